@@ -1,0 +1,39 @@
+"""The root Typer app. Each command group lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from civicflow import __version__
+
+app = typer.Typer(
+    name="civicflow",
+    help="civicflow: assess processes from event logs, freeze baselines, run the workbench.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """civicflow: assess processes from event logs, freeze baselines, run the workbench."""
+
+
+@app.command()
+def version() -> None:
+    """Print civicflow's version."""
+    typer.echo(__version__)
+
+
+def _register() -> None:
+    # Command groups register themselves here, one import each (keep sorted).
+    from civicflow.cli import _errors  # noqa: F401
+
+
+_register()
+
+
+def main() -> None:
+    from civicflow.cli._errors import run_with_clear_errors
+
+    run_with_clear_errors(app)

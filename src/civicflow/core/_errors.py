@@ -1,0 +1,110 @@
+"""Errors that say where, what was found, what was expected and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a problem is: a file and, when known, a row/line and a field."""
+
+    file: str | None = None
+    row: int | None = None
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.file:
+            parts.append(self.file)
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return ", ".join(parts) if parts else "(no location)"
+
+
+class CivicflowError(Exception):
+    """Base class of every error civicflow raises on purpose.
+
+    A great error message says what happened, where, what was expected instead, and what to do.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: Location | None = None,
+        found: str | None = None,
+        expected: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.what = what
+        self.where = where
+        self.found = found
+        self.expected = expected
+        self.fix = fix
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        lines = [self.what]
+        if self.where is not None:
+            lines.append(f"  where:    {self.where}")
+        if self.found is not None:
+            lines.append(f"  found:    {_clip(self.found)}")
+        if self.expected is not None:
+            lines.append(f"  expected: {self.expected}")
+        if self.fix is not None:
+            lines.append(f"  fix:      {self.fix}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, object]:
+        where = self.where
+        return {
+            "error": type(self).__name__,
+            "what": self.what,
+            "file": where.file if where else None,
+            "row": where.row if where else None,
+            "line": where.line if where else None,
+            "field": where.field if where else None,
+            "found": None if self.found is None else _clip(self.found),
+            "expected": self.expected,
+            "fix": self.fix,
+        }
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    # a 10 MB attribute value must not become a 10 MB error message
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+class InputError(CivicflowError):
+    """The data handed to civicflow is not what it should be (file, row, field)."""
+
+
+class ConfigurationError(CivicflowError):
+    """A setting, mapping or option is missing or inconsistent."""
+
+
+class NotFoundError(CivicflowError):
+    """A named thing (dataset, baseline, workspace, user) does not exist."""
+
+
+class ConflictError(CivicflowError):
+    """The operation would overwrite or contradict existing state."""
+
+
+class PermissionDeniedError(CivicflowError):
+    """The actor's role does not allow the operation."""
+
+
+@dataclass(slots=True)
+class RejectedRow:
+    """A row that `--on-error skip` set aside, with the reason."""
+
+    location: Location
+    reason: str
+    raw: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,3 @@
+"""The seeded demo generator: a realistic permit-application process."""
+
+__all__: list[str] = []

@@ -1,0 +1,46 @@
+"""Event logs: the canonical schema, importers (CSV, Parquet, XES, OCEL 2.0), the event store and
+its engines."""
+
+from civicflow.eventlog._engines import DuckDBEngine, Engine, SparkEngine, make_engine
+from civicflow.eventlog._schema import (
+    ACTIVITY,
+    CASE_ID,
+    CORE_COLUMNS,
+    CORE_EVENT_SCHEMA,
+    COST,
+    EVENT_ORDER,
+    LIFECYCLE,
+    POSITION,
+    RESOURCE,
+    START_TIMESTAMP,
+    TIMESTAMP,
+    TIMESTAMP_TYPE,
+    XES_DEFAULT_MAPPING,
+    ColumnMapping,
+)
+from civicflow.eventlog._store import Dataset, DatasetManifest, DatasetWriter, Workspace
+
+__all__ = [
+    "ACTIVITY",
+    "CASE_ID",
+    "CORE_COLUMNS",
+    "CORE_EVENT_SCHEMA",
+    "COST",
+    "EVENT_ORDER",
+    "LIFECYCLE",
+    "POSITION",
+    "RESOURCE",
+    "START_TIMESTAMP",
+    "TIMESTAMP",
+    "TIMESTAMP_TYPE",
+    "XES_DEFAULT_MAPPING",
+    "ColumnMapping",
+    "Dataset",
+    "DatasetManifest",
+    "DatasetWriter",
+    "DuckDBEngine",
+    "Engine",
+    "SparkEngine",
+    "Workspace",
+    "make_engine",
+]

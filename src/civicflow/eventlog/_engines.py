@@ -1,0 +1,132 @@
+"""Engines: where analyses run. Analyses are Ibis expressions written once; an engine supplies the
+tables and executes them. DuckDB is the embedded default; Spark is the scale-out engine."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import ibis
+
+from civicflow.core import ConfigurationError
+from civicflow.eventlog._store import Dataset
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from ibis.expr.types import Table
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """The small interface every analytics engine implements (see tests/contract)."""
+
+    name: str
+
+    def events(self, dataset: Dataset) -> Table:
+        """The dataset's events as an Ibis table with the canonical columns."""
+        ...
+
+    def cases(self, dataset: Dataset) -> Table:
+        """One row per case: ``case_id`` and the case attributes."""
+        ...
+
+    def execute(self, expr: Any) -> pd.DataFrame:
+        """Run an Ibis expression and return its result as a pandas DataFrame."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class _IbisEngine:
+    name = "ibis"
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+        self._tables: dict[tuple[str, str], Table] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def connection(self) -> Any:
+        return self._con
+
+    def _table(self, dataset: Dataset, which: str) -> Table:
+        key = (str(dataset.path), dataset.manifest.fingerprint + which)
+        with self._lock:
+            if key not in self._tables:
+                path = dataset.events_path if which == "events" else dataset.cases_path
+                table_name = f"cf_{which}_{abs(hash(key)) % 10**12}"
+                self._tables[key] = self._con.read_parquet(str(path), table_name=table_name)
+            return self._tables[key]
+
+    def events(self, dataset: Dataset) -> Table:
+        return self._table(dataset, "events")
+
+    def cases(self, dataset: Dataset) -> Table:
+        return self._table(dataset, "cases")
+
+    def execute(self, expr: Any) -> pd.DataFrame:
+        return self._con.execute(expr)
+
+    def close(self) -> None:
+        self._tables.clear()
+
+
+class DuckDBEngine(_IbisEngine):
+    """The embedded default: an in-process DuckDB reading the workspace's Parquet files."""
+
+    name = "duckdb"
+
+    def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+        con = ibis.duckdb.connect()
+        if threads:
+            con.raw_sql(f"SET threads = {int(threads)}")
+        if memory_limit:
+            con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+        con.raw_sql("SET TimeZone = 'UTC'")
+        super().__init__(con)
+
+    def close(self) -> None:
+        super().close()
+        self._con.disconnect()
+
+
+class SparkEngine(_IbisEngine):
+    """Apache Spark through Ibis: the same analyses on a cluster (or ``local[*]`` in tests)."""
+
+    name = "spark"
+
+    def __init__(self, *, master: str = "local[2]", session: Any = None) -> None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigurationError(
+                "the Spark engine needs PySpark",
+                fix="install it with `pip install 'civicflow[spark]'` (Java 17 must be on PATH)",
+            ) from exc
+        if session is None:
+            session = (
+                SparkSession.builder.master(master)
+                .appName("civicflow")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.sql.ansi.enabled", "false")
+                .getOrCreate()
+            )
+            session.sparkContext.setLogLevel("ERROR")
+        self.session = session
+        super().__init__(ibis.pyspark.connect(session))
+
+
+def make_engine(name: str = "duckdb", **options: Any) -> Engine:
+    """The engine called ``name`` ("duckdb" or "spark")."""
+    if name == "duckdb":
+        return DuckDBEngine(**options)
+    if name == "spark":
+        return SparkEngine(**options)
+    raise ConfigurationError(
+        f"unknown engine '{name}'",
+        found=name,
+        expected="duckdb or spark",
+        fix="set CIVICFLOW_ENGINE or --engine to duckdb or spark",
+    )

@@ -1,0 +1,400 @@
+"""The event store: a workspace folder holding datasets as sorted, encoded Parquet.
+
+Layout of a workspace::
+
+    <workspace>/
+      workspace.json                  name, format version, creation time
+      datasets/<name>/events.parquet  canonical columns + event attributes, sorted by EVENT_ORDER,
+                                      dictionary-encoded strings, zstd, large row groups
+      datasets/<name>/cases.parquet   case_id + case attributes (one row per case)
+      datasets/<name>/manifest.json   source, format, mapping, counts, fingerprint
+      datasets/<name>/rejects.csv     rows set aside by ``on_error="skip"`` (if any)
+      baselines/<name>.json           frozen KPI snapshots (see civicflow.mining)
+
+Both engines (DuckDB, Spark) read the same files. A dataset appears only when it is complete:
+it is written under ``datasets/.incoming-<id>/`` and renamed into place at the end, so a failed
+ingest leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from civicflow.core import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    RejectedRow,
+    check_name,
+    new_id,
+    utcnow,
+)
+from civicflow.eventlog._schema import CASE_ID, CORE_COLUMNS, EVENT_ORDER, ColumnMapping
+
+WORKSPACE_FORMAT = 1
+ROW_GROUP_SIZE = 1_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetManifest:
+    """What a dataset is and where it came from: shown next to every number computed from it."""
+
+    name: str
+    source: str
+    format: str
+    mapping: dict[str, Any]
+    events: int
+    cases: int
+    activities: int
+    first_timestamp: str | None
+    last_timestamp: str | None
+    fingerprint: str
+    """sha256 over the sorted events file: two datasets with equal fingerprints hold equal events."""
+    created_at: str
+    event_attributes: list[str] = field(default_factory=list)
+    case_attributes: list[str] = field(default_factory=list)
+    rejected: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DatasetManifest:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A stored event log in a workspace."""
+
+    path: Path
+    manifest: DatasetManifest
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def events_path(self) -> Path:
+        return self.path / "events.parquet"
+
+    @property
+    def cases_path(self) -> Path:
+        return self.path / "cases.parquet"
+
+    @property
+    def rejects_path(self) -> Path:
+        return self.path / "rejects.csv"
+
+    @property
+    def mapping(self) -> ColumnMapping:
+        return ColumnMapping.from_dict(self.manifest.mapping)
+
+
+class DatasetWriter:
+    """The sink an importer writes into. Use through :meth:`Workspace.writer`."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._events: pq.ParquetWriter | None = None
+        self._events_schema: pa.Schema | None = None
+        self._cases: pq.ParquetWriter | None = None
+        self._rejects: list[RejectedRow] = []
+        self.events_written = 0
+
+    @property
+    def folder(self) -> Path:
+        return self._folder
+
+    def write_events(self, batch: pa.RecordBatch | pa.Table) -> None:
+        """Append events: the core columns (see CORE_EVENT_SCHEMA) first, attributes after."""
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        missing = [c for c in CORE_COLUMNS if c not in table.column_names]
+        if missing:
+            raise InputError(
+                "an importer wrote events without the canonical columns",
+                found=", ".join(table.column_names),
+                expected=", ".join(CORE_COLUMNS),
+            )
+        if self._events is None:
+            self._events_schema = table.schema
+            self._events = pq.ParquetWriter(self._folder / "unsorted.parquet", table.schema)
+        else:
+            assert self._events_schema is not None
+            if table.schema != self._events_schema:
+                table = table.cast(self._events_schema)
+        self._events.write_table(table)
+        self.events_written += table.num_rows
+
+    def write_cases(self, table: pa.Table) -> None:
+        """Append case attributes: ``case_id`` plus one column per case attribute."""
+        if CASE_ID not in table.column_names:
+            raise InputError("case attributes need a case_id column", found=str(table.column_names))
+        if self._cases is None:
+            self._cases = pq.ParquetWriter(self._folder / "cases.parquet", table.schema)
+        self._cases.write_table(table)
+
+    def reject(self, row: RejectedRow) -> None:
+        self._rejects.append(row)
+
+    @property
+    def rejected(self) -> list[RejectedRow]:
+        return list(self._rejects)
+
+    def _close(self) -> None:
+        for w in (self._events, self._cases):
+            if w is not None:
+                w.close()
+        self._events = self._cases = None
+
+
+class Workspace:
+    """A folder of datasets and baselines. Create with :meth:`create` or open with :meth:`open`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def create(
+        cls, path: Path | str, *, name: str | None = None, exist_ok: bool = True
+    ) -> Workspace:
+        path = Path(path)
+        meta = path / "workspace.json"
+        if meta.exists():
+            if not exist_ok:
+                raise ConflictError(
+                    f"a workspace already exists at {path}", fix="choose another folder"
+                )
+            return cls(path)
+        (path / "datasets").mkdir(parents=True, exist_ok=True)
+        (path / "baselines").mkdir(exist_ok=True)
+        meta.write_text(
+            json.dumps(
+                {
+                    "name": name or path.name,
+                    "format": WORKSPACE_FORMAT,
+                    "created_at": utcnow().isoformat(),
+                },
+                indent=2,
+            )
+        )
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: Path | str) -> Workspace:
+        path = Path(path)
+        if not (path / "workspace.json").exists():
+            raise NotFoundError(
+                f"no civicflow workspace at {path}",
+                expected="a folder with workspace.json",
+                fix=f"create one with `civicflow ingest --workspace {path} ...` or `civicflow demo`",
+            )
+        return cls(path)
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.path / "datasets"
+
+    @property
+    def baselines_dir(self) -> Path:
+        return self.path / "baselines"
+
+    def dataset_names(self) -> list[str]:
+        if not self.datasets_dir.exists():
+            return []
+        return sorted(
+            p.name
+            for p in self.datasets_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").exists()
+        )
+
+    def datasets(self) -> list[Dataset]:
+        return [self.dataset(n) for n in self.dataset_names()]
+
+    def dataset(self, name: str) -> Dataset:
+        folder = self.datasets_dir / name
+        manifest = folder / "manifest.json"
+        if not manifest.exists():
+            known = ", ".join(self.dataset_names()) or "none yet"
+            raise NotFoundError(
+                f"no dataset '{name}' in workspace {self.path}",
+                expected=f"one of: {known}",
+                fix="list them with `civicflow datasets`",
+            )
+        return Dataset(folder, DatasetManifest.from_dict(json.loads(manifest.read_text())))
+
+    def delete_dataset(self, name: str) -> None:
+        folder = self.dataset(name).path
+        trash = self.datasets_dir / f".deleting-{new_id()}"
+        os.rename(folder, trash)  # atomic: the dataset disappears whole
+        shutil.rmtree(trash, ignore_errors=True)
+
+    @contextmanager
+    def writer(
+        self,
+        name: str,
+        *,
+        source: str,
+        format: str,
+        mapping: ColumnMapping,
+        options: dict[str, Any] | None = None,
+        replace: bool = False,
+    ) -> Iterator[DatasetWriter]:
+        """Write a new dataset atomically: it exists only if the block completes without error."""
+        check_name(name, kind="dataset name")
+        final = self.datasets_dir / name
+        if final.exists() and not replace:
+            raise ConflictError(
+                f"dataset '{name}' already exists in {self.path}",
+                fix="choose another name, or pass --replace to overwrite it",
+            )
+        self.datasets_dir.mkdir(parents=True, exist_ok=True)
+        staging = self.datasets_dir / f".incoming-{new_id()}"
+        staging.mkdir()
+        writer = DatasetWriter(staging)
+        try:
+            yield writer
+            writer._close()
+            if writer.events_written == 0:
+                raise InputError(
+                    "the log has no events",
+                    where=None,
+                    found=f"{source}: 0 events"
+                    + (f" ({len(writer.rejected)} rejected)" if writer.rejected else ""),
+                    expected="at least one event with a case id, an activity and a timestamp",
+                    fix="check the file and the column mapping",
+                )
+            manifest = _finalize(
+                staging,
+                name=name,
+                source=source,
+                format=format,
+                mapping=mapping,
+                options=options or {},
+                rejects=writer.rejected,
+            )
+            if final.exists():
+                old = self.datasets_dir / f".replaced-{new_id()}"
+                os.rename(final, old)
+                os.rename(staging, final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(staging, final)
+            del manifest
+        except BaseException:
+            writer._close()
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def _finalize(
+    folder: Path,
+    *,
+    name: str,
+    source: str,
+    format: str,
+    mapping: ColumnMapping,
+    options: dict[str, Any],
+    rejects: list[RejectedRow],
+) -> DatasetManifest:
+    """Sort events into their stable order, write cases, counts, fingerprint and manifest."""
+    unsorted = folder / "unsorted.parquet"
+    events = folder / "events.parquet"
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET temp_directory = '{folder / 'tmp'}'")
+        order = ", ".join(f'"{c}"' for c in EVENT_ORDER)
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet(?) ORDER BY {order}) TO '{events}' "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
+            [str(unsorted)],
+        )
+        unsorted.unlink()
+        stats = con.execute(
+            "SELECT count(*), count(DISTINCT case_id), count(DISTINCT activity), "
+            "min(timestamp), max(timestamp) FROM read_parquet(?)",
+            [str(events)],
+        ).fetchone()
+        assert stats is not None
+        cases_file = folder / "cases.parquet"
+        if cases_file.exists():
+            # one row per case, in case order; cases with no attributes row still get one
+            con.execute(
+                f"COPY (SELECT e.case_id, c.* EXCLUDE (case_id) FROM "
+                f"(SELECT DISTINCT case_id FROM read_parquet('{events}')) e "
+                f"LEFT JOIN (SELECT * FROM read_parquet('{cases_file}') "
+                f"QUALIFY row_number() OVER (PARTITION BY case_id) = 1) c USING (case_id) "
+                f"ORDER BY e.case_id) TO '{folder / 'cases.tmp.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+            )
+        else:
+            con.execute(
+                f"COPY (SELECT DISTINCT case_id FROM read_parquet('{events}') ORDER BY case_id) "
+                f"TO '{folder / 'cases.tmp.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+            )
+        os.replace(folder / "cases.tmp.parquet", cases_file)
+    finally:
+        con.close()
+    shutil.rmtree(folder / "tmp", ignore_errors=True)
+    event_cols = pq.read_schema(events).names
+    case_cols = pq.read_schema(cases_file).names
+    if rejects:
+        _write_rejects(folder / "rejects.csv", rejects)
+    manifest = DatasetManifest(
+        name=name,
+        source=source,
+        format=format,
+        mapping=mapping.to_dict(),
+        events=int(stats[0]),
+        cases=int(stats[1]),
+        activities=int(stats[2]),
+        first_timestamp=_iso(stats[3]),
+        last_timestamp=_iso(stats[4]),
+        fingerprint=_fingerprint(events),
+        created_at=utcnow().isoformat(),
+        event_attributes=[c for c in event_cols if c not in CORE_COLUMNS],
+        case_attributes=[c for c in case_cols if c != CASE_ID],
+        rejected=len(rejects),
+        options=options,
+    )
+    (folder / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2, default=str))
+    return manifest
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None
+
+
+def _fingerprint(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_rejects(path: Path, rejects: list[RejectedRow]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "row", "line", "field", "reason", "raw"])
+        for r in rejects:
+            loc = r.location
+            w.writerow(
+                [loc.file, loc.row, loc.line, loc.field, r.reason, json.dumps(r.raw)[:10_000]]
+            )

@@ -1,0 +1,3 @@
+"""The tamper-evident audit ledger."""
+
+__all__: list[str] = []

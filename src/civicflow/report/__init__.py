@@ -1,0 +1,3 @@
+"""The offline HTML assessment report."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""The web workbench (FastAPI, Jinja2, HTMX)."""
+
+__all__: list[str] = []

@@ -1,0 +1,249 @@
+"""A filtered view of a dataset: the one input of every analysis, so filters apply the same way
+everywhere (process map, variants, KPIs, baselines, reports, the web)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import ibis
+
+from civicflow.core import InputError, Location
+from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP, Dataset, Engine
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from ibis.expr.types import Table
+
+VARIANT_SEPARATOR = "\x1f"
+"""Joins a case's activities into its variant key (a character no real activity label contains)."""
+
+TimeWindowMode = Literal["contained", "intersecting", "started", "completed"]
+
+
+def variant_id(activities: list[str] | tuple[str, ...] | str) -> str:
+    """Short stable id of a variant (its activity sequence), usable in URLs and filters."""
+    key = activities if isinstance(activities, str) else VARIANT_SEPARATOR.join(activities)
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventLogFilter:
+    """Which cases an analysis looks at. All conditions must hold (AND); empty means all cases.
+
+    Filters select whole cases, never single events, so every case in a view stays complete.
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    time_mode: TimeWindowMode = "intersecting"
+    """contained: case starts and ends in [start, end); intersecting: it overlaps the window;
+    started: it starts in the window; completed: it ends in the window."""
+    case_attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(attribute, allowed values) pairs; a case passes if its value is one of the allowed ones."""
+    variants: tuple[str, ...] = ()
+    """variant ids (see :func:`variant_id`) to keep."""
+    activities_present: tuple[str, ...] = ()
+    activities_absent: tuple[str, ...] = ()
+    min_throughput_seconds: float | None = None
+    max_throughput_seconds: float | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self == EventLogFilter()
+
+    def key(self) -> str:
+        """A stable text key (for caches and baselines)."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "time_mode": self.time_mode,
+            "case_attributes": {k: list(v) for k, v in self.case_attributes},
+            "variants": list(self.variants),
+            "activities_present": list(self.activities_present),
+            "activities_absent": list(self.activities_absent),
+            "min_throughput_seconds": self.min_throughput_seconds,
+            "max_throughput_seconds": self.max_throughput_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EventLogFilter:
+        def dt(v: Any) -> datetime | None:
+            return datetime.fromisoformat(v) if v else None
+
+        return cls(
+            start=dt(data.get("start")),
+            end=dt(data.get("end")),
+            time_mode=data.get("time_mode", "intersecting"),
+            case_attributes=tuple(
+                (str(k), tuple(str(x) for x in v))
+                for k, v in (data.get("case_attributes") or {}).items()
+            ),
+            variants=tuple(data.get("variants") or ()),
+            activities_present=tuple(data.get("activities_present") or ()),
+            activities_absent=tuple(data.get("activities_absent") or ()),
+            min_throughput_seconds=data.get("min_throughput_seconds"),
+            max_throughput_seconds=data.get("max_throughput_seconds"),
+        )
+
+
+def case_spans(events: Table) -> Table:
+    """One row per case: first and last timestamp and throughput time in seconds."""
+    spans = events.group_by(CASE_ID).aggregate(
+        case_start=events[TIMESTAMP].min(), case_end=events[TIMESTAMP].max()
+    )
+    return spans.mutate(
+        throughput_seconds=(spans.case_end.epoch_seconds() - spans.case_start.epoch_seconds()).cast(
+            "float64"
+        )
+        + _micro_diff(spans.case_start, spans.case_end)
+    )
+
+
+def _micro_diff(a: Any, b: Any) -> Any:
+    # epoch_seconds truncates to whole seconds; add the sub-second part so durations are exact
+    return (b.microsecond() - a.microsecond()).cast("float64") / 1_000_000
+
+
+def case_variants(events: Table) -> Table:
+    """One row per case: its variant key (activities in event order joined by VARIANT_SEPARATOR)."""
+    ordered = events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
+    return ordered.group_by(CASE_ID).aggregate(
+        variant=ordered[ACTIVITY].group_concat(
+            sep=VARIANT_SEPARATOR, order_by=[ordered[TIMESTAMP], ordered[POSITION]]
+        )
+    )
+
+
+@dataclass(frozen=True)
+class LogView:
+    """A dataset seen through a filter, on an engine. Every analysis takes one."""
+
+    engine: Engine
+    dataset: Dataset
+    filter: EventLogFilter = field(default_factory=EventLogFilter)
+
+    def with_filter(self, new_filter: EventLogFilter) -> LogView:
+        return replace(self, filter=new_filter)
+
+    @property
+    def cache_key(self) -> str:
+        """Equal keys mean equal results: the data's fingerprint, the filter and the engine."""
+        return f"{self.dataset.manifest.fingerprint}:{self.engine.name}:{self.filter.key()}"
+
+    @cached_property
+    def all_events(self) -> Table:
+        return self.engine.events(self.dataset)
+
+    @cached_property
+    def all_cases(self) -> Table:
+        return self.engine.cases(self.dataset)
+
+    @cached_property
+    def selected_case_ids(self) -> Table | None:
+        """The case ids that pass the filter, or None when the filter keeps every case."""
+        f = self.filter
+        if f.is_empty:
+            return None
+        events = self.all_events
+        selections: list[Table] = []
+        if (
+            f.start
+            or f.end
+            or f.min_throughput_seconds is not None
+            or f.max_throughput_seconds is not None
+        ):
+            spans = case_spans(events)
+            preds = []
+            if f.start is not None or f.end is not None:
+                preds.extend(_window_predicates(spans, f))
+            if f.min_throughput_seconds is not None:
+                preds.append(spans.throughput_seconds >= f.min_throughput_seconds)
+            if f.max_throughput_seconds is not None:
+                preds.append(spans.throughput_seconds <= f.max_throughput_seconds)
+            selections.append(spans.filter(preds).select(CASE_ID))
+        if f.case_attributes:
+            cases = self.all_cases
+            preds = []
+            for attribute, values in f.case_attributes:
+                if attribute not in cases.columns:
+                    raise InputError(
+                        f"cannot filter on case attribute '{attribute}': the dataset has no such attribute",
+                        where=Location(file=self.dataset.name, field=attribute),
+                        expected="one of: " + ", ".join(c for c in cases.columns if c != CASE_ID),
+                        fix="pick an attribute from the dataset's case attributes",
+                    )
+                preds.append(cases[attribute].cast("string").isin(list(values)))
+            selections.append(cases.filter(preds).select(CASE_ID))
+        for activity in f.activities_present:
+            selections.append(
+                events.filter(events[ACTIVITY] == activity).select(CASE_ID).distinct()
+            )
+        if f.variants:
+            cv = case_variants(events)
+            # ids are sha1 prefixes computed in Python (hash functions differ between engines),
+            # so resolve the wanted ids to their variant keys first
+            keys = self.engine.execute(cv.select("variant").distinct())["variant"].tolist()
+            wanted = set(f.variants)
+            chosen = [k for k in keys if variant_id(k) in wanted]
+            selections.append(cv.filter(cv.variant.isin(chosen or ["\x00"])).select(CASE_ID))
+        base: Table = selections[0] if selections else events.select(CASE_ID).distinct()
+        for other in selections[1:]:
+            base = base.semi_join(other, CASE_ID).select(CASE_ID)
+        if f.activities_absent:
+            having = events.filter(events[ACTIVITY].isin(list(f.activities_absent))).select(CASE_ID)
+            base = base.anti_join(having, CASE_ID).select(CASE_ID)
+        return base.distinct()
+
+    @cached_property
+    def events(self) -> Table:
+        """The events of the selected cases (canonical columns and attributes)."""
+        ids = self.selected_case_ids
+        if ids is None:
+            return self.all_events
+        return self.all_events.semi_join(ids, CASE_ID)
+
+    @cached_property
+    def cases(self) -> Table:
+        """One row per selected case with its attributes."""
+        ids = self.selected_case_ids
+        if ids is None:
+            return self.all_cases
+        return self.all_cases.semi_join(ids, CASE_ID)
+
+    def execute(self, expr: Any) -> pd.DataFrame:
+        return self.engine.execute(expr)
+
+
+def _window_predicates(spans: Table, f: EventLogFilter) -> list[Any]:
+    lo = ibis.literal(f.start) if f.start is not None else None
+    hi = ibis.literal(f.end) if f.end is not None else None
+    preds: list[Any] = []
+    if f.time_mode == "contained":
+        if lo is not None:
+            preds.append(spans.case_start >= lo)
+        if hi is not None:
+            preds.append(spans.case_end < hi)
+    elif f.time_mode == "intersecting":
+        if lo is not None:
+            preds.append(spans.case_end >= lo)
+        if hi is not None:
+            preds.append(spans.case_start < hi)
+    elif f.time_mode == "started":
+        if lo is not None:
+            preds.append(spans.case_start >= lo)
+        if hi is not None:
+            preds.append(spans.case_start < hi)
+    else:  # completed
+        if lo is not None:
+            preds.append(spans.case_end >= lo)
+        if hi is not None:
+            preds.append(spans.case_end < hi)
+    return preds

@@ -1,0 +1,162 @@
+"""``build_report``: one self-contained HTML file with the assessment of a log view.
+
+Everything is inlined (scripts, styles, data), so the file opens from disk with no network at all;
+a Content-Security-Policy in the page forbids every fetch as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from civicflow import __version__
+from civicflow.core import ConfigurationError, InputError, Location, utcnow
+from civicflow.mining import LogView
+from civicflow.report._assets import VENDOR_ASSETS, asset_text
+from civicflow.report._format import describe_filter, human_number
+from civicflow.report._model import Section
+from civicflow.report._sections import SECTION_BUILDERS, evidence
+
+ReportProgress = Callable[[str, int, int], None]
+"""Called as ``progress(step, done, total)`` while the report is built (the CLI draws a bar)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportConfig:
+    """What the report shows."""
+
+    title: str = "Process assessment"
+    top_variants: int = 10
+    """Variants listed and charted one by one; the rest are summarised as the long tail."""
+    max_activities: int = 30
+    """Largest number of activities the process map draws (the most frequent ones)."""
+    map_levels: tuple[int, ...] = (5, 10, 20)
+    """Smaller activity limits pre-rendered for the map's slider (clipped to ``max_activities``)."""
+    top_resources: int = 20
+    time_freq: str = "week"
+    """Bucket of the arrivals and work-in-progress charts: "day", "week" or "month"."""
+    breakdown_attributes: tuple[str, ...] = ()
+    """Case attributes to break the key figures down by; empty means the dataset's first few."""
+
+    def check(self) -> None:
+        if self.top_variants < 1 or self.max_activities < 2 or self.top_resources < 1:
+            raise ConfigurationError(
+                "report limits must be positive",
+                found=f"top_variants={self.top_variants}, max_activities={self.max_activities}, "
+                f"top_resources={self.top_resources}",
+                expected="top_variants ≥ 1, max_activities ≥ 2, top_resources ≥ 1",
+                fix="pass positive limits in ReportConfig",
+            )
+        if self.time_freq not in ("day", "week", "month"):
+            raise ConfigurationError(
+                f"unknown time bucket '{self.time_freq}'",
+                where=Location(field="time_freq"),
+                found=self.time_freq,
+                expected="day, week or month",
+                fix="use ReportConfig(time_freq='week')",
+            )
+
+
+def build_report(
+    *,
+    view: LogView,
+    out: Path,
+    config: ReportConfig | None = None,
+    progress: ReportProgress | None = None,
+) -> Path:
+    """Write the assessment of ``view`` to ``out`` as one self-contained HTML file; return its path.
+
+    Sections appear for the analyses this installation has; each one states what it measured and on
+    which data, and the header names the dataset, its fingerprint and the filter.
+    """
+    config = config or ReportConfig()
+    config.check()
+    out = Path(out)
+    if out.exists() and out.is_dir():
+        raise InputError(
+            f"cannot write the report to {out}: it is a folder",
+            where=Location(file=str(out)),
+            expected="a file path such as report.html",
+            fix="pass --out with a file name",
+        )
+    steps = [("evidence", evidence), *SECTION_BUILDERS]
+    total = len(steps) + 1
+    sections: list[Section] = []
+    header: Section | None = None
+    for done, (name, builder) in enumerate(steps):
+        if progress is not None:
+            progress(name, done, total)
+        section = builder(view, config)
+        if section is None:
+            continue
+        if name == "evidence":
+            header = section
+        else:
+            sections.append(section)
+    assert header is not None
+    html = render_html(view=view, config=config, header=header, sections=sections)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, out)  # a half-written report never replaces a good one
+    if progress is not None:
+        progress("written", total, total)
+    return out
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("civicflow.report", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = human_number
+    return env
+
+
+def _json_for_script(data: Any) -> str:
+    # inside <script type="application/json"> only "</" could end the element; escaping <, > and &
+    # keeps any text from the data (activity names, attribute values) inert
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_html(
+    *, view: LogView, config: ReportConfig, header: Section, sections: list[Section]
+) -> str:
+    data: dict[str, Any] = {"charts": {}, "map": None}
+    for s in sections:
+        for c in s.charts:
+            data["charts"][c.id] = c.spec
+        if s.map is not None:
+            data["map"] = {
+                "levels": list(s.map.levels),
+                "default": s.map.default_level,
+                "nodes": {str(k): v for k, v in s.map.nodes.items()},
+                "dots": {m: {str(k): d for k, d in v.items()} for m, v in s.map.dots.items()},
+            }
+    scripts = [asset_text(name) for name in VENDOR_ASSETS] + [asset_text("report.js")]
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            title=config.title,
+            header=header,
+            sections=sections,
+            dataset=view.dataset.manifest,
+            filter_lines=describe_filter(view.filter.to_dict()),
+            generated_at=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+            version=__version__,
+            css=asset_text("report.css"),
+            scripts=scripts,
+            data_json=_json_for_script(data),
+        )
+    )

@@ -1,0 +1,113 @@
+"""The report is one self-contained file that shows the dataset's own numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from civicflow.core import ConfigurationError, InputError
+from civicflow.mining import EventLogFilter, LogView
+from civicflow.report import ReportConfig, build_report
+
+from .smalllog import SMALL_LOG
+
+NETWORK = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
+
+
+def _figures(doc) -> dict[str, str]:
+    header = doc.xpath("//header[contains(@class,'report-header')]")[0]
+    return {
+        dt.text_content().strip(): dt.getnext().text_content().strip()
+        for dt in header.xpath(".//div[@class='figure']/dt")
+    }
+
+
+def assert_self_contained(doc) -> None:
+    """No element may load or link anything from the network."""
+    for el in doc.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for attr in ("src", "href", "data", "poster", "srcset", "action", "formaction"):
+            value = el.get(attr)
+            if value is not None:
+                assert not NETWORK.match(value), f"<{el.tag} {attr}={value!r}> reaches the network"
+    for link in doc.xpath("//link"):
+        raise AssertionError(f"external <link> in a self-contained report: {link.attrib}")
+    for script in doc.xpath("//script"):
+        assert script.get("src") is None, "scripts must be inlined"
+    csp = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    assert csp and "default-src 'none'" in csp[0]
+
+
+@pytest.fixture(scope="module")
+def report(small_view: LogView, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("r") / "nested" / "report.html"
+    return build_report(view=small_view, out=out, config=ReportConfig(title="Permits <2024>"))
+
+
+def test_report_is_one_self_contained_file(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    doc = lxml_html.fromstring(text)
+    assert_self_contained(doc)
+    # every vendored library is inlined
+    for marker in ("Viz.js 3.31.0", "vegaEmbed", "vegaLite"):
+        assert marker in text
+    # the data block parses and escapes markup
+    data = json.loads(doc.xpath("//script[@id='cf-data']")[0].text)
+    assert set(data) >= {"charts", "map"}
+    # the title is escaped, not markup
+    assert doc.xpath("//h1")[0].text_content() == "Permits <2024>"
+    assert "<h1>Permits <2024>" not in text
+
+
+def test_header_shows_the_manifest_numbers(report: Path, small_view: LogView) -> None:
+    doc = lxml_html.fromstring(report.read_text(encoding="utf-8"))
+    m = small_view.dataset.manifest
+    figures = _figures(doc)
+    assert figures["Cases"] == f"{m.cases:,}" == "5"
+    # 3 + 3 + 4 + 2 + 3 events, counted from the log definition
+    assert figures["Events"] == str(sum(len(ev) for ev, _ in SMALL_LOG.values())) == "15"
+    assert figures["Activities"] == "3"
+    # p1 starts 2024-03-04, p4 ends day 19 -> 2024-03-23
+    assert figures["Period"] == "2024-03-04 – 2024-03-23"
+    evidence = doc.xpath("//details[contains(@class,'evidence')]")[0].text_content()
+    assert m.fingerprint in evidence
+    assert "small-permits.csv" in evidence
+    assert "none: every case" in evidence
+
+
+def test_filtered_report_names_its_filter(small_view: LogView, tmp_path: Path) -> None:
+    view = small_view.with_filter(EventLogFilter(case_attributes=(("district", ("north",)),)))
+    out = build_report(view=view, out=tmp_path / "north.html")
+    doc = lxml_html.fromstring(out.read_text(encoding="utf-8"))
+    figures = _figures(doc)
+    assert figures["Cases"] == "2"  # p1 and p3
+    assert figures["Events"] == "7"
+    evidence = doc.xpath("//details[contains(@class,'evidence')]")[0].text_content()
+    assert "district is one of: north" in evidence
+
+
+def test_progress_is_reported_to_the_end(small_view: LogView, tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    build_report(
+        view=small_view,
+        out=tmp_path / "p.html",
+        progress=lambda step, done, total: calls.append((step, done, total)),
+    )
+    assert calls[0][1] == 0
+    assert calls[-1] == ("written", calls[-1][2], calls[-1][2])
+    assert [c[1] for c in calls] == sorted(c[1] for c in calls)
+
+
+def test_bad_config_and_out_are_explained(small_view: LogView, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        build_report(view=small_view, out=tmp_path / "x.html", config=ReportConfig(top_variants=0))
+    assert info.value.fix
+    with pytest.raises(InputError) as info2:
+        build_report(view=small_view, out=tmp_path)
+    assert "folder" in info2.value.what
+    assert not (tmp_path / ".x.html.tmp").exists()

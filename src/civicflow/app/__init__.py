@@ -1,3 +1,60 @@
-"""Use cases: orchestrate the domain packages, check roles, write the audit ledger."""
+"""Use cases: orchestrate the domain packages, check roles, write the audit ledger.
 
-__all__: list[str] = []
+The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
+
+    from civicflow.app import (
+        AppContext, open_app,      # open_app(*, settings=None, require_migrated=False) -> AppContext
+                                   #   ctx.engine (SQLAlchemy Engine), ctx.session() (one transaction),
+                                   #   ctx.ledger (civicflow.ledger.Ledger), ctx.settings
+        Actor, Role, Permission, ROLE_PERMISSIONS,
+        accounts,                  # users (argon2), OIDC users, roles, API tokens, login throttling
+        workspaces,                # create_workspace / list_workspaces / get_workspace
+        programme,                 # objectives, stakeholders (+ consultations), communications,
+                                   #   budget lines, risks, pilots, decisions: create_/update_/
+                                   #   list_/get_/delete_<kind>(ctx, *, actor, workspace_id, ...)
+        audit,                     # list_entries, verify -> VerificationReport,
+                                   #   inclusion_proof -> InclusionProof
+        assessment,                # ingest_dataset, delete_dataset, freeze_baseline
+    )
+
+Every state change goes through these functions, which (1) check that ``actor`` holds the
+permission in that workspace (:class:`~civicflow.core.PermissionDeniedError` otherwise), (2)
+validate the input (:class:`~civicflow.core.InputError`, ``NotFoundError``, ``ConflictError``, each
+naming the field with ``expected`` and ``fix``), and (3) change the database and append the ledger
+entry in the same transaction, so a failure leaves neither.
+
+The database is SQLite in ``Settings.home`` by default, PostgreSQL when
+``CIVICFLOW_DATABASE_URL=postgresql://...``; its schema is the Alembic migrations in
+``civicflow/app/migrations`` (:func:`upgrade_database`, ``civicflow db upgrade``).
+"""
+
+from civicflow.app import accounts, audit, programme, workspaces
+from civicflow.app._context import (
+    AppContext,
+    MigrationStatus,
+    database_url,
+    make_db_engine,
+    migration_status,
+    open_app,
+    upgrade_database,
+)
+from civicflow.app._roles import ROLE_PERMISSIONS, SYSTEM, Actor, Permission, Role
+
+__all__ = [
+    "ROLE_PERMISSIONS",
+    "SYSTEM",
+    "Actor",
+    "AppContext",
+    "MigrationStatus",
+    "Permission",
+    "Role",
+    "accounts",
+    "audit",
+    "database_url",
+    "make_db_engine",
+    "migration_status",
+    "open_app",
+    "programme",
+    "upgrade_database",
+    "workspaces",
+]

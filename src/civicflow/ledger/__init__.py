@@ -1,3 +1,69 @@
-"""The tamper-evident audit ledger."""
+"""The tamper-evident audit ledger.
 
-__all__: list[str] = []
+A Merkle tree log in the spirit of RFC 9162 (leaf hash = SHA-256(0x00 || entry bytes), node hash =
+SHA-256(0x01 || left || right)) whose entries are canonical JSON rows in the application database,
+with periodic checkpoints (tree size, root hash, time) signed with Ed25519. Entries name people by
+pseudonym only. :class:`Ledger` appends within the caller's transaction, verifies everything, and
+proves an entry's inclusion; :func:`verify_inclusion_proof` checks a proof with hashes alone.
+"""
+
+from civicflow.ledger import _tables as tables
+from civicflow.ledger._canonical import canonical_json, state_digest
+from civicflow.ledger._ledger import (
+    Checkpoint,
+    InclusionProof,
+    Ledger,
+    LedgerEntry,
+    Problem,
+    VerificationReport,
+    checkpoint_statement,
+    create_tables,
+    verify_inclusion_proof,
+)
+from civicflow.ledger._merkle import (
+    EMPTY_ROOT,
+    Frontier,
+    consistency_proof,
+    inclusion_path,
+    leaf_hash,
+    node_hash,
+    root_from_leaves,
+    verify_consistency,
+    verify_inclusion,
+)
+from civicflow.ledger._signing import (
+    Signer,
+    key_fingerprint,
+    load_public_key,
+    verify_signature,
+    write_new_key,
+)
+
+__all__ = [
+    "EMPTY_ROOT",
+    "Checkpoint",
+    "Frontier",
+    "InclusionProof",
+    "Ledger",
+    "LedgerEntry",
+    "Problem",
+    "Signer",
+    "VerificationReport",
+    "canonical_json",
+    "checkpoint_statement",
+    "consistency_proof",
+    "create_tables",
+    "inclusion_path",
+    "key_fingerprint",
+    "leaf_hash",
+    "load_public_key",
+    "node_hash",
+    "root_from_leaves",
+    "state_digest",
+    "tables",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_inclusion_proof",
+    "verify_signature",
+    "write_new_key",
+]

@@ -1,0 +1,794 @@
+"""Accounts: local users (argon2), OIDC users, per-workspace roles, API tokens, login throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from civicflow.app._context import AppContext
+from civicflow.app._models import ApiTokenRow, LoginAttemptRow, MembershipRow, UserRow, WorkspaceRow
+from civicflow.app._record import record
+from civicflow.app._roles import SYSTEM, Actor, Permission, Role
+from civicflow.core import (
+    ConflictError,
+    InputError,
+    Location,
+    NotFoundError,
+    PermissionDeniedError,
+    new_id,
+    sha256_hex,
+    utcnow,
+)
+
+MIN_PASSWORD_LENGTH = 12
+TOKEN_PREFIX = "cf_"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_hasher = PasswordHasher()
+# Verifying against a real hash when the e-mail is unknown makes both failure paths cost the same.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    """A person's account as shown to admins (the ledger only ever sees ``pseudonym``)."""
+
+    id: str
+    pseudonym: str
+    email: str | None
+    display_name: str
+    is_admin: bool
+    is_active: bool
+    created_at: datetime
+    oidc_issuer: str | None
+    roles: dict[str, Role]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "pseudonym": self.pseudonym,
+            "email": self.email,
+            "display_name": self.display_name,
+            "is_admin": self.is_admin,
+            "is_active": self.is_active,
+            "created_at": self.created_at.isoformat(),
+            "oidc_issuer": self.oidc_issuer,
+            "roles": {ws: r.value for ws, r in self.roles.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiToken:
+    """An API token's record. The plaintext is returned once by :func:`create_api_token`."""
+
+    id: str
+    user_id: str
+    name: str
+    scopes: frozenset[Permission]
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "name": self.name,
+            "scopes": sorted(s.value for s in self.scopes),
+            "created_at": self.created_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "active": self.active,
+        }
+
+
+def pseudonym_for(user_id: str) -> str:
+    """The pseudonymous id written to the ledger: reveals nothing once the account is erased."""
+    return "u-" + sha256_hex(f"civicflow-user:{user_id}".encode())[:24]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _norm_email(email: str) -> str:
+    value = (email or "").strip().lower()
+    if not _EMAIL.match(value) or len(value) > 320:
+        raise InputError(
+            "the e-mail address is not valid",
+            where=Location(field="email"),
+            found=email,
+            expected="an address such as name@agency.example",
+            fix="enter the person's work e-mail address",
+        )
+    return value
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InputError(
+            "the password is too short",
+            where=Location(field="password"),
+            found=f"{len(password or '')} characters",
+            expected=f"at least {MIN_PASSWORD_LENGTH} characters",
+            fix="choose a longer passphrase (several words work well)",
+        )
+
+
+def _check_display_name(name: str) -> str:
+    value = (name or "").strip()
+    if not value or len(value) > 200:
+        raise InputError(
+            "the display name must not be empty",
+            where=Location(field="display_name"),
+            found=repr(name),
+            expected="1-200 characters",
+        )
+    return value
+
+
+def _roles_of(session: Session, user_id: str) -> dict[str, Role]:
+    rows = session.execute(
+        select(MembershipRow.workspace_id, MembershipRow.role).where(
+            MembershipRow.user_id == user_id
+        )
+    ).all()
+    return {ws: Role(role) for ws, role in rows}
+
+
+def _actor(session: Session, row: UserRow, scopes: frozenset[Permission] | None = None) -> Actor:
+    return Actor(
+        user_id=row.id,
+        pseudonym=row.pseudonym,
+        roles=_roles_of(session, row.id),
+        is_admin=row.is_admin,
+        display_name=row.display_name,
+        scopes=scopes,
+    )
+
+
+def _user(session: Session, row: UserRow) -> User:
+    return User(
+        id=row.id,
+        pseudonym=row.pseudonym,
+        email=row.email,
+        display_name=row.display_name,
+        is_admin=row.is_admin,
+        is_active=row.is_active,
+        created_at=row.created_at,
+        oidc_issuer=row.oidc_issuer,
+        roles=_roles_of(session, row.id),
+    )
+
+
+def _state(row: UserRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "pseudonym": row.pseudonym,
+        "email": row.email,
+        "display_name": row.display_name,
+        "is_admin": row.is_admin,
+        "is_active": row.is_active,
+        "oidc_issuer": row.oidc_issuer,
+        "oidc_subject": row.oidc_subject,
+    }
+
+
+def _new_user_row(
+    session: Session,
+    *,
+    email: str,
+    display_name: str,
+    password: str | None,
+    is_admin: bool,
+    oidc_issuer: str | None = None,
+    oidc_subject: str | None = None,
+) -> UserRow:
+    if session.scalar(select(UserRow.id).where(UserRow.email == email)) is not None:
+        raise ConflictError(
+            f"a user with the e-mail address {email} already exists",
+            where=Location(field="email"),
+            found=email,
+            fix="use another address, or grant the existing user a role",
+        )
+    user_id = new_id("usr_")
+    row = UserRow(
+        id=user_id,
+        pseudonym=pseudonym_for(user_id),
+        email=email,
+        display_name=display_name,
+        password_hash=_hasher.hash(password) if password is not None else None,
+        is_admin=is_admin,
+        is_active=True,
+        oidc_issuer=oidc_issuer,
+        oidc_subject=oidc_subject,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    return row
+
+
+def _get_user_row(session: Session, user_id: str) -> UserRow:
+    row = session.get(UserRow, user_id)
+    if row is None:
+        raise NotFoundError(
+            f"no user {user_id}",
+            where=Location(field="user_id"),
+            found=user_id,
+            fix="list users with `civicflow users list`",
+        )
+    return row
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+def create_user(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    email: str,
+    display_name: str,
+    password: str | None,
+    is_admin: bool = False,
+    reason: str | None = None,
+) -> User:
+    """Create a local user (``password=None``: an account that signs in through OIDC only)."""
+    actor.require(Permission.USER_ADMIN)
+    email = _norm_email(email)
+    display_name = _check_display_name(display_name)
+    if password is not None:
+        _check_password(password)
+    with ctx.session() as s:
+        row = _new_user_row(
+            s, email=email, display_name=display_name, password=password, is_admin=is_admin
+        )
+        record(
+            ctx,
+            s,
+            actor=actor,
+            action="user.create",
+            object_type="user",
+            object_id=row.pseudonym,
+            workspace_id=None,
+            after=_state(row),
+            reason=reason,
+        )
+        return _user(s, row)
+
+
+def create_admin(
+    ctx: AppContext, *, email: str, password: str, display_name: str = "Administrator"
+) -> User:
+    """The first (or another) global admin, created by an operator on the server itself."""
+    return create_user(
+        ctx,
+        actor=SYSTEM,
+        email=email,
+        display_name=display_name,
+        password=password,
+        is_admin=True,
+        reason="created from the command line",
+    )
+
+
+def get_actor(ctx: AppContext, user_id: str) -> Actor:
+    """The actor for a user id (e.g. from a session cookie); inactive users are refused."""
+    with ctx.session() as s:
+        row = _get_user_row(s, user_id)
+        if not row.is_active:
+            raise PermissionDeniedError(
+                "this account is deactivated",
+                where=Location(field="user_id"),
+                found=row.pseudonym,
+                fix="ask an admin to reactivate it",
+            )
+        return _actor(s, row)
+
+
+def get_user(ctx: AppContext, *, actor: Actor, user_id: str) -> User:
+    if actor.user_id != user_id:
+        actor.require(Permission.USER_ADMIN)
+    with ctx.session() as s:
+        return _user(s, _get_user_row(s, user_id))
+
+
+def list_users(ctx: AppContext, *, actor: Actor, workspace_id: str | None = None) -> list[User]:
+    """All users (global admins), or the members of one workspace (its admins)."""
+    if workspace_id is None:
+        actor.require(Permission.USER_ADMIN)
+    else:
+        actor.require(Permission.WORKSPACE_ADMIN, workspace_id)
+    with ctx.session() as s:
+        query = select(UserRow).order_by(UserRow.created_at, UserRow.id)
+        if workspace_id is not None:
+            query = query.join(MembershipRow, MembershipRow.user_id == UserRow.id).where(
+                MembershipRow.workspace_id == workspace_id
+            )
+        return [_user(s, row) for row in s.scalars(query)]
+
+
+def set_user_active(
+    ctx: AppContext, *, actor: Actor, user_id: str, active: bool, reason: str | None = None
+) -> User:
+    actor.require(Permission.USER_ADMIN)
+    with ctx.session() as s:
+        row = _get_user_row(s, user_id)
+        before = _state(row)
+        row.is_active = active
+        record(
+            ctx,
+            s,
+            actor=actor,
+            action="user.activate" if active else "user.deactivate",
+            object_type="user",
+            object_id=row.pseudonym,
+            workspace_id=None,
+            before=before,
+            after=_state(row),
+            reason=reason,
+        )
+        return _user(s, row)
+
+
+def set_password(
+    ctx: AppContext, *, actor: Actor, user_id: str, password: str, reason: str | None = None
+) -> None:
+    if actor.user_id != user_id:
+        actor.require(Permission.USER_ADMIN)
+    _check_password(password)
+    with ctx.session() as s:
+        row = _get_user_row(s, user_id)
+        row.password_hash = _hasher.hash(password)
+        record(
+            ctx,
+            s,
+            actor=actor,
+            action="user.password",
+            object_type="user",
+            object_id=row.pseudonym,
+            workspace_id=None,
+            reason=reason,
+        )
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+
+
+def authenticate(
+    ctx: AppContext, *, email: str, password: str, ip: str | None = None
+) -> Actor | None:
+    """The actor for a correct e-mail and password, else ``None``.
+
+    Unknown e-mail, no local password, wrong password and deactivated account all do the same
+    argon2 work and return ``None``, so timing does not reveal which accounts exist. With ``ip``,
+    the attempt is recorded for :func:`is_throttled`.
+    """
+    key = (email or "").strip().lower()
+    with ctx.session() as s:
+        row = s.scalar(select(UserRow).where(UserRow.email == key))
+        stored = row.password_hash if row is not None and row.password_hash else None
+        try:
+            ok = _hasher.verify(stored or _DUMMY_HASH, password or "") and stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        ok = ok and row is not None and row.is_active
+        if ip is not None:
+            s.add(LoginAttemptRow(email=key[:320], ip=ip[:64], at=utcnow(), success=ok))
+        if not ok or row is None:
+            return None
+        if stored is not None and _hasher.check_needs_rehash(stored):
+            row.password_hash = _hasher.hash(password)
+        return _actor(s, row)
+
+
+def record_login_attempt(ctx: AppContext, *, email: str, ip: str, success: bool) -> None:
+    """Record an attempt made outside :func:`authenticate` (e.g. an OIDC failure)."""
+    with ctx.session() as s:
+        s.add(
+            LoginAttemptRow(
+                email=(email or "").strip().lower()[:320], ip=ip[:64], at=utcnow(), success=success
+            )
+        )
+
+
+def is_throttled(
+    ctx: AppContext,
+    *,
+    email: str,
+    ip: str,
+    max_failures: int = 5,
+    window: timedelta = timedelta(minutes=15),
+) -> bool:
+    """True when this e-mail from this address failed ``max_failures`` times within ``window``
+    since its last success; the web refuses to check a password while throttled."""
+    key = (email or "").strip().lower()
+    since = utcnow() - window
+    with ctx.session() as s:
+        last_ok = s.scalar(
+            select(func.max(LoginAttemptRow.at)).where(
+                LoginAttemptRow.email == key, LoginAttemptRow.ip == ip, LoginAttemptRow.success
+            )
+        )
+        start = max(since, last_ok) if last_ok is not None else since
+        failures = s.scalar(
+            select(func.count())
+            .select_from(LoginAttemptRow)
+            .where(
+                LoginAttemptRow.email == key,
+                LoginAttemptRow.ip == ip,
+                LoginAttemptRow.success.is_(False),
+                LoginAttemptRow.at > start,
+            )
+        )
+        return int(failures or 0) >= max_failures
+
+
+def upsert_oidc_user(
+    ctx: AppContext,
+    *,
+    issuer: str,
+    subject: str,
+    email: str,
+    display_name: str,
+    email_verified: bool = False,
+) -> Actor:
+    """The actor for an identity-provider sign-in, creating or linking the account.
+
+    An existing local account with the same e-mail is linked only when the provider says the
+    address is verified; otherwise anyone who could register that address at the provider could
+    take the account over.
+    """
+    if not issuer or not subject:
+        raise InputError(
+            "an OIDC identity needs an issuer and a subject",
+            where=Location(field="issuer" if not issuer else "subject"),
+            found=f"issuer={issuer!r}, subject={subject!r}",
+            expected="the 'iss' and 'sub' claims of the ID token",
+        )
+    email = _norm_email(email)
+    display_name = _check_display_name(display_name or email)
+    oidc = Actor(user_id="system:oidc", pseudonym="system:oidc", is_admin=True)
+    with ctx.session() as s:
+        row = s.scalar(
+            select(UserRow).where(UserRow.oidc_issuer == issuer, UserRow.oidc_subject == subject)
+        )
+        if row is None:
+            existing = s.scalar(select(UserRow).where(UserRow.email == email))
+            if existing is not None:
+                if not email_verified or existing.oidc_subject is not None:
+                    raise ConflictError(
+                        f"an account with the e-mail address {email} already exists",
+                        where=Location(field="email"),
+                        found=email,
+                        expected="a verified e-mail claim to link the identity to that account",
+                        fix="ask an admin to link the accounts, or sign in with the password",
+                    )
+                before = _state(existing)
+                existing.oidc_issuer, existing.oidc_subject = issuer, subject
+                row = existing
+                record(
+                    ctx,
+                    s,
+                    actor=oidc,
+                    action="user.link_oidc",
+                    object_type="user",
+                    object_id=row.pseudonym,
+                    workspace_id=None,
+                    before=before,
+                    after=_state(row),
+                )
+            else:
+                row = _new_user_row(
+                    s,
+                    email=email,
+                    display_name=display_name,
+                    password=None,
+                    is_admin=False,
+                    oidc_issuer=issuer,
+                    oidc_subject=subject,
+                )
+                record(
+                    ctx,
+                    s,
+                    actor=oidc,
+                    action="user.create",
+                    object_type="user",
+                    object_id=row.pseudonym,
+                    workspace_id=None,
+                    after=_state(row),
+                    reason="first sign-in through the identity provider",
+                )
+        elif row.email != email or row.display_name != display_name:
+            if email != row.email and s.scalar(
+                select(UserRow.id).where(UserRow.email == email, UserRow.id != row.id)
+            ):
+                raise ConflictError(
+                    f"the identity provider's e-mail {email} belongs to another account",
+                    where=Location(field="email"),
+                    found=email,
+                    fix="ask an admin to merge or rename the accounts",
+                )
+            before = _state(row)
+            row.email, row.display_name = email, display_name
+            record(
+                ctx,
+                s,
+                actor=oidc,
+                action="user.update",
+                object_type="user",
+                object_id=row.pseudonym,
+                workspace_id=None,
+                before=before,
+                after=_state(row),
+                reason="profile updated by the identity provider",
+            )
+        if not row.is_active:
+            raise PermissionDeniedError(
+                "this account is deactivated",
+                where=Location(field="email"),
+                found=row.pseudonym,
+                fix="ask an admin to reactivate it",
+            )
+        return _actor(s, row)
+
+
+# -- roles -----------------------------------------------------------------------------------
+
+
+def grant_role(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    user_id: str,
+    role: Role | str,
+    reason: str | None = None,
+) -> User:
+    """Give a user a role in a workspace (replacing the one they had there)."""
+    actor.require(Permission.WORKSPACE_ADMIN, workspace_id)
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise InputError(
+            f"'{role}' is not a role",
+            where=Location(field="role"),
+            found=str(role),
+            expected=", ".join(r.value for r in Role),
+        ) from exc
+    with ctx.session() as s:
+        _require_workspace(s, workspace_id)
+        user = _get_user_row(s, user_id)
+        member = s.get(MembershipRow, (workspace_id, user_id))
+        before = None if member is None else {"user": user.pseudonym, "role": member.role}
+        if member is None:
+            s.add(
+                MembershipRow(
+                    workspace_id=workspace_id, user_id=user_id, role=role.value, granted_at=utcnow()
+                )
+            )
+        else:
+            member.role, member.granted_at = role.value, utcnow()
+        record(
+            ctx,
+            s,
+            actor=actor,
+            action="role.grant",
+            object_type="membership",
+            object_id=user.pseudonym,
+            workspace_id=workspace_id,
+            before=before,
+            after={"user": user.pseudonym, "role": role.value},
+            reason=reason,
+        )
+        s.flush()
+        return _user(s, user)
+
+
+def revoke_role(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, user_id: str, reason: str | None = None
+) -> None:
+    actor.require(Permission.WORKSPACE_ADMIN, workspace_id)
+    with ctx.session() as s:
+        member = s.get(MembershipRow, (workspace_id, user_id))
+        if member is None:
+            raise NotFoundError(
+                f"user {user_id} has no role in workspace {workspace_id}",
+                where=Location(field="user_id"),
+                found=user_id,
+            )
+        user = _get_user_row(s, user_id)
+        before = {"user": user.pseudonym, "role": member.role}
+        s.delete(member)
+        record(
+            ctx,
+            s,
+            actor=actor,
+            action="role.revoke",
+            object_type="membership",
+            object_id=user.pseudonym,
+            workspace_id=workspace_id,
+            before=before,
+            reason=reason,
+        )
+
+
+def _require_workspace(session: Session, workspace_id: str) -> WorkspaceRow:
+    row = session.get(WorkspaceRow, workspace_id)
+    if row is None:
+        raise NotFoundError(
+            f"no workspace {workspace_id}",
+            where=Location(field="workspace_id"),
+            found=workspace_id,
+            fix="list workspaces you can see with civicflow.app.workspaces.list_workspaces",
+        )
+    return row
+
+
+# -- API tokens ------------------------------------------------------------------------------
+
+
+def _token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        scopes=frozenset(Permission(s) for s in row.scopes),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def create_api_token(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    name: str,
+    scopes: Iterable[Permission | str],
+    expires_at: datetime,
+) -> tuple[str, ApiToken]:
+    """A new token for the actor. Returns the plaintext (shown once, never stored) and its record.
+
+    The token acts as its owner, narrowed to ``scopes``.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InputError(
+            "an API token needs a name",
+            where=Location(field="name"),
+            found=repr(name),
+            expected="1-100 characters saying what the token is for",
+        )
+    try:
+        scope_set = frozenset(Permission(s) for s in scopes)
+    except ValueError as exc:
+        raise InputError(
+            "unknown token scope",
+            where=Location(field="scopes"),
+            found=str(exc),
+            expected=", ".join(p.value for p in Permission),
+        ) from exc
+    if not scope_set:
+        raise InputError(
+            "an API token needs at least one scope",
+            where=Location(field="scopes"),
+            expected=", ".join(p.value for p in Permission),
+        )
+    if expires_at.tzinfo is None or expires_at <= utcnow():
+        raise InputError(
+            "an API token must expire in the future",
+            where=Location(field="expires_at"),
+            found=expires_at.isoformat(),
+            expected="a timezone-aware time after now",
+            fix="choose an expiry such as 90 days from today",
+        )
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with ctx.session() as s:
+        row = ApiTokenRow(
+            id=new_id("tok_"),
+            user_id=actor.user_id,
+            name=name,
+            token_hash=hash_token(plaintext),
+            scopes=sorted(p.value for p in scope_set),
+            created_at=utcnow(),
+            expires_at=expires_at,
+        )
+        _get_user_row(s, actor.user_id)
+        s.add(row)
+        token = _token(row)
+        record(
+            ctx,
+            s,
+            actor=actor,
+            action="token.create",
+            object_type="api_token",
+            object_id=row.id,
+            workspace_id=None,
+            after={k: v for k, v in token.to_dict().items() if k != "active"},
+        )
+        return plaintext, token
+
+
+def authenticate_token(ctx: AppContext, token: str) -> Actor | None:
+    """The actor for a valid, unrevoked, unexpired token (narrowed to its scopes), else ``None``."""
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    with ctx.session() as s:
+        row = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == hash_token(token)))
+        if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+            return None
+        user = s.get(UserRow, row.user_id)
+        if user is None or not user.is_active:
+            return None
+        row.last_used_at = utcnow()
+        return _actor(s, user, scopes=frozenset(Permission(p) for p in row.scopes))
+
+
+def list_api_tokens(ctx: AppContext, *, actor: Actor, user_id: str | None = None) -> list[ApiToken]:
+    owner = user_id or actor.user_id
+    if owner != actor.user_id:
+        actor.require(Permission.USER_ADMIN)
+    with ctx.session() as s:
+        rows = s.scalars(
+            select(ApiTokenRow).where(ApiTokenRow.user_id == owner).order_by(ApiTokenRow.created_at)
+        )
+        return [_token(r) for r in rows]
+
+
+def revoke_api_token(
+    ctx: AppContext, *, actor: Actor, token_id: str, reason: str | None = None
+) -> ApiToken:
+    """Revoke a token (its owner or a global admin). Revoking twice is a no-op."""
+    with ctx.session() as s:
+        row = s.get(ApiTokenRow, token_id)
+        if row is None:
+            raise NotFoundError(
+                f"no API token {token_id}", where=Location(field="token_id"), found=token_id
+            )
+        if row.user_id != actor.user_id:
+            actor.require(Permission.USER_ADMIN)
+        if row.revoked_at is None:
+            before = _token(row).to_dict()
+            row.revoked_at = utcnow()
+            record(
+                ctx,
+                s,
+                actor=actor,
+                action="token.revoke",
+                object_type="api_token",
+                object_id=row.id,
+                workspace_id=None,
+                before={k: v for k, v in before.items() if k != "active"},
+                after={k: v for k, v in _token(row).to_dict().items() if k != "active"},
+                reason=reason,
+            )
+        return _token(row)
+
+
+def purge_login_attempts(ctx: AppContext, *, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete old login attempts (they hold e-mail and IP addresses: keep them briefly)."""
+    with ctx.session() as s:
+        result = s.execute(
+            delete(LoginAttemptRow).where(LoginAttemptRow.at < utcnow() - older_than)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

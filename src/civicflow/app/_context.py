@@ -1,0 +1,160 @@
+"""The application context: database engine, sessions, the ledger, settings, and migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicflow.core import ConfigurationError, Location, Settings, get_settings
+from civicflow.ledger import Ledger, Signer
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def database_url(settings: Settings) -> str:
+    """The SQLAlchemy URL, with the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    url = settings.resolved_database_url()
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_db_engine(url: str) -> Engine:
+    """A SQLAlchemy engine; SQLite gets foreign keys, a busy timeout and its folder created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationStatus:
+    """Where the database's schema stands against the migrations shipped with this version."""
+
+    current: str | None
+    head: str
+    url: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "current": self.current,
+            "head": self.head,
+            "up_to_date": self.up_to_date,
+            "url": self.url,
+        }
+
+
+def migration_status(engine: Engine) -> MigrationStatus:
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    assert head is not None
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return MigrationStatus(
+        current=current, head=head, url=engine.url.render_as_string(hide_password=True)
+    )
+
+
+def upgrade_database(engine: Engine, revision: str = "head") -> MigrationStatus:
+    """Apply the migrations (idempotent)."""
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return migration_status(engine)
+
+
+class AppContext:
+    """What every use case needs: ``engine``, ``session()``, ``ledger`` and ``settings``."""
+
+    def __init__(self, *, engine: Engine, settings: Settings, ledger: Ledger) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.ledger = ledger
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def migration_status(self) -> MigrationStatus:
+        return migration_status(self.engine)
+
+    def upgrade(self) -> MigrationStatus:
+        return upgrade_database(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> AppContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_app(
+    *,
+    settings: Settings | None = None,
+    require_migrated: bool = False,
+    checkpoint_every: int = 16,
+    engine: Engine | None = None,
+) -> AppContext:
+    """Open the application database and ledger named by ``settings`` (default: environment)."""
+    settings = settings or get_settings()
+    engine = engine or make_db_engine(database_url(settings))
+    signer = (
+        Signer.from_pem_file(settings.ledger_signing_key_file)
+        if settings.ledger_signing_key_file is not None
+        else None
+    )
+    ctx = AppContext(
+        engine=engine,
+        settings=settings,
+        ledger=Ledger(signer=signer, checkpoint_every=checkpoint_every),
+    )
+    if require_migrated:
+        status = ctx.migration_status()
+        if not status.up_to_date:
+            ctx.close()
+            raise ConfigurationError(
+                "database is not migrated: run `civicflow db upgrade`",
+                where=Location(field="database_url"),
+                found=f"schema revision {status.current or 'none (empty database)'} at {status.url}",
+                expected=f"revision {status.head}",
+                fix="run `civicflow db upgrade` (with the same CIVICFLOW_DATABASE_URL)",
+            )
+    return ctx

@@ -1,0 +1,214 @@
+"""Application state as SQLAlchemy 2.x ORM rows. The schema itself is made by the migrations in
+``civicflow/app/migrations``; a test checks the two agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc"),)
+
+
+class WorkspaceRow(Base):
+    __tablename__ = "workspaces"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class MembershipRow(Base):
+    __tablename__ = "memberships"
+    workspace_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(32))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginAttemptRow(Base):
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    success: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (Index("ix_login_attempts_email_ip_at", "email", "ip", "at"),)
+
+
+class _Programme:
+    """Columns every programme item has."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ObjectiveRow(_Programme, Base):
+    __tablename__ = "objectives"
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kpi: Mapped[str] = mapped_column(String(100))
+    baseline_name: Mapped[str] = mapped_column(String(64))
+    baseline_value: Mapped[float] = mapped_column(Float)
+    target_value: Mapped[float] = mapped_column(Float)
+    direction: Mapped[str] = mapped_column(String(16))
+    due_date: Mapped[date] = mapped_column(Date)
+
+
+class MeasurementRow(Base):
+    __tablename__ = "objective_measurements"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    objective_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("objectives.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[float] = mapped_column(Float)
+    measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StakeholderRow(_Programme, Base):
+    __tablename__ = "stakeholders"
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    interest: Mapped[int] = mapped_column(Integer)
+    influence: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class ConsultationRow(_Programme, Base):
+    __tablename__ = "consultations"
+    stakeholder_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("stakeholders.id", ondelete="CASCADE"), index=True
+    )
+    held_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+class CommunicationRow(_Programme, Base):
+    __tablename__ = "communications"
+    title: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    audience: Mapped[str] = mapped_column(String(200))
+    planned_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class BudgetLineRow(_Programme, Base):
+    __tablename__ = "budget_lines"
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(32))
+    recurrence: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str | None] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class RiskRow(_Programme, Base):
+    __tablename__ = "risks"
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    likelihood: Mapped[int] = mapped_column(Integer)
+    impact: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(200))
+    mitigation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class PilotRow(_Programme, Base):
+    __tablename__ = "pilots"
+    title: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(Text)
+    success_criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class DecisionRow(_Programme, Base):
+    __tablename__ = "decisions"
+    title: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(Text)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    decided_on: Mapped[date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(String(200))

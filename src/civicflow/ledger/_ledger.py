@@ -1,0 +1,815 @@
+"""The append-only, tamper-evident audit ledger: a Merkle tree log with signed checkpoints."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from civicflow.core import ConflictError, InputError, Location, NotFoundError, utcnow
+from civicflow.ledger import _tables as t
+from civicflow.ledger._canonical import canonical_json
+from civicflow.ledger._merkle import (
+    Frontier,
+    consistency_proof,
+    inclusion_path,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from civicflow.ledger._signing import Signer, key_fingerprint, verify_signature
+
+ENTRY_VERSION = 1
+CHECKPOINT_ORIGIN = "civicflow-ledger/v1"
+# Pseudonymous ids only: a name or e-mail address in an entry could never be erased.
+_ACTOR = re.compile(r"^[a-z][a-z0-9:_.-]{0,79}$")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_FIELDS = (
+    "time",
+    "actor",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "workspace_id",
+    "before_digest",
+    "after_digest",
+    "reason",
+)
+_JSON_KEY = {"before_digest": "before", "after_digest": "after"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerEntry:
+    """One entry: who (pseudonym, role) did what (action) to which object, when, and why."""
+
+    index: int
+    time: str
+    actor: str
+    role: str
+    action: str
+    object_type: str
+    object_id: str
+    workspace_id: str | None
+    before_digest: str | None
+    after_digest: str | None
+    reason: str | None
+    leaf_hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checkpoint:
+    """A signed tree head: the root hash of the first ``tree_size`` entries at a time."""
+
+    id: int
+    tree_size: int
+    root_hash: str
+    created_at: str
+    public_key: str | None
+    key_fingerprint: str | None
+    signature: str | None
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+    def statement(self) -> bytes:
+        """The bytes that are signed."""
+        return checkpoint_statement(
+            tree_size=self.tree_size, root_hash=self.root_hash, created_at=self.created_at
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"signed": self.signed}
+
+
+def checkpoint_statement(*, tree_size: int, root_hash: str, created_at: str) -> bytes:
+    return canonical_json(
+        {
+            "origin": CHECKPOINT_ORIGIN,
+            "tree_size": tree_size,
+            "root_hash": root_hash,
+            "timestamp": created_at,
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding of :meth:`Ledger.verify`, naming the entries (by index) it implicates."""
+
+    kind: str
+    message: str
+    entries: tuple[int, ...] = ()
+    checkpoint: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "entries": list(self.entries),
+            "checkpoint": self.checkpoint,
+        }
+
+
+@dataclass(slots=True, kw_only=True)
+class VerificationReport:
+    """What :meth:`Ledger.verify` found. ``ok`` is true only when nothing is wrong."""
+
+    entries: int
+    checkpoints: int
+    signed_checkpoints: int
+    root_hash: str
+    covered_entries: int
+    trusted_key_fingerprint: str | None
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def implicated_entries(self) -> list[int]:
+        return sorted({i for p in self.problems for i in p.entries})
+
+    @property
+    def unsigned(self) -> bool:
+        return self.signed_checkpoints == 0
+
+    def summary(self) -> str:
+        head = (
+            f"ledger OK: {self.entries} entries, {self.checkpoints} checkpoints "
+            f"({self.signed_checkpoints} signed), root {self.root_hash}"
+            if self.ok
+            else f"ledger FAILED verification: {len(self.problems)} problem(s); implicated "
+            f"entries: {_ranges(self.implicated_entries) or 'none (checkpoints only)'}"
+        )
+        lines = [head]
+        lines += [f"  - [{p.kind}] {p.message}" for p in self.problems]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "signed_checkpoints": self.signed_checkpoints,
+            "root_hash": self.root_hash,
+            "covered_entries": self.covered_entries,
+            "trusted_key_fingerprint": self.trusted_key_fingerprint,
+            "implicated_entries": self.implicated_entries,
+            "problems": [p.to_dict() for p in self.problems],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InclusionProof:
+    """An audit path proving that entry ``entry_index`` is in the tree a checkpoint signed."""
+
+    entry_index: int
+    entry_bytes: bytes
+    leaf_hash: str
+    tree_size: int
+    path: tuple[str, ...]
+    checkpoint: Checkpoint
+
+    def verify(self, *, trusted_public_key: bytes | None = None) -> bool:
+        return verify_inclusion_proof(self, trusted_public_key=trusted_public_key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entry_index": self.entry_index,
+            "entry": json.loads(self.entry_bytes),
+            "entry_bytes_hex": self.entry_bytes.hex(),
+            "leaf_hash": self.leaf_hash,
+            "tree_size": self.tree_size,
+            "path": list(self.path),
+            "checkpoint": self.checkpoint.to_dict(),
+        }
+
+
+def verify_inclusion_proof(
+    proof: InclusionProof, *, trusted_public_key: bytes | None = None
+) -> bool:
+    """Check a proof with nothing but hashes: the entry bytes hash to the leaf, the audit path
+    leads to the checkpoint's root, and (when signed) the checkpoint's signature holds — with
+    ``trusted_public_key`` when given, so a forger cannot swap in their own key."""
+    cp = proof.checkpoint
+    leaf = leaf_hash(proof.entry_bytes)
+    if leaf.hex() != proof.leaf_hash or cp.tree_size != proof.tree_size:
+        return False
+    try:
+        root = bytes.fromhex(cp.root_hash)
+        path = [bytes.fromhex(p) for p in proof.path]
+    except ValueError:
+        return False
+    if not verify_inclusion(
+        leaf=leaf, index=proof.entry_index, tree_size=proof.tree_size, path=path, root=root
+    ):
+        return False
+    if trusted_public_key is not None and not cp.signed:
+        return False
+    if cp.signed:
+        assert cp.signature is not None and cp.public_key is not None
+        key = bytes.fromhex(cp.public_key)
+        if trusted_public_key is not None and key != trusted_public_key:
+            return False
+        return verify_signature(key, bytes.fromhex(cp.signature), cp.statement())
+    return True
+
+
+class Ledger:
+    """Appends entries and checkpoints to the ledger tables, verifies them, proves inclusion.
+
+    Every method takes the caller's ``Connection`` so an entry is written in the same transaction
+    as the change it records: if the transaction rolls back, neither remains.
+    """
+
+    def __init__(self, *, signer: Signer | None = None, checkpoint_every: int = 16) -> None:
+        if checkpoint_every < 1:
+            raise InputError(
+                "checkpoint_every must be at least 1",
+                where=Location(field="checkpoint_every"),
+                found=str(checkpoint_every),
+                expected="an integer >= 1",
+            )
+        self.signer = signer
+        self.checkpoint_every = checkpoint_every
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(
+        self,
+        conn: Connection,
+        *,
+        actor: str,
+        role: str,
+        action: str,
+        object_type: str,
+        object_id: str,
+        workspace_id: str | None = None,
+        before_digest: str | None = None,
+        after_digest: str | None = None,
+        reason: str | None = None,
+    ) -> LedgerEntry:
+        """Append one entry (and a checkpoint every ``checkpoint_every`` entries)."""
+        _check_actor(actor)
+        for name, value in (("before_digest", before_digest), ("after_digest", after_digest)):
+            if value is not None and not _DIGEST.match(value):
+                raise InputError(
+                    f"{name} is not a SHA-256 hex digest",
+                    where=Location(field=name),
+                    found=value,
+                    expected="64 lowercase hex characters",
+                    fix="pass civicflow.ledger.state_digest(state)",
+                )
+        for name, value in (("action", action), ("object_type", object_type), ("role", role)):
+            if not value:
+                raise InputError(f"a ledger entry needs a {name}", where=Location(field=name))
+        index, frontier = self._lock_head(conn)
+        record = {
+            "v": ENTRY_VERSION,
+            "index": index,
+            "time": utcnow().isoformat(),
+            "actor": actor,
+            "role": role,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "workspace_id": workspace_id,
+            "before": before_digest,
+            "after": after_digest,
+            "reason": reason,
+        }
+        data = canonical_json(record)
+        leaf = leaf_hash(data)
+        conn.execute(
+            insert(t.entries).values(
+                idx=index,
+                time=record["time"],
+                actor=actor,
+                role=role,
+                action=action,
+                object_type=object_type,
+                object_id=str(object_id),
+                workspace_id=workspace_id,
+                before_digest=before_digest,
+                after_digest=after_digest,
+                reason=reason,
+                entry_bytes=data,
+                leaf_hash=leaf.hex(),
+            )
+        )
+        frontier.append(leaf)
+        conn.execute(
+            update(t.head).where(t.head.c.id == 1).values(frontier=json.dumps(frontier.to_state()))
+        )
+        if frontier.size % self.checkpoint_every == 0:
+            self._write_checkpoint(conn, frontier)
+        return LedgerEntry(
+            index=index,
+            time=str(record["time"]),
+            actor=actor,
+            role=role,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            workspace_id=workspace_id,
+            before_digest=before_digest,
+            after_digest=after_digest,
+            reason=reason,
+            leaf_hash=leaf.hex(),
+        )
+
+    def checkpoint(self, conn: Connection) -> Checkpoint:
+        """Write a checkpoint of the whole ledger now (signed when a key is configured)."""
+        size, frontier = self._lock_head(conn, reserve=False)
+        del size
+        return self._write_checkpoint(conn, frontier)
+
+    def _lock_head(self, conn: Connection, *, reserve: bool = True) -> tuple[int, Frontier]:
+        # Update first: that takes the row lock (PostgreSQL) or the write lock (SQLite) before
+        # anything is read, so two appenders can never read the same size.
+        bump = 1 if reserve else 0
+        result = conn.execute(
+            update(t.head).where(t.head.c.id == 1).values(size=t.head.c.size + bump)
+        )
+        if result.rowcount == 0:
+            conn.execute(insert(t.head).values(id=1, size=bump, frontier="[]"))
+        row = conn.execute(select(t.head.c.size, t.head.c.frontier).where(t.head.c.id == 1)).one()
+        frontier = Frontier.from_state(json.loads(row.frontier))
+        index = int(row.size) - bump
+        if frontier.size != index:
+            raise ConflictError(
+                "the ledger head does not match its entries",
+                found=f"head size {index}, frontier of {frontier.size} leaves",
+                expected="equal sizes",
+                fix="run `civicflow ledger verify` and restore the database from a backup",
+            )
+        return index, frontier
+
+    def _write_checkpoint(self, conn: Connection, frontier: Frontier) -> Checkpoint:
+        created = utcnow().isoformat()
+        root = frontier.root().hex()
+        public = fingerprint = signature = None
+        if self.signer is not None:
+            statement = checkpoint_statement(
+                tree_size=frontier.size, root_hash=root, created_at=created
+            )
+            public = self.signer.public_key.hex()
+            fingerprint = self.signer.fingerprint
+            signature = self.signer.sign(statement).hex()
+        result = conn.execute(
+            insert(t.checkpoints)
+            .values(
+                tree_size=frontier.size,
+                root_hash=root,
+                created_at=created,
+                public_key=public,
+                key_fingerprint=fingerprint,
+                signature=signature,
+            )
+            .returning(t.checkpoints.c.id)
+        )
+        return Checkpoint(
+            id=int(result.scalar_one()),
+            tree_size=frontier.size,
+            root_hash=root,
+            created_at=created,
+            public_key=public,
+            key_fingerprint=fingerprint,
+            signature=signature,
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def size(self, conn: Connection) -> int:
+        return int(conn.execute(select(func.count()).select_from(t.entries)).scalar_one())
+
+    def entries(
+        self,
+        conn: Connection,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        workspace_ids: Iterable[str] | None = None,
+        newest_first: bool = True,
+    ) -> list[LedgerEntry]:
+        query = select(*[t.entries.c[c] for c in ("idx", *_FIELDS, "leaf_hash")])
+        if workspace_ids is not None:
+            query = query.where(t.entries.c.workspace_id.in_(list(workspace_ids)))
+        order = t.entries.c.idx.desc() if newest_first else t.entries.c.idx.asc()
+        rows = conn.execute(query.order_by(order).limit(limit).offset(offset)).all()
+        return [_entry(row) for row in rows]
+
+    def entry(self, conn: Connection, index: int) -> LedgerEntry:
+        row = conn.execute(
+            select(*[t.entries.c[c] for c in ("idx", *_FIELDS, "leaf_hash")]).where(
+                t.entries.c.idx == index
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(
+                f"no ledger entry {index}",
+                where=Location(field="entry_index"),
+                found=str(index),
+                expected=f"an index in 0..{self.size(conn) - 1}",
+            )
+        return _entry(row)
+
+    def checkpoints(self, conn: Connection) -> list[Checkpoint]:
+        rows = conn.execute(select(t.checkpoints).order_by(t.checkpoints.c.id)).all()
+        return [_checkpoint(r) for r in rows]
+
+    def latest_checkpoint(self, conn: Connection) -> Checkpoint | None:
+        row = conn.execute(
+            select(t.checkpoints).order_by(t.checkpoints.c.id.desc()).limit(1)
+        ).one_or_none()
+        return None if row is None else _checkpoint(row)
+
+    # -- proving ---------------------------------------------------------------------------
+
+    def inclusion_proof(
+        self, conn: Connection, entry_index: int, *, checkpoint_id: int | None = None
+    ) -> InclusionProof:
+        """The audit path of an entry against a checkpoint (default: the latest covering it)."""
+        cps = self.checkpoints(conn)
+        if checkpoint_id is not None:
+            chosen = [c for c in cps if c.id == checkpoint_id]
+            if not chosen:
+                raise NotFoundError(
+                    f"no ledger checkpoint {checkpoint_id}",
+                    where=Location(field="checkpoint_id"),
+                    expected=f"one of {[c.id for c in cps]}",
+                )
+            cp = chosen[0]
+        else:
+            covering = [c for c in cps if c.tree_size > entry_index]
+            if not covering:
+                raise NotFoundError(
+                    f"ledger entry {entry_index} is not covered by a checkpoint yet",
+                    where=Location(field="entry_index"),
+                    found=str(entry_index),
+                    expected="an entry below the latest checkpoint's tree size "
+                    f"({cps[-1].tree_size if cps else 0})",
+                    fix="write a checkpoint with `civicflow ledger checkpoint`",
+                )
+            cp = covering[-1]
+        if not 0 <= entry_index < cp.tree_size:
+            raise InputError(
+                f"entry {entry_index} is outside checkpoint {cp.id} (size {cp.tree_size})",
+                where=Location(field="entry_index"),
+                found=str(entry_index),
+                expected=f"0..{cp.tree_size - 1}",
+            )
+        rows = conn.execute(
+            select(t.entries.c.idx, t.entries.c.entry_bytes)
+            .where(t.entries.c.idx < cp.tree_size)
+            .order_by(t.entries.c.idx)
+        ).all()
+        leaves = [leaf_hash(bytes(r.entry_bytes)) for r in rows]
+        intact = len(rows) == cp.tree_size and all(int(r.idx) == i for i, r in enumerate(rows))
+        if not intact or _root(leaves) != cp.root_hash:
+            raise ConflictError(
+                f"the stored entries do not match checkpoint {cp.id}",
+                found=f"{len(rows)} entries below index {cp.tree_size}",
+                expected=f"entries whose tree root is {cp.root_hash}",
+                fix="run `civicflow ledger verify` to see which entries were changed",
+            )
+        path = inclusion_path(entry_index, leaves)
+        return InclusionProof(
+            entry_index=entry_index,
+            entry_bytes=bytes(rows[entry_index].entry_bytes),
+            leaf_hash=leaves[entry_index].hex(),
+            tree_size=cp.tree_size,
+            path=tuple(p.hex() for p in path),
+            checkpoint=cp,
+        )
+
+    # -- verifying -------------------------------------------------------------------------
+
+    def verify(
+        self, conn: Connection, *, trusted_public_key: bytes | None = None
+    ) -> VerificationReport:
+        """Recompute everything from the stored entry bytes and compare with every checkpoint.
+
+        Detects changed, removed, inserted and reordered entries and changed or forged
+        checkpoints, and names the implicated entries. ``trusted_public_key`` (default: the
+        configured signer's) is the key checkpoints must be signed with.
+        """
+        if trusted_public_key is None and self.signer is not None:
+            trusted_public_key = self.signer.public_key
+        problems: list[Problem] = []
+        leaves: list[bytes] = []
+        expected = 0
+        for row in conn.execute(select(t.entries).order_by(t.entries.c.idx)):
+            idx = int(row.idx)
+            if idx != expected:
+                missing = tuple(range(expected, idx))
+                problems.append(
+                    Problem(
+                        "missing",
+                        f"entries {_ranges(list(missing))} are missing (indices jump from "
+                        f"{expected - 1} to {idx})",
+                        missing,
+                    )
+                )
+            expected = idx + 1
+            leaves.append(leaf_hash(bytes(row.entry_bytes)))
+            problems.extend(_check_row(row, leaves[-1]))
+        n = len(leaves)
+        head_row = conn.execute(select(t.head).where(t.head.c.id == 1)).one_or_none()
+        head_size = 0 if head_row is None else int(head_row.size)
+        if head_size != expected:
+            extra = tuple(range(head_size, expected)) if expected > head_size else ()
+            problems.append(
+                Problem(
+                    "head",
+                    f"the ledger head records {head_size} entries but the table ends at index "
+                    f"{expected - 1}"
+                    + (" (entries were inserted after the head)" if extra else ""),
+                    extra,
+                )
+            )
+        cps = self.checkpoints(conn)
+        roots = _roots_at(leaves, {c.tree_size for c in cps if 0 < c.tree_size <= n})
+        notes: list[str] = []
+        signed = 0
+        good_sizes: list[int] = [0]
+        previous: Checkpoint | None = None
+        for cp in cps:
+            problems.extend(_check_signature(cp, trusted_public_key))
+            signed += cp.signed
+            if cp.tree_size > n:
+                problems.append(
+                    Problem(
+                        "truncated",
+                        f"checkpoint {cp.id} covers {cp.tree_size} entries but only {n} are "
+                        f"stored: entries {_ranges(list(range(n, cp.tree_size)))} were removed",
+                        tuple(range(n, cp.tree_size)),
+                        cp.id,
+                    )
+                )
+            elif cp.tree_size > 0 and roots[cp.tree_size].hex() != cp.root_hash:
+                start = max(s for s in good_sizes if s <= cp.tree_size)
+                problems.append(
+                    Problem(
+                        "root",
+                        f"checkpoint {cp.id} (size {cp.tree_size}) has root {cp.root_hash} "
+                        f"but the stored entries give {roots[cp.tree_size].hex()}: an entry in "
+                        f"{_ranges(list(range(start, cp.tree_size)))} was changed, inserted, "
+                        "removed or moved, or the checkpoint was altered",
+                        tuple(range(start, cp.tree_size)),
+                        cp.id,
+                    )
+                )
+            else:
+                good_sizes.append(cp.tree_size)
+            if previous is not None:
+                problems.extend(_check_consistency(previous, cp, leaves))
+            previous = cp
+        covered = max((c.tree_size for c in cps), default=0)
+        if not cps:
+            notes.append("there are no checkpoints: only the entries' own hashes were checked")
+        elif signed == 0:
+            notes.append(
+                "checkpoints are UNSIGNED (no ledger signing key configured): someone with "
+                "write access to the database could rewrite entries and checkpoints together"
+            )
+        elif trusted_public_key is None:
+            notes.append(
+                "no trusted public key given: signatures were checked against the key stored "
+                "with each checkpoint, which a forger could replace"
+            )
+        if covered < n:
+            notes.append(
+                f"entries {_ranges(list(range(covered, n)))} are not yet covered by a checkpoint"
+            )
+        return VerificationReport(
+            entries=n,
+            checkpoints=len(cps),
+            signed_checkpoints=signed,
+            root_hash=_root(leaves),
+            covered_entries=min(covered, n),
+            trusted_key_fingerprint=None
+            if trusted_public_key is None
+            else key_fingerprint(trusted_public_key),
+            problems=problems,
+            notes=notes,
+        )
+
+
+def _check_actor(actor: str) -> None:
+    if not _ACTOR.match(actor):
+        raise InputError(
+            "a ledger actor must be a pseudonymous id",
+            where=Location(field="actor"),
+            found=actor,
+            expected="a pseudonym such as 'u-3f2a…' or 'system:cli' (lowercase, no names or "
+            "e-mail addresses)",
+            fix="pass the actor's pseudonym, never a name or e-mail address",
+        )
+
+
+def _check_row(row: Any, leaf: bytes) -> list[Problem]:
+    idx = int(row.idx)
+    data = bytes(row.entry_bytes)
+    try:
+        record = json.loads(data)
+    except ValueError:
+        return [Problem("unreadable", f"entry {idx} is not valid JSON", (idx,))]
+    found: list[Problem] = []
+    if not isinstance(record, dict):
+        return [Problem("unreadable", f"entry {idx} is not a JSON object", (idx,))]
+    if record.get("index") != idx:
+        found.append(
+            Problem(
+                "moved",
+                f"the row at index {idx} holds entry {record.get('index')}: entries were "
+                "reordered or renumbered",
+                (idx,),
+            )
+        )
+    if canonical_json(record) != data:
+        found.append(Problem("changed", f"entry {idx}'s bytes are not canonical JSON", (idx,)))
+    if leaf.hex() != row.leaf_hash:
+        found.append(
+            Problem(
+                "changed",
+                f"entry {idx}'s stored leaf hash does not match its bytes: the entry was changed",
+                (idx,),
+            )
+        )
+    differing = [f for f in _FIELDS if getattr(row, f) != record.get(_JSON_KEY.get(f, f))]
+    if differing:
+        found.append(
+            Problem(
+                "changed",
+                f"entry {idx}'s columns {', '.join(differing)} differ from its hashed bytes",
+                (idx,),
+            )
+        )
+    return found
+
+
+def _check_signature(cp: Checkpoint, trusted: bytes | None) -> list[Problem]:
+    if not cp.signed:
+        if trusted is not None:
+            return [
+                Problem(
+                    "signature",
+                    f"checkpoint {cp.id} is unsigned although a signing key is configured",
+                    checkpoint=cp.id,
+                )
+            ]
+        return []
+    assert cp.signature is not None
+    try:
+        key = bytes.fromhex(cp.public_key or "")
+        sig = bytes.fromhex(cp.signature)
+    except ValueError:
+        return [
+            Problem("signature", f"checkpoint {cp.id}'s key or signature is not hex", (), cp.id)
+        ]
+    out: list[Problem] = []
+    if cp.key_fingerprint != key_fingerprint(key):
+        out.append(
+            Problem(
+                "signature",
+                f"checkpoint {cp.id}'s key fingerprint does not match its key",
+                checkpoint=cp.id,
+            )
+        )
+    if trusted is not None and key != trusted:
+        out.append(
+            Problem(
+                "signature",
+                f"checkpoint {cp.id} is signed by an untrusted key "
+                f"(fingerprint {key_fingerprint(key)[:16]}…)",
+                checkpoint=cp.id,
+            )
+        )
+    if not verify_signature(key, sig, cp.statement()):
+        out.append(
+            Problem(
+                "signature",
+                f"checkpoint {cp.id}'s signature does not match its size, root and time",
+                checkpoint=cp.id,
+            )
+        )
+    return out
+
+
+def _check_consistency(old: Checkpoint, new: Checkpoint, leaves: Sequence[bytes]) -> list[Problem]:
+    if new.tree_size < old.tree_size:
+        return [
+            Problem(
+                "consistency",
+                f"checkpoint {new.id} (size {new.tree_size}) is smaller than the earlier "
+                f"checkpoint {old.id} (size {old.tree_size}): the log shrank",
+                tuple(range(new.tree_size, old.tree_size)),
+                new.id,
+            )
+        ]
+    if old.tree_size == 0 or new.tree_size > len(leaves):
+        return []
+    proof = consistency_proof(old.tree_size, leaves[: new.tree_size])
+    try:
+        ok = verify_consistency(
+            old_size=old.tree_size,
+            new_size=new.tree_size,
+            old_root=bytes.fromhex(old.root_hash),
+            new_root=bytes.fromhex(new.root_hash),
+            proof=proof,
+        )
+    except ValueError:
+        ok = False
+    if ok:
+        return []
+    return [
+        Problem(
+            "consistency",
+            f"checkpoints {old.id} and {new.id} are not consistent: the tree of size "
+            f"{new.tree_size} does not extend the tree of size {old.tree_size}",
+            checkpoint=new.id,
+        )
+    ]
+
+
+def _roots_at(leaves: Sequence[bytes], sizes: set[int]) -> dict[int, bytes]:
+    frontier = Frontier()
+    roots: dict[int, bytes] = {}
+    for leaf in leaves:
+        frontier.append(leaf)
+        if frontier.size in sizes:
+            roots[frontier.size] = frontier.root()
+    return roots
+
+
+def _root(leaves: Sequence[bytes]) -> str:
+    frontier = Frontier()
+    for leaf in leaves:
+        frontier.append(leaf)
+    return frontier.root().hex()
+
+
+def _entry(row: Any) -> LedgerEntry:
+    return LedgerEntry(
+        index=int(row.idx),
+        time=row.time,
+        actor=row.actor,
+        role=row.role,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        workspace_id=row.workspace_id,
+        before_digest=row.before_digest,
+        after_digest=row.after_digest,
+        reason=row.reason,
+        leaf_hash=row.leaf_hash,
+    )
+
+
+def _checkpoint(row: Any) -> Checkpoint:
+    return Checkpoint(
+        id=int(row.id),
+        tree_size=int(row.tree_size),
+        root_hash=row.root_hash,
+        created_at=row.created_at,
+        public_key=row.public_key,
+        key_fingerprint=row.key_fingerprint,
+        signature=row.signature,
+    )
+
+
+def _ranges(values: list[int]) -> str:
+    """'3, 7-9, 12' for [3, 7, 8, 9, 12]."""
+    if not values:
+        return ""
+    out: list[str] = []
+    start = prev = values[0]
+    for v in [*values[1:], None]:
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if v is not None:
+            start = prev = v
+    return ", ".join(out)
+
+
+def create_tables(conn: Connection) -> None:
+    """Create the ledger tables directly (tests, tools); applications use the migrations."""
+    t.metadata.create_all(conn)
+    if conn.execute(select(t.head.c.id)).first() is None:
+        conn.execute(insert(t.head).values(id=1, size=0, frontier="[]"))

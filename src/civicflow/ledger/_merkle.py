@@ -1,0 +1,173 @@
+"""RFC 9162 Merkle tree hashing: leaf and node hashes, roots, inclusion and consistency proofs.
+
+The tree shape is the RFC's for any size ``n``: the left subtree holds the largest power of two
+strictly smaller than ``n`` leaves. The verifier functions (:func:`verify_inclusion`,
+:func:`verify_consistency`) follow the RFC's verification algorithms (sections 2.1.3.2 and
+2.1.4.2) and need nothing but the hashes, so an auditor can run them without the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+LEAF_PREFIX = b"\x00"
+NODE_PREFIX = b"\x01"
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    """SHA-256(0x00 || entry)."""
+    return hashlib.sha256(LEAF_PREFIX + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """SHA-256(0x01 || left || right)."""
+    return hashlib.sha256(NODE_PREFIX + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two strictly smaller than ``n`` (n >= 2)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def root_from_leaves(leaves: Sequence[bytes]) -> bytes:
+    """MTH(D[n]) of already-hashed leaves (RFC 9162 section 2.1.1)."""
+    n = len(leaves)
+    if n == 0:
+        return EMPTY_ROOT
+    if n == 1:
+        return leaves[0]
+    k = _split(n)
+    return node_hash(root_from_leaves(leaves[:k]), root_from_leaves(leaves[k:]))
+
+
+class Frontier:
+    """The roots of the perfect subtrees of a growing tree: O(log n) state, O(log n) append.
+
+    The root of an RFC 9162 tree of ``n`` leaves folds these subtree roots from the right, so a
+    ledger can compute the root after every append without re-reading all leaves.
+    """
+
+    __slots__ = ("_stack", "size")
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []  # (subtree size, root), largest first
+        self.size = 0
+
+    def append(self, leaf: bytes) -> None:
+        size, digest = 1, leaf
+        while self._stack and self._stack[-1][0] == size:
+            left_size, left = self._stack.pop()
+            digest = node_hash(left, digest)
+            size += left_size
+        self._stack.append((size, digest))
+        self.size += 1
+
+    def to_state(self) -> list[list[object]]:
+        return [[size, digest.hex()] for size, digest in self._stack]
+
+    @classmethod
+    def from_state(cls, state: list[list[object]]) -> Frontier:
+        frontier = cls()
+        frontier._stack = [(int(str(size)), bytes.fromhex(str(digest))) for size, digest in state]
+        frontier.size = sum(size for size, _ in frontier._stack)
+        return frontier
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        digest = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            digest = node_hash(left, digest)
+        return digest
+
+
+def inclusion_path(index: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """PATH(m, D[n]): the audit path of leaf ``index`` in the tree of ``leaves``."""
+    n = len(leaves)
+    if not 0 <= index < n:
+        raise ValueError(f"leaf index {index} is outside a tree of {n} leaves")
+    if n == 1:
+        return []
+    k = _split(n)
+    if index < k:
+        return [*inclusion_path(index, leaves[:k]), root_from_leaves(leaves[k:])]
+    return [*inclusion_path(index - k, leaves[k:]), root_from_leaves(leaves[:k])]
+
+
+def verify_inclusion(
+    *, leaf: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes
+) -> bool:
+    """RFC 9162 section 2.1.3.2: does ``path`` prove ``leaf`` sits at ``index`` under ``root``?"""
+    if index < 0 or index >= tree_size:
+        return False
+    fn, sn = index, tree_size - 1
+    r = leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def consistency_proof(old_size: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """PROOF(m, D[n]) of RFC 9162 section 2.1.4.1."""
+    n = len(leaves)
+    if not 0 < old_size <= n:
+        raise ValueError(f"old tree size {old_size} must be in 1..{n}")
+    return _subproof(old_size, leaves, True)
+
+
+def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
+    n = len(leaves)
+    if m == n:
+        return [] if complete else [root_from_leaves(leaves)]
+    k = _split(n)
+    if m <= k:
+        return [*_subproof(m, leaves[:k], complete), root_from_leaves(leaves[k:])]
+    return [*_subproof(m - k, leaves[k:], False), root_from_leaves(leaves[:k])]
+
+
+def verify_consistency(
+    *, old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """RFC 9162 section 2.1.4.2: is the tree of ``new_size`` an append-only extension of the old?"""
+    if old_size <= 0 or old_size > new_size:
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:  # a power of two: the old root is itself a subtree
+        path.insert(0, old_root)
+    if not path:
+        return False
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == old_root and sr == new_root and sn == 0

@@ -14,6 +14,7 @@ import ibis
 
 from civicflow.core import InputError, Location
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP, Dataset, Engine
+from civicflow.mining._durations import ordered_concat, seconds_between
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,25 +100,15 @@ def case_spans(events: Table) -> Table:
     spans = events.group_by(CASE_ID).aggregate(
         case_start=events[TIMESTAMP].min(), case_end=events[TIMESTAMP].max()
     )
-    return spans.mutate(
-        throughput_seconds=(spans.case_end.epoch_seconds() - spans.case_start.epoch_seconds()).cast(
-            "float64"
-        )
-        + _micro_diff(spans.case_start, spans.case_end)
-    )
-
-
-def _micro_diff(a: Any, b: Any) -> Any:
-    # epoch_seconds truncates to whole seconds; add the sub-second part so durations are exact
-    return (b.microsecond() - a.microsecond()).cast("float64") / 1_000_000
+    return spans.mutate(throughput_seconds=seconds_between(spans.case_start, spans.case_end))
 
 
 def case_variants(events: Table) -> Table:
     """One row per case: its variant key (activities in event order joined by VARIANT_SEPARATOR)."""
     ordered = events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
     return ordered.group_by(CASE_ID).aggregate(
-        variant=ordered[ACTIVITY].group_concat(
-            sep=VARIANT_SEPARATOR, order_by=[ordered[TIMESTAMP], ordered[POSITION]]
+        variant=ordered_concat(
+            ordered, ACTIVITY, sep=VARIANT_SEPARATOR, order_by=[TIMESTAMP, POSITION]
         )
     )
 

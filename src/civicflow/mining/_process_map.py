@@ -1,0 +1,390 @@
+"""The process map: a directly-follows graph with frequency and performance per edge, filterable to
+a readable size (top activities, a path slider) without ever leaving an activity stranded."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from civicflow.core import ConfigurationError
+from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
+from civicflow.mining._durations import (
+    case_window,
+    format_duration,
+    seconds_between,
+)
+
+if TYPE_CHECKING:
+    from ibis.expr.types import Table
+
+    from civicflow.mining._view import LogView
+
+MapMetric = Literal["frequency", "performance"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessMapConfig:
+    """How much of the map to show.
+
+    ``max_activities`` keeps the N most frequent activities (ties broken by name); the others are
+    removed from every case before the edges are computed, so an edge a→b then means "b was the
+    next shown activity after a". ``path_share`` keeps the most frequent edges until that share of
+    all directly-follows occurrences is covered, plus the fewest extra edges needed so that every
+    shown activity is reachable from a start activity and reaches an end activity.
+    """
+
+    max_activities: int | None = None
+    path_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.max_activities is not None and self.max_activities < 1:
+            raise ConfigurationError(
+                "max_activities must be at least 1",
+                found=str(self.max_activities),
+                expected="a positive number of activities, or None for all",
+                fix="pass max_activities=None to show every activity",
+            )
+        if not 0.0 <= self.path_share <= 1.0:
+            raise ConfigurationError(
+                "path_share must be a share between 0 and 1",
+                found=str(self.path_share),
+                expected="0 <= path_share <= 1 (1 keeps every path)",
+                fix="pass e.g. path_share=0.8 to keep the paths covering 80 % of transitions",
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"max_activities": self.max_activities, "path_share": self.path_share}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActivityNode:
+    name: str
+    frequency: int
+    """number of events with this activity"""
+    cases: int
+    """number of cases with at least one such event"""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "frequency": self.frequency, "cases": self.cases}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edge:
+    """``source`` directly followed by ``target`` inside a case; durations are target minus source
+    timestamp, in seconds."""
+
+    source: str
+    target: str
+    frequency: int
+    cases: int
+    mean_seconds: float
+    median_seconds: float
+    p90_seconds: float
+    total_seconds: float
+    min_seconds: float
+    max_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+EDGE_COLUMNS = tuple(Edge.__dataclass_fields__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessMap:
+    """A directly-follows graph. ``edges`` are the shown ones; the counts of hidden parts say how
+    much the filters removed, so a reader knows what they are not seeing."""
+
+    activities: tuple[ActivityNode, ...]
+    edges: tuple[Edge, ...]
+    start_activities: dict[str, int]
+    end_activities: dict[str, int]
+    cases: int
+    events: int
+    total_activities: int
+    hidden_activities: tuple[str, ...]
+    total_edges: int
+    hidden_edges: int
+    covered_share: float
+    """share of directly-follows occurrences (between shown activities) the shown edges cover"""
+    config: ProcessMapConfig = field(default_factory=ProcessMapConfig)
+
+    @property
+    def edges_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([e.to_dict() for e in self.edges], columns=list(EDGE_COLUMNS))
+
+    @property
+    def activities_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [a.to_dict() for a in self.activities], columns=["name", "frequency", "cases"]
+        )
+
+    def edge(self, source: str, target: str) -> Edge | None:
+        for e in self.edges:
+            if e.source == source and e.target == target:
+                return e
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "events": self.events,
+            "activities": [a.to_dict() for a in self.activities],
+            "edges": [e.to_dict() for e in self.edges],
+            "start_activities": dict(self.start_activities),
+            "end_activities": dict(self.end_activities),
+            "total_activities": self.total_activities,
+            "hidden_activities": list(self.hidden_activities),
+            "total_edges": self.total_edges,
+            "hidden_edges": self.hidden_edges,
+            "covered_share": self.covered_share,
+            "config": self.config.to_dict(),
+        }
+
+    def to_dot(self, metric: MapMetric = "frequency") -> str:
+        """Graphviz DOT text: edge labels and pen widths by ``metric``, edge colours by waiting
+        time (median duration), node shading by frequency."""
+        if metric not in ("frequency", "performance"):
+            raise ConfigurationError(
+                f"unknown process-map metric '{metric}'",
+                found=str(metric),
+                expected="frequency or performance",
+                fix="pass metric='frequency' or metric='performance'",
+            )
+        lines = [
+            "digraph process_map {",
+            '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.4, ranksep=0.5];',
+            '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
+            '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.7];',
+            '  "__start__" [label="", shape=circle, width=0.3, fillcolor="#2e7d32", color="#2e7d32"];',
+            '  "__end__" [label="", shape=doublecircle, width=0.25, fillcolor="#c62828", color="#c62828"];',
+        ]
+        max_freq = max((a.frequency for a in self.activities), default=1) or 1
+        for a in self.activities:
+            shade = _mix("#e3f2fd", "#1565c0", a.frequency / max_freq)
+            font = "#ffffff" if a.frequency / max_freq > 0.6 else "#0d1b2a"
+            label = f"{a.name}\n{a.frequency:,}"
+            lines.append(
+                f'  "{_esc(a.name)}" [label="{_esc(label)}", fillcolor="{shade}", fontcolor="{font}"];'
+            )
+        max_start = max([*self.start_activities.values(), *self.end_activities.values(), 1])
+        for name, count in sorted(self.start_activities.items()):
+            width = 1 + 4 * count / max_start
+            lines.append(
+                f'  "__start__" -> "{_esc(name)}" [label="{count:,}", style=dashed, '
+                f'color="#2e7d32", penwidth={width:.2f}];'
+            )
+        for name, count in sorted(self.end_activities.items()):
+            width = 1 + 4 * count / max_start
+            lines.append(
+                f'  "{_esc(name)}" -> "__end__" [label="{count:,}", style=dashed, '
+                f'color="#c62828", penwidth={width:.2f}];'
+            )
+        if self.edges:
+            weights = [
+                float(e.frequency) if metric == "frequency" else e.median_seconds
+                for e in self.edges
+            ]
+            top_weight = max(weights) or 1.0
+            top_wait = max(e.median_seconds for e in self.edges) or 1.0
+            for e, w in zip(self.edges, weights, strict=True):
+                label = (
+                    f"{e.frequency:,}"
+                    if metric == "frequency"
+                    else format_duration(e.median_seconds)
+                )
+                colour = _mix("#78909c", "#d32f2f", max(e.median_seconds, 0.0) / top_wait)
+                tooltip = (
+                    f"{e.source} → {e.target}: {e.frequency:,} times in {e.cases:,} cases; "
+                    f"median {format_duration(e.median_seconds)}, "
+                    f"mean {format_duration(e.mean_seconds)}"
+                )
+                lines.append(
+                    f'  "{_esc(e.source)}" -> "{_esc(e.target)}" [label="{_esc(label)}", '
+                    f'penwidth={1 + 7 * max(w, 0.0) / top_weight:.2f}, color="{colour}", '
+                    f'tooltip="{_esc(tooltip)}"];'
+                )
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+def process_map(view: LogView, config: ProcessMapConfig | None = None) -> ProcessMap:
+    """The directly-follows graph of the view's cases.
+
+    Per edge a→b: how often b directly follows a (events), in how many cases, and the time from a to
+    b (mean, median, p90, total, min, max seconds; exact percentiles). Per activity: events and
+    cases. Start and end activities with the number of cases that start/end with them.
+    """
+    config = config or ProcessMapConfig()
+    events = view.events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
+
+    act_df = view.execute(
+        events.group_by(ACTIVITY).aggregate(
+            frequency=events.count(), cases=events[CASE_ID].nunique()
+        )
+    )
+    act_df = act_df.sort_values(["frequency", ACTIVITY], ascending=[False, True], kind="stable")
+    all_names = [str(a) for a in act_df[ACTIVITY]]
+    hidden: list[str] = []
+    if config.max_activities is not None and len(all_names) > config.max_activities:
+        hidden = all_names[config.max_activities :]
+        shown = all_names[: config.max_activities]
+        events = events.filter(events[ACTIVITY].isin(shown))
+        act_df = act_df[act_df[ACTIVITY].isin(shown)]
+    activities = tuple(
+        ActivityNode(name=str(r[ACTIVITY]), frequency=int(r["frequency"]), cases=int(r["cases"]))
+        for r in _records(act_df)
+    )
+
+    edges_df, ends_df = _directly_follows(view, events)
+    all_edges = [
+        Edge(
+            source=str(r["source"]),
+            target=str(r["target"]),
+            frequency=int(r["frequency"]),
+            cases=int(r["cases"]),
+            mean_seconds=float(r["total_seconds"]) / int(r["frequency"]),
+            median_seconds=float(r["median_seconds"]),
+            p90_seconds=float(r["p90_seconds"]),
+            total_seconds=float(r["total_seconds"]),
+            min_seconds=float(r["min_seconds"]),
+            max_seconds=float(r["max_seconds"]),
+        )
+        for r in _records(edges_df)
+    ]
+    all_edges.sort(key=lambda e: (-e.frequency, e.source, e.target))
+    bounds = _records(ends_df)
+    starts = {str(r[ACTIVITY]): int(r["starts"]) for r in bounds if r["starts"] > 0}
+    ends = {str(r[ACTIVITY]): int(r["ends"]) for r in bounds if r["ends"] > 0}
+    kept = _keep_paths(all_edges, starts, ends, config.path_share)
+    total_occurrences = sum(e.frequency for e in all_edges)
+    covered = sum(e.frequency for e in kept)
+    n_cases = int(sum(starts.values()))
+    return ProcessMap(
+        activities=activities,
+        edges=tuple(kept),
+        start_activities=dict(sorted(starts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        end_activities=dict(sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))),
+        cases=n_cases,
+        events=int(sum(a.frequency for a in activities)),
+        total_activities=len(all_names),
+        hidden_activities=tuple(hidden),
+        total_edges=len(all_edges),
+        hidden_edges=len(all_edges) - len(kept),
+        covered_share=(covered / total_occurrences) if total_occurrences else 1.0,
+        config=config,
+    )
+
+
+def _directly_follows(view: LogView, events: Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    w = case_window(events)
+    stepped = events.mutate(
+        target=events[ACTIVITY].lead().over(w),
+        next_ts=events[TIMESTAMP].lead().over(w),
+        previous=events[ACTIVITY].lag().over(w),
+    )
+    pairs = stepped.filter(stepped.target.notnull())
+    pairs = pairs.mutate(seconds=seconds_between(pairs[TIMESTAMP], pairs.next_ts))
+    edges = pairs.group_by([pairs[ACTIVITY].name("source"), pairs.target]).aggregate(
+        frequency=pairs.count(),
+        cases=pairs[CASE_ID].nunique(),
+        total_seconds=pairs.seconds.sum(),
+        median_seconds=pairs.seconds.quantile(0.5),
+        p90_seconds=pairs.seconds.quantile(0.9),
+        min_seconds=pairs.seconds.min(),
+        max_seconds=pairs.seconds.max(),
+    )
+    bounds = stepped.filter(stepped.previous.isnull() | stepped.target.isnull())
+    ends = bounds.group_by(ACTIVITY).aggregate(
+        starts=bounds.previous.isnull().cast("int64").sum(),
+        ends=bounds.target.isnull().cast("int64").sum(),
+    )
+    return view.execute(edges), view.execute(ends)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in df.to_dict("records")]
+
+
+def _keep_paths(
+    edges: list[Edge], starts: dict[str, int], ends: dict[str, int], share: float
+) -> list[Edge]:
+    """The most frequent edges covering ``share`` of occurrences, then the most frequent extra
+    edges that connect every activity to a start and to an end (a greedy, Prim-like growth)."""
+    if share >= 1.0 or not edges:
+        return list(edges)
+    total = sum(e.frequency for e in edges)
+    kept: list[Edge] = []
+    covered = 0
+    for e in edges:  # already sorted by frequency, descending
+        if covered >= share * total and kept:
+            break
+        kept.append(e)
+        covered += e.frequency
+    chosen = {(e.source, e.target) for e in kept}
+    nodes = {e.source for e in edges} | {e.target for e in edges} | set(starts) | set(ends)
+    for forward in (True, False):
+        roots = set(starts) if forward else set(ends)
+        extra = _connect(edges, chosen, nodes, roots, forward=forward)
+        chosen |= extra
+    return [e for e in edges if (e.source, e.target) in chosen]
+
+
+def _connect(
+    edges: list[Edge],
+    chosen: set[tuple[str, str]],
+    nodes: set[str],
+    roots: set[str],
+    *,
+    forward: bool,
+) -> set[tuple[str, str]]:
+    """Edges to add so every node is reachable from ``roots`` (or reaches them, if not forward)."""
+    out: dict[str, list[Edge]] = {}
+    for e in edges:
+        out.setdefault(e.source if forward else e.target, []).append(e)
+
+    def far(e: Edge) -> str:
+        return e.target if forward else e.source
+
+    reached: set[str] = set()
+    added: set[tuple[str, str]] = set()
+    frontier: list[tuple[int, str, str, str]] = []  # candidate edges by -frequency
+
+    def visit(node: str) -> None:
+        # flood along already chosen edges first; remember the rest as candidates
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n in reached:
+                continue
+            reached.add(n)
+            for e in out.get(n, ()):
+                if (e.source, e.target) in chosen or (e.source, e.target) in added:
+                    stack.append(far(e))
+                elif far(e) not in reached:
+                    heapq.heappush(frontier, (-e.frequency, e.source, e.target, far(e)))
+
+    for r in sorted(roots):
+        visit(r)
+    while frontier and len(reached) < len(nodes):
+        _neg, source, target, node = heapq.heappop(frontier)
+        if node in reached:
+            continue
+        added.add((source, target))
+        visit(node)
+    return added
+
+
+def _esc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _mix(low: str, high: str, t: float) -> str:
+    t = min(max(t, 0.0), 1.0)
+    a = [int(low[i : i + 2], 16) for i in (1, 3, 5)]
+    b = [int(high[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b, strict=True))

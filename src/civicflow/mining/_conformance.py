@@ -1,0 +1,435 @@
+"""Conformance of cases to a reference flow (a BPMN model): fitness per case and overall, and the
+most common deviations — skipped, inserted and out-of-order steps.
+
+The engine computes each case's variant (one Ibis expression, the same on DuckDB and Spark); the
+replay then runs once per variant — thousands of cases share a few variants — and its results
+are expanded to the cases.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from civicflow.core import ConfigurationError
+from civicflow.eventlog import CASE_ID
+from civicflow.mining._bpmn import BpmnModel
+from civicflow.mining._petri import WorkflowNet, workflow_net
+from civicflow.mining._replay import (
+    SearchBudgetExceeded,
+    align,
+    token_replay,
+)
+from civicflow.mining._view import VARIANT_SEPARATOR, case_variants, variant_id
+
+if TYPE_CHECKING:
+    from civicflow.mining._view import LogView
+
+ConformanceMethod = Literal["alignments", "token_replay"]
+DeviationKind = Literal["skipped", "inserted", "out_of_order"]
+
+# right-closed tenths, the last bin holding only perfectly fitting cases
+FITNESS_BINS: tuple[tuple[float, float], ...] = (*((i / 10, (i + 1) / 10) for i in range(10)),)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConformanceConfig:
+    """How to check cases against the model."""
+
+    method: ConformanceMethod = "alignments"
+    """alignments: exact deviations, slower; token_replay: fast, deviations approximated."""
+    labels: tuple[tuple[str, str], ...] = ()
+    """(model task name, log activity) pairs for tasks named differently from the activities."""
+    max_states: int = 200_000
+    """Alignment search budget per variant; beyond it the variant falls back to token replay."""
+    top: int = 10
+    """How many deviations ``to_dict`` lists (the full list stays on the result)."""
+
+    def __post_init__(self) -> None:
+        if self.method not in ("alignments", "token_replay"):
+            raise ConfigurationError(
+                f"unknown conformance method '{self.method}'",
+                found=str(self.method),
+                expected="alignments or token_replay",
+                fix="pick one of the two methods",
+            )
+        if self.max_states < 1 or self.top < 0:
+            raise ConfigurationError(
+                "max_states must be positive and top not negative",
+                found=f"max_states={self.max_states}, top={self.top}",
+                fix="use e.g. max_states=200000, top=10",
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deviation:
+    """One kind of departure from the model, counted over cases."""
+
+    kind: DeviationKind
+    activity: str
+    context: str
+    """Where it happens, e.g. "after 'Check application'" or "at the start"."""
+    cases: int
+    share: float
+    """Share of all cases in the view that show it."""
+    occurrences: int
+
+    @property
+    def description(self) -> str:
+        verb = {
+            "skipped": "skipped",
+            "inserted": "done though the model does not allow it",
+            "out_of_order": "done out of order",
+        }[self.kind]
+        return f"'{self.activity}' {verb} {self.context} in {self.cases:,} cases ({self.share:.1%})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "activity": self.activity,
+            "context": self.context,
+            "cases": self.cases,
+            "share": self.share,
+            "occurrences": self.occurrences,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VariantConformance:
+    """The replay of one variant, shared by all its cases."""
+
+    variant_id: str
+    activities: tuple[str, ...]
+    cases: int
+    fitness: float
+    method: ConformanceMethod
+    deviations: tuple[tuple[DeviationKind, str, str], ...]
+    """(kind, activity, context) per deviation, in trace order."""
+    cost: int | None = None
+    """Alignments: moves on log + visible moves on model."""
+    missing: int | None = None
+    consumed: int | None = None
+    remaining: int | None = None
+    produced: int | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.fitness >= 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "variant_id": self.variant_id,
+            "activities": list(self.activities),
+            "cases": self.cases,
+            "fitness": self.fitness,
+            "method": self.method,
+            "cost": self.cost,
+            "missing": self.missing,
+            "consumed": self.consumed,
+            "remaining": self.remaining,
+            "produced": self.produced,
+            "deviations": [{"kind": k, "activity": a, "context": c} for k, a, c in self.deviations],
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConformanceResult:
+    """Fitness of the view's cases against a model, and their most common deviations."""
+
+    model: str
+    method: ConformanceMethod
+    fitness: float
+    """Log fitness: alignments 1 - deviations / worst-case moves; token replay
+    0.5(1 - missing/consumed) + 0.5(1 - remaining/produced), both summed over cases. When some
+    variants fell back to token replay this is the mean case fitness (see ``notes``)."""
+    average_case_fitness: float
+    cases: int
+    fitting_cases: int
+    variants: tuple[VariantConformance, ...]
+    deviations: tuple[Deviation, ...]
+    """All deviations, most cases first."""
+    unknown_activities: tuple[str, ...]
+    """Activities of the log that no task of the model stands for."""
+    notes: tuple[str, ...] = ()
+    top: int = 10
+    case_fitness: pd.DataFrame = field(compare=False, repr=False)
+    """One row per case: case_id, variant_id, fitness, deviations, fits."""
+
+    @property
+    def fitting_share(self) -> float:
+        return self.fitting_cases / self.cases if self.cases else 0.0
+
+    @property
+    def top_deviations(self) -> tuple[Deviation, ...]:
+        return self.deviations[: self.top]
+
+    @property
+    def deviations_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [d.to_dict() for d in self.deviations],
+            columns=["kind", "activity", "context", "cases", "share", "occurrences", "description"],
+        )
+
+    def fitness_distribution(self) -> list[dict[str, Any]]:
+        """Cases per fitness tenth: [0, 0.1], (0.1, 0.2], ..., (0.9, 1.0) and exactly 1."""
+        values = self.case_fitness["fitness"].tolist() if self.cases else []
+        out: list[dict[str, Any]] = []
+        for lo, hi in FITNESS_BINS:
+            if lo == 0:
+                n = sum(1 for v in values if v <= hi)
+            elif hi == 1.0:
+                n = sum(1 for v in values if lo < v < 1.0)
+            else:
+                n = sum(1 for v in values if lo < v <= hi)
+            out.append({"from": lo, "to": hi, "cases": n})
+        out.append({"from": 1.0, "to": 1.0, "cases": sum(1 for v in values if v >= 1.0)})
+        return out
+
+    def deviations_of(self, case_id: str) -> list[dict[str, str]]:
+        """The deviations of one case (those of its variant)."""
+        rows = self.case_fitness[self.case_fitness[CASE_ID] == case_id]
+        if rows.empty:
+            return []
+        vid = rows.iloc[0]["variant_id"]
+        for v in self.variants:
+            if v.variant_id == vid:
+                return [{"kind": k, "activity": a, "context": c} for k, a, c in v.deviations]
+        return []
+
+    def to_dict(self, *, include_variants: bool = True) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "method": self.method,
+            "fitness": self.fitness,
+            "average_case_fitness": self.average_case_fitness,
+            "cases": self.cases,
+            "fitting_cases": self.fitting_cases,
+            "fitting_share": self.fitting_share,
+            "fitness_distribution": self.fitness_distribution(),
+            "top_deviations": [d.to_dict() for d in self.top_deviations],
+            "deviation_kinds": dict(Counter(d.kind for d in self.deviations)),
+            "unknown_activities": list(self.unknown_activities),
+            "variants": [v.to_dict() for v in self.variants] if include_variants else None,
+            "notes": list(self.notes),
+        }
+
+
+def conformance(
+    view: LogView,
+    *,
+    model: BpmnModel,
+    config: ConformanceConfig | None = None,
+) -> ConformanceResult:
+    """Replay every case of ``view`` on ``model``: fitness per case and overall, and deviations."""
+    config = config or ConformanceConfig()
+    if config.labels:
+        model = model.relabel(dict(config.labels))
+    net = workflow_net(model)
+    per_case = view.execute(case_variants(view.events))
+    per_case = per_case.sort_values(CASE_ID, kind="stable").reset_index(drop=True)
+    counts = per_case.groupby("variant", sort=False).size()
+    # most frequent first, ties by key: the same order on every engine
+    ordered = sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+    worst = _empty_trace_cost(net, config)
+    variants: list[VariantConformance] = []
+    fallback = 0
+    for key, n in ordered:
+        trace = tuple(str(key).split(VARIANT_SEPARATOR)) if key else ()
+        vc, fell_back = _replay_variant(net, trace, int(n), config, worst)
+        fallback += fell_back
+        variants.append(vc)
+    return _summarise(model, net, per_case, variants, config, fallback, worst)
+
+
+def _replay_variant(
+    net: WorkflowNet,
+    trace: tuple[str, ...],
+    cases: int,
+    config: ConformanceConfig,
+    worst_empty: int | None,
+) -> tuple[VariantConformance, bool]:
+    vid = variant_id(trace)
+    if config.method == "alignments" and worst_empty is not None:
+        try:
+            alignment = align(net, trace, max_states=config.max_states)
+        except SearchBudgetExceeded:
+            pass
+        else:
+            worst = len(trace) + worst_empty
+            fitness = 1 - alignment.deviations / worst if worst else 1.0
+            return (
+                VariantConformance(
+                    variant_id=vid,
+                    activities=trace,
+                    cases=cases,
+                    fitness=fitness,
+                    method="alignments",
+                    deviations=_alignment_deviations(alignment.moves),
+                    cost=alignment.deviations,
+                ),
+                False,
+            )
+    tr = token_replay(net, trace)
+    deviations: list[tuple[DeviationKind, str, str]] = []
+    for k in sorted((*tr.forced, *tr.unknown)):
+        deviations.append(("inserted", trace[k], _after(trace[k - 1] if k else None)))
+    last = trace[-1] if trace else None
+    deviations += [("skipped", label, _after(last)) for label in tr.leftover]
+    return (
+        VariantConformance(
+            variant_id=vid,
+            activities=trace,
+            cases=cases,
+            fitness=tr.fitness,
+            method="token_replay",
+            deviations=_pair_out_of_order(deviations),
+            missing=tr.missing,
+            consumed=tr.consumed,
+            remaining=tr.remaining,
+            produced=tr.produced,
+        ),
+        config.method == "alignments",
+    )
+
+
+def _empty_trace_cost(net: WorkflowNet, config: ConformanceConfig) -> int | None:
+    """Fewest visible steps from start to end of the model (the cost of aligning an empty
+    trace), or None when the model's end cannot be reached within the budget."""
+    if config.method != "alignments":
+        return None
+    try:
+        return align(net, (), max_states=config.max_states).deviations
+    except SearchBudgetExceeded:
+        return None
+
+
+def _after(activity: str | None) -> str:
+    return f"after '{activity}'" if activity is not None else "at the start"
+
+
+def _alignment_deviations(moves: tuple[Any, ...]) -> tuple[tuple[DeviationKind, str, str], ...]:
+    out: list[tuple[DeviationKind, str, str]] = []
+    last: str | None = None
+    for move in moves:
+        kind = move.kind
+        if kind == "log":
+            out.append(("inserted", move.log, _after(last)))
+        elif kind == "model":
+            out.append(("skipped", move.model, _after(last)))
+        if move.log is not None:
+            last = move.log
+    return _pair_out_of_order(out)
+
+
+def _pair_out_of_order(
+    deviations: list[tuple[DeviationKind, str, str]],
+) -> tuple[tuple[DeviationKind, str, str], ...]:
+    """An activity both inserted and skipped in one case was done, only at the wrong point:
+    report each such pair once, as out of order, where the case actually did it."""
+    inserted = Counter(a for k, a, _ in deviations if k == "inserted")
+    skipped = Counter(a for k, a, _ in deviations if k == "skipped")
+    pairs = {a: min(inserted[a], skipped[a]) for a in inserted if skipped[a]}
+    drop_skipped = dict(pairs)
+    left = dict(pairs)
+    out: list[tuple[DeviationKind, str, str]] = []
+    for kind, activity, context in deviations:
+        if kind == "inserted" and left.get(activity, 0) > 0:
+            left[activity] -= 1
+            out.append(("out_of_order", activity, context))
+        elif kind == "skipped" and drop_skipped.get(activity, 0) > 0:
+            drop_skipped[activity] -= 1
+        else:
+            out.append((kind, activity, context))
+    return tuple(out)
+
+
+def _summarise(
+    model: BpmnModel,
+    net: WorkflowNet,
+    per_case: pd.DataFrame,
+    variants: list[VariantConformance],
+    config: ConformanceConfig,
+    fallback: int,
+    worst_empty: int | None,
+) -> ConformanceResult:
+    by_key = {VARIANT_SEPARATOR.join(v.activities): v for v in variants}
+    total = len(per_case)
+    case_rows = pd.DataFrame(
+        {
+            CASE_ID: per_case[CASE_ID].astype(str),
+            "variant_id": [by_key[str(k or "")].variant_id for k in per_case["variant"]],
+            "fitness": [by_key[str(k or "")].fitness for k in per_case["variant"]],
+            "deviations": [len(by_key[str(k or "")].deviations) for k in per_case["variant"]],
+        }
+    )
+    case_rows["fits"] = case_rows["fitness"] >= 1.0
+    average = float(sum(v.fitness * v.cases for v in variants) / total) if total else 1.0
+    notes: list[str] = []
+    methods = {v.method for v in variants}
+    if fallback:
+        notes.append(
+            f"{fallback} variant(s) exceeded the alignment budget of {config.max_states:,} "
+            "search states and were checked by token replay instead (their deviations are "
+            "approximate); overall fitness is the mean case fitness"
+        )
+    if len(methods) > 1:
+        fitness = average
+    elif methods == {"alignments"}:
+        worst = worst_empty or 0
+        cost = sum((v.cost or 0) * v.cases for v in variants)
+        denom = sum((len(v.activities) + worst) * v.cases for v in variants)
+        fitness = 1 - cost / denom if denom else 1.0
+    else:
+        missing = sum((v.missing or 0) * v.cases for v in variants)
+        consumed = sum((v.consumed or 0) * v.cases for v in variants)
+        remaining = sum((v.remaining or 0) * v.cases for v in variants)
+        produced = sum((v.produced or 0) * v.cases for v in variants)
+        fitness = (
+            0.5 * (1 - missing / consumed) + 0.5 * (1 - remaining / produced)
+            if consumed and produced
+            else 1.0
+        )
+    cases_by: Counter[tuple[DeviationKind, str, str]] = Counter()
+    occurrences: Counter[tuple[DeviationKind, str, str]] = Counter()
+    for v in variants:
+        for d in set(v.deviations):
+            cases_by[d] += v.cases
+        for d in v.deviations:
+            occurrences[d] += v.cases
+    deviations = tuple(
+        Deviation(
+            kind=k,
+            activity=a,
+            context=c,
+            cases=n,
+            share=n / total if total else 0.0,
+            occurrences=occurrences[(k, a, c)],
+        )
+        for (k, a, c), n in sorted(cases_by.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    seen = {a for v in variants for a in v.activities}
+    unknown = tuple(sorted(seen - net.labels))
+    if unknown:
+        notes.append(
+            f"{len(unknown)} activit{'y' if len(unknown) == 1 else 'ies'} of the log "
+            "match no task of the model; if the names differ only in wording, map them "
+            "(ConformanceConfig.labels, CLI --label 'model name=log activity')"
+        )
+    return ConformanceResult(
+        model=f"{model.source}#{model.process_id}",
+        method=config.method,
+        fitness=float(fitness),
+        average_case_fitness=average,
+        cases=total,
+        fitting_cases=int(case_rows["fits"].sum()),
+        variants=tuple(variants),
+        deviations=deviations,
+        unknown_activities=unknown,
+        notes=tuple(notes),
+        top=config.top,
+        case_fitness=case_rows,
+    )

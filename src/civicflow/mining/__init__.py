@@ -1,6 +1,16 @@
 """Process assessment: maps, variants, performance, bottlenecks, rework, SLA, conformance, KPIs and
 baselines, written once as Ibis expressions and run on any engine."""
 
+from civicflow.mining._baseline import (
+    Baseline,
+    BaselineComparison,
+    KpiChange,
+    compare_baselines,
+    compare_to_baseline,
+    freeze_baseline,
+    list_baselines,
+    load_baseline,
+)
 from civicflow.mining._bpmn import BpmnFlow, BpmnModel, BpmnNode, read_bpmn
 from civicflow.mining._conformance import (
     ConformanceConfig,
@@ -8,6 +18,16 @@ from civicflow.mining._conformance import (
     Deviation,
     VariantConformance,
     conformance,
+)
+from civicflow.mining._kpis import (
+    DEFAULT_KPIS,
+    KPI_DEFINITIONS,
+    KpiContext,
+    KpiDefinition,
+    KpiSnapshot,
+    KpiValue,
+    compute_kpis,
+    kpi_definition,
 )
 from civicflow.mining._performance import (
     DurationSummary,
@@ -38,8 +58,12 @@ from civicflow.mining._view import (
 )
 
 __all__ = [
+    "DEFAULT_KPIS",
+    "KPI_DEFINITIONS",
     "VARIANT_SEPARATOR",
     "ActivityNode",
+    "Baseline",
+    "BaselineComparison",
     "BpmnFlow",
     "BpmnModel",
     "BpmnNode",
@@ -50,6 +74,11 @@ __all__ = [
     "Edge",
     "EventLogFilter",
     "HistogramBin",
+    "KpiChange",
+    "KpiContext",
+    "KpiDefinition",
+    "KpiSnapshot",
+    "KpiValue",
     "LogView",
     "PeriodCounts",
     "ProcessMap",
@@ -64,7 +93,14 @@ __all__ = [
     "arrivals",
     "case_spans",
     "case_variants",
+    "compare_baselines",
+    "compare_to_baseline",
+    "compute_kpis",
     "conformance",
+    "freeze_baseline",
+    "kpi_definition",
+    "list_baselines",
+    "load_baseline",
     "process_map",
     "read_bpmn",
     "throughput_times",

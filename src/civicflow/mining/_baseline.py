@@ -1,0 +1,413 @@
+"""Baselines: named, timestamped, frozen KPI snapshots that every later change is measured against.
+
+A baseline is one JSON file, ``<workspace>/baselines/<name>.json``, holding the KPI values with their
+definitions, the filter, the dataset's name, fingerprint and counts, the engine and civicflow's
+version. Baselines are frozen: freezing refuses to overwrite, and the file appears whole or not at
+all (written beside, then linked into place).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from civicflow import __version__
+from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
+from civicflow.eventlog import Workspace
+from civicflow.mining._kpis import Direction, KpiSnapshot, KpiValue, compute_kpis
+from civicflow.mining._view import EventLogFilter
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from civicflow.mining._sla import SlaConfig
+    from civicflow.mining._view import LogView
+
+BASELINE_FORMAT = 1
+Assessment = Literal["better", "worse", "unchanged", "changed", "not comparable"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Baseline:
+    """A frozen KPI snapshot of a dataset seen through a filter."""
+
+    name: str
+    description: str | None
+    created_at: str
+    civicflow_version: str
+    engine: str
+    dataset: str
+    fingerprint: str
+    """sha256 of the dataset's events when the baseline was frozen."""
+    dataset_events: int
+    dataset_cases: int
+    events: int
+    """Events in the filtered view."""
+    cases: int
+    """Cases in the filtered view."""
+    filter: EventLogFilter
+    sla: dict[str, Any] | None
+    kpis: tuple[KpiValue, ...]
+
+    def __getitem__(self, name: str) -> KpiValue:
+        for v in self.kpis:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[KpiValue]:
+        return iter(self.kpis)
+
+    def value(self, name: str) -> float | None:
+        return self[name].value
+
+    @property
+    def kpi_names(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.kpis)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([v.to_dict() for v in self.kpis])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": BASELINE_FORMAT,
+            "name": self.name,
+            "description": self.description,
+            "created_at": self.created_at,
+            "civicflow_version": self.civicflow_version,
+            "engine": self.engine,
+            "dataset": {
+                "name": self.dataset,
+                "fingerprint": self.fingerprint,
+                "events": self.dataset_events,
+                "cases": self.dataset_cases,
+            },
+            "view": {"events": self.events, "cases": self.cases},
+            "filter": self.filter.to_dict(),
+            "sla": self.sla,
+            "kpis": [v.to_dict() for v in self.kpis],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Baseline:
+        ds = data["dataset"]
+        return cls(
+            name=str(data["name"]),
+            description=data.get("description"),
+            created_at=str(data["created_at"]),
+            civicflow_version=str(data.get("civicflow_version", "")),
+            engine=str(data.get("engine", "")),
+            dataset=str(ds["name"]),
+            fingerprint=str(ds["fingerprint"]),
+            dataset_events=int(ds["events"]),
+            dataset_cases=int(ds["cases"]),
+            events=int(data["view"]["events"]),
+            cases=int(data["view"]["cases"]),
+            filter=EventLogFilter.from_dict(data.get("filter") or {}),
+            sla=data.get("sla"),
+            kpis=tuple(KpiValue.from_dict(k) for k in data["kpis"]),
+        )
+
+    def sla_config(self) -> SlaConfig | None:
+        """The SLA the baseline's compliance KPI was computed with, to recompute it the same way."""
+        return _sla_from_dict(self.sla) if self.sla else None
+
+
+def _baseline_path(workspace: Workspace, name: str) -> Path:
+    return workspace.baselines_dir / f"{name}.json"
+
+
+def freeze_baseline(
+    *,
+    workspace: Workspace,
+    view: LogView,
+    name: str,
+    kpis: Iterable[str] | None = None,
+    description: str | None = None,
+    sla: SlaConfig | None = None,
+) -> Baseline:
+    """Compute the KPIs on ``view`` and store them as the frozen baseline ``name``.
+
+    Raises ``ConflictError`` when a baseline of that name exists: baselines are never overwritten.
+    """
+    check_name(name, kind="baseline name")
+    target = _baseline_path(workspace, name)
+    if target.exists():
+        raise _exists(workspace, name)
+    snapshot = compute_kpis(view, names=kpis, sla=sla)
+    manifest = view.dataset.manifest
+    baseline = Baseline(
+        name=name,
+        description=description,
+        created_at=snapshot.computed_at,
+        civicflow_version=__version__,
+        engine=snapshot.engine,
+        dataset=manifest.name,
+        fingerprint=manifest.fingerprint,
+        dataset_events=manifest.events,
+        dataset_cases=manifest.cases,
+        events=snapshot.events,
+        cases=snapshot.cases,
+        filter=view.filter,
+        sla=snapshot.sla,
+        kpis=snapshot.values,
+    )
+    _write_new(target, json.dumps(baseline.to_dict(), indent=2, allow_nan=False) + "\n", workspace)
+    return baseline
+
+
+def _write_new(target: Path, text: str, workspace: Workspace) -> None:
+    """Write ``target`` whole, never replacing an existing file (even one created meanwhile)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.stem}.{new_id()}.tmp"
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            # link() fails if the target exists, so two concurrent freezes cannot both win
+            os.link(tmp, target)
+        except FileExistsError:
+            raise _exists(workspace, target.stem) from None
+        except OSError:
+            # file systems without hard links: rename after a check (a small race, no partial file)
+            if target.exists():
+                raise _exists(workspace, target.stem) from None
+            os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _exists(workspace: Workspace, name: str) -> ConflictError:
+    return ConflictError(
+        f"a baseline named '{name}' already exists in {workspace.path}",
+        where=Location(file=str(_baseline_path(workspace, name))),
+        found=name,
+        expected="a new name: baselines are frozen and never overwritten",
+        fix=f"choose another name, such as '{name}-2', or compare with it: "
+        f"`civicflow baseline compare {name} --dataset <dataset>`",
+    )
+
+
+def list_baselines(workspace: Workspace) -> list[Baseline]:
+    """Every baseline in the workspace, oldest first."""
+    folder = workspace.baselines_dir
+    if not folder.exists():
+        return []
+    found = [_read(path) for path in folder.glob("*.json") if not path.name.startswith(".")]
+    return sorted(found, key=lambda b: (b.created_at, b.name))
+
+
+def load_baseline(workspace: Workspace, name: str) -> Baseline:
+    """The baseline called ``name``."""
+    path = _baseline_path(workspace, name)
+    if not path.exists():
+        known = ", ".join(b.name for b in list_baselines(workspace)) or "none yet"
+        raise NotFoundError(
+            f"no baseline '{name}' in workspace {workspace.path}",
+            where=Location(file=str(path)),
+            found=name,
+            expected=f"one of: {known}",
+            fix="list them with `civicflow baseline list`, or freeze one with "
+            "`civicflow baseline freeze`",
+        )
+    return _read(path)
+
+
+def _read(path: Path) -> Baseline:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != BASELINE_FORMAT:
+            raise ValueError(f"format {data.get('format')!r}")
+        return Baseline.from_dict(data)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(
+            "a baseline file cannot be read",
+            where=Location(file=str(path)),
+            found=f"{type(exc).__name__}: {exc}",
+            expected=f"a civicflow baseline (JSON, format {BASELINE_FORMAT})",
+            fix="restore the file from a backup, or move it out of the baselines folder",
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KpiChange:
+    """One KPI then and now."""
+
+    name: str
+    label: str
+    unit: str
+    direction: Direction
+    baseline: float | None
+    current: float | None
+    absolute_change: float | None
+    relative_change: float | None
+    """(current − baseline) / |baseline|; None when the baseline is 0 or missing."""
+    assessment: Assessment
+    definition_changed: bool = False
+    """The two values were computed with different definitions (compare with care)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaselineComparison:
+    """Per KPI: the baseline value, the current value, the change, and whether it is better."""
+
+    baseline: str
+    current: str
+    """The other baseline's name, or ``current data`` for a recomputation."""
+    baseline_fingerprint: str
+    current_fingerprint: str
+    filter_changed: bool
+    changes: tuple[KpiChange, ...]
+
+    @property
+    def fingerprint_changed(self) -> bool:
+        """The data differ: a change in a KPI may come from new data, not only a process change."""
+        return self.baseline_fingerprint != self.current_fingerprint
+
+    def __getitem__(self, name: str) -> KpiChange:
+        for c in self.changes:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def better(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.changes if c.assessment == "better")
+
+    @property
+    def worse(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.changes if c.assessment == "worse")
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([c.to_dict() for c in self.changes])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline,
+            "current": self.current,
+            "baseline_fingerprint": self.baseline_fingerprint,
+            "current_fingerprint": self.current_fingerprint,
+            "fingerprint_changed": self.fingerprint_changed,
+            "filter_changed": self.filter_changed,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+def compare_baselines(baseline: Baseline, other: Baseline) -> BaselineComparison:
+    """How ``other`` (usually later) differs from ``baseline``, KPI by KPI."""
+    return BaselineComparison(
+        baseline=baseline.name,
+        current=other.name,
+        baseline_fingerprint=baseline.fingerprint,
+        current_fingerprint=other.fingerprint,
+        filter_changed=baseline.filter != other.filter,
+        changes=_changes(baseline.kpis, other.kpis),
+    )
+
+
+def compare_to_baseline(
+    view: LogView, baseline: Baseline, *, use_baseline_filter: bool = True
+) -> BaselineComparison:
+    """Recompute the baseline's KPIs on ``view`` (with the baseline's filter and SLA by default,
+    so like is compared with like) and compare."""
+    current_view = view.with_filter(baseline.filter) if use_baseline_filter else view
+    snapshot: KpiSnapshot = compute_kpis(
+        current_view, names=baseline.kpi_names, sla=baseline.sla_config()
+    )
+    return BaselineComparison(
+        baseline=baseline.name,
+        current="current data",
+        baseline_fingerprint=baseline.fingerprint,
+        current_fingerprint=snapshot.fingerprint,
+        filter_changed=current_view.filter != baseline.filter,
+        changes=_changes(baseline.kpis, snapshot.values),
+    )
+
+
+def _changes(before: Iterable[KpiValue], after: Iterable[KpiValue]) -> tuple[KpiChange, ...]:
+    now = {v.name: v for v in after}
+    out: list[KpiChange] = []
+    for b in before:
+        a = now.get(b.name)
+        cur = a.value if a is not None else None
+        out.append(
+            KpiChange(
+                name=b.name,
+                label=b.label,
+                unit=b.unit,
+                direction=b.direction,
+                baseline=b.value,
+                current=cur,
+                absolute_change=None if b.value is None or cur is None else cur - b.value,
+                relative_change=(
+                    None
+                    if b.value is None or cur is None or b.value == 0
+                    else (cur - b.value) / abs(b.value)
+                ),
+                assessment=_assess(b.direction, b.value, cur),
+                definition_changed=a is not None and a.definition != b.definition,
+            )
+        )
+    return tuple(out)
+
+
+def _assess(direction: Direction, before: float | None, after: float | None) -> Assessment:
+    if before is None or after is None:
+        return "not comparable"
+    if math.isclose(before, after, rel_tol=1e-9, abs_tol=1e-12):
+        return "unchanged"
+    if direction == "neutral":
+        return "changed"
+    lower = after < before
+    return "better" if lower == (direction == "lower_is_better") else "worse"
+
+
+def _sla_from_dict(data: dict[str, Any]) -> SlaConfig:
+    from datetime import date, datetime
+
+    from civicflow.mining._calendar import WEEKDAY_NAMES, WorkingCalendar
+    from civicflow.mining._sla import SlaConfig
+
+    calendar = None
+    cal = data.get("calendar")
+    if cal:
+        hours = tuple(
+            None
+            if cal["hours"][day] is None
+            else tuple(time.fromisoformat(t) for t in cal["hours"][day])
+            for day in WEEKDAY_NAMES
+        )
+        calendar = WorkingCalendar(
+            hours=hours,  # type: ignore[arg-type]
+            timezone=cal.get("timezone", "UTC"),
+            country=cal.get("country"),
+            subdivision=cal.get("subdivision"),
+            closed_dates=tuple(date.fromisoformat(d) for d in cal.get("closed_dates", [])),
+        )
+    as_of = data.get("as_of")
+    return SlaConfig(
+        target_seconds=data.get("target_seconds"),
+        deadline_attribute=data.get("deadline_attribute"),
+        calendar=calendar,
+        end_activities=tuple(data.get("end_activities") or ()),
+        as_of=datetime.fromisoformat(as_of) if as_of else None,
+        period=data.get("period", "month"),
+        worst=int(data.get("worst", 10)),
+    )

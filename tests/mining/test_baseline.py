@@ -1,0 +1,205 @@
+"""Baselines: freeze, list, load, compare; frozen means never overwritten, written whole or not at
+all; a change of the underlying data is flagged."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from civicflow.core import ConflictError, InputError, NotFoundError
+from civicflow.demo import DemoConfig, build_demo_workspace
+from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.mining import (
+    Baseline,
+    EventLogFilter,
+    KpiValue,
+    LogView,
+    SlaConfig,
+    compare_baselines,
+    compare_to_baseline,
+    compute_kpis,
+    freeze_baseline,
+    list_baselines,
+    load_baseline,
+)
+
+NAMES = ["case_count", "throughput_median_days", "rework_share", "sla_compliance_share"]
+NORTH = EventLogFilter(case_attributes=(("district", ("North",)),))
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> tuple[Workspace, LogView]:
+    ws, ds = build_demo_workspace(path=tmp_path / "ws", config=DemoConfig(cases=300, seed=4))
+    return ws, LogView(engine=DuckDBEngine(), dataset=ds)
+
+
+def test_freeze_list_load_roundtrip(demo: tuple[Workspace, LogView]) -> None:
+    ws, view = demo
+    sla = SlaConfig(deadline_attribute="deadline")
+    frozen = freeze_baseline(
+        workspace=ws,
+        view=view.with_filter(NORTH),
+        name="before-pilot",
+        kpis=NAMES,
+        description="North district before the pilot",
+        sla=sla,
+    )
+    path = ws.path / "baselines" / "before-pilot.json"
+    stored = json.loads(path.read_text())
+    assert stored["dataset"]["fingerprint"] == view.dataset.manifest.fingerprint
+    assert stored["dataset"]["cases"] == 300
+    assert stored["filter"]["case_attributes"] == {"district": ["North"]}
+    assert [k["name"] for k in stored["kpis"]] == NAMES
+    assert all(k["definition"] for k in stored["kpis"])
+    assert stored["engine"] == "duckdb" and stored["civicflow_version"]
+
+    # the frozen values are those of the filtered view, not of the whole log
+    north_cases = int((view.execute(view.cases)["district"] == "North").sum())
+    assert frozen.value("case_count") == north_cases < 300
+    assert frozen.cases == north_cases
+
+    loaded = load_baseline(ws, "before-pilot")
+    assert loaded == frozen
+    assert loaded.sla_config() == sla
+    freeze_baseline(workspace=ws, view=view, name="all-cases", kpis=["case_count"])
+    assert [b.name for b in list_baselines(ws)] == ["before-pilot", "all-cases"]
+
+
+def test_a_baseline_is_never_overwritten(demo: tuple[Workspace, LogView]) -> None:
+    ws, view = demo
+    freeze_baseline(workspace=ws, view=view, name="b1", kpis=["case_count"])
+    path = ws.path / "baselines" / "b1.json"
+    before = path.read_bytes()
+    with pytest.raises(ConflictError, match="already exists") as err:
+        freeze_baseline(workspace=ws, view=view.with_filter(NORTH), name="b1", kpis=["case_count"])
+    assert err.value.fix and "another name" in err.value.fix
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("failing", ["fsync", "link"])
+def test_a_failed_write_leaves_no_file(
+    demo: tuple[Workspace, LogView], monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    ws, view = demo
+
+    def boom(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(os, failing, boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        freeze_baseline(workspace=ws, view=view, name="half", kpis=["case_count"])
+    assert list((ws.path / "baselines").iterdir()) == []
+    with pytest.raises(NotFoundError):
+        load_baseline(ws, "half")
+
+
+def test_compare_to_baseline_same_data_then_changed_data(
+    demo: tuple[Workspace, LogView], tmp_path: Path
+) -> None:
+    ws, view = demo
+    base = freeze_baseline(workspace=ws, view=view.with_filter(NORTH), name="b", kpis=NAMES[:3])
+    # same data, and the baseline's filter is applied even though the view has none
+    same = compare_to_baseline(view, base)
+    assert not same.fingerprint_changed
+    assert not same.filter_changed
+    assert {c.assessment for c in same.changes} == {"unchanged"}
+
+    # other data (another seed): the fingerprint change is flagged and values are compared
+    _, other_ds = build_demo_workspace(path=tmp_path / "ws2", config=DemoConfig(cases=400, seed=5))
+    other = LogView(engine=DuckDBEngine(), dataset=other_ds)
+    diff = compare_to_baseline(other, base)
+    assert diff.fingerprint_changed
+    recomputed = compute_kpis(other.with_filter(NORTH), names=NAMES[:3])
+    for change in diff.changes:
+        b, c = base.value(change.name), recomputed.value(change.name)
+        assert change.baseline == b and change.current == pytest.approx(c)
+        assert change.absolute_change == pytest.approx(c - b)
+
+
+def _value(name: str, value: float | None, direction: str) -> KpiValue:
+    return KpiValue(
+        name=name,
+        label=name,
+        unit="x",
+        direction=direction,  # type: ignore[arg-type]
+        definition=f"def of {name}",
+        value=value,
+        dataset="d",
+        fingerprint="f",
+    )
+
+
+def _baseline(name: str, fingerprint: str, values: list[KpiValue]) -> Baseline:
+    return Baseline(
+        name=name,
+        description=None,
+        created_at="2025-01-01T00:00:00+00:00",
+        civicflow_version="0",
+        engine="duckdb",
+        dataset="d",
+        fingerprint=fingerprint,
+        dataset_events=10,
+        dataset_cases=2,
+        events=10,
+        cases=2,
+        filter=EventLogFilter(),
+        sla=None,
+        kpis=tuple(values),
+    )
+
+
+def test_compare_baselines_judges_by_direction() -> None:
+    a = _baseline(
+        "a",
+        "f1",
+        [
+            _value("throughput", 10.0, "lower_is_better"),
+            _value("rework", 0.2, "lower_is_better"),
+            _value("sla", 0.8, "higher_is_better"),
+            _value("volume", 100.0, "neutral"),
+            _value("missing", None, "lower_is_better"),
+            _value("zero", 0.0, "lower_is_better"),
+            _value("flat", 3.0, "higher_is_better"),
+        ],
+    )
+    b = _baseline(
+        "b",
+        "f2",
+        [
+            _value("throughput", 8.0, "lower_is_better"),
+            _value("rework", 0.25, "lower_is_better"),
+            _value("sla", 0.9, "higher_is_better"),
+            _value("volume", 120.0, "neutral"),
+            _value("missing", 1.0, "lower_is_better"),
+            _value("zero", 2.0, "lower_is_better"),
+            _value("flat", 3.0, "higher_is_better"),
+        ],
+    )
+    cmp = compare_baselines(a, b)
+    assert cmp.fingerprint_changed
+    got = {c.name: (c.assessment, c.absolute_change, c.relative_change) for c in cmp.changes}
+    assert got["throughput"] == ("better", -2.0, pytest.approx(-0.2))
+    assert got["rework"][0] == "worse" and got["rework"][2] == pytest.approx(0.25)
+    assert got["sla"][0] == "better"
+    assert got["volume"] == ("changed", 20.0, pytest.approx(0.2))
+    assert got["missing"] == ("not comparable", None, None)
+    assert got["zero"] == ("worse", 2.0, None)  # no relative change from zero
+    assert got["flat"][0] == "unchanged"
+    assert cmp.better == ("throughput", "sla") and cmp.worse == ("rework", "zero")
+    assert cmp.to_dict()["changes"][0]["name"] == "throughput"
+    assert not compare_baselines(a, a).fingerprint_changed
+
+
+def test_unknown_and_unreadable_baselines(demo: tuple[Workspace, LogView]) -> None:
+    ws, _ = demo
+    with pytest.raises(NotFoundError, match="no baseline 'nope'"):
+        load_baseline(ws, "nope")
+    (ws.path / "baselines" / "broken.json").write_text("{not json")
+    with pytest.raises(InputError, match="cannot be read") as err:
+        load_baseline(ws, "broken")
+    assert err.value.where is not None and str(err.value.where.file).endswith("broken.json")
+    with pytest.raises(InputError, match="not a valid baseline name"):
+        freeze_baseline(workspace=ws, view=demo[1], name="../escape")

@@ -1,7 +1,17 @@
 """Event logs: the canonical schema, importers (CSV, Parquet, XES, OCEL 2.0), the event store and
 its engines."""
 
+from civicflow.eventlog._canonical import EventSink, IngestProgress, ProgressCallback
 from civicflow.eventlog._engines import DuckDBEngine, Engine, SparkEngine, make_engine
+from civicflow.eventlog._ingest import (
+    Importer,
+    IngestOptions,
+    detect_importer,
+    get_importer,
+    importers,
+    ingest,
+    register_importer,
+)
 from civicflow.eventlog._schema import (
     ACTIVITY,
     CASE_ID,
@@ -19,6 +29,7 @@ from civicflow.eventlog._schema import (
     ColumnMapping,
 )
 from civicflow.eventlog._store import Dataset, DatasetManifest, DatasetWriter, Workspace
+from civicflow.eventlog._xes import xes_classifiers
 
 __all__ = [
     "ACTIVITY",
@@ -40,7 +51,18 @@ __all__ = [
     "DatasetWriter",
     "DuckDBEngine",
     "Engine",
+    "EventSink",
+    "Importer",
+    "IngestOptions",
+    "IngestProgress",
+    "ProgressCallback",
     "SparkEngine",
     "Workspace",
+    "detect_importer",
+    "get_importer",
+    "importers",
+    "ingest",
     "make_engine",
+    "register_importer",
+    "xes_classifiers",
 ]

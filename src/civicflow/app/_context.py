@@ -42,6 +42,8 @@ def make_db_engine(url: str) -> Engine:
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
+            # WAL: readers (the web) never wait for the writer, and commits cost one fsync
+            cur.execute("PRAGMA journal_mode = WAL")
             cur.close()
 
         return engine

@@ -576,7 +576,10 @@ class Ledger:
             else:
                 good_sizes.append(cp.tree_size)
             if previous is not None:
-                problems.extend(_check_consistency(previous, cp, leaves))
+                # a checkpoint whose root already failed is reported once, not again as inconsistent
+                failed = {p.checkpoint for p in problems if p.kind in ("root", "truncated")}
+                if previous.id not in failed and cp.id not in failed:
+                    problems.extend(_check_consistency(previous, cp, leaves))
             previous = cp
         covered = max((c.tree_size for c in cps), default=0)
         if not cps:

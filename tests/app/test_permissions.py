@@ -1,0 +1,195 @@
+"""Every use case × every role: allowed exactly where the product says, PermissionDenied elsewhere.
+
+The expected matrix is written out by hand from the product brief (who does what), not derived
+from ROLE_PERMISSIONS, so a wrong entry in the role table fails here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from civicflow.app import SYSTEM, Actor, AppContext, Role, accounts, audit, workspaces
+from civicflow.app import programme as pg
+from civicflow.core import PermissionDeniedError, utcnow
+
+from .samples import CREATE, KINDS, UPDATE, create
+
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.ADMIN})
+PROGRAMME_WRITERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})
+LEDGER_READERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.DPO, Role.AUDITOR})
+LEDGER_VERIFIERS = frozenset({Role.ADMIN, Role.DPO, Role.AUDITOR})
+MEASURERS = frozenset({Role.ADMIN, Role.ANALYST})
+NOBODY: frozenset[Role] = frozenset()  # global admins only
+
+
+Op = Callable[[AppContext, Actor, str, Actor], Any]
+
+
+def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
+    ops: dict[str, tuple[frozenset[Role], Op]] = {}
+    for kind in KINDS:
+        plural = f"{kind}s"
+
+        def op_create(ctx, actor, ws, admin, kind=kind):  # type: ignore[no-untyped-def]
+            if kind == "consultation":
+                holder = pg.create_stakeholder(
+                    ctx, actor=admin, workspace_id=ws, data=CREATE["stakeholder"]
+                )
+                from .samples import consultation_for
+
+                data = consultation_for(holder.id)
+            else:
+                data = CREATE[kind]
+            return getattr(pg, f"create_{kind}")(ctx, actor=actor, workspace_id=ws, data=data)
+
+        def op_update(ctx, actor, ws, admin, kind=kind):  # type: ignore[no-untyped-def]
+            item = create(ctx, admin, ws, kind)
+            return getattr(pg, f"update_{kind}")(
+                ctx, actor=actor, workspace_id=ws, **{f"{kind}_id": item.id}, data=UPDATE[kind]
+            )
+
+        def op_delete(ctx, actor, ws, admin, kind=kind):  # type: ignore[no-untyped-def]
+            item = create(ctx, admin, ws, kind)
+            return getattr(pg, f"delete_{kind}")(
+                ctx, actor=actor, workspace_id=ws, **{f"{kind}_id": item.id}
+            )
+
+        def op_get(ctx, actor, ws, admin, kind=kind):  # type: ignore[no-untyped-def]
+            item = create(ctx, admin, ws, kind)
+            return getattr(pg, f"get_{kind}")(
+                ctx, actor=actor, workspace_id=ws, **{f"{kind}_id": item.id}
+            )
+
+        def op_list(ctx, actor, ws, admin, plural=plural):  # type: ignore[no-untyped-def]
+            return getattr(pg, f"list_{plural}")(ctx, actor=actor, workspace_id=ws)
+
+        ops[f"create_{kind}"] = (PROGRAMME_WRITERS, op_create)
+        ops[f"update_{kind}"] = (PROGRAMME_WRITERS, op_update)
+        ops[f"delete_{kind}"] = (PROGRAMME_WRITERS, op_delete)
+        ops[f"get_{kind}"] = (ALL, op_get)
+        ops[f"list_{plural}"] = (ALL, op_list)
+
+    def measure(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        item = create(ctx, admin, ws, "objective")
+        return pg.record_measurement(
+            ctx, actor=actor, workspace_id=ws, objective_id=item.id, value=30, source="test"
+        )
+
+    def list_measurements(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        item = create(ctx, admin, ws, "objective")
+        return pg.list_measurements(ctx, actor=actor, workspace_id=ws, objective_id=item.id)
+
+    def grant(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        user = accounts.create_user(
+            ctx, actor=SYSTEM, email=f"g{utcnow().timestamp()}@x.example", display_name="G",
+            password=None,
+        )  # fmt: skip
+        return accounts.grant_role(
+            ctx, actor=actor, workspace_id=ws, user_id=user.id, role=Role.VIEWER
+        )
+
+    def revoke(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        user = accounts.create_user(
+            ctx, actor=SYSTEM, email=f"r{utcnow().timestamp()}@x.example", display_name="R",
+            password=None,
+        )  # fmt: skip
+        accounts.grant_role(ctx, actor=SYSTEM, workspace_id=ws, user_id=user.id, role="viewer")
+        return accounts.revoke_role(ctx, actor=actor, workspace_id=ws, user_id=user.id)
+
+    def proof(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        with ctx.engine.begin() as conn:
+            ctx.ledger.checkpoint(conn)
+        entry = audit.list_entries(ctx, actor=admin, workspace_id=ws, limit=1)[0]
+        return audit.inclusion_proof(ctx, actor=actor, entry_index=entry.index)
+
+    ops |= {
+        "record_measurement": (MEASURERS, measure),
+        "list_measurements": (ALL, list_measurements),
+        "grant_role": (ADMIN, grant),
+        "revoke_role": (ADMIN, revoke),
+        "list_users(workspace)": (
+            ADMIN,
+            lambda ctx, a, ws, ad: accounts.list_users(ctx, actor=a, workspace_id=ws),
+        ),
+        "list_users(all)": (NOBODY, lambda ctx, a, ws, ad: accounts.list_users(ctx, actor=a)),
+        "create_user": (
+            NOBODY,
+            lambda ctx, a, ws, ad: accounts.create_user(
+                ctx, actor=a, email="new@x.example", display_name="N", password=None
+            ),
+        ),
+        "create_workspace": (
+            NOBODY,
+            lambda ctx, a, ws, ad: workspaces.create_workspace(
+                ctx, actor=a, name="other", path=ctx.settings.home / "other"
+            ),
+        ),
+        "get_workspace": (
+            ALL,
+            lambda ctx, a, ws, ad: workspaces.get_workspace(ctx, actor=a, workspace_id=ws),
+        ),
+        "audit.list_entries(workspace)": (
+            LEDGER_READERS,
+            lambda ctx, a, ws, ad: audit.list_entries(ctx, actor=a, workspace_id=ws),
+        ),
+        "audit.verify": (LEDGER_VERIFIERS, lambda ctx, a, ws, ad: audit.verify(ctx, actor=a)),
+        "audit.inclusion_proof": (LEDGER_READERS, proof),
+        "audit.write_checkpoint": (
+            NOBODY,
+            lambda ctx, a, ws, ad: audit.write_checkpoint(ctx, actor=a),
+        ),
+    }
+    return ops
+
+
+OPS = _ops()
+# The ledger is one tree for the whole installation: whoever may verify it in any workspace (here
+# the outsider, an admin elsewhere) may verify all of it.
+OUTSIDER_ALLOWED = {"audit.verify"}
+
+
+def test_permission_matrix(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace, make_member: Any
+) -> None:
+    members = {role: make_member(ws.id, role) for role in Role}
+    other = workspaces.create_workspace(
+        ctx, actor=admin, name="elsewhere", path=ctx.settings.home / "elsewhere"
+    )
+    outsider = make_member(other.id, Role.ADMIN)  # admin elsewhere, nothing here
+    unexpected: list[str] = []
+    for name, (allowed, op) in OPS.items():
+        for role, actor in [*members.items(), (None, outsider)]:
+            expect_ok = role in allowed if role is not None else name in OUTSIDER_ALLOWED
+            try:
+                op(ctx, actor, ws.id, admin)
+                ok = True
+            except PermissionDeniedError:
+                ok = False
+            if ok != expect_ok:
+                who = role.value if role else "outsider"
+                unexpected.append(f"{name} as {who}: {'allowed' if ok else 'denied'}")
+        # a global admin may do everything
+        op(ctx, admin, ws.id, admin)
+    assert unexpected == []
+
+
+def test_api_token_scopes_narrow_the_role(ctx: AppContext, admin: Actor) -> None:
+    from civicflow.app import Permission
+
+    plaintext, _ = accounts.create_api_token(
+        ctx,
+        actor=admin,
+        name="read-only",
+        scopes=[Permission.WORKSPACE_READ, Permission.LEDGER_READ],
+        expires_at=utcnow() + timedelta(days=1),
+    )
+    token_actor = accounts.authenticate_token(ctx, plaintext)
+    assert token_actor is not None
+    audit.list_entries(ctx, actor=token_actor)
+    with pytest.raises(PermissionDeniedError, match="scopes"):
+        workspaces.create_workspace(ctx, actor=token_actor, name="nope")

@@ -1,0 +1,392 @@
+"""The ledger on SQLite and PostgreSQL: appends, checkpoints, and every kind of tampering."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from civicflow.core import InputError, NotFoundError
+from civicflow.ledger import (
+    InclusionProof,
+    Ledger,
+    Signer,
+    canonical_json,
+    checkpoint_statement,
+    leaf_hash,
+    tables,
+    verify_inclusion_proof,
+    write_new_key,
+)
+
+E = tables.entries
+C = tables.checkpoints
+
+
+def fill(engine: sa.Engine, ledger: Ledger, n: int) -> None:
+    for i in range(n):
+        with engine.begin() as conn:
+            ledger.append(
+                conn,
+                actor=f"u-{i % 3:04x}",
+                role="analyst",
+                action="objective.update",
+                object_type="objective",
+                object_id=f"obj_{i}",
+                workspace_id="ws_1",
+                before_digest=hashlib.sha256(f"before {i}".encode()).hexdigest(),
+                after_digest=hashlib.sha256(f"after {i}".encode()).hexdigest(),
+                reason=None if i % 2 else f"reason {i}",
+            )
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer.generate()
+
+
+@pytest.fixture
+def ledger(signer: Signer) -> Ledger:
+    return Ledger(signer=signer, checkpoint_every=4)
+
+
+def verify(engine: sa.Engine, ledger: Ledger, **kw):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return ledger.verify(conn, **kw)
+
+
+def rewrite_entry(conn: sa.Connection, idx: int, **changes: object) -> None:
+    """What a careful attacker does: change the JSON and keep bytes, leaf hash and columns
+    mutually consistent, so only the tree root can tell."""
+    row = conn.execute(sa.select(E).where(E.c.idx == idx)).one()
+    record = json.loads(row.entry_bytes)
+    record.update(changes)
+    data = canonical_json(record)
+    conn.execute(
+        sa.update(E)
+        .where(E.c.idx == idx)
+        .values(
+            entry_bytes=data,
+            leaf_hash=leaf_hash(data).hex(),
+            **{k: v for k, v in changes.items() if k in E.c and k != "index"},
+        )
+    )
+
+
+def test_entries_are_canonical_json_with_rfc_leaf_hashes(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 3)
+    with db.connect() as conn:
+        rows = conn.execute(sa.select(E).order_by(E.c.idx)).all()
+    assert [r.idx for r in rows] == [0, 1, 2]
+    for r in rows:
+        data = bytes(r.entry_bytes)
+        assert r.leaf_hash == hashlib.sha256(b"\x00" + data).hexdigest()
+        record = json.loads(data)
+        assert data == json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+        assert record["index"] == r.idx
+        assert set(record) == {
+            "v", "index", "time", "actor", "role", "action", "object_type", "object_id",
+            "workspace_id", "before", "after", "reason",
+        }  # fmt: skip
+    assert json.loads(rows[0].entry_bytes)["reason"] == "reason 0"
+
+
+def test_clean_ledger_verifies_with_signed_checkpoints(
+    db: sa.Engine, ledger: Ledger, signer: Signer
+) -> None:
+    fill(db, ledger, 10)
+    report = verify(db, ledger)
+    assert report.ok, report.summary()
+    assert report.entries == 10
+    assert report.checkpoints == 2  # after entries 4 and 8
+    assert report.signed_checkpoints == 2
+    assert report.covered_entries == 8
+    assert any("8-9 are not yet covered" in n for n in report.notes)
+    # the checkpoint root equals an independent recomputation over the first 8 leaves
+    with db.connect() as conn:
+        rows = conn.execute(sa.select(E.c.entry_bytes).order_by(E.c.idx).limit(8)).all()
+        cp = conn.execute(sa.select(C).where(C.c.tree_size == 8)).one()
+
+    def mth(leaves: list[bytes]) -> bytes:
+        if len(leaves) == 1:
+            return leaves[0]
+        k = 1
+        while k * 2 < len(leaves):
+            k *= 2
+        return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+
+    leaves = [hashlib.sha256(b"\x00" + bytes(r.entry_bytes)).digest() for r in rows]
+    assert cp.root_hash == mth(leaves).hex()
+    assert cp.public_key == signer.public_key.hex()
+
+
+def test_changed_column_is_named(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    with db.begin() as conn:
+        conn.execute(sa.update(E).where(E.c.idx == 5).values(actor="u-evil"))
+    report = verify(db, ledger)
+    assert not report.ok
+    assert report.implicated_entries == [5]
+    assert "actor" in report.problems[0].message
+
+
+def test_changed_bytes_without_leaf_hash_is_named(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    with db.begin() as conn:
+        row = conn.execute(sa.select(E.c.entry_bytes).where(E.c.idx == 2)).one()
+        forged = bytes(row.entry_bytes).replace(b"objective.update", b"objective.delete")
+        conn.execute(sa.update(E).where(E.c.idx == 2).values(entry_bytes=forged))
+    report = verify(db, ledger)
+    assert 2 in report.implicated_entries
+    assert {p.kind for p in report.problems} >= {"changed", "root"}
+
+
+def test_consistent_rewrite_is_caught_by_the_signed_root(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    with db.begin() as conn:
+        rewrite_entry(conn, 6, action="objective.delete", reason="covering tracks")
+    report = verify(db, ledger)
+    assert not report.ok
+    kinds = {p.kind for p in report.problems}
+    assert kinds == {"root"}, report.summary()
+    # the first checkpoint (size 4) still matches, so the change is within entries 4-7
+    assert report.implicated_entries == [4, 5, 6, 7]
+
+
+def test_deleted_middle_row_is_named(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    with db.begin() as conn:
+        conn.execute(sa.delete(E).where(E.c.idx == 3))
+    report = verify(db, ledger)
+    assert not report.ok
+    missing = [p for p in report.problems if p.kind == "missing"]
+    assert missing and missing[0].entries == (3,)
+
+
+def test_deleted_last_rows_are_named(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    with db.begin() as conn:
+        conn.execute(sa.delete(E).where(E.c.idx >= 6))
+        # the attacker also rewinds the head; only the checkpoint still remembers 8 entries
+        conn.execute(sa.update(tables.head).values(size=6))
+    report = verify(db, ledger)
+    truncated = [p for p in report.problems if p.kind == "truncated"]
+    assert truncated and truncated[0].entries == (6, 7)
+
+
+def test_inserted_row_in_the_middle_is_caught(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    with db.begin() as conn:
+        # shift entries 5.. up by one (highest first, the index is the primary key)
+        for idx in range(7, 4, -1):
+            conn.execute(sa.update(E).where(E.c.idx == idx).values(idx=idx + 1))
+        record = json.loads(
+            conn.execute(sa.select(E.c.entry_bytes).where(E.c.idx == 4)).scalar_one()
+        )
+        record.update(index=5, action="budget_line.delete", object_id="bud_x")
+        data = canonical_json(record)
+        conn.execute(
+            sa.insert(E).values(
+                idx=5, time=record["time"], actor=record["actor"], role=record["role"],
+                action=record["action"], object_type=record["object_type"],
+                object_id=record["object_id"], workspace_id=record["workspace_id"],
+                before_digest=record["before"], after_digest=record["after"],
+                reason=record["reason"], entry_bytes=data, leaf_hash=leaf_hash(data).hex(),
+            )
+        )  # fmt: skip
+        conn.execute(sa.update(tables.head).values(size=9))
+    report = verify(db, ledger)
+    assert not report.ok
+    moved = sorted(i for p in report.problems if p.kind == "moved" for i in p.entries)
+    assert moved == [6, 7, 8]  # the shifted rows no longer sit at their own index
+    assert any(p.kind == "root" and 5 in p.entries for p in report.problems)
+
+
+def test_row_appended_behind_the_heads_back_is_named(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    with db.begin() as conn:
+        record = json.loads(
+            conn.execute(sa.select(E.c.entry_bytes).where(E.c.idx == 7)).scalar_one()
+        )
+        record.update(index=8, action="user.create")
+        data = canonical_json(record)
+        conn.execute(
+            sa.insert(E).values(
+                idx=8, time=record["time"], actor=record["actor"], role=record["role"],
+                action=record["action"], object_type=record["object_type"],
+                object_id=record["object_id"], workspace_id=record["workspace_id"],
+                before_digest=record["before"], after_digest=record["after"],
+                reason=record["reason"], entry_bytes=data, leaf_hash=leaf_hash(data).hex(),
+            )
+        )  # fmt: skip
+    report = verify(db, ledger)
+    assert [p.kind for p in report.problems] == ["head"]
+    assert report.implicated_entries == [8]
+
+
+def test_swapped_indices_are_named(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    with db.begin() as conn:
+        conn.execute(sa.update(E).where(E.c.idx == 1).values(idx=-1))
+        conn.execute(sa.update(E).where(E.c.idx == 2).values(idx=1))
+        conn.execute(sa.update(E).where(E.c.idx == -1).values(idx=2))
+    report = verify(db, ledger)
+    moved = sorted(i for p in report.problems if p.kind == "moved" for i in p.entries)
+    assert moved == [1, 2]
+
+
+def test_swapped_row_contents_are_named(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    cols = [c for c in E.c if c.name != "idx"]
+    with db.begin() as conn:
+        a = conn.execute(sa.select(*cols).where(E.c.idx == 4)).one()._asdict()
+        b = conn.execute(sa.select(*cols).where(E.c.idx == 6)).one()._asdict()
+        conn.execute(sa.update(E).where(E.c.idx == 4).values(**b))
+        conn.execute(sa.update(E).where(E.c.idx == 6).values(**a))
+    report = verify(db, ledger)
+    moved = sorted(i for p in report.problems if p.kind == "moved" for i in p.entries)
+    assert moved == [4, 6]
+
+
+def test_changed_checkpoint_is_caught(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 8)
+    with db.begin() as conn:
+        conn.execute(sa.update(C).where(C.c.tree_size == 4).values(root_hash="00" * 32))
+    report = verify(db, ledger)
+    kinds = {p.kind for p in report.problems}
+    assert kinds == {"signature", "root"}
+    assert all(p.checkpoint is not None for p in report.problems)
+
+
+def test_forged_signature_with_another_key_is_caught(
+    db: sa.Engine, ledger: Ledger, signer: Signer
+) -> None:
+    fill(db, ledger, 8)
+    forger = Signer.generate()
+    with db.begin() as conn:
+        rewrite_entry(conn, 1, action="user.delete")
+        # recompute every checkpoint over the forged entries and sign them with the forger's key
+        rows = conn.execute(sa.select(E.c.entry_bytes).order_by(E.c.idx)).all()
+        leaves = [leaf_hash(bytes(r.entry_bytes)) for r in rows]
+        from civicflow.ledger import root_from_leaves
+
+        for cp in conn.execute(sa.select(C)).all():
+            root = root_from_leaves(leaves[: cp.tree_size]).hex()
+            statement = checkpoint_statement(
+                tree_size=cp.tree_size, root_hash=root, created_at=cp.created_at
+            )
+            conn.execute(
+                sa.update(C)
+                .where(C.c.id == cp.id)
+                .values(
+                    root_hash=root,
+                    public_key=forger.public_key.hex(),
+                    key_fingerprint=forger.fingerprint,
+                    signature=forger.sign(statement).hex(),
+                )
+            )
+    # with the trusted key (the configured signer's), the forgery is plain
+    report = verify(db, ledger)
+    assert not report.ok
+    assert {p.kind for p in report.problems} == {"signature"}
+    assert all("untrusted key" in p.message for p in report.problems)
+    # without any trusted key, verify cannot tell, and says why
+    report = verify(db, Ledger(signer=None))
+    assert report.ok
+    assert any("no trusted public key" in n for n in report.notes)
+
+
+def test_bad_signature_bytes_are_caught(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 4)
+    with db.begin() as conn:
+        sig = conn.execute(sa.select(C.c.signature)).scalar_one()
+        flipped = ("0" if sig[0] != "0" else "1") + sig[1:]
+        conn.execute(sa.update(C).values(signature=flipped))
+    report = verify(db, ledger)
+    assert [p.kind for p in report.problems] == ["signature"]
+    assert "signature does not match" in report.problems[0].message
+
+
+def test_unsigned_ledger_says_so(db: sa.Engine) -> None:
+    ledger = Ledger(signer=None, checkpoint_every=2)
+    fill(db, ledger, 4)
+    report = verify(db, ledger)
+    assert report.ok
+    assert report.unsigned
+    assert any("UNSIGNED" in n for n in report.notes)
+
+
+def test_inclusion_proof_verifies_independently(
+    db: sa.Engine, ledger: Ledger, signer: Signer
+) -> None:
+    fill(db, ledger, 11)
+    with db.connect() as conn:
+        proof = ledger.inclusion_proof(conn, 5)
+    assert proof.tree_size == 8
+    assert verify_inclusion_proof(proof, trusted_public_key=signer.public_key)
+    assert not verify_inclusion_proof(proof, trusted_public_key=Signer.generate().public_key)
+    forged = InclusionProof(
+        entry_index=proof.entry_index,
+        entry_bytes=proof.entry_bytes.replace(b"obj_5", b"obj_9"),
+        leaf_hash=leaf_hash(proof.entry_bytes.replace(b"obj_5", b"obj_9")).hex(),
+        tree_size=proof.tree_size,
+        path=proof.path,
+        checkpoint=proof.checkpoint,
+    )
+    assert not verify_inclusion_proof(forged, trusted_public_key=signer.public_key)
+    with db.connect() as conn, pytest.raises(NotFoundError, match="not covered"):
+        ledger.inclusion_proof(conn, 9)
+
+
+def test_actor_must_be_a_pseudonym(db: sa.Engine, ledger: Ledger) -> None:
+    with db.begin() as conn, pytest.raises(InputError) as err:
+        ledger.append(
+            conn, actor="jane.doe@agency.example", role="analyst", action="x.y",
+            object_type="x", object_id="1",
+        )  # fmt: skip
+    assert err.value.where is not None and err.value.where.field == "actor"
+
+
+def test_rolled_back_append_leaves_nothing(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 2)
+    with pytest.raises(RuntimeError), db.begin() as conn:
+        ledger.append(
+            conn, actor="u-1", role="analyst", action="x.y", object_type="x", object_id="1"
+        )
+        raise RuntimeError("the change failed after the entry was written")
+    fill(db, ledger, 1)
+    report = verify(db, ledger)
+    assert report.ok and report.entries == 3
+
+
+def test_concurrent_appends_never_collide(db: sa.Engine, ledger: Ledger) -> None:
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            fill(db, ledger, 10)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    report = verify(db, ledger)
+    assert report.ok, report.summary()
+    assert report.entries == 40
+    assert report.checkpoints == 10
+
+
+def test_keygen_writes_a_private_pem(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys" / "ledger.pem"
+    signer = write_new_key(key_file)
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert Signer.from_pem_file(key_file).public_key == signer.public_key

@@ -27,7 +27,9 @@ def version() -> None:
 
 def _register() -> None:
     # Command groups register themselves here, one import each (keep sorted).
-    from civicflow.cli import _errors  # noqa: F401
+    from civicflow.cli import _errors, _ingest  # noqa: F401
+
+    _ingest.register(app)  # `ingest` and the `datasets` group
 
 
 _register()

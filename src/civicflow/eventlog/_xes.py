@@ -278,8 +278,13 @@ def _strings(items: list[bytes], file: str) -> pa.Array:
         ) from None
 
 
+_TYPES = rb"(?:string|date|int|float|boolean|id)"
 _BETWEEN = re.compile(
-    rb"(\s*/>)?((?:\s*</?(?:event|trace)>)*)\s*(?:<(string|date|int|float|boolean|id)\s+key=)?"
+    rb"(\s*/?>)?((?:\s*</"
+    + _TYPES
+    + rb">)*)((?:\s*</?(?:event|trace)>)*)\s*(?:<("
+    + _TYPES[3:-1]
+    + rb")\s+key=)?"
 )
 _STRUCTURE = re.compile(rb"<(/?)(event|trace)>")
 _ORDER = [(b"/", b"event"), (b"/", b"trace"), (b"", b"trace"), (b"", b"event")]
@@ -290,7 +295,8 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
 
     ``<string key="K" value="V"/>`` split on the quote gives: text before, K, ' value=', V, text
     after. The texts between attributes take a handful of distinct forms (indentation is regular),
-    so each distinct form is parsed once and the rest is array arithmetic.
+    so each distinct form is parsed once and the rest is array arithmetic. Nested attributes
+    (``<string key="K" value="V">`` children ``</string>``) are followed by their depth.
     """
     parts = chunk.split(b'"')
     if len(parts) % 4 != 1:
@@ -301,23 +307,36 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
         return None
     forms = {form: i for i, form in enumerate(set(between))}
     codes = np.fromiter(map(forms.__getitem__, between), dtype=np.int32, count=n + 1)
-    info = np.zeros((len(forms), 6), dtype=np.int64)  # closes, ce, ct, ot, oe, type index
+    # per form: closes previous attribute, opened it with children, attribute closes, ce, ct, ot,
+    # oe, type index
+    info = np.zeros((len(forms), 8), dtype=np.int64)
     type_names: list[bytes] = [b""]
     for form, code in forms.items():
         m = _BETWEEN.fullmatch(form)
         if m is None:
             return None
-        tags = [(a, b) for a, b in _STRUCTURE.findall(m.group(2))]
+        tags = [(a, b) for a, b in _STRUCTURE.findall(m.group(3))]
         flags = [t in tags for t in _ORDER]
         if [t for t in _ORDER if t in tags] != tags:
             return None  # tags out of the one legal order, or repeated
-        tname = m.group(3) or b""
+        tname = m.group(4) or b""
         if tname not in type_names:
             type_names.append(tname)
-        info[code] = [m.group(1) is not None, *flags, type_names.index(tname)]
+        opener = (m.group(1) or b"").strip()
+        info[code] = [
+            opener != b"",
+            opener == b">",
+            m.group(2).count(b"</"),
+            *flags,
+            type_names.index(tname),
+        ]
     per = info[codes]
-    closes, ce, ct, ot, oe, tcode = (per[:, i] for i in range(6))
+    closes, gt, aclose, ce, ct, ot, oe, tcode = (per[:, i] for i in range(8))
     if closes[0] or (n and not closes[1:].all()) or (tcode[:n] == 0).any() or tcode[n] != 0:
+        return None
+    depth = np.cumsum(gt - aclose)  # open parent attributes after each form
+    structural = (ce + ct + ot + oe) > 0
+    if (depth < 0).any() or (structural & (depth != 0)).any():
         return None
     e_after = np.cumsum(oe - ce)
     t_after = np.cumsum(ot - ct)
@@ -331,17 +350,22 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
         or ((oe == 1) & ((t_after != 1) | (e_mid != 0))).any()
         or e_after[-1] != 0
         or t_after[-1] != 0
+        or depth[-1] != 0
     ):
         return None
     in_event = e_after[:n] == 1
     in_trace = (~in_event) & (t_after[:n] == 1)
     if not (in_event | in_trace).all():
         return None
+    keys = _xml_text(_strings(parts[1::4], file))
+    level = depth[:n]
+    if level.max(initial=0) > 0:
+        keys = _nest(keys, level)
     ev_cum = np.cumsum(oe) - 1
     tr_cum = np.cumsum(ot) - 1
     names = np.array(type_names, dtype="S7")
     return _Attrs(
-        keys=_xml_text(_strings(parts[1::4], file)),
+        keys=keys,
         values=_xml_text(_strings(parts[3::4], file)),
         types=names[tcode[:n]],
         event_no=ev_cum[:n],
@@ -351,6 +375,24 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
         event_trace=tr_cum[oe == 1],
         n_traces=int(ot.sum()),
     )
+
+
+def _nest(keys: pa.Array, level: np.ndarray) -> pa.Array:
+    """Prefix nested attributes' keys with their parent's: ``parent:child``."""
+    full = keys
+    for depth in range(1, int(level.max()) + 1):
+        children = np.flatnonzero(level == depth)
+        parents = np.flatnonzero(level == depth - 1)
+        if len(children) == 0:
+            continue
+        parent = parents[np.searchsorted(parents, children) - 1]
+        joined = pc.binary_join_element_wise(
+            full.take(pa.array(parent)), keys.take(pa.array(children)), ":"
+        )
+        mask = np.zeros(len(keys), dtype=bool)
+        mask[children] = True
+        full = pc.replace_with_mask(full, pa.array(mask), joined)
+    return full
 
 
 def _attrs_from_tokens(tokens: list[_Token], file: str) -> _Attrs | None:

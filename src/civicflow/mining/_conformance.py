@@ -313,15 +313,21 @@ def _after(activity: str | None) -> str:
 
 def _alignment_deviations(moves: tuple[Any, ...]) -> tuple[tuple[DeviationKind, str, str], ...]:
     out: list[tuple[DeviationKind, str, str]] = []
-    last: str | None = None
+    # an insertion is placed after the event before it; a skip after the last step that
+    # matched the model, so that where a skip is reported does not depend on whether the
+    # alignment lists an unrelated insertion at the same point before or after it
+    last_event: str | None = None
+    last_match: str | None = None
     for move in moves:
         kind = move.kind
         if kind == "log":
-            out.append(("inserted", move.log, _after(last)))
+            out.append(("inserted", move.log, _after(last_event)))
         elif kind == "model":
-            out.append(("skipped", move.model, _after(last)))
+            out.append(("skipped", move.model, _after(last_match)))
+        elif kind == "sync":
+            last_match = move.log
         if move.log is not None:
-            last = move.log
+            last_event = move.log
     return _pair_out_of_order(out)
 
 
@@ -376,7 +382,7 @@ def _summarise(
             "search states and were checked by token replay instead (their deviations are "
             "approximate); overall fitness is the mean case fitness"
         )
-    if len(methods) > 1:
+    if fallback or len(methods) > 1:
         fitness = average
     elif methods == {"alignments"}:
         worst = worst_empty or 0

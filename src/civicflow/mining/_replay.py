@@ -4,7 +4,8 @@ Two methods:
 
 - **alignments**: an optimal alignment by A* over the synchronous product of trace and net, with
   the standard costs (a synchronous move 0, a move on log or on model 1 deviation, a silent step
-  a negligible epsilon so shorter silent paths win ties). Exact skipped and inserted steps; the
+  a negligible epsilon so shorter silent paths win ties; the number of deviations is the same
+  as with any standard cost function). Exact skipped and inserted steps; the
   search is guarded by a state budget.
 - **token replay**: fire each event's transition, walking shortest chains of silent transitions to
   enable it and adding the missing tokens when that fails (Berti & van der Aalst, "Reviving
@@ -19,7 +20,10 @@ from dataclasses import dataclass
 
 from civicflow.mining._petri import Marking, Transition, WorkflowNet
 
-DEVIATION_COST = 10_000
+DEVIATION_COST = 1_000_000_000
+# among equally short alignments, prefer skipping a step the case does elsewhere: the pair then
+# reads as one out-of-order step instead of an unrelated skip and insertion
+UNRELATED_SKIP_COST = 10_000
 SILENT_COST = 1
 _FINAL_ATTEMPTS = 5
 _ENABLE_DEPTH = 2
@@ -68,6 +72,7 @@ def align(net: WorkflowNet, trace: tuple[str, ...], *, max_states: int) -> Align
     unknown_after = [0] * (n + 1)
     for k in range(n - 1, -1, -1):
         unknown_after[k] = unknown_after[k + 1] + (trace[k] not in labels)
+    in_trace = frozenset(trace)
     final = net.final_marking
     start = (net.initial_marking, 0)
     best: dict[tuple[Marking, int], int] = {start: 0}
@@ -99,7 +104,8 @@ def align(net: WorkflowNet, trace: tuple[str, ...], *, max_states: int) -> Align
                 continue
             if i < n and trace[i] == t.label:
                 successors.append(((after, i + 1), 0, Move(trace[i], t.label)))
-            successors.append(((after, i), DEVIATION_COST, Move(None, t.label)))
+            skip = DEVIATION_COST + (0 if t.label in in_trace else UNRELATED_SKIP_COST)
+            successors.append(((after, i), skip, Move(None, t.label)))
         for nxt, cost, move in successors:
             if nxt in closed:
                 continue

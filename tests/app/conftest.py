@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -75,11 +76,39 @@ def _empty_all_tables(engine: sa.Engine) -> None:
         conn.execute(tables.head.update().values(size=0, frontier="[]"))
 
 
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Production parameters cost ~0.1-0.3 s per hash on a busy machine; tests hash dozens of
+    # times. The algorithm (argon2id) and code path stay the same.
+    from argon2 import PasswordHasher
+
+    from civicflow.app import _accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(_accounts, "_hasher", cheap)
+    monkeypatch.setattr(_accounts, "_DUMMY_HASH", cheap.hash("dummy"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite database, copied for each test (migrating costs ~0.5 s)."""
+    home = tmp_path_factory.mktemp("template")
+    context = open_app(settings=Settings(home=home))
+    context.upgrade()
+    context.close()
+    return home / "civicflow.db"
+
+
+def _sqlite_ctx(template: Path, home: Path) -> AppContext:
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, home / "civicflow.db")
+    return open_app(settings=Settings(home=home), checkpoint_every=4, require_migrated=True)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppContext]:
     if request.param == "sqlite":
-        context = open_app(settings=Settings(home=tmp_path / "home"), checkpoint_every=4)
-        context.upgrade()
+        context = _sqlite_ctx(request.getfixturevalue("sqlite_template"), tmp_path / "home")
     else:
         url = request.getfixturevalue("pg_migrated")
         context = open_app(
@@ -93,9 +122,8 @@ def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppContext]:
 
 
 @pytest.fixture
-def sqlite_ctx(tmp_path: Path) -> Iterator[AppContext]:
-    context = open_app(settings=Settings(home=tmp_path / "home"), checkpoint_every=4)
-    context.upgrade()
+def sqlite_ctx(sqlite_template: Path, tmp_path: Path) -> Iterator[AppContext]:
+    context = _sqlite_ctx(sqlite_template, tmp_path / "home")
     try:
         yield context
     finally:

@@ -1,0 +1,202 @@
+"""The programme model: validation messages, computed progress, history in the ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from civicflow.app import Actor, AppContext, workspaces
+from civicflow.app import programme as pg
+from civicflow.core import InputError, NotFoundError
+from civicflow.ledger import tables
+
+from .samples import CREATE, KINDS, PLURAL, UPDATE, create
+
+
+def _field(exc: pytest.ExceptionInfo[InputError]) -> str | None:
+    return exc.value.where.field if exc.value.where else None
+
+
+def test_crud_round_trip_for_every_kind(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    for kind in KINDS:
+        item = create(ctx, admin, ws.id, kind)
+        getter = getattr(pg, f"get_{kind}")
+        assert getter(ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id}) == item
+        updated = getattr(pg, f"update_{kind}")(
+            ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id}, data=UPDATE[kind]
+        )
+        for key, value in UPDATE[kind].model_dump(exclude_unset=True).items():
+            assert getattr(updated, key) == value, (kind, key)
+        listed = getattr(pg, f"list_{PLURAL[kind]}")(ctx, actor=admin, workspace_id=ws.id)
+        assert [x.id for x in listed] == [item.id]
+        getattr(pg, f"delete_{kind}")(
+            ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id}
+        )
+        with pytest.raises(NotFoundError) as err:
+            getter(ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id})
+        assert err.value.where is not None and err.value.where.field == f"{kind}_id"
+
+
+def test_progress_is_computed_from_measurements(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    obj = pg.create_objective(ctx, actor=admin, workspace_id=ws.id, data=CREATE["objective"])
+    assert obj.progress is None and obj.latest_value is None
+    # baseline 42 days, target 21: a measured 35 is (42-35)/(42-21) = 1/3 of the way
+    obj = pg.record_measurement(
+        ctx, actor=admin, workspace_id=ws.id, objective_id=obj.id, value=35, source="baseline:q1"
+    )
+    assert obj.progress == pytest.approx(1 / 3)
+    obj = pg.record_measurement(
+        ctx, actor=admin, workspace_id=ws.id, objective_id=obj.id, value=21, source="baseline:q2"
+    )
+    assert obj.progress == pytest.approx(1.0) and obj.achieved
+    # an increase objective: 60 % → 90 %, measured 75 % is half way
+    up = pg.create_objective(
+        ctx, actor=admin, workspace_id=ws.id,
+        data=CREATE["objective"].model_copy(
+            update={"kpi": "sla_share", "baseline_value": 0.6, "target_value": 0.9,
+                    "direction": pg.Direction.INCREASE}
+        ),
+    )  # fmt: skip
+    up = pg.record_measurement(
+        ctx, actor=admin, workspace_id=ws.id, objective_id=up.id, value=0.75, source="b"
+    )
+    assert up.progress == pytest.approx(0.5)
+    values = [
+        m.value
+        for m in pg.list_measurements(ctx, actor=admin, workspace_id=ws.id, objective_id=obj.id)
+    ]
+    assert values == [35, 21]
+
+
+@pytest.mark.parametrize(
+    ("kind", "changes", "field", "message"),
+    [
+        ("objective", {"target_value": 50.0}, "target_value", "target below its baseline"),
+        ("objective", {"kpi": "median throughput!"}, "kpi", "KPI definition name"),
+        ("objective", {"title": "  "}, "title", "must not be empty"),
+        ("stakeholder", {"interest": 6}, "interest", "1-5 scale"),
+        ("stakeholder", {"influence": 0}, "influence", "1-5 scale"),
+        ("risk", {"likelihood": 9}, "likelihood", "1-5 scale"),
+        ("budget_line", {"end_date": date(2025, 1, 1)}, "end_date", "is before start_date"),
+        ("budget_line", {"period": None}, "period", "recurring budget line needs a period"),
+        ("budget_line", {"currency": "euro"}, "currency", "ISO 4217"),
+        ("budget_line", {"amount": Decimal("-5")}, "amount", "zero or more"),
+        ("budget_line", {"amount": Decimal("1.234")}, "amount", "two decimals"),
+        ("pilot", {"end_date": date(2026, 1, 1)}, "end_date", "is before start_date"),
+        ("pilot", {"success_criteria": []}, "success_criteria", "at least one success"),
+    ],
+)
+def test_validation_names_the_field(
+    sqlite_ctx: AppContext, kind: str, changes: dict, field: str, message: str, tmp_path
+) -> None:
+    from civicflow.app import accounts
+
+    ctx = sqlite_ctx
+    user = accounts.create_admin(ctx, email="a@agency.example", password="x" * 12)
+    admin = accounts.get_actor(ctx, user.id)
+    ws = workspaces.create_workspace(ctx, actor=admin, name="w", path=tmp_path / "w")
+    data = CREATE[kind].model_copy(update=changes)
+    with pytest.raises(InputError) as err:
+        getattr(pg, f"create_{kind}")(ctx, actor=admin, workspace_id=ws.id, data=data)
+    assert _field(err) == field
+    assert message in str(err.value)
+    assert err.value.expected
+
+
+def test_update_validates_the_merged_state(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    pilot = pg.create_pilot(ctx, actor=admin, workspace_id=ws.id, data=CREATE["pilot"])
+    with pytest.raises(InputError) as err:
+        pg.update_pilot(
+            ctx, actor=admin, workspace_id=ws.id, pilot_id=pilot.id,
+            data=pg.PilotUpdate(end_date=date(2026, 3, 1)),
+        )  # fmt: skip
+    assert _field(err) == "end_date"
+    assert "start_date (2026-04-01)" in str(err.value)
+    line = pg.create_budget_line(ctx, actor=admin, workspace_id=ws.id, data=CREATE["budget_line"])
+    # switching to one-off while keeping the period is contradictory; clearing it is fine
+    with pytest.raises(InputError):
+        pg.update_budget_line(
+            ctx, actor=admin, workspace_id=ws.id, budget_line_id=line.id,
+            data=pg.BudgetLineUpdate(recurrence=pg.Recurrence.ONE_OFF),
+        )  # fmt: skip
+    one_off = pg.update_budget_line(
+        ctx, actor=admin, workspace_id=ws.id, budget_line_id=line.id,
+        data=pg.BudgetLineUpdate(recurrence=pg.Recurrence.ONE_OFF, period=None),
+    )  # fmt: skip
+    assert one_off.period is None and one_off.amount == Decimal("12000.00")
+
+
+def test_parse_turns_form_data_into_a_clear_error() -> None:
+    with pytest.raises(InputError) as err:
+        pg.parse(pg.RiskCreate, {"title": "x", "likelihood": "high", "impact": 2, "owner": "o"})
+    assert _field(err) == "likelihood"
+    risk = pg.parse(pg.RiskCreate, {"title": "x", "likelihood": "2", "impact": 2, "owner": "o"})
+    assert risk.likelihood == 2
+
+
+def test_consultation_needs_a_stakeholder_of_the_same_workspace(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    from .samples import consultation_for
+
+    with pytest.raises(NotFoundError) as err:
+        pg.create_consultation(
+            ctx, actor=admin, workspace_id=ws.id, data=consultation_for("stk_missing")
+        )
+    assert err.value.where is not None and err.value.where.field == "stakeholder_id"
+
+
+def test_items_of_another_workspace_are_not_found(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    other = workspaces.create_workspace(
+        ctx, actor=admin, name="other", path=ctx.settings.home / "other"
+    )
+    risk = pg.create_risk(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
+    with pytest.raises(NotFoundError):
+        pg.get_risk(ctx, actor=admin, workspace_id=other.id, risk_id=risk.id)
+    with pytest.raises(NotFoundError):
+        pg.delete_risk(ctx, actor=admin, workspace_id=other.id, risk_id=risk.id)
+
+
+def test_history_is_in_the_ledger_with_before_and_after_digests(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    risk = pg.create_risk(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
+    updated = pg.update_risk(
+        ctx, actor=admin, workspace_id=ws.id, risk_id=risk.id,
+        data=pg.RiskUpdate(impact=5), reason="new evidence",
+    )  # fmt: skip
+    pg.delete_risk(ctx, actor=admin, workspace_id=ws.id, risk_id=risk.id)
+
+    def digest(model) -> str:  # type: ignore[no-untyped-def]
+        text = json.dumps(
+            model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
+            ensure_ascii=False,
+        )  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(tables.entries)
+            .where(tables.entries.c.object_id == risk.id)
+            .order_by(tables.entries.c.idx)
+        ).all()
+    assert [r.action for r in rows] == ["risk.create", "risk.update", "risk.delete"]
+    assert all(r.actor == admin.pseudonym and r.workspace_id == ws.id for r in rows)
+    assert rows[0].before_digest is None and rows[0].after_digest == digest(risk)
+    assert rows[1].before_digest == digest(risk) and rows[1].after_digest == digest(updated)
+    assert rows[1].reason == "new evidence"
+    assert rows[2].before_digest == digest(updated) and rows[2].after_digest is None
+    assert updated.score == 15

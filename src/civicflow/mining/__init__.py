@@ -1,6 +1,7 @@
 """Process assessment: maps, variants, performance, bottlenecks, rework, SLA, conformance, KPIs and
 baselines, written once as Ibis expressions and run on any engine."""
 
+from civicflow.mining._activities import ActivityStat, ActivityStats, activity_stats
 from civicflow.mining._baseline import (
     Baseline,
     BaselineComparison,
@@ -11,7 +12,10 @@ from civicflow.mining._baseline import (
     list_baselines,
     load_baseline,
 )
+from civicflow.mining._bottlenecks import Bottleneck, BottleneckResult, bottlenecks
 from civicflow.mining._bpmn import BpmnFlow, BpmnModel, BpmnNode, read_bpmn
+from civicflow.mining._breakdown import Breakdown, BreakdownGroup, breakdown
+from civicflow.mining._calendar import WorkingCalendar
 from civicflow.mining._conformance import (
     ConformanceConfig,
     ConformanceResult,
@@ -47,6 +51,16 @@ from civicflow.mining._process_map import (
     ProcessMapConfig,
     process_map,
 )
+from civicflow.mining._resources import (
+    Handover,
+    HandoverNetwork,
+    ResourceLoad,
+    ResourceWorkload,
+    handover_network,
+    resource_workload,
+)
+from civicflow.mining._rework import ActivityRework, ReworkResult, rework
+from civicflow.mining._sla import SlaBreach, SlaConfig, SlaPeriod, SlaResult, sla_compliance
 from civicflow.mining._variants import Variant, VariantsConfig, VariantsResult, variants
 from civicflow.mining._view import (
     VARIANT_SEPARATOR,
@@ -62,17 +76,26 @@ __all__ = [
     "KPI_DEFINITIONS",
     "VARIANT_SEPARATOR",
     "ActivityNode",
+    "ActivityRework",
+    "ActivityStat",
+    "ActivityStats",
     "Baseline",
     "BaselineComparison",
+    "Bottleneck",
+    "BottleneckResult",
     "BpmnFlow",
     "BpmnModel",
     "BpmnNode",
+    "Breakdown",
+    "BreakdownGroup",
     "ConformanceConfig",
     "ConformanceResult",
     "Deviation",
     "DurationSummary",
     "Edge",
     "EventLogFilter",
+    "Handover",
+    "HandoverNetwork",
     "HistogramBin",
     "KpiChange",
     "KpiContext",
@@ -83,6 +106,13 @@ __all__ = [
     "PeriodCounts",
     "ProcessMap",
     "ProcessMapConfig",
+    "ResourceLoad",
+    "ResourceWorkload",
+    "ReworkResult",
+    "SlaBreach",
+    "SlaConfig",
+    "SlaPeriod",
+    "SlaResult",
     "ThroughputTimes",
     "Variant",
     "VariantConformance",
@@ -90,7 +120,11 @@ __all__ = [
     "VariantsResult",
     "WorkInProgress",
     "WorkflowNet",
+    "WorkingCalendar",
+    "activity_stats",
     "arrivals",
+    "bottlenecks",
+    "breakdown",
     "case_spans",
     "case_variants",
     "compare_baselines",
@@ -98,11 +132,15 @@ __all__ = [
     "compute_kpis",
     "conformance",
     "freeze_baseline",
+    "handover_network",
     "kpi_definition",
     "list_baselines",
     "load_baseline",
     "process_map",
     "read_bpmn",
+    "resource_workload",
+    "rework",
+    "sla_compliance",
     "throughput_times",
     "variant_id",
     "variants",

@@ -1,0 +1,168 @@
+"""Resources: who does how much (workload) and who hands work to whom (handover network)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from civicflow.eventlog import ACTIVITY, CASE_ID, RESOURCE, TIMESTAMP
+from civicflow.mining._activities import count_value, mean_seconds, micros_between
+from civicflow.mining._durations import case_window
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from civicflow.mining._view import LogView
+
+NO_RESOURCE_REASON = (
+    "no event in this view has a resource: map a resource column (e.g. org:resource) at ingest "
+    "to see workload and handovers"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceLoad:
+    resource: str
+    events: int
+    cases: int
+    activities: int
+    active_days: int
+    """Distinct calendar days (UTC) with at least one event of the resource."""
+    events_per_active_day: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceWorkload:
+    """Workload per resource, busiest first. Empty with a ``reason`` when no resource is known."""
+
+    resources: tuple[ResourceLoad, ...]
+    events_without_resource: int
+    reason: str | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([r.to_dict() for r in self.resources])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "events_without_resource": self.events_without_resource,
+            "resources": [r.to_dict() for r in self.resources],
+        }
+
+
+def resource_workload(view: LogView) -> ResourceWorkload:
+    """Events, cases, distinct activities and active days per resource."""
+    events = view.events
+    known = events.filter(events[RESOURCE].notnull())
+    agg = known.group_by(RESOURCE).aggregate(
+        events=known.count(),
+        cases=known[CASE_ID].nunique(),
+        activities=known[ACTIVITY].nunique(),
+        active_days=known[TIMESTAMP].date().nunique(),
+    )
+    df = view.execute(agg)
+    missing = count_value(view.execute(events.filter(events[RESOURCE].isnull()).count()))
+    rows = [
+        ResourceLoad(
+            resource=str(r[RESOURCE]),
+            events=int(r["events"]),
+            cases=int(r["cases"]),
+            activities=int(r["activities"]),
+            active_days=int(r["active_days"]),
+            events_per_active_day=int(r["events"]) / int(r["active_days"]),
+        )
+        for r in df.to_dict("records")
+    ]
+    rows.sort(key=lambda r: (-r.events, r.resource))
+    return ResourceWorkload(
+        resources=tuple(rows),
+        events_without_resource=missing,
+        reason=None if rows else NO_RESOURCE_REASON,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Handover:
+    source: str
+    target: str
+    count: int
+    cases: int
+    mean_seconds: float | None
+    """Mean time from the source's event to the target's next event in the case."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandoverNetwork:
+    """Edges resource a -> resource b, most frequent first."""
+
+    edges: tuple[Handover, ...]
+    include_self: bool
+    reason: str | None = None
+    definition: str = (
+        "A handover a -> b is a pair of directly consecutive events in a case (order: timestamp, "
+        "then position) done by resource a and then by resource b; a pair where either event has "
+        "no resource is not counted (and is not bridged)."
+    )
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([e.to_dict() for e in self.edges])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "definition": self.definition,
+            "include_self": self.include_self,
+            "reason": self.reason,
+            "edges": [e.to_dict() for e in self.edges],
+        }
+
+
+def handover_network(view: LogView, *, include_self: bool = False) -> HandoverNetwork:
+    """Who passes work to whom; ``include_self`` also counts a resource following itself."""
+    events = view.events
+    w = case_window(events)
+    pairs = events.mutate(
+        prev_resource=events[RESOURCE].lag().over(w),
+        prev_time=events[TIMESTAMP].lag().over(w),
+    )
+    pairs = pairs.filter(pairs.prev_resource.notnull() & pairs[RESOURCE].notnull())
+    if not include_self:
+        pairs = pairs.filter(pairs.prev_resource != pairs[RESOURCE])
+    pairs = pairs.mutate(gap_us=micros_between(pairs.prev_time, pairs[TIMESTAMP]))
+    agg = pairs.group_by(["prev_resource", RESOURCE]).aggregate(
+        count=pairs.count(), cases=pairs[CASE_ID].nunique(), gap_us=pairs.gap_us.sum()
+    )
+    df = view.execute(agg)
+    edges = sorted(
+        (
+            Handover(
+                source=str(r["prev_resource"]),
+                target=str(r[RESOURCE]),
+                count=int(r["count"]),
+                cases=int(r["cases"]),
+                mean_seconds=mean_seconds(r["gap_us"], r["count"]),
+            )
+            for r in df.to_dict("records")
+        ),
+        key=lambda e: (-e.count, e.source, e.target),
+    )
+    reason = None
+    if not edges:
+        has_resource = count_value(view.execute(events[RESOURCE].count()))
+        reason = (
+            NO_RESOURCE_REASON
+            if has_resource == 0
+            else "no two consecutive events in a case are done by different resources"
+        )
+    return HandoverNetwork(edges=tuple(edges), include_self=include_self, reason=reason)

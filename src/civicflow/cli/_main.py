@@ -30,6 +30,9 @@ def _register() -> None:
     from civicflow.cli import _errors, _ingest  # noqa: F401
 
     _ingest.register(app)  # `ingest` and the `datasets` group
+    from civicflow.cli import _serve
+
+    app.command("serve")(_serve.serve)
 
 
 _register()

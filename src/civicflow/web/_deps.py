@@ -1,0 +1,95 @@
+"""Who is asking: the actor behind a request (session cookie or API token), and the checks on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from civicflow.web import _appport as port
+from civicflow.web._security import (
+    CSRF_FORM_FIELD,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    csrf_matches,
+)
+
+SESSION_ACTOR = "actor_id"
+
+
+class NotSignedIn(Exception):
+    """The route needs a signed-in actor and there is none (401 for the API, sign-in page for HTML)."""
+
+
+class Forbidden(Exception):
+    """The actor is signed in but their role does not grant the route's permission."""
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(permission)
+        self.permission = permission
+
+
+class CsrfRejected(Exception):
+    """A state-changing request without the session's CSRF token."""
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+async def optional_actor(request: Request) -> Any:
+    """The signed-in actor or ``None``. A bearer token, when present, wins over the session."""
+    cached = request.scope.get("civicflow.actor", ...)
+    if cached is not ...:
+        return cached
+    ctx = request.app.state.ctx
+    actor: Any = None
+    token = bearer_token(request)
+    if token is not None:
+        actor = await run_in_threadpool(port.actor_from_token, ctx, token)
+        request.scope["civicflow.auth"] = "token" if actor is not None else "bad-token"
+    else:
+        actor_id = request.session.get(SESSION_ACTOR)
+        if isinstance(actor_id, str):
+            actor = await run_in_threadpool(port.actor_by_id, ctx, actor_id)
+            if actor is None:
+                # the account is gone or disabled: the session must not outlive it
+                request.session.clear()
+            else:
+                request.scope["civicflow.auth"] = "session"
+    request.scope["civicflow.actor"] = actor
+    return actor
+
+
+async def check_csrf(request: Request) -> None:
+    """Session-authenticated state changes must carry the synchroniser token (header or form field).
+
+    Bearer-token requests are exempt: a browser never attaches a bearer token on its own.
+    """
+    if request.method in SAFE_METHODS or request.scope.get("civicflow.auth") == "token":
+        return
+    presented = request.headers.get(CSRF_HEADER)
+    if presented is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FORM_FIELD)
+            presented = value if isinstance(value, str) else None
+    if not csrf_matches(request.session, presented):
+        raise CsrfRejected()
+
+
+async def authorise(request: Request, permission: str) -> Any:
+    actor = await optional_actor(request)
+    if actor is None:
+        raise NotSignedIn()
+    await check_csrf(request)
+    workspace_id = request.path_params.get("workspace_id")
+    if not port.allows(actor, permission, workspace_id):
+        raise Forbidden(permission)
+    return actor

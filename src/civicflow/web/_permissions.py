@@ -1,0 +1,130 @@
+"""Every route declares who may call it; a route that declares nothing refuses to be mounted.
+
+A route declares with one of two FastAPI dependencies:
+
+- ``requires("<permission>")``: a signed-in actor (session or API token) whose role in the route's
+  workspace grants that permission (the names are the application layer's ``Permission`` values);
+- ``public()``: anyone, signed in or not (sign-in page, static files, the OpenAPI document).
+
+``declared_permission(route)`` reads the declaration back: ``create_app`` refuses an undeclared
+route, and the route × role meta-test walks them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Mount
+
+PUBLIC = "public"
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """What a route requires: ``PUBLIC`` or a permission name."""
+
+    permission: str
+
+    @property
+    def is_public(self) -> bool:
+        return self.permission == PUBLIC
+
+
+_MARK = "__civicflow_permission__"
+
+
+def requires(permission: str) -> Any:
+    """Dependency: the request's actor must hold ``permission`` (in the path's workspace, if any).
+
+    Resolves to the :class:`~civicflow.app.Actor`, so a route can take it as a parameter.
+    """
+    from civicflow.web._deps import authorise
+
+    async def _require(request: Request) -> Any:
+        return await authorise(request, permission)
+
+    setattr(_require, _MARK, Declaration(permission))
+    return Depends(_require)
+
+
+def signed_in() -> Any:
+    """Dependency: any signed-in actor, whatever their roles (e.g. their own list of workspaces)."""
+    from civicflow.web._appport import AUTHENTICATED
+
+    return requires(AUTHENTICATED)
+
+
+def public() -> Any:
+    """Dependency: no sign-in needed. Resolves to the actor if one is signed in, else ``None``."""
+    from civicflow.web._deps import optional_actor
+
+    async def _public(request: Request) -> Any:
+        return await optional_actor(request)
+
+    setattr(_public, _MARK, Declaration(PUBLIC))
+    return Depends(_public)
+
+
+def declared_permission(route: BaseRoute) -> Declaration | None:
+    """The declaration of a route (searching its dependency tree), or ``None`` if it has none."""
+    if isinstance(route, Mount):
+        return getattr(route.app, _MARK, None)
+    if not isinstance(route, APIRoute):
+        return None
+    stack = list(route.dependant.dependencies)
+    found: list[Declaration] = []
+    while stack:
+        dep = stack.pop()
+        call: Callable[..., Any] | None = dep.call
+        mark = getattr(call, _MARK, None)
+        if isinstance(mark, Declaration):
+            found.append(mark)
+        stack.extend(dep.dependencies)
+    if not found:
+        return None
+    # the strictest wins if a route stacks several
+    non_public = [d for d in found if not d.is_public]
+    return non_public[0] if non_public else found[0]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    """One mounted route with its full path, methods and declaration."""
+
+    path: str
+    methods: frozenset[str]
+    route: BaseRoute
+    declaration: Declaration | None
+
+
+def iter_routes(routes: Sequence[BaseRoute]) -> Iterator[RouteInfo]:
+    """Every route of an app, with included routers flattened (their prefixes applied)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before the included-router contexts
+        for route in routes:
+            yield RouteInfo(
+                path=str(getattr(route, "path", "")),
+                methods=frozenset(getattr(route, "methods", None) or ()),
+                route=route,
+                declaration=declared_permission(route),
+            )
+        return
+    for rc in iter_route_contexts(routes):
+        route = rc.original_route
+        yield RouteInfo(
+            path=str(rc.path),
+            methods=frozenset(rc.methods or ()),
+            route=route,
+            declaration=declared_permission(route),
+        )
+
+
+def mark_public(app: Any) -> Any:
+    """Declare a mounted ASGI app (static files) public."""
+    setattr(app, _MARK, Declaration(PUBLIC))
+    return app

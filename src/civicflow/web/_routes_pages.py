@@ -1,0 +1,308 @@
+"""Server-rendered pages: workspaces, dashboard, programme, ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from civicflow.app import Permission, audit, programme, workspaces
+from civicflow.core import CivicflowError, NotFoundError
+from civicflow.web._pages import page
+from civicflow.web._permissions import requires, signed_in
+from civicflow.web._programme_forms import KINDS, Kind, form_data, item_values
+
+router = APIRouter(include_in_schema=False)
+
+P = Permission
+Actor = Any
+
+
+def _kind(slug: str) -> Kind:
+    kind = KINDS.get(slug)
+    if kind is None:
+        raise NotFoundError(
+            f"there is no programme page '{slug}'",
+            found=slug,
+            expected=", ".join(KINDS),
+        )
+    return kind
+
+
+async def _workspace(request: Request, actor: Actor, workspace_id: str) -> Any:
+    return await run_in_threadpool(
+        workspaces.get_workspace, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+    )
+
+
+@router.get("/", dependencies=[])
+async def home(request: Request, actor: Annotated[Any, signed_in()]) -> Response:
+    items = await run_in_threadpool(workspaces.list_workspaces, request.app.state.ctx, actor=actor)
+    return page(
+        request,
+        "home.html",
+        actor,
+        workspaces=items,
+        can_create=actor.can(P.USER_ADMIN),
+    )
+
+
+@router.post("/workspaces")
+async def create_workspace(
+    request: Request,
+    actor: Annotated[Any, requires(P.USER_ADMIN.value)],
+    name: Annotated[str, Form(max_length=64)],
+) -> Response:
+    try:
+        ws = await run_in_threadpool(
+            workspaces.create_workspace, request.app.state.ctx, actor=actor, name=name.strip()
+        )
+    except CivicflowError as exc:
+        items = await run_in_threadpool(
+            workspaces.list_workspaces, request.app.state.ctx, actor=actor
+        )
+        return page(
+            request,
+            "home.html",
+            actor,
+            status=422,
+            workspaces=items,
+            can_create=True,
+            error=exc.to_dict(),
+        )
+    return RedirectResponse(f"/w/{ws.id}", status_code=303)
+
+
+@router.get("/w/{workspace_id}")
+async def dashboard(
+    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
+) -> Response:
+    ctx = request.app.state.ctx
+    ws = await _workspace(request, actor, workspace_id)
+
+    def gather() -> dict[str, Any]:
+        from civicflow.web._assessment import latest_baseline
+
+        return {
+            "objectives": programme.list_objectives(ctx, actor=actor, workspace_id=workspace_id),
+            "risks": [
+                r
+                for r in programme.list_risks(ctx, actor=actor, workspace_id=workspace_id)
+                if r.status.value in {"open", "mitigating"}
+            ],
+            "pilots": programme.list_pilots(ctx, actor=actor, workspace_id=workspace_id),
+            "baseline": latest_baseline(ws),
+        }
+
+    data = await run_in_threadpool(gather)
+    data["risks"].sort(key=lambda r: -r.score)
+    return page(request, "dashboard.html", actor, workspace=ws, nav="dashboard", **data)
+
+
+# -- programme -------------------------------------------------------------------------------
+
+
+@router.get("/w/{workspace_id}/programme/{kind}")
+async def programme_list(
+    request: Request,
+    workspace_id: str,
+    kind: str,
+    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+) -> Response:
+    k = _kind(kind)
+    ws = await _workspace(request, actor, workspace_id)
+    items = await run_in_threadpool(
+        k.list_fn, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+    )
+    return page(
+        request,
+        "programme_list.html",
+        actor,
+        workspace=ws,
+        nav="programme",
+        kind=k,
+        kinds=KINDS,
+        items=items,
+        can_edit=actor.can(P.PROGRAMME_WRITE, workspace_id),
+    )
+
+
+@router.get("/w/{workspace_id}/programme/{kind}/new")
+async def programme_new(
+    request: Request,
+    workspace_id: str,
+    kind: str,
+    actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
+    kpi: str = "",
+    baseline_name: str = "",
+    baseline_value: str = "",
+) -> Response:
+    k = _kind(kind)
+    ws = await _workspace(request, actor, workspace_id)
+    # "create an objective from this baseline" pre-fills the KPI and its frozen value
+    values = {"kpi": kpi, "baseline_name": baseline_name, "baseline_value": baseline_value}
+    return page(
+        request,
+        "programme_form.html",
+        actor,
+        workspace=ws,
+        nav="programme",
+        kind=k,
+        values={key: v for key, v in values.items() if v},
+        item_id=None,
+    )
+
+
+@router.post("/w/{workspace_id}/programme/{kind}")
+async def programme_create(
+    request: Request,
+    workspace_id: str,
+    kind: str,
+    actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
+) -> Response:
+    k = _kind(kind)
+    form = await request.form()
+    data = form_data(k, form, partial=False)
+    ctx = request.app.state.ctx
+    try:
+        parsed = programme.parse(k.create_model, data)
+        await run_in_threadpool(
+            k.create_fn, ctx, actor=actor, workspace_id=workspace_id, data=parsed
+        )
+    except CivicflowError as exc:
+        ws = await _workspace(request, actor, workspace_id)
+        return page(
+            request,
+            "programme_form.html",
+            actor,
+            status=422,
+            workspace=ws,
+            nav="programme",
+            kind=k,
+            values=dict(form),
+            item_id=None,
+            error=exc.to_dict(),
+        )
+    return RedirectResponse(f"/w/{workspace_id}/programme/{k.slug}", status_code=303)
+
+
+@router.get("/w/{workspace_id}/programme/{kind}/{item_id}")
+async def programme_edit(
+    request: Request,
+    workspace_id: str,
+    kind: str,
+    item_id: str,
+    actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
+) -> Response:
+    k = _kind(kind)
+    ws = await _workspace(request, actor, workspace_id)
+    item = await run_in_threadpool(
+        k.get_fn,
+        request.app.state.ctx,
+        actor=actor,
+        workspace_id=workspace_id,
+        **{k.id_param: item_id},
+    )
+    return page(
+        request,
+        "programme_form.html",
+        actor,
+        workspace=ws,
+        nav="programme",
+        kind=k,
+        values=item_values(k, item),
+        item_id=item_id,
+    )
+
+
+@router.post("/w/{workspace_id}/programme/{kind}/{item_id}")
+async def programme_update(
+    request: Request,
+    workspace_id: str,
+    kind: str,
+    item_id: str,
+    actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
+) -> Response:
+    k = _kind(kind)
+    form = await request.form()
+    data = form_data(k, form, partial=True)
+    ctx = request.app.state.ctx
+    try:
+        parsed = programme.parse(k.update_model, data)
+        await run_in_threadpool(
+            k.update_fn,
+            ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            data=parsed,
+            **{k.id_param: item_id},
+        )
+    except CivicflowError as exc:
+        if isinstance(exc, NotFoundError):
+            raise
+        ws = await _workspace(request, actor, workspace_id)
+        return page(
+            request,
+            "programme_form.html",
+            actor,
+            status=422,
+            workspace=ws,
+            nav="programme",
+            kind=k,
+            values=dict(form),
+            item_id=item_id,
+            error=exc.to_dict(),
+        )
+    return RedirectResponse(f"/w/{workspace_id}/programme/{k.slug}", status_code=303)
+
+
+# -- ledger ----------------------------------------------------------------------------------
+
+
+@router.get("/w/{workspace_id}/ledger")
+async def ledger_page(
+    request: Request,
+    workspace_id: str,
+    actor: Annotated[Any, requires(P.LEDGER_READ.value)],
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Response:
+    ws = await _workspace(request, actor, workspace_id)
+    entries = await run_in_threadpool(
+        audit.list_entries,
+        request.app.state.ctx,
+        actor=actor,
+        workspace_id=workspace_id,
+        limit=50,
+        offset=offset,
+    )
+    return page(
+        request,
+        "ledger.html",
+        actor,
+        workspace=ws,
+        nav="ledger",
+        entries=entries,
+        offset=offset,
+        can_verify=actor.can(P.LEDGER_VERIFY, workspace_id),
+        report=None,
+    )
+
+
+@router.get("/w/{workspace_id}/ledger/verify")
+async def ledger_verify(
+    request: Request,
+    workspace_id: str,
+    actor: Annotated[Any, requires(P.LEDGER_VERIFY.value)],
+) -> Response:
+    ws = await _workspace(request, actor, workspace_id)
+    report = await run_in_threadpool(audit.verify, request.app.state.ctx, actor=actor)
+    return page(
+        request,
+        "ledger_verify.html",
+        actor,
+        workspace=ws,
+        nav="ledger",
+        report=report,
+    )

@@ -1,0 +1,267 @@
+"""Uploads: streamed to disk in chunks with a size limit, then identified by their content.
+
+The request body is never held in memory: each chunk goes straight to a file, and the upload stops
+(and the partial file is removed) as soon as it passes ``max_upload_bytes``. The type comes from the
+bytes themselves, not from the name or the browser's Content-Type.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import shutil
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from civicflow.core import InputError, Location, NotFoundError, new_id
+
+UploadKind = Literal["xes", "xes.gz", "csv", "csv.gz", "parquet", "ocel.json", "ocel.sqlite"]
+
+SUFFIX: dict[str, str] = {
+    "xes": ".xes",
+    "xes.gz": ".xes.gz",
+    "csv": ".csv",
+    "csv.gz": ".csv.gz",
+    "parquet": ".parquet",
+    "ocel.json": ".jsonocel",
+    "ocel.sqlite": ".sqlite",
+}
+_SNIFF_BYTES = 64 * 1024
+_UPLOAD_ID = re.compile(r"^up[0-9a-f]{32}$")
+_EXPECTED = "an event log: XES (.xes or .xes.gz), CSV text, Parquet, or OCEL 2.0 (JSON or SQLite)"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpload:
+    """An uploaded file on disk, with the kind its content shows."""
+
+    upload_id: str
+    path: Path
+    kind: UploadKind
+    size: int
+    original_name: str
+
+
+def _safe_stem(filename: str) -> str:
+    stem = Path(filename.replace("\\", "/")).name
+    for suffix in (
+        ".xes.gz",
+        ".csv.gz",
+        ".gz",
+        ".xes",
+        ".csv",
+        ".parquet",
+        ".json",
+        ".jsonocel",
+        ".sqlite",
+        ".db",
+    ):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip(".-") or "upload"
+    return stem[:64]
+
+
+def _text_kind(head: bytes) -> Literal["xml", "json", "text"] | None:
+    if b"\x00" in head:
+        return None
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if text.startswith((b"<?xml", b"<log", b"<!--")):
+        return "xml"
+    if text.startswith((b"{", b"[")):
+        return "json"
+    try:
+        decoded = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut at the sniff boundary is fine; invalid bytes earlier are not
+        if exc.start < len(head) - 4:
+            try:
+                decoded = head.decode("cp1252")
+            except UnicodeDecodeError:
+                return None
+        else:
+            decoded = head[: exc.start].decode("utf-8")
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in decoded)
+    if decoded and printable / len(decoded) > 0.98 and "\n" in decoded:
+        try:
+            csv.Sniffer().sniff(decoded.split("\n", 1)[0] + "\n", delimiters=",;\t|")
+        except csv.Error:
+            return None
+        return "text"
+    return None
+
+
+def sniff(head: bytes) -> UploadKind | None:
+    """The kind of event-log file these first bytes belong to, or ``None``."""
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"SQLite format 3\x00"):
+        return "ocel.sqlite"
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            inner = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, _SNIFF_BYTES)
+        except zlib.error:
+            return None
+        kind = _text_kind(inner)
+        return "xes.gz" if kind == "xml" else "csv.gz" if kind == "text" else None
+    kind = _text_kind(head)
+    return {"xml": "xes", "json": "ocel.json", "text": "csv"}.get(kind or "")  # type: ignore[return-value]
+
+
+async def store_upload(
+    chunks: AsyncIterator[bytes],
+    *,
+    directory: Path,
+    filename: str,
+    max_bytes: int,
+) -> StoredUpload:
+    """Write the streamed body to ``directory/<upload id>/``; check size and content as it comes."""
+    upload_id = "up" + new_id()[-32:]
+    folder = directory / upload_id
+    folder.mkdir(parents=True, exist_ok=False)
+    partial = folder / "body.partial"
+    size = 0
+    head = b""
+    try:
+        with partial.open("wb") as out:
+            async for chunk in chunks:
+                if not chunk:
+                    continue
+                size += len(chunk)
+                if size > max_bytes:
+                    raise InputError(
+                        "the upload is larger than this server accepts",
+                        where=Location(file=filename),
+                        found=f"more than {max_bytes:,} bytes",
+                        expected=f"at most {max_bytes:,} bytes (CIVICFLOW_MAX_UPLOAD_BYTES)",
+                        fix="upload a smaller export, compress it (.xes.gz), or ask IT to raise the limit",
+                    )
+                if len(head) < _SNIFF_BYTES:
+                    head += chunk[: _SNIFF_BYTES - len(head)]
+                out.write(chunk)
+        if size == 0:
+            raise InputError(
+                "the uploaded file is empty",
+                where=Location(file=filename),
+                found="0 bytes",
+                expected=_EXPECTED,
+                fix="choose the exported event-log file and upload it again",
+            )
+        kind = sniff(head)
+        if kind is None:
+            raise InputError(
+                "the uploaded file is not an event log civicflow can read",
+                where=Location(file=filename),
+                found=f"content starting with {head[:16]!r}",
+                expected=_EXPECTED,
+                fix="export the log from the case-management system as XES or CSV and upload that",
+            )
+        final = folder / (_safe_stem(filename) + SUFFIX[kind])
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return StoredUpload(
+        upload_id=upload_id, path=final, kind=kind, size=size, original_name=filename
+    )
+
+
+def find_upload(directory: Path, upload_id: str) -> Path:
+    """The stored file of an upload id (validated: ids never become arbitrary paths)."""
+    if _UPLOAD_ID.match(upload_id):
+        folder = directory / upload_id
+        files = (
+            [p for p in folder.glob("*") if p.is_file() and p.suffix != ".partial"]
+            if folder.is_dir()
+            else []
+        )
+        if files:
+            return files[0]
+    raise NotFoundError(
+        "that upload is no longer available",
+        found=upload_id,
+        expected="the id of a file uploaded in this session",
+        fix="upload the file again",
+    )
+
+
+def preview(path: Path, kind: str, *, rows: int = 8) -> tuple[list[str], list[list[str]]]:
+    """Field names and the first rows of an upload, for the mapping form."""
+    if kind in {"csv", "csv.gz"}:
+        opener = gzip.open if kind == "csv.gz" else open
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:  # type: ignore[operator]
+            sample = fh.read(_SNIFF_BYTES)
+            try:
+                dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+                    sample.split("\n", 1)[0] + "\n", delimiters=",;\t|"
+                )
+            except csv.Error:
+                dialect = csv.excel
+            reader = csv.reader(io.StringIO(sample), dialect)
+            table = [row for _, row in zip(range(rows + 1), reader, strict=False)]
+        return (table[0] if table else []), table[1:]
+    if kind in {"xes", "xes.gz"}:
+        return _xes_preview(path, gz=kind == "xes.gz", rows=rows)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        batch = next(pf.iter_batches(batch_size=rows), None)
+        names = list(pf.schema_arrow.names)
+        if batch is None:
+            return names, []
+        data = batch.to_pylist()
+        return names, [[_cell(r.get(n)) for n in names] for r in data]
+    return [], []
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
+def _xes_preview(path: Path, *, gz: bool, rows: int) -> tuple[list[str], list[list[str]]]:
+    from lxml import etree
+
+    def local(tag: object) -> str:
+        return str(tag).rsplit("}", 1)[-1]
+
+    opener = gzip.open if gz else open
+    records: list[dict[str, str]] = []
+    with opener(path, "rb") as fh:  # type: ignore[operator]
+        case_attrs: dict[str, str] = {}
+        for event, elem in etree.iterparse(
+            fh, events=("end",), huge_tree=False, resolve_entities=False, no_network=True
+        ):
+            tag = local(elem.tag)
+            parent = elem.getparent()
+            if parent is None:
+                continue
+            ptag = local(parent.tag)
+            if tag == "event":
+                record = {f"case:{k}": v for k, v in case_attrs.items()}
+                for child in elem:
+                    key = child.get("key")
+                    if key is not None:
+                        record[key] = child.get("value", "")
+                records.append(record)
+                elem.clear()
+                if len(records) >= rows:
+                    break
+            elif ptag == "trace" and tag != "event" and elem.get("key"):
+                case_attrs[str(elem.get("key"))] = str(elem.get("value", ""))
+            elif tag == "trace":
+                case_attrs = {}
+            del event
+    names: list[str] = []
+    for record in records:
+        for key in record:
+            if key not in names:
+                names.append(key)
+    return names, [[_cell(r.get(n)) for n in names] for r in records]

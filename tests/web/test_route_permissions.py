@@ -1,0 +1,150 @@
+"""Every route × every role (and anonymous): access is exactly what the route's permission grants.
+
+Two independent statements are checked against each other: the table below (written by hand, one
+line per route, reviewed like any security change) and what the running app actually does when
+each kind of actor calls each route. A new route fails here until it is added to the table.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from civicflow.web import PUBLIC, iter_routes
+
+from .conftest import ROLES, World, csrf_of, make_app, sign_in
+
+AUTH = "authenticated"
+
+# (method, path) -> the permission a caller needs. Hand-written on purpose.
+EXPECTED: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/openapi.json"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/"): AUTH,
+    ("POST", "/workspaces"): "user:admin",
+    ("GET", "/w/{workspace_id}"): "workspace:read",
+    ("GET", "/w/{workspace_id}/programme/{kind}"): "workspace:read",
+    ("GET", "/w/{workspace_id}/programme/{kind}/new"): "programme:write",
+    ("POST", "/w/{workspace_id}/programme/{kind}"): "programme:write",
+    ("GET", "/w/{workspace_id}/programme/{kind}/{item_id}"): "programme:write",
+    ("POST", "/w/{workspace_id}/programme/{kind}/{item_id}"): "programme:write",
+    ("GET", "/w/{workspace_id}/ledger"): "ledger:read",
+    ("GET", "/w/{workspace_id}/ledger/verify"): "ledger:verify",
+    ("GET", "/api/v1/me"): AUTH,
+    ("GET", "/api/v1/workspaces"): AUTH,
+    ("GET", "/api/v1/workspaces/{workspace_id}/objectives"): "workspace:read",
+    ("POST", "/api/v1/workspaces/{workspace_id}/objectives"): "programme:write",
+    ("GET", "/api/v1/workspaces/{workspace_id}/risks"): "workspace:read",
+    ("GET", "/api/v1/workspaces/{workspace_id}/ledger"): "ledger:read",
+    ("GET", "/api/v1/workspaces/{workspace_id}/ledger/verify"): "ledger:verify",
+}
+
+# Who holds what, by hand from the issue's role list (not read from the code under test).
+GRANTS: dict[str, set[str]] = {
+    "global_admin": {"*"},
+    "admin": {
+        "workspace:read",
+        "workspace:admin",
+        "dataset:write",
+        "dataset:delete",
+        "baseline:write",
+        "programme:write",
+        "ledger:read",
+        "ledger:verify",
+        "review:write",
+    },
+    "service_owner": {"workspace:read", "programme:write", "ledger:read"},
+    "analyst": {"workspace:read", "dataset:write", "baseline:write"},
+    "dpo": {"workspace:read", "dataset:delete", "ledger:read", "ledger:verify"},
+    "auditor": {"workspace:read", "ledger:read", "ledger:verify"},
+    "caseworker": {"workspace:read", "review:write"},
+    "viewer": {"workspace:read"},
+    "outsider": set(),  # signed in, no role in the workspace
+    "anonymous": set(),
+}
+
+
+def _allowed(who: str, permission: str) -> bool:
+    if permission == PUBLIC:
+        return True
+    if who == "anonymous":
+        return False
+    if permission == AUTH:
+        return True
+    grants = GRANTS[who]
+    return "*" in grants or permission in grants
+
+
+def _concrete(path: str, world: World) -> str:
+    values = {"workspace_id": world.workspace_id, "kind": "objectives", "item_id": "obj_missing"}
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
+
+
+def _denied(response, *, anonymous: bool) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    location = response.headers.get("location", "")
+    return anonymous and response.status_code == 303 and location.startswith("/login?next=")
+
+
+def test_every_route_is_in_the_table(sqlite_world: World) -> None:
+    app = make_app(sqlite_world)
+    declared = {}
+    for info in iter_routes(app.routes):
+        for method in info.methods - {"HEAD"}:
+            assert info.declaration is not None, f"{method} {info.path} declares no permission"
+            declared[(method, info.path)] = info.declaration.permission
+    static = {k for k in declared if k[1].startswith("/static")}
+    assert {k: v for k, v in declared.items() if k not in static} == EXPECTED
+
+
+def test_undeclared_route_refuses_to_mount(sqlite_world: World) -> None:
+    from civicflow.core import ConfigurationError
+    from civicflow.web import _app
+
+    app = make_app(sqlite_world)
+
+    @app.get("/sneaky")
+    async def sneaky() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(ConfigurationError, match="without a declared permission") as info:
+        _app._refuse_undeclared_routes(app)
+    assert "/sneaky" in (info.value.found or "")
+
+
+@pytest.mark.parametrize("who", ["anonymous", "outsider", "global_admin", *ROLES])
+def test_route_by_role(world: World, who: str) -> None:
+    app = make_app(world)
+    client = TestClient(app, raise_server_exceptions=False)
+    # every caller, even anonymous, sends its session's CSRF token: only permissions are tested here
+    token = csrf_of(client) if who == "anonymous" else sign_in(client, world.emails[who])
+    headers = {"X-CSRF-Token": token}
+    routes = sorted(
+        (
+            (method, info.path)
+            for info in iter_routes(app.routes)
+            for method in info.methods - {"HEAD"}
+            if not info.path.startswith("/static")
+        ),
+        # signing out last keeps the session for every other route
+        key=lambda mp: mp[1] == "/logout",
+    )
+    problems = []
+    for method, path in routes:
+        url = _concrete(path, world)
+        response = client.request(method, url, headers=headers, follow_redirects=False)
+        assert response.status_code < 500, f"{method} {url} as {who}: {response.status_code}"
+        expected = _allowed(who, EXPECTED[(method, path)])
+        denied = _denied(response, anonymous=who == "anonymous")
+        if expected == denied:
+            problems.append(
+                f"{method} {path} as {who}: got {response.status_code}, "
+                f"expected {'access' if expected else 'refusal'}"
+            )
+    assert not problems, "\n".join(problems)

@@ -30,9 +30,9 @@ def _register() -> None:
     from civicflow.cli import _errors, _ingest  # noqa: F401
 
     _ingest.register(app)  # `ingest` and the `datasets` group
-    from civicflow.cli import _serve
+    from civicflow.cli import _conformance
 
-    app.command("serve")(_serve.serve)
+    app.command("conformance")(_conformance.conformance_command)
 
 
 _register()

@@ -9,6 +9,7 @@ are expanded to the cases.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -223,8 +224,12 @@ def conformance(
     *,
     model: BpmnModel,
     config: ConformanceConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ConformanceResult:
-    """Replay every case of ``view`` on ``model``: fitness per case and overall, and deviations."""
+    """Replay every case of ``view`` on ``model``: fitness per case and overall, and deviations.
+
+    ``progress(done, total)`` is called after each variant is replayed (for progress bars).
+    """
     config = config or ConformanceConfig()
     if config.labels:
         model = model.relabel(dict(config.labels))
@@ -237,11 +242,13 @@ def conformance(
     worst = _empty_trace_cost(net, config)
     variants: list[VariantConformance] = []
     fallback = 0
-    for key, n in ordered:
+    for done, (key, n) in enumerate(ordered, start=1):
         trace = tuple(str(key).split(VARIANT_SEPARATOR)) if key else ()
         vc, fell_back = _replay_variant(net, trace, int(n), config, worst)
         fallback += fell_back
         variants.append(vc)
+        if progress is not None:
+            progress(done, len(ordered))
     return _summarise(model, net, per_case, variants, config, fallback, worst)
 
 

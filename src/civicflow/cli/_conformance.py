@@ -1,0 +1,140 @@
+"""``civicflow conformance``: how well the cases of a dataset follow a BPMN reference flow.
+
+Prints the overall fitness, how case fitness is distributed and the most common deviations
+(skipped, inserted and out-of-order steps) as Rich tables, or everything as JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from civicflow.cli._filters import ViewOptions, view_command
+from civicflow.core import InputError, Location
+from civicflow.mining import ConformanceConfig, ConformanceResult, conformance, read_bpmn
+
+console = Console()
+err_console = Console(stderr=True)
+
+_KIND = {"skipped": "skipped", "inserted": "inserted", "out_of_order": "out of order"}
+
+
+def _labels(items: list[str]) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        model_name, sep, activity = item.partition("=")
+        if not sep or not model_name.strip() or not activity.strip():
+            raise InputError(
+                f"cannot read the label mapping '{item}'",
+                where=Location(field="--label"),
+                found=item,
+                expected="'model task name=log activity'",
+                fix="write --label 'Check application=T02 Check confirmation of receipt'",
+            )
+        pairs.append((" ".join(model_name.split()), activity.strip()))
+    return tuple(pairs)
+
+
+@view_command
+def conformance_command(
+    *,
+    options: ViewOptions,
+    model: Annotated[
+        Path,
+        typer.Option("--model", "-m", help="BPMN 2.0 file of the reference flow."),
+    ],
+    process: Annotated[
+        str | None,
+        typer.Option("--process", help="Process (pool) id, when the file holds several."),
+    ] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label",
+            help="Map a task name to the log's activity: 'model name=log activity' (repeatable).",
+        ),
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option("--method", help="alignments (exact deviations) or token_replay (fast)."),
+    ] = "alignments",
+    max_states: Annotated[
+        int,
+        typer.Option(
+            "--max-states",
+            help="Alignment search budget per variant; beyond it token replay is used.",
+        ),
+    ] = 200_000,
+    top: Annotated[int, typer.Option("--top", help="How many deviations to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Check the cases against a BPMN reference flow: fitness and the most common deviations."""
+    config = ConformanceConfig(
+        method=cast(Any, method),  # ConformanceConfig names the valid ones
+        labels=_labels(label or []),
+        max_states=max_states,
+        top=top,
+    )
+    bpmn = read_bpmn(model, process=process)
+    with options.open() as view:
+        if as_json:
+            result = conformance(view, model=bpmn, config=config)
+        else:
+            with Progress(
+                TextColumn("replaying variants"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("replay", total=None)
+                result = conformance(
+                    view,
+                    model=bpmn,
+                    config=config,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+    if as_json:
+        data = result.to_dict(include_variants=False)
+        data["dataset"] = options.dataset
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
+        return
+    _print(result, options.dataset)
+
+
+def _print(result: ConformanceResult, dataset: str) -> None:
+    console.print(
+        f"[bold]Conformance of {dataset}[/] to {result.model} ({result.method.replace('_', ' ')})"
+    )
+    console.print(
+        f"fitness {result.fitness:.3f} · mean case fitness {result.average_case_fitness:.3f} · "
+        f"{result.fitting_cases:,} of {result.cases:,} cases fit ({result.fitting_share:.1%})",
+        highlight=False,
+    )
+    dist = Table(title="Case fitness", title_justify="left")
+    dist.add_column("fitness")
+    dist.add_column("cases", justify="right")
+    dist.add_column("share", justify="right")
+    for b in result.fitness_distribution():
+        if b["from"] == b["to"]:
+            span = "1 (fits)"
+        else:
+            span = f"{'[' if b['from'] == 0 else '('}{b['from']:.1f}, {b['to']:.1f}{')' if b['to'] == 1 else ']'}"
+        share = b["cases"] / result.cases if result.cases else 0.0
+        dist.add_row(span, f"{b['cases']:,}", f"{share:.1%}")
+    console.print(dist)
+    devs = Table(title=f"Top {len(result.top_deviations)} deviations", title_justify="left")
+    for col in ("kind", "activity", "where", "cases", "share"):
+        devs.add_column(col, justify="right" if col in ("cases", "share") else "left")
+    for d in result.top_deviations:
+        devs.add_row(_KIND[d.kind], d.activity, d.context, f"{d.cases:,}", f"{d.share:.1%}")
+    console.print(devs)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)

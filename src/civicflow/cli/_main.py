@@ -33,6 +33,10 @@ def _register() -> None:
     from civicflow.cli import _conformance
 
     app.command("conformance")(_conformance.conformance_command)
+    from civicflow.cli import _analyze, _report
+
+    app.add_typer(_analyze.app, name="analyze")
+    app.command("report")(_report.report)
 
 
 _register()

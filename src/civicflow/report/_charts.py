@@ -46,7 +46,11 @@ def bar_chart(
         "field": measure,
         "type": "quantitative",
         "title": measure_title,
-        "axis": {"format": measure_format},
+        # counts must not get fractional ticks such as 0, 0, 1, 1 on a small log
+        "axis": {
+            "format": measure_format,
+            **({"tickMinStep": 1} if measure_format == ",d" else {}),
+        },
     }
     spec["mark"] = {"type": "bar", "color": ACCENT, "tooltip": True}
     spec["encoding"] = {"y": cat, "x": num} if horizontal else {"x": cat, "y": num}
@@ -86,12 +90,46 @@ def time_series(
     series: str | None = None,
 ) -> dict[str, Any]:
     spec = _base(title, values)
-    spec["mark"] = {"type": mark, "tooltip": True, **({"color": ACCENT} if series is None else {})}
+    style: dict[str, Any] = {"color": ACCENT} if series is None else {}
+    if mark == "line":
+        style["point"] = len(values) <= 60
+    spec["mark"] = {"type": mark, "tooltip": True, **style}
+    # few periods read best as one labelled band each; many as a continuous time axis
+    x: dict[str, Any] = (
+        {"field": time, "type": "ordinal", "title": None, "axis": {"labelAngle": -40}}
+        if len(values) <= 60
+        else {"field": time, "type": "temporal", "title": None}
+    )
     encoding: dict[str, Any] = {
-        "x": {"field": time, "type": "temporal", "title": None},
-        "y": {"field": measure, "type": "quantitative", "title": measure_title},
+        "x": x,
+        "y": {
+            "field": measure,
+            "type": "quantitative",
+            "title": measure_title,
+            "axis": {"tickMinStep": 1},
+        },
     }
     if series is not None:
         encoding["color"] = {"field": series, "type": "nominal", "title": None}
     spec["encoding"] = encoding
+    return spec
+
+
+def binned_bars(
+    *,
+    title: str,
+    values: list[dict[str, Any]],
+    low: str,
+    high: str,
+    measure: str,
+    axis_title: str,
+) -> dict[str, Any]:
+    """A histogram whose bins the analysis already computed (the engine did the counting)."""
+    spec = _base(title, values)
+    spec["mark"] = {"type": "bar", "color": ACCENT, "tooltip": True, "binSpacing": 1}
+    spec["encoding"] = {
+        "x": {"field": low, "type": "quantitative", "bin": {"binned": True}, "title": axis_title},
+        "x2": {"field": high},
+        "y": {"field": measure, "type": "quantitative", "title": "cases"},
+    }
     return spec

@@ -17,7 +17,7 @@ import jinja2
 
 from civicflow import __version__
 from civicflow.core import ConfigurationError, InputError, Location, utcnow
-from civicflow.mining import LogView
+from civicflow.mining import LogView, SlaConfig
 from civicflow.report._assets import VENDOR_ASSETS, asset_text
 from civicflow.report._format import describe_filter, human_number
 from civicflow.report._model import Section
@@ -42,7 +42,12 @@ class ReportConfig:
     time_freq: str = "week"
     """Bucket of the arrivals and work-in-progress charts: "day", "week" or "month"."""
     breakdown_attributes: tuple[str, ...] = ()
-    """Case attributes to break the key figures down by; empty means the dataset's first few."""
+    """Case attributes to break the key figures down by; empty means the dataset's first few
+    with 2 to 25 distinct values."""
+    sla: SlaConfig | None = None
+    """The service level to check; no SLA section without it."""
+    model: Path | None = None
+    """A BPMN 2.0 reference model; no conformance section without it."""
 
     def check(self) -> None:
         if self.top_variants < 1 or self.max_activities < 2 or self.top_resources < 1:

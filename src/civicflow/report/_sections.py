@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP
 from civicflow.mining import LogView
-from civicflow.report._format import human_number
-from civicflow.report._model import Figure, Section
+from civicflow.report._charts import bar_chart, binned_bars, time_series
+from civicflow.report._format import human_duration, human_number, share
+from civicflow.report._model import Chart, Figure, MapBlock, Section, Table
 
 if TYPE_CHECKING:
     from civicflow.report._report import ReportConfig
@@ -71,5 +72,857 @@ def _day(value: Any) -> str:
     return str(value)[:10]
 
 
-SECTION_BUILDERS: list[tuple[str, SectionBuilder]] = []
-"""(step name, builder) in the order the sections appear."""
+def _unit_for(seconds: float | None) -> tuple[float, str]:
+    """The unit a chart axis of durations reads best in, judged by a typical value."""
+    if seconds is not None and seconds >= 2 * 86400:
+        return 86400.0, "days"
+    if seconds is not None and seconds >= 2 * 3600:
+        return 3600.0, "hours"
+    return 60.0, "minutes"
+
+
+def _clip(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _path(activities: tuple[str, ...], limit: int = 12) -> str:
+    if len(activities) <= limit:
+        return " → ".join(activities)
+    head = " → ".join(activities[: limit - 2])
+    return f"{head} → … ({len(activities) - limit + 1} more) → {activities[-1]}"
+
+
+def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import compute_kpis
+
+    snapshot = compute_kpis(view, sla=config.sla)
+    figures = tuple(
+        Figure(label=v.label, value=v.formatted(), definition=v.definition)
+        for v in snapshot
+        if v.value is not None
+    )
+    if not figures:
+        return None
+    missing = [f"{v.label}: {v.note}" for v in snapshot if v.value is None and v.note]
+    return Section(
+        id="key-figures",
+        title="Key figures",
+        intro="The assessment's headline KPIs, each with its definition (hover over a figure or "
+        "read the line under it). A baseline frozen from the same view stores these values.",
+        figures=figures,
+        notes=tuple(f"Not shown — {m}." for m in missing),
+    )
+
+
+def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import ProcessMapConfig, process_map
+
+    full = process_map(view, ProcessMapConfig(max_activities=config.max_activities))
+    if not full.activities:
+        return None
+    top = min(full.total_activities, config.max_activities)
+    levels = tuple(sorted({lv for lv in config.map_levels if 2 <= lv < top} | {top}))
+    maps = {top: full}
+    for lv in levels:
+        if lv not in maps:
+            maps[lv] = process_map(view, ProcessMapConfig(max_activities=lv))
+    default = max([lv for lv in levels if lv <= 20] or [levels[0]])
+    block = MapBlock(
+        levels=levels,
+        default_level=default,
+        dots={
+            m: {lv: pm.to_dot(m) for lv, pm in maps.items()} for m in ("frequency", "performance")
+        },
+        nodes={lv: len(pm.activities) for lv, pm in maps.items()},
+        total_activities=full.total_activities,
+    )
+    edges = sorted(full.edges, key=lambda e: (-e.frequency, e.source, e.target))[:20]
+    edge_table = Table(
+        caption="Most frequent paths (activity directly followed by activity)",
+        columns=("From", "To", "Times", "Cases", "Median time", "Mean time", "90th percentile"),
+        rows=tuple(
+            (
+                e.source,
+                e.target,
+                human_number(e.frequency),
+                human_number(e.cases),
+                human_duration(e.median_seconds),
+                human_duration(e.mean_seconds),
+                human_duration(e.p90_seconds),
+            )
+            for e in edges
+        ),
+        numeric=frozenset({2, 3, 4, 5, 6}),
+    )
+    ends = Table(
+        caption="How cases start and end",
+        columns=("Activity", "Cases starting with it", "Cases ending with it"),
+        rows=tuple(
+            (
+                a,
+                human_number(full.start_activities.get(a, 0)),
+                human_number(full.end_activities.get(a, 0)),
+            )
+            for a in sorted(
+                set(full.start_activities) | set(full.end_activities),
+                key=lambda a: -(full.start_activities.get(a, 0) + full.end_activities.get(a, 0)),
+            )[:15]
+        ),
+        numeric=frozenset({1, 2}),
+    )
+    notes = []
+    if full.hidden_activities:
+        notes.append(
+            f"The map draws at most the {config.max_activities} most frequent of "
+            f"{full.total_activities} activities; the others ({len(full.hidden_activities)}) are "
+            "left out of every case before the arrows are drawn, so an arrow a → b then means "
+            "“b was the next shown activity after a”."
+        )
+    return Section(
+        id="process-map",
+        title="Process map",
+        intro=(
+            "How cases actually flow: each box is an activity with the number of times it was "
+            "recorded; each arrow means one activity directly followed another in a case. "
+            "Switch the arrows between frequency and the median time between the two activities, "
+            "and use the slider to show fewer or more activities."
+        ),
+        map=block,
+        tables=(edge_table, ends),
+        notes=tuple(notes),
+    )
+
+
+def variants_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import variants
+
+    res = variants(view, top=config.top_variants)
+    if not res.variants:
+        return None
+    tp = [v.median_throughput_seconds for v in res.variants]
+    scale, unit = _unit_for(sorted(tp)[len(tp) // 2])
+    values = [
+        {
+            "variant": f"#{i} ({len(v.activities)} steps)",
+            "cases": v.cases,
+            "share": round(100 * v.share, 2),
+            f"median throughput ({unit})": round(v.median_throughput_seconds / scale, 2),
+        }
+        for i, v in enumerate(res.variants, start=1)
+    ]
+    table = Table(
+        caption=f"The {len(res.variants)} most frequent variants",
+        columns=("#", "Activities", "Cases", "Share", "Median throughput", "Mean throughput", "Id"),
+        rows=tuple(
+            (
+                f"#{i}",
+                _path(v.activities),
+                human_number(v.cases),
+                share(v.share),
+                human_duration(v.median_throughput_seconds),
+                human_duration(v.mean_throughput_seconds),
+                v.id,
+            )
+            for i, v in enumerate(res.variants, start=1)
+        ),
+        numeric=frozenset({2, 3, 4, 5}),
+        note=(
+            f"The other {res.tail_variants:,} variants (the long tail) hold {res.tail_cases:,} "
+            f"cases ({share(res.tail_cases / res.total_cases if res.total_cases else 0)})."
+            if res.tail_variants
+            else "Every variant is listed."
+        ),
+    )
+    chart = Chart(
+        id="chart-variants",
+        label=f"Cases per variant for the {len(res.variants)} most frequent variants; "
+        f"variant #1 covers {share(res.variants[0].share)} of cases.",
+        spec=bar_chart(
+            title="Cases per variant",
+            values=values,
+            category="variant",
+            measure="cases",
+            category_title="variant",
+            measure_title="cases",
+        ),
+    )
+    return Section(
+        id="variants",
+        title="Variants",
+        intro="A variant is the sequence of activities a case went through; cases with the same "
+        "sequence share a variant. Few variants covering most cases means a standardised process.",
+        figures=(
+            Figure(
+                label="Variants",
+                value=human_number(res.total_variants),
+                definition="Distinct activity sequences among the cases",
+            ),
+            Figure(
+                label=f"Variants covering {res.config.coverage:.0%} of cases",
+                value=human_number(res.variants_for_coverage),
+                definition="The fewest variants, most frequent first, that together hold "
+                f"{res.config.coverage:.0%} of the cases",
+            ),
+            Figure(
+                label="Most frequent variant",
+                value=share(res.variants[0].share),
+                definition="Share of cases that follow the most frequent variant",
+            ),
+        ),
+        charts=(chart,),
+        tables=(table,),
+    )
+
+
+def throughput_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import throughput_times
+
+    res = throughput_times(view, bins=30, include_cases=False)
+    s = res.summary
+    if not s.count:
+        return None
+    scale, unit = _unit_for(s.median)
+    values = [
+        {"from": round(b.low / scale, 3), "to": round(b.high / scale, 3), "cases": b.cases}
+        for b in res.histogram
+    ]
+    spec = binned_bars(
+        title="Throughput time of cases",
+        values=values,
+        low="from",
+        high="to",
+        measure="cases",
+        axis_title=f"throughput time ({unit})",
+    )
+    figures = tuple(
+        Figure(label=label, value=human_duration(value), definition=definition)
+        for label, value, definition in (
+            (
+                "Median throughput time",
+                s.median,
+                "Half of the cases take longer than this, from their first to their last event",
+            ),
+            ("Mean throughput time", s.mean, "Average of first-to-last-event time over cases"),
+            ("90th percentile", s.p90, "One case in ten takes longer than this"),
+            ("Longest case", s.max, "Largest first-to-last-event time"),
+        )
+    )
+    table = Table(
+        caption="Cases per throughput-time band",
+        columns=("From", "To", "Cases"),
+        rows=tuple(
+            (human_duration(b.low), human_duration(b.high), human_number(b.cases))
+            for b in res.histogram
+        ),
+        numeric=frozenset({1, 2}),
+    )
+    return Section(
+        id="throughput",
+        title="Throughput time",
+        intro="How long cases take from their first to their last recorded event.",
+        figures=figures,
+        charts=(
+            Chart(
+                id="chart-throughput",
+                label=f"Histogram of the throughput time of {s.count:,} cases in {unit}; "
+                f"median {human_duration(s.median)}, 90th percentile {human_duration(s.p90)}.",
+                spec=spec,
+                table=table,
+            ),
+        ),
+    )
+
+
+def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import arrivals, work_in_progress
+
+    freq = cast(Any, config.time_freq)
+    arr = arrivals(view, freq=freq)
+    wip = work_in_progress(view, freq=freq)
+    if not arr.periods:
+        return None
+    arr_values = [
+        {"period": p.date().isoformat(), "cases": v}
+        for p, v in zip(arr.periods, arr.values, strict=True)
+    ]
+    wip_values = [
+        {"period": p.date().isoformat(), "open cases": o}
+        for p, o in zip(wip.periods, wip.open, strict=True)
+    ]
+    busiest = max(range(len(arr.values)), key=lambda i: arr.values[i])
+    peak = max(range(len(wip.open)), key=lambda i: wip.open[i]) if wip.open else None
+    charts = [
+        Chart(
+            id="chart-arrivals",
+            label=f"New cases per {config.time_freq} over {len(arr.periods)} periods; the busiest "
+            f"{config.time_freq} began {arr.periods[busiest].date()} with {arr.values[busiest]:,} cases.",
+            spec=time_series(
+                title=f"New cases per {config.time_freq}",
+                values=arr_values,
+                time="period",
+                measure="cases",
+                measure_title="cases started",
+                mark="bar" if len(arr_values) <= 60 else "line",
+            ),
+            table=Table(
+                caption=f"New cases per {config.time_freq}",
+                columns=("Period starting", "Cases started"),
+                rows=tuple(
+                    (p.date().isoformat(), human_number(v))
+                    for p, v in zip(arr.periods, arr.values, strict=True)
+                ),
+                numeric=frozenset({1}),
+            ),
+        )
+    ]
+    if peak is not None:
+        charts.append(
+            Chart(
+                id="chart-wip",
+                label=f"Open cases per {config.time_freq}; the most, {wip.open[peak]:,}, in the "
+                f"{config.time_freq} starting {wip.periods[peak].date()}.",
+                spec=time_series(
+                    title=f"Work in progress (open cases per {config.time_freq})",
+                    values=wip_values,
+                    time="period",
+                    measure="open cases",
+                    measure_title="open cases",
+                ),
+                table=Table(
+                    caption=f"Open, started and completed cases per {config.time_freq}",
+                    columns=("Period starting", "Open", "Started", "Completed"),
+                    rows=tuple(
+                        (p.date().isoformat(), human_number(o), human_number(st), human_number(c))
+                        for p, o, st, c in zip(
+                            wip.periods, wip.open, wip.started, wip.completed, strict=True
+                        )
+                    ),
+                    numeric=frozenset({1, 2, 3}),
+                ),
+            )
+        )
+    return Section(
+        id="arrivals",
+        title="Arrivals and work in progress",
+        intro="When cases arrive (their first event) and how many are open at once: a case is "
+        "open in every period from the one holding its first event to the one holding its last.",
+        charts=tuple(charts),
+    )
+
+
+def activities_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import activity_stats
+
+    res = activity_stats(view)
+    if not res.activities:
+        return None
+    columns = ["Activity", "Events", "Cases", "Share of cases", "Median wait before", "Total wait"]
+    if res.has_service_times:
+        columns += ["Median service time", "90th pct service time"]
+    rows = []
+    for a in res.activities[:40]:
+        row = [
+            a.activity,
+            human_number(a.events),
+            human_number(a.cases),
+            share(a.case_share),
+            human_duration(a.wait_median_seconds),
+            human_duration(a.wait_total_seconds),
+        ]
+        if res.has_service_times:
+            row += [human_duration(a.service_median_seconds), human_duration(a.service_p90_seconds)]
+        rows.append(tuple(row))
+    top = res.activities[:20]
+    chart = Chart(
+        id="chart-activities",
+        label=f"Events per activity for the {len(top)} most frequent activities; the most "
+        f"frequent, {top[0].activity}, has {top[0].events:,} events.",
+        spec=bar_chart(
+            title="Events per activity",
+            values=[{"activity": _clip(a.activity, 60), "events": a.events} for a in top],
+            category="activity",
+            measure="events",
+            category_title="activity",
+            measure_title="events",
+        ),
+    )
+    notes = [res.waiting_definition]
+    if res.has_service_times:
+        notes.append(res.service_definition)
+    else:
+        notes.append(
+            "Service times need start and complete times per activity; this log records one "
+            "timestamp per event, so only waiting times are shown."
+        )
+    return Section(
+        id="activities",
+        title="Activities",
+        intro="How often each activity happens, in how many cases, and how long cases wait "
+        "before it.",
+        charts=(chart,),
+        tables=(
+            Table(
+                caption="Activity statistics, most frequent first"
+                + (f" (first 40 of {len(res.activities)})" if len(res.activities) > 40 else ""),
+                columns=tuple(columns),
+                rows=tuple(rows),
+                numeric=frozenset(range(1, len(columns))),
+            ),
+        ),
+        notes=tuple(notes),
+    )
+
+
+def bottlenecks_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import bottlenecks
+
+    res = bottlenecks(view, top=10)
+    if not res.activities:
+        return None
+
+    def rows(items: Any, with_source: bool) -> tuple[tuple[str, ...], ...]:
+        out = []
+        for b in items:
+            name = f"{b.source} → {b.target}" if with_source else b.target
+            out.append(
+                (
+                    name,
+                    human_duration(b.total_wait_seconds),
+                    human_duration(b.median_wait_seconds),
+                    human_number(b.occurrences),
+                    human_number(b.cases),
+                    share(b.share_of_median_throughput),
+                )
+            )
+        return tuple(out)
+
+    columns = (
+        "Waiting before",
+        "Total waiting",
+        "Median wait",
+        "Times",
+        "Cases",
+        "Of median throughput",
+    )
+    tables = [
+        Table(
+            caption="Activities that add the most waiting time",
+            columns=columns,
+            rows=rows(res.activities, False),
+            numeric=frozenset({1, 2, 3, 4, 5}),
+        )
+    ]
+    if res.transitions:
+        tables.append(
+            Table(
+                caption="Transitions that add the most waiting time",
+                columns=("Transition", *columns[1:]),
+                rows=rows(res.transitions, True),
+                numeric=frozenset({1, 2, 3, 4, 5}),
+            )
+        )
+    return Section(
+        id="bottlenecks",
+        title="Bottlenecks",
+        intro="Where cases wait longest, ranked by the waiting time added across all cases.",
+        findings=tuple(res.findings[:5]),
+        tables=tuple(tables),
+        notes=(res.definition,),
+    )
+
+
+def rework_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import rework
+
+    res = rework(view)
+    if not res.case_count:
+        return None
+    figures = (
+        Figure(
+            label="Cases with rework",
+            value=f"{share(res.rework_share)} ({res.cases_with_rework:,})",
+            definition="Cases in which some activity was done more than once",
+        ),
+        Figure(
+            label="Cases with self-loops",
+            value=human_number(res.cases_with_self_loops),
+            definition="Cases where an activity was directly repeated",
+        ),
+        Figure(
+            label="Extra time with rework",
+            value=human_duration(res.extra_time_seconds),
+            definition="Median throughput of cases with rework minus that of cases without "
+            "(an association, not a proven cause)",
+        ),
+    )
+    findings = []
+    if res.cases_with_rework and res.extra_time_seconds is not None:
+        findings.append(
+            f"{share(res.rework_share)} of cases repeat at least one activity; their median "
+            f"throughput time is {human_duration(res.median_throughput_with_rework_seconds)} "
+            f"against {human_duration(res.median_throughput_without_rework_seconds)} for cases "
+            "without rework."
+        )
+    tables: tuple[Table, ...] = ()
+    if res.activities:
+        tables = (
+            Table(
+                caption="Repeated activities, most cases first",
+                columns=(
+                    "Activity",
+                    "Cases repeating it",
+                    "Extra occurrences",
+                    "Self-loops",
+                    "Median rework span",
+                ),
+                rows=tuple(
+                    (
+                        a.activity,
+                        human_number(a.cases_with_repeats),
+                        human_number(a.extra_occurrences),
+                        human_number(a.self_loops),
+                        human_duration(a.rework_span_median_seconds),
+                    )
+                    for a in res.activities[:20]
+                ),
+                numeric=frozenset({1, 2, 3, 4}),
+            ),
+        )
+    return Section(
+        id="rework",
+        title="Rework",
+        intro="Activities done again in the same case.",
+        figures=figures,
+        findings=tuple(findings),
+        tables=tables,
+        notes=(res.definition,),
+    )
+
+
+def resources_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import handover_network, resource_workload
+
+    load = resource_workload(view)
+    if not load.resources:
+        return None
+    top = load.resources[: config.top_resources]
+    hand = handover_network(view)
+    tables = [
+        Table(
+            caption=f"Workload per resource (busiest {len(top)} of {len(load.resources)})",
+            columns=(
+                "Resource",
+                "Events",
+                "Cases",
+                "Activities",
+                "Active days",
+                "Events per active day",
+            ),
+            rows=tuple(
+                (
+                    r.resource,
+                    human_number(r.events),
+                    human_number(r.cases),
+                    human_number(r.activities),
+                    human_number(r.active_days),
+                    f"{r.events_per_active_day:.1f}",
+                )
+                for r in top
+            ),
+            numeric=frozenset({1, 2, 3, 4, 5}),
+            note=(
+                f"{load.events_without_resource:,} events name no resource."
+                if load.events_without_resource
+                else ""
+            ),
+        )
+    ]
+    if hand.edges:
+        tables.append(
+            Table(
+                caption="Most frequent handovers of work between resources",
+                columns=("From", "To", "Handovers", "Cases", "Mean time to next step"),
+                rows=tuple(
+                    (
+                        h.source,
+                        h.target,
+                        human_number(h.count),
+                        human_number(h.cases),
+                        human_duration(h.mean_seconds),
+                    )
+                    for h in hand.edges[:20]
+                ),
+                numeric=frozenset({2, 3, 4}),
+            )
+        )
+    chart = Chart(
+        id="chart-resources",
+        label=f"Events per resource for the {len(top)} busiest resources; the busiest, "
+        f"{top[0].resource}, recorded {top[0].events:,} events.",
+        spec=bar_chart(
+            title="Events per resource",
+            values=[{"resource": _clip(r.resource, 50), "events": r.events} for r in top],
+            category="resource",
+            measure="events",
+            category_title="resource",
+            measure_title="events",
+        ),
+    )
+    return Section(
+        id="resources",
+        title="Resources and handovers",
+        intro="Who does the work and who passes it to whom.",
+        charts=(chart,),
+        tables=tuple(tables),
+        notes=(hand.definition,) if hand.edges else (),
+    )
+
+
+def sla_section(view: LogView, config: ReportConfig) -> Section | None:
+    if config.sla is None:
+        return None
+    from civicflow.mining import sla_compliance
+
+    res = sla_compliance(view, config=config.sla)
+    figures = (
+        Figure(
+            label="On time",
+            value=share(res.share),
+            definition="Compliant cases / (compliant + breached); open cases and cases without "
+            "a deadline are left out",
+        ),
+        Figure(label="Compliant", value=human_number(res.compliant), definition=res.definition),
+        Figure(label="Breached", value=human_number(res.breached), definition=res.definition),
+        Figure(
+            label="Open (late already)",
+            value=f"{res.open:,} ({res.open_late:,})",
+            definition="Cases not finished yet, and those already past their due time",
+        ),
+    )
+    charts: tuple[Chart, ...] = ()
+    if res.trend:
+        values = [
+            {"period": p.period, "share on time (%)": round(100 * p.share, 2)}
+            for p in res.trend
+            if p.share is not None
+        ]
+        charts = (
+            Chart(
+                id="chart-sla",
+                label=f"Share of cases on time per {res.config.period}, by the period the case "
+                f"ended, over {len(values)} periods.",
+                spec=time_series(
+                    title=f"Share on time per {res.config.period}",
+                    values=values,
+                    time="period",
+                    measure="share on time (%)",
+                    measure_title="% on time",
+                ),
+                table=Table(
+                    caption=f"Cases on time per {res.config.period}",
+                    columns=("Period", "Cases", "Compliant", "Breached", "Share on time"),
+                    rows=tuple(
+                        (
+                            p.period,
+                            human_number(p.cases),
+                            human_number(p.compliant),
+                            human_number(p.breached),
+                            share(p.share),
+                        )
+                        for p in res.trend
+                    ),
+                    numeric=frozenset({1, 2, 3, 4}),
+                ),
+            ),
+        )
+    tables: tuple[Table, ...] = ()
+    if res.worst_breaches:
+        tables = (
+            Table(
+                caption="Largest breaches",
+                columns=("Case", "Started", "Ended", "Duration", "Due", "Late by"),
+                rows=tuple(
+                    (
+                        b.case_id,
+                        b.start[:16],
+                        b.end[:16],
+                        human_duration(b.duration_seconds),
+                        b.due[:16],
+                        human_duration(b.overshoot_seconds),
+                    )
+                    for b in res.worst_breaches
+                ),
+                numeric=frozenset({3, 5}),
+            ),
+        )
+    return Section(
+        id="sla",
+        title="Service level (SLA)",
+        intro=res.definition[:1].upper() + res.definition[1:] + ".",
+        figures=figures,
+        charts=charts,
+        tables=tables,
+    )
+
+
+_BREAKDOWN_MAX_GROUPS = 25
+
+
+def _days(value: float | None) -> float | None:
+    # the KPI registry states throughput in days; the report formats seconds
+    return None if value is None else value * 86400.0
+
+
+def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
+    from civicflow.mining import breakdown
+
+    attributes = list(config.breakdown_attributes) or list(view.dataset.manifest.case_attributes)
+    cases = view.cases
+    chosen = []
+    for attribute in attributes:
+        if attribute not in cases.columns or attribute == CASE_ID:
+            continue
+        n = int(view.execute(cases[attribute].nunique().name("n").as_table())["n"].iloc[0])
+        if 2 <= n <= _BREAKDOWN_MAX_GROUPS:
+            chosen.append(attribute)
+        if len(chosen) == 3 and not config.breakdown_attributes:
+            break
+    if not chosen:
+        return None
+    tables = []
+    charts = []
+    for attribute in chosen:
+        med = breakdown(view, kpi="throughput_median_days", by=attribute)
+        rew = breakdown(view, kpi="rework_share", by=attribute)
+        sla = (
+            breakdown(view, kpi="sla_compliance_share", by=attribute, sla=config.sla)
+            if config.sla is not None
+            else None
+        )
+        columns = [attribute, "Cases", "Median throughput", "Rework share"]
+        if sla is not None:
+            columns.append("On time")
+        rows = []
+        for g in med.groups:
+            row = [
+                g.value,
+                human_number(g.cases),
+                human_duration(_days(g.kpi_value)),
+                share(rew.group(g.value).kpi_value),
+            ]
+            if sla is not None:
+                row.append(share(sla.group(g.value).kpi_value))
+            rows.append(tuple(row))
+        overall = [
+            "All cases",
+            human_number(med.cases),
+            human_duration(_days(med.overall)),
+            share(rew.overall),
+        ]
+        if sla is not None:
+            overall.append(share(sla.overall))
+        rows.append(tuple(overall))
+        tables.append(
+            Table(
+                caption=f"Key figures by {attribute}",
+                columns=tuple(columns),
+                rows=tuple(rows),
+                numeric=frozenset(range(1, len(columns))),
+            )
+        )
+        scale, unit = _unit_for(_days(med.overall))
+        safe = "".join(ch if ch.isalnum() else "-" for ch in attribute)
+        charts.append(
+            Chart(
+                id=f"chart-breakdown-{safe}",
+                label=f"Median throughput time in {unit} by {attribute}, for "
+                f"{len(med.groups)} groups; overall {human_duration(_days(med.overall))}.",
+                spec=bar_chart(
+                    title=f"Median throughput time by {attribute}",
+                    values=[
+                        {
+                            attribute: _clip(g.value, 50),
+                            "median": round((_days(g.kpi_value) or 0.0) / scale, 2),
+                        }
+                        for g in med.groups
+                    ],
+                    category=attribute,
+                    measure="median",
+                    category_title=attribute,
+                    measure_title=f"median throughput ({unit})",
+                    measure_format=",.1f",
+                ),
+            )
+        )
+    return Section(
+        id="breakdown",
+        title="Breakdown by case attribute",
+        intro="The same key figures for each group of cases, to see where the process differs.",
+        charts=tuple(charts),
+        tables=tuple(tables),
+    )
+
+
+def conformance_section(view: LogView, config: ReportConfig) -> Section | None:
+    if config.model is None:
+        return None
+    from civicflow.mining import conformance, read_bpmn
+
+    res = conformance(view, model=read_bpmn(config.model))
+    figures = (
+        Figure(
+            label="Fitness",
+            value=f"{res.fitness:.3f}",
+            definition="How well the cases fit the reference model: 1 means every case follows it",
+        ),
+        Figure(
+            label="Cases that fit",
+            value=f"{share(res.fitting_share)} ({res.fitting_cases:,})",
+            definition="Cases whose activities the model allows in that order",
+        ),
+    )
+    tables: tuple[Table, ...] = ()
+    if res.top_deviations:
+        tables = (
+            Table(
+                caption="Most common deviations from the model",
+                columns=("Deviation", "Kind", "Cases", "Share of cases"),
+                rows=tuple(
+                    (d.description, d.kind.replace("_", " "), human_number(d.cases), share(d.share))
+                    for d in res.top_deviations
+                ),
+                numeric=frozenset({2, 3}),
+            ),
+        )
+    notes = list(res.notes)
+    if res.unknown_activities:
+        notes.append(
+            "Activities of the log that no task of the model stands for: "
+            + ", ".join(res.unknown_activities[:20])
+        )
+    return Section(
+        id="conformance",
+        title=f"Conformance to {res.model}",
+        intro="How cases compare with the reference flow: skipped, inserted and out-of-order steps.",
+        figures=figures,
+        findings=tuple(d.description for d in res.top_deviations[:5]),
+        tables=tables,
+        notes=tuple(notes),
+    )
+
+
+SECTION_BUILDERS: list[tuple[str, SectionBuilder]] = [
+    ("key figures", key_figures_section),
+    ("process map", process_map_section),
+    ("variants", variants_section),
+    ("throughput times", throughput_section),
+    ("arrivals and work in progress", arrivals_wip_section),
+    ("activities", activities_section),
+    ("bottlenecks", bottlenecks_section),
+    ("rework", rework_section),
+    ("resources", resources_section),
+    ("SLA", sla_section),
+    ("breakdown", breakdown_section),
+    ("conformance", conformance_section),
+]
+"""(progress step, builder) in the order the sections appear."""

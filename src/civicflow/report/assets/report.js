@@ -6,7 +6,7 @@
 
   function drawMap() {
     var map = data.map;
-    var box = document.getElementById("process-map");
+    var box = document.getElementById("map-view");
     if (!map || !box || typeof Viz === "undefined") return;
     var mode = "frequency";
     var idx = map.levels.indexOf(map["default"]);

@@ -1,0 +1,78 @@
+"""``civicflow report``: the offline HTML assessment report of a dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from civicflow.cli._analyze import DeadlineOpt, SlaDaysOpt, SlaTargetOpt, sla_config
+from civicflow.cli._filters import ViewOptions, view_command
+from civicflow.report import ReportConfig, build_report
+
+err_console = Console(stderr=True)
+
+
+@view_command
+def report(
+    options: ViewOptions,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
+    title: Annotated[str, typer.Option("--title", help="Title of the report.")] = (
+        "Process assessment"
+    ),
+    target: SlaTargetOpt = None,
+    sla_days: SlaDaysOpt = None,
+    deadline_attribute: DeadlineOpt = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="BPMN 2.0 reference model for the conformance section."),
+    ] = None,
+    top_variants: Annotated[int, typer.Option("--top-variants", help="Variants listed.")] = 10,
+    max_activities: Annotated[
+        int, typer.Option("--max-activities", help="Most activities the process map draws.")
+    ] = 30,
+    freq: Annotated[
+        str, typer.Option("--freq", help="Period of the arrivals and WIP charts: day, week, month.")
+    ] = "week",
+    breakdown_by: Annotated[
+        list[str] | None,
+        typer.Option("--breakdown-by", help="Case attribute to break key figures down by."),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report (opens offline) with the assessment of a dataset."""
+    config = ReportConfig(
+        title=title,
+        top_variants=top_variants,
+        max_activities=max_activities,
+        time_freq=freq,
+        breakdown_attributes=tuple(breakdown_by or ()),
+        sla=sla_config(
+            target=target, sla_days=sla_days, deadline_attribute=deadline_attribute, required=False
+        ),
+        model=model,
+    )
+    config.check()
+    with (
+        options.open() as view,
+        Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=False,
+        ) as bar,
+    ):
+        task = bar.add_task("report", total=None)
+
+        def progress(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        path = build_report(view=view, out=out, config=config, progress=progress)
+    size = path.stat().st_size
+    typer.echo(f"wrote {path} ({size / 1e6:.1f} MB)")

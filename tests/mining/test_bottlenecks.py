@@ -1,0 +1,96 @@
+"""Bottlenecks on a hand-written log: ranking by total waiting time, the percentage as defined
+(median wait / median case throughput), transitions, and the finding's text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from civicflow.core import ConfigurationError
+from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.mining import LogView, bottlenecks
+from realdata import make_dataset
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+H = 3600.0
+
+
+def at(h: float) -> datetime:
+    return T0 + timedelta(hours=h)
+
+
+# hours of each event; throughputs: c1 9 h, c2 4 h, c3 16 h -> median 9 h
+EVENTS = [
+    ("c1", "a", at(0)),
+    ("c1", "b", at(1)),
+    ("c1", "b", at(4)),
+    ("c1", "c", at(9)),
+    ("c2", "a", at(0)),
+    ("c2", "b", at(1)),
+    ("c2", "c", at(4)),
+    ("c3", "a", at(0)),
+    ("c3", "b", at(1)),
+    ("c3", "c", at(4)),
+    ("c3", "a", at(9)),
+    ("c3", "b", at(16)),
+]
+# waits before b: c1 1, 3; c2 1; c3 1, 7 -> total 13 h, median 1 h, 3 cases
+# waits before c: c1 5; c2 3; c3 3 -> total 11 h, median 3 h
+# waits before a: c3 5 -> total 5 h
+# transitions: a->b 1,1,1,7 (10 h); b->b 3; b->c 5,3,3 (11 h); c->a 5
+
+
+@pytest.fixture(scope="module")
+def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
+    ws = Workspace.create(tmp_path_factory.mktemp("bn"))
+    return LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "bn", EVENTS))
+
+
+def test_activities_ranked_by_total_wait(view: LogView) -> None:
+    result = bottlenecks(view)
+    assert [(b.target, b.total_wait_seconds / H) for b in result.activities] == [
+        ("b", 13.0),
+        ("c", 11.0),
+        ("a", 5.0),
+    ]
+    b = result.activities[0]
+    assert b.source is None
+    assert (b.occurrences, b.cases) == (5, 3)
+    assert b.median_wait_seconds == pytest.approx(1 * H)
+    assert b.mean_wait_seconds == pytest.approx(13 / 5 * H)
+    assert result.median_throughput_seconds == pytest.approx(9 * H)
+    assert b.share_of_median_throughput == pytest.approx(1 / 9)
+    assert result.activities[1].share_of_median_throughput == pytest.approx(3 / 9)
+
+
+def test_transitions_ranked_by_total_wait(view: LogView) -> None:
+    result = bottlenecks(view, top=3)
+    got = [(t.source, t.target, t.total_wait_seconds / H) for t in result.transitions]
+    assert got == [("b", "c", 11.0), ("a", "b", 10.0), ("c", "a", 5.0)]
+    assert len(result.activities) == 3
+
+
+def test_findings_are_plain_language_and_recomputable(view: LogView) -> None:
+    result = bottlenecks(view)
+    assert result.activities[1].finding == (
+        "Waiting before 'c' is 33 % of median throughput time "
+        "(median wait 3.0 h across 3 cases; 11.0 h in total)"
+    )
+    assert result.transitions[0].finding.startswith("Waiting between 'b' and 'c' is 33 %")
+    assert "median case throughput time" in result.definition
+    assert result.findings[0].startswith("Waiting before 'b' is 11 %")
+
+
+def test_top_limits_and_validates(view: LogView) -> None:
+    assert [b.target for b in bottlenecks(view, top=1).activities] == ["b"]
+    with pytest.raises(ConfigurationError, match="top must be at least 1"):
+        bottlenecks(view, top=0)
+
+
+def test_to_dict_and_frame(view: LogView) -> None:
+    result = bottlenecks(view)
+    d = result.to_dict()
+    assert d["activities"][0]["target"] == "b"
+    assert d["transitions"][0]["source"] == "b"
+    assert len(result.frame) == len(result.activities) + len(result.transitions)

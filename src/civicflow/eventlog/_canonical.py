@@ -284,7 +284,7 @@ class EventSink:
         rows: np.ndarray,
         bad: dict[int, None],
     ) -> None:
-        missing = pc.or_(pc.is_null(arr), pc.equal(arr, ""))
+        missing = pc.or_kleene(pc.is_null(arr), pc.equal(arr, ""))
         if not pc.any(missing).as_py():
             return
         idx = pc.indices_nonzero(pc.fill_null(missing, True)).to_pylist()

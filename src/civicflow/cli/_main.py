@@ -30,6 +30,10 @@ def _register() -> None:
     from civicflow.cli import _errors, _ingest  # noqa: F401
 
     _ingest.register(app)  # `ingest` and the `datasets` group
+    from civicflow.cli import _baseline, _demo
+
+    app.add_typer(_baseline.app, name="baseline")
+    app.command("demo")(_demo.demo)
     from civicflow.cli import _conformance
 
     app.command("conformance")(_conformance.conformance_command)

@@ -285,13 +285,22 @@ def simulate_demo(
     outcome = np.empty(n, dtype=object)
     checks_done = [0] * n
     assessments = [0] * n
-    heap: list[tuple[float, int, int, str]] = [(float(arrival[i]), i, i, SUBMIT) for i in range(n)]
-    heapq.heapify(heap)
-    seq = n
+    # arrivals come from their sorted list; the heap holds only the follow-up tasks of open cases
+    arrivals = arrival.astype(np.float64).tolist()
+    next_arrival = 0
+    heap: list[tuple[float, int, int, str]] = []
+    seq = 0
     finished = 0
-    lognorm = prng.lognormvariate
-    while heap:
-        ready, _, case, activity = heapq.heappop(heap)
+    # service-time noise (log-normal, sigma 0.35) drawn in bulk: per-event random calls are slow
+    noise: list[float] = []
+    k = 0
+    while heap or next_arrival < n:
+        if next_arrival < n and (not heap or arrivals[next_arrival] <= heap[0][0]):
+            case = next_arrival
+            ready, activity = arrivals[case], SUBMIT
+            next_arrival += 1
+        else:
+            ready, _, case, activity = heapq.heappop(heap)
         role = _ROLE_OF[activity]
         if role is None:
             start = end = ready
@@ -300,11 +309,15 @@ def simulate_demo(
         else:
             pool = pools[role]
             free_at, who = heapq.heappop(pool)
-            start = cal.to_working_time(max(ready, free_at))
+            start = cal.to_working_time(ready if ready > free_at else free_at)
             minutes = _SERVICE_MINUTES[activity]
             if activity == ASSESS:
                 minutes *= PERMIT_TYPES[permit_type[case]][2] * assess_scale
-            service = max(60.0, round(minutes * 60.0 * lognorm(0.0, 0.35)))
+            if k == len(noise):
+                noise = np.exp(nrng.normal(0.0, 0.35, size=max(10_000, 2 * n))).tolist()
+                k = 0
+            service = max(60.0, round(minutes * 60.0 * noise[k]))
+            k += 1
             end = cal.add_working_time(start, service)
             heapq.heappush(pool, (end, who))
             resource = resource_names[role][who]

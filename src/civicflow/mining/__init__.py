@@ -31,6 +31,7 @@ from civicflow.mining._kpis import (
     KpiSnapshot,
     KpiValue,
     compute_kpis,
+    format_kpi_value,
     kpi_definition,
 )
 from civicflow.mining._performance import (
@@ -131,6 +132,7 @@ __all__ = [
     "compare_to_baseline",
     "compute_kpis",
     "conformance",
+    "format_kpi_value",
     "freeze_baseline",
     "handover_network",
     "kpi_definition",

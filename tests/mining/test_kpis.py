@@ -171,3 +171,27 @@ def test_definitions_are_complete() -> None:
     for d_ in KPI_DEFINITIONS.values():
         assert d_.direction in ("lower_is_better", "higher_is_better", "neutral")
         assert len(d_.definition) > 30 and d_.label and d_.unit
+
+
+def test_lifecycle_start_events_are_not_rework(tmp_path) -> None:
+    # one case: 'a' started day 0 and completed day 1 (two events, one instance), then 'b' on day 3
+    rows = {
+        "case_id": ["x", "x", "x"],
+        "activity": ["a", "a", "b"],
+        "timestamp": [d(0), d(1), d(3)],
+        "start_timestamp": [None, None, None],
+        "resource": [None, None, None],
+        "lifecycle": ["start", "complete", "complete"],
+        "cost": [None, None, None],
+        "position": [0, 1, 2],
+    }
+    ws = Workspace.create(tmp_path / "ws")
+    mapping = ColumnMapping(case_id="case", activity="act", timestamp="ts")
+    with ws.writer("life", source="hand-built", format="test", mapping=mapping) as w:
+        w.write_events(pa.Table.from_pydict(rows, schema=CORE_EVENT_SCHEMA))
+    snap = compute_kpis(LogView(engine=DuckDBEngine(), dataset=ws.dataset("life")))
+    assert snap.value("rework_share") == 0.0
+    assert snap.value("events_per_case") == 3.0
+    # 'b' has no start: it waits from a's completion (day 1) to its own timestamp (day 3)
+    assert snap.value("median_waiting_days") == pytest.approx(2.0)
+    assert snap.value("throughput_median_days") == pytest.approx(3.0)

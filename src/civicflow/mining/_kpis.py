@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from civicflow.core import InputError, Location, utcnow
-from civicflow.eventlog import ACTIVITY, CASE_ID, COST, START_TIMESTAMP, TIMESTAMP
-from civicflow.mining._durations import case_window, seconds_between
+from civicflow.eventlog import CASE_ID, COST
+from civicflow.mining._activities import WAITING_DEFINITION, activity_instances
+from civicflow.mining._rework import case_rework_flags
 from civicflow.mining._view import case_spans, case_variants
 
 if TYPE_CHECKING:
@@ -70,25 +71,19 @@ class KpiContext:
 
     @cached_property
     def rework_cases(self) -> int:
-        """Cases in which some activity occurs more than once."""
-        events = self.view.events
-        pairs = events.group_by([CASE_ID, ACTIVITY]).aggregate(n=events.count())
-        repeated = pairs.filter(pairs.n > 1).select(CASE_ID).distinct()
-        return int(self.view.execute(repeated.aggregate(n=repeated.count()))["n"].iloc[0])
+        """Cases in which some activity has more than one finished instance."""
+        flags = case_rework_flags(self.view.events)
+        with_rework = flags.filter(flags.has_rework)
+        return int(self.view.execute(with_rework.aggregate(n=with_rework.count()))["n"].iloc[0])
 
     @cached_property
     def waiting_seconds(self) -> np.ndarray:
-        """Per case: total waiting, the gaps between an event's start and the previous completion."""
-        events = self.view.events
-        w = case_window(events)
-        start = events[START_TIMESTAMP].fill_null(events[TIMESTAMP])
-        gaps = events.mutate(
-            _gap=seconds_between(events[TIMESTAMP].lag().over(w), start),
-        )
-        gaps = gaps.mutate(_gap=(gaps._gap > 0).ifelse(gaps._gap, 0.0))
-        per_case = gaps.group_by(CASE_ID).aggregate(wait=gaps._gap.sum())
+        """Per case: total waiting time before its activity instances (see WAITING_DEFINITION)."""
+        inst = activity_instances(self.view.events)
+        # whole microseconds sum exactly, so every engine gives the same total
+        per_case = inst.group_by(CASE_ID).aggregate(wait_us=inst.wait_us.sum())
         df = self.view.execute(per_case)
-        return df["wait"].fillna(0.0).to_numpy(dtype=np.float64)
+        return df["wait_us"].fillna(0).to_numpy(dtype=np.float64) / 1_000_000
 
     @cached_property
     def sla_share(self) -> float | None:
@@ -340,8 +335,9 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
             unit="share",
             direction="lower_is_better",
             definition=(
-                "The share of cases in which at least one activity occurs more than once "
-                "(a repeated check, a second assessment, ...)."
+                "The share of cases in which at least one activity has more than one finished "
+                "instance (a repeated check, a second assessment, ...); lifecycle 'start' events "
+                "are not counted separately."
             ),
             compute=_rework_share,
         ),
@@ -373,10 +369,9 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
             unit="days",
             direction="lower_is_better",
             definition=(
-                "Per case, the sum over its events (except the first) of the time between the "
-                "previous event's completion and this event's start (its start timestamp, or its "
-                "timestamp when there is none), negative gaps counted as 0, in days of 24 h. "
-                "The median over all cases."
+                "Per case, the sum of the waiting times before its activity instances, in days of "
+                "24 h (a case with one instance waits 0); the median over all cases. "
+                + WAITING_DEFINITION
             ),
             compute=_median_waiting,
         ),

@@ -195,3 +195,43 @@ def test_lifecycle_start_events_are_not_rework(tmp_path) -> None:
     # 'b' has no start: it waits from a's completion (day 1) to its own timestamp (day 3)
     assert snap.value("median_waiting_days") == pytest.approx(2.0)
     assert snap.value("throughput_median_days") == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(
+    "log", ["Receipt_phase_environmental_permit_WABO", "Sepsis_Cases-Event_Log"]
+)
+def test_kpis_on_real_logs_equal_pm4py_and_pandas(log: str) -> None:
+    import numpy as np
+    import pm4py
+
+    from realdata import pm4py_frame, real_dataset
+
+    ds = real_dataset(log)
+    df = pm4py_frame(log)
+    snap = compute_kpis(LogView(engine=DuckDBEngine(), dataset=ds))
+    cases = df["case:concept:name"].nunique()
+    assert snap.value("case_count") == cases
+    assert snap.value("events_per_case") == pytest.approx(len(df) / cases)
+
+    durations = np.array(pm4py.get_all_case_durations(df)) / 86400
+    assert snap.value("throughput_median_days") == pytest.approx(np.median(durations))
+    assert snap.value("throughput_mean_days") == pytest.approx(durations.mean())
+    assert snap.value("throughput_p90_days") == pytest.approx(np.percentile(durations, 90))
+
+    counts = sorted(
+        (len(c) if isinstance(c, list) else c for c in pm4py.get_variants(df).values()),
+        reverse=True,
+    )
+    assert snap.value("variant_count") == len(counts)
+    assert snap.value("top10_variant_share") == pytest.approx(sum(counts[:10]) / cases)
+
+    finished = df
+    if "lifecycle:transition" in df.columns:
+        finished = df[
+            ~df["lifecycle:transition"]
+            .str.lower()
+            .isin(["start", "schedule", "assign", "reassign", "suspend", "resume"])
+        ]
+    repeats = finished.groupby(["case:concept:name", "concept:name"]).size()
+    with_rework = repeats[repeats > 1].reset_index()["case:concept:name"].nunique()
+    assert snap.value("rework_share") == pytest.approx(with_rework / cases)

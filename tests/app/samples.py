@@ -11,7 +11,7 @@ from civicflow.app import programme as pg
 CREATE: dict[str, Any] = {
     "objective": pg.ObjectiveCreate(
         title="Halve permit throughput",
-        kpi="median_throughput_days",
+        kpi="throughput_median_days",
         baseline_name="permits-2025",
         baseline_value=42.0,
         target_value=21.0,
@@ -43,7 +43,7 @@ CREATE: dict[str, Any] = {
         title="Online intake in district North",
         scope="district North, new applications",
         success_criteria=[
-            pg.SuccessCriterion(kpi="median_throughput_days", target=30, direction="decrease")
+            pg.SuccessCriterion(kpi="throughput_median_days", target=30, direction="decrease")
         ],
         start_date=date(2026, 4, 1),
         end_date=date(2026, 9, 30),

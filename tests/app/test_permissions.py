@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from civicflow.app import SYSTEM, Actor, AppContext, Role, accounts, audit, workspaces
+from civicflow.app import SYSTEM, Actor, AppContext, Role, accounts, assessment, audit, workspaces
 from civicflow.app import programme as pg
 from civicflow.core import PermissionDeniedError, utcnow
 
@@ -107,7 +107,45 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         entry = audit.list_entries(ctx, actor=admin, workspace_id=ws, limit=1)[0]
         return audit.inclusion_proof(ctx, actor=actor, entry_index=entry.index)
 
+    def tiny_csv(ctx: AppContext) -> Any:
+        path = ctx.settings.home / "tiny.csv"
+        path.write_text(
+            "case_id,activity,timestamp\nc1,A,2024-01-01 10:00:00\nc1,B,2024-01-03 10:00:00\n"
+        )
+        return path
+
+    def ingest(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        name = f"d{utcnow().timestamp():.6f}".replace(".", "-")
+        return assessment.ingest_dataset(
+            ctx, actor=actor, workspace_id=ws, source=tiny_csv(ctx), name=name
+        )
+
+    def seeded(ctx, admin, ws):  # type: ignore[no-untyped-def]
+        names = [d.name for d in assessment.list_datasets(ctx, actor=admin, workspace_id=ws)]
+        if "seed" not in names:
+            assessment.ingest_dataset(
+                ctx, actor=admin, workspace_id=ws, source=tiny_csv(ctx), name="seed"
+            )
+        return "seed"
+
+    def delete_dataset(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        ds = ingest(ctx, admin, ws, admin)
+        return assessment.delete_dataset(ctx, actor=actor, workspace_id=ws, name=ds.name)
+
+    def freeze(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        return assessment.freeze_baseline(
+            ctx, actor=actor, workspace_id=ws, dataset_name=seeded(ctx, admin, ws),
+            baseline_name=f"b{utcnow().timestamp():.6f}".replace(".", "-"), kpis=["case_count"],
+        )  # fmt: skip
+
     ops |= {
+        "ingest_dataset": (frozenset({Role.ADMIN, Role.ANALYST}), ingest),
+        "delete_dataset": (frozenset({Role.ADMIN, Role.DPO}), delete_dataset),
+        "freeze_baseline": (frozenset({Role.ADMIN, Role.ANALYST}), freeze),
+        "list_datasets": (
+            ALL,
+            lambda ctx, a, ws, ad: assessment.list_datasets(ctx, actor=a, workspace_id=ws),
+        ),
         "record_measurement": (MEASURERS, measure),
         "list_measurements": (ALL, list_measurements),
         "grant_role": (ADMIN, grant),
@@ -153,16 +191,20 @@ OPS = _ops()
 OUTSIDER_ALLOWED = {"audit.verify"}
 
 
-def test_permission_matrix(
-    ctx: AppContext, admin: Actor, ws: workspaces.Workspace, make_member: Any
-) -> None:
+# Datasets and baselines are files: their permission checks do not depend on the database, so
+# they run on SQLite only (the ingest and freeze they trigger are the slow part of this module).
+FILE_OPS = {"ingest_dataset", "delete_dataset", "freeze_baseline", "list_datasets"}
+
+
+def _walk(ctx: AppContext, admin: Actor, ws: workspaces.Workspace, make_member: Any, ops) -> None:  # type: ignore[no-untyped-def]
     members = {role: make_member(ws.id, role) for role in Role}
     other = workspaces.create_workspace(
         ctx, actor=admin, name="elsewhere", path=ctx.settings.home / "elsewhere"
     )
     outsider = make_member(other.id, Role.ADMIN)  # admin elsewhere, nothing here
     unexpected: list[str] = []
-    for name, (allowed, op) in OPS.items():
+    for name in ops:
+        allowed, op = OPS[name]
         for role, actor in [*members.items(), (None, outsider)]:
             expect_ok = role in allowed if role is not None else name in OUTSIDER_ALLOWED
             try:
@@ -176,6 +218,20 @@ def test_permission_matrix(
         # a global admin may do everything
         op(ctx, admin, ws.id, admin)
     assert unexpected == []
+
+
+def test_permission_matrix(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace, make_member: Any
+) -> None:
+    _walk(ctx, admin, ws, make_member, [n for n in OPS if n not in FILE_OPS])
+
+
+def test_permission_matrix_of_datasets_and_baselines(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace, make_member: Any
+) -> None:
+    if ctx.engine.dialect.name != "sqlite":
+        pytest.skip("file operations: the database backend does not change them")
+    _walk(ctx, admin, ws, make_member, sorted(FILE_OPS))
 
 
 def test_api_token_scopes_narrow_the_role(ctx: AppContext, admin: Actor) -> None:

@@ -62,7 +62,7 @@ def test_progress_is_computed_from_measurements(
     up = pg.create_objective(
         ctx, actor=admin, workspace_id=ws.id,
         data=CREATE["objective"].model_copy(
-            update={"kpi": "sla_share", "baseline_value": 0.6, "target_value": 0.9,
+            update={"kpi": "sla_compliance_share", "baseline_value": 0.6, "target_value": 0.9,
                     "direction": pg.Direction.INCREASE}
         ),
     )  # fmt: skip
@@ -81,7 +81,13 @@ def test_progress_is_computed_from_measurements(
     ("kind", "changes", "field", "message"),
     [
         ("objective", {"target_value": 50.0}, "target_value", "target below its baseline"),
-        ("objective", {"kpi": "median throughput!"}, "kpi", "KPI definition name"),
+        ("objective", {"kpi": "median throughput!"}, "kpi", "not a KPI definition"),
+        (
+            "objective",
+            {"direction": pg.Direction.INCREASE, "target_value": 50.0},
+            "direction",
+            "works against",
+        ),
         ("objective", {"title": "  "}, "title", "must not be empty"),
         ("stakeholder", {"interest": 6}, "interest", "1-5 scale"),
         ("stakeholder", {"influence": 0}, "influence", "1-5 scale"),

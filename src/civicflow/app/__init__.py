@@ -14,7 +14,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
                                    #   list_/get_/delete_<kind>(ctx, *, actor, workspace_id, ...)
         audit,                     # list_entries, verify -> VerificationReport,
                                    #   inclusion_proof -> InclusionProof
-        assessment,                # ingest_dataset, delete_dataset, freeze_baseline
+        assessment,                # ingest_dataset, delete_dataset, freeze_baseline, open_view
     )
 
 Every state change goes through these functions, which (1) check that ``actor`` holds the
@@ -28,7 +28,7 @@ The database is SQLite in ``Settings.home`` by default, PostgreSQL when
 ``civicflow/app/migrations`` (:func:`upgrade_database`, ``civicflow db upgrade``).
 """
 
-from civicflow.app import accounts, audit, programme, workspaces
+from civicflow.app import accounts, assessment, audit, programme, workspaces
 from civicflow.app._context import (
     AppContext,
     MigrationStatus,
@@ -49,6 +49,7 @@ __all__ = [
     "Permission",
     "Role",
     "accounts",
+    "assessment",
     "audit",
     "database_url",
     "make_db_engine",

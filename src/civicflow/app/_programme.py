@@ -22,8 +22,8 @@ from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
 from civicflow.core import InputError, Location, NotFoundError, new_id, utcnow
+from civicflow.mining import KPI_DEFINITIONS
 
-_KPI = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -79,13 +79,27 @@ def _dates(v: dict[str, Any], start: str, end: str) -> None:
 
 def _kpi(v: dict[str, Any], field: str = "kpi") -> None:
     value = v.get(field) or ""
-    if not _KPI.match(value):
+    if value not in KPI_DEFINITIONS:
         raise _bad(
             field,
-            "the KPI must be a KPI definition name",
+            f"'{value}' is not a KPI definition of the assessment engine",
             repr(value),
-            "the name of a KPI definition from the assessment engine, e.g. "
-            "'median_throughput_days'",
+            "one of: " + ", ".join(KPI_DEFINITIONS),
+            fix="pick the KPI the objective is measured by, e.g. 'throughput_median_days'",
+        )
+
+
+def _direction_fits_kpi(v: dict[str, Any]) -> None:
+    kpi = KPI_DEFINITIONS[v["kpi"]]
+    against = {"lower_is_better": pm.Direction.INCREASE, "higher_is_better": pm.Direction.DECREASE}
+    if against.get(kpi.direction) == v["direction"]:
+        raise InputError(
+            f"'{kpi.name}' is {kpi.direction.replace('_', ' ')}: an objective to "
+            f"{v['direction'].value} it works against it",
+            where=Location(field="direction"),
+            found=f"kpi={kpi.name}, direction={v['direction'].value}",
+            expected=f"direction '{pm.Direction.DECREASE.value if kpi.direction == 'lower_is_better' else pm.Direction.INCREASE.value}'",
+            fix="choose the other direction, or another KPI",
         )
 
 
@@ -94,6 +108,7 @@ def _check_objective(v: dict[str, Any]) -> None:
     _kpi(v)
     _text(v, "baseline_name", limit=64)
     _text(v, "description", limit=5000, required=False)
+    _direction_fits_kpi(v)
     base, target = v["baseline_value"], v["target_value"]
     if v["direction"] == pm.Direction.DECREASE and not target < base:
         raise InputError(

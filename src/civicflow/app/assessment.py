@@ -1,0 +1,31 @@
+"""Assessment with roles and the ledger: ingest and delete datasets, open views, freeze baselines.
+
+``ingest_dataset`` (DATASET_WRITE; ledger ``dataset.ingest``, after-digest = the dataset's
+fingerprint), ``delete_dataset`` (DATASET_DELETE), ``freeze_baseline`` (BASELINE_WRITE; ledger
+``baseline.freeze``; also measures the workspace's objectives on the KPIs it holds),
+``open_view`` (WORKSPACE_READ: the LogView every ``civicflow.mining`` analysis takes).
+"""
+
+from civicflow.app._assessment import (
+    analytics_engine,
+    delete_baseline,
+    delete_dataset,
+    freeze_baseline,
+    get_baseline,
+    ingest_dataset,
+    list_datasets,
+    list_workspace_baselines,
+    open_view,
+)
+
+__all__ = [
+    "analytics_engine",
+    "delete_baseline",
+    "delete_dataset",
+    "freeze_baseline",
+    "get_baseline",
+    "ingest_dataset",
+    "list_datasets",
+    "list_workspace_baselines",
+    "open_view",
+]

@@ -35,6 +35,15 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/w/{workspace_id}/programme/{kind}/{item_id}"): "programme:write",
     ("GET", "/w/{workspace_id}/ledger"): "ledger:read",
     ("GET", "/w/{workspace_id}/ledger/verify"): "ledger:verify",
+    ("GET", "/w/{workspace_id}/datasets"): "workspace:read",
+    ("POST", "/w/{workspace_id}/datasets/upload"): "dataset:write",
+    ("POST", "/w/{workspace_id}/datasets"): "dataset:write",
+    ("POST", "/w/{workspace_id}/datasets/{name}/delete"): "dataset:delete",
+    ("GET", "/w/{workspace_id}/assessment"): "workspace:read",
+    ("GET", "/w/{workspace_id}/assessment/view/{tab}"): "workspace:read",
+    ("POST", "/w/{workspace_id}/baselines"): "baseline:write",
+    ("GET", "/w/{workspace_id}/assessment/export/{tab}.{fmt}"): "workspace:read",
+    ("GET", "/w/{workspace_id}/assessment/report.html"): "workspace:read",
     ("GET", "/api/v1/me"): AUTH,
     ("GET", "/api/v1/workspaces"): AUTH,
     ("GET", "/api/v1/workspaces/{workspace_id}/objectives"): "workspace:read",
@@ -81,7 +90,14 @@ def _allowed(who: str, permission: str) -> bool:
 
 
 def _concrete(path: str, world: World) -> str:
-    values = {"workspace_id": world.workspace_id, "kind": "objectives", "item_id": "obj_missing"}
+    values = {
+        "workspace_id": world.workspace_id,
+        "kind": "objectives",
+        "item_id": "obj_missing",
+        "tab": "map",
+        "fmt": "csv",
+        "name": "missing",
+    }
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
 
 

@@ -17,6 +17,9 @@ class AnalysisCache:
 
     def __init__(self, *, max_entries: int) -> None:
         self.max_entries = max_entries
+        # one analytics engine connection is shared; DuckDB connections are not safe to use from
+        # several threads at once, so computations take turns (cached answers do not wait)
+        self.engine_lock = threading.Lock()
         self._data: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
@@ -35,7 +38,8 @@ class AnalysisCache:
                 if key in self._data:
                     self.hits += 1
                     return self._data[key]
-            value = compute()
+            with self.engine_lock:
+                value = compute()
             with self._lock:
                 self.misses += 1
                 self._data[key] = value

@@ -99,12 +99,17 @@ def create_app(
         attempts=web.login_attempts, window_seconds=web.login_window_seconds
     )
 
-    from civicflow.web import _routes_api, _routes_auth, _routes_pages
+    from civicflow.app.assessment import analytics_engine
+    from civicflow.web import _routes_api, _routes_assessment, _routes_auth, _routes_pages
     from civicflow.web._analysis import AnalysisCache
+    from civicflow.web._assessment import Analyst
 
-    app.state.analysis = AnalysisCache(max_entries=web.analysis_cache_entries)
+    app.state.analyst = Analyst(
+        analytics_engine(app_context), AnalysisCache(max_entries=web.analysis_cache_entries)
+    )
     _routes_auth.install(app, web)
     app.include_router(_routes_pages.router)
+    app.include_router(_routes_assessment.router)
     app.include_router(_routes_api.router)
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[public()])

@@ -77,7 +77,7 @@ KINDS: dict[str, Kind] = {
             plural="Objectives",
             fields=(
                 Field("title", "Title"),
-                Field("kpi", "KPI", hint="a KPI definition name, e.g. median_throughput_days"),
+                Field("kpi", "KPI", hint="a KPI definition name, e.g. throughput_median_days"),
                 Field("baseline_name", "Baseline", hint="the frozen baseline it starts from"),
                 Field("baseline_value", "Baseline value", "number"),
                 Field("target_value", "Target value", "number"),

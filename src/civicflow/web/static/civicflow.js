@@ -63,8 +63,6 @@
 
   function init(root) {
     root.querySelectorAll("form[data-upload-url]").forEach(setupUpload);
-    if (window.civicflowCharts) { window.civicflowCharts(root); }
-    if (window.civicflowMaps) { window.civicflowMaps(root); }
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

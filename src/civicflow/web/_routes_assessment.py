@@ -1,0 +1,529 @@
+"""Datasets (streamed upload, mapping with preview, ingest) and the assessment pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from civicflow import mining
+from civicflow.app import Permission, workspaces
+from civicflow.core import CivicflowError, InputError, Location, NotFoundError
+from civicflow.eventlog import XES_DEFAULT_MAPPING, ColumnMapping
+from civicflow.web import _assessment as A
+from civicflow.web._pages import is_htmx, page
+from civicflow.web._permissions import requires
+from civicflow.web._upload import find_upload, preview, store_upload
+
+router = APIRouter(include_in_schema=False)
+P = Permission
+
+
+async def _ws(request: Request, actor: Any, workspace_id: str) -> Any:
+    return await run_in_threadpool(
+        workspaces.get_workspace, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+    )
+
+
+def _uploads_dir(request: Request, workspace_id: str) -> Path:
+    return Path(request.app.state.settings.home) / "uploads" / workspace_id
+
+
+# -- datasets --------------------------------------------------------------------------------
+
+
+@router.get("/w/{workspace_id}/datasets")
+async def datasets_page(
+    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
+) -> Response:
+    ws = await _ws(request, actor, workspace_id)
+    manifests = await run_in_threadpool(lambda: [d.manifest for d in ws.store().datasets()])
+    return page(
+        request,
+        "datasets.html",
+        actor,
+        workspace=ws,
+        nav="datasets",
+        datasets=manifests,
+        can_upload=actor.can(P.DATASET_WRITE, workspace_id),
+        can_delete=actor.can(P.DATASET_DELETE, workspace_id),
+        max_bytes=request.app.state.settings.max_upload_bytes,
+    )
+
+
+_GUESSES = {
+    "case_id": ("case:concept:name", "case_id", "case", "caseid", "case id", "case_concept_name"),
+    "activity": ("concept:name", "activity", "activity_name", "event", "task"),
+    "timestamp": ("time:timestamp", "timestamp", "time", "complete_timestamp", "end_time", "date"),
+    "start_timestamp": ("start_timestamp", "start_time", "start"),
+    "resource": ("org:resource", "resource", "user", "employee"),
+    "lifecycle": ("lifecycle:transition", "lifecycle"),
+}
+
+
+def _guess(fields: list[str]) -> dict[str, str]:
+    lower = {f.lower(): f for f in fields}
+    out: dict[str, str] = {}
+    for target, names in _GUESSES.items():
+        for n in names:
+            if n in lower:
+                out[target] = lower[n]
+                break
+    return out
+
+
+def _mapping_context(path: Path, kind: str, upload_id: str, name: str) -> dict[str, Any]:
+    fields, rows = preview(path, kind)
+    guessed = _guess(fields)
+    if kind.startswith("xes"):
+        guessed = {
+            **{k: v for k, v in XES_DEFAULT_MAPPING.mapped_fields().items() if v in fields},
+            **guessed,
+        }
+        guessed.setdefault("activity", "concept:name")
+    return {
+        "upload_id": upload_id,
+        "kind": kind,
+        "fields": fields,
+        "rows": rows,
+        "values": {**guessed, "name": name or path.name.split(".")[0]},
+    }
+
+
+@router.post("/w/{workspace_id}/datasets/upload")
+async def upload(
+    request: Request,
+    workspace_id: str,
+    actor: Annotated[Any, requires(P.DATASET_WRITE.value)],
+    filename: Annotated[str, Query(max_length=255)] = "upload",
+    name: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """The file is the raw request body (the page's script sends it with upload progress)."""
+    ws = await _ws(request, actor, workspace_id)
+    try:
+        stored = await store_upload(
+            request.stream(),
+            directory=_uploads_dir(request, workspace_id),
+            filename=filename,
+            max_bytes=request.app.state.settings.max_upload_bytes,
+        )
+        context = await run_in_threadpool(
+            _mapping_context, stored.path, stored.kind, stored.upload_id, name
+        )
+    except CivicflowError as exc:
+        return page(
+            request, "_upload_error.html", actor, status=422, workspace=ws, error=exc.to_dict()
+        )
+    return page(request, "_mapping_form.html", actor, workspace=ws, **context)
+
+
+@router.post("/w/{workspace_id}/datasets")
+async def ingest(
+    request: Request,
+    workspace_id: str,
+    actor: Annotated[Any, requires(P.DATASET_WRITE.value)],
+    upload_id: Annotated[str, Form(max_length=64)],
+    name: Annotated[str, Form(max_length=64)],
+    case_id: Annotated[str, Form(max_length=200)] = "",
+    activity: Annotated[str, Form(max_length=200)] = "",
+    timestamp: Annotated[str, Form(max_length=200)] = "",
+    start_timestamp: Annotated[str, Form(max_length=200)] = "",
+    resource: Annotated[str, Form(max_length=200)] = "",
+    lifecycle: Annotated[str, Form(max_length=200)] = "",
+    on_error: Annotated[str, Form(pattern="^(fail|skip)$")] = "fail",
+) -> Response:
+    from civicflow.eventlog._ingest import IngestOptions
+
+    ws = await _ws(request, actor, workspace_id)
+    directory = _uploads_dir(request, workspace_id)
+    try:
+        path = find_upload(directory, upload_id)
+        missing = [
+            f
+            for f, v in (("case_id", case_id), ("activity", activity), ("timestamp", timestamp))
+            if not v
+        ]
+        if missing:
+            raise InputError(
+                "the mapping is incomplete",
+                where=Location(file=path.name, field=missing[0]),
+                found="(nothing chosen)",
+                expected="a source field for the case id, the activity and the timestamp",
+                fix=f"choose the field that holds the {missing[0].replace('_', ' ')}",
+            )
+        mapping = ColumnMapping(
+            case_id=case_id,
+            activity=activity,
+            timestamp=timestamp,
+            start_timestamp=start_timestamp or None,
+            resource=resource or None,
+            lifecycle=lifecycle or None,
+        )
+        from civicflow.app import assessment
+
+        dataset = await run_in_threadpool(
+            lambda: assessment.ingest_dataset(
+                request.app.state.ctx,
+                actor=actor,
+                workspace_id=workspace_id,
+                source=path,
+                name=name.strip(),
+                mapping=mapping,
+                options=IngestOptions(on_error=on_error),  # type: ignore[arg-type]
+                progress=None,
+            )
+        )
+    except CivicflowError as exc:
+        context: dict[str, Any] = {"upload_id": upload_id, "fields": [], "rows": [], "kind": ""}
+        try:
+            path = find_upload(directory, upload_id)
+            kind = next(k for k, s in _suffixes() if path.name.endswith(s))
+            context = _mapping_context(path, kind, upload_id, name)
+        except (CivicflowError, StopIteration):
+            pass
+        context["values"] = {
+            **context.get("values", {}),
+            "name": name,
+            "case_id": case_id,
+            "activity": activity,
+            "timestamp": timestamp,
+            "start_timestamp": start_timestamp,
+            "resource": resource,
+            "lifecycle": lifecycle,
+        }
+        template = "_mapping_form.html" if is_htmx(request) else "mapping_page.html"
+        return page(
+            request,
+            template,
+            actor,
+            status=422,
+            workspace=ws,
+            nav="datasets",
+            error=exc.to_dict(),
+            **context,
+        )
+    target = f"/w/{workspace_id}/assessment?dataset={dataset.name}"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def _suffixes() -> list[tuple[str, str]]:
+    from civicflow.web._upload import SUFFIX
+
+    return sorted(SUFFIX.items(), key=lambda kv: -len(kv[1]))
+
+
+@router.post("/w/{workspace_id}/datasets/{name}/delete")
+async def delete_dataset(
+    request: Request,
+    workspace_id: str,
+    name: str,
+    actor: Annotated[Any, requires(P.DATASET_DELETE.value)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    from civicflow.app import assessment
+
+    await run_in_threadpool(
+        lambda: assessment.delete_dataset(
+            request.app.state.ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            name=name,
+            reason=reason or None,
+        )
+    )
+    return RedirectResponse(f"/w/{workspace_id}/datasets", status_code=303)
+
+
+# -- assessment ------------------------------------------------------------------------------
+
+
+def _analyst(request: Request) -> A.Analyst:
+    return request.app.state.analyst  # type: ignore[no-any-return]
+
+
+def _query(request: Request) -> A.Query:
+    return A.parse_query(request.query_params, request.query_params.getlist)
+
+
+def _tab_context(request: Request, ws: Any, query: A.Query, tab: str) -> dict[str, Any]:
+    """Compute one analysis tab (cached) and what its template needs."""
+    analyst = _analyst(request)
+    view = A.make_view(analyst.engine, ws.store(), query)
+    params = request.query_params
+    ctx: dict[str, Any] = {"tab": tab, "query": query, "duration": A.duration}
+    if tab == "map":
+        share = _bounded_float(params.get("paths", "0.8"), 0.05, 1.0, "paths")
+        top = _bounded_int(params.get("top", "20"), 2, 200, "top")
+        pm_all = analyst.process_map(view, max_activities=top, path_share=share)
+        ctx.update(
+            map=pm_all,
+            paths=share,
+            top=top,
+            dot_frequency=pm_all.to_dot("frequency"),
+            dot_performance=pm_all.to_dot("performance"),
+        )
+    elif tab == "variants":
+        result = analyst.variants(view, top=20)
+        ctx.update(variants=result, chart=A.variants_chart(result))
+    elif tab == "bottlenecks":
+        result = analyst.bottlenecks(view)
+        ctx.update(
+            bottlenecks=result,
+            chart=A.bars_chart(
+                [
+                    {"activity": b.target, "days": round((b.median_wait_seconds or 0) / A.DAY, 2)}
+                    for b in result.activities
+                ],
+                x="days",
+                y="activity",
+                x_title="Median wait (days)",
+                y_title="Activity",
+                description="Median waiting time before each activity, largest total waiting first",
+            ),
+        )
+    elif tab == "rework":
+        ctx.update(rework=analyst.rework(view))
+    elif tab == "sla":
+        days = _bounded_float(params.get("sla_days", "30"), 0.01, 36500, "sla_days")
+        deadline = (params.get("deadline_attribute") or "").strip()
+        config = (
+            mining.SlaConfig(deadline_attribute=deadline)
+            if deadline
+            else mining.SlaConfig(target_seconds=days * A.DAY)
+        )
+        result = analyst.sla(view, config)
+        ctx.update(
+            sla=result, sla_days=days, deadline_attribute=deadline, chart=A.sla_chart(result)
+        )
+    elif tab == "breakdown":
+        attributes = list(view.dataset.manifest.case_attributes)
+        by = params.get("by") or (attributes[0] if attributes else "")
+        kpi = params.get("kpi") or "throughput_median_days"
+        ctx.update(
+            attributes=attributes, by=by, kpi=kpi, kpi_defs=list(mining.KPI_DEFINITIONS.values())
+        )
+        if by:
+            result = analyst.breakdown(view, kpi=kpi, by=by)
+            ctx.update(
+                breakdown=result,
+                chart=A.bars_chart(
+                    [{"group": g.value, "value": g.kpi_value} for g in result.groups[:25]],
+                    x="value",
+                    y="group",
+                    x_title=result.kpi,
+                    y_title=by,
+                    description=f"{result.kpi} by {by}",
+                ),
+            )
+    else:
+        raise NotFoundError(
+            f"there is no assessment view '{tab}'", found=tab, expected=", ".join(A.ANALYSES)
+        )
+    return ctx
+
+
+def _bounded_float(raw: str, lo: float, hi: float, field: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not lo <= value <= hi:
+        raise InputError(
+            f"'{raw}' is out of range",
+            where=Location(field=field),
+            found=raw,
+            expected=f"a number from {lo} to {hi}",
+        )
+    return value
+
+
+def _bounded_int(raw: str, lo: int, hi: int, field: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = lo - 1
+    if not lo <= value <= hi:
+        raise InputError(
+            f"'{raw}' is out of range",
+            where=Location(field=field),
+            found=raw,
+            expected=f"a whole number from {lo} to {hi}",
+        )
+    return value
+
+
+@router.get("/w/{workspace_id}/assessment")
+async def assessment_page(
+    request: Request,
+    workspace_id: str,
+    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+    tab: Annotated[str, Query(pattern="^(map|variants|bottlenecks|rework|sla|breakdown)$")] = "map",
+) -> Response:
+    ws = await _ws(request, actor, workspace_id)
+    names = await run_in_threadpool(lambda: ws.store().dataset_names())
+    query = _query(request)
+    context: dict[str, Any] = {"datasets": names, "query": query, "tab": tab}
+    if query.dataset:
+
+        def compute() -> dict[str, Any]:
+            analyst = _analyst(request)
+            view = A.make_view(analyst.engine, ws.store(), query)
+            return {
+                "manifest": view.dataset.manifest,
+                "kpis": analyst.kpis(view),
+                "activities": analyst.activities(view),
+                **_tab_context(request, ws, query, tab),
+            }
+
+        context.update(await run_in_threadpool(compute))
+    return page(
+        request,
+        "assessment.html",
+        actor,
+        workspace=ws,
+        nav="assessment",
+        can_freeze=actor.can(P.BASELINE_WRITE, workspace_id),
+        tabs=A.ANALYSES,
+        **context,
+    )
+
+
+@router.get("/w/{workspace_id}/assessment/view/{tab}")
+async def assessment_fragment(
+    request: Request,
+    workspace_id: str,
+    tab: str,
+    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+) -> Response:
+    ws = await _ws(request, actor, workspace_id)
+    query = _query(request)
+    context = await run_in_threadpool(_tab_context, request, ws, query, tab)
+    return page(request, f"_tab_{tab}.html", actor, workspace=ws, **context)
+
+
+@router.post("/w/{workspace_id}/baselines")
+async def freeze(
+    request: Request,
+    workspace_id: str,
+    actor: Annotated[Any, requires(P.BASELINE_WRITE.value)],
+    baseline_name: Annotated[str, Form(max_length=64)],
+) -> Response:
+    from civicflow.app import assessment
+
+    ws = await _ws(request, actor, workspace_id)
+    query = _query(request)
+
+    def run_freeze() -> Any:
+        # the analytics engine is shared with the cached analyses, which take turns on it
+        with _analyst(request).cache.engine_lock:
+            return assessment.freeze_baseline(
+                request.app.state.ctx,
+                actor=actor,
+                workspace_id=workspace_id,
+                dataset_name=query.dataset,
+                baseline_name=baseline_name.strip(),
+                filter=query.filter,
+                kpis=None,
+            )
+
+    try:
+        baseline = await run_in_threadpool(run_freeze)
+    except CivicflowError as exc:
+        return page(
+            request,
+            "_baseline_result.html",
+            actor,
+            status=422,
+            workspace=ws,
+            error=exc.to_dict(),
+            baseline=None,
+        )
+    return page(
+        request,
+        "_baseline_result.html",
+        actor,
+        workspace=ws,
+        baseline=baseline,
+        can_objective=actor.can(P.PROGRAMME_WRITE, workspace_id),
+    )
+
+
+@router.get("/w/{workspace_id}/assessment/export/{tab}.{fmt}")
+async def export(
+    request: Request,
+    workspace_id: str,
+    tab: str,
+    fmt: str,
+    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+) -> Response:
+    if fmt not in {"csv", "json"} or tab not in {
+        "map",
+        "variants",
+        "bottlenecks",
+        "rework",
+        "sla",
+        "breakdown",
+    }:
+        raise NotFoundError(
+            "no such export", found=f"{tab}.{fmt}", expected="<view>.csv or <view>.json"
+        )
+    ws = await _ws(request, actor, workspace_id)
+    query = _query(request)
+    ctx = await run_in_threadpool(_tab_context, request, ws, query, tab)
+    result = ctx.get({"map": "map"}.get(tab, tab))
+    if result is None:
+        raise NotFoundError(
+            "nothing to export for this view", found=tab, fix="choose the parameters first"
+        )
+    filename = f"{query.dataset}-{tab}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "json":
+        body = json.dumps(result.to_dict(), default=str, indent=2)
+        return Response(body, media_type="application/json", headers=headers)
+    frame = result.edges_frame if tab == "map" else getattr(result, "frame", None)
+    if frame is None:
+        frame = getattr(result, "case_outcomes", None)
+    buffer = io.StringIO()
+    if frame is not None:
+        frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/w/{workspace_id}/assessment/report.html")
+async def report(
+    request: Request,
+    workspace_id: str,
+    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+) -> Response:
+    from civicflow.report import build_report
+
+    ws = await _ws(request, actor, workspace_id)
+    query = _query(request)
+    analyst = _analyst(request)
+    view = await run_in_threadpool(A.make_view, analyst.engine, ws.store(), query)
+    folder = Path(tempfile.mkdtemp(prefix="civicflow-report-"))
+    out = folder / f"{query.dataset}-assessment.html"
+    await run_in_threadpool(lambda: build_report(view=view, out=out))
+
+    def cleanup() -> None:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return FileResponse(
+        out,
+        media_type="text/html",
+        filename=out.name,
+        background=BackgroundTask(cleanup),
+        content_disposition_type="attachment",
+    )

@@ -37,6 +37,11 @@ def _register() -> None:
     from civicflow.cli import _conformance
 
     app.command("conformance")(_conformance.conformance_command)
+    from civicflow.cli import _db, _ledger, _users
+
+    app.add_typer(_db.app, name="db")
+    app.add_typer(_ledger.app, name="ledger")
+    app.add_typer(_users.app, name="users")
     from civicflow.cli import _analyze, _report
 
     app.add_typer(_analyze.app, name="analyze")

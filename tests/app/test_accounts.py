@@ -187,3 +187,31 @@ def test_grant_role_validates(ctx: AppContext, admin: Actor, ws: workspaces.Work
         ctx, actor=admin, workspace_id=ws.id, user_id=admin.user_id, role="auditor"
     )
     assert user.roles[ws.id] is Role.AUDITOR
+
+
+def test_erasure_keeps_the_ledger_intact_and_anonymous(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    from civicflow.app import audit
+
+    user = accounts.create_user(
+        ctx, actor=admin, email="dana@agency.example", display_name="Dana", password=PASSWORD
+    )
+    accounts.grant_role(ctx, actor=admin, workspace_id=ws.id, user_id=user.id, role=Role.ANALYST)
+    accounts.create_api_token(
+        ctx, actor=accounts.get_actor(ctx, user.id), name="t", scopes=["workspace:read"],
+        expires_at=utcnow() + timedelta(days=1),
+    )  # fmt: skip
+    erased = accounts.erase_user(ctx, actor=admin, user_id=user.id, reason="erasure request")
+    assert erased.email is None and erased.roles == {} and not erased.is_active
+    assert erased.pseudonym == user.pseudonym
+    assert accounts.authenticate(ctx, email="dana@agency.example", password=PASSWORD) is None
+    with ctx.engine.connect() as conn:
+        row = conn.execute(sa.select(UserRow).where(UserRow.id == user.id)).one()
+        tokens = conn.execute(sa.select(sa.func.count()).select_from(ApiTokenRow)).scalar_one()
+    assert "dana" not in " ".join(str(v) for v in row).lower()
+    assert tokens == 0
+    report = audit.verify(ctx, actor=admin)
+    assert report.ok, report.summary()
+    actions = [e.action for e in audit.list_entries(ctx, actor=admin, limit=3)]
+    assert actions[0] == "user.erase"

@@ -178,6 +178,15 @@ def test_deleted_last_rows_are_named(db: sa.Engine, ledger: Ledger) -> None:
     assert truncated and truncated[0].entries == (6, 7)
 
 
+def test_deleted_uncheckpointed_tail_is_named_by_the_head(db: sa.Engine, ledger: Ledger) -> None:
+    fill(db, ledger, 10)  # checkpoints cover 0-7; 8 and 9 rely on the head row
+    with db.begin() as conn:
+        conn.execute(sa.delete(E).where(E.c.idx == 9))
+    report = verify(db, ledger)
+    assert [p.kind for p in report.problems] == ["head"]
+    assert report.implicated_entries == [9]
+
+
 def test_inserted_row_in_the_middle_is_caught(db: sa.Engine, ledger: Ledger) -> None:
     fill(db, ledger, 8)
     with db.begin() as conn:

@@ -180,15 +180,16 @@ def _user(session: Session, row: UserRow) -> User:
 
 
 def _state(row: UserRow) -> dict[str, Any]:
+    """The user's state as digested into the ledger. E-mail and name are left out: a digest over
+    them would let anyone holding a guess confirm it even after the person was erased."""
     return {
         "id": row.id,
         "pseudonym": row.pseudonym,
-        "email": row.email,
-        "display_name": row.display_name,
         "is_admin": row.is_admin,
         "is_active": row.is_active,
+        "has_password": row.password_hash is not None,
         "oidc_issuer": row.oidc_issuer,
-        "oidc_subject": row.oidc_subject,
+        "has_oidc_subject": row.oidc_subject is not None,
     }
 
 
@@ -368,6 +369,30 @@ def set_password(
             workspace_id=None,
             reason=reason,
         )
+
+
+def erase_user(ctx: AppContext, *, actor: Actor, user_id: str, reason: str | None = None) -> User:
+    """Erase a person's identifying data (a data-subject request): e-mail, name, password, OIDC
+    link and tokens go; roles are revoked; the pseudonym stays, so the ledger keeps its history
+    without naming anyone and needs no rewriting."""
+    actor.require(Permission.USER_ADMIN)
+    with ctx.session() as s:
+        row = _get_user_row(s, user_id)
+        before = _state(row)
+        row.email = None
+        row.display_name = "(erased)"
+        row.password_hash = None
+        row.oidc_issuer = row.oidc_subject = None
+        row.is_active = False
+        row.is_admin = False
+        s.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == user_id))
+        s.execute(delete(MembershipRow).where(MembershipRow.user_id == user_id))
+        record(
+            ctx, s, actor=actor, action="user.erase", object_type="user",
+            object_id=row.pseudonym, workspace_id=None, before=before, after=_state(row),
+            reason=reason,
+        )  # fmt: skip
+        return _user(s, row)
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -740,7 +765,10 @@ def authenticate_token(ctx: AppContext, token: str) -> Actor | None:
         user = s.get(UserRow, row.user_id)
         if user is None or not user.is_active:
             return None
-        row.last_used_at = utcnow()
+        now = utcnow()
+        # a write per API request would serialise readers behind writers on SQLite: minute precision
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+            row.last_used_at = now
         return _actor(s, user, scopes=frozenset(Permission(p) for p in row.scopes))
 
 

@@ -530,14 +530,23 @@ class Ledger:
         n = len(leaves)
         head_row = conn.execute(select(t.head).where(t.head.c.id == 1)).one_or_none()
         head_size = 0 if head_row is None else int(head_row.size)
-        if head_size != expected:
-            extra = tuple(range(head_size, expected)) if expected > head_size else ()
+        if head_size > expected:
+            gone = tuple(range(expected, head_size))
             problems.append(
                 Problem(
                     "head",
                     f"the ledger head records {head_size} entries but the table ends at index "
-                    f"{expected - 1}"
-                    + (" (entries were inserted after the head)" if extra else ""),
+                    f"{expected - 1}: entries {_ranges(list(gone))} were removed",
+                    gone,
+                )
+            )
+        elif head_size < expected:
+            extra = tuple(range(head_size, expected))
+            problems.append(
+                Problem(
+                    "head",
+                    f"the ledger head records {head_size} entries but the table ends at index "
+                    f"{expected - 1}: entries {_ranges(list(extra))} were inserted behind it",
                     extra,
                 )
             )

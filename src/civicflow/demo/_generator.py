@@ -529,8 +529,10 @@ def _case_ids(cfg: DemoConfig, n: int) -> list[str]:
 
 def _to_utc(local: np.ndarray, tz: str) -> pd.DatetimeIndex:
     idx = pd.DatetimeIndex(local)
-    # office activity lies between 07:00 and 23:00 local, so no time falls into a DST gap/overlap
-    return idx.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").tz_convert("UTC")
+    # with default office hours no time falls into a DST gap or overlap; with custom hours that
+    # reach into the night, a repeated hour is read as standard time and a skipped one moves on
+    ambiguous = np.zeros(len(idx), dtype=bool)
+    return idx.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward").tz_convert("UTC")
 
 
 def _events_table(

@@ -260,3 +260,8 @@ def print_comparison(result: BaselineComparison, *, out: Console | None = None) 
         )
     else:
         c.print("same data as the baseline (equal fingerprints)")
+    if result.filter_changed:
+        c.print("[yellow]the filters differ[/]: the two sides look at different cases")
+    redefined = [ch.label for ch in result.changes if ch.definition_changed]
+    if redefined:
+        c.print(f"[yellow]defined differently[/] on the two sides: {', '.join(redefined)}")

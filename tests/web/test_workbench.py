@@ -1,0 +1,175 @@
+"""The workbench end to end through HTTP (in-process): upload a real log, map it, assess it,
+freeze a baseline, set an objective from it, find it all in the ledger; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from tests.conftest import shared_file
+
+from .conftest import World, make_app, sign_in
+
+RECEIPT = ("eventlogs", "Receipt_phase_environmental_permit_WABO.xes.gz")
+
+
+def _stream(path, chunk: int = 64 * 1024):
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            yield block
+
+
+def test_upload_map_assess_freeze_objective_ledger(world: World) -> None:
+    source = shared_file(*RECEIPT)
+    client = TestClient(make_app(world))
+    token = sign_in(client, world.emails["analyst"])
+    ws = f"/w/{world.workspace_id}"
+    name = f"receipt-{world.ctx.engine.dialect.name}"
+
+    r = client.post(
+        f"{ws}/datasets/upload?filename={source.name}&name={name}",
+        content=_stream(source),
+        headers={"X-CSRF-Token": token, "Content-Type": "application/octet-stream"},
+    )
+    assert r.status_code == 200, r.text[:800]
+    # the preview shows the XES keys and the guessed standard mapping
+    assert "case:concept:name" in r.text and "Preview of the first" in r.text
+    upload_id = re.search(r'name="upload_id" value="([^"]+)"', r.text).group(1)
+    assert re.search(r'<option value="concept:name" selected>', r.text)
+
+    r = client.post(
+        f"{ws}/datasets",
+        data={
+            "csrf_token": token,
+            "upload_id": upload_id,
+            "name": name,
+            "case_id": "case:concept:name",
+            "activity": "concept:name",
+            "timestamp": "time:timestamp",
+            "resource": "org:resource",
+            "lifecycle": "lifecycle:transition",
+            "on_error": "fail",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:800]
+    assert r.headers["location"].endswith(f"dataset={name}")
+
+    # counts published with the log (../shared/README.md): 1,434 cases, 8,577 events
+    page = client.get(f"{ws}/datasets").text
+    assert "8,577" in page and "1,434" in page
+
+    page = client.get(f"{ws}/assessment?dataset={name}&tab=map").text
+    assert 'id="process-map"' in page and "data-dot-frequency=" in page
+    assert "1,434 cases" in page
+
+    r = client.post(
+        f"{ws}/baselines?dataset={name}",
+        data={"csrf_token": token, "baseline_name": f"{name}-b0"},
+    )
+    assert r.status_code == 200 and "frozen on 1434 cases" in r.text, r.text[:800]
+    link = re.search(r'href="([^"]*objectives/new\?kpi=throughput_median_days[^"]*)"', r.text)
+    assert link is None  # an analyst may not write programme items: no link offered
+
+    # a service owner sets the objective from the baseline's value
+    owner = TestClient(make_app(world))
+    owner_token = sign_in(owner, world.emails["service_owner"])
+    from civicflow.mining import load_baseline
+
+    baseline = load_baseline(_store(world), f"{name}-b0")
+    median = baseline.value("throughput_median_days")
+    assert median is not None and median > 0
+    r = owner.get(
+        f"{ws}/programme/objectives/new?kpi=throughput_median_days"
+        f"&baseline_name={name}-b0&baseline_value={median}"
+    )
+    assert f'value="{median}"' in r.text
+    r = owner.post(
+        f"{ws}/programme/objectives",
+        data={
+            "csrf_token": owner_token,
+            "title": f"Halve the wait ({name})",
+            "kpi": "throughput_median_days",
+            "baseline_name": f"{name}-b0",
+            "baseline_value": str(median),
+            "target_value": str(round(median / 2, 3)),
+            "direction": "decrease",
+            "due_date": "2027-12-31",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:800]
+    assert f"Halve the wait ({name})" in owner.get(f"{ws}/programme/objectives").text
+
+    ledger = TestClient(make_app(world))
+    sign_in(ledger, world.emails["auditor"])
+    text = ledger.get(f"{ws}/ledger").text
+    for action in ("dataset.ingest", "baseline.freeze", "objective.create"):
+        assert action in text, action
+    verdict = ledger.get(f"{ws}/ledger/verify").text
+    assert "The ledger is intact." in verdict
+
+
+def _store(world: World):
+    from civicflow.app import SYSTEM, workspaces
+
+    return workspaces.get_workspace(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id
+    ).store()
+
+
+def test_viewer_sees_but_cannot_change(sqlite_world: World) -> None:
+    client = TestClient(make_app(sqlite_world))
+    token = sign_in(client, sqlite_world.emails["viewer"])
+    ws = f"/w/{sqlite_world.workspace_id}"
+    page = client.get(f"{ws}/programme/objectives").text
+    assert "New objective" not in page
+    assert "Upload an event log" not in client.get(f"{ws}/datasets").text
+    r = client.post(
+        f"{ws}/programme/objectives",
+        data={"csrf_token": token, "title": "x"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403
+    r = client.post(
+        f"{ws}/datasets/upload?filename=a.csv",
+        content=b"case,activity,time\n1,a,2024-01-01\n",
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 403
+
+
+def test_mapping_error_is_shown_like_the_cli(sqlite_world: World) -> None:
+    client = TestClient(make_app(sqlite_world))
+    token = sign_in(client, sqlite_world.emails["analyst"])
+    ws = f"/w/{sqlite_world.workspace_id}"
+    body = b"case,activity,time\n1,a,2024-01-01T10:00:00\n1,b,not a date\n"
+    r = client.post(
+        f"{ws}/datasets/upload?filename=bad.csv&name=bad",
+        content=body,
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 200
+    upload_id = re.search(r'name="upload_id" value="([^"]+)"', r.text).group(1)
+    r = client.post(
+        f"{ws}/datasets",
+        data={
+            "csrf_token": token,
+            "upload_id": upload_id,
+            "name": "bad",
+            "case_id": "case",
+            "activity": "activity",
+            "timestamp": "time",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 422
+    # where / found / expected / fix, as `civicflow ingest` prints them
+    assert "<dt>where</dt>" in r.text and "row" in r.text
+    assert "not a date" in r.text
+    assert "<dt>expected</dt>" in r.text
+    assert "bad" not in [d for d in _dataset_names(sqlite_world)]
+
+
+def _dataset_names(world: World) -> list[str]:
+    return _store(world).dataset_names()

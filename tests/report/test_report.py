@@ -43,10 +43,18 @@ def assert_self_contained(doc) -> None:
     assert csp and "default-src 'none'" in csp[0]
 
 
+PROGRESS: list[tuple[str, int, int]] = []
+
+
 @pytest.fixture(scope="module")
 def report(small_view: LogView, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("r") / "nested" / "report.html"
-    return build_report(view=small_view, out=out, config=ReportConfig(title="Permits <2024>"))
+    return build_report(
+        view=small_view,
+        out=out,
+        config=ReportConfig(title="Permits <2024>"),
+        progress=lambda step, done, total: PROGRESS.append((step, done, total)),
+    )
 
 
 def test_report_is_one_self_contained_file(report: Path) -> None:
@@ -59,6 +67,24 @@ def test_report_is_one_self_contained_file(report: Path) -> None:
     # the data block parses and escapes markup
     data = json.loads(doc.xpath("//script[@id='cf-data']")[0].text)
     assert set(data) >= {"charts", "map"}
+    # sections of the analyses that have something to say; no SLA or model was configured
+    assert doc.xpath("//main/section/@id") == [
+        "key-figures",
+        "process-map",
+        "variants",
+        "throughput",
+        "arrivals",
+        "activities",
+        "bottlenecks",
+        "rework",
+        "resources",
+        "breakdown",
+    ]
+    assert data["map"]["nodes"] == {"3": 3}
+    # every chart has its spec in the data block, and a text alternative
+    for chart in doc.xpath("//div[@class='chart']"):
+        assert chart.get("id") in data["charts"]
+        assert chart.get("role") == "img" and chart.get("aria-label")
     # the title is escaped, not markup
     assert doc.xpath("//h1")[0].text_content() == "Permits <2024>"
     assert "<h1>Permits <2024>" not in text
@@ -91,13 +117,9 @@ def test_filtered_report_names_its_filter(small_view: LogView, tmp_path: Path) -
     assert "district is one of: north" in evidence
 
 
-def test_progress_is_reported_to_the_end(small_view: LogView, tmp_path: Path) -> None:
-    calls: list[tuple[str, int, int]] = []
-    build_report(
-        view=small_view,
-        out=tmp_path / "p.html",
-        progress=lambda step, done, total: calls.append((step, done, total)),
-    )
+def test_progress_is_reported_to_the_end(report: Path) -> None:
+    calls = PROGRESS
+    assert [c[0] for c in calls[:3]] == ["evidence", "key figures", "process map"]
     assert calls[0][1] == 0
     assert calls[-1] == ("written", calls[-1][2], calls[-1][2])
     assert [c[1] for c in calls] == sorted(c[1] for c in calls)

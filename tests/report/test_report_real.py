@@ -11,7 +11,7 @@ import pytest
 from lxml import html as lxml_html
 
 from civicflow.eventlog import DuckDBEngine
-from civicflow.mining import LogView
+from civicflow.mining import LogView, SlaConfig
 from civicflow.report import ReportConfig, build_report
 from realdata import real_dataset
 
@@ -19,6 +19,9 @@ from .test_report import assert_self_contained
 
 LOG = "Receipt_phase_environmental_permit_WABO"
 CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parents[1] / "web" / "vendor" / "axe.min.js"
+RECEIPT_BPMN = Path(__file__).resolve().parents[1] / "data" / "bpmn" / "receipt.bpmn"
+SLA_DAYS = 30
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +32,11 @@ def real_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LogView
     out = build_report(
         view=view,
         out=tmp_path_factory.mktemp("real") / "receipt.html",
-        config=ReportConfig(title="Receipt phase"),
+        config=ReportConfig(
+            title="Receipt phase",
+            sla=SlaConfig(target_seconds=SLA_DAYS * 86400.0),
+            model=RECEIPT_BPMN if RECEIPT_BPMN.exists() else None,
+        ),
     )
     yield out, view
     engine.close()
@@ -62,7 +69,7 @@ def test_real_report_numbers_equal_the_manifest(real_report: tuple[Path, LogView
     data = json.loads(doc.xpath("//script[@id='cf-data']")[0].text)
     # the slider's levels and the full map: every activity up to the configured 30
     assert data["map"]["levels"][-1] == min(m.activities, 30)
-    assert data["map"]["nodes"][str(data["map"]["default"])] == min(m.activities, 20)
+    assert data["map"]["nodes"][str(data["map"]["default"])] == min(m.activities, 10)
     # the variants table lists the configured 10, and the long-tail note adds up to all cases
     rows = doc.xpath("//section[@id='variants']//table/tbody/tr")
     assert len(rows) == 10
@@ -70,6 +77,17 @@ def test_real_report_numbers_equal_the_manifest(real_report: tuple[Path, LogView
     note = doc.xpath("//section[@id='variants']//p[@class='note']")[0].text_content()
     tail = int(note.split(" hold ")[1].split(" cases")[0].replace(",", ""))
     assert listed + tail == 1434
+    # SLA: the share of cases whose first-to-last-event time is at most 30 days, by plain SQL
+    on_time = duckdb.sql(
+        "SELECT avg(CASE WHEN d <= ? * 86400000000 THEN 1.0 ELSE 0.0 END) FROM ("
+        "SELECT epoch_us(max(timestamp)) - epoch_us(min(timestamp)) AS d FROM read_parquet(?) "
+        "GROUP BY case_id)",
+        params=[SLA_DAYS, str(view.dataset.events_path)],
+    ).fetchall()[0][0]
+    sla = doc.xpath("//section[@id='sla']//div[@class='figure'][1]/dd[@class='value']")[0]
+    assert sla.text_content().strip() == f"{100 * on_time:.1f} %"
+    if RECEIPT_BPMN.exists():
+        assert doc.xpath("//section[@id='conformance']//div[@class='figure']")
 
 
 @pytest.mark.browser
@@ -140,6 +158,15 @@ def test_report_renders_offline_in_chromium(
             )
             charts = page.eval_on_selector_all(".chart", "els => els.length")
             assert charts >= 5
+            if AXE.exists():  # axe-core, vendored by the web tests
+                page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+                violations = page.evaluate(
+                    "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', "
+                    "'wcag21a', 'wcag21aa']})).violations"
+                    ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+                    ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
+                )
+                assert violations == []
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:
             browser.close()

@@ -41,7 +41,14 @@ def bar_chart(
     """Bars in the order of ``values`` (already ranked by the analysis)."""
     spec = _base(title, values, height=max(120, min(22 * len(values), 520)))
     order = [v[category] for v in values]
-    cat = {"field": category, "type": "nominal", "sort": order, "title": category_title}
+    # a horizontal chart's long labels would collide with a rotated axis title; the chart title
+    # and the text alternative already name the category
+    cat = {
+        "field": category,
+        "type": "nominal",
+        "sort": order,
+        "title": None if horizontal else category_title,
+    }
     num = {
         "field": measure,
         "type": "quantitative",

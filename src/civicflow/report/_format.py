@@ -21,7 +21,7 @@ def human_duration(seconds: float | None) -> str:
             amount = value / size
             text = f"{amount:.0f}" if amount >= 100 or unit in ("s",) else f"{amount:.1f}"
             return f"{sign}{text} {unit}"
-    return f"{sign}{value:.2f} s"
+    return "0 s" if value == 0 else f"{sign}{value:.2f} s"
 
 
 def human_number(value: Any) -> str:

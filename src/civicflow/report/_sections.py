@@ -97,7 +97,12 @@ def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
 
     snapshot = compute_kpis(view, sla=config.sla)
     figures = tuple(
-        Figure(label=v.label, value=v.formatted(), definition=v.definition)
+        Figure(
+            label=v.label,
+            # "0.03 days" reads better as "43 min"; the definition still states the unit
+            value=human_duration(v.value * 86400.0) if v.unit == "days" else v.formatted(),
+            definition=v.definition,
+        )
         for v in snapshot
         if v.value is not None
     )
@@ -126,7 +131,8 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
     for lv in levels:
         if lv not in maps:
             maps[lv] = process_map(view, ProcessMapConfig(max_activities=lv))
-    default = max([lv for lv in levels if lv <= 20] or [levels[0]])
+    # ten activities still read at natural size; more is one slider step away
+    default = max([lv for lv in levels if lv <= 10] or [levels[0]])
     block = MapBlock(
         levels=levels,
         default_level=default,

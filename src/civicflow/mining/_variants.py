@@ -8,14 +8,9 @@ from typing import Any
 import pandas as pd
 
 from civicflow.core import ConfigurationError
-from civicflow.eventlog import CASE_ID
-from civicflow.mining._view import (
-    VARIANT_SEPARATOR,
-    LogView,
-    case_spans,
-    case_variants,
-    variant_id,
-)
+from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
+from civicflow.mining._durations import ordered_concat, seconds_between
+from civicflow.mining._view import VARIANT_SEPARATOR, LogView, variant_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,8 +127,18 @@ def variants(
     config = config or VariantsConfig()
     if top is not ...:
         config = VariantsConfig(top=top, coverage=config.coverage)  # type: ignore[arg-type]
-    events = view.events
-    per_case = case_variants(events).join(case_spans(events), CASE_ID)
+    events = view.events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
+    # variant and span of each case in one aggregation (a join of two would read the events twice)
+    per_case = events.group_by(CASE_ID).aggregate(
+        variant=ordered_concat(
+            events, ACTIVITY, sep=VARIANT_SEPARATOR, order_by=[TIMESTAMP, POSITION]
+        ),
+        case_start=events[TIMESTAMP].min(),
+        case_end=events[TIMESTAMP].max(),
+    )
+    per_case = per_case.mutate(
+        throughput_seconds=seconds_between(per_case.case_start, per_case.case_end)
+    )
     grouped = per_case.group_by("variant").aggregate(
         cases=per_case.count(),
         mean_throughput_seconds=per_case.throughput_seconds.mean(),

@@ -6,6 +6,7 @@ import logging
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "civicflow_session"
+DENIED_HEADER = "X-Civicflow-Denied"
 
 _STATUS: dict[type[CivicflowError], int] = {
     NotFoundError: 404,
@@ -167,19 +169,25 @@ def render_error(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        # the header tells clients (and the route x role test) why: no one is signed in
+        denied = {DENIED_HEADER: "sign-in"}
         if wants_json(request):
             return JSONResponse(
                 {"error": "NotSignedIn", "what": "sign in or send an API token"},
                 status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
+                headers={"WWW-Authenticate": "Bearer", **denied},
             )
         if request.method == "GET":
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return render_error(request, 401, "Please sign in")
+            return RedirectResponse(
+                f"/login?next={quote(request.url.path)}", status_code=303, headers=denied
+            )
+        response = render_error(request, 401, "Please sign in")
+        response.headers.update(denied)
+        return response
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        return render_error(
+        response = render_error(
             request,
             403,
             "You do not have permission for this",
@@ -190,6 +198,8 @@ def _install_error_handlers(app: FastAPI) -> None:
                 "fix": "ask a workspace admin to grant you a role that includes it",
             },
         )
+        response.headers[DENIED_HEADER] = "permission"
+        return response
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, exc: CsrfRejected) -> Response:

@@ -130,10 +130,14 @@ def install(app: FastAPI, web: WebConfig) -> None:
     @sso.get("/auth/oidc/callback", name="oidc_callback", dependencies=[public()])
     async def oidc_callback(request: Request) -> Response:
         from authlib.integrations.base_client.errors import OAuthError
+        from joserfc.errors import JoseError
 
         try:
             token = await client.authorize_access_token(request)
-        except OAuthError as exc:
+        except (OAuthError, JoseError) as exc:
+            # a bad state, a refused code, or an id_token with the wrong signature, issuer,
+            # audience or nonce: all end here, none signs anyone in
+            detail = getattr(exc, "description", None) or getattr(exc, "error", None) or str(exc)
             return page(
                 request,
                 "login.html",
@@ -142,7 +146,7 @@ def install(app: FastAPI, web: WebConfig) -> None:
                 next="/",
                 error={
                     "what": "Single sign-on did not complete",
-                    "found": exc.description or exc.error,
+                    "found": str(detail)[:200],
                     "fix": "try again; if it keeps failing, ask IT to check the identity provider",
                 },
             )

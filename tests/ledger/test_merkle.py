@@ -9,6 +9,7 @@ import pytest
 from civicflow.ledger import (
     EMPTY_ROOT,
     Frontier,
+    TreeCache,
     consistency_proof,
     inclusion_path,
     leaf_hash,
@@ -155,3 +156,15 @@ def test_frontier_state_round_trips() -> None:
     restored = Frontier.from_state(frontier.to_state())
     assert restored.size == 13
     assert restored.root() == frontier.root()
+
+
+def test_tree_cache_agrees_with_the_reference_functions() -> None:
+    leaves = [leaf_hash(str(i).encode()) for i in range(37)]
+    tree = TreeCache(leaves)
+    for n in range(1, 38):
+        assert tree.root(0, n) == root_from_leaves(leaves[:n])
+        for m in range(1, n + 1):
+            assert tree.consistency_proof(m, n) == consistency_proof(m, leaves[:n])
+    for n, want in enumerate(CT_ROOTS, start=1):
+        ct = TreeCache([leaf_hash(x) for x in CT_LEAVES])
+        assert ct.root(0, n).hex() == want

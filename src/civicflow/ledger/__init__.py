@@ -23,6 +23,7 @@ from civicflow.ledger._ledger import (
 from civicflow.ledger._merkle import (
     EMPTY_ROOT,
     Frontier,
+    TreeCache,
     consistency_proof,
     inclusion_path,
     leaf_hash,
@@ -48,6 +49,7 @@ __all__ = [
     "LedgerEntry",
     "Problem",
     "Signer",
+    "TreeCache",
     "VerificationReport",
     "canonical_json",
     "checkpoint_statement",

@@ -15,7 +15,7 @@ from civicflow.ledger import _tables as t
 from civicflow.ledger._canonical import canonical_json
 from civicflow.ledger._merkle import (
     Frontier,
-    consistency_proof,
+    TreeCache,
     inclusion_path,
     leaf_hash,
     verify_consistency,
@@ -551,7 +551,8 @@ class Ledger:
                 )
             )
         cps = self.checkpoints(conn)
-        roots = _roots_at(leaves, {c.tree_size for c in cps if 0 < c.tree_size <= n})
+        tree = TreeCache(leaves)
+        roots = {c.tree_size: tree.root(0, c.tree_size) for c in cps if 0 < c.tree_size <= n}
         notes: list[str] = []
         signed = 0
         good_sizes: list[int] = [0]
@@ -588,7 +589,7 @@ class Ledger:
                 # a checkpoint whose root already failed is reported once, not again as inconsistent
                 failed = {p.checkpoint for p in problems if p.kind in ("root", "truncated")}
                 if previous.id not in failed and cp.id not in failed:
-                    problems.extend(_check_consistency(previous, cp, leaves))
+                    problems.extend(_check_consistency(previous, cp, tree, n))
             previous = cp
         covered = max((c.tree_size for c in cps), default=0)
         if not cps:
@@ -722,7 +723,7 @@ def _check_signature(cp: Checkpoint, trusted: bytes | None) -> list[Problem]:
     return out
 
 
-def _check_consistency(old: Checkpoint, new: Checkpoint, leaves: Sequence[bytes]) -> list[Problem]:
+def _check_consistency(old: Checkpoint, new: Checkpoint, tree: TreeCache, n: int) -> list[Problem]:
     if new.tree_size < old.tree_size:
         return [
             Problem(
@@ -733,9 +734,9 @@ def _check_consistency(old: Checkpoint, new: Checkpoint, leaves: Sequence[bytes]
                 new.id,
             )
         ]
-    if old.tree_size == 0 or new.tree_size > len(leaves):
+    if old.tree_size == 0 or new.tree_size > n:
         return []
-    proof = consistency_proof(old.tree_size, leaves[: new.tree_size])
+    proof = tree.consistency_proof(old.tree_size, new.tree_size)
     try:
         ok = verify_consistency(
             old_size=old.tree_size,
@@ -756,16 +757,6 @@ def _check_consistency(old: Checkpoint, new: Checkpoint, leaves: Sequence[bytes]
             checkpoint=new.id,
         )
     ]
-
-
-def _roots_at(leaves: Sequence[bytes], sizes: set[int]) -> dict[int, bytes]:
-    frontier = Frontier()
-    roots: dict[int, bytes] = {}
-    for leaf in leaves:
-        frontier.append(leaf)
-        if frontier.size in sizes:
-            roots[frontier.size] = frontier.root()
-    return roots
 
 
 def _root(leaves: Sequence[bytes]) -> str:

@@ -171,3 +171,48 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return fr == old_root and sr == new_root and sn == 0
+
+
+class TreeCache:
+    """Roots of sub-ranges of one leaf sequence, remembering every perfect subtree it computes.
+
+    Each perfect subtree is hashed once, so the roots and proofs for many tree sizes over the same
+    leaves (every checkpoint of a ledger) cost O(n + checkpoints × log n) instead of O(n) each.
+    """
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        self._leaves = leaves
+        self._perfect: dict[tuple[int, int], bytes] = {}
+
+    def root(self, lo: int, hi: int) -> bytes:
+        """MTH(D[lo:hi])."""
+        n = hi - lo
+        if n == 0:
+            return EMPTY_ROOT
+        if n == 1:
+            return self._leaves[lo]
+        perfect = n & (n - 1) == 0
+        if perfect and (lo, n) in self._perfect:
+            return self._perfect[(lo, n)]
+        k = _split(n)
+        digest = node_hash(self.root(lo, lo + k), self.root(lo + k, hi))
+        if perfect:
+            self._perfect[(lo, n)] = digest
+        return digest
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """PROOF(old_size, D[0:new_size]); equals :func:`consistency_proof`."""
+        if not 0 < old_size <= new_size <= len(self._leaves):
+            raise ValueError(
+                f"sizes {old_size} -> {new_size} are not within 1..{len(self._leaves)}"
+            )
+        return self._subproof(old_size, 0, new_size, True)
+
+    def _subproof(self, m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+        n = hi - lo
+        if m == n:
+            return [] if complete else [self.root(lo, hi)]
+        k = _split(n)
+        if m <= k:
+            return [*self._subproof(m, lo, lo + k, complete), self.root(lo + k, hi)]
+        return [*self._subproof(m - k, lo + k, hi, False), self.root(lo, lo + k)]

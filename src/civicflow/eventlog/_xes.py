@@ -290,6 +290,30 @@ _STRUCTURE = re.compile(rb"<(/?)(event|trace)>")
 _ORDER = [(b"/", b"event"), (b"/", b"trace"), (b"", b"trace"), (b"", b"event")]
 
 
+def _split_quotes(chunk: bytes, file: str) -> pa.Array:
+    """``chunk.split(b'"')`` as an Arrow string array, without a Python object per piece."""
+    quotes = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x22)
+    data = chunk.replace(b'"', b"")
+    # with the quotes removed, piece i ends where quote i was, shifted by the i quotes before it
+    offsets = np.empty(len(quotes) + 2, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:-1] = quotes - np.arange(len(quotes), dtype=np.int64)
+    offsets[-1] = len(data)
+    arr = pa.Array.from_buffers(
+        pa.large_string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    try:
+        arr.validate(full=True)  # UTF-8
+    except pa.ArrowInvalid:
+        raise InputError(
+            "the XES file is not valid UTF-8 text",
+            where=Location(file=file),
+            expected="UTF-8 encoded XML",
+            fix="re-export the log as UTF-8",
+        ) from None
+    return arr.cast(pa.string())
+
+
 def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
     """Tokenise the regular XES shape by splitting on '"'; None when the chunk is not that shape.
 
@@ -298,15 +322,17 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
     so each distinct form is parsed once and the rest is array arithmetic. Nested attributes
     (``<string key="K" value="V">`` children ``</string>``) are followed by their depth.
     """
-    parts = chunk.split(b'"')
-    if len(parts) % 4 != 1:
+    pieces = _split_quotes(chunk, file)
+    if len(pieces) % 4 != 1:
         return None
-    n = len(parts) // 4
-    between = parts[0::4]
-    if n and set(parts[2::4]) != {b" value="}:
+    n = len(pieces) // 4
+    every4 = np.arange(0, 4 * n + 1, 4, dtype=np.int64)
+    between = pieces.take(pa.array(every4))
+    if n and not pc.all(pc.equal(pieces.take(pa.array(every4[:-1] + 2)), " value=")).as_py():
         return None
-    forms = {form: i for i, form in enumerate(set(between))}
-    codes = np.fromiter(map(forms.__getitem__, between), dtype=np.int32, count=n + 1)
+    encoded = between.dictionary_encode()
+    forms = {f.encode(): i for i, f in enumerate(encoded.dictionary.to_pylist())}
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
     # per form: closes previous attribute, opened it with children, attribute closes, ce, ct, ot,
     # oe, type index
     info = np.zeros((len(forms), 8), dtype=np.int64)
@@ -357,7 +383,7 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
     in_trace = (~in_event) & (t_after[:n] == 1)
     if not (in_event | in_trace).all():
         return None
-    keys = _xml_text(_strings(parts[1::4], file))
+    keys = _xml_text(pieces.take(pa.array(every4[:-1] + 1)))
     level = depth[:n]
     if level.max(initial=0) > 0:
         keys = _nest(keys, level)
@@ -366,7 +392,7 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
     names = np.array(type_names, dtype="S7")
     return _Attrs(
         keys=keys,
-        values=_xml_text(_strings(parts[3::4], file)),
+        values=_xml_text(pieces.take(pa.array(every4[:-1] + 3))),
         types=names[tcode[:n]],
         event_no=ev_cum[:n],
         in_event=in_event,

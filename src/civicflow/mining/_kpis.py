@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from civicflow.core import InputError, Location, utcnow
-from civicflow.eventlog import CASE_ID, COST
-from civicflow.mining._activities import WAITING_DEFINITION, activity_instances
-from civicflow.mining._rework import case_rework_flags
+from civicflow.eventlog import ACTIVITY, CASE_ID, COST, LIFECYCLE
+from civicflow.mining._activities import (
+    NON_COMPLETING_TRANSITIONS,
+    WAITING_DEFINITION,
+    activity_instances,
+)
 from civicflow.mining._view import case_spans, case_variants
 
 if TYPE_CHECKING:
@@ -72,9 +75,14 @@ class KpiContext:
     @cached_property
     def rework_cases(self) -> int:
         """Cases in which some activity has more than one finished instance."""
-        flags = case_rework_flags(self.view.events)
-        with_rework = flags.filter(flags.has_rework)
-        return int(self.view.execute(with_rework.aggregate(n=with_rework.count()))["n"].iloc[0])
+        events = self.view.events
+        # a finishing event is one activity instance (as in activity_instances), so counting them
+        # gives the flags of rework() without its start-matching join
+        lifecycle = events[LIFECYCLE].lower().fill_null("")
+        finished = events.filter(~lifecycle.isin(list(NON_COMPLETING_TRANSITIONS)))
+        pairs = finished.group_by([CASE_ID, ACTIVITY]).aggregate(n=finished.count())
+        repeated = pairs.filter(pairs.n > 1).select(CASE_ID).distinct()
+        return int(self.view.execute(repeated.aggregate(n=repeated.count()))["n"].iloc[0])
 
     @cached_property
     def waiting_seconds(self) -> np.ndarray:

@@ -65,25 +65,60 @@ class SearchBudgetExceeded(Exception):
 
 
 def align(net: WorkflowNet, trace: tuple[str, ...], *, max_states: int) -> Alignment:
-    """An optimal alignment of ``trace`` with ``net`` (A*; raises SearchBudgetExceeded)."""
-    n = len(trace)
+    """An optimal alignment of ``trace`` with ``net`` (A*; raises SearchBudgetExceeded).
+
+    Events whose activity no transition carries can only be moves on log, wherever they are:
+    they are taken out before the search and put back afterwards, which keeps the search space
+    to the events the model knows.
+    """
     labels = net.labels
-    # every event whose activity the model lacks must become a move on log: an admissible bound
-    unknown_after = [0] * (n + 1)
-    for k in range(n - 1, -1, -1):
-        unknown_after[k] = unknown_after[k + 1] + (trace[k] not in labels)
+    known = [k for k, a in enumerate(trace) if a in labels]
+    core = _search(net, tuple(trace[k] for k in known), max_states=max_states)
+    if len(known) == len(trace):
+        return core
+    moves: list[Move] = []
+    nxt = 0  # next original position still to place
+
+    def flush(upto: int) -> None:
+        nonlocal nxt
+        while nxt < upto:
+            if trace[nxt] not in labels:
+                moves.append(Move(trace[nxt], None))
+            nxt += 1
+
+    j = 0  # next event of the reduced trace
+    for move in core.moves:
+        if move.log is not None:
+            flush(known[j])
+            nxt = known[j] + 1
+            j += 1
+        moves.append(move)
+    flush(len(trace))
+    return Alignment(
+        moves=tuple(moves),
+        deviations=core.deviations + len(trace) - len(known),
+        states=core.states,
+    )
+
+
+def _search(net: WorkflowNet, trace: tuple[str, ...], *, max_states: int) -> Alignment:
+    n = len(trace)
     in_trace = frozenset(trace)
     final = net.final_marking
+    transitions = net.transitions
+    needs = [tuple((p, t.inputs.count(p)) for p in sorted(set(t.inputs))) for t in transitions]
+    consumers = [
+        tuple(k for k, t in enumerate(transitions) if p in t.inputs) for p in range(len(net.places))
+    ]
+    silent_move = Move(None, None, silent=True)
     start = (net.initial_marking, 0)
     best: dict[tuple[Marking, int], int] = {start: 0}
     parent: dict[tuple[Marking, int], tuple[tuple[Marking, int], Move] | None] = {start: None}
-    heap: list[tuple[int, int, int, tuple[Marking, int]]] = [
-        (unknown_after[0] * DEVIATION_COST, 0, 0, start)
-    ]
+    heap: list[tuple[int, int, tuple[Marking, int]]] = [(0, 0, start)]
     counter = 0
     closed: set[tuple[Marking, int]] = set()
     while heap:
-        _f, g, _c, state = heapq.heappop(heap)
+        g, _c, state = heapq.heappop(heap)
         if state in closed:
             continue
         closed.add(state)
@@ -95,12 +130,14 @@ def align(net: WorkflowNet, trace: tuple[str, ...], *, max_states: int) -> Align
         successors: list[tuple[tuple[Marking, int], int, Move]] = []
         if i < n:
             successors.append(((marking, i + 1), DEVIATION_COST, Move(trace[i], None)))
-        for t in net.transitions:
-            if not net.is_enabled(t, marking):
+        candidates = sorted({k for p, c in enumerate(marking) if c for k in consumers[p]})
+        for k in candidates:
+            if not all(marking[p] >= c for p, c in needs[k]):
                 continue
+            t = transitions[k]
             after = net.fire(t, marking)
             if t.label is None:
-                successors.append(((after, i), SILENT_COST, Move(None, None, silent=True)))
+                successors.append(((after, i), SILENT_COST, silent_move))
                 continue
             if i < n and trace[i] == t.label:
                 successors.append(((after, i + 1), 0, Move(trace[i], t.label)))
@@ -114,9 +151,8 @@ def align(net: WorkflowNet, trace: tuple[str, ...], *, max_states: int) -> Align
                 best[nxt] = ng
                 parent[nxt] = (state, move)
                 counter += 1
-                h = unknown_after[nxt[1]] * DEVIATION_COST
-                heapq.heappush(heap, (ng + h, ng, counter, nxt))
-    # a net whose final marking cannot be reached: nothing fits, say so as deviations
+                heapq.heappush(heap, (ng, counter, nxt))
+    # the model's end cannot be reached at all: no alignment exists
     raise SearchBudgetExceeded(len(closed))
 
 

@@ -212,3 +212,16 @@ def test_parallel_and_serial_parsing_store_the_same_events(
     assert (
         one.manifest.options["chunks_fast_path"] > 1
     )  # several chunks: the chunk seams are exercised
+
+
+def test_missing_activity_takes_the_global_default_or_is_a_bad_row(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    no_name = TYPED.replace('\t\t\t<string key="concept:name" value="Check"/>\n', "")
+    ds = ingest(workspace=workspace, source=_xes(tmp_path, no_name), name="d")
+    assert [r["activity"] for r in _rows(ds)] == ["Submit & pay", "UNKNOWN"]  # declared in <global>
+    assert ds.manifest.options["activity_filled_from_global_default"] == {"concept:name": 1}
+    undeclared = no_name.replace('<string key="concept:name" value="UNKNOWN"/>', "")
+    with pytest.raises(InputError, match="without an activity") as err:
+        ingest(workspace=workspace, source=_xes(tmp_path, undeclared, "u.xes"), name="u")
+    assert err.value.where is not None and err.value.where.row == 2

@@ -53,7 +53,8 @@ class XesHeader:
     def __init__(self) -> None:
         self.version: str | None = None
         self.classifiers: dict[str, tuple[str, ...]] = {}
-        self.globals: dict[str, list[str]] = {"trace": [], "event": []}
+        self.globals: dict[str, dict[str, str]] = {"trace": {}, "event": {}}
+        """Declared global attributes per scope: key -> default value."""
         self.extensions: list[str] = []
 
 
@@ -102,9 +103,10 @@ def _parse_header(data: bytes, file: str, *, complete: bool) -> XesHeader:
             keys = child.get("keys") or ""
             header.classifiers[child.get("name") or keys] = tuple(_split_keys(keys))
         elif tag == "global":
-            header.globals.setdefault(child.get("scope") or "event", []).extend(
-                g.get("key") or "" for g in child if isinstance(g.tag, str)
-            )
+            scope = header.globals.setdefault(child.get("scope") or "event", {})
+            for g in child:
+                if isinstance(g.tag, str):
+                    scope[g.get("key") or ""] = g.get("value") or ""
         elif tag == "extension":
             header.extensions.append(child.get("prefix") or "")
     return header
@@ -568,6 +570,28 @@ def _unify(tables: list[pa.Table]) -> list[pa.Table]:
     return out
 
 
+def _fill_activity_defaults(
+    table: pa.Table, mapping: ColumnMapping, header: XesHeader, filled: dict[str, int]
+) -> pa.Table:
+    """An event without its activity label takes the log's declared global default.
+
+    XES ``<global scope="event">`` attributes are by definition on every event, with the declared
+    value as default (real logs use "UNKNOWN"); the event is kept and the count reported. Other
+    attributes are left missing: a default timestamp such as 1970-01-01 would be a false fact.
+    """
+    for name in mapping.activity_fields:
+        default = header.globals.get("event", {}).get(name)
+        if default is None or name not in table.column_names:
+            continue
+        col = table.column(name)
+        if col.null_count and pa.types.is_string(col.type):
+            filled[name] = filled.get(name, 0) + col.null_count
+            table = table.set_column(
+                table.column_names.index(name), name, pc.fill_null(col, default)
+            )
+    return table
+
+
 class XesImporter:
     """eXtensible Event Stream (IEEE 1849) logs, plain or gzip-compressed."""
 
@@ -629,7 +653,9 @@ class XesImporter:
         finally:
             stream.close()
             raw.close()
+        filled: dict[str, int] = {}
         for table in _unify([t for t in tables if t.num_rows]):
+            table = _fill_activity_defaults(table, mapping, header, filled)
             sink.write(table)
         sink.progress(total, total)
         return {
@@ -637,6 +663,7 @@ class XesImporter:
             "classifiers": {k: list(v) for k, v in header.classifiers.items()},
             "chunks_fast_path": fast,
             "chunks_lxml": slow,
+            "activity_filled_from_global_default": filled,
         }
 
     @staticmethod

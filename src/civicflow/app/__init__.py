@@ -5,7 +5,8 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
     from civicflow.app import (
         AppContext, open_app,      # open_app(*, settings=None, require_migrated=False) -> AppContext
                                    #   ctx.engine (SQLAlchemy Engine), ctx.session() (one transaction),
-                                   #   ctx.ledger (civicflow.ledger.Ledger), ctx.settings
+                                   #   ctx.ledger (civicflow.ledger.Ledger), ctx.settings,
+                                   #   ctx.analytics_engine() under ctx.analytics_lock
         Actor, Role, Permission, ROLE_PERMISSIONS,
         accounts,                  # users (argon2), OIDC users, roles, API tokens, login throttling
         workspaces,                # create_workspace / list_workspaces / get_workspace

@@ -8,6 +8,8 @@ dataset or baseline is removed again, so nothing exists that the ledger does not
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,6 @@ from civicflow.eventlog import (
     IngestOptions,
     ProgressCallback,
     ingest,
-    make_engine,
 )
 from civicflow.eventlog import Workspace as EventStore
 from civicflow.ledger import state_digest
@@ -49,12 +50,13 @@ def _store(ctx: AppContext, workspace_id: str) -> EventStore:
 
 
 def analytics_engine(ctx: AppContext) -> Engine:
-    """The configured analytics engine (``Settings.engine``), made once per context."""
-    engine = getattr(ctx, "_analytics_engine", None)
-    if engine is None:
-        engine = make_engine(ctx.settings.engine)
-        ctx._analytics_engine = engine  # type: ignore[attr-defined]
-    return engine
+    """The context's analytics engine; hold :func:`engine_lock` while running expressions."""
+    return ctx.analytics_engine()
+
+
+def engine_lock(ctx: AppContext) -> threading.RLock:
+    """The lock that serialises use of :func:`analytics_engine` across threads."""
+    return ctx.analytics_lock
 
 
 def ingest_dataset(
@@ -136,11 +138,15 @@ def open_view(
     workspace_id: str,
     dataset_name: str,
     filter: EventLogFilter | None = None,
+    engine: Engine | None = None,
 ) -> LogView:
-    """A dataset seen through a filter on the configured engine: the input of every analysis."""
+    """A dataset seen through a filter: the input of every analysis. ``engine`` defaults to
+    :func:`analytics_engine` (then run analyses under :func:`engine_lock`)."""
     actor.require(Permission.WORKSPACE_READ, workspace_id)
     dataset = _store(ctx, workspace_id).dataset(dataset_name)
-    return LogView(engine=analytics_engine(ctx), dataset=dataset, filter=filter or EventLogFilter())
+    return LogView(
+        engine=engine or analytics_engine(ctx), dataset=dataset, filter=filter or EventLogFilter()
+    )
 
 
 def freeze_baseline(
@@ -156,22 +162,27 @@ def freeze_baseline(
     sla: Any = None,
     measure_objectives: bool = True,
     reason: str | None = None,
+    engine: Engine | None = None,
 ) -> Baseline:
     """Freeze a named KPI snapshot (BASELINE_WRITE); ledger action ``baseline.freeze``.
 
     With ``measure_objectives``, every objective of the workspace whose KPI the baseline holds
     (and that is not measured against this very baseline) gets the value as a new measurement,
-    so its progress follows the data (ledger action ``objective.measure``).
+    so its progress follows the data (ledger action ``objective.measure``). Pass ``engine`` to
+    compute on an engine of your own (and hold its lock); the default is serialised here.
     """
     actor.require(Permission.BASELINE_WRITE, workspace_id)
     view = open_view(
-        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter
-    )
-    store = _store(ctx, workspace_id)
-    baseline = _freeze(
-        workspace=store, view=view, name=baseline_name, kpis=kpis, description=description,
-        sla=sla,
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter,
+        engine=engine,
     )  # fmt: skip
+    store = _store(ctx, workspace_id)
+    lock = engine_lock(ctx) if engine is None else contextlib.nullcontext()
+    with lock:
+        baseline = _freeze(
+            workspace=store, view=view, name=baseline_name, kpis=kpis, description=description,
+            sla=sla,
+        )  # fmt: skip
     try:
         with ctx.session() as s:
             require_workspace_row(s, workspace_id)

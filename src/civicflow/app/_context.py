@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicflow.core import ConfigurationError, Location, Settings, get_settings
+from civicflow.eventlog import Engine as AnalyticsEngine
+from civicflow.eventlog import make_engine
 from civicflow.ledger import Ledger, Signer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -105,6 +108,16 @@ class AppContext:
         self.settings = settings
         self.ledger = ledger
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._analytics: AnalyticsEngine | None = None
+        self.analytics_lock = threading.RLock()
+        """Serialises use of :meth:`analytics_engine`, whose connection is not thread-safe."""
+
+    def analytics_engine(self) -> AnalyticsEngine:
+        """The configured analytics engine (``Settings.engine``), made on first use."""
+        with self.analytics_lock:
+            if self._analytics is None:
+                self._analytics = make_engine(self.settings.engine)
+            return self._analytics
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -119,6 +132,10 @@ class AppContext:
         return upgrade_database(self.engine)
 
     def close(self) -> None:
+        with self.analytics_lock:
+            if self._analytics is not None:
+                self._analytics.close()
+                self._analytics = None
         self.engine.dispose()
 
     def __enter__(self) -> AppContext:

@@ -122,6 +122,14 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    from civicflow.report import asset_path
+
+    # the report's vendored Graphviz and Vega builds, served as the same bytes the report inlines
+    app.mount(
+        "/static/report",
+        mark_public(StaticFiles(directory=str(asset_path("vega").parent))),
+        name="report-assets",
+    )
     app.mount("/static", mark_public(StaticFiles(directory=str(HERE / "static"))), name="static")
 
     _install_error_handlers(app)

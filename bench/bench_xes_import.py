@@ -86,15 +86,16 @@ def main() -> None:
             print(f"XES   ratio      civicflow is {t_pm / t_cf:.1f}x faster than pm4py.read_xes")
             del df
 
+        real_events = ds.events_path
         big = tmp / "big.parquet"
-        rows = replicate(ds.events_path, args.events, big)
+        rows = replicate(real_events, args.events, big)
         ds, t = _timed(lambda: ingest(workspace=ws, source=big, name="parquet"))
         assert ds.manifest.events == rows
         print(f"PARQ  civicflow  {rows:>10,} events  {t:7.2f} s  {rows / t:>12,.0f} events/s")
         big.unlink()
 
         small = tmp / "big.csv"
-        rows_csv = replicate(ds.events_path, args.csv_events, tmp / "csv.parquet")
+        rows_csv = replicate(real_events, args.csv_events, tmp / "csv.parquet")
         pacsv.write_csv(pq.read_table(tmp / "csv.parquet"), small)
         (tmp / "csv.parquet").unlink()
         ds, t = _timed(

@@ -209,8 +209,7 @@ class EventSink:
 
     def finish(self) -> SinkStats:
         if self._hashes and not self.settings.dedupe:
-            keys = np.concatenate(self._hashes)
-            self.stats.duplicates = int(len(keys) - len(np.unique(keys)))
+            self.stats.duplicates = _count_repeats(np.concatenate(self._hashes))
         if self._con is not None:
             self._con.close()
         return self.stats
@@ -483,6 +482,18 @@ class EventSink:
                 col = col.cast(pa.string())
             cases[c] = col.take(take)
         self._writer.write_cases(pa.table(cases))
+
+
+def _count_repeats(keys: np.ndarray) -> int:
+    """Rows whose (a, b) hash pair was seen before. Sorting the first 64-bit half is fast; only
+    rows that share it are compared on the whole pair."""
+    a = np.sort(keys["a"])
+    repeated = a[1:] == a[:-1]
+    if not repeated.any():
+        return 0
+    candidates = np.isin(keys["a"], a[1:][repeated])
+    subset = keys[candidates]
+    return int(len(subset) - len(np.unique(subset)))
 
 
 def _as_string(col: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -190,6 +190,76 @@ def test_to_dict_is_json_ready(views: dict[str, LogView]) -> None:
     assert len(data["variants"]) == 5
 
 
+def test_empty_view_is_a_clear_error(views: dict[str, LogView]) -> None:
+    from civicflow.core import InputError
+
+    view = views["permit"].with_filter(EventLogFilter(activities_present=("Teleport",)))
+    with pytest.raises(InputError, match="no cases to check") as err:
+        conformance(view, model=read_bpmn(BPMN / "small.bpmn"))
+    assert "filter" in (err.value.fix or "")
+
+
+def test_branches_ending_in_their_own_end_events(tmp_path: Path, views: dict[str, LogView]) -> None:
+    # after "a", "b" and "c" run in parallel and each ends in its own end event: the process
+    # is complete when both have ended (BPMN), not when the first end event is reached
+    path = tmp_path / "ends.bpmn"
+    path.write_text(
+        """<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">
+  <startEvent id="s"/><task id="a" name="a"/><parallelGateway id="g"/>
+  <task id="b" name="b"/><task id="c" name="c"/><endEvent id="e1"/><endEvent id="e2"/>
+  <sequenceFlow id="f1" sourceRef="s" targetRef="a"/><sequenceFlow id="f2" sourceRef="a" targetRef="g"/>
+  <sequenceFlow id="f3" sourceRef="g" targetRef="b"/><sequenceFlow id="f4" sourceRef="g" targetRef="c"/>
+  <sequenceFlow id="f5" sourceRef="b" targetRef="e1"/><sequenceFlow id="f6" sourceRef="c" targetRef="e2"/>
+</process></definitions>"""
+    )
+    net = workflow_net(read_bpmn(path))
+    assert align(net, ("a", "b", "c"), max_states=1000).deviations == 0
+    assert align(net, ("a", "c", "b"), max_states=1000).deviations == 0
+    lone = align(net, ("a", "b"), max_states=1000)
+    assert lone.deviations == 1
+    assert [(m.log, m.model) for m in lone.moves if m.kind == "model"] == [(None, "c")]
+
+
+def test_only_complete_events_are_replayed_by_default(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping
+
+    ws = Workspace.create(tmp_path / "ws")
+    rows: dict[str, list[object]] = {c: [] for c in CORE_EVENT_SCHEMA.names}
+    steps = [("a", "start"), ("a", "complete"), ("b", "start"), ("b", "complete")]
+    steps += [("c", "complete"), ("d", "START"), ("d", "Complete")]
+    for k, (act, life) in enumerate(steps):
+        rows["case_id"].append("x1")
+        rows["activity"].append(act)
+        rows["timestamp"].append(T0 + timedelta(minutes=k))
+        rows["lifecycle"].append(life)
+        rows["position"].append(k)
+        for c in ("start_timestamp", "resource", "cost"):
+            rows[c].append(None)
+    # a second case with start events only: still a case, with nothing done
+    for k, act in enumerate("ab"):
+        rows["case_id"].append("x2")
+        rows["activity"].append(act)
+        rows["timestamp"].append(T0 + timedelta(hours=1, minutes=k))
+        rows["lifecycle"].append("start")
+        rows["position"].append(100 + k)
+        for c in ("start_timestamp", "resource", "cost"):
+            rows[c].append(None)
+    mapping = ColumnMapping(case_id="case", activity="activity", timestamp="timestamp")
+    with ws.writer("life", source="mem", format="test", mapping=mapping) as w:
+        w.write_events(pa.Table.from_pydict(rows, schema=CORE_EVENT_SCHEMA))
+    view = LogView(engine=DuckDBEngine(), dataset=ws.dataset("life"))
+    model = read_bpmn(BPMN / "sequence.bpmn")
+    result = conformance(view, model=model)
+    fitness = dict(zip(result.case_fitness["case_id"], result.case_fitness["fitness"], strict=True))
+    assert fitness == {"x1": 1.0, "x2": 0.0}  # x2: 4 skipped of 0 + 4
+    every = conformance(view, model=model, config=ConformanceConfig(lifecycle=None))
+    # x1 replays a, a, b, b, c, d, d (three extra events); x2 a, b (c and d missing)
+    costs = {v.activities: v.cost for v in every.variants}
+    assert costs == {("a", "a", "b", "b", "c", "d", "d"): 3, ("a", "b"): 2}
+
+
 # --- the oracle: PM4Py on the same models --------------------------------------------------
 
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from civicflow.core import ConfigurationError
-from civicflow.eventlog import CASE_ID
+from civicflow.core import ConfigurationError, InputError, Location
+from civicflow.eventlog import CASE_ID, LIFECYCLE
 from civicflow.mining._bpmn import BpmnModel
 from civicflow.mining._petri import WorkflowNet, workflow_net
 from civicflow.mining._replay import (
@@ -48,6 +48,9 @@ class ConformanceConfig:
     """Alignment search budget per variant; beyond it the variant falls back to token replay."""
     top: int = 10
     """How many deviations ``to_dict`` lists (the full list stays on the result)."""
+    lifecycle: str | None = "complete"
+    """Replay only events with this lifecycle transition (and events without one), so a log
+    with start and complete events does not show every task twice; None replays every event."""
 
     def __post_init__(self) -> None:
         if self.method not in ("alignments", "token_replay"):
@@ -85,7 +88,8 @@ class Deviation:
             "inserted": "done though the model does not allow it",
             "out_of_order": "done out of order",
         }[self.kind]
-        return f"'{self.activity}' {verb} {self.context} in {self.cases:,} cases ({self.share:.1%})"
+        cases = f"{self.cases:,} case" + ("" if self.cases == 1 else "s")
+        return f"'{self.activity}' {verb} {self.context} in {cases} ({self.share:.1%})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -234,8 +238,15 @@ def conformance(
     if config.labels:
         model = model.relabel(dict(config.labels))
     net = workflow_net(model)
-    per_case = view.execute(case_variants(view.events))
-    per_case = per_case.sort_values(CASE_ID, kind="stable").reset_index(drop=True)
+    per_case = _case_variants(view, config.lifecycle)
+    if per_case.empty:
+        raise InputError(
+            "there are no cases to check",
+            where=Location(file=view.dataset.name),
+            found="0 cases pass the filter" if not view.filter.is_empty else "an empty dataset",
+            expected="at least one case",
+            fix="loosen the filter (time window, attributes, variants, activities)",
+        )
     counts = per_case.groupby("variant", sort=False).size()
     # most frequent first, ties by key: the same order on every engine
     ordered = sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
@@ -250,6 +261,22 @@ def conformance(
         if progress is not None:
             progress(done, len(ordered))
     return _summarise(model, net, per_case, variants, config, fallback, worst)
+
+
+def _case_variants(view: LogView, lifecycle: str | None) -> pd.DataFrame:
+    events = view.events
+    if lifecycle is None:
+        per_case = view.execute(case_variants(events))
+    else:
+        kept = events.filter(
+            events[LIFECYCLE].isnull() | (events[LIFECYCLE].lower() == lifecycle.lower())
+        )
+        per_case = view.execute(case_variants(kept))
+        # a case with no event of that transition is still a case: an empty trace
+        every = view.execute(events.select(CASE_ID).distinct())
+        per_case = every.merge(per_case, on=CASE_ID, how="left")
+        per_case["variant"] = per_case["variant"].fillna("")
+    return per_case.sort_values(CASE_ID, kind="stable").reset_index(drop=True)
 
 
 def _replay_variant(

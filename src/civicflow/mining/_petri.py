@@ -72,6 +72,14 @@ class WorkflowNet:
     def final_marking(self) -> Marking:
         return tuple(1 if i == self.sink else 0 for i in range(len(self.places)))
 
+    def is_final(self, marking: Marking) -> bool:
+        """Done: the sink is marked and no token is left anywhere else. With one end event this
+        is the final marking; with parallel branches ending in their own end events it is BPMN's
+        rule that a process completes when no token is left."""
+        return marking[self.sink] >= 1 and not any(
+            c for p, c in enumerate(marking) if p != self.sink
+        )
+
     @property
     def labels(self) -> frozenset[str]:
         return frozenset(self._by_label)

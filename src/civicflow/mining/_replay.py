@@ -104,7 +104,6 @@ def align(net: WorkflowNet, trace: tuple[str, ...], *, max_states: int) -> Align
 def _search(net: WorkflowNet, trace: tuple[str, ...], *, max_states: int) -> Alignment:
     n = len(trace)
     in_trace = frozenset(trace)
-    final = net.final_marking
     transitions = net.transitions
     needs = [tuple((p, t.inputs.count(p)) for p in sorted(set(t.inputs))) for t in transitions]
     consumers = [
@@ -123,7 +122,7 @@ def _search(net: WorkflowNet, trace: tuple[str, ...], *, max_states: int) -> Ali
             continue
         closed.add(state)
         marking, i = state
-        if i == n and marking == final:
+        if i == n and net.is_final(marking):
             return _unwind(parent, state, g, len(closed))
         if len(closed) > max_states:
             raise SearchBudgetExceeded(len(closed))

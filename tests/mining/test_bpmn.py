@@ -139,6 +139,32 @@ def test_implicit_gateways_follow_bpmn_semantics(tmp_path: Path) -> None:
     assert language(workflow_net(read_bpmn(path))) == {("a", "b", "c", "d"), ("a", "c", "b", "d")}
 
 
+def test_sub_process_and_call_activity_count_as_one_task(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """<bpmn:process id="p">
+  <bpmn:startEvent id="s"/>
+  <bpmn:subProcess id="sp" name="Assess">
+    <bpmn:startEvent id="inner_s"/><bpmn:task id="inner" name="Inner step"/>
+    <bpmn:endEvent id="inner_e"/>
+    <bpmn:sequenceFlow id="i1" sourceRef="inner_s" targetRef="inner"/>
+    <bpmn:sequenceFlow id="i2" sourceRef="inner" targetRef="inner_e"/>
+  </bpmn:subProcess>
+  <bpmn:callActivity id="ca" name="Ask the land registry" calledElement="registry"/>
+  <bpmn:endEvent id="e"/>
+  <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="sp"/>
+  <bpmn:sequenceFlow id="f2" sourceRef="sp" targetRef="ca"/>
+  <bpmn:sequenceFlow id="f3" sourceRef="ca" targetRef="e"/>
+</bpmn:process>""",
+    )
+    model = read_bpmn(path)
+    assert [(n.element, n.label) for n in model.tasks] == [
+        ("subProcess", "Assess"),
+        ("callActivity", "Ask the land registry"),
+    ]
+    assert language(workflow_net(model)) == {("Assess", "Ask the land registry")}
+
+
 def test_label_mapping_renames_tasks() -> None:
     model = read_bpmn(BPMN / "sequence.bpmn", labels={"a": "Apply", "d": "Decide"})
     assert model.activities == ("Apply", "Decide", "b", "c")

@@ -218,6 +218,11 @@ def test_branches_ending_in_their_own_end_events(tmp_path: Path, views: dict[str
     lone = align(net, ("a", "b"), max_states=1000)
     assert lone.deviations == 1
     assert [(m.log, m.model) for m in lone.moves if m.kind == "model"] == [(None, "c")]
+    both = token_replay(net, ("a", "b", "c"))
+    assert (both.missing, both.remaining) == (0, 0)
+    assert both.consumed == both.produced  # both end events' tokens are consumed at the end
+    half = token_replay(net, ("a", "b"))
+    assert (half.missing, half.remaining) == (0, 1)  # c's token is left
 
 
 def test_only_complete_events_are_replayed_by_default(tmp_path: Path) -> None:

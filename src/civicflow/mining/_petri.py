@@ -53,6 +53,9 @@ class WorkflowNet:
     source: int
     sink: int
     name: str = "net"
+    end_events: int = 1
+    """How many end events the model has: with several, parallel branches may each end in their
+    own, and the case is done when no token is left outside the sink (see ``is_final``)."""
     _by_label: dict[str, tuple[Transition, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -279,6 +282,7 @@ def workflow_net(model: BpmnModel) -> WorkflowNet:
         source=0,
         sink=1,
         name=model.process_id,
+        end_events=sum(1 for n in model.nodes if n.kind == "end"),
     )
 
 

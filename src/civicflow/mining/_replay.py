@@ -230,8 +230,11 @@ def token_replay(net: WorkflowNet, trace: tuple[str, ...]) -> TokenReplay:
     for p, want in enumerate(final):
         if want:
             missing += max(0, want - tokens[p])
+            if net.end_events > 1 and tokens[p] > want:
+                # several end events: every branch that reached one has ended properly
+                want = tokens[p]
+            consumed += want
             tokens[p] = max(0, tokens[p] - want)
-    consumed += sum(final)
     remaining = sum(tokens)
     leftover: set[str] = set()
     for p, count in enumerate(tokens):
@@ -284,7 +287,7 @@ def _enable(
 def _towards_sink(net: WorkflowNet, m: Marking) -> tuple[Marking, list[Transition]]:
     fired: list[Transition] = []
     for _ in range(_FINAL_ATTEMPTS):
-        if m[net.sink] >= 1:
+        if m[net.sink] >= 1 and (net.end_events == 1 or net.is_final(m)):
             break
         chains = sorted(
             (
@@ -301,7 +304,7 @@ def _towards_sink(net: WorkflowNet, m: Marking) -> tuple[Marking, list[Transitio
                     m = net.fire(t, m)
                     fired.append(t)
                     changed = True
-            if m[net.sink] >= 1:
+            if m[net.sink] >= 1 and net.end_events == 1:
                 break
         if not changed:
             break

@@ -12,7 +12,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from civicflow.app._context import AppContext
@@ -293,7 +293,7 @@ def create_admin(
 
 def get_actor(ctx: AppContext, user_id: str) -> Actor:
     """The actor for a user id (e.g. from a session cookie); inactive users are refused."""
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         row = _get_user_row(s, user_id)
         if not row.is_active:
             raise PermissionDeniedError(
@@ -308,7 +308,7 @@ def get_actor(ctx: AppContext, user_id: str) -> Actor:
 def get_user(ctx: AppContext, *, actor: Actor, user_id: str) -> User:
     if actor.user_id != user_id:
         actor.require(Permission.USER_ADMIN)
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         return _user(s, _get_user_row(s, user_id))
 
 
@@ -318,7 +318,7 @@ def list_users(ctx: AppContext, *, actor: Actor, workspace_id: str | None = None
         actor.require(Permission.USER_ADMIN)
     else:
         actor.require(Permission.WORKSPACE_ADMIN, workspace_id)
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         query = select(UserRow).order_by(UserRow.created_at, UserRow.id)
         if workspace_id is not None:
             query = query.join(MembershipRow, MembershipRow.user_id == UserRow.id).where(
@@ -447,7 +447,7 @@ def is_throttled(
     since its last success; the web refuses to check a password while throttled."""
     key = (email or "").strip().lower()
     since = utcnow() - window
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         last_ok = s.scalar(
             select(func.max(LoginAttemptRow.at)).where(
                 LoginAttemptRow.email == key, LoginAttemptRow.ip == ip, LoginAttemptRow.success
@@ -758,25 +758,28 @@ def authenticate_token(ctx: AppContext, token: str) -> Actor | None:
     """The actor for a valid, unrevoked, unexpired token (narrowed to its scopes), else ``None``."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
-    with ctx.session() as s:
+    now = utcnow()
+    with ctx.read_session() as s:
         row = s.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == hash_token(token)))
-        if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
             return None
         user = s.get(UserRow, row.user_id)
         if user is None or not user.is_active:
             return None
-        now = utcnow()
-        # a write per API request would serialise readers behind writers on SQLite: minute precision
-        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-            row.last_used_at = now
-        return _actor(s, user, scopes=frozenset(Permission(p) for p in row.scopes))
+        actor = _actor(s, user, scopes=frozenset(Permission(p) for p in row.scopes))
+        stale = row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1)
+    # a write per API request would queue every request behind the writer: minute precision
+    if stale:
+        with ctx.session() as s:
+            s.execute(update(ApiTokenRow).where(ApiTokenRow.id == row.id).values(last_used_at=now))
+    return actor
 
 
 def list_api_tokens(ctx: AppContext, *, actor: Actor, user_id: str | None = None) -> list[ApiToken]:
     owner = user_id or actor.user_id
     if owner != actor.user_id:
         actor.require(Permission.USER_ADMIN)
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         rows = s.scalars(
             select(ApiTokenRow).where(ApiTokenRow.user_id == owner).order_by(ApiTokenRow.created_at)
         )

@@ -44,7 +44,7 @@ from civicflow.mining import freeze_baseline as _freeze
 
 
 def _store(ctx: AppContext, workspace_id: str) -> EventStore:
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         row = require_workspace_row(s, workspace_id)
         return EventStore.create(Path(row.path), name=row.name)
 

@@ -23,6 +23,7 @@ from civicflow.eventlog import make_engine
 from civicflow.ledger import Ledger, Signer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+WRITE_OPTION = "civicflow_write"
 
 
 def database_url(settings: Settings) -> str:
@@ -43,11 +44,21 @@ def make_db_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # SQLAlchemy, not the driver, decides when a transaction begins (see _begin)
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
             # WAL: readers (the web) never wait for the writer, and commits cost one fsync
             cur.execute("PRAGMA journal_mode = WAL")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            # A write transaction takes the write lock up front (waiting up to the busy timeout).
+            # A deferred one that read first fails at once with "database is locked" when
+            # another writer committed in between — under concurrent web requests, often.
+            immediate = conn.get_execution_options().get(WRITE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -107,7 +118,10 @@ class AppContext:
         self.engine = engine
         self.settings = settings
         self.ledger = ledger
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions = sessionmaker(
+            engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+        self._read_sessions = sessionmaker(engine, expire_on_commit=False)
         self._analytics: AnalyticsEngine | None = None
         self.analytics_lock = threading.RLock()
         """Serialises use of :meth:`analytics_engine`, whose connection is not thread-safe."""
@@ -121,8 +135,15 @@ class AppContext:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed when the block ends, rolled back on error."""
+        """A session in one write transaction: committed when the block ends, rolled back on
+        error. On SQLite it holds the write lock from the start."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only (on SQLite it never takes the write lock)."""
+        with self._read_sessions() as session:
             yield session
 
     def migration_status(self) -> MigrationStatus:

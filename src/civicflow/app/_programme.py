@@ -371,7 +371,7 @@ def _delete(
 
 def _get(ctx: AppContext, kind: _Kind, *, actor: Actor, workspace_id: str, item_id: str) -> Any:
     actor.require(Permission.WORKSPACE_READ, workspace_id)
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         return _to_public(kind, s, _load(s, kind, workspace_id, item_id))
 
 
@@ -379,7 +379,7 @@ def _list(
     ctx: AppContext, kind: _Kind, *, actor: Actor, workspace_id: str, where: Any = None
 ) -> list[Any]:
     actor.require(Permission.WORKSPACE_READ, workspace_id)
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         require_workspace_row(s, workspace_id)
         query = select(kind.row).where(kind.row.workspace_id == workspace_id)
         if where is not None:
@@ -583,7 +583,7 @@ def list_measurements(
     ctx: AppContext, *, actor: Actor, workspace_id: str, objective_id: str
 ) -> list[pm.Measurement]:
     actor.require(Permission.WORKSPACE_READ, workspace_id)
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         _load(s, OBJECTIVE, workspace_id, objective_id)
         rows = s.scalars(
             select(m.MeasurementRow)

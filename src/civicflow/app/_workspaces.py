@@ -145,19 +145,19 @@ def create_workspace(
 
 def list_workspaces(ctx: AppContext, *, actor: Actor) -> list[Workspace]:
     """The workspaces the actor can read (all of them for global admins)."""
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         rows = s.scalars(select(WorkspaceRow).order_by(WorkspaceRow.name)).all()
         return [_public(r, actor) for r in rows if actor.can(Permission.WORKSPACE_READ, r.id)]
 
 
 def get_workspace(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Workspace:
     actor.require(Permission.WORKSPACE_READ, workspace_id)
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         return _public(require_workspace_row(s, workspace_id), actor)
 
 
 def get_workspace_by_name(ctx: AppContext, *, actor: Actor, name: str) -> Workspace:
-    with ctx.session() as s:
+    with ctx.read_session() as s:
         row = s.scalar(select(WorkspaceRow).where(WorkspaceRow.name == name))
         if row is None or not actor.can(Permission.WORKSPACE_READ, row.id):
             raise NotFoundError(

@@ -246,3 +246,11 @@ def test_report_command_writes_the_report(ws: Path, tmp_path: Path) -> None:
     # south: p2 (3 d, on time), p5 (2 d, on time)
     sla = doc.xpath("//section[@id='sla']//div[@class='figure'][1]/dd[@class='value']")[0]
     assert sla.text_content().strip() == "100.0 %"
+    only = tmp_path / "only.html"
+    result = runner.invoke(
+        app,
+        ["report", "-w", str(ws), "-d", "permits", "-o", str(only), "--section", "variants"],
+    )
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    doc = lxml_html.fromstring(only.read_text(encoding="utf-8"))
+    assert doc.xpath("//main/section/@id") == ["variants"]

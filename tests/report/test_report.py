@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 
 from civicflow.core import ConfigurationError, InputError
 from civicflow.mining import EventLogFilter, LogView
-from civicflow.report import ReportConfig, build_report
+from civicflow.report import ReportConfig, build_report, report_data
 
 from .smalllog import SMALL_LOG
 
@@ -119,7 +119,7 @@ def test_filtered_report_names_its_filter(small_view: LogView, tmp_path: Path) -
 
 def test_progress_is_reported_to_the_end(report: Path) -> None:
     calls = PROGRESS
-    assert [c[0] for c in calls[:3]] == ["evidence", "key figures", "process map"]
+    assert [c[0] for c in calls[:3]] == ["evidence", "key-figures", "process-map"]
     assert calls[0][1] == 0
     assert calls[-1] == ("written", calls[-1][2], calls[-1][2])
     assert [c[1] for c in calls] == sorted(c[1] for c in calls)
@@ -129,7 +129,27 @@ def test_bad_config_and_out_are_explained(small_view: LogView, tmp_path: Path) -
     with pytest.raises(ConfigurationError) as info:
         build_report(view=small_view, out=tmp_path / "x.html", config=ReportConfig(top_variants=0))
     assert info.value.fix
+    with pytest.raises(ConfigurationError) as info:
+        report_data(small_view, config=ReportConfig(sections=("variants", "maps")))
+    assert info.value.found == "maps"
+    assert "process-map" in (info.value.expected or "")
     with pytest.raises(InputError) as info2:
         build_report(view=small_view, out=tmp_path)
     assert "folder" in info2.value.what
     assert not (tmp_path / ".x.html.tmp").exists()
+
+
+def test_report_data_is_json_ready_and_holds_the_sections(small_view: LogView) -> None:
+    data = report_data(small_view, config=ReportConfig(map_levels=(2,)))
+    only = report_data(small_view, config=ReportConfig(sections=("rework", "variants")))
+    assert [s["id"] for s in only["sections"]] == ["variants", "rework"]  # report order
+    text = json.dumps(data)  # every value is JSON-ready
+    assert "generated" not in text.lower()  # no clock in it: equal data give equal content
+    header = {f["label"]: f["value"] for f in data["header"]["figures"]}
+    assert header["Cases"] == "5"
+    sections = {s["id"]: s for s in data["sections"]}
+    assert "process-map" in sections and "sla" not in sections
+    # levels 2 and all 3 activities; node counts keyed as text for JSON
+    assert sections["process-map"]["map"]["nodes"] == {"2": 2, "3": 3}
+    rework = {f["label"]: f["value"] for f in sections["rework"]["figures"]}
+    assert rework["Cases with rework"] == "20.0 % (1)"  # p3 repeats Check

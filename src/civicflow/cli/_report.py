@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from civicflow.cli._analyze import DeadlineOpt, SlaDaysOpt, SlaTargetOpt, sla_config
 from civicflow.cli._filters import ViewOptions, view_command
-from civicflow.report import ReportConfig, build_report
+from civicflow.report import REPORT_SECTIONS, ReportConfig, build_report
 
 err_console = Console(stderr=True)
 
@@ -43,6 +43,13 @@ def report(
         list[str] | None,
         typer.Option("--breakdown-by", help="Case attribute to break key figures down by."),
     ] = None,
+    section: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--section",
+            help="Include only this section (repeatable): " + ", ".join(REPORT_SECTIONS) + ".",
+        ),
+    ] = None,
 ) -> None:
     """Write one self-contained HTML report (opens offline) with the assessment of a dataset."""
     config = ReportConfig(
@@ -55,6 +62,7 @@ def report(
             target=target, sla_days=sla_days, deadline_attribute=deadline_attribute, required=False
         ),
         model=model,
+        sections=tuple(section) if section else None,
     )
     config.check()
     with (

@@ -1,9 +1,11 @@
 """The offline HTML assessment report and the vendored front-end assets it (and the web) uses."""
 
 from civicflow.report._assets import VENDOR_ASSETS, VendorAsset, asset_path, asset_text
-from civicflow.report._report import ReportConfig, ReportProgress, build_report
+from civicflow.report._report import ReportConfig, ReportProgress, build_report, report_data
+from civicflow.report._sections import REPORT_SECTIONS
 
 __all__ = [
+    "REPORT_SECTIONS",
     "VENDOR_ASSETS",
     "ReportConfig",
     "ReportProgress",
@@ -11,4 +13,5 @@ __all__ = [
     "asset_path",
     "asset_text",
     "build_report",
+    "report_data",
 ]

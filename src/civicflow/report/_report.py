@@ -6,6 +6,7 @@ a Content-Security-Policy in the page forbids every fetch as a second line of de
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from civicflow.mining import LogView, SlaConfig
 from civicflow.report._assets import VENDOR_ASSETS, asset_text
 from civicflow.report._format import describe_filter, human_number
 from civicflow.report._model import Section
-from civicflow.report._sections import SECTION_BUILDERS, evidence
+from civicflow.report._sections import REPORT_SECTIONS, SECTION_BUILDERS, evidence
 
 ReportProgress = Callable[[str, int, int], None]
 """Called as ``progress(step, done, total)`` while the report is built (the CLI draws a bar)."""
@@ -48,6 +49,8 @@ class ReportConfig:
     """The service level to check; no SLA section without it."""
     model: Path | None = None
     """A BPMN 2.0 reference model; no conformance section without it."""
+    sections: tuple[str, ...] | None = None
+    """Ids of the sections to include (see ``REPORT_SECTIONS``); None includes every one."""
 
     def check(self) -> None:
         if self.top_variants < 1 or self.max_activities < 2 or self.top_resources < 1:
@@ -57,6 +60,15 @@ class ReportConfig:
                 f"top_resources={self.top_resources}",
                 expected="top_variants ≥ 1, max_activities ≥ 2, top_resources ≥ 1",
                 fix="pass positive limits in ReportConfig",
+            )
+        unknown = sorted(set(self.sections or ()) - set(REPORT_SECTIONS))
+        if unknown:
+            raise ConfigurationError(
+                f"unknown report section{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+                where=Location(field="sections"),
+                found=", ".join(unknown),
+                expected="some of: " + ", ".join(REPORT_SECTIONS),
+                fix="pick section ids from civicflow.report.REPORT_SECTIONS",
             )
         if self.time_freq not in ("day", "week", "month"):
             raise ConfigurationError(
@@ -90,21 +102,8 @@ def build_report(
             expected="a file path such as report.html",
             fix="pass --out with a file name",
         )
-    steps = [("evidence", evidence), *SECTION_BUILDERS]
-    total = len(steps) + 1
-    sections: list[Section] = []
-    header: Section | None = None
-    for done, (name, builder) in enumerate(steps):
-        if progress is not None:
-            progress(name, done, total)
-        section = builder(view, config)
-        if section is None:
-            continue
-        if name == "evidence":
-            header = section
-        else:
-            sections.append(section)
-    assert header is not None
+    total = len(config.sections if config.sections is not None else SECTION_BUILDERS) + 2
+    header, sections = _collect(view, config, progress, total)
     html = render_html(view=view, config=config, header=header, sections=sections)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
@@ -113,6 +112,47 @@ def build_report(
     if progress is not None:
         progress("written", total, total)
     return out
+
+
+def _collect(
+    view: LogView, config: ReportConfig, progress: ReportProgress | None, total: int
+) -> tuple[Section, list[Section]]:
+    wanted = set(config.sections) if config.sections is not None else set(REPORT_SECTIONS)
+    steps = [("evidence", evidence), *((n, b) for n, b in SECTION_BUILDERS if n in wanted)]
+    sections: list[Section] = []
+    header = evidence(view, config)
+    for done, (name, builder) in enumerate(steps):
+        if progress is not None:
+            progress(name, done, total)
+        if name == "evidence":
+            continue
+        section = builder(view, config)
+        if section is not None:
+            sections.append(section)
+    return header, sections
+
+
+def report_data(view: LogView, *, config: ReportConfig | None = None) -> dict[str, Any]:
+    """The report's content without the page: header figures and every section's figures,
+    findings, tables, chart specs and map DOT, as JSON-ready data (no timestamps, so two runs on
+    equal data — on any engine — give equal results)."""
+    config = config or ReportConfig()
+    config.check()
+    header, sections = _collect(view, config, None, 0)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, frozenset | set):
+            return sorted(value)
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return {
+        "header": plain(dataclasses.asdict(header)),
+        "sections": [plain(dataclasses.asdict(s)) for s in sections],
+    }
 
 
 def _env() -> jinja2.Environment:

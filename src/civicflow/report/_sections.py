@@ -753,7 +753,7 @@ def sla_section(view: LogView, config: ReportConfig) -> Section | None:
                         b.start[:16],
                         b.end[:16],
                         human_duration(b.duration_seconds),
-                        b.due[:16],
+                        (b.due or "—")[:16],
                         human_duration(b.overshoot_seconds),
                     )
                     for b in res.worst_breaches
@@ -918,17 +918,20 @@ def conformance_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 SECTION_BUILDERS: list[tuple[str, SectionBuilder]] = [
-    ("key figures", key_figures_section),
-    ("process map", process_map_section),
+    ("key-figures", key_figures_section),
+    ("process-map", process_map_section),
     ("variants", variants_section),
-    ("throughput times", throughput_section),
-    ("arrivals and work in progress", arrivals_wip_section),
+    ("throughput", throughput_section),
+    ("arrivals", arrivals_wip_section),
     ("activities", activities_section),
     ("bottlenecks", bottlenecks_section),
     ("rework", rework_section),
     ("resources", resources_section),
-    ("SLA", sla_section),
+    ("sla", sla_section),
     ("breakdown", breakdown_section),
     ("conformance", conformance_section),
 ]
-"""(progress step, builder) in the order the sections appear."""
+"""(section id, builder) in the order the sections appear; the id is also the HTML anchor."""
+
+REPORT_SECTIONS: tuple[str, ...] = tuple(name for name, _ in SECTION_BUILDERS)
+"""The ids of the sections a report can hold (``ReportConfig.sections`` picks among them)."""

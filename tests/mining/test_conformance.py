@@ -154,6 +154,11 @@ def test_token_replay_by_hand(views: dict[str, LogView]) -> None:
     assert result.method == "token_replay"
     by_variant = {v.activities: v for v in result.variants}
     assert by_variant[(R, A, N, C)].fitness == pytest.approx(tr.fitness)
+    # approximate deviations: Close forced before the join was ready, Archive's token left over
+    assert by_variant[(R, A, N, C)].deviations == (
+        ("inserted", C, f"after '{N}'"),
+        ("skipped", AR, f"after '{C}'"),
+    )
     assert by_variant[(R, A, N, AR, C)].fitness == 1.0
     # an unknown activity moves no tokens (as in PM4Py) but is still reported as inserted
     assert by_variant[(R, A, N, AR, "Phone call", C)].fitness == 1.0

@@ -37,6 +37,9 @@ def _register() -> None:
     from civicflow.cli import _conformance
 
     app.command("conformance")(_conformance.conformance_command)
+    from civicflow.cli import _serve
+
+    app.command("serve")(_serve.serve)
     from civicflow.cli import _db, _ledger, _users
 
     app.add_typer(_db.app, name="db")

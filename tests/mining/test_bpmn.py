@@ -245,6 +245,21 @@ def test_boundary_event_is_refused(tmp_path: Path) -> None:
     assert (err.value.where.line, err.value.where.field) == (5, "timer")
 
 
+def test_event_sub_process_is_refused(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """<bpmn:process id="p">
+  <bpmn:startEvent id="s"/><bpmn:task id="a" name="a"/><bpmn:endEvent id="e"/>
+  <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="a"/>
+  <bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="e"/>
+  <bpmn:subProcess id="cancel" name="Cancel" triggeredByEvent="true"/>
+</bpmn:process>""",
+    )
+    with pytest.raises(InputError, match="event sub-processes") as err:
+        read_bpmn(path)
+    assert err.value.where is not None and err.value.where.field == "cancel"
+
+
 def test_flow_into_unknown_element_is_refused(tmp_path: Path) -> None:
     path = _write(
         tmp_path,

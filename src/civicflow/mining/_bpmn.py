@@ -76,6 +76,7 @@ _IGNORED = frozenset(
 _UNSUPPORTED = {
     "boundaryEvent": "boundary events (timers, errors, escalations attached to a task)",
     "complexGateway": "complex gateways (their activation rule is free text)",
+    "eventSubProcess": "event sub-processes (they interrupt the flow when their event occurs)",
 }
 
 
@@ -280,6 +281,8 @@ def _read_process(proc: Any, file: str) -> BpmnModel:
             continue
         el_id = el.get("id")
         line = el.sourceline
+        if name == "subProcess" and el.get("triggeredByEvent") == "true":
+            name = "eventSubProcess"
         if name in _UNSUPPORTED:
             raise InputError(
                 f"the model uses {_UNSUPPORTED[name]}, which a reference flow cannot replay",

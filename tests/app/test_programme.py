@@ -99,6 +99,26 @@ def test_progress_is_computed_from_measurements(
         ("budget_line", {"amount": Decimal("1.234")}, "amount", "two decimals"),
         ("pilot", {"end_date": date(2026, 1, 1)}, "end_date", "is before start_date"),
         ("pilot", {"success_criteria": []}, "success_criteria", "at least one success"),
+        (
+            "pilot",
+            {
+                "success_criteria": [
+                    pg.SuccessCriterion(kpi="rework_share", target=0.1, direction="increase")
+                ]
+            },
+            "success_criteria.0.direction",
+            "works against",
+        ),
+        (
+            "pilot",
+            {
+                "success_criteria": [
+                    pg.SuccessCriterion(kpi="speed", target=1, direction="decrease")
+                ]
+            },
+            "success_criteria.0.kpi",
+            "not a KPI definition",
+        ),
     ],
 )
 def test_validation_names_the_field(

@@ -77,11 +77,11 @@ def _dates(v: dict[str, Any], start: str, end: str) -> None:
         )
 
 
-def _kpi(v: dict[str, Any], field: str = "kpi") -> None:
+def _kpi(v: dict[str, Any], field: str = "kpi", *, where: str | None = None) -> None:
     value = v.get(field) or ""
     if value not in KPI_DEFINITIONS:
         raise _bad(
-            field,
+            where or field,
             f"'{value}' is not a KPI definition of the assessment engine",
             repr(value),
             "one of: " + ", ".join(KPI_DEFINITIONS),
@@ -89,16 +89,18 @@ def _kpi(v: dict[str, Any], field: str = "kpi") -> None:
         )
 
 
-def _direction_fits_kpi(v: dict[str, Any]) -> None:
+def _direction_fits_kpi(v: dict[str, Any], *, where: str = "direction") -> None:
     kpi = KPI_DEFINITIONS[v["kpi"]]
-    against = {"lower_is_better": pm.Direction.INCREASE, "higher_is_better": pm.Direction.DECREASE}
-    if against.get(kpi.direction) == v["direction"]:
+    direction = pm.Direction(v["direction"])
+    fits = {"lower_is_better": pm.Direction.DECREASE, "higher_is_better": pm.Direction.INCREASE}
+    wanted = fits.get(kpi.direction)
+    if wanted is not None and direction != wanted:
         raise InputError(
-            f"'{kpi.name}' is {kpi.direction.replace('_', ' ')}: an objective to "
-            f"{v['direction'].value} it works against it",
-            where=Location(field="direction"),
-            found=f"kpi={kpi.name}, direction={v['direction'].value}",
-            expected=f"direction '{pm.Direction.DECREASE.value if kpi.direction == 'lower_is_better' else pm.Direction.INCREASE.value}'",
+            f"'{kpi.name}' is {kpi.direction.replace('_', ' ')}: a target to "
+            f"{direction.value} it works against it",
+            where=Location(field=where),
+            found=f"kpi={kpi.name}, direction={direction.value}",
+            expected=f"direction '{wanted.value}'",
             fix="choose the other direction, or another KPI",
         )
 
@@ -203,12 +205,13 @@ def _check_pilot(v: dict[str, Any]) -> None:
             "success_criteria",
             "a pilot needs at least one success criterion",
             "[]",
-            "KPI targets such as {kpi: 'median_throughput_days', target: 21, "
+            "KPI targets such as {kpi: 'throughput_median_days', target: 21, "
             "direction: 'decrease'}",
         )
-    for i, c in enumerate(criteria):
-        _kpi(c if isinstance(c, dict) else c.model_dump(), "kpi")
-        del i
+    for i, criterion in enumerate(criteria):
+        c = criterion if isinstance(criterion, dict) else criterion.model_dump()
+        _kpi(c, where=f"success_criteria.{i}.kpi")
+        _direction_fits_kpi(c, where=f"success_criteria.{i}.direction")
     _dates(v, "start_date", "end_date")
 
 

@@ -168,7 +168,7 @@ class CsvImporter:
     """Delimited text: comma, semicolon, tab or pipe separated, with a header row."""
 
     name = "csv"
-    suffixes: tuple[str, ...] = (".csv", ".tsv", ".txt", ".csv.gz")
+    suffixes: tuple[str, ...] = (".csv", ".tsv", ".txt")
 
     def sniff(self, path: Path) -> bool:
         with path.open("rb") as fh:

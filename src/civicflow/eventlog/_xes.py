@@ -292,8 +292,9 @@ _STRUCTURE = re.compile(rb"<(/?)(event|trace)>")
 _ORDER = [(b"/", b"event"), (b"/", b"trace"), (b"", b"trace"), (b"", b"event")]
 
 
-def _split_quotes(chunk: bytes, file: str) -> pa.Array:
-    """``chunk.split(b'"')`` as an Arrow string array, without a Python object per piece."""
+def _split_quotes(chunk: bytes, file: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """``chunk.split(b'"')`` as an Arrow string array, without a Python object per piece; also
+    the pieces' offsets into the quote-free text, and that text as bytes."""
     quotes = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x22)
     data = chunk.replace(b'"', b"")
     # with the quotes removed, piece i ends where quote i was, shifted by the i quotes before it
@@ -313,7 +314,10 @@ def _split_quotes(chunk: bytes, file: str) -> pa.Array:
             expected="UTF-8 encoded XML",
             fix="re-export the log as UTF-8",
         ) from None
-    return arr.cast(pa.string())
+    return arr.cast(pa.string()), offsets, np.frombuffer(data, dtype=np.uint8)
+
+
+_VALUE_EQ = np.frombuffer(b" value=", dtype=np.uint8)
 
 
 def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
@@ -324,14 +328,19 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
     so each distinct form is parsed once and the rest is array arithmetic. Nested attributes
     (``<string key="K" value="V">`` children ``</string>``) are followed by their depth.
     """
-    pieces = _split_quotes(chunk, file)
+    pieces, offsets, text = _split_quotes(chunk, file)
     if len(pieces) % 4 != 1:
         return None
     n = len(pieces) // 4
     every4 = np.arange(0, 4 * n + 1, 4, dtype=np.int64)
+    if n:
+        # every third piece must be exactly ' value=': checked on the bytes, without copying
+        starts = offsets[every4[:-1] + 2]
+        if not (offsets[every4[:-1] + 3] - starts == 7).all():
+            return None
+        if not (text[starts[:, None] + np.arange(7)] == _VALUE_EQ).all():
+            return None
     between = pieces.take(pa.array(every4))
-    if n and not pc.all(pc.equal(pieces.take(pa.array(every4[:-1] + 2)), " value=")).as_py():
-        return None
     encoded = between.dictionary_encode()
     forms = {f.encode(): i for i, f in enumerate(encoded.dictionary.to_pylist())}
     codes = encoded.indices.to_numpy(zero_copy_only=False)
@@ -358,8 +367,9 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
             *flags,
             type_names.index(tname),
         ]
-    per = info[codes]
-    closes, gt, aclose, ce, ct, ot, oe, tcode = (per[:, i] for i in range(8))
+    closes, gt, aclose, ce, ct, ot, oe, tcode = (
+        np.ascontiguousarray(info[:, i])[codes] for i in range(8)
+    )
     if closes[0] or (n and not closes[1:].all()) or (tcode[:n] == 0).any() or tcode[n] != 0:
         return None
     depth = np.cumsum(gt - aclose)  # open parent attributes after each form
@@ -385,7 +395,11 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
     in_trace = (~in_event) & (t_after[:n] == 1)
     if not (in_event | in_trace).all():
         return None
-    keys = _xml_text(pieces.take(pa.array(every4[:-1] + 1)))
+    # few distinct keys: decode entities on the dictionary, not on every key
+    encoded_keys = pieces.take(pa.array(every4[:-1] + 1)).dictionary_encode()
+    keys = pa.DictionaryArray.from_arrays(
+        encoded_keys.indices, _xml_text(encoded_keys.dictionary)
+    ).cast(pa.string())
     level = depth[:n]
     if level.max(initial=0) > 0:
         keys = _nest(keys, level)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from civicflow.app import migration_status, open_app, upgrade_database
+from civicflow.app import downgrade_database, migration_status, open_app, upgrade_database
 from civicflow.app._models import Base
 from civicflow.core import ConfigurationError, Settings
 from civicflow.ledger import tables
@@ -53,6 +53,11 @@ def test_upgrade_from_empty(empty_settings: Settings) -> None:
         # the lock row the ledger needs is seeded
         with ctx.engine.connect() as conn:
             assert conn.execute(sa.select(tables.head.c.size)).scalar_one() == 0
+        # the downgrade path works too, and the upgrade after it
+        downgrade_database(ctx.engine, "base")
+        assert migration_status(ctx.engine).current is None
+        assert "objectives" not in sa.inspect(ctx.engine).get_table_names()
+        assert upgrade_database(ctx.engine).up_to_date
     finally:
         ctx.close()
     open_app(settings=empty_settings, require_migrated=True).close()

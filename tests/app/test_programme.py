@@ -226,3 +226,10 @@ def test_history_is_in_the_ledger_with_before_and_after_digests(
     assert rows[1].reason == "new evidence"
     assert rows[2].before_digest == digest(updated) and rows[2].after_digest is None
     assert updated.score == 15
+    # the same history, as a viewer of the workspace sees it
+    from civicflow.app import audit
+
+    history = audit.history(
+        ctx, actor=admin, workspace_id=ws.id, object_type="risk", object_id=risk.id
+    )
+    assert [(h.index, h.action) for h in history] == [(r.idx, r.action) for r in rows]

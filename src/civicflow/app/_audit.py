@@ -44,6 +44,32 @@ def list_entries(
         )
 
 
+def history(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    object_type: str,
+    object_id: str,
+    limit: int = 200,
+) -> list[LedgerEntry]:
+    """An object's history (e.g. an objective's create/update/measure entries), oldest first.
+
+    Anyone who may read the workspace may see who changed its items and when: the entries carry
+    pseudonyms and digests only.
+    """
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.engine.connect() as conn:
+        return ctx.ledger.entries(
+            conn,
+            limit=max(1, min(int(limit), 1000)),
+            workspace_ids=[workspace_id],
+            object_type=object_type,
+            object_id=object_id,
+            newest_first=False,
+        )
+
+
 def count_entries(ctx: AppContext, *, actor: Actor) -> int:
     if not actor.can_anywhere(Permission.LEDGER_READ):
         actor.require(Permission.LEDGER_READ)

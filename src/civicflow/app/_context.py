@@ -111,6 +111,15 @@ def upgrade_database(engine: Engine, revision: str = "head") -> MigrationStatus:
     return migration_status(engine)
 
 
+def downgrade_database(engine: Engine, revision: str) -> MigrationStatus:
+    """Undo migrations down to ``revision`` (``"base"``: an empty schema; all data is lost)."""
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+    return migration_status(engine)
+
+
 class AppContext:
     """What every use case needs: ``engine``, ``session()``, ``ledger`` and ``settings``."""
 

@@ -3,6 +3,7 @@
 from civicflow.app._audit import (
     count_entries,
     get_entry,
+    history,
     inclusion_proof,
     list_checkpoints,
     list_entries,
@@ -26,6 +27,7 @@ __all__ = [
     "VerificationReport",
     "count_entries",
     "get_entry",
+    "history",
     "inclusion_proof",
     "list_checkpoints",
     "list_entries",

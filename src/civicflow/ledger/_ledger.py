@@ -403,11 +403,17 @@ class Ledger:
         limit: int = 50,
         offset: int = 0,
         workspace_ids: Iterable[str] | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
         newest_first: bool = True,
     ) -> list[LedgerEntry]:
         query = select(*[t.entries.c[c] for c in ("idx", *_FIELDS, "leaf_hash")])
         if workspace_ids is not None:
             query = query.where(t.entries.c.workspace_id.in_(list(workspace_ids)))
+        if object_type is not None:
+            query = query.where(t.entries.c.object_type == object_type)
+        if object_id is not None:
+            query = query.where(t.entries.c.object_id == object_id)
         order = t.entries.c.idx.desc() if newest_first else t.entries.c.idx.asc()
         rows = conn.execute(query.order_by(order).limit(limit).offset(offset)).all()
         return [_entry(row) for row in rows]

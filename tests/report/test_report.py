@@ -153,3 +153,17 @@ def test_report_data_is_json_ready_and_holds_the_sections(small_view: LogView) -
     assert sections["process-map"]["map"]["nodes"] == {"2": 2, "3": 3}
     rework = {f["label"]: f["value"] for f in sections["rework"]["figures"]}
     assert rework["Cases with rework"] == "20.0 % (1)"  # p3 repeats Check
+
+
+def test_map_path_share_hides_rare_paths_and_says_so(small_view: LogView) -> None:
+    # transitions: Receive→Check 4, Check→Decide 4, Check→Check 1, Receive→Decide 1 (10 in all);
+    # the two frequent ones cover 80 % >= 50 %, and already connect every activity
+    data = report_data(small_view, config=ReportConfig(sections=("process-map",), path_share=0.5))
+    section = data["sections"][0]
+    dot = section["map"]["dots"]["frequency"]["3"]
+    assert '"Receive" -> "Check"' in dot and '"Check" -> "Decide"' in dot
+    assert '"Check" -> "Check"' not in dot and '"Receive" -> "Decide"' not in dot
+    assert any("2 of 4 rare paths" in n for n in section["notes"])
+    full = report_data(small_view, config=ReportConfig(sections=("process-map",), path_share=1.0))
+    assert '"Receive" -> "Decide"' in full["sections"][0]["map"]["dots"]["frequency"]["3"]
+    assert not any("rare paths" in n for n in full["sections"][0]["notes"])

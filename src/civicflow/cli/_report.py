@@ -36,6 +36,10 @@ def report(
     max_activities: Annotated[
         int, typer.Option("--max-activities", help="Most activities the process map draws.")
     ] = 30,
+    path_share: Annotated[
+        float,
+        typer.Option("--path-share", help="Map draws the paths covering this share (1 = all)."),
+    ] = 0.9,
     freq: Annotated[
         str, typer.Option("--freq", help="Period of the arrivals and WIP charts: day, week, month.")
     ] = "week",
@@ -56,6 +60,7 @@ def report(
         title=title,
         top_variants=top_variants,
         max_activities=max_activities,
+        path_share=path_share,
         time_freq=freq,
         breakdown_attributes=tuple(breakdown_by or ()),
         sla=sla_config(

@@ -37,6 +37,9 @@ class ReportConfig:
     """Variants listed and charted one by one; the rest are summarised as the long tail."""
     max_activities: int = 30
     """Largest number of activities the process map draws (the most frequent ones)."""
+    path_share: float = 0.9
+    """The map draws the most frequent paths covering this share of transitions (plus those that
+    keep every activity connected); 1.0 draws every path."""
     map_levels: tuple[int, ...] = (5, 10, 20)
     """Smaller activity limits pre-rendered for the map's slider (clipped to ``max_activities``)."""
     top_resources: int = 20
@@ -53,6 +56,14 @@ class ReportConfig:
     """Ids of the sections to include (see ``REPORT_SECTIONS``); None includes every one."""
 
     def check(self) -> None:
+        if not 0.0 < self.path_share <= 1.0:
+            raise ConfigurationError(
+                "the map's path share must be above 0 and at most 1",
+                where=Location(field="path_share"),
+                found=str(self.path_share),
+                expected="0 < path_share <= 1",
+                fix="use ReportConfig(path_share=0.9), or 1.0 to draw every path",
+            )
         if self.top_variants < 1 or self.max_activities < 2 or self.top_resources < 1:
             raise ConfigurationError(
                 "report limits must be positive",

@@ -122,7 +122,9 @@ def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
 def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
     from civicflow.mining import ProcessMapConfig, process_map
 
-    full = process_map(view, ProcessMapConfig(max_activities=config.max_activities))
+    full = process_map(
+        view, ProcessMapConfig(max_activities=config.max_activities, path_share=config.path_share)
+    )
     if not full.activities:
         return None
     top = min(full.total_activities, config.max_activities)
@@ -130,7 +132,9 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
     maps = {top: full}
     for lv in levels:
         if lv not in maps:
-            maps[lv] = process_map(view, ProcessMapConfig(max_activities=lv))
+            maps[lv] = process_map(
+                view, ProcessMapConfig(max_activities=lv, path_share=config.path_share)
+            )
     # ten activities still read at natural size; more is one slider step away
     default = max([lv for lv in levels if lv <= 10] or [levels[0]])
     block = MapBlock(
@@ -144,7 +148,8 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
     )
     edges = sorted(full.edges, key=lambda e: (-e.frequency, e.source, e.target))[:20]
     edge_table = Table(
-        caption="Most frequent paths (activity directly followed by activity)",
+        caption="Most frequent paths (activity directly followed by activity)"
+        + (f" among the {top} most frequent activities" if full.hidden_activities else ""),
         columns=("From", "To", "Times", "Cases", "Median time", "Mean time", "90th percentile"),
         rows=tuple(
             (
@@ -177,6 +182,13 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
         numeric=frozenset({1, 2}),
     )
     notes = []
+    if full.hidden_edges:
+        notes.append(
+            f"To keep the map readable it draws the most frequent paths covering "
+            f"{config.path_share:.0%} of all transitions, plus the few needed to connect every "
+            f"activity to a start and an end: {full.hidden_edges:,} of {full.total_edges:,} rare "
+            "paths are not drawn (the table lists paths by frequency)."
+        )
     if full.hidden_activities:
         notes.append(
             f"The map draws at most the {config.max_activities} most frequent of "

@@ -32,6 +32,8 @@
         radio.addEventListener("change", function () { mode = radio.value; render(); });
       });
       if (slider) slider.addEventListener("input", function () { idx = Number(slider.value); render(); });
+      var fit = document.getElementById("map-fit");
+      if (fit) fit.addEventListener("change", function () { box.classList.toggle("fit", fit.checked); });
       render();
     }).catch(function (err) {
       box.textContent = "The process map could not be drawn: " + err;

@@ -320,7 +320,10 @@ class EventSink:
                     sample = pc.drop_null(arr.slice(0, 50 * _SAMPLE)).slice(0, _SAMPLE).to_pylist()
                 fmt = detect_format(sample, self.settings.timestamp_format)
                 self._formats[fieldname] = fmt
-                self.stats.timestamp_formats[fieldname] = fmt.describe()
+                is_text = pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+                self.stats.timestamp_formats[fieldname] = (
+                    fmt.describe() if is_text else f"typed in the source ({arr.type})"
+                )
             parsed, failed = to_utc(arr, fmt, self.settings.timezone)
         except MixedTimezoneError as exc:
             row = int(rows[exc.index]) if exc.index < len(rows) else None

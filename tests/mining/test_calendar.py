@@ -188,3 +188,24 @@ def test_to_dict_names_every_weekday() -> None:
     assert d["hours"]["mon"] == ["08:30:00", "17:00:00"]
     assert d["hours"]["sun"] is None
     assert d["country"] == "NL"
+
+
+def test_working_throughput_per_case(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from civicflow.eventlog import DuckDBEngine, Workspace
+    from civicflow.mining import LogView, working_throughput
+    from realdata import make_dataset
+
+    ws = Workspace.create(tmp_path / "ws")
+    events = [
+        # Fri 2024-01-12 16:00 -> Mon 09:00 Amsterdam (CET = UTC+1): 1 h + 0.5 h of work
+        ("late", "a", datetime(2024, 1, 12, 15, 0, tzinfo=UTC)),
+        ("late", "b", datetime(2024, 1, 15, 8, 0, tzinfo=UTC)),
+        # inside one morning: 2.5 h
+        ("quick", "a", datetime(2024, 1, 8, 8, 0, tzinfo=UTC)),
+        ("quick", "b", datetime(2024, 1, 8, 10, 30, tzinfo=UTC)),
+    ]
+    view = LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "wt", events))
+    df = working_throughput(view, calendar=OFFICE).set_index("case_id")
+    assert df.loc["late", "working_seconds"] == pytest.approx(1.5 * H)
+    assert df.loc["late", "throughput_seconds"] == pytest.approx(65 * H)
+    assert df.loc["quick", "working_seconds"] == pytest.approx(2.5 * H)

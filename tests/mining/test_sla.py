@@ -79,6 +79,7 @@ def test_fixed_target_in_working_time(view: LogView) -> None:
     assert out.loc["c2", "duration_seconds"] == pytest.approx(17 * H)
     assert out.loc["c2", "status"] == "breached"
     assert r.worst_breaches[0].overshoot_seconds == pytest.approx(1 * H)
+    assert r.worst_breaches[0].due is None  # a working-time target has no single due instant
     assert (r.compliant, r.breached) == (3, 1)
 
 

@@ -15,7 +15,7 @@ from civicflow.mining._baseline import (
 from civicflow.mining._bottlenecks import Bottleneck, BottleneckResult, bottlenecks
 from civicflow.mining._bpmn import BpmnFlow, BpmnModel, BpmnNode, read_bpmn
 from civicflow.mining._breakdown import Breakdown, BreakdownGroup, breakdown
-from civicflow.mining._calendar import WorkingCalendar
+from civicflow.mining._calendar import WorkingCalendar, working_throughput
 from civicflow.mining._conformance import (
     ConformanceConfig,
     ConformanceResult,
@@ -148,4 +148,5 @@ __all__ = [
     "variants",
     "work_in_progress",
     "workflow_net",
+    "working_throughput",
 ]

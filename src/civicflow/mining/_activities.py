@@ -49,7 +49,7 @@ SERVICE_DEFINITION = (
 )
 
 
-def activity_instances(events: Table) -> Table:
+def activity_instances(events: Table, *, lifecycle_starts: bool | None = None) -> Table:
     """One row per activity instance (a finishing event), in case order.
 
     Columns: ``case_id, activity, resource, position, start, end`` (``start`` may be null), and
@@ -57,42 +57,19 @@ def activity_instances(events: Table) -> Table:
     and the same two durations in whole microseconds (``wait_us``, ``service_us``) for exact sums.
     Lifecycle ``start`` events are matched first-in first-out: the k-th start of an activity in a
     case belongs to its k-th completion; a start later than its completion is ignored.
+    ``lifecycle_starts=None`` asks the engine whether any ``start`` event exists (one cheap scan).
     """
     lifecycle = events[LIFECYCLE].lower().fill_null("")
-    by_activity = ibis.window(
-        group_by=[events[CASE_ID], events[ACTIVITY]],
-        order_by=[events[TIMESTAMP], events[POSITION]],
-    )
-    starts = (
-        events.filter(lifecycle == "start")
-        .mutate(k=ibis.row_number().over(by_activity))
-        .select(
-            s_case=CASE_ID,
-            s_activity=ACTIVITY,
-            s_k="k",
-            s_time=TIMESTAMP,
+    if lifecycle_starts is None:
+        # most logs have completions only; skipping the matching join halves the work there
+        lifecycle_starts = bool(events.filter(lifecycle == "start").limit(1).count().execute())
+    finished = events.filter(~lifecycle.isin(list(NON_COMPLETING_TRANSITIONS)))
+    if lifecycle_starts:
+        inst = _match_starts(events, finished, lifecycle)
+    else:
+        inst = finished.select(
+            CASE_ID, ACTIVITY, RESOURCE, POSITION, start=finished[START_TIMESTAMP], end=TIMESTAMP
         )
-    )
-    finished = events.filter(~lifecycle.isin(list(NON_COMPLETING_TRANSITIONS))).mutate(
-        k=ibis.row_number().over(by_activity)
-    )
-    joined = finished.left_join(
-        starts,
-        [
-            finished[CASE_ID] == starts.s_case,
-            finished[ACTIVITY] == starts.s_activity,
-            finished.k == starts.s_k,
-        ],
-    )
-    matched = ibis.ifelse(joined.s_time <= joined[TIMESTAMP], joined.s_time, ibis.null())
-    inst = joined.select(
-        joined[CASE_ID],
-        joined[ACTIVITY],
-        joined[RESOURCE],
-        joined[POSITION],
-        start=joined[START_TIMESTAMP].coalesce(matched),
-        end=joined[TIMESTAMP],
-    )
     w = ibis.window(group_by=inst[CASE_ID], order_by=[inst.end, inst[POSITION]])
     inst = inst.mutate(prev_activity=inst[ACTIVITY].lag().over(w), prev_end=inst.end.lag().over(w))
     began = inst.start.coalesce(inst.end)
@@ -245,3 +222,33 @@ def seconds_value(value: Any) -> float | None:
 def count_value(value: Any) -> int:
     f = clean_float(value)
     return 0 if f is None else int(f)
+
+
+def _match_starts(events: Table, finished: Table, lifecycle: Any) -> Table:
+    by_activity = ibis.window(
+        group_by=[events[CASE_ID], events[ACTIVITY]],
+        order_by=[events[TIMESTAMP], events[POSITION]],
+    )
+    starts = (
+        events.filter(lifecycle == "start")
+        .mutate(k=ibis.row_number().over(by_activity))
+        .select(s_case=CASE_ID, s_activity=ACTIVITY, s_k="k", s_time=TIMESTAMP)
+    )
+    numbered = finished.mutate(k=ibis.row_number().over(by_activity))
+    joined = numbered.left_join(
+        starts,
+        [
+            numbered[CASE_ID] == starts.s_case,
+            numbered[ACTIVITY] == starts.s_activity,
+            numbered.k == starts.s_k,
+        ],
+    )
+    matched = ibis.ifelse(joined.s_time <= joined[TIMESTAMP], joined.s_time, ibis.null())
+    return joined.select(
+        joined[CASE_ID],
+        joined[ACTIVITY],
+        joined[RESOURCE],
+        joined[POSITION],
+        start=joined[START_TIMESTAMP].coalesce(matched),
+        end=joined[TIMESTAMP],
+    )

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
 from civicflow.core import ConfigurationError, Location
+
+if TYPE_CHECKING:
+    from civicflow.mining._view import LogView
 
 WEEKDAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -247,3 +250,16 @@ class _DayTable:
 
 def _seconds(t: time) -> int:
     return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def working_throughput(view: LogView, *, calendar: WorkingCalendar) -> pd.DataFrame:
+    """One row per case: ``case_id, case_start, case_end, throughput_seconds`` (elapsed) and
+    ``working_seconds`` (the same span counted in the calendar's working time)."""
+    from civicflow.mining._view import case_spans
+
+    spans = view.execute(case_spans(view.events))
+    spans = spans.sort_values("case_id", ignore_index=True)
+    spans["working_seconds"] = calendar.working_seconds_between(
+        spans["case_start"], spans["case_end"]
+    )
+    return spans

@@ -54,6 +54,8 @@ def test_upload_map_assess_freeze_objective_ledger(world: World) -> None:
     )
     assert r.status_code == 303, r.text[:800]
     assert r.headers["location"].endswith(f"dataset={name}")
+    uploads = world.settings.home / "uploads" / world.workspace_id
+    assert not (uploads / upload_id).exists(), "the upload is removed once stored as a dataset"
 
     # counts published with the log (../shared/README.md): 1,434 cases, 8,577 events
     page = client.get(f"{ws}/datasets").text

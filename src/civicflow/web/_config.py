@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 
@@ -35,7 +34,6 @@ class WebConfig:
     login_attempts: int = 5
     login_window_seconds: int = 300
     oidc: OidcConfig | None = None
-    workspace_root: Path | None = None
     upload_chunk_bytes: int = 1024 * 1024
     analysis_cache_entries: int = 256
 
@@ -51,10 +49,8 @@ class WebConfig:
                 client_secret=env.get("CIVICFLOW_OIDC_CLIENT_SECRET", ""),
                 name=env.get("CIVICFLOW_OIDC_NAME", "your organisation"),
             )
-        root = env.get("CIVICFLOW_WEB_WORKSPACE_ROOT")
         return cls(
             secure_cookies=env.get("CIVICFLOW_WEB_INSECURE_COOKIES", "")
             not in {"1", "true", "yes"},
             oidc=oidc,
-            workspace_root=Path(root) if root else None,
         )

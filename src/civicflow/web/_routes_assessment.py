@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -210,6 +211,8 @@ async def ingest(
             error=exc.to_dict(),
             **context,
         )
+    # the stored dataset is the copy that counts; the upload has served its purpose
+    shutil.rmtree(path.parent, ignore_errors=True)
     target = f"/w/{workspace_id}/assessment?dataset={dataset.name}"
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})

@@ -153,3 +153,30 @@ def test_config_is_checked(kwargs: dict) -> None:
     with pytest.raises(ConfigurationError) as info:
         ProcessMapConfig(**kwargs)
     assert info.value.fix
+
+
+def test_path_slider_connects_both_ways() -> None:
+    from civicflow.mining._process_map import Edge, _keep_paths
+
+    def edge(s: str, t: str, n: int) -> Edge:
+        return Edge(
+            source=s,
+            target=t,
+            frequency=n,
+            cases=n,
+            mean_seconds=0.0,
+            median_seconds=0.0,
+            p90_seconds=0.0,
+            total_seconds=0.0,
+            min_seconds=0.0,
+            max_seconds=0.0,
+        )
+
+    edges = [edge("a", "b", 10), edge("b", "c", 10), edge("a", "x", 1), edge("x", "c", 1)]
+    # 90 % of 22 needs a→b and b→c; x then needs a way in (a→x) and a way out to the end (x→c)
+    kept = _keep_paths(edges, {"a": 11}, {"c": 11}, 0.9)
+    assert {(e.source, e.target) for e in kept} == {("a", "b"), ("b", "c"), ("a", "x"), ("x", "c")}
+    # with a second way out of x, the more frequent one is chosen
+    edges.append(edge("x", "b", 3))
+    kept = _keep_paths(edges, {"a": 14}, {"c": 14}, 0.8)
+    assert {(e.source, e.target) for e in kept} == {("a", "b"), ("b", "c"), ("a", "x"), ("x", "b")}

@@ -48,6 +48,7 @@ class Permission(enum.StrEnum):
     LEDGER_READ = "ledger:read"
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
+    """Work the human-review queue of automated decisions (the caseworker's job)."""
     USER_ADMIN = "user:admin"
 
 

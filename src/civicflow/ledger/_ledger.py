@@ -333,8 +333,7 @@ class Ledger:
 
     def checkpoint(self, conn: Connection) -> Checkpoint:
         """Write a checkpoint of the whole ledger now (signed when a key is configured)."""
-        size, frontier = self._lock_head(conn, reserve=False)
-        del size
+        _, frontier = self._lock_head(conn, reserve=False)
         return self._write_checkpoint(conn, frontier)
 
     def _lock_head(self, conn: Connection, *, reserve: bool = True) -> tuple[int, Frontier]:

@@ -254,3 +254,14 @@ def test_report_command_writes_the_report(ws: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output + repr(result.exception)
     doc = lxml_html.fromstring(only.read_text(encoding="utf-8"))
     assert doc.xpath("//main/section/@id") == ["variants"]
+
+
+def test_json_output_never_carries_nan() -> None:
+    from civicflow.cli._analyze import _json_safe
+
+    data = {"median": float("nan"), "rows": [1.5, float("inf"), {"x": float("-inf")}], "n": 3}
+    assert json.loads(json.dumps(_json_safe(data), allow_nan=False)) == {
+        "median": None,
+        "rows": [1.5, None, {"x": None}],
+        "n": 3,
+    }

@@ -167,3 +167,16 @@ def test_map_path_share_hides_rare_paths_and_says_so(small_view: LogView) -> Non
     full = report_data(small_view, config=ReportConfig(sections=("process-map",), path_share=1.0))
     assert '"Receive" -> "Decide"' in full["sections"][0]["map"]["dots"]["frequency"]["3"]
     assert not any("rare paths" in n for n in full["sections"][0]["notes"])
+
+
+def test_breakdown_table_by_district(small_view: LogView) -> None:
+    data = report_data(small_view, config=ReportConfig(sections=("breakdown",)))
+    (chart,) = data["sections"][0]["charts"]
+    table = chart["table"]
+    assert table["caption"] == "Key figures by district"
+    rows = {r[0]: r[1:] for r in table["rows"]}
+    # north p1 3 d + p3 4 d (p3 repeats Check); south p2 3 d + p5 2 d; east p4 10 d
+    assert rows["north"] == ["2", "3.5 d", "50.0 %"]
+    assert rows["south"] == ["2", "2.5 d", "0.0 %"]
+    assert rows["east"] == ["1", "10.0 d", "0.0 %"]
+    assert rows["All cases"] == ["5", "3.0 d", "20.0 %"]

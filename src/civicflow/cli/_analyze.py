@@ -54,9 +54,21 @@ def _run(options: ViewOptions, what: str, compute: Callable[[LogView], Any]) -> 
         return compute(view)
 
 
+def _json_safe(value: Any) -> Any:
+    # NaN and infinity are not JSON; an unmeasurable value is reported as null
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def _emit_json(data: Any) -> None:
     # plain stdout (no Rich markup or wrapping) so the output is valid JSON for any reader
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str, allow_nan=False))
+    text = json.dumps(_json_safe(data), indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    typer.echo(text)
 
 
 def _secs(value: float | None) -> str:

@@ -35,6 +35,8 @@ class Chart:
     label: str
     spec: dict[str, Any]
     table: Table | None = None
+    table_open: bool = False
+    """Show the table under the chart (it holds more than the chart), not folded away."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

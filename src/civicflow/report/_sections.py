@@ -807,7 +807,6 @@ def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
             break
     if not chosen:
         return None
-    tables = []
     charts = []
     for attribute in chosen:
         med = breakdown(view, kpi="throughput_median_days", by=attribute)
@@ -840,13 +839,11 @@ def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
         if sla is not None:
             overall.append(share(sla.overall))
         rows.append(tuple(overall))
-        tables.append(
-            Table(
-                caption=f"Key figures by {attribute}",
-                columns=tuple(columns),
-                rows=tuple(rows),
-                numeric=frozenset(range(1, len(columns))),
-            )
+        figures_table = Table(
+            caption=f"Key figures by {attribute}",
+            columns=tuple(columns),
+            rows=tuple(rows),
+            numeric=frozenset(range(1, len(columns))),
         )
         scale, unit = _unit_for(_days(med.overall))
         safe = "".join(ch if ch.isalnum() else "-" for ch in attribute)
@@ -870,6 +867,8 @@ def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
                     measure_title=f"median throughput ({unit})",
                     measure_format=",.1f",
                 ),
+                table=figures_table,
+                table_open=True,
             )
         )
     return Section(
@@ -877,7 +876,6 @@ def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
         title="Breakdown by case attribute",
         intro="The same key figures for each group of cases, to see where the process differs.",
         charts=tuple(charts),
-        tables=tuple(tables),
     )
 
 

@@ -14,6 +14,7 @@ Expected values are worked out by hand from the log's definition:
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -264,4 +265,17 @@ def test_json_output_never_carries_nan() -> None:
         "median": None,
         "rows": [1.5, None, {"x": None}],
         "n": 3,
+    }
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_engine_option_runs_the_same_command_on_spark(ws: Path) -> None:
+    pytest.importorskip("pyspark", reason="PySpark is not installed (extra: civicflow[spark])")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not on PATH: Spark cannot start")
+    spark = run_json(ws, "variants", "--engine", "spark", "--where", "district=north")
+    assert {tuple(v["activities"]): v["cases"] for v in spark["variants"]} == {
+        ("Receive", "Check", "Decide"): 1,
+        ("Receive", "Check", "Check", "Decide"): 1,
     }

@@ -94,3 +94,32 @@ def test_to_dict_and_frame(view: LogView) -> None:
     assert d["activities"][0]["target"] == "b"
     assert d["transitions"][0]["source"] == "b"
     assert len(result.frame) == len(result.activities) + len(result.transitions)
+
+
+@pytest.mark.parametrize(
+    ("wait_hours", "text"), [(0.0, "0 %"), (0.009, "0.1 %"), (0.001, "under 0.1 %")]
+)
+def test_small_shares_are_not_shown_as_zero(tmp_path, wait_hours: float, text: str) -> None:  # type: ignore[no-untyped-def]
+    # one case a -> b -> c with a 9 h throughput: b waits `wait_hours`
+    ws = Workspace.create(tmp_path / "ws")
+    events = [("x", "a", at(0)), ("x", "b", at(wait_hours)), ("x", "c", at(9))]
+    v = LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "s", events))
+    b = next(x for x in bottlenecks(v).activities if x.target == "b")
+    assert b.finding.startswith(f"Waiting before 'b' is {text} of median throughput time")
+
+
+def test_a_wait_longer_than_the_median_case(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # throughputs 20 h, 1 h, 1 h -> median 1 h; the only wait before b is 20 h -> 2000 %
+    ws = Workspace.create(tmp_path / "ws")
+    events = [
+        ("x", "a", at(0)),
+        ("x", "b", at(20)),
+        ("y", "a", at(0)),
+        ("y", "c", at(1)),
+        ("z", "a", at(0)),
+        ("z", "c", at(1)),
+    ]
+    v = LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "s", events))
+    b = next(x for x in bottlenecks(v).activities if x.target == "b")
+    assert b.share_of_median_throughput == pytest.approx(20.0)
+    assert "is 2000 % of median throughput time" in b.finding

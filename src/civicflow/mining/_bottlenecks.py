@@ -138,7 +138,7 @@ def _bottleneck(source: str | None, r: dict[Any, Any], median_tp: float | None) 
     cases = int(r["cases"])
     where = f"'{target}'" if source is None else f"'{source}' and '{target}'"
     total = total_seconds(r["total"]) or 0.0
-    share_text = f"{share * 100:.0f} %" if share is not None else "an unknown share"
+    share_text = _percent(share) if share is not None else "an unknown share"
     finding = (
         f"Waiting {'before' if source is None else 'between'} {where} is {share_text} of median "
         f"throughput time (median wait {format_duration(median)} across {cases:,} case"
@@ -155,3 +155,11 @@ def _bottleneck(source: str | None, r: dict[Any, Any], median_tp: float | None) 
         share_of_median_throughput=share,
         finding=finding,
     )
+
+
+def _percent(share: float) -> str:
+    # whole percent reads best, but a small share must not be shown as a flat "0 %"
+    pct = share * 100
+    if pct >= 1 or pct == 0:
+        return f"{pct:.0f} %"
+    return f"{pct:.1f} %" if pct >= 0.1 else "under 0.1 %"

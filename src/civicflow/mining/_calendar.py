@@ -191,11 +191,7 @@ _NAT = np.iinfo(np.int64).min
 def _utc_ns(values: Any) -> np.ndarray:
     if isinstance(values, (datetime, date, pd.Timestamp, np.datetime64, str)):
         values = [values]
-    series = (
-        values
-        if isinstance(values, pd.Series)
-        else pd.Series(list(values) if not isinstance(values, np.ndarray) else values)
-    )
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
     stamps = pd.to_datetime(series, utc=True)
     return np.asarray(pd.DatetimeIndex(stamps).as_unit("ns").asi8, dtype=np.int64)
 

@@ -180,6 +180,7 @@ def main() -> None:
         "--home", type=Path, help="folder for the workspace (default: a temporary one)"
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
 
     home = args.home or Path(tempfile.mkdtemp(prefix="civicflow-webload-"))
@@ -235,6 +236,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     results["events"] = args.events
+    results["workers"] = args.workers
     print(json.dumps(results, indent=2))
     target = "met" if results["p95_ms"] < 300 and results["errors"] == 0 else "NOT met"
     print(f"target p95 < 300 ms with zero errors: {target}")

@@ -31,6 +31,10 @@ def serve(
             help="Send the session cookie over plain http (local use only; never in production)",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Server processes (each keeps its own analysis cache)"),
+    ] = 1,
 ) -> None:
     """Start the web workbench. The database must be migrated first (`civicflow db upgrade`)."""
     import uvicorn
@@ -44,4 +48,6 @@ def serve(
     # check before uvicorn starts: an unmigrated database stops here, naming `civicflow db upgrade`
     open_app(settings=get_settings(), require_migrated=True).close()
     typer.echo(f"civicflow workbench on http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="warning"
+    )

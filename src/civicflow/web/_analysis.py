@@ -26,7 +26,9 @@ class AnalysisCache:
         self.hits = 0
         self.misses = 0
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+    def get_or_compute(
+        self, key: Hashable, compute: Callable[[], Any], *, uses_engine: bool = True
+    ) -> Any:
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
@@ -38,7 +40,11 @@ class AnalysisCache:
                 if key in self._data:
                     self.hits += 1
                     return self._data[key]
-            with self.engine_lock:
+            if uses_engine:
+                with self.engine_lock:
+                    value = compute()
+            else:
+                # rendering only: the analyses it needs take the engine lock themselves
                 value = compute()
             with self._lock:
                 self.misses += 1

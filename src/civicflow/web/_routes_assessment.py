@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -373,22 +374,23 @@ async def assessment_page(
     tab: Annotated[str, Query(pattern="^(map|variants|bottlenecks|rework|sla|breakdown)$")] = "map",
 ) -> Response:
     ws = await _ws(request, actor, workspace_id)
-    names = await run_in_threadpool(lambda: ws.store().dataset_names())
     query = _query(request)
-    context: dict[str, Any] = {"datasets": names, "query": query, "tab": tab}
-    if query.dataset:
 
-        def compute() -> dict[str, Any]:
+    def compute() -> dict[str, Any]:
+        store = ws.store()
+        context: dict[str, Any] = {"datasets": store.dataset_names(), "query": query, "tab": tab}
+        if query.dataset:
             analyst = _analyst(request)
-            view = A.make_view(analyst.engine, ws.store(), query)
-            return {
-                "manifest": view.dataset.manifest,
-                "kpis": analyst.kpis(view),
-                "activities": analyst.activities(view),
-                **_tab_context(request, ws, query, tab),
-            }
+            view = A.make_view(analyst.engine, store, query)
+            context.update(
+                manifest=view.dataset.manifest,
+                kpis=analyst.kpis(view),
+                activities=analyst.activities(view),
+                tab_html=_tab_html(request, ws, view, query, tab),
+            )
+        return context
 
-        context.update(await run_in_threadpool(compute))
+    context = await run_in_threadpool(compute)
     return page(
         request,
         "assessment.html",
@@ -410,8 +412,37 @@ async def assessment_fragment(
 ) -> Response:
     ws = await _ws(request, actor, workspace_id)
     query = _query(request)
-    context = await run_in_threadpool(_tab_context, request, ws, query, tab)
-    return page(request, f"_tab_{tab}.html", actor, workspace=ws, **context)
+
+    def compute() -> str:
+        analyst = _analyst(request)
+        return _tab_html(request, ws, A.make_view(analyst.engine, ws.store(), query), query, tab)
+
+    return HTMLResponse(await run_in_threadpool(compute))
+
+
+_TAB_OPTIONS = {
+    "map": ("paths", "top"),
+    "sla": ("sla_days", "deadline_attribute"),
+    "breakdown": ("kpi", "by"),
+}
+
+
+def _tab_html(request: Request, ws: Any, view: Any, query: A.Query, tab: str) -> Markup:
+    """A tab's fragment, rendered once per (data, filter, options) and then served from the cache:
+    fragments hold nothing personal (no names, no CSRF token), so every reader can share them."""
+    if tab not in A.ANALYSES:
+        raise NotFoundError(
+            f"there is no assessment view '{tab}'", found=tab, expected=", ".join(A.ANALYSES)
+        )
+    options = tuple(request.query_params.get(k, "") for k in _TAB_OPTIONS.get(tab, ()))
+    key = (view.cache_key, "html", ws.id, tab, query.params, options)
+
+    def render() -> Markup:
+        context = _tab_context(request, ws, query, tab)
+        template = request.app.state.templates.get_template(f"_tab_{tab}.html")
+        return Markup(template.render(request=request, workspace=ws, **context))
+
+    return _analyst(request).cache.get_or_compute(key, render, uses_engine=False)  # type: ignore[no-any-return]
 
 
 @router.post("/w/{workspace_id}/baselines")

@@ -561,11 +561,13 @@ class Ledger:
         notes: list[str] = []
         signed = 0
         good_sizes: list[int] = [0]
+        failed: set[int] = set()  # checkpoints whose root is already reported
         previous: Checkpoint | None = None
         for cp in cps:
             problems.extend(_check_signature(cp, trusted_public_key))
             signed += cp.signed
             if cp.tree_size > n:
+                failed.add(cp.id)
                 problems.append(
                     Problem(
                         "truncated",
@@ -576,6 +578,7 @@ class Ledger:
                     )
                 )
             elif cp.tree_size > 0 and roots[cp.tree_size].hex() != cp.root_hash:
+                failed.add(cp.id)
                 start = max(s for s in good_sizes if s <= cp.tree_size)
                 problems.append(
                     Problem(
@@ -592,7 +595,6 @@ class Ledger:
                 good_sizes.append(cp.tree_size)
             if previous is not None:
                 # a checkpoint whose root already failed is reported once, not again as inconsistent
-                failed = {p.checkpoint for p in problems if p.kind in ("root", "truncated")}
                 if previous.id not in failed and cp.id not in failed:
                     problems.extend(_check_consistency(previous, cp, tree, n))
             previous = cp
@@ -617,7 +619,7 @@ class Ledger:
             entries=n,
             checkpoints=len(cps),
             signed_checkpoints=signed,
-            root_hash=_root(leaves),
+            root_hash=tree.root(0, n).hex(),
             covered_entries=min(covered, n),
             trusted_key_fingerprint=None
             if trusted_public_key is None

@@ -593,10 +593,9 @@ class Ledger:
                 )
             else:
                 good_sizes.append(cp.tree_size)
-            if previous is not None:
-                # a checkpoint whose root already failed is reported once, not again as inconsistent
-                if previous.id not in failed and cp.id not in failed:
-                    problems.extend(_check_consistency(previous, cp, tree, n))
+            # a checkpoint whose root already failed is reported once, not again as inconsistent
+            if previous is not None and previous.id not in failed and cp.id not in failed:
+                problems.extend(_check_consistency(previous, cp, tree, n))
             previous = cp
         covered = max((c.tree_size for c in cps), default=0)
         if not cps:

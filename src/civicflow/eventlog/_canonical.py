@@ -489,13 +489,16 @@ class EventSink:
 
 def _count_repeats(keys: np.ndarray) -> int:
     """Rows whose (a, b) hash pair was seen before. Sorting the first 64-bit half is fast; only
-    rows that share it are compared on the whole pair."""
-    a = np.sort(keys["a"])
-    repeated = a[1:] == a[:-1]
-    if not repeated.any():
+    rows in runs of an equal first half are compared on the whole pair."""
+    order = np.argsort(keys["a"])
+    first = keys["a"][order]
+    same = first[1:] == first[:-1]
+    if not same.any():
         return 0
-    candidates = np.isin(keys["a"], a[1:][repeated])
-    subset = keys[candidates]
+    in_run = np.zeros(len(first), dtype=bool)
+    in_run[1:] |= same
+    in_run[:-1] |= same
+    subset = keys[order[in_run]]
     return int(len(subset) - len(np.unique(subset)))
 
 

@@ -39,9 +39,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_json(ws: Path, *args: str) -> dict:
-    result = runner.invoke(app, ["analyze", *args, "-w", str(ws), "-d", "permits", "--json"])
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    return json.loads(result.stdout)
+    return run_json_in(ws, "permits", *args)
 
 
 def test_map_json_has_the_hand_counted_edges(ws: Path) -> None:
@@ -279,3 +277,62 @@ def test_engine_option_runs_the_same_command_on_spark(ws: Path) -> None:
         ("Receive", "Check", "Decide"): 1,
         ("Receive", "Check", "Check", "Decide"): 1,
     }
+
+
+@pytest.fixture(scope="module")
+def receipt_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from civicflow.eventlog import ingest
+    from conftest import shared_file
+
+    path = shared_file("eventlogs", "receipt_with_deadlines.csv")
+    workspace = Workspace.create(tmp_path_factory.mktemp("receipt") / "ws")
+    ingest(workspace=workspace, source=path, name="receipt")
+    return workspace.path
+
+
+def test_report_with_a_deadline_attribute_on_the_real_receipt_log(
+    receipt_ws: Path, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    from conftest import shared_file
+
+    raw = pd.read_csv(shared_file("eventlogs", "receipt_with_deadlines.csv"), dtype=str)
+    last = (
+        pd.to_datetime(raw["time:timestamp"], utc=True, format="ISO8601")
+        .groupby(raw["case:concept:name"])
+        .max()
+    )
+    due = (
+        pd.to_datetime(raw["case:deadline"], utc=True, format="ISO8601")
+        .groupby(raw["case:concept:name"])
+        .first()
+    )
+    decided = due.notna()
+    compliant = int((last[decided] <= due[decided]).sum())
+    breached = int(decided.sum()) - compliant
+
+    data = run_json_in(receipt_ws, "receipt", "sla", "--deadline-attribute", "case:deadline")
+    assert (data["compliant"], data["breached"]) == (compliant, breached)
+
+    out = tmp_path / "receipt.html"
+    result = runner.invoke(
+        app,
+        ["report", "-w", str(receipt_ws), "-d", "receipt", "-o", str(out),
+         "--deadline-attribute", "case:deadline", "--section", "sla"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    doc = lxml_html.fromstring(out.read_text(encoding="utf-8"))
+    values = {
+        dt.text_content().strip(): dt.getnext().text_content().strip()
+        for dt in doc.xpath("//section[@id='sla']//div[@class='figure']/dt")
+    }
+    assert values["Compliant"] == f"{compliant:,}"
+    assert values["Breached"] == f"{breached:,}"
+    assert values["On time"] == f"{100 * compliant / (compliant + breached):.1f} %"
+
+
+def run_json_in(ws: Path, dataset: str, *args: str) -> dict:
+    result = runner.invoke(app, ["analyze", *args, "-w", str(ws), "-d", dataset, "--json"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return json.loads(result.stdout)

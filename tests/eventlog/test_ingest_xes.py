@@ -225,3 +225,23 @@ def test_missing_activity_takes_the_global_default_or_is_a_bad_row(
     with pytest.raises(InputError, match="without an activity") as err:
         ingest(workspace=workspace, source=_xes(tmp_path, undeclared, "u.xes"), name="u")
     assert err.value.where is not None and err.value.where.row == 2
+
+
+def test_declared_latin1_is_decoded_and_bad_utf8_names_its_line(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    latin = TYPED.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace("Check", "Prüfung")
+    path = tmp_path / "latin.xes"
+    path.write_bytes(latin.encode("latin-1"))
+    ds = ingest(workspace=workspace, source=path, name="d")
+    assert [r["activity"] for r in _rows(ds)] == ["Submit & pay", "Prüfung"]
+    bad = tmp_path / "bad.xes"
+    bad.write_bytes(TYPED.replace("Check", "Prüfung").encode("latin-1"))  # declared UTF-8, is not
+    with pytest.raises(InputError, match="not valid UTF-8") as err:
+        ingest(workspace=workspace, source=bad, name="b")
+    assert err.value.where is not None
+    assert (
+        err.value.where.line
+        == TYPED.splitlines().index('\t\t\t<string key="concept:name" value="Check"/>') + 1
+    )
+    assert "declaration" in (err.value.fix or "")

@@ -52,6 +52,8 @@ class XesHeader:
 
     def __init__(self) -> None:
         self.version: str | None = None
+        self.encoding: str = "utf-8"
+        """The encoding the XML declaration names (chunks are transcoded to UTF-8 if it is another)."""
         self.classifiers: dict[str, tuple[str, ...]] = {}
         self.globals: dict[str, dict[str, str]] = {"trace": {}, "event": {}}
         """Declared global attributes per scope: key -> default value."""
@@ -76,6 +78,24 @@ def _syntax_error(exc: etree.XMLSyntaxError, file: str, line0: int, what: str) -
         found=f"{exc.msg} (line {line}, column {col})",
         expected="well-formed XES (XML)",
         fix="repair the file (was it truncated or edited by hand?) and import it again",
+    )
+
+
+_DECLARED_ENCODING = re.compile(rb"""\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
+
+
+def _utf8_error(chunk: bytes, file: str, line0: int, encoding: str = "UTF-8") -> InputError:
+    try:
+        chunk.decode(encoding)
+        start = 0
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    return InputError(
+        f"the XES file is not valid {encoding} text",
+        where=Location(file=file, line=line0 + chunk[:start].count(b"\n")),
+        found=f"bytes {chunk[start : start + 4]!r}",
+        expected=f"{encoding} text, as the XML declaration says (UTF-8 when it says nothing)",
+        fix="re-export the log as UTF-8, or correct the encoding in its <?xml ...?> declaration",
     )
 
 
@@ -132,6 +152,9 @@ def _chunks(
     if start < 0:
         return _parse_header(buf, file, complete=True), iter(())
     header = _parse_header(buf[:start], file, complete=False)
+    declared = _DECLARED_ENCODING.match(buf[:200])
+    if declared:
+        header.encoding = declared.group(1).decode("ascii").lower()
 
     def body() -> Iterator[tuple[bytes, int]]:
         nonlocal buf
@@ -292,7 +315,9 @@ _STRUCTURE = re.compile(rb"<(/?)(event|trace)>")
 _ORDER = [(b"/", b"event"), (b"/", b"trace"), (b"", b"trace"), (b"", b"event")]
 
 
-def _split_quotes(chunk: bytes, file: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+def _split_quotes(
+    chunk: bytes, file: str, line0: int = 1
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """``chunk.split(b'"')`` as an Arrow string array, without a Python object per piece; also
     the pieces' offsets into the quote-free text, and that text as bytes."""
     quotes = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x22)
@@ -308,19 +333,14 @@ def _split_quotes(chunk: bytes, file: str) -> tuple[pa.Array, np.ndarray, np.nda
     try:
         arr.validate(full=True)  # UTF-8
     except pa.ArrowInvalid:
-        raise InputError(
-            "the XES file is not valid UTF-8 text",
-            where=Location(file=file),
-            expected="UTF-8 encoded XML",
-            fix="re-export the log as UTF-8",
-        ) from None
+        raise _utf8_error(chunk, file, line0) from None
     return arr.cast(pa.string()), offsets, np.frombuffer(data, dtype=np.uint8)
 
 
 _VALUE_EQ = np.frombuffer(b" value=", dtype=np.uint8)
 
 
-def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
+def _attrs_fast(chunk: bytes, file: str, line0: int = 1) -> _Attrs | None:
     """Tokenise the regular XES shape by splitting on '"'; None when the chunk is not that shape.
 
     ``<string key="K" value="V"/>`` split on the quote gives: text before, K, ' value=', V, text
@@ -328,7 +348,7 @@ def _attrs_fast(chunk: bytes, file: str) -> _Attrs | None:
     so each distinct form is parsed once and the rest is array arithmetic. Nested attributes
     (``<string key="K" value="V">`` children ``</string>``) are followed by their depth.
     """
-    pieces, offsets, text = _split_quotes(chunk, file)
+    pieces, offsets, text = _split_quotes(chunk, file, line0)
     if len(pieces) % 4 != 1:
         return None
     n = len(pieces) // 4
@@ -539,9 +559,16 @@ def _typed(col: pa.Array, kind: str) -> pa.Array:
     return col
 
 
-def parse_chunk(chunk: bytes, file: str, line0: int) -> tuple[pa.Table, bool]:
+def parse_chunk(
+    chunk: bytes, file: str, line0: int, encoding: str = "utf-8"
+) -> tuple[pa.Table, bool]:
     """One chunk of whole traces -> (events table, parsed by the fast path?)."""
-    attrs = _attrs_fast(chunk, file)
+    if encoding not in ("utf-8", "utf8", "us-ascii", "ascii"):
+        try:
+            chunk = chunk.decode(encoding).encode("utf-8")
+        except (UnicodeDecodeError, LookupError):
+            raise _utf8_error(chunk, file, line0, encoding) from None
+    attrs = _attrs_fast(chunk, file, line0)
     if attrs is not None:
         return _table(attrs), True
     attrs = _attrs_from_tokens(_tokens_lxml(chunk, file, line0), file)
@@ -657,9 +684,11 @@ class XesImporter:
         try:
             header, body = _chunks(stream, path.name, lambda: sink.progress(raw.tell(), total))
             if workers > 1:
-                results = self._parallel(body, path.name, workers)
+                results = self._parallel(body, path.name, workers, header.encoding)
             else:
-                results = (parse_chunk(chunk, path.name, line) for chunk, line in body)
+                results = (
+                    parse_chunk(chunk, path.name, line, header.encoding) for chunk, line in body
+                )
             for table, was_fast in results:
                 tables.append(table)
                 fast += was_fast
@@ -682,7 +711,7 @@ class XesImporter:
 
     @staticmethod
     def _parallel(
-        body: Iterator[tuple[bytes, int]], file: str, workers: int
+        body: Iterator[tuple[bytes, int]], file: str, workers: int, encoding: str
     ) -> Iterator[tuple[pa.Table, bool]]:
         method = "fork" if threading.current_thread() is threading.main_thread() else "spawn"
         if method not in multiprocessing.get_all_start_methods():
@@ -691,7 +720,7 @@ class XesImporter:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             pending: list[Future[tuple[pa.Table, bool]]] = []
             for chunk, line in body:
-                pending.append(pool.submit(parse_chunk, chunk, file, line))
+                pending.append(pool.submit(parse_chunk, chunk, file, line, encoding))
                 while len(pending) > 2 * workers:
                     yield pending.pop(0).result()
             for fut in pending:

@@ -336,3 +336,23 @@ def run_json_in(ws: Path, dataset: str, *args: str) -> dict:
     result = runner.invoke(app, ["analyze", *args, "-w", str(ws), "-d", dataset, "--json"])
     assert result.exit_code == 0, result.output + repr(result.exception)
     return json.loads(result.stdout)
+
+
+def test_sla_in_working_hours(ws: Path) -> None:
+    # Mon-Fri 08:30-17:00 UTC (8.5 h a day); every event is at 09:00 UTC.
+    # p5 Mon 03-18 -> Wed 03-20: 8 + 8.5 + 0.5 = 17 h (48 h elapsed); every other case is longer:
+    # p1 25.5 h, p2 25 h (ends on a Saturday), p3 34 h, p4 8 + 7 x 8.5 = 67.5 h
+    elapsed = run_json(ws, "sla", "--target", "17h")
+    assert (elapsed["compliant"], elapsed["breached"]) == (0, 5)
+    working = run_json(ws, "sla", "--target", "17h", "--working-hours", "08:30-17:00")
+    assert (working["compliant"], working["breached"]) == (1, 4)
+    worst = working["worst_breaches"][0]
+    assert worst["case_id"] == "p4"
+    assert worst["duration_seconds"] == pytest.approx(67.5 * 3600)
+    bad = runner.invoke(
+        app,
+        ["analyze", "sla", "-w", str(ws), "-d", "permits", "--target", "1d",
+         "--working-hours", "08:30"],
+    )  # fmt: skip
+    assert isinstance(bad.exception, InputError)
+    assert "08:30-17:00" in (bad.exception.fix or "")

@@ -22,6 +22,7 @@ from civicflow.mining import (
     LogView,
     ProcessMapConfig,
     SlaConfig,
+    WorkingCalendar,
     activity_stats,
     arrivals,
     bottlenecks,
@@ -452,6 +453,20 @@ DeadlineOpt = Annotated[
     str | None,
     typer.Option("--deadline-attribute", help="SLA: case attribute holding each case's deadline."),
 ]
+WorkingHoursOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--working-hours",
+        help="SLA: count only working time, Mon-Fri between these hours (e.g. 08:30-17:00).",
+    ),
+]
+TimezoneOpt = Annotated[
+    str, typer.Option("--timezone", help="SLA working hours: the office's time zone.")
+]
+HolidaysOpt = Annotated[
+    str | None,
+    typer.Option("--holidays", help="SLA working hours: skip this country's public holidays (NL)."),
+]
 EndActivityOpt = Annotated[
     list[str] | None,
     typer.Option("--end-activity", help="A case is finished only when it ends with this one."),
@@ -464,6 +479,9 @@ def sla_config(
     sla_days: float | None = None,
     deadline_attribute: str | None = None,
     end_activities: list[str] | None = None,
+    working_hours: str | None = None,
+    timezone: str = "UTC",
+    holidays: str | None = None,
     required: bool = True,
 ) -> SlaConfig | None:
     """The ``SlaConfig`` of the SLA options; None when none is given and ``required`` is False."""
@@ -490,10 +508,25 @@ def sla_config(
         seconds = parse_duration(target, option="--target")
     elif sla_days is not None:
         seconds = sla_days * 86400.0
+    calendar = None
+    if working_hours is not None:
+        opening, sep, closing = working_hours.partition("-")
+        if not sep:
+            raise InputError(
+                f"cannot read the working hours '{working_hours}'",
+                where=Location(field="--working-hours"),
+                found=working_hours,
+                expected="opening-closing, for example 08:30-17:00",
+                fix="write --working-hours 08:30-17:00",
+            )
+        calendar = WorkingCalendar.office_hours(
+            start=opening.strip(), end=closing.strip(), timezone=timezone, country=holidays
+        )
     return SlaConfig(
         target_seconds=seconds,
         deadline_attribute=deadline_attribute,
         end_activities=tuple(end_activities or ()),
+        calendar=calendar,
     )
 
 
@@ -505,6 +538,9 @@ def sla_command(
     sla_days: SlaDaysOpt = None,
     deadline_attribute: DeadlineOpt = None,
     end_activity: EndActivityOpt = None,
+    working_hours: WorkingHoursOpt = None,
+    timezone: TimezoneOpt = "UTC",
+    holidays: HolidaysOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """SLA compliance: the share of cases finished within the target or their deadline."""
@@ -513,6 +549,9 @@ def sla_command(
         sla_days=sla_days,
         deadline_attribute=deadline_attribute,
         end_activities=end_activity,
+        working_hours=working_hours,
+        timezone=timezone,
+        holidays=holidays,
     )
     assert config is not None
     res = _run(options, "SLA compliance", lambda v: sla_compliance(v, config=config))

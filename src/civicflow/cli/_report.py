@@ -9,7 +9,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from civicflow.cli._analyze import DeadlineOpt, SlaDaysOpt, SlaTargetOpt, sla_config
+from civicflow.cli._analyze import (
+    DeadlineOpt,
+    HolidaysOpt,
+    SlaDaysOpt,
+    SlaTargetOpt,
+    TimezoneOpt,
+    WorkingHoursOpt,
+    sla_config,
+)
 from civicflow.cli._filters import ViewOptions, view_command
 from civicflow.report import REPORT_SECTIONS, ReportConfig, build_report
 
@@ -28,6 +36,9 @@ def report(
     target: SlaTargetOpt = None,
     sla_days: SlaDaysOpt = None,
     deadline_attribute: DeadlineOpt = None,
+    working_hours: WorkingHoursOpt = None,
+    timezone: TimezoneOpt = "UTC",
+    holidays: HolidaysOpt = None,
     model: Annotated[
         Path | None,
         typer.Option("--model", help="BPMN 2.0 reference model for the conformance section."),
@@ -64,7 +75,13 @@ def report(
         time_freq=freq,
         breakdown_attributes=tuple(breakdown_by or ()),
         sla=sla_config(
-            target=target, sla_days=sla_days, deadline_attribute=deadline_attribute, required=False
+            target=target,
+            sla_days=sla_days,
+            deadline_attribute=deadline_attribute,
+            working_hours=working_hours,
+            timezone=timezone,
+            holidays=holidays,
+            required=False,
         ),
         model=model,
         sections=tuple(section) if section else None,

@@ -14,7 +14,10 @@ err_console = Console(stderr=True)
 
 def run_with_clear_errors(app: typer.Typer) -> None:
     try:
-        app(standalone_mode=False)
+        # standalone_mode=False hands typer.Exit's code back as the return value instead of exiting
+        result = app(standalone_mode=False)
+        if isinstance(result, int) and not isinstance(result, bool):
+            sys.exit(result)
     except CivicflowError as exc:
         err_console.print(f"[bold red]error:[/] {type(exc).__name__}", highlight=False)
         err_console.print(exc.describe(), highlight=False, markup=False)

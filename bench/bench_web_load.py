@@ -100,7 +100,14 @@ async def sign_in(client: Any, email: str) -> None:
 
 
 async def run_load(
-    base: str, urls: list[str], *, users: int, seconds: float, think: float, accounts: int
+    base: str,
+    urls: list[str],
+    *,
+    users: int,
+    seconds: float,
+    think: float,
+    accounts: int,
+    warm_copies: int = 1,
 ) -> dict[str, Any]:
     import httpx
 
@@ -109,13 +116,19 @@ async def run_load(
     for i, c in enumerate(clients):
         await sign_in(c, f"analyst{i}@load.test")
 
+    # each server process keeps its own cache: warm every page several times over, concurrently,
+    # so that every process has seen it (the first answer per process is the cold one)
     cold: list[float] = []
-    for url in urls:
+
+    async def warm(url: str) -> None:
         t = time.perf_counter()
         r = await clients[0].get(url)
         cold.append(time.perf_counter() - t)
         if r.status_code >= 400:
             raise SystemExit(f"warm-up request failed: {url} -> {r.status_code}\n{r.text[:500]}")
+
+    for url in urls:
+        await asyncio.gather(*(warm(url) for _ in range(warm_copies)))
 
     latencies: list[float] = []
     errors: list[str] = []
@@ -230,6 +243,7 @@ def main() -> None:
                 seconds=args.seconds,
                 think=args.think,
                 accounts=args.accounts,
+                warm_copies=4 * args.workers,
             )
         )
     finally:

@@ -37,7 +37,7 @@ async def _workspace(request: Request, actor: Actor, workspace_id: str) -> Any:
     )
 
 
-@router.get("/", dependencies=[])
+@router.get("/")
 async def home(request: Request, actor: Annotated[Any, signed_in()]) -> Response:
     items = await run_in_threadpool(workspaces.list_workspaces, request.app.state.ctx, actor=actor)
     return page(

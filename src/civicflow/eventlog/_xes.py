@@ -44,6 +44,8 @@ _KEY = re.compile(rb'<(?:string|date|int|float|boolean|id)\s+key="([^"<]*)"')
 _CHUNK_BYTES = 8 << 20
 _PARALLEL_ABOVE = 24 << 20
 _ATTRIBUTE_TAGS = {"string", "date", "int", "float", "boolean", "id"}
+_TYPE_NAMES = ("", "string", "date", "int", "float", "boolean", "id")
+_TYPE_CODE = {name.encode(): i for i, name in enumerate(_TYPE_NAMES)}
 _Token = tuple[bytes, bytes, bytes, bytes, bytes]
 
 
@@ -327,14 +329,17 @@ def _split_quotes(
     offsets[0] = 0
     offsets[1:-1] = quotes - np.arange(len(quotes), dtype=np.int64)
     offsets[-1] = len(data)
+    small = len(data) < 2**31
     arr = pa.Array.from_buffers(
-        pa.large_string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        pa.string() if small else pa.large_string(),
+        len(offsets) - 1,
+        [None, pa.py_buffer(offsets.astype(np.int32) if small else offsets), pa.py_buffer(data)],
     )
     try:
         arr.validate(full=True)  # UTF-8
     except pa.ArrowInvalid:
         raise _utf8_error(chunk, file, line0) from None
-    return arr.cast(pa.string()), offsets, np.frombuffer(data, dtype=np.uint8)
+    return (arr if small else arr.cast(pa.string())), offsets, np.frombuffer(data, dtype=np.uint8)
 
 
 _VALUE_EQ = np.frombuffer(b" value=", dtype=np.uint8)
@@ -425,7 +430,7 @@ def _attrs_fast(chunk: bytes, file: str, line0: int = 1) -> _Attrs | None:
         keys = _nest(keys, level)
     ev_cum = np.cumsum(oe) - 1
     tr_cum = np.cumsum(ot) - 1
-    names = np.array(type_names, dtype="S7")
+    names = np.array([_TYPE_CODE[t] for t in type_names], dtype=np.int8)
     return _Attrs(
         keys=keys,
         values=_xml_text(pieces.take(pa.array(every4[:-1] + 3))),
@@ -463,7 +468,7 @@ def _attrs_from_tokens(tokens: list[_Token], file: str) -> _Attrs | None:
     opens, closes, types, keys, values = zip(*tokens, strict=True)
     o = np.array(opens, dtype="S5")
     c = np.array(closes, dtype="S5")
-    t = np.array(types, dtype="S7")
+    t = np.fromiter(map(_TYPE_CODE.__getitem__, types), dtype=np.int8, count=len(types))
     ev_open, ev_close = o == b"event", c == b"event"
     tr_open, tr_close = o == b"trace", c == b"trace"
     ev_depth = np.cumsum(ev_open, dtype=np.int64) - np.cumsum(ev_close, dtype=np.int64)
@@ -479,7 +484,7 @@ def _attrs_from_tokens(tokens: list[_Token], file: str) -> _Attrs | None:
         or (tr_close & (ev_depth != 0)).any()
     ):
         return None
-    is_attr = t != b""
+    is_attr = t != 0
     idx = np.flatnonzero(is_attr)
     take = pa.array(idx, pa.int64())
     event_no = np.cumsum(ev_open, dtype=np.int64) - 1
@@ -535,8 +540,9 @@ def _spread(
         pos = np.full(n_rows, -1, dtype=np.int64)
         pos[owner[group]] = group  # a key repeated in one element: the last one wins, as in lxml
         column = vals.take(pa.array(pos, mask=pos < 0))
-        kinds = np.unique(tsel[group])
-        out[prefix + name] = _typed(column, kinds[0].decode() if len(kinds) == 1 else "string")
+        kinds = tsel[group]
+        low, high = int(kinds.min()), int(kinds.max())
+        out[prefix + name] = _typed(column, _TYPE_NAMES[low] if low == high else "string")
 
 
 def _typed(col: pa.Array, kind: str) -> pa.Array:

@@ -55,6 +55,10 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/workspaces/{workspace_id}/risks"): "workspace:read",
     ("GET", "/api/v1/workspaces/{workspace_id}/ledger"): "ledger:read",
     ("GET", "/api/v1/workspaces/{workspace_id}/ledger/verify"): "ledger:verify",
+    ("GET", "/api/v1/workspaces/{workspace_id}/datasets"): "workspace:read",
+    ("GET", "/api/v1/workspaces/{workspace_id}/baselines"): "workspace:read",
+    ("GET", "/api/v1/workspaces/{workspace_id}/datasets/{name}/process-map"): "workspace:read",
+    ("GET", "/api/v1/workspaces/{workspace_id}/datasets/{name}/variants"): "workspace:read",
 }
 
 # Who holds what, by hand from the role list (not read from the code under test).

@@ -175,3 +175,54 @@ def test_mapping_error_is_shown_like_the_cli(sqlite_world: World) -> None:
 
 def _dataset_names(world: World) -> list[str]:
     return _store(world).dataset_names()
+
+
+def test_api_process_map_and_variants_on_a_log_worked_by_hand(sqlite_world: World) -> None:
+    client = TestClient(make_app(sqlite_world))
+    token = sign_in(client, sqlite_world.emails["analyst"])
+    ws = f"/w/{sqlite_world.workspace_id}"
+    body = (
+        b"case,activity,time\n"
+        b"1,a,2024-01-01T00:00:00\n1,b,2024-01-01T01:00:00\n1,c,2024-01-01T03:00:00\n"
+        b"2,a,2024-01-02T00:00:00\n2,c,2024-01-02T02:00:00\n"
+        b"3,a,2024-01-03T00:00:00\n3,b,2024-01-03T03:00:00\n3,c,2024-01-03T04:00:00\n"
+    )
+    r = client.post(
+        f"{ws}/datasets/upload?filename=tiny.csv&name=tiny",
+        content=body,
+        headers={"X-CSRF-Token": token},
+    )
+    upload_id = re.search(r'name="upload_id" value="([^"]+)"', r.text).group(1)
+    r = client.post(
+        f"{ws}/datasets",
+        data={
+            "csrf_token": token,
+            "upload_id": upload_id,
+            "name": "tiny",
+            "case_id": "case",
+            "activity": "activity",
+            "timestamp": "time",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:500]
+
+    api = f"/api/v1/workspaces/{sqlite_world.workspace_id}"
+    assert [d["name"] for d in client.get(f"{api}/datasets").json()] == ["tiny"]
+    pm = client.get(f"{api}/datasets/tiny/process-map").json()
+    edges = {(e["source"], e["target"]): e for e in pm["edges"]}
+    # by hand: a->b in cases 1 and 3 (1 h, 3 h), b->c in 1 and 3 (2 h, 1 h), a->c in case 2 (2 h)
+    assert {k: e["frequency"] for k, e in edges.items()} == {
+        ("a", "b"): 2,
+        ("b", "c"): 2,
+        ("a", "c"): 1,
+    }
+    assert edges[("a", "b")]["median_seconds"] == 2 * 3600
+    assert edges[("a", "c")]["median_seconds"] == 2 * 3600
+    assert edges[("b", "c")]["mean_seconds"] == 1.5 * 3600
+    variants = client.get(f"{api}/datasets/tiny/variants").json()
+    assert [(v["activities"], v["cases"]) for v in variants["variants"]] == [
+        (["a", "b", "c"], 2),
+        (["a", "c"], 1),
+    ]
+    assert client.get(f"{api}/datasets/nope/variants").status_code == 404

@@ -95,3 +95,81 @@ async def ledger_verify(
     """Verify the whole ledger: any changed, removed, inserted or reordered entry is reported."""
     report = await run_in_threadpool(audit.verify, request.app.state.ctx, actor=actor)
     return dict(report.to_dict())
+
+
+@router.get("/workspaces/{workspace_id}/datasets")
+async def list_datasets(
+    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
+) -> list[dict[str, Any]]:
+    """Datasets with their manifests: source, counts, time span, sha256 fingerprint."""
+    from civicflow.app import assessment
+
+    items = await run_in_threadpool(
+        assessment.list_datasets, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+    )
+    return [d.manifest.to_dict() for d in items]
+
+
+@router.get("/workspaces/{workspace_id}/baselines")
+async def list_baselines(
+    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
+) -> list[dict[str, Any]]:
+    """Frozen baselines with their KPI values, definitions and the data they came from."""
+    from civicflow.app import assessment
+
+    items = await run_in_threadpool(
+        assessment.list_workspace_baselines,
+        request.app.state.ctx,
+        actor=actor,
+        workspace_id=workspace_id,
+    )
+    return [b.to_dict() for b in items]
+
+
+@router.get("/workspaces/{workspace_id}/datasets/{name}/process-map")
+async def process_map(
+    request: Request,
+    workspace_id: str,
+    name: str,
+    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+    paths: Annotated[float, Query(ge=0.0, le=1.0)] = 1.0,
+    top: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+) -> dict[str, Any]:
+    """The directly-follows graph of the whole dataset (cached like the pages' maps)."""
+    return await _analysis(request, actor, workspace_id, name, "map", paths=paths, top=top)
+
+
+@router.get("/workspaces/{workspace_id}/datasets/{name}/variants")
+async def variants(
+    request: Request,
+    workspace_id: str,
+    name: str,
+    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+    top: Annotated[int, Query(ge=1, le=10_000)] = 20,
+) -> dict[str, Any]:
+    """Variants, most frequent first, with the long tail summarised."""
+    return await _analysis(request, actor, workspace_id, name, "variants", top=top)
+
+
+async def _analysis(
+    request: Request, actor: Any, workspace_id: str, name: str, kind: str, **options: Any
+) -> dict[str, Any]:
+    from civicflow.web import _assessment as A
+
+    ws = await run_in_threadpool(
+        workspaces.get_workspace, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+    )
+    analyst: A.Analyst = request.app.state.analyst
+
+    def compute() -> dict[str, Any]:
+        query = A.Query(dataset=name, filter=A.EventLogFilter(), params=(("dataset", name),))
+        view = A.make_view(analyst.engine, ws.store(), query)
+        if kind == "map":
+            result = analyst.process_map(
+                view, max_activities=options["top"], path_share=options["paths"]
+            )
+        else:
+            result = analyst.variants(view, top=options["top"])
+        return dict(result.to_dict())
+
+    return await run_in_threadpool(compute)

@@ -39,6 +39,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/w/{workspace_id}/programme/{kind}/{item_id}"): "programme:write",
     ("GET", "/w/{workspace_id}/ledger"): "ledger:read",
     ("GET", "/w/{workspace_id}/ledger/verify"): "ledger:verify",
+    ("GET", "/w/{workspace_id}/ledger/{entry_index}/proof"): "ledger:read",
     ("GET", "/w/{workspace_id}/datasets"): "workspace:read",
     ("POST", "/w/{workspace_id}/datasets/upload"): "dataset:write",
     ("POST", "/w/{workspace_id}/datasets"): "dataset:write",
@@ -105,6 +106,7 @@ def _concrete(path: str, world: World) -> str:
         "tab": "map",
         "fmt": "csv",
         "name": "missing",
+        "entry_index": "0",
     }
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
 

@@ -110,6 +110,10 @@ def test_upload_map_assess_freeze_objective_ledger(world: World) -> None:
         assert action in text, action
     verdict = ledger.get(f"{ws}/ledger/verify").text
     assert "The ledger is intact." in verdict
+    # the oldest entry on the page (the workspace's creation) is covered by a checkpoint
+    oldest = re.findall(r'href="(/w/[^"]+/ledger/\d+/proof)"', text)[-1]
+    proof = ledger.get(oldest).text
+    assert "The proof checks out" in proof and "workspace.create" in proof
 
 
 def _store(world: World):

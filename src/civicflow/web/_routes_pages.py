@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -305,4 +305,39 @@ async def ledger_verify(
         workspace=ws,
         nav="ledger",
         report=report,
+    )
+
+
+@router.get("/w/{workspace_id}/ledger/{entry_index}/proof")
+async def ledger_proof(
+    request: Request,
+    workspace_id: str,
+    entry_index: Annotated[int, Path(ge=0, le=2**62)],
+    actor: Annotated[Any, requires(P.LEDGER_READ.value)],
+) -> Response:
+    ws = await _workspace(request, actor, workspace_id)
+    ctx = request.app.state.ctx
+
+    def prove() -> tuple[Any, bool]:
+        entry = audit.get_entry(ctx, actor=actor, entry_index=entry_index)
+        if entry.workspace_id != workspace_id:
+            # entries of other workspaces are proven on their own workspace's page
+            raise NotFoundError(
+                f"ledger entry {entry_index} is not an entry of this workspace",
+                found=str(entry_index),
+                fix="open the proof from the ledger page of the entry's workspace",
+            )
+        proof = audit.inclusion_proof(ctx, actor=actor, entry_index=entry_index)
+        return proof, proof.verify()
+
+    proof, ok = await run_in_threadpool(prove)
+    return page(
+        request,
+        "ledger_proof.html",
+        actor,
+        workspace=ws,
+        nav="ledger",
+        proof=proof,
+        ok=ok,
+        entry=proof.to_dict()["entry"],
     )

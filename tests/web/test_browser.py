@@ -183,6 +183,9 @@ def test_analyst_journey(served: tuple[str, World], browser: Any) -> None:
     assert "The ledger is intact." in page.locator("#verify-result").inner_text()
     c.axe()
     c.shot("ledger")
+    page.locator("a", has_text="Proof").last.click()
+    page.wait_for_selector("text=The proof checks out")
+    c.axe()
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r".*/login$"))

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -427,7 +426,7 @@ _TAB_OPTIONS = {
 }
 
 
-def _tab_html(request: Request, ws: Any, view: Any, query: A.Query, tab: str) -> Markup:
+def _tab_html(request: Request, ws: Any, view: Any, query: A.Query, tab: str) -> str:
     """A tab's fragment, rendered once per (data, filter, options) and then served from the cache:
     fragments hold nothing personal (no names, no CSRF token), so every reader can share them."""
     if tab not in A.ANALYSES:
@@ -437,10 +436,11 @@ def _tab_html(request: Request, ws: Any, view: Any, query: A.Query, tab: str) ->
     options = tuple(request.query_params.get(k, "") for k in _TAB_OPTIONS.get(tab, ()))
     key = (view.cache_key, "html", ws.id, tab, query.params, options)
 
-    def render() -> Markup:
+    def render() -> str:
+        # rendered with autoescape like every template; the page then includes it as is
         context = _tab_context(request, ws, query, tab)
         template = request.app.state.templates.get_template(f"_tab_{tab}.html")
-        return Markup(template.render(request=request, workspace=ws, **context))
+        return str(template.render(request=request, workspace=ws, **context))
 
     return _analyst(request).cache.get_or_compute(key, render, uses_engine=False)  # type: ignore[no-any-return]
 

@@ -271,3 +271,23 @@ def _token(world: World, role: str, scopes: list[str]) -> tuple[str, str]:
         world.ctx, actor=actor, name="test", scopes=scopes, expires_at=utcnow() + timedelta(days=1)
     )
     return plaintext, token.id
+
+
+def test_abandoned_uploads_are_removed_after_a_day(sqlite_world: World) -> None:
+    import os
+    import time
+
+    client = TestClient(make_app(sqlite_world))
+    token = sign_in(client, sqlite_world.emails["analyst"])
+    url = f"/w/{sqlite_world.workspace_id}/datasets/upload?filename=a.csv"
+    body = b"case,activity,time\n1,a,2024-01-01T00:00:00\n"
+    first = re.search(
+        r'name="upload_id" value="([^"]+)"',
+        client.post(url, content=body, headers={"X-CSRF-Token": token}).text,
+    ).group(1)
+    folder = Path(sqlite_world.settings.home) / "uploads" / sqlite_world.workspace_id / first
+    assert folder.is_dir()
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(folder, (two_days_ago, two_days_ago))
+    client.post(url, content=body, headers={"X-CSRF-Token": token})
+    assert not folder.exists()

@@ -12,6 +12,7 @@ import gzip
 import io
 import re
 import shutil
+import time
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ async def store_upload(
     max_bytes: int,
 ) -> StoredUpload:
     """Write the streamed body to ``directory/<upload id>/``; check size and content as it comes."""
+    _forget_stale(directory)
     upload_id = "up" + new_id()[-32:]
     folder = directory / upload_id
     folder.mkdir(parents=True, exist_ok=False)
@@ -170,6 +172,19 @@ async def store_upload(
     return StoredUpload(
         upload_id=upload_id, path=final, kind=kind, size=size, original_name=filename
     )
+
+
+STALE_SECONDS = 24 * 3600
+
+
+def _forget_stale(directory: Path) -> None:
+    # uploads whose mapping was never submitted would otherwise pile up on disk
+    if not directory.is_dir():
+        return
+    cutoff = time.time() - STALE_SECONDS
+    for folder in directory.iterdir():
+        if folder.is_dir() and _UPLOAD_ID.match(folder.name) and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def find_upload(directory: Path, upload_id: str) -> Path:

@@ -77,9 +77,78 @@ def test_existing_dataset_is_not_overwritten_without_replace(workspace: Workspac
     t = datetime(2024, 1, 1, tzinfo=UTC)
     with workspace.writer("d", source="mem", format="test", mapping=MAPPING) as w:
         w.write_events(_events([("a", "x", t, 0)]))
-    with pytest.raises(ConflictError):
-        with workspace.writer("d", source="mem", format="test", mapping=MAPPING) as w:
-            pass
+    with (
+        pytest.raises(ConflictError),
+        workspace.writer("d", source="mem", format="test", mapping=MAPPING) as w,
+    ):
+        pass
     with workspace.writer("d", source="mem2", format="test", mapping=MAPPING, replace=True) as w:
         w.write_events(_events([("a", "y", t, 0), ("b", "y", t, 1)]))
     assert workspace.dataset("d").manifest.events == 2
+
+
+def _write(workspace: Workspace, name: str, batches: list[pa.Table]) -> None:
+    with workspace.writer(name, source="mem", format="test", mapping=MAPPING) as w:
+        for b in batches:
+            w.write_events(b)
+
+
+def test_batches_each_in_order_but_not_together_are_sorted(workspace: Workspace) -> None:
+    # each batch alone is in the stored order; only the boundary between them is not, so a
+    # writer that checked batches separately would skip the sort and store "b" before "a"
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    later = datetime(2024, 1, 2, tzinfo=UTC)
+    _write(
+        workspace,
+        "d",
+        [
+            _events([("a", "a1", t, 0), ("b", "b1", t, 1)]),
+            _events([("a", "a2", later, 2), ("c", "c1", t, 3)]),
+        ],
+    )
+    got = pq.read_table(workspace.dataset("d").events_path).to_pydict()
+    assert got["activity"] == ["a1", "a2", "b1", "c1"]
+
+
+def test_tied_keys_in_source_order_are_still_sorted_by_position(workspace: Workspace) -> None:
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    _write(workspace, "d", [_events([("a", "p1", t, 1), ("a", "p0", t, 0)])])
+    got = pq.read_table(workspace.dataset("d").events_path).to_pydict()
+    assert got["activity"] == ["p0", "p1"]
+    assert got["position"] == [0, 1]
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_spilling_to_disk_stores_the_same_file(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, in_order: bool
+) -> None:
+    """Events over the memory budget go through a temporary file; the dataset must not depend
+    on which way they went (same bytes, hence the same fingerprint)."""
+    import civicflow.eventlog._store as store
+
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [(f"c{i // 3:03d}", f"act{i % 4}", t.replace(hour=i % 3), i) for i in range(300)]
+    if not in_order:
+        rows.reverse()
+    batches = [_events(rows[i : i + 70]) for i in range(0, len(rows), 70)]
+    _write(workspace, "memory", batches)
+    monkeypatch.setattr(store, "MEMORY_BUDGET", 1_000)
+    _write(workspace, "spilled", batches)
+    memory, spilled = workspace.dataset("memory"), workspace.dataset("spilled")
+    assert memory.manifest.fingerprint == spilled.manifest.fingerprint
+    assert memory.events_path.read_bytes() == spilled.events_path.read_bytes()
+    got = pq.read_table(spilled.events_path).to_pydict()
+    assert got["position"] == list(range(300))
+    assert pq.read_schema(spilled.events_path).field("case_id").nullable is False
+
+
+def test_second_precision_attribute_is_stored_in_microseconds(workspace: Workspace) -> None:
+    """A type outside the in-memory set goes through the temporary file, as every type did."""
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    table = _events([("a", "x", t, 0)]).append_column(
+        "due", pa.array([datetime(2024, 2, 1)], pa.timestamp("s"))
+    )
+    _write(workspace, "d", [table])
+    stored = pq.read_table(workspace.dataset("d").events_path)
+    assert stored.schema.field("due").type == pa.timestamp("us")
+    assert stored.column("due").to_pylist() == [datetime(2024, 2, 1)]

@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from civicflow.core import (
@@ -106,12 +107,21 @@ class Dataset:
 
 
 class DatasetWriter:
-    """The sink an importer writes into. Use through :meth:`Workspace.writer`."""
+    """The sink an importer writes into. Use through :meth:`Workspace.writer`.
+
+    Events are held in memory as Arrow tables (the store's sort reads them directly) until they
+    pass ``MEMORY_BUDGET`` bytes or hold a type whose Parquet round trip would change it; from then
+    on they stream into a temporary Parquet file, so a log larger than memory still imports.
+    """
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder
         self._events: pq.ParquetWriter | None = None
         self._events_schema: pa.Schema | None = None
+        self._held: list[pa.Table] | None = []
+        self._held_bytes = 0
+        self._in_order = True
+        self._last_key: pa.Table | None = None
         self._cases: pq.ParquetWriter | None = None
         self._rejects: list[RejectedRow] = []
         self.events_written = 0
@@ -130,15 +140,64 @@ class DatasetWriter:
                 found=", ".join(table.column_names),
                 expected=", ".join(CORE_COLUMNS),
             )
-        if self._events is None:
+        if self._events_schema is None:
             self._events_schema = table.schema
-            self._events = pq.ParquetWriter(self._folder / "unsorted.parquet", table.schema)
+            if not all(_memory_safe(f.type) for f in table.schema):
+                self._spill()
+        elif table.schema != self._events_schema:
+            table = table.cast(self._events_schema)
+        if table.num_rows == 0:
+            return
+        if self._in_order:
+            self._in_order = self._continues_order(table)
+        if self._held is not None:
+            self._held.append(table)
+            self._held_bytes += table.nbytes
+            if self._held_bytes > MEMORY_BUDGET:
+                self._spill()
         else:
-            assert self._events_schema is not None
-            if table.schema != self._events_schema:
-                table = table.cast(self._events_schema)
-        self._events.write_table(table)
+            assert self._events is not None
+            self._events.write_table(table)
         self.events_written += table.num_rows
+
+    def _spill(self) -> None:
+        assert self._events_schema is not None
+        self._events = pq.ParquetWriter(
+            self._folder / "unsorted.parquet", self._events_schema, compression="none"
+        )
+        for held in self._held or []:
+            self._events.write_table(held)
+        self._held = None
+
+    def _continues_order(self, table: pa.Table) -> bool:
+        """Whether the events so far are already in EVENT_ORDER (strictly: no tied keys), so the
+        store's sort can be skipped. XES traces and re-imported datasets usually are."""
+        keys = table.select(list(EVENT_ORDER))
+        if any(c.null_count for c in keys.columns):
+            return False
+        last = keys.slice(keys.num_rows - 1)
+        if self._last_key is not None:
+            keys = pa.concat_tables([self._last_key, keys])
+        self._last_key = last
+        if keys.num_rows < 2:
+            return True
+        case, ts, pos = (keys.column(c).combine_chunks() for c in EVENT_ORDER)
+        n = keys.num_rows
+
+        def pair(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
+            return arr.slice(0, n - 1), arr.slice(1)
+
+        c0, c1 = pair(case)
+        t0, t1 = pair(ts)
+        p0, p1 = pair(pos)
+        later = pc.or_(
+            pc.less(c0, c1),
+            pc.and_(
+                pc.equal(c0, c1),
+                pc.or_(pc.less(t0, t1), pc.and_(pc.equal(t0, t1), pc.less(p0, p1))),
+            ),
+        )
+        return bool(pc.all(later).as_py())
 
     def write_cases(self, table: pa.Table) -> None:
         """Append case attributes: ``case_id`` plus one column per case attribute."""
@@ -155,11 +214,49 @@ class DatasetWriter:
     def rejected(self) -> list[RejectedRow]:
         return list(self._rejects)
 
+    def _source(self) -> _EventsSource:
+        """Where the finished events are, for the store's final sort and write."""
+        if self._held is not None:
+            assert self._events_schema is not None
+            return _EventsSource(
+                table=pa.Table.from_batches(
+                    [b for t in self._held for b in t.to_batches()], schema=self._events_schema
+                ),
+                in_order=self._in_order,
+            )
+        return _EventsSource(path=self._folder / "unsorted.parquet", in_order=self._in_order)
+
     def _close(self) -> None:
         for w in (self._events, self._cases):
             if w is not None:
                 w.close()
         self._events = self._cases = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _EventsSource:
+    table: pa.Table | None = None
+    path: Path | None = None
+    in_order: bool = False
+
+
+MEMORY_BUDGET = 1 << 30
+"""Bytes of events a dataset writer holds in memory before it streams them to a temporary file."""
+
+
+def _memory_safe(typ: pa.DataType) -> bool:
+    """Types DuckDB reads from Arrow exactly as from the Parquet file pyarrow would write (others,
+    e.g. second-precision timestamps that Parquet widens to milliseconds, take the file path so
+    the stored dataset does not depend on which path was taken)."""
+    if pa.types.is_timestamp(typ):
+        return typ.unit == "us"
+    return (
+        pa.types.is_string(typ)
+        or pa.types.is_boolean(typ)
+        or pa.types.is_signed_integer(typ)
+        or pa.types.is_float64(typ)
+        or pa.types.is_float32(typ)
+    )
 
 
 class Workspace:
@@ -280,6 +377,7 @@ class Workspace:
                 )
             manifest = _finalize(
                 staging,
+                writer._source(),
                 name=name,
                 source=source,
                 format=format,
@@ -303,6 +401,7 @@ class Workspace:
 
 def _finalize(
     folder: Path,
+    source_events: _EventsSource,
     *,
     name: str,
     source: str,
@@ -312,23 +411,40 @@ def _finalize(
     rejects: list[RejectedRow],
 ) -> DatasetManifest:
     """Sort events into their stable order, write cases, counts, fingerprint and manifest."""
-    unsorted = folder / "unsorted.parquet"
     events = folder / "events.parquet"
     con = duckdb.connect()
     try:
-        con.execute("SET preserve_insertion_order = false")
         con.execute(f"SET temp_directory = '{folder / 'tmp'}'")
-        order = ", ".join(f'"{c}"' for c in EVENT_ORDER)
+        if source_events.table is not None:
+            # a table, not a view on the Arrow data: DuckDB then knows which columns hold no null
+            # and writes them as required, exactly as it does when it reads a Parquet file
+            con.from_arrow(source_events.table).create_view("arrow_events")
+            con.execute("CREATE TABLE incoming AS SELECT * FROM arrow_events")
+        else:
+            con.execute(
+                f"CREATE VIEW incoming AS SELECT * FROM read_parquet('{source_events.path}')"
+            )
+        if source_events.in_order:
+            # already in EVENT_ORDER with no tied keys: the sort would be the identity, so the
+            # rows are written as they came (the same file the sort writes)
+            con.execute("SET preserve_insertion_order = true")
+            query = "SELECT * FROM incoming"
+        else:
+            con.execute("SET preserve_insertion_order = false")
+            order = ", ".join(f'"{c}"' for c in EVENT_ORDER)
+            query = f"SELECT * FROM incoming ORDER BY {order}"
         con.execute(
-            f"COPY (SELECT * FROM read_parquet(?) ORDER BY {order}) TO '{events}' "
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})",
-            [str(unsorted)],
+            f"COPY ({query}) TO '{events}' "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
         )
-        unsorted.unlink()
+        if source_events.path is not None:
+            source_events.path.unlink()
+            con.execute(
+                f"CREATE OR REPLACE VIEW incoming AS SELECT * FROM read_parquet('{events}')"
+            )
         stats = con.execute(
             "SELECT count(*), count(DISTINCT case_id), count(DISTINCT activity), "
-            "min(timestamp), max(timestamp) FROM read_parquet(?)",
-            [str(events)],
+            "min(timestamp), max(timestamp) FROM incoming"
         ).fetchone()
         assert stats is not None
         cases_file = folder / "cases.parquet"
@@ -336,14 +452,14 @@ def _finalize(
             # one row per case, in case order; cases with no attributes row still get one
             con.execute(
                 f"COPY (SELECT e.case_id, c.* EXCLUDE (case_id) FROM "
-                f"(SELECT DISTINCT case_id FROM read_parquet('{events}')) e "
+                f"(SELECT DISTINCT case_id FROM incoming) e "
                 f"LEFT JOIN (SELECT * FROM read_parquet('{cases_file}') "
                 f"QUALIFY row_number() OVER (PARTITION BY case_id) = 1) c USING (case_id) "
                 f"ORDER BY e.case_id) TO '{folder / 'cases.tmp.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
             )
         else:
             con.execute(
-                f"COPY (SELECT DISTINCT case_id FROM read_parquet('{events}') ORDER BY case_id) "
+                f"COPY (SELECT DISTINCT case_id FROM incoming ORDER BY case_id) "
                 f"TO '{folder / 'cases.tmp.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
             )
         os.replace(folder / "cases.tmp.parquet", cases_file)

@@ -16,6 +16,8 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         audit,                     # list_entries, verify -> VerificationReport,
                                    #   inclusion_proof -> InclusionProof
         assessment,                # ingest_dataset, delete_dataset, freeze_baseline, open_view
+        LocalOperator, local_operator,  # the command line's actor: the OS login's account,
+        open_local_app, latest_entry,   #   the workspace folder registered on first use
     )
 
 Every state change goes through these functions, which (1) check that ``actor`` holds the
@@ -40,6 +42,7 @@ from civicflow.app._context import (
     open_app,
     upgrade_database,
 )
+from civicflow.app._local import LocalOperator, latest_entry, local_operator, open_local_app
 from civicflow.app._roles import ROLE_PERMISSIONS, SYSTEM, Actor, Permission, Role
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "SYSTEM",
     "Actor",
     "AppContext",
+    "LocalOperator",
     "MigrationStatus",
     "Permission",
     "Role",
@@ -55,9 +59,12 @@ __all__ = [
     "audit",
     "database_url",
     "downgrade_database",
+    "latest_entry",
+    "local_operator",
     "make_db_engine",
     "migration_status",
     "open_app",
+    "open_local_app",
     "programme",
     "upgrade_database",
     "workspaces",

@@ -20,12 +20,12 @@ from civicflow.mining import (
     compare_baselines,
     compare_to_baseline,
     format_kpi_value,
-    freeze_baseline,
     list_baselines,
     load_baseline,
 )
 
 from ._filters import EngineOpt, ViewOptions, WorkspaceOpt, parse_duration, view_command
+from ._operator import acting, print_receipt
 
 app = typer.Typer(
     help="Freeze KPI baselines of a dataset and compare later data with them.",
@@ -80,18 +80,34 @@ def freeze(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compute the KPIs of a dataset (through the filters) and freeze them as a named baseline."""
+    """Compute the KPIs of a dataset (through the filters) and freeze them as a named baseline;
+    recorded in the audit ledger."""
+    from civicflow.app import Permission, assessment
+
     sla = sla_from_options(sla_target, deadline_attribute)
     workspace = Workspace.open(options.workspace)
-    with options.open() as view, err_console.status("computing KPIs…"):
-        baseline = freeze_baseline(
-            workspace=workspace, view=view, name=name, kpis=kpi, description=description, sla=sla
-        )
+    workspace.dataset(options.dataset)  # a missing dataset is named before anything is registered
+    with acting(
+        options.workspace, Permission.BASELINE_WRITE, command="civicflow baseline freeze"
+    ) as act:
+        engine = make_engine(options.engine)
+        try:
+            with err_console.status("computing KPIs…"):
+                baseline = assessment.freeze_baseline(
+                    act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                    dataset_name=options.dataset, baseline_name=name, filter=options.filter,
+                    kpis=kpi, description=description, sla=sla, engine=engine,
+                    reason="civicflow baseline freeze (command line)",
+                )  # fmt: skip
+        finally:
+            engine.close()
+        receipt = act.receipt(action="baseline.freeze", object_type="baseline", object_id=name)
     if as_json:
-        typer.echo(json.dumps(baseline.to_dict(), indent=2))
+        typer.echo(json.dumps({**baseline.to_dict(), "ledger_entry": receipt}, indent=2))
         return
     _show(baseline)
     console.print(f"frozen as [bold]{name}[/] in {workspace.baselines_dir}", highlight=False)
+    print_receipt(receipt, out=console)
 
 
 @app.command("show")

@@ -28,9 +28,10 @@ from civicflow.eventlog import (
     Workspace,
     detect_importer,
     get_importer,
-    ingest,
     xes_classifiers,
 )
+
+from ._operator import acting, print_receipt
 
 console = Console()
 datasets_app = typer.Typer(
@@ -162,30 +163,41 @@ def ingest_command(
         lifecycle=lifecycle,
         cost=cost,
     )
-    ws = Workspace.create(workspace)
-    with Progress(
-        TextColumn("[bold]ingest[/] {task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=as_json,
-    ) as bar:
+    from civicflow.app import Permission, assessment
+
+    dataset_name = name or _default_name(source)
+    with (
+        acting(workspace, Permission.DATASET_WRITE, command="civicflow ingest") as act,
+        Progress(
+            TextColumn("[bold]ingest[/] {task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=as_json,
+        ) as bar,
+    ):
         task = bar.add_task(source.name, total=None)
 
         def on_progress(p: IngestProgress) -> None:
             bar.update(task, completed=p.done, total=p.total)
 
-        dataset = ingest(
-            workspace=ws,
+        dataset = assessment.ingest_dataset(
+            act.ctx,
+            actor=act.operator.actor,
+            workspace_id=act.operator.workspace_id,
             source=source,
-            name=name or _default_name(source),
+            name=dataset_name,
             mapping=mapping,
             options=options,
             progress=on_progress,
+            reason="civicflow ingest (command line)",
         )
-    _show(dataset, as_json)
+        receipt = act.receipt(
+            action="dataset.ingest", object_type="dataset", object_id=dataset_name
+        )
+    _show(dataset, as_json, receipt=receipt)
 
 
 def _mapping(
@@ -218,10 +230,13 @@ def _mapping(
     return replace(base, **changes)
 
 
-def _show(dataset: Dataset, as_json: bool) -> None:
+def _show(dataset: Dataset, as_json: bool, *, receipt: dict[str, Any] | None = None) -> None:
     m = dataset.manifest
     if as_json:
-        typer.echo(json.dumps({"path": str(dataset.path), **m.to_dict()}, indent=2, default=str))
+        payload = {"path": str(dataset.path), **m.to_dict()}
+        if receipt is not None:
+            payload["ledger_entry"] = receipt
+        typer.echo(json.dumps(payload, indent=2, default=str))
         return
     table = Table(title=f"dataset {m.name}", show_header=False)
     table.add_row("source", f"{m.source} ({m.format})")
@@ -236,6 +251,8 @@ def _show(dataset: Dataset, as_json: bool) -> None:
     table.add_row("mapping", ", ".join(f"{k}={v}" for k, v in m.mapping.items() if v))
     table.add_row("fingerprint", m.fingerprint[:16])
     table.add_row("path", str(dataset.path))
+    if receipt is not None:
+        table.add_row("ledger entry", f"#{receipt['index']} by {receipt['actor']}")
     console.print(table)
 
 
@@ -277,13 +294,22 @@ def delete_dataset(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Delete a dataset (its events, cases, rejects and manifest)."""
+    """Delete a dataset (its events, cases, rejects and manifest); recorded in the audit ledger."""
+    from civicflow.app import Permission, assessment
+
     ws = Workspace.open(workspace)
     ws.dataset(name)  # a clear error if it does not exist
-    if not yes and not typer.confirm(f"delete dataset '{name}' from {ws.path}?"):
-        raise typer.Abort()
-    ws.delete_dataset(name)
+    with acting(workspace, Permission.DATASET_DELETE, command="civicflow datasets delete") as act:
+        # asked only once the operator may delete: a refusal should not follow a "yes"
+        if not yes and not typer.confirm(f"delete dataset '{name}' from {ws.path}?"):
+            raise typer.Abort()
+        assessment.delete_dataset(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id, name=name,
+            reason="civicflow datasets delete (command line)",
+        )  # fmt: skip
+        receipt = act.receipt(action="dataset.delete", object_type="dataset", object_id=name)
     if as_json:
-        typer.echo(json.dumps({"deleted": name}))
+        typer.echo(json.dumps({"deleted": name, "ledger_entry": receipt}))
     else:
         console.print(f"deleted dataset [bold]{name}[/]")
+        print_receipt(receipt, out=console)

@@ -1,0 +1,77 @@
+"""How state-changing commands act: as the local operator, through the application layer.
+
+``civicflow ingest``, ``datasets delete`` and ``baseline freeze`` open the application database
+(migrated on first use), act as the operating-system user's account in the workspace folder
+(registered on first use, with that account as its admin) and call ``civicflow.app.assessment``,
+which checks the role and writes the ledger entry. Read-only commands read the folder directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from civicflow.app import AppContext, LocalOperator, Permission
+
+err_console = Console(stderr=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """An open application context and the operator acting in it."""
+
+    ctx: AppContext
+    operator: LocalOperator
+
+    def receipt(self, *, action: str, object_type: str, object_id: str) -> dict[str, Any]:
+        """The ledger entry the use case just wrote, as the commands print it."""
+        from civicflow.app import latest_entry
+
+        entry = latest_entry(
+            self.ctx, actor=self.operator.actor, workspace_id=self.operator.workspace_id,
+            action=action, object_type=object_type, object_id=object_id,
+        )  # fmt: skip
+        return {
+            "index": None if entry is None else entry.index,
+            "action": action,
+            "actor": self.operator.actor.pseudonym,
+            "role": self.operator.actor.role_in(self.operator.workspace_id),
+            "workspace_id": self.operator.workspace_id,
+        }
+
+
+@contextmanager
+def acting(workspace: Path, permission: Permission, *, command: str) -> Iterator[Acting]:
+    """Open the application database and the local operator of ``workspace``; refuse early
+    (before any work) when the operator lacks ``permission`` there."""
+    from civicflow.app import local_operator, open_local_app
+
+    ctx = open_local_app()
+    try:
+        operator = local_operator(
+            ctx, workspace_path=workspace, permission=permission, command=command
+        )
+        if operator.workspace_registered:
+            err_console.print(
+                f"registered workspace '{operator.workspace_name}' ({operator.workspace_id}) "
+                f"in {ctx.engine.url.render_as_string(hide_password=True)}; its admin is "
+                f"'{operator.login}' ({operator.actor.pseudonym})",
+                highlight=False,
+            )
+        yield Acting(ctx, operator)
+    finally:
+        ctx.close()
+
+
+def print_receipt(receipt: dict[str, Any], *, out: Console) -> None:
+    out.print(
+        f"ledger entry #{receipt['index']}: {receipt['action']} by {receipt['actor']} "
+        f"({receipt['role']})",
+        highlight=False,
+    )

@@ -1,0 +1,239 @@
+"""State-changing commands act as the local operator through the application layer: each writes
+its ledger entry, and an operator without the role is refused before any work is done.
+
+Expected values come from outside the code under test: the log is written by hand, the
+database is read with plain SQL (sqlite3), the files are looked at on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+LOG = (
+    "case,activity,timestamp\n"
+    "c1,Submit,2024-03-01 09:00\n"
+    "c1,Decide,2024-03-04 09:00\n"
+    "c2,Submit,2024-03-02 10:00\n"
+    "c2,Decide,2024-03-03 10:00\n"
+)
+
+
+class _Run:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+    def json(self):  # type: ignore[no-untyped-def]
+        assert self.returncode == 0, self.stderr
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "home"
+    monkeypatch.setenv("CIVICFLOW_HOME", str(path))
+    monkeypatch.setenv("CIVICFLOW_DATABASE_URL", "")
+    monkeypatch.delenv("CIVICFLOW_LEDGER_SIGNING_KEY_FILE", raising=False)
+    return path
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "permits.csv"
+    path.write_text(LOG)
+    return path
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """``civicflow`` in-process through its real entry point, as the OS login ``as_login``."""
+    from civicflow.cli import main
+
+    def run(*args: str, as_login: str = "alice") -> _Run:
+        # getpass.getuser() reads these first: the operating system's login, as far as we care
+        for var in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+            monkeypatch.setenv(var, as_login)
+        monkeypatch.setattr(sys, "argv", ["civicflow", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return _Run(code, out.out, out.err)
+
+    return run
+
+
+def _rows(home: Path, sql: str, *params: object) -> list[tuple]:
+    with sqlite3.connect(home / "civicflow.db") as db:
+        return db.execute(sql, params).fetchall()
+
+
+def test_ingest_freeze_delete_are_in_the_verified_ledger(
+    cli, home: Path, log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    ws = tmp_path / "ws"
+    ingested = cli("ingest", str(log), "-w", str(ws), "--json").json()
+    assert (ingested["events"], ingested["cases"]) == (4, 2)
+    frozen = cli("baseline", "freeze", "-w", str(ws), "-d", "permits", "-n", "before", "--json")
+    frozen_data = frozen.json()
+    # the baseline's own values are still those of the hand-written log: 2 cases, 2 events each
+    kpis = {k["name"]: k["value"] for k in frozen_data["kpis"]}
+    assert kpis["case_count"] == 2 and kpis["events_per_case"] == 2
+    deleted = cli("datasets", "delete", "permits", "-w", str(ws), "--yes", "--json").json()
+    assert deleted["deleted"] == "permits"
+    assert not (ws / "datasets" / "permits").exists()
+    assert (ws / "baselines" / "before.json").exists()
+
+    # the operator's account, read with plain SQL: one row for the login, no password
+    [(user_id, pseudonym, email, password_hash, is_admin)] = _rows(
+        home,
+        "select id, pseudonym, email, password_hash, is_admin from users where oidc_subject = ?",
+        "alice",
+    )
+    assert pseudonym.startswith("u-") and "alice" not in pseudonym
+    assert (email, password_hash, bool(is_admin)) == (None, None, False)
+    [(ws_id, ws_path)] = _rows(home, "select id, path from workspaces")
+    assert Path(ws_path) == ws.resolve()
+    assert _rows(home, "select role from memberships where user_id = ?", user_id) == [("admin",)]
+
+    verified = cli("ledger", "verify", "--json").json()
+    assert verified["ok"] is True and verified["problems"] == []
+    entries = sorted(cli("ledger", "show", "--json").json(), key=lambda e: e["index"])
+    assert verified["entries"] == len(entries) == 6
+    assert [(e["action"], e["actor"]) for e in entries] == [
+        ("user.create", "system"),
+        ("workspace.create", "system"),
+        ("role.grant", "system"),
+        ("dataset.ingest", pseudonym),
+        ("baseline.freeze", pseudonym),
+        ("dataset.delete", pseudonym),
+    ]
+    ingest_e, freeze_e, delete_e = entries[3:]
+    assert {e["workspace_id"] for e in entries[1:]} == {ws_id}
+    assert {e["role"] for e in entries[3:]} == {"admin"}
+    assert (ingest_e["object_id"], freeze_e["object_id"], delete_e["object_id"]) == (
+        "permits",
+        "before",
+        "permits",
+    )
+    # the dataset the ledger says was ingested is the one the ledger says was deleted
+    assert ingest_e["after_digest"] == ingested["fingerprint"] == delete_e["before_digest"]
+    assert entries[2]["object_id"] == pseudonym  # the role was granted to the operator
+    # each command printed the index of its own entry
+    assert ingested["ledger_entry"]["index"] == ingest_e["index"]
+    assert frozen_data["ledger_entry"]["index"] == freeze_e["index"]
+    assert deleted["ledger_entry"]["index"] == delete_e["index"]
+    assert ingested["ledger_entry"]["actor"] == pseudonym
+
+
+def test_an_operator_without_the_role_is_refused(
+    cli, home: Path, log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from civicflow.app import accounts, local_operator, open_local_app, workspaces
+
+    ws = tmp_path / "shared-ws"
+    # an agency admin registers the folder in the workbench; the command line did not
+    ctx = open_local_app()
+    try:
+        admin_user = accounts.create_admin(
+            ctx, email="admin@agency.example", password="a-long-enough-password"
+        )
+        admin = accounts.get_actor(ctx, admin_user.id)
+        registered = workspaces.create_workspace(ctx, actor=admin, name="permits", path=ws)
+    finally:
+        ctx.close()
+    assert cli("ingest", str(log), "-w", str(ws), "--name", "by-admin", as_login="bob").returncode
+    # bob has an account now (so an admin can name him), and no role
+    [(bob_id,)] = _rows(home, "select id from users where oidc_subject = ?", "bob")
+    ctx = open_local_app()
+    try:
+        admin = accounts.get_actor(ctx, admin_user.id)
+        accounts.grant_role(
+            ctx, actor=admin, workspace_id=registered.id, user_id=bob_id, role="viewer"
+        )
+        op = local_operator(ctx, workspace_path=ws, login="carol")  # carol: no role at all
+        assert op.role is None and not op.workspace_registered
+    finally:
+        ctx.close()
+
+    size = len(cli("ledger", "show", "--json", "--limit", "1000").json())
+    refused = [
+        cli("ingest", str(log), "-w", str(ws), "--json", as_login="bob"),
+        cli("ingest", str(log), "-w", str(ws), "--json", as_login="carol"),
+    ]
+    for run, found in zip(refused, ("role viewer", "no role in this workspace"), strict=True):
+        assert run.returncode == 2 and run.stdout == ""
+        assert "PermissionDeniedError" in run.stderr and found in run.stderr
+        assert "dataset:write" in run.stderr and "analyst" in run.stderr  # what would allow it
+    assert bob_id in refused[0].stderr  # the fix names the account to grant a role to
+    assert not (ws / "datasets" / "permits").exists()
+    # nothing was written to the ledger by the refusals
+    assert len(cli("ledger", "show", "--json", "--limit", "1000").json()) == size
+
+    # the same command passes once bob holds a role that allows it: the refusal was the role
+    ctx = open_local_app()
+    try:
+        admin = accounts.get_actor(ctx, admin_user.id)
+        accounts.grant_role(
+            ctx, actor=admin, workspace_id=registered.id, user_id=bob_id, role="analyst"
+        )
+    finally:
+        ctx.close()
+    ok = cli("ingest", str(log), "-w", str(ws), "--json", as_login="bob").json()
+    assert ok["ledger_entry"]["role"] == "analyst"
+    # an analyst may freeze but not delete (admins and data-protection officers do)
+    assert (
+        cli(
+            "baseline",
+            "freeze",
+            "-w",
+            str(ws),
+            "-d",
+            "permits",
+            "-n",
+            "b",
+            "--json",
+            as_login="bob",
+        ).returncode
+        == 0
+    )
+    no_delete = cli("datasets", "delete", "permits", "-w", str(ws), "--yes", as_login="bob")
+    assert no_delete.returncode == 2 and "role analyst" in no_delete.stderr
+    assert (ws / "datasets" / "permits" / "manifest.json").exists()
+    entries = cli("ledger", "show", "--json").json()
+    by_bob = {e["action"] for e in entries if e["actor"] != "system" and e["role"] == "analyst"}
+    assert by_bob == {"dataset.ingest", "baseline.freeze"}
+
+
+def test_a_foreign_or_older_database_is_not_migrated_behind_the_operators_back(
+    cli, home: Path, log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    home.mkdir()
+    with sqlite3.connect(home / "civicflow.db") as db:
+        db.execute("create table something_else (x integer)")
+    run = cli("ingest", str(log), "-w", str(tmp_path / "ws"))
+    assert run.returncode == 2 and "civicflow db upgrade" in run.stderr
+    assert _rows(home, "select name from sqlite_master where type = 'table'") == [
+        ("something_else",)
+    ]
+    assert not (tmp_path / "ws").exists()
+
+
+def test_read_only_commands_do_not_touch_the_application_database(
+    cli, home: Path, log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from civicflow.eventlog import Workspace, ingest
+
+    ws = Workspace.create(tmp_path / "ws")
+    ingest(workspace=ws, source=log, name="permits")
+    assert [d["name"] for d in cli("datasets", "list", "-w", str(ws.path), "--json").json()] == [
+        "permits"
+    ]
+    assert cli("datasets", "show", "permits", "-w", str(ws.path), "--json").json()["cases"] == 2
+    assert not (home / "civicflow.db").exists()

@@ -203,3 +203,67 @@ def test_unknown_and_unreadable_baselines(demo: tuple[Workspace, LogView]) -> No
     assert err.value.where is not None and str(err.value.where.file).endswith("broken.json")
     with pytest.raises(InputError, match="not a valid baseline name"):
         freeze_baseline(workspace=ws, view=demo[1], name="../escape")
+
+
+def test_float_noise_is_unchanged_but_a_real_change_is_not() -> None:
+    # values a different summation order produces: equal up to the last bits
+    noisy = {
+        "sum_order": (0.1 + 0.2, 0.3),  # differ by 5.6e-17
+        "one": (1.0, 1.0 + 1e-15),
+        "near_zero": (0.0, 1e-15),
+        "large": (86_400.0 * 42, 86_400.0 * 42 * (1 + 1e-15)),
+        "negative": (-2.5, -2.5 - 1e-15),
+    }
+    real = {
+        "small_real": (1.0, 1.0 + 1e-6),  # a millionth is a change, however small
+        "share_real": (0.0, 1e-9),
+    }
+    names = {**noisy, **real}
+    for before, after in names.values():
+        assert before != after  # the test would be vacuous on equal floats
+    a = _baseline("a", "f", [_value(n, b, "lower_is_better") for n, (b, _) in names.items()])
+    b = _baseline("b", "f", [_value(n, v, "lower_is_better") for n, (_, v) in names.items()])
+    cmp = compare_baselines(a, b)
+    assessed = {c.name: c.assessment for c in cmp.changes}
+    assert {n: assessed[n] for n in noisy} == dict.fromkeys(noisy, "unchanged")
+    assert {n: assessed[n] for n in real} == {"small_real": "worse", "share_real": "worse"}
+    assert cmp.better == () and cmp.worse == ("small_real", "share_real")
+    # the raw difference stays visible: only the verdict ignores the noise
+    assert cmp["one"].absolute_change == pytest.approx(1e-15, rel=0.2)
+    # neutral KPIs: noise is "unchanged", not "changed"
+    n = compare_baselines(
+        _baseline("a", "f", [_value("volume", 0.3, "neutral")]),
+        _baseline("b", "f", [_value("volume", 0.1 + 0.2, "neutral")]),
+    )
+    assert n["volume"].assessment == "unchanged"
+
+
+def test_nan_is_not_comparable() -> None:
+    a = _baseline("a", "f", [_value("x", float("nan"), "lower_is_better")])
+    b = _baseline("b", "f", [_value("x", 1.0, "lower_is_better")])
+    assert compare_baselines(a, b)["x"].assessment == "not comparable"
+    assert compare_baselines(b, a)["x"].assessment == "not comparable"
+
+
+def test_compare_to_baseline_recomputation_with_last_bit_noise(
+    demo: tuple[Workspace, LogView],
+) -> None:
+    import dataclasses
+    import math
+
+    ws, view = demo
+    base = freeze_baseline(workspace=ws, view=view, name="exact", kpis=NAMES)
+    # the stored values one float step away from what recomputation gives (exact on DuckDB)
+    shifted = tuple(
+        dataclasses.replace(v, value=math.nextafter(v.value, math.inf))
+        if v.value is not None
+        else v
+        for v in base.kpis
+    )
+    assert any(v.value is not None for v in shifted)
+    noisy = dataclasses.replace(base, kpis=shifted)
+    cmp = compare_to_baseline(view, noisy)
+    for c in cmp.changes:
+        if c.baseline is not None:
+            assert c.current != c.baseline, c.name
+            assert c.assessment == "unchanged", (c.name, c.baseline, c.current)

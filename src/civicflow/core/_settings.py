@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(default=None, description="Session-cookie signing secret")
     engine: str = Field(default="duckdb", description="Analytics engine: duckdb or spark")
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master URL for the spark engine (local[N], spark://host:7077, yarn)",
+    )
     max_upload_bytes: int = Field(default=2 * 1024**3, description="Largest accepted upload")
 
     def resolved_database_url(self) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import ibis
 
-from civicflow.core import ConfigurationError
+from civicflow.core import ConfigurationError, get_settings
 from civicflow.eventlog._store import Dataset
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class SparkEngine(_IbisEngine):
 
     name = "spark"
 
-    def __init__(self, *, master: str = "local[2]", session: Any = None) -> None:
+    def __init__(self, *, master: str | None = None, session: Any = None) -> None:
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -104,6 +104,8 @@ class SparkEngine(_IbisEngine):
                 fix="install it with `pip install 'civicflow[spark]'` (Java 17 must be on PATH)",
             ) from exc
         if session is None:
+            if master is None:
+                master = get_settings().spark_master
             session = (
                 SparkSession.builder.master(master)
                 .appName("civicflow")
@@ -119,7 +121,11 @@ class SparkEngine(_IbisEngine):
 
 
 def make_engine(name: str = "duckdb", **options: Any) -> Engine:
-    """The engine called ``name`` ("duckdb" or "spark")."""
+    """The engine called ``name`` ("duckdb" or "spark").
+
+    Spark connects to ``master=`` when given, else to ``Settings.spark_master``
+    (``CIVICFLOW_SPARK_MASTER``, default ``local[2]``).
+    """
     if name == "duckdb":
         return DuckDBEngine(**options)
     if name == "spark":

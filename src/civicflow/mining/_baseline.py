@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 BASELINE_FORMAT = 1
 Assessment = Literal["better", "worse", "unchanged", "changed", "not comparable"]
 
+# Two computations of one KPI on the same data differ in the last bits when the engine sums in
+# another order (DuckDB threads, Spark partitions): within these bounds a value is "unchanged".
+# The relative bound covers large values (case counts, seconds); the absolute one values near 0
+# (shares), where a relative bound alone would call 1e-17 against 0 a change.
+REL_TOL = 1e-9
+ABS_TOL = 1e-12
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Baseline:
@@ -369,9 +376,9 @@ def _changes(before: Iterable[KpiValue], after: Iterable[KpiValue]) -> tuple[Kpi
 
 
 def _assess(direction: Direction, before: float | None, after: float | None) -> Assessment:
-    if before is None or after is None:
+    if before is None or after is None or math.isnan(before) or math.isnan(after):
         return "not comparable"
-    if math.isclose(before, after, rel_tol=1e-9, abs_tol=1e-12):
+    if math.isclose(before, after, rel_tol=REL_TOL, abs_tol=ABS_TOL):
         return "unchanged"
     if direction == "neutral":
         return "changed"

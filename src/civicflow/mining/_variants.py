@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from civicflow.core import ConfigurationError
@@ -128,13 +129,23 @@ def variants(
     if top is not ...:
         config = VariantsConfig(top=top, coverage=config.coverage)  # type: ignore[arg-type]
     events = view.events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
+    # ordered aggregation holds every case's sequence in memory at once: concatenating short
+    # activity codes instead of names keeps 100M-event logs within the engine's memory limit
+    names = sorted(
+        str(a) for a in view.execute(events.select(ACTIVITY).distinct())[ACTIVITY] if a is not None
+    )
+    codes = ibis.memtable(
+        {"code_activity": names, "code": [str(i) for i in range(len(names))]},
+        schema={"code_activity": "string", "code": "string"},
+    )
+    coded = events.join(codes, events[ACTIVITY] == codes.code_activity).select(
+        CASE_ID, TIMESTAMP, POSITION, "code"
+    )
     # variant and span of each case in one aggregation (a join of two would read the events twice)
-    per_case = events.group_by(CASE_ID).aggregate(
-        variant=ordered_concat(
-            events, ACTIVITY, sep=VARIANT_SEPARATOR, order_by=[TIMESTAMP, POSITION]
-        ),
-        case_start=events[TIMESTAMP].min(),
-        case_end=events[TIMESTAMP].max(),
+    per_case = coded.group_by(CASE_ID).aggregate(
+        variant=ordered_concat(coded, "code", sep=",", order_by=[TIMESTAMP, POSITION]),
+        case_start=coded[TIMESTAMP].min(),
+        case_end=coded[TIMESTAMP].max(),
     )
     per_case = per_case.mutate(
         throughput_seconds=seconds_between(per_case.case_start, per_case.case_end)
@@ -147,8 +158,8 @@ def variants(
     df = view.execute(grouped)
     rows = [
         (
-            tuple(str(r["variant"]).split(VARIANT_SEPARATOR)),
-            str(r["variant"]),
+            acts := tuple(names[int(c)] for c in str(r["variant"]).split(",")),
+            VARIANT_SEPARATOR.join(acts),
             int(r["cases"]),
             float(r["median_throughput_seconds"]),
             float(r["mean_throughput_seconds"]),

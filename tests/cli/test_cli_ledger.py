@@ -237,3 +237,40 @@ def test_read_only_commands_do_not_touch_the_application_database(
     ]
     assert cli("datasets", "show", "permits", "-w", str(ws.path), "--json").json()["cases"] == 2
     assert not (home / "civicflow.db").exists()
+
+
+@pytest.mark.postgres
+def test_first_use_of_an_empty_postgresql_database(
+    cli, home: Path, log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from ledger.pgdb import temporary_database
+
+    with temporary_database("cf_cli") as url:
+        monkeypatch.setenv("CIVICFLOW_DATABASE_URL", url)
+        # two folders with the same name: two workspaces, the second name made unique
+        one = cli("ingest", str(log), "-w", str(tmp_path / "one" / "ws"), "--json").json()
+        two = cli("ingest", str(log), "-w", str(tmp_path / "two" / "ws"), "--json").json()
+        assert cli("db", "status", "--json").json()["up_to_date"] is True
+        verified = cli("ledger", "verify", "--json").json()
+        entries = sorted(cli("ledger", "show", "--json").json(), key=lambda e: e["index"])
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                rows = set(conn.execute(sa.text("select name, path from workspaces")).all())
+                users = conn.execute(sa.text("select oidc_subject from users")).scalars().all()
+        finally:
+            engine.dispose()
+    assert rows == {
+        ("ws", str((tmp_path / "one" / "ws").resolve())),
+        ("ws-2", str((tmp_path / "two" / "ws").resolve())),
+    }
+    assert users == ["alice"]  # one account for the login, however many workspaces
+    assert verified["ok"] is True and verified["entries"] == 7
+    assert [e["action"] for e in entries] == [
+        "user.create",
+        *["workspace.create", "role.grant", "dataset.ingest"] * 2,
+    ]
+    assert one["ledger_entry"]["workspace_id"] != two["ledger_entry"]["workspace_id"]
+    assert not (home / "civicflow.db").exists()  # CIVICFLOW_DATABASE_URL, not the SQLite default

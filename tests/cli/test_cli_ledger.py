@@ -239,6 +239,26 @@ def test_read_only_commands_do_not_touch_the_application_database(
     assert not (home / "civicflow.db").exists()
 
 
+def test_a_deactivated_operator_account_is_refused(
+    cli, home: Path, log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from civicflow.app import SYSTEM, accounts, open_local_app
+
+    ws = tmp_path / "ws"
+    assert cli("ingest", str(log), "-w", str(ws), "--name", "first").returncode == 0
+    [(user_id,)] = _rows(home, "select id from users where oidc_subject = ?", "alice")
+    ctx = open_local_app()
+    try:
+        accounts.set_user_active(ctx, actor=SYSTEM, user_id=user_id, active=False)
+    finally:
+        ctx.close()
+    run = cli("ingest", str(log), "-w", str(ws), "--name", "second")
+    assert run.returncode == 2 and "deactivated" in run.stderr
+    assert not (ws / "datasets" / "second").exists()
+    # still one account for the login: deactivation is not answered with a fresh account
+    assert len(_rows(home, "select id from users where oidc_subject = ?", "alice")) == 1
+
+
 @pytest.mark.postgres
 def test_first_use_of_an_empty_postgresql_database(
     cli, home: Path, log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

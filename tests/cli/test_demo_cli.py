@@ -118,8 +118,13 @@ def test_demo_sets_up_the_workbench(first_run: tuple[Path, dict, str]) -> None:
         assert listed[0].role is not None and listed[0].role.value == "admin"
         report = audit.verify(ctx, actor=SYSTEM)  # type: ignore[arg-type]
         assert report.ok, report.summary()
-        assert report.entries == 3
-        assert _ledger_actions(ctx) == ["user.create", "workspace.create", "baseline.freeze"]
+        assert report.entries == 4
+        assert _ledger_actions(ctx) == [
+            "user.create",
+            "workspace.create",
+            "dataset.ingest",
+            "baseline.freeze",
+        ]
     assert bench["url"].endswith(f"/w/{bench['workspace_id']}")
     assert "civicflow serve --workspace-root" in bench["serve_command"]
     # the configured (unreachable) database was left alone, and the command says so
@@ -150,12 +155,19 @@ def test_demo_again_keeps_the_frozen_baseline_and_compares(
     # same seed, same data: equal fingerprints and unchanged KPIs
     assert comparison["fingerprint_changed"] is False
     assert {c["assessment"] for c in comparison["changes"]} <= {"unchanged", "not comparable"}
-    # idempotent: the same admin and workspace, no new password, nothing new in the ledger
+    # the same admin and workspace, no new password; the regenerated dataset is recorded
+    # (it replaced the old one), the frozen baseline is not frozen again
     bench = again["workbench"]
     assert bench["admin_created"] is False and bench["admin_password"] is None
     assert bench["workspace_id"] == first_run[1]["workbench"]["workspace_id"]
     with _demo_app(out) as ctx:
-        assert _ledger_actions(ctx) == ["user.create", "workspace.create", "baseline.freeze"]
+        assert _ledger_actions(ctx) == [
+            "user.create",
+            "workspace.create",
+            "dataset.ingest",
+            "baseline.freeze",
+            "dataset.ingest",
+        ]
 
 
 def test_demo_takes_the_admin_password_from_stdin(tmp_path: Path) -> None:

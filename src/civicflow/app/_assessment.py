@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from civicflow.app._programme import OBJECTIVE, _read_objective
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import new_id, utcnow
+from civicflow.core import ConfigurationError, new_id, utcnow
 from civicflow.eventlog import (
     ColumnMapping,
     Dataset,
@@ -73,15 +73,49 @@ def ingest_dataset(
 ) -> Dataset:
     """Import an event log into the workspace (DATASET_WRITE); ledger action ``dataset.ingest``
     with the dataset's fingerprint as the after-digest (and the replaced one's as before)."""
+
+    def write(store: EventStore) -> Dataset:
+        return ingest(
+            workspace=store, source=Path(source), name=name, mapping=mapping, options=options,
+            progress=progress,
+        )  # fmt: skip
+
+    return store_dataset(
+        ctx, actor=actor, workspace_id=workspace_id, name=name, write=write,
+        replace=options is not None and options.replace, reason=reason,
+    )  # fmt: skip
+
+
+def store_dataset(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    name: str,
+    write: Callable[[EventStore], Dataset],
+    replace: bool = False,
+    reason: str | None = None,
+) -> Dataset:
+    """Store a dataset that ``write`` produces in the workspace's event store (DATASET_WRITE):
+    an import, a generator or a simulation. Ledger action ``dataset.ingest`` with the new
+    dataset's fingerprint as the after-digest (and a replaced one's as the before-digest).
+
+    ``write`` receives the event store and must write the dataset ``name`` atomically (through
+    ``Workspace.writer``, as ``civicflow.eventlog.ingest`` does) and return it.
+    """
     actor.require(Permission.DATASET_WRITE, workspace_id)
     store = _store(ctx, workspace_id)
     before = None
-    if options is not None and options.replace and name in store.dataset_names():
+    if replace and name in store.dataset_names():
         before = store.dataset(name).manifest.fingerprint
-    dataset = ingest(
-        workspace=store, source=Path(source), name=name, mapping=mapping, options=options,
-        progress=progress,
-    )  # fmt: skip
+    dataset = write(store)
+    if dataset.name != name:
+        raise ConfigurationError(
+            f"the dataset writer stored '{dataset.name}' where '{name}' was asked for",
+            found=dataset.name,
+            expected=name,
+            fix="write the dataset under the name given to store_dataset",
+        )
     try:
         with ctx.session() as s:
             ctx.ledger.append(

@@ -1,7 +1,7 @@
 """Assessment with roles and the ledger: ingest and delete datasets, open views, freeze baselines.
 
 ``ingest_dataset`` (DATASET_WRITE; ledger ``dataset.ingest``, after-digest = the dataset's
-fingerprint), ``delete_dataset`` (DATASET_DELETE), ``freeze_baseline`` (BASELINE_WRITE; ledger
+fingerprint), ``store_dataset`` (the same for a dataset a generator or simulation writes), ``delete_dataset`` (DATASET_DELETE), ``freeze_baseline`` (BASELINE_WRITE; ledger
 ``baseline.freeze``; also measures the workspace's objectives on the KPIs it holds),
 ``open_view`` (WORKSPACE_READ: the LogView every ``civicflow.mining`` analysis takes).
 """
@@ -17,6 +17,7 @@ from civicflow.app._assessment import (
     list_datasets,
     list_workspace_baselines,
     open_view,
+    store_dataset,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "list_datasets",
     "list_workspace_baselines",
     "open_view",
+    "store_dataset",
 ]

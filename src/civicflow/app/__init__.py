@@ -18,6 +18,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         assessment,                # ingest_dataset, delete_dataset, freeze_baseline, open_view
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
+        operator_actor,            # the OS login's account alone (no workspace)
     )
 
 Every state change goes through these functions, which (1) check that ``actor`` holds the
@@ -42,7 +43,13 @@ from civicflow.app._context import (
     open_app,
     upgrade_database,
 )
-from civicflow.app._local import LocalOperator, latest_entry, local_operator, open_local_app
+from civicflow.app._local import (
+    LocalOperator,
+    latest_entry,
+    local_operator,
+    open_local_app,
+    operator_actor,
+)
 from civicflow.app._roles import ROLE_PERMISSIONS, SYSTEM, Actor, Permission, Role
 
 __all__ = [
@@ -65,6 +72,7 @@ __all__ = [
     "migration_status",
     "open_app",
     "open_local_app",
+    "operator_actor",
     "programme",
     "upgrade_database",
     "workspaces",

@@ -40,10 +40,11 @@ def _register() -> None:
     from civicflow.cli import _serve
 
     app.command("serve")(_serve.serve)
-    from civicflow.cli import _db, _ledger, _users
+    from civicflow.cli import _db, _ledger, _tokens, _users
 
     app.add_typer(_db.app, name="db")
     app.add_typer(_ledger.app, name="ledger")
+    app.add_typer(_tokens.app, name="tokens")
     app.add_typer(_users.app, name="users")
     from civicflow.cli import _analyze, _report
 

@@ -1,18 +1,122 @@
-"""``civicflow users create-admin|list``: accounts managed by the operator on the server."""
+"""``civicflow users ...``: accounts and workspace roles, managed on the server.
+
+Who acts: the create-admin command runs as ``system`` (there is no admin yet). Every other change
+runs as the *server operator*: the account of the operating-system login running the command (the
+same account ``civicflow ingest`` acts as), with a global admin's authority. The authority is what
+the command line has anyway (whoever runs it can reach the database directly); the account is the
+honest attribution, so the ledger names the person at the terminal, never an admin who did not act.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from civicflow.core import InputError, Location, get_settings
+from civicflow.core import InputError, Location, NotFoundError, get_settings
 
-app = typer.Typer(help="Accounts: create the first admin, list users.")
+if TYPE_CHECKING:
+    from civicflow.app import Actor, AppContext
+    from civicflow.app.accounts import User
+
+app = typer.Typer(help="Accounts: create users and admins, grant and revoke roles, erase a person.")
+
+EmailOpt = Annotated[str, typer.Option("--email", help="The person's e-mail address")]
+ReasonOpt = Annotated[
+    str | None, typer.Option("--reason", help="Why, written to the audit ledger entry")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """An open application context and the server operator acting in it."""
+
+    ctx: AppContext
+    actor: Actor
+
+    def user_by_email(self, email: str) -> User:
+        from civicflow.app import accounts
+
+        key = email.strip().lower()
+        for user in accounts.list_users(self.ctx, actor=self.actor):
+            if user.email == key:
+                return user
+        raise NotFoundError(
+            f"no user with the e-mail address {key}",
+            where=Location(field="email"),
+            found=email,
+            fix="check the address with `civicflow users list`, or create the account with "
+            "`civicflow users create`",
+        )
+
+    def workspace_id(self, ref: str) -> str:
+        """A workspace id from its id or its name."""
+        from civicflow.app import workspaces
+
+        for ws in workspaces.list_workspaces(self.ctx, actor=self.actor):
+            if ref in (ws.id, ws.name):
+                return ws.id
+        raise NotFoundError(
+            f"no workspace '{ref}'",
+            where=Location(field="workspace"),
+            found=ref,
+            expected="a workspace id (ws_...) or name",
+            fix="workspaces are registered by `civicflow ingest` or created in the workbench",
+        )
+
+
+@contextmanager
+def server_operator() -> Iterator[Operator]:
+    """The application database (migrated) and the operator's account as a global admin."""
+    import dataclasses
+
+    from civicflow.app import open_app, operator_actor
+
+    ctx = open_app(settings=get_settings(), require_migrated=True)
+    try:
+        actor, _created = operator_actor(ctx)
+        yield Operator(ctx, dataclasses.replace(actor, is_admin=True))
+    finally:
+        ctx.close()
+
+
+def command_reason(command: str, reason: str | None) -> str:
+    base = f"`civicflow {command}` by the server operator"
+    return f"{base}: {reason}" if reason else base
+
+
+def read_password(*, stdin: bool, field: str = "password") -> str:
+    """The password from standard input or a hidden prompt, never an option (options end up in
+    shell history and process lists)."""
+    from civicflow.app import accounts
+
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise InputError(
+            "no password given",
+            where=Location(field=field),
+            expected=f"at least {accounts.MIN_PASSWORD_LENGTH} characters",
+            fix="echo the password into `--password-stdin`, or leave it out to be prompted",
+        )
+    return password
+
+
+def _echo_user(user: User, as_json: bool, verb: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(user.to_dict()))
+    else:
+        typer.echo(f"{verb} {user.email or '(erased)'} (id {user.id}, pseudonym {user.pseudonym})")
 
 
 @app.command("create-admin")
@@ -31,17 +135,7 @@ def create_admin(
     (options end up in shell history and process lists)."""
     from civicflow.app import accounts, open_app
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if not password:
-        raise InputError(
-            "no password given",
-            where=Location(field="password"),
-            expected=f"at least {accounts.MIN_PASSWORD_LENGTH} characters",
-            fix="echo the password into `--password-stdin`, or leave it out to be prompted",
-        )
+    password = read_password(stdin=password_stdin)
     ctx = open_app(settings=get_settings(), require_migrated=True)
     try:
         user = accounts.create_admin(ctx, email=email, password=password, display_name=display_name)
@@ -51,6 +145,112 @@ def create_admin(
         typer.echo(json.dumps(user.to_dict()))
     else:
         typer.echo(f"created admin {user.email} (id {user.id}, pseudonym {user.pseudonym})")
+
+
+@app.command("create")
+def create_user(
+    email: EmailOpt,
+    display_name: Annotated[str, typer.Option(help="Name shown in the workbench")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    no_password: Annotated[
+        bool,
+        typer.Option(
+            "--no-password", help="No local password: the person signs in through OpenID Connect"
+        ),
+    ] = False,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user (no role yet: grant one with `civicflow users grant`). The password is read
+    from stdin or prompted for."""
+    from civicflow.app import accounts
+
+    password = None if no_password else read_password(stdin=password_stdin)
+    with server_operator() as op:
+        user = accounts.create_user(
+            op.ctx, actor=op.actor, email=email, display_name=display_name, password=password,
+            reason=command_reason("users create", reason),
+        )  # fmt: skip
+    _echo_user(user, as_json, "created")
+
+
+@app.command("grant")
+def grant(
+    email: EmailOpt,
+    workspace: Annotated[str, typer.Option("--workspace", help="Workspace id or name")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="admin, service_owner, analyst, dpo, auditor, caseworker or viewer",
+        ),
+    ],
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Give a user a role in a workspace (replacing the role they had there)."""
+    from civicflow.app import accounts
+
+    with server_operator() as op:
+        user = op.user_by_email(email)
+        ws = op.workspace_id(workspace)
+        updated = accounts.grant_role(
+            op.ctx, actor=op.actor, workspace_id=ws, user_id=user.id, role=role,
+            reason=command_reason("users grant", reason),
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(updated.to_dict()))
+    else:
+        typer.echo(f"{updated.email} is now {updated.roles[ws].value} in workspace {ws}")
+
+
+@app.command("revoke-role")
+def revoke_role(
+    email: EmailOpt,
+    workspace: Annotated[str, typer.Option("--workspace", help="Workspace id or name")],
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take away a user's role in a workspace."""
+    from civicflow.app import accounts
+
+    with server_operator() as op:
+        user = op.user_by_email(email)
+        ws = op.workspace_id(workspace)
+        accounts.revoke_role(
+            op.ctx, actor=op.actor, workspace_id=ws, user_id=user.id,
+            reason=command_reason("users revoke-role", reason),
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({"user_id": user.id, "workspace_id": ws, "role": None}))
+    else:
+        typer.echo(f"{user.email} has no role in workspace {ws} any more")
+
+
+@app.command("erase")
+def erase(
+    email: EmailOpt,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Erase a person's identifying data (a data-subject request): e-mail, name, password, sign-in
+    links, API tokens and roles go; the pseudonym stays, so the ledger keeps its history without
+    naming anyone."""
+    from civicflow.app import accounts
+
+    with server_operator() as op:
+        user = op.user_by_email(email)
+        if not yes:
+            typer.confirm(
+                f"Erase {user.email} ({user.display_name})? This cannot be undone", abort=True
+            )
+        erased = accounts.erase_user(
+            op.ctx, actor=op.actor, user_id=user.id, reason=command_reason("users erase", reason)
+        )
+    _echo_user(erased, as_json, "erased")
 
 
 @app.command("list")

@@ -263,3 +263,21 @@ def test_progress_reaches_the_file_size(tmp_path: Path, workspace: Workspace) ->
     seen: list[IngestProgress] = []
     ingest(workspace=workspace, source=src, name="d", progress=seen.append)
     assert seen and seen[-1].done == src.stat().st_size == seen[-1].total
+
+
+def test_impossible_date_with_explicit_format_is_a_bad_row_not_a_rolled_over_date(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    # Arrow's strptime alone turns 31-02-2024 into 2 March; civicflow rejects it and still
+    # accepts values that merely lack zero padding
+    text = HEADER + "a,x,28-02-2024 10:00,r\na,y,31-02-2024 10:00,r\nb,z,1-3-2024 9:05,r\n"
+    src = _write(tmp_path, text)
+    options = IngestOptions(timestamp_format="%d-%m-%Y %H:%M")
+    with pytest.raises(InputError) as err:
+        ingest(workspace=workspace, source=src, name="d", options=options)
+    assert err.value.where is not None and err.value.where.row == 2
+    assert err.value.found == "31-02-2024 10:00"
+    skip = IngestOptions(timestamp_format="%d-%m-%Y %H:%M", on_error="skip")
+    ds = ingest(workspace=workspace, source=src, name="d", options=skip)
+    assert [e["timestamp"] for e in _events(ds)] == [_utc(2024, 2, 28, 10), _utc(2024, 3, 1, 9, 5)]
+    assert ds.manifest.rejected == 1

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -141,10 +142,34 @@ def to_utc(arr: pa.Array, fmt: TimestampFormat, tz: str) -> tuple[pa.Array, list
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return _slow(text, fmt, tz)
     parsed = pc.strptime(text, format=fmt.kind, unit="us", error_is_null=True)
+    parsed = _drop_impossible_dates(text, parsed, fmt.kind)
     bad = _failures(text, parsed)
     if bad:
         _raise_if_mixed(text, bad, fmt)
     return _from_timestamp(parsed, tz), bad
+
+
+def _drop_impossible_dates(text: pa.Array, parsed: pa.Array, fmt: str) -> pa.Array:
+    """Null out values that Arrow's strptime rolled over (``31-02-2024`` became 2 March).
+
+    A parsed value that prints back as its text is right; the few that don't (no zero padding,
+    or a rolled-over date) are checked one by one with Python's strict ``strptime``.
+    """
+    printed = pc.strftime(parsed, format=fmt)
+    differs = pc.and_(pc.is_valid(parsed), pc.invert(pc.equal(printed, text)))
+    if not pc.any(differs).as_py():
+        return parsed
+    impossible = []
+    for i in pc.indices_nonzero(differs).to_pylist():
+        try:
+            datetime.strptime(text[i].as_py(), fmt)
+        except ValueError:
+            impossible.append(i)
+    if not impossible:
+        return parsed
+    mask = np.zeros(len(parsed), dtype=bool)
+    mask[impossible] = True
+    return pc.if_else(pa.array(mask), pa.scalar(None, parsed.type), parsed)
 
 
 def _all_numeric(text: pa.Array) -> bool:

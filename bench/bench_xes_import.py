@@ -12,6 +12,8 @@ map, check, sort, write, fingerprint).
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import tempfile
 import time
@@ -30,10 +32,19 @@ DEFAULT_LOG = (
 )
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the XES parse workers)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _timed(fn):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     result = fn()
-    return result, time.perf_counter() - start
+    wall = time.perf_counter() - start
+    print(f"      (CPU {_cpu() - cpu:.2f} s, load average {os.getloadavg()[0]:.2f})")
+    return result, wall
 
 
 def replicate(events: Path, target: int, out: Path) -> int:
@@ -69,6 +80,7 @@ def main() -> None:
     parser.add_argument("--skip-pm4py", action="store_true")
     args = parser.parse_args()
 
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     tmp = Path(tempfile.mkdtemp(prefix="civicflow-bench-"))
     try:
         ws = Workspace.create(tmp / "ws")

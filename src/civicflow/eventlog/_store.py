@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -43,7 +44,7 @@ from civicflow.core import (
     new_id,
     utcnow,
 )
-from civicflow.eventlog._schema import CASE_ID, CORE_COLUMNS, EVENT_ORDER, ColumnMapping
+from civicflow.eventlog._schema import ACTIVITY, CASE_ID, CORE_COLUMNS, EVENT_ORDER, ColumnMapping
 
 WORKSPACE_FORMAT = 1
 ROW_GROUP_SIZE = 1_000_000
@@ -415,18 +416,48 @@ def _finalize(
     con = duckdb.connect()
     try:
         con.execute(f"SET temp_directory = '{folder / 'tmp'}'")
+        in_order = source_events.in_order
+        counts: tuple[int, int, int] | None = None
         if source_events.table is not None:
+            table = source_events.table
+            if not in_order and not any(table.column(c).null_count for c in EVENT_ORDER):
+                # Arrow's sort (stable; strings by bytes, as DuckDB's default collation) and a
+                # write in that order give the file DuckDB's ORDER BY gives, in less time
+                table = table.take(
+                    pc.sort_indices(table, sort_keys=[(c, "ascending") for c in EVENT_ORDER])
+                )
+                in_order = True
             # a table, not a view on the Arrow data: DuckDB then knows which columns hold no null
             # and writes them as required, exactly as it does when it reads a Parquet file
-            con.from_arrow(source_events.table).create_view("arrow_events")
+            con.from_arrow(table).create_view("arrow_events")
             con.execute("CREATE TABLE incoming AS SELECT * FROM arrow_events")
+            con.execute("DROP VIEW arrow_events")
+            if in_order:
+                # sorted by case: each case is one run, so its first rows are the distinct case
+                # ids, already in order (cheaper than DuckDB's DISTINCT over every event)
+                case = table.column(CASE_ID).combine_chunks()
+                starts = np.ones(len(case), dtype=bool)
+                starts[1:] = pc.not_equal(case.slice(1), case.slice(0, len(case) - 1)).to_numpy(
+                    zero_copy_only=False
+                )
+                con.from_arrow(pa.table({CASE_ID: case.filter(pa.array(starts))})).create_view(
+                    "arrow_cases"
+                )
+                con.execute("CREATE TABLE case_ids AS SELECT * FROM arrow_cases")
+                counts = (
+                    table.num_rows,
+                    int(starts.sum()),
+                    pc.count_distinct(table.column(ACTIVITY)).as_py(),
+                )
+                del case, starts
+            del table
         else:
             con.execute(
                 f"CREATE VIEW incoming AS SELECT * FROM read_parquet('{source_events.path}')"
             )
-        if source_events.in_order:
-            # already in EVENT_ORDER with no tied keys: the sort would be the identity, so the
-            # rows are written as they came (the same file the sort writes)
+        if in_order:
+            # already in EVENT_ORDER with no tied keys: the rows are written as they are (the
+            # same file DuckDB's sort writes)
             con.execute("SET preserve_insertion_order = true")
             query = "SELECT * FROM incoming"
         else:
@@ -442,24 +473,31 @@ def _finalize(
             con.execute(
                 f"CREATE OR REPLACE VIEW incoming AS SELECT * FROM read_parquet('{events}')"
             )
-        stats = con.execute(
-            "SELECT count(*), count(DISTINCT case_id), count(DISTINCT activity), "
-            "min(timestamp), max(timestamp) FROM incoming"
-        ).fetchone()
-        assert stats is not None
+        if counts is None:
+            con.execute("CREATE VIEW case_ids AS SELECT DISTINCT case_id FROM incoming")
+            row = con.execute(
+                "SELECT count(*), count(DISTINCT case_id), count(DISTINCT activity) FROM incoming"
+            ).fetchone()
+            assert row is not None
+            counts = (int(row[0]), int(row[1]), int(row[2]))
+        span = con.execute("SELECT min(timestamp), max(timestamp) FROM incoming").fetchone()
+        assert span is not None
+        stats = (*counts, *span)
+        # the case list from runs is in order and written in that order; DISTINCT's needs sorting
+        case_order = "" if in_order and source_events.table is not None else "ORDER BY case_id"
         cases_file = folder / "cases.parquet"
         if cases_file.exists():
             # one row per case, in case order; cases with no attributes row still get one
             con.execute(
                 f"COPY (SELECT e.case_id, c.* EXCLUDE (case_id) FROM "
-                f"(SELECT DISTINCT case_id FROM incoming) e "
+                f"case_ids e "
                 f"LEFT JOIN (SELECT * FROM read_parquet('{cases_file}') "
                 f"QUALIFY row_number() OVER (PARTITION BY case_id) = 1) c USING (case_id) "
                 f"ORDER BY e.case_id) TO '{folder / 'cases.tmp.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
             )
         else:
             con.execute(
-                f"COPY (SELECT DISTINCT case_id FROM incoming ORDER BY case_id) "
+                f"COPY (SELECT case_id FROM case_ids {case_order}) "
                 f"TO '{folder / 'cases.tmp.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
             )
         os.replace(folder / "cases.tmp.parquet", cases_file)

@@ -102,7 +102,13 @@ def create_app(
     )
 
     from civicflow.app.assessment import analytics_engine
-    from civicflow.web import _routes_api, _routes_assessment, _routes_auth, _routes_pages
+    from civicflow.web import (
+        _routes_admin,
+        _routes_api,
+        _routes_assessment,
+        _routes_auth,
+        _routes_pages,
+    )
     from civicflow.web._analysis import AnalysisCache
     from civicflow.web._assessment import Analyst
 
@@ -113,6 +119,7 @@ def create_app(
     app.include_router(_routes_pages.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_api.router)
+    app.include_router(_routes_admin.router)
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[public()])
     async def openapi_document() -> JSONResponse:

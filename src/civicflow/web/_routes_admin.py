@@ -1,0 +1,229 @@
+"""People and API tokens in the workbench.
+
+``/admin/users`` (global admins): list accounts, create one, grant and revoke workspace roles.
+``/account/tokens`` (anyone signed in): one's own API tokens; a new token's plaintext is shown on
+the response to its creation only. Every change goes through ``civicflow.app.accounts``, which
+checks the permission again and writes the ledger entry.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from civicflow.app import Permission, Role, accounts, workspaces
+from civicflow.core import CivicflowError, Location, PermissionDeniedError, utcnow
+from civicflow.web._pages import page
+from civicflow.web._permissions import requires, signed_in
+
+router = APIRouter(include_in_schema=False)
+
+USER_ADMIN = Permission.USER_ADMIN.value
+TOKEN_DAYS = (7, 30, 90, 180, 365)
+
+
+async def _users_page(
+    request: Request, actor: Any, *, status: int = 200, **context: Any
+) -> Response:
+    ctx = request.app.state.ctx
+
+    def gather() -> dict[str, Any]:
+        return {
+            "users": accounts.list_users(ctx, actor=actor),
+            "workspaces": workspaces.list_workspaces(ctx, actor=actor),
+        }
+
+    data = await run_in_threadpool(gather)
+    names = {ws.id: ws.name for ws in data["workspaces"]}
+    context.setdefault("values", {})
+    return page(
+        request,
+        "admin/users.html",
+        actor,
+        status=status,
+        nav="admin",
+        roles=list(Role),
+        workspace_names=names,
+        **data,
+        **context,
+    )
+
+
+@router.get("/admin/users")
+async def users_page(request: Request, actor: Annotated[Any, requires(USER_ADMIN)]) -> Response:
+    return await _users_page(request, actor)
+
+
+@router.post("/admin/users")
+async def create_user(
+    request: Request,
+    actor: Annotated[Any, requires(USER_ADMIN)],
+    email: Annotated[str, Form(max_length=320)],
+    display_name: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    try:
+        await run_in_threadpool(
+            accounts.create_user,
+            request.app.state.ctx,
+            actor=actor,
+            email=email,
+            display_name=display_name,
+            # an empty password makes an account that signs in through the identity provider
+            password=password or None,
+        )
+    except CivicflowError as exc:
+        return await _users_page(
+            request,
+            actor,
+            status=422,
+            error=exc.to_dict(),
+            values={"email": email, "display_name": display_name},
+        )
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/roles")
+async def grant_role(
+    request: Request,
+    user_id: str,
+    actor: Annotated[Any, requires(USER_ADMIN)],
+    workspace_id: Annotated[str, Form(max_length=64)],
+    role: Annotated[str, Form(max_length=32)],
+) -> Response:
+    try:
+        await run_in_threadpool(
+            accounts.grant_role,
+            request.app.state.ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            user_id=user_id,
+            role=role,
+        )
+    except CivicflowError as exc:
+        return await _users_page(request, actor, status=_status(exc), error=exc.to_dict())
+    return RedirectResponse(f"/admin/users#user-{user_id}", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/roles/revoke")
+async def revoke_role(
+    request: Request,
+    user_id: str,
+    actor: Annotated[Any, requires(USER_ADMIN)],
+    workspace_id: Annotated[str, Form(max_length=64)],
+) -> Response:
+    try:
+        await run_in_threadpool(
+            accounts.revoke_role,
+            request.app.state.ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            user_id=user_id,
+        )
+    except CivicflowError as exc:
+        return await _users_page(request, actor, status=_status(exc), error=exc.to_dict())
+    return RedirectResponse(f"/admin/users#user-{user_id}", status_code=303)
+
+
+def _status(exc: CivicflowError) -> int:
+    from civicflow.core import NotFoundError
+
+    return 404 if isinstance(exc, NotFoundError) else 422
+
+
+# -- one's own API tokens --------------------------------------------------------------------
+
+
+def _session_only(request: Request) -> None:
+    # a token must not mint tokens: its scopes would no longer bound what its holder can do
+    if request.scope.get("civicflow.auth") != "session":
+        raise PermissionDeniedError(
+            "API tokens are managed from a signed-in session, not with an API token",
+            where=Location(field="authorization"),
+            found="a bearer token",
+            fix="sign in to the workbench and open 'API tokens'",
+        )
+
+
+async def _tokens_page(
+    request: Request,
+    actor: Any,
+    *,
+    status: int = 200,
+    new_token: str | None = None,
+    **context: Any,
+) -> Response:
+    tokens = await run_in_threadpool(accounts.list_api_tokens, request.app.state.ctx, actor=actor)
+    context.setdefault("values", {})
+    response = page(
+        request,
+        "admin/tokens.html",
+        actor,
+        status=status,
+        nav="tokens",
+        tokens=sorted(tokens, key=lambda t: t.created_at, reverse=True),
+        scopes=[p.value for p in Permission],
+        days=TOKEN_DAYS,
+        new_token=new_token,
+        **context,
+    )
+    # the page may carry a token's only plaintext: keep it out of every cache
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/account/tokens")
+async def tokens_page(request: Request, actor: Annotated[Any, signed_in()]) -> Response:
+    _session_only(request)
+    return await _tokens_page(request, actor)
+
+
+@router.post("/account/tokens")
+async def create_token(request: Request, actor: Annotated[Any, signed_in()]) -> Response:
+    _session_only(request)
+    form = await request.form()
+    name = str(form.get("name") or "")
+    scopes = [str(s) for s in form.getlist("scope")]
+    expires = str(form.get("expires_days") or "")
+    values: dict[str, Any] = {"name": name, "scopes": scopes, "expires_days": expires}
+    try:
+        days = int(expires or 90)
+        if days not in TOKEN_DAYS:
+            raise ValueError(days)
+    except ValueError:
+        from civicflow.core import InputError
+
+        exc: CivicflowError = InputError(
+            "choose how long the token lasts",
+            where=Location(field="expires_days"),
+            found=expires,
+            expected=", ".join(f"{d} days" for d in TOKEN_DAYS),
+        )
+        return await _tokens_page(request, actor, status=422, error=exc.to_dict(), values=values)
+    try:
+        plaintext, _token = await run_in_threadpool(
+            accounts.create_api_token,
+            request.app.state.ctx,
+            actor=actor,
+            name=name,
+            scopes=scopes,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    except CivicflowError as exc:
+        return await _tokens_page(request, actor, status=422, error=exc.to_dict(), values=values)
+    return await _tokens_page(request, actor, status=201, new_token=plaintext)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+async def revoke_token(
+    request: Request, token_id: str, actor: Annotated[Any, signed_in()]
+) -> Response:
+    _session_only(request)
+    await run_in_threadpool(
+        accounts.revoke_api_token, request.app.state.ctx, actor=actor, token_id=token_id
+    )
+    return RedirectResponse("/account/tokens", status_code=303)

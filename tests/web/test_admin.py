@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from . import test_browser
 from .conftest import PASSWORD, World, make_app, sign_in
+from .test_browser import Checked
+
+# the browser test's server and Chromium fixtures, shared rather than copied
+served = test_browser.served
+browser = test_browser.browser
 
 TOKEN = re.compile(r'value="(cf_[A-Za-z0-9_\-]+)"')
 
@@ -156,6 +162,11 @@ def test_own_api_token_is_shown_once_works_and_revokes(app: Any, sqlite_world: W
         "/account/tokens", data={"name": "x", "expires_days": "30", "csrf_token": csrf}
     )
     assert none.status_code == 422 and "at least one scope" in none.text
+    forever = client.post(
+        "/account/tokens",
+        data={"name": "x", "scope": "workspace:read", "expires_days": "99999", "csrf_token": csrf},
+    )
+    assert forever.status_code == 422 and "choose how long the token lasts" in forever.text
 
     made = client.post(
         "/account/tokens",
@@ -205,3 +216,41 @@ def test_own_api_token_is_shown_once_works_and_revokes(app: Any, sqlite_world: W
     entries = [e for e in _entries(sqlite_world) if e.object_id == token_id]
     assert sorted(e.action for e in entries) == ["token.create", "token.revoke"]
     assert {e.actor for e in entries} == {analyst.pseudonym}
+
+
+@pytest.mark.browser
+def test_people_and_token_pages_in_the_browser(served: tuple[str, World], browser: Any) -> None:
+    """Both pages in Chromium with axe-core (no serious or critical WCAG 2.1 AA violation), driven
+    by their labels the way a screen-reader user would."""
+    base, world = served
+    c = Checked(browser, base)
+    page = c.page
+    c.sign_in(world.emails["global_admin"])
+    page.get_by_role("link", name="People").click()
+    page.wait_for_url(re.compile(r".*/admin/users$"))
+    c.axe()
+    page.get_by_label("E-mail").fill("clerk@example.org")
+    page.get_by_label("Display name").fill("Clerk Kent")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create user").click()
+    page.wait_for_selector("text=Clerk Kent")
+    row = page.locator("tr", has_text="clerk@example.org")
+    row.get_by_label("Role for Clerk Kent").select_option("caseworker")
+    row.get_by_role("button", name="Grant a role to Clerk Kent").click()
+    page.wait_for_selector("tr:has-text('clerk@example.org') >> text=Caseworker in permits")
+    c.axe()
+
+    page.get_by_role("link", name="API tokens").click()
+    page.wait_for_url(re.compile(r".*/account/tokens$"))
+    c.axe()
+    page.get_by_label("Name").fill("weekly figures")
+    page.get_by_label("workspace:read").check()
+    page.get_by_label("Expires after").select_option("30")
+    page.get_by_role("button", name="Create token").click()
+    page.wait_for_selector("#new-token")
+    assert page.get_by_label("API token").input_value().startswith("cf_")
+    c.axe()
+    page.get_by_role("button", name="Revoke token weekly figures").click()
+    page.wait_for_selector("td:text-is('revoked')")
+    assert not c.errors, c.errors
+    c.close()

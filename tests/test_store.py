@@ -152,3 +152,33 @@ def test_second_precision_attribute_is_stored_in_microseconds(workspace: Workspa
     stored = pq.read_table(workspace.dataset("d").events_path)
     assert stored.schema.field("due").type == pa.timestamp("us")
     assert stored.column("due").to_pylist() == [datetime(2024, 2, 1)]
+
+
+def test_runs_of_cases_are_ordered_by_case_id(workspace: Workspace) -> None:
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    later = datetime(2024, 1, 2, tzinfo=UTC)
+    _write(
+        workspace,
+        "d",
+        [
+            _events([("c", "c1", t, 0), ("c", "c2", later, 1), ("a", "a1", t, 2)]),
+            _events([("a", "a2", later, 3), ("b", "b1", t, 4)]),
+        ],
+    )
+    got = pq.read_table(workspace.dataset("d").events_path).to_pydict()
+    assert got["activity"] == ["a1", "a2", "b1", "c1", "c2"]
+    assert got["position"] == [2, 3, 4, 0, 1]
+
+
+def test_a_case_that_comes_back_after_another_is_merged(workspace: Workspace) -> None:
+    # two runs of case "a", each in order: ordering runs alone would keep them apart
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    later = datetime(2024, 1, 2, tzinfo=UTC)
+    _write(
+        workspace,
+        "d",
+        [_events([("a", "a2", later, 0), ("b", "b1", t, 1), ("a", "a1", t, 2)])],
+    )
+    got = pq.read_table(workspace.dataset("d").events_path).to_pydict()
+    assert got["activity"] == ["a1", "a2", "b1"]
+    assert workspace.dataset("d").manifest.cases == 2

@@ -122,6 +122,7 @@ class DatasetWriter:
         self._held: list[pa.Table] | None = []
         self._held_bytes = 0
         self._in_order = True
+        self._runs_in_order = True
         self._last_key: pa.Table | None = None
         self._cases: pq.ParquetWriter | None = None
         self._rejects: list[RejectedRow] = []
@@ -149,8 +150,8 @@ class DatasetWriter:
             table = table.cast(self._events_schema)
         if table.num_rows == 0:
             return
-        if self._in_order:
-            self._in_order = self._continues_order(table)
+        if self._runs_in_order:
+            self._check_order(table)
         if self._held is not None:
             self._held.append(table)
             self._held_bytes += table.nbytes
@@ -170,18 +171,20 @@ class DatasetWriter:
             self._events.write_table(held)
         self._held = None
 
-    def _continues_order(self, table: pa.Table) -> bool:
-        """Whether the events so far are already in EVENT_ORDER (strictly: no tied keys), so the
-        store's sort can be skipped. XES traces and re-imported datasets usually are."""
+    def _check_order(self, table: pa.Table) -> None:
+        """Track whether the events so far are already in EVENT_ORDER (strictly: no tied keys),
+        so the store's sort can be skipped, or at least come as contiguous runs per case, each in
+        order, so only the runs need ordering. XES traces and re-imported datasets usually are."""
         keys = table.select(list(EVENT_ORDER))
         if any(c.null_count for c in keys.columns):
-            return False
+            self._in_order = self._runs_in_order = False
+            return
         last = keys.slice(keys.num_rows - 1)
         if self._last_key is not None:
             keys = pa.concat_tables([self._last_key, keys])
         self._last_key = last
         if keys.num_rows < 2:
-            return True
+            return
         case, ts, pos = (keys.column(c).combine_chunks() for c in EVENT_ORDER)
         n = keys.num_rows
 
@@ -191,14 +194,13 @@ class DatasetWriter:
         c0, c1 = pair(case)
         t0, t1 = pair(ts)
         p0, p1 = pair(pos)
-        later = pc.or_(
-            pc.less(c0, c1),
-            pc.and_(
-                pc.equal(c0, c1),
-                pc.or_(pc.less(t0, t1), pc.and_(pc.equal(t0, t1), pc.less(p0, p1))),
-            ),
-        )
-        return bool(pc.all(later).as_py())
+        same_case = pc.equal(c0, c1)
+        within = pc.or_(pc.less(t0, t1), pc.and_(pc.equal(t0, t1), pc.less(p0, p1)))
+        if self._in_order:
+            later = pc.or_(pc.less(c0, c1), pc.and_(same_case, within))
+            self._in_order = bool(pc.all(later).as_py())
+        # a case that reappears after another is caught at the end (run heads must be distinct)
+        self._runs_in_order = bool(pc.all(pc.or_(pc.invert(same_case), within)).as_py())
 
     def write_cases(self, table: pa.Table) -> None:
         """Append case attributes: ``case_id`` plus one column per case attribute."""
@@ -224,6 +226,7 @@ class DatasetWriter:
                     [b for t in self._held for b in t.to_batches()], schema=self._events_schema
                 ),
                 in_order=self._in_order,
+                runs_in_order=self._runs_in_order,
             )
         return _EventsSource(path=self._folder / "unsorted.parquet", in_order=self._in_order)
 
@@ -239,6 +242,7 @@ class _EventsSource:
     table: pa.Table | None = None
     path: Path | None = None
     in_order: bool = False
+    runs_in_order: bool = False
 
 
 MEMORY_BUDGET = 1 << 30
@@ -423,9 +427,12 @@ def _finalize(
             if not in_order and not any(table.column(c).null_count for c in EVENT_ORDER):
                 # Arrow's sort (stable; strings by bytes, as DuckDB's default collation) and a
                 # write in that order give the file DuckDB's ORDER BY gives, in less time
-                table = table.take(
-                    pc.sort_indices(table, sort_keys=[(c, "ascending") for c in EVENT_ORDER])
-                )
+                order = _run_order(table) if source_events.runs_in_order else None
+                if order is None:
+                    order = pc.sort_indices(
+                        table, sort_keys=[(c, "ascending") for c in EVENT_ORDER]
+                    )
+                table = table.take(order)
                 in_order = True
             # a table, not a view on the Arrow data: DuckDB then knows which columns hold no null
             # and writes them as required, exactly as it does when it reads a Parquet file
@@ -527,6 +534,24 @@ def _finalize(
     )
     (folder / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2, default=str))
     return manifest
+
+
+def _run_order(table: pa.Table) -> pa.Array | None:
+    """The sorting permutation of events that come as runs of one case each, every run already
+    in order: only the runs are ordered, by case id. None if a case id heads two runs."""
+    case = table.column(CASE_ID).combine_chunks()
+    n = len(case)
+    change = np.ones(n, dtype=bool)
+    change[1:] = pc.not_equal(case.slice(1), case.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(change)
+    heads = case.take(pa.array(starts))
+    if pc.count_distinct(heads).as_py() != len(starts):
+        return None
+    by_case = pc.sort_indices(heads).to_numpy()
+    first, length = starts[by_case], np.diff(np.append(starts, n))[by_case]
+    # row i of the result is row first[j] + (i - where run j begins in the result)
+    begins = np.cumsum(length) - length
+    return pa.array(np.repeat(first - begins, length) + np.arange(n, dtype=np.int64))
 
 
 def _iso(value: object) -> str | None:

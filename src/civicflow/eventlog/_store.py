@@ -221,9 +221,12 @@ class DatasetWriter:
         """Where the finished events are, for the store's final sort and write."""
         if self._held is not None:
             assert self._events_schema is not None
+            # the source becomes the only owner, so the store can let go of the events once
+            # DuckDB holds them
+            held, self._held = self._held, []
             return _EventsSource(
                 table=pa.Table.from_batches(
-                    [b for t in self._held for b in t.to_batches()], schema=self._events_schema
+                    [b for t in held for b in t.to_batches()], schema=self._events_schema
                 ),
                 in_order=self._in_order,
                 runs_in_order=self._runs_in_order,
@@ -237,7 +240,7 @@ class DatasetWriter:
         self._events = self._cases = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class _EventsSource:
     table: pa.Table | None = None
     path: Path | None = None
@@ -422,8 +425,9 @@ def _finalize(
         con.execute(f"SET temp_directory = '{folder / 'tmp'}'")
         in_order = source_events.in_order
         counts: tuple[int, int, int] | None = None
+        from_memory = source_events.table is not None
         if source_events.table is not None:
-            table = source_events.table
+            table, source_events.table = source_events.table, None
             if not in_order and not any(table.column(c).null_count for c in EVENT_ORDER):
                 # Arrow's sort (stable; strings by bytes, as DuckDB's default collation) and a
                 # write in that order give the file DuckDB's ORDER BY gives, in less time
@@ -491,7 +495,7 @@ def _finalize(
         assert span is not None
         stats = (*counts, *span)
         # the case list from runs is in order and written in that order; DISTINCT's needs sorting
-        case_order = "" if in_order and source_events.table is not None else "ORDER BY case_id"
+        case_order = "" if in_order and from_memory else "ORDER BY case_id"
         cases_file = folder / "cases.parquet"
         if cases_file.exists():
             # one row per case, in case order; cases with no attributes row still get one

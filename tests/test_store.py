@@ -118,6 +118,27 @@ def test_tied_keys_in_source_order_are_still_sorted_by_position(workspace: Works
     assert got["position"] == [0, 1]
 
 
+def _with_attributes(table: pa.Table) -> pa.Table:
+    # every type the writer keeps in memory, with and without nulls
+    n = table.num_rows
+    first = table.column("position")[0].as_py()
+    values = [first + i for i in range(n)]
+    columns = {
+        "small": pa.array([v % 100 for v in values], pa.int8()),
+        "ratio": pa.array([v / 7 for v in values], pa.float32()),
+        "flag": pa.array([None if v % 5 == 0 else v % 2 == 0 for v in values], pa.bool_()),
+        "seen": pa.array([datetime(2024, 3, 1, v % 24) for v in values], pa.timestamp("us")),
+        "local": pa.array(
+            [datetime(2024, 3, 1, v % 24) for v in values],
+            pa.timestamp("us", tz="Europe/Amsterdam"),
+        ),
+        "note": pa.array([None if v % 3 == 0 else f"n{v}" for v in values], pa.string()),
+    }
+    for name, col in columns.items():
+        table = table.append_column(name, col)
+    return table
+
+
 @pytest.mark.parametrize("in_order", [True, False])
 def test_spilling_to_disk_stores_the_same_file(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch, in_order: bool
@@ -130,7 +151,7 @@ def test_spilling_to_disk_stores_the_same_file(
     rows = [(f"c{i // 3:03d}", f"act{i % 4}", t.replace(hour=i % 3), i) for i in range(300)]
     if not in_order:
         rows.reverse()
-    batches = [_events(rows[i : i + 70]) for i in range(0, len(rows), 70)]
+    batches = [_with_attributes(_events(rows[i : i + 70])) for i in range(0, len(rows), 70)]
     _write(workspace, "memory", batches)
     monkeypatch.setattr(store, "MEMORY_BUDGET", 1_000)
     _write(workspace, "spilled", batches)

@@ -37,6 +37,7 @@ from civicflow.mining import (
     Baseline,
     EventLogFilter,
     LogView,
+    ensure_derived,
     list_baselines,
     load_baseline,
 )
@@ -117,6 +118,8 @@ def store_dataset(
             fix="write the dataset under the name given to store_dataset",
         )
     try:
+        # ingest pays for the per-dataset successor and case tables, not the first page view
+        ensure_derived(dataset)
         with ctx.session() as s:
             ctx.ledger.append(
                 s.connection(),

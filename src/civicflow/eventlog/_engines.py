@@ -4,6 +4,7 @@ tables and executes them. DuckDB is the embedded default; Spark is the scale-out
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import ibis
@@ -30,6 +31,10 @@ class Engine(Protocol):
         """One row per case: ``case_id`` and the case attributes."""
         ...
 
+    def table(self, dataset: Dataset, path: Path) -> Table:
+        """Another Parquet file of the dataset (e.g. files derived from its events) as a table."""
+        ...
+
     def execute(self, expr: Any) -> pd.DataFrame:
         """Run an Ibis expression and return its result as a pandas DataFrame."""
         ...
@@ -49,20 +54,22 @@ class _IbisEngine:
     def connection(self) -> Any:
         return self._con
 
-    def _table(self, dataset: Dataset, which: str) -> Table:
+    def _table(self, dataset: Dataset, which: str, path: Path) -> Table:
         key = (str(dataset.path), dataset.manifest.fingerprint + which)
         with self._lock:
             if key not in self._tables:
-                path = dataset.events_path if which == "events" else dataset.cases_path
-                table_name = f"cf_{which}_{abs(hash(key)) % 10**12}"
+                table_name = f"cf_{path.stem}_{abs(hash(key)) % 10**12}"
                 self._tables[key] = self._con.read_parquet(str(path), table_name=table_name)
             return self._tables[key]
 
     def events(self, dataset: Dataset) -> Table:
-        return self._table(dataset, "events")
+        return self._table(dataset, "events", dataset.events_path)
 
     def cases(self, dataset: Dataset) -> Table:
-        return self._table(dataset, "cases")
+        return self._table(dataset, "cases", dataset.cases_path)
+
+    def table(self, dataset: Dataset, path: Path) -> Table:
+        return self._table(dataset, f":{path}", path)
 
     def execute(self, expr: Any) -> pd.DataFrame:
         return self._con.execute(expr)

@@ -23,6 +23,7 @@ from civicflow.mining._conformance import (
     VariantConformance,
     conformance,
 )
+from civicflow.mining._derived import DERIVED_FORMAT, DerivedPaths, ensure_derived
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
     KPI_DEFINITIONS,
@@ -74,6 +75,7 @@ from civicflow.mining._view import (
 
 __all__ = [
     "DEFAULT_KPIS",
+    "DERIVED_FORMAT",
     "KPI_DEFINITIONS",
     "VARIANT_SEPARATOR",
     "ActivityNode",
@@ -91,6 +93,7 @@ __all__ = [
     "BreakdownGroup",
     "ConformanceConfig",
     "ConformanceResult",
+    "DerivedPaths",
     "Deviation",
     "DurationSummary",
     "Edge",
@@ -132,6 +135,7 @@ __all__ = [
     "compare_to_baseline",
     "compute_kpis",
     "conformance",
+    "ensure_derived",
     "format_kpi_value",
     "freeze_baseline",
     "handover_network",

@@ -13,7 +13,7 @@ import pandas as pd
 from civicflow.core import ConfigurationError
 from civicflow.eventlog import CASE_ID
 from civicflow.mining._durations import PERCENTILES, clean_float, quantile_key
-from civicflow.mining._view import LogView, case_spans
+from civicflow.mining._view import LogView
 
 Freq = Literal["day", "week", "month"]
 _UNITS: dict[str, str] = {"day": "D", "week": "W", "month": "M"}
@@ -87,7 +87,7 @@ def throughput_times(
             expected="bins >= 1",
             fix="pass e.g. bins=30",
         )
-    spans = case_spans(view.events)
+    spans = view.spans
     t = spans.throughput_seconds
     stats = view.execute(
         spans.aggregate(
@@ -193,7 +193,7 @@ def arrivals(view: LogView, *, freq: Freq = "week") -> PeriodCounts:
     Periods are calendar days, ISO weeks (starting Monday) or calendar months, in UTC.
     """
     unit = _unit(freq)
-    spans = case_spans(view.events)
+    spans = view.spans
     per = spans.mutate(period=spans.case_start.truncate(unit))
     df = view.execute(per.group_by("period").aggregate(cases=per.count()))
     periods, values = _fill(df, "period", "cases", freq)
@@ -210,7 +210,7 @@ def work_in_progress(view: LogView, *, freq: Freq = "week") -> WorkInProgress:
     in the period. Periods as in :func:`arrivals`.
     """
     unit = _unit(freq)
-    spans = case_spans(view.events)
+    spans = view.spans
     per = spans.mutate(
         start_period=spans.case_start.truncate(unit), end_period=spans.case_end.truncate(unit)
     )

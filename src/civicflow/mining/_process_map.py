@@ -220,12 +220,12 @@ def process_map(view: LogView, config: ProcessMapConfig | None = None) -> Proces
     cases. Start and end activities with the number of cases that start/end with them.
     """
     config = config or ProcessMapConfig()
-    events = view.events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
-
-    act_df = view.execute(
-        events.group_by(ACTIVITY).aggregate(
-            frequency=events.count(), cases=events[CASE_ID].nunique()
-        )
+    labels = _labels(view)
+    steps = _steps(view, labels)
+    act_df = (
+        steps.groupby("source", as_index=False)
+        .agg(frequency=("frequency", "sum"), cases=("activity_cases", "sum"))
+        .rename(columns={"source": ACTIVITY})
     )
     act_df = act_df.sort_values(["frequency", ACTIVITY], ascending=[False, True], kind="stable")
     all_names = [str(a) for a in act_df[ACTIVITY]]
@@ -233,14 +233,18 @@ def process_map(view: LogView, config: ProcessMapConfig | None = None) -> Proces
     if config.max_activities is not None and len(all_names) > config.max_activities:
         hidden = all_names[config.max_activities :]
         shown = all_names[: config.max_activities]
-        events = events.filter(events[ACTIVITY].isin(shown))
         act_df = act_df[act_df[ACTIVITY].isin(shown)]
+        # removing activities re-links the remaining ones: a different relation than the
+        # stored successors, so it is computed from the events
+        events = view.events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
+        edges_df, ends_df = _directly_follows(view, events.filter(events[ACTIVITY].isin(shown)))
+    else:
+        edges_df, ends_df = _edges_and_ends(steps)
     activities = tuple(
         ActivityNode(name=str(r[ACTIVITY]), frequency=int(r["frequency"]), cases=int(r["cases"]))
         for r in _records(act_df)
     )
 
-    edges_df, ends_df = _directly_follows(view, events)
     all_edges = [
         Edge(
             source=str(r["source"]),
@@ -278,6 +282,63 @@ def process_map(view: LogView, config: ProcessMapConfig | None = None) -> Proces
         covered_share=(covered / total_occurrences) if total_occurrences else 1.0,
         config=config,
     )
+
+
+def _labels(view: LogView) -> list[str]:
+    table = view.execute(view.activity_table.select("code", ACTIVITY))
+    labels = [""] * len(table)
+    for code, label in zip(table["code"], table[ACTIVITY], strict=True):
+        labels[int(code)] = str(label)
+    return labels
+
+
+def _steps(view: LogView, labels: list[str]) -> pd.DataFrame:
+    """One hash aggregation over the stored successors, grouped by (activity, next activity):
+    the edges, and (summed per activity) its events, cases, starts and ends. Case counts are
+    sums of the "first in its case" flags, durations are exact microseconds."""
+    t = view.transitions
+    seconds = t.duration_us.cast("float64") / 1_000_000
+    grouped = t.group_by([t[ACTIVITY], t.next_activity]).aggregate(
+        frequency=t.count(),
+        cases=t.first_edge.cast("int64").sum(),
+        activity_cases=t.first_activity.cast("int64").sum(),
+        starts=t.is_start.cast("int64").sum(),
+        total_seconds=seconds.sum(),
+        quantiles=seconds.quantile([0.5, 0.9]),
+        min_seconds=seconds.min(),
+        max_seconds=seconds.max(),
+    )
+    df = view.execute(grouped)
+    names = pd.Series(labels, dtype=object)
+    source = df[ACTIVITY].astype("int64")
+    target = df["next_activity"]
+    has_target = target.notna()
+    df = df.assign(
+        source=names.reindex(source.to_numpy()).to_numpy(),
+        target=pd.Series(
+            [labels[int(c)] if ok else None for c, ok in zip(target, has_target, strict=True)],
+            index=df.index,
+            dtype=object,
+        ),
+        last=~has_target,
+        median_seconds=[_quantile(q, 0) for q in df["quantiles"]],
+        p90_seconds=[_quantile(q, 1) for q in df["quantiles"]],
+    )
+    return df
+
+
+def _quantile(values: Any, i: int) -> float:
+    if values is None or len(values) <= i or values[i] is None:
+        return float("nan")
+    return float(values[i])
+
+
+def _edges_and_ends(steps: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    is_last = steps["last"].astype(bool)
+    edges = steps[~is_last]
+    bounds = steps.assign(ends=steps["frequency"].where(is_last, 0))
+    per_activity = bounds.groupby("source", as_index=False)[["starts", "ends"]].sum()
+    return edges, per_activity.rename(columns={"source": ACTIVITY})
 
 
 def _directly_follows(view: LogView, events: Table) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import ibis
 import pandas as pd
 
 from civicflow.core import ConfigurationError
-from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
-from civicflow.mining._durations import ordered_concat, seconds_between
 from civicflow.mining._view import VARIANT_SEPARATOR, LogView, variant_id
 
 
@@ -128,38 +125,24 @@ def variants(
     config = config or VariantsConfig()
     if top is not ...:
         config = VariantsConfig(top=top, coverage=config.coverage)  # type: ignore[arg-type]
-    events = view.events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
-    # ordered aggregation holds every case's sequence in memory at once: concatenating short
-    # activity codes instead of names keeps 100M-event logs within the engine's memory limit
-    names = sorted(
-        str(a) for a in view.execute(events.select(ACTIVITY).distinct())[ACTIVITY] if a is not None
+    # each case's variant code and throughput time were derived once per dataset: grouping the
+    # case summary by variant is a scan, not an ordered aggregation over the events
+    cs = view.case_summary
+    seconds = cs.throughput_us.cast("float64") / 1_000_000
+    grouped = cs.group_by("variant").aggregate(
+        cases=cs.count(),
+        mean_throughput_seconds=seconds.mean(),
+        median_throughput_seconds=seconds.quantile(0.5),
     )
-    codes = ibis.memtable(
-        {"code_activity": names, "code": [str(i) for i in range(len(names))]},
-        schema={"code_activity": "string", "code": "string"},
+    table = view.variant_table
+    named = grouped.join(table, grouped.variant == table.variant).select(
+        "variant_key", "cases", "mean_throughput_seconds", "median_throughput_seconds"
     )
-    coded = events.join(codes, events[ACTIVITY] == codes.code_activity).select(
-        CASE_ID, TIMESTAMP, POSITION, "code"
-    )
-    # variant and span of each case in one aggregation (a join of two would read the events twice)
-    per_case = coded.group_by(CASE_ID).aggregate(
-        variant=ordered_concat(coded, "code", sep=",", order_by=[TIMESTAMP, POSITION]),
-        case_start=coded[TIMESTAMP].min(),
-        case_end=coded[TIMESTAMP].max(),
-    )
-    per_case = per_case.mutate(
-        throughput_seconds=seconds_between(per_case.case_start, per_case.case_end)
-    )
-    grouped = per_case.group_by("variant").aggregate(
-        cases=per_case.count(),
-        mean_throughput_seconds=per_case.throughput_seconds.mean(),
-        median_throughput_seconds=per_case.throughput_seconds.quantile(0.5),
-    )
-    df = view.execute(grouped)
+    df = view.execute(named)
     rows = [
         (
-            acts := tuple(names[int(c)] for c in str(r["variant"]).split(",")),
-            VARIANT_SEPARATOR.join(acts),
+            tuple(str(r["variant_key"]).split(VARIANT_SEPARATOR)),
+            str(r["variant_key"]),
             int(r["cases"]),
             float(r["median_throughput_seconds"]),
             float(r["mean_throughput_seconds"]),

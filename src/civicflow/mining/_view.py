@@ -14,6 +14,7 @@ import ibis
 
 from civicflow.core import InputError, Location
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP, Dataset, Engine
+from civicflow.mining._derived import DerivedPaths, ensure_derived
 from civicflow.mining._durations import ordered_concat, seconds_between
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ class LogView:
         if f.is_empty:
             return None
         events = self.all_events
+        summary = self._all_case_summary
         selections: list[Table] = []
         if (
             f.start
@@ -151,7 +153,7 @@ class LogView:
             or f.min_throughput_seconds is not None
             or f.max_throughput_seconds is not None
         ):
-            spans = case_spans(events)
+            spans = _spans(summary)
             preds = []
             if f.start is not None or f.end is not None:
                 preds.extend(_window_predicates(spans, f))
@@ -178,20 +180,64 @@ class LogView:
                 events.filter(events[ACTIVITY] == activity).select(CASE_ID).distinct()
             )
         if f.variants:
-            cv = case_variants(events)
-            # ids are sha1 prefixes computed in Python (hash functions differ between engines),
-            # so resolve the wanted ids to their variant keys first
-            keys = self.engine.execute(cv.select("variant").distinct())["variant"].tolist()
-            wanted = set(f.variants)
-            chosen = [k for k in keys if variant_id(k) in wanted]
-            selections.append(cv.filter(cv.variant.isin(chosen or ["\x00"])).select(CASE_ID))
-        base: Table = selections[0] if selections else events.select(CASE_ID).distinct()
+            # variant ids are sha1 prefixes computed in Python once per dataset (hash functions
+            # differ between engines) and stored beside the variant codes
+            table = self.variant_table
+            codes = table.filter(table.variant_id.isin(list(f.variants))).select("variant")
+            selections.append(summary.semi_join(codes, "variant").select(CASE_ID))
+        # the case summary holds each case once, so no DISTINCT is needed on it
+        base: Table = selections[0] if selections else summary.select(CASE_ID)
         for other in selections[1:]:
             base = base.semi_join(other, CASE_ID).select(CASE_ID)
         if f.activities_absent:
             having = events.filter(events[ACTIVITY].isin(list(f.activities_absent))).select(CASE_ID)
             base = base.anti_join(having, CASE_ID).select(CASE_ID)
-        return base.distinct()
+        return base
+
+    @cached_property
+    def derived(self) -> DerivedPaths:
+        """The dataset's derived files (computed on first use if ingest did not)."""
+        return ensure_derived(self.dataset)
+
+    @cached_property
+    def _all_case_summary(self) -> Table:
+        return self.engine.table(self.dataset, self.derived.case_summary)
+
+    @cached_property
+    def transitions(self) -> Table:
+        """One row per event of the selected cases, with its successor in the case: case_id,
+        activity and next_activity (activity codes, see :attr:`activity_table`; next_activity is
+        null on a case's last event), duration_us (exact microseconds to the next event),
+        is_start, first_activity / first_edge (the first time the activity / the pair occurs in
+        its case: their sums count cases)."""
+        return self._selected(self.engine.table(self.dataset, self.derived.transitions))
+
+    @cached_property
+    def case_summary(self) -> Table:
+        """One row per selected case: case_id, case_start, case_end, throughput_us, events,
+        variant (a code, see :attr:`variant_table`)."""
+        return self._selected(self._all_case_summary)
+
+    @cached_property
+    def spans(self) -> Table:
+        """One row per selected case: case_id, case_start, case_end, throughput_seconds (as
+        :func:`case_spans` gives them, read from the case summary instead of the events)."""
+        return _spans(self.case_summary)
+
+    @cached_property
+    def activity_table(self) -> Table:
+        """Every activity of the dataset with its code: code, activity."""
+        return self.engine.table(self.dataset, self.derived.activities)
+
+    @cached_property
+    def variant_table(self) -> Table:
+        """Every variant of the dataset: variant (code), variant_key (activities joined by
+        VARIANT_SEPARATOR), variant_id, length."""
+        return self.engine.table(self.dataset, self.derived.variants)
+
+    def _selected(self, table: Table) -> Table:
+        ids = self.selected_case_ids
+        return table if ids is None else table.semi_join(ids, CASE_ID)
 
     @cached_property
     def events(self) -> Table:
@@ -211,6 +257,15 @@ class LogView:
 
     def execute(self, expr: Any) -> pd.DataFrame:
         return self.engine.execute(expr)
+
+
+def _spans(summary: Table) -> Table:
+    return summary.select(
+        CASE_ID,
+        "case_start",
+        "case_end",
+        throughput_seconds=summary.throughput_us.cast("float64") / 1_000_000,
+    )
 
 
 def _window_predicates(spans: Table, f: EventLogFilter) -> list[Any]:

@@ -297,16 +297,17 @@ def _steps(view: LogView, labels: list[str]) -> pd.DataFrame:
     the edges, and (summed per activity) its events, cases, starts and ends. Case counts are
     sums of the "first in its case" flags, durations are exact microseconds."""
     t = view.transitions
-    seconds = t.duration_us.cast("float64") / 1_000_000
+    # integer microseconds: exact sums, and no per-row conversion before the aggregation
+    us = t.duration_us
     grouped = t.group_by([t[ACTIVITY], t.next_activity]).aggregate(
         frequency=t.count(),
-        cases=t.first_edge.cast("int64").sum(),
-        activity_cases=t.first_activity.cast("int64").sum(),
-        starts=t.is_start.cast("int64").sum(),
-        total_seconds=seconds.sum(),
-        quantiles=seconds.quantile([0.5, 0.9]),
-        min_seconds=seconds.min(),
-        max_seconds=seconds.max(),
+        cases=t.first_edge.sum(),
+        activity_cases=t.first_activity.sum(),
+        starts=t.is_start.sum(),
+        total_us=us.sum(),
+        quantiles=us.quantile([0.5, 0.9]),
+        min_us=us.min(),
+        max_us=us.max(),
     )
     df = view.execute(grouped)
     names = pd.Series(labels, dtype=object)
@@ -321,8 +322,11 @@ def _steps(view: LogView, labels: list[str]) -> pd.DataFrame:
             dtype=object,
         ),
         last=~has_target,
-        median_seconds=[_quantile(q, 0) for q in df["quantiles"]],
-        p90_seconds=[_quantile(q, 1) for q in df["quantiles"]],
+        median_seconds=[_quantile(q, 0) / 1_000_000 for q in df["quantiles"]],
+        p90_seconds=[_quantile(q, 1) / 1_000_000 for q in df["quantiles"]],
+        total_seconds=df["total_us"].astype("float64") / 1_000_000,
+        min_seconds=df["min_us"].astype("float64") / 1_000_000,
+        max_seconds=df["max_us"].astype("float64") / 1_000_000,
     )
     return df
 

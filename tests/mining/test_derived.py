@@ -224,3 +224,21 @@ def test_losing_a_race_to_another_process_keeps_the_winners_copy(
     assert calls["n"] == 4
     assert winner.transitions.stat().st_mtime_ns == stamp
     assert [p.name for p in winner.folder.parent.iterdir()] == [winner.folder.name]
+
+
+def test_unwritable_dataset_folder_derives_into_the_temporary_folder(
+    dataset: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a regular file where the derived folder's parent should be: creating it fails like on
+    # read-only media
+    blocker = tmp_path / "read-only"
+    blocker.write_text("")
+    monkeypatch.setattr(_derived, "derived_folder", lambda ds: blocker / "derived" / "v1")
+    monkeypatch.setattr(_derived.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    paths = ensure_derived(dataset)
+    assert paths.folder == (
+        tmp_path / "tmp" / "civicflow-derived" / dataset.manifest.fingerprint / f"v{DERIVED_FORMAT}"
+    )
+    assert _transitions(paths.transitions, ["a", "b", "c"]) == EXPECTED_TRANSITIONS
+    assert ensure_derived(dataset).folder == paths.folder

@@ -242,3 +242,19 @@ def test_unwritable_dataset_folder_derives_into_the_temporary_folder(
     )
     assert _transitions(paths.transitions, ["a", "b", "c"]) == EXPECTED_TRANSITIONS
     assert ensure_derived(dataset).folder == paths.folder
+
+
+def test_case_spans_and_variants_of_a_view_equal_those_from_the_events(dataset: Dataset) -> None:
+    from civicflow.mining import case_spans, case_variants
+
+    view = LogView(engine=DuckDBEngine(), dataset=dataset)
+    for f in (EventLogFilter(), EventLogFilter(activities_present=("c",))):
+        v = view.with_filter(f)
+        from_events = v.execute(case_spans(v.events).order_by("case_id"))
+        derived = v.execute(case_spans(v).order_by("case_id"))
+        assert derived[list(from_events.columns)].to_dict("list") == from_events.to_dict("list")
+        variants_events = v.execute(case_variants(v.events).order_by("case_id"))
+        variants_derived = v.execute(case_variants(v).order_by("case_id"))
+        assert variants_derived.to_dict("list") == variants_events.to_dict("list")
+    one = view.with_filter(EventLogFilter(activities_present=("c",)))
+    assert one.execute(case_variants(one))["variant"].tolist() == ["a\x1fb\x1fc"]

@@ -96,16 +96,31 @@ class EventLogFilter:
         )
 
 
-def case_spans(events: Table) -> Table:
-    """One row per case: first and last timestamp and throughput time in seconds."""
+def case_spans(events: Table | LogView) -> Table:
+    """One row per case: first and last timestamp and throughput time in seconds.
+
+    Given a :class:`LogView`, read from its case summary (derived once per dataset, no pass over
+    the events); given an events table, computed from it.
+    """
+    if isinstance(events, LogView):
+        return events.spans
     spans = events.group_by(CASE_ID).aggregate(
         case_start=events[TIMESTAMP].min(), case_end=events[TIMESTAMP].max()
     )
     return spans.mutate(throughput_seconds=seconds_between(spans.case_start, spans.case_end))
 
 
-def case_variants(events: Table) -> Table:
-    """One row per case: its variant key (activities in event order joined by VARIANT_SEPARATOR)."""
+def case_variants(events: Table | LogView) -> Table:
+    """One row per case: its variant key (activities in event order joined by VARIANT_SEPARATOR).
+
+    Given a :class:`LogView`, read from its case summary and the dataset's variant table; given an
+    events table, computed from it.
+    """
+    if isinstance(events, LogView):
+        summary, table = events.case_summary, events.variant_table
+        return summary.join(table, summary.variant == table.variant).select(
+            CASE_ID, variant=table.variant_key
+        )
     ordered = events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
     return ordered.group_by(CASE_ID).aggregate(
         variant=ordered_concat(

@@ -117,7 +117,7 @@ def ensure_derived(dataset: Dataset) -> DerivedPaths:
             if folder.exists():
                 if _valid(folder, dataset):  # another process finished first
                     return DerivedPaths(folder)
-                # from an older version of a file, or not trusted: set aside
+                # damaged (no or another derived.json): set aside, never trusted
                 _discard(folder)
             try:
                 os.replace(staging, folder)

@@ -98,7 +98,7 @@ def bottlenecks(view: LogView, *, top: int = 10) -> BottleneckResult:
             fix="pass top=10 (the default) or another positive number",
         )
     events = view.events
-    spans = case_spans(events)
+    spans = case_spans(view)
     overall = view.execute(
         spans.aggregate(n=spans.count(), median=spans.throughput_seconds.quantile(0.5))
     )

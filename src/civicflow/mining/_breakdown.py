@@ -121,7 +121,7 @@ def breakdown(view: LogView, *, kpi: str, by: str, sla: SlaConfig | None = None)
         return _filtered_breakdown(view, groups=groups, sla=sla, common=common)
 
     events = view.events
-    per_case = case_spans(events).join(
+    per_case = case_spans(view).join(
         events.group_by(CASE_ID).aggregate(n_events=events.count()), CASE_ID
     )
     if kpi == "rework_share":

@@ -253,7 +253,7 @@ def working_throughput(view: LogView, *, calendar: WorkingCalendar) -> pd.DataFr
     ``working_seconds`` (the same span counted in the calendar's working time)."""
     from civicflow.mining._view import case_spans
 
-    spans = view.execute(case_spans(view.events))
+    spans = view.execute(case_spans(view))
     spans = spans.sort_values("case_id", ignore_index=True)
     spans["working_seconds"] = calendar.working_seconds_between(
         spans["case_start"], spans["case_end"]

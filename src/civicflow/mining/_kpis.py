@@ -56,7 +56,7 @@ class KpiContext:
         per_case = events.group_by(CASE_ID).aggregate(
             events=events.count(), cost=events[COST].sum()
         )
-        spans = case_spans(events)
+        spans = case_spans(self.view)
         joined = spans.join(per_case, CASE_ID)
         return self.view.execute(joined).sort_values(CASE_ID, ignore_index=True)
 
@@ -67,7 +67,7 @@ class KpiContext:
     @cached_property
     def variant_counts(self) -> np.ndarray:
         """Cases per variant, largest first."""
-        cv = case_variants(self.view.events)
+        cv = case_variants(self.view)
         counts = cv.group_by("variant").aggregate(n=cv.count())
         df = self.view.execute(counts.select("n"))
         return np.sort(df["n"].to_numpy(dtype=np.int64))[::-1]

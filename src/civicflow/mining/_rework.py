@@ -117,7 +117,7 @@ def rework(view: LogView) -> ReworkResult:
     df = view.execute(joined.drop(f"{ACTIVITY}_right"))
 
     flags = case_rework_flags(events)
-    spans = case_spans(events)
+    spans = case_spans(view)
     per_case = spans.join(flags, CASE_ID)
     loop_case_count = loops.select(CASE_ID).distinct().count()
     groups = view.execute(

@@ -222,7 +222,7 @@ def sla_compliance(view: LogView, *, config: SlaConfig) -> SlaResult:
 def case_outcomes(view: LogView, *, config: SlaConfig) -> pd.DataFrame:
     """Per case: start, end, duration, due, overshoot and SLA status (see :class:`SlaResult`)."""
     events = view.events
-    spans = case_spans(events)
+    spans = case_spans(view)
     table: Table = spans
     if config.end_activities:
         table = table.join(_last_activities(events), CASE_ID)

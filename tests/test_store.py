@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from civicflow.core import ConflictError, InputError
 from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, Workspace
@@ -203,3 +205,135 @@ def test_a_case_that_comes_back_after_another_is_merged(workspace: Workspace) ->
     got = pq.read_table(workspace.dataset("d").events_path).to_pydict()
     assert got["activity"] == ["a1", "a2", "b1"]
     assert workspace.dataset("d").manifest.cases == 2
+
+
+def _naive_repeats(rows: list[tuple[object, ...]]) -> list[int]:
+    """Positions (last field) of rows equal to an earlier row in every other field."""
+    seen: set[tuple[object, ...]] = set()
+    repeats = []
+    for row in sorted(rows, key=lambda r: r[-1]):
+        if row[:-1] in seen:
+            repeats.append(row[-1])
+        seen.add(row[:-1])
+    return repeats
+
+
+def _dup_rows() -> list[tuple[str, str, datetime, int]]:
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = []
+    for i in range(120):
+        # few cases, two timestamps, two activities: many ties, some of them true duplicates
+        rows.append((f"c{i % 4}", f"act{(i // 4) % 2}", t.replace(hour=(i // 8) % 2), i))
+    return rows
+
+
+@pytest.mark.parametrize("drop", [False, True])
+@pytest.mark.parametrize("spilled", [False, True])
+def test_duplicates_are_found_among_ties_in_memory_and_on_disk(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, drop: bool, spilled: bool
+) -> None:
+    """Identical events are counted (or dropped, keeping the first in source order) after the
+    sort, whichever way the events went; a tie group may span row groups of the file."""
+    import civicflow.eventlog._store as store
+
+    rows = _dup_rows()
+    note = [None if r[3] % 3 == 0 else "n" for r in rows]  # NULLs compare equal
+    batches = [
+        _events(rows[i : i + 25]).append_column("note", pa.array(note[i : i + 25], pa.string()))
+        for i in range(0, len(rows), 25)
+    ]
+    if spilled:
+        monkeypatch.setattr(store, "MEMORY_BUDGET", 1_000)
+        monkeypatch.setattr(store, "ROW_GROUP_SIZE", 7)
+    with workspace.writer(
+        "d", source="mem", format="test", mapping=MAPPING, drop_duplicates=drop
+    ) as w:
+        for b in batches:
+            w.write_events(b)
+    ds = workspace.dataset("d")
+    expected = _naive_repeats([(c, a, t, n, p) for (c, a, t, p), n in zip(rows, note, strict=True)])
+    assert 0 < len(expected) < len(rows)
+    assert ds.manifest.options["duplicates"] == len(expected)
+    assert ds.manifest.options["duplicates_dropped"] == (len(expected) if drop else 0)
+    stored = pq.read_table(ds.events_path)
+    positions = stored.column("position").to_pylist()
+    kept = sorted(set(range(len(rows))) - set(expected)) if drop else list(range(len(rows)))
+    assert sorted(positions) == kept
+    assert ds.manifest.events == len(kept)
+    keys = list(
+        zip(
+            *(stored.column(c).to_pylist() for c in ("case_id", "timestamp")),
+            positions,
+            strict=True,
+        )
+    )
+    assert keys == sorted(keys)
+
+
+def test_dropping_duplicates_stores_the_same_file_either_way(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import civicflow.eventlog._store as store
+
+    batches = [_events(_dup_rows())]
+    with workspace.writer(
+        "m", source="mem", format="test", mapping=MAPPING, drop_duplicates=True
+    ) as w:
+        w.write_events(batches[0])
+    monkeypatch.setattr(store, "MEMORY_BUDGET", 1_000)
+    with workspace.writer(
+        "s", source="mem", format="test", mapping=MAPPING, drop_duplicates=True
+    ) as w:
+        w.write_events(batches[0])
+    m, s = workspace.dataset("m"), workspace.dataset("s")
+    assert m.manifest.events == s.manifest.events < 120
+    assert m.events_path.read_bytes() == s.events_path.read_bytes()
+
+
+def test_tied_rows_are_found_across_batch_boundaries() -> None:
+    from civicflow.eventlog._store import _tied_rows
+
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    later = datetime(2024, 1, 2, tzinfo=UTC)
+
+    def batch(keys: list[tuple[str, datetime]]) -> pa.Table:
+        return pa.table({"case_id": [k[0] for k in keys], "timestamp": [k[1] for k in keys]})
+
+    got = _tied_rows(
+        [
+            batch([("a", t), ("a", later)]),  # row 1 ties with row 2 (next batch)
+            batch([("a", later)]),
+            batch([]),
+            batch([("a", later), ("b", t), ("c", t)]),  # row 3 continues the tie
+            batch([("c", later)]),  # same case, other time: no tie
+        ]
+    )
+    assert got.tolist() == [1, 2, 3]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("ab"),
+            st.sampled_from("xy"),
+            st.integers(0, 2),
+            st.sampled_from([None, "r"]),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_duplicate_count_equals_a_plain_count(
+    tmp_path_factory: pytest.TempPathFactory, fields: list[tuple[str, str, int, str | None]]
+) -> None:
+    ws = Workspace.create(tmp_path_factory.mktemp("ws"))
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [(c, a, t.replace(hour=h), i) for i, (c, a, h, _r) in enumerate(fields)]
+    table = _events(rows).set_column(4, "resource", pa.array([f[3] for f in fields], pa.string()))
+    with ws.writer("d", source="mem", format="test", mapping=MAPPING) as w:
+        w.write_events(table)
+    expected = _naive_repeats([(c, a, h, r, i) for i, (c, a, h, r) in enumerate(fields)])
+    assert ws.dataset("d").manifest.options["duplicates"] == len(expected)

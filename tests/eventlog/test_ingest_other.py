@@ -223,16 +223,3 @@ def test_cli_ingest_datasets_and_errors(tmp_path: Path, cli) -> None:
     assert json.loads(cli("datasets", "list", "--workspace", ws, "--json").stdout) == []
     missing = cli("datasets", "show", "permits", "--workspace", ws)
     assert missing.returncode == 2 and "no dataset 'permits'" in missing.stderr
-
-
-def test_repeat_count_compares_whole_hash_pairs() -> None:
-    import numpy as np
-
-    from civicflow.eventlog._canonical import _count_repeats
-
-    keys = np.empty(8, dtype=[("a", "<u8"), ("b", "<u8")])
-    keys["a"] = [1, 2, 1, 3, 1, 2, 9, 9]
-    keys["b"] = [5, 6, 5, 7, 4, 6, 1, 2]
-    # (1,5) and (2,6) each appear twice: 2 repeats; (1,4) and (9,*) share only the first half
-    assert _count_repeats(keys) == 2
-    assert _count_repeats(keys[[0, 3, 6]]) == 0

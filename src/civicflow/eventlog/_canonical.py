@@ -3,8 +3,8 @@ every format.
 
 An importer hands :class:`EventSink` Arrow tables whose columns are the source's fields (typed or
 text); the sink applies the :class:`ColumnMapping`, parses timestamps, sets bad rows aside or stops
-on them, splits ``case:*`` fields into case attributes, counts (and optionally drops) duplicate
-events, and writes into the store's :class:`DatasetWriter`.
+on them, splits ``case:*`` fields into case attributes, and writes into the store's
+:class:`DatasetWriter` (which counts, and on request drops, duplicate events once they are sorted).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -62,7 +61,6 @@ ProgressCallback = Callable[[IngestProgress], None]
 @dataclass(slots=True)
 class SinkSettings:
     on_error: str = "fail"
-    dedupe: bool = False
     timestamp_format: str | None = None
     timezone: str = "UTC"
 
@@ -74,7 +72,6 @@ class SinkStats:
     events_in: int = 0
     events_written: int = 0
     rejected: int = 0
-    duplicates: int = 0
     timestamp_formats: dict[str, str] = field(default_factory=dict)
 
 
@@ -141,9 +138,6 @@ class EventSink:
         self._next_position = 0
         self._formats: dict[str, TimestampFormat] = {}
         self._columns: list[str] | None = None
-        self._hashes: list[np.ndarray] = []
-        self._seen: set[bytes] = set()
-        self._con: duckdb.DuckDBPyConnection | None = None
         check_timezone(settings.timezone)
 
     # -- importer API ------------------------------------------------------------------------
@@ -201,17 +195,10 @@ class EventSink:
         if events.num_rows == 0:
             return
         self._write_cases(table, events)
-        events = self._dedupe(events)
-        if events.num_rows == 0:
-            return
         self._writer.write_events(events)
         self.stats.events_written += events.num_rows
 
     def finish(self) -> SinkStats:
-        if self._hashes and not self.settings.dedupe:
-            self.stats.duplicates = _count_repeats(np.concatenate(self._hashes))
-        if self._con is not None:
-            self._con.close()
         return self.stats
 
     # -- mapping -----------------------------------------------------------------------------
@@ -434,41 +421,7 @@ class EventSink:
                 )
             )
 
-    # -- duplicates and cases ---------------------------------------------------------------
-    def _dedupe(self, events: pa.Table) -> pa.Table:
-        """Identical events (all columns but the position) are counted; dropped if asked."""
-        if self._con is None:
-            self._con = duckdb.connect()
-        cols = [c for c in events.column_names if c != POSITION]
-        quoted = [_q(c) for c in cols]
-        self._con.register("batch", events.select(cols))
-        try:
-            hashes = self._con.execute(
-                f"SELECT hash({', '.join(quoted)}) AS a, hash({', '.join(reversed(quoted))}) AS b "
-                "FROM batch"
-            ).fetchnumpy()
-        finally:
-            self._con.unregister("batch")
-        keys = np.empty(events.num_rows, dtype=[("a", "<u8"), ("b", "<u8")])
-        keys["a"] = hashes["a"]
-        keys["b"] = hashes["b"]
-        if not self.settings.dedupe:
-            self._hashes.append(keys)
-            return events
-        raw = keys.view("V16")
-        keep = np.ones(events.num_rows, dtype=bool)
-        seen = self._seen
-        for i, k in enumerate(raw.tolist()):
-            if k in seen:
-                keep[i] = False
-            else:
-                seen.add(k)
-        dropped = int((~keep).sum())
-        if dropped:
-            self.stats.duplicates += dropped
-            events = events.filter(pa.array(keep))
-        return events
-
+    # -- cases ------------------------------------------------------------------------------
     def _write_cases(self, table: pa.Table, events: pa.Table) -> None:
         case_cols = [
             c for c in table.column_names if c.startswith(CASE_PREFIX) and c != self.mapping.case_id
@@ -487,21 +440,6 @@ class EventSink:
         self._writer.write_cases(pa.table(cases))
 
 
-def _count_repeats(keys: np.ndarray) -> int:
-    """Rows whose (a, b) hash pair was seen before. Sorting the first 64-bit half is fast; only
-    rows in runs of an equal first half are compared on the whole pair."""
-    order = np.argsort(keys["a"])
-    first = keys["a"][order]
-    same = first[1:] == first[:-1]
-    if not same.any():
-        return 0
-    in_run = np.zeros(len(first), dtype=bool)
-    in_run[1:] |= same
-    in_run[:-1] |= same
-    subset = keys[order[in_run]]
-    return int(len(subset) - len(np.unique(subset)))
-
-
 def _as_string(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if pa.types.is_dictionary(arr.type):
@@ -516,10 +454,6 @@ def _as_string(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     if pa.types.is_timestamp(arr.type):
         return pc.strftime(arr, format="%Y-%m-%dT%H:%M:%S")
     return arr.cast(pa.string())
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _clip(text: str, limit: int = 1000) -> str:

@@ -198,13 +198,13 @@ def ingest(
         mapping=mapping,
         options=facts,
         replace=options.replace,
+        drop_duplicates=options.dedupe,
     ) as writer:
         sink = EventSink(
             writer,
             mapping=mapping,
             settings=SinkSettings(
                 on_error=options.on_error,
-                dedupe=options.dedupe,
                 timestamp_format=mapping.timestamp_format,
                 timezone=mapping.timezone,
             ),
@@ -216,8 +216,6 @@ def ingest(
         # the writer keeps a reference to ``facts``: what we learnt while reading lands in the manifest
         facts.update(extra or {})
         facts["events_read"] = stats.events_in
-        facts["duplicates"] = stats.duplicates
-        facts["duplicates_dropped"] = stats.duplicates if options.dedupe else 0
         facts["timestamp_formats"] = stats.timestamp_formats
     return workspace.dataset(name)
 

@@ -22,7 +22,7 @@ import csv
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,7 +44,15 @@ from civicflow.core import (
     new_id,
     utcnow,
 )
-from civicflow.eventlog._schema import ACTIVITY, CASE_ID, CORE_COLUMNS, EVENT_ORDER, ColumnMapping
+from civicflow.eventlog._schema import (
+    ACTIVITY,
+    CASE_ID,
+    CORE_COLUMNS,
+    EVENT_ORDER,
+    POSITION,
+    TIMESTAMP,
+    ColumnMapping,
+)
 
 WORKSPACE_FORMAT = 1
 ROW_GROUP_SIZE = 1_000_000
@@ -115,8 +123,10 @@ class DatasetWriter:
     on they stream into a temporary Parquet file, so a log larger than memory still imports.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, drop_duplicates: bool = False) -> None:
         self._folder = folder
+        self.drop_duplicates = drop_duplicates
+        """Drop events identical to an earlier one (all columns but the position); else count them."""
         self._events: pq.ParquetWriter | None = None
         self._events_schema: pa.Schema | None = None
         self._held: list[pa.Table] | None = []
@@ -358,8 +368,14 @@ class Workspace:
         mapping: ColumnMapping,
         options: dict[str, Any] | None = None,
         replace: bool = False,
+        drop_duplicates: bool = False,
     ) -> Iterator[DatasetWriter]:
-        """Write a new dataset atomically: it exists only if the block completes without error."""
+        """Write a new dataset atomically: it exists only if the block completes without error.
+
+        Identical events (equal in every column but the source position) are counted into the
+        manifest's options as ``duplicates``; with ``drop_duplicates`` all but the first of each
+        are dropped (``duplicates_dropped``).
+        """
         check_name(name, kind="dataset name")
         final = self.datasets_dir / name
         if final.exists() and not replace:
@@ -370,7 +386,7 @@ class Workspace:
         self.datasets_dir.mkdir(parents=True, exist_ok=True)
         staging = self.datasets_dir / f".incoming-{new_id()}"
         staging.mkdir()
-        writer = DatasetWriter(staging)
+        writer = DatasetWriter(staging, drop_duplicates=drop_duplicates)
         try:
             yield writer
             writer._close()
@@ -392,6 +408,7 @@ class Workspace:
                 mapping=mapping,
                 options=options or {},
                 rejects=writer.rejected,
+                drop_duplicates=writer.drop_duplicates,
             )
             if final.exists():
                 old = self.datasets_dir / f".replaced-{new_id()}"
@@ -417,6 +434,7 @@ def _finalize(
     mapping: ColumnMapping,
     options: dict[str, Any],
     rejects: list[RejectedRow],
+    drop_duplicates: bool = False,
 ) -> DatasetManifest:
     """Sort events into their stable order, write cases, counts, fingerprint and manifest."""
     events = folder / "events.parquet"
@@ -425,6 +443,8 @@ def _finalize(
         con.execute(f"SET temp_directory = '{folder / 'tmp'}'")
         in_order = source_events.in_order
         counts: tuple[int, int, int] | None = None
+        repeated: np.ndarray | None = None
+        """Rows (in stored order) identical to an earlier event but for the position."""
         from_memory = source_events.table is not None
         if source_events.table is not None:
             table, source_events.table = source_events.table, None
@@ -438,6 +458,12 @@ def _finalize(
                     )
                 table = table.take(order)
                 in_order = True
+            if in_order:
+                repeated = _repeated_rows(con, table, _tied_rows([table]))
+                if drop_duplicates and len(repeated):
+                    keep = np.ones(table.num_rows, dtype=bool)
+                    keep[repeated] = False
+                    table = table.filter(pa.array(keep))
             # a table, not a view on the Arrow data: DuckDB then knows which columns hold no null
             # and writes them as required, exactly as it does when it reads a Parquet file
             con.from_arrow(table).create_view("arrow_events")
@@ -484,6 +510,10 @@ def _finalize(
             con.execute(
                 f"CREATE OR REPLACE VIEW incoming AS SELECT * FROM read_parquet('{events}')"
             )
+        if repeated is None:
+            repeated = _repeated_rows_in_file(con, events)
+            if drop_duplicates and len(repeated):
+                _drop_rows_in_file(con, events, repeated)
         if counts is None:
             con.execute("CREATE VIEW case_ids AS SELECT DISTINCT case_id FROM incoming")
             row = con.execute(
@@ -519,6 +549,12 @@ def _finalize(
     case_cols = pq.read_schema(cases_file).names
     if rejects:
         _write_rejects(folder / "rejects.csv", rejects)
+    duplicates = len(repeated) if repeated is not None else 0
+    options = {
+        **options,
+        "duplicates": duplicates,
+        "duplicates_dropped": duplicates if drop_duplicates else 0,
+    }
     manifest = DatasetManifest(
         name=name,
         source=source,
@@ -538,6 +574,107 @@ def _finalize(
     )
     (folder / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2, default=str))
     return manifest
+
+
+_ROW = "__civicflow_row__"
+
+
+def _tied_rows(batches: Iterable[pa.Table]) -> np.ndarray:
+    """Rows of sorted events that share case and timestamp with a neighbour, as indices into the
+    concatenated ``batches`` (each holding at least ``case_id`` and ``timestamp``).
+
+    Identical events can only be among them: sorted by (case, timestamp, position), events equal
+    in every column but the position sit next to each other. Real logs have few such ties, so
+    the full comparison runs on a small subset instead of hashing every event.
+    """
+    found: list[np.ndarray] = []
+    offset = 0
+    last: tuple[Any, Any] | None = None
+    for batch in batches:
+        n = batch.num_rows
+        if n == 0:
+            continue
+        case, ts = batch.column(CASE_ID), batch.column(TIMESTAMP)
+        tied = np.zeros(n, dtype=bool)
+        if n > 1:
+            same = pc.and_(
+                pc.equal(case.slice(1), case.slice(0, n - 1)),
+                pc.equal(ts.slice(1), ts.slice(0, n - 1)),
+            )
+            same_np = pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+            tied[1:] |= same_np
+            tied[:-1] |= same_np
+        head = (case[0].as_py(), ts[0].as_py())
+        if last is not None and None not in head and head == last:
+            tied[0] = True
+            found.append(np.array([offset - 1], dtype=np.int64))
+        found.append(np.flatnonzero(tied).astype(np.int64) + offset)
+        last = (case[n - 1].as_py(), ts[n - 1].as_py())
+        offset += n
+    if not found:
+        return np.empty(0, dtype=np.int64)
+    return np.unique(np.concatenate(found))
+
+
+def _repeated_rows(con: duckdb.DuckDBPyConnection, table: pa.Table, tied: np.ndarray) -> np.ndarray:
+    """Of the ``tied`` rows of ``table``, those equal to an earlier event (lower position) in
+    every column but the position; NULLs count as equal."""
+    if len(tied) == 0:
+        return tied
+    subset = table.take(pa.array(tied)).append_column(_ROW, pa.array(tied))
+    return _repeated_in_subset(con, subset)
+
+
+def _repeated_in_subset(con: duckdb.DuckDBPyConnection, subset: pa.Table) -> np.ndarray:
+    compared = ", ".join(_quote(c) for c in subset.column_names if c not in (POSITION, _ROW))
+    con.from_arrow(subset).create_view("tied_events")
+    try:
+        found = con.execute(
+            f"SELECT {_ROW} FROM tied_events QUALIFY row_number() OVER "
+            f"(PARTITION BY {compared} ORDER BY {_quote(POSITION)}, {_ROW}) > 1 ORDER BY {_ROW}"
+        ).fetchnumpy()[_ROW]
+    finally:
+        con.execute("DROP VIEW tied_events")
+    return np.asarray(found, dtype=np.int64)
+
+
+def _repeated_rows_in_file(con: duckdb.DuckDBPyConnection, events: Path) -> np.ndarray:
+    """:func:`_repeated_rows` for a sorted events file too large to hold: read by row group."""
+    pf = pq.ParquetFile(events)
+    groups = range(pf.metadata.num_row_groups)
+    tied = _tied_rows(pf.read_row_group(g, columns=[CASE_ID, TIMESTAMP]) for g in groups)
+    if len(tied) == 0:
+        return tied
+    parts: list[pa.Table] = []
+    start = 0
+    for g in groups:
+        size = pf.metadata.row_group(g).num_rows
+        lo, hi = np.searchsorted(tied, [start, start + size])
+        if hi > lo:
+            rows = tied[lo:hi]
+            group = pf.read_row_group(g).take(pa.array(rows - start))
+            parts.append(group.append_column(_ROW, pa.array(rows)))
+        start += size
+    return _repeated_in_subset(con, pa.concat_tables(parts))
+
+
+def _drop_rows_in_file(con: duckdb.DuckDBPyConnection, events: Path, rows: np.ndarray) -> None:
+    """Rewrite the sorted events file without ``rows`` (indices in file order), in the same order."""
+    con.from_arrow(pa.table({"dropped": pa.array(rows)})).create_view("dropped_rows")
+    order = ", ".join(_quote(c) for c in EVENT_ORDER)
+    kept = events.with_name("events.kept.parquet")
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet('{events}', "
+        f"file_row_number = true) WHERE file_row_number NOT IN (SELECT dropped FROM dropped_rows) "
+        f"ORDER BY {order}, file_row_number) TO '{kept}' "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
+    )
+    con.execute("DROP VIEW dropped_rows")
+    os.replace(kept, events)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _run_order(table: pa.Table) -> pa.Array | None:

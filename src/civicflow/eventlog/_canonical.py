@@ -270,6 +270,8 @@ class EventSink:
         rows: np.ndarray,
         bad: dict[int, None],
     ) -> None:
+        if arr.null_count == 0 and (len(arr) == 0 or pc.min(pc.binary_length(arr)).as_py() > 0):
+            return  # the common case, checked without a string comparison per row
         missing = pc.or_kleene(pc.is_null(arr), pc.equal(arr, ""))
         if not pc.any(missing).as_py():
             return

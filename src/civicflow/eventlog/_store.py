@@ -129,6 +129,7 @@ class DatasetWriter:
         """Drop events identical to an earlier one (all columns but the position); else count them."""
         self._events: pq.ParquetWriter | None = None
         self._events_schema: pa.Schema | None = None
+        self._spill_schema: pa.Schema | None = None
         self._held: list[pa.Table] | None = []
         self._held_bytes = 0
         self._in_order = True
@@ -169,16 +170,20 @@ class DatasetWriter:
                 self._spill()
         else:
             assert self._events is not None
-            self._events.write_table(table)
+            self._events.write_table(table.cast(self._spill_schema))
         self.events_written += table.num_rows
 
     def _spill(self) -> None:
         assert self._events_schema is not None
+        self._spill_schema = _nullable(self._events_schema)
         self._events = pq.ParquetWriter(
-            self._folder / "unsorted.parquet", self._events_schema, compression="none"
+            self._folder / "unsorted.parquet",
+            self._spill_schema,
+            compression="none",
+            write_statistics=False,
         )
         for held in self._held or []:
-            self._events.write_table(held)
+            self._events.write_table(held.cast(self._spill_schema))
         self._held = None
 
     def _check_order(self, table: pa.Table) -> None:
@@ -195,10 +200,10 @@ class DatasetWriter:
         self._last_key = last
         if keys.num_rows < 2:
             return
-        case, ts, pos = (keys.column(c).combine_chunks() for c in EVENT_ORDER)
+        case, ts, pos = (keys.column(c) for c in EVENT_ORDER)
         n = keys.num_rows
 
-        def pair(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
+        def pair(arr: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
             return arr.slice(0, n - 1), arr.slice(1)
 
         c0, c1 = pair(case)
@@ -256,6 +261,20 @@ class _EventsSource:
     path: Path | None = None
     in_order: bool = False
     runs_in_order: bool = False
+
+
+def _events_file_options() -> str:
+    """How DuckDB writes the events file (format version 1: Spark cannot read the byte-stream-split
+    floats of version 2)."""
+    return f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
+
+
+def _nullable(schema: pa.Schema) -> pa.Schema:
+    """The schema with every field optional: DuckDB writes a column from Arrow data as optional
+    whatever the field says, so the temporary file declares no field required (and has no
+    statistics, from which DuckDB would infer it), or the stored file would depend on which
+    way the events went."""
+    return pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
 
 
 MEMORY_BUDGET = 1 << 30
@@ -464,11 +483,9 @@ def _finalize(
                     keep = np.ones(table.num_rows, dtype=bool)
                     keep[repeated] = False
                     table = table.filter(pa.array(keep))
-            # a table, not a view on the Arrow data: DuckDB then knows which columns hold no null
-            # and writes them as required, exactly as it does when it reads a Parquet file
-            con.from_arrow(table).create_view("arrow_events")
-            con.execute("CREATE TABLE incoming AS SELECT * FROM arrow_events")
-            con.execute("DROP VIEW arrow_events")
+            # a view on the Arrow data (no copy into DuckDB); its columns are written as optional,
+            # as those of the temporary file the other path reads (see _nullable)
+            con.register("incoming", table)
             if in_order:
                 # sorted by case: each case is one run, so its first rows are the distinct case
                 # ids, already in order (cheaper than DuckDB's DISTINCT over every event)
@@ -477,17 +494,13 @@ def _finalize(
                 starts[1:] = pc.not_equal(case.slice(1), case.slice(0, len(case) - 1)).to_numpy(
                     zero_copy_only=False
                 )
-                con.from_arrow(pa.table({CASE_ID: case.filter(pa.array(starts))})).create_view(
-                    "arrow_cases"
-                )
-                con.execute("CREATE TABLE case_ids AS SELECT * FROM arrow_cases")
+                con.register("case_ids", pa.table({CASE_ID: case.filter(pa.array(starts))}))
                 counts = (
                     table.num_rows,
                     int(starts.sum()),
                     pc.count_distinct(table.column(ACTIVITY)).as_py(),
                 )
                 del case, starts
-            del table
         else:
             con.execute(
                 f"CREATE VIEW incoming AS SELECT * FROM read_parquet('{source_events.path}')"
@@ -501,10 +514,7 @@ def _finalize(
             con.execute("SET preserve_insertion_order = false")
             order = ", ".join(f'"{c}"' for c in EVENT_ORDER)
             query = f"SELECT * FROM incoming ORDER BY {order}"
-        con.execute(
-            f"COPY ({query}) TO '{events}' "
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
-        )
+        con.execute(f"COPY ({query}) TO '{events}' ({_events_file_options()})")
         if source_events.path is not None:
             source_events.path.unlink()
             con.execute(
@@ -660,16 +670,25 @@ def _repeated_rows_in_file(con: duckdb.DuckDBPyConnection, events: Path) -> np.n
 
 def _drop_rows_in_file(con: duckdb.DuckDBPyConnection, events: Path, rows: np.ndarray) -> None:
     """Rewrite the sorted events file without ``rows`` (indices in file order), in the same order."""
-    con.from_arrow(pa.table({"dropped": pa.array(rows)})).create_view("dropped_rows")
-    order = ", ".join(_quote(c) for c in EVENT_ORDER)
+    pf = pq.ParquetFile(events)
+
+    def kept_batches() -> Iterator[pa.RecordBatch]:
+        start = 0
+        for g in range(pf.metadata.num_row_groups):
+            group = pf.read_row_group(g)
+            lo, hi = np.searchsorted(rows, [start, start + group.num_rows])
+            if hi > lo:
+                keep = np.ones(group.num_rows, dtype=bool)
+                keep[rows[lo:hi] - start] = False
+                group = group.filter(pa.array(keep))
+            start += pf.metadata.row_group(g).num_rows
+            yield from group.to_batches()
+
     kept = events.with_name("events.kept.parquet")
-    con.execute(
-        f"COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet('{events}', "
-        f"file_row_number = true) WHERE file_row_number NOT IN (SELECT dropped FROM dropped_rows) "
-        f"ORDER BY {order}, file_row_number) TO '{kept}' "
-        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})"
-    )
-    con.execute("DROP VIEW dropped_rows")
+    con.register("kept_events", pa.RecordBatchReader.from_batches(pf.schema_arrow, kept_batches()))
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(f"COPY kept_events TO '{kept}' ({_events_file_options()})")
+    con.unregister("kept_events")
     os.replace(kept, events)
 
 
@@ -686,9 +705,16 @@ def _run_order(table: pa.Table) -> pa.Array | None:
     change[1:] = pc.not_equal(case.slice(1), case.slice(0, n - 1)).to_numpy(zero_copy_only=False)
     starts = np.flatnonzero(change)
     heads = case.take(pa.array(starts))
-    if pc.count_distinct(heads).as_py() != len(starts):
+    by_case = pc.sort_indices(heads)
+    ordered = heads.take(by_case)
+    # sorted, the heads are distinct unless two neighbours are equal (far cheaper than a hash
+    # count of distinct values)
+    if (
+        len(ordered) > 1
+        and pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))).as_py()
+    ):
         return None
-    by_case = pc.sort_indices(heads).to_numpy()
+    by_case = by_case.to_numpy()
     first, length = starts[by_case], np.diff(np.append(starts, n))[by_case]
     # row i of the result is row first[j] + (i - where run j begins in the result)
     begins = np.cumsum(length) - length

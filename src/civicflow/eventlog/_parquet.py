@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,8 +50,26 @@ class ParquetImporter:
         total = pf.metadata.num_rows
         done = 0
         sink.progress(0, total, "events")
-        for batch in pf.iter_batches(batch_size=options.batch_size):
-            sink.write(pa.Table.from_batches([batch]))
-            done += batch.num_rows
+        for table in _tables(pf, options.batch_size):
+            sink.write(table)
+            done += table.num_rows
             sink.progress(done, total, "events")
         return {"row_groups": pf.metadata.num_row_groups}
+
+
+def _tables(pf: pq.ParquetFile, batch_size: int) -> Iterator[pa.Table]:
+    """The file in pieces of about ``batch_size`` rows. Row groups of moderate size are read
+    whole, their columns decoded on all cores; an oversized one is streamed batch by batch so
+    memory stays bounded."""
+    for group in range(pf.metadata.num_row_groups):
+        rows = pf.metadata.row_group(group).num_rows
+        if rows <= _WHOLE_GROUP_BATCHES * batch_size:
+            table = pf.read_row_group(group, use_threads=True)
+            for start in range(0, rows, batch_size):
+                yield table.slice(start, batch_size)
+        else:
+            for batch in pf.iter_batches(batch_size=batch_size, row_groups=[group]):
+                yield pa.Table.from_batches([batch])
+
+
+_WHOLE_GROUP_BATCHES = 8

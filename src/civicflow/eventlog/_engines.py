@@ -14,6 +14,7 @@ from civicflow.eventlog._store import Dataset
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
     from ibis.expr.types import Table
 
 
@@ -37,6 +38,11 @@ class Engine(Protocol):
 
     def execute(self, expr: Any) -> pd.DataFrame:
         """Run an Ibis expression and return its result as a pandas DataFrame."""
+        ...
+
+    def execute_arrow(self, expr: Any) -> pa.Table:
+        """Run an Ibis expression and return its result as an Arrow table (no pandas
+        conversion: for results of millions of rows)."""
         ...
 
     def close(self) -> None: ...
@@ -73,6 +79,9 @@ class _IbisEngine:
 
     def execute(self, expr: Any) -> pd.DataFrame:
         return self._con.execute(expr)
+
+    def execute_arrow(self, expr: Any) -> pa.Table:
+        return self._con.to_pyarrow(expr)
 
     def close(self) -> None:
         self._tables.clear()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from civicflow.core import ConfigurationError
 from civicflow.eventlog import CASE_ID
@@ -57,8 +59,15 @@ class ThroughputTimes:
 
     summary: DurationSummary
     histogram: tuple[HistogramBin, ...]
-    cases: pd.DataFrame | None
-    """case_id, case_start, case_end, throughput_seconds (None if not requested)"""
+    case_table: pa.Table | None = None
+    """case_id, case_start, case_end, throughput_seconds as Arrow, in case order (None if not
+    requested)"""
+
+    @cached_property
+    def cases(self) -> pd.DataFrame | None:
+        """:attr:`case_table` as a pandas DataFrame (converted on first use: millions of cases
+        take longer to convert than to compute)."""
+        return None if self.case_table is None else self.case_table.to_pandas()
 
     @property
     def histogram_frame(self) -> pd.DataFrame:
@@ -130,10 +139,8 @@ def throughput_times(
             HistogramBin(low=lo + i * width, high=lo + (i + 1) * width, cases=by_bin.get(i, 0))
             for i in range(n_bins)
         )
-    cases = None
-    if include_cases:
-        cases = view.execute(spans.order_by(CASE_ID)).reset_index(drop=True)
-    return ThroughputTimes(summary=summary, histogram=histogram, cases=cases)
+    cases = view.execute_arrow(spans.order_by(CASE_ID)) if include_cases else None
+    return ThroughputTimes(summary=summary, histogram=histogram, case_table=cases)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ from civicflow.mining._durations import ordered_concat, seconds_between
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
     from ibis.expr.types import Table
 
 VARIANT_SEPARATOR = "\x1f"
@@ -272,6 +273,9 @@ class LogView:
 
     def execute(self, expr: Any) -> pd.DataFrame:
         return self.engine.execute(expr)
+
+    def execute_arrow(self, expr: Any) -> pa.Table:
+        return self.engine.execute_arrow(expr)
 
 
 def _spans(summary: Table) -> Table:

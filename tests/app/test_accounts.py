@@ -215,3 +215,34 @@ def test_erasure_keeps_the_ledger_intact_and_anonymous(
     assert report.ok, report.summary()
     actions = [e.action for e in audit.list_entries(ctx, actor=admin, limit=3)]
     assert actions[0] == "user.erase"
+
+
+def test_an_admin_may_give_someone_a_token_and_the_ledger_names_the_admin(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace, make_member
+) -> None:
+    from civicflow.app import audit
+
+    viewer = make_member(ws.id, Role.VIEWER)
+    expires = utcnow() + timedelta(days=1)
+    plaintext, token = accounts.create_api_token(
+        ctx, actor=admin, owner=viewer.user_id, name="export", scopes=["workspace:read"],
+        expires_at=expires,
+    )  # fmt: skip
+    by_token = accounts.authenticate_token(ctx, plaintext)
+    assert by_token is not None and by_token.user_id == viewer.user_id
+    entry = audit.list_entries(ctx, actor=admin, limit=1)[0]
+    assert entry.action == "token.create" and entry.actor == admin.pseudonym != viewer.pseudonym
+    assert [t.id for t in accounts.list_api_tokens(ctx, actor=viewer)] == [token.id]
+
+    # nobody else may, and a deactivated account gets none
+    with pytest.raises(PermissionDeniedError):
+        accounts.create_api_token(
+            ctx, actor=viewer, owner=admin.user_id, name="x", scopes=["workspace:read"],
+            expires_at=expires,
+        )  # fmt: skip
+    accounts.set_user_active(ctx, actor=admin, user_id=viewer.user_id, active=False)
+    with pytest.raises(ConflictError, match="deactivated"):
+        accounts.create_api_token(
+            ctx, actor=admin, owner=viewer.user_id, name="y", scopes=["workspace:read"],
+            expires_at=expires,
+        )  # fmt: skip

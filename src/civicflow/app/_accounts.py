@@ -16,9 +16,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from civicflow.app._context import AppContext
-from civicflow.app._models import ApiTokenRow, LoginAttemptRow, MembershipRow, UserRow, WorkspaceRow
+from civicflow.app._models import ApiTokenRow, LoginAttemptRow, MembershipRow, UserRow
 from civicflow.app._record import record
 from civicflow.app._roles import SYSTEM, Actor, Permission, Role
+from civicflow.app._workspaces import require_workspace_row
 from civicflow.core import (
     ConflictError,
     InputError,
@@ -600,7 +601,7 @@ def grant_role(
             expected=", ".join(r.value for r in Role),
         ) from exc
     with ctx.session() as s:
-        _require_workspace(s, workspace_id)
+        require_workspace_row(s, workspace_id)
         user = _get_user_row(s, user_id)
         member = s.get(MembershipRow, (workspace_id, user_id))
         before = None if member is None else {"user": user.pseudonym, "role": member.role}
@@ -656,18 +657,6 @@ def revoke_role(
         )
 
 
-def _require_workspace(session: Session, workspace_id: str) -> WorkspaceRow:
-    row = session.get(WorkspaceRow, workspace_id)
-    if row is None:
-        raise NotFoundError(
-            f"no workspace {workspace_id}",
-            where=Location(field="workspace_id"),
-            found=workspace_id,
-            fix="list workspaces you can see with civicflow.app.workspaces.list_workspaces",
-        )
-    return row
-
-
 # -- API tokens ------------------------------------------------------------------------------
 
 
@@ -691,11 +680,17 @@ def create_api_token(
     name: str,
     scopes: Iterable[Permission | str],
     expires_at: datetime,
+    owner: str | None = None,
 ) -> tuple[str, ApiToken]:
-    """A new token for the actor. Returns the plaintext (shown once, never stored) and its record.
+    """A new token for the actor, or for the user ``owner`` (a user id; only a global admin may
+    create a token for someone else, and the ledger then names the admin, not the owner).
+    Returns the plaintext (shown once, never stored) and its record.
 
     The token acts as its owner, narrowed to ``scopes``.
     """
+    owner_id = owner or actor.user_id
+    if owner_id != actor.user_id:
+        actor.require(Permission.USER_ADMIN)
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise InputError(
@@ -731,14 +726,21 @@ def create_api_token(
     with ctx.session() as s:
         row = ApiTokenRow(
             id=new_id("tok_"),
-            user_id=actor.user_id,
+            user_id=owner_id,
             name=name,
             token_hash=hash_token(plaintext),
             scopes=sorted(p.value for p in scope_set),
             created_at=utcnow(),
             expires_at=expires_at,
         )
-        _get_user_row(s, actor.user_id)
+        owner_row = _get_user_row(s, owner_id)
+        if not owner_row.is_active:
+            raise ConflictError(
+                "the account is deactivated",
+                where=Location(field="owner"),
+                found=owner_row.email or owner_id,
+                fix="reactivate the account before giving it a token",
+            )
         s.add(row)
         token = _token(row)
         record(

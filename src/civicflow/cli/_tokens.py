@@ -47,10 +47,10 @@ def create(
 
     with server_operator() as op:
         owner = op.user_by_email(email)
-        actor = accounts.get_actor(op.ctx, owner.id)  # refuses a deactivated account
         plaintext, token = accounts.create_api_token(
             op.ctx,
-            actor=actor,
+            actor=op.actor,
+            owner=owner.id,
             name=name,
             scopes=scope,
             expires_at=utcnow() + timedelta(days=expires_days),

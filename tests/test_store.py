@@ -337,3 +337,13 @@ def test_duplicate_count_equals_a_plain_count(
         w.write_events(table)
     expected = _naive_repeats([(c, a, h, r, i) for i, (c, a, h, r) in enumerate(fields)])
     assert ws.dataset("d").manifest.options["duplicates"] == len(expected)
+
+
+def test_the_sort_may_hold_half_the_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    import civicflow.eventlog._store as store
+
+    sizes = {"SC_PHYS_PAGES": 6 * 1024 * 1024, "SC_PAGE_SIZE": 4096}  # 24 GiB
+    monkeypatch.setattr(store.os, "sysconf", lambda name: sizes[name])
+    assert store._sort_memory_limit() == f"{12 * 1024}MB"
+    sizes["SC_PHYS_PAGES"] = 1024  # a tiny machine still gets 1 GiB
+    assert store._sort_memory_limit() == "1024MB"

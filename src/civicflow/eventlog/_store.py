@@ -264,6 +264,19 @@ class _EventsSource:
     runs_in_order: bool = False
 
 
+SORT_MEMORY_SHARE = 0.5
+"""Share of the machine's memory the store's sort may hold before DuckDB spills it to disk (its
+default, 80 %, took a 100M-event ingest to a 19.7 GiB peak on a 24 GiB machine)."""
+
+
+def _sort_memory_limit() -> str:
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not every platform reports it
+        total = 8 << 30
+    return f"{max(1 << 30, int(total * SORT_MEMORY_SHARE)) >> 20}MB"
+
+
 def _events_file_options() -> str:
     """How DuckDB writes the events file (format version 1: Spark cannot read the byte-stream-split
     floats of version 2)."""
@@ -461,6 +474,7 @@ def _finalize(
     con = duckdb.connect()
     try:
         con.execute(f"SET temp_directory = '{folder / 'tmp'}'")
+        con.execute(f"SET memory_limit = '{_sort_memory_limit()}'")
         in_order = source_events.in_order
         counts: tuple[int, int, int] | None = None
         repeated: np.ndarray | None = None

@@ -16,7 +16,7 @@ folder, so readers of an older one are never disturbed)::
                           first_activity (the activity's first event in its case),
                           first_edge (the (activity, next activity) pair's first step in its case)
     case_summary.parquet  one row per case, by case_id: case_start, case_end, throughput_us,
-                          events, variant (code)
+                          events, variant (code), case_no (the row's rank in case-id order)
     variants.parquet      variant (code), variant_key (labels joined by VARIANT_SEPARATOR),
                           variant_id (see ``variant_id``), length
     derived.json          format version, the dataset's fingerprint, counts
@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 from civicflow.core import InputError, Location, new_id
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP, Dataset
 
-DERIVED_FORMAT = 1
+DERIVED_FORMAT = 2
 """Bump when the derived files change shape or meaning: datasets then derive them again."""
 
 _BATCH_ROWS = 1_000_000
@@ -182,7 +182,11 @@ def _derive(dataset: Dataset, out: DerivedPaths) -> None:
     try:
         for batch in _whole_case_batches(source):
             t_table, c_table = _derive_batch(
-                batch, label_array, variant_codes, where=str(dataset.events_path.name)
+                batch,
+                label_array,
+                variant_codes,
+                first_case_no=cases,
+                where=str(dataset.events_path.name),
             )
             t_writer.write_table(t_table, row_group_size=_ROW_GROUP)
             c_writer.write_table(c_table, row_group_size=_ROW_GROUP)
@@ -245,6 +249,8 @@ _CASES_SCHEMA = pa.schema(
         pa.field("throughput_us", pa.int64(), nullable=False),
         pa.field("events", pa.int64(), nullable=False),
         pa.field("variant", pa.int32(), nullable=False),
+        # rank in case-id order: ordering by it is cheaper than comparing the ids again
+        pa.field("case_no", pa.int64(), nullable=False),
     ]
 )
 
@@ -280,7 +286,12 @@ def _whole_case_batches(source: pq.ParquetFile) -> Iterator[pa.Table]:
 
 
 def _derive_batch(
-    batch: pa.Table, labels: pa.Array, variant_codes: dict[bytes, int], *, where: str
+    batch: pa.Table,
+    labels: pa.Array,
+    variant_codes: dict[bytes, int],
+    *,
+    first_case_no: int,
+    where: str,
 ) -> tuple[pa.Table, pa.Table]:
     n = batch.num_rows
     ids = batch.column(CASE_ID).combine_chunks()
@@ -354,6 +365,9 @@ def _derive_batch(
             "throughput_us": pa.array(last_ts - first_ts, type=pa.int64()),
             "events": pa.array(ends - starts, type=pa.int64()),
             "variant": pa.array(variant, type=pa.int32()),
+            "case_no": pa.array(
+                np.arange(first_case_no, first_case_no + len(starts), dtype=np.int64)
+            ),
         },
         schema=_CASES_SCHEMA,
     )

@@ -13,7 +13,6 @@ import pandas as pd
 import pyarrow as pa
 
 from civicflow.core import ConfigurationError
-from civicflow.eventlog import CASE_ID
 from civicflow.mining._durations import PERCENTILES, clean_float
 from civicflow.mining._view import LogView
 
@@ -139,7 +138,7 @@ def throughput_times(
             HistogramBin(low=lo + i * width, high=lo + (i + 1) * width, cases=by_bin.get(i, 0))
             for i in range(n_bins)
         )
-    cases = view.execute_arrow(spans.order_by(CASE_ID)) if include_cases else None
+    cases = view.execute_arrow(view.spans_in_case_order) if include_cases else None
     return ThroughputTimes(summary=summary, histogram=histogram, case_table=cases)
 
 

@@ -240,6 +240,11 @@ class LogView:
         :func:`case_spans` gives them, read from the case summary instead of the events)."""
         return _spans(self.case_summary)
 
+    @property
+    def spans_in_case_order(self) -> Table:
+        """:attr:`spans` ordered by case id (by the summary's rank, cheaper than the ids)."""
+        return _spans(self.case_summary.order_by("case_no"))
+
     @cached_property
     def activity_table(self) -> Table:
         """Every activity of the dataset with its code: code, activity."""

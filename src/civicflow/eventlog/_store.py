@@ -482,16 +482,19 @@ def _finalize(
         from_memory = source_events.table is not None
         if source_events.table is not None:
             table, source_events.table = source_events.table, None
-            if not in_order and not any(table.column(c).null_count for c in EVENT_ORDER):
-                # Arrow's sort (stable; strings by bytes, as DuckDB's default collation) and a
-                # write in that order give the file DuckDB's ORDER BY gives, in less time
-                order = _run_order(table) if source_events.runs_in_order else None
-                if order is None:
-                    order = pc.sort_indices(
-                        table, sort_keys=[(c, "ascending") for c in EVENT_ORDER]
-                    )
-                table = _take(table, order)
-                in_order = True
+            if (
+                not in_order
+                and source_events.runs_in_order
+                and not any(table.column(c).null_count for c in EVENT_ORDER)
+            ):
+                # ordered runs of one case each: ordering the runs by case id (strings by bytes,
+                # as DuckDB's default collation) gives the file DuckDB's ORDER BY gives, in less
+                # time; events in no order at all are left to DuckDB's sort, which uses every
+                # core (Arrow's sort uses one: 5.8 s against 4.5 s with the write for 5M events)
+                order = _run_order(table)
+                if order is not None:
+                    table = _take(table, order)
+                    in_order = True
             if in_order:
                 repeated = _repeated_rows(con, table, _tied_rows([table]))
                 if drop_duplicates and len(repeated):
@@ -532,13 +535,17 @@ def _finalize(
         con.execute(f"COPY ({query}) TO '{events}' ({_events_file_options()})")
         if source_events.path is not None:
             source_events.path.unlink()
-            con.execute(
-                f"CREATE OR REPLACE VIEW incoming AS SELECT * FROM read_parquet('{events}')"
-            )
         if repeated is None:
             repeated = _repeated_rows_in_file(con, events)
             if drop_duplicates and len(repeated):
                 _drop_rows_in_file(con, events, repeated)
+        if counts is None:
+            # counts, span and case list from what was stored (duplicates may have been dropped)
+            if from_memory:
+                con.unregister("incoming")
+            con.execute(
+                f"CREATE OR REPLACE VIEW incoming AS SELECT * FROM read_parquet('{events}')"
+            )
         if counts is None:
             con.execute("CREATE VIEW case_ids AS SELECT DISTINCT case_id FROM incoming")
             row = con.execute(

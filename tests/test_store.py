@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -233,7 +234,7 @@ def test_duplicates_are_found_among_ties_in_memory_and_on_disk(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch, drop: bool, spilled: bool
 ) -> None:
     """Identical events are counted (or dropped, keeping the first in source order) after the
-    sort, whichever way the events went; a tie group may span row groups of the file."""
+    sort, whichever way the events went."""
     import civicflow.eventlog._store as store
 
     rows = _dup_rows()
@@ -244,7 +245,6 @@ def test_duplicates_are_found_among_ties_in_memory_and_on_disk(
     ]
     if spilled:
         monkeypatch.setattr(store, "MEMORY_BUDGET", 1_000)
-        monkeypatch.setattr(store, "ROW_GROUP_SIZE", 7)
     with workspace.writer(
         "d", source="mem", format="test", mapping=MAPPING, drop_duplicates=drop
     ) as w:
@@ -324,11 +324,19 @@ def test_tied_rows_are_found_across_batch_boundaries() -> None:
         ),
         min_size=1,
         max_size=40,
-    )
+    ),
+    st.booleans(),
 )
 def test_duplicate_count_equals_a_plain_count(
-    tmp_path_factory: pytest.TempPathFactory, fields: list[tuple[str, str, int, str | None]]
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    fields: list[tuple[str, str, int, str | None]],
+    spilled: bool,
 ) -> None:
+    import civicflow.eventlog._store as store
+
+    # spilled: through the temporary file and DuckDB's sort, then compared from the stored file
+    monkeypatch.setattr(store, "MEMORY_BUDGET", 0 if spilled else 1 << 30)
     ws = Workspace.create(tmp_path_factory.mktemp("ws"))
     t = datetime(2024, 1, 1, tzinfo=UTC)
     rows = [(c, a, t.replace(hour=h), i) for i, (c, a, h, _r) in enumerate(fields)]
@@ -347,3 +355,43 @@ def test_the_sort_may_hold_half_the_memory(monkeypatch: pytest.MonkeyPatch) -> N
     assert store._sort_memory_limit() == f"{12 * 1024}MB"
     sizes["SC_PHYS_PAGES"] = 1024  # a tiny machine still gets 1 GiB
     assert store._sort_memory_limit() == "1024MB"
+
+
+def test_ties_spanning_row_groups_are_compared_whole(tmp_path: Path) -> None:
+    """The on-disk comparison reads a row group at a time; a tie group cut by row groups (here of
+    7 rows, as DuckDB never writes them that small) must still be compared as one."""
+    import duckdb
+
+    from civicflow.eventlog._store import (
+        _drop_rows_in_file,
+        _repeated_rows,
+        _repeated_rows_in_file,
+        _tied_rows,
+    )
+
+    rows = sorted(_dup_rows(), key=lambda r: (r[0], r[2], r[3]))
+    table = _events(rows)
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path, row_group_size=7)
+    assert pq.ParquetFile(path).metadata.num_row_groups > 10
+    con = duckdb.connect()
+    on_disk = _repeated_rows_in_file(con, path)
+    in_memory = _repeated_rows(con, table, _tied_rows([table]))
+    expected = _naive_repeats([(c, a, t, p) for c, a, t, p in rows])
+    assert on_disk.tolist() == in_memory.tolist()
+    assert sorted(rows[i][3] for i in on_disk) == sorted(expected)
+
+    _drop_rows_in_file(con, path, on_disk)
+    kept = pq.read_table(path)
+    assert sorted(kept.column("position").to_pylist()) == sorted(
+        set(r[3] for r in rows) - set(expected)
+    )
+    keys = list(
+        zip(
+            kept.column("case_id").to_pylist(),
+            kept.column("timestamp").to_pylist(),
+            kept.column("position").to_pylist(),
+            strict=True,
+        )
+    )
+    assert keys == sorted(keys)

@@ -671,23 +671,41 @@ def _repeated_in_subset(con: duckdb.DuckDBPyConnection, subset: pa.Table) -> np.
 
 
 def _repeated_rows_in_file(con: duckdb.DuckDBPyConnection, events: Path) -> np.ndarray:
-    """:func:`_repeated_rows` for a sorted events file too large to hold: read by row group."""
+    """:func:`_repeated_rows` for a sorted events file too large to hold: read by row group, the
+    tied rows of each compared on their own (memory stays bounded however many ties a log has).
+    Rows tied to a group's last (case, timestamp) wait for the next group, which may continue
+    their tie."""
     pf = pq.ParquetFile(events)
     groups = range(pf.metadata.num_row_groups)
     tied = _tied_rows(pf.read_row_group(g, columns=[CASE_ID, TIMESTAMP]) for g in groups)
     if len(tied) == 0:
         return tied
-    parts: list[pa.Table] = []
+    found: list[np.ndarray] = []
+    waiting: pa.Table | None = None
     start = 0
     for g in groups:
         size = pf.metadata.row_group(g).num_rows
         lo, hi = np.searchsorted(tied, [start, start + size])
         if hi > lo:
             rows = tied[lo:hi]
-            group = pf.read_row_group(g).take(pa.array(rows - start))
-            parts.append(group.append_column(_ROW, pa.array(rows)))
+            part = pf.read_row_group(g).take(pa.array(rows - start))
+            part = part.append_column(_ROW, pa.array(rows))
+            if waiting is not None:
+                part = pa.concat_tables([waiting, part])
+            last = part.slice(part.num_rows - 1)
+            same_as_last = pc.and_(
+                pc.equal(part.column(CASE_ID), last.column(CASE_ID)[0]),
+                pc.equal(part.column(TIMESTAMP), last.column(TIMESTAMP)[0]),
+            ).to_numpy(zero_copy_only=False)
+            # sorted: the rows equal to the last one are the part's tail
+            settled = int(np.flatnonzero(~same_as_last).max(initial=-1)) + 1
+            if settled:
+                found.append(_repeated_in_subset(con, part.slice(0, settled)))
+            waiting = part.slice(settled)
         start += size
-    return _repeated_in_subset(con, pa.concat_tables(parts))
+    if waiting is not None and waiting.num_rows:
+        found.append(_repeated_in_subset(con, waiting))
+    return np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
 
 
 def _drop_rows_in_file(con: duckdb.DuckDBPyConnection, events: Path, rows: np.ndarray) -> None:

@@ -203,7 +203,14 @@ def test_viewer_cannot_edit(served: tuple[str, World], browser: Any) -> None:
     c = Checked(browser, base)
     page = c.page
     c.sign_in(world.emails["viewer"])
-    for path in ("/programme/objectives", "/programme/risks", "/datasets", "/assessment"):
+    for path in (
+        "/programme/objectives",
+        "/programme/risks",
+        "/programme/communications",
+        "/programme/decisions",
+        "/datasets",
+        "/assessment",
+    ):
         page.goto(ws + path)
         c.axe()
     page.goto(f"{ws}/programme/objectives")

@@ -67,9 +67,9 @@ def setup(workdir: Path, scale: int) -> dict[str, Any]:
     """Ingest the real log once, replicate it ``scale`` times into Parquet, ingest that."""
     import duckdb
 
-    from civicflow.eventlog import IngestOptions, Workspace, ingest
+    from civicflow.eventlog import EventStore, IngestOptions, ingest
 
-    ws = Workspace.create(workdir / "ws")
+    ws = EventStore.create(workdir / "ws")
     info: dict[str, Any] = {}
     if BASE not in ws.dataset_names():
         if not SHARED_LOG.exists():
@@ -119,10 +119,10 @@ def setup(workdir: Path, scale: int) -> dict[str, Any]:
 def run_civicflow(
     workdir: Path, name: str, memory_limit: str, include_cases: bool
 ) -> dict[str, Any]:
-    from civicflow.eventlog import DuckDBEngine, Workspace
+    from civicflow.eventlog import DuckDBEngine, EventStore
     from civicflow.mining import LogView, process_map, throughput_times, variants
 
-    ws = Workspace.open(workdir / "ws")
+    ws = EventStore.open(workdir / "ws")
     engine = DuckDBEngine(memory_limit=memory_limit)
     engine.connection.raw_sql(f"SET temp_directory = '{workdir / 'duckdb-tmp'}'")
     view = LogView(engine=engine, dataset=ws.dataset(name))
@@ -145,9 +145,9 @@ def run_pm4py(workdir: Path, name: str) -> dict[str, Any]:
     import pandas as pd
     import pm4py
 
-    from civicflow.eventlog import Workspace
+    from civicflow.eventlog import EventStore
 
-    ds = Workspace.open(workdir / "ws").dataset(name)
+    ds = EventStore.open(workdir / "ws").dataset(name)
     out: dict[str, Any] = {}
     t = time.perf_counter()
     df = pd.read_parquet(ds.events_path, columns=["case_id", "activity", "timestamp"])

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from civicflow.eventlog import IngestOptions, Workspace, ingest
+from civicflow.eventlog import EventStore, IngestOptions, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LOG = (
@@ -95,7 +95,7 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     tmp = Path(tempfile.mkdtemp(prefix="civicflow-bench-"))
     try:
-        ws = Workspace.create(tmp / "ws")
+        ws = EventStore.create(tmp / "ws")
         times = []
         for k in range(args.repeat):
             ds, t_cf = _timed(lambda k=k: ingest(workspace=ws, source=args.log, name=f"xes{k}"))

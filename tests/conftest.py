@@ -21,6 +21,6 @@ def shared_file(*parts: str) -> Path:
 
 @pytest.fixture
 def workspace(tmp_path: Path):
-    from civicflow.eventlog import Workspace
+    from civicflow.eventlog import EventStore
 
-    return Workspace.create(tmp_path / "ws")
+    return EventStore.create(tmp_path / "ws")

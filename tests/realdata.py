@@ -23,7 +23,7 @@ from conftest import EVENTLOGS, shared_file
 if TYPE_CHECKING:
     import pandas as pd
 
-    from civicflow.eventlog import Dataset, Workspace
+    from civicflow.eventlog import Dataset, EventStore
 
 REAL_LOGS: tuple[str, ...] = (
     "Receipt_phase_environmental_permit_WABO",
@@ -54,12 +54,12 @@ def real_log_params() -> list[object]:
 
 
 @cache
-def _workspace() -> Workspace:
-    from civicflow.eventlog import Workspace
+def _workspace() -> EventStore:
+    from civicflow.eventlog import EventStore
 
     folder = Path(tempfile.mkdtemp(prefix="civicflow-realdata-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return Workspace.create(folder / "ws")
+    return EventStore.create(folder / "ws")
 
 
 def real_dataset(name: str) -> Dataset:
@@ -91,7 +91,7 @@ def pm4py_frame(name: str) -> pd.DataFrame:
 
 
 def make_dataset(
-    workspace: Workspace,
+    workspace: EventStore,
     name: str,
     events: list[tuple[str, str, datetime]],
     *,

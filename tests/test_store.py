@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civicflow.core import ConflictError, InputError
-from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, Workspace
+from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, EventStore
 
 MAPPING = ColumnMapping(case_id="case", activity="act", timestamp="ts")
 
@@ -34,7 +34,7 @@ def _events(rows: list[tuple[str, str, datetime, int]]) -> pa.Table:
     )
 
 
-def test_events_are_sorted_by_case_timestamp_then_position(workspace: Workspace) -> None:
+def test_events_are_sorted_by_case_timestamp_then_position(workspace: EventStore) -> None:
     t = datetime(2024, 1, 1, tzinfo=UTC)
     later = datetime(2024, 1, 2, tzinfo=UTC)
     with workspace.writer("d", source="mem", format="test", mapping=MAPPING) as w:
@@ -55,7 +55,7 @@ def test_events_are_sorted_by_case_timestamp_then_position(workspace: Workspace)
     assert len(ds.manifest.fingerprint) == 64
 
 
-def test_failed_ingest_leaves_nothing_behind(workspace: Workspace) -> None:
+def test_failed_ingest_leaves_nothing_behind(workspace: EventStore) -> None:
     t = datetime(2024, 1, 1, tzinfo=UTC)
     with (
         pytest.raises(RuntimeError),
@@ -67,7 +67,7 @@ def test_failed_ingest_leaves_nothing_behind(workspace: Workspace) -> None:
     assert list(workspace.datasets_dir.iterdir()) == []
 
 
-def test_empty_log_is_an_error_and_leaves_nothing(workspace: Workspace) -> None:
+def test_empty_log_is_an_error_and_leaves_nothing(workspace: EventStore) -> None:
     with (
         pytest.raises(InputError, match="no events"),
         workspace.writer("d", source="empty.csv", format="csv", mapping=MAPPING),
@@ -76,7 +76,7 @@ def test_empty_log_is_an_error_and_leaves_nothing(workspace: Workspace) -> None:
     assert list(workspace.datasets_dir.iterdir()) == []
 
 
-def test_existing_dataset_is_not_overwritten_without_replace(workspace: Workspace) -> None:
+def test_existing_dataset_is_not_overwritten_without_replace(workspace: EventStore) -> None:
     t = datetime(2024, 1, 1, tzinfo=UTC)
     with workspace.writer("d", source="mem", format="test", mapping=MAPPING) as w:
         w.write_events(_events([("a", "x", t, 0)]))
@@ -90,13 +90,13 @@ def test_existing_dataset_is_not_overwritten_without_replace(workspace: Workspac
     assert workspace.dataset("d").manifest.events == 2
 
 
-def _write(workspace: Workspace, name: str, batches: list[pa.Table]) -> None:
+def _write(workspace: EventStore, name: str, batches: list[pa.Table]) -> None:
     with workspace.writer(name, source="mem", format="test", mapping=MAPPING) as w:
         for b in batches:
             w.write_events(b)
 
 
-def test_batches_each_in_order_but_not_together_are_sorted(workspace: Workspace) -> None:
+def test_batches_each_in_order_but_not_together_are_sorted(workspace: EventStore) -> None:
     # each batch alone is in the stored order; only the boundary between them is not, so a
     # writer that checked batches separately would skip the sort and store "b" before "a"
     t = datetime(2024, 1, 1, tzinfo=UTC)
@@ -113,7 +113,7 @@ def test_batches_each_in_order_but_not_together_are_sorted(workspace: Workspace)
     assert got["activity"] == ["a1", "a2", "b1", "c1"]
 
 
-def test_tied_keys_in_source_order_are_still_sorted_by_position(workspace: Workspace) -> None:
+def test_tied_keys_in_source_order_are_still_sorted_by_position(workspace: EventStore) -> None:
     t = datetime(2024, 1, 1, tzinfo=UTC)
     _write(workspace, "d", [_events([("a", "p1", t, 1), ("a", "p0", t, 0)])])
     got = pq.read_table(workspace.dataset("d").events_path).to_pydict()
@@ -144,7 +144,7 @@ def _with_attributes(table: pa.Table) -> pa.Table:
 
 @pytest.mark.parametrize("in_order", [True, False])
 def test_spilling_to_disk_stores_the_same_file(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, in_order: bool
+    workspace: EventStore, monkeypatch: pytest.MonkeyPatch, in_order: bool
 ) -> None:
     """Events over the memory budget go through a temporary file; the dataset must not depend
     on which way they went (same bytes, hence the same fingerprint)."""
@@ -166,7 +166,7 @@ def test_spilling_to_disk_stores_the_same_file(
     assert pq.read_schema(spilled.events_path) == pq.read_schema(memory.events_path)
 
 
-def test_second_precision_attribute_is_stored_in_microseconds(workspace: Workspace) -> None:
+def test_second_precision_attribute_is_stored_in_microseconds(workspace: EventStore) -> None:
     """A type outside the in-memory set goes through the temporary file, as every type did."""
     t = datetime(2024, 1, 1, tzinfo=UTC)
     table = _events([("a", "x", t, 0)]).append_column(
@@ -178,7 +178,7 @@ def test_second_precision_attribute_is_stored_in_microseconds(workspace: Workspa
     assert stored.column("due").to_pylist() == [datetime(2024, 2, 1)]
 
 
-def test_runs_of_cases_are_ordered_by_case_id(workspace: Workspace) -> None:
+def test_runs_of_cases_are_ordered_by_case_id(workspace: EventStore) -> None:
     t = datetime(2024, 1, 1, tzinfo=UTC)
     later = datetime(2024, 1, 2, tzinfo=UTC)
     _write(
@@ -194,7 +194,7 @@ def test_runs_of_cases_are_ordered_by_case_id(workspace: Workspace) -> None:
     assert got["position"] == [2, 3, 4, 0, 1]
 
 
-def test_a_case_that_comes_back_after_another_is_merged(workspace: Workspace) -> None:
+def test_a_case_that_comes_back_after_another_is_merged(workspace: EventStore) -> None:
     # two runs of case "a", each in order: ordering runs alone would keep them apart
     t = datetime(2024, 1, 1, tzinfo=UTC)
     later = datetime(2024, 1, 2, tzinfo=UTC)
@@ -231,7 +231,7 @@ def _dup_rows() -> list[tuple[str, str, datetime, int]]:
 @pytest.mark.parametrize("drop", [False, True])
 @pytest.mark.parametrize("spilled", [False, True])
 def test_duplicates_are_found_among_ties_in_memory_and_on_disk(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, drop: bool, spilled: bool
+    workspace: EventStore, monkeypatch: pytest.MonkeyPatch, drop: bool, spilled: bool
 ) -> None:
     """Identical events are counted (or dropped, keeping the first in source order) after the
     sort, whichever way the events went."""
@@ -271,7 +271,7 @@ def test_duplicates_are_found_among_ties_in_memory_and_on_disk(
 
 
 def test_dropping_duplicates_stores_the_same_file_either_way(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    workspace: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import civicflow.eventlog._store as store
 
@@ -337,7 +337,7 @@ def test_duplicate_count_equals_a_plain_count(
 
     # spilled: through the temporary file and DuckDB's sort, then compared from the stored file
     monkeypatch.setattr(store, "MEMORY_BUDGET", 0 if spilled else 1 << 30)
-    ws = Workspace.create(tmp_path_factory.mktemp("ws"))
+    ws = EventStore.create(tmp_path_factory.mktemp("ws"))
     t = datetime(2024, 1, 1, tzinfo=UTC)
     rows = [(c, a, t.replace(hour=h), i) for i, (c, a, h, _r) in enumerate(fields)]
     table = _events(rows).set_column(4, "resource", pa.array([f[3] for f in fields], pa.string()))

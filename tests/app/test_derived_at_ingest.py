@@ -10,13 +10,13 @@ import pyarrow as pa
 import pytest
 
 from civicflow.app import AppContext, accounts, assessment, workspaces
-from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, Dataset, Workspace
+from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, Dataset, EventStore
 from civicflow.mining import DERIVED_FORMAT, _derived
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
 
-def _write(ws: Workspace, name: str) -> Dataset:
+def _write(ws: EventStore, name: str) -> Dataset:
     n = 3
     rows: dict[str, list] = {c: [None] * n for c in CORE_EVENT_SCHEMA.names}
     rows.update(
@@ -61,4 +61,4 @@ def test_a_failed_derive_leaves_no_dataset(
         assessment.store_dataset(
             sqlite_ctx, actor=admin, workspace_id=ws.id, name="d", write=lambda s: _write(s, "d")
         )
-    assert Workspace.open(tmp_path / "ws").dataset_names() == []
+    assert EventStore.open(tmp_path / "ws").dataset_names() == []

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from civicflow.cli import app
 from civicflow.cli._filters import build_filter, parse_duration
 from civicflow.core import InputError, NotFoundError
-from civicflow.eventlog import Workspace
+from civicflow.eventlog import EventStore
 from report.smalllog import write_small_log
 
 DAY = 86400.0
@@ -33,7 +33,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workspace = Workspace.create(tmp_path_factory.mktemp("cli") / "ws")
+    workspace = EventStore.create(tmp_path_factory.mktemp("cli") / "ws")
     write_small_log(workspace)
     return workspace.path
 
@@ -285,7 +285,7 @@ def receipt_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from conftest import shared_file
 
     path = shared_file("eventlogs", "receipt_with_deadlines.csv")
-    workspace = Workspace.create(tmp_path_factory.mktemp("receipt") / "ws")
+    workspace = EventStore.create(tmp_path_factory.mktemp("receipt") / "ws")
     ingest(workspace=workspace, source=path, name="receipt")
     return workspace.path
 

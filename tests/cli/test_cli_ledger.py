@@ -228,9 +228,9 @@ def test_a_foreign_or_older_database_is_not_migrated_behind_the_operators_back(
 def test_read_only_commands_do_not_touch_the_application_database(
     cli, home: Path, log: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from civicflow.eventlog import Workspace, ingest
+    from civicflow.eventlog import EventStore, ingest
 
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     ingest(workspace=ws, source=log, name="permits")
     assert [d["name"] for d in cli("datasets", "list", "-w", str(ws.path), "--json").json()] == [
         "permits"

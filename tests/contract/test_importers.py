@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from civicflow.core import InputError
-from civicflow.eventlog import ColumnMapping, IngestOptions, Workspace, importers, ingest
+from civicflow.eventlog import ColumnMapping, EventStore, IngestOptions, importers, ingest
 
 # (case, activity, timestamp, resource, note); file order = position. Case c1 has a tie at 10:00
 # broken by position; c2's events are out of time order in the file.
@@ -224,7 +224,7 @@ def _expected() -> list[dict[str, object]]:
 
 
 def test_same_log_gives_the_same_stored_events(
-    fmt: str, tmp_path: Path, workspace: Workspace
+    fmt: str, tmp_path: Path, workspace: EventStore
 ) -> None:
     src = WRITERS[fmt](tmp_path / "log", EVENTS)
     ds = ingest(workspace=workspace, source=src, name="d", mapping=MAPPING)
@@ -239,7 +239,7 @@ def test_same_log_gives_the_same_stored_events(
 
 
 def test_a_bad_timestamp_names_its_row_and_field(
-    fmt: str, tmp_path: Path, workspace: Workspace
+    fmt: str, tmp_path: Path, workspace: EventStore
 ) -> None:
     bad = list(EVENTS)
     bad[4] = ("c3", "Submit", "yesterday", "ann", "online")
@@ -253,7 +253,7 @@ def test_a_bad_timestamp_names_its_row_and_field(
     assert "--timestamp-format" in (err.value.fix or "")
 
 
-def test_skip_sets_the_bad_row_aside(fmt: str, tmp_path: Path, workspace: Workspace) -> None:
+def test_skip_sets_the_bad_row_aside(fmt: str, tmp_path: Path, workspace: EventStore) -> None:
     bad = list(EVENTS)
     bad[4] = ("c3", "Submit", "yesterday", "ann", "online")
     src = WRITERS[fmt](tmp_path / "log", bad)
@@ -271,7 +271,7 @@ def test_skip_sets_the_bad_row_aside(fmt: str, tmp_path: Path, workspace: Worksp
 
 
 def test_a_failed_ingest_leaves_nothing_and_keeps_the_old_dataset(
-    fmt: str, tmp_path: Path, workspace: Workspace
+    fmt: str, tmp_path: Path, workspace: EventStore
 ) -> None:
     good = WRITERS[fmt](tmp_path / "good", EVENTS)
     before = ingest(workspace=workspace, source=good, name="d", mapping=MAPPING)

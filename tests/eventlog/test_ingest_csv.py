@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from civicflow.core import ConfigurationError, InputError
-from civicflow.eventlog import ColumnMapping, IngestOptions, IngestProgress, Workspace, ingest
+from civicflow.eventlog import ColumnMapping, EventStore, IngestOptions, IngestProgress, ingest
 
 HEADER = "case,activity,timestamp,resource\n"
 
@@ -30,7 +30,7 @@ def _utc(*args: int) -> datetime:
 
 
 def test_semicolon_quotes_and_embedded_newlines_are_detected(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     text = (
         "Case ID;Activity;Complete Timestamp;note\n"
@@ -46,7 +46,7 @@ def test_semicolon_quotes_and_embedded_newlines_are_detected(
 
 
 def test_offsets_are_converted_to_utc_and_naive_values_use_the_timezone(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     text = (
         HEADER
@@ -84,7 +84,7 @@ def test_offsets_are_converted_to_utc_and_naive_values_use_the_timezone(
     ],
 )
 def test_timestamp_formats_are_detected(
-    values: list[str], expected: list[datetime], tmp_path: Path, workspace: Workspace
+    values: list[str], expected: list[datetime], tmp_path: Path, workspace: EventStore
 ) -> None:
     text = HEADER + "".join(f"c{i},x,{v},r\n" for i, v in enumerate(values))
     ds = ingest(workspace=workspace, source=_write(tmp_path, text), name="d")
@@ -93,7 +93,7 @@ def test_timestamp_formats_are_detected(
 
 
 def test_explicit_timestamp_format_overrides_detection(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     # 03/05 is month-first by detection; the override reads it day-first
     text = HEADER + "a,x,03/05/2024 10:00,r\n"
@@ -107,7 +107,7 @@ def test_explicit_timestamp_format_overrides_detection(
 
 
 def test_mixed_naive_and_offset_timestamps_are_an_error(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     text = HEADER + "a,x,2024-01-01T10:00:00+01:00,r\na,y,2024-01-01T11:00:00,r\n"
     with pytest.raises(InputError) as err:
@@ -119,7 +119,7 @@ def test_mixed_naive_and_offset_timestamps_are_an_error(
 
 
 def test_unparseable_timestamp_fails_with_row_field_value_or_is_skipped(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     text = (
         HEADER + "a,x,2024-01-01 10:00:00,r\na,y,2024-13-45 10:00:00,r\nb,z,2024-01-02 10:00:00,r\n"
@@ -141,7 +141,7 @@ def test_unparseable_timestamp_fails_with_row_field_value_or_is_skipped(
 
 
 def test_missing_mapped_column_lists_columns_and_suggests_the_closest(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     text = "case_id,activty,timestamp\na,x,2024-01-01 10:00:00\n"
     mapping = ColumnMapping(case_id="case_id", activity="activity", timestamp="timestamp")
@@ -151,7 +151,7 @@ def test_missing_mapped_column_lists_columns_and_suggests_the_closest(
     assert "did you mean 'activty'" in (err.value.fix or "")
 
 
-def test_cp1252_text_is_detected_and_decoded(tmp_path: Path, workspace: Workspace) -> None:
+def test_cp1252_text_is_detected_and_decoded(tmp_path: Path, workspace: EventStore) -> None:
     text = HEADER + "a,Prüfung,2024-01-01 10:00:00,José\n"
     ds = ingest(workspace=workspace, source=_write(tmp_path, text, encoding="cp1252"), name="d")
     row = _events(ds)[0]
@@ -159,7 +159,9 @@ def test_cp1252_text_is_detected_and_decoded(tmp_path: Path, workspace: Workspac
     assert ds.manifest.options["encoding"] == "cp1252"
 
 
-def test_utf8_bom_does_not_leak_into_the_first_column(tmp_path: Path, workspace: Workspace) -> None:
+def test_utf8_bom_does_not_leak_into_the_first_column(
+    tmp_path: Path, workspace: EventStore
+) -> None:
     ds = ingest(
         workspace=workspace,
         source=_write(tmp_path, HEADER + "a,x,2024-01-01 10:00:00,r\n", encoding="utf-8-sig"),
@@ -169,7 +171,7 @@ def test_utf8_bom_does_not_leak_into_the_first_column(tmp_path: Path, workspace:
 
 
 def test_non_utf8_byte_after_the_sample_names_offset_line_and_override(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     good = "".join(f"c{i},x,2024-01-01 10:00:00,r\n" for i in range(4000))  # > 64 KiB of UTF-8
     path = tmp_path / "log.csv"
@@ -187,7 +189,7 @@ def test_non_utf8_byte_after_the_sample_names_offset_line_and_override(
     assert ds.manifest.events == 4001
 
 
-def test_empty_file_and_header_only_file(tmp_path: Path, workspace: Workspace) -> None:
+def test_empty_file_and_header_only_file(tmp_path: Path, workspace: EventStore) -> None:
     with pytest.raises(InputError, match="empty"):
         ingest(workspace=workspace, source=_write(tmp_path, ""), name="d")
     with pytest.raises(InputError, match="no events"):
@@ -195,7 +197,7 @@ def test_empty_file_and_header_only_file(tmp_path: Path, workspace: Workspace) -
     assert workspace.dataset_names() == []
 
 
-def test_malformed_row_fails_or_is_skipped(tmp_path: Path, workspace: Workspace) -> None:
+def test_malformed_row_fails_or_is_skipped(tmp_path: Path, workspace: EventStore) -> None:
     text = HEADER + "a,x,2024-01-01 10:00:00,r\na,y,2024-01-01 11:00:00,r,extra,fields\n"
     src = _write(tmp_path, text)
     with pytest.raises(InputError, match="malformed"):
@@ -204,7 +206,7 @@ def test_malformed_row_fails_or_is_skipped(tmp_path: Path, workspace: Workspace)
     assert (ds.manifest.events, ds.manifest.rejected) == (1, 1)
 
 
-def test_empty_case_id_is_a_bad_row(tmp_path: Path, workspace: Workspace) -> None:
+def test_empty_case_id_is_a_bad_row(tmp_path: Path, workspace: EventStore) -> None:
     text = HEADER + "a,x,2024-01-01 10:00:00,r\n,y,2024-01-01 11:00:00,r\n"
     with pytest.raises(InputError) as err:
         ingest(workspace=workspace, source=_write(tmp_path, text), name="d")
@@ -215,7 +217,7 @@ def test_empty_case_id_is_a_bad_row(tmp_path: Path, workspace: Workspace) -> Non
 
 
 def test_duplicates_are_counted_and_kept_unless_dedupe(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     rows = [
         "a,x,2024-01-01 10:00:00,r",
@@ -236,7 +238,7 @@ def test_duplicates_are_counted_and_kept_unless_dedupe(
     assert sorted(r["position"] for r in _events(dropped)) == [0, 2, 3]  # the first of each kept
 
 
-def test_ten_megabyte_value(tmp_path: Path, workspace: Workspace) -> None:
+def test_ten_megabyte_value(tmp_path: Path, workspace: EventStore) -> None:
     big = "x" * 10_000_000
     src = _write(tmp_path, HEADER.strip() + ",note\n" + f"a,x,2024-01-01 10:00:00,r,{big}\n")
     ds = ingest(workspace=workspace, source=src, name="d")
@@ -244,7 +246,7 @@ def test_ten_megabyte_value(tmp_path: Path, workspace: Workspace) -> None:
 
 
 def test_unknown_timezone_and_encoding_are_configuration_errors(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     src = _write(tmp_path, HEADER + "a,x,2024-01-01 10:00:00,r\n")
     with pytest.raises(ConfigurationError, match="timezone"):
@@ -258,7 +260,7 @@ def test_unknown_timezone_and_encoding_are_configuration_errors(
         ingest(workspace=workspace, source=src, name="d", options=IngestOptions(encoding="klingon"))
 
 
-def test_progress_reaches_the_file_size(tmp_path: Path, workspace: Workspace) -> None:
+def test_progress_reaches_the_file_size(tmp_path: Path, workspace: EventStore) -> None:
     src = _write(tmp_path, HEADER + "a,x,2024-01-01 10:00:00,r\n")
     seen: list[IngestProgress] = []
     ingest(workspace=workspace, source=src, name="d", progress=seen.append)
@@ -266,7 +268,7 @@ def test_progress_reaches_the_file_size(tmp_path: Path, workspace: Workspace) ->
 
 
 def test_impossible_date_with_explicit_format_is_a_bad_row_not_a_rolled_over_date(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     # Arrow's strptime alone turns 31-02-2024 into 2 March; civicflow rejects it and still
     # accepts values that merely lack zero padding

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from civicflow.core import ConfigurationError, InputError, NotFoundError
-from civicflow.eventlog import IngestOptions, IngestProgress, Workspace, detect_importer, ingest
+from civicflow.eventlog import EventStore, IngestOptions, IngestProgress, detect_importer, ingest
 
 OCEL = {
     "objectTypes": [
@@ -66,7 +66,7 @@ def _ocel(tmp_path: Path) -> Path:
     return path
 
 
-def test_ocel_flattened_per_object_type(tmp_path: Path, workspace: Workspace) -> None:
+def test_ocel_flattened_per_object_type(tmp_path: Path, workspace: EventStore) -> None:
     src = _ocel(tmp_path)
     orders = ingest(
         workspace=workspace,
@@ -100,7 +100,7 @@ def test_ocel_flattened_per_object_type(tmp_path: Path, workspace: Workspace) ->
     ]
 
 
-def test_ocel_with_several_types_needs_a_choice(tmp_path: Path, workspace: Workspace) -> None:
+def test_ocel_with_several_types_needs_a_choice(tmp_path: Path, workspace: EventStore) -> None:
     with pytest.raises(ConfigurationError) as err:
         ingest(workspace=workspace, source=_ocel(tmp_path), name="d")
     assert "'order'" in (err.value.found or "") and "'item'" in (err.value.found or "")
@@ -114,7 +114,7 @@ def test_ocel_with_several_types_needs_a_choice(tmp_path: Path, workspace: Works
         )
 
 
-def test_invalid_ocel_json_names_the_line(tmp_path: Path, workspace: Workspace) -> None:
+def test_invalid_ocel_json_names_the_line(tmp_path: Path, workspace: EventStore) -> None:
     path = tmp_path / "bad.jsonocel"
     path.write_text('{"objectTypes": [],\n "events": [,]}')
     with pytest.raises(InputError) as err:
@@ -123,7 +123,7 @@ def test_invalid_ocel_json_names_the_line(tmp_path: Path, workspace: Workspace) 
 
 
 def test_parquet_keeps_types_and_streams_with_progress(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     n = 10_000
     table = pa.table(
@@ -166,7 +166,7 @@ def test_format_detection_by_content_when_the_suffix_is_unknown(tmp_path: Path) 
         detect_importer(path)
 
 
-def test_missing_source_and_unknown_format(tmp_path: Path, workspace: Workspace) -> None:
+def test_missing_source_and_unknown_format(tmp_path: Path, workspace: EventStore) -> None:
     with pytest.raises(NotFoundError):
         ingest(workspace=workspace, source=tmp_path / "nope.csv", name="d")
     path = tmp_path / "log.csv"

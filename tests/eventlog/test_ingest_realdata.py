@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from civicflow.eventlog import IngestOptions, Workspace, ingest
+from civicflow.eventlog import EventStore, IngestOptions, ingest
 from conftest import shared_file
 from realdata import LARGE_LOGS, REAL_LOGS, log_path, pm4py_frame, real_dataset, real_log_params
 
@@ -127,7 +127,7 @@ def test_nested_attributes_are_flattened_with_their_parent_key() -> None:
 
 def test_receipt_csv_export_equals_the_xes_original(tmp_path) -> None:
     csv_path = shared_file("eventlogs", "receipt_with_deadlines.csv")
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     from_csv = ingest(workspace=ws, source=csv_path, name="csv")
     from_xes = real_dataset("Receipt_phase_environmental_permit_WABO")
     cols = ["case_id", "activity", "timestamp", "resource", "lifecycle"]
@@ -150,7 +150,7 @@ def test_activity_name_en_and_classifier_mappings_on_bpic15(tmp_path) -> None:
         "activityNameEN",
         "lifecycle:transition",
     )
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     mapping = ColumnMapping(
         case_id="case:concept:name",
         activity=classifiers["Activity classifier activityNameEN"],

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from civicflow.core import InputError
-from civicflow.eventlog import ColumnMapping, IngestOptions, Workspace, ingest, xes_classifiers
+from civicflow.eventlog import ColumnMapping, EventStore, IngestOptions, ingest, xes_classifiers
 from civicflow.eventlog._xes import _attrs_fast, _attrs_from_tokens, _table, _tokens_lxml
 
 HEAD = """<?xml version="1.0" encoding="UTF-8" ?>
@@ -65,7 +65,7 @@ def _rows(ds) -> list[dict[str, object]]:
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_attribute_types_entities_and_lifecycle(
-    gz: bool, tmp_path: Path, workspace: Workspace
+    gz: bool, tmp_path: Path, workspace: EventStore
 ) -> None:
     ds = ingest(workspace=workspace, source=_xes(tmp_path, TYPED, gz=gz), name="d")
     first, second = _rows(ds)
@@ -89,7 +89,7 @@ def test_attribute_types_entities_and_lifecycle(
     }
 
 
-def test_classifier_as_activity(tmp_path: Path, workspace: Workspace) -> None:
+def test_classifier_as_activity(tmp_path: Path, workspace: EventStore) -> None:
     path = _xes(tmp_path, TYPED)
     keys = xes_classifiers(path)["Activity classifier"]
     mapping = ColumnMapping(case_id="case:concept:name", activity=keys, timestamp="time:timestamp")
@@ -125,7 +125,7 @@ NESTED = (
 )
 
 
-def test_nested_container_and_list_attributes(tmp_path: Path, workspace: Workspace) -> None:
+def test_nested_container_and_list_attributes(tmp_path: Path, workspace: EventStore) -> None:
     ds = ingest(workspace=workspace, source=_xes(tmp_path, NESTED), name="d")
     (row,) = _rows(ds)
     assert row["question"] == "q1"
@@ -153,7 +153,7 @@ def test_fast_path_and_lxml_agree_on_nesting_entities_and_whitespace() -> None:
     assert a.column("q:sub").to_pylist()[-1] == "s"
 
 
-def test_broken_xml_names_line_and_column(tmp_path: Path, workspace: Workspace) -> None:
+def test_broken_xml_names_line_and_column(tmp_path: Path, workspace: EventStore) -> None:
     broken = TYPED.replace('<int key="count" value="7"/>', '<int key="count" value="7">')
     with pytest.raises(InputError) as err:
         ingest(workspace=workspace, source=_xes(tmp_path, broken), name="d")
@@ -164,7 +164,7 @@ def test_broken_xml_names_line_and_column(tmp_path: Path, workspace: Workspace) 
     assert workspace.dataset_names() == []
 
 
-def test_broken_header_and_truncated_file(tmp_path: Path, workspace: Workspace) -> None:
+def test_broken_header_and_truncated_file(tmp_path: Path, workspace: EventStore) -> None:
     with pytest.raises(InputError) as err:
         ingest(
             workspace=workspace,
@@ -179,7 +179,7 @@ def test_broken_header_and_truncated_file(tmp_path: Path, workspace: Workspace) 
     assert workspace.dataset_names() == []
 
 
-def test_ten_megabyte_attribute_value(tmp_path: Path, workspace: Workspace) -> None:
+def test_ten_megabyte_attribute_value(tmp_path: Path, workspace: EventStore) -> None:
     big = "y" * 10_000_000
     text = TYPED.replace('value="a1b2"', f'value="{big}"')
     ds = ingest(workspace=workspace, source=_xes(tmp_path, text), name="d")
@@ -189,7 +189,7 @@ def test_ten_megabyte_attribute_value(tmp_path: Path, workspace: Workspace) -> N
     assert len(str(_rows(ds)[0]["address:city"])) == 10_000_000
 
 
-def test_event_without_timestamp_fails_or_is_skipped(tmp_path: Path, workspace: Workspace) -> None:
+def test_event_without_timestamp_fails_or_is_skipped(tmp_path: Path, workspace: EventStore) -> None:
     text = TYPED.replace('\t\t\t<date key="time:timestamp" value="2024-03-01T10:00:00Z"/>\n', "")
     src = _xes(tmp_path, text)
     with pytest.raises(InputError) as err:
@@ -200,7 +200,7 @@ def test_event_without_timestamp_fails_or_is_skipped(tmp_path: Path, workspace: 
 
 
 def test_parallel_and_serial_parsing_store_the_same_events(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     trace = TYPED[TYPED.index("\t<trace>") : TYPED.index("</log>")]
     many = HEAD + "".join(trace.replace("case 1", f"case {i}") for i in range(40_000)) + "</log>\n"
@@ -215,7 +215,7 @@ def test_parallel_and_serial_parsing_store_the_same_events(
 
 
 def test_missing_activity_takes_the_global_default_or_is_a_bad_row(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     no_name = TYPED.replace('\t\t\t<string key="concept:name" value="Check"/>\n', "")
     ds = ingest(workspace=workspace, source=_xes(tmp_path, no_name), name="d")
@@ -228,7 +228,7 @@ def test_missing_activity_takes_the_global_default_or_is_a_bad_row(
 
 
 def test_declared_latin1_is_decoded_and_bad_utf8_names_its_line(
-    tmp_path: Path, workspace: Workspace
+    tmp_path: Path, workspace: EventStore
 ) -> None:
     latin = TYPED.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace("Check", "Prüfung")
     path = tmp_path / "latin.xes"

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, DuckDBEngine, Workspace
+from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, DuckDBEngine, EventStore
 from civicflow.mining import LogView, activity_stats
 from realdata import pm4py_frame, real_dataset
 
@@ -22,7 +22,7 @@ def at(h: float) -> datetime:
     return T0 + timedelta(hours=h)
 
 
-def write_log(ws: Workspace, name: str, rows: list[dict[str, Any]]) -> LogView:
+def write_log(ws: EventStore, name: str, rows: list[dict[str, Any]]) -> LogView:
     cols: dict[str, list[Any]] = {c: [] for c in CORE_EVENT_SCHEMA.names}
     for pos, row in enumerate(rows):
         for c in CORE_EVENT_SCHEMA.names:
@@ -58,7 +58,7 @@ LIFECYCLE_LOG = [
 
 @pytest.fixture(scope="module")
 def stats(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    ws = Workspace.create(tmp_path_factory.mktemp("act"))
+    ws = EventStore.create(tmp_path_factory.mktemp("act"))
     return activity_stats(write_log(ws, "lc", LIFECYCLE_LOG))
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from civicflow.core import ConflictError, InputError, NotFoundError
 from civicflow.demo import DemoConfig, build_demo_workspace
-from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import (
     Baseline,
     EventLogFilter,
@@ -31,12 +31,12 @@ NORTH = EventLogFilter(case_attributes=(("district", ("North",)),))
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> tuple[Workspace, LogView]:
+def demo(tmp_path: Path) -> tuple[EventStore, LogView]:
     ws, ds = build_demo_workspace(path=tmp_path / "ws", config=DemoConfig(cases=300, seed=4))
     return ws, LogView(engine=DuckDBEngine(), dataset=ds)
 
 
-def test_freeze_list_load_roundtrip(demo: tuple[Workspace, LogView]) -> None:
+def test_freeze_list_load_roundtrip(demo: tuple[EventStore, LogView]) -> None:
     ws, view = demo
     sla = SlaConfig(deadline_attribute="deadline")
     frozen = freeze_baseline(
@@ -68,7 +68,7 @@ def test_freeze_list_load_roundtrip(demo: tuple[Workspace, LogView]) -> None:
     assert [b.name for b in list_baselines(ws)] == ["before-pilot", "all-cases"]
 
 
-def test_a_baseline_is_never_overwritten(demo: tuple[Workspace, LogView]) -> None:
+def test_a_baseline_is_never_overwritten(demo: tuple[EventStore, LogView]) -> None:
     ws, view = demo
     freeze_baseline(workspace=ws, view=view, name="b1", kpis=["case_count"])
     path = ws.path / "baselines" / "b1.json"
@@ -81,7 +81,7 @@ def test_a_baseline_is_never_overwritten(demo: tuple[Workspace, LogView]) -> Non
 
 @pytest.mark.parametrize("failing", ["fsync", "link"])
 def test_a_failed_write_leaves_no_file(
-    demo: tuple[Workspace, LogView], monkeypatch: pytest.MonkeyPatch, failing: str
+    demo: tuple[EventStore, LogView], monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     ws, view = demo
 
@@ -97,7 +97,7 @@ def test_a_failed_write_leaves_no_file(
 
 
 def test_compare_to_baseline_same_data_then_changed_data(
-    demo: tuple[Workspace, LogView], tmp_path: Path
+    demo: tuple[EventStore, LogView], tmp_path: Path
 ) -> None:
     ws, view = demo
     base = freeze_baseline(workspace=ws, view=view.with_filter(NORTH), name="b", kpis=NAMES[:3])
@@ -193,7 +193,7 @@ def test_compare_baselines_judges_by_direction() -> None:
     assert not compare_baselines(a, a).fingerprint_changed
 
 
-def test_unknown_and_unreadable_baselines(demo: tuple[Workspace, LogView]) -> None:
+def test_unknown_and_unreadable_baselines(demo: tuple[EventStore, LogView]) -> None:
     ws, _ = demo
     with pytest.raises(NotFoundError, match="no baseline 'nope'"):
         load_baseline(ws, "nope")
@@ -246,7 +246,7 @@ def test_nan_is_not_comparable() -> None:
 
 
 def test_compare_to_baseline_recomputation_with_last_bit_noise(
-    demo: tuple[Workspace, LogView],
+    demo: tuple[EventStore, LogView],
 ) -> None:
     import dataclasses
     import math

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from civicflow.core import ConfigurationError
-from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import LogView, bottlenecks
 from realdata import make_dataset
 
@@ -43,7 +43,7 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("bn"))
+    ws = EventStore.create(tmp_path_factory.mktemp("bn"))
     return LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "bn", EVENTS))
 
 
@@ -101,7 +101,7 @@ def test_to_dict_and_frame(view: LogView) -> None:
 )
 def test_small_shares_are_not_shown_as_zero(tmp_path, wait_hours: float, text: str) -> None:  # type: ignore[no-untyped-def]
     # one case a -> b -> c with a 9 h throughput: b waits `wait_hours`
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     events = [("x", "a", at(0)), ("x", "b", at(wait_hours)), ("x", "c", at(9))]
     v = LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "s", events))
     b = next(x for x in bottlenecks(v).activities if x.target == "b")
@@ -110,7 +110,7 @@ def test_small_shares_are_not_shown_as_zero(tmp_path, wait_hours: float, text: s
 
 def test_a_wait_longer_than_the_median_case(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # throughputs 20 h, 1 h, 1 h -> median 1 h; the only wait before b is 20 h -> 2000 %
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     events = [
         ("x", "a", at(0)),
         ("x", "b", at(20)),

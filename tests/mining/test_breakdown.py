@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from civicflow.core import ConfigurationError, InputError
-from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import KPI_DEFINITIONS, LogView, SlaConfig, breakdown, compute_kpis
 from realdata import make_dataset
 
@@ -46,7 +46,7 @@ DISTRICTS = {
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("bd"))
+    ws = EventStore.create(tmp_path_factory.mktemp("bd"))
     ds = make_dataset(ws, "bd", EVENTS, case_attributes=DISTRICTS)
     return LogView(engine=DuckDBEngine(), dataset=ds)
 

@@ -191,11 +191,11 @@ def test_to_dict_names_every_weekday() -> None:
 
 
 def test_working_throughput_per_case(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from civicflow.eventlog import DuckDBEngine, Workspace
+    from civicflow.eventlog import DuckDBEngine, EventStore
     from civicflow.mining import LogView, working_throughput
     from realdata import make_dataset
 
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     events = [
         # Fri 2024-01-12 16:00 -> Mon 09:00 Amsterdam (CET = UTC+1): 1 h + 0.5 h of work
         ("late", "a", datetime(2024, 1, 12, 15, 0, tzinfo=UTC)),

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from civicflow.core import ConfigurationError
-from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import (
     ConformanceConfig,
     EventLogFilter,
@@ -58,7 +58,7 @@ def _events(cases: dict[str, list[str]]) -> list[tuple[str, str, datetime]]:
 
 @pytest.fixture(scope="module")
 def views(tmp_path_factory: pytest.TempPathFactory) -> dict[str, LogView]:
-    ws = Workspace.create(tmp_path_factory.mktemp("conf"))
+    ws = EventStore.create(tmp_path_factory.mktemp("conf"))
     engine = DuckDBEngine()
     return {
         "permit": LogView(engine=engine, dataset=make_dataset(ws, "permit", _events(PERMIT_CASES))),
@@ -235,7 +235,7 @@ def test_only_complete_events_are_replayed_by_default(tmp_path: Path) -> None:
 
     from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping
 
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     rows: dict[str, list[object]] = {c: [] for c in CORE_EVENT_SCHEMA.names}
     steps = [("a", "start"), ("a", "complete"), ("b", "start"), ("b", "complete")]
     steps += [("c", "complete"), ("d", "START"), ("d", "Complete")]

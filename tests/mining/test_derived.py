@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, Dataset, DuckDBEngine, Workspace
+from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, Dataset, DuckDBEngine, EventStore
 from civicflow.mining import (
     DERIVED_FORMAT,
     VARIANT_SEPARATOR,
@@ -34,7 +34,7 @@ CASES: dict[str, list[tuple[str, int]]] = {
 }
 
 
-def _write(ws: Workspace, name: str) -> Dataset:
+def _write(ws: EventStore, name: str) -> Dataset:
     rows: dict[str, list] = {c: [] for c in CORE_EVENT_SCHEMA.names}
     pos = 0
     # written newest case first: the store sorts, the derived files follow the stored order
@@ -56,7 +56,7 @@ def _write(ws: Workspace, name: str) -> Dataset:
 
 @pytest.fixture
 def dataset(tmp_path: Path) -> Dataset:
-    return _write(Workspace.create(tmp_path / "ws"), "d")
+    return _write(EventStore.create(tmp_path / "ws"), "d")
 
 
 # (case, activity, next, duration seconds, is_start, first_activity, first_edge)
@@ -181,8 +181,8 @@ def test_derived_once_and_again_after_a_format_change(dataset: Dataset) -> None:
 
 
 def test_racing_threads_get_one_complete_copy(tmp_path: Path) -> None:
-    ws = Workspace.create(tmp_path / "ws")
-    datasets = [_write(ws, "d"), Workspace.open(tmp_path / "ws").dataset("d")]
+    ws = EventStore.create(tmp_path / "ws")
+    datasets = [_write(ws, "d"), EventStore.open(tmp_path / "ws").dataset("d")]
     results: list[Path] = []
     errors: list[BaseException] = []
 

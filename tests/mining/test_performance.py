@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from civicflow.core import ConfigurationError
-from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import LogView, arrivals, throughput_times, work_in_progress
 from realdata import make_dataset
 
@@ -44,7 +44,7 @@ DURATIONS = {"c1": 3 * H, "c2": 4 * H + 0.25, "c3": 6 * H, "c4": 1 * H, "c5": 5 
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("perf"))
+    ws = EventStore.create(tmp_path_factory.mktemp("perf"))
     return LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "small", EVENTS))
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from civicflow.core import ConfigurationError
-from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import EventLogFilter, LogView, ProcessMapConfig, process_map
 from realdata import make_dataset
 
@@ -44,7 +44,7 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("pm"))
+    ws = EventStore.create(tmp_path_factory.mktemp("pm"))
     return LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "small", EVENTS))
 
 
@@ -140,7 +140,7 @@ def test_to_dict_and_dot(view: LogView) -> None:
 
 
 def test_dot_escapes_quotes(tmp_path) -> None:
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     ds = make_dataset(ws, "q", [("x", 'say "hi"', at(0)), ("x", "back\\slash", at(1))])
     dot = process_map(LogView(engine=DuckDBEngine(), dataset=ds)).to_dot()
     assert '"say \\"hi\\"" -> "back\\\\slash"' in dot

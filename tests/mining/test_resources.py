@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, DuckDBEngine, Workspace
+from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, DuckDBEngine, EventStore
 from civicflow.mining import LogView, handover_network, resource_workload
 from realdata import make_dataset, pm4py_frame, real_dataset
 
@@ -36,7 +36,7 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("res"))
+    ws = EventStore.create(tmp_path_factory.mktemp("res"))
     cols: dict[str, list] = {c: [] for c in CORE_EVENT_SCHEMA.names}
     for pos, (case, act, h, res) in enumerate(EVENTS):
         for c in CORE_EVENT_SCHEMA.names:
@@ -71,7 +71,7 @@ def test_handovers_between_consecutive_events(view: LogView) -> None:
 
 
 def test_missing_resource_gives_empty_results_with_a_reason(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     ds = make_dataset(ws, "nores", [("x", "a", at(0)), ("x", "b", at(1))])
     v = LogView(engine=DuckDBEngine(), dataset=ds)
     w = resource_workload(v)

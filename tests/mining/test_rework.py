@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import LogView, rework
 from realdata import make_dataset, pm4py_frame, real_dataset
 
@@ -41,7 +41,7 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("rw"))
+    ws = EventStore.create(tmp_path_factory.mktemp("rw"))
     return LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "rw", EVENTS))
 
 
@@ -76,7 +76,7 @@ def test_per_activity_repeats_loops_and_spans(view: LogView) -> None:
 
 
 def test_no_rework_gives_empty_lists_and_no_extra_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     ds = make_dataset(ws, "flat", [("x", "a", at(0)), ("x", "b", at(1)), ("y", "a", at(2))])
     r = rework(LogView(engine=DuckDBEngine(), dataset=ds))
     assert (r.cases_with_rework, r.rework_share, r.activities) == (0, 0.0, ())

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from civicflow.core import ConfigurationError, InputError
-from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, DuckDBEngine, Workspace
+from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, DuckDBEngine, EventStore
 from civicflow.mining import LogView, SlaConfig, WorkingCalendar, sla_compliance
 from conftest import shared_file
 
@@ -37,7 +37,7 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("sla"))
+    ws = EventStore.create(tmp_path_factory.mktemp("sla"))
     cols: dict[str, list] = {c: [] for c in CORE_EVENT_SCHEMA.names}
     pos = 0
     for case, (events, _deadline) in CASES.items():
@@ -138,7 +138,7 @@ def receipt(tmp_path_factory: pytest.TempPathFactory) -> tuple[LogView, pd.DataF
     from civicflow.eventlog import ingest
 
     path = shared_file("eventlogs", "receipt_with_deadlines.csv")
-    ws = Workspace.create(tmp_path_factory.mktemp("receipt"))
+    ws = EventStore.create(tmp_path_factory.mktemp("receipt"))
     ds = ingest(workspace=ws, source=path, name="receipt")
     return LogView(engine=DuckDBEngine(), dataset=ds), pd.read_csv(path, dtype=str)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from civicflow.core import ConfigurationError
-from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import EventLogFilter, LogView, VariantsConfig, variant_id, variants
 from realdata import make_dataset
 
@@ -46,7 +46,7 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("variants"))
+    ws = EventStore.create(tmp_path_factory.mktemp("variants"))
     return LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "small", EVENTS))
 
 

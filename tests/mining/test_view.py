@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pytest
 
-from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, DuckDBEngine, Workspace
+from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, DuckDBEngine, EventStore
 from civicflow.mining import EventLogFilter, LogView, variant_id
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -22,7 +22,7 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("ws"))
+    ws = EventStore.create(tmp_path_factory.mktemp("ws"))
     rows: dict[str, list] = {c: [] for c in CORE_EVENT_SCHEMA.names}
     pos = 0
     for case, (acts, start, step, _district) in CASES.items():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from civicflow.eventlog import DuckDBEngine, Workspace
+from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import LogView
 
 from .smalllog import write_small_log
@@ -14,7 +14,7 @@ from .smalllog import write_small_log
 
 @pytest.fixture(scope="session")
 def small_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = Workspace.create(tmp_path_factory.mktemp("report-ws") / "ws")
+    ws = EventStore.create(tmp_path_factory.mktemp("report-ws") / "ws")
     write_small_log(ws)
     return ws.path
 
@@ -22,5 +22,5 @@ def small_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_view(small_workspace: Path):
     engine = DuckDBEngine()
-    yield LogView(engine=engine, dataset=Workspace.open(small_workspace).dataset("permits"))
+    yield LogView(engine=engine, dataset=EventStore.open(small_workspace).dataset("permits"))
     engine.close()

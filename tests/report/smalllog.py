@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
-from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, Workspace
+from civicflow.eventlog import CORE_EVENT_SCHEMA, ColumnMapping, EventStore
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 # case -> (activities with (day offset, resource), district)
@@ -23,7 +23,7 @@ SMALL_LOG: dict[str, tuple[list[tuple[str, float, str]], str]] = {
 }
 
 
-def write_small_log(ws: Workspace, name: str = "permits") -> None:
+def write_small_log(ws: EventStore, name: str = "permits") -> None:
     rows: dict[str, list] = {c: [] for c in CORE_EVENT_SCHEMA.names}
     pos = 0
     for case, (events, _district) in SMALL_LOG.items():

@@ -27,11 +27,11 @@ from civicflow.eventlog import (
     ColumnMapping,
     Dataset,
     Engine,
+    EventStore,
     IngestOptions,
     ProgressCallback,
     ingest,
 )
-from civicflow.eventlog import Workspace as EventStore
 from civicflow.ledger import state_digest
 from civicflow.mining import (
     Baseline,

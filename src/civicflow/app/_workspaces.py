@@ -15,7 +15,7 @@ from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission, Role
 from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
 from civicflow.core import utcnow as _now
-from civicflow.eventlog import Workspace as EventStore
+from civicflow.eventlog import EventStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from civicflow.core import InputError, Location, get_settings
-from civicflow.eventlog import Workspace, make_engine
+from civicflow.eventlog import EventStore, make_engine
 from civicflow.mining import (
     KPI_DEFINITIONS,
     Baseline,
@@ -85,7 +85,7 @@ def freeze(
     from civicflow.app import Permission, assessment
 
     sla = sla_from_options(sla_target, deadline_attribute)
-    workspace = Workspace.open(options.workspace)
+    workspace = EventStore.open(options.workspace)
     workspace.dataset(options.dataset)  # a missing dataset is named before anything is registered
     with acting(
         options.workspace, Permission.BASELINE_WRITE, command="civicflow baseline freeze"
@@ -117,7 +117,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one baseline: its KPI values, their definitions, and the data they came from."""
-    baseline = load_baseline(Workspace.open(workspace), name)
+    baseline = load_baseline(EventStore.open(workspace), name)
     if as_json:
         typer.echo(json.dumps(baseline.to_dict(), indent=2))
         return
@@ -127,7 +127,7 @@ def show(
 @app.command("list")
 def list_(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
     """List the workspace's baselines, oldest first."""
-    baselines = list_baselines(Workspace.open(workspace))
+    baselines = list_baselines(EventStore.open(workspace))
     if as_json:
         typer.echo(json.dumps([_summary(b) for b in baselines], indent=2))
         return
@@ -169,7 +169,7 @@ def compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Compare two baselines, or a baseline with a dataset's current data (same filter, same SLA)."""
-    ws = Workspace.open(workspace)
+    ws = EventStore.open(workspace)
     base = load_baseline(ws, baseline)
     if (other is not None and dataset is not None) or (other is None and dataset is None):
         raise InputError(

@@ -36,7 +36,7 @@ from civicflow.core import (
     get_settings,
 )
 from civicflow.demo import DEMO_DATASET, DemoConfig, build_demo_workspace
-from civicflow.eventlog import Dataset, Workspace, make_engine
+from civicflow.eventlog import Dataset, EventStore, make_engine
 from civicflow.mining import SlaConfig, bottlenecks, compare_to_baseline, compute_kpis
 from civicflow.report import ReportConfig, build_report
 
@@ -155,7 +155,7 @@ def demo(
             workbench, actor = _set_up_workbench(ctx, out, admin_email, password)
             replace = (out / "datasets" / DEMO_DATASET).exists()
 
-            def generate(store: Workspace) -> Dataset:
+            def generate(store: EventStore) -> Dataset:
                 return build_demo_workspace(
                     path=store.path, config=config, replace=replace, progress=on_sim
                 )[1]

@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 
 from civicflow.core import InputError, Location, get_settings
-from civicflow.eventlog import Workspace, make_engine
+from civicflow.eventlog import EventStore, make_engine
 from civicflow.mining import EventLogFilter, LogView
 
 TIME_MODES = ("intersecting", "contained", "started", "completed")
@@ -132,7 +132,7 @@ class ViewOptions:
     @contextmanager
     def open(self) -> Iterator[LogView]:
         """The view on a fresh engine, closed afterwards (a Spark session is expensive to leak)."""
-        ds = Workspace.open(self.workspace).dataset(self.dataset)
+        ds = EventStore.open(self.workspace).dataset(self.dataset)
         engine = make_engine(self.engine)
         try:
             yield LogView(engine=engine, dataset=ds, filter=self.filter)

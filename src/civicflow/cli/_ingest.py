@@ -23,9 +23,9 @@ from civicflow.core import ConfigurationError, InputError
 from civicflow.eventlog import (
     ColumnMapping,
     Dataset,
+    EventStore,
     IngestOptions,
     IngestProgress,
-    Workspace,
     detect_importer,
     get_importer,
     xes_classifiers,
@@ -261,7 +261,7 @@ def list_datasets(
     workspace: WorkspaceOpt = Path(".civicflow/workspace"), as_json: JsonOpt = False
 ) -> None:
     """List the datasets of a workspace."""
-    ws = Workspace.open(workspace)
+    ws = EventStore.open(workspace)
     found = ws.datasets()
     if as_json:
         typer.echo(json.dumps([d.manifest.to_dict() for d in found], indent=2, default=str))
@@ -284,7 +284,7 @@ def show_dataset(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one dataset's manifest: source, mapping, counts, fingerprint."""
-    _show(Workspace.open(workspace).dataset(name), as_json)
+    _show(EventStore.open(workspace).dataset(name), as_json)
 
 
 @datasets_app.command("delete")
@@ -297,7 +297,7 @@ def delete_dataset(
     """Delete a dataset (its events, cases, rejects and manifest); recorded in the audit ledger."""
     from civicflow.app import Permission, assessment
 
-    ws = Workspace.open(workspace)
+    ws = EventStore.open(workspace)
     ws.dataset(name)  # a clear error if it does not exist
     with acting(workspace, Permission.DATASET_DELETE, command="civicflow datasets delete") as act:
         # asked only once the operator may delete: a refusal should not follow a "yes"

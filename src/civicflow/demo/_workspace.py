@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from civicflow.demo._generator import DemoConfig, simulate_demo
-from civicflow.eventlog import ColumnMapping, Dataset, Workspace
+from civicflow.eventlog import ColumnMapping, Dataset, EventStore
 
 DEMO_DATASET = "demo"
 DEMO_MAPPING = ColumnMapping(
@@ -28,14 +28,14 @@ def build_demo_workspace(
     dataset_name: str = DEMO_DATASET,
     replace: bool = False,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[Workspace, Dataset]:
+) -> tuple[EventStore, Dataset]:
     """Create (or open) the workspace at ``path`` and store a generated log as ``dataset_name``.
 
     The dataset is written atomically like any ingest; ``replace`` overwrites an existing one.
     ``progress(done_cases, total_cases)`` reports the simulation's progress.
     """
     cfg = config or DemoConfig()
-    workspace = Workspace.create(path)
+    workspace = EventStore.create(path)
     log = simulate_demo(config=cfg, progress=progress)
     options = {"generator": "civicflow.demo", **cfg.to_dict(), "staff": log.staff}
     with workspace.writer(

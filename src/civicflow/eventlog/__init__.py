@@ -28,7 +28,7 @@ from civicflow.eventlog._schema import (
     XES_DEFAULT_MAPPING,
     ColumnMapping,
 )
-from civicflow.eventlog._store import Dataset, DatasetManifest, DatasetWriter, Workspace
+from civicflow.eventlog._store import Dataset, DatasetManifest, DatasetWriter, EventStore
 from civicflow.eventlog._xes import xes_classifiers
 
 __all__ = [
@@ -52,12 +52,12 @@ __all__ = [
     "DuckDBEngine",
     "Engine",
     "EventSink",
+    "EventStore",
     "Importer",
     "IngestOptions",
     "IngestProgress",
     "ProgressCallback",
     "SparkEngine",
-    "Workspace",
     "detect_importer",
     "get_importer",
     "importers",

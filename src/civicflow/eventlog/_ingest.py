@@ -15,7 +15,7 @@ from typing import Literal, Protocol, runtime_checkable
 from civicflow.core import ConfigurationError, InputError, Location, NotFoundError
 from civicflow.eventlog._canonical import EventSink, ProgressCallback, SinkSettings
 from civicflow.eventlog._schema import ColumnMapping
-from civicflow.eventlog._store import Dataset, Workspace
+from civicflow.eventlog._store import Dataset, EventStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,7 +146,7 @@ def detect_importer(path: Path) -> Importer:
 
 def ingest(
     *,
-    workspace: Workspace,
+    workspace: EventStore,
     source: Path,
     name: str,
     mapping: ColumnMapping | None = None,

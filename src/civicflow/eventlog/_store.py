@@ -117,7 +117,7 @@ class Dataset:
 
 
 class DatasetWriter:
-    """The sink an importer writes into. Use through :meth:`Workspace.writer`.
+    """The sink an importer writes into. Use through :meth:`EventStore.writer`.
 
     Events are held in memory as Arrow tables (the store's sort reads them directly) until they
     pass ``MEMORY_BUDGET`` bytes or hold a type whose Parquet round trip would change it; from then
@@ -310,7 +310,7 @@ def _memory_safe(typ: pa.DataType) -> bool:
     )
 
 
-class Workspace:
+class EventStore:
     """A folder of datasets and baselines. Create with :meth:`create` or open with :meth:`open`."""
 
     def __init__(self, path: Path) -> None:
@@ -319,7 +319,7 @@ class Workspace:
     @classmethod
     def create(
         cls, path: Path | str, *, name: str | None = None, exist_ok: bool = True
-    ) -> Workspace:
+    ) -> EventStore:
         path = Path(path)
         meta = path / "workspace.json"
         if meta.exists():
@@ -343,7 +343,7 @@ class Workspace:
         return cls(path)
 
     @classmethod
-    def open(cls, path: Path | str) -> Workspace:
+    def open(cls, path: Path | str) -> EventStore:
         path = Path(path)
         if not (path / "workspace.json").exists():
             raise NotFoundError(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from civicflow import __version__
 from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
-from civicflow.eventlog import Workspace
+from civicflow.eventlog import EventStore
 from civicflow.mining._kpis import Direction, KpiSnapshot, KpiValue, compute_kpis
 from civicflow.mining._view import EventLogFilter
 
@@ -129,13 +129,13 @@ class Baseline:
         return _sla_from_dict(self.sla) if self.sla else None
 
 
-def _baseline_path(workspace: Workspace, name: str) -> Path:
+def _baseline_path(workspace: EventStore, name: str) -> Path:
     return workspace.baselines_dir / f"{name}.json"
 
 
 def freeze_baseline(
     *,
-    workspace: Workspace,
+    workspace: EventStore,
     view: LogView,
     name: str,
     kpis: Iterable[str] | None = None,
@@ -172,7 +172,7 @@ def freeze_baseline(
     return baseline
 
 
-def _write_new(target: Path, text: str, workspace: Workspace) -> None:
+def _write_new(target: Path, text: str, workspace: EventStore) -> None:
     """Write ``target`` whole, never replacing an existing file (even one created meanwhile)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.stem}.{new_id()}.tmp"
@@ -195,7 +195,7 @@ def _write_new(target: Path, text: str, workspace: Workspace) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _exists(workspace: Workspace, name: str) -> ConflictError:
+def _exists(workspace: EventStore, name: str) -> ConflictError:
     return ConflictError(
         f"a baseline named '{name}' already exists in {workspace.path}",
         where=Location(file=str(_baseline_path(workspace, name))),
@@ -206,7 +206,7 @@ def _exists(workspace: Workspace, name: str) -> ConflictError:
     )
 
 
-def list_baselines(workspace: Workspace) -> list[Baseline]:
+def list_baselines(workspace: EventStore) -> list[Baseline]:
     """Every baseline in the workspace, oldest first."""
     folder = workspace.baselines_dir
     if not folder.exists():
@@ -215,7 +215,7 @@ def list_baselines(workspace: Workspace) -> list[Baseline]:
     return sorted(found, key=lambda b: (b.created_at, b.name))
 
 
-def load_baseline(workspace: Workspace, name: str) -> Baseline:
+def load_baseline(workspace: EventStore, name: str) -> Baseline:
     """The baseline called ``name``."""
     path = _baseline_path(workspace, name)
     if not path.exists():

@@ -11,8 +11,7 @@ from typing import Any
 
 from civicflow import mining
 from civicflow.core import InputError, Location, NotFoundError
-from civicflow.eventlog import Dataset, Engine
-from civicflow.eventlog import Workspace as EventStore
+from civicflow.eventlog import Dataset, Engine, EventStore
 from civicflow.mining import EventLogFilter, LogView
 from civicflow.web._analysis import AnalysisCache
 

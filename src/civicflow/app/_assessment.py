@@ -1,28 +1,32 @@
 """Assessment use cases: ingest and delete datasets, freeze baselines — with roles and the ledger.
 
 The event store is files, not rows, so these use cases cannot share one database transaction
-with the change itself. Each does the file work first (atomically, in ``civicflow.eventlog`` and
-``civicflow.mining``) and then writes its ledger entry; if the entry cannot be written, the new
-dataset or baseline is removed again, so nothing exists that the ledger does not record.
+with the change itself. Each prepares the new files under hidden names, writes its intent to the
+workspace's journal, then appends its ledger entry and renames the files into place in one
+transaction (see :mod:`civicflow.app._journal`); a process killed at any point is completed or
+rolled back against the ledger at the next start, so the files and the ledger always agree.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from civicflow.app._context import AppContext
-from civicflow.app._models import ObjectiveRow
+from civicflow.app._journal import Intent, RecoveryReport, recover_store, run_journaled
+from civicflow.app._models import ObjectiveRow, WorkspaceRow
 from civicflow.app._programme import OBJECTIVE, _read_objective
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import ConfigurationError, new_id, utcnow
+from civicflow.core import ConfigurationError, OwnerLock, new_id, utcnow
 from civicflow.eventlog import (
     ColumnMapping,
     Dataset,
@@ -31,6 +35,7 @@ from civicflow.eventlog import (
     IngestOptions,
     ProgressCallback,
     ingest,
+    staged_datasets,
 )
 from civicflow.ledger import state_digest
 from civicflow.mining import (
@@ -44,10 +49,48 @@ from civicflow.mining import (
 from civicflow.mining import freeze_baseline as _freeze
 
 
-def _store(ctx: AppContext, workspace_id: str) -> EventStore:
+_recovered: weakref.WeakKeyDictionary[AppContext, set[str]] = weakref.WeakKeyDictionary()
+_recovered_guard = threading.Lock()
+
+
+def _store(ctx: AppContext, workspace_id: str, *, recover: bool = False) -> EventStore:
+    """The workspace's event store; the first time a context opens it (and before every change,
+    ``recover``) the changes of stopped processes are resolved and their leftovers removed."""
     with ctx.read_session() as s:
         row = require_workspace_row(s, workspace_id)
-        return EventStore.create(Path(row.path), name=row.name)
+        store = EventStore.create(Path(row.path), name=row.name)
+    with _recovered_guard:
+        seen = _recovered.setdefault(ctx, set())
+        first = workspace_id not in seen
+        seen.add(workspace_id)
+    if first or recover:
+        recover_store(ctx, store)
+    return store
+
+
+def recover_workspace(ctx: AppContext, *, workspace_id: str) -> RecoveryReport:
+    """Resolve the interrupted changes of a workspace against the ledger (complete the recorded
+    ones, roll back the others) and remove what stopped processes left behind (``.incoming-*``
+    folders, trash). No role is needed: it only makes the files agree with the ledger."""
+    with ctx.read_session() as s:
+        row = require_workspace_row(s, workspace_id)
+        store = EventStore.create(Path(row.path), name=row.name)
+    return recover_store(ctx, store)
+
+
+def recover_workspaces(ctx: AppContext) -> list[RecoveryReport]:
+    """:func:`recover_workspace` for every registered workspace whose folder exists (at start)."""
+    with ctx.read_session() as s:
+        rows = [(r.id, Path(r.path)) for r in s.scalars(select(WorkspaceRow)).all()]
+    reports = []
+    for workspace_id, path in rows:
+        if (path / "workspace.json").exists():
+            reports.append(recover_workspace(ctx, workspace_id=workspace_id))
+    return reports
+
+
+def _rel(store: EventStore, path: Path) -> str:
+    return str(path.relative_to(store.path))
 
 
 def analytics_engine(ctx: AppContext) -> Engine:
@@ -105,22 +148,40 @@ def store_dataset(
     ``Workspace.writer``, as ``civicflow.eventlog.ingest`` does) and return it.
     """
     actor.require(Permission.DATASET_WRITE, workspace_id)
-    store = _store(ctx, workspace_id)
-    before = None
-    if replace and name in store.dataset_names():
-        before = store.dataset(name).manifest.fingerprint
-    dataset = write(store)
-    if dataset.name != name:
-        raise ConfigurationError(
-            f"the dataset writer stored '{dataset.name}' where '{name}' was asked for",
-            found=dataset.name,
-            expected=name,
-            fix="write the dataset under the name given to store_dataset",
-        )
-    try:
+    store = _store(ctx, workspace_id, recover=True)
+    final = store.datasets_dir / name
+    with staged_datasets() as staging:
+        dataset = write(store)
+        if dataset.name != name:
+            raise ConfigurationError(
+                f"the dataset writer stored '{dataset.name}' where '{name}' was asked for",
+                found=dataset.name,
+                expected=name,
+                fix="write the dataset under the name given to store_dataset",
+            )
+        staged = staging.find(final)
+        if staged is None:
+            raise ConfigurationError(
+                f"the dataset writer did not write '{name}' through EventStore.writer",
+                expected="a writer that calls EventStore.writer in the calling thread",
+                fix="write the dataset through EventStore.writer (as civicflow.eventlog.ingest does)",
+            )
         # ingest pays for the per-dataset successor and case tables, not the first page view
-        ensure_derived(dataset)
-        with ctx.session() as s:
+        ensure_derived(staged.dataset)
+        fingerprint = staged.dataset.manifest.fingerprint
+        intent = Intent(
+            action="dataset.ingest", object_type="dataset", object_id=name,
+            workspace_id=workspace_id, actor=actor.pseudonym, after_digest=fingerprint,
+            discard=[_rel(store, staged.folder)],
+        )  # fmt: skip
+        if replace and (final / "manifest.json").exists():
+            intent.before_digest = store.dataset(name).manifest.fingerprint
+            aside = store.datasets_dir / f".replaced-{new_id()}"
+            intent.moves.append((_rel(store, final), _rel(store, aside)))
+            intent.cleanup.append(_rel(store, aside))
+        intent.moves.append((_rel(store, staged.folder), _rel(store, final)))
+
+        def entry(s: Session) -> None:
             ctx.ledger.append(
                 s.connection(),
                 actor=actor.pseudonym,
@@ -129,15 +190,14 @@ def store_dataset(
                 object_type="dataset",
                 object_id=name,
                 workspace_id=workspace_id,
-                before_digest=before,
-                after_digest=dataset.manifest.fingerprint,
+                before_digest=intent.before_digest,
+                after_digest=fingerprint,
                 reason=reason,
             )
-    except BaseException:
-        # no unrecorded data: the dataset goes if its entry cannot be written
-        store.delete_dataset(name)
-        raise
-    return dataset
+
+        # the entry and the rename are one unit: see civicflow.app._journal
+        run_journaled(ctx, store, intent, entry)
+    return store.dataset(name)
 
 
 def delete_dataset(
@@ -145,9 +205,17 @@ def delete_dataset(
 ) -> None:
     """Delete a dataset (DATASET_DELETE: admins and data-protection officers)."""
     actor.require(Permission.DATASET_DELETE, workspace_id)
-    store = _store(ctx, workspace_id)
+    store = _store(ctx, workspace_id, recover=True)
     dataset = store.dataset(name)  # NotFoundError names the known datasets
-    with ctx.session() as s:
+    trash = store.datasets_dir / f".deleting-{new_id()}"
+    intent = Intent(
+        action="dataset.delete", object_type="dataset", object_id=name,
+        workspace_id=workspace_id, actor=actor.pseudonym,
+        before_digest=dataset.manifest.fingerprint,
+        moves=[(_rel(store, dataset.path), _rel(store, trash))], cleanup=[_rel(store, trash)],
+    )  # fmt: skip
+
+    def entry(s: Session) -> None:
         ctx.ledger.append(
             s.connection(),
             actor=actor.pseudonym,
@@ -159,8 +227,9 @@ def delete_dataset(
             before_digest=dataset.manifest.fingerprint,
             reason=reason,
         )
-        # inside the transaction: if the files cannot be removed, the entry is rolled back
-        store.delete_dataset(name)
+
+    # the dataset is set aside inside the entry's transaction: if it cannot be, no entry
+    run_journaled(ctx, store, intent, entry)
 
 
 def list_datasets(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[Dataset]:
@@ -213,26 +282,39 @@ def freeze_baseline(
         ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter,
         engine=engine,
     )  # fmt: skip
-    store = _store(ctx, workspace_id)
+    store = _store(ctx, workspace_id, recover=True)
     lock = engine_lock(ctx) if engine is None else contextlib.nullcontext()
-    with lock:
-        baseline = _freeze(
-            workspace=store, view=view, name=baseline_name, kpis=kpis, description=description,
-            sla=sla,
-        )  # fmt: skip
+    staged = store.baselines_dir / f".incoming-{new_id()}.json"
+    owner = OwnerLock(staged)
     try:
-        with ctx.session() as s:
+        with lock:
+            baseline = _freeze(
+                workspace=store, view=view, name=baseline_name, kpis=kpis,
+                description=description, sla=sla, write_to=staged,
+            )  # fmt: skip
+        after = state_digest(baseline.to_dict())
+        final = store.baselines_dir / f"{baseline_name}.json"
+        intent = Intent(
+            action="baseline.freeze", object_type="baseline", object_id=baseline_name,
+            workspace_id=workspace_id, actor=actor.pseudonym, after_digest=after,
+            moves=[(_rel(store, staged), _rel(store, final))], discard=[_rel(store, staged)],
+        )  # fmt: skip
+
+        def entries(s: Session) -> None:
             require_workspace_row(s, workspace_id)
             record(
                 ctx, s, actor=actor, action="baseline.freeze", object_type="baseline",
-                object_id=baseline_name, workspace_id=workspace_id,
-                after_digest=state_digest(baseline.to_dict()), reason=reason,
+                object_id=baseline_name, workspace_id=workspace_id, after_digest=after,
+                reason=reason,
             )  # fmt: skip
             if measure_objectives:
                 _measure_objectives(ctx, s, actor, workspace_id, baseline)
-    except BaseException:
-        (store.baselines_dir / f"{baseline_name}.json").unlink(missing_ok=True)
-        raise
+
+        # the file is linked into place inside the entry's transaction (never over another)
+        run_journaled(ctx, store, intent, entries)
+    finally:
+        staged.unlink(missing_ok=True)
+        owner.release()
     return baseline
 
 
@@ -282,15 +364,22 @@ def delete_baseline(
 ) -> None:
     """Remove a frozen baseline (workspace admins only: baselines are evidence)."""
     actor.require(Permission.WORKSPACE_ADMIN, workspace_id)
-    store = _store(ctx, workspace_id)
+    store = _store(ctx, workspace_id, recover=True)
     baseline = load_baseline(store, name)
     path = store.baselines_dir / f"{name}.json"
-    with ctx.session() as s:
+    trash = path.with_name(f".deleting-{new_id()}.json")
+    intent = Intent(
+        action="baseline.delete", object_type="baseline", object_id=name,
+        workspace_id=workspace_id, actor=actor.pseudonym,
+        before_digest=state_digest(baseline.to_dict()),
+        moves=[(_rel(store, path), _rel(store, trash))], cleanup=[_rel(store, trash)],
+    )  # fmt: skip
+
+    def entry(s: Session) -> None:
         record(
             ctx, s, actor=actor, action="baseline.delete", object_type="baseline",
             object_id=name, workspace_id=workspace_id,
             before=baseline.to_dict(), reason=reason,
         )  # fmt: skip
-        trash = path.with_name(f".deleting-{new_id()}.json")
-        path.rename(trash)
-    trash.unlink(missing_ok=True)
+
+    run_journaled(ctx, store, intent, entry)

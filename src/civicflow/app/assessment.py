@@ -3,7 +3,9 @@
 ``ingest_dataset`` (DATASET_WRITE; ledger ``dataset.ingest``, after-digest = the dataset's
 fingerprint), ``store_dataset`` (the same for a dataset a generator or simulation writes), ``delete_dataset`` (DATASET_DELETE), ``freeze_baseline`` (BASELINE_WRITE; ledger
 ``baseline.freeze``; also measures the workspace's objectives on the KPIs it holds),
-``open_view`` (WORKSPACE_READ: the LogView every ``civicflow.mining`` analysis takes).
+``open_view`` (WORKSPACE_READ: the LogView every ``civicflow.mining`` analysis takes),
+``recover_workspace``/``recover_workspaces`` (at start: interrupted changes completed or rolled
+back against the ledger, abandoned temporary files removed; a ``RecoveryReport`` says what).
 """
 
 from civicflow.app._assessment import (
@@ -17,10 +19,14 @@ from civicflow.app._assessment import (
     list_datasets,
     list_workspace_baselines,
     open_view,
+    recover_workspace,
+    recover_workspaces,
     store_dataset,
 )
+from civicflow.app._journal import RecoveryReport
 
 __all__ = [
+    "RecoveryReport",
     "analytics_engine",
     "delete_baseline",
     "delete_dataset",
@@ -31,5 +37,7 @@ __all__ = [
     "list_datasets",
     "list_workspace_baselines",
     "open_view",
+    "recover_workspace",
+    "recover_workspaces",
     "store_dataset",
 ]

@@ -12,6 +12,7 @@ from civicflow.core._errors import (
     RejectedRow,
 )
 from civicflow.core._ids import check_name, new_id, sha256_hex
+from civicflow.core._locks import OwnerLock, remove_if_abandoned, size_of
 from civicflow.core._settings import Settings, get_settings
 
 __all__ = [
@@ -21,13 +22,16 @@ __all__ = [
     "InputError",
     "Location",
     "NotFoundError",
+    "OwnerLock",
     "PermissionDeniedError",
     "RejectedRow",
     "Settings",
     "check_name",
     "get_settings",
     "new_id",
+    "remove_if_abandoned",
     "set_clock",
     "sha256_hex",
+    "size_of",
     "utcnow",
 ]

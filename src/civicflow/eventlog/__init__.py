@@ -28,7 +28,15 @@ from civicflow.eventlog._schema import (
     XES_DEFAULT_MAPPING,
     ColumnMapping,
 )
-from civicflow.eventlog._store import Dataset, DatasetManifest, DatasetWriter, EventStore
+from civicflow.eventlog._store import (
+    Dataset,
+    DatasetManifest,
+    DatasetWriter,
+    EventStore,
+    StagedDataset,
+    Staging,
+    staged_datasets,
+)
 from civicflow.eventlog._xes import xes_classifiers
 
 __all__ = [
@@ -58,11 +66,14 @@ __all__ = [
     "IngestProgress",
     "ProgressCallback",
     "SparkEngine",
+    "StagedDataset",
+    "Staging",
     "detect_importer",
     "get_importer",
     "importers",
     "ingest",
     "make_engine",
     "register_importer",
+    "staged_datasets",
     "xes_classifiers",
 ]

@@ -97,7 +97,7 @@ class DuckDBEngine(_IbisEngine):
         if threads:
             con.raw_sql(f"SET threads = {int(threads)}")
         if memory_limit:
-            con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+            con.raw_sql("SET memory_limit = '" + str(memory_limit).replace("'", "''") + "'")
         con.raw_sql("SET TimeZone = 'UTC'")
         super().__init__(con)
 

@@ -25,6 +25,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,9 +41,12 @@ from civicflow.core import (
     ConflictError,
     InputError,
     NotFoundError,
+    OwnerLock,
     RejectedRow,
     check_name,
     new_id,
+    remove_if_abandoned,
+    size_of,
     utcnow,
 )
 from civicflow.eventlog._schema import (
@@ -310,6 +314,58 @@ def _memory_safe(typ: pa.DataType) -> bool:
     )
 
 
+@dataclass(slots=True, kw_only=True)
+class StagedDataset:
+    """A complete dataset still in its ``.incoming-<id>`` folder (see :func:`staged_datasets`)."""
+
+    final: Path
+    """Where it belongs: ``datasets/<name>``."""
+    dataset: Dataset
+    """The dataset as it is now, in its staging folder."""
+    lock: OwnerLock
+
+    @property
+    def folder(self) -> Path:
+        return self.dataset.path
+
+
+class Staging:
+    """The datasets written inside :func:`staged_datasets`, not yet in place."""
+
+    def __init__(self) -> None:
+        self.datasets: list[StagedDataset] = []
+
+    def _add(self, staged: StagedDataset) -> None:
+        self.datasets.append(staged)
+
+    def find(self, final: Path) -> StagedDataset | None:
+        for staged in reversed(self.datasets):
+            if staged.final.resolve() == final.resolve():
+                return staged
+        return None
+
+
+_STAGING: ContextVar[Staging | None] = ContextVar("civicflow_staging", default=None)
+
+
+@contextmanager
+def staged_datasets() -> Iterator[Staging]:
+    """Inside this block, :meth:`EventStore.writer` leaves each complete dataset in its staging
+    folder, still locked against clean-up, instead of renaming it into place, and
+    :meth:`EventStore.dataset` returns the staged one under its name. The caller moves it into
+    place (the application does so inside the transaction of its ledger entry); at the end of
+    the block whatever is still in a staging folder is removed and every lock released."""
+    staging = Staging()
+    token = _STAGING.set(staging)
+    try:
+        yield staging
+    finally:
+        _STAGING.reset(token)
+        for staged in staging.datasets:
+            shutil.rmtree(staged.folder, ignore_errors=True)
+            staged.lock.release()
+
+
 class EventStore:
     """A folder of datasets and baselines. Create with :meth:`create` or open with :meth:`open`."""
 
@@ -374,6 +430,11 @@ class EventStore:
         return [self.dataset(n) for n in self.dataset_names()]
 
     def dataset(self, name: str) -> Dataset:
+        staged = _STAGING.get()
+        if staged is not None:
+            found = staged.find(self.datasets_dir / name)
+            if found is not None:
+                return found.dataset
         folder = self.datasets_dir / name
         manifest = folder / "manifest.json"
         if not manifest.exists():
@@ -390,6 +451,44 @@ class EventStore:
         trash = self.datasets_dir / f".deleting-{new_id()}"
         os.rename(folder, trash)  # atomic: the dataset disappears whole
         shutil.rmtree(trash, ignore_errors=True)
+
+    def clean_abandoned(self, *, keep: Iterable[Path] = ()) -> list[tuple[Path, int]]:
+        """Remove what killed processes left behind: ``.incoming-*`` folders of ingests and of
+        derived files, and their lock files, whose writer is gone (a live one holds its lock, in
+        this process or another), and ``.deleting-*``/``.replaced-*``/``.stale-*`` trash. Paths in
+        ``keep`` (named by an unfinished operation's journal) stay. Returns what was removed, with
+        its size in bytes."""
+        kept = {Path(p) for p in keep}
+        removed: list[tuple[Path, int]] = []
+        folders = [self.datasets_dir, self.baselines_dir]
+        if self.datasets_dir.is_dir():
+            folders += [d / "derived" for d in self.datasets_dir.iterdir() if d.is_dir()]
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                name = path.name
+                if path in kept or not name.startswith("."):
+                    continue
+                if name.startswith(".incoming-"):
+                    if name.endswith(".lock"):
+                        target = path.with_name(name[: -len(".lock")])
+                        if target.exists() or target in kept:
+                            continue  # handled with its folder
+                    else:
+                        target = path
+                    size = size_of(target)
+                    if remove_if_abandoned(target):
+                        removed.append((target, size))
+                elif name.startswith((".deleting-", ".replaced-", ".stale-")):
+                    size = size_of(path)
+                    if path.is_dir():
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        path.unlink(missing_ok=True)
+                    if not path.exists():
+                        removed.append((path, size))
+        return removed
 
     @contextmanager
     def writer(
@@ -418,7 +517,14 @@ class EventStore:
             )
         self.datasets_dir.mkdir(parents=True, exist_ok=True)
         staging = self.datasets_dir / f".incoming-{new_id()}"
-        staging.mkdir()
+        # the lock comes first: clean-up at start never removes a live ingest's folder
+        lock = OwnerLock(staging)
+        staged = _STAGING.get()
+        try:
+            staging.mkdir()
+        except BaseException:
+            lock.release()
+            raise
         writer = DatasetWriter(staging, drop_duplicates=drop_duplicates)
         try:
             yield writer
@@ -443,6 +549,10 @@ class EventStore:
                 rejects=writer.rejected,
                 drop_duplicates=writer.drop_duplicates,
             )
+            if staged is not None:
+                # the caller moves it into place (with its ledger entry) and releases the lock
+                staged._add(StagedDataset(final=final, dataset=Dataset(staging, manifest), lock=lock))
+                return
             if final.exists():
                 old = self.datasets_dir / f".replaced-{new_id()}"
                 os.rename(final, old)
@@ -451,9 +561,11 @@ class EventStore:
             else:
                 os.rename(staging, final)
             del manifest
+            lock.release()
         except BaseException:
             writer._close()
             shutil.rmtree(staging, ignore_errors=True)
+            lock.release()
             raise
 
 
@@ -473,8 +585,8 @@ def _finalize(
     events = folder / "events.parquet"
     con = duckdb.connect()
     try:
-        con.execute(f"SET temp_directory = '{folder / 'tmp'}'")
-        con.execute(f"SET memory_limit = '{_sort_memory_limit()}'")
+        con.execute(f"SET temp_directory = {_literal(folder / 'tmp')}")
+        con.execute(f"SET memory_limit = {_literal(_sort_memory_limit())}")
         in_order = source_events.in_order
         counts: tuple[int, int, int] | None = None
         repeated: np.ndarray | None = None
@@ -521,7 +633,7 @@ def _finalize(
                 del case, starts
         else:
             con.execute(
-                f"CREATE VIEW incoming AS SELECT * FROM read_parquet('{source_events.path}')"
+                f"CREATE VIEW incoming AS SELECT * FROM read_parquet({_literal(source_events.path)})"
             )
         if in_order:
             # already in EVENT_ORDER with no tied keys: the rows are written as they are (the
@@ -530,9 +642,9 @@ def _finalize(
             query = "SELECT * FROM incoming"
         else:
             con.execute("SET preserve_insertion_order = false")
-            order = ", ".join(f'"{c}"' for c in EVENT_ORDER)
+            order = ", ".join(_quote(c) for c in EVENT_ORDER)
             query = f"SELECT * FROM incoming ORDER BY {order}"
-        con.execute(f"COPY ({query}) TO '{events}' ({_events_file_options()})")
+        con.execute(f"COPY ({query}) TO {_literal(events)} ({_events_file_options()})")
         if source_events.path is not None:
             source_events.path.unlink()
         if repeated is None:
@@ -544,7 +656,7 @@ def _finalize(
             if from_memory:
                 con.unregister("incoming")
             con.execute(
-                f"CREATE OR REPLACE VIEW incoming AS SELECT * FROM read_parquet('{events}')"
+                f"CREATE OR REPLACE VIEW incoming AS SELECT * FROM read_parquet({_literal(events)})"
             )
         if counts is None:
             con.execute("CREATE VIEW case_ids AS SELECT DISTINCT case_id FROM incoming")
@@ -564,14 +676,15 @@ def _finalize(
             con.execute(
                 f"COPY (SELECT e.case_id, c.* EXCLUDE (case_id) FROM "
                 f"case_ids e "
-                f"LEFT JOIN (SELECT * FROM read_parquet('{cases_file}') "
+                f"LEFT JOIN (SELECT * FROM read_parquet({_literal(cases_file)}) "
                 f"QUALIFY row_number() OVER (PARTITION BY case_id) = 1) c USING (case_id) "
-                f"ORDER BY e.case_id) TO '{folder / 'cases.tmp.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+                f"ORDER BY e.case_id) TO {_literal(folder / 'cases.tmp.parquet')} "
+                "(FORMAT parquet, COMPRESSION zstd)"
             )
         else:
             con.execute(
                 f"COPY (SELECT case_id FROM case_ids {case_order}) "
-                f"TO '{folder / 'cases.tmp.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
+                f"TO {_literal(folder / 'cases.tmp.parquet')} (FORMAT parquet, COMPRESSION zstd)"
             )
         os.replace(folder / "cases.tmp.parquet", cases_file)
     finally:
@@ -727,13 +840,20 @@ def _drop_rows_in_file(con: duckdb.DuckDBPyConnection, events: Path, rows: np.nd
     kept = events.with_name("events.kept.parquet")
     con.register("kept_events", pa.RecordBatchReader.from_batches(pf.schema_arrow, kept_batches()))
     con.execute("SET preserve_insertion_order = true")
-    con.execute(f"COPY kept_events TO '{kept}' ({_events_file_options()})")
+    con.execute(f"COPY kept_events TO {_literal(kept)} ({_events_file_options()})")
     con.unregister("kept_events")
     os.replace(kept, events)
 
 
 def _quote(name: str) -> str:
+    """An SQL identifier, quoted."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: object) -> str:
+    """An SQL string literal (paths and settings in statements DuckDB cannot take parameters for:
+    SET, COPY ... TO, views over read_parquet)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _take(table: pa.Table, order: pa.Array) -> pa.Table:

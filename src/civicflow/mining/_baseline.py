@@ -141,10 +141,13 @@ def freeze_baseline(
     kpis: Iterable[str] | None = None,
     description: str | None = None,
     sla: SlaConfig | None = None,
+    write_to: Path | None = None,
 ) -> Baseline:
     """Compute the KPIs on ``view`` and store them as the frozen baseline ``name``.
 
     Raises ``ConflictError`` when a baseline of that name exists: baselines are never overwritten.
+    ``write_to`` writes the file there instead (the application stages it under a hidden name
+    and renames it into place in the transaction of its ledger entry).
     """
     check_name(name, kind="baseline name")
     target = _baseline_path(workspace, name)
@@ -168,7 +171,8 @@ def freeze_baseline(
         sla=snapshot.sla,
         kpis=snapshot.values,
     )
-    _write_new(target, json.dumps(baseline.to_dict(), indent=2, allow_nan=False) + "\n", workspace)
+    text = json.dumps(baseline.to_dict(), indent=2, allow_nan=False) + "\n"
+    _write_new(write_to or target, text, workspace)
     return baseline
 
 

@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from civicflow.core import InputError, Location, new_id
+from civicflow.core import InputError, Location, OwnerLock, new_id
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP, Dataset
 
 DERIVED_FORMAT = 2
@@ -102,11 +102,17 @@ def ensure_derived(dataset: Dataset) -> DerivedPaths:
         folder = derived_folder(dataset)
         if _valid(folder, dataset):
             return DerivedPaths(folder)
+        lock: OwnerLock | None = None
         try:
             folder.parent.mkdir(parents=True, exist_ok=True)
             staging = folder.parent / f".incoming-{new_id()}"
+            # locked first: clean-up at start never removes another process's live derivation
+            lock = OwnerLock(staging)
             staging.mkdir()
         except OSError:
+            if lock is not None:
+                lock.release()
+                lock = None
             folder = _fallback_folder(dataset)
             if _valid(folder, dataset):
                 return DerivedPaths(folder)
@@ -127,6 +133,8 @@ def ensure_derived(dataset: Dataset) -> DerivedPaths:
                     raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            if lock is not None:
+                lock.release()
         return DerivedPaths(folder)
 
 

@@ -150,6 +150,7 @@ def store_dataset(
     actor.require(Permission.DATASET_WRITE, workspace_id)
     store = _store(ctx, workspace_id, recover=True)
     final = store.datasets_dir / name
+    before = store.dataset(name).manifest.fingerprint if replace and final.exists() else None
     with staged_datasets() as staging:
         dataset = write(store)
         if dataset.name != name:
@@ -174,8 +175,8 @@ def store_dataset(
             workspace_id=workspace_id, actor=actor.pseudonym, after_digest=fingerprint,
             discard=[_rel(store, staged.folder)],
         )  # fmt: skip
-        if replace and (final / "manifest.json").exists():
-            intent.before_digest = store.dataset(name).manifest.fingerprint
+        if before is not None:
+            intent.before_digest = before
             aside = store.datasets_dir / f".replaced-{new_id()}"
             intent.moves.append((_rel(store, final), _rel(store, aside)))
             intent.cleanup.append(_rel(store, aside))

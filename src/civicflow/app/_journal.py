@@ -124,12 +124,12 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def _forward(root: Path, intent: Intent) -> None:
-    """Finish a committed change: every rename made, what they set aside removed."""
+    """Finish a committed change: what the renames set aside removed. (Every rename was made
+    before the commit; only a linked file's old name may remain. A rename is never redone: its
+    source name may already belong to the new dataset.)"""
     for s, d in intent.moves:
         src, dst = root / s, root / d
-        if src.exists() and not dst.exists():
-            _rename(src, dst)
-        elif src.exists() and _same(src, dst):
+        if src.is_file() and _same(src, dst):
             src.unlink()
     for p in intent.cleanup:
         _remove(root / p)

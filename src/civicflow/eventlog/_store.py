@@ -477,9 +477,19 @@ class EventStore:
                             continue  # handled with its folder
                     else:
                         target = path
-                    size = size_of(target)
-                    if remove_if_abandoned(target):
+                    size, existed = size_of(target), target.exists()
+                    if remove_if_abandoned(target) and existed:
                         removed.append((target, size))
+                elif name.startswith("..incoming-") and name.endswith(".tmp"):
+                    # a staged baseline's temporary file: ``.<stem>.<id>.tmp``, its owner's lock
+                    # that of ``<stem>.json``
+                    owner = folder / (name[1:].rsplit(".", 2)[0] + ".json")
+                    lock = OwnerLock.try_take(owner)
+                    if lock is not None:
+                        size = size_of(path)
+                        path.unlink(missing_ok=True)
+                        lock.release()
+                        removed.append((path, size))
                 elif name.startswith((".deleting-", ".replaced-", ".stale-")):
                     size = size_of(path)
                     if path.is_dir():

@@ -395,3 +395,93 @@ def test_ties_spanning_row_groups_are_compared_whole(tmp_path: Path) -> None:
         )
     )
     assert keys == sorted(keys)
+
+
+def _tiny(workspace: EventStore, name: str = "d") -> None:
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    with workspace.writer(name, source="mem", format="test", mapping=MAPPING) as w:
+        w.write_events(_events([("c1", "A", t, 0), ("c1", "B", t.replace(day=2), 1)]))
+
+
+def test_clean_abandoned_removes_killed_ingests_only(workspace: EventStore) -> None:
+    """A killed ingest's ``.incoming-*`` folder (its lock released by the kernel) is removed and
+    reported with its size; a live ingest's (lock held here, or in another process) stays."""
+    import subprocess
+    import sys
+    import time
+
+    from civicflow.core import OwnerLock
+
+    _tiny(workspace)
+    dead = workspace.datasets_dir / ".incoming-dead"
+    dead.mkdir()
+    (dead / "unsorted.parquet").write_bytes(b"x" * 5000)
+    derived_dead = workspace.datasets_dir / "d" / "derived" / ".incoming-dead"
+    derived_dead.mkdir(parents=True)
+    live = workspace.datasets_dir / ".incoming-live"
+    lock = OwnerLock(live)
+    live.mkdir()
+    other = workspace.datasets_dir / ".incoming-other"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from civicflow.core import OwnerLock;"
+         "p = Path(sys.argv[1]); OwnerLock(p); p.mkdir(); print('ready', flush=True);"
+         "time.sleep(60)", str(other)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        trash = workspace.datasets_dir / ".deleting-x"
+        trash.mkdir()
+        removed = dict(workspace.clean_abandoned())
+        assert removed == {dead: 5000, derived_dead: 0, trash: 0}
+        assert live.is_dir() and other.is_dir() and not dead.exists()
+        assert workspace.dataset_names() == ["d"]
+        lock.release()
+        holder.kill()  # the other "ingest" is killed: its folder is now abandoned
+        holder.wait(10)
+        deadline = time.monotonic() + 10
+        while (other.exists() or live.exists()) and time.monotonic() < deadline:
+            workspace.clean_abandoned()
+        assert not other.exists() and not live.exists()
+        assert sorted(p.name for p in workspace.datasets_dir.iterdir()) == ["d"]
+    finally:
+        holder.kill()
+        holder.wait(10)
+
+
+def test_a_workspace_path_with_quotes_and_spaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paths reach DuckDB as quoted literals: ingest (in memory, spilled, with duplicates
+    dropped), derived files and analyses work in a folder named with ' and " and a space."""
+    from civicflow.eventlog import _store as store
+    from civicflow.eventlog import make_engine
+    from civicflow.mining import EventLogFilter, LogView, compute_kpis, ensure_derived, variants
+
+    workspace = EventStore.create(tmp_path / 'o\'brien "office" ws')
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [("c2", "A", t, 0), ("c1", "A", t, 1), ("c1", "B", t.replace(day=3), 2)]
+    rows += [("c1", "B", t.replace(day=3), 3)]  # a duplicate of the row before
+    for name, budget in (("memory", None), ("spilled", 1)):
+        if budget is not None:
+            monkeypatch.setattr(store, "MEMORY_BUDGET", budget)
+        with workspace.writer(
+            name, source="mem", format="test", mapping=MAPPING, drop_duplicates=True
+        ) as w:
+            w.write_events(_events(rows))
+            w.write_cases(pa.table({"case_id": ["c1", "c2"], "office": ["x'y", 'q"z']}))
+    engine = make_engine("duckdb")
+    try:
+        for name in ("memory", "spilled"):
+            dataset = workspace.dataset(name)
+            assert (dataset.manifest.events, dataset.manifest.cases) == (3, 2)
+            assert dataset.manifest.options["duplicates_dropped"] == 1
+            ensure_derived(dataset)
+            view = LogView(engine=engine, dataset=dataset, filter=EventLogFilter())
+            kpis = {v.name: v.value for v in compute_kpis(view).values}
+            assert kpis["case_count"] == 2
+            assert sorted(v.cases for v in variants(view).variants) == [1, 1]
+    finally:
+        engine.close()
+    assert workspace.clean_abandoned() == []

@@ -200,6 +200,7 @@ def test_killed_at_every_step_the_files_and_the_ledger_agree(
     else:
         pytest.fail("the change never completed")
     assert after is not None and after != before
+
     # every crash left either the state before or the state after the change (a baseline's
     # digest includes when it was computed: compared by name)
     def shape(state: tuple[dict[str, str], dict[str, str]]) -> tuple[object, ...]:

@@ -10,6 +10,7 @@ rolled back against the ledger at the next start, so the files and the ledger al
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -48,9 +49,10 @@ from civicflow.mining import (
 )
 from civicflow.mining import freeze_baseline as _freeze
 
-
 _recovered: weakref.WeakKeyDictionary[AppContext, set[str]] = weakref.WeakKeyDictionary()
 _recovered_guard = threading.Lock()
+
+log = logging.getLogger("civicflow.recovery")
 
 
 def _store(ctx: AppContext, workspace_id: str, *, recover: bool = False) -> EventStore:
@@ -64,7 +66,8 @@ def _store(ctx: AppContext, workspace_id: str, *, recover: bool = False) -> Even
         first = workspace_id not in seen
         seen.add(workspace_id)
     if first or recover:
-        recover_store(ctx, store)
+        for line in recover_store(ctx, store).lines():
+            log.warning("%s: %s", store.path, line)
     return store
 
 
@@ -75,6 +78,8 @@ def recover_workspace(ctx: AppContext, *, workspace_id: str) -> RecoveryReport:
     with ctx.read_session() as s:
         row = require_workspace_row(s, workspace_id)
         store = EventStore.create(Path(row.path), name=row.name)
+    with _recovered_guard:
+        _recovered.setdefault(ctx, set()).add(workspace_id)
     return recover_store(ctx, store)
 
 

@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -88,11 +88,11 @@ class RecoveryReport:
             f"removed {p.relative_to(self.workspace)} ({size:,} bytes) left by a stopped process"
             for p, size in self.removed
         ]
-        out += [f"could not resolve {c} yet: {why}" for c, why in self.unresolved_pairs()]
+        out += [
+            f"could not resolve an interrupted {c}; kept for the next start"
+            for c in self.unresolved
+        ]
         return out
-
-    def unresolved_pairs(self) -> list[tuple[str, str]]:
-        return [tuple(u.split(": ", 1)) if ": " in u else (u, "") for u in self.unresolved]  # type: ignore[misc]
 
 
 def _journal_dir(store: EventStore) -> Path:
@@ -275,7 +275,8 @@ def recover_store(ctx: AppContext, store: EventStore) -> RecoveryReport:
                     done = _committed(ctx, intent)
                     (_forward if done else _backward)(store.path, intent)
                 except Exception as exc:
-                    report.unresolved.append(f"{intent.describe()}: {exc}")
+                    log.warning("could not resolve %s: %s", intent.describe(), exc)
+                    report.unresolved.append(intent.describe())
                     continue
                 (report.completed if done else report.rolled_back).append(intent.describe())
                 path.unlink(missing_ok=True)
@@ -292,14 +293,4 @@ def recover_store(ctx: AppContext, store: EventStore) -> RecoveryReport:
             if not stray.with_name(stray.name[: -len(".lock")]).exists():
                 remove_if_abandoned(stray.with_name(stray.name[: -len(".lock")]))
     report.removed = store.clean_abandoned(keep=pending_paths(store))
-    for line in report.lines():
-        log.warning("%s: %s", store.path, line)
     return report
-
-
-def relative(store: EventStore, path: Path) -> str:
-    return str(path.relative_to(store.path))
-
-
-def names(paths: Iterable[Path], store: EventStore) -> list[str]:
-    return [relative(store, p) for p in paths]

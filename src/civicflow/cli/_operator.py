@@ -64,6 +64,12 @@ def acting(workspace: Path, permission: Permission, *, command: str) -> Iterator
                 f"'{operator.login}' ({operator.actor.pseudonym})",
                 highlight=False,
             )
+        from civicflow.app import assessment
+
+        # the changes of a killed command are completed or rolled back before this one starts
+        recovery = assessment.recover_workspace(ctx, workspace_id=operator.workspace_id)
+        for line in recovery.lines():
+            err_console.print(f"recovery: {line}", highlight=False, markup=False)
         yield Acting(ctx, operator)
     finally:
         ctx.close()

@@ -561,7 +561,9 @@ class EventStore:
             )
             if staged is not None:
                 # the caller moves it into place (with its ledger entry) and releases the lock
-                staged._add(StagedDataset(final=final, dataset=Dataset(staging, manifest), lock=lock))
+                staged._add(
+                    StagedDataset(final=final, dataset=Dataset(staging, manifest), lock=lock)
+                )
                 return
             if final.exists():
                 old = self.datasets_dir / f".replaced-{new_id()}"

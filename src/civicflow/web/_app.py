@@ -57,6 +57,19 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _recover(ctx: Any, home: Path) -> None:
+    """At start: interrupted dataset and baseline changes resolved against the ledger, and what
+    stopped processes left behind (ingest folders, partial uploads) removed; each logged."""
+    from civicflow.app.assessment import recover_workspaces
+    from civicflow.web._upload import forget_partial_uploads
+
+    for report in recover_workspaces(ctx):
+        for line in report.lines():
+            log.warning("recovery: %s: %s", report.workspace, line)
+    for folder, size in forget_partial_uploads(home / "uploads"):
+        log.warning("recovery: removed the partial upload %s (%s bytes)", folder, f"{size:,}")
+
+
 def create_app(
     *,
     settings: Settings | None = None,
@@ -93,6 +106,7 @@ def create_app(
     templates.env.globals["csrf_token"] = lambda request: csrf_token(request.session)
     templates.env.globals["oidc"] = web.oidc
 
+    _recover(app_context, Path(settings.home))
     app.state.ctx = app_context
     app.state.settings = settings
     app.state.web = web

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from civicflow.core import InputError, Location, NotFoundError, new_id
+from civicflow.core import (
+    InputError,
+    Location,
+    NotFoundError,
+    OwnerLock,
+    new_id,
+    remove_if_abandoned,
+    size_of,
+)
 
 UploadKind = Literal["xes", "xes.gz", "csv", "csv.gz", "parquet", "ocel.json", "ocel.sqlite"]
 
@@ -126,7 +134,14 @@ async def store_upload(
     _forget_stale(directory)
     upload_id = "up" + new_id()[-32:]
     folder = directory / upload_id
-    folder.mkdir(parents=True, exist_ok=False)
+    directory.mkdir(parents=True, exist_ok=True)
+    # locked before it exists: clean-up never removes an upload still arriving (any worker)
+    lock = OwnerLock(folder)
+    try:
+        folder.mkdir(exist_ok=False)
+    except BaseException:
+        lock.release()
+        raise
     partial = folder / "body.partial"
     size = 0
     head = b""
@@ -169,6 +184,8 @@ async def store_upload(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    finally:
+        lock.release()
     return StoredUpload(
         upload_id=upload_id, path=final, kind=kind, size=size, original_name=filename
     )
@@ -181,10 +198,24 @@ def _forget_stale(directory: Path) -> None:
     # uploads whose mapping was never submitted would otherwise pile up on disk
     if not directory.is_dir():
         return
+    forget_partial_uploads(directory.parent, workspace=directory.name)
     cutoff = time.time() - STALE_SECONDS
     for folder in directory.iterdir():
         if folder.is_dir() and _UPLOAD_ID.match(folder.name) and folder.stat().st_mtime < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def forget_partial_uploads(uploads: Path, *, workspace: str = "*") -> list[tuple[Path, int]]:
+    """Remove uploads cut short by a stopped server (a ``body.partial`` no live upload holds the
+    lock of) under ``uploads/<workspace id>/``; what was removed, with its size in bytes."""
+    removed: list[tuple[Path, int]] = []
+    for partial in sorted(uploads.glob(f"{workspace}/up*/body.partial")):
+        folder = partial.parent
+        if _UPLOAD_ID.match(folder.name):
+            size = size_of(folder)
+            if remove_if_abandoned(folder):
+                removed.append((folder, size))
+    return removed
 
 
 def find_upload(directory: Path, upload_id: str) -> Path:

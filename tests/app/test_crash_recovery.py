@@ -211,3 +211,78 @@ def test_killed_at_every_step_the_files_and_the_ledger_agree(
     assert rolled_back >= 1  # some crash came between the intent and the commit
     if op != "freeze":  # (a freeze's only step after the commit is the journal's removal)
         assert completed >= 1
+
+
+def test_recovery_leaves_a_live_ingest_alone(
+    world: tuple[Path, Path, Path, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's start-up recovery runs while an ingest is half done: the ingest's
+    staging folder is kept (its lock is held) and the ingest completes and is recorded."""
+    import threading
+
+    from civicflow.app import _assessment
+
+    home, snap, src, ws, user = world
+    shutil.rmtree(home)
+    shutil.copytree(snap, home)
+    halfway, resume = threading.Event(), threading.Event()
+    real = _assessment.ensure_derived
+
+    def paused(dataset: Any) -> Any:
+        halfway.set()
+        assert resume.wait(60)
+        return real(dataset)
+
+    monkeypatch.setattr(_assessment, "ensure_derived", paused)
+    ctx, other = _open(home), _open(home)
+    try:
+        result: list[object] = []
+        worker = threading.Thread(
+            target=lambda: result.append(
+                _operation("ingest", src)(ctx, accounts.get_actor(ctx, user), ws)
+            )
+        )
+        worker.start()
+        assert halfway.wait(60)
+        staged = list((home / "ws" / "datasets").glob(".incoming-*[!k]"))
+        assert len(staged) == 1
+        report = assessment.recover_workspace(other, workspace_id=ws)
+        assert report.empty and staged[0].is_dir()
+        resume.set()
+        worker.join(60)
+        assert result and _disk_state(home / "ws") == _ledger_state(ctx, ws)
+        assert "new" in _disk_state(home / "ws")[0]
+    finally:
+        resume.set()
+        ctx.close()
+        other.close()
+
+
+def test_ingest_freeze_delete_in_a_workspace_path_with_quotes(tmp_path: Path) -> None:
+    """A workspace folder named with ' and " and a space: ingest, analyses, a baseline, delete."""
+    from civicflow.mining import process_map
+
+    (tmp_path / "log.csv").write_text(TINY)
+    ctx = open_app(settings=Settings(home=tmp_path / "home"))
+    ctx.upgrade()
+    try:
+        user = accounts.create_admin(ctx, email="admin@agency.example", password="x" * 12)
+        admin = accounts.get_actor(ctx, user.id)
+        folder = tmp_path / 'it\'s the "permits" office'
+        ws = workspaces.create_workspace(ctx, actor=admin, name="quoted", path=folder)
+        dataset = assessment.ingest_dataset(
+            ctx, actor=admin, workspace_id=ws.id, source=tmp_path / "log.csv", name="tiny"
+        )
+        assert dataset.path == folder / "datasets" / "tiny" and dataset.manifest.events == 4
+        view = assessment.open_view(ctx, actor=admin, workspace_id=ws.id, dataset_name="tiny")
+        with assessment.engine_lock(ctx):
+            assert process_map(view).to_dot()
+        baseline = assessment.freeze_baseline(
+            ctx, actor=admin, workspace_id=ws.id, dataset_name="tiny", baseline_name="b"
+        )
+        assert baseline.value("case_count") == 2
+        assessment.delete_dataset(ctx, actor=admin, workspace_id=ws.id, name="tiny")
+        disk = _disk_state(folder)
+        assert disk == _ledger_state(ctx, ws.id) and disk[0] == {} and list(disk[1]) == ["b"]
+    finally:
+        ctx.close()

@@ -294,3 +294,17 @@ def test_first_use_of_an_empty_postgresql_database(
     ]
     assert one["ledger_entry"]["workspace_id"] != two["ledger_entry"]["workspace_id"]
     assert not (home / "civicflow.db").exists()  # CIVICFLOW_DATABASE_URL, not the SQLite default
+
+
+def test_a_command_first_cleans_up_after_a_killed_one(
+    cli, home: Path, log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    ws = tmp_path / "ws"
+    assert cli("ingest", str(log), "-w", str(ws), "--json").returncode == 0
+    killed = ws / "datasets" / ".incoming-killed"  # an ingest killed while writing
+    killed.mkdir()
+    (killed / "unsorted.parquet").write_bytes(b"x" * 2048)
+    deleted = cli("datasets", "delete", "permits", "-w", str(ws), "--yes", "--json")
+    assert deleted.json()["deleted"] == "permits"
+    assert "recovery: removed datasets/.incoming-killed (2,048 bytes)" in deleted.stderr
+    assert sorted(p.name for p in (ws / "datasets").iterdir()) == []

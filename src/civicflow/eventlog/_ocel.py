@@ -248,7 +248,7 @@ class OcelSqliteImporter:
                 table = f"event_{event_maps.get(etype, etype)}"
                 if table not in tables:
                     continue
-                cur = con.execute(f'SELECT * FROM "{table}"')
+                cur = con.execute(f"SELECT * FROM {_ident(table)}")
                 cols = [d[0] for d in cur.description]
                 for rec in cur:
                     row = dict(zip(cols, rec, strict=True))
@@ -263,7 +263,7 @@ class OcelSqliteImporter:
                 table = f"object_{object_maps.get(otype, otype)}"
                 if table not in tables:
                     continue
-                cur = con.execute(f'SELECT * FROM "{table}"')
+                cur = con.execute(f"SELECT * FROM {_ident(table)}")
                 cols = [d[0] for d in cur.description]
                 for rec in cur:
                     row = dict(zip(cols, rec, strict=True))
@@ -299,4 +299,10 @@ class OcelSqliteImporter:
 def _type_maps(con: sqlite3.Connection, table: str, tables: set[str]) -> dict[str, str]:
     if table not in tables:
         return {}
-    return {str(a): str(b) for a, b in con.execute(f"SELECT ocel_type, ocel_type_map FROM {table}")}
+    query = f"SELECT ocel_type, ocel_type_map FROM {_ident(table)}"
+    return {str(a): str(b) for a, b in con.execute(query)}
+
+
+def _ident(name: str) -> str:
+    """An SQLite identifier, quoted (table names come from the file's own type maps)."""
+    return '"' + name.replace('"', '""') + '"'

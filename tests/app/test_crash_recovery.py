@@ -199,6 +199,9 @@ def test_killed_at_every_step_the_files_and_the_ledger_agree(
             break
     else:
         pytest.fail("the change never completed")
+    print(
+        f"{op}: killed at each of {k - 1} steps; {rolled_back} rolled back, {completed} completed"
+    )
     assert after is not None and after != before
 
     # every crash left either the state before or the state after the change (a baseline's

@@ -90,7 +90,10 @@ def recover_workspaces(ctx: AppContext) -> list[RecoveryReport]:
     reports = []
     for workspace_id, path in rows:
         if (path / "workspace.json").exists():
-            reports.append(recover_workspace(ctx, workspace_id=workspace_id))
+            try:
+                reports.append(recover_workspace(ctx, workspace_id=workspace_id))
+            except Exception:  # one unreadable workspace must not keep the others unrecovered
+                log.exception("could not recover workspace %s at %s", workspace_id, path)
     return reports
 
 
@@ -149,8 +152,10 @@ def store_dataset(
     an import, a generator or a simulation. Ledger action ``dataset.ingest`` with the new
     dataset's fingerprint as the after-digest (and a replaced one's as the before-digest).
 
-    ``write`` receives the event store and must write the dataset ``name`` atomically (through
-    ``Workspace.writer``, as ``civicflow.eventlog.ingest`` does) and return it.
+    ``write`` receives the event store and must write the dataset ``name`` through
+    ``EventStore.writer`` in the calling thread (as ``civicflow.eventlog.ingest`` does) and return
+    it: the writer leaves it staged, and it is renamed into place in the transaction of its
+    ledger entry (see ``civicflow.app._journal``).
     """
     actor.require(Permission.DATASET_WRITE, workspace_id)
     store = _store(ctx, workspace_id, recover=True)

@@ -131,7 +131,7 @@ def _forward(root: Path, intent: Intent) -> None:
         src, dst = root / s, root / d
         if src.is_file() and _same(src, dst):
             src.unlink()
-    for p in intent.cleanup:
+    for p in (*intent.cleanup, *intent.discard):  # (a staged name is gone once renamed)
         _remove(root / p)
 
 
@@ -292,5 +292,8 @@ def recover_store(ctx: AppContext, store: EventStore) -> RecoveryReport:
         for stray in folder.glob("*.lock"):
             if not stray.with_name(stray.name[: -len(".lock")]).exists():
                 remove_if_abandoned(stray.with_name(stray.name[: -len(".lock")]))
-    report.removed = store.clean_abandoned(keep=pending_paths(store))
+    try:
+        report.removed = store.clean_abandoned(keep=pending_paths(store))
+    except OSError as exc:  # e.g. a workspace on read-only media: nothing to clean there
+        log.warning("could not clean up %s: %s", store.path, exc)
     return report

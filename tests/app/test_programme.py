@@ -15,7 +15,7 @@ from civicflow.app import programme as pg
 from civicflow.core import InputError, NotFoundError
 from civicflow.ledger import tables
 
-from .samples import CREATE, KINDS, PLURAL, UPDATE, create
+from .samples import CREATE, KINDS, UPDATE, create
 
 
 def _field(exc: pytest.ExceptionInfo[InputError]) -> str | None:
@@ -27,27 +27,25 @@ def test_crud_round_trip_for_every_kind(
 ) -> None:
     for kind in KINDS:
         item = create(ctx, admin, ws.id, kind)
-        getter = getattr(pg, f"get_{kind}")
-        assert getter(ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id}) == item
-        updated = getattr(pg, f"update_{kind}")(
-            ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id}, data=UPDATE[kind]
+        getter = pg.KINDS[kind].get
+        assert getter(ctx, actor=admin, workspace_id=ws.id, item_id=item.id) == item
+        updated = pg.KINDS[kind].update(
+            ctx, actor=admin, workspace_id=ws.id, item_id=item.id, data=UPDATE[kind]
         )
         for key, value in UPDATE[kind].model_dump(exclude_unset=True).items():
             assert getattr(updated, key) == value, (kind, key)
-        listed = getattr(pg, f"list_{PLURAL[kind]}")(ctx, actor=admin, workspace_id=ws.id)
+        listed = pg.KINDS[kind].list(ctx, actor=admin, workspace_id=ws.id)
         assert [x.id for x in listed] == [item.id]
-        getattr(pg, f"delete_{kind}")(
-            ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id}
-        )
+        pg.KINDS[kind].delete(ctx, actor=admin, workspace_id=ws.id, item_id=item.id)
         with pytest.raises(NotFoundError) as err:
-            getter(ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id})
+            getter(ctx, actor=admin, workspace_id=ws.id, item_id=item.id)
         assert err.value.where is not None and err.value.where.field == f"{kind}_id"
 
 
 def test_progress_is_computed_from_measurements(
     ctx: AppContext, admin: Actor, ws: workspaces.Workspace
 ) -> None:
-    obj = pg.create_objective(ctx, actor=admin, workspace_id=ws.id, data=CREATE["objective"])
+    obj = pg.OBJECTIVES.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["objective"])
     assert obj.progress is None and obj.latest_value is None
     # baseline 42 days, target 21: a measured 35 is (42-35)/(42-21) = 1/3 of the way
     obj = pg.record_measurement(
@@ -59,7 +57,7 @@ def test_progress_is_computed_from_measurements(
     )
     assert obj.progress == pytest.approx(1.0) and obj.achieved
     # an increase objective: 60 % → 90 %, measured 75 % is half way
-    up = pg.create_objective(
+    up = pg.OBJECTIVES.create(
         ctx, actor=admin, workspace_id=ws.id,
         data=CREATE["objective"].model_copy(
             update={"kpi": "sla_compliance_share", "baseline_value": 0.6, "target_value": 0.9,
@@ -132,7 +130,7 @@ def test_validation_names_the_field(
     ws = workspaces.create_workspace(ctx, actor=admin, name="w", path=tmp_path / "w")
     data = CREATE[kind].model_copy(update=changes)
     with pytest.raises(InputError) as err:
-        getattr(pg, f"create_{kind}")(ctx, actor=admin, workspace_id=ws.id, data=data)
+        pg.KINDS[kind].create(ctx, actor=admin, workspace_id=ws.id, data=data)
     assert _field(err) == field
     assert message in str(err.value)
     assert err.value.expected
@@ -141,23 +139,23 @@ def test_validation_names_the_field(
 def test_update_validates_the_merged_state(
     ctx: AppContext, admin: Actor, ws: workspaces.Workspace
 ) -> None:
-    pilot = pg.create_pilot(ctx, actor=admin, workspace_id=ws.id, data=CREATE["pilot"])
+    pilot = pg.PILOTS.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["pilot"])
     with pytest.raises(InputError) as err:
-        pg.update_pilot(
-            ctx, actor=admin, workspace_id=ws.id, pilot_id=pilot.id,
+        pg.PILOTS.update(
+            ctx, actor=admin, workspace_id=ws.id, item_id=pilot.id,
             data=pg.PilotUpdate(end_date=date(2026, 3, 1)),
         )  # fmt: skip
     assert _field(err) == "end_date"
     assert "start_date (2026-04-01)" in str(err.value)
-    line = pg.create_budget_line(ctx, actor=admin, workspace_id=ws.id, data=CREATE["budget_line"])
+    line = pg.BUDGET_LINES.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["budget_line"])
     # switching to one-off while keeping the period is contradictory; clearing it is fine
     with pytest.raises(InputError):
-        pg.update_budget_line(
-            ctx, actor=admin, workspace_id=ws.id, budget_line_id=line.id,
+        pg.BUDGET_LINES.update(
+            ctx, actor=admin, workspace_id=ws.id, item_id=line.id,
             data=pg.BudgetLineUpdate(recurrence=pg.Recurrence.ONE_OFF),
         )  # fmt: skip
-    one_off = pg.update_budget_line(
-        ctx, actor=admin, workspace_id=ws.id, budget_line_id=line.id,
+    one_off = pg.BUDGET_LINES.update(
+        ctx, actor=admin, workspace_id=ws.id, item_id=line.id,
         data=pg.BudgetLineUpdate(recurrence=pg.Recurrence.ONE_OFF, period=None),
     )  # fmt: skip
     assert one_off.period is None and one_off.amount == Decimal("12000.00")
@@ -177,7 +175,7 @@ def test_consultation_needs_a_stakeholder_of_the_same_workspace(
     from .samples import consultation_for
 
     with pytest.raises(NotFoundError) as err:
-        pg.create_consultation(
+        pg.CONSULTATIONS.create(
             ctx, actor=admin, workspace_id=ws.id, data=consultation_for("stk_missing")
         )
     assert err.value.where is not None and err.value.where.field == "stakeholder_id"
@@ -189,22 +187,22 @@ def test_items_of_another_workspace_are_not_found(
     other = workspaces.create_workspace(
         ctx, actor=admin, name="other", path=ctx.settings.home / "other"
     )
-    risk = pg.create_risk(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
+    risk = pg.RISKS.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
     with pytest.raises(NotFoundError):
-        pg.get_risk(ctx, actor=admin, workspace_id=other.id, risk_id=risk.id)
+        pg.RISKS.get(ctx, actor=admin, workspace_id=other.id, item_id=risk.id)
     with pytest.raises(NotFoundError):
-        pg.delete_risk(ctx, actor=admin, workspace_id=other.id, risk_id=risk.id)
+        pg.RISKS.delete(ctx, actor=admin, workspace_id=other.id, item_id=risk.id)
 
 
 def test_history_is_in_the_ledger_with_before_and_after_digests(
     ctx: AppContext, admin: Actor, ws: workspaces.Workspace
 ) -> None:
-    risk = pg.create_risk(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
-    updated = pg.update_risk(
-        ctx, actor=admin, workspace_id=ws.id, risk_id=risk.id,
+    risk = pg.RISKS.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
+    updated = pg.RISKS.update(
+        ctx, actor=admin, workspace_id=ws.id, item_id=risk.id,
         data=pg.RiskUpdate(impact=5), reason="new evidence",
     )  # fmt: skip
-    pg.delete_risk(ctx, actor=admin, workspace_id=ws.id, risk_id=risk.id)
+    pg.RISKS.delete(ctx, actor=admin, workspace_id=ws.id, item_id=risk.id)
 
     def digest(model) -> str:  # type: ignore[no-untyped-def]
         text = json.dumps(

@@ -19,14 +19,13 @@ _BY_KIND = {
     "textarea": "Probe paragraph.",
     "number": "12.5",
     "date": "2027-01-15",
-    "int5": "3",
 }
 _BY_NAME = {
     "kpi": "throughput_median_days",
-    "criterion_kpi": "throughput_median_days",
+    "success_criteria.0.kpi": "throughput_median_days",
     "currency": "EUR",
     "direction": "decrease",
-    "criterion_direction": "decrease",
+    "success_criteria.0.direction": "decrease",
     "end_date": "2027-06-30",
     "period": "",
     "recurrence": "one_off",
@@ -39,6 +38,8 @@ def _value(field: Field) -> str:
         return _BY_NAME[field.name]
     if field.kind == "select":
         return field.choices[0]
+    if field.maximum is not None and field.step == "1":
+        return field.maximum  # a 1-5 scale
     return _BY_KIND[field.kind]
 
 
@@ -82,5 +83,4 @@ def test_each_programme_page_creates_and_edits_its_items(sqlite_world: World, sl
     assert "Never stored" not in client.get(base).text
 
     ledger = client.get(f"/w/{sqlite_world.workspace_id}/ledger").text
-    singular = kind.id_param.removesuffix("_id")
-    assert f"{singular}.create" in ledger or f"{singular}.update" in ledger
+    assert f"{kind.app.name}.create" in ledger or f"{kind.app.name}.update" in ledger

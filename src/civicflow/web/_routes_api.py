@@ -35,7 +35,7 @@ async def list_objectives(
 ) -> list[dict[str, Any]]:
     """Objectives with their computed progress."""
     items = await run_in_threadpool(
-        programme.list_objectives, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+        programme.OBJECTIVES.list, request.app.state.ctx, actor=actor, workspace_id=workspace_id
     )
     return [o.to_dict() for o in items]
 
@@ -49,7 +49,7 @@ async def create_objective(
 ) -> dict[str, Any]:
     """Create an objective (KPI, baseline value, target, date); written to the ledger."""
     item = await run_in_threadpool(
-        programme.create_objective,
+        programme.OBJECTIVES.create,
         request.app.state.ctx,
         actor=actor,
         workspace_id=workspace_id,
@@ -63,7 +63,7 @@ async def list_risks(
     request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
 ) -> list[dict[str, Any]]:
     items = await run_in_threadpool(
-        programme.list_risks, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+        programme.RISKS.list, request.app.state.ctx, actor=actor, workspace_id=workspace_id
     )
     return [r.to_dict() for r in items]
 

@@ -95,6 +95,15 @@ def test_progress_is_computed_from_measurements(
         ("budget_line", {"currency": "euro"}, "currency", "ISO 4217"),
         ("budget_line", {"amount": Decimal("-5")}, "amount", "zero or more"),
         ("budget_line", {"amount": Decimal("1.234")}, "amount", "two decimals"),
+        ("objective", {"baseline_value": float("inf")}, "baseline_value", "finite number"),
+        ("objective", {"target_value": float("-inf")}, "target_value", "finite number"),
+        ("objective", {"target_value": float("nan")}, "target_value", "finite number"),
+        ("objective", {"baseline_value": 1e300}, "baseline_value", "too large"),
+        ("budget_line", {"amount": Decimal("Infinity")}, "amount", "finite number"),
+        ("budget_line", {"amount": Decimal("NaN")}, "amount", "finite number"),
+        ("budget_line", {"amount": Decimal("1e309")}, "amount", "too large"),
+        ("risk", {"title": "\u3000\t"}, "title", "must not be empty"),
+        ("decision", {"decided_by": ""}, "decided_by", "must not be empty"),
         ("pilot", {"end_date": date(2026, 1, 1)}, "end_date", "is before start_date"),
         ("pilot", {"success_criteria": []}, "success_criteria", "at least one success"),
         (
@@ -167,6 +176,45 @@ def test_parse_turns_form_data_into_a_clear_error() -> None:
     assert _field(err) == "likelihood"
     risk = pg.parse(pg.RiskCreate, {"title": "x", "likelihood": "2", "impact": 2, "owner": "o"})
     assert risk.likelihood == 2
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "field", "message"),
+    [
+        (pg.BudgetLineCreate, {"amount": "1e309"}, "amount", "too large"),
+        (pg.BudgetLineCreate, {"amount": "-Infinity"}, "amount", "finite number"),
+        (pg.BudgetLineUpdate, {"amount": "nan"}, "amount", "finite number"),
+        (pg.ObjectiveCreate, {"baseline_value": "1e309"}, "baseline_value", "finite number"),
+        (pg.ObjectiveUpdate, {"target_value": "-inf"}, "target_value", "finite number"),
+        (pg.ObjectiveUpdate, {"target_value": 1e13}, "target_value", "too large"),
+        (pg.ObjectiveUpdate, {"title": "  "}, "title", "must not be empty"),
+        (pg.StakeholderUpdate, {"interest": True}, "interest", "1-5 scale"),
+        (pg.PilotUpdate, {"success_criteria": [{"kpi": "x", "target": "inf",
+                                                "direction": "decrease"}]},
+         "success_criteria.0.target", "finite number"),
+    ],
+)  # fmt: skip
+def test_parse_refuses_infinite_absurd_and_blank_values(
+    model: type, data: dict, field: str, message: str
+) -> None:
+    complete = {
+        pg.BudgetLineCreate: CREATE["budget_line"], pg.ObjectiveCreate: CREATE["objective"]
+    }.get(model)  # fmt: skip
+    base = complete.model_dump() if complete is not None else {}
+    with pytest.raises(InputError) as err:
+        pg.parse(model, {**base, **data})
+    assert _field(err) == field
+    assert message in str(err.value)
+
+
+def test_update_models_are_the_create_models_fields_all_optional() -> None:
+    for kind in pg.KINDS.values():
+        fixed = {"stakeholder_id"} if kind is pg.CONSULTATIONS else set()
+        assert set(kind.update_model.model_fields) == set(kind.create_model.model_fields) - fixed
+        assert not any(f.is_required() for f in kind.update_model.model_fields.values())
+        assert kind.update_model().model_dump(exclude_unset=True) == {}
+    with pytest.raises(InputError):  # a consultation stays with its stakeholder
+        pg.parse(pg.ConsultationUpdate, {"stakeholder_id": "stk_other"})
 
 
 def test_consultation_needs_a_stakeholder_of_the_same_workspace(

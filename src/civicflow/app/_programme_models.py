@@ -10,7 +10,6 @@ field, so every caller gets the same messages.
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -140,23 +139,23 @@ def _no_bool(value: Any) -> Any:
 
 Scale = Annotated[
     int,
-    BeforeValidator(_no_bool),
     Field(ge=1, le=5),
+    BeforeValidator(_no_bool),
     Explain("{field} must be on the 1-5 scale", "an integer 1 (lowest) to 5 (highest)"),
 ]
 """An integer 1 (lowest) to 5 (highest)."""
 
 Measure = Annotated[
     float,
-    BeforeValidator(_no_bool),
     Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE),
+    BeforeValidator(_no_bool),
 ]
 """A KPI value: finite, at most 10^12 either way."""
 
 Amount = Annotated[
     Decimal,
-    BeforeValidator(_no_bool),
     Field(allow_inf_nan=False, ge=0, le=MAX_MAGNITUDE, decimal_places=2),
+    BeforeValidator(_no_bool),
     Explain(
         "the amount must be zero or more",
         "a non-negative number",
@@ -500,9 +499,10 @@ def _notes(info: FieldInfo | None) -> list[Any]:
 
 
 def _finite(value: Any) -> bool:
+    """Whether ``value`` is finite as written ("1e309" is, though a float makes it infinity)."""
     try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError, OverflowError):
+        return Decimal(str(value)).is_finite()
+    except ArithmeticError:
         return True  # not a number at all: another error than infinity
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -143,7 +143,7 @@ UpdateT = TypeVar("UpdateT", bound=BaseModel)
 OutT = TypeVar("OutT", bound=pm._Output)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True)
 class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
     """One kind of programme item and its use cases: create, update, get, list, delete.
 
@@ -155,14 +155,19 @@ class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
     """
 
     name: str
-    label: str
     row: type[Any]
     create_model: type[CreateT]
     update_model: type[UpdateT]
     public: type[OutT]
+    _: KW_ONLY
     check: Callable[[dict[str, Any]], None] = _no_rules
     read: Callable[[Session, Any], OutT] | None = None
     parent: tuple[str, ProgrammeKind[Any, Any, Any]] | None = None
+
+    @property
+    def label(self) -> str:
+        """The kind in words: "budget line"."""
+        return self.name.replace("_", " ")
 
     def state(self, session: Session, row: Any) -> OutT:
         """The public state of ``row``: what the ledger's before/after digests are taken of."""
@@ -220,6 +225,26 @@ class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
             reason=reason,
         )
 
+    def _written(
+        self,
+        ctx: AppContext,
+        session: Session,
+        verb: str,
+        row: Any,
+        *,
+        actor: Actor,
+        before: OutT | None,
+        reason: str | None,
+    ) -> OutT:
+        """The state of the created or changed ``row``, its ledger entry written."""
+        session.flush()
+        after = self.state(session, row)
+        self._record(
+            ctx, session, verb, actor=actor, workspace_id=row.workspace_id, item_id=row.id,
+            before=before, after=after, reason=reason,
+        )  # fmt: skip
+        return after
+
     def create(
         self,
         ctx: AppContext,
@@ -245,13 +270,7 @@ class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
                 **values,
             )
             s.add(row)
-            s.flush()
-            after = self.state(s, row)
-            self._record(
-                ctx, s, "create", actor=actor, workspace_id=workspace_id, item_id=row.id,
-                before=None, after=after, reason=reason,
-            )  # fmt: skip
-            return after
+            return self._written(ctx, s, "create", row, actor=actor, before=None, reason=reason)
 
     def update(
         self,
@@ -273,13 +292,7 @@ class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
             for key, value in self._validated({**current, **changes}).items():
                 setattr(row, key, value)
             row.updated_at = utcnow()
-            s.flush()
-            after = self.state(s, row)
-            self._record(
-                ctx, s, "update", actor=actor, workspace_id=workspace_id, item_id=row.id,
-                before=before, after=after, reason=reason,
-            )  # fmt: skip
-            return after
+            return self._written(ctx, s, "update", row, actor=actor, before=before, reason=reason)
 
     def delete(
         self,
@@ -345,75 +358,33 @@ def _read_objective(session: Session, row: m.ObjectiveRow) -> pm.Objective:
 
 
 OBJECTIVES = ProgrammeKind(
-    name="objective",
-    label="objective",
-    row=m.ObjectiveRow,
-    create_model=pm.ObjectiveCreate,
-    update_model=pm.ObjectiveUpdate,
-    public=pm.Objective,
-    check=_check_objective,
-    read=_read_objective,
-)
+    "objective", m.ObjectiveRow, pm.ObjectiveCreate, pm.ObjectiveUpdate, pm.Objective,
+    check=_check_objective, read=_read_objective,
+)  # fmt: skip
 OBJECTIVE = OBJECTIVES  # the name app/_assessment.py imports
 STAKEHOLDERS = ProgrammeKind(
-    name="stakeholder",
-    label="stakeholder",
-    row=m.StakeholderRow,
-    create_model=pm.StakeholderCreate,
-    update_model=pm.StakeholderUpdate,
-    public=pm.Stakeholder,
+    "stakeholder", m.StakeholderRow, pm.StakeholderCreate, pm.StakeholderUpdate, pm.Stakeholder
 )
 CONSULTATIONS = ProgrammeKind(
-    name="consultation",
-    label="consultation",
-    row=m.ConsultationRow,
-    create_model=pm.ConsultationCreate,
-    update_model=pm.ConsultationUpdate,
-    public=pm.Consultation,
-    parent=("stakeholder_id", STAKEHOLDERS),
-)
+    "consultation", m.ConsultationRow, pm.ConsultationCreate, pm.ConsultationUpdate,
+    pm.Consultation, parent=("stakeholder_id", STAKEHOLDERS),
+)  # fmt: skip
 COMMUNICATIONS = ProgrammeKind(
-    name="communication",
-    label="communication",
-    row=m.CommunicationRow,
-    create_model=pm.CommunicationCreate,
-    update_model=pm.CommunicationUpdate,
-    public=pm.Communication,
-)
+    "communication", m.CommunicationRow, pm.CommunicationCreate, pm.CommunicationUpdate,
+    pm.Communication,
+)  # fmt: skip
 BUDGET_LINES = ProgrammeKind(
-    name="budget_line",
-    label="budget line",
-    row=m.BudgetLineRow,
-    create_model=pm.BudgetLineCreate,
-    update_model=pm.BudgetLineUpdate,
-    public=pm.BudgetLine,
+    "budget_line", m.BudgetLineRow, pm.BudgetLineCreate, pm.BudgetLineUpdate, pm.BudgetLine,
     check=_check_budget_line,
-)
-RISKS = ProgrammeKind(
-    name="risk",
-    label="risk",
-    row=m.RiskRow,
-    create_model=pm.RiskCreate,
-    update_model=pm.RiskUpdate,
-    public=pm.Risk,
-)
+)  # fmt: skip
+RISKS = ProgrammeKind("risk", m.RiskRow, pm.RiskCreate, pm.RiskUpdate, pm.Risk)
 PILOTS = ProgrammeKind(
-    name="pilot",
-    label="pilot",
-    row=m.PilotRow,
-    create_model=pm.PilotCreate,
-    update_model=pm.PilotUpdate,
-    public=pm.Pilot,
-    check=_check_pilot,
+    "pilot", m.PilotRow, pm.PilotCreate, pm.PilotUpdate, pm.Pilot, check=_check_pilot
 )
-PROGRAMME_DECISIONS = ProgrammeKind(
-    name="decision",  # the stored name: table "decisions", ledger object type "decision"
-    label="decision",
-    row=m.DecisionRow,
-    create_model=pm.ProgrammeDecisionCreate,
-    update_model=pm.ProgrammeDecisionUpdate,
-    public=pm.ProgrammeDecision,
-)
+PROGRAMME_DECISIONS = ProgrammeKind(  # stored as before: table "decisions", object type "decision"
+    "decision", m.DecisionRow, pm.ProgrammeDecisionCreate, pm.ProgrammeDecisionUpdate,
+    pm.ProgrammeDecision,
+)  # fmt: skip
 
 KINDS: dict[str, ProgrammeKind[Any, Any, Any]] = {
     k.name: k

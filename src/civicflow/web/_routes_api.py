@@ -34,10 +34,7 @@ async def list_objectives(
     request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
 ) -> list[dict[str, Any]]:
     """Objectives with their computed progress."""
-    items = await run_in_threadpool(
-        programme.OBJECTIVES.list, request.app.state.ctx, actor=actor, workspace_id=workspace_id
-    )
-    return [o.to_dict() for o in items]
+    return await _items(request, programme.OBJECTIVES, actor, workspace_id)
 
 
 @router.post("/workspaces/{workspace_id}/objectives", status_code=201)
@@ -62,10 +59,17 @@ async def create_objective(
 async def list_risks(
     request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
 ) -> list[dict[str, Any]]:
+    """Risks: likelihood and impact (1-5), owner, mitigation, status."""
+    return await _items(request, programme.RISKS, actor, workspace_id)
+
+
+async def _items(
+    request: Request, kind: programme.ProgrammeKind[Any, Any, Any], actor: Any, workspace_id: str
+) -> list[dict[str, Any]]:
     items = await run_in_threadpool(
-        programme.RISKS.list, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+        kind.list, request.app.state.ctx, actor=actor, workspace_id=workspace_id
     )
-    return [r.to_dict() for r in items]
+    return [item.to_dict() for item in items]
 
 
 @router.get("/workspaces/{workspace_id}/ledger")

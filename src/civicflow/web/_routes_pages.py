@@ -139,19 +139,10 @@ async def programme_new(
     baseline_name: str = "",
     baseline_value: str = "",
 ) -> Response:
-    k = _kind(kind)
-    ws = await _workspace(request, actor, workspace_id)
     # "create an objective from this baseline" pre-fills the KPI and its frozen value
     values = {"kpi": kpi, "baseline_name": baseline_name, "baseline_value": baseline_value}
-    return page(
-        request,
-        "programme_form.html",
-        actor,
-        workspace=ws,
-        nav="programme",
-        kind=k,
-        values={key: v for key, v in values.items() if v},
-        item_id=None,
+    return await _form_page(
+        request, actor, workspace_id, _kind(kind), {key: v for key, v in values.items() if v}
     )
 
 
@@ -174,20 +165,10 @@ async def programme_edit(
     actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
 ) -> Response:
     k = _kind(kind)
-    ws = await _workspace(request, actor, workspace_id)
     item = await run_in_threadpool(
         k.app.get, request.app.state.ctx, actor=actor, workspace_id=workspace_id, item_id=item_id
     )
-    return page(
-        request,
-        "programme_form.html",
-        actor,
-        workspace=ws,
-        nav="programme",
-        kind=k,
-        values=item_values(k, item),
-        item_id=item_id,
-    )
+    return await _form_page(request, actor, workspace_id, k, item_values(k, item), item_id)
 
 
 @router.post("/w/{workspace_id}/programme/{kind}/{item_id}")
@@ -227,20 +208,36 @@ async def _save(
     except CivicflowError as exc:
         if isinstance(exc, NotFoundError):
             raise
-        ws = await _workspace(request, actor, workspace_id)
-        return page(
-            request,
-            "programme_form.html",
-            actor,
-            status=422,
-            workspace=ws,
-            nav="programme",
-            kind=k,
-            values=dict(form),
-            item_id=item_id,
-            error=exc.to_dict(),
+        return await _form_page(
+            request, actor, workspace_id, k, dict(form), item_id, error=exc.to_dict()
         )
     return RedirectResponse(f"/w/{workspace_id}/programme/{k.slug}", status_code=303)
+
+
+async def _form_page(
+    request: Request,
+    actor: Actor,
+    workspace_id: str,
+    k: Kind,
+    values: dict[str, Any],
+    item_id: str | None = None,
+    *,
+    error: dict[str, object] | None = None,
+) -> Response:
+    """The new/edit form of ``k``; with ``error``, sent back (422) with it next to its field."""
+    ws = await _workspace(request, actor, workspace_id)
+    return page(
+        request,
+        "programme_form.html",
+        actor,
+        status=200 if error is None else 422,
+        workspace=ws,
+        nav="programme",
+        kind=k,
+        values=values,
+        item_id=item_id,
+        error=error,
+    )
 
 
 # -- ledger ----------------------------------------------------------------------------------

@@ -470,13 +470,14 @@ else:
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse(model: type[M], data: Mapping[str, Any]) -> M:
+def parse(model: type[M], data: Mapping[str, Any], *, label: str = "") -> M:
     """Build an input model from untyped data (a form, JSON), raising :class:`InputError` that
-    names the first offending field instead of pydantic's ValidationError."""
+    names the first offending field instead of pydantic's ValidationError (its message begins
+    with ``label``, the model's name by default)."""
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        raise validation_error(exc, model) from exc
+        raise validation_error(exc, model, label) from exc
 
 
 _MESSAGES = {

@@ -191,12 +191,16 @@ async def _save(
     ctx = request.app.state.ctx
     try:
         if item_id is None:
-            data = programme.parse(k.app.create_model, form_data(k, form, partial=False))
+            data = programme.parse(
+                k.app.create_model, form_data(k, form, partial=False), label=k.singular
+            )
             await run_in_threadpool(
                 k.app.create, ctx, actor=actor, workspace_id=workspace_id, data=data
             )
         else:
-            changes = programme.parse(k.app.update_model, form_data(k, form, partial=True))
+            changes = programme.parse(
+                k.app.update_model, form_data(k, form, partial=True), label=k.singular
+            )
             await run_in_threadpool(
                 k.app.update,
                 ctx,

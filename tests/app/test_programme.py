@@ -279,3 +279,23 @@ def test_history_is_in_the_ledger_with_before_and_after_digests(
         ctx, actor=admin, workspace_id=ws.id, object_type="risk", object_id=risk.id
     )
     assert [(h.index, h.action) for h in history] == [(r.idx, r.action) for r in rows]
+
+
+def test_consultations_are_listed_per_stakeholder(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    from .samples import consultation_for
+
+    one, two = (
+        pg.STAKEHOLDERS.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["stakeholder"])
+        for _ in range(2)
+    )
+    first = pg.CONSULTATIONS.create(
+        ctx, actor=admin, workspace_id=ws.id, data=consultation_for(one.id)
+    )
+    pg.CONSULTATIONS.create(ctx, actor=admin, workspace_id=ws.id, data=consultation_for(two.id))
+    assert len(pg.CONSULTATIONS.list(ctx, actor=admin, workspace_id=ws.id)) == 2
+    mine = pg.CONSULTATIONS.list(ctx, actor=admin, workspace_id=ws.id, parent_id=one.id)
+    assert [c.id for c in mine] == [first.id]
+    with pytest.raises(InputError):  # a risk belongs to no parent item
+        pg.RISKS.list(ctx, actor=admin, workspace_id=ws.id, parent_id=one.id)

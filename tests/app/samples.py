@@ -48,7 +48,7 @@ CREATE: dict[str, Any] = {
         start_date=date(2026, 4, 1),
         end_date=date(2026, 9, 30),
     ),
-    "decision": pg.DecisionCreate(
+    "decision": pg.ProgrammeDecisionCreate(
         title="Go for online intake",
         decision="Pilot online intake in one district",
         decided_on=date(2026, 2, 1),
@@ -64,7 +64,7 @@ UPDATE: dict[str, Any] = {
     "budget_line": pg.BudgetLineUpdate(amount=Decimal("13500.00")),
     "risk": pg.RiskUpdate(status=pg.RiskStatus.MITIGATING),
     "pilot": pg.PilotUpdate(status=pg.PilotStatus.RUNNING),
-    "decision": pg.DecisionUpdate(rationale="Evidence from the baseline"),
+    "decision": pg.ProgrammeDecisionUpdate(rationale="Evidence from the baseline"),
 }
 
 KINDS = [
@@ -91,10 +91,10 @@ def consultation_for(stakeholder_id: str) -> pg.ConsultationCreate:
 def create(ctx: Any, actor: Any, workspace_id: str, kind: str) -> Any:
     """Create one item of ``kind`` (a consultation gets its own stakeholder first)."""
     if kind == "consultation":
-        holder = pg.create_stakeholder(
+        holder = pg.STAKEHOLDERS.create(
             ctx, actor=actor, workspace_id=workspace_id, data=CREATE["stakeholder"]
         )
         data = consultation_for(holder.id)
     else:
         data = CREATE[kind]
-    return getattr(pg, f"create_{kind}")(ctx, actor=actor, workspace_id=workspace_id, data=data)
+    return pg.KINDS[kind].create(ctx, actor=actor, workspace_id=workspace_id, data=data)

@@ -64,7 +64,7 @@ def test_ingest_freeze_measure_delete_on_a_real_log(setup) -> None:  # type: ign
     assert entry.actor == analyst.pseudonym and entry.role == "analyst"
 
     # an objective on median throughput, measured against an earlier baseline of 20 days
-    objective = pg.create_objective(
+    objective = pg.OBJECTIVES.create(
         ctx, actor=admin, workspace_id=ws.id,
         data=pg.ObjectiveCreate(
             title="Faster receipt", kpi="throughput_median_days", baseline_name="manual-2010",
@@ -83,7 +83,7 @@ def test_ingest_freeze_measure_delete_on_a_real_log(setup) -> None:  # type: ign
     [freeze] = _entries(ctx, "baseline.freeze")
     assert freeze.object_id == "q1" and freeze.after_digest is not None
 
-    measured = pg.get_objective(ctx, actor=viewer, workspace_id=ws.id, objective_id=objective.id)
+    measured = pg.OBJECTIVES.get(ctx, actor=viewer, workspace_id=ws.id, item_id=objective.id)
     assert measured.latest_value == pytest.approx(median_days)
     assert measured.latest_source == "baseline:q1"
     assert measured.progress == pytest.approx((20.0 - median_days) / (20.0 - 1.0))

@@ -37,7 +37,7 @@ def test_failed_ledger_append_rolls_back_the_change(
     entries_before = audit.count_entries(ctx, actor=admin)
     _break_ledger(monkeypatch, ctx)
     with pytest.raises(LedgerDown):
-        pg.create_objective(ctx, actor=admin, workspace_id=ws.id, data=CREATE["objective"])
+        pg.OBJECTIVES.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["objective"])
     monkeypatch.undo()
     assert _count(ctx, ObjectiveRow) == 0
     assert audit.count_entries(ctx, actor=admin) == entries_before
@@ -46,15 +46,15 @@ def test_failed_ledger_append_rolls_back_the_change(
 def test_failed_ledger_append_rolls_back_an_update(
     ctx: AppContext, admin: Actor, ws: workspaces.Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    obj = pg.create_objective(ctx, actor=admin, workspace_id=ws.id, data=CREATE["objective"])
+    obj = pg.OBJECTIVES.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["objective"])
     _break_ledger(monkeypatch, ctx)
     with pytest.raises(LedgerDown):
-        pg.update_objective(
-            ctx, actor=admin, workspace_id=ws.id, objective_id=obj.id,
+        pg.OBJECTIVES.update(
+            ctx, actor=admin, workspace_id=ws.id, item_id=obj.id,
             data=pg.ObjectiveUpdate(target_value=30.0),
         )  # fmt: skip
     monkeypatch.undo()
-    again = pg.get_objective(ctx, actor=admin, workspace_id=ws.id, objective_id=obj.id)
+    again = pg.OBJECTIVES.get(ctx, actor=admin, workspace_id=ws.id, item_id=obj.id)
     assert again.target_value == 21.0
 
 
@@ -98,8 +98,8 @@ def test_failure_after_the_entry_rolls_back_the_entry(
 
     monkeypatch.setattr(_programme, "record", record_then_fail)
     with pytest.raises(LedgerDown):
-        pg.create_risk(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
+        pg.RISKS.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
     monkeypatch.undo()
     assert audit.count_entries(ctx, actor=admin) == entries_before
-    assert pg.list_risks(ctx, actor=admin, workspace_id=ws.id) == []
+    assert pg.RISKS.list(ctx, actor=admin, workspace_id=ws.id) == []
     assert audit.verify(ctx, actor=admin).ok

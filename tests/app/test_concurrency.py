@@ -22,11 +22,11 @@ def test_concurrent_writers_all_succeed_and_the_ledger_verifies(
             for i in range(6):
                 # each use case reads (the workspace) before it writes: the pattern that fails
                 # on SQLite when transactions begin deferred
-                pg.create_risk(
+                pg.RISKS.create(
                     ctx, actor=admin, workspace_id=ws.id,
                     data=CREATE["risk"].model_copy(update={"title": f"risk {n}-{i}"}),
                 )  # fmt: skip
-                pg.list_risks(ctx, actor=admin, workspace_id=ws.id)
+                pg.RISKS.list(ctx, actor=admin, workspace_id=ws.id)
         except BaseException as exc:
             errors.append(exc)
 
@@ -36,7 +36,7 @@ def test_concurrent_writers_all_succeed_and_the_ledger_verifies(
     for t in threads:
         t.join()
     assert errors == []
-    titles = {r.title for r in pg.list_risks(ctx, actor=admin, workspace_id=ws.id)}
+    titles = {r.title for r in pg.RISKS.list(ctx, actor=admin, workspace_id=ws.id)}
     assert titles == {f"risk {n}-{i}" for n in range(4) for i in range(6)}
     report = audit.verify(ctx, actor=admin)
     assert report.ok, report.summary()

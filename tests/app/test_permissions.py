@@ -37,7 +37,7 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
 
         def op_create(ctx, actor, ws, admin, kind=kind):  # type: ignore[no-untyped-def]
             if kind == "consultation":
-                holder = pg.create_stakeholder(
+                holder = pg.STAKEHOLDERS.create(
                     ctx, actor=admin, workspace_id=ws, data=CREATE["stakeholder"]
                 )
                 from .samples import consultation_for
@@ -45,28 +45,24 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
                 data = consultation_for(holder.id)
             else:
                 data = CREATE[kind]
-            return getattr(pg, f"create_{kind}")(ctx, actor=actor, workspace_id=ws, data=data)
+            return pg.KINDS[kind].create(ctx, actor=actor, workspace_id=ws, data=data)
 
         def op_update(ctx, actor, ws, admin, kind=kind):  # type: ignore[no-untyped-def]
             item = create(ctx, admin, ws, kind)
-            return getattr(pg, f"update_{kind}")(
-                ctx, actor=actor, workspace_id=ws, **{f"{kind}_id": item.id}, data=UPDATE[kind]
+            return pg.KINDS[kind].update(
+                ctx, actor=actor, workspace_id=ws, item_id=item.id, data=UPDATE[kind]
             )
 
         def op_delete(ctx, actor, ws, admin, kind=kind):  # type: ignore[no-untyped-def]
             item = create(ctx, admin, ws, kind)
-            return getattr(pg, f"delete_{kind}")(
-                ctx, actor=actor, workspace_id=ws, **{f"{kind}_id": item.id}
-            )
+            return pg.KINDS[kind].delete(ctx, actor=actor, workspace_id=ws, item_id=item.id)
 
         def op_get(ctx, actor, ws, admin, kind=kind):  # type: ignore[no-untyped-def]
             item = create(ctx, admin, ws, kind)
-            return getattr(pg, f"get_{kind}")(
-                ctx, actor=actor, workspace_id=ws, **{f"{kind}_id": item.id}
-            )
+            return pg.KINDS[kind].get(ctx, actor=actor, workspace_id=ws, item_id=item.id)
 
-        def op_list(ctx, actor, ws, admin, plural=plural):  # type: ignore[no-untyped-def]
-            return getattr(pg, f"list_{plural}")(ctx, actor=actor, workspace_id=ws)
+        def op_list(ctx, actor, ws, admin, kind=kind):  # type: ignore[no-untyped-def]
+            return pg.KINDS[kind].list(ctx, actor=actor, workspace_id=ws)
 
         ops[f"create_{kind}"] = (PROGRAMME_WRITERS, op_create)
         ops[f"update_{kind}"] = (PROGRAMME_WRITERS, op_update)

@@ -15,7 +15,7 @@ from civicflow.app import programme as pg
 from civicflow.core import InputError, NotFoundError
 from civicflow.ledger import tables
 
-from .samples import CREATE, KINDS, PLURAL, UPDATE, create
+from .samples import CREATE, KINDS, UPDATE, create
 
 
 def _field(exc: pytest.ExceptionInfo[InputError]) -> str | None:
@@ -27,27 +27,25 @@ def test_crud_round_trip_for_every_kind(
 ) -> None:
     for kind in KINDS:
         item = create(ctx, admin, ws.id, kind)
-        getter = getattr(pg, f"get_{kind}")
-        assert getter(ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id}) == item
-        updated = getattr(pg, f"update_{kind}")(
-            ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id}, data=UPDATE[kind]
+        getter = pg.KINDS[kind].get
+        assert getter(ctx, actor=admin, workspace_id=ws.id, item_id=item.id) == item
+        updated = pg.KINDS[kind].update(
+            ctx, actor=admin, workspace_id=ws.id, item_id=item.id, data=UPDATE[kind]
         )
         for key, value in UPDATE[kind].model_dump(exclude_unset=True).items():
             assert getattr(updated, key) == value, (kind, key)
-        listed = getattr(pg, f"list_{PLURAL[kind]}")(ctx, actor=admin, workspace_id=ws.id)
+        listed = pg.KINDS[kind].list(ctx, actor=admin, workspace_id=ws.id)
         assert [x.id for x in listed] == [item.id]
-        getattr(pg, f"delete_{kind}")(
-            ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id}
-        )
+        pg.KINDS[kind].delete(ctx, actor=admin, workspace_id=ws.id, item_id=item.id)
         with pytest.raises(NotFoundError) as err:
-            getter(ctx, actor=admin, workspace_id=ws.id, **{f"{kind}_id": item.id})
+            getter(ctx, actor=admin, workspace_id=ws.id, item_id=item.id)
         assert err.value.where is not None and err.value.where.field == f"{kind}_id"
 
 
 def test_progress_is_computed_from_measurements(
     ctx: AppContext, admin: Actor, ws: workspaces.Workspace
 ) -> None:
-    obj = pg.create_objective(ctx, actor=admin, workspace_id=ws.id, data=CREATE["objective"])
+    obj = pg.OBJECTIVES.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["objective"])
     assert obj.progress is None and obj.latest_value is None
     # baseline 42 days, target 21: a measured 35 is (42-35)/(42-21) = 1/3 of the way
     obj = pg.record_measurement(
@@ -59,7 +57,7 @@ def test_progress_is_computed_from_measurements(
     )
     assert obj.progress == pytest.approx(1.0) and obj.achieved
     # an increase objective: 60 % → 90 %, measured 75 % is half way
-    up = pg.create_objective(
+    up = pg.OBJECTIVES.create(
         ctx, actor=admin, workspace_id=ws.id,
         data=CREATE["objective"].model_copy(
             update={"kpi": "sla_compliance_share", "baseline_value": 0.6, "target_value": 0.9,
@@ -97,6 +95,15 @@ def test_progress_is_computed_from_measurements(
         ("budget_line", {"currency": "euro"}, "currency", "ISO 4217"),
         ("budget_line", {"amount": Decimal("-5")}, "amount", "zero or more"),
         ("budget_line", {"amount": Decimal("1.234")}, "amount", "two decimals"),
+        ("objective", {"baseline_value": float("inf")}, "baseline_value", "finite number"),
+        ("objective", {"target_value": float("-inf")}, "target_value", "finite number"),
+        ("objective", {"target_value": float("nan")}, "target_value", "finite number"),
+        ("objective", {"baseline_value": 1e300}, "baseline_value", "too large"),
+        ("budget_line", {"amount": Decimal("Infinity")}, "amount", "finite number"),
+        ("budget_line", {"amount": Decimal("NaN")}, "amount", "finite number"),
+        ("budget_line", {"amount": Decimal("1e309")}, "amount", "too large"),
+        ("risk", {"title": "\u3000\t"}, "title", "must not be empty"),
+        ("decision", {"decided_by": ""}, "decided_by", "must not be empty"),
         ("pilot", {"end_date": date(2026, 1, 1)}, "end_date", "is before start_date"),
         ("pilot", {"success_criteria": []}, "success_criteria", "at least one success"),
         (
@@ -132,7 +139,7 @@ def test_validation_names_the_field(
     ws = workspaces.create_workspace(ctx, actor=admin, name="w", path=tmp_path / "w")
     data = CREATE[kind].model_copy(update=changes)
     with pytest.raises(InputError) as err:
-        getattr(pg, f"create_{kind}")(ctx, actor=admin, workspace_id=ws.id, data=data)
+        pg.KINDS[kind].create(ctx, actor=admin, workspace_id=ws.id, data=data)
     assert _field(err) == field
     assert message in str(err.value)
     assert err.value.expected
@@ -141,23 +148,23 @@ def test_validation_names_the_field(
 def test_update_validates_the_merged_state(
     ctx: AppContext, admin: Actor, ws: workspaces.Workspace
 ) -> None:
-    pilot = pg.create_pilot(ctx, actor=admin, workspace_id=ws.id, data=CREATE["pilot"])
+    pilot = pg.PILOTS.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["pilot"])
     with pytest.raises(InputError) as err:
-        pg.update_pilot(
-            ctx, actor=admin, workspace_id=ws.id, pilot_id=pilot.id,
+        pg.PILOTS.update(
+            ctx, actor=admin, workspace_id=ws.id, item_id=pilot.id,
             data=pg.PilotUpdate(end_date=date(2026, 3, 1)),
         )  # fmt: skip
     assert _field(err) == "end_date"
     assert "start_date (2026-04-01)" in str(err.value)
-    line = pg.create_budget_line(ctx, actor=admin, workspace_id=ws.id, data=CREATE["budget_line"])
+    line = pg.BUDGET_LINES.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["budget_line"])
     # switching to one-off while keeping the period is contradictory; clearing it is fine
     with pytest.raises(InputError):
-        pg.update_budget_line(
-            ctx, actor=admin, workspace_id=ws.id, budget_line_id=line.id,
+        pg.BUDGET_LINES.update(
+            ctx, actor=admin, workspace_id=ws.id, item_id=line.id,
             data=pg.BudgetLineUpdate(recurrence=pg.Recurrence.ONE_OFF),
         )  # fmt: skip
-    one_off = pg.update_budget_line(
-        ctx, actor=admin, workspace_id=ws.id, budget_line_id=line.id,
+    one_off = pg.BUDGET_LINES.update(
+        ctx, actor=admin, workspace_id=ws.id, item_id=line.id,
         data=pg.BudgetLineUpdate(recurrence=pg.Recurrence.ONE_OFF, period=None),
     )  # fmt: skip
     assert one_off.period is None and one_off.amount == Decimal("12000.00")
@@ -171,13 +178,52 @@ def test_parse_turns_form_data_into_a_clear_error() -> None:
     assert risk.likelihood == 2
 
 
+@pytest.mark.parametrize(
+    ("model", "data", "field", "message"),
+    [
+        (pg.BudgetLineCreate, {"amount": "1e309"}, "amount", "too large"),
+        (pg.BudgetLineCreate, {"amount": "-Infinity"}, "amount", "finite number"),
+        (pg.BudgetLineUpdate, {"amount": "nan"}, "amount", "finite number"),
+        (pg.ObjectiveCreate, {"baseline_value": "1e309"}, "baseline_value", "finite number"),
+        (pg.ObjectiveUpdate, {"target_value": "-inf"}, "target_value", "finite number"),
+        (pg.ObjectiveUpdate, {"target_value": 1e13}, "target_value", "too large"),
+        (pg.ObjectiveUpdate, {"title": "  "}, "title", "must not be empty"),
+        (pg.StakeholderUpdate, {"interest": True}, "interest", "1-5 scale"),
+        (pg.PilotUpdate, {"success_criteria": [{"kpi": "x", "target": "inf",
+                                                "direction": "decrease"}]},
+         "success_criteria.0.target", "finite number"),
+    ],
+)  # fmt: skip
+def test_parse_refuses_infinite_absurd_and_blank_values(
+    model: type, data: dict, field: str, message: str
+) -> None:
+    complete = {
+        pg.BudgetLineCreate: CREATE["budget_line"], pg.ObjectiveCreate: CREATE["objective"]
+    }.get(model)  # fmt: skip
+    base = complete.model_dump() if complete is not None else {}
+    with pytest.raises(InputError) as err:
+        pg.parse(model, {**base, **data})
+    assert _field(err) == field
+    assert message in str(err.value)
+
+
+def test_update_models_are_the_create_models_fields_all_optional() -> None:
+    for kind in pg.KINDS.values():
+        fixed = {"stakeholder_id"} if kind is pg.CONSULTATIONS else set()
+        assert set(kind.update_model.model_fields) == set(kind.create_model.model_fields) - fixed
+        assert not any(f.is_required() for f in kind.update_model.model_fields.values())
+        assert kind.update_model().model_dump(exclude_unset=True) == {}
+    with pytest.raises(InputError):  # a consultation stays with its stakeholder
+        pg.parse(pg.ConsultationUpdate, {"stakeholder_id": "stk_other"})
+
+
 def test_consultation_needs_a_stakeholder_of_the_same_workspace(
     ctx: AppContext, admin: Actor, ws: workspaces.Workspace
 ) -> None:
     from .samples import consultation_for
 
     with pytest.raises(NotFoundError) as err:
-        pg.create_consultation(
+        pg.CONSULTATIONS.create(
             ctx, actor=admin, workspace_id=ws.id, data=consultation_for("stk_missing")
         )
     assert err.value.where is not None and err.value.where.field == "stakeholder_id"
@@ -189,22 +235,22 @@ def test_items_of_another_workspace_are_not_found(
     other = workspaces.create_workspace(
         ctx, actor=admin, name="other", path=ctx.settings.home / "other"
     )
-    risk = pg.create_risk(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
+    risk = pg.RISKS.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
     with pytest.raises(NotFoundError):
-        pg.get_risk(ctx, actor=admin, workspace_id=other.id, risk_id=risk.id)
+        pg.RISKS.get(ctx, actor=admin, workspace_id=other.id, item_id=risk.id)
     with pytest.raises(NotFoundError):
-        pg.delete_risk(ctx, actor=admin, workspace_id=other.id, risk_id=risk.id)
+        pg.RISKS.delete(ctx, actor=admin, workspace_id=other.id, item_id=risk.id)
 
 
 def test_history_is_in_the_ledger_with_before_and_after_digests(
     ctx: AppContext, admin: Actor, ws: workspaces.Workspace
 ) -> None:
-    risk = pg.create_risk(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
-    updated = pg.update_risk(
-        ctx, actor=admin, workspace_id=ws.id, risk_id=risk.id,
+    risk = pg.RISKS.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["risk"])
+    updated = pg.RISKS.update(
+        ctx, actor=admin, workspace_id=ws.id, item_id=risk.id,
         data=pg.RiskUpdate(impact=5), reason="new evidence",
     )  # fmt: skip
-    pg.delete_risk(ctx, actor=admin, workspace_id=ws.id, risk_id=risk.id)
+    pg.RISKS.delete(ctx, actor=admin, workspace_id=ws.id, item_id=risk.id)
 
     def digest(model) -> str:  # type: ignore[no-untyped-def]
         text = json.dumps(
@@ -233,3 +279,23 @@ def test_history_is_in_the_ledger_with_before_and_after_digests(
         ctx, actor=admin, workspace_id=ws.id, object_type="risk", object_id=risk.id
     )
     assert [(h.index, h.action) for h in history] == [(r.idx, r.action) for r in rows]
+
+
+def test_consultations_are_listed_per_stakeholder(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    from .samples import consultation_for
+
+    one, two = (
+        pg.STAKEHOLDERS.create(ctx, actor=admin, workspace_id=ws.id, data=CREATE["stakeholder"])
+        for _ in range(2)
+    )
+    first = pg.CONSULTATIONS.create(
+        ctx, actor=admin, workspace_id=ws.id, data=consultation_for(one.id)
+    )
+    pg.CONSULTATIONS.create(ctx, actor=admin, workspace_id=ws.id, data=consultation_for(two.id))
+    assert len(pg.CONSULTATIONS.list(ctx, actor=admin, workspace_id=ws.id)) == 2
+    mine = pg.CONSULTATIONS.list(ctx, actor=admin, workspace_id=ws.id, parent_id=one.id)
+    assert [c.id for c in mine] == [first.id]
+    with pytest.raises(InputError):  # a risk belongs to no parent item
+        pg.RISKS.list(ctx, actor=admin, workspace_id=ws.id, parent_id=one.id)

@@ -19,14 +19,13 @@ _BY_KIND = {
     "textarea": "Probe paragraph.",
     "number": "12.5",
     "date": "2027-01-15",
-    "int5": "3",
 }
 _BY_NAME = {
     "kpi": "throughput_median_days",
-    "criterion_kpi": "throughput_median_days",
+    "success_criteria.0.kpi": "throughput_median_days",
     "currency": "EUR",
     "direction": "decrease",
-    "criterion_direction": "decrease",
+    "success_criteria.0.direction": "decrease",
     "end_date": "2027-06-30",
     "period": "",
     "recurrence": "one_off",
@@ -39,6 +38,8 @@ def _value(field: Field) -> str:
         return _BY_NAME[field.name]
     if field.kind == "select":
         return field.choices[0]
+    if field.maximum is not None and field.step == "1":
+        return field.maximum  # a 1-5 scale
     return _BY_KIND[field.kind]
 
 
@@ -82,5 +83,105 @@ def test_each_programme_page_creates_and_edits_its_items(sqlite_world: World, sl
     assert "Never stored" not in client.get(base).text
 
     ledger = client.get(f"/w/{sqlite_world.workspace_id}/ledger").text
-    singular = kind.id_param.removesuffix("_id")
-    assert f"{singular}.create" in ledger or f"{singular}.update" in ledger
+    assert f"{kind.app.name}.create" in ledger or f"{kind.app.name}.update" in ledger
+
+
+# -- numbers out of range and blank titles: 422 naming the field, never a 500 -----------------
+
+_OBJECTIVE = (
+    '{"title": %s, "kpi": "throughput_median_days", "baseline_name": "b0", '
+    '"baseline_value": %s, "target_value": %s, "direction": "decrease", "due_date": "2027-06-30"}'
+)
+
+
+def _writer_token(world: World) -> str:
+    from datetime import timedelta
+
+    from civicflow.app import SYSTEM, accounts
+    from civicflow.core import utcnow
+
+    user = next(
+        u
+        for u in accounts.list_users(world.ctx, actor=SYSTEM)
+        if u.email == world.emails["service_owner"]
+    )
+    plaintext, _ = accounts.create_api_token(
+        world.ctx,
+        actor=accounts.get_actor(world.ctx, user.id),
+        name="numbers",
+        scopes=["workspace:read", "programme:write"],
+        expires_at=utcnow() + timedelta(days=1),
+    )
+    return plaintext
+
+
+@pytest.mark.parametrize(
+    ("title", "baseline", "target", "field"),
+    [
+        ('"Huge"', "1e309", "20", "baseline_value"),  # JSON reads 1e309 as infinity
+        ('"Minus infinity"', "40", "-Infinity", "target_value"),
+        ('"Not a number"', "NaN", "20", "baseline_value"),
+        ('"Absurd"', "40", "-1e300", "target_value"),
+        ('"   "', "40", "20", "title"),
+        ('"\\u3000\\t"', "40", "20", "title"),  # ideographic space and a tab: blank too
+    ],
+)
+def test_the_api_refuses_infinite_absurd_and_blank_values_naming_the_field(
+    sqlite_world: World, title: str, baseline: str, target: str, field: str
+) -> None:
+    client = TestClient(make_app(sqlite_world))
+    url = f"/api/v1/workspaces/{sqlite_world.workspace_id}/objectives"
+    auth = {"Authorization": f"Bearer {_writer_token(sqlite_world)}"}
+    stored = client.get(url, headers=auth).json()
+    r = client.post(
+        url,
+        content=_OBJECTIVE % (title, baseline, target),
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422, r.text[:500]
+    assert field in r.text
+    assert client.get(url, headers=auth).json() == stored  # nothing stored
+
+
+def test_the_schema_says_a_title_must_not_be_blank(sqlite_world: World) -> None:
+    client = TestClient(make_app(sqlite_world))
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]["ObjectiveCreate"]
+    title = schema["properties"]["title"]
+    assert title["minLength"] == 1
+    # the pattern (a JSON-schema regex, unanchored) refuses exactly what stripping empties
+    assert not re.search(title["pattern"], " \t\n\u3000\xa0\x85")
+    assert re.search(title["pattern"], "  a ") and re.search(title["pattern"], "\ufeff")
+    values = schema["properties"]["baseline_value"]
+    assert values["maximum"] == 10**12 and values["minimum"] == -(10**12)
+
+
+@pytest.mark.parametrize(
+    ("slug", "field", "value"),
+    [
+        ("budget", "amount", "1e309"),
+        ("budget", "amount", "Infinity"),
+        ("budget", "amount", "NaN"),
+        ("budget", "amount", "-1e400"),
+        ("objectives", "baseline_value", "-Infinity"),
+        ("objectives", "target_value", "1e309"),
+        ("objectives", "baseline_value", "nan"),
+        ("objectives", "title", " \t "),
+        ("pilots", "success_criteria.0.target", "inf"),
+    ],
+)
+def test_the_forms_refuse_infinite_and_blank_values_next_to_the_field(
+    sqlite_world: World, slug: str, field: str, value: str
+) -> None:
+    client = TestClient(make_app(sqlite_world))
+    token = sign_in(client, sqlite_world.emails["service_owner"])
+    base = f"/w/{sqlite_world.workspace_id}/programme/{slug}"
+    data = {f.name: _value(f) for f in KINDS[slug].fields}
+    data[KINDS[slug].fields[0].name] = "Out of range"
+    r = client.post(base, data={**data, field: value, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 422, r.text[-2000:]
+    # the form comes back with the error next to its field, marked for assistive technology
+    assert f'id="f-{field}"' in r.text
+    marked = re.search(rf'<[^>]*id="f-{re.escape(field)}"[^>]*>', r.text)
+    assert marked is not None and 'aria-invalid="true"' in marked.group(0)
+    assert f'id="e-{field}"' in r.text
+    assert "Out of range" not in client.get(base).text

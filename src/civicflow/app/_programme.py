@@ -1,15 +1,15 @@
 """The programme model's use cases: objectives, stakeholders and consultations, communications,
-budget lines, risks, pilots and decisions. Each change checks PROGRAMME_WRITE, validates the merged
-state, and writes a ledger entry (``<kind>.create|update|delete``) in the same transaction."""
+budget lines, risks, pilots and programme decisions, each one :class:`ProgrammeKind` with typed
+``create``/``update``/``get``/``list``/``delete``. Each change checks PROGRAMME_WRITE, validates the
+merged state, and writes a ledger entry (``<kind>.create|update|delete``) in the same transaction."""
 
 from __future__ import annotations
 
-import re
+import builtins
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -24,45 +24,13 @@ from civicflow.app._workspaces import require_workspace_row
 from civicflow.core import InputError, Location, NotFoundError, new_id, utcnow
 from civicflow.mining import KPI_DEFINITIONS
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
-# -- validation of a merged state ------------------------------------------------------------
+# -- rules across fields (each field's own rules are in its annotation in _programme_models) ----
 
 
 def _bad(field: str, what: str, found: Any, expected: str, fix: str | None = None) -> InputError:
     return InputError(
         what, where=Location(field=field), found=str(found), expected=expected, fix=fix
     )
-
-
-def _text(v: dict[str, Any], field: str, *, limit: int = 200, required: bool = True) -> None:
-    value = v.get(field)
-    if value is None or (required and not str(value).strip()):
-        raise _bad(
-            field,
-            f"{field.replace('_', ' ')} must not be empty",
-            repr(value),
-            f"1-{limit} characters",
-        )
-    if len(str(value)) > limit:
-        raise _bad(
-            field,
-            f"{field.replace('_', ' ')} is too long",
-            f"{len(str(value))} characters",
-            f"at most {limit} characters",
-        )
-
-
-def _scale(v: dict[str, Any], field: str) -> None:
-    value = v.get(field)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
-        raise _bad(
-            field,
-            f"{field} must be on the 1-5 scale",
-            value,
-            "an integer 1 (lowest) to 5 (highest)",
-        )
 
 
 def _dates(v: dict[str, Any], start: str, end: str) -> None:
@@ -106,10 +74,7 @@ def _direction_fits_kpi(v: dict[str, Any], *, where: str = "direction") -> None:
 
 
 def _check_objective(v: dict[str, Any]) -> None:
-    _text(v, "title")
     _kpi(v)
-    _text(v, "baseline_name", limit=64)
-    _text(v, "description", limit=5000, required=False)
     _direction_fits_kpi(v)
     base, target = v["baseline_value"], v["target_value"]
     if v["direction"] == pm.Direction.DECREASE and not target < base:
@@ -130,44 +95,7 @@ def _check_objective(v: dict[str, Any]) -> None:
         )
 
 
-def _check_stakeholder(v: dict[str, Any]) -> None:
-    _text(v, "name")
-    _scale(v, "interest")
-    _scale(v, "influence")
-    _text(v, "organisation", required=False)
-    _text(v, "notes", limit=5000, required=False)
-
-
-def _check_consultation(v: dict[str, Any]) -> None:
-    _text(v, "summary", limit=10000)
-    _text(v, "outcome", limit=10000, required=False)
-
-
-def _check_communication(v: dict[str, Any]) -> None:
-    _text(v, "title")
-    _text(v, "audience")
-    _text(v, "message", limit=20000)
-
-
 def _check_budget_line(v: dict[str, Any]) -> None:
-    _text(v, "title")
-    amount = v["amount"]
-    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
-        raise _bad("amount", "the amount must be zero or more", amount, "a non-negative number")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise _bad(
-            "amount",
-            "the amount has more than two decimals",
-            amount,
-            "an amount in the currency's units with at most 2 decimals",
-        )
-    if not _CURRENCY.match(str(v.get("currency") or "")):
-        raise _bad(
-            "currency",
-            "the currency must be an ISO 4217 code",
-            v.get("currency"),
-            "three capital letters such as EUR, USD, GBP",
-        )
     if v["recurrence"] == pm.Recurrence.RECURRING and v.get("period") is None:
         raise _bad(
             "period",
@@ -187,18 +115,7 @@ def _check_budget_line(v: dict[str, Any]) -> None:
     _dates(v, "start_date", "end_date")
 
 
-def _check_risk(v: dict[str, Any]) -> None:
-    _text(v, "title")
-    _scale(v, "likelihood")
-    _scale(v, "impact")
-    _text(v, "owner")
-    _text(v, "mitigation", limit=10000, required=False)
-    _text(v, "description", limit=10000, required=False)
-
-
 def _check_pilot(v: dict[str, Any]) -> None:
-    _text(v, "title")
-    _text(v, "scope", limit=10000)
     criteria = v.get("success_criteria") or []
     if not criteria:
         raise _bad(
@@ -215,180 +132,207 @@ def _check_pilot(v: dict[str, Any]) -> None:
     _dates(v, "start_date", "end_date")
 
 
-def _check_decision(v: dict[str, Any]) -> None:
-    _text(v, "title")
-    _text(v, "decision", limit=20000)
-    _text(v, "decided_by")
-    _text(v, "rationale", limit=20000, required=False)
+def _no_rules(v: dict[str, Any]) -> None:
+    """A kind whose fields' own rules are all there is."""
 
 
-# -- the generic use cases -------------------------------------------------------------------
+# -- one generic kind ---------------------------------------------------------------------------
+
+CreateT = TypeVar("CreateT", bound=BaseModel)
+UpdateT = TypeVar("UpdateT", bound=BaseModel)
+OutT = TypeVar("OutT", bound=pm._Output)
 
 
 @dataclass(frozen=True, slots=True)
-class _Kind:
+class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
+    """One kind of programme item and its use cases: create, update, get, list, delete.
+
+    ``name`` is the ledger's object type (actions ``<name>.create|update|delete``) and names the
+    id in errors (``<name>_id``); ``check`` holds the rules across fields; ``read`` builds the
+    public state of a row when it is more than the row's columns (an objective's progress);
+    ``parent`` names the field that refers to an item of another kind (a consultation's
+    stakeholder), which must exist in the same workspace and can filter :meth:`list`.
+    """
+
     name: str
-    label: str
     row: type[Any]
-    create: type[BaseModel]
-    public: type[pm._Output]
-    check: Callable[[dict[str, Any]], None]
-    read: Callable[[Session, Any], Any] | None = None
+    create_model: type[CreateT]
+    update_model: type[UpdateT]
+    public: type[OutT]
+    _: KW_ONLY
+    check: Callable[[dict[str, Any]], None] = _no_rules
+    read: Callable[[Session, Any], OutT] | None = None
+    parent: tuple[str, ProgrammeKind[Any, Any, Any]] | None = None
 
+    @property
+    def label(self) -> str:
+        """The kind in words: "budget line"."""
+        return self.name.replace("_", " ")
 
-def _to_public(kind: _Kind, session: Session, row: Any) -> Any:
-    if kind.read is not None:
-        return kind.read(session, row)
-    return kind.public.model_validate(row)
+    def state(self, session: Session, row: Any) -> OutT:
+        """The public state of ``row``: what the ledger's before/after digests are taken of."""
+        if self.read is not None:
+            return self.read(session, row)
+        return self.public.model_validate(row)
 
+    def load(self, session: Session, workspace_id: str, item_id: str) -> Any:
+        """The row of ``item_id`` in ``workspace_id``, or :class:`NotFoundError`."""
+        row = session.get(self.row, item_id)
+        if row is None or row.workspace_id != workspace_id:
+            raise NotFoundError(
+                f"no {self.label} {item_id} in workspace {workspace_id}",
+                where=Location(field=f"{self.name}_id"),
+                found=item_id,
+                fix=f"list the workspace's {self.label}s to find its id",
+            )
+        return row
 
-def _validated(kind: _Kind, values: dict[str, Any]) -> dict[str, Any]:
-    try:
-        model = kind.create.model_validate(values)
-    except ValidationError as exc:
-        raise pm.validation_error(exc, kind.label) from exc
-    clean = {k: getattr(model, k) for k in type(model).model_fields}
-    kind.check(clean)
-    return {
-        k: ([c.model_dump(mode="json") for c in val] if k == "success_criteria" else val)
-        for k, val in clean.items()
-    }
+    def _validated(self, values: dict[str, Any]) -> dict[str, Any]:
+        try:
+            model = self.create_model.model_validate(values)
+        except ValidationError as exc:
+            raise pm.validation_error(exc, self.create_model, self.label) from exc
+        clean = {k: getattr(model, k) for k in type(model).model_fields}
+        self.check(clean)
+        return {
+            k: [c.model_dump(mode="json") for c in val] if isinstance(val, list) else val
+            for k, val in clean.items()
+        }
 
-
-def _load(session: Session, kind: _Kind, workspace_id: str, item_id: str) -> Any:
-    row = session.get(kind.row, item_id)
-    if row is None or row.workspace_id != workspace_id:
-        raise NotFoundError(
-            f"no {kind.label} {item_id} in workspace {workspace_id}",
-            where=Location(field=f"{kind.name}_id"),
-            found=item_id,
-            fix=f"list the workspace's {kind.label}s to find its id",
-        )
-    return row
-
-
-def _create(
-    ctx: AppContext,
-    kind: _Kind,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    data: BaseModel,
-    reason: str | None,
-    extra: Callable[[Session, dict[str, Any]], None] | None = None,
-) -> Any:
-    actor.require(Permission.PROGRAMME_WRITE, workspace_id)
-    values = _validated(kind, data.model_dump())
-    with ctx.session() as s:
-        require_workspace_row(s, workspace_id)
-        if extra is not None:
-            extra(s, values)
-        now = utcnow()
-        row = kind.row(
-            id=new_id(f"{kind.name[:3]}_"),
-            workspace_id=workspace_id,
-            created_at=now,
-            updated_at=now,
-            **values,
-        )
-        s.add(row)
-        s.flush()
-        public = _to_public(kind, s, row)
+    def _record(
+        self,
+        ctx: AppContext,
+        session: Session,
+        verb: str,
+        *,
+        actor: Actor,
+        workspace_id: str,
+        item_id: str,
+        before: OutT | None,
+        after: OutT | None,
+        reason: str | None,
+    ) -> None:
         record(
             ctx,
-            s,
+            session,
             actor=actor,
-            action=f"{kind.name}.create",
-            object_type=kind.name,
-            object_id=row.id,
-            workspace_id=workspace_id,
-            after=public.to_dict(),
-            reason=reason,
-        )
-        return public
-
-
-def _update(
-    ctx: AppContext,
-    kind: _Kind,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    item_id: str,
-    data: BaseModel,
-    reason: str | None,
-) -> Any:
-    actor.require(Permission.PROGRAMME_WRITE, workspace_id)
-    changes = data.model_dump(exclude_unset=True)
-    with ctx.session() as s:
-        row = _load(s, kind, workspace_id, item_id)
-        before = _to_public(kind, s, row)
-        current = {k: getattr(row, k) for k in kind.create.model_fields}
-        values = _validated(kind, {**current, **changes})
-        for key, value in values.items():
-            setattr(row, key, value)
-        row.updated_at = utcnow()
-        s.flush()
-        after = _to_public(kind, s, row)
-        record(
-            ctx,
-            s,
-            actor=actor,
-            action=f"{kind.name}.update",
-            object_type=kind.name,
-            object_id=row.id,
-            workspace_id=workspace_id,
-            before=before.to_dict(),
-            after=after.to_dict(),
-            reason=reason,
-        )
-        return after
-
-
-def _delete(
-    ctx: AppContext,
-    kind: _Kind,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    item_id: str,
-    reason: str | None,
-) -> None:
-    actor.require(Permission.PROGRAMME_WRITE, workspace_id)
-    with ctx.session() as s:
-        row = _load(s, kind, workspace_id, item_id)
-        before = _to_public(kind, s, row)
-        s.delete(row)
-        record(
-            ctx,
-            s,
-            actor=actor,
-            action=f"{kind.name}.delete",
-            object_type=kind.name,
+            action=f"{self.name}.{verb}",
+            object_type=self.name,
             object_id=item_id,
             workspace_id=workspace_id,
-            before=before.to_dict(),
+            before=None if before is None else before.to_dict(),
+            after=None if after is None else after.to_dict(),
             reason=reason,
         )
 
+    def _written(
+        self,
+        ctx: AppContext,
+        session: Session,
+        verb: str,
+        row: Any,
+        *,
+        actor: Actor,
+        before: OutT | None,
+        reason: str | None,
+    ) -> OutT:
+        """The state of the created or changed ``row``, its ledger entry written."""
+        session.flush()
+        after = self.state(session, row)
+        self._record(
+            ctx, session, verb, actor=actor, workspace_id=row.workspace_id, item_id=row.id,
+            before=before, after=after, reason=reason,
+        )  # fmt: skip
+        return after
 
-def _get(ctx: AppContext, kind: _Kind, *, actor: Actor, workspace_id: str, item_id: str) -> Any:
-    actor.require(Permission.WORKSPACE_READ, workspace_id)
-    with ctx.read_session() as s:
-        return _to_public(kind, s, _load(s, kind, workspace_id, item_id))
+    def create(
+        self,
+        ctx: AppContext,
+        *,
+        actor: Actor,
+        workspace_id: str,
+        data: CreateT,
+        reason: str | None = None,
+    ) -> OutT:
+        actor.require(Permission.PROGRAMME_WRITE, workspace_id)
+        values = self._validated(data.model_dump())
+        with ctx.session() as s:
+            require_workspace_row(s, workspace_id)
+            if self.parent is not None:
+                field, parent = self.parent
+                parent.load(s, workspace_id, values[field])
+            now = utcnow()
+            row = self.row(
+                id=new_id(f"{self.name[:3]}_"),
+                workspace_id=workspace_id,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+            s.add(row)
+            return self._written(ctx, s, "create", row, actor=actor, before=None, reason=reason)
 
+    def update(
+        self,
+        ctx: AppContext,
+        *,
+        actor: Actor,
+        workspace_id: str,
+        item_id: str,
+        data: UpdateT,
+        reason: str | None = None,
+    ) -> OutT:
+        """Change the fields given in ``data``; the merged state is validated as a whole."""
+        actor.require(Permission.PROGRAMME_WRITE, workspace_id)
+        changes = data.model_dump(exclude_unset=True)
+        with ctx.session() as s:
+            row = self.load(s, workspace_id, item_id)
+            before = self.state(s, row)
+            current = {k: getattr(row, k) for k in self.create_model.model_fields}
+            for key, value in self._validated({**current, **changes}).items():
+                setattr(row, key, value)
+            row.updated_at = utcnow()
+            return self._written(ctx, s, "update", row, actor=actor, before=before, reason=reason)
 
-def _list(
-    ctx: AppContext, kind: _Kind, *, actor: Actor, workspace_id: str, where: Any = None
-) -> list[Any]:
-    actor.require(Permission.WORKSPACE_READ, workspace_id)
-    with ctx.read_session() as s:
-        require_workspace_row(s, workspace_id)
-        query = select(kind.row).where(kind.row.workspace_id == workspace_id)
-        if where is not None:
-            query = query.where(where)
-        rows = s.scalars(query.order_by(kind.row.created_at, kind.row.id)).all()
-        return [_to_public(kind, s, r) for r in rows]
+    def delete(
+        self,
+        ctx: AppContext,
+        *,
+        actor: Actor,
+        workspace_id: str,
+        item_id: str,
+        reason: str | None = None,
+    ) -> None:
+        actor.require(Permission.PROGRAMME_WRITE, workspace_id)
+        with ctx.session() as s:
+            row = self.load(s, workspace_id, item_id)
+            before = self.state(s, row)
+            s.delete(row)
+            self._record(
+                ctx, s, "delete", actor=actor, workspace_id=workspace_id, item_id=item_id,
+                before=before, after=None, reason=reason,
+            )  # fmt: skip
+
+    def get(self, ctx: AppContext, *, actor: Actor, workspace_id: str, item_id: str) -> OutT:
+        actor.require(Permission.WORKSPACE_READ, workspace_id)
+        with ctx.read_session() as s:
+            return self.state(s, self.load(s, workspace_id, item_id))
+
+    def list(
+        self, ctx: AppContext, *, actor: Actor, workspace_id: str, parent_id: str | None = None
+    ) -> builtins.list[OutT]:
+        """The workspace's items, oldest first; ``parent_id`` keeps those of one parent item (a
+        stakeholder's consultations)."""
+        actor.require(Permission.WORKSPACE_READ, workspace_id)
+        with ctx.read_session() as s:
+            require_workspace_row(s, workspace_id)
+            query = select(self.row).where(self.row.workspace_id == workspace_id)
+            if parent_id is not None:
+                if self.parent is None:
+                    raise _bad("parent_id", f"a {self.label} has no parent", parent_id, "None")
+                query = query.where(getattr(self.row, self.parent[0]) == parent_id)
+            rows = s.scalars(query.order_by(self.row.created_at, self.row.id)).all()
+            return [self.state(s, r) for r in rows]
 
 
 def _read_objective(session: Session, row: m.ObjectiveRow) -> pm.Objective:
@@ -413,115 +357,52 @@ def _read_objective(session: Session, row: m.ObjectiveRow) -> pm.Objective:
     )
 
 
-OBJECTIVE = _Kind(
-    "objective",
-    "objective",
-    m.ObjectiveRow,
-    pm.ObjectiveCreate,
-    pm.Objective,
-    _check_objective,
-    _read_objective,
+OBJECTIVES = ProgrammeKind(
+    "objective", m.ObjectiveRow, pm.ObjectiveCreate, pm.ObjectiveUpdate, pm.Objective,
+    check=_check_objective, read=_read_objective,
+)  # fmt: skip
+OBJECTIVE = OBJECTIVES  # the name app/_assessment.py imports
+STAKEHOLDERS = ProgrammeKind(
+    "stakeholder", m.StakeholderRow, pm.StakeholderCreate, pm.StakeholderUpdate, pm.Stakeholder
 )
-STAKEHOLDER = _Kind(
-    "stakeholder",
-    "stakeholder",
-    m.StakeholderRow,
-    pm.StakeholderCreate,
-    pm.Stakeholder,
-    _check_stakeholder,
-)
-CONSULTATION = _Kind(
-    "consultation",
-    "consultation",
-    m.ConsultationRow,
-    pm.ConsultationCreate,
-    pm.Consultation,
-    _check_consultation,
-)
-COMMUNICATION = _Kind(
-    "communication",
-    "communication",
-    m.CommunicationRow,
-    pm.CommunicationCreate,
+CONSULTATIONS = ProgrammeKind(
+    "consultation", m.ConsultationRow, pm.ConsultationCreate, pm.ConsultationUpdate,
+    pm.Consultation, parent=("stakeholder_id", STAKEHOLDERS),
+)  # fmt: skip
+COMMUNICATIONS = ProgrammeKind(
+    "communication", m.CommunicationRow, pm.CommunicationCreate, pm.CommunicationUpdate,
     pm.Communication,
-    _check_communication,
+)  # fmt: skip
+BUDGET_LINES = ProgrammeKind(
+    "budget_line", m.BudgetLineRow, pm.BudgetLineCreate, pm.BudgetLineUpdate, pm.BudgetLine,
+    check=_check_budget_line,
+)  # fmt: skip
+RISKS = ProgrammeKind("risk", m.RiskRow, pm.RiskCreate, pm.RiskUpdate, pm.Risk)
+PILOTS = ProgrammeKind(
+    "pilot", m.PilotRow, pm.PilotCreate, pm.PilotUpdate, pm.Pilot, check=_check_pilot
 )
-BUDGET_LINE = _Kind(
-    "budget_line",
-    "budget line",
-    m.BudgetLineRow,
-    pm.BudgetLineCreate,
-    pm.BudgetLine,
-    _check_budget_line,
-)
-RISK = _Kind("risk", "risk", m.RiskRow, pm.RiskCreate, pm.Risk, _check_risk)
-PILOT = _Kind("pilot", "pilot", m.PilotRow, pm.PilotCreate, pm.Pilot, _check_pilot)
-DECISION = _Kind(
-    "decision", "decision", m.DecisionRow, pm.DecisionCreate, pm.Decision, _check_decision
-)
+PROGRAMME_DECISIONS = ProgrammeKind(  # stored as before: table "decisions", object type "decision"
+    "decision", m.DecisionRow, pm.ProgrammeDecisionCreate, pm.ProgrammeDecisionUpdate,
+    pm.ProgrammeDecision,
+)  # fmt: skip
 
-
-# -- objectives ------------------------------------------------------------------------------
-
-
-def create_objective(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    data: pm.ObjectiveCreate,
-    reason: str | None = None,
-) -> pm.Objective:
-    return _create(ctx, OBJECTIVE, actor=actor, workspace_id=workspace_id, data=data, reason=reason)  # type: ignore[no-any-return]
-
-
-def update_objective(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    objective_id: str,
-    data: pm.ObjectiveUpdate,
-    reason: str | None = None,
-) -> pm.Objective:
-    return _update(
-        ctx,
-        OBJECTIVE,
-        actor=actor,
-        workspace_id=workspace_id,
-        item_id=objective_id,
-        data=data,
-        reason=reason,
-    )  # type: ignore[no-any-return]
-
-
-def delete_objective(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    objective_id: str,
-    reason: str | None = None,
-) -> None:
-    _delete(
-        ctx, OBJECTIVE, actor=actor, workspace_id=workspace_id, item_id=objective_id, reason=reason
+KINDS: dict[str, ProgrammeKind[Any, Any, Any]] = {
+    k.name: k
+    for k in (
+        OBJECTIVES,
+        STAKEHOLDERS,
+        CONSULTATIONS,
+        COMMUNICATIONS,
+        BUDGET_LINES,
+        RISKS,
+        PILOTS,
+        PROGRAMME_DECISIONS,
     )
+}
+"""Every kind by its ledger name (``objective``, ``budget_line``, ...)."""
 
 
-def get_objective(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, objective_id: str
-) -> pm.Objective:
-    return _get(
-        ctx,
-        OBJECTIVE,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=objective_id,
-    )
-
-
-def list_objectives(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[pm.Objective]:
-    return _list(ctx, OBJECTIVE, actor=actor, workspace_id=workspace_id)
+# -- measurements of objectives ---------------------------------------------------------------
 
 
 def record_measurement(
@@ -552,7 +433,7 @@ def record_measurement(
             "the baseline or dataset it was computed from, e.g. 'baseline:2025-q1'",
         )
     with ctx.session() as s:
-        row = _load(s, OBJECTIVE, workspace_id, objective_id)
+        row = OBJECTIVES.load(s, workspace_id, objective_id)
         before = _read_objective(s, row)
         now = utcnow()
         s.add(
@@ -587,487 +468,10 @@ def list_measurements(
 ) -> list[pm.Measurement]:
     actor.require(Permission.WORKSPACE_READ, workspace_id)
     with ctx.read_session() as s:
-        _load(s, OBJECTIVE, workspace_id, objective_id)
+        OBJECTIVES.load(s, workspace_id, objective_id)
         rows = s.scalars(
             select(m.MeasurementRow)
             .where(m.MeasurementRow.objective_id == objective_id)
             .order_by(m.MeasurementRow.measured_at, m.MeasurementRow.created_at)
         )
         return [pm.Measurement.model_validate(r) for r in rows]
-
-
-# -- stakeholders and consultations ----------------------------------------------------------
-
-
-def create_stakeholder(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    data: pm.StakeholderCreate,
-    reason: str | None = None,
-) -> pm.Stakeholder:
-    return _create(
-        ctx, STAKEHOLDER, actor=actor, workspace_id=workspace_id, data=data, reason=reason
-    )  # type: ignore[no-any-return]
-
-
-def update_stakeholder(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    stakeholder_id: str,
-    data: pm.StakeholderUpdate,
-    reason: str | None = None,
-) -> pm.Stakeholder:
-    return _update(
-        ctx,
-        STAKEHOLDER,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=stakeholder_id,
-        data=data,
-        reason=reason,
-    )
-
-
-def delete_stakeholder(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    stakeholder_id: str,
-    reason: str | None = None,
-) -> None:
-    _delete(
-        ctx,
-        STAKEHOLDER,
-        actor=actor,
-        workspace_id=workspace_id,
-        item_id=stakeholder_id,
-        reason=reason,
-    )
-
-
-def get_stakeholder(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, stakeholder_id: str
-) -> pm.Stakeholder:
-    return _get(
-        ctx,
-        STAKEHOLDER,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=stakeholder_id,
-    )
-
-
-def list_stakeholders(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[pm.Stakeholder]:
-    return _list(ctx, STAKEHOLDER, actor=actor, workspace_id=workspace_id)
-
-
-def _stakeholder_exists(workspace_id: str) -> Callable[[Session, dict[str, Any]], None]:
-    def check(session: Session, values: dict[str, Any]) -> None:
-        row = session.get(m.StakeholderRow, values["stakeholder_id"])
-        if row is None or row.workspace_id != workspace_id:
-            raise NotFoundError(
-                f"no stakeholder {values['stakeholder_id']} in workspace {workspace_id}",
-                where=Location(field="stakeholder_id"),
-                found=str(values["stakeholder_id"]),
-                fix="create the stakeholder first, or pick one from the list",
-            )
-
-    return check
-
-
-def create_consultation(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    data: pm.ConsultationCreate,
-    reason: str | None = None,
-) -> pm.Consultation:
-    return _create(
-        ctx,
-        CONSULTATION,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        data=data,
-        reason=reason,
-        extra=_stakeholder_exists(workspace_id),
-    )
-
-
-def update_consultation(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    consultation_id: str,
-    data: pm.ConsultationUpdate,
-    reason: str | None = None,
-) -> pm.Consultation:
-    return _update(
-        ctx,
-        CONSULTATION,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=consultation_id,
-        data=data,
-        reason=reason,
-    )
-
-
-def delete_consultation(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    consultation_id: str,
-    reason: str | None = None,
-) -> None:
-    _delete(
-        ctx,
-        CONSULTATION,
-        actor=actor,
-        workspace_id=workspace_id,
-        item_id=consultation_id,
-        reason=reason,
-    )
-
-
-def get_consultation(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, consultation_id: str
-) -> pm.Consultation:
-    return _get(
-        ctx,
-        CONSULTATION,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=consultation_id,
-    )
-
-
-def list_consultations(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, stakeholder_id: str | None = None
-) -> list[pm.Consultation]:
-    where = None if stakeholder_id is None else m.ConsultationRow.stakeholder_id == stakeholder_id
-    return _list(ctx, CONSULTATION, actor=actor, workspace_id=workspace_id, where=where)
-
-
-# -- communications --------------------------------------------------------------------------
-
-
-def create_communication(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    data: pm.CommunicationCreate,
-    reason: str | None = None,
-) -> pm.Communication:
-    return _create(
-        ctx,
-        COMMUNICATION,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        data=data,
-        reason=reason,
-    )
-
-
-def update_communication(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    communication_id: str,
-    data: pm.CommunicationUpdate,
-    reason: str | None = None,
-) -> pm.Communication:
-    return _update(
-        ctx,
-        COMMUNICATION,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=communication_id,
-        data=data,
-        reason=reason,
-    )
-
-
-def delete_communication(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    communication_id: str,
-    reason: str | None = None,
-) -> None:
-    _delete(
-        ctx,
-        COMMUNICATION,
-        actor=actor,
-        workspace_id=workspace_id,
-        item_id=communication_id,
-        reason=reason,
-    )
-
-
-def get_communication(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, communication_id: str
-) -> pm.Communication:
-    return _get(
-        ctx,
-        COMMUNICATION,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=communication_id,
-    )
-
-
-def list_communications(
-    ctx: AppContext, *, actor: Actor, workspace_id: str
-) -> list[pm.Communication]:
-    return _list(ctx, COMMUNICATION, actor=actor, workspace_id=workspace_id)
-
-
-# -- budget lines ----------------------------------------------------------------------------
-
-
-def create_budget_line(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    data: pm.BudgetLineCreate,
-    reason: str | None = None,
-) -> pm.BudgetLine:
-    return _create(
-        ctx,
-        BUDGET_LINE,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        data=data,
-        reason=reason,
-    )
-
-
-def update_budget_line(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    budget_line_id: str,
-    data: pm.BudgetLineUpdate,
-    reason: str | None = None,
-) -> pm.BudgetLine:
-    return _update(
-        ctx,
-        BUDGET_LINE,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=budget_line_id,
-        data=data,
-        reason=reason,
-    )
-
-
-def delete_budget_line(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    budget_line_id: str,
-    reason: str | None = None,
-) -> None:
-    _delete(
-        ctx,
-        BUDGET_LINE,
-        actor=actor,
-        workspace_id=workspace_id,
-        item_id=budget_line_id,
-        reason=reason,
-    )
-
-
-def get_budget_line(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, budget_line_id: str
-) -> pm.BudgetLine:
-    return _get(
-        ctx,
-        BUDGET_LINE,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=budget_line_id,
-    )
-
-
-def list_budget_lines(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[pm.BudgetLine]:
-    return _list(ctx, BUDGET_LINE, actor=actor, workspace_id=workspace_id)
-
-
-# -- risks -----------------------------------------------------------------------------------
-
-
-def create_risk(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    data: pm.RiskCreate,
-    reason: str | None = None,
-) -> pm.Risk:
-    return _create(ctx, RISK, actor=actor, workspace_id=workspace_id, data=data, reason=reason)  # type: ignore[no-any-return]
-
-
-def update_risk(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    risk_id: str,
-    data: pm.RiskUpdate,
-    reason: str | None = None,
-) -> pm.Risk:
-    return _update(
-        ctx, RISK, actor=actor, workspace_id=workspace_id, item_id=risk_id, data=data, reason=reason
-    )  # type: ignore[no-any-return]
-
-
-def delete_risk(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, risk_id: str, reason: str | None = None
-) -> None:
-    _delete(ctx, RISK, actor=actor, workspace_id=workspace_id, item_id=risk_id, reason=reason)
-
-
-def get_risk(ctx: AppContext, *, actor: Actor, workspace_id: str, risk_id: str) -> pm.Risk:
-    return _get(
-        ctx,
-        RISK,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=risk_id,
-    )
-
-
-def list_risks(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[pm.Risk]:
-    return _list(ctx, RISK, actor=actor, workspace_id=workspace_id)
-
-
-# -- pilots ----------------------------------------------------------------------------------
-
-
-def create_pilot(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    data: pm.PilotCreate,
-    reason: str | None = None,
-) -> pm.Pilot:
-    return _create(ctx, PILOT, actor=actor, workspace_id=workspace_id, data=data, reason=reason)  # type: ignore[no-any-return]
-
-
-def update_pilot(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    pilot_id: str,
-    data: pm.PilotUpdate,
-    reason: str | None = None,
-) -> pm.Pilot:
-    return _update(
-        ctx,
-        PILOT,
-        actor=actor,
-        workspace_id=workspace_id,
-        item_id=pilot_id,
-        data=data,
-        reason=reason,
-    )  # type: ignore[no-any-return]
-
-
-def delete_pilot(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, pilot_id: str, reason: str | None = None
-) -> None:
-    _delete(ctx, PILOT, actor=actor, workspace_id=workspace_id, item_id=pilot_id, reason=reason)
-
-
-def get_pilot(ctx: AppContext, *, actor: Actor, workspace_id: str, pilot_id: str) -> pm.Pilot:
-    return _get(
-        ctx,
-        PILOT,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=pilot_id,
-    )
-
-
-def list_pilots(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[pm.Pilot]:
-    return _list(ctx, PILOT, actor=actor, workspace_id=workspace_id)
-
-
-# -- decisions -------------------------------------------------------------------------------
-
-
-def create_decision(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    data: pm.DecisionCreate,
-    reason: str | None = None,
-) -> pm.Decision:
-    return _create(ctx, DECISION, actor=actor, workspace_id=workspace_id, data=data, reason=reason)  # type: ignore[no-any-return]
-
-
-def update_decision(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    decision_id: str,
-    data: pm.DecisionUpdate,
-    reason: str | None = None,
-) -> pm.Decision:
-    return _update(
-        ctx,
-        DECISION,
-        actor=actor,
-        workspace_id=workspace_id,
-        item_id=decision_id,
-        data=data,
-        reason=reason,
-    )  # type: ignore[no-any-return]
-
-
-def delete_decision(
-    ctx: AppContext,
-    *,
-    actor: Actor,
-    workspace_id: str,
-    decision_id: str,
-    reason: str | None = None,
-) -> None:
-    _delete(
-        ctx, DECISION, actor=actor, workspace_id=workspace_id, item_id=decision_id, reason=reason
-    )
-
-
-def get_decision(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, decision_id: str
-) -> pm.Decision:
-    return _get(
-        ctx,
-        DECISION,
-        actor=actor,
-        workspace_id=workspace_id,  # type: ignore[no-any-return]
-        item_id=decision_id,
-    )
-
-
-def list_decisions(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[pm.Decision]:
-    return _list(ctx, DECISION, actor=actor, workspace_id=workspace_id)

@@ -1,6 +1,8 @@
 """Typed inputs (``*Create``, ``*Update``) and outputs of the programme model.
 
-Inputs are pydantic models so the web layer can use them as request bodies; the use cases in
+Inputs are pydantic models so the web layer can use them as request bodies and derive its forms
+from them: each field's rules (not blank, 1-5, finite, at most two decimals) are written once, in
+its annotation, and read by the validation, the JSON schema and the forms. The use cases in
 ``civicflow.app.programme`` re-validate the merged state and raise :class:`InputError` naming the
 field, so every caller gets the same messages.
 """
@@ -9,11 +11,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from civicflow.core import InputError, Location
 
@@ -82,8 +87,128 @@ class PilotStatus(enum.StrEnum):
     STOPPED = "stopped"
 
 
+# -- field types: each constraint once, read by the validation, the JSON schema and the forms ------
+
+_NOT_BLANK = r"[^\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+"""A character that whitespace stripping keeps (pydantic strips Unicode White_Space): the JSON
+schema of a required text says what the validation does, that a blank text is refused."""
+
+MAX_MAGNITUDE = 10**12
+"""The largest KPI value, target or amount accepted: beyond any real one, well inside what the
+database stores exactly (``Numeric(16, 2)``) and what JSON round-trips."""
+
+
+@dataclass(frozen=True, slots=True)
+class Explain:
+    """How an invalid value of a field is reported: ``what`` (``{field}`` is replaced by the field's
+    name) and ``expected``, for the pydantic error types listed (every type when empty)."""
+
+    what: str
+    expected: str
+    types: frozenset[str] = frozenset()
+
+
+def text(
+    title: str | None = None,
+    *,
+    limit: int = 200,
+    hint: str | None = None,
+    area: bool = False,
+    optional: bool = False,
+) -> Any:
+    """A text field: required ones must not be blank (after stripping); ``area`` asks the forms for
+    a multi-line box."""
+    extra: dict[str, Any] | None = {"x-widget": "textarea"} if area else None
+    if optional:
+        return Field(title=title, description=hint, max_length=limit, json_schema_extra=extra)
+    return Field(
+        title=title,
+        description=hint,
+        min_length=1,
+        max_length=limit,
+        pattern=_NOT_BLANK,
+        json_schema_extra=extra,
+    )
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a yes/no value is not a number")
+    return value
+
+
+Scale = Annotated[
+    int,
+    Field(ge=1, le=5),
+    BeforeValidator(_no_bool),
+    Explain("{field} must be on the 1-5 scale", "an integer 1 (lowest) to 5 (highest)"),
+]
+"""An integer 1 (lowest) to 5 (highest)."""
+
+Measure = Annotated[
+    float,
+    Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE),
+    BeforeValidator(_no_bool),
+]
+"""A KPI value: finite, at most 10^12 either way."""
+
+Amount = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False, ge=0, le=MAX_MAGNITUDE, decimal_places=2),
+    BeforeValidator(_no_bool),
+    Explain(
+        "the amount must be zero or more",
+        "a non-negative number",
+        frozenset({"greater_than_equal"}),
+    ),
+    Explain(
+        "the amount has more than two decimals",
+        "an amount in the currency's units with at most 2 decimals",
+        frozenset({"decimal_max_places"}),
+    ),
+]
+"""Money in the currency's units: finite, 0 to 10^12, at most two decimals."""
+
+Currency = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR"),
+    Explain(
+        "the currency must be an ISO 4217 code",
+        "three capital letters such as EUR, USD, GBP",
+        frozenset({"string_pattern_mismatch"}),
+    ),
+]
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Update(_Input):
+    """The changes to an item: any of its kind's ``*Create`` fields, each optional (``None`` clears
+    an optional field); only the fields given are changed. The ``*Update`` models are derived from
+    the ``*Create`` models (:func:`updating`), so a field and its rules are written once."""
+
+    if TYPE_CHECKING:  # the fields are built at run time, so a type checker sees keywords only
+
+        def __init__(self, **data: Any) -> None: ...
+
+
+def updating(model: type[BaseModel], *, fixed: tuple[str, ...] = ()) -> type[Update]:
+    """The ``*Update`` model of ``model``: its fields but ``fixed`` ones (set once, at creation),
+    each optional with the same rules."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in fixed:
+            continue
+        inner = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        fields[name] = (
+            Optional[inner],  # noqa: UP045 - a runtime-built annotation
+            Field(None, title=info.title, description=info.description,
+                  json_schema_extra=info.json_schema_extra),
+        )  # fmt: skip
+    name = model.__name__.removesuffix("Create") + "Update"
+    return create_model(name, __base__=Update, __module__=__name__, __doc__=model.__doc__, **fields)
 
 
 class _Output(BaseModel):
@@ -104,25 +229,18 @@ class _Output(BaseModel):
 class ObjectiveCreate(_Input):
     """A measurable objective: a KPI moved from its baseline value to a target by a date."""
 
-    title: str
-    kpi: str
-    baseline_name: str
-    baseline_value: float
-    target_value: float
+    title: Annotated[str, text()]
+    kpi: Annotated[
+        str, text("KPI", limit=64, hint="a KPI definition name, e.g. throughput_median_days")
+    ]
+    baseline_name: Annotated[
+        str, text("Baseline", limit=64, hint="the frozen baseline it starts from")
+    ]
+    baseline_value: Measure
+    target_value: Measure
     direction: Direction
     due_date: date
-    description: str = ""
-
-
-class ObjectiveUpdate(_Input):
-    title: str | None = None
-    kpi: str | None = None
-    baseline_name: str | None = None
-    baseline_value: float | None = None
-    target_value: float | None = None
-    direction: Direction | None = None
-    due_date: date | None = None
-    description: str | None = None
+    description: Annotated[str, text(limit=5000, area=True, optional=True)] = ""
 
 
 class Objective(_Output):
@@ -171,21 +289,12 @@ def objective_progress(*, baseline: float, target: float, latest: float | None) 
 
 
 class StakeholderCreate(_Input):
-    name: str
+    name: Annotated[str, text()]
     kind: StakeholderKind
-    interest: int
-    influence: int
-    organisation: str = ""
-    notes: str = ""
-
-
-class StakeholderUpdate(_Input):
-    name: str | None = None
-    kind: StakeholderKind | None = None
-    interest: int | None = None
-    influence: int | None = None
-    organisation: str | None = None
-    notes: str | None = None
+    interest: Annotated[Scale, Field(title="Interest (1-5)")]
+    influence: Annotated[Scale, Field(title="Influence (1-5)")]
+    organisation: Annotated[str, text(optional=True)] = ""
+    notes: Annotated[str, text(limit=5000, area=True, optional=True)] = ""
 
 
 class Stakeholder(_Output):
@@ -198,16 +307,10 @@ class Stakeholder(_Output):
 
 
 class ConsultationCreate(_Input):
-    stakeholder_id: str
+    stakeholder_id: Annotated[str, text("Stakeholder", limit=64)]
     held_on: date
-    summary: str
-    outcome: str = ""
-
-
-class ConsultationUpdate(_Input):
-    held_on: date | None = None
-    summary: str | None = None
-    outcome: str | None = None
+    summary: Annotated[str, text(limit=10000, area=True)]
+    outcome: Annotated[str, text(limit=10000, area=True, optional=True)] = ""
 
 
 class Consultation(_Output):
@@ -223,21 +326,12 @@ class Consultation(_Output):
 class CommunicationCreate(_Input):
     """A message to citizens about a changed service."""
 
-    title: str
+    title: Annotated[str, text()]
     channel: Channel
-    audience: str
+    audience: Annotated[str, text(hint="who it is for, e.g. permit applicants")]
     planned_date: date
-    message: str
+    message: Annotated[str, text(limit=20000, area=True)]
     status: CommunicationStatus = CommunicationStatus.PLANNED
-
-
-class CommunicationUpdate(_Input):
-    title: str | None = None
-    channel: Channel | None = None
-    audience: str | None = None
-    planned_date: date | None = None
-    message: str | None = None
-    status: CommunicationStatus | None = None
 
 
 class Communication(_Output):
@@ -253,24 +347,13 @@ class Communication(_Output):
 
 
 class BudgetLineCreate(_Input):
-    title: str
+    title: Annotated[str, text()]
     category: BudgetCategory
     recurrence: Recurrence
-    amount: Decimal
-    currency: str
+    amount: Amount
+    currency: Currency
     start_date: date
-    period: Period | None = None
-    end_date: date | None = None
-
-
-class BudgetLineUpdate(_Input):
-    title: str | None = None
-    category: BudgetCategory | None = None
-    recurrence: Recurrence | None = None
-    amount: Decimal | None = None
-    currency: str | None = None
-    start_date: date | None = None
-    period: Period | None = None
+    period: Annotated[Period | None, Field(description="recurring lines only")] = None
     end_date: date | None = None
 
 
@@ -289,23 +372,13 @@ class BudgetLine(_Output):
 
 
 class RiskCreate(_Input):
-    title: str
-    likelihood: int
-    impact: int
-    owner: str
-    mitigation: str = ""
-    description: str = ""
+    title: Annotated[str, text()]
+    likelihood: Annotated[Scale, Field(title="Likelihood (1-5)")]
+    impact: Annotated[Scale, Field(title="Impact (1-5)")]
+    owner: Annotated[str, text()]
+    mitigation: Annotated[str, text(limit=10000, area=True, optional=True)] = ""
+    description: Annotated[str, text(limit=10000, area=True, optional=True)] = ""
     status: RiskStatus = RiskStatus.OPEN
-
-
-class RiskUpdate(_Input):
-    title: str | None = None
-    likelihood: int | None = None
-    impact: int | None = None
-    owner: str | None = None
-    mitigation: str | None = None
-    description: str | None = None
-    status: RiskStatus | None = None
 
 
 class Risk(_Output):
@@ -329,27 +402,18 @@ class Risk(_Output):
 class SuccessCriterion(_Input):
     """A pilot succeeds on this KPI when it reaches ``target`` in ``direction``."""
 
-    kpi: str
-    target: float
+    kpi: Annotated[str, text("KPI", limit=64)]
+    target: Measure
     direction: Direction
 
 
 class PilotCreate(_Input):
-    title: str
-    scope: str
-    success_criteria: list[SuccessCriterion]
+    title: Annotated[str, text()]
+    scope: Annotated[str, text(limit=10000, area=True)]
+    success_criteria: Annotated[list[SuccessCriterion], Field(title="Success criterion")]
     start_date: date
     end_date: date
     status: PilotStatus = PilotStatus.PLANNED
-
-
-class PilotUpdate(_Input):
-    title: str | None = None
-    scope: str | None = None
-    success_criteria: list[SuccessCriterion] | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    status: PilotStatus | None = None
 
 
 class Pilot(_Output):
@@ -361,26 +425,21 @@ class Pilot(_Output):
     status: PilotStatus
 
 
-# -- decisions -------------------------------------------------------------------------------
+# -- decisions of the programme ---------------------------------------------------------------
 
 
-class DecisionCreate(_Input):
-    title: str
-    decision: str
+class ProgrammeDecisionCreate(_Input):
+    """A decision taken in the programme (by a person or a board): a record, not an automated
+    decision."""
+
+    title: Annotated[str, text()]
+    decision: Annotated[str, text(limit=20000, area=True)]
     decided_on: date
-    decided_by: str
-    rationale: str = ""
+    decided_by: Annotated[str, text(hint="the person or board that decided")]
+    rationale: Annotated[str, text(limit=20000, area=True, optional=True)] = ""
 
 
-class DecisionUpdate(_Input):
-    title: str | None = None
-    decision: str | None = None
-    decided_on: date | None = None
-    decided_by: str | None = None
-    rationale: str | None = None
-
-
-class Decision(_Output):
+class ProgrammeDecision(_Output):
     title: str
     decision: str
     decided_on: date
@@ -388,27 +447,91 @@ class Decision(_Output):
     rationale: str
 
 
+if TYPE_CHECKING:
+    ObjectiveUpdate = Update
+    StakeholderUpdate = Update
+    ConsultationUpdate = Update
+    CommunicationUpdate = Update
+    BudgetLineUpdate = Update
+    RiskUpdate = Update
+    PilotUpdate = Update
+    ProgrammeDecisionUpdate = Update
+else:
+    ObjectiveUpdate = updating(ObjectiveCreate)
+    StakeholderUpdate = updating(StakeholderCreate)
+    ConsultationUpdate = updating(ConsultationCreate, fixed=("stakeholder_id",))
+    CommunicationUpdate = updating(CommunicationCreate)
+    BudgetLineUpdate = updating(BudgetLineCreate)
+    RiskUpdate = updating(RiskCreate)
+    PilotUpdate = updating(PilotCreate)
+    ProgrammeDecisionUpdate = updating(ProgrammeDecisionCreate)
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse(model: type[M], data: Mapping[str, Any]) -> M:
+def parse(model: type[M], data: Mapping[str, Any], *, label: str = "") -> M:
     """Build an input model from untyped data (a form, JSON), raising :class:`InputError` that
-    names the first offending field instead of pydantic's ValidationError."""
+    names the first offending field instead of pydantic's ValidationError (its message begins
+    with ``label``, the model's name by default)."""
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        raise validation_error(exc, model.__name__) from exc
+        raise validation_error(exc, model, label) from exc
 
 
-def validation_error(exc: ValidationError, what: str) -> InputError:
+_MESSAGES = {
+    "missing": ("{field} is required", "a value"),
+    "string_too_short": ("{field} must not be empty", "some text, not only spaces"),
+    "string_pattern_mismatch": ("{field} must not be empty", "some text, not only spaces"),
+    "string_too_long": ("{field} is too long", "at most {max_length} characters"),
+    "finite_number": ("{field} must be a finite number", "a finite number (not NaN or infinity)"),
+    "greater_than_equal": ("{field} is too small", "a number of at least {ge}"),
+    "less_than_equal": ("{field} is too large", "a number of at most {le}"),
+}
+
+
+def _notes(info: FieldInfo | None) -> list[Any]:
+    """A field's metadata, also where an ``*Update`` model wraps it in ``Optional``."""
+    if info is None:
+        return []
+    inner = [a for arg in get_args(info.annotation) for a in getattr(arg, "__metadata__", ())]
+    return [*info.metadata, *inner]
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``value`` is finite as written ("1e309" is, though a float makes it infinity)."""
+    try:
+        return Decimal(str(value)).is_finite()
+    except ArithmeticError:
+        return True  # not a number at all: another error than infinity
+
+
+def _explain(model: type[BaseModel], error: ErrorDetails) -> tuple[str, str] | None:
+    loc = error["loc"]
+    kind = error["type"]
+    if kind in ("greater_than_equal", "less_than_equal") and not _finite(error.get("input")):
+        kind = "finite_number"  # "nan" or "1e309" as text reaches the bounds first
+    for note in _notes(model.model_fields.get(str(loc[0])) if loc else None):
+        if isinstance(note, Explain) and (not note.types or kind in note.types):
+            return note.what, note.expected
+    return _MESSAGES.get(kind)
+
+
+def validation_error(exc: ValidationError, model: type[BaseModel], label: str = "") -> InputError:
+    """Pydantic's first error as an :class:`InputError` naming the field, in the words of the
+    field's :class:`Explain` or of the error's type."""
     errors = exc.errors()
     first = errors[0]
     field = ".".join(str(p) for p in first["loc"]) or None
     others = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[1:4])
+    name = (field or "input").replace("_", " ")
+    what, expected = _explain(model, first) or ("{field} is not valid", first["msg"])
+    context = {"field": name, **{k: v for k, v in (first.get("ctx") or {}).items()}}
     return InputError(
-        f"{what}: {field or 'input'} is not valid: {first['msg']}",
+        f"{label or model.__name__}: {what.format_map(context)}",
         where=Location(field=field),
         found=repr(first.get("input"))[:200] + (f" (also: {others})" if others else ""),
-        expected=first["msg"],
+        expected=expected.format_map(context),
         fix=f"correct the field '{field}'",
     )

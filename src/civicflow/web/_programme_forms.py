@@ -1,17 +1,26 @@
-"""The programme pages' forms, described once per kind: fields, labels, columns, use cases.
+"""The programme pages' forms, derived from the application's pydantic models.
 
-One description drives the list table, the create/edit form and the parsing of what is posted, so a
-new kind of programme item is one entry here, not five templates.
+Each page is one :class:`Kind`: a URL slug, a title, the list's columns and the application's
+:class:`~civicflow.app.programme.ProgrammeKind`. The form's fields (name, label, widget, required,
+choices, bounds, hint) come from the kind's ``*Create`` model: the label from ``Field(title=...)``
+or the field's name, the hint from its description, the widget from its annotation (text, a
+multi-line box where ``x-widget`` asks for one, number, date, select for an enum, checkbox for a
+bool). A list of sub-models (a pilot's success criteria) is one row of its sub-fields, named
+``<field>.0.<sub>`` like the errors that name them.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from decimal import Decimal
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from civicflow.app import programme as pg
 
@@ -20,252 +29,160 @@ from civicflow.app import programme as pg
 class Field:
     name: str
     label: str
-    kind: str = "text"  # text, textarea, number, date, select, int5
+    kind: str = "text"  # text, textarea, number, date, select, checkbox
     required: bool = True
     choices: tuple[str, ...] = ()
     hint: str = ""
     step: str = "any"
+    minimum: str | None = None
+    maximum: str | None = None
+    default: str | None = None
 
 
-def _choices(e: type[enum.Enum]) -> tuple[str, ...]:
-    return tuple(str(m.value) for m in e)
+def _bare(annotation: Any) -> Any:
+    """``X`` of ``X | None``, ``Optional[X]`` and ``Annotated[X, ...]``."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (Union, UnionType):
+            annotation = next(a for a in get_args(annotation) if a is not NoneType)
+        else:
+            return annotation
+
+
+def _constraint(info: FieldInfo, name: str) -> Any:
+    return next((getattr(m, name) for m in info.metadata if hasattr(m, name)), None)
+
+
+def _widget(info: FieldInfo) -> dict[str, Any]:
+    kind = _bare(info.annotation)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return {"kind": "select", "choices": tuple(str(m.value) for m in kind)}
+    if kind is bool:
+        return {"kind": "checkbox"}
+    if kind is date:
+        return {"kind": "date"}
+    if kind in (int, float, Decimal):
+        places = _constraint(info, "decimal_places")
+        lo, hi = _constraint(info, "ge"), _constraint(info, "le")
+        return {
+            "kind": "number",
+            "step": "1"
+            if kind is int
+            else "any"
+            if places is None
+            else f"{10**-places:.{places}f}",
+            "minimum": None if lo is None else str(lo),
+            "maximum": None if hi is None else str(hi),
+        }
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    return {"kind": "textarea" if extra.get("x-widget") == "textarea" else "text"}
+
+
+def fields_of(model: type[BaseModel], *, prefix: str = "", label: str = "") -> tuple[Field, ...]:
+    """The form fields of ``model``, in the model's order."""
+    fields: list[Field] = []
+    for name, info in model.model_fields.items():
+        title = info.title or name.replace("_", " ").capitalize()
+        kind = _bare(info.annotation)
+        if get_origin(kind) is list and issubclass(get_args(kind)[0], BaseModel):
+            # a row of sub-fields, optional in the form: the use case says how many it needs
+            fields += fields_of(get_args(kind)[0], prefix=f"{prefix}{name}.0.", label=f"{title}: ")
+            continue
+        default = None if info.is_required() else getattr(info.default, "value", info.default)
+        widget = _widget(info)
+        # a choice with a default is always made: the form offers no blank option for it
+        chosen = widget["kind"] == "select" and default is not None
+        fields.append(
+            Field(
+                name=prefix + name,
+                label=label + title,
+                required=not label and (info.is_required() or chosen),
+                hint=info.description or "",
+                default=None if default in (None, "") else str(default),
+                **widget,
+            )
+        )
+    return tuple(fields)
 
 
 @dataclass(frozen=True, slots=True)
 class Kind:
     slug: str
-    singular: str
     plural: str
-    fields: tuple[Field, ...]
     columns: tuple[str, ...]
-    create_model: type[BaseModel]
-    update_model: type[BaseModel]
-    id_param: str
-    list_fn: Callable[..., list[Any]]
-    get_fn: Callable[..., Any]
-    create_fn: Callable[..., Any]
-    update_fn: Callable[..., Any]
-    # nested inputs built from flat form fields (pilots' success criterion)
-    nest: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda d: d)
-    flatten: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda d: d)
+    app: pg.ProgrammeKind[Any, Any, Any]
+    fields: tuple[Field, ...] = field(init=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", fields_of(self.app.create_model))
 
-def _nest_pilot(data: dict[str, Any]) -> dict[str, Any]:
-    crit = {k: data.pop(f"criterion_{k}", None) for k in ("kpi", "target", "direction")}
-    if any(v not in (None, "") for v in crit.values()):
-        data["success_criteria"] = [crit]
-    elif "success_criteria" not in data:
-        data["success_criteria"] = []
-    return data
-
-
-def _flatten_pilot(data: dict[str, Any]) -> dict[str, Any]:
-    crits = data.get("success_criteria") or []
-    if crits:
-        first = crits[0] if isinstance(crits[0], dict) else crits[0].model_dump(mode="json")
-        for k in ("kpi", "target", "direction"):
-            data[f"criterion_{k}"] = first.get(k)
-    return data
+    @property
+    def singular(self) -> str:
+        return self.app.label
 
 
 KINDS: dict[str, Kind] = {
     k.slug: k
     for k in (
         Kind(
-            slug="objectives",
-            singular="objective",
-            plural="Objectives",
-            fields=(
-                Field("title", "Title"),
-                Field("kpi", "KPI", hint="a KPI definition name, e.g. throughput_median_days"),
-                Field("baseline_name", "Baseline", hint="the frozen baseline it starts from"),
-                Field("baseline_value", "Baseline value", "number"),
-                Field("target_value", "Target value", "number"),
-                Field("direction", "Direction", "select", choices=_choices(pg.Direction)),
-                Field("due_date", "Due date", "date"),
-                Field("description", "Description", "textarea", required=False),
-            ),
-            columns=("title", "kpi", "baseline_value", "target_value", "due_date", "progress"),
-            create_model=pg.ObjectiveCreate,
-            update_model=pg.ObjectiveUpdate,
-            id_param="objective_id",
-            list_fn=pg.list_objectives,
-            get_fn=pg.get_objective,
-            create_fn=pg.create_objective,
-            update_fn=pg.update_objective,
+            "objectives",
+            "Objectives",
+            ("title", "kpi", "baseline_value", "target_value", "due_date", "progress"),
+            pg.OBJECTIVES,
         ),
         Kind(
-            slug="stakeholders",
-            singular="stakeholder",
-            plural="Stakeholders",
-            fields=(
-                Field("name", "Name"),
-                Field("kind", "Kind", "select", choices=_choices(pg.StakeholderKind)),
-                Field("interest", "Interest (1-5)", "int5"),
-                Field("influence", "Influence (1-5)", "int5"),
-                Field("organisation", "Organisation", required=False),
-                Field("notes", "Notes", "textarea", required=False),
-            ),
-            columns=("name", "kind", "interest", "influence", "organisation"),
-            create_model=pg.StakeholderCreate,
-            update_model=pg.StakeholderUpdate,
-            id_param="stakeholder_id",
-            list_fn=pg.list_stakeholders,
-            get_fn=pg.get_stakeholder,
-            create_fn=pg.create_stakeholder,
-            update_fn=pg.update_stakeholder,
+            "stakeholders",
+            "Stakeholders",
+            ("name", "kind", "interest", "influence", "organisation"),
+            pg.STAKEHOLDERS,
         ),
         Kind(
-            slug="budget",
-            singular="budget line",
-            plural="Budget",
-            fields=(
-                Field("title", "Title"),
-                Field("category", "Category", "select", choices=_choices(pg.BudgetCategory)),
-                Field("recurrence", "Recurrence", "select", choices=_choices(pg.Recurrence)),
-                Field("amount", "Amount", "number", step="0.01"),
-                Field("currency", "Currency", hint="ISO 4217 code, e.g. EUR"),
-                Field("start_date", "Start date", "date"),
-                Field(
-                    "period",
-                    "Period",
-                    "select",
-                    required=False,
-                    choices=_choices(pg.Period),
-                    hint="recurring lines only",
-                ),
-                Field("end_date", "End date", "date", required=False),
-            ),
-            columns=(
-                "title",
-                "category",
-                "recurrence",
-                "amount",
-                "currency",
-                "period",
-                "start_date",
-            ),
-            create_model=pg.BudgetLineCreate,
-            update_model=pg.BudgetLineUpdate,
-            id_param="budget_line_id",
-            list_fn=pg.list_budget_lines,
-            get_fn=pg.get_budget_line,
-            create_fn=pg.create_budget_line,
-            update_fn=pg.update_budget_line,
+            "budget",
+            "Budget",
+            ("title", "category", "recurrence", "amount", "currency", "period", "start_date"),
+            pg.BUDGET_LINES,
+        ),
+        Kind("risks", "Risks", ("title", "likelihood", "impact", "owner", "status"), pg.RISKS),
+        Kind("pilots", "Pilots", ("title", "status", "start_date", "end_date"), pg.PILOTS),
+        Kind(
+            "communications",
+            "Communications",
+            ("title", "channel", "audience", "planned_date", "status"),
+            pg.COMMUNICATIONS,
         ),
         Kind(
-            slug="risks",
-            singular="risk",
-            plural="Risks",
-            fields=(
-                Field("title", "Title"),
-                Field("likelihood", "Likelihood (1-5)", "int5"),
-                Field("impact", "Impact (1-5)", "int5"),
-                Field("owner", "Owner"),
-                Field("mitigation", "Mitigation", "textarea", required=False),
-                Field("description", "Description", "textarea", required=False),
-                Field("status", "Status", "select", choices=_choices(pg.RiskStatus)),
-            ),
-            columns=("title", "likelihood", "impact", "owner", "status"),
-            create_model=pg.RiskCreate,
-            update_model=pg.RiskUpdate,
-            id_param="risk_id",
-            list_fn=pg.list_risks,
-            get_fn=pg.get_risk,
-            create_fn=pg.create_risk,
-            update_fn=pg.update_risk,
-        ),
-        Kind(
-            slug="pilots",
-            singular="pilot",
-            plural="Pilots",
-            fields=(
-                Field("title", "Title"),
-                Field("scope", "Scope", "textarea"),
-                Field("criterion_kpi", "Success criterion: KPI", required=False),
-                Field("criterion_target", "Success criterion: target", "number", required=False),
-                Field(
-                    "criterion_direction",
-                    "Success criterion: direction",
-                    "select",
-                    required=False,
-                    choices=_choices(pg.Direction),
-                ),
-                Field("start_date", "Start date", "date"),
-                Field("end_date", "End date", "date"),
-                Field("status", "Status", "select", choices=_choices(pg.PilotStatus)),
-            ),
-            columns=("title", "status", "start_date", "end_date"),
-            create_model=pg.PilotCreate,
-            update_model=pg.PilotUpdate,
-            id_param="pilot_id",
-            list_fn=pg.list_pilots,
-            get_fn=pg.get_pilot,
-            create_fn=pg.create_pilot,
-            update_fn=pg.update_pilot,
-            nest=_nest_pilot,
-            flatten=_flatten_pilot,
-        ),
-        Kind(
-            slug="communications",
-            singular="communication",
-            plural="Communications",
-            fields=(
-                Field("title", "Title"),
-                Field("channel", "Channel", "select", choices=_choices(pg.Channel)),
-                Field("audience", "Audience", hint="who it is for, e.g. permit applicants"),
-                Field("planned_date", "Planned date", "date"),
-                Field("message", "Message", "textarea"),
-                Field("status", "Status", "select", choices=_choices(pg.CommunicationStatus)),
-            ),
-            columns=("title", "channel", "audience", "planned_date", "status"),
-            create_model=pg.CommunicationCreate,
-            update_model=pg.CommunicationUpdate,
-            id_param="communication_id",
-            list_fn=pg.list_communications,
-            get_fn=pg.get_communication,
-            create_fn=pg.create_communication,
-            update_fn=pg.update_communication,
-        ),
-        Kind(
-            slug="decisions",
-            singular="decision",
-            plural="Decisions",
-            fields=(
-                Field("title", "Title"),
-                Field("decision", "Decision", "textarea"),
-                Field("decided_on", "Decided on", "date"),
-                Field("decided_by", "Decided by", hint="the person or board that decided"),
-                Field("rationale", "Rationale", "textarea", required=False),
-            ),
-            columns=("title", "decided_on", "decided_by"),
-            create_model=pg.DecisionCreate,
-            update_model=pg.DecisionUpdate,
-            id_param="decision_id",
-            list_fn=pg.list_decisions,
-            get_fn=pg.get_decision,
-            create_fn=pg.create_decision,
-            update_fn=pg.update_decision,
+            "decisions", "Decisions", ("title", "decided_on", "decided_by"), pg.PROGRAMME_DECISIONS
         ),
     )
 }
 
 
 def form_data(kind: Kind, form: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    """The posted fields of ``kind`` as input for its pydantic model (blank optional fields left out)."""
+    """The posted fields of ``kind`` as input for its pydantic model (blank optional fields left
+    out; a row of sub-fields becomes a one-item list, or an empty one when left blank)."""
     data: dict[str, Any] = {}
     for f in kind.fields:
         raw = form.get(f.name)
         value = raw.strip() if isinstance(raw, str) else raw
-        if value in (None, ""):
-            if f.required and not partial:
-                data[f.name] = None  # let the model name the missing field
-            continue
-        data[f.name] = value
-    return kind.nest(data)
+        if f.kind == "checkbox":
+            value = value is not None
+        top, _, sub = f.name.partition(".0.")
+        if sub:
+            item = data.setdefault(top, [{}])[0]
+            if value not in (None, ""):
+                item[sub] = value
+        elif value not in (None, ""):
+            data[f.name] = value
+        elif f.required and not partial:
+            data[f.name] = None  # let the model name the missing field
+    return {k: [] if isinstance(v, list) and v == [{}] else v for k, v in data.items()}
 
 
-def item_values(kind: Kind, item: Any) -> dict[str, Any]:
+def item_values(kind: Kind, item: BaseModel) -> dict[str, Any]:
     """An item's values for pre-filling the edit form."""
-    values = item.model_dump(mode="json") if isinstance(item, BaseModel) else dict(item)
-    return kind.flatten(values)
+    values = item.model_dump(mode="json")
+    for name, value in list(values.items()):
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            values.update({f"{name}.0.{sub}": v for sub, v in value[0].items()})
+    return values

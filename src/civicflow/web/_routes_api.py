@@ -34,10 +34,7 @@ async def list_objectives(
     request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
 ) -> list[dict[str, Any]]:
     """Objectives with their computed progress."""
-    items = await run_in_threadpool(
-        programme.list_objectives, request.app.state.ctx, actor=actor, workspace_id=workspace_id
-    )
-    return [o.to_dict() for o in items]
+    return await _items(request, programme.OBJECTIVES, actor, workspace_id)
 
 
 @router.post("/workspaces/{workspace_id}/objectives", status_code=201)
@@ -49,7 +46,7 @@ async def create_objective(
 ) -> dict[str, Any]:
     """Create an objective (KPI, baseline value, target, date); written to the ledger."""
     item = await run_in_threadpool(
-        programme.create_objective,
+        programme.OBJECTIVES.create,
         request.app.state.ctx,
         actor=actor,
         workspace_id=workspace_id,
@@ -62,10 +59,17 @@ async def create_objective(
 async def list_risks(
     request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
 ) -> list[dict[str, Any]]:
+    """Risks: likelihood and impact (1-5), owner, mitigation, status."""
+    return await _items(request, programme.RISKS, actor, workspace_id)
+
+
+async def _items(
+    request: Request, kind: programme.ProgrammeKind[Any, Any, Any], actor: Any, workspace_id: str
+) -> list[dict[str, Any]]:
     items = await run_in_threadpool(
-        programme.list_risks, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+        kind.list, request.app.state.ctx, actor=actor, workspace_id=workspace_id
     )
-    return [r.to_dict() for r in items]
+    return [item.to_dict() for item in items]
 
 
 @router.get("/workspaces/{workspace_id}/ledger")

@@ -86,13 +86,13 @@ async def dashboard(
         from civicflow.web._assessment import latest_baseline
 
         return {
-            "objectives": programme.list_objectives(ctx, actor=actor, workspace_id=workspace_id),
+            "objectives": programme.OBJECTIVES.list(ctx, actor=actor, workspace_id=workspace_id),
             "risks": [
                 r
-                for r in programme.list_risks(ctx, actor=actor, workspace_id=workspace_id)
+                for r in programme.RISKS.list(ctx, actor=actor, workspace_id=workspace_id)
                 if r.status.value in {"open", "mitigating"}
             ],
-            "pilots": programme.list_pilots(ctx, actor=actor, workspace_id=workspace_id),
+            "pilots": programme.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id),
             "baseline": latest_baseline(ws),
         }
 
@@ -114,7 +114,7 @@ async def programme_list(
     k = _kind(kind)
     ws = await _workspace(request, actor, workspace_id)
     items = await run_in_threadpool(
-        k.list_fn, request.app.state.ctx, actor=actor, workspace_id=workspace_id
+        k.app.list, request.app.state.ctx, actor=actor, workspace_id=workspace_id
     )
     return page(
         request,
@@ -139,19 +139,10 @@ async def programme_new(
     baseline_name: str = "",
     baseline_value: str = "",
 ) -> Response:
-    k = _kind(kind)
-    ws = await _workspace(request, actor, workspace_id)
     # "create an objective from this baseline" pre-fills the KPI and its frozen value
     values = {"kpi": kpi, "baseline_name": baseline_name, "baseline_value": baseline_value}
-    return page(
-        request,
-        "programme_form.html",
-        actor,
-        workspace=ws,
-        nav="programme",
-        kind=k,
-        values={key: v for key, v in values.items() if v},
-        item_id=None,
+    return await _form_page(
+        request, actor, workspace_id, _kind(kind), {key: v for key, v in values.items() if v}
     )
 
 
@@ -162,30 +153,7 @@ async def programme_create(
     kind: str,
     actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
 ) -> Response:
-    k = _kind(kind)
-    form = await request.form()
-    data = form_data(k, form, partial=False)
-    ctx = request.app.state.ctx
-    try:
-        parsed = programme.parse(k.create_model, data)
-        await run_in_threadpool(
-            k.create_fn, ctx, actor=actor, workspace_id=workspace_id, data=parsed
-        )
-    except CivicflowError as exc:
-        ws = await _workspace(request, actor, workspace_id)
-        return page(
-            request,
-            "programme_form.html",
-            actor,
-            status=422,
-            workspace=ws,
-            nav="programme",
-            kind=k,
-            values=dict(form),
-            item_id=None,
-            error=exc.to_dict(),
-        )
-    return RedirectResponse(f"/w/{workspace_id}/programme/{k.slug}", status_code=303)
+    return await _save(request, workspace_id, _kind(kind), None, actor)
 
 
 @router.get("/w/{workspace_id}/programme/{kind}/{item_id}")
@@ -197,24 +165,10 @@ async def programme_edit(
     actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
 ) -> Response:
     k = _kind(kind)
-    ws = await _workspace(request, actor, workspace_id)
     item = await run_in_threadpool(
-        k.get_fn,
-        request.app.state.ctx,
-        actor=actor,
-        workspace_id=workspace_id,
-        **{k.id_param: item_id},
+        k.app.get, request.app.state.ctx, actor=actor, workspace_id=workspace_id, item_id=item_id
     )
-    return page(
-        request,
-        "programme_form.html",
-        actor,
-        workspace=ws,
-        nav="programme",
-        kind=k,
-        values=item_values(k, item),
-        item_id=item_id,
-    )
+    return await _form_page(request, actor, workspace_id, k, item_values(k, item), item_id)
 
 
 @router.post("/w/{workspace_id}/programme/{kind}/{item_id}")
@@ -225,37 +179,69 @@ async def programme_update(
     item_id: str,
     actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
 ) -> Response:
-    k = _kind(kind)
+    return await _save(request, workspace_id, _kind(kind), item_id, actor)
+
+
+async def _save(
+    request: Request, workspace_id: str, k: Kind, item_id: str | None, actor: Actor
+) -> Response:
+    """Create (``item_id`` None) or update an item from the posted form; an invalid form comes
+    back with the error next to its field."""
     form = await request.form()
-    data = form_data(k, form, partial=True)
     ctx = request.app.state.ctx
     try:
-        parsed = programme.parse(k.update_model, data)
-        await run_in_threadpool(
-            k.update_fn,
-            ctx,
-            actor=actor,
-            workspace_id=workspace_id,
-            data=parsed,
-            **{k.id_param: item_id},
-        )
+        if item_id is None:
+            data = programme.parse(
+                k.app.create_model, form_data(k, form, partial=False), label=k.singular
+            )
+            await run_in_threadpool(
+                k.app.create, ctx, actor=actor, workspace_id=workspace_id, data=data
+            )
+        else:
+            changes = programme.parse(
+                k.app.update_model, form_data(k, form, partial=True), label=k.singular
+            )
+            await run_in_threadpool(
+                k.app.update,
+                ctx,
+                actor=actor,
+                workspace_id=workspace_id,
+                item_id=item_id,
+                data=changes,
+            )
     except CivicflowError as exc:
         if isinstance(exc, NotFoundError):
             raise
-        ws = await _workspace(request, actor, workspace_id)
-        return page(
-            request,
-            "programme_form.html",
-            actor,
-            status=422,
-            workspace=ws,
-            nav="programme",
-            kind=k,
-            values=dict(form),
-            item_id=item_id,
-            error=exc.to_dict(),
+        return await _form_page(
+            request, actor, workspace_id, k, dict(form), item_id, error=exc.to_dict()
         )
     return RedirectResponse(f"/w/{workspace_id}/programme/{k.slug}", status_code=303)
+
+
+async def _form_page(
+    request: Request,
+    actor: Actor,
+    workspace_id: str,
+    k: Kind,
+    values: dict[str, Any],
+    item_id: str | None = None,
+    *,
+    error: dict[str, object] | None = None,
+) -> Response:
+    """The new/edit form of ``k``; with ``error``, sent back (422) with it next to its field."""
+    ws = await _workspace(request, actor, workspace_id)
+    return page(
+        request,
+        "programme_form.html",
+        actor,
+        status=200 if error is None else 422,
+        workspace=ws,
+        nav="programme",
+        kind=k,
+        values=values,
+        item_id=item_id,
+        error=error,
+    )
 
 
 # -- ledger ----------------------------------------------------------------------------------

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from civicflow.app import Actor, AppContext
     from civicflow.app.accounts import User
 
-app = typer.Typer(help="Accounts: create users and admins, grant and revoke roles, erase a person.")
+app = typer.Typer(
+    help="Accounts: create users and admins, grant and revoke roles, sign out, erase a person."
+)
 
 EmailOpt = Annotated[str, typer.Option("--email", help="The person's e-mail address")]
 ReasonOpt = Annotated[
@@ -74,18 +76,27 @@ class Operator:
 
 
 @contextmanager
+def migrated_app() -> Iterator[AppContext]:
+    """The application database, which must be migrated (`civicflow db upgrade`)."""
+    from civicflow.app import open_app
+
+    ctx = open_app(settings=get_settings(), require_migrated=True)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@contextmanager
 def server_operator() -> Iterator[Operator]:
     """The application database (migrated) and the operator's account as a global admin."""
     import dataclasses
 
-    from civicflow.app import open_app, operator_actor
+    from civicflow.app import operator_actor
 
-    ctx = open_app(settings=get_settings(), require_migrated=True)
-    try:
+    with migrated_app() as ctx:
         actor, _created = operator_actor(ctx)
         yield Operator(ctx, dataclasses.replace(actor, is_admin=True))
-    finally:
-        ctx.close()
 
 
 def command_reason(command: str, reason: str | None) -> str:
@@ -133,18 +144,12 @@ def create_admin(
 ) -> None:
     """Create a global admin. The password is read from stdin or prompted for, never an option
     (options end up in shell history and process lists)."""
-    from civicflow.app import accounts, open_app
+    from civicflow.app import accounts
 
     password = read_password(stdin=password_stdin)
-    ctx = open_app(settings=get_settings(), require_migrated=True)
-    try:
+    with migrated_app() as ctx:
         user = accounts.create_admin(ctx, email=email, password=password, display_name=display_name)
-    finally:
-        ctx.close()
-    if as_json:
-        typer.echo(json.dumps(user.to_dict()))
-    else:
-        typer.echo(f"created admin {user.email} (id {user.id}, pseudonym {user.pseudonym})")
+    _echo_user(user, as_json, "created admin")
 
 
 @app.command("create")
@@ -253,18 +258,33 @@ def erase(
     _echo_user(erased, as_json, "erased")
 
 
+@app.command("sign-out")
+def sign_out(email: EmailOpt, reason: ReasonOpt = None, as_json: JsonOpt = False) -> None:
+    """End every workbench session of a user at once (a lost laptop, a cookie that may have
+    leaked): each browser must sign in again. API tokens stay: revoke them with `tokens revoke`."""
+    from civicflow.app import accounts
+
+    with server_operator() as op:
+        user = op.user_by_email(email)
+        ended = accounts.sign_out_everywhere(
+            op.ctx, actor=op.actor, user_id=user.id,
+            reason=command_reason("users sign-out", reason),
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({"user_id": user.id, "sessions_ended": ended}))
+    else:
+        typer.echo(f"signed {user.email} out everywhere ({ended} session(s) ended)")
+
+
 @app.command("list")
 def list_users(
     as_json: Annotated[bool, typer.Option("--json", help="Print users as JSON lines")] = False,
 ) -> None:
     """List every account with its roles."""
-    from civicflow.app import SYSTEM, accounts, open_app
+    from civicflow.app import SYSTEM, accounts
 
-    ctx = open_app(settings=get_settings(), require_migrated=True)
-    try:
+    with migrated_app() as ctx:
         users = accounts.list_users(ctx, actor=SYSTEM)
-    finally:
-        ctx.close()
     if as_json:
         typer.echo(json.dumps([u.to_dict() for u in users]))
         return

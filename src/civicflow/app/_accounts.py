@@ -153,16 +153,19 @@ def _check_password(password: str) -> None:
         )
 
 
+def _short_text(value: str | None, *, field: str, limit: int, what: str, expected: str) -> str:
+    """``value`` stripped, refused when empty or longer than ``limit`` characters."""
+    text = (value or "").strip()
+    if not text or len(text) > limit:
+        raise InputError(what, where=Location(field=field), found=repr(value), expected=expected)
+    return text
+
+
 def _check_display_name(name: str) -> str:
-    value = (name or "").strip()
-    if not value or len(value) > 200:
-        raise InputError(
-            "the display name must not be empty",
-            where=Location(field="display_name"),
-            found=repr(name),
-            expected="1-200 characters",
-        )
-    return value
+    return _short_text(
+        name, field="display_name", limit=200, what="the display name must not be empty",
+        expected="1-200 characters",
+    )  # fmt: skip
 
 
 def _roles_of(session: Session, user_id: str) -> dict[str, Role]:
@@ -702,14 +705,10 @@ def create_api_token(
     owner_id = owner or actor.user_id
     if owner_id != actor.user_id:
         actor.require(Permission.USER_ADMIN)
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise InputError(
-            "an API token needs a name",
-            where=Location(field="name"),
-            found=repr(name),
-            expected="1-100 characters saying what the token is for",
-        )
+    name = _short_text(
+        name, field="name", limit=100, what="an API token needs a name",
+        expected="1-100 characters saying what the token is for",
+    )  # fmt: skip
     try:
         scope_set = frozenset(Permission(s) for s in scopes)
     except ValueError as exc:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from civicflow.core import ConfigurationError, Location, get_settings
+from civicflow.core import get_settings, ip_networks
 
 # The CLI and the web are sibling interfaces (neither imports the other): uvicorn loads the app
 # by its import string and the factory reads the same CIVICFLOW_* environment.
@@ -22,16 +21,7 @@ def proxy_options() -> dict[str, Any]:
     CIVICFLOW_WEB_TRUSTED_PROXIES, and from no one when it is empty (uvicorn's own default
     would believe any local process, which could then claim to be any client)."""
     proxies = [p.strip() for p in os.environ.get(TRUSTED_PROXIES_ENV, "").split(",") if p.strip()]
-    for value in proxies:
-        try:
-            ipaddress.ip_network(value, strict=False)
-        except ValueError as exc:
-            raise ConfigurationError(
-                "a trusted proxy is not an IP address or network",
-                where=Location(field="--trusted-proxy"),
-                found=value,
-                expected="addresses or networks such as 10.0.0.5 or 10.0.0.0/24",
-            ) from exc
+    ip_networks(proxies, field="--trusted-proxy")
     return {"proxy_headers": bool(proxies), "forwarded_allow_ips": ",".join(proxies) or None}
 
 

@@ -35,6 +35,7 @@ ReasonOpt = Annotated[
     str | None, typer.Option("--reason", help="Why, written to the audit ledger entry")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
+WorkspaceOpt = Annotated[str, typer.Option("--workspace", help="Workspace id or name")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,10 @@ class Operator:
             fix="check the address with `civicflow users list`, or create the account with "
             "`civicflow users create`",
         )
+
+    def user_in(self, email: str, workspace: str) -> tuple[User, str]:
+        """The user with this e-mail and the id of the workspace named (or id'd) ``workspace``."""
+        return self.user_by_email(email), self.workspace_id(workspace)
 
     def workspace_id(self, ref: str) -> str:
         """A workspace id from its id or its name."""
@@ -184,7 +189,7 @@ def create_user(
 @app.command("grant")
 def grant(
     email: EmailOpt,
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace id or name")],
+    workspace: WorkspaceOpt,
     role: Annotated[
         str,
         typer.Option(
@@ -199,8 +204,7 @@ def grant(
     from civicflow.app import accounts
 
     with server_operator() as op:
-        user = op.user_by_email(email)
-        ws = op.workspace_id(workspace)
+        user, ws = op.user_in(email, workspace)
         updated = accounts.grant_role(
             op.ctx, actor=op.actor, workspace_id=ws, user_id=user.id, role=role,
             reason=command_reason("users grant", reason),
@@ -214,7 +218,7 @@ def grant(
 @app.command("revoke-role")
 def revoke_role(
     email: EmailOpt,
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace id or name")],
+    workspace: WorkspaceOpt,
     reason: ReasonOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -222,8 +226,7 @@ def revoke_role(
     from civicflow.app import accounts
 
     with server_operator() as op:
-        user = op.user_by_email(email)
-        ws = op.workspace_id(workspace)
+        user, ws = op.user_in(email, workspace)
         accounts.revoke_role(
             op.ctx, actor=op.actor, workspace_id=ws, user_id=user.id,
             reason=command_reason("users revoke-role", reason),

@@ -12,6 +12,7 @@ from civicflow.core._errors import (
     RejectedRow,
 )
 from civicflow.core._ids import check_name, new_id, sha256_hex
+from civicflow.core._net import ip_networks
 from civicflow.core._settings import Settings, get_settings
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Settings",
     "check_name",
     "get_settings",
+    "ip_networks",
     "new_id",
     "set_clock",
     "sha256_hex",

@@ -11,7 +11,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from civicflow.core import ConfigurationError, Location
+from civicflow.core import ip_networks
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -124,24 +126,9 @@ class LoginThrottle:
             self._failures.pop(key, None)
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
 def proxy_networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
     """The trusted proxies as networks (a bare address is a network of one)."""
-    networks = []
-    for value in proxies:
-        try:
-            networks.append(ipaddress.ip_network(value.strip(), strict=False))
-        except ValueError as exc:
-            raise ConfigurationError(
-                "a trusted proxy is not an IP address or network",
-                where=Location(field="trusted_proxies"),
-                found=value,
-                expected="addresses or networks such as 10.0.0.5, 10.0.0.0/24 or ::1",
-                fix="list the reverse proxies in front of the workbench, separated by commas",
-            ) from exc
-    return tuple(networks)
+    return ip_networks(proxies, field="trusted_proxies")
 
 
 def _host(value: str) -> str:

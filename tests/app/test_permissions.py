@@ -97,6 +97,14 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         accounts.grant_role(ctx, actor=SYSTEM, workspace_id=ws, user_id=user.id, role="viewer")
         return accounts.revoke_role(ctx, actor=actor, workspace_id=ws, user_id=user.id)
 
+    def sign_out(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        user = accounts.create_user(
+            ctx, actor=SYSTEM, email=f"s{utcnow().timestamp()}@x.example", display_name="S",
+            password=None,
+        )  # fmt: skip
+        accounts.grant_role(ctx, actor=SYSTEM, workspace_id=ws, user_id=user.id, role="viewer")
+        return accounts.sign_out_everywhere(ctx, actor=actor, user_id=user.id)
+
     def proof(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
         with ctx.engine.begin() as conn:
             ctx.ledger.checkpoint(conn)
@@ -146,6 +154,8 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         "list_measurements": (ALL, list_measurements),
         "grant_role": (ADMIN, grant),
         "revoke_role": (ADMIN, revoke),
+        # someone else's sessions, even a member of one's own workspace: global admins only
+        "sign_out_everywhere": (NOBODY, sign_out),
         "list_users(workspace)": (
             ADMIN,
             lambda ctx, a, ws, ad: accounts.list_users(ctx, actor=a, workspace_id=ws),

@@ -222,3 +222,47 @@ def test_errors_exit_with_code_2_and_a_fix(home: dict[str, str]) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "no user with the e-mail address x@agency.example" in proc.stderr
     assert "civicflow users list" in proc.stderr
+
+
+def test_sign_out_everywhere_from_the_command_line(home: dict[str, str]) -> None:
+    from civicflow.app import SYSTEM, accounts, audit
+
+    ok(home, "users", "create", "--email", "cy@agency.example", "--display-name", "Cy",
+       "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    ctx = _ctx(home)
+    try:
+        cy = accounts.authenticate(ctx, email="cy@agency.example", password=PASSWORD)
+        assert cy is not None
+        sessions = [accounts.start_session(ctx, actor=cy) for _ in range(2)]
+    finally:
+        ctx.close()
+
+    done = json.loads(
+        ok(home, "users", "sign-out", "--email", "Cy@agency.example", "--reason", "laptop stolen",
+           "--json").stdout
+    )  # fmt: skip
+    assert done == {"user_id": cy.user_id, "sessions_ended": 2}
+    assert (
+        "0 session(s) ended" in ok(home, "users", "sign-out", "--email", "cy@agency.example").stdout
+    )
+    ctx = _ctx(home)
+    try:
+        assert [accounts.resume_session(ctx, s) for s in sessions] == [None, None]
+        entry, again = sorted(
+            (
+                e
+                for e in audit.list_entries(ctx, actor=SYSTEM, limit=10)
+                if e.action == "user.sign_out_everywhere"
+            ),
+            key=lambda e: e.index,
+        )
+    finally:
+        ctx.close()
+    operator = next(u for u in _users(home).values() if u["oidc_issuer"] == "civicflow:os-login")
+    assert entry.actor == operator["pseudonym"] and entry.object_id != operator["pseudonym"]
+    assert (entry.reason or "").endswith("laptop stolen")
+    assert again.reason == "`civicflow users sign-out` by the server operator"
+    missing = run(home, "users", "sign-out", "--email", "nobody@agency.example")
+    from civicflow.core import NotFoundError
+
+    assert isinstance(missing.exception, NotFoundError)

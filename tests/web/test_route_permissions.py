@@ -53,6 +53,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/admin/users"): "user:admin",
     ("POST", "/admin/users/{user_id}/roles"): "user:admin",
     ("POST", "/admin/users/{user_id}/roles/revoke"): "user:admin",
+    ("POST", "/admin/users/{user_id}/sign-out"): "user:admin",
     ("GET", "/account/tokens"): AUTH,
     ("POST", "/account/tokens"): AUTH,
     ("POST", "/account/tokens/{token_id}/revoke"): AUTH,

@@ -16,7 +16,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from civicflow.app._context import AppContext
-from civicflow.app._models import ApiTokenRow, LoginAttemptRow, MembershipRow, UserRow
+from civicflow.app._models import (
+    ApiTokenRow,
+    LoginAttemptRow,
+    MembershipRow,
+    SessionRow,
+    UserRow,
+)
 from civicflow.app._record import record
 from civicflow.app._roles import SYSTEM, Actor, Permission, Role
 from civicflow.app._workspaces import require_workspace_row
@@ -36,7 +42,15 @@ TOKEN_PREFIX = "cf_"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
 # Verifying against a real hash when the e-mail is unknown makes both failure paths cost the same.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+# Made on first use: hashing costs a quarter of a second, too much for every `import`.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+    return _DUMMY_HASH
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,8 +124,13 @@ def hash_token(token: str) -> str:
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def _email_key(email: str | None) -> str:
+    """The form e-mail addresses are stored and compared in."""
+    return (email or "").strip().lower()
+
+
 def _norm_email(email: str) -> str:
-    value = (email or "").strip().lower()
+    value = _email_key(email)
     if not _EMAIL.match(value) or len(value) > 320:
         raise InputError(
             "the e-mail address is not valid",
@@ -134,16 +153,19 @@ def _check_password(password: str) -> None:
         )
 
 
+def _short_text(value: str | None, *, field: str, limit: int, what: str, expected: str) -> str:
+    """``value`` stripped, refused when empty or longer than ``limit`` characters."""
+    text = (value or "").strip()
+    if not text or len(text) > limit:
+        raise InputError(what, where=Location(field=field), found=repr(value), expected=expected)
+    return text
+
+
 def _check_display_name(name: str) -> str:
-    value = (name or "").strip()
-    if not value or len(value) > 200:
-        raise InputError(
-            "the display name must not be empty",
-            where=Location(field="display_name"),
-            found=repr(name),
-            expected="1-200 characters",
-        )
-    return value
+    return _short_text(
+        name, field="display_name", limit=200, what="the display name must not be empty",
+        expected="1-200 characters",
+    )  # fmt: skip
 
 
 def _roles_of(session: Session, user_id: str) -> dict[str, Role]:
@@ -192,6 +214,40 @@ def _state(row: UserRow) -> dict[str, Any]:
         "oidc_issuer": row.oidc_issuer,
         "has_oidc_subject": row.oidc_subject is not None,
     }
+
+
+def _record_user(
+    ctx: AppContext,
+    s: Session,
+    row: UserRow,
+    *,
+    actor: Actor,
+    action: str,
+    before: dict[str, Any] | None = None,
+    changed: bool = True,
+    reason: str | None = None,
+) -> None:
+    """The ledger entry for a change to a user (``changed=False``: no state digest after it)."""
+    record(
+        ctx, s, actor=actor, action=action, object_type="user", object_id=row.pseudonym,
+        workspace_id=None, before=before, after=_state(row) if changed else None, reason=reason,
+    )  # fmt: skip
+
+
+def _require_active(row: UserRow, *, field: str) -> None:
+    if not row.is_active:
+        raise PermissionDeniedError(
+            "this account is deactivated",
+            where=Location(field=field),
+            found=row.pseudonym,
+            fix="ask an admin to reactivate it",
+        )
+
+
+def _end_sessions(s: Session, user_id: str) -> int:
+    """End every browser session of a user (their next request must sign in again)."""
+    result = s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _new_user_row(
@@ -263,17 +319,7 @@ def create_user(
         row = _new_user_row(
             s, email=email, display_name=display_name, password=password, is_admin=is_admin
         )
-        record(
-            ctx,
-            s,
-            actor=actor,
-            action="user.create",
-            object_type="user",
-            object_id=row.pseudonym,
-            workspace_id=None,
-            after=_state(row),
-            reason=reason,
-        )
+        _record_user(ctx, s, row, actor=actor, action="user.create", reason=reason)
         return _user(s, row)
 
 
@@ -296,13 +342,7 @@ def get_actor(ctx: AppContext, user_id: str) -> Actor:
     """The actor for a user id (e.g. from a session cookie); inactive users are refused."""
     with ctx.read_session() as s:
         row = _get_user_row(s, user_id)
-        if not row.is_active:
-            raise PermissionDeniedError(
-                "this account is deactivated",
-                where=Location(field="user_id"),
-                found=row.pseudonym,
-                fix="ask an admin to reactivate it",
-            )
+        _require_active(row, field="user_id")
         return _actor(s, row)
 
 
@@ -336,18 +376,10 @@ def set_user_active(
         row = _get_user_row(s, user_id)
         before = _state(row)
         row.is_active = active
-        record(
-            ctx,
-            s,
-            actor=actor,
-            action="user.activate" if active else "user.deactivate",
-            object_type="user",
-            object_id=row.pseudonym,
-            workspace_id=None,
-            before=before,
-            after=_state(row),
-            reason=reason,
-        )
+        if not active:
+            _end_sessions(s, user_id)
+        action = "user.activate" if active else "user.deactivate"
+        _record_user(ctx, s, row, actor=actor, action=action, before=before, reason=reason)
         return _user(s, row)
 
 
@@ -360,16 +392,9 @@ def set_password(
     with ctx.session() as s:
         row = _get_user_row(s, user_id)
         row.password_hash = _hasher.hash(password)
-        record(
-            ctx,
-            s,
-            actor=actor,
-            action="user.password",
-            object_type="user",
-            object_id=row.pseudonym,
-            workspace_id=None,
-            reason=reason,
-        )
+        # whoever held a session (perhaps the reason for the change) holds it no longer
+        _end_sessions(s, user_id)
+        _record_user(ctx, s, row, actor=actor, action="user.password", changed=False, reason=reason)
 
 
 def erase_user(ctx: AppContext, *, actor: Actor, user_id: str, reason: str | None = None) -> User:
@@ -388,15 +413,34 @@ def erase_user(ctx: AppContext, *, actor: Actor, user_id: str, reason: str | Non
         row.is_admin = False
         s.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == user_id))
         s.execute(delete(MembershipRow).where(MembershipRow.user_id == user_id))
-        record(
-            ctx, s, actor=actor, action="user.erase", object_type="user",
-            object_id=row.pseudonym, workspace_id=None, before=before, after=_state(row),
-            reason=reason,
-        )  # fmt: skip
+        _end_sessions(s, user_id)
+        _record_user(ctx, s, row, actor=actor, action="user.erase", before=before, reason=reason)
         return _user(s, row)
 
 
+def sign_out_everywhere(
+    ctx: AppContext, *, actor: Actor, user_id: str, reason: str | None = None
+) -> int:
+    """End every browser session of a user (a lost laptop, a stolen cookie): each of them must
+    sign in again. The person themself or a global admin; returns how many sessions ended.
+    API tokens are not sessions: revoke them one by one."""
+    if actor.user_id != user_id:
+        actor.require(Permission.USER_ADMIN)
+    with ctx.session() as s:
+        row = _get_user_row(s, user_id)
+        ended = _end_sessions(s, user_id)
+        _record_user(
+            ctx, s, row, actor=actor, action="user.sign_out_everywhere", changed=False,
+            reason=reason,
+        )  # fmt: skip
+        return ended
+
+
 # -- sign-in ---------------------------------------------------------------------------------
+
+
+def _attempt(email: str, ip: str, success: bool) -> LoginAttemptRow:
+    return LoginAttemptRow(email=email[:320], ip=ip[:64], at=utcnow(), success=success)
 
 
 def authenticate(
@@ -408,17 +452,17 @@ def authenticate(
     argon2 work and return ``None``, so timing does not reveal which accounts exist. With ``ip``,
     the attempt is recorded for :func:`is_throttled`.
     """
-    key = (email or "").strip().lower()
+    key = _email_key(email)
     with ctx.session() as s:
         row = s.scalar(select(UserRow).where(UserRow.email == key))
         stored = row.password_hash if row is not None and row.password_hash else None
         try:
-            ok = _hasher.verify(stored or _DUMMY_HASH, password or "") and stored is not None
+            ok = _hasher.verify(stored or _dummy_hash(), password or "") and stored is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
         ok = ok and row is not None and row.is_active
         if ip is not None:
-            s.add(LoginAttemptRow(email=key[:320], ip=ip[:64], at=utcnow(), success=ok))
+            s.add(_attempt(key, ip, ok))
         if not ok or row is None:
             return None
         if stored is not None and _hasher.check_needs_rehash(stored):
@@ -429,38 +473,31 @@ def authenticate(
 def record_login_attempt(ctx: AppContext, *, email: str, ip: str, success: bool) -> None:
     """Record an attempt made outside :func:`authenticate` (e.g. an OIDC failure)."""
     with ctx.session() as s:
-        s.add(
-            LoginAttemptRow(
-                email=(email or "").strip().lower()[:320], ip=ip[:64], at=utcnow(), success=success
-            )
-        )
+        s.add(_attempt(_email_key(email), ip, success))
 
 
 def is_throttled(
     ctx: AppContext,
     *,
     email: str,
-    ip: str,
     max_failures: int = 5,
     window: timedelta = timedelta(minutes=15),
 ) -> bool:
-    """True when this e-mail from this address failed ``max_failures`` times within ``window``
-    since its last success; the web refuses to check a password while throttled."""
-    key = (email or "").strip().lower()
+    """True when this account (its e-mail address) failed ``max_failures`` times within
+    ``window`` since its last success, from whatever client addresses: spreading guesses over
+    many addresses (or forged ``X-Forwarded-For`` headers) does not buy more of them. The web
+    refuses to check a password while throttled, and limits each client address as well."""
+    key = _email_key(email)
     since = utcnow() - window
+    attempts = select(func.max(LoginAttemptRow.at)).where(LoginAttemptRow.email == key)
     with ctx.read_session() as s:
-        last_ok = s.scalar(
-            select(func.max(LoginAttemptRow.at)).where(
-                LoginAttemptRow.email == key, LoginAttemptRow.ip == ip, LoginAttemptRow.success
-            )
-        )
+        last_ok = s.scalar(attempts.where(LoginAttemptRow.success))
         start = max(since, last_ok) if last_ok is not None else since
         failures = s.scalar(
             select(func.count())
             .select_from(LoginAttemptRow)
             .where(
                 LoginAttemptRow.email == key,
-                LoginAttemptRow.ip == ip,
                 LoginAttemptRow.success.is_(False),
                 LoginAttemptRow.at > start,
             )
@@ -511,17 +548,7 @@ def upsert_oidc_user(
                 before = _state(existing)
                 existing.oidc_issuer, existing.oidc_subject = issuer, subject
                 row = existing
-                record(
-                    ctx,
-                    s,
-                    actor=oidc,
-                    action="user.link_oidc",
-                    object_type="user",
-                    object_id=row.pseudonym,
-                    workspace_id=None,
-                    before=before,
-                    after=_state(row),
-                )
+                _record_user(ctx, s, row, actor=oidc, action="user.link_oidc", before=before)
             else:
                 row = _new_user_row(
                     s,
@@ -532,17 +559,10 @@ def upsert_oidc_user(
                     oidc_issuer=issuer,
                     oidc_subject=subject,
                 )
-                record(
-                    ctx,
-                    s,
-                    actor=oidc,
-                    action="user.create",
-                    object_type="user",
-                    object_id=row.pseudonym,
-                    workspace_id=None,
-                    after=_state(row),
+                _record_user(
+                    ctx, s, row, actor=oidc, action="user.create",
                     reason="first sign-in through the identity provider",
-                )
+                )  # fmt: skip
         elif row.email != email or row.display_name != display_name:
             if email != row.email and s.scalar(
                 select(UserRow.id).where(UserRow.email == email, UserRow.id != row.id)
@@ -555,25 +575,11 @@ def upsert_oidc_user(
                 )
             before = _state(row)
             row.email, row.display_name = email, display_name
-            record(
-                ctx,
-                s,
-                actor=oidc,
-                action="user.update",
-                object_type="user",
-                object_id=row.pseudonym,
-                workspace_id=None,
-                before=before,
-                after=_state(row),
+            _record_user(
+                ctx, s, row, actor=oidc, action="user.update", before=before,
                 reason="profile updated by the identity provider",
-            )
-        if not row.is_active:
-            raise PermissionDeniedError(
-                "this account is deactivated",
-                where=Location(field="email"),
-                found=row.pseudonym,
-                fix="ask an admin to reactivate it",
-            )
+            )  # fmt: skip
+        _require_active(row, field="email")
         return _actor(s, row)
 
 
@@ -613,19 +619,12 @@ def grant_role(
             )
         else:
             member.role, member.granted_at = role.value, utcnow()
+        _end_sessions(s, user_id)  # a role change takes effect with a fresh sign-in
         record(
-            ctx,
-            s,
-            actor=actor,
-            action="role.grant",
-            object_type="membership",
-            object_id=user.pseudonym,
-            workspace_id=workspace_id,
-            before=before,
-            after={"user": user.pseudonym, "role": role.value},
-            reason=reason,
-        )
-        s.flush()
+            ctx, s, actor=actor, action="role.grant", object_type="membership",
+            object_id=user.pseudonym, workspace_id=workspace_id, before=before,
+            after={"user": user.pseudonym, "role": role.value}, reason=reason,
+        )  # fmt: skip
         return _user(s, user)
 
 
@@ -644,20 +643,35 @@ def revoke_role(
         user = _get_user_row(s, user_id)
         before = {"user": user.pseudonym, "role": member.role}
         s.delete(member)
+        _end_sessions(s, user_id)
         record(
-            ctx,
-            s,
-            actor=actor,
-            action="role.revoke",
-            object_type="membership",
-            object_id=user.pseudonym,
-            workspace_id=workspace_id,
-            before=before,
-            reason=reason,
-        )
+            ctx, s, actor=actor, action="role.revoke", object_type="membership",
+            object_id=user.pseudonym, workspace_id=workspace_id, before=before, reason=reason,
+        )  # fmt: skip
 
 
 # -- API tokens ------------------------------------------------------------------------------
+
+
+def _token_state(row: ApiTokenRow) -> dict[str, Any]:
+    """A token's record as digested into the ledger (``active`` depends on the clock)."""
+    return {k: v for k, v in _token(row).to_dict().items() if k != "active"}
+
+
+def _record_token(
+    ctx: AppContext,
+    s: Session,
+    row: ApiTokenRow,
+    *,
+    actor: Actor,
+    action: str,
+    before: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    record(
+        ctx, s, actor=actor, action=action, object_type="api_token", object_id=row.id,
+        workspace_id=None, before=before, after=_token_state(row), reason=reason,
+    )  # fmt: skip
 
 
 def _token(row: ApiTokenRow) -> ApiToken:
@@ -691,14 +705,10 @@ def create_api_token(
     owner_id = owner or actor.user_id
     if owner_id != actor.user_id:
         actor.require(Permission.USER_ADMIN)
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise InputError(
-            "an API token needs a name",
-            where=Location(field="name"),
-            found=repr(name),
-            expected="1-100 characters saying what the token is for",
-        )
+    name = _short_text(
+        name, field="name", limit=100, what="an API token needs a name",
+        expected="1-100 characters saying what the token is for",
+    )  # fmt: skip
     try:
         scope_set = frozenset(Permission(s) for s in scopes)
     except ValueError as exc:
@@ -742,18 +752,8 @@ def create_api_token(
                 fix="reactivate the account before giving it a token",
             )
         s.add(row)
-        token = _token(row)
-        record(
-            ctx,
-            s,
-            actor=actor,
-            action="token.create",
-            object_type="api_token",
-            object_id=row.id,
-            workspace_id=None,
-            after={k: v for k, v in token.to_dict().items() if k != "active"},
-        )
-        return plaintext, token
+        _record_token(ctx, s, row, actor=actor, action="token.create")
+        return plaintext, _token(row)
 
 
 def authenticate_token(ctx: AppContext, token: str) -> Actor | None:
@@ -801,19 +801,10 @@ def revoke_api_token(
         if row.user_id != actor.user_id:
             actor.require(Permission.USER_ADMIN)
         if row.revoked_at is None:
-            before = _token(row).to_dict()
+            before = _token_state(row)
             row.revoked_at = utcnow()
-            record(
-                ctx,
-                s,
-                actor=actor,
-                action="token.revoke",
-                object_type="api_token",
-                object_id=row.id,
-                workspace_id=None,
-                before={k: v for k, v in before.items() if k != "active"},
-                after={k: v for k, v in _token(row).to_dict().items() if k != "active"},
-                reason=reason,
+            _record_token(
+                ctx, s, row, actor=actor, action="token.revoke", before=before, reason=reason
             )
         return _token(row)
 

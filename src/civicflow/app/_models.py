@@ -97,6 +97,20 @@ class ApiTokenRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SessionRow(Base):
+    """A signed-in browser session. The cookie carries a random id; only its SHA-256 is stored,
+    so a copy of this table signs no one in."""
+
+    __tablename__ = "sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class LoginAttemptRow(Base):
     __tablename__ = "login_attempts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -1,4 +1,5 @@
-"""Accounts: local users (argon2), OIDC users, per-workspace roles, API tokens, login throttling.
+"""Accounts: local users (argon2), OIDC users, per-workspace roles, API tokens, login throttling,
+browser sessions kept on the server (so that they can end).
 
 Every function that changes state checks the actor's permission and writes a ledger entry in
 the same transaction. See :mod:`civicflow.app` for the whole interface.
@@ -28,18 +29,28 @@ from civicflow.app._accounts import (
     revoke_role,
     set_password,
     set_user_active,
+    sign_out_everywhere,
     upsert_oidc_user,
+)
+from civicflow.app._sessions import (
+    SessionPolicy,
+    end_session,
+    prune_sessions,
+    resume_session,
+    start_session,
 )
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "ApiToken",
+    "SessionPolicy",
     "User",
     "authenticate",
     "authenticate_token",
     "create_admin",
     "create_api_token",
     "create_user",
+    "end_session",
     "erase_user",
     "get_actor",
     "get_user",
@@ -48,12 +59,16 @@ __all__ = [
     "is_throttled",
     "list_api_tokens",
     "list_users",
+    "prune_sessions",
     "pseudonym_for",
     "purge_login_attempts",
     "record_login_attempt",
+    "resume_session",
     "revoke_api_token",
     "revoke_role",
     "set_password",
     "set_user_active",
+    "sign_out_everywhere",
+    "start_session",
     "upsert_oidc_user",
 ]

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from civicflow.cli._users import command_reason, server_operator
+from civicflow.cli._users import ReasonOpt, command_reason, server_operator
 
 if TYPE_CHECKING:
     from civicflow.app.accounts import ApiToken
@@ -106,9 +106,7 @@ def list_tokens(
 @app.command("revoke")
 def revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id (tok_..., from `tokens list`)")],
-    reason: Annotated[
-        str | None, typer.Option("--reason", help="Why, written to the audit ledger entry")
-    ] = None,
+    reason: ReasonOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the token as JSON")] = False,
 ) -> None:
     """Revoke an API token: it stops working at once. Revoking twice changes nothing."""

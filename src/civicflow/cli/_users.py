@@ -26,13 +26,16 @@ if TYPE_CHECKING:
     from civicflow.app import Actor, AppContext
     from civicflow.app.accounts import User
 
-app = typer.Typer(help="Accounts: create users and admins, grant and revoke roles, erase a person.")
+app = typer.Typer(
+    help="Accounts: create users and admins, grant and revoke roles, sign out, erase a person."
+)
 
 EmailOpt = Annotated[str, typer.Option("--email", help="The person's e-mail address")]
 ReasonOpt = Annotated[
     str | None, typer.Option("--reason", help="Why, written to the audit ledger entry")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
+WorkspaceOpt = Annotated[str, typer.Option("--workspace", help="Workspace id or name")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,10 @@ class Operator:
             "`civicflow users create`",
         )
 
+    def user_in(self, email: str, workspace: str) -> tuple[User, str]:
+        """The user with this e-mail and the id of the workspace named (or id'd) ``workspace``."""
+        return self.user_by_email(email), self.workspace_id(workspace)
+
     def workspace_id(self, ref: str) -> str:
         """A workspace id from its id or its name."""
         from civicflow.app import workspaces
@@ -74,18 +81,27 @@ class Operator:
 
 
 @contextmanager
+def migrated_app() -> Iterator[AppContext]:
+    """The application database, which must be migrated (`civicflow db upgrade`)."""
+    from civicflow.app import open_app
+
+    ctx = open_app(settings=get_settings(), require_migrated=True)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@contextmanager
 def server_operator() -> Iterator[Operator]:
     """The application database (migrated) and the operator's account as a global admin."""
     import dataclasses
 
-    from civicflow.app import open_app, operator_actor
+    from civicflow.app import operator_actor
 
-    ctx = open_app(settings=get_settings(), require_migrated=True)
-    try:
+    with migrated_app() as ctx:
         actor, _created = operator_actor(ctx)
         yield Operator(ctx, dataclasses.replace(actor, is_admin=True))
-    finally:
-        ctx.close()
 
 
 def command_reason(command: str, reason: str | None) -> str:
@@ -133,18 +149,12 @@ def create_admin(
 ) -> None:
     """Create a global admin. The password is read from stdin or prompted for, never an option
     (options end up in shell history and process lists)."""
-    from civicflow.app import accounts, open_app
+    from civicflow.app import accounts
 
     password = read_password(stdin=password_stdin)
-    ctx = open_app(settings=get_settings(), require_migrated=True)
-    try:
+    with migrated_app() as ctx:
         user = accounts.create_admin(ctx, email=email, password=password, display_name=display_name)
-    finally:
-        ctx.close()
-    if as_json:
-        typer.echo(json.dumps(user.to_dict()))
-    else:
-        typer.echo(f"created admin {user.email} (id {user.id}, pseudonym {user.pseudonym})")
+    _echo_user(user, as_json, "created admin")
 
 
 @app.command("create")
@@ -179,7 +189,7 @@ def create_user(
 @app.command("grant")
 def grant(
     email: EmailOpt,
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace id or name")],
+    workspace: WorkspaceOpt,
     role: Annotated[
         str,
         typer.Option(
@@ -194,8 +204,7 @@ def grant(
     from civicflow.app import accounts
 
     with server_operator() as op:
-        user = op.user_by_email(email)
-        ws = op.workspace_id(workspace)
+        user, ws = op.user_in(email, workspace)
         updated = accounts.grant_role(
             op.ctx, actor=op.actor, workspace_id=ws, user_id=user.id, role=role,
             reason=command_reason("users grant", reason),
@@ -209,7 +218,7 @@ def grant(
 @app.command("revoke-role")
 def revoke_role(
     email: EmailOpt,
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace id or name")],
+    workspace: WorkspaceOpt,
     reason: ReasonOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -217,8 +226,7 @@ def revoke_role(
     from civicflow.app import accounts
 
     with server_operator() as op:
-        user = op.user_by_email(email)
-        ws = op.workspace_id(workspace)
+        user, ws = op.user_in(email, workspace)
         accounts.revoke_role(
             op.ctx, actor=op.actor, workspace_id=ws, user_id=user.id,
             reason=command_reason("users revoke-role", reason),
@@ -253,18 +261,33 @@ def erase(
     _echo_user(erased, as_json, "erased")
 
 
+@app.command("sign-out")
+def sign_out(email: EmailOpt, reason: ReasonOpt = None, as_json: JsonOpt = False) -> None:
+    """End every workbench session of a user at once (a lost laptop, a cookie that may have
+    leaked): each browser must sign in again. API tokens stay: revoke them with `tokens revoke`."""
+    from civicflow.app import accounts
+
+    with server_operator() as op:
+        user = op.user_by_email(email)
+        ended = accounts.sign_out_everywhere(
+            op.ctx, actor=op.actor, user_id=user.id,
+            reason=command_reason("users sign-out", reason),
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({"user_id": user.id, "sessions_ended": ended}))
+    else:
+        typer.echo(f"signed {user.email} out everywhere ({ended} session(s) ended)")
+
+
 @app.command("list")
 def list_users(
     as_json: Annotated[bool, typer.Option("--json", help="Print users as JSON lines")] = False,
 ) -> None:
     """List every account with its roles."""
-    from civicflow.app import SYSTEM, accounts, open_app
+    from civicflow.app import SYSTEM, accounts
 
-    ctx = open_app(settings=get_settings(), require_migrated=True)
-    try:
+    with migrated_app() as ctx:
         users = accounts.list_users(ctx, actor=SYSTEM)
-    finally:
-        ctx.close()
     if as_json:
         typer.echo(json.dumps([u.to_dict() for u in users]))
         return

@@ -13,6 +13,7 @@ from civicflow.core._errors import (
 )
 from civicflow.core._ids import check_name, new_id, sha256_hex
 from civicflow.core._locks import OwnerLock, remove_if_abandoned, size_of
+from civicflow.core._net import ip_networks
 from civicflow.core._settings import Settings, get_settings
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Settings",
     "check_name",
     "get_settings",
+    "ip_networks",
     "new_id",
     "remove_if_abandoned",
     "set_clock",

@@ -7,20 +7,33 @@ through here so the request path has one shape to test.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from civicflow.app import Actor, AppContext, Permission, accounts
-from civicflow.core import CivicflowError
+from civicflow.web._config import WebConfig
 
 AUTHENTICATED = "authenticated"
 """Pseudo-permission: any signed-in actor (e.g. the list of one's own workspaces)."""
 
 
-def actor_by_id(ctx: AppContext, user_id: str) -> Actor | None:
-    try:
-        return accounts.get_actor(ctx, user_id)
-    except CivicflowError:
-        return None
+def session_policy(web: WebConfig) -> accounts.SessionPolicy:
+    return accounts.SessionPolicy(
+        idle=timedelta(seconds=web.session_idle_seconds),
+        lifetime=timedelta(seconds=web.session_max_age_seconds),
+    )
+
+
+def start_session(ctx: AppContext, actor: Actor, web: WebConfig) -> str:
+    return accounts.start_session(ctx, actor=actor, policy=session_policy(web))
+
+
+def actor_by_session(ctx: AppContext, session_id: str, web: WebConfig) -> Actor | None:
+    return accounts.resume_session(ctx, session_id, policy=session_policy(web))
+
+
+def end_session(ctx: AppContext, session_id: str) -> None:
+    accounts.end_session(ctx, session_id)
 
 
 def actor_from_token(ctx: AppContext, token: str) -> Actor | None:
@@ -37,10 +50,6 @@ def allows(actor: Actor, permission: str, workspace_id: str | None) -> bool:
     return actor.can(perm, workspace_id)
 
 
-def actor_id(actor: Actor) -> str:
-    return actor.user_id
-
-
 @dataclass(frozen=True, slots=True)
 class SignIn:
     """The outcome of a password sign-in."""
@@ -51,7 +60,7 @@ class SignIn:
 
 
 def authenticate(ctx: AppContext, email: str, password: str, ip: str) -> SignIn:
-    if accounts.is_throttled(ctx, email=email, ip=ip):
+    if accounts.is_throttled(ctx, email=email):
         return SignIn(None, throttled=True, message="Too many failed sign-in attempts")
     actor = accounts.authenticate(ctx, email=email, password=password, ip=ip)
     if actor is None:

@@ -15,7 +15,8 @@ from civicflow.web._security import (
     csrf_matches,
 )
 
-SESSION_ACTOR = "actor_id"
+# the signed session cookie names no one: it carries a random id whose hash the server keeps
+SESSION_ID = "sid"
 
 
 class NotSignedIn(Exception):
@@ -54,11 +55,12 @@ async def optional_actor(request: Request) -> Any:
         actor = await run_in_threadpool(port.actor_from_token, ctx, token)
         request.scope["civicflow.auth"] = "token" if actor is not None else "bad-token"
     else:
-        actor_id = request.session.get(SESSION_ACTOR)
-        if isinstance(actor_id, str):
-            actor = await run_in_threadpool(port.actor_by_id, ctx, actor_id)
+        session_id = request.session.get(SESSION_ID)
+        if isinstance(session_id, str):
+            web = request.app.state.web
+            actor = await run_in_threadpool(port.actor_by_session, ctx, session_id, web)
             if actor is None:
-                # the account is gone or disabled: the session must not outlive it
+                # ended (sign-out, password or role change, erasure), idle or too old
                 request.session.clear()
             else:
                 request.scope["civicflow.auth"] = "session"

@@ -1,6 +1,7 @@
 """People and API tokens in the workbench.
 
-``/admin/users`` (global admins): list accounts, create one, grant and revoke workspace roles.
+``/admin/users`` (global admins): list accounts, create one, grant and revoke workspace roles,
+sign a person out everywhere.
 ``/account/tokens`` (anyone signed in): one's own API tokens; a new token's plaintext is shown on
 the response to its creation only. Every change goes through ``civicflow.app.accounts``, which
 checks the permission again and writes the ledger entry.
@@ -87,6 +88,19 @@ async def create_user(
     return RedirectResponse("/admin/users", status_code=303)
 
 
+async def _change_user(
+    request: Request, actor: Any, user_id: str, use_case: Any, **arguments: Any
+) -> Response:
+    """Run an account use case on one user and go back to their row (or show what went wrong)."""
+    try:
+        await run_in_threadpool(
+            use_case, request.app.state.ctx, actor=actor, user_id=user_id, **arguments
+        )
+    except CivicflowError as exc:
+        return await _users_page(request, actor, status=_status(exc), error=exc.to_dict())
+    return RedirectResponse(f"/admin/users#user-{user_id}", status_code=303)
+
+
 @router.post("/admin/users/{user_id}/roles")
 async def grant_role(
     request: Request,
@@ -95,18 +109,9 @@ async def grant_role(
     workspace_id: Annotated[str, Form(max_length=64)],
     role: Annotated[str, Form(max_length=32)],
 ) -> Response:
-    try:
-        await run_in_threadpool(
-            accounts.grant_role,
-            request.app.state.ctx,
-            actor=actor,
-            workspace_id=workspace_id,
-            user_id=user_id,
-            role=role,
-        )
-    except CivicflowError as exc:
-        return await _users_page(request, actor, status=_status(exc), error=exc.to_dict())
-    return RedirectResponse(f"/admin/users#user-{user_id}", status_code=303)
+    return await _change_user(
+        request, actor, user_id, accounts.grant_role, workspace_id=workspace_id, role=role
+    )
 
 
 @router.post("/admin/users/{user_id}/roles/revoke")
@@ -116,17 +121,17 @@ async def revoke_role(
     actor: Annotated[Any, requires(USER_ADMIN)],
     workspace_id: Annotated[str, Form(max_length=64)],
 ) -> Response:
-    try:
-        await run_in_threadpool(
-            accounts.revoke_role,
-            request.app.state.ctx,
-            actor=actor,
-            workspace_id=workspace_id,
-            user_id=user_id,
-        )
-    except CivicflowError as exc:
-        return await _users_page(request, actor, status=_status(exc), error=exc.to_dict())
-    return RedirectResponse(f"/admin/users#user-{user_id}", status_code=303)
+    return await _change_user(
+        request, actor, user_id, accounts.revoke_role, workspace_id=workspace_id
+    )
+
+
+@router.post("/admin/users/{user_id}/sign-out")
+async def sign_out_everywhere(
+    request: Request, user_id: str, actor: Annotated[Any, requires(USER_ADMIN)]
+) -> Response:
+    """End every session of the person (a lost laptop, a cookie that may have leaked)."""
+    return await _change_user(request, actor, user_id, accounts.sign_out_everywhere)
 
 
 def _status(exc: CivicflowError) -> int:

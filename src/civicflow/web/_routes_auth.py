@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from civicflow.web import _appport as port
 from civicflow.web._config import WebConfig
-from civicflow.web._deps import SESSION_ACTOR, check_csrf
+from civicflow.web._deps import SESSION_ID, check_csrf
 from civicflow.web._pages import page
 from civicflow.web._permissions import public
-from civicflow.web._security import csrf_token
+from civicflow.web._security import client_address, csrf_token, proxy_networks
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,15 +29,29 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _start_session(request: Request, actor: Any) -> None:
-    # a fresh session on every sign-in: no session fixation, a new CSRF token
+async def _end_session(request: Request) -> None:
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        await run_in_threadpool(port.end_session, request.app.state.ctx, session_id)
     request.session.clear()
-    request.session[SESSION_ACTOR] = port.actor_id(actor)
+
+
+async def _start_session(request: Request, actor: Any) -> None:
+    # a fresh session on every sign-in: no session fixation, a new CSRF token; the one the
+    # browser held before ends on the server too
+    await _end_session(request)
+    app = request.app.state
+    request.session[SESSION_ID] = await run_in_threadpool(
+        port.start_session, app.ctx, actor, app.web
+    )
     csrf_token(request.session)
 
 
 def _client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    # X-Forwarded-For and Forwarded count only from the configured proxies
+    peer = request.client.host if request.client else None
+    trusted = proxy_networks(request.app.state.web.trusted_proxies)
+    return client_address(peer, request.scope["headers"], trusted)
 
 
 @router.get("/login", dependencies=[public()])
@@ -87,14 +101,14 @@ async def login(
             },
         )
     throttle.reset(key)
-    _start_session(request, result.actor)
+    await _start_session(request, result.actor)
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout", dependencies=[public()])
 async def logout(request: Request) -> Response:
     await check_csrf(request)
-    request.session.clear()
+    await _end_session(request)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -161,7 +175,7 @@ def install(app: FastAPI, web: WebConfig) -> None:
             bool(claims.get("email_verified", False)),
         )
         target = request.session.get("oidc_next", "/")
-        _start_session(request, actor)
+        await _start_session(request, actor)
         return RedirectResponse(_safe_next(target), status_code=303)
 
     app.include_router(sso)

@@ -1,14 +1,19 @@
-"""Security headers, CSRF tokens and login throttling."""
+"""Security headers, CSRF tokens, login throttling and the client address behind trusted proxies."""
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from civicflow.core import ip_networks
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -119,3 +124,63 @@ class LoginThrottle:
     def reset(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+def proxy_networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    """The trusted proxies as networks (a bare address is a network of one)."""
+    return ip_networks(proxies, field="trusted_proxies")
+
+
+def _host(value: str) -> str:
+    """The address in one X-Forwarded-For or Forwarded ``for=`` item, without its port."""
+    value = value.strip().strip('"')
+    if value.startswith("["):  # [2001:db8::1]:4711
+        return value[1:].partition("]")[0]
+    if value.count(":") == 1:  # 192.0.2.1:4711
+        return value.partition(":")[0]
+    return value
+
+
+def _forwarded_chain(headers: list[tuple[bytes, bytes]]) -> list[str]:
+    """The client addresses proxies wrote, first hop first: X-Forwarded-For when present, else the
+    ``for=`` of RFC 7239 Forwarded."""
+    xff = [v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for"]
+    if xff:
+        return [_host(item) for item in ",".join(xff).split(",") if item.strip()]
+    chain = []
+    for k, v in headers:
+        if k != b"forwarded":
+            continue
+        for element in v.decode("latin-1").split(","):
+            for pair in element.split(";"):
+                name, _, value = pair.partition("=")
+                if name.strip().lower() == "for" and value.strip():
+                    chain.append(_host(value))
+    return chain
+
+
+def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(
+    peer: str | None, headers: list[tuple[bytes, bytes]], trusted: tuple[Network, ...]
+) -> str:
+    """The client's address for throttling and the sign-in record.
+
+    The peer of the connection, unless it is a trusted proxy: then the forwarded chain is read
+    from its end (the hop nearest to us) and the first address that is not itself a trusted proxy
+    is the client. From an untrusted peer the headers are ignored: anyone can write them.
+    """
+    address = peer or "unknown"
+    if not trusted or not _trusted(address, trusted):
+        return address
+    for hop in reversed(_forwarded_chain(headers)):
+        address = hop
+        if not _trusted(hop, trusted):
+            break
+    return address[:64]

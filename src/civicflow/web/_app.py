@@ -29,7 +29,16 @@ from civicflow.core import (
 from civicflow.web._config import WebConfig
 from civicflow.web._deps import CsrfRejected, Forbidden, NotSignedIn
 from civicflow.web._permissions import iter_routes, mark_public, public
-from civicflow.web._security import LoginThrottle, SecurityHeadersMiddleware, csrf_token
+from civicflow.web._security import (
+    ASGIApp,
+    LoginThrottle,
+    Message,
+    Receive,
+    Scope,
+    SecurityHeadersMiddleware,
+    Send,
+    csrf_token,
+)
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +151,9 @@ def create_app(
     _install_error_handlers(app)
     _refuse_undeclared_routes(app)
 
-    # outermost first: headers wrap everything, sessions wrap the routes
+    # added innermost first: the catch-all renders crashes inside the session (the error page
+    # carries the CSRF meta tag) and inside the security headers, so a 500 has them too
+    app.add_middleware(CatchAllMiddleware)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -254,10 +265,39 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return render_error(request, exc.status_code, str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return render_error(request, 500, "Something went wrong on our side")
+
+class CatchAllMiddleware:
+    """Turns an unhandled exception into the 500 error page.
+
+    Starlette runs ``exception_handler(Exception)`` in its outermost middleware, outside every
+    middleware the app adds, so that page would miss the security headers; this one runs inside
+    them. A response that has already started (streaming) cannot be replaced: the error goes on up.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if started:
+                raise
+            request = Request(scope)
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            response = render_error(request, 500, "Something went wrong on our side")
+            await response(scope, receive, send)
 
 
 def template(

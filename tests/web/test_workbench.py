@@ -230,3 +230,57 @@ def test_api_process_map_and_variants_on_a_log_worked_by_hand(sqlite_world: Worl
         (["a", "c"], 1),
     ]
     assert client.get(f"{api}/datasets/nope/variants").status_code == 404
+
+
+def test_csv_exports_neutralise_formulas(sqlite_world: World) -> None:
+    """Activity names from an uploaded log reach the CSV exports as text, never as formulas."""
+    import csv
+    import io
+
+    client = TestClient(make_app(sqlite_world))
+    token = sign_in(client, sqlite_world.emails["analyst"])
+    ws = f"/w/{sqlite_world.workspace_id}"
+    evil = '=HYPERLINK(""http://evil.example"",""x"")'
+    calc = "-2+3+cmd|' /C calc'!A0"
+    body = (
+        "case,activity,time\n"
+        f'1,"{evil}",2024-01-01T00:00:00\n1,"{calc}",2024-01-01T01:00:00\n'
+        f'2,"{evil}",2024-01-02T00:00:00\n2,@SUM(A1),2024-01-02T02:00:00\n'
+    ).encode()
+    r = client.post(
+        f"{ws}/datasets/upload?filename=evil.csv&name=evil",
+        content=body,
+        headers={"X-CSRF-Token": token},
+    )
+    upload_id = re.search(r'name="upload_id" value="([^"]+)"', r.text).group(1)
+    r = client.post(
+        f"{ws}/datasets",
+        data={
+            "csrf_token": token,
+            "upload_id": upload_id,
+            "name": "evil",
+            "case_id": "case",
+            "activity": "activity",
+            "timestamp": "time",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:500]
+    for tab in ("map", "variants", "bottlenecks"):
+        r = client.get(f"{ws}/assessment/export/{tab}.csv?dataset=evil")
+        assert r.status_code == 200, (tab, r.text[:300])
+        cells = [c for row in csv.reader(io.StringIO(r.text)) for c in row]
+        assert cells, tab
+        dangerous = [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+        dangerous += [c for c in cells if c.startswith("-") and not _is_number(c)]
+        assert dangerous == [], (tab, dangerous)
+        if tab != "bottlenecks":
+            assert any(c.startswith("'=HYPERLINK") for c in cells), (tab, cells)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

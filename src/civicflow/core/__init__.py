@@ -1,6 +1,7 @@
 """Settings, errors, ids and the clock: the base every other package stands on. No heavy imports."""
 
 from civicflow.core._clock import set_clock, utcnow
+from civicflow.core._csv import csv_cell, write_csv
 from civicflow.core._errors import (
     CivicflowError,
     ConfigurationError,
@@ -25,9 +26,11 @@ __all__ = [
     "RejectedRow",
     "Settings",
     "check_name",
+    "csv_cell",
     "get_settings",
     "new_id",
     "set_clock",
     "sha256_hex",
     "utcnow",
+    "write_csv",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import shutil
@@ -17,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from civicflow import mining
 from civicflow.app import Permission, workspaces
-from civicflow.core import CivicflowError, InputError, Location, NotFoundError
+from civicflow.core import CivicflowError, InputError, Location, NotFoundError, write_csv
 from civicflow.eventlog import XES_DEFAULT_MAPPING, ColumnMapping
 from civicflow.web import _assessment as A
 from civicflow.web._pages import is_htmx, page
@@ -529,7 +528,13 @@ async def export(
         frame = getattr(result, "case_outcomes", None)
     buffer = io.StringIO()
     if frame is not None:
-        frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+        # activity names, attributes and case ids come from uploaded data: formula-safe cells
+        cells = frame.astype(object).where(frame.notna(), None)
+        write_csv(
+            buffer,
+            header=[str(c) for c in frame.columns],
+            rows=cells.itertuples(index=False, name=None),
+        )
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 

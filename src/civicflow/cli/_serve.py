@@ -2,17 +2,67 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from civicflow.core import get_settings
+from civicflow.core import Settings, get_settings
 
-# The CLI and the web are sibling interfaces (neither imports the other): uvicorn loads the app
-# by its import string and the factory reads the same CIVICFLOW_* environment.
+# The CLI and the web are sibling interfaces (neither imports the other): the server loads the
+# workbench by its import string, and the CLI hands it the settings as objects, never through
+# the environment.
 APP_FACTORY = "civicflow.web:create_app"
+WEB_CONFIG = "civicflow.web:WebConfig"
+
+
+@dataclass(frozen=True, slots=True)
+class Workbench:
+    """What uvicorn calls to build the app, in this process or in each worker (it is pickled).
+
+    ``settings`` are the application settings the command resolved (options over environment);
+    ``insecure_cookies`` overrides ``WebConfig.secure_cookies``, whose other fields come from
+    ``CIVICFLOW_WEB_*`` and ``CIVICFLOW_OIDC_*`` as usual.
+    """
+
+    settings: Settings
+    insecure_cookies: bool = False
+
+    def __call__(self) -> Any:
+        from uvicorn.importer import import_from_string
+
+        create_app = import_from_string(APP_FACTORY)
+        web_config = import_from_string(WEB_CONFIG)
+        web = web_config(secure_cookies=False) if self.insecure_cookies else web_config()
+        return create_app(settings=self.settings, web=web)
+
+
+def run_server(*, workbench: Workbench, host: str, port: int, workers: int = 1) -> None:
+    """Check the database, then serve ``workbench`` until Ctrl+C (as ``uvicorn.run`` would)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from civicflow.app import open_app
+
+    # check before uvicorn starts: an unmigrated database stops here, naming `civicflow db upgrade`
+    open_app(settings=workbench.settings, require_migrated=True).close()
+    typer.echo(f"civicflow workbench on http://{host}:{port}/  (Ctrl+C to stop)")
+    config = uvicorn.Config(
+        workbench, factory=True, host=host, port=port, workers=workers, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    try:
+        if workers > 1:
+            # uvicorn.run only takes an import string for several workers; the supervisor it
+            # would use takes the (picklable) factory as well
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            server.run()
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        pass
+    if workers == 1 and not server.started:
+        raise typer.Exit(3)
 
 
 def serve(
@@ -37,17 +87,12 @@ def serve(
     ] = 1,
 ) -> None:
     """Start the web workbench. The database must be migrated first (`civicflow db upgrade`)."""
-    import uvicorn
-
-    from civicflow.app import open_app
-
+    settings = get_settings()
     if workspace_root is not None:
-        os.environ["CIVICFLOW_HOME"] = str(workspace_root.resolve())
-    if insecure_cookies:
-        os.environ["CIVICFLOW_WEB_INSECURE_COOKIES"] = "1"
-    # check before uvicorn starts: an unmigrated database stops here, naming `civicflow db upgrade`
-    open_app(settings=get_settings(), require_migrated=True).close()
-    typer.echo(f"civicflow workbench on http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.run(
-        APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="warning"
+        settings = settings.model_copy(update={"home": workspace_root.resolve()})
+    run_server(
+        workbench=Workbench(settings=settings, insecure_cookies=insecure_cookies),
+        host=host,
+        port=port,
+        workers=workers,
     )

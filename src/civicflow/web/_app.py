@@ -83,7 +83,7 @@ def create_app(
         app_context = open_app(settings=settings or get_settings(), require_migrated=True)
     settings = settings or app_context.settings
     assert settings is not None
-    web = web or WebConfig.from_env()
+    web = web or WebConfig()
 
     secret = settings.secret_key
     if not secret:

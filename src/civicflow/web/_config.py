@@ -1,56 +1,80 @@
-"""Web-only settings: cookies, throttling, OpenID Connect. Application settings stay in ``core``."""
+"""Web-only settings: cookies, throttling, OpenID Connect. Application settings stay in ``core``.
+
+Read from the environment by pydantic-settings like :class:`civicflow.core.Settings`:
+``CIVICFLOW_WEB_<FIELD>`` for :class:`WebConfig`, ``CIVICFLOW_OIDC_<FIELD>`` for
+:class:`OidcConfig`. Keyword arguments win over the environment:
+``WebConfig(secure_cookies=False)`` is what ``civicflow serve --insecure-cookies`` builds.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-@dataclass(frozen=True, slots=True)
-class OidcConfig:
+from civicflow.core import ConfigurationError
+
+OIDC_PREFIX = "CIVICFLOW_OIDC_"
+
+
+class OidcConfig(BaseSettings):
     """An OpenID Connect identity provider (the agency's single sign-on)."""
 
-    issuer: str
-    client_id: str
-    client_secret: str
+    model_config = SettingsConfigDict(env_prefix=OIDC_PREFIX, extra="ignore", frozen=True)
+
+    issuer: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
     # a label for the sign-in button: "Sign in with <name>"
     name: str = "your organisation"
     scope: str = "openid email profile"
     # tests (and air-gapped set-ups) hand in an httpx transport instead of the network
     transport: Any = None
 
+    @field_validator("transport")
+    @classmethod
+    def _set_in_python(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError("a transport is an httpx transport set in Python, not a text")
+        return value
 
-@dataclass(frozen=True, slots=True)
-class WebConfig:
+
+def _oidc_from_env() -> OidcConfig | None:
+    """The provider of ``CIVICFLOW_OIDC_*``, or ``None`` when no issuer is set."""
+    if not os.environ.get(f"{OIDC_PREFIX}ISSUER"):
+        return None
+    try:
+        return OidcConfig()  # type: ignore[call-arg]  # the fields come from the environment
+    except ValidationError as exc:
+        fields = sorted({f"{OIDC_PREFIX}{e['loc'][0]}".upper() for e in exc.errors() if e["loc"]})
+        raise ConfigurationError(
+            "single sign-on is configured only in part",
+            found=f"{OIDC_PREFIX}ISSUER set, " + ", ".join(fields) + " missing or empty",
+            expected="the issuer, client id and client secret of the identity provider",
+            fix="set " + " and ".join(fields) + ", or unset " + f"{OIDC_PREFIX}ISSUER",
+        ) from None
+
+
+class WebConfig(BaseSettings):
     """How the workbench behaves on the web.
 
     ``secure_cookies`` must stay on in production; turn it off only for plain-http local use and tests.
     """
 
+    model_config = SettingsConfigDict(env_prefix="CIVICFLOW_WEB_", extra="ignore", frozen=True)
+
     secure_cookies: bool = True
-    session_max_age_seconds: int = 8 * 3600
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
     # login throttling per client address (the app layer throttles per account as well)
-    login_attempts: int = 5
-    login_window_seconds: int = 300
-    oidc: OidcConfig | None = None
-    upload_chunk_bytes: int = 1024 * 1024
-    analysis_cache_entries: int = 256
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+    oidc: OidcConfig | None = Field(default_factory=_oidc_from_env)
+    upload_chunk_bytes: int = Field(default=1024 * 1024, ge=1)
+    analysis_cache_entries: int = Field(default=256, ge=0)
 
     @classmethod
     def from_env(cls) -> WebConfig:
-        """Read ``CIVICFLOW_WEB_*`` and ``CIVICFLOW_OIDC_*`` from the environment."""
-        env = os.environ
-        oidc = None
-        if env.get("CIVICFLOW_OIDC_ISSUER"):
-            oidc = OidcConfig(
-                issuer=env["CIVICFLOW_OIDC_ISSUER"],
-                client_id=env.get("CIVICFLOW_OIDC_CLIENT_ID", ""),
-                client_secret=env.get("CIVICFLOW_OIDC_CLIENT_SECRET", ""),
-                name=env.get("CIVICFLOW_OIDC_NAME", "your organisation"),
-            )
-        return cls(
-            secure_cookies=env.get("CIVICFLOW_WEB_INSECURE_COOKIES", "")
-            not in {"1", "true", "yes"},
-            oidc=oidc,
-        )
+        """The same as ``WebConfig()``: every field from ``CIVICFLOW_WEB_*`` / ``CIVICFLOW_OIDC_*``."""
+        return cls()

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import compile_path
 
 from civicflow.core import (
     CivicflowError,
@@ -177,6 +178,15 @@ def _refuse_undeclared_routes(app: FastAPI) -> None:
         )
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the request's path takes (for the Allow header of a 405)."""
+    methods: set[str] = set()
+    for info in iter_routes(request.app.routes):
+        if info.methods and compile_path(info.path)[0].fullmatch(request.url.path):
+            methods |= info.methods
+    return sorted(methods)
+
+
 def render_error(
     request: Request, status: int, title: str, error: dict[str, Any] | None = None
 ) -> Response:
@@ -263,7 +273,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return render_error(request, exc.status_code, str(exc.detail))
+        response = render_error(request, exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route of the path only
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
 
 class CatchAllMiddleware:

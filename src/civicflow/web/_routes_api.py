@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from civicflow.app import Permission, audit, programme, workspaces
+from civicflow.web._api_errors import ERROR_RESPONSES
 from civicflow.web._permissions import (
     AppCtx,
     LedgerReader,
@@ -17,7 +18,8 @@ from civicflow.web._permissions import (
     requires,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["v1"])
+# every operation declares the errors the app's handlers return, with their schema
+router = APIRouter(prefix="/api/v1", tags=["v1"], responses=ERROR_RESPONSES)
 P = Permission
 
 

@@ -50,7 +50,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
     403: _error("The token's scopes or the actor's role do not allow this"),
     404: _error("No such workspace, dataset or item (or not one the actor may see)"),
-    409: _error("The change conflicts with the current state (e.g. a name already taken)"),
     422: _error("A parameter or a field of the body is not valid; `problems` names each one"),
 }
-"""The error responses of every ``/api/v1`` operation (declared on the router)."""
+"""The error responses of every ``/api/v1`` operation (declared on the router). No operation can
+return 409 (``ConflictError``) today; one that can adds it here."""

@@ -203,7 +203,6 @@ def main() -> None:
         **os.environ,
         "CIVICFLOW_HOME": str(home),
         "CIVICFLOW_SECRET_KEY": os.urandom(24).hex(),
-        "CIVICFLOW_WEB_INSECURE_COOKIES": "1",
     }
     server = subprocess.Popen(
         [
@@ -213,6 +212,7 @@ def main() -> None:
             "127.0.0.1",
             "--port",
             str(port),
+            "--insecure-cookies",
         ],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -14,7 +14,6 @@ text), the documented ones from the Markdown: the two sides are read independent
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shlex
 from collections.abc import Iterator
@@ -249,10 +248,21 @@ def _web_fields() -> list[tuple[str, Any]]:
 
     out = []
     for cls in (web.WebConfig, web.OidcConfig):
-        for f in dataclasses.fields(cls):
-            default = f.default if f.default is not dataclasses.MISSING else None
-            out.append((f"{cls.__name__}.{f.name}", default))
+        for name, f in cls.model_fields.items():
+            default = None if f.is_required() or f.default_factory is not None else f.default
+            out.append((f"{cls.__name__}.{name}", default))
     return out
+
+
+def _web_env(field: str) -> str | None:
+    """The variable pydantic-settings reads for a web field (None: set in Python only)."""
+    from civicflow import web
+
+    cls_name, name = field.split(".", 1)
+    if field in {"WebConfig.oidc", "OidcConfig.transport"}:
+        return None
+    cls = getattr(web, cls_name)
+    return f"{cls.model_config.get('env_prefix', '')}{name}".upper()
 
 
 def _config_sections() -> dict[str, str]:
@@ -306,6 +316,11 @@ def test_every_web_setting_is_documented(field: str, default: Any) -> None:
         default is None and "required" in row["default"]
     ), f"the row of {field} gives the default {row['default']!r}, the code {expected!r}"
     assert row.get("environment variable"), f"the row of {field} leaves its variable column empty"
+    env = _web_env(field)
+    if env is not None:
+        assert _mentions(row["environment variable"], env), (
+            f"the row of {field} does not name {env}"
+        )
     assert len(row["meaning"]) > 20, f"the row of {field} does not say what the setting means"
 
 
@@ -313,6 +328,9 @@ def _environment_variables_in_code() -> set[str]:
     names: set[str] = set()
     for path in (ROOT / "src" / "civicflow").rglob("*.py"):
         names |= set(re.findall(CODE_ENV, path.read_text(encoding="utf-8")))
+    # the variables pydantic-settings reads for the settings models
+    names |= {env for _field, env, _default in _settings_fields()}
+    names |= {env for field, _default in _web_fields() if (env := _web_env(field))}
     for cmd in COMMANDS.values():
         for p in cmd.params:
             env = getattr(p, "envvar", None)

@@ -283,3 +283,17 @@ def test_impossible_date_with_explicit_format_is_a_bad_row_not_a_rolled_over_dat
     ds = ingest(workspace=workspace, source=src, name="d", options=skip)
     assert [e["timestamp"] for e in _events(ds)] == [_utc(2024, 2, 28, 10), _utc(2024, 3, 1, 9, 5)]
     assert ds.manifest.rejected == 1
+
+
+def test_rejects_csv_neutralises_formulas(tmp_path: Path, workspace: EventStore) -> None:
+    """rejects.csv carries names and values from the uploaded file: none is read as a formula."""
+    import csv
+
+    text = HEADER + "a,x,2024-01-01 10:00:00,r\na,y,=1+2,r\n"
+    src = _write(tmp_path, text, name="=HYPERLINK(1).csv")
+    ds = ingest(workspace=workspace, source=src, name="d", options=IngestOptions(on_error="skip"))
+    assert ds.manifest.rejected == 1
+    with ds.rejects_path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1][0] == "'=HYPERLINK(1).csv"
+    assert not [c for row in rows for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")]

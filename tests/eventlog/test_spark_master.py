@@ -1,4 +1,5 @@
-"""``make_engine("spark")`` connects to ``Settings.spark_master`` unless a master is passed.
+"""``make_engine("spark")`` connects to the master it is given: the application passes
+``Settings.spark_master`` in; the engine itself reads no settings.
 
 The Spark session builder is replaced by a recorder: what is checked is which master URL the
 engine asks for, not Spark itself (the contract suite runs the real thing)."""
@@ -49,11 +50,27 @@ def test_default_master_is_local_2(asked: list[str], monkeypatch: pytest.MonkeyP
     assert asked == ["local[2]"]
 
 
-def test_the_setting_chooses_the_master(asked: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_engine_reads_no_settings(asked: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from civicflow.eventlog import make_engine
 
     monkeypatch.setenv("CIVICFLOW_SPARK_MASTER", "spark://cluster.agency.example:7077")
     make_engine("spark")
-    # an explicit master wins over the setting
-    make_engine("spark", master="local[1]")
-    assert asked == ["spark://cluster.agency.example:7077", "local[1]"]
+    make_engine("spark", spark_master="spark://cluster.agency.example:7077")
+    # an explicit master wins over the one passed from the settings
+    make_engine("spark", spark_master="spark://cluster.agency.example:7077", master="local[1]")
+    assert asked == ["local[2]", "spark://cluster.agency.example:7077", "local[1]"]
+
+
+def test_the_application_passes_the_setting_in(asked: list[str], tmp_path: Any) -> None:
+    from civicflow.app import open_app
+    from civicflow.core import Settings
+
+    settings = Settings(
+        home=tmp_path, engine="spark", spark_master="spark://cluster.agency.example:7077"
+    )
+    ctx = open_app(settings=settings)
+    try:
+        ctx.analytics_engine()
+    finally:
+        ctx.close()
+    assert asked == ["spark://cluster.agency.example:7077"]

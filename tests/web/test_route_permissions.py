@@ -162,6 +162,29 @@ def test_undeclared_route_refuses_to_mount(sqlite_world: World) -> None:
     assert "/sneaky" in (info.value.found or "")
 
 
+def test_a_permission_that_does_not_exist_is_a_startup_error() -> None:
+    """A misspelt permission used to give a route that silently refused everyone."""
+    from civicflow.core import ConfigurationError
+    from civicflow.web import requires
+
+    with pytest.raises(ConfigurationError, match="does not exist") as info:
+        requires("workspace:raed")
+    assert "workspace:read" in (info.value.expected or "")
+
+
+def test_every_permission_has_a_typed_actor_alias() -> None:
+    import typing
+
+    from civicflow.app import Permission
+    from civicflow.web import _permissions
+
+    assert set(_permissions.ACTOR_WITH) == set(Permission)
+    for permission, alias in _permissions.ACTOR_WITH.items():
+        depends = typing.get_args(alias)[1]
+        declaration = getattr(depends.dependency, _permissions._MARK)
+        assert declaration.permission == permission.value
+
+
 @pytest.mark.parametrize("who", ["anonymous", "outsider", "global_admin", *ROLES])
 def test_route_by_role(world: World, who: str) -> None:
     app = _app(world)

@@ -31,6 +31,29 @@ def test_security_headers_on_pages_errors_and_static(sqlite_world: World) -> Non
         assert r.headers["referrer-policy"] == "same-origin"
 
 
+@pytest.mark.parametrize("path", ["/boom", "/api/v1/boom"])
+def test_server_errors_carry_the_security_headers(sqlite_world: World, path: str) -> None:
+    """A crash renders the 500 page (HTML or JSON) inside the security middleware."""
+    from civicflow.web import public
+
+    app = make_app(sqlite_world)
+
+    @app.get(path, dependencies=[public()])
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    r = TestClient(app, raise_server_exceptions=False).get(path)
+    assert r.status_code == 500
+    assert "frame-ancestors 'none'" in r.headers.get("content-security-policy", "")
+    assert r.headers.get("x-frame-options") == "DENY"
+    assert r.headers.get("x-content-type-options") == "nosniff"
+    assert "a bug" not in r.text
+    if path.startswith("/api/"):
+        assert r.json() == {"error": "Something went wrong on our side"}
+    else:
+        assert "Something went wrong on our side" in r.text
+
+
 def test_pages_have_no_inline_script(sqlite_world: World) -> None:
     client = TestClient(make_app(sqlite_world))
     sign_in(client, sqlite_world.emails["admin"])

@@ -139,7 +139,9 @@ class AppContext:
         """The configured analytics engine (``Settings.engine``), made on first use."""
         with self.analytics_lock:
             if self._analytics is None:
-                self._analytics = make_engine(self.settings.engine)
+                self._analytics = make_engine(
+                    self.settings.engine, spark_master=self.settings.spark_master
+                )
             return self._analytics
 
     @contextmanager

@@ -90,7 +90,7 @@ def freeze(
     with acting(
         options.workspace, Permission.BASELINE_WRITE, command="civicflow baseline freeze"
     ) as act:
-        engine = make_engine(options.engine)
+        engine = make_engine(options.engine, spark_master=act.ctx.settings.spark_master)
         try:
             with err_console.status("computing KPIs…"):
                 baseline = assessment.freeze_baseline(
@@ -183,7 +183,8 @@ def compare(
         result = compare_baselines(base, load_baseline(ws, other))
     else:
         assert dataset is not None
-        eng = make_engine(engine or get_settings().engine)
+        settings = get_settings()
+        eng = make_engine(engine or settings.engine, spark_master=settings.spark_master)
         try:
             view = LogView(engine=eng, dataset=ws.dataset(dataset))
             with err_console.status("recomputing KPIs…"):

@@ -150,7 +150,7 @@ def demo(
             bar.update(sim, completed=done, total=total)
 
         ctx = open_app(settings=settings)
-        eng = make_engine(settings.engine)
+        eng = make_engine(settings.engine, spark_master=settings.spark_master)
         try:
             workbench, actor = _set_up_workbench(ctx, out, admin_email, password)
             replace = (out / "datasets" / DEMO_DATASET).exists()
@@ -246,7 +246,7 @@ def demo(
         _print_workbench(workbench, url, serve_command, serving=serve)
     sys.stdout.flush()
     if serve:
-        _serve(workbench.home, host, port, open_url=None if no_open else url)
+        _serve(settings, host, port, open_url=None if no_open else url)
     elif not no_open:
         _open(report)
 
@@ -377,16 +377,15 @@ def _print_workbench(workbench: _Workbench, url: str, command: str, *, serving: 
         typer.echo(f"start the workbench: {command}")
 
 
-def _serve(home: Path, host: str, port: int, *, open_url: str | None) -> None:
-    """Run the workbench through the same function as `civicflow serve` (blocks until Ctrl+C)."""
-    from civicflow.cli import _serve as serve_cli
+def _serve(settings: Settings, host: str, port: int, *, open_url: str | None) -> None:
+    """Run the workbench through the same function as `civicflow serve` (blocks until Ctrl+C),
+    on the demo's settings: its own database in its folder, whatever the environment says."""
+    from civicflow.cli._serve import Workbench, run_server
 
-    # the server process reads its settings from the environment: point it at the demo's database
-    os.environ["CIVICFLOW_DATABASE_URL"] = ""
     if open_url is not None:
         health = f"http://{host}:{port}/healthz"
         threading.Thread(target=_open_when_up, args=(health, open_url), daemon=True).start()
-    serve_cli.serve(host=host, port=port, workspace_root=home, insecure_cookies=True)
+    run_server(workbench=Workbench(settings=settings, insecure_cookies=True), host=host, port=port)
 
 
 def _open_when_up(health: str, url: str, timeout: float = 60.0) -> None:

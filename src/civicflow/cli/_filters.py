@@ -133,7 +133,7 @@ class ViewOptions:
     def open(self) -> Iterator[LogView]:
         """The view on a fresh engine, closed afterwards (a Spark session is expensive to leak)."""
         ds = EventStore.open(self.workspace).dataset(self.dataset)
-        engine = make_engine(self.engine)
+        engine = make_engine(self.engine, spark_master=get_settings().spark_master)
         try:
             yield LogView(engine=engine, dataset=ds, filter=self.filter)
         finally:

@@ -1,6 +1,7 @@
 """Settings, errors, ids and the clock: the base every other package stands on. No heavy imports."""
 
 from civicflow.core._clock import set_clock, utcnow
+from civicflow.core._csv import csv_cell, write_csv
 from civicflow.core._errors import (
     CivicflowError,
     ConfigurationError,
@@ -28,6 +29,7 @@ __all__ = [
     "RejectedRow",
     "Settings",
     "check_name",
+    "csv_cell",
     "get_settings",
     "ip_networks",
     "new_id",
@@ -36,4 +38,5 @@ __all__ = [
     "sha256_hex",
     "size_of",
     "utcnow",
+    "write_csv",
 ]

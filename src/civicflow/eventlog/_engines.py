@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import ibis
 
-from civicflow.core import ConfigurationError, get_settings
+from civicflow.core import ConfigurationError
 from civicflow.eventlog._store import Dataset
 
 if TYPE_CHECKING:
@@ -106,6 +106,11 @@ class DuckDBEngine(_IbisEngine):
         self._con.disconnect()
 
 
+DEFAULT_SPARK_MASTER = "local[2]"
+"""The master when none is given: the default of ``Settings.spark_master`` (the engine reads no
+settings itself; the application and the CLI pass ``CIVICFLOW_SPARK_MASTER`` in)."""
+
+
 class SparkEngine(_IbisEngine):
     """Apache Spark through Ibis: the same analyses on a cluster (or ``local[*]`` in tests)."""
 
@@ -120,10 +125,8 @@ class SparkEngine(_IbisEngine):
                 fix="install it with `pip install 'civicflow[spark]'` (Java 17 must be on PATH)",
             ) from exc
         if session is None:
-            if master is None:
-                master = get_settings().spark_master
             session = (
-                SparkSession.builder.master(master)
+                SparkSession.builder.master(master or DEFAULT_SPARK_MASTER)
                 .appName("civicflow")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.session.timeZone", "UTC")
@@ -136,15 +139,17 @@ class SparkEngine(_IbisEngine):
         super().__init__(ibis.pyspark.connect(session))
 
 
-def make_engine(name: str = "duckdb", **options: Any) -> Engine:
+def make_engine(name: str = "duckdb", *, spark_master: str | None = None, **options: Any) -> Engine:
     """The engine called ``name`` ("duckdb" or "spark").
 
-    Spark connects to ``master=`` when given, else to ``Settings.spark_master``
-    (``CIVICFLOW_SPARK_MASTER``, default ``local[2]``).
+    Spark connects to ``master=`` (or ``spark_master``, which callers fill from
+    ``Settings.spark_master``) when given, else to ``local[2]``; DuckDB ignores ``spark_master``.
     """
     if name == "duckdb":
         return DuckDBEngine(**options)
     if name == "spark":
+        if spark_master is not None:
+            options.setdefault("master", spark_master)
         return SparkEngine(**options)
     raise ConfigurationError(
         f"unknown engine '{name}'",

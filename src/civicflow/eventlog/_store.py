@@ -18,7 +18,6 @@ ingest leaves nothing behind.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -48,6 +47,7 @@ from civicflow.core import (
     remove_if_abandoned,
     size_of,
     utcnow,
+    write_csv,
 )
 from civicflow.eventlog._schema import (
     ACTIVITY,
@@ -915,11 +915,20 @@ def _fingerprint(path: Path) -> str:
 
 
 def _write_rejects(path: Path, rejects: list[RejectedRow]) -> None:
+    # the raw values come from the uploaded file: written through the formula-safe writer
     with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["file", "row", "line", "field", "reason", "raw"])
-        for r in rejects:
-            loc = r.location
-            w.writerow(
-                [loc.file, loc.row, loc.line, loc.field, r.reason, json.dumps(r.raw)[:10_000]]
-            )
+        write_csv(
+            fh,
+            header=["file", "row", "line", "field", "reason", "raw"],
+            rows=(
+                [
+                    r.location.file,
+                    r.location.row,
+                    r.location.line,
+                    r.location.field,
+                    r.reason,
+                    json.dumps(r.raw)[:10_000],
+                ]
+                for r in rejects
+            ),
+        )

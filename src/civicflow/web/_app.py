@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import compile_path
 
 from civicflow.core import (
     CivicflowError,
@@ -29,7 +30,16 @@ from civicflow.core import (
 from civicflow.web._config import WebConfig
 from civicflow.web._deps import CsrfRejected, Forbidden, NotSignedIn
 from civicflow.web._permissions import iter_routes, mark_public, public
-from civicflow.web._security import LoginThrottle, SecurityHeadersMiddleware, csrf_token
+from civicflow.web._security import (
+    ASGIApp,
+    LoginThrottle,
+    Message,
+    Receive,
+    Scope,
+    SecurityHeadersMiddleware,
+    Send,
+    csrf_token,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +97,7 @@ def create_app(
         app_context = open_app(settings=settings or get_settings(), require_migrated=True)
     settings = settings or app_context.settings
     assert settings is not None
-    web = web or WebConfig.from_env()
+    web = web or WebConfig()
 
     secret = settings.secret_key
     if not secret:
@@ -156,7 +166,9 @@ def create_app(
     _install_error_handlers(app)
     _refuse_undeclared_routes(app)
 
-    # outermost first: headers wrap everything, sessions wrap the routes
+    # added innermost first: the catch-all renders crashes inside the session (the error page
+    # carries the CSRF meta tag) and inside the security headers, so a 500 has them too
+    app.add_middleware(CatchAllMiddleware)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -178,6 +190,15 @@ def _refuse_undeclared_routes(app: FastAPI) -> None:
             expected="every route depends on requires('<permission>') or public()",
             fix="add dependencies=[requires(...)] (or public()) to each route listed",
         )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the request's path takes (for the Allow header of a 405)."""
+    methods: set[str] = set()
+    for info in iter_routes(request.app.routes):
+        if info.methods and compile_path(info.path)[0].fullmatch(request.url.path):
+            methods |= info.methods
+    return sorted(methods)
 
 
 def render_error(
@@ -266,12 +287,46 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return render_error(request, exc.status_code, str(exc.detail))
+        response = render_error(request, exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route of the path only
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return render_error(request, 500, "Something went wrong on our side")
+
+class CatchAllMiddleware:
+    """Turns an unhandled exception into the 500 error page.
+
+    Starlette runs ``exception_handler(Exception)`` in its outermost middleware, outside every
+    middleware the app adds, so that page would miss the security headers; this one runs inside
+    them. A response that has already started (streaming) cannot be replaced: the error goes on up.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if started:
+                raise
+            request = Request(scope)
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            response = render_error(request, 500, "Something went wrong on our side")
+            await response(scope, receive, send)
 
 
 def template(

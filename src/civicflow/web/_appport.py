@@ -41,13 +41,11 @@ def actor_from_token(ctx: AppContext, token: str) -> Actor | None:
 
 
 def allows(actor: Actor, permission: str, workspace_id: str | None) -> bool:
+    """``permission`` is ``AUTHENTICATED`` or a ``Permission`` value (``requires`` checked it when
+    the route was defined, so an unknown name cannot get here)."""
     if permission == AUTHENTICATED:
         return True
-    try:
-        perm = Permission(permission)
-    except ValueError:
-        return False
-    return actor.can(perm, workspace_id)
+    return actor.can(Permission(permission), workspace_id)
 
 
 @dataclass(frozen=True, slots=True)

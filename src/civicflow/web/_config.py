@@ -1,89 +1,97 @@
-"""Web-only settings: cookies, throttling, OpenID Connect. Application settings stay in ``core``."""
+"""Web-only settings: cookies, throttling, OpenID Connect. Application settings stay in ``core``.
+
+Read from the environment by pydantic-settings like :class:`civicflow.core.Settings`:
+``CIVICFLOW_WEB_<FIELD>`` for :class:`WebConfig`, ``CIVICFLOW_OIDC_<FIELD>`` for
+:class:`OidcConfig`. Keyword arguments win over the environment:
+``WebConfig(secure_cookies=False)`` is what ``civicflow serve --insecure-cookies`` builds.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from civicflow.core import ConfigurationError, Location
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SESSION_IDLE_SECONDS = 30 * 60
+from civicflow.core import ConfigurationError, ip_networks
+
+OIDC_PREFIX = "CIVICFLOW_OIDC_"
 
 
-@dataclass(frozen=True, slots=True)
-class OidcConfig:
+class OidcConfig(BaseSettings):
     """An OpenID Connect identity provider (the agency's single sign-on)."""
 
-    issuer: str
-    client_id: str
-    client_secret: str
+    model_config = SettingsConfigDict(env_prefix=OIDC_PREFIX, extra="ignore", frozen=True)
+
+    issuer: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
     # a label for the sign-in button: "Sign in with <name>"
     name: str = "your organisation"
     scope: str = "openid email profile"
     # tests (and air-gapped set-ups) hand in an httpx transport instead of the network
     transport: Any = None
 
+    @field_validator("transport")
+    @classmethod
+    def _set_in_python(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError("a transport is an httpx transport set in Python, not a text")
+        return value
 
-@dataclass(frozen=True, slots=True)
-class WebConfig:
+
+def _oidc_from_env() -> OidcConfig | None:
+    """The provider of ``CIVICFLOW_OIDC_*``, or ``None`` when no issuer is set."""
+    if not os.environ.get(f"{OIDC_PREFIX}ISSUER"):
+        return None
+    try:
+        return OidcConfig()  # type: ignore[call-arg]  # the fields come from the environment
+    except ValidationError as exc:
+        fields = sorted({f"{OIDC_PREFIX}{e['loc'][0]}".upper() for e in exc.errors() if e["loc"]})
+        raise ConfigurationError(
+            "single sign-on is configured only in part",
+            found=f"{OIDC_PREFIX}ISSUER set, " + ", ".join(fields) + " missing or empty",
+            expected="the issuer, client id and client secret of the identity provider",
+            fix="set " + " and ".join(fields) + ", or unset " + f"{OIDC_PREFIX}ISSUER",
+        ) from None
+
+
+class WebConfig(BaseSettings):
     """How the workbench behaves on the web.
 
     ``secure_cookies`` must stay on in production; turn it off only for plain-http local use and tests.
     """
 
+    model_config = SettingsConfigDict(env_prefix="CIVICFLOW_WEB_", extra="ignore", frozen=True)
+
     secure_cookies: bool = True
     # a session ends this long after sign-in, or after this long without a request
-    session_max_age_seconds: int = 8 * 3600
-    session_idle_seconds: int = SESSION_IDLE_SECONDS
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
+    session_idle_seconds: int = Field(default=30 * 60, ge=60)
     # login throttling per client address (the app layer throttles per account as well)
-    login_attempts: int = 5
-    login_window_seconds: int = 300
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
     # reverse proxies (addresses or networks) whose X-Forwarded-For / Forwarded headers name the
     # client; from anyone else those headers are ignored, or any client could claim any address
-    trusted_proxies: tuple[str, ...] = ()
-    oidc: OidcConfig | None = None
-    upload_chunk_bytes: int = 1024 * 1024
-    analysis_cache_entries: int = 256
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    oidc: OidcConfig | None = Field(default_factory=_oidc_from_env)
+    upload_chunk_bytes: int = Field(default=1024 * 1024, ge=1)
+    analysis_cache_entries: int = Field(default=256, ge=0)
 
-    def __post_init__(self) -> None:
-        from civicflow.web._security import proxy_networks
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):  # CIVICFLOW_WEB_TRUSTED_PROXIES=10.0.0.5,10.1.0.0/16
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
 
-        proxy_networks(self.trusted_proxies)  # refuses a value that is no address
-        for name in ("session_max_age_seconds", "session_idle_seconds"):
-            if getattr(self, name) < 60:
-                raise ConfigurationError(
-                    f"{name} is too short",
-                    where=Location(field=name),
-                    found=str(getattr(self, name)),
-                    expected="at least 60 seconds",
-                )
+    @model_validator(mode="after")
+    def _proxies_are_addresses(self) -> WebConfig:
+        ip_networks(self.trusted_proxies, field="trusted_proxies")  # refuses a host name
+        return self
 
     @classmethod
     def from_env(cls) -> WebConfig:
-        """Read ``CIVICFLOW_WEB_*`` and ``CIVICFLOW_OIDC_*`` from the environment."""
-        env = os.environ
-        oidc = None
-        if env.get("CIVICFLOW_OIDC_ISSUER"):
-            oidc = OidcConfig(
-                issuer=env["CIVICFLOW_OIDC_ISSUER"],
-                client_id=env.get("CIVICFLOW_OIDC_CLIENT_ID", ""),
-                client_secret=env.get("CIVICFLOW_OIDC_CLIENT_SECRET", ""),
-                name=env.get("CIVICFLOW_OIDC_NAME", "your organisation"),
-            )
-        idle = env.get("CIVICFLOW_WEB_SESSION_IDLE_SECONDS", "").strip()
-        if idle and not idle.isdigit():
-            raise ConfigurationError(
-                "CIVICFLOW_WEB_SESSION_IDLE_SECONDS is not a number of seconds",
-                where=Location(field="CIVICFLOW_WEB_SESSION_IDLE_SECONDS"),
-                found=idle,
-                expected="a whole number of seconds, e.g. 1800 for half an hour",
-            )
-        proxies = env.get("CIVICFLOW_WEB_TRUSTED_PROXIES", "")
-        return cls(
-            secure_cookies=env.get("CIVICFLOW_WEB_INSECURE_COOKIES", "")
-            not in {"1", "true", "yes"},
-            session_idle_seconds=int(idle) if idle else SESSION_IDLE_SECONDS,
-            trusted_proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
-            oidc=oidc,
-        )
+        """The same as ``WebConfig()``: every field from ``CIVICFLOW_WEB_*`` / ``CIVICFLOW_OIDC_*``."""
+        return cls()

@@ -2,9 +2,13 @@
 
 A route declares with one of two FastAPI dependencies:
 
-- ``requires("<permission>")``: a signed-in actor (session or API token) whose role in the route's
-  workspace grants that permission (the names are the application layer's ``Permission`` values);
+- ``requires(Permission.X)``: a signed-in actor (session or API token) whose role in the route's
+  workspace grants that permission. Routes take it through the typed aliases below
+  (``actor: WorkspaceReader``); a name that is not a ``Permission`` fails at import, never at
+  request time;
 - ``public()``: anyone, signed in or not (sign-in page, static files, the OpenAPI document).
+
+``AppCtx`` is the opened application context (``civicflow.app.AppContext``) of the running app.
 
 ``declared_permission(route)`` reads the declaration back: ``create_app`` refuses an undeclared
 route, and the route × role meta-test walks them all.
@@ -14,11 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
+
+from civicflow.app import Actor, AppContext, Permission
+from civicflow.core import ConfigurationError
+from civicflow.web._appport import AUTHENTICATED
 
 PUBLIC = "public"
 
@@ -37,24 +45,40 @@ class Declaration:
 _MARK = "__civicflow_permission__"
 
 
-def requires(permission: str) -> Any:
+def _permission_name(permission: Permission | str) -> str:
+    if isinstance(permission, Permission) or permission == AUTHENTICATED:
+        return str(permission)
+    try:
+        return Permission(permission).value
+    except ValueError:
+        # a typo must not become a route nobody may call: refuse when the route is defined
+        raise ConfigurationError(
+            "a web route requires a permission that does not exist",
+            found=repr(permission),
+            expected=", ".join(p.value for p in Permission),
+            fix="use a member of civicflow.app.Permission (or the typed aliases of web/_permissions)",
+        ) from None
+
+
+def requires(permission: Permission | str) -> Any:
     """Dependency: the request's actor must hold ``permission`` (in the path's workspace, if any).
 
-    Resolves to the :class:`~civicflow.app.Actor`, so a route can take it as a parameter.
+    Resolves to the :class:`~civicflow.app.Actor`, so a route can take it as a parameter. A string
+    must be a ``Permission`` value; anything else raises :class:`ConfigurationError` at once.
     """
     from civicflow.web._deps import authorise
 
-    async def _require(request: Request) -> Any:
-        return await authorise(request, permission)
+    name = _permission_name(permission)
 
-    setattr(_require, _MARK, Declaration(permission))
+    async def _require(request: Request) -> Any:
+        return await authorise(request, name)
+
+    setattr(_require, _MARK, Declaration(name))
     return Depends(_require)
 
 
 def signed_in() -> Any:
     """Dependency: any signed-in actor, whatever their roles (e.g. their own list of workspaces)."""
-    from civicflow.web._appport import AUTHENTICATED
-
     return requires(AUTHENTICATED)
 
 
@@ -128,3 +152,39 @@ def mark_public(app: Any) -> Any:
     """Declare a mounted ASGI app (static files) public."""
     setattr(app, _MARK, Declaration(PUBLIC))
     return app
+
+
+def _app_context(request: Request) -> AppContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+AppCtx = Annotated[AppContext, Depends(_app_context)]
+"""The running app's :class:`~civicflow.app.AppContext` (what every use case takes first)."""
+
+# One typed actor per permission: ``actor: LedgerReader`` both declares the route's permission and
+# hands the route the signed-in actor who holds it.
+SignedIn = Annotated[Actor, signed_in()]
+WorkspaceReader = Annotated[Actor, requires(Permission.WORKSPACE_READ)]
+WorkspaceAdmin = Annotated[Actor, requires(Permission.WORKSPACE_ADMIN)]
+DatasetWriter = Annotated[Actor, requires(Permission.DATASET_WRITE)]
+DatasetDeleter = Annotated[Actor, requires(Permission.DATASET_DELETE)]
+BaselineWriter = Annotated[Actor, requires(Permission.BASELINE_WRITE)]
+ProgrammeWriter = Annotated[Actor, requires(Permission.PROGRAMME_WRITE)]
+LedgerReader = Annotated[Actor, requires(Permission.LEDGER_READ)]
+LedgerVerifier = Annotated[Actor, requires(Permission.LEDGER_VERIFY)]
+ReviewWriter = Annotated[Actor, requires(Permission.REVIEW_WRITE)]
+UserAdmin = Annotated[Actor, requires(Permission.USER_ADMIN)]
+
+ACTOR_WITH: dict[Permission, Any] = {
+    Permission.WORKSPACE_READ: WorkspaceReader,
+    Permission.WORKSPACE_ADMIN: WorkspaceAdmin,
+    Permission.DATASET_WRITE: DatasetWriter,
+    Permission.DATASET_DELETE: DatasetDeleter,
+    Permission.BASELINE_WRITE: BaselineWriter,
+    Permission.PROGRAMME_WRITE: ProgrammeWriter,
+    Permission.LEDGER_READ: LedgerReader,
+    Permission.LEDGER_VERIFY: LedgerVerifier,
+    Permission.REVIEW_WRITE: ReviewWriter,
+    Permission.USER_ADMIN: UserAdmin,
+}
+"""The alias of each permission (a test checks every ``Permission`` member has one)."""

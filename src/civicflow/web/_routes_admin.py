@@ -14,31 +14,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from civicflow.app import Permission, Role, accounts, workspaces
 from civicflow.core import CivicflowError, Location, PermissionDeniedError, utcnow
 from civicflow.web._pages import page
-from civicflow.web._permissions import requires, signed_in
+from civicflow.web._permissions import AppCtx, SignedIn, UserAdmin
 
 router = APIRouter(include_in_schema=False)
 
-USER_ADMIN = Permission.USER_ADMIN.value
 TOKEN_DAYS = (7, 30, 90, 180, 365)
 
 
-async def _users_page(
-    request: Request, actor: Any, *, status: int = 200, **context: Any
-) -> Response:
+def _users_page(request: Request, actor: Any, *, status: int = 200, **context: Any) -> Response:
     ctx = request.app.state.ctx
-
-    def gather() -> dict[str, Any]:
-        return {
-            "users": accounts.list_users(ctx, actor=actor),
-            "workspaces": workspaces.list_workspaces(ctx, actor=actor),
-        }
-
-    data = await run_in_threadpool(gather)
+    data: dict[str, Any] = {
+        "users": accounts.list_users(ctx, actor=actor),
+        "workspaces": workspaces.list_workspaces(ctx, actor=actor),
+    }
     names = {ws.id: ws.name for ws in data["workspaces"]}
     context.setdefault("values", {})
     return page(
@@ -55,22 +47,22 @@ async def _users_page(
 
 
 @router.get("/admin/users")
-async def users_page(request: Request, actor: Annotated[Any, requires(USER_ADMIN)]) -> Response:
-    return await _users_page(request, actor)
+def users_page(request: Request, actor: UserAdmin) -> Response:
+    return _users_page(request, actor)
 
 
 @router.post("/admin/users")
-async def create_user(
+def create_user(
     request: Request,
-    actor: Annotated[Any, requires(USER_ADMIN)],
+    ctx: AppCtx,
+    actor: UserAdmin,
     email: Annotated[str, Form(max_length=320)],
     display_name: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     try:
-        await run_in_threadpool(
-            accounts.create_user,
-            request.app.state.ctx,
+        accounts.create_user(
+            ctx,
             actor=actor,
             email=email,
             display_name=display_name,
@@ -78,7 +70,7 @@ async def create_user(
             password=password or None,
         )
     except CivicflowError as exc:
-        return await _users_page(
+        return _users_page(
             request,
             actor,
             status=422,
@@ -88,50 +80,46 @@ async def create_user(
     return RedirectResponse("/admin/users", status_code=303)
 
 
-async def _change_user(
+def _change_user(
     request: Request, actor: Any, user_id: str, use_case: Any, **arguments: Any
 ) -> Response:
     """Run an account use case on one user and go back to their row (or show what went wrong)."""
     try:
-        await run_in_threadpool(
-            use_case, request.app.state.ctx, actor=actor, user_id=user_id, **arguments
-        )
+        use_case(request.app.state.ctx, actor=actor, user_id=user_id, **arguments)
     except CivicflowError as exc:
-        return await _users_page(request, actor, status=_status(exc), error=exc.to_dict())
+        return _users_page(request, actor, status=_status(exc), error=exc.to_dict())
     return RedirectResponse(f"/admin/users#user-{user_id}", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/roles")
-async def grant_role(
+def grant_role(
     request: Request,
+    ctx: AppCtx,
     user_id: str,
-    actor: Annotated[Any, requires(USER_ADMIN)],
+    actor: UserAdmin,
     workspace_id: Annotated[str, Form(max_length=64)],
     role: Annotated[str, Form(max_length=32)],
 ) -> Response:
-    return await _change_user(
+    return _change_user(
         request, actor, user_id, accounts.grant_role, workspace_id=workspace_id, role=role
     )
 
 
 @router.post("/admin/users/{user_id}/roles/revoke")
-async def revoke_role(
+def revoke_role(
     request: Request,
+    ctx: AppCtx,
     user_id: str,
-    actor: Annotated[Any, requires(USER_ADMIN)],
+    actor: UserAdmin,
     workspace_id: Annotated[str, Form(max_length=64)],
 ) -> Response:
-    return await _change_user(
-        request, actor, user_id, accounts.revoke_role, workspace_id=workspace_id
-    )
+    return _change_user(request, actor, user_id, accounts.revoke_role, workspace_id=workspace_id)
 
 
 @router.post("/admin/users/{user_id}/sign-out")
-async def sign_out_everywhere(
-    request: Request, user_id: str, actor: Annotated[Any, requires(USER_ADMIN)]
-) -> Response:
+def sign_out_everywhere(request: Request, user_id: str, actor: UserAdmin) -> Response:
     """End every session of the person (a lost laptop, a cookie that may have leaked)."""
-    return await _change_user(request, actor, user_id, accounts.sign_out_everywhere)
+    return _change_user(request, actor, user_id, accounts.sign_out_everywhere)
 
 
 def _status(exc: CivicflowError) -> int:
@@ -154,7 +142,7 @@ def _session_only(request: Request) -> None:
         )
 
 
-async def _tokens_page(
+def _tokens_page(
     request: Request,
     actor: Any,
     *,
@@ -162,7 +150,7 @@ async def _tokens_page(
     new_token: str | None = None,
     **context: Any,
 ) -> Response:
-    tokens = await run_in_threadpool(accounts.list_api_tokens, request.app.state.ctx, actor=actor)
+    tokens = accounts.list_api_tokens(request.app.state.ctx, actor=actor)
     context.setdefault("values", {})
     response = page(
         request,
@@ -182,18 +170,23 @@ async def _tokens_page(
 
 
 @router.get("/account/tokens")
-async def tokens_page(request: Request, actor: Annotated[Any, signed_in()]) -> Response:
+def tokens_page(request: Request, actor: SignedIn) -> Response:
     _session_only(request)
-    return await _tokens_page(request, actor)
+    return _tokens_page(request, actor)
 
 
 @router.post("/account/tokens")
-async def create_token(request: Request, actor: Annotated[Any, signed_in()]) -> Response:
+def create_token(
+    request: Request,
+    ctx: AppCtx,
+    actor: SignedIn,
+    name: Annotated[str, Form(max_length=1000)] = "",
+    scope: Annotated[list[str] | None, Form()] = None,
+    expires_days: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
     _session_only(request)
-    form = await request.form()
-    name = str(form.get("name") or "")
-    scopes = [str(s) for s in form.getlist("scope")]
-    expires = str(form.get("expires_days") or "")
+    scopes = list(scope or [])
+    expires = expires_days
     values: dict[str, Any] = {"name": name, "scopes": scopes, "expires_days": expires}
     try:
         days = int(expires or 90)
@@ -208,27 +201,22 @@ async def create_token(request: Request, actor: Annotated[Any, signed_in()]) -> 
             found=expires,
             expected=", ".join(f"{d} days" for d in TOKEN_DAYS),
         )
-        return await _tokens_page(request, actor, status=422, error=exc.to_dict(), values=values)
+        return _tokens_page(request, actor, status=422, error=exc.to_dict(), values=values)
     try:
-        plaintext, _token = await run_in_threadpool(
-            accounts.create_api_token,
-            request.app.state.ctx,
+        plaintext, _token = accounts.create_api_token(
+            ctx,
             actor=actor,
             name=name,
             scopes=scopes,
             expires_at=utcnow() + timedelta(days=days),
         )
     except CivicflowError as exc:
-        return await _tokens_page(request, actor, status=422, error=exc.to_dict(), values=values)
-    return await _tokens_page(request, actor, status=201, new_token=plaintext)
+        return _tokens_page(request, actor, status=422, error=exc.to_dict(), values=values)
+    return _tokens_page(request, actor, status=201, new_token=plaintext)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-async def revoke_token(
-    request: Request, token_id: str, actor: Annotated[Any, signed_in()]
-) -> Response:
+def revoke_token(request: Request, ctx: AppCtx, token_id: str, actor: SignedIn) -> Response:
     _session_only(request)
-    await run_in_threadpool(
-        accounts.revoke_api_token, request.app.state.ctx, actor=actor, token_id=token_id
-    )
+    accounts.revoke_api_token(ctx, actor=actor, token_id=token_id)
     return RedirectResponse("/account/tokens", status_code=303)

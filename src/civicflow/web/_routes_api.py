@@ -8,24 +8,31 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from civicflow.app import Permission, audit, programme, workspaces
-from civicflow.web._permissions import requires, signed_in
+from civicflow.web._api_errors import ERROR_RESPONSES
+from civicflow.web._permissions import (
+    AppCtx,
+    LedgerReader,
+    LedgerVerifier,
+    SignedIn,
+    WorkspaceReader,
+    requires,
+)
 
-router = APIRouter(prefix="/api/v1", tags=["v1"])
+# every operation declares the errors the app's handlers return, with their schema
+router = APIRouter(prefix="/api/v1", tags=["v1"], responses=ERROR_RESPONSES)
 P = Permission
 
 
 @router.get("/me")
-async def me(actor: Annotated[Any, signed_in()]) -> dict[str, Any]:
+def me(actor: SignedIn) -> dict[str, Any]:
     """The authenticated actor: pseudonym, roles per workspace, token scopes."""
     return dict(actor.to_dict())
 
 
 @router.get("/workspaces")
-async def list_workspaces(
-    request: Request, actor: Annotated[Any, signed_in()]
-) -> list[dict[str, Any]]:
+def list_workspaces(ctx: AppCtx, actor: SignedIn) -> list[dict[str, Any]]:
     """Workspaces the actor can read."""
-    items = await run_in_threadpool(workspaces.list_workspaces, request.app.state.ctx, actor=actor)
+    items = workspaces.list_workspaces(ctx, actor=actor)
     return [{k: v for k, v in w.to_dict().items() if k != "path"} for w in items]
 
 
@@ -73,107 +80,83 @@ async def _items(
 
 
 @router.get("/workspaces/{workspace_id}/ledger")
-async def ledger_entries(
-    request: Request,
+def ledger_entries(
+    ctx: AppCtx,
     workspace_id: str,
-    actor: Annotated[Any, requires(P.LEDGER_READ.value)],
+    actor: LedgerReader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[dict[str, Any]]:
     """Ledger entries of the workspace, newest first."""
-    items = await run_in_threadpool(
-        audit.list_entries,
-        request.app.state.ctx,
-        actor=actor,
-        workspace_id=workspace_id,
-        limit=limit,
-        offset=offset,
+    items = audit.list_entries(
+        ctx, actor=actor, workspace_id=workspace_id, limit=limit, offset=offset
     )
     return [e.to_dict() for e in items]
 
 
 @router.get("/workspaces/{workspace_id}/ledger/verify")
-async def ledger_verify(
-    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.LEDGER_VERIFY.value)]
-) -> dict[str, Any]:
+def ledger_verify(ctx: AppCtx, workspace_id: str, actor: LedgerVerifier) -> dict[str, Any]:
     """Verify the whole ledger: any changed, removed, inserted or reordered entry is reported."""
-    report = await run_in_threadpool(audit.verify, request.app.state.ctx, actor=actor)
+    report = audit.verify(ctx, actor=actor)
     return dict(report.to_dict())
 
 
 @router.get("/workspaces/{workspace_id}/datasets")
-async def list_datasets(
-    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
-) -> list[dict[str, Any]]:
+def list_datasets(ctx: AppCtx, workspace_id: str, actor: WorkspaceReader) -> list[dict[str, Any]]:
     """Datasets with their manifests: source, counts, time span, sha256 fingerprint."""
     from civicflow.app import assessment
 
-    items = await run_in_threadpool(
-        assessment.list_datasets, request.app.state.ctx, actor=actor, workspace_id=workspace_id
-    )
+    items = assessment.list_datasets(ctx, actor=actor, workspace_id=workspace_id)
     return [d.manifest.to_dict() for d in items]
 
 
 @router.get("/workspaces/{workspace_id}/baselines")
-async def list_baselines(
-    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
-) -> list[dict[str, Any]]:
+def list_baselines(ctx: AppCtx, workspace_id: str, actor: WorkspaceReader) -> list[dict[str, Any]]:
     """Frozen baselines with their KPI values, definitions and the data they came from."""
     from civicflow.app import assessment
 
-    items = await run_in_threadpool(
-        assessment.list_workspace_baselines,
-        request.app.state.ctx,
-        actor=actor,
-        workspace_id=workspace_id,
-    )
+    items = assessment.list_workspace_baselines(ctx, actor=actor, workspace_id=workspace_id)
     return [b.to_dict() for b in items]
 
 
 @router.get("/workspaces/{workspace_id}/datasets/{name}/process-map")
-async def process_map(
+def process_map(
     request: Request,
     workspace_id: str,
     name: str,
-    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+    actor: WorkspaceReader,
     paths: Annotated[float, Query(ge=0.0, le=1.0)] = 1.0,
     top: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> dict[str, Any]:
     """The directly-follows graph of the whole dataset (cached like the pages' maps)."""
-    return await _analysis(request, actor, workspace_id, name, "map", paths=paths, top=top)
+    return _analysis(request, actor, workspace_id, name, "map", paths=paths, top=top)
 
 
 @router.get("/workspaces/{workspace_id}/datasets/{name}/variants")
-async def variants(
+def variants(
     request: Request,
     workspace_id: str,
     name: str,
-    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+    actor: WorkspaceReader,
     top: Annotated[int, Query(ge=1, le=10_000)] = 20,
 ) -> dict[str, Any]:
     """Variants, most frequent first, with the long tail summarised."""
-    return await _analysis(request, actor, workspace_id, name, "variants", top=top)
+    return _analysis(request, actor, workspace_id, name, "variants", top=top)
 
 
-async def _analysis(
+def _analysis(
     request: Request, actor: Any, workspace_id: str, name: str, kind: str, **options: Any
 ) -> dict[str, Any]:
     from civicflow.web import _assessment as A
 
-    ws = await run_in_threadpool(
-        workspaces.get_workspace, request.app.state.ctx, actor=actor, workspace_id=workspace_id
-    )
+    ws = workspaces.get_workspace(request.app.state.ctx, actor=actor, workspace_id=workspace_id)
     analyst: A.Analyst = request.app.state.analyst
-
-    def compute() -> dict[str, Any]:
-        query = A.Query(dataset=name, filter=A.EventLogFilter(), params=(("dataset", name),))
-        view = A.make_view(analyst.engine, ws.store(), query)
-        if kind == "map":
-            result = analyst.process_map(
-                view, max_activities=options["top"], path_share=options["paths"]
-            )
-        else:
-            result = analyst.variants(view, top=options["top"])
-        return dict(result.to_dict())
-
-    return await run_in_threadpool(compute)
+    query = A.Query(dataset=name, filter=A.EventLogFilter(), params=(("dataset", name),))
+    view = A.make_view(analyst.engine, ws.store(), query)
+    if kind == "map":
+        result = analyst.process_map(
+            view, max_activities=options["top"], path_share=options["paths"]
+        )
+    else:
+        result = analyst.variants(view, top=options["top"])
+    return dict(result.to_dict())

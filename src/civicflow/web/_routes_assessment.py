@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import shutil
@@ -17,21 +16,25 @@ from starlette.concurrency import run_in_threadpool
 
 from civicflow import mining
 from civicflow.app import Permission, workspaces
-from civicflow.core import CivicflowError, InputError, Location, NotFoundError
+from civicflow.core import CivicflowError, InputError, Location, NotFoundError, write_csv
 from civicflow.eventlog import XES_DEFAULT_MAPPING, ColumnMapping
 from civicflow.web import _assessment as A
 from civicflow.web._pages import is_htmx, page
-from civicflow.web._permissions import requires
+from civicflow.web._permissions import (
+    AppCtx,
+    BaselineWriter,
+    DatasetDeleter,
+    DatasetWriter,
+    WorkspaceReader,
+)
 from civicflow.web._upload import find_upload, preview, store_upload
 
 router = APIRouter(include_in_schema=False)
 P = Permission
 
 
-async def _ws(request: Request, actor: Any, workspace_id: str) -> Any:
-    return await run_in_threadpool(
-        workspaces.get_workspace, request.app.state.ctx, actor=actor, workspace_id=workspace_id
-    )
+def _ws(request: Request, actor: Any, workspace_id: str) -> Any:
+    return workspaces.get_workspace(request.app.state.ctx, actor=actor, workspace_id=workspace_id)
 
 
 def _uploads_dir(request: Request, workspace_id: str) -> Path:
@@ -42,11 +45,9 @@ def _uploads_dir(request: Request, workspace_id: str) -> Path:
 
 
 @router.get("/w/{workspace_id}/datasets")
-async def datasets_page(
-    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
-) -> Response:
-    ws = await _ws(request, actor, workspace_id)
-    manifests = await run_in_threadpool(lambda: [d.manifest for d in ws.store().datasets()])
+def datasets_page(request: Request, workspace_id: str, actor: WorkspaceReader) -> Response:
+    ws = _ws(request, actor, workspace_id)
+    manifests = [d.manifest for d in ws.store().datasets()]
     return page(
         request,
         "datasets.html",
@@ -103,12 +104,14 @@ def _mapping_context(path: Path, kind: str, upload_id: str, name: str) -> dict[s
 async def upload(
     request: Request,
     workspace_id: str,
-    actor: Annotated[Any, requires(P.DATASET_WRITE.value)],
+    actor: DatasetWriter,
     filename: Annotated[str, Query(max_length=255)] = "upload",
     name: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    """The file is the raw request body (the page's script sends it with upload progress)."""
-    ws = await _ws(request, actor, workspace_id)
+    """The file is the raw request body (the page's script sends it with upload progress).
+
+    Async because it streams the body to disk; its blocking calls go to the threadpool."""
+    ws = await run_in_threadpool(_ws, request, actor, workspace_id)
     try:
         stored = await store_upload(
             request.stream(),
@@ -127,10 +130,11 @@ async def upload(
 
 
 @router.post("/w/{workspace_id}/datasets")
-async def ingest(
+def ingest(
     request: Request,
+    ctx: AppCtx,
     workspace_id: str,
-    actor: Annotated[Any, requires(P.DATASET_WRITE.value)],
+    actor: DatasetWriter,
     upload_id: Annotated[str, Form(max_length=64)],
     name: Annotated[str, Form(max_length=64)],
     case_id: Annotated[str, Form(max_length=200)] = "",
@@ -143,7 +147,7 @@ async def ingest(
 ) -> Response:
     from civicflow.eventlog._ingest import IngestOptions
 
-    ws = await _ws(request, actor, workspace_id)
+    ws = _ws(request, actor, workspace_id)
     directory = _uploads_dir(request, workspace_id)
     try:
         path = find_upload(directory, upload_id)
@@ -170,17 +174,15 @@ async def ingest(
         )
         from civicflow.app import assessment
 
-        dataset = await run_in_threadpool(
-            lambda: assessment.ingest_dataset(
-                request.app.state.ctx,
-                actor=actor,
-                workspace_id=workspace_id,
-                source=path,
-                name=name.strip(),
-                mapping=mapping,
-                options=IngestOptions(on_error=on_error),  # type: ignore[arg-type]
-                progress=None,
-            )
+        dataset = assessment.ingest_dataset(
+            ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            source=path,
+            name=name.strip(),
+            mapping=mapping,
+            options=IngestOptions(on_error=on_error),  # type: ignore[arg-type]
+            progress=None,
         )
     except CivicflowError as exc:
         context: dict[str, Any] = {"upload_id": upload_id, "fields": [], "rows": [], "kind": ""}
@@ -226,23 +228,17 @@ def _suffixes() -> list[tuple[str, str]]:
 
 
 @router.post("/w/{workspace_id}/datasets/{name}/delete")
-async def delete_dataset(
-    request: Request,
+def delete_dataset(
+    ctx: AppCtx,
     workspace_id: str,
     name: str,
-    actor: Annotated[Any, requires(P.DATASET_DELETE.value)],
+    actor: DatasetDeleter,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     from civicflow.app import assessment
 
-    await run_in_threadpool(
-        lambda: assessment.delete_dataset(
-            request.app.state.ctx,
-            actor=actor,
-            workspace_id=workspace_id,
-            name=name,
-            reason=reason or None,
-        )
+    assessment.delete_dataset(
+        ctx, actor=actor, workspace_id=workspace_id, name=name, reason=reason or None
     )
     return RedirectResponse(f"/w/{workspace_id}/datasets", status_code=303)
 
@@ -366,13 +362,13 @@ def _bounded_int(raw: str, lo: int, hi: int, field: str) -> int:
 
 
 @router.get("/w/{workspace_id}/assessment")
-async def assessment_page(
+def assessment_page(
     request: Request,
     workspace_id: str,
-    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+    actor: WorkspaceReader,
     tab: Annotated[str, Query(pattern="^(map|variants|bottlenecks|rework|sla|breakdown)$")] = "map",
 ) -> Response:
-    ws = await _ws(request, actor, workspace_id)
+    ws = _ws(request, actor, workspace_id)
     query = _query(request)
 
     def compute() -> dict[str, Any]:
@@ -389,7 +385,7 @@ async def assessment_page(
             )
         return context
 
-    context = await run_in_threadpool(compute)
+    context = compute()
     return page(
         request,
         "assessment.html",
@@ -403,20 +399,17 @@ async def assessment_page(
 
 
 @router.get("/w/{workspace_id}/assessment/view/{tab}")
-async def assessment_fragment(
-    request: Request,
-    workspace_id: str,
-    tab: str,
-    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+def assessment_fragment(
+    request: Request, workspace_id: str, tab: str, actor: WorkspaceReader
 ) -> Response:
-    ws = await _ws(request, actor, workspace_id)
+    ws = _ws(request, actor, workspace_id)
     query = _query(request)
 
     def compute() -> str:
         analyst = _analyst(request)
         return _tab_html(request, ws, A.make_view(analyst.engine, ws.store(), query), query, tab)
 
-    return HTMLResponse(await run_in_threadpool(compute))
+    return HTMLResponse(compute())
 
 
 _TAB_OPTIONS = {
@@ -446,15 +439,15 @@ def _tab_html(request: Request, ws: Any, view: Any, query: A.Query, tab: str) ->
 
 
 @router.post("/w/{workspace_id}/baselines")
-async def freeze(
+def freeze(
     request: Request,
     workspace_id: str,
-    actor: Annotated[Any, requires(P.BASELINE_WRITE.value)],
+    actor: BaselineWriter,
     baseline_name: Annotated[str, Form(max_length=64)],
 ) -> Response:
     from civicflow.app import assessment
 
-    ws = await _ws(request, actor, workspace_id)
+    ws = _ws(request, actor, workspace_id)
     query = _query(request)
 
     def run_freeze() -> Any:
@@ -471,7 +464,7 @@ async def freeze(
             )
 
     try:
-        baseline = await run_in_threadpool(run_freeze)
+        baseline = run_freeze()
     except CivicflowError as exc:
         return page(
             request,
@@ -493,12 +486,8 @@ async def freeze(
 
 
 @router.get("/w/{workspace_id}/assessment/export/{tab}.{fmt}")
-async def export(
-    request: Request,
-    workspace_id: str,
-    tab: str,
-    fmt: str,
-    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+def export(
+    request: Request, workspace_id: str, tab: str, fmt: str, actor: WorkspaceReader
 ) -> Response:
     if fmt not in {"csv", "json"} or tab not in {
         "map",
@@ -511,9 +500,9 @@ async def export(
         raise NotFoundError(
             "no such export", found=f"{tab}.{fmt}", expected="<view>.csv or <view>.json"
         )
-    ws = await _ws(request, actor, workspace_id)
+    ws = _ws(request, actor, workspace_id)
     query = _query(request)
-    ctx = await run_in_threadpool(_tab_context, request, ws, query, tab)
+    ctx = _tab_context(request, ws, query, tab)
     result = ctx.get({"map": "map"}.get(tab, tab))
     if result is None:
         raise NotFoundError(
@@ -529,25 +518,27 @@ async def export(
         frame = getattr(result, "case_outcomes", None)
     buffer = io.StringIO()
     if frame is not None:
-        frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+        # activity names, attributes and case ids come from uploaded data: formula-safe cells
+        cells = frame.astype(object).where(frame.notna(), None)
+        write_csv(
+            buffer,
+            header=[str(c) for c in frame.columns],
+            rows=cells.itertuples(index=False, name=None),
+        )
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/w/{workspace_id}/assessment/report.html")
-async def report(
-    request: Request,
-    workspace_id: str,
-    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
-) -> Response:
+def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Response:
     from civicflow.report import build_report
 
-    ws = await _ws(request, actor, workspace_id)
+    ws = _ws(request, actor, workspace_id)
     query = _query(request)
     analyst = _analyst(request)
-    view = await run_in_threadpool(A.make_view, analyst.engine, ws.store(), query)
+    view = A.make_view(analyst.engine, ws.store(), query)
     folder = Path(tempfile.mkdtemp(prefix="civicflow-report-"))
     out = folder / f"{query.dataset}-assessment.html"
-    await run_in_threadpool(lambda: build_report(view=view, out=out))
+    build_report(view=view, out=out)
 
     def cleanup() -> None:
         import shutil

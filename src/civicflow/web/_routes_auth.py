@@ -55,7 +55,7 @@ def _client_key(request: Request) -> str:
 
 
 @router.get("/login", dependencies=[public()])
-async def login_form(request: Request, next: str = "/") -> Response:
+def login_form(request: Request, next: str = "/") -> Response:
     return page(request, "login.html", None, next=_safe_next(next))
 
 

@@ -11,7 +11,15 @@ from starlette.concurrency import run_in_threadpool
 from civicflow.app import Permission, audit, programme, workspaces
 from civicflow.core import CivicflowError, NotFoundError
 from civicflow.web._pages import page
-from civicflow.web._permissions import requires, signed_in
+from civicflow.web._permissions import (
+    AppCtx,
+    LedgerReader,
+    LedgerVerifier,
+    SignedIn,
+    UserAdmin,
+    WorkspaceReader,
+    requires,
+)
 from civicflow.web._programme_forms import KINDS, Kind, form_data, item_values
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +46,8 @@ async def _workspace(request: Request, actor: Actor, workspace_id: str) -> Any:
 
 
 @router.get("/")
-async def home(request: Request, actor: Annotated[Any, signed_in()]) -> Response:
-    items = await run_in_threadpool(workspaces.list_workspaces, request.app.state.ctx, actor=actor)
+def home(request: Request, ctx: AppCtx, actor: SignedIn) -> Response:
+    items = workspaces.list_workspaces(ctx, actor=actor)
     return page(
         request,
         "home.html",
@@ -50,19 +58,16 @@ async def home(request: Request, actor: Annotated[Any, signed_in()]) -> Response
 
 
 @router.post("/workspaces")
-async def create_workspace(
+def create_workspace(
     request: Request,
-    actor: Annotated[Any, requires(P.USER_ADMIN.value)],
+    ctx: AppCtx,
+    actor: UserAdmin,
     name: Annotated[str, Form(max_length=64)],
 ) -> Response:
     try:
-        ws = await run_in_threadpool(
-            workspaces.create_workspace, request.app.state.ctx, actor=actor, name=name.strip()
-        )
+        ws = workspaces.create_workspace(ctx, actor=actor, name=name.strip())
     except CivicflowError as exc:
-        items = await run_in_threadpool(
-            workspaces.list_workspaces, request.app.state.ctx, actor=actor
-        )
+        items = workspaces.list_workspaces(ctx, actor=actor)
         return page(
             request,
             "home.html",
@@ -76,27 +81,20 @@ async def create_workspace(
 
 
 @router.get("/w/{workspace_id}")
-async def dashboard(
-    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
-) -> Response:
-    ctx = request.app.state.ctx
-    ws = await _workspace(request, actor, workspace_id)
+def dashboard(request: Request, ctx: AppCtx, workspace_id: str, actor: WorkspaceReader) -> Response:
+    from civicflow.web._assessment import latest_baseline
 
-    def gather() -> dict[str, Any]:
-        from civicflow.web._assessment import latest_baseline
-
-        return {
-            "objectives": programme.OBJECTIVES.list(ctx, actor=actor, workspace_id=workspace_id),
-            "risks": [
-                r
-                for r in programme.RISKS.list(ctx, actor=actor, workspace_id=workspace_id)
-                if r.status.value in {"open", "mitigating"}
-            ],
-            "pilots": programme.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id),
-            "baseline": latest_baseline(ws),
-        }
-
-    data = await run_in_threadpool(gather)
+    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    data: dict[str, Any] = {
+        "objectives": programme.OBJECTIVES.list(ctx, actor=actor, workspace_id=workspace_id),
+        "risks": [
+            r
+            for r in programme.RISKS.list(ctx, actor=actor, workspace_id=workspace_id)
+            if r.status.value in {"open", "mitigating"}
+        ],
+        "pilots": programme.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id),
+        "baseline": latest_baseline(ws),
+    }
     data["risks"].sort(key=lambda r: -r.score)
     return page(request, "dashboard.html", actor, workspace=ws, nav="dashboard", **data)
 
@@ -248,20 +246,16 @@ async def _form_page(
 
 
 @router.get("/w/{workspace_id}/ledger")
-async def ledger_page(
+def ledger_page(
     request: Request,
+    ctx: AppCtx,
     workspace_id: str,
-    actor: Annotated[Any, requires(P.LEDGER_READ.value)],
+    actor: LedgerReader,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    ws = await _workspace(request, actor, workspace_id)
-    entries = await run_in_threadpool(
-        audit.list_entries,
-        request.app.state.ctx,
-        actor=actor,
-        workspace_id=workspace_id,
-        limit=50,
-        offset=offset,
+    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    entries = audit.list_entries(
+        ctx, actor=actor, workspace_id=workspace_id, limit=50, offset=offset
     )
     return page(
         request,
@@ -277,13 +271,11 @@ async def ledger_page(
 
 
 @router.get("/w/{workspace_id}/ledger/verify")
-async def ledger_verify(
-    request: Request,
-    workspace_id: str,
-    actor: Annotated[Any, requires(P.LEDGER_VERIFY.value)],
+def ledger_verify(
+    request: Request, ctx: AppCtx, workspace_id: str, actor: LedgerVerifier
 ) -> Response:
-    ws = await _workspace(request, actor, workspace_id)
-    report = await run_in_threadpool(audit.verify, request.app.state.ctx, actor=actor)
+    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    report = audit.verify(ctx, actor=actor)
     return page(
         request,
         "ledger_verify.html",
@@ -295,28 +287,24 @@ async def ledger_verify(
 
 
 @router.get("/w/{workspace_id}/ledger/{entry_index}/proof")
-async def ledger_proof(
+def ledger_proof(
     request: Request,
+    ctx: AppCtx,
     workspace_id: str,
     entry_index: Annotated[int, Path(ge=0, le=2**62)],
-    actor: Annotated[Any, requires(P.LEDGER_READ.value)],
+    actor: LedgerReader,
 ) -> Response:
-    ws = await _workspace(request, actor, workspace_id)
-    ctx = request.app.state.ctx
-
-    def prove() -> tuple[Any, bool]:
-        entry = audit.get_entry(ctx, actor=actor, entry_index=entry_index)
-        if entry.workspace_id != workspace_id:
-            # entries of other workspaces are proven on their own workspace's page
-            raise NotFoundError(
-                f"ledger entry {entry_index} is not an entry of this workspace",
-                found=str(entry_index),
-                fix="open the proof from the ledger page of the entry's workspace",
-            )
-        proof = audit.inclusion_proof(ctx, actor=actor, entry_index=entry_index)
-        return proof, proof.verify()
-
-    proof, ok = await run_in_threadpool(prove)
+    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    entry = audit.get_entry(ctx, actor=actor, entry_index=entry_index)
+    if entry.workspace_id != workspace_id:
+        # entries of other workspaces are proven on their own workspace's page
+        raise NotFoundError(
+            f"ledger entry {entry_index} is not an entry of this workspace",
+            found=str(entry_index),
+            fix="open the proof from the ledger page of the entry's workspace",
+        )
+    proof = audit.inclusion_proof(ctx, actor=actor, entry_index=entry_index)
+    ok = proof.verify()
     return page(
         request,
         "ledger_proof.html",

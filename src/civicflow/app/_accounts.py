@@ -194,6 +194,16 @@ def _state(row: UserRow) -> dict[str, Any]:
     }
 
 
+def _membership_state(pseudonym: str, role: str) -> dict[str, Any]:
+    """A role in a workspace as digested into the ledger."""
+    return {"user": pseudonym, "role": role}
+
+
+def _token_state(token: ApiToken) -> dict[str, Any]:
+    """A token as digested into the ledger: using it is not a change the ledger records."""
+    return {k: v for k, v in token.to_dict().items() if k != "active"} | {"last_used_at": None}
+
+
 def _new_user_row(
     session: Session,
     *,
@@ -359,6 +369,7 @@ def set_password(
     _check_password(password)
     with ctx.session() as s:
         row = _get_user_row(s, user_id)
+        before = _state(row)
         row.password_hash = _hasher.hash(password)
         record(
             ctx,
@@ -368,6 +379,8 @@ def set_password(
             object_type="user",
             object_id=row.pseudonym,
             workspace_id=None,
+            before=before,
+            after=_state(row),
             reason=reason,
         )
 
@@ -604,7 +617,7 @@ def grant_role(
         require_workspace_row(s, workspace_id)
         user = _get_user_row(s, user_id)
         member = s.get(MembershipRow, (workspace_id, user_id))
-        before = None if member is None else {"user": user.pseudonym, "role": member.role}
+        before = None if member is None else _membership_state(user.pseudonym, member.role)
         if member is None:
             s.add(
                 MembershipRow(
@@ -622,7 +635,7 @@ def grant_role(
             object_id=user.pseudonym,
             workspace_id=workspace_id,
             before=before,
-            after={"user": user.pseudonym, "role": role.value},
+            after=_membership_state(user.pseudonym, role.value),
             reason=reason,
         )
         s.flush()
@@ -642,7 +655,7 @@ def revoke_role(
                 found=user_id,
             )
         user = _get_user_row(s, user_id)
-        before = {"user": user.pseudonym, "role": member.role}
+        before = _membership_state(user.pseudonym, member.role)
         s.delete(member)
         record(
             ctx,
@@ -751,7 +764,7 @@ def create_api_token(
             object_type="api_token",
             object_id=row.id,
             workspace_id=None,
-            after={k: v for k, v in token.to_dict().items() if k != "active"},
+            after=_token_state(token),
         )
         return plaintext, token
 
@@ -801,7 +814,7 @@ def revoke_api_token(
         if row.user_id != actor.user_id:
             actor.require(Permission.USER_ADMIN)
         if row.revoked_at is None:
-            before = _token(row).to_dict()
+            before = _token_state(_token(row))
             row.revoked_at = utcnow()
             record(
                 ctx,
@@ -811,8 +824,8 @@ def revoke_api_token(
                 object_type="api_token",
                 object_id=row.id,
                 workspace_id=None,
-                before={k: v for k, v in before.items() if k != "active"},
-                after={k: v for k, v in _token(row).to_dict().items() if k != "active"},
+                before=before,
+                after=_token_state(_token(row)),
                 reason=reason,
             )
         return _token(row)

@@ -121,18 +121,11 @@ def store_dataset(
         # ingest pays for the per-dataset successor and case tables, not the first page view
         ensure_derived(dataset)
         with ctx.session() as s:
-            ctx.ledger.append(
-                s.connection(),
-                actor=actor.pseudonym,
-                role=actor.role_in(workspace_id),
-                action="dataset.ingest",
-                object_type="dataset",
-                object_id=name,
-                workspace_id=workspace_id,
-                before_digest=before,
-                after_digest=dataset.manifest.fingerprint,
-                reason=reason,
-            )
+            record(
+                ctx, s, actor=actor, action="dataset.ingest", object_type="dataset",
+                object_id=name, workspace_id=workspace_id, before_digest=before,
+                after_digest=dataset.manifest.fingerprint, reason=reason,
+            )  # fmt: skip
     except BaseException:
         # no unrecorded data: the dataset goes if its entry cannot be written
         store.delete_dataset(name)
@@ -148,17 +141,11 @@ def delete_dataset(
     store = _store(ctx, workspace_id)
     dataset = store.dataset(name)  # NotFoundError names the known datasets
     with ctx.session() as s:
-        ctx.ledger.append(
-            s.connection(),
-            actor=actor.pseudonym,
-            role=actor.role_in(workspace_id),
-            action="dataset.delete",
-            object_type="dataset",
-            object_id=name,
-            workspace_id=workspace_id,
-            before_digest=dataset.manifest.fingerprint,
-            reason=reason,
-        )
+        record(
+            ctx, s, actor=actor, action="dataset.delete", object_type="dataset",
+            object_id=name, workspace_id=workspace_id,
+            before_digest=dataset.manifest.fingerprint, reason=reason,
+        )  # fmt: skip
         # inside the transaction: if the files cannot be removed, the entry is rolled back
         store.delete_dataset(name)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -390,6 +390,12 @@ class Ledger:
         order = t.entries.c.idx.desc() if newest_first else t.entries.c.idx.asc()
         rows = conn.execute(query.order_by(order).limit(limit).offset(offset)).all()
         return [_entry(row) for row in rows]
+
+    def iter_entries(self, conn: Connection) -> Iterator[LedgerEntry]:
+        """Every entry, oldest first, streamed (for checks over the whole ledger)."""
+        query = select(*[t.entries.c[c] for c in _COLUMNS]).order_by(t.entries.c.idx)
+        for row in conn.execution_options(yield_per=1000).execute(query):
+            yield _entry(row)
 
     def entry(self, conn: Connection, index: int) -> LedgerEntry:
         row = conn.execute(
@@ -864,31 +870,12 @@ def _root(leaves: Sequence[bytes]) -> str:
 
 def _entry(row: Any) -> LedgerEntry:
     return LedgerEntry(
-        index=int(row.idx),
-        time=row.time,
-        actor=row.actor,
-        role=row.role,
-        action=row.action,
-        object_type=row.object_type,
-        object_id=row.object_id,
-        workspace_id=row.workspace_id,
-        before_digest=row.before_digest,
-        after_digest=row.after_digest,
-        reason=row.reason,
-        leaf_hash=row.leaf_hash,
+        index=int(row.idx), leaf_hash=row.leaf_hash, **{f: row._mapping[f] for f in _FIELDS}
     )
 
 
 def _checkpoint(row: Any) -> Checkpoint:
-    return Checkpoint(
-        id=int(row.id),
-        tree_size=int(row.tree_size),
-        root_hash=row.root_hash,
-        created_at=row.created_at,
-        public_key=row.public_key,
-        key_fingerprint=row.key_fingerprint,
-        signature=row.signature,
-    )
+    return Checkpoint(id=int(row.id), **{f.name: row._mapping[f.name] for f in fields(TreeHead)})
 
 
 def _ranges(values: list[int]) -> str:

@@ -612,7 +612,13 @@ class Ledger:
                 problems.append(Problem("tree-head", str(exc).splitlines()[0]))
                 tree_head_source = None
         if tree_head is not None:
-            problems.extend(_check_tree_head(tree_head, tree, n, trusted_public_key))
+            head_problems = _check_tree_head(tree_head, tree, n, trusted_public_key)
+            problems.extend(head_problems)
+            if not head_problems:
+                notes.append(
+                    f"the first {tree_head.tree_size} entries match the tree head published at "
+                    f"{tree_head_source or 'the given file'} ({tree_head.created_at})"
+                )
             if tree_head.tree_size < n:
                 notes.append(
                     f"the published tree head ({tree_head_source or 'given'}) covers "
@@ -630,7 +636,7 @@ class Ledger:
         covered = max((c.tree_size for c in cps), default=0)
         if not cps:
             notes.append("there are no checkpoints: only the entries' own hashes were checked")
-        elif signed == 0:
+        elif signed == 0 and trusted_public_key is None:
             notes.append(
                 "checkpoints are UNSIGNED (no ledger signing key configured): someone with "
                 "write access to the database could rewrite entries and checkpoints together"

@@ -86,6 +86,10 @@ class Problem:
     entries: tuple[int, ...] = ()
     checkpoint: int | None = None
 
+    def entry_ranges(self) -> str:
+        """The implicated entries as ranges: '3, 7-9'."""
+        return _ranges(list(self.entries))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

@@ -621,3 +621,14 @@ def test_empty_or_folder_signing_key_setting_is_a_configuration_error(
     (tmp_path / "empty.pem").write_bytes(b"")
     with pytest.raises(ConfigurationError, match="is empty"):
         Signer.from_pem_file(tmp_path / "empty.pem")
+
+
+def test_the_entry_table_holds_exactly_the_entry_type_fields() -> None:
+    """One entry type: the table's columns are LedgerEntry's fields (``index`` stored as
+    ``idx``) plus the hashed bytes; a field added in one place only fails here."""
+    from dataclasses import fields
+
+    from civicflow.ledger import LedgerEntry
+
+    names = {f.name for f in fields(LedgerEntry)} - {"index"}
+    assert set(E.c.keys()) == names | {"idx", "entry_bytes"}

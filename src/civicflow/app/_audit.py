@@ -221,39 +221,27 @@ def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
             yield _Current("baseline", ws.id, baseline.name, digest, f"baseline file in {path}")
 
 
+_KINDS = (
+    prog.OBJECTIVE,
+    prog.STAKEHOLDER,
+    prog.CONSULTATION,
+    prog.COMMUNICATION,
+    prog.BUDGET_LINE,
+    prog.RISK,
+    prog.PILOT,
+    prog.DECISION,
+)
 _STATES: tuple[Callable[[Session, AppContext], Iterable[_Current]], ...] = (
     _users,
     _workspaces,
     _memberships,
     _tokens,
-    *(
-        _programme(k)
-        for k in (
-            prog.OBJECTIVE,
-            prog.STAKEHOLDER,
-            prog.CONSULTATION,
-            prog.COMMUNICATION,
-            prog.BUDGET_LINE,
-            prog.RISK,
-            prog.PILOT,
-            prog.DECISION,
-        )
-    ),
+    *(_programme(k) for k in _KINDS),
     _files,
 )
 """Every object type the application ledgers, with the function that computes its state now."""
 _CHECKED = {"user", "workspace", "membership", "api_token", "dataset", "baseline"} | {
-    k.name
-    for k in (
-        prog.OBJECTIVE,
-        prog.STAKEHOLDER,
-        prog.CONSULTATION,
-        prog.COMMUNICATION,
-        prog.BUDGET_LINE,
-        prog.RISK,
-        prog.PILOT,
-        prog.DECISION,
-    )
+    k.name for k in _KINDS
 }
 
 

@@ -195,3 +195,13 @@ def test_a_rolled_back_change_publishes_nothing(ctx: AppContext, ws: workspaces.
         raise RuntimeError("the change failed after its entry was written")
     assert audit.published_head(ctx, actor=SYSTEM) == head
     assert audit.verify(ctx, actor=SYSTEM).ok
+
+
+def test_an_unreadable_baseline_file_is_a_finding_not_a_crash(
+    ctx: AppContext, busy: dict, ws: workspaces.Workspace
+) -> None:
+    (Path(ws.path) / "baselines" / "q1.json").write_text("{garbled")
+    (Path(ws.path) / "baselines" / "forged.json").write_text("{}")
+    messages = state_problems(ctx)
+    assert any("baseline q1" in m and "unreadable" in m for m in messages), messages
+    assert any("baseline forged" in m and "has no ledger entry" in m for m in messages), messages

@@ -23,7 +23,7 @@ from civicflow.app._context import LEDGER_HEAD, AppContext
 from civicflow.app._models import ApiTokenRow, MembershipRow, UserRow, WorkspaceRow
 from civicflow.app._roles import Actor, Permission, Role
 from civicflow.app._workspaces import _state as _workspace_state
-from civicflow.core import ConfigurationError, Location, PermissionDeniedError
+from civicflow.core import CivicflowError, ConfigurationError, Location, PermissionDeniedError
 from civicflow.eventlog import EventStore
 from civicflow.ledger import (
     Checkpoint,
@@ -34,7 +34,7 @@ from civicflow.ledger import (
     VerificationReport,
     state_digest,
 )
-from civicflow.mining import list_baselines
+from civicflow.mining import load_baseline
 
 
 def _readable(actor: Actor) -> list[str] | None:
@@ -207,18 +207,29 @@ def _programme(kind: Any) -> Callable[[Session, AppContext], Iterator[_Current]]
 
 
 def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
-    """Datasets (their manifest's fingerprint) and baselines (their JSON) in every workspace."""
+    """Datasets (their manifest's fingerprint) and baselines (their JSON) in every workspace;
+    one that cannot be read is a state no entry recorded (a finding), not a failed check."""
     for ws in session.scalars(select(WorkspaceRow)):
         path = Path(ws.path)
         if not (path / "workspace.json").exists():
             continue
         store = EventStore.open(path)
         for name in store.dataset_names():
-            fingerprint = store.dataset(name).manifest.fingerprint
-            yield _Current("dataset", ws.id, name, fingerprint, f"dataset folder in {path}")
-        for baseline in list_baselines(store):
-            digest = state_digest(baseline.to_dict())
-            yield _Current("baseline", ws.id, baseline.name, digest, f"baseline file in {path}")
+            where = f"dataset folder in {path}"
+            try:
+                digest: str | None = store.dataset(name).manifest.fingerprint
+            except (CivicflowError, OSError, ValueError, KeyError) as exc:
+                digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
+            yield _Current("dataset", ws.id, name, digest, where)
+        folder = store.baselines_dir
+        names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
+        for name in names if folder.exists() else []:
+            where = f"baseline file in {path}"
+            try:
+                digest = state_digest(load_baseline(store, name).to_dict())
+            except (CivicflowError, OSError, ValueError, KeyError) as exc:
+                digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
+            yield _Current("baseline", ws.id, name, digest, where)
 
 
 _KINDS = (
@@ -275,7 +286,7 @@ def check_states(ctx: AppContext, session: Session) -> list[Problem]:
     for states in _STATES:
         try:
             current = list(states(session, ctx))
-        except (OSError, ValueError, ConfigurationError) as exc:
+        except (OSError, ValueError, CivicflowError) as exc:
             problems.append(Problem("state", f"could not read the current state: {exc}"))
             continue
         for obj in current:

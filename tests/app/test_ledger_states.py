@@ -205,3 +205,20 @@ def test_an_unreadable_baseline_file_is_a_finding_not_a_crash(
     messages = state_problems(ctx)
     assert any("baseline q1" in m and "unreadable" in m for m in messages), messages
     assert any("baseline forged" in m and "has no ledger entry" in m for m in messages), messages
+
+
+def test_tree_head_file_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from civicflow.app import open_app
+    from civicflow.core import ConfigurationError, Settings
+
+    with pytest.raises(ConfigurationError, match="is a folder"):
+        open_app(settings=Settings(home=tmp_path, ledger_tree_head_file=tmp_path))
+    monkeypatch.setenv("CIVICFLOW_LEDGER_TREE_HEAD_FILE", "")
+    monkeypatch.setenv("CIVICFLOW_HOME", str(tmp_path / "home"))
+    assert Settings().resolved_tree_head_file() == tmp_path / "home" / "ledger-tree-head.json"
+    chosen = tmp_path / "published" / "head.json"
+    monkeypatch.setenv("CIVICFLOW_LEDGER_TREE_HEAD_FILE", str(chosen))
+    with open_app(settings=Settings()) as ctx:
+        ctx.upgrade()
+        audit.write_checkpoint(ctx, actor=SYSTEM)
+    assert json.loads(chosen.read_text())["tree_size"] == 0

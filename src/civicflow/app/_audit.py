@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from civicflow.app import _programme as prog
 from civicflow.app._accounts import _membership_state, _state, _token, _token_state
 from civicflow.app._context import LEDGER_HEAD, AppContext
+from civicflow.app._local import OS_LOGIN_ISSUER
 from civicflow.app._models import ApiTokenRow, MembershipRow, UserRow, WorkspaceRow
 from civicflow.app._roles import Actor, Permission, Role
 from civicflow.app._workspaces import _state as _workspace_state
@@ -161,6 +162,10 @@ class _Current:
     object_id: str
     digest: str | None
     where: str  # the table or file, for the finding
+    legacy: str | None = None  # the digest entries written by older versions recorded
+
+    def matches(self, recorded: str) -> bool:
+        return recorded in (self.digest, self.legacy)
 
     @property
     def key(self) -> tuple[str, str | None, str]:
@@ -169,7 +174,14 @@ class _Current:
 
 def _users(session: Session, ctx: AppContext) -> Iterator[_Current]:
     for row in session.scalars(select(UserRow)):
-        yield _Current("user", None, row.pseudonym, state_digest(_state(row)), "table users")
+        legacy = None
+        if row.oidc_issuer == OS_LOGIN_ISSUER:  # operator accounts before the shared _state
+            legacy = state_digest(
+                {"id": row.id, "pseudonym": row.pseudonym, "is_admin": row.is_admin,
+                 "is_active": row.is_active, "oidc_issuer": row.oidc_issuer}
+            )  # fmt: skip
+        digest = state_digest(_state(row))
+        yield _Current("user", None, row.pseudonym, digest, "table users", legacy)
 
 
 def _workspaces(session: Session, ctx: AppContext) -> Iterator[_Current]:
@@ -191,8 +203,11 @@ def _memberships(session: Session, ctx: AppContext) -> Iterator[_Current]:
 
 def _tokens(session: Session, ctx: AppContext) -> Iterator[_Current]:
     for row in session.scalars(select(ApiTokenRow)):
-        digest = state_digest(_token_state(_token(row)))
-        yield _Current("api_token", None, row.id, digest, "table api_tokens")
+        token = _token(row)
+        digest = state_digest(_token_state(token))
+        # before the shared _token_state, entries recorded the time of last use too
+        legacy = state_digest({k: v for k, v in token.to_dict().items() if k != "active"})
+        yield _Current("api_token", None, row.id, digest, "table api_tokens", legacy)
 
 
 def _programme(kind: Any) -> Callable[[Session, AppContext], Iterator[_Current]]:
@@ -310,7 +325,7 @@ def check_states(ctx: AppContext, session: Session) -> list[Problem]:
                         (entry.index,),
                     )
                 )
-            elif entry.after_digest != obj.digest:
+            elif not obj.matches(entry.after_digest):
                 problems.append(
                     Problem(
                         "state",

@@ -632,3 +632,28 @@ def test_the_entry_table_holds_exactly_the_entry_type_fields() -> None:
 
     names = {f.name for f in fields(LedgerEntry)} - {"index"}
     assert set(E.c.keys()) == names | {"idx", "entry_bytes"}
+
+
+def test_a_head_signed_by_another_key_or_edited_is_caught(db: sa.Engine, tmp_path: Path) -> None:
+    """Someone who can write the head file but lacks the key cannot vouch for a rewrite."""
+    from civicflow.ledger import read_tree_head
+
+    path = tmp_path / "head.json"
+    ledger = Ledger(signer=Signer.generate(), tree_head_file=path)
+    published(db, ledger, 3)
+    head = read_tree_head(path)
+    assert head is not None
+    forger = Signer.generate()
+    doc = json.loads(path.read_text())
+    doc |= {
+        "public_key": forger.public_key.hex(),
+        "key_fingerprint": forger.fingerprint,
+        "signature": forger.sign(head.statement()).hex(),
+    }
+    path.write_text(json.dumps(doc))
+    report = verify(db, ledger)
+    assert [p.kind for p in report.problems] == ["tree-head"]
+    assert "the published tree head is signed by an untrusted key" in report.problems[0].message
+    path.write_text(json.dumps(doc | {"tree_size": 2, "public_key": None, "signature": None}))
+    kinds = [p.message for p in verify(db, ledger).problems]
+    assert any("unsigned although a signing key is configured" in m for m in kinds), kinds

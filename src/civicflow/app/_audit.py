@@ -210,12 +210,17 @@ def _tokens(session: Session, ctx: AppContext) -> Iterator[_Current]:
         yield _Current("api_token", None, row.id, digest, "table api_tokens", legacy)
 
 
+def _programme_state(kind: Any, session: Session, row: Any) -> dict[str, Any]:
+    """A programme item's state exactly as its use cases record it (``_create``/``_update``
+    digest ``_to_public(kind, session, row).to_dict()``)."""
+    return prog._to_public(kind, session, row).to_dict()
+
+
 def _programme(kind: Any) -> Callable[[Session, AppContext], Iterator[_Current]]:
     def rows(session: Session, ctx: AppContext) -> Iterator[_Current]:
         table = kind.row.__tablename__
         for row in session.scalars(select(kind.row)):
-            # the state the use cases record: _to_public(kind, session, row).to_dict()
-            digest = state_digest(prog._to_public(kind, session, row).to_dict())
+            digest = state_digest(_programme_state(kind, session, row))
             yield _Current(kind.name, row.workspace_id, row.id, digest, f"table {table}")
 
     return rows
@@ -247,7 +252,7 @@ def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
             yield _Current("baseline", ws.id, name, digest, where)
 
 
-_KINDS = (
+_KINDS = (  # every programme kind
     prog.OBJECTIVE,
     prog.STAKEHOLDER,
     prog.CONSULTATION,

@@ -308,3 +308,124 @@ def test_a_command_first_cleans_up_after_a_killed_one(
     assert deleted.json()["deleted"] == "permits"
     assert "recovery: removed datasets/.incoming-killed (2,048 bytes)" in deleted.stderr
     assert sorted(p.name for p in (ws / "datasets").iterdir()) == []
+
+
+# -- issue 7: the ledger must catch every rewrite ----------------------------------------------
+
+
+def _rewrite_history(home: Path, idx: int, **changes: object) -> None:
+    """The attack that passed before (exit 0, "0 checkpoints"): delete the checkpoints, rewrite
+    an entry, and make leaf hashes and the head's frontier consistent again — plain sqlite3."""
+    import hashlib
+
+    def leaf(data: bytes) -> bytes:
+        return hashlib.sha256(b"\x00" + data).digest()
+
+    with sqlite3.connect(home / "civicflow.db") as db:
+        db.execute("delete from ledger_checkpoints")
+        query = "select entry_bytes from ledger_entries where idx = ?"
+        (data,) = db.execute(query, (idx,)).fetchone()
+        record = json.loads(data) | changes
+        new = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+        db.execute(
+            "update ledger_entries set entry_bytes = ?, leaf_hash = ?, reason = ? where idx = ?",
+            (new, leaf(new).hex(), record.get("reason"), idx),
+        )
+        # the frontier of the rewritten tree (the perfect subtrees' roots, largest first)
+        rows = db.execute("select entry_bytes from ledger_entries order by idx")
+        leaves = [leaf(r[0]) for r in rows]
+        stack: list[tuple[int, bytes]] = []
+        for h in leaves:
+            size, digest = 1, h
+            while stack and stack[-1][0] == size:
+                digest = hashlib.sha256(b"\x01" + stack.pop()[1] + digest).digest()
+                size *= 2
+            stack.append((size, digest))
+        frontier = [[s, d.hex()] for s, d in stack]
+        db.execute("update ledger_head set frontier = ?", (json.dumps(frontier),))
+
+
+def test_deleted_checkpoints_and_a_consistent_rewrite_fail_verify(
+    cli, home: Path, log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    cli("ingest", str(log), "-w", str(tmp_path / "ws"), "--json").json()
+    assert cli("ledger", "verify").returncode == 0
+    published = cli("ledger", "head", "--json").json()
+    assert published["tree_size"] == 4 and published["root_hash"]
+    witness = tmp_path / "witness.json"  # a copy kept where the database's admins cannot write
+    witness.write_text(json.dumps(published))
+    text = cli("ledger", "head")
+    assert text.returncode == 0 and published["root_hash"] in text.stdout
+
+    _rewrite_history(home, 0, reason="nothing to see here")
+    # the frontier trick is right: the database is consistent with itself again
+    with sqlite3.connect(home / "civicflow.db") as db:
+        assert db.execute("select count(*) from ledger_checkpoints").fetchone() == (0,)
+    result = cli("ledger", "verify", "--json")
+    assert result.returncode == 1, result.stdout
+    report = json.loads(result.stdout)
+    assert "tree-head" in {p["kind"] for p in report["problems"]}
+    assert 0 in report["implicated_entries"]
+    # and against the witness's copy
+    result = cli("ledger", "verify", "--tree-head", str(witness))
+    assert result.returncode == 1 and "published tree head" in result.stdout
+
+
+def test_text_entry_bytes_are_a_finding_with_the_index(
+    cli, home: Path, log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    cli("ingest", str(log), "-w", str(tmp_path / "ws"), "--json").json()
+    with sqlite3.connect(home / "civicflow.db") as db:
+        db.execute(
+            "update ledger_entries set entry_bytes = replace(entry_bytes, 'system', 'evil')"
+            " where idx = 1"
+        )
+        kind = db.execute("select typeof(entry_bytes) from ledger_entries where idx = 1")
+        assert kind.fetchone() == ("text",)
+    result = cli("ledger", "verify")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "entry 1's bytes are stored as str" in result.stdout
+
+
+def test_an_objective_changed_with_sql_fails_verify_naming_the_row(
+    cli, home: Path, log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    cli("ingest", str(log), "-w", str(tmp_path / "ws"), "--json").json()
+    with sqlite3.connect(home / "civicflow.db") as db:
+        db.execute("update workspaces set path = '/elsewhere'")
+        (ws_id,) = db.execute("select id from workspaces").fetchone()
+    result = cli("ledger", "verify")
+    assert result.returncode == 1
+    assert f"workspace {ws_id} (table workspaces) differs" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["", "."])
+def test_an_empty_signing_key_setting_is_a_clear_error(
+    cli, home: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CIVICFLOW_LEDGER_SIGNING_KEY_FILE", value)
+    result = cli("ledger", "verify")
+    assert result.returncode == 2
+    assert "IsADirectoryError" not in result.stderr
+    assert "ConfigurationError" in result.stderr and "keygen" in result.stderr
+
+
+def test_turning_signing_on_later_then_sign_once(
+    cli, home: Path, log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The user guide's procedure: entries and checkpoints exist unsigned, then a key."""
+    cli("ingest", str(log), "-w", str(tmp_path / "ws"), "--json").json()
+    assert cli("ledger", "sign").returncode == 2  # no key configured: refused, clearly
+    key = tmp_path / "keys" / "ledger.pem"
+    assert cli("ledger", "keygen", "--out", str(key)).returncode == 0
+    monkeypatch.setenv("CIVICFLOW_LEDGER_SIGNING_KEY_FILE", str(key))
+    first = cli("ledger", "verify")
+    assert first.returncode == 1 and "civicflow ledger sign" in first.stdout
+    signed = cli("ledger", "sign", "--json").json()
+    assert signed["signed"] is True
+    assert cli("ledger", "verify").returncode == 0
+    assert cli("ledger", "head", "--json").json()["signature"]
+    # new changes are signed, and verify still holds (against the new public key too)
+    cli("baseline", "freeze", "-w", str(tmp_path / "ws"), "-d", "permits", "-n", "b", "--json")
+    assert cli("ledger", "verify", "--public-key", str(key) + ".pub").returncode == 0

@@ -399,3 +399,261 @@ def test_keygen_writes_a_private_pem(tmp_path: Path) -> None:
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert key_file.read_text().startswith("-----BEGIN PRIVATE KEY-----")
     assert Signer.from_pem_file(key_file).public_key == signer.public_key
+
+
+# -- issue 7: the ledger must catch every rewrite ----------------------------------------------
+
+
+def published(db: sa.Engine, ledger: Ledger, n: int) -> None:
+    """Append ``n`` entries the way the application does: publish each head after commit."""
+    for i in range(n):
+        with db.begin() as conn:
+            ledger.append(
+                conn, actor="u-0001", role="analyst", action="objective.update",
+                object_type="objective", object_id=f"obj_{i}", workspace_id="ws_1",
+                after_digest=hashlib.sha256(f"after {i}".encode()).hexdigest(),
+            )  # fmt: skip
+            head = ledger.take_head(conn)
+        ledger.publish(head)
+
+
+def rewrite_consistently(conn: sa.Connection, idx: int, **changes: object) -> None:
+    """The attack of issue 7: delete every checkpoint, rewrite an entry, and make the leaf
+    hashes and the head's frontier agree again, so the database is consistent with itself."""
+    from civicflow.ledger import Frontier
+
+    conn.execute(sa.delete(C))
+    rewrite_entry(conn, idx, **changes)
+    frontier = Frontier()
+    for r in conn.execute(sa.select(E.c.entry_bytes).order_by(E.c.idx)).all():
+        frontier.append(leaf_hash(bytes(r.entry_bytes)))
+    conn.execute(sa.update(tables.head).values(frontier=json.dumps(frontier.to_state())))
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_deleted_checkpoints_and_consistent_rewrite_are_caught_by_the_published_head(
+    db: sa.Engine, tmp_path: Path, signed: bool
+) -> None:
+    head_file = tmp_path / "tree-head.json"
+    ledger = Ledger(signer=Signer.generate() if signed else None, tree_head_file=head_file)
+    published(db, ledger, 20)
+    assert json.loads(head_file.read_text())["tree_size"] == 20
+    with db.begin() as conn:
+        rewrite_consistently(conn, 7, action="objective.delete")
+    # the database alone can no longer tell (this is what passed before the fix) ...
+    alone = verify(db, Ledger(signer=None))
+    assert alone.ok and alone.checkpoints == 0
+    # ... the published head can
+    report = verify(db, ledger)
+    assert not report.ok
+    assert "tree-head" in {p.kind for p in report.problems}, report.summary()
+    assert 7 in report.implicated_entries
+
+
+def test_every_append_signs_and_publishes_the_head(db: sa.Engine, tmp_path: Path) -> None:
+    signer = Signer.generate()
+    head_file = tmp_path / "head.json"
+    ledger = Ledger(signer=signer, tree_head_file=head_file)  # default: a checkpoint per append
+    published(db, ledger, 5)
+    report = verify(db, ledger)
+    assert report.ok, report.summary()
+    assert report.checkpoints == report.signed_checkpoints == 5
+    assert report.covered_entries == 5 and report.tree_head_size == 5
+    from civicflow.ledger import read_tree_head, verify_signature
+
+    head = read_tree_head(head_file)
+    assert head is not None and head.tree_size == 5
+    assert head.signature is not None
+    assert verify_signature(signer.public_key, bytes.fromhex(head.signature), head.statement())
+
+
+@pytest.mark.parametrize("attack", ["delete", "forge", "rewrite"])
+def test_last_entries_cannot_be_deleted_forged_or_rewritten(
+    db: sa.Engine, tmp_path: Path, attack: str
+) -> None:
+    """Before: entries after the last checkpoint (up to 15) could go unnoticed."""
+    ledger = Ledger(signer=Signer.generate(), tree_head_file=tmp_path / "head.json")
+    published(db, ledger, 6)
+    with db.begin() as conn:
+        if attack == "delete":  # and rewind the head row and drop the checkpoints covering it
+            conn.execute(sa.delete(E).where(E.c.idx == 5))
+            conn.execute(sa.delete(C).where(C.c.tree_size == 6))
+            rows = conn.execute(sa.select(E.c.entry_bytes).order_by(E.c.idx)).all()
+            from civicflow.ledger import Frontier
+
+            frontier = Frontier()
+            for r in rows:
+                frontier.append(leaf_hash(bytes(r.entry_bytes)))
+            conn.execute(
+                sa.update(tables.head).values(size=5, frontier=json.dumps(frontier.to_state()))
+            )
+        elif attack == "forge":
+            conn.execute(sa.delete(C).where(C.c.tree_size == 6))
+            rewrite_entry(conn, 5, actor="u-evil", reason="forged")
+        else:
+            rewrite_consistently(conn, 5, reason="rewritten")
+    report = verify(db, ledger)
+    assert not report.ok
+    assert 5 in report.implicated_entries, report.summary()
+
+
+def test_checkpoint_rows_alone_catch_a_tail_rewrite_without_the_key(db: sa.Engine) -> None:
+    ledger = Ledger(signer=Signer.generate())  # no head file: signed checkpoint per append
+    fill(db, ledger, 6)
+    with db.begin() as conn:
+        rewrite_entry(conn, 5, reason="rewritten")
+    report = verify(db, ledger)
+    assert {p.kind for p in report.problems} == {"root"}
+    assert report.implicated_entries == [5]
+
+
+def test_deleted_signed_checkpoints_are_a_finding_with_a_key(db: sa.Engine) -> None:
+    ledger = Ledger(signer=Signer.generate())
+    fill(db, ledger, 4)
+    with db.begin() as conn:
+        conn.execute(sa.delete(C))
+    report = verify(db, ledger)
+    assert not report.ok
+    assert "no checkpoint of the 4 entries is signed" in report.summary()
+
+
+def test_turning_signing_on_later_is_a_migration_not_a_failure(db: sa.Engine) -> None:
+    """Before: 'checkpoint 1 is unsigned although a signing key is configured', for ever."""
+    fill(db, Ledger(signer=None, checkpoint_every=2), 6)  # three unsigned checkpoints
+    signer = Signer.generate()
+    ledger = Ledger(signer=signer, checkpoint_every=2)
+    # turned on, nothing signed yet: a finding that says what to do
+    first = verify(db, ledger)
+    assert not first.ok and "civicflow ledger sign" in first.summary()
+    with db.begin() as conn:
+        cp = ledger.checkpoint(conn)  # what `civicflow ledger sign` does
+    assert cp.signed
+    report = verify(db, ledger)
+    assert report.ok, report.summary()
+    assert any("vouched for" in n for n in report.notes)
+    fill(db, ledger, 2)
+    assert verify(db, ledger).ok
+    # the vouching first signed checkpoint still pins the unsigned history before it
+    with db.begin() as conn:
+        rewrite_entry(conn, 1, reason="rewritten")
+    assert not verify(db, ledger).ok
+    # an unsigned checkpoint after the first signed one is still a finding
+    with db.begin() as conn:
+        rewrite_entry(conn, 1, reason=None)
+        Ledger(signer=None).checkpoint(conn)
+    late = verify(db, ledger)
+    assert [p.kind for p in late.problems] == ["signature"]
+    assert "unsigned although a signing key is configured" in late.problems[0].message
+
+
+def test_text_entry_bytes_are_a_finding_not_a_crash(db: sa.Engine, ledger: Ledger) -> None:
+    """What SQLite stores after ``UPDATE ... SET entry_bytes = replace(...)``: TEXT."""
+    fill(db, ledger, 4)
+    with db.begin() as conn:
+        if db.dialect.name == "sqlite":
+            conn.execute(
+                sa.text(
+                    "UPDATE ledger_entries SET entry_bytes = "
+                    "replace(entry_bytes, 'objective.update', 'objective.delete') WHERE idx = 2"
+                )
+            )
+            kind = conn.execute(
+                sa.text("SELECT typeof(entry_bytes) FROM ledger_entries WHERE idx = 2")
+            ).scalar_one()
+            assert kind == "text"
+        else:  # PostgreSQL keeps bytea; the closest attack is a converted value
+            conn.execute(
+                sa.text(
+                    "UPDATE ledger_entries SET entry_bytes = convert_to(replace("
+                    "convert_from(entry_bytes, 'UTF8'), 'objective.update', 'objective.delete'),"
+                    " 'UTF8') WHERE idx = 2"
+                )
+            )
+    report = verify(db, ledger)
+    assert not report.ok
+    assert 2 in report.implicated_entries
+    if db.dialect.name == "sqlite":
+        assert any("stored as str" in p.message for p in report.problems)
+
+
+def test_published_head_file_is_replaced_atomically_and_never_shrinks(tmp_path: Path) -> None:
+    from civicflow.ledger import TreeHead, publish_tree_head, read_tree_head
+
+    path = tmp_path / "sub" / "head.json"
+    big = TreeHead(tree_size=9, root_hash="ab" * 32, created_at="t", public_key=None,
+                   key_fingerprint=None, signature=None)  # fmt: skip
+    small = TreeHead(tree_size=8, root_hash="cd" * 32, created_at="t", public_key=None,
+                     key_fingerprint=None, signature=None)  # fmt: skip
+    assert publish_tree_head(path, big)
+    assert not publish_tree_head(path, small)  # a commit that finished late
+    head = read_tree_head(path)
+    assert head is not None and head.tree_size == 9
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_garbled_head_file_is_a_finding(db: sa.Engine, tmp_path: Path) -> None:
+    path = tmp_path / "head.json"
+    ledger = Ledger(signer=None, tree_head_file=path)
+    published(db, ledger, 2)
+    path.write_text("{not json")
+    report = verify(db, ledger)
+    assert [p.kind for p in report.problems] == ["tree-head"]
+    path.unlink()
+    report = verify(db, ledger)
+    assert report.ok
+    assert any(n.startswith("WARNING: no published tree head") for n in report.notes)
+
+
+@pytest.mark.parametrize("value", ["", "folder"])
+def test_empty_or_folder_signing_key_setting_is_a_configuration_error(
+    tmp_path: Path, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civicflow.core import ConfigurationError, Settings
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    monkeypatch.setenv("CIVICFLOW_LEDGER_SIGNING_KEY_FILE", value)
+    path = Settings().ledger_signing_key_file
+    assert path is not None
+    with pytest.raises(ConfigurationError) as exc:
+        Signer.from_pem_file(path)
+    assert exc.value.fix and "keygen" in exc.value.fix
+    (tmp_path / "empty.pem").write_bytes(b"")
+    with pytest.raises(ConfigurationError, match="is empty"):
+        Signer.from_pem_file(tmp_path / "empty.pem")
+
+
+def test_the_entry_table_holds_exactly_the_entry_type_fields() -> None:
+    """One entry type: the table's columns are LedgerEntry's fields (``index`` stored as
+    ``idx``) plus the hashed bytes; a field added in one place only fails here."""
+    from dataclasses import fields
+
+    from civicflow.ledger import LedgerEntry
+
+    names = {f.name for f in fields(LedgerEntry)} - {"index"}
+    assert set(E.c.keys()) == names | {"idx", "entry_bytes"}
+
+
+def test_a_head_signed_by_another_key_or_edited_is_caught(db: sa.Engine, tmp_path: Path) -> None:
+    """Someone who can write the head file but lacks the key cannot vouch for a rewrite."""
+    from civicflow.ledger import read_tree_head
+
+    path = tmp_path / "head.json"
+    ledger = Ledger(signer=Signer.generate(), tree_head_file=path)
+    published(db, ledger, 3)
+    head = read_tree_head(path)
+    assert head is not None
+    forger = Signer.generate()
+    doc = json.loads(path.read_text())
+    doc |= {
+        "public_key": forger.public_key.hex(),
+        "key_fingerprint": forger.fingerprint,
+        "signature": forger.sign(head.statement()).hex(),
+    }
+    path.write_text(json.dumps(doc))
+    report = verify(db, ledger)
+    assert [p.kind for p in report.problems] == ["tree-head"]
+    assert "the published tree head is signed by an untrusted key" in report.problems[0].message
+    path.write_text(json.dumps(doc | {"tree_size": 2, "public_key": None, "signature": None}))
+    kinds = [p.message for p in verify(db, ledger).problems]
+    assert any("unsigned although a signing key is configured" in m for m in kinds), kinds

@@ -216,6 +216,11 @@ def _state(row: UserRow) -> dict[str, Any]:
     }
 
 
+def _membership_state(pseudonym: str, role: str) -> dict[str, Any]:
+    """A role in a workspace as digested into the ledger."""
+    return {"user": pseudonym, "role": role}
+
+
 def _record_user(
     ctx: AppContext,
     s: Session,
@@ -391,10 +396,11 @@ def set_password(
     _check_password(password)
     with ctx.session() as s:
         row = _get_user_row(s, user_id)
+        before = _state(row)
         row.password_hash = _hasher.hash(password)
         # whoever held a session (perhaps the reason for the change) holds it no longer
         _end_sessions(s, user_id)
-        _record_user(ctx, s, row, actor=actor, action="user.password", changed=False, reason=reason)
+        _record_user(ctx, s, row, actor=actor, action="user.password", before=before, reason=reason)
 
 
 def erase_user(ctx: AppContext, *, actor: Actor, user_id: str, reason: str | None = None) -> User:
@@ -610,7 +616,7 @@ def grant_role(
         require_workspace_row(s, workspace_id)
         user = _get_user_row(s, user_id)
         member = s.get(MembershipRow, (workspace_id, user_id))
-        before = None if member is None else {"user": user.pseudonym, "role": member.role}
+        before = None if member is None else _membership_state(user.pseudonym, member.role)
         if member is None:
             s.add(
                 MembershipRow(
@@ -623,7 +629,7 @@ def grant_role(
         record(
             ctx, s, actor=actor, action="role.grant", object_type="membership",
             object_id=user.pseudonym, workspace_id=workspace_id, before=before,
-            after={"user": user.pseudonym, "role": role.value}, reason=reason,
+            after=_membership_state(user.pseudonym, role.value), reason=reason,
         )  # fmt: skip
         return _user(s, user)
 
@@ -641,7 +647,7 @@ def revoke_role(
                 found=user_id,
             )
         user = _get_user_row(s, user_id)
-        before = {"user": user.pseudonym, "role": member.role}
+        before = _membership_state(user.pseudonym, member.role)
         s.delete(member)
         _end_sessions(s, user_id)
         record(
@@ -655,7 +661,9 @@ def revoke_role(
 
 def _token_state(row: ApiTokenRow) -> dict[str, Any]:
     """A token's record as digested into the ledger (``active`` depends on the clock)."""
-    return {k: v for k, v in _token(row).to_dict().items() if k != "active"}
+    return {k: v for k, v in _token(row).to_dict().items() if k != "active"} | {
+        "last_used_at": None  # using a token is not a change the ledger records
+    }
 
 
 def _record_token(

@@ -193,18 +193,11 @@ def store_dataset(
         intent.moves.append((_rel(store, staged.folder), _rel(store, final)))
 
         def entry(s: Session) -> None:
-            ctx.ledger.append(
-                s.connection(),
-                actor=actor.pseudonym,
-                role=actor.role_in(workspace_id),
-                action="dataset.ingest",
-                object_type="dataset",
-                object_id=name,
-                workspace_id=workspace_id,
-                before_digest=intent.before_digest,
-                after_digest=fingerprint,
-                reason=reason,
-            )
+            record(
+                ctx, s, actor=actor, action="dataset.ingest", object_type="dataset",
+                object_id=name, workspace_id=workspace_id, before_digest=intent.before_digest,
+                after_digest=fingerprint, reason=reason,
+            )  # fmt: skip
 
         # the entry and the rename are one unit: see civicflow.app._journal
         run_journaled(ctx, store, intent, entry)
@@ -227,17 +220,11 @@ def delete_dataset(
     )  # fmt: skip
 
     def entry(s: Session) -> None:
-        ctx.ledger.append(
-            s.connection(),
-            actor=actor.pseudonym,
-            role=actor.role_in(workspace_id),
-            action="dataset.delete",
-            object_type="dataset",
-            object_id=name,
-            workspace_id=workspace_id,
-            before_digest=dataset.manifest.fingerprint,
-            reason=reason,
-        )
+        record(
+            ctx, s, actor=actor, action="dataset.delete", object_type="dataset",
+            object_id=name, workspace_id=workspace_id,
+            before_digest=dataset.manifest.fingerprint, reason=reason,
+        )  # fmt: skip
 
     # the dataset is set aside inside the entry's transaction: if it cannot be, no entry
     run_journaled(ctx, store, intent, entry)

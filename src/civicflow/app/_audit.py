@@ -1,16 +1,41 @@
-"""Reading and verifying the audit ledger, with role checks."""
+"""Reading and verifying the audit ledger, with role checks.
+
+Verification checks the ledger itself (hashes, checkpoints, signatures, the tree head published
+outside the database) and then the application's rows and files against it: every object's
+current state must digest to the after-state of its latest entry, computed by the same function
+that computed it when the entry was written (:data:`_STATES`), so a change made with SQL behind
+civicflow's back is named with the row and the entry.
+"""
 
 from __future__ import annotations
 
-from civicflow.app._context import AppContext
-from civicflow.app._roles import Actor, Permission
-from civicflow.core import Location, PermissionDeniedError
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicflow.app import _programme as prog
+from civicflow.app._accounts import _membership_state, _state, _token, _token_state
+from civicflow.app._context import LEDGER_HEAD, AppContext
+from civicflow.app._local import OS_LOGIN_ISSUER
+from civicflow.app._models import ApiTokenRow, MembershipRow, UserRow, WorkspaceRow
+from civicflow.app._roles import Actor, Permission, Role
+from civicflow.app._workspaces import _state as _workspace_state
+from civicflow.core import CivicflowError, ConfigurationError, Location, PermissionDeniedError
+from civicflow.eventlog import EventStore
 from civicflow.ledger import (
     Checkpoint,
     InclusionProof,
     LedgerEntry,
+    Problem,
+    TreeHead,
     VerificationReport,
+    state_digest,
 )
+from civicflow.mining import load_baseline
 
 
 def _readable(actor: Actor) -> list[str] | None:
@@ -98,13 +123,235 @@ def _require_entry_access(actor: Actor, entry: LedgerEntry) -> None:
 
 
 def verify(
-    ctx: AppContext, *, actor: Actor, trusted_public_key: bytes | None = None
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    trusted_public_key: bytes | None = None,
+    tree_head: TreeHead | None = None,
+    tree_head_source: str | None = None,
+    check_rows: bool = True,
 ) -> VerificationReport:
-    """Verify the whole ledger (any actor holding LEDGER_VERIFY in some workspace)."""
+    """Verify the whole ledger (any actor holding LEDGER_VERIFY in some workspace): its hashes,
+    checkpoints and signatures, against the published tree head (``tree_head``, e.g. a
+    witness's copy; default: ``Settings.ledger_tree_head_file``), and — ``check_rows`` — the
+    application's rows, datasets and baselines against their latest entries."""
     if not actor.can_anywhere(Permission.LEDGER_VERIFY):
         actor.require(Permission.LEDGER_VERIFY)
     with ctx.engine.connect() as conn:
-        return ctx.ledger.verify(conn, trusted_public_key=trusted_public_key)
+        report = ctx.ledger.verify(
+            conn,
+            trusted_public_key=trusted_public_key,
+            tree_head=tree_head,
+            tree_head_source=tree_head_source,
+        )
+    if check_rows:
+        with ctx.read_session() as s:
+            report.problems.extend(check_states(ctx, s))
+    return report
+
+
+# -- the application's state against the ledger ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Current:
+    """One object as it is now: its key in the ledger and the digest of its state."""
+
+    object_type: str
+    workspace_id: str | None
+    object_id: str
+    digest: str | None
+    where: str  # the table or file, for the finding
+    legacy: str | None = None  # the digest entries written by older versions recorded
+
+    def matches(self, recorded: str) -> bool:
+        return recorded in (self.digest, self.legacy)
+
+    @property
+    def key(self) -> tuple[str, str | None, str]:
+        return (self.object_type, self.workspace_id, self.object_id)
+
+
+def _users(session: Session, ctx: AppContext) -> Iterator[_Current]:
+    for row in session.scalars(select(UserRow)):
+        legacy = None
+        if row.oidc_issuer == OS_LOGIN_ISSUER:  # operator accounts before the shared _state
+            legacy = state_digest(
+                {"id": row.id, "pseudonym": row.pseudonym, "is_admin": row.is_admin,
+                 "is_active": row.is_active, "oidc_issuer": row.oidc_issuer}
+            )  # fmt: skip
+        digest = state_digest(_state(row))
+        yield _Current("user", None, row.pseudonym, digest, "table users", legacy)
+
+
+def _workspaces(session: Session, ctx: AppContext) -> Iterator[_Current]:
+    for row in session.scalars(select(WorkspaceRow)):
+        digest = state_digest(_workspace_state(row))
+        yield _Current("workspace", row.id, row.id, digest, "table workspaces")
+
+
+def _memberships(session: Session, ctx: AppContext) -> Iterator[_Current]:
+    rows = session.execute(
+        select(MembershipRow.workspace_id, MembershipRow.role, UserRow.pseudonym).join(
+            UserRow, UserRow.id == MembershipRow.user_id
+        )
+    )
+    for ws, role, pseudonym in rows:
+        digest = state_digest(_membership_state(pseudonym, role))
+        yield _Current("membership", ws, pseudonym, digest, "table memberships")
+
+
+def _tokens(session: Session, ctx: AppContext) -> Iterator[_Current]:
+    for row in session.scalars(select(ApiTokenRow)):
+        token = _token(row)
+        digest = state_digest(_token_state(row))
+        # before the shared _token_state, entries recorded the time of last use too
+        legacy = state_digest({k: v for k, v in token.to_dict().items() if k != "active"})
+        yield _Current("api_token", None, row.id, digest, "table api_tokens", legacy)
+
+
+def _programme_state(kind: Any, session: Session, row: Any) -> dict[str, Any]:
+    """A programme item's state exactly as its use cases record it (``ProgrammeKind._written``
+    digests ``kind.state(session, row).to_dict()``)."""
+    return kind.state(session, row).to_dict()
+
+
+def _programme(kind: Any) -> Callable[[Session, AppContext], Iterator[_Current]]:
+    def rows(session: Session, ctx: AppContext) -> Iterator[_Current]:
+        table = kind.row.__tablename__
+        for row in session.scalars(select(kind.row)):
+            digest = state_digest(_programme_state(kind, session, row))
+            yield _Current(kind.name, row.workspace_id, row.id, digest, f"table {table}")
+
+    return rows
+
+
+def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
+    """Datasets (their manifest's fingerprint) and baselines (their JSON) in every workspace;
+    one that cannot be read is a state no entry recorded (a finding), not a failed check."""
+    for ws in session.scalars(select(WorkspaceRow)):
+        path = Path(ws.path)
+        if not (path / "workspace.json").exists():
+            continue
+        store = EventStore.open(path)
+        for name in store.dataset_names():
+            where = f"dataset folder in {path}"
+            try:
+                digest: str | None = store.dataset(name).manifest.fingerprint
+            except (CivicflowError, OSError, ValueError, KeyError) as exc:
+                digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
+            yield _Current("dataset", ws.id, name, digest, where)
+        folder = store.baselines_dir
+        names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
+        for name in names if folder.exists() else []:
+            where = f"baseline file in {path}"
+            try:
+                digest = state_digest(load_baseline(store, name).to_dict())
+            except (CivicflowError, OSError, ValueError, KeyError) as exc:
+                digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
+            yield _Current("baseline", ws.id, name, digest, where)
+
+
+_KINDS = tuple(prog.KINDS.values())  # every programme kind
+_STATES: tuple[Callable[[Session, AppContext], Iterable[_Current]], ...] = (
+    _users,
+    _workspaces,
+    _memberships,
+    _tokens,
+    *(_programme(k) for k in _KINDS),
+    _files,
+)
+"""Every object type the application ledgers, with the function that computes its state now."""
+_CHECKED = {"user", "workspace", "membership", "api_token", "dataset", "baseline"} | {
+    k.name for k in _KINDS
+}
+
+
+def _latest_entries(ctx: AppContext, session: Session) -> dict[tuple[str, str | None, str], Any]:
+    """Each object's latest entry that says something about its state."""
+    latest: dict[tuple[str, str | None, str], LedgerEntry] = {}
+    users = set(session.scalars(select(UserRow.pseudonym)))
+    for e in ctx.ledger.iter_entries(session.connection()):
+        if e.before_digest is None and e.after_digest is None:
+            continue  # an old entry without states (e.g. a password change before 0.x)
+        ws = None if e.object_type in ("user", "api_token") else e.workspace_id
+        latest[(e.object_type, ws, e.object_id)] = e
+        if e.action == "workspace.create" and e.actor in users:
+            # creating a workspace makes its creator its admin, in the same entry
+            digest = state_digest(_membership_state(e.actor, Role.ADMIN.value))
+            implied = replace(e, object_type="membership", object_id=e.actor, after_digest=digest)
+            latest[("membership", e.object_id, e.actor)] = implied
+    return latest
+
+
+def check_states(ctx: AppContext, session: Session) -> list[Problem]:
+    """Compare every row, dataset and baseline with the after-state its latest ledger entry
+    recorded; name each that differs, was removed, or has no entry at all."""
+    latest = _latest_entries(ctx, session)
+    erased = {
+        e.object_id: e.index for e in latest.values() if e.action == "user.erase"
+    }  # an erasure removes the person's roles and tokens without an entry each
+    last_erasure = max(erased.values(), default=-1)
+    problems: list[Problem] = []
+    seen: set[tuple[str, str | None, str]] = set()
+    for states in _STATES:
+        try:
+            current = list(states(session, ctx))
+        except (OSError, ValueError, CivicflowError) as exc:
+            problems.append(Problem("state", f"could not read the current state: {exc}"))
+            continue
+        for obj in current:
+            seen.add(obj.key)
+            entry = latest.get(obj.key)
+            label = _label(obj.object_type, obj.workspace_id, obj.object_id)
+            if entry is None:
+                problems.append(
+                    Problem(
+                        "state",
+                        f"{label} ({obj.where}) has no ledger entry: it was created "
+                        "outside civicflow",
+                    )
+                )
+            elif entry.after_digest is None:
+                problems.append(
+                    Problem(
+                        "state",
+                        f"{label} ({obj.where}) exists although its latest entry "
+                        f"{entry.index} ({entry.action}) removed it",
+                        (entry.index,),
+                    )
+                )
+            elif not obj.matches(entry.after_digest):
+                problems.append(
+                    Problem(
+                        "state",
+                        f"{label} ({obj.where}) differs from the state its latest entry "
+                        f"{entry.index} ({entry.action}) recorded: it was changed outside "
+                        "civicflow",
+                        (entry.index,),
+                    )
+                )
+    for key, entry in latest.items():
+        if key in seen or entry.after_digest is None or key[0] not in _CHECKED:
+            continue
+        if key[0] == "membership" and erased.get(key[2], -1) > entry.index:
+            continue
+        if key[0] == "api_token" and last_erasure > entry.index:
+            continue  # the erasure of its owner (the entry names the token, not the owner)
+        problems.append(
+            Problem(
+                "state",
+                f"{_label(*key)} is gone although its latest entry {entry.index} "
+                f"({entry.action}) recorded it: it was removed outside civicflow",
+                (entry.index,),
+            )
+        )
+    return problems
+
+
+def _label(object_type: str, workspace_id: str | None, object_id: str) -> str:
+    where = f" in workspace {workspace_id}" if workspace_id and object_type != "workspace" else ""
+    return f"{object_type.replace('_', ' ')} {object_id}{where}"
 
 
 def inclusion_proof(
@@ -123,8 +370,32 @@ def list_checkpoints(ctx: AppContext, *, actor: Actor) -> list[Checkpoint]:
         return ctx.ledger.checkpoints(conn)
 
 
-def write_checkpoint(ctx: AppContext, *, actor: Actor) -> Checkpoint:
-    """Checkpoint the ledger now (global admins and the operator's command line)."""
+def write_checkpoint(ctx: AppContext, *, actor: Actor, signed: bool = False) -> Checkpoint:
+    """Checkpoint the ledger now and publish its head (global admins and the operator's
+    command line). ``signed``: refuse unless a signing key is configured — the step that
+    vouches for the history written before signing was turned on."""
     actor.require(Permission.USER_ADMIN)
-    with ctx.engine.begin() as conn:
-        return ctx.ledger.checkpoint(conn)
+    if signed and ctx.ledger.signer is None:
+        raise ConfigurationError(
+            "no ledger signing key is configured",
+            where=Location(field="ledger_signing_key_file"),
+            found="CIVICFLOW_LEDGER_SIGNING_KEY_FILE unset",
+            expected="the Ed25519 private key that signs checkpoints",
+            fix="create one with `civicflow ledger keygen --out FILE` and set "
+            "CIVICFLOW_LEDGER_SIGNING_KEY_FILE to it",
+        )
+    with ctx.session() as s:
+        conn = s.connection()
+        cp = ctx.ledger.checkpoint(conn)
+        s.info[LEDGER_HEAD] = ctx.ledger.take_head(conn)
+    return cp
+
+
+def published_head(ctx: AppContext, *, actor: Actor) -> TreeHead | None:
+    """The tree head published in ``Settings.ledger_tree_head_file`` (None before the first)."""
+    if not actor.can_anywhere(Permission.LEDGER_READ):
+        actor.require(Permission.LEDGER_READ)
+    from civicflow.ledger import read_tree_head
+
+    path = ctx.ledger.tree_head_file
+    return None if path is None else read_tree_head(path)

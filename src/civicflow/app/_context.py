@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicflow.core import ConfigurationError, Location, Settings, get_settings
 from civicflow.eventlog import Engine as AnalyticsEngine
 from civicflow.eventlog import make_engine
-from civicflow.ledger import Ledger, Signer
+from civicflow.ledger import Ledger, Signer, check_tree_head_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 WRITE_OPTION = "civicflow_write"
+LEDGER_HEAD = "civicflow.ledger_head"
+"""``Session.info`` key of the signed tree head to publish once the session has committed."""
+_log = logging.getLogger(__name__)
 
 
 def database_url(settings: Settings) -> str:
@@ -150,6 +154,16 @@ class AppContext:
         error. On SQLite it holds the write lock from the start."""
         with self._sessions.begin() as session:
             yield session
+        self.publish_ledger_head(session.info.pop(LEDGER_HEAD, None))
+
+    def publish_ledger_head(self, head: Any) -> None:
+        """Publish a committed change's signed tree head (``Settings.ledger_tree_head_file``).
+        The change is committed already, so a failure is logged, not raised: the next change
+        publishes a newer head, and verify reports how far the published one lags."""
+        try:
+            self.ledger.publish(head)
+        except OSError as exc:
+            _log.warning("could not publish the ledger tree head: %s", exc)
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
@@ -181,7 +195,7 @@ def open_app(
     *,
     settings: Settings | None = None,
     require_migrated: bool = False,
-    checkpoint_every: int = 16,
+    checkpoint_every: int = 1,
     engine: Engine | None = None,
 ) -> AppContext:
     """Open the application database and ledger named by ``settings`` (default: environment)."""
@@ -192,10 +206,12 @@ def open_app(
         if settings.ledger_signing_key_file is not None
         else None
     )
+    head_file = settings.resolved_tree_head_file()
+    check_tree_head_file(head_file)
     ctx = AppContext(
         engine=engine,
         settings=settings,
-        ledger=Ledger(signer=signer, checkpoint_every=checkpoint_every),
+        ledger=Ledger(signer=signer, checkpoint_every=checkpoint_every, tree_head_file=head_file),
     )
     if require_migrated:
         status = ctx.migration_status()

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from civicflow.app._accounts import get_actor, grant_role, pseudonym_for
+from civicflow.app._accounts import _state, get_actor, grant_role, pseudonym_for
 from civicflow.app._context import AppContext, migration_status, open_app, upgrade_database
 from civicflow.app._models import UserRow, WorkspaceRow
 from civicflow.app._record import record
@@ -149,8 +149,7 @@ def _create_operator(ctx: AppContext, login: str) -> None:
         record(
             ctx, s, actor=SYSTEM, action="user.create", object_type="user",
             object_id=row.pseudonym, workspace_id=None,
-            after={"id": row.id, "pseudonym": row.pseudonym, "is_admin": False,
-                   "is_active": True, "oidc_issuer": OS_LOGIN_ISSUER},
+            after=_state(row),
             reason="operator account for the command line",
         )  # fmt: skip
 

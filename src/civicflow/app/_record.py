@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from civicflow.app._context import AppContext
+from civicflow.app._context import LEDGER_HEAD, AppContext
 from civicflow.app._roles import Actor
 from civicflow.ledger import LedgerEntry, state_digest
 
@@ -22,20 +22,27 @@ def record(
     workspace_id: str | None,
     before: Any = None,
     after: Any = None,
+    before_digest: str | None = None,
     after_digest: str | None = None,
     reason: str | None = None,
 ) -> LedgerEntry:
+    """The one way the application writes a ledger entry: in ``session``'s transaction, with
+    the states digested (or digests given, for file-backed objects), and the signed tree head
+    handed to the session so :meth:`AppContext.session` publishes it once committed."""
     # flush first so a constraint violation surfaces before the entry is written
     session.flush()
-    return ctx.ledger.append(
-        session.connection(),
+    conn = session.connection()
+    entry = ctx.ledger.append(
+        conn,
         actor=actor.pseudonym,
         role=actor.role_in(workspace_id),
         action=action,
         object_type=object_type,
         object_id=object_id,
         workspace_id=workspace_id,
-        before_digest=state_digest(before),
+        before_digest=before_digest if before_digest is not None else state_digest(before),
         after_digest=after_digest if after_digest is not None else state_digest(after),
         reason=reason,
     )
+    session.info[LEDGER_HEAD] = ctx.ledger.take_head(conn)
+    return entry

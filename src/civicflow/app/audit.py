@@ -1,12 +1,14 @@
 """The audit ledger for people: browse entries, verify, prove an entry's inclusion."""
 
 from civicflow.app._audit import (
+    check_states,
     count_entries,
     get_entry,
     history,
     inclusion_proof,
     list_checkpoints,
     list_entries,
+    published_head,
     verify,
     write_checkpoint,
 )
@@ -15,7 +17,9 @@ from civicflow.ledger import (
     InclusionProof,
     LedgerEntry,
     Problem,
+    TreeHead,
     VerificationReport,
+    read_tree_head,
     verify_inclusion_proof,
 )
 
@@ -24,13 +28,17 @@ __all__ = [
     "InclusionProof",
     "LedgerEntry",
     "Problem",
+    "TreeHead",
     "VerificationReport",
+    "check_states",
     "count_entries",
     "get_entry",
     "history",
     "inclusion_proof",
     "list_checkpoints",
     "list_entries",
+    "published_head",
+    "read_tree_head",
     "verify",
     "verify_inclusion_proof",
     "write_checkpoint",

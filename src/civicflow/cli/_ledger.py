@@ -1,16 +1,19 @@
-"""``civicflow ledger verify|show|keygen|checkpoint``: the tamper-evident audit ledger."""
+"""``civicflow ledger verify|show|head|keygen|checkpoint|sign``: the tamper-evident audit ledger."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from civicflow.core import get_settings
+
+if TYPE_CHECKING:
+    from civicflow.ledger import Checkpoint
 
 app = typer.Typer(help="The audit ledger: verify it, show entries, manage its signing key.")
 
@@ -25,23 +28,41 @@ def verify(
             dir_okay=False,
         ),
     ] = None,
+    tree_head: Annotated[
+        Path | None,
+        typer.Option(
+            help="A copy of the published tree head to check against (a witness's); default: "
+            "CIVICFLOW_LEDGER_TREE_HEAD_FILE",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
-    """Recompute every hash and root, check every checkpoint and signature. Exits 1 naming the
-    implicated entries when anything was changed, removed, inserted or reordered."""
+    """Recompute every hash and root, check every checkpoint and signature, compare the
+    database with the published tree head, and every row, dataset and baseline with its latest
+    entry. Exits 1 naming the implicated entries and rows when anything was changed, removed,
+    inserted or reordered."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from civicflow.app import SYSTEM, audit, open_app
     from civicflow.ledger import load_public_key
 
     trusted = load_public_key(public_key) if public_key is not None else None
+    witness = audit.read_tree_head(tree_head) if tree_head is not None else None
     ctx = open_app(settings=get_settings(), require_migrated=True)
     try:
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), transient=True, disable=as_json
         ) as progress:
             progress.add_task("verifying the ledger…", total=None)
-            report = audit.verify(ctx, actor=SYSTEM, trusted_public_key=trusted)
+            report = audit.verify(
+                ctx,
+                actor=SYSTEM,
+                trusted_public_key=trusted,
+                tree_head=witness,
+                tree_head_source=None if tree_head is None else str(tree_head),
+            )
     finally:
         ctx.close()
     if as_json:
@@ -101,6 +122,47 @@ def show(
     Console().print(table)
 
 
+@app.command("head")
+def head(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the published document itself (JSON)")
+    ] = False,
+) -> None:
+    """Print the latest signed tree head (size, root hash, time, signature, key), for
+    publication: copy it somewhere the database's administrators cannot write, and check the
+    database against that copy with `civicflow ledger verify --tree-head FILE`."""
+    from civicflow.app import SYSTEM, audit, open_app
+    from civicflow.core import NotFoundError
+
+    ctx = open_app(settings=get_settings(), require_migrated=True)
+    try:
+        published = audit.published_head(ctx, actor=SYSTEM)
+        path = ctx.ledger.tree_head_file
+    finally:
+        ctx.close()
+    if published is None:
+        raise NotFoundError(
+            f"no tree head has been published at {path} yet",
+            found="no file",
+            expected="the file civicflow writes after every change",
+            fix="make a change, or run `civicflow ledger checkpoint` to publish one now",
+        )
+    if as_json:
+        typer.echo(json.dumps(published.to_published()))
+        return
+    state = (
+        f"signed by key {published.key_fingerprint}"
+        if published.signed
+        else "UNSIGNED (no CIVICFLOW_LEDGER_SIGNING_KEY_FILE)"
+    )
+    typer.echo(f"tree head published at {path}")
+    typer.echo(f"  entries:   {published.tree_size}")
+    typer.echo(f"  root hash: {published.root_hash}")
+    typer.echo(f"  time:      {published.created_at}")
+    typer.echo(f"  signature: {published.signature or '-'}")
+    typer.echo(f"  {state}")
+
+
 @app.command("keygen")
 def keygen(
     out: Annotated[Path, typer.Option(help="Where to write the private key (PEM)", dir_okay=False)],
@@ -136,8 +198,30 @@ def checkpoint(
         cp = audit.write_checkpoint(ctx, actor=SYSTEM)
     finally:
         ctx.close()
+    _print_checkpoint(cp, as_json=as_json)
+
+
+@app.command("sign")
+def sign(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checkpoint as JSON")] = False,
+) -> None:
+    """Write a signed checkpoint of every entry now and publish it: after turning signing on,
+    this vouches for the history written before (the unsigned checkpoints up to it). Refuses
+    when no signing key is configured."""
+    from civicflow.app import SYSTEM, audit, open_app
+
+    ctx = open_app(settings=get_settings(), require_migrated=True)
+    try:
+        cp = audit.write_checkpoint(ctx, actor=SYSTEM, signed=True)
+    finally:
+        ctx.close()
+    _print_checkpoint(cp, as_json=as_json)
+
+
+def _print_checkpoint(cp: Checkpoint, *, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(cp.to_dict()))
     else:
         state = "signed" if cp.signed else "UNSIGNED (no CIVICFLOW_LEDGER_SIGNING_KEY_FILE)"
         typer.echo(f"checkpoint {cp.id}: {cp.tree_size} entries, root {cp.root_hash}, {state}")
+        typer.echo("tree head published (see `civicflow ledger head`)")

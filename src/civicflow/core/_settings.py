@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         default=None,
         description="Ed25519 private key (PEM) that signs ledger checkpoints; kept apart from the data",
     )
+    ledger_tree_head_file: Path | None = Field(
+        default=None,
+        description="File where the latest signed ledger tree head is published after every "
+        "change (atomically replaced); default `ledger-tree-head.json` in `home`",
+    )
     secret_key: str | None = Field(default=None, description="Session-cookie signing secret")
     engine: str = Field(default="duckdb", description="Analytics engine: duckdb or spark")
     spark_master: str = Field(
@@ -34,6 +39,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'civicflow.db').resolve()}"
+
+    def resolved_tree_head_file(self) -> Path:
+        if self.ledger_tree_head_file is not None and str(self.ledger_tree_head_file) != ".":
+            return self.ledger_tree_head_file
+        return self.home / "ledger-tree-head.json"
 
 
 def get_settings() -> Settings:

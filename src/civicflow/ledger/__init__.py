@@ -2,7 +2,8 @@
 
 A Merkle tree log in the spirit of RFC 9162 (leaf hash = SHA-256(0x00 || entry bytes), node hash =
 SHA-256(0x01 || left || right)) whose entries are canonical JSON rows in the application database,
-with periodic checkpoints (tree size, root hash, time) signed with Ed25519. Entries name people by
+with checkpoints (tree size, root hash, time) signed with Ed25519 and the latest signed tree
+head published to a file outside the database (:func:`publish_tree_head`). Entries name people by
 pseudonym only. :class:`Ledger` appends within the caller's transaction, verifies everything, and
 proves an entry's inclusion; :func:`verify_inclusion_proof` checks a proof with hashes alone.
 """
@@ -16,7 +17,6 @@ from civicflow.ledger._ledger import (
     LedgerEntry,
     Problem,
     VerificationReport,
-    checkpoint_statement,
     create_tables,
     verify_inclusion_proof,
 )
@@ -39,9 +39,19 @@ from civicflow.ledger._signing import (
     verify_signature,
     write_new_key,
 )
+from civicflow.ledger._treehead import (
+    TREE_HEAD_FORMAT,
+    TreeHead,
+    check_tree_head_file,
+    checkpoint_statement,
+    publish_tree_head,
+    read_tree_head,
+    tree_head_from_json,
+)
 
 __all__ = [
     "EMPTY_ROOT",
+    "TREE_HEAD_FORMAT",
     "Checkpoint",
     "Frontier",
     "InclusionProof",
@@ -50,8 +60,10 @@ __all__ = [
     "Problem",
     "Signer",
     "TreeCache",
+    "TreeHead",
     "VerificationReport",
     "canonical_json",
+    "check_tree_head_file",
     "checkpoint_statement",
     "consistency_proof",
     "create_tables",
@@ -60,9 +72,12 @@ __all__ = [
     "leaf_hash",
     "load_public_key",
     "node_hash",
+    "publish_tree_head",
+    "read_tree_head",
     "root_from_leaves",
     "state_digest",
     "tables",
+    "tree_head_from_json",
     "verify_consistency",
     "verify_inclusion",
     "verify_inclusion_proof",

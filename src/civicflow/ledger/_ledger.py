@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -18,28 +19,21 @@ from civicflow.ledger._merkle import (
     TreeCache,
     inclusion_path,
     leaf_hash,
-    verify_consistency,
     verify_inclusion,
 )
 from civicflow.ledger._signing import Signer, key_fingerprint, verify_signature
+from civicflow.ledger._treehead import (
+    TreeHead,
+    checkpoint_statement,
+    publish_tree_head,
+    read_tree_head,
+)
 
 ENTRY_VERSION = 1
-CHECKPOINT_ORIGIN = "civicflow-ledger/v1"
 # Pseudonymous ids only: a name or e-mail address in an entry could never be erased.
 _ACTOR = re.compile(r"^[a-z][a-z0-9:_.-]{0,79}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-_FIELDS = (
-    "time",
-    "actor",
-    "role",
-    "action",
-    "object_type",
-    "object_id",
-    "workspace_id",
-    "before_digest",
-    "after_digest",
-    "reason",
-)
+_PENDING_HEAD = "civicflow.ledger.pending_head"
 _JSON_KEY = {"before_digest": "before", "after_digest": "after"}
 
 
@@ -63,42 +57,23 @@ class LedgerEntry:
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    def record(self) -> dict[str, Any]:
+        """The JSON object whose canonical bytes are the entry's leaf."""
+        return {"v": ENTRY_VERSION, "index": self.index} | {
+            _JSON_KEY.get(f, f): getattr(self, f) for f in _FIELDS
+        }
+
+
+# The entry's fields, named once: the table's columns, the hashed JSON and the checks follow them.
+_FIELDS = tuple(f.name for f in fields(LedgerEntry) if f.name not in ("index", "leaf_hash"))
+_COLUMNS = ("idx", *_FIELDS, "leaf_hash")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Checkpoint:
-    """A signed tree head: the root hash of the first ``tree_size`` entries at a time."""
+class Checkpoint(TreeHead):
+    """A tree head stored in the database (``ledger_checkpoints``) under an ``id``."""
 
     id: int
-    tree_size: int
-    root_hash: str
-    created_at: str
-    public_key: str | None
-    key_fingerprint: str | None
-    signature: str | None
-
-    @property
-    def signed(self) -> bool:
-        return self.signature is not None
-
-    def statement(self) -> bytes:
-        """The bytes that are signed."""
-        return checkpoint_statement(
-            tree_size=self.tree_size, root_hash=self.root_hash, created_at=self.created_at
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"signed": self.signed}
-
-
-def checkpoint_statement(*, tree_size: int, root_hash: str, created_at: str) -> bytes:
-    return canonical_json(
-        {
-            "origin": CHECKPOINT_ORIGIN,
-            "tree_size": tree_size,
-            "root_hash": root_hash,
-            "timestamp": created_at,
-        }
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +84,10 @@ class Problem:
     message: str
     entries: tuple[int, ...] = ()
     checkpoint: int | None = None
+
+    def entry_ranges(self) -> str:
+        """The implicated entries as ranges: '3, 7-9'."""
+        return _ranges(list(self.entries))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +108,7 @@ class VerificationReport:
     root_hash: str
     covered_entries: int
     trusted_key_fingerprint: str | None
+    tree_head_size: int | None = None
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -166,6 +146,7 @@ class VerificationReport:
             "root_hash": self.root_hash,
             "covered_entries": self.covered_entries,
             "trusted_key_fingerprint": self.trusted_key_fingerprint,
+            "tree_head_size": self.tree_head_size,
             "implicated_entries": self.implicated_entries,
             "problems": [p.to_dict() for p in self.problems],
             "notes": list(self.notes),
@@ -233,9 +214,20 @@ class Ledger:
 
     Every method takes the caller's ``Connection`` so an entry is written in the same transaction
     as the change it records: if the transaction rolls back, neither remains.
+
+    Every append signs the new tree head (when a key is configured) and keeps it for
+    :meth:`publish`, which the caller runs once the transaction has committed: the head in
+    ``tree_head_file`` is what verification compares the database with, so rewriting the
+    database — even entries and checkpoints together — no longer goes unnoticed.
     """
 
-    def __init__(self, *, signer: Signer | None = None, checkpoint_every: int = 16) -> None:
+    def __init__(
+        self,
+        *,
+        signer: Signer | None = None,
+        checkpoint_every: int = 1,
+        tree_head_file: Path | None = None,
+    ) -> None:
         if checkpoint_every < 1:
             raise InputError(
                 "checkpoint_every must be at least 1",
@@ -245,6 +237,7 @@ class Ledger:
             )
         self.signer = signer
         self.checkpoint_every = checkpoint_every
+        self.tree_head_file = tree_head_file
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -262,7 +255,8 @@ class Ledger:
         after_digest: str | None = None,
         reason: str | None = None,
     ) -> LedgerEntry:
-        """Append one entry (and a checkpoint every ``checkpoint_every`` entries)."""
+        """Append one entry (and a checkpoint every ``checkpoint_every`` entries); the signed
+        head of the new tree waits in the connection for :meth:`take_head` and :meth:`publish`."""
         _check_actor(actor)
         for name, value in (("before_digest", before_digest), ("after_digest", after_digest)):
             if value is not None and not _DIGEST.match(value):
@@ -277,48 +271,9 @@ class Ledger:
             if not value:
                 raise InputError(f"a ledger entry needs a {name}", where=Location(field=name))
         index, frontier = self._lock_head(conn)
-        record = {
-            "v": ENTRY_VERSION,
-            "index": index,
-            "time": utcnow().isoformat(),
-            "actor": actor,
-            "role": role,
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "workspace_id": workspace_id,
-            "before": before_digest,
-            "after": after_digest,
-            "reason": reason,
-        }
-        data = canonical_json(record)
-        leaf = leaf_hash(data)
-        conn.execute(
-            insert(t.entries).values(
-                idx=index,
-                time=record["time"],
-                actor=actor,
-                role=role,
-                action=action,
-                object_type=object_type,
-                object_id=str(object_id),
-                workspace_id=workspace_id,
-                before_digest=before_digest,
-                after_digest=after_digest,
-                reason=reason,
-                entry_bytes=data,
-                leaf_hash=leaf.hex(),
-            )
-        )
-        frontier.append(leaf)
-        conn.execute(
-            update(t.head).where(t.head.c.id == 1).values(frontier=json.dumps(frontier.to_state()))
-        )
-        if frontier.size % self.checkpoint_every == 0:
-            self._write_checkpoint(conn, frontier)
-        return LedgerEntry(
+        draft = LedgerEntry(
             index=index,
-            time=str(record["time"]),
+            time=utcnow().isoformat(),
             actor=actor,
             role=role,
             action=action,
@@ -328,13 +283,42 @@ class Ledger:
             before_digest=before_digest,
             after_digest=after_digest,
             reason=reason,
-            leaf_hash=leaf.hex(),
+            leaf_hash="",
         )
+        data = canonical_json(draft.record())
+        leaf = leaf_hash(data)
+        entry = replace(draft, leaf_hash=leaf.hex())
+        values = {f: getattr(entry, f) for f in (*_FIELDS, "leaf_hash")}
+        conn.execute(insert(t.entries).values(idx=index, entry_bytes=data, **values))
+        frontier.append(leaf)
+        conn.execute(
+            update(t.head).where(t.head.c.id == 1).values(frontier=json.dumps(frontier.to_state()))
+        )
+        if frontier.size % self.checkpoint_every == 0:
+            head: TreeHead = self._write_checkpoint(conn, frontier)
+        else:
+            head = self._sign_head(frontier)
+        conn.info[_PENDING_HEAD] = head
+        return entry
 
     def checkpoint(self, conn: Connection) -> Checkpoint:
         """Write a checkpoint of the whole ledger now (signed when a key is configured)."""
         _, frontier = self._lock_head(conn, reserve=False)
-        return self._write_checkpoint(conn, frontier)
+        cp = self._write_checkpoint(conn, frontier)
+        conn.info[_PENDING_HEAD] = cp
+        return cp
+
+    def take_head(self, conn: Connection) -> TreeHead | None:
+        """The signed head of the latest append or checkpoint on ``conn`` (once; then None).
+        Pass it to :meth:`publish` after the transaction has committed."""
+        return conn.info.pop(_PENDING_HEAD, None)
+
+    def publish(self, head: TreeHead | None) -> bool:
+        """Write ``head`` to ``tree_head_file`` (atomically) unless the file already holds a
+        larger tree — commits can finish out of order. True when written."""
+        if head is None or self.tree_head_file is None:
+            return False
+        return publish_tree_head(self.tree_head_file, head)
 
     def _lock_head(self, conn: Connection, *, reserve: bool = True) -> tuple[int, Frontier]:
         # Update first: that takes the row lock (PostgreSQL) or the write lock (SQLite) before
@@ -357,7 +341,7 @@ class Ledger:
             )
         return index, frontier
 
-    def _write_checkpoint(self, conn: Connection, frontier: Frontier) -> Checkpoint:
+    def _sign_head(self, frontier: Frontier) -> TreeHead:
         created = utcnow().isoformat()
         root = frontier.root().hex()
         public = fingerprint = signature = None
@@ -368,20 +352,7 @@ class Ledger:
             public = self.signer.public_key.hex()
             fingerprint = self.signer.fingerprint
             signature = self.signer.sign(statement).hex()
-        result = conn.execute(
-            insert(t.checkpoints)
-            .values(
-                tree_size=frontier.size,
-                root_hash=root,
-                created_at=created,
-                public_key=public,
-                key_fingerprint=fingerprint,
-                signature=signature,
-            )
-            .returning(t.checkpoints.c.id)
-        )
-        return Checkpoint(
-            id=int(result.scalar_one()),
+        return TreeHead(
             tree_size=frontier.size,
             root_hash=root,
             created_at=created,
@@ -389,6 +360,12 @@ class Ledger:
             key_fingerprint=fingerprint,
             signature=signature,
         )
+
+    def _write_checkpoint(self, conn: Connection, frontier: Frontier) -> Checkpoint:
+        head = self._sign_head(frontier)
+        values = _head_values(head)
+        result = conn.execute(insert(t.checkpoints).values(**values).returning(t.checkpoints.c.id))
+        return Checkpoint(id=int(result.scalar_one()), **values)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -406,7 +383,7 @@ class Ledger:
         object_id: str | None = None,
         newest_first: bool = True,
     ) -> list[LedgerEntry]:
-        query = select(*[t.entries.c[c] for c in ("idx", *_FIELDS, "leaf_hash")])
+        query = select(*[t.entries.c[c] for c in _COLUMNS])
         if workspace_ids is not None:
             query = query.where(t.entries.c.workspace_id.in_(list(workspace_ids)))
         if object_type is not None:
@@ -417,11 +394,15 @@ class Ledger:
         rows = conn.execute(query.order_by(order).limit(limit).offset(offset)).all()
         return [_entry(row) for row in rows]
 
+    def iter_entries(self, conn: Connection) -> Iterator[LedgerEntry]:
+        """Every entry, oldest first, streamed (for checks over the whole ledger)."""
+        query = select(*[t.entries.c[c] for c in _COLUMNS]).order_by(t.entries.c.idx)
+        for row in conn.execution_options(yield_per=1000).execute(query):
+            yield _entry(row)
+
     def entry(self, conn: Connection, index: int) -> LedgerEntry:
         row = conn.execute(
-            select(*[t.entries.c[c] for c in ("idx", *_FIELDS, "leaf_hash")]).where(
-                t.entries.c.idx == index
-            )
+            select(*[t.entries.c[c] for c in _COLUMNS]).where(t.entries.c.idx == index)
         ).one_or_none()
         if row is None:
             raise NotFoundError(
@@ -448,28 +429,30 @@ class Ledger:
         self, conn: Connection, entry_index: int, *, checkpoint_id: int | None = None
     ) -> InclusionProof:
         """The audit path of an entry against a checkpoint (default: the latest covering it)."""
-        cps = self.checkpoints(conn)
+        # one row, not every checkpoint: there is one per append
+        query = select(t.checkpoints).order_by(t.checkpoints.c.id.desc()).limit(1)
         if checkpoint_id is not None:
-            chosen = [c for c in cps if c.id == checkpoint_id]
-            if not chosen:
+            row = conn.execute(query.where(t.checkpoints.c.id == checkpoint_id)).one_or_none()
+            if row is None:
                 raise NotFoundError(
                     f"no ledger checkpoint {checkpoint_id}",
                     where=Location(field="checkpoint_id"),
-                    expected=f"one of {[c.id for c in cps]}",
+                    found=str(checkpoint_id),
+                    fix="list the checkpoints (`civicflow ledger show`, the Ledger page)",
                 )
-            cp = chosen[0]
         else:
-            covering = [c for c in cps if c.tree_size > entry_index]
-            if not covering:
+            row = conn.execute(query.where(t.checkpoints.c.tree_size > entry_index)).one_or_none()
+            if row is None:
+                latest = self.latest_checkpoint(conn)
                 raise NotFoundError(
                     f"ledger entry {entry_index} is not covered by a checkpoint yet",
                     where=Location(field="entry_index"),
                     found=str(entry_index),
                     expected="an entry below the latest checkpoint's tree size "
-                    f"({cps[-1].tree_size if cps else 0})",
+                    f"({latest.tree_size if latest else 0})",
                     fix="write a checkpoint with `civicflow ledger checkpoint`",
                 )
-            cp = covering[-1]
+        cp = _checkpoint(row)
         if not 0 <= entry_index < cp.tree_size:
             raise InputError(
                 f"entry {entry_index} is outside checkpoint {cp.id} (size {cp.tree_size})",
@@ -482,7 +465,7 @@ class Ledger:
             .where(t.entries.c.idx < cp.tree_size)
             .order_by(t.entries.c.idx)
         ).all()
-        leaves = [leaf_hash(bytes(r.entry_bytes)) for r in rows]
+        leaves = [leaf_hash(_as_bytes(r.entry_bytes)) for r in rows]
         intact = len(rows) == cp.tree_size and all(int(r.idx) == i for i, r in enumerate(rows))
         if not intact or _root(leaves) != cp.root_hash:
             raise ConflictError(
@@ -494,7 +477,7 @@ class Ledger:
         path = inclusion_path(entry_index, leaves)
         return InclusionProof(
             entry_index=entry_index,
-            entry_bytes=bytes(rows[entry_index].entry_bytes),
+            entry_bytes=_as_bytes(rows[entry_index].entry_bytes),
             leaf_hash=leaves[entry_index].hex(),
             tree_size=cp.tree_size,
             path=tuple(p.hex() for p in path),
@@ -504,17 +487,26 @@ class Ledger:
     # -- verifying -------------------------------------------------------------------------
 
     def verify(
-        self, conn: Connection, *, trusted_public_key: bytes | None = None
+        self,
+        conn: Connection,
+        *,
+        trusted_public_key: bytes | None = None,
+        tree_head: TreeHead | None = None,
+        tree_head_source: str | None = None,
     ) -> VerificationReport:
-        """Recompute everything from the stored entry bytes and compare with every checkpoint.
+        """Recompute everything from the stored entry bytes and compare with every checkpoint
+        and with the published tree head.
 
         Detects changed, removed, inserted and reordered entries and changed or forged
         checkpoints, and names the implicated entries. ``trusted_public_key`` (default: the
-        configured signer's) is the key checkpoints must be signed with.
+        configured signer's) is the key checkpoints must be signed with. ``tree_head`` (default:
+        the one in ``tree_head_file``) is a head published outside the database: the database
+        must hold at least its entries, with its root — whatever happened to the checkpoints.
         """
         if trusted_public_key is None and self.signer is not None:
             trusted_public_key = self.signer.public_key
         problems: list[Problem] = []
+        notes: list[str] = []
         leaves: list[bytes] = []
         expected = 0
         for row in conn.execute(select(t.entries).order_by(t.entries.c.idx)):
@@ -530,7 +522,7 @@ class Ledger:
                     )
                 )
             expected = idx + 1
-            leaves.append(leaf_hash(bytes(row.entry_bytes)))
+            leaves.append(leaf_hash(_as_bytes(row.entry_bytes)))
             problems.extend(_check_row(row, leaves[-1]))
         n = len(leaves)
         head_row = conn.execute(select(t.head).where(t.head.c.id == 1)).one_or_none()
@@ -558,13 +550,19 @@ class Ledger:
         cps = self.checkpoints(conn)
         tree = TreeCache(leaves)
         roots = {c.tree_size: tree.root(0, c.tree_size) for c in cps if 0 < c.tree_size <= n}
-        notes: list[str] = []
         signed = 0
         good_sizes: list[int] = [0]
         failed: set[int] = set()  # checkpoints whose root is already reported
         previous: Checkpoint | None = None
+        # Signing migration: unsigned checkpoints written before the first signed one are
+        # vouched for by it (their roots are checked against the same entries, so they are
+        # prefixes of the tree it signs). An unsigned one after it is a finding.
+        first_signed = next((c.id for c in cps if c.signed), None)
         for cp in cps:
-            problems.extend(_check_signature(cp, trusted_public_key))
+            # (with none signed at all, one finding below says so, not one per checkpoint)
+            vouched = first_signed is None or cp.id < first_signed
+            if cp.signed or not vouched:
+                problems.extend(_check_signature(cp, trusted_public_key))
             signed += cp.signed
             if cp.tree_size > n:
                 failed.add(cp.id)
@@ -595,12 +593,55 @@ class Ledger:
                 good_sizes.append(cp.tree_size)
             # a checkpoint whose root already failed is reported once, not again as inconsistent
             if previous is not None and previous.id not in failed and cp.id not in failed:
-                problems.extend(_check_consistency(previous, cp, tree, n))
+                problems.extend(_check_consistency(previous, cp))
             previous = cp
+        if first_signed is not None and any(c.id < first_signed and not c.signed for c in cps):
+            notes.append(
+                f"unsigned checkpoints before checkpoint {first_signed} (the first signed one) "
+                "are vouched for by it: their roots match the entries it signs"
+            )
+        if trusted_public_key is not None and signed == 0 and (cps or n >= self.checkpoint_every):
+            problems.append(
+                Problem(
+                    "signature",
+                    f"a signing key is configured but no checkpoint of the {n} entries is "
+                    "signed (were the signed checkpoints deleted?); after turning signing on, "
+                    "run `civicflow ledger sign` once to vouch for the history so far",
+                )
+            )
+        if tree_head is None and tree_head_source is None and self.tree_head_file is not None:
+            tree_head_source = str(self.tree_head_file)
+            try:
+                tree_head = read_tree_head(self.tree_head_file)
+            except InputError as exc:
+                problems.append(Problem("tree-head", str(exc).splitlines()[0]))
+                tree_head_source = None
+        if tree_head is not None:
+            head_problems = _check_tree_head(tree_head, tree, n, trusted_public_key)
+            problems.extend(head_problems)
+            if not head_problems:
+                notes.append(
+                    f"the first {tree_head.tree_size} entries match the tree head published at "
+                    f"{tree_head_source or 'the given file'} ({tree_head.created_at})"
+                )
+            if tree_head.tree_size < n:
+                notes.append(
+                    f"the published tree head ({tree_head_source or 'given'}) covers "
+                    f"{tree_head.tree_size} of {n} entries"
+                )
+        elif tree_head_source is not None and n > 0:
+            notes.append(
+                f"WARNING: no published tree head at {tree_head_source}: only the database "
+                "vouches for itself, so a rewrite of entries together with their checkpoints "
+                "would go unnoticed; the next change (or `civicflow ledger checkpoint`) "
+                "publishes one"
+            )
+        elif self.tree_head_file is None and tree_head_source is None and n > 0:
+            notes.append("no tree-head file is configured: the database vouches for itself")
         covered = max((c.tree_size for c in cps), default=0)
         if not cps:
             notes.append("there are no checkpoints: only the entries' own hashes were checked")
-        elif signed == 0:
+        elif signed == 0 and trusted_public_key is None:
             notes.append(
                 "checkpoints are UNSIGNED (no ledger signing key configured): someone with "
                 "write access to the database could rewrite entries and checkpoints together"
@@ -623,6 +664,7 @@ class Ledger:
             trusted_key_fingerprint=None
             if trusted_public_key is None
             else key_fingerprint(trusted_public_key),
+            tree_head_size=None if tree_head is None else tree_head.tree_size,
             problems=problems,
             notes=notes,
         )
@@ -642,7 +684,16 @@ def _check_actor(actor: str) -> None:
 
 def _check_row(row: Any, leaf: bytes) -> list[Problem]:
     idx = int(row.idx)
-    data = bytes(row.entry_bytes)
+    data = _as_bytes(row.entry_bytes)
+    if not isinstance(row.entry_bytes, bytes | bytearray | memoryview):
+        return [
+            Problem(
+                "changed",
+                f"entry {idx}'s bytes are stored as {type(row.entry_bytes).__name__}, not as "
+                "bytes: the entry was rewritten in the database",
+                (idx,),
+            )
+        ]
     try:
         record = json.loads(data)
     except ValueError:
@@ -729,7 +780,10 @@ def _check_signature(cp: Checkpoint, trusted: bytes | None) -> list[Problem]:
     return out
 
 
-def _check_consistency(old: Checkpoint, new: Checkpoint, tree: TreeCache, n: int) -> list[Problem]:
+def _check_consistency(old: Checkpoint, new: Checkpoint) -> list[Problem]:
+    """Two checkpoints whose roots both match the stored entries are prefixes of one tree, so
+    they are consistent (an RFC 9162 consistency proof between them always verifies); what is
+    left to check is that the log never shrank."""
     if new.tree_size < old.tree_size:
         return [
             Problem(
@@ -740,29 +794,63 @@ def _check_consistency(old: Checkpoint, new: Checkpoint, tree: TreeCache, n: int
                 new.id,
             )
         ]
-    if old.tree_size == 0 or new.tree_size > n:
-        return []
-    proof = tree.consistency_proof(old.tree_size, new.tree_size)
-    try:
-        ok = verify_consistency(
-            old_size=old.tree_size,
-            new_size=new.tree_size,
-            old_root=bytes.fromhex(old.root_hash),
-            new_root=bytes.fromhex(new.root_hash),
-            proof=proof,
+    return []
+
+
+def _as_bytes(value: Any) -> bytes:
+    """The stored entry bytes; a TEXT value (what SQLite keeps after an UPDATE with replace())
+    is hashed as its UTF-8 encoding, and reported by :func:`_check_row`."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    if value is None:
+        return b""
+    return bytes(value)
+
+
+def _check_tree_head(
+    head: TreeHead, tree: TreeCache, n: int, trusted: bytes | None
+) -> list[Problem]:
+    """The database against a tree head published outside it."""
+    found: list[Problem] = []
+    if head.signed:
+        found += [
+            Problem("tree-head", p.message.replace("checkpoint 0", "the published tree head"))
+            for p in _check_signature(Checkpoint(id=0, **_head_values(head)), trusted)
+        ]
+    elif trusted is not None:
+        found.append(
+            Problem(
+                "tree-head",
+                "the published tree head is unsigned although a signing key is configured: "
+                "run `civicflow ledger sign` to publish a signed one",
+            )
         )
-    except ValueError:
-        ok = False
-    if ok:
-        return []
-    return [
-        Problem(
-            "consistency",
-            f"checkpoints {old.id} and {new.id} are not consistent: the tree of size "
-            f"{new.tree_size} does not extend the tree of size {old.tree_size}",
-            checkpoint=new.id,
+    if head.tree_size > n:
+        gone = tuple(range(n, head.tree_size))
+        found.append(
+            Problem(
+                "tree-head",
+                f"the published tree head covers {head.tree_size} entries but the database "
+                f"holds {n}: entries {_ranges(list(gone))} were removed",
+                gone,
+            )
         )
-    ]
+    elif head.tree_size > 0 and tree.root(0, head.tree_size).hex() != head.root_hash:
+        found.append(
+            Problem(
+                "tree-head",
+                f"the published tree head (size {head.tree_size}, {head.created_at}) has root "
+                f"{head.root_hash} but the database's first {head.tree_size} entries give "
+                f"{tree.root(0, head.tree_size).hex()}: history was rewritten (if the database "
+                "was restored from a backup on purpose, see docs/SECURITY.md)",
+                tuple(range(head.tree_size)),
+            )
+        )
+    return found
+
+
+def _head_values(head: TreeHead) -> dict[str, Any]:
+    return {f.name: getattr(head, f.name) for f in fields(TreeHead)}
 
 
 def _root(leaves: Sequence[bytes]) -> str:
@@ -774,31 +862,12 @@ def _root(leaves: Sequence[bytes]) -> str:
 
 def _entry(row: Any) -> LedgerEntry:
     return LedgerEntry(
-        index=int(row.idx),
-        time=row.time,
-        actor=row.actor,
-        role=row.role,
-        action=row.action,
-        object_type=row.object_type,
-        object_id=row.object_id,
-        workspace_id=row.workspace_id,
-        before_digest=row.before_digest,
-        after_digest=row.after_digest,
-        reason=row.reason,
-        leaf_hash=row.leaf_hash,
+        index=int(row.idx), leaf_hash=row.leaf_hash, **{f: row._mapping[f] for f in _FIELDS}
     )
 
 
 def _checkpoint(row: Any) -> Checkpoint:
-    return Checkpoint(
-        id=int(row.id),
-        tree_size=int(row.tree_size),
-        root_hash=row.root_hash,
-        created_at=row.created_at,
-        public_key=row.public_key,
-        key_fingerprint=row.key_fingerprint,
-        signature=row.signature,
-    )
+    return Checkpoint(id=int(row.id), **{f.name: row._mapping[f.name] for f in fields(TreeHead)})
 
 
 def _ranges(values: list[int]) -> str:

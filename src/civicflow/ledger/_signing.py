@@ -53,8 +53,36 @@ class Signer:
                 fix="create one with `civicflow ledger keygen --out FILE` or unset "
                 "CIVICFLOW_LEDGER_SIGNING_KEY_FILE",
             )
+        if path.is_dir():
+            raise ConfigurationError(
+                f"the ledger signing key file {path} is a folder"
+                + (" (the setting is empty)" if str(path) in ("", ".") else ""),
+                where=Location(file=str(path), field="ledger_signing_key_file"),
+                found="a folder" if str(path) not in ("", ".") else "an empty value",
+                expected="the path of an Ed25519 private key file in PEM",
+                fix="set CIVICFLOW_LEDGER_SIGNING_KEY_FILE to the key file written by "
+                "`civicflow ledger keygen --out FILE`, or unset it to write unsigned checkpoints",
+            )
         try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"the ledger signing key file {path} cannot be read",
+                where=Location(file=str(path), field="ledger_signing_key_file"),
+                found=f"{type(exc).__name__}: {exc.strerror or exc}",
+                expected="a file this process may read",
+                fix="check the file's owner and permissions (0600, owned by the service user)",
+            ) from exc
+        if not data.strip():
+            raise ConfigurationError(
+                f"the ledger signing key file {path} is empty",
+                where=Location(file=str(path), field="ledger_signing_key_file"),
+                found="0 bytes of key",
+                expected="an unencrypted Ed25519 private key in PEM (PKCS#8)",
+                fix="create one with `civicflow ledger keygen --out FILE`",
+            )
+        try:
+            key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError) as exc:
             raise ConfigurationError(
                 f"the ledger signing key file {path} is not a readable PEM private key",

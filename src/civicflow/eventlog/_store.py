@@ -25,6 +25,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -139,6 +140,8 @@ class DatasetWriter:
         self._cases: pq.ParquetWriter | None = None
         self._rejects: list[RejectedRow] = []
         self.events_written = 0
+        self.memory_budget = MEMORY_BUDGET
+        """Bytes of events held in memory before they stream to a temporary file."""
 
     @property
     def folder(self) -> Path:
@@ -167,7 +170,7 @@ class DatasetWriter:
         if self._held is not None:
             self._held.append(table)
             self._held_bytes += table.nbytes
-            if self._held_bytes > MEMORY_BUDGET:
+            if self._held_bytes > self.memory_budget:
                 self._spill()
         else:
             assert self._events is not None
@@ -269,12 +272,30 @@ SORT_MEMORY_SHARE = 0.5
 default, 80 %, took a 100M-event ingest to a 19.7 GiB peak on a 24 GiB machine)."""
 
 
+_SORT_BUDGET: ContextVar[int | None] = ContextVar("civicflow_sort_budget", default=None)
+
+
+@contextmanager
+def sort_memory(limit: int) -> Iterator[None]:
+    """Cap the memory of the store's sort for the datasets written in this block (an ingest's
+    memory budget; see IngestLimits)."""
+    token = _SORT_BUDGET.set(limit)
+    try:
+        yield
+    finally:
+        _SORT_BUDGET.reset(token)
+
+
 def _sort_memory_limit() -> str:
     try:
         total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # not every platform reports it
         total = 8 << 30
-    return f"{max(1 << 30, int(total * SORT_MEMORY_SHARE)) >> 20}MB"
+    limit = max(1 << 30, int(total * SORT_MEMORY_SHARE))
+    budget = _SORT_BUDGET.get()
+    if budget is not None:
+        limit = min(limit, max(128 << 20, budget))
+    return f"{limit >> 20}MB"
 
 
 def _events_file_options() -> str:

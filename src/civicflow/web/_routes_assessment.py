@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from civicflow import mining
 from civicflow.app import Permission, workspaces
 from civicflow.core import CivicflowError, InputError, Location, NotFoundError
-from civicflow.eventlog import XES_DEFAULT_MAPPING, ColumnMapping
+from civicflow.eventlog import XES_DEFAULT_MAPPING, ColumnMapping, UnreadableSourceError
 from civicflow.web import _assessment as A
 from civicflow.web._pages import is_htmx, page
 from civicflow.web._permissions import requires
@@ -116,9 +116,14 @@ async def upload(
             filename=filename,
             max_bytes=request.app.state.settings.max_upload_bytes,
         )
-        context = await run_in_threadpool(
-            _mapping_context, stored.path, stored.kind, stored.upload_id, name
-        )
+        try:
+            context = await run_in_threadpool(
+                _mapping_context, stored.path, stored.kind, stored.upload_id, name
+            )
+        except BaseException:
+            # a file that cannot even be previewed is not kept
+            shutil.rmtree(stored.path.parent, ignore_errors=True)
+            raise
     except CivicflowError as exc:
         return page(
             request, "_upload_error.html", actor, status=422, workspace=ws, error=exc.to_dict()
@@ -183,6 +188,9 @@ async def ingest(
             )
         )
     except CivicflowError as exc:
+        if isinstance(exc, UnreadableSourceError):
+            # no mapping fixes the file itself: it is discarded (the user uploads another)
+            shutil.rmtree(path.parent, ignore_errors=True)
         context: dict[str, Any] = {"upload_id": upload_id, "fields": [], "rows": [], "kind": ""}
         try:
             path = find_upload(directory, upload_id)

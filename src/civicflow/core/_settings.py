@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=2 * 1024**3, description="Largest accepted upload")
     ingest_memory_budget: int = Field(
         default=4 * 1024**3,
-        ge=64 * 1024**2,
+        ge=16 * 1024**2,
         description="Bytes of memory one ingest may hold (buffered events, the sort); beyond, it spills",
     )
     ingest_max_element_bytes: int = Field(

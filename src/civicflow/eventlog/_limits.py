@@ -131,11 +131,20 @@ class LimitedStream(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
             size = 1 << 20
+        parts: list[bytes] = []
+        wanted = size
         try:
-            data = self._inner.read(size)
+            # piece by piece, so that a truncated file reports how far it got
+            while wanted > 0:
+                part = self._inner.read1(min(wanted, 1 << 20))  # type: ignore[attr-defined]
+                if not part:
+                    break
+                parts.append(part)
+                wanted -= len(part)
+                self.expanded += len(part)
         except (EOFError, OSError, zlib.error) as exc:
             raise compression_error(self._file, exc, self.expanded) from None
-        self.expanded += len(data)
+        data = b"".join(parts)
         self._limits.check_expansion(
             file=self._file,
             compressed=self._raw.tell(),

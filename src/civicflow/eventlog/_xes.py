@@ -70,7 +70,7 @@ class XesHeader:
 
 
 def _open(path: Path, limits: IngestLimits | None = None) -> BinaryIO:
-    return open_source(path, limits or IngestLimits())
+    return open_source(path, limits or IngestLimits.from_settings())
 
 
 def _syntax_error(exc: etree.XMLSyntaxError, file: str, line0: int, what: str) -> InputError:
@@ -104,6 +104,17 @@ def _utf8_error(chunk: bytes, file: str, line0: int, encoding: str = "UTF-8") ->
 
 
 def _parse_header(data: bytes, file: str, *, complete: bool) -> XesHeader:
+    doctype = data.find(b"<!DOCTYPE")
+    if doctype >= 0:
+        # XES has no DTD; one can only define entities (expansion bombs, external files)
+        raise UnreadableSourceError(
+            "the XES file declares a document type (DTD)",
+            where=Location(file=file, line=data[:doctype].count(b"\n") + 1),
+            found=repr(data[doctype : doctype + 80].decode("utf-8", "replace")),
+            expected="an XES log without <!DOCTYPE ...> (the XES standard defines none)",
+            fix="remove the <!DOCTYPE ...> declaration (and any entity it defines) and import "
+            "the file again",
+        )
     header = XesHeader()
     doc = data if complete else data + b"</log>"
     try:
@@ -683,8 +694,9 @@ class XesImporter:
         return b"<log" in head and (b"xes" in head.lower() or b"<trace" in head)
 
     def header(self, path: Path) -> XesHeader:
-        with _open(path) as fh:
-            header, _ = _chunks(fh, path.name, lambda: None)
+        limits = IngestLimits.from_settings()
+        with _open(path, limits) as fh:
+            header, _ = _chunks(fh, path.name, lambda: None, max_element=limits.max_element_bytes)
         return header
 
     def guess_mapping(self, path: Path, options: IngestOptions) -> ColumnMapping:

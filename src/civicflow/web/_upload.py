@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from civicflow.core import InputError, Location, NotFoundError, new_id
-from civicflow.eventlog import IngestLimits, UnreadableSourceError
+from civicflow.eventlog import IngestLimits, UnreadableSourceError, xes_classifiers
 
 UploadKind = Literal["xes", "xes.gz", "csv", "csv.gz", "parquet", "ocel.json", "ocel.sqlite"]
 
@@ -277,6 +277,9 @@ def _xes_preview(path: Path, *, rows: int) -> tuple[list[str], list[list[str]]]:
     def local(tag: object) -> str:
         return str(tag).rsplit("}", 1)[-1]
 
+    # the importer's own reading of the header first: it refuses what ingest would refuse
+    # (a DTD, a header beyond the limits, a truncated or corrupt file) with the same error
+    xes_classifiers(path)
     records: list[dict[str, str]] = []
     with IngestLimits.from_settings().open(path) as fh:
         case_attrs: dict[str, str] = {}

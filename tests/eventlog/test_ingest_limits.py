@@ -271,3 +271,31 @@ def test_the_element_cap_is_an_input_error_in_process(
     with pytest.raises(InputError, match="a trace in the XES file is larger"):
         ingest(workspace=workspace, source=source, name="big", options=tight)
     assert ingest(workspace=workspace, source=source, name="big").manifest.events == 100_000
+
+
+def test_millions_of_bad_rows_skipped_do_not_wait_in_memory(
+    tmp_path: Path, workspace: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    from civicflow.eventlog import _store
+
+    monkeypatch.setattr(_store, "REJECTS_HELD", 5)
+    source = tmp_path / "bad.csv"
+    rows = ["case,activity,time", "1,a,2024-01-01T00:00:00"]
+    rows += [f"{i},b,not a date {i}" for i in range(40)]
+    source.write_text("\n".join(rows) + "\n")
+    ds = ingest(
+        workspace=workspace, source=source, name="bad", options=IngestOptions(on_error="skip")
+    )
+    assert ds.manifest.rejected == 40
+    with ds.rejects_path.open() as fh:
+        reasons = [r["reason"] for r in csv.DictReader(fh)]
+    # all of them, in order, though only 5 were held in memory
+    assert len(reasons) == 40 and "not a date 39" in reasons[-1]
+    assert sorted(p.name for p in ds.path.iterdir()) == [
+        "cases.parquet",
+        "events.parquet",
+        "manifest.json",
+        "rejects.csv",
+    ]

@@ -21,8 +21,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pickle
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -138,7 +139,7 @@ class DatasetWriter:
         self._runs_in_order = True
         self._last_key: pa.Table | None = None
         self._cases: pq.ParquetWriter | None = None
-        self._rejects: list[RejectedRow] = []
+        self._rejects = _Rejects(folder / "rejects.spill")
         self.events_written = 0
         self.memory_budget = MEMORY_BUDGET
         """Bytes of events held in memory before they stream to a temporary file."""
@@ -233,8 +234,9 @@ class DatasetWriter:
         self._rejects.append(row)
 
     @property
-    def rejected(self) -> list[RejectedRow]:
-        return list(self._rejects)
+    def rejected(self) -> _Rejects:
+        """The rows set aside so far (beyond a few thousand, they wait on disk)."""
+        return self._rejects
 
     def _source(self) -> _EventsSource:
         """Where the finished events are, for the store's final sort and write."""
@@ -257,6 +259,58 @@ class DatasetWriter:
             if w is not None:
                 w.close()
         self._events = self._cases = None
+        self._rejects.close()
+
+
+REJECTS_HELD = 10_000
+"""Rejected rows a dataset writer holds in memory; the rest wait in a file (a log of millions of
+bad rows imported with on_error="skip" must not hold them all)."""
+
+
+class _Rejects:
+    """Rejected rows in order: the first ``REJECTS_HELD`` in memory, the rest pickled to
+    ``spill`` (written and read back by this process only)."""
+
+    def __init__(self, spill: Path) -> None:
+        self._held: list[RejectedRow] = []
+        self._spill = spill
+        self._out: Any = None
+        self._count = 0
+
+    def append(self, row: RejectedRow) -> None:
+        self._count += 1
+        if len(self._held) < REJECTS_HELD:
+            self._held.append(row)
+            return
+        if self._out is None:
+            self._out = self._spill.open("ab")
+        pickle.dump(row, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __contains__(self, item: object) -> bool:
+        return any(item == row for row in self)
+
+    def __iter__(self) -> Iterator[RejectedRow]:
+        yield from self._held
+        self.close()
+        if self._count <= len(self._held):
+            return
+        with self._spill.open("rb") as fh:
+            while True:
+                try:
+                    yield pickle.load(fh)
+                except EOFError:
+                    return
 
 
 @dataclass(slots=True, kw_only=True)
@@ -487,7 +541,7 @@ def _finalize(
     format: str,
     mapping: ColumnMapping,
     options: dict[str, Any],
-    rejects: list[RejectedRow],
+    rejects: Collection[RejectedRow],
     drop_duplicates: bool = False,
 ) -> DatasetManifest:
     """Sort events into their stable order, write cases, counts, fingerprint and manifest."""
@@ -602,6 +656,7 @@ def _finalize(
     case_cols = pq.read_schema(cases_file).names
     if rejects:
         _write_rejects(folder / "rejects.csv", rejects)
+        (folder / "rejects.spill").unlink(missing_ok=True)
     duplicates = len(repeated) if repeated is not None else 0
     options = {
         **options,
@@ -803,7 +858,7 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_rejects(path: Path, rejects: list[RejectedRow]) -> None:
+def _write_rejects(path: Path, rejects: Iterable[RejectedRow]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["file", "row", "line", "field", "reason", "raw"])

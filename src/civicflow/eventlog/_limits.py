@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.ipc
 
-from civicflow.core import InputError, Location, get_settings
+from civicflow.core import InputError, Location, Settings, get_settings
 
 _RATIO_CHECKED_ABOVE = 64 << 20
 """Decompressed bytes below which the expansion ratio is not checked (a small file cannot do harm,
@@ -47,8 +47,9 @@ class IngestLimits:
     """Largest ratio of decompressed to compressed bytes (checked past 64 MiB decompressed)."""
 
     @classmethod
-    def from_settings(cls) -> IngestLimits:
-        s = get_settings()
+    def from_settings(cls, settings: Settings | None = None) -> IngestLimits:
+        """The limits of ``settings`` (default: the environment's, ``CIVICFLOW_INGEST_*``)."""
+        s = settings or get_settings()
         return cls(
             memory_budget=s.ingest_memory_budget,
             max_element_bytes=s.ingest_max_element_bytes,

@@ -207,7 +207,11 @@ def _chunks(
             if eof:
                 break
             if cut < 0 and len(buf) > max_element:
-                raise _too_large(file, line, "a trace", max_element, buf.lstrip())
+                head = buf[:4096]
+                skipped = len(head) - len(head.lstrip())
+                raise _too_large(
+                    file, line + head[:skipped].count(b"\n"), "a trace", max_element, buf[skipped:]
+                )
             block = stream.read(_CHUNK_BYTES)
             on_read()
             if block:

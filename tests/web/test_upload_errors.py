@@ -9,22 +9,10 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.eventlog.test_ingest_limits import HEAD
+from tests.eventlog.test_ingest_limits import _events as _trace
 
 from .conftest import World, make_app, sign_in
-
-HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">\n'
-
-
-def _trace(case: str, n: int) -> bytes:
-    event = (
-        b'<event><string key="concept:name" value="a"/>'
-        b'<date key="time:timestamp" value="2024-01-01T00:00:00"/></event>'
-    )
-    return (
-        b'<trace><string key="concept:name" value="%s"/>' % case.encode()
-        + event * n
-        + b"</trace>\n"
-    )
 
 
 def _uploads(world: World) -> list:

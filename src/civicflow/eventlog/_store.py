@@ -326,6 +326,9 @@ SORT_MEMORY_SHARE = 0.5
 default, 80 %, took a 100M-event ingest to a 19.7 GiB peak on a 24 GiB machine)."""
 
 
+SORT_MEMORY_FLOOR = 512 << 20
+"""The least memory the store's sort is given, whatever an ingest's budget."""
+
 _SORT_BUDGET: ContextVar[int | None] = ContextVar("civicflow_sort_budget", default=None)
 
 
@@ -348,7 +351,8 @@ def _sort_memory_limit() -> str:
     limit = max(1 << 30, int(total * SORT_MEMORY_SHARE))
     budget = _SORT_BUDGET.get()
     if budget is not None:
-        limit = min(limit, max(128 << 20, budget))
+        # below this DuckDB's sort and window functions fail instead of spilling
+        limit = min(limit, max(SORT_MEMORY_FLOOR, budget))
     return f"{limit >> 20}MB"
 
 

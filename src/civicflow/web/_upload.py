@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Literal
 
 from civicflow.core import InputError, Location, NotFoundError, new_id
-from civicflow.eventlog import IngestLimits, UnreadableSourceError, xes_classifiers
 
 UploadKind = Literal["xes", "xes.gz", "csv", "csv.gz", "parquet", "ocel.json", "ocel.sqlite"]
 
@@ -216,6 +215,8 @@ def preview(path: Path, kind: str, *, rows: int = 8) -> tuple[list[str], list[li
     from lxml import etree
     from pyarrow import ArrowException
 
+    from civicflow.eventlog import UnreadableSourceError
+
     try:
         return _preview(path, kind, rows=rows)
     except etree.XMLSyntaxError as exc:
@@ -273,6 +274,8 @@ def _cell(value: object) -> str:
 
 def _xes_preview(path: Path, *, rows: int) -> tuple[list[str], list[list[str]]]:
     from lxml import etree
+
+    from civicflow.eventlog import IngestLimits, xes_classifiers
 
     def local(tag: object) -> str:
         return str(tag).rsplit("}", 1)[-1]

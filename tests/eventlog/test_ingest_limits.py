@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from civicflow.core import InputError
+from civicflow.core import ConfigurationError, InputError
 from civicflow.eventlog import (
     EventStore,
     IngestLimits,
@@ -258,8 +258,9 @@ def test_limits_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (limits.memory_budget, limits.max_element_bytes) == (512 << 20, 8 << 20)
     assert limits.held_bytes == 128 << 20 and limits.sort_bytes == 256 << 20
     monkeypatch.setenv("CIVICFLOW_INGEST_MEMORY_BUDGET", "1000")
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigurationError, match="not valid") as info:
         IngestLimits.from_settings()
+    assert "ingest_memory_budget" in (info.value.found or "")
 
 
 def test_the_element_cap_is_an_input_error_in_process(

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.ipc
 
-from civicflow.core import InputError, Location, Settings, get_settings
+from civicflow.core import ConfigurationError, InputError, Location, Settings, get_settings
 
 _RATIO_CHECKED_ABOVE = 64 << 20
 """Decompressed bytes below which the expansion ratio is not checked (a small file cannot do harm,
@@ -49,7 +49,17 @@ class IngestLimits:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> IngestLimits:
         """The limits of ``settings`` (default: the environment's, ``CIVICFLOW_INGEST_*``)."""
-        s = settings or get_settings()
+        if settings is None:
+            try:
+                settings = get_settings()
+            except ValueError as exc:  # pydantic's ValidationError: a CIVICFLOW_INGEST_* too small
+                raise ConfigurationError(
+                    "a setting in the environment is not valid",
+                    found=str(exc).splitlines()[1] if "\n" in str(exc) else str(exc),
+                    expected="the values and minimums in docs/CONFIGURATION.md",
+                    fix="correct the CIVICFLOW_* variable named above",
+                ) from None
+        s = settings
         return cls(
             memory_budget=s.ingest_memory_budget,
             max_element_bytes=s.ingest_max_element_bytes,

@@ -55,7 +55,9 @@ class IngestLimits:
             except ValueError as exc:  # pydantic's ValidationError: a CIVICFLOW_INGEST_* too small
                 raise ConfigurationError(
                     "a setting in the environment is not valid",
-                    found=str(exc).splitlines()[1] if "\n" in str(exc) else str(exc),
+                    found=" ".join(
+                        line.split(" [")[0].strip() for line in str(exc).splitlines()[1:3]
+                    ),
                     expected="the values and minimums in docs/CONFIGURATION.md",
                     fix="correct the CIVICFLOW_* variable named above",
                 ) from None

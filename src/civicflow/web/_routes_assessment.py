@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from civicflow import mining
 from civicflow.app import Permission, workspaces
 from civicflow.core import CivicflowError, InputError, Location, NotFoundError
-from civicflow.eventlog import XES_DEFAULT_MAPPING, ColumnMapping, UnreadableSourceError
+from civicflow.eventlog import XES_DEFAULT_MAPPING, ColumnMapping
 from civicflow.web import _assessment as A
 from civicflow.web._pages import is_htmx, page
 from civicflow.web._permissions import requires
@@ -146,6 +146,7 @@ async def ingest(
     lifecycle: Annotated[str, Form(max_length=200)] = "",
     on_error: Annotated[str, Form(pattern="^(fail|skip)$")] = "fail",
 ) -> Response:
+    from civicflow.eventlog import UnreadableSourceError
     from civicflow.eventlog._ingest import IngestOptions
 
     ws = await _ws(request, actor, workspace_id)

@@ -10,6 +10,7 @@ rolled back against the ledger at the next start, so the files and the ledger al
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import weakref
@@ -33,6 +34,7 @@ from civicflow.eventlog import (
     Dataset,
     Engine,
     EventStore,
+    IngestLimits,
     IngestOptions,
     ProgressCallback,
     ingest,
@@ -126,9 +128,14 @@ def ingest_dataset(
     """Import an event log into the workspace (DATASET_WRITE); ledger action ``dataset.ingest``
     with the dataset's fingerprint as the after-digest (and the replaced one's as before)."""
 
+    # the ingest limits come from this context's settings, not from whatever the environment says
+    opts = options if options is not None else IngestOptions()
+    if opts.limits is None:
+        opts = dataclasses.replace(opts, limits=IngestLimits.from_settings(ctx.settings))
+
     def write(store: EventStore) -> Dataset:
         return ingest(
-            workspace=store, source=Path(source), name=name, mapping=mapping, options=options,
+            workspace=store, source=Path(source), name=name, mapping=mapping, options=opts,
             progress=progress,
         )  # fmt: skip
 

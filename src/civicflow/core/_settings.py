@@ -34,6 +34,26 @@ class Settings(BaseSettings):
         description="Spark master URL for the spark engine (local[N], spark://host:7077, yarn)",
     )
     max_upload_bytes: int = Field(default=2 * 1024**3, description="Largest accepted upload")
+    ingest_memory_budget: int = Field(
+        default=4 * 1024**3,
+        ge=16 * 1024**2,
+        description="Bytes of memory one ingest may hold (buffered events, the sort); beyond, it spills",
+    )
+    ingest_max_element_bytes: int = Field(
+        default=32 * 1024**2,
+        ge=1024**2,
+        description="Largest single XES trace (or log header) an ingest accepts",
+    )
+    ingest_max_decompressed_bytes: int = Field(
+        default=32 * 1024**3,
+        ge=1024**2,
+        description="Largest size a compressed event log may expand to",
+    )
+    ingest_max_expansion_ratio: int = Field(
+        default=200,
+        ge=2,
+        description="Largest ratio of decompressed to compressed size an ingest accepts",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

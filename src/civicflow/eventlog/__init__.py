@@ -12,6 +12,7 @@ from civicflow.eventlog._ingest import (
     ingest,
     register_importer,
 )
+from civicflow.eventlog._limits import IngestLimits, UnreadableSourceError
 from civicflow.eventlog._schema import (
     ACTIVITY,
     CASE_ID,
@@ -62,12 +63,14 @@ __all__ = [
     "EventSink",
     "EventStore",
     "Importer",
+    "IngestLimits",
     "IngestOptions",
     "IngestProgress",
     "ProgressCallback",
     "SparkEngine",
     "StagedDataset",
     "Staging",
+    "UnreadableSourceError",
     "detect_importer",
     "get_importer",
     "importers",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -141,6 +142,12 @@ class EventSink:
         check_timezone(settings.timezone)
 
     # -- importer API ------------------------------------------------------------------------
+    @property
+    def scratch(self) -> Path | None:
+        """A folder for an importer's temporary files (removed with the ingest), if the writer has one."""
+        folder = getattr(self._writer, "folder", None)
+        return Path(folder) if folder is not None else None
+
     def progress(self, done: int, total: int | None, unit: str = "bytes") -> None:
         if self._progress is not None:
             self._progress(IngestProgress(done, total, unit))

@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.eventlog._canonical import EventSink, check_mapping, guess_mapping_from_columns
+from civicflow.eventlog._limits import IngestLimits
 from civicflow.eventlog._schema import ColumnMapping
 
 if TYPE_CHECKING:
@@ -212,7 +213,15 @@ class CsvImporter:
                 read_options=pacsv.ReadOptions(
                     column_names=dialect.header,
                     skip_rows=1,
-                    block_size=max(1 << 20, min(options.batch_size * 200, 64 << 20)),
+                    # a block is parsed whole, several copies at once: a share of the budget
+                    block_size=max(
+                        1 << 20,
+                        min(
+                            options.batch_size * 200,
+                            64 << 20,
+                            (options.limits or IngestLimits()).memory_budget // 32,
+                        ),
+                    ),
                     encoding=arrow_encoding,
                 ),
                 parse_options=pacsv.ParseOptions(

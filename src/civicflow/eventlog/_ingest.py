@@ -14,8 +14,9 @@ from typing import Literal, Protocol, runtime_checkable
 
 from civicflow.core import ConfigurationError, InputError, Location, NotFoundError
 from civicflow.eventlog._canonical import EventSink, ProgressCallback, SinkSettings
+from civicflow.eventlog._limits import IngestLimits
 from civicflow.eventlog._schema import ColumnMapping
-from civicflow.eventlog._store import Dataset, EventStore
+from civicflow.eventlog._store import Dataset, EventStore, sort_memory
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +47,8 @@ class IngestOptions:
     """Drop events identical in every column but their position (the count is always reported)."""
     workers: int | None = None
     """XES: processes that parse in parallel; None: up to 2, only for large files."""
+    limits: IngestLimits | None = None
+    """Memory budget and caps on hostile input; None: from the settings (``CIVICFLOW_INGEST_*``)."""
 
     def __post_init__(self) -> None:
         if self.on_error not in ("fail", "skip"):
@@ -158,6 +161,10 @@ def ingest(
     Without a mapping, the importer guesses one (XES keys; common CSV column names).
     """
     options = options or IngestOptions()
+    if options.limits is None:
+        options = replace(options, limits=IngestLimits.from_settings())
+    limits = options.limits
+    assert limits is not None
     source = Path(source)
     if not source.exists():
         raise NotFoundError(
@@ -191,15 +198,19 @@ def ingest(
         "on_error": options.on_error,
         "dedupe": options.dedupe,
     }
-    with workspace.writer(
-        name,
-        source=source.name,
-        format=importer.name,
-        mapping=mapping,
-        options=facts,
-        replace=options.replace,
-        drop_duplicates=options.dedupe,
-    ) as writer:
+    with (
+        sort_memory(limits.sort_bytes),
+        workspace.writer(
+            name,
+            source=source.name,
+            format=importer.name,
+            mapping=mapping,
+            options=facts,
+            replace=options.replace,
+            drop_duplicates=options.dedupe,
+        ) as writer,
+    ):
+        writer.memory_budget = min(writer.memory_budget, limits.held_bytes)
         sink = EventSink(
             writer,
             mapping=mapping,

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from civicflow.core import InputError, Location
 from civicflow.eventlog._canonical import EventSink, guess_mapping_from_columns
+from civicflow.eventlog._limits import IngestLimits
 from civicflow.eventlog._schema import ColumnMapping
 
 if TYPE_CHECKING:
@@ -47,23 +48,35 @@ class ParquetImporter:
         self, path: Path, *, mapping: ColumnMapping, options: IngestOptions, sink: EventSink
     ) -> dict[str, object]:
         pf = self._open(path)
-        total = pf.metadata.num_rows
+        limits = options.limits or IngestLimits()
+        meta = pf.metadata
+        # Parquet compresses and run-length encodes its pages: a small file can declare billions
+        # of rows or gigabytes of values; the footer says how much before anything is decoded
+        decoded = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
+        limits.check_expansion(
+            file=path.name,
+            compressed=path.stat().st_size,
+            expanded=max(decoded, meta.num_rows * max(meta.num_columns, 1)),
+            what="Parquet file",
+        )
+        total = meta.num_rows
         done = 0
         sink.progress(0, total, "events")
-        for table in _tables(pf, options.batch_size):
+        for table in _tables(pf, options.batch_size, whole_below=limits.held_bytes // 2):
             sink.write(table)
             done += table.num_rows
             sink.progress(done, total, "events")
         return {"row_groups": pf.metadata.num_row_groups}
 
 
-def _tables(pf: pq.ParquetFile, batch_size: int) -> Iterator[pa.Table]:
-    """The file in pieces of about ``batch_size`` rows. Row groups of moderate size are read
-    whole, their columns decoded on all cores; an oversized one is streamed batch by batch so
-    memory stays bounded."""
+def _tables(pf: pq.ParquetFile, batch_size: int, *, whole_below: int) -> Iterator[pa.Table]:
+    """The file in pieces of about ``batch_size`` rows. Row groups of moderate size (rows, and
+    decoded bytes below ``whole_below``) are read whole, their columns decoded on all cores; an
+    oversized one is streamed batch by batch so memory stays bounded."""
     for group in range(pf.metadata.num_row_groups):
-        rows = pf.metadata.row_group(group).num_rows
-        if rows <= _WHOLE_GROUP_BATCHES * batch_size:
+        meta = pf.metadata.row_group(group)
+        rows = meta.num_rows
+        if rows <= _WHOLE_GROUP_BATCHES * batch_size and meta.total_byte_size <= whole_below:
             table = pf.read_row_group(group, use_threads=True)
             for start in range(0, rows, batch_size):
                 yield table.slice(start, batch_size)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -141,8 +142,10 @@ class DatasetWriter:
         self._runs_in_order = True
         self._last_key: pa.Table | None = None
         self._cases: pq.ParquetWriter | None = None
-        self._rejects: list[RejectedRow] = []
+        self._rejects = _Rejects(folder / "rejects.spill")
         self.events_written = 0
+        self.memory_budget = MEMORY_BUDGET
+        """Bytes of events held in memory before they stream to a temporary file."""
 
     @property
     def folder(self) -> Path:
@@ -171,7 +174,7 @@ class DatasetWriter:
         if self._held is not None:
             self._held.append(table)
             self._held_bytes += table.nbytes
-            if self._held_bytes > MEMORY_BUDGET:
+            if self._held_bytes > self.memory_budget:
                 self._spill()
         else:
             assert self._events is not None
@@ -234,8 +237,9 @@ class DatasetWriter:
         self._rejects.append(row)
 
     @property
-    def rejected(self) -> list[RejectedRow]:
-        return list(self._rejects)
+    def rejected(self) -> _Rejects:
+        """The rows set aside so far (beyond a few thousand, they wait on disk)."""
+        return self._rejects
 
     def _source(self) -> _EventsSource:
         """Where the finished events are, for the store's final sort and write."""
@@ -258,6 +262,58 @@ class DatasetWriter:
             if w is not None:
                 w.close()
         self._events = self._cases = None
+        self._rejects.close()
+
+
+REJECTS_HELD = 10_000
+"""Rejected rows a dataset writer holds in memory; the rest wait in a file (a log of millions of
+bad rows imported with on_error="skip" must not hold them all)."""
+
+
+class _Rejects:
+    """Rejected rows in order: the first ``REJECTS_HELD`` in memory, the rest pickled to
+    ``spill`` (written and read back by this process only)."""
+
+    def __init__(self, spill: Path) -> None:
+        self._held: list[RejectedRow] = []
+        self._spill = spill
+        self._out: Any = None
+        self._count = 0
+
+    def append(self, row: RejectedRow) -> None:
+        self._count += 1
+        if len(self._held) < REJECTS_HELD:
+            self._held.append(row)
+            return
+        if self._out is None:
+            self._out = self._spill.open("ab")
+        pickle.dump(row, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __contains__(self, item: object) -> bool:
+        return any(item == row for row in self)
+
+    def __iter__(self) -> Iterator[RejectedRow]:
+        yield from self._held
+        self.close()
+        if self._count <= len(self._held):
+            return
+        with self._spill.open("rb") as fh:
+            while True:
+                try:
+                    yield pickle.load(fh)
+                except EOFError:
+                    return
 
 
 @dataclass(slots=True, kw_only=True)
@@ -273,12 +329,34 @@ SORT_MEMORY_SHARE = 0.5
 default, 80 %, took a 100M-event ingest to a 19.7 GiB peak on a 24 GiB machine)."""
 
 
+SORT_MEMORY_FLOOR = 512 << 20
+"""The least memory the store's sort is given, whatever an ingest's budget."""
+
+_SORT_BUDGET: ContextVar[int | None] = ContextVar("civicflow_sort_budget", default=None)
+
+
+@contextmanager
+def sort_memory(limit: int) -> Iterator[None]:
+    """Cap the memory of the store's sort for the datasets written in this block (an ingest's
+    memory budget; see IngestLimits)."""
+    token = _SORT_BUDGET.set(limit)
+    try:
+        yield
+    finally:
+        _SORT_BUDGET.reset(token)
+
+
 def _sort_memory_limit() -> str:
     try:
         total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # not every platform reports it
         total = 8 << 30
-    return f"{max(1 << 30, int(total * SORT_MEMORY_SHARE)) >> 20}MB"
+    limit = max(1 << 30, int(total * SORT_MEMORY_SHARE))
+    budget = _SORT_BUDGET.get()
+    if budget is not None:
+        # below this DuckDB's sort and window functions fail instead of spilling
+        limit = min(limit, max(SORT_MEMORY_FLOOR, budget))
+    return f"{limit >> 20}MB"
 
 
 def _events_file_options() -> str:
@@ -590,7 +668,7 @@ def _finalize(
     format: str,
     mapping: ColumnMapping,
     options: dict[str, Any],
-    rejects: list[RejectedRow],
+    rejects: Collection[RejectedRow],
     drop_duplicates: bool = False,
 ) -> DatasetManifest:
     """Sort events into their stable order, write cases, counts, fingerprint and manifest."""
@@ -706,6 +784,7 @@ def _finalize(
     case_cols = pq.read_schema(cases_file).names
     if rejects:
         _write_rejects(folder / "rejects.csv", rejects)
+        (folder / "rejects.spill").unlink(missing_ok=True)
     duplicates = len(repeated) if repeated is not None else 0
     options = {
         **options,
@@ -914,7 +993,7 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_rejects(path: Path, rejects: list[RejectedRow]) -> None:
+def _write_rejects(path: Path, rejects: Iterable[RejectedRow]) -> None:
     # the raw values come from the uploaded file: written through the formula-safe writer
     with path.open("w", newline="", encoding="utf-8") as fh:
         write_csv(

@@ -35,6 +35,13 @@ from lxml import etree
 
 from civicflow.core import InputError, Location
 from civicflow.eventlog._canonical import EventSink
+from civicflow.eventlog._limits import (
+    IngestLimits,
+    LimitedStream,
+    TableSpool,
+    UnreadableSourceError,
+    open_source,
+)
 from civicflow.eventlog._schema import TIMESTAMP_TYPE, XES_DEFAULT_MAPPING, ColumnMapping
 
 if TYPE_CHECKING:
@@ -62,19 +69,14 @@ class XesHeader:
         self.extensions: list[str] = []
 
 
-def _open(path: Path) -> BinaryIO:
-    raw = path.open("rb")
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
+def _open(path: Path, limits: IngestLimits | None = None) -> BinaryIO:
+    return open_source(path, limits or IngestLimits.from_settings())
 
 
 def _syntax_error(exc: etree.XMLSyntaxError, file: str, line0: int, what: str) -> InputError:
     line = (exc.lineno or 1) + line0 - 1
     col = exc.position[1] if exc.position else None
-    return InputError(
+    return UnreadableSourceError(
         what,
         where=Location(file=file, line=line),
         found=f"{exc.msg} (line {line}, column {col})",
@@ -102,6 +104,17 @@ def _utf8_error(chunk: bytes, file: str, line0: int, encoding: str = "UTF-8") ->
 
 
 def _parse_header(data: bytes, file: str, *, complete: bool) -> XesHeader:
+    doctype = data.find(b"<!DOCTYPE")
+    if doctype >= 0:
+        # XES has no DTD; one can only define entities (expansion bombs, external files)
+        raise UnreadableSourceError(
+            "the XES file declares a document type (DTD)",
+            where=Location(file=file, line=data[:doctype].count(b"\n") + 1),
+            found=repr(data[doctype : doctype + 80].decode("utf-8", "replace")),
+            expected="an XES log without <!DOCTYPE ...> (the XES standard defines none)",
+            fix="remove the <!DOCTYPE ...> declaration (and any entity it defines) and import "
+            "the file again",
+        )
     header = XesHeader()
     doc = data if complete else data + b"</log>"
     try:
@@ -139,18 +152,37 @@ def _split_keys(keys: str) -> list[str]:
     return [a or b for a, b in re.findall(r"'([^']*)'|(\S+)", keys)]
 
 
+def _too_large(file: str, line: int, what: str, limit: int, head: bytes) -> InputError:
+    return UnreadableSourceError(
+        f"{what} in the XES file is larger than this server accepts (or is never closed)",
+        where=Location(file=file, line=line),
+        found=f"more than {limit:,} bytes from {head[:60].decode('utf-8', 'replace')!r}",
+        expected=f"at most {limit:,} bytes per trace (CIVICFLOW_INGEST_MAX_ELEMENT_BYTES)",
+        fix="check that the file is a complete XES log (a truncated or padded file?); if a trace "
+        "really is that large, ask IT to raise the limit",
+    )
+
+
 def _chunks(
-    stream: BinaryIO, file: str, on_read: Any
+    stream: BinaryIO, file: str, on_read: Any, *, max_element: int = 32 << 20
 ) -> tuple[XesHeader, Iterator[tuple[bytes, int]]]:
-    """The header, then chunks of whole traces with the line number each starts on."""
+    """The header, then chunks of whole traces with the line number each starts on.
+
+    Memory stays bounded: a chunk holds about ``_CHUNK_BYTES`` of whole traces plus at most one
+    unfinished trace, which may not grow past ``max_element`` bytes (nor may the header before the
+    first trace): an unclosed trace padded with gigabytes is refused, not accumulated.
+    """
     buf = b""
     while True:
         block = stream.read(_CHUNK_BYTES)
+        searched = max(0, len(buf) - len(b"<trace"))
         buf += block
         on_read()
-        start = buf.find(b"<trace")
+        start = buf.find(b"<trace", searched)
         if start >= 0 or not block:
             break
+        if len(buf) > max_element:
+            raise _too_large(file, 1, "the log header (before the first <trace>)", max_element, buf)
     if start < 0:
         return _parse_header(buf, file, complete=True), iter(())
     header = _parse_header(buf[:start], file, complete=False)
@@ -163,20 +195,31 @@ def _chunks(
         line = buf[:start].count(b"\n") + 1
         buf = buf[start:]
         eof = False
+        cut = buf.rfind(b"</trace>")
         while True:
-            cut = buf.rfind(b"</trace>")
             if cut >= 0 and (len(buf) >= _CHUNK_BYTES or eof):
                 cut += len(b"</trace>")
                 chunk, buf = buf[:cut], buf[cut:]
                 yield chunk, line
                 line += chunk.count(b"\n")
+                cut = buf.rfind(b"</trace>")
                 continue
             if eof:
                 break
+            if cut < 0 and len(buf) > max_element:
+                head = buf[:4096]
+                skipped = len(head) - len(head.lstrip())
+                raise _too_large(
+                    file, line + head[:skipped].count(b"\n"), "a trace", max_element, buf[skipped:]
+                )
             block = stream.read(_CHUNK_BYTES)
             on_read()
             if block:
+                # only the new bytes (and a tag cut at the seam) need searching
+                seam = max(0, len(buf) - len(b"</trace>"))
                 buf += block
+                found = buf.rfind(b"</trace>", seam)
+                cut = found if found >= 0 else cut
             else:
                 eof = True
         rest = buf.strip()
@@ -185,7 +228,7 @@ def _chunks(
                 _tokens_lxml(
                     rest[: rest.rfind(b"</log>")] if rest.endswith(b"</log>") else rest, file, line
                 )
-            raise InputError(
+            raise UnreadableSourceError(
                 "the XES file ends before the log is closed (truncated?)",
                 where=Location(file=file, line=line + buf.count(b"\n")),
                 found=repr(rest[-80:].decode("utf-8", "replace")) if rest else "end of file",
@@ -588,12 +631,12 @@ def parse_chunk(
     return _table(attrs), False
 
 
-def _unify(tables: list[pa.Table]) -> list[pa.Table]:
-    """Same columns, same types in every chunk: missing columns are nulls; conflicting types
+def _unified_schema(schemas: list[pa.Schema]) -> dict[str, pa.DataType]:
+    """The columns and types every chunk takes: missing columns are nulls; conflicting types
     become float (int+float) or text."""
     types: dict[str, set[pa.DataType]] = {}
-    for tbl in tables:
-        for f in tbl.schema:
+    for schema in schemas:
+        for f in schema:
             types.setdefault(f.name, set()).add(f.type)
     target: dict[str, pa.DataType] = {}
     for name, found in types.items():
@@ -604,17 +647,18 @@ def _unify(tables: list[pa.Table]) -> list[pa.Table]:
             target[name] = pa.float64()
         else:
             target[name] = pa.string()
-    out = []
-    for tbl in tables:
-        cols = {}
-        for name, typ in target.items():
-            if name in tbl.column_names:
-                col = tbl.column(name)
-                cols[name] = col if col.type == typ else col.cast(typ)
-            else:
-                cols[name] = pa.nulls(tbl.num_rows, typ)
-        out.append(pa.table(cols))
-    return out
+    return target
+
+
+def _conform(tbl: pa.Table, target: dict[str, pa.DataType]) -> pa.Table:
+    cols = {}
+    for name, typ in target.items():
+        if name in tbl.column_names:
+            col = tbl.column(name)
+            cols[name] = col if col.type == typ else col.cast(typ)
+        else:
+            cols[name] = pa.nulls(tbl.num_rows, typ)
+    return pa.table(cols)
 
 
 def _fill_activity_defaults(
@@ -649,13 +693,14 @@ class XesImporter:
         try:
             with _open(path) as fh:
                 head = fh.read(4096)
-        except (OSError, EOFError):
+        except (OSError, EOFError, InputError):
             return False
         return b"<log" in head and (b"xes" in head.lower() or b"<trace" in head)
 
     def header(self, path: Path) -> XesHeader:
-        with _open(path) as fh:
-            header, _ = _chunks(fh, path.name, lambda: None)
+        limits = IngestLimits.from_settings()
+        with _open(path, limits) as fh:
+            header, _ = _chunks(fh, path.name, lambda: None, max_element=limits.max_element_bytes)
         return header
 
     def guess_mapping(self, path: Path, options: IngestOptions) -> ColumnMapping:
@@ -676,42 +721,61 @@ class XesImporter:
     def read(
         self, path: Path, *, mapping: ColumnMapping, options: IngestOptions, sink: EventSink
     ) -> dict[str, object]:
+        limits = options.limits or IngestLimits()
         total = path.stat().st_size
         raw = path.open("rb")
         gz = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw  # type: ignore[assignment]
+        stream: BinaryIO = (
+            LimitedStream(raw, gzip.GzipFile(fileobj=raw, mode="rb"), file=path.name, limits=limits)  # type: ignore[arg-type, assignment]
+            if gz
+            else raw
+        )
         workers = options.workers
         if workers is None:
             estimate = total * (12 if gz else 1)
             workers = min(2, os.cpu_count() or 1) if estimate > _PARALLEL_ABOVE else 1
-        tables: list[pa.Table] = []
+        # parsed chunks wait here until every chunk's columns are known (types are unified
+        # across chunks); beyond the budget they wait on disk, not in memory
+        spool = TableSpool(sink.scratch, budget=limits.held_bytes)
         fast = slow = 0
         try:
-            header, body = _chunks(stream, path.name, lambda: sink.progress(raw.tell(), total))
-            if workers > 1:
-                results = self._parallel(body, path.name, workers, header.encoding)
-            else:
-                results = (
-                    parse_chunk(chunk, path.name, line, header.encoding) for chunk, line in body
+            try:
+                header, body = _chunks(
+                    stream,
+                    path.name,
+                    lambda: sink.progress(raw.tell(), total),
+                    max_element=limits.max_element_bytes,
                 )
-            for table, was_fast in results:
-                tables.append(table)
-                fast += was_fast
-                slow += not was_fast
+                if workers > 1:
+                    results = self._parallel(body, path.name, workers, header.encoding)
+                else:
+                    results = (
+                        parse_chunk(chunk, path.name, line, header.encoding) for chunk, line in body
+                    )
+                for table, was_fast in results:
+                    if table.num_rows:
+                        spool.append(table)
+                    fast += was_fast
+                    slow += not was_fast
+            finally:
+                stream.close()
+                raw.close()
+            filled: dict[str, int] = {}
+            target = _unified_schema(spool.schemas)
+            for table in spool.drain():
+                sink.write(
+                    _fill_activity_defaults(_conform(table, target), mapping, header, filled)
+                )
         finally:
-            stream.close()
-            raw.close()
-        filled: dict[str, int] = {}
-        for table in _unify([t for t in tables if t.num_rows]):
-            table = _fill_activity_defaults(table, mapping, header, filled)
-            sink.write(table)
+            spool.close()
         sink.progress(total, total)
         return {
             "xes_version": header.version,
             "classifiers": {k: list(v) for k, v in header.classifiers.items()},
             "chunks_fast_path": fast,
             "chunks_lxml": slow,
+            "chunks_spilled": spool.spilled,
             "activity_filled_from_global_default": filled,
         }
 

@@ -119,9 +119,14 @@ async def upload(
             filename=filename,
             max_bytes=request.app.state.settings.max_upload_bytes,
         )
-        context = await run_in_threadpool(
-            _mapping_context, stored.path, stored.kind, stored.upload_id, name
-        )
+        try:
+            context = await run_in_threadpool(
+                _mapping_context, stored.path, stored.kind, stored.upload_id, name
+            )
+        except BaseException:
+            # a file that cannot even be previewed is not kept
+            shutil.rmtree(stored.path.parent, ignore_errors=True)
+            raise
     except CivicflowError as exc:
         return page(
             request, "_upload_error.html", actor, status=422, workspace=ws, error=exc.to_dict()
@@ -145,6 +150,7 @@ def ingest(
     lifecycle: Annotated[str, Form(max_length=200)] = "",
     on_error: Annotated[str, Form(pattern="^(fail|skip)$")] = "fail",
 ) -> Response:
+    from civicflow.eventlog import UnreadableSourceError
     from civicflow.eventlog._ingest import IngestOptions
 
     ws = _ws(request, actor, workspace_id)
@@ -185,6 +191,9 @@ def ingest(
             progress=None,
         )
     except CivicflowError as exc:
+        if isinstance(exc, UnreadableSourceError):
+            # no mapping fixes the file itself: it is discarded (the user uploads another)
+            shutil.rmtree(path.parent, ignore_errors=True)
         context: dict[str, Any] = {"upload_id": upload_id, "fields": [], "rows": [], "kind": ""}
         try:
             path = find_upload(directory, upload_id)

@@ -238,7 +238,38 @@ def find_upload(directory: Path, upload_id: str) -> Path:
 
 
 def preview(path: Path, kind: str, *, rows: int = 8) -> tuple[list[str], list[list[str]]]:
-    """Field names and the first rows of an upload, for the mapping form."""
+    """Field names and the first rows of an upload, for the mapping form.
+
+    A file that cannot be read (truncated, corrupt, malformed XML, a DTD, beyond the ingest
+    limits) raises :class:`UnreadableSourceError` naming the file and line, never a crash.
+    """
+    from lxml import etree
+    from pyarrow import ArrowException
+
+    from civicflow.eventlog import UnreadableSourceError
+
+    try:
+        return _preview(path, kind, rows=rows)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or 1
+        raise UnreadableSourceError(
+            "the XES file is not well-formed XML",
+            where=Location(file=path.name, line=line),
+            found=f"{exc.msg} (line {line}, column {exc.position[1] if exc.position else '?'})",
+            expected="well-formed XES (XML) without a document type declaration",
+            fix="repair the file (was it truncated or edited by hand?) and upload it again",
+        ) from None
+    except (EOFError, OSError, zlib.error, UnicodeError, ArrowException) as exc:
+        raise UnreadableSourceError(
+            "the uploaded file cannot be read",
+            where=Location(file=path.name),
+            found=str(exc) or type(exc).__name__,
+            expected=_EXPECTED,
+            fix="export or download the file again (was the transfer cut short?) and upload it",
+        ) from None
+
+
+def _preview(path: Path, kind: str, *, rows: int) -> tuple[list[str], list[list[str]]]:
     if kind in {"csv", "csv.gz"}:
         opener = gzip.open if kind == "csv.gz" else open
         with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:  # type: ignore[operator]
@@ -253,7 +284,7 @@ def preview(path: Path, kind: str, *, rows: int = 8) -> tuple[list[str], list[li
             table = [row for _, row in zip(range(rows + 1), reader, strict=False)]
         return (table[0] if table else []), table[1:]
     if kind in {"xes", "xes.gz"}:
-        return _xes_preview(path, gz=kind == "xes.gz", rows=rows)
+        return _xes_preview(path, rows=rows)
     if kind == "parquet":
         import pyarrow.parquet as pq
 
@@ -272,18 +303,27 @@ def _cell(value: object) -> str:
     return text if len(text) <= 80 else text[:80] + "…"
 
 
-def _xes_preview(path: Path, *, gz: bool, rows: int) -> tuple[list[str], list[list[str]]]:
+def _xes_preview(path: Path, *, rows: int) -> tuple[list[str], list[list[str]]]:
     from lxml import etree
+
+    from civicflow.eventlog import IngestLimits, xes_classifiers
 
     def local(tag: object) -> str:
         return str(tag).rsplit("}", 1)[-1]
 
-    opener = gzip.open if gz else open
+    # the importer's own reading of the header first: it refuses what ingest would refuse
+    # (a DTD, a header beyond the limits, a truncated or corrupt file) with the same error
+    xes_classifiers(path)
     records: list[dict[str, str]] = []
-    with opener(path, "rb") as fh:  # type: ignore[operator]
+    with IngestLimits.from_settings().open(path) as fh:
         case_attrs: dict[str, str] = {}
         for event, elem in etree.iterparse(
-            fh, events=("end",), huge_tree=False, resolve_entities=False, no_network=True
+            fh,
+            events=("end",),
+            huge_tree=False,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
         ):
             tag = local(elem.tag)
             parent = elem.getparent()

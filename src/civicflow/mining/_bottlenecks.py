@@ -15,7 +15,7 @@ from civicflow.mining._activities import (
     seconds_value,
     total_seconds,
 )
-from civicflow.mining._durations import format_duration
+from civicflow.mining._format import format_duration
 from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:

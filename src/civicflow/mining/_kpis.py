@@ -23,6 +23,7 @@ from civicflow.mining._activities import (
     WAITING_DEFINITION,
     activity_instances,
 )
+from civicflow.mining._format import MISSING, format_share
 from civicflow.mining._view import case_spans, case_variants
 
 if TYPE_CHECKING:
@@ -155,9 +156,9 @@ class KpiValue:
 def format_kpi_value(value: float | None, unit: str) -> str:
     """A short human label of a KPI value: shares as percentages, counts without decimals."""
     if value is None:
-        return "–"
+        return MISSING
     if unit == "share":
-        return f"{value * 100:.1f} %"
+        return format_share(value)
     if unit in ("cases", "variants"):
         return f"{value:,.0f}"
     return f"{value:,.2f} {unit}"

@@ -13,9 +13,9 @@ from civicflow.core import ConfigurationError
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._durations import (
     case_window,
-    format_duration,
     seconds_between,
 )
+from civicflow.mining._format import format_duration
 
 if TYPE_CHECKING:
     from ibis.expr.types import Table

@@ -258,10 +258,10 @@ def _query(request: Request) -> A.Query:
     return A.parse_query(request.query_params, request.query_params.getlist)
 
 
-def _tab_context(request: Request, ws: Any, query: A.Query, tab: str) -> dict[str, Any]:
+def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str) -> dict[str, Any]:
     """Compute one analysis tab (cached) and what its template needs."""
     analyst = _analyst(request)
-    view = A.make_view(analyst.engine, ws.store(), query)
+    view = analyst.view(actor, ws.id, query)
     params = request.query_params
     ctx: dict[str, Any] = {"tab": tab, "query": query, "duration": A.duration}
     if tab == "map":
@@ -297,17 +297,9 @@ def _tab_context(request: Request, ws: Any, query: A.Query, tab: str) -> dict[st
     elif tab == "rework":
         ctx.update(rework=analyst.rework(view))
     elif tab == "sla":
-        days = _bounded_float(params.get("sla_days", "30"), 0.01, 36500, "sla_days")
-        deadline = (params.get("deadline_attribute") or "").strip()
-        config = (
-            mining.SlaConfig(deadline_attribute=deadline)
-            if deadline
-            else mining.SlaConfig(target_seconds=days * A.DAY)
-        )
+        options, config = A.sla_config(params.getlist)
         result = analyst.sla(view, config)
-        ctx.update(
-            sla=result, sla_days=days, deadline_attribute=deadline, chart=A.sla_chart(result)
-        )
+        ctx.update(sla=result, sla_options=options, chart=A.sla_chart(result))
     elif tab == "breakdown":
         attributes = list(view.dataset.manifest.case_attributes)
         by = params.get("by") or (attributes[0] if attributes else "")
@@ -380,12 +372,12 @@ async def assessment_page(
         context: dict[str, Any] = {"datasets": store.dataset_names(), "query": query, "tab": tab}
         if query.dataset:
             analyst = _analyst(request)
-            view = A.make_view(analyst.engine, store, query)
+            view = analyst.view(actor, workspace_id, query)
             context.update(
                 manifest=view.dataset.manifest,
                 kpis=analyst.kpis(view),
                 activities=analyst.activities(view),
-                tab_html=_tab_html(request, ws, view, query, tab),
+                tab_html=_tab_html(request, actor, ws, view, query, tab),
             )
         return context
 
@@ -413,32 +405,32 @@ async def assessment_fragment(
     query = _query(request)
 
     def compute() -> str:
-        analyst = _analyst(request)
-        return _tab_html(request, ws, A.make_view(analyst.engine, ws.store(), query), query, tab)
+        view = _analyst(request).view(actor, workspace_id, query)
+        return _tab_html(request, actor, ws, view, query, tab)
 
     return HTMLResponse(await run_in_threadpool(compute))
 
 
 _TAB_OPTIONS = {
     "map": ("paths", "top"),
-    "sla": ("sla_days", "deadline_attribute"),
+    "sla": A.SLA_KEYS,
     "breakdown": ("kpi", "by"),
 }
 
 
-def _tab_html(request: Request, ws: Any, view: Any, query: A.Query, tab: str) -> str:
+def _tab_html(request: Request, actor: Any, ws: Any, view: Any, query: A.Query, tab: str) -> str:
     """A tab's fragment, rendered once per (data, filter, options) and then served from the cache:
     fragments hold nothing personal (no names, no CSRF token), so every reader can share them."""
     if tab not in A.ANALYSES:
         raise NotFoundError(
             f"there is no assessment view '{tab}'", found=tab, expected=", ".join(A.ANALYSES)
         )
-    options = tuple(request.query_params.get(k, "") for k in _TAB_OPTIONS.get(tab, ()))
+    options = tuple(tuple(request.query_params.getlist(k)) for k in _TAB_OPTIONS.get(tab, ()))
     key = (view.cache_key, "html", ws.id, tab, query.params, options)
 
     def render() -> str:
         # rendered with autoescape like every template; the page then includes it as is
-        context = _tab_context(request, ws, query, tab)
+        context = _tab_context(request, actor, ws, query, tab)
         template = request.app.state.templates.get_template(f"_tab_{tab}.html")
         return str(template.render(request=request, workspace=ws, **context))
 
@@ -458,17 +450,16 @@ async def freeze(
     query = _query(request)
 
     def run_freeze() -> Any:
-        # the analytics engine is shared with the cached analyses, which take turns on it
-        with _analyst(request).cache.engine_lock:
-            return assessment.freeze_baseline(
-                request.app.state.ctx,
-                actor=actor,
-                workspace_id=workspace_id,
-                dataset_name=query.dataset,
-                baseline_name=baseline_name.strip(),
-                filter=query.filter,
-                kpis=None,
-            )
+        # on the application's analytics engine, under its one lock (taken by freeze_baseline)
+        return assessment.freeze_baseline(
+            request.app.state.ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            dataset_name=query.dataset,
+            baseline_name=baseline_name.strip(),
+            filter=query.filter,
+            kpis=None,
+        )
 
     try:
         baseline = await run_in_threadpool(run_freeze)
@@ -500,20 +491,13 @@ async def export(
     fmt: str,
     actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
 ) -> Response:
-    if fmt not in {"csv", "json"} or tab not in {
-        "map",
-        "variants",
-        "bottlenecks",
-        "rework",
-        "sla",
-        "breakdown",
-    }:
+    if fmt not in {"csv", "json"} or tab not in A.ANALYSES:
         raise NotFoundError(
             "no such export", found=f"{tab}.{fmt}", expected="<view>.csv or <view>.json"
         )
     ws = await _ws(request, actor, workspace_id)
     query = _query(request)
-    ctx = await run_in_threadpool(_tab_context, request, ws, query, tab)
+    ctx = await run_in_threadpool(_tab_context, request, actor, ws, query, tab)
     result = ctx.get({"map": "map"}.get(tab, tab))
     if result is None:
         raise NotFoundError(
@@ -539,15 +523,21 @@ async def report(
     workspace_id: str,
     actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
 ) -> Response:
+    from civicflow.app import assessment
     from civicflow.report import build_report
 
-    ws = await _ws(request, actor, workspace_id)
+    await _ws(request, actor, workspace_id)  # a workspace the actor may not see is not found
     query = _query(request)
-    analyst = _analyst(request)
-    view = await run_in_threadpool(A.make_view, analyst.engine, ws.store(), query)
+    view = await run_in_threadpool(_analyst(request).view, actor, workspace_id, query)
     folder = Path(tempfile.mkdtemp(prefix="civicflow-report-"))
     out = folder / f"{query.dataset}-assessment.html"
-    await run_in_threadpool(lambda: build_report(view=view, out=out))
+
+    def build() -> None:
+        # the report's analyses run on the application's engine: under its one lock
+        with assessment.engine_lock(request.app.state.ctx):
+            build_report(view=view, out=out)
+
+    await run_in_threadpool(build)
 
     def cleanup() -> None:
         import shutil

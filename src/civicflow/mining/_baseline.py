@@ -20,6 +20,7 @@ from civicflow import __version__
 from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
 from civicflow.eventlog import EventStore
 from civicflow.mining._kpis import Direction, KpiSnapshot, KpiValue, compute_kpis
+from civicflow.mining._record import Record
 from civicflow.mining._view import EventLogFilter
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ def _read(path: Path) -> Baseline:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KpiChange:
+class KpiChange(Record):
     """One KPI then and now."""
 
     name: str
@@ -264,9 +265,6 @@ class KpiChange:
     assessment: Assessment
     definition_changed: bool = False
     """The two values were computed with different definitions (compare with care)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,6 +24,7 @@ from civicflow.mining._activities import (
     activity_instances,
 )
 from civicflow.mining._format import MISSING, format_share
+from civicflow.mining._record import Record
 from civicflow.mining._view import case_spans, case_variants
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ class KpiDefinition:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KpiValue:
+class KpiValue(Record):
     """One KPI's value with its definition and the data it came from."""
 
     name: str
@@ -141,9 +142,6 @@ class KpiValue:
     dataset: str
     fingerprint: str
     note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KpiValue:

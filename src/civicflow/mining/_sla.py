@@ -15,6 +15,7 @@ import pandas as pd
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._calendar import WorkingCalendar, stored_field, stored_field_error
+from civicflow.mining._record import Record
 from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class SlaConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SlaPeriod:
+class SlaPeriod(Record):
     period: str
     """First day of the period (ISO date)."""
     cases: int
@@ -134,12 +135,9 @@ class SlaPeriod:
     breached: int
     share: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SlaBreach:
+class SlaBreach(Record):
     case_id: str
     start: str
     end: str
@@ -150,9 +148,6 @@ class SlaBreach:
     when the target counts working time (the overshoot then says how far past it)."""
     overshoot_seconds: float
     """How much too late (working time with a calendar)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

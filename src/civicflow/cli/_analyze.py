@@ -8,16 +8,15 @@ result's ``to_dict()`` so scripts get exactly what the Python API returns.
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from civicflow.cli._filters import ViewOptions, view_command, with_sla
+from civicflow.cli._output import emit_json as _emit_json
+from civicflow.cli._output import table
 from civicflow.core import InputError, Location
 from civicflow.mining import (
     ANALYSES,
@@ -87,35 +86,6 @@ def _emit(
     return result
 
 
-def _json_safe(value: Any) -> Any:
-    # NaN and infinity are not JSON; an unmeasurable value is reported as null
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def _emit_json(data: Any) -> None:
-    # plain stdout (no Rich markup or wrapping) so the output is valid JSON for any reader
-    text = json.dumps(_json_safe(data), indent=2, ensure_ascii=False, default=str, allow_nan=False)
-    typer.echo(text)
-
-
-def _table(
-    title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Iterable[int] = ()
-) -> None:
-    right = set(numeric)
-    t = Table(title=title, title_justify="left", show_lines=False)
-    for i, c in enumerate(columns):
-        t.add_column(c, justify="right" if i in right else "left", overflow="fold")
-    for r in rows:
-        t.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in r])
-    console.print(t)
-
-
 def _freq(freq: str) -> Freq:
     if freq not in ("day", "week", "month"):
         raise InputError(
@@ -159,7 +129,7 @@ def _show_map(pm: Any) -> None:
         f"{pm.cases:,} cases, {pm.events:,} events, {len(pm.activities)} of "
         f"{pm.total_activities} activities, {len(pm.edges)} of {pm.total_edges} paths shown"
     )
-    _table(
+    table(console,
         "Paths (a directly followed by b)",
         ["from", "to", "times", "cases", "median", "mean", "p90"],
         [
@@ -169,7 +139,8 @@ def _show_map(pm: Any) -> None:
         ],
         numeric=range(2, 7),
     )  # fmt: skip
-    _table(
+    table(
+        console,
         "Start and end activities",
         ["activity", "cases starting", "cases ending"],
         [
@@ -191,7 +162,7 @@ def variants_command(
 
 
 def _show_variants(res: Any) -> None:
-    _table(
+    table(console,
         f"{res.total_variants:,} variants over {res.total_cases:,} cases "
         f"({res.variants_for_coverage} cover {res.config.coverage:.0%} of cases)",
         ["#", "id", "cases", "share", "median", "mean", "activities"],
@@ -219,7 +190,8 @@ def throughput_command(
 
 def _show_throughput(res: Any) -> None:
     s = res.summary
-    _table(
+    table(
+        console,
         f"Throughput time of {s.count:,} cases",
         ["statistic", "value"],
         [
@@ -228,7 +200,8 @@ def _show_throughput(res: Any) -> None:
         ],
         numeric=(1,),
     )
-    _table(
+    table(
+        console,
         "Histogram",
         ["from", "to", "cases"],
         [(_secs(b.low), _secs(b.high), b.cases) for b in res.histogram],
@@ -241,7 +214,8 @@ def arrivals_command(
     options: ViewOptions, freq: FreqOpt = "week", json_out: JsonOpt = False
 ) -> None:
     def show(res: Any) -> None:
-        _table(
+        table(
+            console,
             f"Cases started per {freq}",
             ["period", "cases"],
             [(p.date().isoformat(), n) for p, n in zip(res.periods, res.values, strict=True)],
@@ -255,7 +229,8 @@ def arrivals_command(
 @_command("wip")
 def wip_command(options: ViewOptions, freq: FreqOpt = "week", json_out: JsonOpt = False) -> None:
     def show(res: Any) -> None:
-        _table(
+        table(
+            console,
             f"Open cases per {freq}",
             ["period", "open", "started", "completed"],
             [
@@ -278,7 +253,7 @@ def activities_command(options: ViewOptions, json_out: JsonOpt = False) -> None:
 
 
 def _show_activities(res: Any) -> None:
-    _table(
+    table(console,
         f"Activities ({res.case_count:,} cases)",
         ["activity", "events", "cases", "share", "wait median", "wait total", "service median"],
         [
@@ -304,7 +279,7 @@ def _show_bottlenecks(res: Any) -> None:
     for finding in res.findings:
         console.print(f"• {finding}", highlight=False)
     for title, items in (("Activities", res.activities), ("Transitions", res.transitions)):
-        _table(
+        table(console,
             f"{title} by total waiting time",
             ["waiting before", "total", "median", "times", "cases", "of median throughput"],
             [
@@ -330,7 +305,7 @@ def _show_rework(res: Any) -> None:
         f"{_secs(res.median_throughput_without_rework_seconds)} without",
         highlight=False,
     )
-    _table(
+    table(console,
         "Repeated activities",
         ["activity", "cases repeating", "extra occurrences", "self-loops", "median span"],
         [
@@ -352,7 +327,7 @@ def _show_resources(res: Any) -> None:
     if res.reason:
         console.print(res.reason)
         return
-    _table(
+    table(console,
         "Workload per resource",
         ["resource", "events", "cases", "activities", "active days", "events/active day"],
         [
@@ -380,7 +355,8 @@ def _show_handovers(res: Any) -> None:
     if res.reason:
         console.print(res.reason)
         return
-    _table(
+    table(
+        console,
         "Handovers",
         ["from", "to", "count", "cases", "mean time"],
         [(h.source, h.target, h.count, h.cases, _secs(h.mean_seconds)) for h in res.edges],
@@ -399,14 +375,15 @@ def sla_command(options: ViewOptions, sla: SlaOptions, json_out: JsonOpt = False
 
 def _show_sla(res: Any) -> None:
     console.print(res.definition, highlight=False)
-    _table(
+    table(console,
         "SLA compliance",
         ["cases", "compliant", "breached", "open", "open and late", "no deadline", "on time"],
         [(res.cases, res.compliant, res.breached, res.open, res.open_late, res.no_deadline,
           _pct(res.share))],
         numeric=range(0, 7),
     )  # fmt: skip
-    _table(
+    table(
+        console,
         f"Trend per {res.config.period}",
         ["period", "cases", "compliant", "breached", "on time"],
         [(p.period, p.cases, p.compliant, p.breached, _pct(p.share)) for p in res.trend],
@@ -436,7 +413,8 @@ def breakdown_command(
             return format_kpi_value(value, res.unit)
 
         console.print(res.definition, highlight=False)
-        _table(
+        table(
+            console,
             f"{kpi} by {by}",
             [by, "cases", kpi],
             [(g.value, g.cases, fmt(g.kpi_value)) for g in res.groups]

@@ -8,7 +8,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -265,8 +265,8 @@ def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str
     params = request.query_params
     ctx: dict[str, Any] = {"tab": tab, "query": query, "duration": A.duration}
     if tab == "map":
-        share = _bounded_float(params.get("paths", "0.8"), 0.05, 1.0, "paths")
-        top = _bounded_int(params.get("top", "20"), 2, 200, "top")
+        share = _bounded(params.get("paths", "0.8"), 0.05, 1.0, "paths")
+        top = _bounded(params.get("top", "20"), 2, 200, "top")
         pm_all = analyst.process_map(view, max_activities=top, path_share=share)
         ctx.update(
             map=pm_all,
@@ -327,32 +327,22 @@ def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str
     return ctx
 
 
-def _bounded_float(raw: str, lo: float, hi: float, field: str) -> float:
+N = TypeVar("N", int, float)
+
+
+def _bounded(raw: str, lo: N, hi: N, field: str) -> N:
+    """``raw`` read as the type of ``lo`` (a whole number for int bounds), within [lo, hi]."""
+    kind = type(lo)
     try:
-        value = float(raw)
+        value = kind(raw)
     except ValueError:
-        value = float("nan")
-    if not lo <= value <= hi:
+        value = None
+    if value is None or not lo <= value <= hi:
         raise InputError(
             f"'{raw}' is out of range",
             where=Location(field=field),
             found=raw,
-            expected=f"a number from {lo} to {hi}",
-        )
-    return value
-
-
-def _bounded_int(raw: str, lo: int, hi: int, field: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = lo - 1
-    if not lo <= value <= hi:
-        raise InputError(
-            f"'{raw}' is out of range",
-            where=Location(field=field),
-            found=raw,
-            expected=f"a whole number from {lo} to {hi}",
+            expected=f"a {'whole ' if kind is int else ''}number from {lo} to {hi}",
         )
     return value
 

@@ -102,17 +102,25 @@ def _spec(options: tuple[OptionSpec, ...], name: str) -> OptionSpec:
     return next(o for o in options if o.name == name)
 
 
+def _unreadable(what: str, text: str, option: str, *, expected: str, fix: str) -> InputError:
+    return InputError(
+        f"cannot read the {what} '{text}'",
+        where=Location(field=option),
+        found=text,
+        expected=expected,
+        fix=fix,
+    )
+
+
 def parse_duration(text: str, *, option: str = "--min-throughput") -> float:
     """``3d``, ``12h``, ``90min``, ``45s``, ``2w``, ``1.5d`` -> seconds."""
     m = _DURATION.match(text)
     if not m:
-        raise InputError(
-            f"cannot read the duration '{text}'",
-            where=Location(field=option),
-            found=text,
+        raise _unreadable(
+            "duration", text, option,
             expected="a number with a unit: w, d, h, min (or m), s — for example 3d, 12h, 90min",
             fix=f"write {option} 3d for three days",
-        )
+        )  # fmt: skip
     return float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()]
 
 
@@ -142,13 +150,11 @@ def parse_time(text: str, *, option: str = "--from") -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(
-            f"cannot read the time '{text}'",
-            where=Location(field=option),
-            found=text,
+        raise _unreadable(
+            "time", text, option,
             expected="an ISO date or date-time such as 2024-01-31 or 2024-01-31T08:00:00+01:00",
             fix=f"write {option} 2024-01-31",
-        ) from None
+        ) from None  # fmt: skip
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 

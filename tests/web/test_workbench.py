@@ -282,3 +282,26 @@ def test_a_working_hours_sla_frozen_on_the_command_line_is_shown_on_the_web(
     assert "0 on time, 5 late" in elapsed
     bad = client.get(f"{ws}/assessment/view/sla?dataset=office&target=17h&working_hours=8")
     assert bad.status_code == 422 and "working_hours" in bad.text
+
+
+def test_the_web_opens_views_through_the_application_on_its_one_engine_and_lock(
+    sqlite_world: World,
+) -> None:
+    from civicflow.app import SYSTEM, Actor, Role, assessment
+    from civicflow.core import NotFoundError, PermissionDeniedError
+    from civicflow.web import _assessment as A
+
+    analyst = make_app(sqlite_world).state.analyst
+    ctx, wid = sqlite_world.ctx, sqlite_world.workspace_id
+    # one engine, one lock: the application's
+    assert analyst.cache.engine_lock is assessment.engine_lock(ctx)
+    query = A.Query(dataset="nope", filter=A.EventLogFilter(), params=())
+    # the application checks the role before anything is read ...
+    stranger = Actor(user_id="x", pseudonym="x", roles={"elsewhere": Role.VIEWER})
+    with pytest.raises(PermissionDeniedError):
+        analyst.view(stranger, wid, query)
+    # ... and names a missing dataset without the server's folder
+    with pytest.raises(NotFoundError) as missing:
+        analyst.view(SYSTEM, wid, query)
+    assert missing.value.where is not None and missing.value.where.field == "dataset"
+    assert str(sqlite_world.home) not in str(missing.value)

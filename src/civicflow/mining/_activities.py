@@ -18,7 +18,7 @@ from civicflow.eventlog import (
     TIMESTAMP,
 )
 from civicflow.mining._durations import clean_float, epoch_micros, seconds_between
-from civicflow.mining._record import Record
+from civicflow.mining._record import Record, records_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,9 +143,7 @@ class ActivityStats:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([a.to_dict() for a in self.activities])
+        return records_frame(self.activities)
 
     def to_dict(self) -> dict[str, Any]:
         return {

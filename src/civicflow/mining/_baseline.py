@@ -20,7 +20,7 @@ from civicflow import __version__
 from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
 from civicflow.eventlog import EventStore
 from civicflow.mining._kpis import Direction, KpiSnapshot, KpiValue, compute_kpis
-from civicflow.mining._record import Record
+from civicflow.mining._record import Record, records_frame
 from civicflow.mining._view import EventLogFilter
 
 if TYPE_CHECKING:
@@ -80,9 +80,7 @@ class Baseline:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([v.to_dict() for v in self.kpis])
+        return records_frame(self.kpis)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -300,9 +298,7 @@ class BaselineComparison:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([c.to_dict() for c in self.changes])
+        return records_frame(self.changes)
 
     def to_dict(self) -> dict[str, Any]:
         return {

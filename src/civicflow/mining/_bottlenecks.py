@@ -16,7 +16,7 @@ from civicflow.mining._activities import (
     total_seconds,
 )
 from civicflow.mining._format import format_duration
-from civicflow.mining._record import Record
+from civicflow.mining._record import Record, records_frame
 from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:
@@ -67,9 +67,7 @@ class BottleneckResult:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([b.to_dict() for b in (*self.activities, *self.transitions)])
+        return records_frame((*self.activities, *self.transitions))
 
     def to_dict(self) -> dict[str, Any]:
         return {

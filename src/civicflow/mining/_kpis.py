@@ -24,7 +24,7 @@ from civicflow.mining._activities import (
     activity_instances,
 )
 from civicflow.mining._format import MISSING, format_share
-from civicflow.mining._record import Record
+from civicflow.mining._record import Record, records_frame
 from civicflow.mining._view import case_spans, case_variants
 
 if TYPE_CHECKING:
@@ -190,9 +190,7 @@ class KpiSnapshot:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([v.to_dict() for v in self.values])
+        return records_frame(self.values)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Record:
@@ -13,3 +17,10 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def records_frame(rows: Iterable[Any]) -> pd.DataFrame:
+    """One row per record (its ``to_dict()``): the ``frame`` of a result."""
+    import pandas as pd
+
+    return pd.DataFrame([r.to_dict() for r in rows])

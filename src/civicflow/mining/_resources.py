@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from civicflow.eventlog import ACTIVITY, CASE_ID, RESOURCE, TIMESTAMP
 from civicflow.mining._activities import count_value, mean_seconds, micros_between
 from civicflow.mining._durations import case_window
-from civicflow.mining._record import Record
+from civicflow.mining._record import Record, records_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,9 +42,7 @@ class ResourceWorkload:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([r.to_dict() for r in self.resources])
+        return records_frame(self.resources)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,9 +108,7 @@ class HandoverNetwork:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([e.to_dict() for e in self.edges])
+        return records_frame(self.edges)
 
     def to_dict(self) -> dict[str, Any]:
         return {

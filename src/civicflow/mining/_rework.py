@@ -15,7 +15,7 @@ from civicflow.mining._activities import (
     total_seconds,
 )
 from civicflow.mining._durations import seconds_between
-from civicflow.mining._record import Record
+from civicflow.mining._record import Record, records_frame
 from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:
@@ -83,9 +83,7 @@ class ReworkResult:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([a.to_dict() for a in self.activities])
+        return records_frame(self.activities)
 
     def to_dict(self) -> dict[str, Any]:
         out = {

@@ -15,7 +15,6 @@ from civicflow.mining import (
     KPI_DEFINITIONS,
     Baseline,
     BaselineComparison,
-    LogView,
     SlaOptions,
     compare_baselines,
     compare_to_baseline,
@@ -160,9 +159,11 @@ def compare(
         result = compare_baselines(base, load_baseline(ws, other))
     else:
         assert dataset is not None
+        from civicflow.app.assessment import read_view
+
         eng = make_engine(engine or get_settings().engine)
         try:
-            view = LogView(engine=eng, dataset=ws.dataset(dataset))
+            view = read_view(ws, dataset_name=dataset, engine=eng)
             with err_console.status("recomputing KPIs…"):
                 result = compare_to_baseline(view, base)
         finally:

@@ -256,7 +256,7 @@ def test_report_command_writes_the_report(ws: Path, tmp_path: Path) -> None:
 
 
 def test_json_output_never_carries_nan() -> None:
-    from civicflow.cli._analyze import _json_safe
+    from civicflow.cli._output import json_safe as _json_safe
 
     data = {"median": float("nan"), "rows": [1.5, float("inf"), {"x": float("-inf")}], "n": 3}
     assert json.loads(json.dumps(_json_safe(data), allow_nan=False)) == {

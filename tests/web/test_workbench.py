@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import shared_file
 
@@ -271,3 +272,77 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_a_working_hours_sla_frozen_on_the_command_line_is_shown_on_the_web(
+    sqlite_world: World, monkeypatch, tmp_path
+) -> None:
+    """One SLA, calendar included, through every door: frozen by `civicflow baseline freeze`,
+    stored in the baseline, read back, and computed the same way by the workbench's SLA tab."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from civicflow.cli import app as cli
+    from civicflow.mining import load_baseline
+    from report.smalllog import write_small_log
+
+    store = _store(sqlite_world)
+    write_small_log(store, name="office")
+    monkeypatch.setenv("CIVICFLOW_HOME", str(tmp_path / "cli-home"))
+    monkeypatch.setenv("CIVICFLOW_DATABASE_URL", "")
+    # Mon-Fri 08:30-17:00 UTC: only p5 (17 h of working time) is within 17 h; elapsed, none is
+    result = CliRunner().invoke(
+        cli,
+        ["baseline", "freeze", "-w", str(store.path), "-d", "office", "--name", "office-hours",
+         "--sla-target", "17h", "--working-hours", "08:30-17:00", "--timezone", "UTC",
+         "--kpi", "sla_compliance_share", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, (result.output, result.exception)
+    frozen = json.loads(result.stdout)
+    assert frozen["sla"]["calendar"]["hours"]["mon"] == ["08:30:00", "17:00:00"]
+    assert frozen["sla"]["calendar"]["hours"]["sat"] is None
+    assert frozen["kpis"][0]["value"] == pytest.approx(0.2)
+    config = load_baseline(store, "office-hours").sla_config()
+    assert config is not None and config.calendar is not None
+
+    client = TestClient(make_app(sqlite_world))
+    sign_in(client, sqlite_world.emails["viewer"])
+    ws = f"/w/{sqlite_world.workspace_id}"
+    query = "dataset=office&target=17h&working_hours=08:30-17:00&timezone=UTC"
+    page = client.get(f"{ws}/assessment/view/sla?{query}")
+    assert page.status_code == 200, page.text[:800]
+    assert "<strong>20.0 %</strong>" in page.text and "1 on time, 4 late" in page.text
+    assert "working time" in page.text
+    assert 'value="08:30-17:00"' in page.text  # the form keeps the calendar
+    from civicflow.web import _assessment as A
+
+    params = {"target": ["17h"], "working_hours": ["08:30-17:00"], "timezone": ["UTC"]}
+    assert A.sla_config(lambda k: params.get(k, []))[1] == config
+    elapsed = client.get(f"{ws}/assessment/view/sla?dataset=office&target=17h").text
+    assert "0 on time, 5 late" in elapsed
+    bad = client.get(f"{ws}/assessment/view/sla?dataset=office&target=17h&working_hours=8")
+    assert bad.status_code == 422 and "working_hours" in bad.text
+
+
+def test_the_web_opens_views_through_the_application_on_its_one_engine_and_lock(
+    sqlite_world: World,
+) -> None:
+    from civicflow.app import SYSTEM, Actor, Role, assessment
+    from civicflow.core import NotFoundError, PermissionDeniedError
+    from civicflow.web import _assessment as A
+
+    analyst = make_app(sqlite_world).state.analyst
+    ctx, wid = sqlite_world.ctx, sqlite_world.workspace_id
+    # one engine, one lock: the application's
+    assert analyst.cache.engine_lock is assessment.engine_lock(ctx)
+    query = A.Query(dataset="nope", filter=A.EventLogFilter(), params=())
+    # the application checks the role before anything is read ...
+    stranger = Actor(user_id="x", pseudonym="x", roles={"elsewhere": Role.VIEWER})
+    with pytest.raises(PermissionDeniedError):
+        analyst.view(stranger, wid, query)
+    # ... and names a missing dataset without the server's folder
+    with pytest.raises(NotFoundError) as missing:
+        analyst.view(SYSTEM, wid, query)
+    assert missing.value.where is not None and missing.value.where.field == "dataset"
+    assert str(sqlite_world.home) not in str(missing.value)

@@ -28,7 +28,7 @@ from civicflow.app._programme import OBJECTIVE, _read_objective
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import ConfigurationError, OwnerLock, new_id, utcnow
+from civicflow.core import ConfigurationError, Location, NotFoundError, OwnerLock, new_id, utcnow
 from civicflow.eventlog import (
     ColumnMapping,
     Dataset,
@@ -254,9 +254,32 @@ def open_view(
     """A dataset seen through a filter: the input of every analysis. ``engine`` defaults to
     :func:`analytics_engine` (then run analyses under :func:`engine_lock`)."""
     actor.require(Permission.WORKSPACE_READ, workspace_id)
-    dataset = _store(ctx, workspace_id).dataset(dataset_name)
+    return read_view(
+        _store(ctx, workspace_id),
+        dataset_name=dataset_name,
+        filter=filter,
+        engine=engine or analytics_engine(ctx),
+    )
+
+
+def read_view(
+    store: EventStore, *, dataset_name: str, engine: Engine, filter: EventLogFilter | None = None
+) -> LogView:
+    """A dataset of an event-store folder seen through a filter, without a role check: for the
+    command line's read-only commands, which read the folder they are given. The interfaces'
+    one way to open a view (:func:`open_view` checks the role, then calls this)."""
+    names = store.dataset_names()
+    if dataset_name not in names:
+        raise NotFoundError(
+            f"there is no dataset '{dataset_name}' in this workspace",
+            where=Location(field="dataset"),
+            found=dataset_name,
+            expected="one of: " + (", ".join(names) or "(no datasets yet)"),
+            fix="list them with `civicflow datasets list`, or upload an event log on the "
+            "Datasets page",
+        )
     return LogView(
-        engine=engine or analytics_engine(ctx), dataset=dataset, filter=filter or EventLogFilter()
+        engine=engine, dataset=store.dataset(dataset_name), filter=filter or EventLogFilter()
     )
 
 

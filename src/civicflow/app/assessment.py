@@ -3,7 +3,8 @@
 ``ingest_dataset`` (DATASET_WRITE; ledger ``dataset.ingest``, after-digest = the dataset's
 fingerprint), ``store_dataset`` (the same for a dataset a generator or simulation writes), ``delete_dataset`` (DATASET_DELETE), ``freeze_baseline`` (BASELINE_WRITE; ledger
 ``baseline.freeze``; also measures the workspace's objectives on the KPIs it holds),
-``open_view`` (WORKSPACE_READ: the LogView every ``civicflow.mining`` analysis takes),
+``open_view`` (WORKSPACE_READ: the LogView every ``civicflow.mining`` analysis takes; ``read_view``
+the same on a folder the command line reads, without a role),
 ``recover_workspace``/``recover_workspaces`` (at start: interrupted changes completed or rolled
 back against the ledger, abandoned temporary files removed; a ``RecoveryReport`` says what).
 """
@@ -19,6 +20,7 @@ from civicflow.app._assessment import (
     list_datasets,
     list_workspace_baselines,
     open_view,
+    read_view,
     recover_workspace,
     recover_workspaces,
     store_dataset,
@@ -37,6 +39,7 @@ __all__ = [
     "list_datasets",
     "list_workspace_baselines",
     "open_view",
+    "read_view",
     "recover_workspace",
     "recover_workspaces",
     "store_dataset",

@@ -15,8 +15,7 @@ from civicflow.mining import (
     KPI_DEFINITIONS,
     Baseline,
     BaselineComparison,
-    LogView,
-    SlaConfig,
+    SlaOptions,
     compare_baselines,
     compare_to_baseline,
     format_kpi_value,
@@ -24,7 +23,7 @@ from civicflow.mining import (
     load_baseline,
 )
 
-from ._filters import EngineOpt, ViewOptions, WorkspaceOpt, parse_duration, view_command
+from ._filters import EngineOpt, ViewOptions, WorkspaceOpt, view_command, with_sla
 from ._operator import acting, print_receipt
 
 app = typer.Typer(
@@ -37,28 +36,13 @@ err_console = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def sla_from_options(target: str | None, deadline_attribute: str | None) -> SlaConfig | None:
-    """The SLA the ``--sla-target`` / ``--deadline-attribute`` options describe (at most one)."""
-    if target and deadline_attribute:
-        raise InputError(
-            "give either an SLA target or a deadline attribute, not both",
-            where=Location(field="--sla-target / --deadline-attribute"),
-            found=f"--sla-target {target} --deadline-attribute {deadline_attribute}",
-            expected="one of the two",
-            fix="drop one of the options",
-        )
-    if target:
-        return SlaConfig(target_seconds=parse_duration(target, option="--sla-target"))
-    if deadline_attribute:
-        return SlaConfig(deadline_attribute=deadline_attribute)
-    return None
-
-
 @app.command("freeze")
 @view_command
+@with_sla
 def freeze(
     *,
     options: ViewOptions,
+    sla: SlaOptions,
     name: Annotated[str, typer.Option("--name", "-n", help="Name of the new baseline.")],
     kpi: Annotated[
         list[str] | None,
@@ -70,21 +54,13 @@ def freeze(
     description: Annotated[
         str | None, typer.Option("--description", help="What this baseline stands for.")
     ] = None,
-    sla_target: Annotated[
-        str | None,
-        typer.Option("--sla-target", help="SLA: cases done within this time (e.g. 56d)."),
-    ] = None,
-    deadline_attribute: Annotated[
-        str | None,
-        typer.Option("--deadline-attribute", help="SLA: the case attribute holding each deadline."),
-    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Compute the KPIs of a dataset (through the filters) and freeze them as a named baseline;
     recorded in the audit ledger."""
     from civicflow.app import Permission, assessment
 
-    sla = sla_from_options(sla_target, deadline_attribute)
+    sla_config = sla.to_config()
     workspace = EventStore.open(options.workspace)
     workspace.dataset(options.dataset)  # a missing dataset is named before anything is registered
     with acting(
@@ -96,7 +72,7 @@ def freeze(
                 baseline = assessment.freeze_baseline(
                     act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
                     dataset_name=options.dataset, baseline_name=name, filter=options.filter,
-                    kpis=kpi, description=description, sla=sla, engine=engine,
+                    kpis=kpi, description=description, sla=sla_config, engine=engine,
                     reason="civicflow baseline freeze (command line)",
                 )  # fmt: skip
         finally:
@@ -183,10 +159,12 @@ def compare(
         result = compare_baselines(base, load_baseline(ws, other))
     else:
         assert dataset is not None
+        from civicflow.app.assessment import read_view
+
         settings = get_settings()
         eng = make_engine(engine or settings.engine, spark_master=settings.spark_master)
         try:
-            view = LogView(engine=eng, dataset=ws.dataset(dataset))
+            view = read_view(ws, dataset_name=dataset, engine=eng)
             with err_console.status("recomputing KPIs…"):
                 result = compare_to_baseline(view, base)
         finally:

@@ -6,16 +6,15 @@ Prints the overall fitness, how case fitness is distributed and the most common 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from civicflow.cli._filters import ViewOptions, view_command
+from civicflow.cli._output import emit_json, table
 from civicflow.core import InputError, Location
 from civicflow.mining import ConformanceConfig, ConformanceResult, conformance, read_bpmn
 
@@ -102,9 +101,7 @@ def conformance_command(
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
     if as_json:
-        data = result.to_dict(include_variants=False)
-        data["dataset"] = options.dataset
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
+        emit_json({**result.to_dict(include_variants=False), "dataset": options.dataset})
         return
     _print(result, options.dataset)
 
@@ -118,23 +115,24 @@ def _print(result: ConformanceResult, dataset: str) -> None:
         f"{result.fitting_cases:,} of {result.cases:,} cases fit ({result.fitting_share:.1%})",
         highlight=False,
     )
-    dist = Table(title="Case fitness", title_justify="left")
-    dist.add_column("fitness")
-    dist.add_column("cases", justify="right")
-    dist.add_column("share", justify="right")
+    rows = []
     for b in result.fitness_distribution():
         if b["from"] == b["to"]:
             span = "1 (fits)"
         else:
             span = f"{'[' if b['from'] == 0 else '('}{b['from']:.1f}, {b['to']:.1f}{')' if b['to'] == 1 else ']'}"
         share = b["cases"] / result.cases if result.cases else 0.0
-        dist.add_row(span, f"{b['cases']:,}", f"{share:.1%}")
-    console.print(dist)
-    devs = Table(title=f"Top {len(result.top_deviations)} deviations", title_justify="left")
-    for col in ("kind", "activity", "where", "cases", "share"):
-        devs.add_column(col, justify="right" if col in ("cases", "share") else "left")
-    for d in result.top_deviations:
-        devs.add_row(_KIND[d.kind], d.activity, d.context, f"{d.cases:,}", f"{d.share:.1%}")
-    console.print(devs)
+        rows.append((span, b["cases"], f"{share:.1%}"))
+    table(console, "Case fitness", ("fitness", "cases", "share"), rows, numeric=(1, 2))
+    table(
+        console,
+        f"Top {len(result.top_deviations)} deviations",
+        ("kind", "activity", "where", "cases", "share"),
+        [
+            (_KIND[d.kind], d.activity, d.context, d.cases, f"{d.share:.1%}")
+            for d in result.top_deviations
+        ],
+        numeric=(3, 4),
+    )
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)

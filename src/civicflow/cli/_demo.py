@@ -37,7 +37,7 @@ from civicflow.core import (
 )
 from civicflow.demo import DEMO_DATASET, DemoConfig, build_demo_workspace
 from civicflow.eventlog import Dataset, EventStore, make_engine
-from civicflow.mining import SlaConfig, bottlenecks, compare_to_baseline, compute_kpis
+from civicflow.mining import MISSING, SlaConfig, bottlenecks, compare_to_baseline, compute_kpis
 from civicflow.report import ReportConfig, build_report
 
 from ._baseline import print_comparison
@@ -347,8 +347,8 @@ def _print_summary(summary: dict[str, Any], snapshot: Any) -> None:
     rows = [
         ("cases", f"{summary['cases']:,}"),
         ("events", f"{summary['events']:,}"),
-        ("median throughput", "–" if median is None else f"{median:.1f} days"),
-        ("top bottleneck", summary["top_bottleneck"] or "–"),
+        ("median throughput", MISSING if median is None else f"{median:.1f} days"),
+        ("top bottleneck", summary["top_bottleneck"] or MISSING),
         ("cases with rework", snapshot["rework_share"].formatted()),
         ("SLA compliance (statutory 8 weeks)", snapshot["sla_compliance_share"].formatted()),
         ("baseline", summary["baseline"]),

@@ -9,36 +9,24 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from civicflow.cli._analyze import (
-    DeadlineOpt,
-    HolidaysOpt,
-    SlaDaysOpt,
-    SlaTargetOpt,
-    TimezoneOpt,
-    WorkingHoursOpt,
-    sla_config,
-)
-from civicflow.cli._filters import ViewOptions, view_command
+from civicflow.cli._filters import ViewOptions, view_command, with_sla
+from civicflow.mining import SlaOptions
 from civicflow.report import REPORT_SECTIONS, ReportConfig, build_report
 
 err_console = Console(stderr=True)
 
 
 @view_command
+@with_sla
 def report(
     options: ViewOptions,
+    sla: SlaOptions,
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path(
         "report.html"
     ),
     title: Annotated[str, typer.Option("--title", help="Title of the report.")] = (
         "Process assessment"
     ),
-    target: SlaTargetOpt = None,
-    sla_days: SlaDaysOpt = None,
-    deadline_attribute: DeadlineOpt = None,
-    working_hours: WorkingHoursOpt = None,
-    timezone: TimezoneOpt = "UTC",
-    holidays: HolidaysOpt = None,
     model: Annotated[
         Path | None,
         typer.Option("--model", help="BPMN 2.0 reference model for the conformance section."),
@@ -74,15 +62,7 @@ def report(
         path_share=path_share,
         time_freq=freq,
         breakdown_attributes=tuple(breakdown_by or ()),
-        sla=sla_config(
-            target=target,
-            sla_days=sla_days,
-            deadline_attribute=deadline_attribute,
-            working_hours=working_hours,
-            timezone=timezone,
-            holidays=holidays,
-            required=False,
-        ),
+        sla=sla.to_config(),
         model=model,
         sections=tuple(section) if section else None,
     )

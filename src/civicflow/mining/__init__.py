@@ -24,6 +24,7 @@ from civicflow.mining._conformance import (
     conformance,
 )
 from civicflow.mining._derived import DERIVED_FORMAT, DerivedPaths, ensure_derived
+from civicflow.mining._format import MISSING, format_duration, format_number, format_share
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
     KPI_DEFINITIONS,
@@ -34,6 +35,18 @@ from civicflow.mining._kpis import (
     compute_kpis,
     format_kpi_value,
     kpi_definition,
+)
+from civicflow.mining._options import (
+    FILTER_OPTIONS,
+    SLA_OPTIONS,
+    FilterOptions,
+    OptionSpec,
+    SlaOptions,
+    filter_options,
+    parse_duration,
+    parse_time,
+    query_values,
+    sla_options,
 )
 from civicflow.mining._performance import (
     DurationSummary,
@@ -53,6 +66,7 @@ from civicflow.mining._process_map import (
     ProcessMapConfig,
     process_map,
 )
+from civicflow.mining._registry import ANALYSES, WEB_TABS, Analysis, analysis
 from civicflow.mining._resources import (
     Handover,
     HandoverNetwork,
@@ -74,14 +88,20 @@ from civicflow.mining._view import (
 )
 
 __all__ = [
+    "ANALYSES",
     "DEFAULT_KPIS",
     "DERIVED_FORMAT",
+    "FILTER_OPTIONS",
     "KPI_DEFINITIONS",
+    "MISSING",
+    "SLA_OPTIONS",
     "VARIANT_SEPARATOR",
+    "WEB_TABS",
     "ActivityNode",
     "ActivityRework",
     "ActivityStat",
     "ActivityStats",
+    "Analysis",
     "Baseline",
     "BaselineComparison",
     "Bottleneck",
@@ -98,6 +118,7 @@ __all__ = [
     "DurationSummary",
     "Edge",
     "EventLogFilter",
+    "FilterOptions",
     "Handover",
     "HandoverNetwork",
     "HistogramBin",
@@ -107,6 +128,7 @@ __all__ = [
     "KpiSnapshot",
     "KpiValue",
     "LogView",
+    "OptionSpec",
     "PeriodCounts",
     "ProcessMap",
     "ProcessMapConfig",
@@ -115,6 +137,7 @@ __all__ = [
     "ReworkResult",
     "SlaBreach",
     "SlaConfig",
+    "SlaOptions",
     "SlaPeriod",
     "SlaResult",
     "ThroughputTimes",
@@ -126,6 +149,7 @@ __all__ = [
     "WorkflowNet",
     "WorkingCalendar",
     "activity_stats",
+    "analysis",
     "arrivals",
     "bottlenecks",
     "breakdown",
@@ -136,17 +160,25 @@ __all__ = [
     "compute_kpis",
     "conformance",
     "ensure_derived",
+    "filter_options",
+    "format_duration",
     "format_kpi_value",
+    "format_number",
+    "format_share",
     "freeze_baseline",
     "handover_network",
     "kpi_definition",
     "list_baselines",
     "load_baseline",
+    "parse_duration",
+    "parse_time",
     "process_map",
+    "query_values",
     "read_bpmn",
     "resource_workload",
     "rework",
     "sla_compliance",
+    "sla_options",
     "throughput_times",
     "variant_id",
     "variants",

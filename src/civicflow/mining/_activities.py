@@ -18,6 +18,7 @@ from civicflow.eventlog import (
     TIMESTAMP,
 )
 from civicflow.mining._durations import clean_float, epoch_micros, seconds_between
+from civicflow.mining._record import Record, records_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,7 +103,7 @@ def total_seconds(total_us: Any) -> float | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ActivityStat:
+class ActivityStat(Record):
     """Statistics of one activity. Durations in seconds; None where nothing could be measured."""
 
     activity: str
@@ -121,9 +122,6 @@ class ActivityStat:
     wait_mean_seconds: float | None
     wait_median_seconds: float | None
     wait_total_seconds: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,9 +143,7 @@ class ActivityStats:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([a.to_dict() for a in self.activities])
+        return records_frame(self.activities)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -13,7 +13,6 @@ import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,6 +20,7 @@ from civicflow import __version__
 from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
 from civicflow.eventlog import EventStore
 from civicflow.mining._kpis import Direction, KpiSnapshot, KpiValue, compute_kpis
+from civicflow.mining._record import Record, records_frame
 from civicflow.mining._view import EventLogFilter
 
 if TYPE_CHECKING:
@@ -80,9 +80,7 @@ class Baseline:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([v.to_dict() for v in self.kpis])
+        return records_frame(self.kpis)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,7 +124,9 @@ class Baseline:
 
     def sla_config(self) -> SlaConfig | None:
         """The SLA the baseline's compliance KPI was computed with, to recompute it the same way."""
-        return _sla_from_dict(self.sla) if self.sla else None
+        from civicflow.mining._sla import SlaConfig
+
+        return SlaConfig.from_dict(self.sla) if self.sla else None
 
 
 def _baseline_path(workspace: EventStore, name: str) -> Path:
@@ -252,7 +252,7 @@ def _read(path: Path) -> Baseline:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KpiChange:
+class KpiChange(Record):
     """One KPI then and now."""
 
     name: str
@@ -267,9 +267,6 @@ class KpiChange:
     assessment: Assessment
     definition_changed: bool = False
     """The two values were computed with different definitions (compare with care)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -305,9 +302,7 @@ class BaselineComparison:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([c.to_dict() for c in self.changes])
+        return records_frame(self.changes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -388,37 +383,3 @@ def _assess(direction: Direction, before: float | None, after: float | None) -> 
         return "changed"
     lower = after < before
     return "better" if lower == (direction == "lower_is_better") else "worse"
-
-
-def _sla_from_dict(data: dict[str, Any]) -> SlaConfig:
-    from datetime import date, datetime
-
-    from civicflow.mining._calendar import WEEKDAY_NAMES, WorkingCalendar
-    from civicflow.mining._sla import SlaConfig
-
-    calendar = None
-    cal = data.get("calendar")
-    if cal:
-        hours = tuple(
-            None
-            if cal["hours"][day] is None
-            else tuple(time.fromisoformat(t) for t in cal["hours"][day])
-            for day in WEEKDAY_NAMES
-        )
-        calendar = WorkingCalendar(
-            hours=hours,  # type: ignore[arg-type]
-            timezone=cal.get("timezone", "UTC"),
-            country=cal.get("country"),
-            subdivision=cal.get("subdivision"),
-            closed_dates=tuple(date.fromisoformat(d) for d in cal.get("closed_dates", [])),
-        )
-    as_of = data.get("as_of")
-    return SlaConfig(
-        target_seconds=data.get("target_seconds"),
-        deadline_attribute=data.get("deadline_attribute"),
-        calendar=calendar,
-        end_activities=tuple(data.get("end_activities") or ()),
-        as_of=datetime.fromisoformat(as_of) if as_of else None,
-        period=data.get("period", "month"),
-        worst=int(data.get("worst", 10)),
-    )

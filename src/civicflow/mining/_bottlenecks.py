@@ -15,7 +15,8 @@ from civicflow.mining._activities import (
     seconds_value,
     total_seconds,
 )
-from civicflow.mining._durations import format_duration
+from civicflow.mining._format import format_duration
+from civicflow.mining._record import Record, records_frame
 from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ BOTTLENECK_DEFINITION = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Bottleneck:
+class Bottleneck(Record):
     """Waiting before one activity (``source`` is None) or on one transition source -> target."""
 
     source: str | None
@@ -48,9 +49,6 @@ class Bottleneck:
     share_of_median_throughput: float | None
     """median_wait_seconds / median case throughput time (None when the throughput is 0)."""
     finding: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,9 +67,7 @@ class BottleneckResult:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([b.to_dict() for b in (*self.activities, *self.transitions)])
+        return records_frame((*self.activities, *self.transitions))
 
     def to_dict(self) -> dict[str, Any]:
         return {

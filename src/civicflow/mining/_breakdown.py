@@ -14,6 +14,7 @@ from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.eventlog import ACTIVITY, CASE_ID
 from civicflow.mining._activities import count_value, micros_between, seconds_value
 from civicflow.mining._kpis import DAY_SECONDS, compute_kpis, kpi_definition
+from civicflow.mining._record import records_frame
 from civicflow.mining._sla import SlaConfig, case_outcomes
 from civicflow.mining._view import EventLogFilter, case_spans
 
@@ -64,9 +65,7 @@ class Breakdown:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([g.to_dict() for g in self.groups])
+        return records_frame(self.groups)
 
     def group(self, value: str) -> BreakdownGroup:
         for g in self.groups:

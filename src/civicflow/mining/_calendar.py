@@ -3,6 +3,7 @@ holidays closed), vectorised so that hundreds of thousands of cases take millise
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -183,6 +184,62 @@ class WorkingCalendar:
             "subdivision": self.subdivision,
             "closed_dates": [d.isoformat() for d in self.closed_dates],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "calendar") -> WorkingCalendar:
+        """The calendar of :meth:`to_dict`; an error names the field (``calendar.hours.mon``)."""
+        hours_data = stored_field(data, "hours", dict, where)
+        hours: list[DayHours] = []
+        for name in WEEKDAY_NAMES:
+            day = hours_data.get(name)
+            field = f"{where}.hours.{name}"
+            if day is None:
+                hours.append(None)
+                continue
+            if not isinstance(day, list | tuple) or len(day) != 2:
+                raise stored_field_error(
+                    field, day, "[opening, closing] such as ['08:30', '17:00'] or null"
+                )
+            hours.append((_parse_time(day[0], field=field), _parse_time(day[1], field=field)))
+        closed: list[date] = []
+        for value in stored_field(data, "closed_dates", list, where, default=[]):
+            try:
+                closed.append(date.fromisoformat(value))
+            except (TypeError, ValueError):
+                raise stored_field_error(f"{where}.closed_dates", value, "ISO dates") from None
+        return cls(
+            hours=tuple(hours),
+            timezone=stored_field(data, "timezone", str, where, default="UTC"),
+            country=stored_field(data, "country", str, where, default=None),
+            subdivision=stored_field(data, "subdivision", str, where, default=None),
+            closed_dates=tuple(closed),
+        )
+
+
+def stored_field(data: Mapping[str, Any], key: str, kind: Any, where: str, **default: Any) -> Any:
+    """``data[key]`` of type ``kind`` (None allowed when the default is None)."""
+    if key not in data or (data[key] is None and "default" in default):
+        if "default" in default:
+            return default["default"]
+        raise stored_field_error(f"{where}.{key}", None, _kind_name(kind))
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise stored_field_error(f"{where}.{key}", value, _kind_name(kind))
+    return value
+
+
+def _kind_name(kind: Any) -> str:
+    return "a " + " or ".join(k.__name__ for k in getattr(kind, "__args__", (kind,)))
+
+
+def stored_field_error(field: str, value: Any, expected: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"the stored setting '{field}' cannot be read",
+        where=Location(field=field),
+        found=repr(value),
+        expected=expected,
+        fix="write it as civicflow stores it (see to_dict), or freeze the baseline again",
+    )
 
 
 _NAT = np.iinfo(np.int64).min

@@ -94,22 +94,6 @@ def quantile_key(q: float) -> str:
     return f"q{_qname(q)}"
 
 
-def format_duration(seconds: float | None) -> str:
-    """A short human label: ``45 s``, ``12 min``, ``3.5 h``, ``4.2 d``."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "–"
-    s = abs(seconds)
-    if s < 60:
-        text = f"{s:.0f} s"
-    elif s < 3600:
-        text = f"{s / 60:.0f} min"
-    elif s < 86400:
-        text = f"{s / 3600:.1f} h"
-    else:
-        text = f"{s / 86400:.1f} d"
-    return ("-" if seconds < 0 else "") + text
-
-
 def clean_float(value: Any) -> float | None:
     """A JSON-safe float: None for missing/NaN values."""
     if value is None:

@@ -23,6 +23,8 @@ from civicflow.mining._activities import (
     WAITING_DEFINITION,
     activity_instances,
 )
+from civicflow.mining._format import MISSING, format_share
+from civicflow.mining._record import Record, records_frame
 from civicflow.mining._view import case_spans, case_variants
 
 if TYPE_CHECKING:
@@ -127,7 +129,7 @@ class KpiDefinition:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KpiValue:
+class KpiValue(Record):
     """One KPI's value with its definition and the data it came from."""
 
     name: str
@@ -141,9 +143,6 @@ class KpiValue:
     fingerprint: str
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KpiValue:
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
@@ -155,9 +154,9 @@ class KpiValue:
 def format_kpi_value(value: float | None, unit: str) -> str:
     """A short human label of a KPI value: shares as percentages, counts without decimals."""
     if value is None:
-        return "–"
+        return MISSING
     if unit == "share":
-        return f"{value * 100:.1f} %"
+        return format_share(value)
     if unit in ("cases", "variants"):
         return f"{value:,.0f}"
     return f"{value:,.2f} {unit}"
@@ -191,9 +190,7 @@ class KpiSnapshot:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([v.to_dict() for v in self.values])
+        return records_frame(self.values)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from civicflow.core import ConfigurationError
 from civicflow.mining._durations import PERCENTILES, clean_float
+from civicflow.mining._record import Record
 from civicflow.mining._view import LogView
 
 Freq = Literal["day", "week", "month"]
@@ -22,7 +23,7 @@ _OFFSETS: dict[str, str] = {"day": "D", "week": "W-MON", "month": "MS"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DurationSummary:
+class DurationSummary(Record):
     """Summary statistics of a set of durations, in seconds (percentiles interpolate linearly)."""
 
     count: int
@@ -35,9 +36,6 @@ class DurationSummary:
     p95: float | None
     min: float | None
     max: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

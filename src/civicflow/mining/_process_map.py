@@ -13,9 +13,10 @@ from civicflow.core import ConfigurationError
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._durations import (
     case_window,
-    format_duration,
     seconds_between,
 )
+from civicflow.mining._format import format_duration
+from civicflow.mining._record import Record
 
 if TYPE_CHECKING:
     from ibis.expr.types import Table
@@ -72,7 +73,7 @@ class ActivityNode:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Edge:
+class Edge(Record):
     """``source`` directly followed by ``target`` inside a case; durations are target minus source
     timestamp, in seconds."""
 
@@ -86,9 +87,6 @@ class Edge:
     total_seconds: float
     min_seconds: float
     max_seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 EDGE_COLUMNS = tuple(Edge.__dataclass_fields__)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from civicflow.eventlog import ACTIVITY, CASE_ID, RESOURCE, TIMESTAMP
 from civicflow.mining._activities import count_value, mean_seconds, micros_between
 from civicflow.mining._durations import case_window
+from civicflow.mining._record import Record, records_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,7 +22,7 @@ NO_RESOURCE_REASON = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ResourceLoad:
+class ResourceLoad(Record):
     resource: str
     events: int
     cases: int
@@ -29,9 +30,6 @@ class ResourceLoad:
     active_days: int
     """Distinct calendar days (UTC) with at least one event of the resource."""
     events_per_active_day: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,9 +42,7 @@ class ResourceWorkload:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([r.to_dict() for r in self.resources])
+        return records_frame(self.resources)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,16 +84,13 @@ def resource_workload(view: LogView) -> ResourceWorkload:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Handover:
+class Handover(Record):
     source: str
     target: str
     count: int
     cases: int
     mean_seconds: float | None
     """Mean time from the source's event to the target's next event in the case."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,9 +108,7 @@ class HandoverNetwork:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([e.to_dict() for e in self.edges])
+        return records_frame(self.edges)
 
     def to_dict(self) -> dict[str, Any]:
         return {

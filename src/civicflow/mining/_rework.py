@@ -15,6 +15,7 @@ from civicflow.mining._activities import (
     total_seconds,
 )
 from civicflow.mining._durations import seconds_between
+from civicflow.mining._record import Record, records_frame
 from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def case_rework_flags(events: Table) -> Table:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ActivityRework:
+class ActivityRework(Record):
     activity: str
     cases_with_repeats: int
     extra_occurrences: int
@@ -64,9 +65,6 @@ class ActivityRework:
     rework_span_total_seconds: float
     rework_span_median_seconds: float | None
     """Median over the cases where the activity repeats."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,9 +83,7 @@ class ReworkResult:
 
     @property
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame([a.to_dict() for a in self.activities])
+        return records_frame(self.activities)
 
     def to_dict(self) -> dict[str, Any]:
         out = {

@@ -3,6 +3,7 @@ counted in working time, or a per-case deadline attribute."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -13,7 +14,8 @@ import pandas as pd
 
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
-from civicflow.mining._calendar import WorkingCalendar
+from civicflow.mining._calendar import WorkingCalendar, stored_field, stored_field_error
+from civicflow.mining._record import Record
 from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:
@@ -99,9 +101,33 @@ class SlaConfig:
             "worst": self.worst,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "sla") -> SlaConfig:
+        """The SLA of :meth:`to_dict` (a baseline stores it); an error names the field."""
+        target = stored_field(data, "target_seconds", float | int, where, default=None)
+        calendar = stored_field(data, "calendar", dict, where, default=None)
+        as_of = stored_field(data, "as_of", str, where, default=None)
+        try:
+            moment = datetime.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise stored_field_error(f"{where}.as_of", as_of, "an ISO date-time") from None
+        return cls(
+            target_seconds=None if target is None else float(target),
+            deadline_attribute=stored_field(data, "deadline_attribute", str, where, default=None),
+            calendar=(
+                WorkingCalendar.from_dict(calendar, where=f"{where}.calendar") if calendar else None
+            ),
+            end_activities=tuple(
+                str(a) for a in stored_field(data, "end_activities", list, where, default=[])
+            ),
+            as_of=moment,
+            period=stored_field(data, "period", str, where, default="month"),
+            worst=stored_field(data, "worst", int, where, default=10),
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SlaPeriod:
+class SlaPeriod(Record):
     period: str
     """First day of the period (ISO date)."""
     cases: int
@@ -109,12 +135,9 @@ class SlaPeriod:
     breached: int
     share: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SlaBreach:
+class SlaBreach(Record):
     case_id: str
     start: str
     end: str
@@ -125,9 +148,6 @@ class SlaBreach:
     when the target counts working time (the overshoot then says how far past it)."""
     overshoot_seconds: float
     """How much too late (working time with a calendar)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,9 +18,9 @@ import jinja2
 
 from civicflow import __version__
 from civicflow.core import ConfigurationError, InputError, Location, utcnow
-from civicflow.mining import LogView, SlaConfig
+from civicflow.mining import LogView, SlaConfig, format_number
 from civicflow.report._assets import VENDOR_ASSETS, asset_text
-from civicflow.report._format import describe_filter, human_number
+from civicflow.report._format import describe_filter
 from civicflow.report._model import Section
 from civicflow.report._sections import REPORT_SECTIONS, SECTION_BUILDERS, evidence
 
@@ -174,7 +174,7 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = human_number
+    env.filters["num"] = format_number
     return env
 
 

@@ -11,9 +11,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP
-from civicflow.mining import LogView
+from civicflow.mining import MISSING, LogView, format_duration, format_number, format_share
 from civicflow.report._charts import bar_chart, binned_bars, time_series
-from civicflow.report._format import human_duration, human_number, share
 from civicflow.report._model import Chart, Figure, MapBlock, Section, Table
 
 if TYPE_CHECKING:
@@ -40,19 +39,19 @@ def evidence(view: LogView, config: ReportConfig) -> Section:
     figures = (
         Figure(
             label="Cases",
-            value=human_number(int(row["cases"])),
+            value=format_number(int(row["cases"])),
             definition=f"Distinct case ids {scope}"
             + (f" (of {m.cases:,} in the dataset)" if filtered else ""),
         ),
         Figure(
             label="Events",
-            value=human_number(int(row["events"])),
+            value=format_number(int(row["events"])),
             definition=f"Recorded events {scope}"
             + (f" (of {m.events:,} in the dataset)" if filtered else ""),
         ),
         Figure(
             label="Activities",
-            value=human_number(int(row["activities"])),
+            value=format_number(int(row["activities"])),
             definition=f"Distinct activity labels {scope}",
         ),
         Figure(
@@ -66,7 +65,7 @@ def evidence(view: LogView, config: ReportConfig) -> Section:
 
 def _day(value: Any) -> str:
     if value is None:
-        return "—"
+        return MISSING
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d")
     return str(value)[:10]
@@ -100,7 +99,7 @@ def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
         Figure(
             label=v.label,
             # "0.03 days" reads better as "43 min"; the definition still states the unit
-            value=human_duration(v.value * 86400.0) if v.unit == "days" else v.formatted(),
+            value=format_duration(v.value * 86400.0) if v.unit == "days" else v.formatted(),
             definition=v.definition,
         )
         for v in snapshot
@@ -155,11 +154,11 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
             (
                 e.source,
                 e.target,
-                human_number(e.frequency),
-                human_number(e.cases),
-                human_duration(e.median_seconds),
-                human_duration(e.mean_seconds),
-                human_duration(e.p90_seconds),
+                format_number(e.frequency),
+                format_number(e.cases),
+                format_duration(e.median_seconds),
+                format_duration(e.mean_seconds),
+                format_duration(e.p90_seconds),
             )
             for e in edges
         ),
@@ -171,8 +170,8 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
         rows=tuple(
             (
                 a,
-                human_number(full.start_activities.get(a, 0)),
-                human_number(full.end_activities.get(a, 0)),
+                format_number(full.start_activities.get(a, 0)),
+                format_number(full.end_activities.get(a, 0)),
             )
             for a in sorted(
                 set(full.start_activities) | set(full.end_activities),
@@ -235,10 +234,10 @@ def variants_section(view: LogView, config: ReportConfig) -> Section | None:
             (
                 f"#{i}",
                 _path(v.activities),
-                human_number(v.cases),
-                share(v.share),
-                human_duration(v.median_throughput_seconds),
-                human_duration(v.mean_throughput_seconds),
+                format_number(v.cases),
+                format_share(v.share),
+                format_duration(v.median_throughput_seconds),
+                format_duration(v.mean_throughput_seconds),
                 v.id,
             )
             for i, v in enumerate(res.variants, start=1)
@@ -246,7 +245,7 @@ def variants_section(view: LogView, config: ReportConfig) -> Section | None:
         numeric=frozenset({2, 3, 4, 5}),
         note=(
             f"The other {res.tail_variants:,} variants (the long tail) hold {res.tail_cases:,} "
-            f"cases ({share(res.tail_cases / res.total_cases if res.total_cases else 0)})."
+            f"cases ({format_share(res.tail_cases / res.total_cases if res.total_cases else 0)})."
             if res.tail_variants
             else "Every variant is listed."
         ),
@@ -254,7 +253,7 @@ def variants_section(view: LogView, config: ReportConfig) -> Section | None:
     chart = Chart(
         id="chart-variants",
         label=f"Cases per variant for the {len(res.variants)} most frequent variants; "
-        f"variant #1 covers {share(res.variants[0].share)} of cases.",
+        f"variant #1 covers {format_share(res.variants[0].share)} of cases.",
         spec=bar_chart(
             title="Cases per variant",
             values=values,
@@ -272,18 +271,18 @@ def variants_section(view: LogView, config: ReportConfig) -> Section | None:
         figures=(
             Figure(
                 label="Variants",
-                value=human_number(res.total_variants),
+                value=format_number(res.total_variants),
                 definition="Distinct activity sequences among the cases",
             ),
             Figure(
                 label=f"Variants covering {res.config.coverage:.0%} of cases",
-                value=human_number(res.variants_for_coverage),
+                value=format_number(res.variants_for_coverage),
                 definition="The fewest variants, most frequent first, that together hold "
                 f"{res.config.coverage:.0%} of the cases",
             ),
             Figure(
                 label="Most frequent variant",
-                value=share(res.variants[0].share),
+                value=format_share(res.variants[0].share),
                 definition="Share of cases that follow the most frequent variant",
             ),
         ),
@@ -313,7 +312,7 @@ def throughput_section(view: LogView, config: ReportConfig) -> Section | None:
         axis_title=f"throughput time ({unit})",
     )
     figures = tuple(
-        Figure(label=label, value=human_duration(value), definition=definition)
+        Figure(label=label, value=format_duration(value), definition=definition)
         for label, value, definition in (
             (
                 "Median throughput time",
@@ -329,7 +328,7 @@ def throughput_section(view: LogView, config: ReportConfig) -> Section | None:
         caption="Cases per throughput-time band",
         columns=("From", "To", "Cases"),
         rows=tuple(
-            (human_duration(b.low), human_duration(b.high), human_number(b.cases))
+            (format_duration(b.low), format_duration(b.high), format_number(b.cases))
             for b in res.histogram
         ),
         numeric=frozenset({1, 2}),
@@ -343,7 +342,7 @@ def throughput_section(view: LogView, config: ReportConfig) -> Section | None:
             Chart(
                 id="chart-throughput",
                 label=f"Histogram of the throughput time of {s.count:,} cases in {unit}; "
-                f"median {human_duration(s.median)}, 90th percentile {human_duration(s.p90)}.",
+                f"median {format_duration(s.median)}, 90th percentile {format_duration(s.p90)}.",
                 spec=spec,
                 table=table,
             ),
@@ -386,7 +385,7 @@ def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
                 caption=f"New cases per {config.time_freq}",
                 columns=("Period starting", "Cases started"),
                 rows=tuple(
-                    (p.date().isoformat(), human_number(v))
+                    (p.date().isoformat(), format_number(v))
                     for p, v in zip(arr.periods, arr.values, strict=True)
                 ),
                 numeric=frozenset({1}),
@@ -410,7 +409,12 @@ def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
                     caption=f"Open, started and completed cases per {config.time_freq}",
                     columns=("Period starting", "Open", "Started", "Completed"),
                     rows=tuple(
-                        (p.date().isoformat(), human_number(o), human_number(st), human_number(c))
+                        (
+                            p.date().isoformat(),
+                            format_number(o),
+                            format_number(st),
+                            format_number(c),
+                        )
                         for p, o, st, c in zip(
                             wip.periods, wip.open, wip.started, wip.completed, strict=True
                         )
@@ -441,14 +445,17 @@ def activities_section(view: LogView, config: ReportConfig) -> Section | None:
     for a in res.activities[:40]:
         row = [
             a.activity,
-            human_number(a.events),
-            human_number(a.cases),
-            share(a.case_share),
-            human_duration(a.wait_median_seconds),
-            human_duration(a.wait_total_seconds),
+            format_number(a.events),
+            format_number(a.cases),
+            format_share(a.case_share),
+            format_duration(a.wait_median_seconds),
+            format_duration(a.wait_total_seconds),
         ]
         if res.has_service_times:
-            row += [human_duration(a.service_median_seconds), human_duration(a.service_p90_seconds)]
+            row += [
+                format_duration(a.service_median_seconds),
+                format_duration(a.service_p90_seconds),
+            ]
         rows.append(tuple(row))
     top = res.activities[:20]
     chart = Chart(
@@ -505,11 +512,11 @@ def bottlenecks_section(view: LogView, config: ReportConfig) -> Section | None:
             out.append(
                 (
                     name,
-                    human_duration(b.total_wait_seconds),
-                    human_duration(b.median_wait_seconds),
-                    human_number(b.occurrences),
-                    human_number(b.cases),
-                    share(b.share_of_median_throughput),
+                    format_duration(b.total_wait_seconds),
+                    format_duration(b.median_wait_seconds),
+                    format_number(b.occurrences),
+                    format_number(b.cases),
+                    format_share(b.share_of_median_throughput),
                 )
             )
         return tuple(out)
@@ -558,17 +565,17 @@ def rework_section(view: LogView, config: ReportConfig) -> Section | None:
     figures = (
         Figure(
             label="Cases with rework",
-            value=f"{share(res.rework_share)} ({res.cases_with_rework:,})",
+            value=f"{format_share(res.rework_share)} ({res.cases_with_rework:,})",
             definition="Cases in which some activity was done more than once",
         ),
         Figure(
             label="Cases with self-loops",
-            value=human_number(res.cases_with_self_loops),
+            value=format_number(res.cases_with_self_loops),
             definition="Cases where an activity was directly repeated",
         ),
         Figure(
             label="Extra time with rework",
-            value=human_duration(res.extra_time_seconds),
+            value=format_duration(res.extra_time_seconds),
             definition="Median throughput of cases with rework minus that of cases without "
             "(an association, not a proven cause)",
         ),
@@ -576,9 +583,9 @@ def rework_section(view: LogView, config: ReportConfig) -> Section | None:
     findings = []
     if res.cases_with_rework and res.extra_time_seconds is not None:
         findings.append(
-            f"{share(res.rework_share)} of cases repeat at least one activity; their median "
-            f"throughput time is {human_duration(res.median_throughput_with_rework_seconds)} "
-            f"against {human_duration(res.median_throughput_without_rework_seconds)} for cases "
+            f"{format_share(res.rework_share)} of cases repeat at least one activity; their median "
+            f"throughput time is {format_duration(res.median_throughput_with_rework_seconds)} "
+            f"against {format_duration(res.median_throughput_without_rework_seconds)} for cases "
             "without rework."
         )
     tables: tuple[Table, ...] = ()
@@ -596,10 +603,10 @@ def rework_section(view: LogView, config: ReportConfig) -> Section | None:
                 rows=tuple(
                     (
                         a.activity,
-                        human_number(a.cases_with_repeats),
-                        human_number(a.extra_occurrences),
-                        human_number(a.self_loops),
-                        human_duration(a.rework_span_median_seconds),
+                        format_number(a.cases_with_repeats),
+                        format_number(a.extra_occurrences),
+                        format_number(a.self_loops),
+                        format_duration(a.rework_span_median_seconds),
                     )
                     for a in res.activities[:20]
                 ),
@@ -639,10 +646,10 @@ def resources_section(view: LogView, config: ReportConfig) -> Section | None:
             rows=tuple(
                 (
                     r.resource,
-                    human_number(r.events),
-                    human_number(r.cases),
-                    human_number(r.activities),
-                    human_number(r.active_days),
+                    format_number(r.events),
+                    format_number(r.cases),
+                    format_number(r.activities),
+                    format_number(r.active_days),
                     f"{r.events_per_active_day:.1f}",
                 )
                 for r in top
@@ -664,9 +671,9 @@ def resources_section(view: LogView, config: ReportConfig) -> Section | None:
                     (
                         h.source,
                         h.target,
-                        human_number(h.count),
-                        human_number(h.cases),
-                        human_duration(h.mean_seconds),
+                        format_number(h.count),
+                        format_number(h.cases),
+                        format_duration(h.mean_seconds),
                     )
                     for h in hand.edges[:20]
                 ),
@@ -705,12 +712,12 @@ def sla_section(view: LogView, config: ReportConfig) -> Section | None:
     figures = (
         Figure(
             label="On time",
-            value=share(res.share),
+            value=format_share(res.share),
             definition="Compliant cases / (compliant + breached); open cases and cases without "
             "a deadline are left out",
         ),
-        Figure(label="Compliant", value=human_number(res.compliant), definition=res.definition),
-        Figure(label="Breached", value=human_number(res.breached), definition=res.definition),
+        Figure(label="Compliant", value=format_number(res.compliant), definition=res.definition),
+        Figure(label="Breached", value=format_number(res.breached), definition=res.definition),
         Figure(
             label="Open (late already)",
             value=f"{res.open:,} ({res.open_late:,})",
@@ -742,10 +749,10 @@ def sla_section(view: LogView, config: ReportConfig) -> Section | None:
                     rows=tuple(
                         (
                             p.period,
-                            human_number(p.cases),
-                            human_number(p.compliant),
-                            human_number(p.breached),
-                            share(p.share),
+                            format_number(p.cases),
+                            format_number(p.compliant),
+                            format_number(p.breached),
+                            format_share(p.share),
                         )
                         for p in res.trend
                     ),
@@ -764,9 +771,9 @@ def sla_section(view: LogView, config: ReportConfig) -> Section | None:
                         b.case_id,
                         b.start[:16],
                         b.end[:16],
-                        human_duration(b.duration_seconds),
-                        (b.due or "—")[:16],
-                        human_duration(b.overshoot_seconds),
+                        format_duration(b.duration_seconds),
+                        (b.due or MISSING)[:16],
+                        format_duration(b.overshoot_seconds),
                     )
                     for b in res.worst_breaches
                 ),
@@ -823,21 +830,21 @@ def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
         for g in med.groups:
             row = [
                 g.value,
-                human_number(g.cases),
-                human_duration(_days(g.kpi_value)),
-                share(rew.group(g.value).kpi_value),
+                format_number(g.cases),
+                format_duration(_days(g.kpi_value)),
+                format_share(rew.group(g.value).kpi_value),
             ]
             if sla is not None:
-                row.append(share(sla.group(g.value).kpi_value))
+                row.append(format_share(sla.group(g.value).kpi_value))
             rows.append(tuple(row))
         overall = [
             "All cases",
-            human_number(med.cases),
-            human_duration(_days(med.overall)),
-            share(rew.overall),
+            format_number(med.cases),
+            format_duration(_days(med.overall)),
+            format_share(rew.overall),
         ]
         if sla is not None:
-            overall.append(share(sla.overall))
+            overall.append(format_share(sla.overall))
         rows.append(tuple(overall))
         figures_table = Table(
             caption=f"Key figures by {attribute}",
@@ -851,7 +858,7 @@ def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
             Chart(
                 id=f"chart-breakdown-{safe}",
                 label=f"Median throughput time in {unit} by {attribute}, for "
-                f"{len(med.groups)} groups; overall {human_duration(_days(med.overall))}.",
+                f"{len(med.groups)} groups; overall {format_duration(_days(med.overall))}.",
                 spec=bar_chart(
                     title=f"Median throughput time by {attribute}",
                     values=[
@@ -893,7 +900,7 @@ def conformance_section(view: LogView, config: ReportConfig) -> Section | None:
         ),
         Figure(
             label="Cases that fit",
-            value=f"{share(res.fitting_share)} ({res.fitting_cases:,})",
+            value=f"{format_share(res.fitting_share)} ({res.fitting_cases:,})",
             definition="Cases whose activities the model allows in that order",
         ),
     )
@@ -904,7 +911,12 @@ def conformance_section(view: LogView, config: ReportConfig) -> Section | None:
                 caption="Most common deviations from the model",
                 columns=("Deviation", "Kind", "Cases", "Share of cases"),
                 rows=tuple(
-                    (d.description, d.kind.replace("_", " "), human_number(d.cases), share(d.share))
+                    (
+                        d.description,
+                        d.kind.replace("_", " "),
+                        format_number(d.cases),
+                        format_share(d.share),
+                    )
                     for d in res.top_deviations
                 ),
                 numeric=frozenset({2, 3}),

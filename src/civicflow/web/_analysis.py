@@ -15,11 +15,15 @@ from typing import Any
 class AnalysisCache:
     """A small thread-safe LRU with per-key single flight."""
 
-    def __init__(self, *, max_entries: int) -> None:
+    def __init__(
+        self, *, max_entries: int, engine_lock: threading.RLock | threading.Lock | None = None
+    ) -> None:
         self.max_entries = max_entries
         # one analytics engine connection is shared; DuckDB connections are not safe to use from
-        # several threads at once, so computations take turns (cached answers do not wait)
-        self.engine_lock = threading.Lock()
+        # several threads at once, so computations take turns (cached answers do not wait). The
+        # lock is the application's (``civicflow.app.assessment.engine_lock``), the one every
+        # user of that engine holds.
+        self.engine_lock = engine_lock or threading.RLock()
         self._data: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}

@@ -125,7 +125,7 @@ def create_app(
         attempts=web.login_attempts, window_seconds=web.login_window_seconds
     )
 
-    from civicflow.app.assessment import analytics_engine
+    from civicflow.app.assessment import engine_lock
     from civicflow.web import (
         _routes_admin,
         _routes_api,
@@ -137,7 +137,8 @@ def create_app(
     from civicflow.web._assessment import Analyst
 
     app.state.analyst = Analyst(
-        analytics_engine(app_context), AnalysisCache(max_entries=web.analysis_cache_entries)
+        app_context,
+        AnalysisCache(max_entries=web.analysis_cache_entries, engine_lock=engine_lock(app_context)),
     )
     _routes_auth.install(app, web)
     app.include_router(_routes_pages.router)

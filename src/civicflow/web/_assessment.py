@@ -3,19 +3,18 @@ analyses, Vega-Lite specs, baselines."""
 
 from __future__ import annotations
 
-import math
+import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
 from civicflow import mining
-from civicflow.core import InputError, Location, NotFoundError
-from civicflow.eventlog import Dataset, Engine, EventStore
+from civicflow.app import Actor, AppContext, assessment
 from civicflow.mining import EventLogFilter, LogView
 from civicflow.web._analysis import AnalysisCache
 
-ANALYSES = ("map", "variants", "bottlenecks", "rework", "sla", "breakdown")
+ANALYSES = mining.WEB_TABS
+"""The assessment tabs, from the registry of analyses."""
 DAY = 86400.0
 
 
@@ -59,109 +58,62 @@ class Query:
         return urlencode(items)
 
 
-def _date(value: str, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(
-            f"'{value}' is not a date",
-            where=Location(field=field),
-            found=value,
-            expected="a date such as 2024-01-31",
-            fix="pick the date with the date field",
-        ) from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _days(value: str, field: str) -> float | None:
-    if not value:
-        return None
-    try:
-        days = float(value)
-    except ValueError as exc:
-        raise InputError(
-            f"'{value}' is not a number of days",
-            where=Location(field=field),
-            found=value,
-            expected="a number of days such as 30 or 2.5",
-        ) from exc
-    if not math.isfinite(days) or days < 0:
-        raise InputError(
-            "a number of days must be zero or more",
-            where=Location(field=field),
-            found=value,
-            expected="a finite number >= 0",
+FILTER_KEYS = tuple(
+    dict.fromkeys(
+        key
+        for spec in mining.FILTER_OPTIONS
+        for key in (
+            spec.name,
+            *spec.query_aliases,
+            *(("attr", "attr_value") if spec.name == "where" else ()),
         )
-    return days * DAY
-
-
-FILTER_KEYS = (
-    "start",
-    "end",
-    "present",
-    "absent",
-    "attr",
-    "attr_value",
-    "min_days",
-    "max_days",
-    "variant",
+    )
 )
+"""The query parameters that carry the filter (the options' names and the forms' older names)."""
+SLA_KEYS = tuple(spec.name for spec in mining.SLA_OPTIONS)
+"""The query parameters of the SLA tab: the same options as every other door."""
 
 
 def parse_query(params: Mapping[str, str], multi: Callable[[str], list[str]]) -> Query:
     """Read the dataset and the shared filter from query parameters."""
     dataset = (params.get("dataset") or "").strip()
-    attr = (params.get("attr") or "").strip()
-    attr_values = tuple(v.strip() for v in multi("attr_value") if v.strip())
-    f = EventLogFilter(
-        start=_date(params.get("start", ""), "start"),
-        end=_date(params.get("end", ""), "end"),
-        activities_present=tuple(a for a in multi("present") if a),
-        activities_absent=tuple(a for a in multi("absent") if a),
-        case_attributes=((attr, attr_values),) if attr and attr_values else (),
-        min_throughput_seconds=_days(params.get("min_days", ""), "min_days"),
-        max_throughput_seconds=_days(params.get("max_days", ""), "max_days"),
-        variants=tuple(v for v in multi("variant") if v),
-    )
-    kept = tuple(
-        (k, v)
-        for k in ("dataset", *FILTER_KEYS)
-        for v in (
-            multi(k) if k in {"present", "absent", "attr_value", "variant"} else [params.get(k, "")]
-        )
-        if v
-    )
+    f = mining.filter_options(mining.query_values(multi)).to_filter(door="query")
+    kept = tuple((k, v) for k in ("dataset", *FILTER_KEYS) for v in multi(k) if v)
     return Query(dataset=dataset, filter=f, params=kept)
+
+
+def sla_config(multi: Callable[[str], list[str]]) -> tuple[mining.SlaOptions, mining.SlaConfig]:
+    """The SLA tab's options and config: 30 days when none is given; the form's deadline attribute
+    replaces its number of days (the form always sends both)."""
+    sla = mining.sla_options(mining.query_values(multi), door="query")
+    if sla.deadline_attribute is not None and sla.target is None:
+        sla = replace(sla, sla_days=None)
+    elif not sla.given:
+        sla = replace(sla, sla_days=30.0)
+    config = sla.to_config(door="query", required=True)
+    assert config is not None
+    return sla, config
 
 
 # -- views and cached analyses ------------------------------------------------------------------
 
 
-def open_dataset(store: EventStore, name: str) -> Dataset:
-    names = store.dataset_names()
-    if name not in names:
-        raise NotFoundError(
-            f"there is no dataset '{name}' in this workspace",
-            where=Location(field="dataset"),
-            found=name,
-            expected="one of: " + (", ".join(names) or "(no datasets yet)"),
-            fix="upload an event log on the Datasets page, or pick one from the list",
-        )
-    return store.dataset(name)
-
-
-def make_view(engine: Engine, store: EventStore, query: Query) -> LogView:
-    return LogView(engine=engine, dataset=open_dataset(store, query.dataset), filter=query.filter)
-
-
 class Analyst:
     """Runs analyses on views, caching results per (dataset fingerprint, engine, filter, options)."""
 
-    def __init__(self, engine: Engine, cache: AnalysisCache) -> None:
-        self.engine = engine
+    def __init__(self, ctx: AppContext, cache: AnalysisCache) -> None:
+        self.ctx = ctx
         self.cache = cache
+
+    def view(self, actor: Actor, workspace_id: str, query: Query) -> LogView:
+        """The query's view through the application layer (role checked), on its one engine."""
+        return assessment.open_view(
+            self.ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            dataset_name=query.dataset,
+            filter=query.filter,
+        )
 
     def run(
         self, view: LogView, name: str, options: tuple[Any, ...], compute: Callable[[], Any]
@@ -184,7 +136,7 @@ class Analyst:
         return self.run(view, "rework", (), lambda: mining.rework(view))
 
     def sla(self, view: LogView, config: mining.SlaConfig) -> Any:
-        key = (config.target_seconds, config.deadline_attribute)
+        key = (json.dumps(config.to_dict(), sort_keys=True),)
         return self.run(view, "sla", key, lambda: mining.sla_compliance(view, config=config))
 
     def breakdown(self, view: LogView, *, kpi: str, by: str) -> Any:
@@ -211,12 +163,7 @@ class Analyst:
 # -- presentation helpers -------------------------------------------------------------------
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "—"
-    from civicflow.mining._durations import format_duration
-
-    return format_duration(seconds)
+duration = mining.format_duration
 
 
 def variants_chart(result: Any) -> dict[str, Any]:

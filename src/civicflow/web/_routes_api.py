@@ -149,10 +149,11 @@ def _analysis(
 ) -> dict[str, Any]:
     from civicflow.web import _assessment as A
 
-    ws = workspaces.get_workspace(request.app.state.ctx, actor=actor, workspace_id=workspace_id)
+    # a workspace the actor may not see is not found
+    workspaces.get_workspace(request.app.state.ctx, actor=actor, workspace_id=workspace_id)
     analyst: A.Analyst = request.app.state.analyst
     query = A.Query(dataset=name, filter=A.EventLogFilter(), params=(("dataset", name),))
-    view = A.make_view(analyst.engine, ws.store(), query)
+    view = analyst.view(actor, workspace_id, query)
     if kind == "map":
         result = analyst.process_map(
             view, max_activities=options["top"], path_share=options["paths"]

@@ -7,7 +7,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -263,15 +263,15 @@ def _query(request: Request) -> A.Query:
     return A.parse_query(request.query_params, request.query_params.getlist)
 
 
-def _tab_context(request: Request, ws: Any, query: A.Query, tab: str) -> dict[str, Any]:
+def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str) -> dict[str, Any]:
     """Compute one analysis tab (cached) and what its template needs."""
     analyst = _analyst(request)
-    view = A.make_view(analyst.engine, ws.store(), query)
+    view = analyst.view(actor, ws.id, query)
     params = request.query_params
     ctx: dict[str, Any] = {"tab": tab, "query": query, "duration": A.duration}
     if tab == "map":
-        share = _bounded_float(params.get("paths", "0.8"), 0.05, 1.0, "paths")
-        top = _bounded_int(params.get("top", "20"), 2, 200, "top")
+        share = _bounded(params.get("paths", "0.8"), 0.05, 1.0, "paths")
+        top = _bounded(params.get("top", "20"), 2, 200, "top")
         pm_all = analyst.process_map(view, max_activities=top, path_share=share)
         ctx.update(
             map=pm_all,
@@ -302,17 +302,9 @@ def _tab_context(request: Request, ws: Any, query: A.Query, tab: str) -> dict[st
     elif tab == "rework":
         ctx.update(rework=analyst.rework(view))
     elif tab == "sla":
-        days = _bounded_float(params.get("sla_days", "30"), 0.01, 36500, "sla_days")
-        deadline = (params.get("deadline_attribute") or "").strip()
-        config = (
-            mining.SlaConfig(deadline_attribute=deadline)
-            if deadline
-            else mining.SlaConfig(target_seconds=days * A.DAY)
-        )
+        options, config = A.sla_config(params.getlist)
         result = analyst.sla(view, config)
-        ctx.update(
-            sla=result, sla_days=days, deadline_attribute=deadline, chart=A.sla_chart(result)
-        )
+        ctx.update(sla=result, sla_options=options, chart=A.sla_chart(result))
     elif tab == "breakdown":
         attributes = list(view.dataset.manifest.case_attributes)
         by = params.get("by") or (attributes[0] if attributes else "")
@@ -340,32 +332,22 @@ def _tab_context(request: Request, ws: Any, query: A.Query, tab: str) -> dict[st
     return ctx
 
 
-def _bounded_float(raw: str, lo: float, hi: float, field: str) -> float:
+N = TypeVar("N", int, float)
+
+
+def _bounded(raw: str, lo: N, hi: N, field: str) -> N:
+    """``raw`` read as the type of ``lo`` (a whole number for int bounds), within [lo, hi]."""
+    kind = type(lo)
     try:
-        value = float(raw)
+        value = kind(raw)
     except ValueError:
-        value = float("nan")
-    if not lo <= value <= hi:
+        value = None
+    if value is None or not lo <= value <= hi:
         raise InputError(
             f"'{raw}' is out of range",
             where=Location(field=field),
             found=raw,
-            expected=f"a number from {lo} to {hi}",
-        )
-    return value
-
-
-def _bounded_int(raw: str, lo: int, hi: int, field: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = lo - 1
-    if not lo <= value <= hi:
-        raise InputError(
-            f"'{raw}' is out of range",
-            where=Location(field=field),
-            found=raw,
-            expected=f"a whole number from {lo} to {hi}",
+            expected=f"a {'whole ' if kind is int else ''}number from {lo} to {hi}",
         )
     return value
 
@@ -385,12 +367,12 @@ def assessment_page(
         context: dict[str, Any] = {"datasets": store.dataset_names(), "query": query, "tab": tab}
         if query.dataset:
             analyst = _analyst(request)
-            view = A.make_view(analyst.engine, store, query)
+            view = analyst.view(actor, workspace_id, query)
             context.update(
                 manifest=view.dataset.manifest,
                 kpis=analyst.kpis(view),
                 activities=analyst.activities(view),
-                tab_html=_tab_html(request, ws, view, query, tab),
+                tab_html=_tab_html(request, actor, ws, view, query, tab),
             )
         return context
 
@@ -415,32 +397,32 @@ def assessment_fragment(
     query = _query(request)
 
     def compute() -> str:
-        analyst = _analyst(request)
-        return _tab_html(request, ws, A.make_view(analyst.engine, ws.store(), query), query, tab)
+        view = _analyst(request).view(actor, workspace_id, query)
+        return _tab_html(request, actor, ws, view, query, tab)
 
     return HTMLResponse(compute())
 
 
 _TAB_OPTIONS = {
     "map": ("paths", "top"),
-    "sla": ("sla_days", "deadline_attribute"),
+    "sla": A.SLA_KEYS,
     "breakdown": ("kpi", "by"),
 }
 
 
-def _tab_html(request: Request, ws: Any, view: Any, query: A.Query, tab: str) -> str:
+def _tab_html(request: Request, actor: Any, ws: Any, view: Any, query: A.Query, tab: str) -> str:
     """A tab's fragment, rendered once per (data, filter, options) and then served from the cache:
     fragments hold nothing personal (no names, no CSRF token), so every reader can share them."""
     if tab not in A.ANALYSES:
         raise NotFoundError(
             f"there is no assessment view '{tab}'", found=tab, expected=", ".join(A.ANALYSES)
         )
-    options = tuple(request.query_params.get(k, "") for k in _TAB_OPTIONS.get(tab, ()))
+    options = tuple(tuple(request.query_params.getlist(k)) for k in _TAB_OPTIONS.get(tab, ()))
     key = (view.cache_key, "html", ws.id, tab, query.params, options)
 
     def render() -> str:
         # rendered with autoescape like every template; the page then includes it as is
-        context = _tab_context(request, ws, query, tab)
+        context = _tab_context(request, actor, ws, query, tab)
         template = request.app.state.templates.get_template(f"_tab_{tab}.html")
         return str(template.render(request=request, workspace=ws, **context))
 
@@ -460,17 +442,16 @@ def freeze(
     query = _query(request)
 
     def run_freeze() -> Any:
-        # the analytics engine is shared with the cached analyses, which take turns on it
-        with _analyst(request).cache.engine_lock:
-            return assessment.freeze_baseline(
-                request.app.state.ctx,
-                actor=actor,
-                workspace_id=workspace_id,
-                dataset_name=query.dataset,
-                baseline_name=baseline_name.strip(),
-                filter=query.filter,
-                kpis=None,
-            )
+        # on the application's analytics engine, under its one lock (taken by freeze_baseline)
+        return assessment.freeze_baseline(
+            request.app.state.ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            dataset_name=query.dataset,
+            baseline_name=baseline_name.strip(),
+            filter=query.filter,
+            kpis=None,
+        )
 
     try:
         baseline = run_freeze()
@@ -498,20 +479,13 @@ def freeze(
 def export(
     request: Request, workspace_id: str, tab: str, fmt: str, actor: WorkspaceReader
 ) -> Response:
-    if fmt not in {"csv", "json"} or tab not in {
-        "map",
-        "variants",
-        "bottlenecks",
-        "rework",
-        "sla",
-        "breakdown",
-    }:
+    if fmt not in {"csv", "json"} or tab not in A.ANALYSES:
         raise NotFoundError(
             "no such export", found=f"{tab}.{fmt}", expected="<view>.csv or <view>.json"
         )
     ws = _ws(request, actor, workspace_id)
     query = _query(request)
-    ctx = _tab_context(request, ws, query, tab)
+    ctx = _tab_context(request, actor, ws, query, tab)
     result = ctx.get({"map": "map"}.get(tab, tab))
     if result is None:
         raise NotFoundError(
@@ -539,15 +513,17 @@ def export(
 
 @router.get("/w/{workspace_id}/assessment/report.html")
 def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Response:
+    from civicflow.app import assessment
     from civicflow.report import build_report
 
-    ws = _ws(request, actor, workspace_id)
+    _ws(request, actor, workspace_id)  # a workspace the actor may not see is not found
     query = _query(request)
-    analyst = _analyst(request)
-    view = A.make_view(analyst.engine, ws.store(), query)
+    view = _analyst(request).view(actor, workspace_id, query)
     folder = Path(tempfile.mkdtemp(prefix="civicflow-report-"))
     out = folder / f"{query.dataset}-assessment.html"
-    build_report(view=view, out=out)
+    # the report's analyses run on the application's engine: under its one lock
+    with assessment.engine_lock(request.app.state.ctx):
+        build_report(view=view, out=out)
 
     def cleanup() -> None:
         import shutil

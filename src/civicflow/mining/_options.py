@@ -1,0 +1,407 @@
+"""Filter and SLA/calendar options: one set of names, read the same way from command-line options,
+web query parameters and stored JSON.
+
+Each option is described once (:data:`FILTER_OPTIONS`, :data:`SLA_OPTIONS`): its name (the field
+of :class:`FilterOptions` / :class:`SlaOptions` and the web's query parameter) and its command-line
+flag. ``FilterOptions.to_filter()`` gives the typed :class:`EventLogFilter`, ``SlaOptions.to_config()``
+the typed :class:`SlaConfig`; both of those have ``to_dict`` and ``from_dict`` for stored JSON
+(baselines). An error names the option as the door spelled it (``--target`` on the command line,
+``target`` in a query string).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal, cast
+
+from civicflow.core import InputError, Location
+from civicflow.mining._calendar import WorkingCalendar
+from civicflow.mining._sla import SlaConfig
+from civicflow.mining._view import EventLogFilter
+
+Door = Literal["cli", "query"]
+"""Where options come from: command-line options or web query parameters."""
+
+TIME_MODES = ("intersecting", "contained", "started", "completed")
+DAY = 86400.0
+_UNIT_SECONDS = {"w": 604800.0, "d": DAY, "h": 3600.0, "min": 60.0, "m": 60.0, "s": 1.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionSpec:
+    """One option: its name (field and query parameter), command-line flag(s) and help."""
+
+    name: str
+    flags: tuple[str, ...]
+    """Command-line spellings, the first one preferred."""
+    help: str
+    type: type[str] | type[float] = str
+    """The value's type on the command line."""
+    many: bool = False
+    """Repeatable (a list of values)."""
+    query_aliases: tuple[str, ...] = ()
+    """Older query-parameter names the web still reads (its forms use them)."""
+
+    @property
+    def flag(self) -> str:
+        return self.flags[0]
+
+    def spelled(self, door: Door) -> str:
+        return self.flag if door == "cli" else self.name
+
+
+FILTER_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(name="start", flags=("--from",),
+               help="Start of the time window (ISO date or date-time)."),
+    OptionSpec(name="end", flags=("--to",), help="End of the time window (exclusive)."),
+    OptionSpec(name="time_mode", flags=("--time-mode",),
+               help="How a case meets the window: intersecting, contained, started or completed."),
+    OptionSpec(name="where", flags=("--where",), many=True,
+               help="Case attribute condition attribute=value (repeatable)."),
+    OptionSpec(name="variant", flags=("--variant",), many=True,
+               help="Keep only this variant id (repeatable)."),
+    OptionSpec(name="with_activity", flags=("--with-activity",), many=True,
+               query_aliases=("present",),
+               help="Keep cases that contain this activity (repeatable)."),
+    OptionSpec(name="without_activity", flags=("--without-activity",), many=True,
+               query_aliases=("absent",),
+               help="Drop cases that contain this activity (repeatable)."),
+    OptionSpec(name="min_throughput", flags=("--min-throughput",), query_aliases=("min_days",),
+               help="Keep cases lasting at least this long (3d, 12h, 90min)."),
+    OptionSpec(name="max_throughput", flags=("--max-throughput",), query_aliases=("max_days",),
+               help="Keep cases lasting at most this long."),
+)  # fmt: skip
+
+SLA_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(name="target", flags=("--target", "--sla-target"),
+               help="SLA: a case complies within this duration (e.g. 30d)."),
+    OptionSpec(name="sla_days", flags=("--sla-days",), type=float,
+               help="SLA: a case complies within N days."),
+    OptionSpec(name="deadline_attribute", flags=("--deadline-attribute",),
+               help="SLA: case attribute holding each case's deadline."),
+    OptionSpec(name="end_activity", flags=("--end-activity",), many=True,
+               help="SLA: a case is finished only when it ends with this one (repeatable)."),
+    OptionSpec(name="working_hours", flags=("--working-hours",),
+               help="SLA: count only working time, Mon-Fri between these hours (e.g. 08:30-17:00)."),
+    OptionSpec(name="timezone", flags=("--timezone",),
+               help="SLA working hours: the office's time zone."),
+    OptionSpec(name="holidays", flags=("--holidays",),
+               help="SLA working hours: skip this country's public holidays (NL)."),
+    OptionSpec(name="subdivision", flags=("--subdivision",),
+               help="SLA working hours: the region whose holidays apply too (e.g. BY with DE)."),
+)  # fmt: skip
+
+
+def _spec(options: tuple[OptionSpec, ...], name: str) -> OptionSpec:
+    return next(o for o in options if o.name == name)
+
+
+def _unreadable(what: str, text: str, option: str, *, expected: str, fix: str) -> InputError:
+    return InputError(
+        f"cannot read the {what} '{text}'",
+        where=Location(field=option),
+        found=text,
+        expected=expected,
+        fix=fix,
+    )
+
+
+def parse_duration(text: str, *, option: str = "--min-throughput") -> float:
+    """``3d``, ``12h``, ``90min``, ``45s``, ``2w``, ``1.5d`` -> seconds."""
+    m = _DURATION.match(text)
+    if not m:
+        raise _unreadable(
+            "duration", text, option,
+            expected="a number with a unit: w, d, h, min (or m), s — for example 3d, 12h, 90min",
+            fix=f"write {option} 3d for three days",
+        )  # fmt: skip
+    return float(m.group(1)) * _UNIT_SECONDS[m.group(2).lower()]
+
+
+def parse_days(text: str, *, option: str) -> float:
+    """A number of days (``30``, ``2.5``), zero or more -> seconds."""
+    try:
+        days = float(text)
+    except ValueError as exc:
+        raise InputError(
+            f"'{text}' is not a number of days",
+            where=Location(field=option),
+            found=text,
+            expected="a number of days such as 30 or 2.5",
+        ) from exc
+    if not math.isfinite(days) or days < 0:
+        raise InputError(
+            "a number of days must be zero or more",
+            where=Location(field=option),
+            found=text,
+            expected="a finite number >= 0",
+        )
+    return days * DAY
+
+
+def parse_time(text: str, *, option: str = "--from") -> datetime:
+    """An ISO date or date-time; without an offset it is read as UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise _unreadable(
+            "time", text, option,
+            expected="an ISO date or date-time such as 2024-01-31 or 2024-01-31T08:00:00+01:00",
+            fix=f"write {option} 2024-01-31",
+        ) from None  # fmt: skip
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def parse_where(
+    items: Sequence[str], *, option: str = "--where"
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``district=north`` (repeatable; several values of one attribute mean any of them)."""
+    values: dict[str, list[str]] = {}
+    for item in items:
+        attribute, sep, value = item.partition("=")
+        if not sep or not attribute.strip():
+            raise InputError(
+                f"cannot read the condition '{item}'",
+                where=Location(field=option),
+                found=item,
+                expected="attribute=value, for example district=north",
+                fix=f"repeat {option} for several conditions: "
+                f"{option} district=north {option} channel=web",
+            )
+        values.setdefault(attribute.strip(), []).append(value)
+    return tuple((k, tuple(v)) for k, v in values.items())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilterOptions:
+    """The filter options as given (text); :meth:`to_filter` reads them into an ``EventLogFilter``."""
+
+    start: str | None = None
+    end: str | None = None
+    time_mode: str = "intersecting"
+    where: tuple[str, ...] = ()
+    variant: tuple[str, ...] = ()
+    with_activity: tuple[str, ...] = ()
+    without_activity: tuple[str, ...] = ()
+    min_throughput: str | None = None
+    max_throughput: str | None = None
+
+    def to_filter(self, *, door: Door = "cli") -> EventLogFilter:
+        """The typed filter; an error names the option as ``door`` spells it."""
+
+        def name(field: str) -> str:
+            return _spec(FILTER_OPTIONS, field).spelled(door)
+
+        if self.time_mode not in TIME_MODES:
+            raise InputError(
+                f"unknown time mode '{self.time_mode}'",
+                where=Location(field=name("time_mode")),
+                found=self.time_mode,
+                expected=", ".join(TIME_MODES),
+                fix=f"pass {name('time_mode')} intersecting (cases overlapping the window) "
+                "or another mode",
+            )
+        lo = parse_time(self.start, option=name("start")) if self.start else None
+        hi = parse_time(self.end, option=name("end")) if self.end else None
+        if lo is not None and hi is not None and hi <= lo:
+            raise InputError(
+                "the time window is empty",
+                where=Location(field=name("end")),
+                found=f"{name('start')} {self.start} {name('end')} {self.end}",
+                expected=f"{name('end')} later than {name('start')}",
+                fix="swap the two dates",
+            )
+        low, high = (
+            parse_duration(text, option=name(field)) if text else None
+            for field, text in (
+                ("min_throughput", self.min_throughput),
+                ("max_throughput", self.max_throughput),
+            )
+        )
+        return EventLogFilter(
+            start=lo,
+            end=hi,
+            time_mode=cast(Any, self.time_mode),
+            case_attributes=parse_where(self.where, option=name("where")),
+            variants=self.variant,
+            activities_present=self.with_activity,
+            activities_absent=self.without_activity,
+            min_throughput_seconds=low,
+            max_throughput_seconds=high,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlaOptions:
+    """The SLA options as given: one of ``target``, ``sla_days`` and ``deadline_attribute``, and
+    optionally a working calendar (``working_hours`` Mon-Fri in ``timezone``, minus the public
+    holidays of the country ``holidays`` and its ``subdivision``). :meth:`to_config` reads them."""
+
+    target: str | None = None
+    sla_days: float | None = None
+    deadline_attribute: str | None = None
+    end_activity: tuple[str, ...] = ()
+    working_hours: str | None = None
+    timezone: str = "UTC"
+    holidays: str | None = None
+    subdivision: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return any(x is not None for x in (self.target, self.sla_days, self.deadline_attribute))
+
+    def to_config(self, *, door: Door = "cli", required: bool = False) -> SlaConfig | None:
+        """The typed SLA; None when none is given and it is not ``required``."""
+
+        def name(field: str) -> str:
+            return _spec(SLA_OPTIONS, field).spelled(door)
+
+        one = " / ".join(name(f) for f in ("target", "sla_days", "deadline_attribute"))
+        given = [x for x in (self.target, self.sla_days, self.deadline_attribute) if x is not None]
+        if not given:
+            if not required:
+                return None
+            raise InputError(
+                "an SLA needs a target or a deadline attribute",
+                where=Location(field=one),
+                expected=f"one of {name('target')} 30d, {name('sla_days')} 30, "
+                f"{name('deadline_attribute')} <case attribute>",
+                fix=f"add {name('sla_days')} 30 (or the agency's target)",
+            )
+        if len(given) > 1:
+            raise InputError(
+                "give one SLA only",
+                where=Location(field=one),
+                found=", ".join(str(g) for g in given),
+                expected=f"exactly one of {one.replace(' / ', ', ')}",
+                fix="drop all but one of them",
+            )
+        seconds = None
+        if self.target is not None:
+            seconds = parse_duration(self.target, option=name("target"))
+        elif self.sla_days is not None:
+            seconds = self.sla_days * DAY
+            if not seconds > 0:
+                raise InputError(
+                    "the SLA target must be a positive duration",
+                    where=Location(field=name("sla_days")),
+                    found=str(self.sla_days),
+                    expected="a number of days > 0",
+                )
+        return SlaConfig(
+            target_seconds=seconds,
+            deadline_attribute=self.deadline_attribute,
+            end_activities=self.end_activity,
+            calendar=self.calendar(door=door),
+        )
+
+    def calendar(self, *, door: Door = "cli") -> WorkingCalendar | None:
+        """The working calendar of ``working_hours``, ``timezone``, ``holidays``, ``subdivision``."""
+        if self.working_hours is None:
+            return None
+        option = _spec(SLA_OPTIONS, "working_hours").spelled(door)
+        opening, sep, closing = self.working_hours.partition("-")
+        if not sep:
+            raise InputError(
+                f"cannot read the working hours '{self.working_hours}'",
+                where=Location(field=option),
+                found=self.working_hours,
+                expected="opening-closing, for example 08:30-17:00",
+                fix=f"write {option} 08:30-17:00",
+            )
+        return WorkingCalendar.office_hours(
+            start=opening.strip(),
+            end=closing.strip(),
+            timezone=self.timezone,
+            country=self.holidays,
+            subdivision=self.subdivision,
+        )
+
+
+Values = Mapping[str, Any]
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        value = value[-1] if value else None
+        return _text(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list | tuple) else [value]
+    return tuple(t for t in (str(v).strip() for v in items) if t)
+
+
+def filter_options(values: Values) -> FilterOptions:
+    """``FilterOptions`` from a mapping of option names to values (lists for repeatable options),
+    as the command line gives them or :func:`query_values` reads them from a query string."""
+    return FilterOptions(
+        start=_text(values.get("start")),
+        end=_text(values.get("end")),
+        time_mode=_text(values.get("time_mode")) or "intersecting",
+        where=_texts(values.get("where")),
+        variant=_texts(values.get("variant")),
+        with_activity=_texts(values.get("with_activity")),
+        without_activity=_texts(values.get("without_activity")),
+        min_throughput=_text(values.get("min_throughput")),
+        max_throughput=_text(values.get("max_throughput")),
+    )
+
+
+def sla_options(values: Values, *, door: Door = "cli") -> SlaOptions:
+    """``SlaOptions`` from a mapping of option names to values (see :func:`filter_options`)."""
+    days = values.get("sla_days")
+    if isinstance(days, str | list | tuple):
+        text = _text(days)
+        option = _spec(SLA_OPTIONS, "sla_days").spelled(door)
+        days = None if text is None else parse_days(text, option=option) / DAY
+    return SlaOptions(
+        target=_text(values.get("target")),
+        sla_days=days,
+        deadline_attribute=_text(values.get("deadline_attribute")),
+        end_activity=_texts(values.get("end_activity")),
+        working_hours=_text(values.get("working_hours")),
+        timezone=_text(values.get("timezone")) or "UTC",
+        holidays=_text(values.get("holidays")),
+        subdivision=_text(values.get("subdivision")),
+    )
+
+
+def query_values(get_list: Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """Every filter and SLA option in a query string, by option name; the web's older names
+    (``present``, ``absent``, ``attr`` with ``attr_value``, ``min_days``/``max_days`` in days)
+    are read as the options they stand for."""
+    out: dict[str, list[str]] = {}
+    for spec in (*FILTER_OPTIONS, *SLA_OPTIONS):
+        values = [v for v in get_list(spec.name) if v.strip()]
+        for alias in spec.query_aliases:
+            extra = [v for v in get_list(alias) if v.strip()]
+            if alias.endswith("_days"):
+                # exact: the shortest text of the float reads back as the same float
+                extra = [f"{Decimal(repr(parse_days(v, option=alias))):f}s" for v in extra]
+            values += extra
+        if values:
+            out[spec.name] = values
+    attr = next((a.strip() for a in get_list("attr") if a.strip()), "")
+    if attr:
+        out.setdefault("where", []).extend(
+            f"{attr}={v.strip()}" for v in get_list("attr_value") if v.strip()
+        )
+    return out
+
+
+def option_names() -> tuple[str, ...]:
+    """Every option's name, filters first: what each door must accept."""
+    return tuple(spec.name for spec in (*FILTER_OPTIONS, *SLA_OPTIONS))

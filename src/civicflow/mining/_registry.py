@@ -1,0 +1,143 @@
+"""The analyses civicflow offers, each described once: its function and config type, and where a
+person reaches it — the command line, the workbench's assessment tab, the report's section — or why
+it cannot be reached there.
+
+The command line registers ``civicflow analyze <name>`` from these entries, the workbench draws its
+tabs from them and the report's sections are checked against them (``tests/test_registry.py``), so
+a new analysis shows up in all three or says why not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from civicflow.core import NotFoundError
+from civicflow.mining._activities import activity_stats
+from civicflow.mining._bottlenecks import bottlenecks
+from civicflow.mining._breakdown import breakdown
+from civicflow.mining._conformance import ConformanceConfig, conformance
+from civicflow.mining._kpis import compute_kpis
+from civicflow.mining._performance import arrivals, throughput_times, work_in_progress
+from civicflow.mining._process_map import ProcessMapConfig, process_map
+from civicflow.mining._resources import handover_network, resource_workload
+from civicflow.mining._rework import rework
+from civicflow.mining._sla import SlaConfig, sla_compliance
+from civicflow.mining._variants import VariantsConfig, variants
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Analysis:
+    """One analysis and its three doors. A door that is ``None`` carries the reason."""
+
+    name: str
+    summary: str
+    """One line: what it answers (the command's help)."""
+    function: Callable[..., Any]
+    config: type | None = None
+    """Its typed configuration, when it has one."""
+    cli: tuple[str, ...]
+    """The command that runs it, e.g. ``("analyze", "map")``."""
+    web_tab: str | None = None
+    web_reason: str | None = None
+    report_section: str | None = None
+    """The id of the report section that shows it (``civicflow.report.REPORT_SECTIONS``)."""
+    report_reason: str | None = None
+
+
+_NOT_A_TAB = (
+    "the workbench shows the key figures above every tab; the full analysis is in the report"
+)
+
+ANALYSES: tuple[Analysis, ...] = (
+    Analysis(
+        name="map", summary="Process map: directly-follows graph with frequency and performance "
+        "per edge.", function=process_map, config=ProcessMapConfig, cli=("analyze", "map"),
+        web_tab="map", report_section="process-map",
+    ),
+    Analysis(
+        name="variants", summary="Variants: distinct activity sequences with their cases, share "
+        "and throughput time.", function=variants, config=VariantsConfig,
+        cli=("analyze", "variants"), web_tab="variants", report_section="variants",
+    ),
+    Analysis(
+        name="throughput", summary="Throughput time of cases (first to last event): summary and "
+        "histogram.", function=throughput_times, cli=("analyze", "throughput"),
+        web_reason=_NOT_A_TAB, report_section="throughput",
+    ),
+    Analysis(
+        name="arrivals", summary="New cases per day, week or month (by the time of their first "
+        "event).", function=arrivals, cli=("analyze", "arrivals"), web_reason=_NOT_A_TAB,
+        report_section="arrivals",
+    ),
+    Analysis(
+        name="wip", summary="Work in progress: cases open in each period, with those started and "
+        "completed.", function=work_in_progress, cli=("analyze", "wip"), web_reason=_NOT_A_TAB,
+        report_section="arrivals",
+    ),
+    Analysis(
+        name="activities", summary="Per activity: events, cases, waiting time before it, service "
+        "time when known.", function=activity_stats, cli=("analyze", "activities"),
+        web_reason=_NOT_A_TAB, report_section="activities",
+    ),
+    Analysis(
+        name="bottlenecks", summary="Where cases wait: activities and transitions by total "
+        "waiting time, with findings.", function=bottlenecks, cli=("analyze", "bottlenecks"),
+        web_tab="bottlenecks", report_section="bottlenecks",
+    ),
+    Analysis(
+        name="rework", summary="Rework: repeated activities and self-loops, the share of cases "
+        "and the time it costs.", function=rework, cli=("analyze", "rework"), web_tab="rework",
+        report_section="rework",
+    ),
+    Analysis(
+        name="resources", summary="Workload per resource: events, cases, activities, active days.",
+        function=resource_workload, cli=("analyze", "resources"), web_reason=_NOT_A_TAB,
+        report_section="resources",
+    ),
+    Analysis(
+        name="handovers", summary="Handover network: who passes work to whom, and how often.",
+        function=handover_network, cli=("analyze", "handovers"), web_reason=_NOT_A_TAB,
+        report_section="resources",
+    ),
+    Analysis(
+        name="sla", summary="SLA compliance: the share of cases finished within the target or "
+        "their deadline.", function=sla_compliance, config=SlaConfig, cli=("analyze", "sla"),
+        web_tab="sla", report_section="sla",
+    ),
+    Analysis(
+        name="breakdown", summary="A KPI per value of a case attribute (district, channel, case "
+        "type), beside its overall.", function=breakdown, cli=("analyze", "breakdown"),
+        web_tab="breakdown", report_section="breakdown",
+    ),
+    Analysis(
+        name="kpis", summary="The key figures (KPIs) a baseline freezes.", function=compute_kpis,
+        cli=("baseline", "freeze"),
+        web_reason="shown above every assessment tab and frozen with 'Freeze baseline'",
+        report_section="key-figures",
+    ),
+    Analysis(
+        name="conformance", summary="Check the cases against a BPMN reference flow: fitness and "
+        "the most common deviations.", function=conformance, config=ConformanceConfig,
+        cli=("conformance",),
+        web_reason="needs a BPMN reference model, which the workbench cannot upload yet",
+        report_section="conformance",
+    ),
+)  # fmt: skip
+
+
+def analysis(name: str) -> Analysis:
+    """The registered analysis called ``name``."""
+    for entry in ANALYSES:
+        if entry.name == name:
+            return entry
+    raise NotFoundError(
+        f"there is no analysis '{name}'",
+        found=name,
+        expected=", ".join(a.name for a in ANALYSES),
+    )
+
+
+WEB_TABS: tuple[str, ...] = tuple(a.web_tab for a in ANALYSES if a.web_tab)
+"""The workbench's assessment tabs, in order."""

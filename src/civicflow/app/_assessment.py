@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from civicflow.app._context import AppContext
-from civicflow.app._models import ObjectiveRow
+from civicflow.app._models import MeasurementRow, ObjectiveRow
 from civicflow.app._programme import OBJECTIVE, _read_objective
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
@@ -239,8 +239,6 @@ def freeze_baseline(
 def _measure_objectives(
     ctx: AppContext, session: Any, actor: Actor, workspace_id: str, baseline: Baseline
 ) -> None:
-    from civicflow.app._models import MeasurementRow
-
     values = {v.name: v.value for v in baseline.kpis if v.value is not None}
     rows = session.scalars(
         select(ObjectiveRow).where(

@@ -23,12 +23,12 @@ from civicflow.mining._activities import (
     WAITING_DEFINITION,
     activity_instances,
 )
+from civicflow.mining._sla import SlaConfig, sla_compliance
 from civicflow.mining._view import case_spans, case_variants
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from civicflow.mining._sla import SlaConfig
     from civicflow.mining._view import LogView
 
 Direction = Literal["lower_is_better", "higher_is_better", "neutral"]
@@ -97,8 +97,6 @@ class KpiContext:
     def sla_share(self) -> float | None:
         if self.sla is None:
             return None
-        from civicflow.mining._sla import sla_compliance
-
         return sla_compliance(self.view, config=self.sla).share
 
 

@@ -11,7 +11,25 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP
-from civicflow.mining import LogView
+from civicflow.mining import (
+    LogView,
+    ProcessMapConfig,
+    activity_stats,
+    arrivals,
+    bottlenecks,
+    breakdown,
+    compute_kpis,
+    conformance,
+    handover_network,
+    process_map,
+    read_bpmn,
+    resource_workload,
+    rework,
+    sla_compliance,
+    throughput_times,
+    variants,
+    work_in_progress,
+)
 from civicflow.report._charts import bar_chart, binned_bars, time_series
 from civicflow.report._format import human_duration, human_number, share
 from civicflow.report._model import Chart, Figure, MapBlock, Section, Table
@@ -93,7 +111,6 @@ def _path(activities: tuple[str, ...], limit: int = 12) -> str:
 
 
 def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import compute_kpis
 
     snapshot = compute_kpis(view, sla=config.sla)
     figures = tuple(
@@ -120,7 +137,6 @@ def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import ProcessMapConfig, process_map
 
     full = process_map(
         view, ProcessMapConfig(max_activities=config.max_activities, path_share=config.path_share)
@@ -212,7 +228,6 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def variants_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import variants
 
     res = variants(view, top=config.top_variants)
     if not res.variants:
@@ -293,7 +308,6 @@ def variants_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def throughput_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import throughput_times
 
     res = throughput_times(view, bins=30, include_cases=False)
     s = res.summary
@@ -352,7 +366,6 @@ def throughput_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import arrivals, work_in_progress
 
     freq = cast(Any, config.time_freq)
     arr = arrivals(view, freq=freq)
@@ -429,7 +442,6 @@ def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def activities_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import activity_stats
 
     res = activity_stats(view)
     if not res.activities:
@@ -492,7 +504,6 @@ def activities_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def bottlenecks_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import bottlenecks
 
     res = bottlenecks(view, top=10)
     if not res.activities:
@@ -550,7 +561,6 @@ def bottlenecks_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def rework_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import rework
 
     res = rework(view)
     if not res.case_count:
@@ -618,7 +628,6 @@ def rework_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def resources_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import handover_network, resource_workload
 
     load = resource_workload(view)
     if not load.resources:
@@ -699,7 +708,6 @@ def resources_section(view: LogView, config: ReportConfig) -> Section | None:
 def sla_section(view: LogView, config: ReportConfig) -> Section | None:
     if config.sla is None:
         return None
-    from civicflow.mining import sla_compliance
 
     res = sla_compliance(view, config=config.sla)
     figures = (
@@ -792,7 +800,6 @@ def _days(value: float | None) -> float | None:
 
 
 def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import breakdown
 
     attributes = list(config.breakdown_attributes) or list(view.dataset.manifest.case_attributes)
     cases = view.cases
@@ -882,7 +889,6 @@ def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
 def conformance_section(view: LogView, config: ReportConfig) -> Section | None:
     if config.model is None:
         return None
-    from civicflow.mining import conformance, read_bpmn
 
     res = conformance(view, model=read_bpmn(config.model))
     figures = (

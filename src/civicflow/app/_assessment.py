@@ -28,6 +28,7 @@ from civicflow.eventlog import (
     Dataset,
     Engine,
     EventStore,
+    EventTransform,
     IngestOptions,
     ProgressCallback,
     ingest,
@@ -71,19 +72,23 @@ def ingest_dataset(
     options: IngestOptions | None = None,
     progress: ProgressCallback | None = None,
     reason: str | None = None,
+    transforms: Sequence[EventTransform] = (),
 ) -> Dataset:
     """Import an event log into the workspace (DATASET_WRITE); ledger action ``dataset.ingest``
-    with the dataset's fingerprint as the after-digest (and the replaced one's as before)."""
+    with the dataset's fingerprint as the after-digest (and the replaced one's as before).
+
+    ``transforms`` rewrite the canonical events before anything is stored (the extension point a
+    domain such as privacy plugs in here; see ``civicflow.eventlog.EventTransform``)."""
 
     def write(store: EventStore) -> Dataset:
         return ingest(
             workspace=store, source=Path(source), name=name, mapping=mapping, options=options,
-            progress=progress,
+            progress=progress, transforms=transforms,
         )  # fmt: skip
 
     return store_dataset(
         ctx, actor=actor, workspace_id=workspace_id, name=name, write=write,
-        replace=options is not None and options.replace, reason=reason,
+        replace=options is not None and options.replace, reason=reason, transforms=transforms,
     )  # fmt: skip
 
 
@@ -96,13 +101,16 @@ def store_dataset(
     write: Callable[[EventStore], Dataset],
     replace: bool = False,
     reason: str | None = None,
+    transforms: Sequence[EventTransform] = (),
 ) -> Dataset:
     """Store a dataset that ``write`` produces in the workspace's event store (DATASET_WRITE):
     an import, a generator or a simulation. Ledger action ``dataset.ingest`` with the new
     dataset's fingerprint as the after-digest (and a replaced one's as the before-digest).
 
     ``write`` receives the event store and must write the dataset ``name`` atomically (through
-    ``Workspace.writer``, as ``civicflow.eventlog.ingest`` does) and return it.
+    ``EventStore.writer``, as ``civicflow.eventlog.ingest`` does) and return it. With
+    ``transforms``, ``write`` must run them (``ingest(..., transforms=...)``): the dataset is
+    refused, and removed, unless its manifest records each of them, in order.
     """
     actor.require(Permission.DATASET_WRITE, workspace_id)
     store = _store(ctx, workspace_id)
@@ -118,6 +126,7 @@ def store_dataset(
             fix="write the dataset under the name given to store_dataset",
         )
     try:
+        _check_transforms_ran(dataset, transforms)
         # ingest pays for the per-dataset successor and case tables, not the first page view
         ensure_derived(dataset)
         with ctx.session() as s:
@@ -138,6 +147,18 @@ def store_dataset(
         store.delete_dataset(name)
         raise
     return dataset
+
+
+def _check_transforms_ran(dataset: Dataset, transforms: Sequence[EventTransform]) -> None:
+    asked = [t.name for t in transforms]
+    ran = [str(t.get("name")) for t in dataset.manifest.options.get("transforms", [])]
+    if ran != asked:
+        raise ConfigurationError(
+            f"the dataset '{dataset.name}' was written without the transforms asked for",
+            found=", ".join(ran) or "none",
+            expected=", ".join(asked),
+            fix="pass the transforms to ingest(..., transforms=...) in the write function",
+        )
 
 
 def delete_dataset(

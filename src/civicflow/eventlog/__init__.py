@@ -3,9 +3,8 @@ its engines."""
 
 from civicflow.eventlog._canonical import EventSink, IngestProgress, ProgressCallback
 from civicflow.eventlog._engines import DuckDBEngine, Engine, SparkEngine, make_engine
+from civicflow.eventlog._importer import Importer, IngestOptions
 from civicflow.eventlog._ingest import (
-    Importer,
-    IngestOptions,
     detect_importer,
     get_importer,
     importers,
@@ -29,6 +28,7 @@ from civicflow.eventlog._schema import (
     ColumnMapping,
 )
 from civicflow.eventlog._store import Dataset, DatasetManifest, DatasetWriter, EventStore
+from civicflow.eventlog._transforms import EventTransform, IdentityTransform, TransformContext
 from civicflow.eventlog._xes import xes_classifiers
 
 __all__ = [
@@ -53,11 +53,14 @@ __all__ = [
     "Engine",
     "EventSink",
     "EventStore",
+    "EventTransform",
+    "IdentityTransform",
     "Importer",
     "IngestOptions",
     "IngestProgress",
     "ProgressCallback",
     "SparkEngine",
+    "TransformContext",
     "detect_importer",
     "get_importer",
     "importers",

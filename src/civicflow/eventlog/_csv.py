@@ -21,7 +21,7 @@ from civicflow.eventlog._canonical import EventSink, check_mapping, guess_mappin
 from civicflow.eventlog._schema import ColumnMapping
 
 if TYPE_CHECKING:
-    from civicflow.eventlog._ingest import IngestOptions
+    from civicflow.eventlog._importer import IngestOptions
 
 _SAMPLE_BYTES = 1 << 16
 _DELIMITERS = ",;\t|"

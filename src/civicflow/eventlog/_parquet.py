@@ -14,7 +14,7 @@ from civicflow.eventlog._canonical import EventSink, guess_mapping_from_columns
 from civicflow.eventlog._schema import ColumnMapping
 
 if TYPE_CHECKING:
-    from civicflow.eventlog._ingest import IngestOptions
+    from civicflow.eventlog._importer import IngestOptions
 
 
 class ParquetImporter:

@@ -13,7 +13,7 @@ from civicflow.eventlog import (
     TIMESTAMP_TYPE,
     ColumnMapping,
     DuckDBEngine,
-    Workspace,
+    EventStore,
 )
 from civicflow.mining import KPI_DEFINITIONS, EventLogFilter, LogView, SlaConfig, compute_kpis
 
@@ -35,7 +35,7 @@ DEADLINES = {"c1": d(5), "c2": d(3), "c3": None, "c4": d(21)}
 DISTRICT = {"c1": "north", "c2": "south", "c3": "north", "c4": "south"}
 
 
-def _write(ws: Workspace, name: str, log: dict, cases: pa.Table | None = None) -> None:
+def _write(ws: EventStore, name: str, log: dict, cases: pa.Table | None = None) -> None:
     rows: dict[str, list] = {c: [] for c in CORE_EVENT_SCHEMA.names}
     pos = 0
     for case, events in log.items():
@@ -58,7 +58,7 @@ def _write(ws: Workspace, name: str, log: dict, cases: pa.Table | None = None) -
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory: pytest.TempPathFactory) -> LogView:
-    ws = Workspace.create(tmp_path_factory.mktemp("kpis"))
+    ws = EventStore.create(tmp_path_factory.mktemp("kpis"))
     cases = pa.table(
         {
             "case_id": list(LOG),
@@ -139,7 +139,7 @@ def test_top10_share_with_more_than_ten_variants(tmp_path) -> None:
     for v in range(12):
         for k in range(3 if v == 0 else 1):
             log[f"v{v}-{k}"] = [("start", None, 0, None), (f"x{v}", None, 1, None)]
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     _write(ws, "many", log)
     snap = compute_kpis(LogView(engine=DuckDBEngine(), dataset=ws.dataset("many")))
     assert snap.value("variant_count") == 12
@@ -185,7 +185,7 @@ def test_lifecycle_start_events_are_not_rework(tmp_path) -> None:
         "cost": [None, None, None],
         "position": [0, 1, 2],
     }
-    ws = Workspace.create(tmp_path / "ws")
+    ws = EventStore.create(tmp_path / "ws")
     mapping = ColumnMapping(case_id="case", activity="act", timestamp="ts")
     with ws.writer("life", source="hand-built", format="test", mapping=mapping) as w:
         w.write_events(pa.Table.from_pydict(rows, schema=CORE_EVENT_SCHEMA))

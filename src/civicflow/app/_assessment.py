@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from civicflow.app._context import AppContext
 from civicflow.app._journal import Intent, RecoveryReport, recover_store, run_journaled
-from civicflow.app._models import ObjectiveRow, WorkspaceRow
+from civicflow.app._models import MeasurementRow, ObjectiveRow, WorkspaceRow
 from civicflow.app._programme import OBJECTIVE, _read_objective
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
@@ -34,6 +34,7 @@ from civicflow.eventlog import (
     Dataset,
     Engine,
     EventStore,
+    EventTransform,
     IngestLimits,
     IngestOptions,
     ProgressCallback,
@@ -124,9 +125,13 @@ def ingest_dataset(
     options: IngestOptions | None = None,
     progress: ProgressCallback | None = None,
     reason: str | None = None,
+    transforms: Sequence[EventTransform] = (),
 ) -> Dataset:
     """Import an event log into the workspace (DATASET_WRITE); ledger action ``dataset.ingest``
-    with the dataset's fingerprint as the after-digest (and the replaced one's as before)."""
+    with the dataset's fingerprint as the after-digest (and the replaced one's as before).
+
+    ``transforms`` rewrite the canonical events before anything is stored (the extension point a
+    domain such as privacy plugs in here; see ``civicflow.eventlog.EventTransform``)."""
 
     # the ingest limits come from this context's settings, not from whatever the environment says
     opts = options if options is not None else IngestOptions()
@@ -136,12 +141,12 @@ def ingest_dataset(
     def write(store: EventStore) -> Dataset:
         return ingest(
             workspace=store, source=Path(source), name=name, mapping=mapping, options=opts,
-            progress=progress,
+            progress=progress, transforms=transforms,
         )  # fmt: skip
 
     return store_dataset(
         ctx, actor=actor, workspace_id=workspace_id, name=name, write=write,
-        replace=options is not None and options.replace, reason=reason,
+        replace=options is not None and options.replace, reason=reason, transforms=transforms,
     )  # fmt: skip
 
 
@@ -154,6 +159,7 @@ def store_dataset(
     write: Callable[[EventStore], Dataset],
     replace: bool = False,
     reason: str | None = None,
+    transforms: Sequence[EventTransform] = (),
 ) -> Dataset:
     """Store a dataset that ``write`` produces in the workspace's event store (DATASET_WRITE):
     an import, a generator or a simulation. Ledger action ``dataset.ingest`` with the new
@@ -162,7 +168,9 @@ def store_dataset(
     ``write`` receives the event store and must write the dataset ``name`` through
     ``EventStore.writer`` in the calling thread (as ``civicflow.eventlog.ingest`` does) and return
     it: the writer leaves it staged, and it is renamed into place in the transaction of its
-    ledger entry (see ``civicflow.app._journal``).
+    ledger entry (see ``civicflow.app._journal``). With ``transforms``, ``write`` must run them
+    (``ingest(..., transforms=...)``): the dataset is refused, and removed, unless its manifest
+    records each of them, in order.
     """
     actor.require(Permission.DATASET_WRITE, workspace_id)
     store = _store(ctx, workspace_id, recover=True)
@@ -184,6 +192,7 @@ def store_dataset(
                 expected="a writer that calls EventStore.writer in the calling thread",
                 fix="write the dataset through EventStore.writer (as civicflow.eventlog.ingest does)",
             )
+        _check_transforms_ran(staged.dataset, transforms)
         # ingest pays for the per-dataset successor and case tables, not the first page view
         ensure_derived(staged.dataset)
         fingerprint = staged.dataset.manifest.fingerprint
@@ -209,6 +218,18 @@ def store_dataset(
         # the entry and the rename are one unit: see civicflow.app._journal
         run_journaled(ctx, store, intent, entry)
     return store.dataset(name)
+
+
+def _check_transforms_ran(dataset: Dataset, transforms: Sequence[EventTransform]) -> None:
+    asked = [t.name for t in transforms]
+    ran = [str(t.get("name")) for t in dataset.manifest.options.get("transforms", [])]
+    if ran != asked:
+        raise ConfigurationError(
+            f"the dataset '{dataset.name}' was written without the transforms asked for",
+            found=", ".join(ran) or "none",
+            expected=", ".join(asked),
+            fix="pass the transforms to ingest(..., transforms=...) in the write function",
+        )
 
 
 def delete_dataset(
@@ -349,8 +370,6 @@ def freeze_baseline(
 def _measure_objectives(
     ctx: AppContext, session: Any, actor: Actor, workspace_id: str, baseline: Baseline
 ) -> None:
-    from civicflow.app._models import MeasurementRow
-
     values = {v.name: v.value for v in baseline.kpis if v.value is not None}
     rows = session.scalars(
         select(ObjectiveRow).where(

@@ -27,7 +27,7 @@ from civicflow.app._accounts import _state, get_actor, grant_role, pseudonym_for
 from civicflow.app._context import AppContext, migration_status, open_app, upgrade_database
 from civicflow.app._models import UserRow, WorkspaceRow
 from civicflow.app._record import record
-from civicflow.app._roles import SYSTEM, Actor, Permission, Role
+from civicflow.app._roles import ROLE_PERMISSIONS, SYSTEM, Actor, Permission, Role
 from civicflow.app._workspaces import create_workspace
 from civicflow.core import (
     ConfigurationError,
@@ -252,8 +252,6 @@ def local_operator(
 
 
 def _refuse(operator: LocalOperator, permission: Permission) -> None:
-    from civicflow.app._roles import ROLE_PERMISSIONS
-
     holders = sorted(r.value for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
     role = operator.role
     raise PermissionDeniedError(

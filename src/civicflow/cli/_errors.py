@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
-from civicflow.core import CivicflowError
+if TYPE_CHECKING:
+    from rich.console import Console
 
-err_console = Console(stderr=True)
+
+def _err_console() -> Console:
+    # rich and civicflow.core load only when there is an error to show: `--help` stays fast
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def run_with_clear_errors(app: typer.Typer) -> None:
@@ -18,16 +24,19 @@ def run_with_clear_errors(app: typer.Typer) -> None:
         result = app(standalone_mode=False)
         if isinstance(result, int) and not isinstance(result, bool):
             sys.exit(result)
-    except CivicflowError as exc:
-        err_console.print(f"[bold red]error:[/] {type(exc).__name__}", highlight=False)
-        err_console.print(exc.describe(), highlight=False, markup=False)
-        sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        err_console.print("aborted")
+        _err_console().print("aborted")
         sys.exit(1)
     except Exception as exc:
+        from civicflow.core import CivicflowError
+
+        if isinstance(exc, CivicflowError):
+            err_console = _err_console()
+            err_console.print(f"[bold red]error:[/] {type(exc).__name__}", highlight=False)
+            err_console.print(exc.describe(), highlight=False, markup=False)
+            sys.exit(2)
         # Typer's usage errors (it vendors click) know how to show themselves
         show = getattr(exc, "show", None)
         if callable(show) and hasattr(exc, "exit_code"):

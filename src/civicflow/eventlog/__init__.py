@@ -3,9 +3,8 @@ its engines."""
 
 from civicflow.eventlog._canonical import EventSink, IngestProgress, ProgressCallback
 from civicflow.eventlog._engines import DuckDBEngine, Engine, SparkEngine, make_engine
+from civicflow.eventlog._importer import Importer, IngestOptions
 from civicflow.eventlog._ingest import (
-    Importer,
-    IngestOptions,
     detect_importer,
     get_importer,
     importers,
@@ -38,6 +37,7 @@ from civicflow.eventlog._store import (
     Staging,
     staged_datasets,
 )
+from civicflow.eventlog._transforms import EventTransform, IdentityTransform, TransformContext
 from civicflow.eventlog._xes import xes_classifiers
 
 __all__ = [
@@ -62,6 +62,8 @@ __all__ = [
     "Engine",
     "EventSink",
     "EventStore",
+    "EventTransform",
+    "IdentityTransform",
     "Importer",
     "IngestLimits",
     "IngestOptions",
@@ -70,6 +72,7 @@ __all__ = [
     "SparkEngine",
     "StagedDataset",
     "Staging",
+    "TransformContext",
     "UnreadableSourceError",
     "detect_importer",
     "get_importer",

@@ -40,6 +40,7 @@ from civicflow.eventlog._timestamps import (
     detect_format,
     to_utc,
 )
+from civicflow.eventlog._transforms import EventTransform, TransformContext, apply_transforms
 
 CASE_PREFIX = "case:"
 """Source fields named ``case:<name>`` are case attributes (the XES convention, also in CSV exports)."""
@@ -129,8 +130,12 @@ class EventSink:
         settings: SinkSettings,
         file: str,
         progress: ProgressCallback | None = None,
+        transforms: Sequence[EventTransform] = (),
+        context: TransformContext | None = None,
     ) -> None:
         self._writer = writer
+        self._transforms = tuple(transforms)
+        self._context = context or TransformContext(dataset="", source=file, mapping=mapping)
         self.mapping = mapping
         self.settings = settings
         self.file = file
@@ -201,8 +206,20 @@ class EventSink:
             table = table.filter(pa.array(keep))
         if events.num_rows == 0:
             return
-        self._write_cases(table, events)
-        self._writer.write_events(events)
+        cases = self._cases(table, events)
+        if self._transforms:
+            # the domain's transforms (app plugs them in) see the canonical batches last
+            events = apply_transforms(
+                self._transforms, events, table="events", context=self._context
+            )
+            if cases is not None:
+                cases = apply_transforms(
+                    self._transforms, cases, table="cases", context=self._context
+                )
+        if cases is not None:
+            self._writer.write_cases(cases)
+        if events.num_rows:
+            self._writer.write_events(events)
         self.stats.events_written += events.num_rows
 
     def finish(self) -> SinkStats:
@@ -431,12 +448,13 @@ class EventSink:
             )
 
     # -- cases ------------------------------------------------------------------------------
-    def _write_cases(self, table: pa.Table, events: pa.Table) -> None:
+    def _cases(self, table: pa.Table, events: pa.Table) -> pa.Table | None:
+        """The batch's case attributes (one row per case, its first event's values), or None."""
         case_cols = [
             c for c in table.column_names if c.startswith(CASE_PREFIX) and c != self.mapping.case_id
         ]
         if not case_cols:
-            return
+            return None
         ids = events.column(CASE_ID).combine_chunks().dictionary_encode()
         _, first = np.unique(ids.indices.to_numpy(zero_copy_only=False), return_index=True)
         take = pa.array(first, pa.int64())
@@ -446,7 +464,7 @@ class EventSink:
             if pa.types.is_null(col.type):
                 col = col.cast(pa.string())
             cases[c] = col.take(take)
-        self._writer.write_cases(pa.table(cases))
+        return pa.table(cases)
 
 
 def _as_string(col: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -22,7 +22,7 @@ from civicflow.eventlog._limits import IngestLimits
 from civicflow.eventlog._schema import ColumnMapping
 
 if TYPE_CHECKING:
-    from civicflow.eventlog._ingest import IngestOptions
+    from civicflow.eventlog._importer import IngestOptions
 
 _SAMPLE_BYTES = 1 << 16
 _DELIMITERS = ",;\t|"

@@ -25,7 +25,7 @@ from civicflow.eventlog._limits import IngestLimits, UnreadableSourceError
 from civicflow.eventlog._schema import ColumnMapping
 
 if TYPE_CHECKING:
-    from civicflow.eventlog._ingest import IngestOptions
+    from civicflow.eventlog._importer import IngestOptions
 
 _RESERVED = {"case:concept:name", "concept:name", "time:timestamp", "ocel:eid", "ocel:qualifier"}
 

@@ -15,7 +15,7 @@ from civicflow.eventlog._limits import IngestLimits
 from civicflow.eventlog._schema import ColumnMapping
 
 if TYPE_CHECKING:
-    from civicflow.eventlog._ingest import IngestOptions
+    from civicflow.eventlog._importer import IngestOptions
 
 
 class ParquetImporter:

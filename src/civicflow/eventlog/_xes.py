@@ -45,7 +45,7 @@ from civicflow.eventlog._limits import (
 from civicflow.eventlog._schema import TIMESTAMP_TYPE, XES_DEFAULT_MAPPING, ColumnMapping
 
 if TYPE_CHECKING:
-    from civicflow.eventlog._ingest import IngestOptions
+    from civicflow.eventlog._importer import IngestOptions
 
 _KEY = re.compile(rb'<(?:string|date|int|float|boolean|id)\s+key="([^"<]*)"')
 _CHUNK_BYTES = 8 << 20

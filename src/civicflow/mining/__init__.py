@@ -23,7 +23,13 @@ from civicflow.mining._conformance import (
     VariantConformance,
     conformance,
 )
-from civicflow.mining._derived import DERIVED_FORMAT, DerivedPaths, ensure_derived
+from civicflow.mining._derived import (
+    DERIVED_FORMAT,
+    VARIANT_SEPARATOR,
+    DerivedPaths,
+    ensure_derived,
+    variant_id,
+)
 from civicflow.mining._format import MISSING, format_duration, format_number, format_share
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
@@ -78,14 +84,7 @@ from civicflow.mining._resources import (
 from civicflow.mining._rework import ActivityRework, ReworkResult, rework
 from civicflow.mining._sla import SlaBreach, SlaConfig, SlaPeriod, SlaResult, sla_compliance
 from civicflow.mining._variants import Variant, VariantsConfig, VariantsResult, variants
-from civicflow.mining._view import (
-    VARIANT_SEPARATOR,
-    EventLogFilter,
-    LogView,
-    case_spans,
-    case_variants,
-    variant_id,
-)
+from civicflow.mining._view import EventLogFilter, LogView, case_spans, case_variants
 
 __all__ = [
     "ANALYSES",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from civicflow.core import ConfigurationError, Location
+from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:
     from civicflow.mining._view import LogView
@@ -308,8 +309,6 @@ def _seconds(t: time) -> int:
 def working_throughput(view: LogView, *, calendar: WorkingCalendar) -> pd.DataFrame:
     """One row per case: ``case_id, case_start, case_end, throughput_seconds`` (elapsed) and
     ``working_seconds`` (the same span counted in the calendar's working time)."""
-    from civicflow.mining._view import case_spans
-
     spans = view.execute(case_spans(view))
     spans = spans.sort_values("case_id", ignore_index=True)
     spans["working_seconds"] = calendar.working_seconds_between(

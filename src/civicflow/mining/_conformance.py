@@ -18,13 +18,14 @@ import pandas as pd
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.eventlog import CASE_ID, LIFECYCLE
 from civicflow.mining._bpmn import BpmnModel
+from civicflow.mining._derived import VARIANT_SEPARATOR, variant_id
 from civicflow.mining._petri import WorkflowNet, workflow_net
 from civicflow.mining._replay import (
     SearchBudgetExceeded,
     align,
     token_replay,
 )
-from civicflow.mining._view import VARIANT_SEPARATOR, case_variants, variant_id
+from civicflow.mining._view import case_variants
 
 if TYPE_CHECKING:
     from civicflow.mining._view import LogView

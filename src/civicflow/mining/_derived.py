@@ -26,6 +26,7 @@ The "first" flags turn "in how many cases" (a count of distinct cases) into a su
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -49,7 +50,15 @@ DERIVED_FORMAT = 2
 
 _BATCH_ROWS = 1_000_000
 _ROW_GROUP = 1_000_000
-_SEPARATOR = "\x1f"  # the same as civicflow.mining.VARIANT_SEPARATOR (kept local: no cycle)
+VARIANT_SEPARATOR = "\x1f"
+"""Joins a case's activities into its variant key (a character no real activity label contains)."""
+
+
+def variant_id(activities: list[str] | tuple[str, ...] | str) -> str:
+    """Short stable id of a variant (its activity sequence), usable in URLs and filters."""
+    key = activities if isinstance(activities, str) else VARIANT_SEPARATOR.join(activities)
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -205,11 +214,8 @@ def _derive(dataset: Dataset, out: DerivedPaths) -> None:
         c_writer.close()
     keys = sorted(variant_codes.items(), key=lambda kv: kv[1])
     variant_labels = [
-        _SEPARATOR.join(labels[c] for c in np.frombuffer(k, dtype=np.int32)) for k, _ in keys
+        VARIANT_SEPARATOR.join(labels[c] for c in np.frombuffer(k, dtype=np.int32)) for k, _ in keys
     ]
-    # variant_id is imported late: _view imports this module
-    from civicflow.mining._view import variant_id
-
     pq.write_table(
         pa.table(
             {

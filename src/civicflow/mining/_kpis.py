@@ -25,12 +25,12 @@ from civicflow.mining._activities import (
 )
 from civicflow.mining._format import MISSING, format_share
 from civicflow.mining._record import Record, records_frame
+from civicflow.mining._sla import SlaConfig, sla_compliance
 from civicflow.mining._view import case_spans, case_variants
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from civicflow.mining._sla import SlaConfig
     from civicflow.mining._view import LogView
 
 Direction = Literal["lower_is_better", "higher_is_better", "neutral"]
@@ -99,8 +99,6 @@ class KpiContext:
     def sla_share(self) -> float | None:
         if self.sla is None:
             return None
-        from civicflow.mining._sla import sla_compliance
-
         return sla_compliance(self.view, config=self.sla).share
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from civicflow.core import ConfigurationError
-from civicflow.mining._view import VARIANT_SEPARATOR, LogView, variant_id
+from civicflow.mining._derived import VARIANT_SEPARATOR, variant_id
+from civicflow.mining._view import LogView
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,7 +3,6 @@ everywhere (process map, variants, KPIs, baselines, reports, the web)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -14,7 +13,7 @@ import ibis
 
 from civicflow.core import InputError, Location
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP, Dataset, Engine
-from civicflow.mining._derived import DerivedPaths, ensure_derived
+from civicflow.mining._derived import VARIANT_SEPARATOR, DerivedPaths, ensure_derived
 from civicflow.mining._durations import ordered_concat, seconds_between
 
 if TYPE_CHECKING:
@@ -22,16 +21,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from ibis.expr.types import Table
 
-VARIANT_SEPARATOR = "\x1f"
-"""Joins a case's activities into its variant key (a character no real activity label contains)."""
-
 TimeWindowMode = Literal["contained", "intersecting", "started", "completed"]
-
-
-def variant_id(activities: list[str] | tuple[str, ...] | str) -> str:
-    """Short stable id of a variant (its activity sequence), usable in URLs and filters."""
-    key = activities if isinstance(activities, str) else VARIANT_SEPARATOR.join(activities)
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,29 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP
-from civicflow.mining import MISSING, LogView, format_duration, format_number, format_share
+from civicflow.mining import (
+    MISSING,
+    LogView,
+    ProcessMapConfig,
+    activity_stats,
+    arrivals,
+    bottlenecks,
+    breakdown,
+    compute_kpis,
+    conformance,
+    format_duration,
+    format_number,
+    format_share,
+    handover_network,
+    process_map,
+    read_bpmn,
+    resource_workload,
+    rework,
+    sla_compliance,
+    throughput_times,
+    variants,
+    work_in_progress,
+)
 from civicflow.report._charts import bar_chart, binned_bars, time_series
 from civicflow.report._model import Chart, Figure, MapBlock, Section, Table
 
@@ -92,7 +114,6 @@ def _path(activities: tuple[str, ...], limit: int = 12) -> str:
 
 
 def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import compute_kpis
 
     snapshot = compute_kpis(view, sla=config.sla)
     figures = tuple(
@@ -119,7 +140,6 @@ def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import ProcessMapConfig, process_map
 
     full = process_map(
         view, ProcessMapConfig(max_activities=config.max_activities, path_share=config.path_share)
@@ -211,7 +231,6 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def variants_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import variants
 
     res = variants(view, top=config.top_variants)
     if not res.variants:
@@ -292,7 +311,6 @@ def variants_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def throughput_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import throughput_times
 
     res = throughput_times(view, bins=30, include_cases=False)
     s = res.summary
@@ -351,7 +369,6 @@ def throughput_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import arrivals, work_in_progress
 
     freq = cast(Any, config.time_freq)
     arr = arrivals(view, freq=freq)
@@ -433,7 +450,6 @@ def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def activities_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import activity_stats
 
     res = activity_stats(view)
     if not res.activities:
@@ -499,7 +515,6 @@ def activities_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def bottlenecks_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import bottlenecks
 
     res = bottlenecks(view, top=10)
     if not res.activities:
@@ -557,7 +572,6 @@ def bottlenecks_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def rework_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import rework
 
     res = rework(view)
     if not res.case_count:
@@ -625,7 +639,6 @@ def rework_section(view: LogView, config: ReportConfig) -> Section | None:
 
 
 def resources_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import handover_network, resource_workload
 
     load = resource_workload(view)
     if not load.resources:
@@ -706,7 +719,6 @@ def resources_section(view: LogView, config: ReportConfig) -> Section | None:
 def sla_section(view: LogView, config: ReportConfig) -> Section | None:
     if config.sla is None:
         return None
-    from civicflow.mining import sla_compliance
 
     res = sla_compliance(view, config=config.sla)
     figures = (
@@ -799,7 +811,6 @@ def _days(value: float | None) -> float | None:
 
 
 def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
-    from civicflow.mining import breakdown
 
     attributes = list(config.breakdown_attributes) or list(view.dataset.manifest.case_attributes)
     cases = view.cases
@@ -889,7 +900,6 @@ def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
 def conformance_section(view: LogView, config: ReportConfig) -> Section | None:
     if config.model is None:
         return None
-    from civicflow.mining import conformance, read_bpmn
 
     res = conformance(view, model=read_bpmn(config.model))
     figures = (

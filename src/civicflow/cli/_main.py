@@ -89,7 +89,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand(
         "users",
         "civicflow.cli._users:app",
-        "Accounts: create users and admins, grant and revoke roles, erase a person.",
+        "Accounts: create users and admins, grant and revoke roles, sign out, erase a person.",
     ),
     LazyCommand(
         "analyze",

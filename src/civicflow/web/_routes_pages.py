@@ -38,16 +38,41 @@ def _kind(slug: str) -> Kind:
     return kind
 
 
-@router.get("/")
-def home(request: Request, ctx: AppCtx, actor: SignedIn) -> Response:
+def _home(
+    request: Request, ctx: AppContext, actor: Actor, *, error: dict[str, object] | None = None
+) -> Response:
+    """The list of the actor's workspaces; with ``error``, the create form sent back (422)."""
     items = workspaces.list_workspaces(ctx, actor=actor)
     return page(
         request,
         "home.html",
         actor,
+        status=200 if error is None else 422,
         workspaces=items,
         can_create=actor.can(P.USER_ADMIN),
+        error=error,
     )
+
+
+def _workspace_page(
+    request: Request,
+    ctx: AppContext,
+    actor: Actor,
+    workspace_id: str,
+    template: str,
+    *,
+    nav: str,
+    status: int = 200,
+    **data: Any,
+) -> Response:
+    """A page of one workspace (its name and navigation in the layout)."""
+    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    return page(request, template, actor, status=status, workspace=ws, nav=nav, **data)
+
+
+@router.get("/")
+def home(request: Request, ctx: AppCtx, actor: SignedIn) -> Response:
+    return _home(request, ctx, actor)
 
 
 @router.post("/workspaces")
@@ -60,16 +85,7 @@ def create_workspace(
     try:
         ws = workspaces.create_workspace(ctx, actor=actor, name=name.strip())
     except CivicflowError as exc:
-        items = workspaces.list_workspaces(ctx, actor=actor)
-        return page(
-            request,
-            "home.html",
-            actor,
-            status=422,
-            workspaces=items,
-            can_create=True,
-            error=exc.to_dict(),
-        )
+        return _home(request, ctx, actor, error=exc.to_dict())
     return RedirectResponse(f"/w/{ws.id}", status_code=303)
 
 
@@ -108,13 +124,13 @@ def programme_list(
     request: Request, ctx: AppCtx, workspace_id: str, kind: str, actor: WorkspaceReader
 ) -> Response:
     k = _kind(kind)
-    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     items = k.app.list(ctx, actor=actor, workspace_id=workspace_id)
-    return page(
+    return _workspace_page(
         request,
-        "programme_list.html",
+        ctx,
         actor,
-        workspace=ws,
+        workspace_id,
+        "programme_list.html",
         nav="programme",
         kind=k,
         kinds=KINDS,
@@ -223,14 +239,14 @@ def _form_page(
     error: dict[str, object] | None = None,
 ) -> Response:
     """The new/edit form of ``k``; with ``error``, sent back (422) with it next to its field."""
-    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
-    return page(
+    return _workspace_page(
         request,
-        "programme_form.html",
+        ctx,
         actor,
-        status=200 if error is None else 422,
-        workspace=ws,
+        workspace_id,
+        "programme_form.html",
         nav="programme",
+        status=200 if error is None else 422,
         kind=k,
         values=values,
         item_id=item_id,
@@ -249,15 +265,15 @@ def ledger_page(
     actor: LedgerReader,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     entries = audit.list_entries(
         ctx, actor=actor, workspace_id=workspace_id, limit=50, offset=offset
     )
-    return page(
+    return _workspace_page(
         request,
-        "ledger.html",
+        ctx,
         actor,
-        workspace=ws,
+        workspace_id,
+        "ledger.html",
         nav="ledger",
         entries=entries,
         offset=offset,
@@ -270,15 +286,9 @@ def ledger_page(
 def ledger_verify(
     request: Request, ctx: AppCtx, workspace_id: str, actor: LedgerVerifier
 ) -> Response:
-    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     report = audit.verify(ctx, actor=actor)
-    return page(
-        request,
-        "ledger_verify.html",
-        actor,
-        workspace=ws,
-        nav="ledger",
-        report=report,
+    return _workspace_page(
+        request, ctx, actor, workspace_id, "ledger_verify.html", nav="ledger", report=report
     )
 
 

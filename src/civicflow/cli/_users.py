@@ -37,6 +37,10 @@ ReasonOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", help="Workspace id or name")]
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input")
+]
+DisplayNameOpt = Annotated[str, typer.Option(help="Name shown in the workbench")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +141,8 @@ def _echo_user(user: User, as_json: bool, verb: str) -> None:
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's e-mail address (their sign-in name)")],
-    display_name: Annotated[
-        str, typer.Option(help="Name shown in the workbench")
-    ] = "Administrator",
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="Read the password from standard input"),
-    ] = False,
+    display_name: DisplayNameOpt = "Administrator",
+    password_stdin: PasswordStdinOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the new user as JSON")] = False,
 ) -> None:
     """Create a global admin. The password is read from stdin or prompted for, never an option
@@ -159,10 +158,8 @@ def create_admin(
 @app.command("create")
 def create_user(
     email: EmailOpt,
-    display_name: Annotated[str, typer.Option(help="Name shown in the workbench")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input")
-    ] = False,
+    display_name: DisplayNameOpt,
+    password_stdin: PasswordStdinOpt = False,
     no_password: Annotated[
         bool,
         typer.Option(

@@ -22,6 +22,7 @@ from civicflow.app._models import (
     MembershipRow,
     SessionRow,
     UserRow,
+    get_row,
 )
 from civicflow.app._record import record
 from civicflow.app._roles import SYSTEM, Actor, Permission, Role
@@ -258,14 +259,16 @@ def _end_sessions(s: Session, user_id: str) -> int:
 def _new_user_row(
     session: Session,
     *,
-    email: str,
+    email: str | None,
     display_name: str,
     password: str | None,
     is_admin: bool,
     oidc_issuer: str | None = None,
     oidc_subject: str | None = None,
 ) -> UserRow:
-    if session.scalar(select(UserRow.id).where(UserRow.email == email)) is not None:
+    """A new active user (``email=None``: an account nobody signs in to by e-mail)."""
+    taken = select(UserRow.id).where(UserRow.email == email)
+    if email is not None and session.scalar(taken) is not None:
         raise ConflictError(
             f"a user with the e-mail address {email} already exists",
             where=Location(field="email"),
@@ -290,15 +293,10 @@ def _new_user_row(
 
 
 def _get_user_row(session: Session, user_id: str) -> UserRow:
-    row = session.get(UserRow, user_id)
-    if row is None:
-        raise NotFoundError(
-            f"no user {user_id}",
-            where=Location(field="user_id"),
-            found=user_id,
-            fix="list users with `civicflow users list`",
-        )
-    return row
+    return get_row(
+        session, UserRow, user_id, what=f"no user {user_id}", field="user_id",
+        fix="list users with `civicflow users list`",
+    )  # fmt: skip
 
 
 # -- users -----------------------------------------------------------------------------------
@@ -801,11 +799,7 @@ def revoke_api_token(
 ) -> ApiToken:
     """Revoke a token (its owner or a global admin). Revoking twice is a no-op."""
     with ctx.session() as s:
-        row = s.get(ApiTokenRow, token_id)
-        if row is None:
-            raise NotFoundError(
-                f"no API token {token_id}", where=Location(field="token_id"), found=token_id
-            )
+        row = get_row(s, ApiTokenRow, token_id, what=f"no API token {token_id}", field="token_id")
         if row.user_id != actor.user_id:
             actor.require(Permission.USER_ADMIN)
         if row.revoked_at is None:

@@ -23,10 +23,9 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from civicflow.app._accounts import _state, get_actor, grant_role, pseudonym_for
+from civicflow.app._accounts import _new_user_row, _record_user, get_actor, grant_role
 from civicflow.app._context import AppContext, migration_status, open_app, upgrade_database
 from civicflow.app._models import UserRow, WorkspaceRow
-from civicflow.app._record import record
 from civicflow.app._roles import ROLE_PERMISSIONS, SYSTEM, Actor, Permission, Role
 from civicflow.app._workspaces import create_workspace
 from civicflow.core import (
@@ -38,8 +37,6 @@ from civicflow.core import (
     Settings,
     check_name,
     get_settings,
-    new_id,
-    utcnow,
 )
 from civicflow.ledger import LedgerEntry
 
@@ -132,24 +129,13 @@ def _find_operator(ctx: AppContext, login: str) -> UserRow | None:
 
 def _create_operator(ctx: AppContext, login: str) -> None:
     with ctx.session() as s:
-        user_id = new_id("usr_")
-        row = UserRow(
-            id=user_id,
-            pseudonym=pseudonym_for(user_id),
-            email=None,
-            display_name=f"{login} (command line)"[:200],
-            password_hash=None,  # cannot sign in to the web: it exists for attribution
-            is_admin=False,
-            is_active=True,
-            oidc_issuer=OS_LOGIN_ISSUER,
-            oidc_subject=login,
-            created_at=utcnow(),
-        )
-        s.add(row)
-        record(
-            ctx, s, actor=SYSTEM, action="user.create", object_type="user",
-            object_id=row.pseudonym, workspace_id=None,
-            after=_state(row),
+        # no password: it cannot sign in to the web, it exists for attribution
+        row = _new_user_row(
+            s, email=None, display_name=f"{login} (command line)"[:200], password=None,
+            is_admin=False, oidc_issuer=OS_LOGIN_ISSUER, oidc_subject=login,
+        )  # fmt: skip
+        _record_user(
+            ctx, s, row, actor=SYSTEM, action="user.create",
             reason="operator account for the command line",
         )  # fmt: skip
 

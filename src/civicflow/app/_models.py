@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -22,7 +22,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from civicflow.core import Location, NotFoundError
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -46,9 +48,37 @@ class Base(DeclarativeBase):
     pass
 
 
+RowT = TypeVar("RowT", bound=Base)
+
+
+def get_row(
+    session: Session, model: type[RowT], key: str, *, what: str, field: str, fix: str | None = None
+) -> RowT:
+    """The row of ``model`` whose id is ``key`` (passed as ``field``), or :class:`NotFoundError`
+    saying ``what`` is missing."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFoundError(what, where=Location(field=field), found=key, fix=fix)
+    return row
+
+
+def _id_column() -> Any:
+    """A row's id: a string primary key (``usr_…``, ``ws_…``, from :func:`civicflow.core.new_id`)."""
+    return mapped_column(String(64), primary_key=True)
+
+
+def _owner_column(target: str, *, primary_key: bool = False) -> Any:
+    """The id of the row ``target`` (``"table.id"``) this row belongs to and goes with: part of
+    the primary key, or indexed."""
+    fk = ForeignKey(target, ondelete="CASCADE")
+    if primary_key:
+        return mapped_column(String(64), fk, primary_key=True)
+    return mapped_column(String(64), fk, index=True)
+
+
 class UserRow(Base):
     __tablename__ = "users"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = _id_column()
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
@@ -63,7 +93,7 @@ class UserRow(Base):
 
 class WorkspaceRow(Base):
     __tablename__ = "workspaces"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = _id_column()
     name: Mapped[str] = mapped_column(String(64), unique=True)
     path: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -72,22 +102,16 @@ class WorkspaceRow(Base):
 
 class MembershipRow(Base):
     __tablename__ = "memberships"
-    workspace_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    workspace_id: Mapped[str] = _owner_column("workspaces.id", primary_key=True)
+    user_id: Mapped[str] = _owner_column("users.id", primary_key=True)
     role: Mapped[str] = mapped_column(String(32))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ApiTokenRow(Base):
     __tablename__ = "api_tokens"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = _owner_column("users.id")
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[str]] = mapped_column(JSON)
@@ -103,9 +127,7 @@ class SessionRow(Base):
 
     __tablename__ = "sessions"
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[str] = _owner_column("users.id")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -124,10 +146,8 @@ class LoginAttemptRow(Base):
 class _Programme:
     """Columns every programme item has."""
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    workspace_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -146,10 +166,8 @@ class ObjectiveRow(_Programme, Base):
 
 class MeasurementRow(Base):
     __tablename__ = "objective_measurements"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    objective_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("objectives.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[str] = _id_column()
+    objective_id: Mapped[str] = _owner_column("objectives.id")
     value: Mapped[float] = mapped_column(Float)
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(500))
@@ -168,9 +186,7 @@ class StakeholderRow(_Programme, Base):
 
 class ConsultationRow(_Programme, Base):
     __tablename__ = "consultations"
-    stakeholder_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("stakeholders.id", ondelete="CASCADE"), index=True
-    )
+    stakeholder_id: Mapped[str] = _owner_column("stakeholders.id")
     held_on: Mapped[date] = mapped_column(Date)
     summary: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(Text, default="")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from civicflow.app._context import AppContext
-from civicflow.app._models import MembershipRow, UserRow, WorkspaceRow
+from civicflow.app._models import MembershipRow, UserRow, WorkspaceRow, get_row
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission, Role
 from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
@@ -170,12 +170,8 @@ def get_workspace_by_name(ctx: AppContext, *, actor: Actor, name: str) -> Worksp
 
 
 def require_workspace_row(session: Any, workspace_id: str) -> WorkspaceRow:
-    row = session.get(WorkspaceRow, workspace_id)
-    if row is None:
-        raise NotFoundError(
-            f"no workspace {workspace_id}",
-            where=Location(field="workspace_id"),
-            found=workspace_id,
-            fix="list the workspaces you can see with civicflow.app.workspaces.list_workspaces",
-        )
-    return row
+    return get_row(
+        session, WorkspaceRow, workspace_id, what=f"no workspace {workspace_id}",
+        field="workspace_id",
+        fix="list the workspaces you can see with civicflow.app.workspaces.list_workspaces",
+    )  # fmt: skip

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from civicflow.cli._output import echo_result
 from civicflow.core import get_settings
 
 if TYPE_CHECKING:
@@ -65,10 +66,7 @@ def verify(
             )
     finally:
         ctx.close()
-    if as_json:
-        typer.echo(json.dumps(report.to_dict()))
-    else:
-        typer.echo(report.summary())
+    echo_result(report.to_dict(), as_json=as_json, text=report.summary())
     if not report.ok:
         # SystemExit, not typer.Exit: the root runs Typer with standalone_mode=False, which turns
         # typer.Exit into a return value and would lose the exit code

@@ -44,3 +44,8 @@ def table(
     for r in rows:
         t.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in r])
     console.print(t)
+
+
+def echo_result(data: Any, *, as_json: bool, text: str) -> None:
+    """What a state-changing command prints: ``data`` as one line of JSON, or ``text`` for people."""
+    typer.echo(json.dumps(data) if as_json else text)

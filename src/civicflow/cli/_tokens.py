@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from civicflow.cli._output import echo_result
 from civicflow.cli._users import ReasonOpt, command_reason, server_operator
 
 if TYPE_CHECKING:
@@ -117,7 +118,4 @@ def revoke(
             op.ctx, actor=op.actor, token_id=token_id,
             reason=command_reason("tokens revoke", reason),
         )  # fmt: skip
-    if as_json:
-        typer.echo(json.dumps(token.to_dict()))
-    else:
-        typer.echo(f"revoked {token.id} ({token.name})")
+    echo_result(token.to_dict(), as_json=as_json, text=f"revoked {token.id} ({token.name})")

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from civicflow.cli._output import echo_result
 from civicflow.core import InputError, Location, NotFoundError, get_settings
 
 if TYPE_CHECKING:
@@ -36,6 +37,10 @@ ReasonOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
 WorkspaceOpt = Annotated[str, typer.Option("--workspace", help="Workspace id or name")]
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input")
+]
+DisplayNameOpt = Annotated[str, typer.Option(help="Name shown in the workbench")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,22 +134,15 @@ def read_password(*, stdin: bool, field: str = "password") -> str:
 
 
 def _echo_user(user: User, as_json: bool, verb: str) -> None:
-    if as_json:
-        typer.echo(json.dumps(user.to_dict()))
-    else:
-        typer.echo(f"{verb} {user.email or '(erased)'} (id {user.id}, pseudonym {user.pseudonym})")
+    text = f"{verb} {user.email or '(erased)'} (id {user.id}, pseudonym {user.pseudonym})"
+    echo_result(user.to_dict(), as_json=as_json, text=text)
 
 
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="The admin's e-mail address (their sign-in name)")],
-    display_name: Annotated[
-        str, typer.Option(help="Name shown in the workbench")
-    ] = "Administrator",
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="Read the password from standard input"),
-    ] = False,
+    display_name: DisplayNameOpt = "Administrator",
+    password_stdin: PasswordStdinOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the new user as JSON")] = False,
 ) -> None:
     """Create a global admin. The password is read from stdin or prompted for, never an option
@@ -160,10 +158,8 @@ def create_admin(
 @app.command("create")
 def create_user(
     email: EmailOpt,
-    display_name: Annotated[str, typer.Option(help="Name shown in the workbench")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input")
-    ] = False,
+    display_name: DisplayNameOpt,
+    password_stdin: PasswordStdinOpt = False,
     no_password: Annotated[
         bool,
         typer.Option(
@@ -209,10 +205,8 @@ def grant(
             op.ctx, actor=op.actor, workspace_id=ws, user_id=user.id, role=role,
             reason=command_reason("users grant", reason),
         )  # fmt: skip
-    if as_json:
-        typer.echo(json.dumps(updated.to_dict()))
-    else:
-        typer.echo(f"{updated.email} is now {updated.roles[ws].value} in workspace {ws}")
+    text = f"{updated.email} is now {updated.roles[ws].value} in workspace {ws}"
+    echo_result(updated.to_dict(), as_json=as_json, text=text)
 
 
 @app.command("revoke-role")
@@ -231,10 +225,8 @@ def revoke_role(
             op.ctx, actor=op.actor, workspace_id=ws, user_id=user.id,
             reason=command_reason("users revoke-role", reason),
         )  # fmt: skip
-    if as_json:
-        typer.echo(json.dumps({"user_id": user.id, "workspace_id": ws, "role": None}))
-    else:
-        typer.echo(f"{user.email} has no role in workspace {ws} any more")
+    data = {"user_id": user.id, "workspace_id": ws, "role": None}
+    echo_result(data, as_json=as_json, text=f"{user.email} has no role in workspace {ws} any more")
 
 
 @app.command("erase")
@@ -273,10 +265,8 @@ def sign_out(email: EmailOpt, reason: ReasonOpt = None, as_json: JsonOpt = False
             op.ctx, actor=op.actor, user_id=user.id,
             reason=command_reason("users sign-out", reason),
         )  # fmt: skip
-    if as_json:
-        typer.echo(json.dumps({"user_id": user.id, "sessions_ended": ended}))
-    else:
-        typer.echo(f"signed {user.email} out everywhere ({ended} session(s) ended)")
+    text = f"signed {user.email} out everywhere ({ended} session(s) ended)"
+    echo_result({"user_id": user.id, "sessions_ended": ended}, as_json=as_json, text=text)
 
 
 @app.command("list")

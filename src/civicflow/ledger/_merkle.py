@@ -107,17 +107,21 @@ def verify_inclusion(
     for p in path:
         if sn == 0:
             return False
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
+        from_left, fn, sn = _step(fn, sn)
+        r = node_hash(p, r) if from_left else node_hash(r, p)
     return sn == 0 and r == root
+
+
+def _step(fn: int, sn: int) -> tuple[bool, int, int]:
+    """One step up the proof path of RFC 9162 (2.1.3.2 and 2.1.4.2): whether the next path node
+    is hashed in from the left, and ``fn``, ``sn`` for the level above."""
+    from_left = bool(fn & 1) or fn == sn
+    if from_left:
+        # on the right edge of the tree a left node may skip levels: climb until LSB(fn) is set
+        while fn & 1 == 0 and fn != 0:
+            fn >>= 1
+            sn >>= 1
+    return from_left, fn >> 1, sn >> 1
 
 
 def consistency_proof(old_size: int, leaves: Sequence[bytes]) -> list[bytes]:
@@ -159,17 +163,12 @@ def verify_consistency(
     for c in path[1:]:
         if sn == 0:
             return False
-        if fn & 1 or fn == sn:
+        from_left, fn, sn = _step(fn, sn)
+        if from_left:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
         else:
             sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
     return fr == old_root and sr == new_root and sn == 0
 
 

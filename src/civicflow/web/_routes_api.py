@@ -5,22 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
-from civicflow.app import Permission, audit, programme, workspaces
+from civicflow.app import audit, programme, workspaces
 from civicflow.web._api_errors import ERROR_RESPONSES
 from civicflow.web._permissions import (
     AppCtx,
     LedgerReader,
     LedgerVerifier,
+    ProgrammeWriter,
     SignedIn,
     WorkspaceReader,
-    requires,
 )
 
 # every operation declares the errors the app's handlers return, with their schema
 router = APIRouter(prefix="/api/v1", tags=["v1"], responses=ERROR_RESPONSES)
-P = Permission
 
 
 @router.get("/me")
@@ -37,45 +35,25 @@ def list_workspaces(ctx: AppCtx, actor: SignedIn) -> list[dict[str, Any]]:
 
 
 @router.get("/workspaces/{workspace_id}/objectives")
-async def list_objectives(
-    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
-) -> list[dict[str, Any]]:
+def list_objectives(ctx: AppCtx, workspace_id: str, actor: WorkspaceReader) -> list[dict[str, Any]]:
     """Objectives with their computed progress."""
-    return await _items(request, programme.OBJECTIVES, actor, workspace_id)
+    items = programme.OBJECTIVES.list(ctx, actor=actor, workspace_id=workspace_id)
+    return [item.to_dict() for item in items]
 
 
 @router.post("/workspaces/{workspace_id}/objectives", status_code=201)
-async def create_objective(
-    request: Request,
-    workspace_id: str,
-    body: programme.ObjectiveCreate,
-    actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
+def create_objective(
+    ctx: AppCtx, workspace_id: str, body: programme.ObjectiveCreate, actor: ProgrammeWriter
 ) -> dict[str, Any]:
     """Create an objective (KPI, baseline value, target, date); written to the ledger."""
-    item = await run_in_threadpool(
-        programme.OBJECTIVES.create,
-        request.app.state.ctx,
-        actor=actor,
-        workspace_id=workspace_id,
-        data=body,
-    )
+    item = programme.OBJECTIVES.create(ctx, actor=actor, workspace_id=workspace_id, data=body)
     return item.to_dict()
 
 
 @router.get("/workspaces/{workspace_id}/risks")
-async def list_risks(
-    request: Request, workspace_id: str, actor: Annotated[Any, requires(P.WORKSPACE_READ.value)]
-) -> list[dict[str, Any]]:
+def list_risks(ctx: AppCtx, workspace_id: str, actor: WorkspaceReader) -> list[dict[str, Any]]:
     """Risks: likelihood and impact (1-5), owner, mitigation, status."""
-    return await _items(request, programme.RISKS, actor, workspace_id)
-
-
-async def _items(
-    request: Request, kind: programme.ProgrammeKind[Any, Any, Any], actor: Any, workspace_id: str
-) -> list[dict[str, Any]]:
-    items = await run_in_threadpool(
-        kind.list, request.app.state.ctx, actor=actor, workspace_id=workspace_id
-    )
+    items = programme.RISKS.list(ctx, actor=actor, workspace_id=workspace_id)
     return [item.to_dict() for item in items]
 
 

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
-from civicflow.app import Permission, audit, programme, workspaces
+from civicflow.app import Actor, AppContext, Permission, audit, programme, workspaces
 from civicflow.core import CivicflowError, NotFoundError
 from civicflow.web._pages import page
 from civicflow.web._permissions import (
     AppCtx,
     LedgerReader,
     LedgerVerifier,
+    ProgrammeWriter,
     SignedIn,
     UserAdmin,
     WorkspaceReader,
-    requires,
 )
 from civicflow.web._programme_forms import KINDS, Kind, form_data, item_values
 
 router = APIRouter(include_in_schema=False)
 
 P = Permission
-Actor = Any
 
 
 def _kind(slug: str) -> Kind:
@@ -39,22 +38,41 @@ def _kind(slug: str) -> Kind:
     return kind
 
 
-async def _workspace(request: Request, actor: Actor, workspace_id: str) -> Any:
-    return await run_in_threadpool(
-        workspaces.get_workspace, request.app.state.ctx, actor=actor, workspace_id=workspace_id
-    )
-
-
-@router.get("/")
-def home(request: Request, ctx: AppCtx, actor: SignedIn) -> Response:
+def _home(
+    request: Request, ctx: AppContext, actor: Actor, *, error: dict[str, object] | None = None
+) -> Response:
+    """The list of the actor's workspaces; with ``error``, the create form sent back (422)."""
     items = workspaces.list_workspaces(ctx, actor=actor)
     return page(
         request,
         "home.html",
         actor,
+        status=200 if error is None else 422,
         workspaces=items,
         can_create=actor.can(P.USER_ADMIN),
+        error=error,
     )
+
+
+def _workspace_page(
+    request: Request,
+    ctx: AppContext,
+    actor: Actor,
+    workspace_id: str,
+    template: str,
+    *,
+    nav: str,
+    status: int = 200,
+    **data: Any,
+) -> Response:
+    """A page of one workspace (its name and navigation in the layout)."""
+    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    return page(request, template, actor, status=status, workspace=ws, nav=nav, **data)
+
+
+@router.get("/")
+def home(request: Request, ctx: AppCtx, actor: SignedIn) -> Response:
+    return _home(request, ctx, actor)
 
 
 @router.post("/workspaces")
@@ -67,16 +85,7 @@ def create_workspace(
     try:
         ws = workspaces.create_workspace(ctx, actor=actor, name=name.strip())
     except CivicflowError as exc:
-        items = workspaces.list_workspaces(ctx, actor=actor)
-        return page(
-            request,
-            "home.html",
-            actor,
-            status=422,
-            workspaces=items,
-            can_create=True,
-            error=exc.to_dict(),
-        )
+        return _home(request, ctx, actor, error=exc.to_dict())
     return RedirectResponse(f"/w/{ws.id}", status_code=303)
 
 
@@ -102,23 +111,26 @@ def dashboard(request: Request, ctx: AppCtx, workspace_id: str, actor: Workspace
 # -- programme -------------------------------------------------------------------------------
 
 
+async def _posted_form(request: Request) -> FormData:
+    # the form's fields depend on the kind, so the route takes the parsed form as a whole
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
 @router.get("/w/{workspace_id}/programme/{kind}")
-async def programme_list(
-    request: Request,
-    workspace_id: str,
-    kind: str,
-    actor: Annotated[Any, requires(P.WORKSPACE_READ.value)],
+def programme_list(
+    request: Request, ctx: AppCtx, workspace_id: str, kind: str, actor: WorkspaceReader
 ) -> Response:
     k = _kind(kind)
-    ws = await _workspace(request, actor, workspace_id)
-    items = await run_in_threadpool(
-        k.app.list, request.app.state.ctx, actor=actor, workspace_id=workspace_id
-    )
-    return page(
+    items = k.app.list(ctx, actor=actor, workspace_id=workspace_id)
+    return _workspace_page(
         request,
-        "programme_list.html",
+        ctx,
         actor,
-        workspace=ws,
+        workspace_id,
+        "programme_list.html",
         nav="programme",
         kind=k,
         kinds=KINDS,
@@ -128,96 +140,96 @@ async def programme_list(
 
 
 @router.get("/w/{workspace_id}/programme/{kind}/new")
-async def programme_new(
+def programme_new(
     request: Request,
+    ctx: AppCtx,
     workspace_id: str,
     kind: str,
-    actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
+    actor: ProgrammeWriter,
     kpi: str = "",
     baseline_name: str = "",
     baseline_value: str = "",
 ) -> Response:
     # "create an objective from this baseline" pre-fills the KPI and its frozen value
     values = {"kpi": kpi, "baseline_name": baseline_name, "baseline_value": baseline_value}
-    return await _form_page(
-        request, actor, workspace_id, _kind(kind), {key: v for key, v in values.items() if v}
+    return _form_page(
+        request, ctx, actor, workspace_id, _kind(kind), {key: v for key, v in values.items() if v}
     )
 
 
 @router.post("/w/{workspace_id}/programme/{kind}")
-async def programme_create(
+def programme_create(
     request: Request,
+    ctx: AppCtx,
     workspace_id: str,
     kind: str,
-    actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
+    actor: ProgrammeWriter,
+    form: PostedForm,
 ) -> Response:
-    return await _save(request, workspace_id, _kind(kind), None, actor)
+    return _save(request, ctx, workspace_id, _kind(kind), None, actor, form)
 
 
 @router.get("/w/{workspace_id}/programme/{kind}/{item_id}")
-async def programme_edit(
+def programme_edit(
     request: Request,
+    ctx: AppCtx,
     workspace_id: str,
     kind: str,
     item_id: str,
-    actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
+    actor: ProgrammeWriter,
 ) -> Response:
     k = _kind(kind)
-    item = await run_in_threadpool(
-        k.app.get, request.app.state.ctx, actor=actor, workspace_id=workspace_id, item_id=item_id
-    )
-    return await _form_page(request, actor, workspace_id, k, item_values(k, item), item_id)
+    item = k.app.get(ctx, actor=actor, workspace_id=workspace_id, item_id=item_id)
+    return _form_page(request, ctx, actor, workspace_id, k, item_values(k, item), item_id)
 
 
 @router.post("/w/{workspace_id}/programme/{kind}/{item_id}")
-async def programme_update(
+def programme_update(
     request: Request,
+    ctx: AppCtx,
     workspace_id: str,
     kind: str,
     item_id: str,
-    actor: Annotated[Any, requires(P.PROGRAMME_WRITE.value)],
+    actor: ProgrammeWriter,
+    form: PostedForm,
 ) -> Response:
-    return await _save(request, workspace_id, _kind(kind), item_id, actor)
+    return _save(request, ctx, workspace_id, _kind(kind), item_id, actor, form)
 
 
-async def _save(
-    request: Request, workspace_id: str, k: Kind, item_id: str | None, actor: Actor
+def _save(
+    request: Request,
+    ctx: AppContext,
+    workspace_id: str,
+    k: Kind,
+    item_id: str | None,
+    actor: Actor,
+    form: FormData,
 ) -> Response:
     """Create (``item_id`` None) or update an item from the posted form; an invalid form comes
     back with the error next to its field."""
-    form = await request.form()
-    ctx = request.app.state.ctx
     try:
         if item_id is None:
             data = programme.parse(
                 k.app.create_model, form_data(k, form, partial=False), label=k.singular
             )
-            await run_in_threadpool(
-                k.app.create, ctx, actor=actor, workspace_id=workspace_id, data=data
-            )
+            k.app.create(ctx, actor=actor, workspace_id=workspace_id, data=data)
         else:
             changes = programme.parse(
                 k.app.update_model, form_data(k, form, partial=True), label=k.singular
             )
-            await run_in_threadpool(
-                k.app.update,
-                ctx,
-                actor=actor,
-                workspace_id=workspace_id,
-                item_id=item_id,
-                data=changes,
-            )
+            k.app.update(ctx, actor=actor, workspace_id=workspace_id, item_id=item_id, data=changes)
     except CivicflowError as exc:
         if isinstance(exc, NotFoundError):
             raise
-        return await _form_page(
-            request, actor, workspace_id, k, dict(form), item_id, error=exc.to_dict()
+        return _form_page(
+            request, ctx, actor, workspace_id, k, dict(form), item_id, error=exc.to_dict()
         )
     return RedirectResponse(f"/w/{workspace_id}/programme/{k.slug}", status_code=303)
 
 
-async def _form_page(
+def _form_page(
     request: Request,
+    ctx: AppContext,
     actor: Actor,
     workspace_id: str,
     k: Kind,
@@ -227,14 +239,14 @@ async def _form_page(
     error: dict[str, object] | None = None,
 ) -> Response:
     """The new/edit form of ``k``; with ``error``, sent back (422) with it next to its field."""
-    ws = await _workspace(request, actor, workspace_id)
-    return page(
+    return _workspace_page(
         request,
-        "programme_form.html",
+        ctx,
         actor,
-        status=200 if error is None else 422,
-        workspace=ws,
+        workspace_id,
+        "programme_form.html",
         nav="programme",
+        status=200 if error is None else 422,
         kind=k,
         values=values,
         item_id=item_id,
@@ -253,15 +265,15 @@ def ledger_page(
     actor: LedgerReader,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     entries = audit.list_entries(
         ctx, actor=actor, workspace_id=workspace_id, limit=50, offset=offset
     )
-    return page(
+    return _workspace_page(
         request,
-        "ledger.html",
+        ctx,
         actor,
-        workspace=ws,
+        workspace_id,
+        "ledger.html",
         nav="ledger",
         entries=entries,
         offset=offset,
@@ -274,15 +286,9 @@ def ledger_page(
 def ledger_verify(
     request: Request, ctx: AppCtx, workspace_id: str, actor: LedgerVerifier
 ) -> Response:
-    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     report = audit.verify(ctx, actor=actor)
-    return page(
-        request,
-        "ledger_verify.html",
-        actor,
-        workspace=ws,
-        nav="ledger",
-        report=report,
+    return _workspace_page(
+        request, ctx, actor, workspace_id, "ledger_verify.html", nav="ledger", report=report
     )
 
 

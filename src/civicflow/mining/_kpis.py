@@ -103,7 +103,7 @@ class KpiContext:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KpiDefinition:
+class KpiDefinition(Record):
     """A KPI: what it is called, its unit and direction, how to compute it by hand, and the code."""
 
     name: str
@@ -115,15 +115,7 @@ class KpiDefinition:
     compute: Callable[[KpiContext], float | None] = field(repr=False, compare=False)
     needs_sla: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "label": self.label,
-            "unit": self.unit,
-            "direction": self.direction,
-            "definition": self.definition,
-            "needs_sla": self.needs_sla,
-        }
+    _skip = ("compute",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,7 +27,7 @@ MapMetric = Literal["frequency", "performance"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProcessMapConfig:
+class ProcessMapConfig(Record):
     """How much of the map to show.
 
     ``max_activities`` keeps the N most frequent activities (ties broken by name); the others are
@@ -56,20 +56,14 @@ class ProcessMapConfig:
                 fix="pass e.g. path_share=0.8 to keep the paths covering 80 % of transitions",
             )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"max_activities": self.max_activities, "path_share": self.path_share}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ActivityNode:
+class ActivityNode(Record):
     name: str
     frequency: int
     """number of events with this activity"""
     cases: int
     """number of cases with at least one such event"""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "frequency": self.frequency, "cases": self.cases}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

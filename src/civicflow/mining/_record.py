@@ -20,13 +20,17 @@ V = TypeVar("V", bound=_Valued)
 
 
 class Record:
-    """Base of a frozen dataclass result row; ``to_dict()`` gives its fields by name."""
+    """Base of a frozen dataclass result row; ``to_dict()`` gives its fields by name (but those in
+    ``_skip``), then the properties named in ``_extra``."""
 
     __slots__ = ()
     __dataclass_fields__: dict[str, Any]
+    _skip: ClassVar[tuple[str, ...]] = ()
+    _extra: ClassVar[tuple[str, ...]] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        names = [n for n in self.__dataclass_fields__ if n not in self._skip]
+        return {name: getattr(self, name) for name in (*names, *self._extra)}
 
 
 class Rows(Generic[R]):

@@ -9,11 +9,12 @@ import pandas as pd
 
 from civicflow.core import ConfigurationError
 from civicflow.mining._derived import VARIANT_SEPARATOR, variant_id
+from civicflow.mining._record import Record
 from civicflow.mining._view import LogView
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class VariantsConfig:
+class VariantsConfig(Record):
     """``top``: how many variants to list (None lists all); ``coverage``: the share of cases the
     "how many variants cover it" figure refers to (0.8 answers "80 % of cases follow N variants")."""
 
@@ -35,9 +36,6 @@ class VariantsConfig:
                 expected="0 < coverage <= 1",
                 fix="pass e.g. coverage=0.8",
             )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"top": self.top, "coverage": self.coverage}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,14 +8,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 if TYPE_CHECKING:
     import pandas as pd
 
-R = TypeVar("R")
+
+class _Row(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
 
 
-class _Valued(Protocol):
+class _Valued(_Row, Protocol):
     @property
     def value(self) -> float | None: ...
 
 
+R = TypeVar("R", bound=_Row)
 V = TypeVar("V", bound=_Valued)
 
 
@@ -49,6 +52,7 @@ class Rows(Generic[R]):
     _row_key: ClassVar[str] = "name"
     """The attribute of a row that ``_row()`` looks up."""
     _keys: ClassVar[tuple[str, ...] | None] = None
+    """The names ``to_dict()`` gives before the rows, in order (default: the other fields)."""
 
     @property
     def _items(self) -> tuple[R, ...]:
@@ -68,7 +72,7 @@ class Rows(Generic[R]):
     def to_dict(self) -> dict[str, Any]:
         keys = self._keys or (n for n in self.__dataclass_fields__ if n != self._rows)
         out = {name: getattr(self, name) for name in keys}
-        out[self._rows_key or self._rows] = [r.to_dict() for r in self._items]  # type: ignore[attr-defined]
+        out[self._rows_key or self._rows] = [r.to_dict() for r in self._items]
         return out
 
 

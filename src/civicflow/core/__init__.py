@@ -15,6 +15,7 @@ from civicflow.core._errors import (
 from civicflow.core._ids import check_name, new_id, sha256_hex
 from civicflow.core._locks import OwnerLock, remove_if_abandoned, size_of
 from civicflow.core._net import ip_networks
+from civicflow.core._paths import SubPath
 from civicflow.core._settings import Settings, get_settings
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "PermissionDeniedError",
     "RejectedRow",
     "Settings",
+    "SubPath",
     "check_name",
     "csv_cell",
     "get_settings",

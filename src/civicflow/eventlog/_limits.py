@@ -85,30 +85,34 @@ class IngestLimits:
 
     def check_expansion(self, *, file: str, compressed: int, expanded: int, what: str) -> None:
         """Refuse a source that expands beyond the size or ratio caps."""
+        ratio = self.max_expansion_ratio
         if expanded > self.max_decompressed_bytes:
-            raise UnreadableSourceError(
-                f"the {what} expands to more than this server accepts",
-                where=Location(file=file),
-                found=f"more than {self.max_decompressed_bytes:,} bytes once decompressed "
+            refused = (
+                "expands to more than this server accepts",
+                f"more than {self.max_decompressed_bytes:,} bytes once decompressed "
                 f"(from {compressed:,} bytes)",
-                expected=f"at most {self.max_decompressed_bytes:,} bytes "
+                f"at most {self.max_decompressed_bytes:,} bytes "
                 "(CIVICFLOW_INGEST_MAX_DECOMPRESSED_BYTES)",
-                fix="check that the file is the event log you meant (a compression bomb?); "
-                "if it is, split it or ask IT to raise the limit",
+                "split it or ask IT to raise the limit",
             )
-        if expanded > _RATIO_CHECKED_ABOVE and expanded > self.max_expansion_ratio * max(
-            compressed, 1
-        ):
-            raise UnreadableSourceError(
-                f"the {what} expands far more than an event log does",
-                where=Location(file=file),
-                found=f"{expanded:,} bytes from {compressed:,} compressed bytes "
-                f"(more than {self.max_expansion_ratio}:1)",
-                expected=f"an expansion ratio of at most {self.max_expansion_ratio}:1 "
-                "(CIVICFLOW_INGEST_MAX_EXPANSION_RATIO)",
-                fix="check that the file is the event log you meant (a compression bomb?); "
-                "if it is, upload it uncompressed or ask IT to raise the ratio",
+        elif expanded > _RATIO_CHECKED_ABOVE and expanded > ratio * max(compressed, 1):
+            refused = (
+                "expands far more than an event log does",
+                f"{expanded:,} bytes from {compressed:,} compressed bytes (more than {ratio}:1)",
+                f"an expansion ratio of at most {ratio}:1 (CIVICFLOW_INGEST_MAX_EXPANSION_RATIO)",
+                "upload it uncompressed or ask IT to raise the ratio",
             )
+        else:
+            return
+        problem, found, expected, remedy = refused
+        raise UnreadableSourceError(
+            f"the {what} {problem}",
+            where=Location(file=file),
+            found=found,
+            expected=expected,
+            fix=f"check that the file is the event log you meant (a compression bomb?); "
+            f"if it is, {remedy}",
+        )
 
 
 def compression_error(file: str, exc: BaseException, expanded: int) -> UnreadableSourceError:

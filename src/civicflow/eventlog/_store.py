@@ -43,6 +43,7 @@ from civicflow.core import (
     NotFoundError,
     OwnerLock,
     RejectedRow,
+    SubPath,
     check_name,
     new_id,
     remove_if_abandoned,
@@ -104,17 +105,9 @@ class Dataset:
     def name(self) -> str:
         return self.manifest.name
 
-    @property
-    def events_path(self) -> Path:
-        return self.path / "events.parquet"
-
-    @property
-    def cases_path(self) -> Path:
-        return self.path / "cases.parquet"
-
-    @property
-    def rejects_path(self) -> Path:
-        return self.path / "rejects.csv"
+    events_path = SubPath("events.parquet")
+    cases_path = SubPath("cases.parquet")
+    rejects_path = SubPath("rejects.csv")
 
     @property
     def mapping(self) -> ColumnMapping:
@@ -487,13 +480,8 @@ class EventStore:
             )
         return cls(path)
 
-    @property
-    def datasets_dir(self) -> Path:
-        return self.path / "datasets"
-
-    @property
-    def baselines_dir(self) -> Path:
-        return self.path / "baselines"
+    datasets_dir = SubPath("datasets")
+    baselines_dir = SubPath("baselines")
 
     def dataset_names(self) -> list[str]:
         if not self.datasets_dir.exists():

@@ -18,10 +18,9 @@ from civicflow.eventlog import (
     TIMESTAMP,
 )
 from civicflow.mining._durations import clean_float, epoch_micros, seconds_between
-from civicflow.mining._record import Record, records_frame
+from civicflow.mining._record import Record, Rows
 
 if TYPE_CHECKING:
-    import pandas as pd
     from ibis.expr.types import Table
 
     from civicflow.mining._view import LogView
@@ -125,7 +124,7 @@ class ActivityStat(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ActivityStats:
+class ActivityStats(Rows[ActivityStat]):
     """Per-activity statistics, most frequent first."""
 
     activities: tuple[ActivityStat, ...]
@@ -135,24 +134,11 @@ class ActivityStats:
     waiting_definition: str = WAITING_DEFINITION
     service_definition: str = SERVICE_DEFINITION
 
+    _rows = "activities"
+    _row_key = "activity"
+
     def get(self, activity: str) -> ActivityStat:
-        for stat in self.activities:
-            if stat.activity == activity:
-                return stat
-        raise KeyError(activity)
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return records_frame(self.activities)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "case_count": self.case_count,
-            "has_service_times": self.has_service_times,
-            "waiting_definition": self.waiting_definition,
-            "service_definition": self.service_definition,
-            "activities": [a.to_dict() for a in self.activities],
-        }
+        return self._row(activity)
 
 
 def activity_stats(view: LogView) -> ActivityStats:

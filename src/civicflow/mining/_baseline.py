@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,12 +20,10 @@ from civicflow import __version__
 from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
 from civicflow.eventlog import EventStore
 from civicflow.mining._kpis import Direction, KpiSnapshot, KpiValue, compute_kpis
-from civicflow.mining._record import Record, records_frame
+from civicflow.mining._record import Kpis, Record, Rows
 from civicflow.mining._view import EventLogFilter
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from civicflow.mining._sla import SlaConfig
     from civicflow.mining._view import LogView
 
@@ -41,7 +39,7 @@ ABS_TOL = 1e-12
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Baseline:
+class Baseline(Kpis[KpiValue]):
     """A frozen KPI snapshot of a dataset seen through a filter."""
 
     name: str
@@ -62,25 +60,11 @@ class Baseline:
     sla: dict[str, Any] | None
     kpis: tuple[KpiValue, ...]
 
-    def __getitem__(self, name: str) -> KpiValue:
-        for v in self.kpis:
-            if v.name == name:
-                return v
-        raise KeyError(name)
-
-    def __iter__(self) -> Iterator[KpiValue]:
-        return iter(self.kpis)
-
-    def value(self, name: str) -> float | None:
-        return self[name].value
+    _rows = "kpis"
 
     @property
     def kpi_names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.kpis)
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return records_frame(self.kpis)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -270,7 +254,7 @@ class KpiChange(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BaselineComparison:
+class BaselineComparison(Rows[KpiChange]):
     """Per KPI: the baseline value, the current value, the change, and whether it is better."""
 
     baseline: str
@@ -286,11 +270,18 @@ class BaselineComparison:
         """The data differ: a change in a KPI may come from new data, not only a process change."""
         return self.baseline_fingerprint != self.current_fingerprint
 
+    _rows = "changes"
+    _keys = (
+        "baseline",
+        "current",
+        "baseline_fingerprint",
+        "current_fingerprint",
+        "fingerprint_changed",
+        "filter_changed",
+    )
+
     def __getitem__(self, name: str) -> KpiChange:
-        for c in self.changes:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        return self._row(name)
 
     @property
     def better(self) -> tuple[str, ...]:
@@ -299,21 +290,6 @@ class BaselineComparison:
     @property
     def worse(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.changes if c.assessment == "worse")
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return records_frame(self.changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "baseline": self.baseline,
-            "current": self.current,
-            "baseline_fingerprint": self.baseline_fingerprint,
-            "current_fingerprint": self.current_fingerprint,
-            "fingerprint_changed": self.fingerprint_changed,
-            "filter_changed": self.filter_changed,
-            "changes": [c.to_dict() for c in self.changes],
-        }
 
 
 def compare_baselines(baseline: Baseline, other: Baseline) -> BaselineComparison:

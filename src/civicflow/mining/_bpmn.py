@@ -18,6 +18,7 @@ from typing import Any, Literal
 from lxml import etree
 
 from civicflow.core import ConfigurationError, InputError, Location, NotFoundError
+from civicflow.mining._record import Record
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -81,7 +82,7 @@ _UNSUPPORTED = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BpmnNode:
+class BpmnNode(Record):
     """A flow node of the process: a task (with its label), an event or a gateway."""
 
     id: str
@@ -92,27 +93,15 @@ class BpmnNode:
     """For tasks: the ``name`` with whitespace normalised (and mapped, see ``labels``)."""
     line: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "element": self.element,
-            "label": self.label,
-            "line": self.line,
-        }
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BpmnFlow:
+class BpmnFlow(Record):
     """A sequence flow between two nodes."""
 
     id: str
     source: str
     target: str
     line: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "source": self.source, "target": self.target, "line": self.line}
 
 
 @dataclass(frozen=True, kw_only=True)

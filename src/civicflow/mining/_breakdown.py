@@ -14,7 +14,7 @@ from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.eventlog import ACTIVITY, CASE_ID
 from civicflow.mining._activities import count_value, micros_between, seconds_value
 from civicflow.mining._kpis import DAY_SECONDS, compute_kpis, kpi_definition
-from civicflow.mining._record import records_frame
+from civicflow.mining._record import Record, Rows
 from civicflow.mining._sla import SlaConfig, case_outcomes
 from civicflow.mining._view import EventLogFilter, case_spans
 
@@ -41,17 +41,14 @@ per group on a filtered view (and then has no value for the group of missing val
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BreakdownGroup:
+class BreakdownGroup(Record):
     value: str
     cases: int
     kpi_value: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "cases": self.cases, "kpi_value": self.kpi_value}
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Breakdown:
+class Breakdown(Rows[BreakdownGroup]):
     """A KPI per group of a case attribute, largest group first, and overall."""
 
     kpi: str
@@ -63,27 +60,11 @@ class Breakdown:
     groups: tuple[BreakdownGroup, ...]
     note: str | None = None
 
-    @property
-    def frame(self) -> pd.DataFrame:
-        return records_frame(self.groups)
+    _rows = "groups"
+    _row_key = "value"
 
     def group(self, value: str) -> BreakdownGroup:
-        for g in self.groups:
-            if g.value == value:
-                return g
-        raise KeyError(value)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kpi": self.kpi,
-            "by": self.by,
-            "unit": self.unit,
-            "definition": self.definition,
-            "overall": self.overall,
-            "cases": self.cases,
-            "note": self.note,
-            "groups": [g.to_dict() for g in self.groups],
-        }
+        return self._row(value)
 
 
 def breakdown(view: LogView, *, kpi: str, by: str, sla: SlaConfig | None = None) -> Breakdown:

@@ -20,6 +20,7 @@ from civicflow.eventlog import CASE_ID, LIFECYCLE
 from civicflow.mining._bpmn import BpmnModel
 from civicflow.mining._derived import VARIANT_SEPARATOR, variant_id
 from civicflow.mining._petri import WorkflowNet, workflow_net
+from civicflow.mining._record import Record
 from civicflow.mining._replay import (
     SearchBudgetExceeded,
     align,
@@ -70,7 +71,7 @@ class ConformanceConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Deviation:
+class Deviation(Record):
     """One kind of departure from the model, counted over cases."""
 
     kind: DeviationKind
@@ -92,16 +93,7 @@ class Deviation:
         cases = f"{self.cases:,} case" + ("" if self.cases == 1 else "s")
         return f"'{self.activity}' {verb} {self.context} in {cases} ({self.share:.1%})"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "activity": self.activity,
-            "context": self.context,
-            "cases": self.cases,
-            "share": self.share,
-            "occurrences": self.occurrences,
-            "description": self.description,
-        }
+    _extra = ("description",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

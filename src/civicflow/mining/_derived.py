@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from civicflow.core import InputError, Location, OwnerLock, new_id
+from civicflow.core import InputError, Location, OwnerLock, SubPath, new_id
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP, Dataset
 
 DERIVED_FORMAT = 2
@@ -70,25 +70,11 @@ class DerivedPaths:
 
     folder: Path
 
-    @property
-    def activities(self) -> Path:
-        return self.folder / "activities.parquet"
-
-    @property
-    def transitions(self) -> Path:
-        return self.folder / "transitions.parquet"
-
-    @property
-    def case_summary(self) -> Path:
-        return self.folder / "case_summary.parquet"
-
-    @property
-    def variants(self) -> Path:
-        return self.folder / "variants.parquet"
-
-    @property
-    def info(self) -> Path:
-        return self.folder / "derived.json"
+    activities = SubPath("activities.parquet", base="folder")
+    transitions = SubPath("transitions.parquet", base="folder")
+    case_summary = SubPath("case_summary.parquet", base="folder")
+    variants = SubPath("variants.parquet", base="folder")
+    info = SubPath("derived.json", base="folder")
 
 
 def derived_folder(dataset: Dataset) -> Path:

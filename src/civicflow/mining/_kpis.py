@@ -9,7 +9,7 @@ it came from.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,7 +24,7 @@ from civicflow.mining._activities import (
     activity_instances,
 )
 from civicflow.mining._format import MISSING, format_share
-from civicflow.mining._record import Record, records_frame
+from civicflow.mining._record import Kpis, Record
 from civicflow.mining._sla import SlaConfig, sla_compliance
 from civicflow.mining._view import case_spans, case_variants
 
@@ -103,7 +103,7 @@ class KpiContext:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KpiDefinition:
+class KpiDefinition(Record):
     """A KPI: what it is called, its unit and direction, how to compute it by hand, and the code."""
 
     name: str
@@ -115,15 +115,7 @@ class KpiDefinition:
     compute: Callable[[KpiContext], float | None] = field(repr=False, compare=False)
     needs_sla: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "label": self.label,
-            "unit": self.unit,
-            "direction": self.direction,
-            "definition": self.definition,
-            "needs_sla": self.needs_sla,
-        }
+    _skip = ("compute",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,7 +153,7 @@ def format_kpi_value(value: float | None, unit: str) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class KpiSnapshot:
+class KpiSnapshot(Kpis[KpiValue]):
     """KPI values of one view at one moment: what a baseline freezes and a comparison reads."""
 
     values: tuple[KpiValue, ...]
@@ -174,34 +166,8 @@ class KpiSnapshot:
     computed_at: str
     sla: dict[str, Any] | None = None
 
-    def __getitem__(self, name: str) -> KpiValue:
-        for v in self.values:
-            if v.name == name:
-                return v
-        raise KeyError(name)
-
-    def __iter__(self) -> Iterator[KpiValue]:
-        return iter(self.values)
-
-    def value(self, name: str) -> float | None:
-        return self[name].value
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return records_frame(self.values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "dataset": self.dataset,
-            "fingerprint": self.fingerprint,
-            "engine": self.engine,
-            "filter": self.filter,
-            "events": self.events,
-            "cases": self.cases,
-            "computed_at": self.computed_at,
-            "sla": self.sla,
-            "kpis": [v.to_dict() for v in self.values],
-        }
+    _rows = "values"
+    _rows_key = "kpis"
 
 
 # --- the computations -------------------------------------------------------------------------

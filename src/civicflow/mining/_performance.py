@@ -39,15 +39,12 @@ class DurationSummary(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class HistogramBin:
+class HistogramBin(Record):
     """Cases whose throughput lies in [low, high) — the last bin also holds its upper edge."""
 
     low: float
     high: float
     cases: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"low": self.low, "high": self.high, "cases": self.cases}
 
 
 @dataclass(frozen=True, kw_only=True)

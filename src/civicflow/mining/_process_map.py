@@ -11,6 +11,7 @@ import pandas as pd
 
 from civicflow.core import ConfigurationError
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
+from civicflow.mining._checks import check_limit, check_share
 from civicflow.mining._durations import (
     case_window,
     seconds_between,
@@ -27,7 +28,7 @@ MapMetric = Literal["frequency", "performance"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProcessMapConfig:
+class ProcessMapConfig(Record):
     """How much of the map to show.
 
     ``max_activities`` keeps the N most frequent activities (ties broken by name); the others are
@@ -41,35 +42,28 @@ class ProcessMapConfig:
     path_share: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.max_activities is not None and self.max_activities < 1:
-            raise ConfigurationError(
-                "max_activities must be at least 1",
-                found=str(self.max_activities),
-                expected="a positive number of activities, or None for all",
-                fix="pass max_activities=None to show every activity",
-            )
-        if not 0.0 <= self.path_share <= 1.0:
-            raise ConfigurationError(
-                "path_share must be a share between 0 and 1",
-                found=str(self.path_share),
-                expected="0 <= path_share <= 1 (1 keeps every path)",
-                fix="pass e.g. path_share=0.8 to keep the paths covering 80 % of transitions",
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"max_activities": self.max_activities, "path_share": self.path_share}
+        check_limit(
+            "max_activities",
+            self.max_activities,
+            of="activities",
+            fix="pass max_activities=None to show every activity",
+        )
+        check_share(
+            "path_share",
+            self.path_share,
+            zero=True,
+            note=" (1 keeps every path)",
+            fix="pass e.g. path_share=0.8 to keep the paths covering 80 % of transitions",
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ActivityNode:
+class ActivityNode(Record):
     name: str
     frequency: int
     """number of events with this activity"""
     cases: int
     """number of cases with at least one such event"""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "frequency": self.frequency, "cases": self.cases}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, RESOURCE, TIMESTAMP
 from civicflow.mining._activities import count_value, mean_seconds, micros_between
 from civicflow.mining._durations import case_window
-from civicflow.mining._record import Record, records_frame
+from civicflow.mining._record import Record, Rows
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from civicflow.mining._view import LogView
 
 NO_RESOURCE_REASON = (
@@ -33,23 +31,14 @@ class ResourceLoad(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ResourceWorkload:
+class ResourceWorkload(Rows[ResourceLoad]):
     """Workload per resource, busiest first. Empty with a ``reason`` when no resource is known."""
 
-    resources: tuple[ResourceLoad, ...]
-    events_without_resource: int
+    _rows = "resources"
+
     reason: str | None = None
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return records_frame(self.resources)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "reason": self.reason,
-            "events_without_resource": self.events_without_resource,
-            "resources": [r.to_dict() for r in self.resources],
-        }
+    events_without_resource: int
+    resources: tuple[ResourceLoad, ...]
 
 
 def resource_workload(view: LogView) -> ResourceWorkload:
@@ -94,29 +83,19 @@ class Handover(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class HandoverNetwork:
+class HandoverNetwork(Rows[Handover]):
     """Edges resource a -> resource b, most frequent first."""
 
-    edges: tuple[Handover, ...]
-    include_self: bool
-    reason: str | None = None
+    _rows = "edges"
+
     definition: str = (
         "A handover a -> b is a pair of directly consecutive events in a case (order: timestamp, "
         "then position) done by resource a and then by resource b; a pair where either event has "
         "no resource is not counted (and is not bridged)."
     )
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return records_frame(self.edges)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "definition": self.definition,
-            "include_self": self.include_self,
-            "reason": self.reason,
-            "edges": [e.to_dict() for e in self.edges],
-        }
+    include_self: bool
+    reason: str | None = None
+    edges: tuple[Handover, ...]
 
 
 def handover_network(view: LogView, *, include_self: bool = False) -> HandoverNetwork:

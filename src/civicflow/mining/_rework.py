@@ -4,7 +4,7 @@ touches, and what it costs in time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from civicflow.eventlog import ACTIVITY, CASE_ID
 from civicflow.mining._activities import (
@@ -15,11 +15,10 @@ from civicflow.mining._activities import (
     total_seconds,
 )
 from civicflow.mining._durations import seconds_between
-from civicflow.mining._record import Record, records_frame
+from civicflow.mining._record import Record, Rows
 from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:
-    import pandas as pd
     from ibis.expr.types import Table
 
     from civicflow.mining._view import LogView
@@ -68,7 +67,9 @@ class ActivityRework(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReworkResult:
+class ReworkResult(Rows[ActivityRework]):
+    _rows = "activities"
+
     case_count: int
     cases_with_rework: int
     rework_share: float
@@ -80,17 +81,6 @@ class ReworkResult:
     activities: tuple[ActivityRework, ...]
     """Activities that repeat in at least one case, most cases first."""
     definition: str = REWORK_DEFINITION
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return records_frame(self.activities)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            name: getattr(self, name) for name in self.__dataclass_fields__ if name != "activities"
-        }
-        out["activities"] = [a.to_dict() for a in self.activities]
-        return out
 
 
 def rework(view: LogView) -> ReworkResult:

@@ -7,13 +7,14 @@ from typing import Any
 
 import pandas as pd
 
-from civicflow.core import ConfigurationError
+from civicflow.mining._checks import check_limit, check_share
 from civicflow.mining._derived import VARIANT_SEPARATOR, variant_id
+from civicflow.mining._record import Record
 from civicflow.mining._view import LogView
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class VariantsConfig:
+class VariantsConfig(Record):
     """``top``: how many variants to list (None lists all); ``coverage``: the share of cases the
     "how many variants cover it" figure refers to (0.8 answers "80 % of cases follow N variants")."""
 
@@ -21,23 +22,8 @@ class VariantsConfig:
     coverage: float = 0.8
 
     def __post_init__(self) -> None:
-        if self.top is not None and self.top < 1:
-            raise ConfigurationError(
-                "top must be at least 1",
-                found=str(self.top),
-                expected="a positive number of variants, or None for all",
-                fix="pass top=None to list every variant",
-            )
-        if not 0.0 < self.coverage <= 1.0:
-            raise ConfigurationError(
-                "coverage must be a share above 0 and at most 1",
-                found=str(self.coverage),
-                expected="0 < coverage <= 1",
-                fix="pass e.g. coverage=0.8",
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"top": self.top, "coverage": self.coverage}
+        check_limit("top", self.top, of="variants", fix="pass top=None to list every variant")
+        check_share("coverage", self.coverage, zero=False, fix="pass e.g. coverage=0.8")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -253,18 +253,12 @@ class LogView:
     @cached_property
     def events(self) -> Table:
         """The events of the selected cases (canonical columns and attributes)."""
-        ids = self.selected_case_ids
-        if ids is None:
-            return self.all_events
-        return self.all_events.semi_join(ids, CASE_ID)
+        return self._selected(self.all_events)
 
     @cached_property
     def cases(self) -> Table:
         """One row per selected case with its attributes."""
-        ids = self.selected_case_ids
-        if ids is None:
-            return self.all_cases
-        return self.all_cases.semi_join(ids, CASE_ID)
+        return self._selected(self.all_cases)
 
     def execute(self, expr: Any) -> pd.DataFrame:
         return self.engine.execute(expr)

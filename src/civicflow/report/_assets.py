@@ -4,7 +4,7 @@ report inlines them and the web app can serve the very same bytes."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
@@ -32,15 +32,7 @@ class VendorAsset:
         return VENDOR_DIR / self.file
 
     def to_dict(self) -> dict[str, str]:
-        return {
-            "name": self.name,
-            "file": self.file,
-            "package": self.package,
-            "version": self.version,
-            "licence": self.licence,
-            "source": self.source,
-            "sha256": self.sha256,
-        }
+        return asdict(self)
 
 
 _VENDOR: tuple[VendorAsset, ...] = (

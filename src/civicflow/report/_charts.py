@@ -64,28 +64,6 @@ def bar_chart(
     return spec
 
 
-def histogram(
-    *,
-    title: str,
-    values: list[dict[str, Any]],
-    field: str,
-    field_title: str,
-    maxbins: int = 40,
-) -> dict[str, Any]:
-    spec = _base(title, values)
-    spec["mark"] = {"type": "bar", "color": ACCENT, "tooltip": True}
-    spec["encoding"] = {
-        "x": {
-            "field": field,
-            "type": "quantitative",
-            "bin": {"maxbins": maxbins},
-            "title": field_title,
-        },
-        "y": {"aggregate": "count", "type": "quantitative", "title": "cases"},
-    }
-    return spec
-
-
 def time_series(
     *,
     title: str,

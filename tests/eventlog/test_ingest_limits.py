@@ -30,11 +30,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 AS_LIMIT = 4 << 30
 """The child's address space: DuckDB and Arrow reserve far more than they touch, so this is a
 net that stops a runaway ingest from taking the shared machine down, not the measure."""
-RSS_BOUND_MB = 1400
-"""Peak RSS a refused bomb may reach. Alone, a refused bomb peaks at ~240 MB (an interpreter with
-Arrow and DuckDB loaded is ~250 MB); once, inside a full parallel test run, one peaked at 1,013 MB,
-so the bound leaves room for that. Before the limits, the padded trace took 1.7 GB and then
-MemoryError under a 2 GiB limit, and 4 GB+ without one: the bound still tells the two apart."""
+RSS_BOUND_MB = 700
+"""Peak RSS a refused bomb may reach (an interpreter with Arrow and DuckDB loaded is ~250 MB;
+before the limits, the padded trace took 1.7 GB and then MemoryError, or 4 GB+ without a net)."""
 
 _CHILD = """
 import json, resource, sys
@@ -52,7 +50,10 @@ except CivicflowError as exc:
     out["type"] = type(exc).__name__
 except BaseException as exc:
     out["crash"] = repr(exc)[:500]
-out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# VmHWM is this process's own peak: getrusage's ru_maxrss survives exec on Linux, so it would
+# report the (large) pytest worker that started us whenever that one peaked higher
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+out["maxrss_mb"] = int(hwm[0].split()[1]) // 1024
 print(json.dumps(out))
 """
 

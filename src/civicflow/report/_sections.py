@@ -6,7 +6,7 @@ breakdown, no resources for a workload), so the report never shows an empty plac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -368,6 +368,41 @@ def throughput_section(view: LogView, config: ReportConfig) -> Section | None:
     )
 
 
+def _period_chart(
+    *,
+    id: str,
+    label: str,
+    title: str,
+    values: list[dict[str, Any]],
+    measure: str,
+    measure_title: str,
+    caption: str,
+    columns: tuple[str, ...],
+    rows: Iterable[tuple[str, ...]],
+    mark: str = "line",
+) -> Chart:
+    """A chart of one measure per period (``values`` keyed by ``"period"``) with its table: the
+    period in the first column, numbers (right-aligned) in the others."""
+    return Chart(
+        id=id,
+        label=label,
+        spec=time_series(
+            title=title,
+            values=values,
+            time="period",
+            measure=measure,
+            measure_title=measure_title,
+            mark=mark,
+        ),
+        table=Table(
+            caption=caption,
+            columns=columns,
+            rows=tuple(rows),
+            numeric=frozenset(range(1, len(columns))),
+        ),
+    )
+
+
 def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
 
     freq = cast(Any, config.time_freq)
@@ -386,57 +421,40 @@ def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
     busiest = max(range(len(arr.values)), key=lambda i: arr.values[i])
     peak = max(range(len(wip.open)), key=lambda i: wip.open[i]) if wip.open else None
     charts = [
-        Chart(
+        _period_chart(
             id="chart-arrivals",
             label=f"New cases per {config.time_freq} over {len(arr.periods)} periods; the busiest "
             f"{config.time_freq} began {arr.periods[busiest].date()} with {arr.values[busiest]:,} cases.",
-            spec=time_series(
-                title=f"New cases per {config.time_freq}",
-                values=arr_values,
-                time="period",
-                measure="cases",
-                measure_title="cases started",
-                mark="bar" if len(arr_values) <= 60 else "line",
-            ),
-            table=Table(
-                caption=f"New cases per {config.time_freq}",
-                columns=("Period starting", "Cases started"),
-                rows=tuple(
-                    (p.date().isoformat(), format_number(v))
-                    for p, v in zip(arr.periods, arr.values, strict=True)
-                ),
-                numeric=frozenset({1}),
+            title=f"New cases per {config.time_freq}",
+            values=arr_values,
+            measure="cases",
+            measure_title="cases started",
+            mark="bar" if len(arr_values) <= 60 else "line",
+            caption=f"New cases per {config.time_freq}",
+            columns=("Period starting", "Cases started"),
+            rows=(
+                (p.date().isoformat(), format_number(v))
+                for p, v in zip(arr.periods, arr.values, strict=True)
             ),
         )
     ]
     if peak is not None:
         charts.append(
-            Chart(
+            _period_chart(
                 id="chart-wip",
                 label=f"Open cases per {config.time_freq}; the most, {wip.open[peak]:,}, in the "
                 f"{config.time_freq} starting {wip.periods[peak].date()}.",
-                spec=time_series(
-                    title=f"Work in progress (open cases per {config.time_freq})",
-                    values=wip_values,
-                    time="period",
-                    measure="open cases",
-                    measure_title="open cases",
-                ),
-                table=Table(
-                    caption=f"Open, started and completed cases per {config.time_freq}",
-                    columns=("Period starting", "Open", "Started", "Completed"),
-                    rows=tuple(
-                        (
-                            p.date().isoformat(),
-                            format_number(o),
-                            format_number(st),
-                            format_number(c),
-                        )
-                        for p, o, st, c in zip(
-                            wip.periods, wip.open, wip.started, wip.completed, strict=True
-                        )
-                    ),
-                    numeric=frozenset({1, 2, 3}),
+                title=f"Work in progress (open cases per {config.time_freq})",
+                values=wip_values,
+                measure="open cases",
+                measure_title="open cases",
+                caption=f"Open, started and completed cases per {config.time_freq}",
+                columns=("Period starting", "Open", "Started", "Completed"),
+                rows=(
+                    (p.date().isoformat(), format_number(o), format_number(st), format_number(c))
+                    for p, o, st, c in zip(
+                        wip.periods, wip.open, wip.started, wip.completed, strict=True
+                    )
                 ),
             )
         )
@@ -446,6 +464,22 @@ def arrivals_wip_section(view: LogView, config: ReportConfig) -> Section | None:
         intro="When cases arrive (their first event) and how many are open at once: a case is "
         "open in every period from the one holding its first event to the one holding its last.",
         charts=tuple(charts),
+    )
+
+
+def _events_chart(*, id: str, label: str, category: str, events: list[tuple[str, int]]) -> Chart:
+    """Bars of the number of events per ``category`` (activity, resource), in the given order."""
+    return Chart(
+        id=id,
+        label=label,
+        spec=bar_chart(
+            title=f"Events per {category}",
+            values=[{category: name, "events": n} for name, n in events],
+            category=category,
+            measure="events",
+            category_title=category,
+            measure_title="events",
+        ),
     )
 
 
@@ -474,18 +508,12 @@ def activities_section(view: LogView, config: ReportConfig) -> Section | None:
             ]
         rows.append(tuple(row))
     top = res.activities[:20]
-    chart = Chart(
+    chart = _events_chart(
         id="chart-activities",
         label=f"Events per activity for the {len(top)} most frequent activities; the most "
         f"frequent, {top[0].activity}, has {top[0].events:,} events.",
-        spec=bar_chart(
-            title="Events per activity",
-            values=[{"activity": _clip(a.activity, 60), "events": a.events} for a in top],
-            category="activity",
-            measure="events",
-            category_title="activity",
-            measure_title="events",
-        ),
+        category="activity",
+        events=[(_clip(a.activity, 60), a.events) for a in top],
     )
     notes = [res.waiting_definition]
     if res.has_service_times:
@@ -693,18 +721,12 @@ def resources_section(view: LogView, config: ReportConfig) -> Section | None:
                 numeric=frozenset({2, 3, 4}),
             )
         )
-    chart = Chart(
+    chart = _events_chart(
         id="chart-resources",
         label=f"Events per resource for the {len(top)} busiest resources; the busiest, "
         f"{top[0].resource}, recorded {top[0].events:,} events.",
-        spec=bar_chart(
-            title="Events per resource",
-            values=[{"resource": _clip(r.resource, 50), "events": r.events} for r in top],
-            category="resource",
-            measure="events",
-            category_title="resource",
-            measure_title="events",
-        ),
+        category="resource",
+        events=[(_clip(r.resource, 50), r.events) for r in top],
     )
     return Section(
         id="resources",
@@ -744,31 +766,25 @@ def sla_section(view: LogView, config: ReportConfig) -> Section | None:
             if p.share is not None
         ]
         charts = (
-            Chart(
+            _period_chart(
                 id="chart-sla",
                 label=f"Share of cases on time per {res.config.period}, by the period the case "
                 f"ended, over {len(values)} periods.",
-                spec=time_series(
-                    title=f"Share on time per {res.config.period}",
-                    values=values,
-                    time="period",
-                    measure="share on time (%)",
-                    measure_title="% on time",
-                ),
-                table=Table(
-                    caption=f"Cases on time per {res.config.period}",
-                    columns=("Period", "Cases", "Compliant", "Breached", "Share on time"),
-                    rows=tuple(
-                        (
-                            p.period,
-                            format_number(p.cases),
-                            format_number(p.compliant),
-                            format_number(p.breached),
-                            format_share(p.share),
-                        )
-                        for p in res.trend
-                    ),
-                    numeric=frozenset({1, 2, 3, 4}),
+                title=f"Share on time per {res.config.period}",
+                values=values,
+                measure="share on time (%)",
+                measure_title="% on time",
+                caption=f"Cases on time per {res.config.period}",
+                columns=("Period", "Cases", "Compliant", "Breached", "Share on time"),
+                rows=(
+                    (
+                        p.period,
+                        format_number(p.cases),
+                        format_number(p.compliant),
+                        format_number(p.breached),
+                        format_share(p.share),
+                    )
+                    for p in res.trend
                 ),
             ),
         )

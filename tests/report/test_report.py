@@ -180,3 +180,12 @@ def test_breakdown_table_by_district(small_view: LogView) -> None:
     assert rows["south"] == ["2", "2.5 d", "0.0 %"]
     assert rows["east"] == ["1", "10.0 d", "0.0 %"]
     assert rows["All cases"] == ["5", "3.0 d", "20.0 %"]
+
+
+def test_start_and_end_table_orders_ties_by_name(small_view: LogView) -> None:
+    # Receive starts 5 cases and Decide ends 5: a tie, which a set's (hash-seeded) order used to
+    # break differently from one run to the next, so equal data gave unequal report content
+    data = report_data(small_view, config=ReportConfig(sections=("process-map",)))
+    (section,) = data["sections"]
+    ends = next(t for t in section["tables"] if t["caption"] == "How cases start and end")
+    assert [r[0] for r in ends["rows"]] == ["Decide", "Receive"]

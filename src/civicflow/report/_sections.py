@@ -195,7 +195,11 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
             )
             for a in sorted(
                 set(full.start_activities) | set(full.end_activities),
-                key=lambda a: -(full.start_activities.get(a, 0) + full.end_activities.get(a, 0)),
+                # ties by name: a set's order changes from one process to the next
+                key=lambda a: (
+                    -(full.start_activities.get(a, 0) + full.end_activities.get(a, 0)),
+                    a,
+                ),
             )[:15]
         ),
         numeric=frozenset({1, 2}),

@@ -119,6 +119,16 @@ def check_mapping(mapping: ColumnMapping, columns: Sequence[str], file: str) -> 
             raise missing_field_error(name, "activity", columns, file, "--activity")
 
 
+@dataclass
+class _Batch:
+    """One source batch while it is mapped: its rows, each row's number in the source, and the
+    rows set aside so far (an ordered set)."""
+
+    table: pa.Table
+    rows: np.ndarray
+    bad: dict[int, None] = field(default_factory=dict)
+
+
 class EventSink:
     """Where importers put source rows; see the module docstring."""
 
@@ -230,11 +240,11 @@ class EventSink:
         self, table: pa.Table, positions: np.ndarray, rows: np.ndarray
     ) -> tuple[pa.Table, dict[int, None]]:
         m = self.mapping
-        bad: dict[int, None] = {}
+        batch = _Batch(table, rows)
         columns: dict[str, pa.Array] = {}
 
         case = _as_string(table.column(m.case_id))
-        self._require(case, m.case_id, "case id", table, rows, bad)
+        self._require(case, m.case_id, "case id", batch)
         columns[CASE_ID] = case
 
         if isinstance(m.activity, str):
@@ -247,12 +257,12 @@ class EventSink:
             # a classifier whose every part is empty has no label
             empty = pc.equal(activity, m.activity_separator * (len(parts) - 1))
             activity = pc.if_else(empty, pa.scalar(None, pa.string()), activity)
-        self._require(activity, "+".join(m.activity_fields), "activity", table, rows, bad)
+        self._require(activity, "+".join(m.activity_fields), "activity", batch)
         columns[ACTIVITY] = activity
 
-        columns[TIMESTAMP] = self._timestamps(m.timestamp, table, rows, bad, required=True)
+        columns[TIMESTAMP] = self._timestamps(m.timestamp, batch, required=True)
         columns[START_TIMESTAMP] = (
-            self._timestamps(m.start_timestamp, table, rows, bad, required=False)
+            self._timestamps(m.start_timestamp, batch, required=False)
             if m.start_timestamp
             else pa.nulls(table.num_rows, TIMESTAMP_TYPE)
         )
@@ -267,9 +277,7 @@ class EventSink:
             else pa.nulls(table.num_rows, pa.string())
         )
         columns[COST] = (
-            self._numbers(m.cost, table, rows, bad)
-            if m.cost
-            else pa.nulls(table.num_rows, pa.float64())
+            self._numbers(m.cost, batch) if m.cost else pa.nulls(table.num_rows, pa.float64())
         )
         columns[POSITION] = pa.array(positions, pa.int64())
 
@@ -283,32 +291,28 @@ class EventSink:
             target = f"attribute:{name}" if name in CORE_COLUMNS else name
             columns[target] = col
         out = pa.table(columns)
-        return out, bad
+        return out, batch.bad
 
-    def _require(
-        self,
-        arr: pa.Array,
-        fieldname: str,
-        role: str,
-        table: pa.Table,
-        rows: np.ndarray,
-        bad: dict[int, None],
-    ) -> None:
+    def _require(self, arr: pa.Array, fieldname: str, role: str, batch: _Batch) -> None:
         if arr.null_count == 0 and (len(arr) == 0 or pc.min(pc.binary_length(arr)).as_py() > 0):
             return  # the common case, checked without a string comparison per row
         missing = pc.or_kleene(pc.is_null(arr), pc.equal(arr, ""))
         if not pc.any(missing).as_py():
             return
         idx = pc.indices_nonzero(pc.fill_null(missing, True)).to_pylist()
+        self._missing(idx, batch, fieldname=fieldname, role=role, expected=f"a non-empty {role}")
+
+    def _missing(
+        self, indices: list[int], batch: _Batch, *, fieldname: str, role: str, expected: str
+    ) -> None:
+        """Reject (or stop at) rows whose required ``role`` field is empty."""
         self._bad(
-            idx,
-            table,
-            rows,
-            bad,
+            indices,
+            batch,
             fieldname=fieldname,
             what=f"an event without {'an' if role[0] in 'aeiou' else 'a'} {role}",
             found=lambda _i: "(empty)",
-            expected=f"a non-empty {role}",
+            expected=expected,
             fix=f"fill it in, map another column with {_FLAGS.get(role.replace(' ', '_'), '--' + role)}, "
             "or pass --on-error skip to set such rows aside",
         )
@@ -316,14 +320,12 @@ class EventSink:
     def _timestamps(
         self,
         fieldname: str | None,
-        table: pa.Table,
-        rows: np.ndarray,
-        bad: dict[int, None],
+        batch: _Batch,
         *,
         required: bool,
     ) -> pa.Array:
         assert fieldname is not None
-        col = table.column(fieldname)
+        col = batch.table.column(fieldname)
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         fmt = self._formats.get(fieldname)
         try:
@@ -339,7 +341,7 @@ class EventSink:
                 )
             parsed, failed = to_utc(arr, fmt, self.settings.timezone)
         except MixedTimezoneError as exc:
-            row = int(rows[exc.index]) if exc.index < len(rows) else None
+            row = int(batch.rows[exc.index]) if exc.index < len(batch.rows) else None
             raise InputError(
                 "timestamps mix values with and without a UTC offset",
                 where=Location(file=self.file, row=row, field=fieldname),
@@ -356,9 +358,7 @@ class EventSink:
             fmt_text = fmt.describe() if fmt is not None else "a timestamp"
             self._bad(
                 failed,
-                table,
-                rows,
-                bad,
+                batch,
                 fieldname=fieldname,
                 what="an unparseable timestamp",
                 found=lambda i: str(arr[i].as_py()),
@@ -369,26 +369,15 @@ class EventSink:
         if required:
             missing = pc.is_null(parsed)
             if pc.any(missing).as_py():
-                idx = [i for i in pc.indices_nonzero(missing).to_pylist() if i not in bad]
+                idx = [i for i in pc.indices_nonzero(missing).to_pylist() if i not in batch.bad]
                 if idx:
-                    self._bad(
-                        idx,
-                        table,
-                        rows,
-                        bad,
-                        fieldname=fieldname,
-                        what="an event without a timestamp",
-                        found=lambda _i: "(empty)",
-                        expected="a timestamp",
-                        fix="fill it in, map another column with --timestamp, "
-                        "or pass --on-error skip to set such rows aside",
+                    self._missing(
+                        idx, batch, fieldname=fieldname, role="timestamp", expected="a timestamp"
                     )
         return parsed
 
-    def _numbers(
-        self, fieldname: str, table: pa.Table, rows: np.ndarray, bad: dict[int, None]
-    ) -> pa.Array:
-        col = table.column(fieldname).combine_chunks()
+    def _numbers(self, fieldname: str, batch: _Batch) -> pa.Array:
+        col = batch.table.column(fieldname).combine_chunks()
         if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
             return col.cast(pa.float64())
         text = pc.utf8_trim_whitespace(col.cast(pa.string()))
@@ -399,9 +388,7 @@ class EventSink:
             idx = pc.indices_nonzero(failed).to_pylist()
             self._bad(
                 idx,
-                table,
-                rows,
-                bad,
+                batch,
                 fieldname=fieldname,
                 what="a cost that is not a number",
                 found=lambda i: str(text[i].as_py()),
@@ -414,9 +401,7 @@ class EventSink:
     def _bad(
         self,
         indices: list[int],
-        table: pa.Table,
-        rows: np.ndarray,
-        bad: dict[int, None],
+        batch: _Batch,
         *,
         fieldname: str,
         what: str,
@@ -428,20 +413,20 @@ class EventSink:
             i = indices[0]
             raise InputError(
                 what,
-                where=Location(file=self.file, row=int(rows[i]), field=fieldname),
+                where=Location(file=self.file, row=int(batch.rows[i]), field=fieldname),
                 found=found(i),
                 expected=expected,
                 fix=fix,
             )
         for i in indices:
-            if i in bad:
+            if i in batch.bad:
                 continue
-            bad[i] = None
+            batch.bad[i] = None
             self.stats.rejected += 1
-            raw = {k: _clip(str(v)) for k, v in table.slice(i, 1).to_pylist()[0].items()}
+            raw = {k: _clip(str(v)) for k, v in batch.table.slice(i, 1).to_pylist()[0].items()}
             self._writer.reject(
                 RejectedRow(
-                    location=Location(file=self.file, row=int(rows[i]), field=fieldname),
+                    location=Location(file=self.file, row=int(batch.rows[i]), field=fieldname),
                     reason=f"{what}: {_clip(found(i), 200)}",
                     raw=raw,
                 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,7 +122,27 @@ def _flatten(log: _Ocel, object_type: str | None, file: str, sink: EventSink) ->
     }
 
 
-class OcelJsonImporter:
+class _OcelImporter:
+    """What the OCEL importers share: the mapping OCEL fixes, and a read that loads the log into
+    :class:`_Ocel` (the subclass's ``_load``) and flattens it for the sink."""
+
+    def guess_mapping(self, path: Path, options: IngestOptions) -> ColumnMapping:
+        return _mapping(options)
+
+    def read(
+        self, path: Path, *, mapping: ColumnMapping, options: IngestOptions, sink: EventSink
+    ) -> dict[str, object]:
+        total = path.stat().st_size
+        log = self._load(path, options=options, sink=sink, total=total)
+        facts = _flatten(log, options.ocel_object_type, path.name, sink)
+        sink.progress(total, total)
+        return facts
+
+    def _load(self, path: Path, *, options: IngestOptions, sink: EventSink, total: int) -> _Ocel:
+        raise NotImplementedError
+
+
+class OcelJsonImporter(_OcelImporter):
     """OCEL 2.0 JSON (``.jsonocel``, ``.json``)."""
 
     name = "ocel-json"
@@ -134,13 +155,7 @@ class OcelJsonImporter:
             b'"objectTypes"' in head or b'"eventTypes"' in head or b'"events"' in head
         )
 
-    def guess_mapping(self, path: Path, options: IngestOptions) -> ColumnMapping:
-        return _mapping(options)
-
-    def read(
-        self, path: Path, *, mapping: ColumnMapping, options: IngestOptions, sink: EventSink
-    ) -> dict[str, object]:
-        total = path.stat().st_size
+    def _load(self, path: Path, *, options: IngestOptions, sink: EventSink, total: int) -> _Ocel:
         limits = options.limits or IngestLimits()
         if total * _JSON_OBJECT_FACTOR > limits.memory_budget:
             raise _too_large(
@@ -175,23 +190,25 @@ class OcelJsonImporter:
                 oid = str(obj["id"])
                 log.object_types[oid] = str(obj["type"])
             except (KeyError, TypeError):
-                raise InputError(
+                raise _malformed(
                     "an OCEL object without id or type",
-                    where=Location(file=path.name, row=i + 1, field="objects"),
-                    found=json.dumps(obj)[:200],
+                    path.name,
+                    "objects",
+                    i,
+                    obj,
                     expected='{"id": ..., "type": ...}',
-                    fix="repair the object",
                 ) from None
             for attr in obj.get("attributes") or []:
                 log.set_object_attr(oid, str(attr.get("name")), attr.get("time"), attr.get("value"))
         for i, ev in enumerate(data["events"]):
             if not isinstance(ev, dict) or "type" not in ev:
-                raise InputError(
+                raise _malformed(
                     "an OCEL event without a type",
-                    where=Location(file=path.name, row=i + 1, field="events"),
-                    found=json.dumps(ev)[:200],
+                    path.name,
+                    "events",
+                    i,
+                    ev,
                     expected='{"id": ..., "type": ..., "time": ...}',
-                    fix="repair the event",
                 )
             log.event_ids.append(str(ev.get("id", i)))
             log.event_types.append(str(ev["type"]))
@@ -201,12 +218,10 @@ class OcelJsonImporter:
             )
             for rel in ev.get("relationships") or []:
                 log.relations.append((i, str(rel.get("objectId")), rel.get("qualifier")))
-        facts = _flatten(log, options.ocel_object_type, path.name, sink)
-        sink.progress(total, total)
-        return facts
+        return log
 
 
-class OcelSqliteImporter:
+class OcelSqliteImporter(_OcelImporter):
     """OCEL 2.0 SQLite (``.sqlite``, ``.sqlite3``, ``.db``)."""
 
     name = "ocel-sqlite"
@@ -223,13 +238,7 @@ class OcelSqliteImporter:
             return False
         return {"event", "object", "event_object"} <= names
 
-    def guess_mapping(self, path: Path, options: IngestOptions) -> ColumnMapping:
-        return _mapping(options)
-
-    def read(
-        self, path: Path, *, mapping: ColumnMapping, options: IngestOptions, sink: EventSink
-    ) -> dict[str, object]:
-        total = path.stat().st_size
+    def _load(self, path: Path, *, options: IngestOptions, sink: EventSink, total: int) -> _Ocel:
         if not self.sniff(path):
             raise InputError(
                 "the file is not an OCEL 2.0 SQLite database",
@@ -265,37 +274,23 @@ class OcelSqliteImporter:
                 log.event_types.append(str(etype))
                 log.event_times.append(None)
                 log.event_attrs.append({})
-            for etype in set(log.event_types):
-                table = f"event_{event_maps.get(etype, etype)}"
-                if table not in tables:
+            for row in _type_rows(con, "event", log.event_types, event_maps, tables):
+                i = index.get(str(row.pop("ocel_id")))
+                if i is None:
                     continue
-                cur = con.execute(f"SELECT * FROM {_ident(table)}")
-                cols = [d[0] for d in cur.description]
-                for rec in cur:
-                    row = dict(zip(cols, rec, strict=True))
-                    i = index.get(str(row.pop("ocel_id")))
-                    if i is None:
-                        continue
-                    log.event_times[i] = row.pop("ocel_time", None)
-                    log.event_attrs[i].update(row)
+                log.event_times[i] = row.pop("ocel_time", None)
+                log.event_attrs[i].update(row)
             for oid, otype in con.execute("SELECT ocel_id, ocel_type FROM object"):
                 log.object_types[str(oid)] = str(otype)
-            for otype in set(log.object_types.values()):
-                table = f"object_{object_maps.get(otype, otype)}"
-                if table not in tables:
-                    continue
-                cur = con.execute(f"SELECT * FROM {_ident(table)}")
-                cols = [d[0] for d in cur.description]
-                for rec in cur:
-                    row = dict(zip(cols, rec, strict=True))
-                    oid = str(row.pop("ocel_id"))
-                    time = row.pop("ocel_time", None)
-                    changed = row.pop("ocel_changed_field", None)
-                    for name, value in row.items():
-                        if changed and name != changed:
-                            continue
-                        if value is not None:
-                            log.set_object_attr(oid, name, time, value)
+            for row in _type_rows(con, "object", log.object_types.values(), object_maps, tables):
+                oid = str(row.pop("ocel_id"))
+                time = row.pop("ocel_time", None)
+                changed = row.pop("ocel_changed_field", None)
+                for name, value in row.items():
+                    if changed and name != changed:
+                        continue
+                    if value is not None:
+                        log.set_object_attr(oid, name, time, value)
             for eid, oid, qualifier in con.execute(
                 "SELECT ocel_event_id, ocel_object_id, ocel_qualifier FROM event_object"
             ):
@@ -312,9 +307,7 @@ class OcelSqliteImporter:
             ) from None
         finally:
             con.close()
-        facts = _flatten(log, options.ocel_object_type, path.name, sink)
-        sink.progress(total, total)
-        return facts
+        return log
 
 
 _JSON_OBJECT_FACTOR = 16
@@ -336,11 +329,43 @@ def _too_large(file: str, found: str, limits: IngestLimits) -> InputError:
     )
 
 
+def _malformed(
+    what: str, file: str, field: str, index: int, item: object, *, expected: str
+) -> InputError:
+    """The error for item ``index`` (0-based) of the JSON list ``field`` ("objects", "events")."""
+    return InputError(
+        what,
+        where=Location(file=file, row=index + 1, field=field),
+        found=json.dumps(item)[:200],
+        expected=expected,
+        fix=f"repair the {field.removesuffix('s')}",
+    )
+
+
 def _type_maps(con: sqlite3.Connection, table: str, tables: set[str]) -> dict[str, str]:
     if table not in tables:
         return {}
     query = f"SELECT ocel_type, ocel_type_map FROM {_ident(table)}"
     return {str(a): str(b) for a, b in con.execute(query)}
+
+
+def _type_rows(
+    con: sqlite3.Connection,
+    prefix: str,
+    types: Iterable[str],
+    maps: dict[str, str],
+    tables: set[str],
+) -> Iterator[dict[str, Any]]:
+    """The rows, as dicts, of each type's own table (``event_<type>``, ``object_<type>``, named
+    through the type map), for the types that have one."""
+    for name in set(types):
+        table = f"{prefix}_{maps.get(name, name)}"
+        if table not in tables:
+            continue
+        cur = con.execute(f"SELECT * FROM {_ident(table)}")
+        cols = [d[0] for d in cur.description]
+        for rec in cur:
+            yield dict(zip(cols, rec, strict=True))
 
 
 def _ident(name: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ def _flatten(log: _Ocel, object_type: str | None, file: str, sink: EventSink) ->
     }
 
 
-class _OcelImporter:
+class _OcelImporter(ABC):
     """What the OCEL importers share: the mapping OCEL fixes, and a read that loads the log into
     :class:`_Ocel` (the subclass's ``_load``) and flattens it for the sink."""
 
@@ -138,8 +139,9 @@ class _OcelImporter:
         sink.progress(total, total)
         return facts
 
+    @abstractmethod
     def _load(self, path: Path, *, options: IngestOptions, sink: EventSink, total: int) -> _Ocel:
-        raise NotImplementedError
+        """Read the whole log at ``path`` into :class:`_Ocel` (each format its own way)."""
 
 
 class OcelJsonImporter(_OcelImporter):

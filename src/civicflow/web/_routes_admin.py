@@ -9,13 +9,14 @@ checks the permission again and writes the ledger entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from civicflow.app import Permission, Role, accounts, workspaces
+from civicflow.app import AppContext, Permission, Role, accounts, workspaces
 from civicflow.core import CivicflowError, Location, PermissionDeniedError, utcnow
 from civicflow.web._pages import page
 from civicflow.web._permissions import AppCtx, SignedIn, UserAdmin
@@ -81,11 +82,16 @@ def create_user(
 
 
 def _change_user(
-    request: Request, actor: Any, user_id: str, use_case: Any, **arguments: Any
+    request: Request,
+    ctx: AppContext,
+    actor: Any,
+    user_id: str,
+    use_case: Callable[..., object],
+    **arguments: Any,
 ) -> Response:
     """Run an account use case on one user and go back to their row (or show what went wrong)."""
     try:
-        use_case(request.app.state.ctx, actor=actor, user_id=user_id, **arguments)
+        use_case(ctx, actor=actor, user_id=user_id, **arguments)
     except CivicflowError as exc:
         return _users_page(request, actor, status=_status(exc), error=exc.to_dict())
     return RedirectResponse(f"/admin/users#user-{user_id}", status_code=303)
@@ -101,7 +107,7 @@ def grant_role(
     role: Annotated[str, Form(max_length=32)],
 ) -> Response:
     return _change_user(
-        request, actor, user_id, accounts.grant_role, workspace_id=workspace_id, role=role
+        request, ctx, actor, user_id, accounts.grant_role, workspace_id=workspace_id, role=role
     )
 
 
@@ -113,13 +119,15 @@ def revoke_role(
     actor: UserAdmin,
     workspace_id: Annotated[str, Form(max_length=64)],
 ) -> Response:
-    return _change_user(request, actor, user_id, accounts.revoke_role, workspace_id=workspace_id)
+    return _change_user(
+        request, ctx, actor, user_id, accounts.revoke_role, workspace_id=workspace_id
+    )
 
 
 @router.post("/admin/users/{user_id}/sign-out")
-def sign_out_everywhere(request: Request, user_id: str, actor: UserAdmin) -> Response:
+def sign_out_everywhere(request: Request, ctx: AppCtx, user_id: str, actor: UserAdmin) -> Response:
     """End every session of the person (a lost laptop, a cookie that may have leaked)."""
-    return _change_user(request, actor, user_id, accounts.sign_out_everywhere)
+    return _change_user(request, ctx, actor, user_id, accounts.sign_out_everywhere)
 
 
 def _status(exc: CivicflowError) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from civicflow.core import ConfigurationError, Location, Settings, get_settings
+from civicflow.core import ConfigurationError, Location, Record, Settings, get_settings
 from civicflow.eventlog import Engine as AnalyticsEngine
 from civicflow.eventlog import make_engine
 from civicflow.ledger import Ledger, Signer, check_tree_head_file
@@ -76,8 +76,11 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 @dataclass(frozen=True, slots=True)
-class MigrationStatus:
+class MigrationStatus(Record):
     """Where the database's schema stands against the migrations shipped with this version."""
+
+    _json = True
+    _extra = ("up_to_date",)
 
     current: str | None
     head: str
@@ -86,14 +89,6 @@ class MigrationStatus:
     @property
     def up_to_date(self) -> bool:
         return self.current == self.head
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "current": self.current,
-            "head": self.head,
-            "up_to_date": self.up_to_date,
-            "url": self.url,
-        }
 
 
 def migration_status(engine: Engine) -> MigrationStatus:

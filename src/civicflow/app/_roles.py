@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from civicflow.core import Location, PermissionDeniedError
+from civicflow.core import Location, PermissionDeniedError, Record
 
 
 class Role(enum.StrEnum):
@@ -66,12 +66,14 @@ del P
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Actor:
+class Actor(Record):
     """Who is acting: a signed-in user, an API token's owner, or the system itself.
 
     ``roles`` maps workspace id to the actor's role there. A global admin (``is_admin``) holds
     every permission everywhere. ``scopes`` (API tokens) narrows what the actor may do further.
     """
+
+    _json = True
 
     user_id: str
     pseudonym: str
@@ -129,16 +131,6 @@ class Actor:
             else f"one of the roles: {', '.join(holders)}",
             fix="ask a workspace admin to grant you a role that allows it",
         )
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "user_id": self.user_id,
-            "pseudonym": self.pseudonym,
-            "display_name": self.display_name,
-            "is_admin": self.is_admin,
-            "roles": {ws: r.value for ws, r in self.roles.items()},
-            "scopes": None if self.scopes is None else sorted(s.value for s in self.scopes),
-        }
 
 
 SYSTEM = Actor(user_id="system", pseudonym="system", is_admin=True, display_name="civicflow")

@@ -42,6 +42,7 @@ from civicflow.core import (
     InputError,
     NotFoundError,
     OwnerLock,
+    Record,
     RejectedRow,
     SubPath,
     check_name,
@@ -66,7 +67,7 @@ ROW_GROUP_SIZE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DatasetManifest:
+class DatasetManifest(Record):
     """What a dataset is and where it came from: shown next to every number computed from it."""
 
     name: str
@@ -85,9 +86,6 @@ class DatasetManifest:
     case_attributes: list[str] = field(default_factory=list)
     rejected: int = 0
     options: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatasetManifest:

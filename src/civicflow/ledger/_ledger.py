@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from civicflow.core import ConflictError, InputError, Location, NotFoundError, utcnow
+from civicflow.core import ConflictError, InputError, Location, NotFoundError, Record, utcnow
 from civicflow.ledger import _tables as t
 from civicflow.ledger._canonical import canonical_json
 from civicflow.ledger._merkle import (
@@ -38,7 +38,7 @@ _JSON_KEY = {"before_digest": "before", "after_digest": "after"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LedgerEntry:
+class LedgerEntry(Record):
     """One entry: who (pseudonym, role) did what (action) to which object, when, and why."""
 
     index: int
@@ -53,9 +53,6 @@ class LedgerEntry:
     after_digest: str | None
     reason: str | None
     leaf_hash: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     def record(self) -> dict[str, Any]:
         """The JSON object whose canonical bytes are the entry's leaf."""
@@ -77,8 +74,10 @@ class Checkpoint(TreeHead):
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Record):
     """One finding of :meth:`Ledger.verify`, naming the entries (by index) it implicates."""
+
+    _json = True
 
     kind: str
     message: str
@@ -89,18 +88,13 @@ class Problem:
         """The implicated entries as ranges: '3, 7-9'."""
         return _ranges(list(self.entries))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "message": self.message,
-            "entries": list(self.entries),
-            "checkpoint": self.checkpoint,
-        }
-
 
 @dataclass(slots=True, kw_only=True)
-class VerificationReport:
+class VerificationReport(Record):
     """What :meth:`Ledger.verify` found. ``ok`` is true only when nothing is wrong."""
+
+    _json = True
+    _extra = ("ok", "implicated_entries")
 
     entries: int
     checkpoints: int
@@ -136,21 +130,6 @@ class VerificationReport:
         lines += [f"  - [{p.kind}] {p.message}" for p in self.problems]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "checkpoints": self.checkpoints,
-            "signed_checkpoints": self.signed_checkpoints,
-            "root_hash": self.root_hash,
-            "covered_entries": self.covered_entries,
-            "trusted_key_fingerprint": self.trusted_key_fingerprint,
-            "tree_head_size": self.tree_head_size,
-            "implicated_entries": self.implicated_entries,
-            "problems": [p.to_dict() for p in self.problems],
-            "notes": list(self.notes),
-        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

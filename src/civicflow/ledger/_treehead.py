@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civicflow.core import ConfigurationError, InputError, Location
+from civicflow.core import ConfigurationError, InputError, Location, Record
 from civicflow.ledger._canonical import canonical_json
 
 CHECKPOINT_ORIGIN = "civicflow-ledger/v1"
@@ -36,8 +36,10 @@ def checkpoint_statement(*, tree_size: int, root_hash: str, created_at: str) -> 
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TreeHead:
+class TreeHead(Record):
     """A signed tree head: the root hash of the first ``tree_size`` entries at a time."""
+
+    _extra = ("signed",)
 
     tree_size: int
     root_hash: str
@@ -55,9 +57,6 @@ class TreeHead:
         return checkpoint_statement(
             tree_size=self.tree_size, root_hash=self.root_hash, created_at=self.created_at
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"signed": self.signed}
 
     def to_published(self) -> dict[str, Any]:
         """The JSON document written to the tree-head file and printed for publication."""

@@ -1,9 +1,13 @@
-"""The one ``to_dict`` of a result row (its dataclass fields by name) and of a table of rows."""
+"""A table of result rows (``Rows``, ``Kpis``); a row is a :class:`civicflow.core.Record`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from civicflow.core import Record
+
+__all__ = ["Kpis", "Record", "Rows", "records_frame"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,20 +24,6 @@ class _Valued(_Row, Protocol):
 
 R = TypeVar("R", bound=_Row)
 V = TypeVar("V", bound=_Valued)
-
-
-class Record:
-    """Base of a frozen dataclass result row; ``to_dict()`` gives its fields by name (but those in
-    ``_skip``), then the properties named in ``_extra``."""
-
-    __slots__ = ()
-    __dataclass_fields__: dict[str, Any]
-    _skip: ClassVar[tuple[str, ...]] = ()
-    _extra: ClassVar[tuple[str, ...]] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        names = [n for n in self.__dataclass_fields__ if n not in self._skip]
-        return {name: getattr(self, name) for name in (*names, *self._extra)}
 
 
 class Rows(Generic[R]):

@@ -226,6 +226,43 @@ def test_a_parquet_file_that_declares_more_than_it_holds_is_refused(
     assert list(workspace.datasets_dir.iterdir()) == []
 
 
+def _ocel_sqlite_without_its_columns(path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE event (id TEXT); CREATE TABLE object (id TEXT);"
+        "CREATE TABLE event_object (e TEXT);"
+    )
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("file", "format", "what"),
+    [
+        ("broken.parquet", "parquet", "not a readable Parquet"),
+        ("broken.jsonocel", "ocel-json", "not valid JSON"),
+        ("broken.sqlite", "ocel-sqlite", "could not be read"),
+    ],
+)
+def test_a_corrupt_source_is_unreadable_whatever_its_format(
+    tmp_path: Path, workspace: EventStore, file: str, format: str, what: str
+) -> None:
+    # no column mapping fixes a corrupt file: the workbench discards such an upload
+    source = tmp_path / file
+    if format == "ocel-sqlite":
+        _ocel_sqlite_without_its_columns(source)
+    else:
+        source.write_bytes(b"PAR1 not parquet PAR1" if format == "parquet" else b'{"objects": [')
+    with pytest.raises(UnreadableSourceError, match=what) as info:
+        ingest(
+            workspace=workspace, source=source, name="broken", options=IngestOptions(format=format)
+        )
+    assert info.value.where is not None and info.value.where.file == file
+    assert info.value.found
+    assert list(workspace.datasets_dir.iterdir()) == []
+
+
 def test_ocel_logs_beyond_the_budget_are_refused(tmp_path: Path, workspace: EventStore) -> None:
     source = tmp_path / "log.jsonocel"
     source.write_text(

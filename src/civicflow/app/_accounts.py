@@ -33,6 +33,7 @@ from civicflow.core import (
     Location,
     NotFoundError,
     PermissionDeniedError,
+    Record,
     new_id,
     sha256_hex,
     utcnow,
@@ -55,8 +56,10 @@ def _dummy_hash() -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class User:
+class User(Record):
     """A person's account as shown to admins (the ledger only ever sees ``pseudonym``)."""
+
+    _json = True
 
     id: str
     pseudonym: str
@@ -68,23 +71,13 @@ class User:
     oidc_issuer: str | None
     roles: dict[str, Role]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "pseudonym": self.pseudonym,
-            "email": self.email,
-            "display_name": self.display_name,
-            "is_admin": self.is_admin,
-            "is_active": self.is_active,
-            "created_at": self.created_at.isoformat(),
-            "oidc_issuer": self.oidc_issuer,
-            "roles": {ws: r.value for ws, r in self.roles.items()},
-        }
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ApiToken:
+class ApiToken(Record):
     """An API token's record. The plaintext is returned once by :func:`create_api_token`."""
+
+    _json = True
+    _extra = ("active",)
 
     id: str
     user_id: str
@@ -98,19 +91,6 @@ class ApiToken:
     @property
     def active(self) -> bool:
         return self.revoked_at is None and self.expires_at > utcnow()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "user_id": self.user_id,
-            "name": self.name,
-            "scopes": sorted(s.value for s in self.scopes),
-            "created_at": self.created_at.isoformat(),
-            "expires_at": self.expires_at.isoformat(),
-            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
-            "active": self.active,
-        }
 
 
 def pseudonym_for(user_id: str) -> str:
@@ -354,6 +334,23 @@ def get_user(ctx: AppContext, *, actor: Actor, user_id: str) -> User:
         actor.require(Permission.USER_ADMIN)
     with ctx.read_session() as s:
         return _user(s, _get_user_row(s, user_id))
+
+
+def find_user(ctx: AppContext, *, actor: Actor, email: str) -> User:
+    """The account with this e-mail address (compared as stored: trimmed, lower case)."""
+    actor.require(Permission.USER_ADMIN)
+    key = _email_key(email)
+    with ctx.read_session() as s:
+        row = s.scalar(select(UserRow).where(UserRow.email == key))
+        if row is None:
+            raise NotFoundError(
+                f"no user with the e-mail address {key}",
+                where=Location(field="email"),
+                found=email,
+                fix="check the address with `civicflow users list`, or create the account with "
+                "`civicflow users create`",
+            )
+        return _user(s, row)
 
 
 def list_users(ctx: AppContext, *, actor: Actor, workspace_id: str | None = None) -> list[User]:

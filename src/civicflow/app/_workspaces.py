@@ -13,14 +13,24 @@ from civicflow.app._context import AppContext
 from civicflow.app._models import MembershipRow, UserRow, WorkspaceRow, get_row
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission, Role
-from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
-from civicflow.core import utcnow as _now
+from civicflow.core import (
+    ConflictError,
+    InputError,
+    Location,
+    NotFoundError,
+    Record,
+    check_name,
+    new_id,
+    utcnow,
+)
 from civicflow.eventlog import EventStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Workspace:
+class Workspace(Record):
     """A workspace: a name, its event-store folder, and the asking actor's role in it."""
+
+    _json = True
 
     id: str
     name: str
@@ -32,16 +42,6 @@ class Workspace:
     def store(self) -> EventStore:
         """The event store (datasets and baselines) in the workspace folder."""
         return EventStore.open(self.path)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "path": str(self.path),
-            "created_at": self.created_at.isoformat(),
-            "created_by": self.created_by,
-            "role": self.role.value if self.role else None,
-        }
 
 
 def _public(row: WorkspaceRow, actor: Actor) -> Workspace:
@@ -103,7 +103,7 @@ def create_workspace(
             id=new_id("ws_"),
             name=name,
             path=str(folder),
-            created_at=_now(),
+            created_at=utcnow(),
             created_by=actor.pseudonym,
         )
         s.add(row)
@@ -114,7 +114,7 @@ def create_workspace(
                     workspace_id=row.id,
                     user_id=actor.user_id,
                     role=Role.ADMIN.value,
-                    granted_at=_now(),
+                    granted_at=utcnow(),
                 )
             )
         record(
@@ -156,15 +156,20 @@ def get_workspace(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Worksp
         return _public(require_workspace_row(s, workspace_id), actor)
 
 
-def get_workspace_by_name(ctx: AppContext, *, actor: Actor, name: str) -> Workspace:
+def find_workspace(ctx: AppContext, *, actor: Actor, ref: str) -> Workspace:
+    """The workspace whose id or name is ``ref``, among those the actor can read."""
     with ctx.read_session() as s:
-        row = s.scalar(select(WorkspaceRow).where(WorkspaceRow.name == name))
+        row = s.get(WorkspaceRow, ref) or s.scalar(
+            select(WorkspaceRow).where(WorkspaceRow.name == ref)
+        )
         if row is None or not actor.can(Permission.WORKSPACE_READ, row.id):
             raise NotFoundError(
-                f"no workspace named '{name}' that you can see",
-                where=Location(field="name"),
-                found=name,
-                fix="list your workspaces with civicflow.app.workspaces.list_workspaces",
+                f"no workspace '{ref}' that you can see",
+                where=Location(field="workspace"),
+                found=ref,
+                expected="a workspace id (ws_...) or name",
+                fix="the workbench's home page lists the workspaces you can see; "
+                "`civicflow ingest` registers a folder as a workspace",
             )
         return _public(row, actor)
 

@@ -1,4 +1,6 @@
-"""The audit ledger for people: browse entries, verify, prove an entry's inclusion."""
+"""The audit ledger for people: browse entries, verify, prove an entry's inclusion.
+
+The types these return (``LedgerEntry``, ``VerificationReport``, ...) are :mod:`civicflow.ledger`'s."""
 
 from civicflow.app._audit import (
     check_states,
@@ -12,24 +14,8 @@ from civicflow.app._audit import (
     verify,
     write_checkpoint,
 )
-from civicflow.ledger import (
-    Checkpoint,
-    InclusionProof,
-    LedgerEntry,
-    Problem,
-    TreeHead,
-    VerificationReport,
-    read_tree_head,
-    verify_inclusion_proof,
-)
 
 __all__ = [
-    "Checkpoint",
-    "InclusionProof",
-    "LedgerEntry",
-    "Problem",
-    "TreeHead",
-    "VerificationReport",
     "check_states",
     "count_entries",
     "get_entry",
@@ -38,8 +24,6 @@ __all__ = [
     "list_checkpoints",
     "list_entries",
     "published_head",
-    "read_tree_head",
     "verify",
-    "verify_inclusion_proof",
     "write_checkpoint",
 ]

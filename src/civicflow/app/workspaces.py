@@ -3,15 +3,15 @@
 from civicflow.app._workspaces import (
     Workspace,
     create_workspace,
+    find_workspace,
     get_workspace,
-    get_workspace_by_name,
     list_workspaces,
 )
 
 __all__ = [
     "Workspace",
     "create_workspace",
+    "find_workspace",
     "get_workspace",
-    "get_workspace_by_name",
     "list_workspaces",
 ]

@@ -9,7 +9,7 @@ result's ``to_dict()`` so scripts get exactly what the Python API returns.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,9 +17,9 @@ from rich.console import Console
 from civicflow.cli._filters import ViewOptions, view_command, with_sla
 from civicflow.cli._output import emit_json as _emit_json
 from civicflow.cli._output import table
-from civicflow.core import InputError, Location
 from civicflow.mining import (
     ANALYSES,
+    Freq,
     LogView,
     ProcessMapConfig,
     SlaOptions,
@@ -49,8 +49,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-Freq = Literal["day", "week", "month"]
-FreqOpt = Annotated[str, typer.Option("--freq", help="Period: day, week or month.")]
+FreqOpt = Annotated[Freq, typer.Option("--freq", help="Period: day, week or month.")]
 _secs = format_duration
 _pct = format_share
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,18 +83,6 @@ def _emit(
     else:
         show(result)
     return result
-
-
-def _freq(freq: str) -> Freq:
-    if freq not in ("day", "week", "month"):
-        raise InputError(
-            f"unknown period '{freq}'",
-            where=Location(field="--freq"),
-            found=freq,
-            expected="day, week or month",
-            fix="pass --freq week",
-        )
-    return freq  # type: ignore[return-value]
 
 
 @_command("map")
@@ -222,7 +209,7 @@ def arrivals_command(
             numeric=(1,),
         )
 
-    _emit(options, "arrivals", lambda v: arrivals(v, freq=_freq(freq)), as_json=json_out,
+    _emit(options, "arrivals", lambda v: arrivals(v, freq=freq), as_json=json_out,
           show=show)  # fmt: skip
 
 
@@ -242,7 +229,7 @@ def wip_command(options: ViewOptions, freq: FreqOpt = "week", json_out: JsonOpt 
             numeric=(1, 2, 3),
         )
 
-    _emit(options, "work in progress", lambda v: work_in_progress(v, freq=_freq(freq)),
+    _emit(options, "work in progress", lambda v: work_in_progress(v, freq=freq),
           as_json=json_out, show=show)  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from ._baseline import print_comparison
 
 if TYPE_CHECKING:
     from civicflow.app import Actor, AppContext
+    from civicflow.app.accounts import User
 
 DEMO_BASELINE = "demo-baseline"
 DEMO_WORKSPACE = "demo"
@@ -280,12 +281,14 @@ def _set_up_workbench(
     from civicflow.app import SYSTEM, accounts, upgrade_database, workspaces
 
     status = upgrade_database(ctx.engine)
-    wanted = email.strip().lower()
-    existing = [u for u in accounts.list_users(ctx, actor=SYSTEM) if u.email == wanted]
+    try:
+        existing: User | None = accounts.find_user(ctx, actor=SYSTEM, email=email)
+    except NotFoundError:
+        existing = None
     created = False
     generated: str | None = None
-    if existing:
-        user = existing[0]
+    if existing is not None:
+        user = existing
         if password is not None:
             accounts.set_password(
                 ctx, actor=SYSTEM, user_id=user.id, password=password,
@@ -304,7 +307,7 @@ def _set_up_workbench(
         created = True
     actor = accounts.get_actor(ctx, user.id)
     try:
-        ws = workspaces.get_workspace_by_name(ctx, actor=actor, name=DEMO_WORKSPACE)
+        ws = workspaces.find_workspace(ctx, actor=actor, ref=DEMO_WORKSPACE)
     except NotFoundError:  # the first run
         ws = workspaces.create_workspace(
             ctx, actor=actor, name=DEMO_WORKSPACE, path=out, reason="created by civicflow demo"
@@ -322,7 +325,7 @@ def _set_up_workbench(
         home=ctx.settings.home.resolve(),
         database=status.url,
         workspace_id=ws.id,
-        admin_email=user.email or wanted,
+        admin_email=user.email or email.strip().lower(),
         admin_password=generated,
         admin_created=created,
         admin_password_given=password is not None and generated is None,

@@ -26,6 +26,7 @@ from civicflow.eventlog import (
     EventStore,
     IngestOptions,
     IngestProgress,
+    OnError,
     detect_importer,
     get_importer,
     xes_classifiers,
@@ -106,7 +107,7 @@ def ingest_command(
         str | None, typer.Option("--encoding", help="Text encoding (default: detect)")
     ] = None,
     on_error: Annotated[
-        str, typer.Option("--on-error", help="fail (default) or skip bad rows")
+        OnError, typer.Option("--on-error", help="fail (default) or skip bad rows")
     ] = "fail",
     object_type: Annotated[
         str | None,
@@ -119,15 +120,9 @@ def ingest_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Import an event log into a workspace as a dataset (atomic: all or nothing)."""
-    if on_error not in ("fail", "skip"):
-        raise ConfigurationError(
-            f"unknown --on-error value '{on_error}'",
-            expected="fail or skip",
-            fix="pass --on-error skip",
-        )
     options = IngestOptions(
         format=format,
-        on_error=on_error,  # type: ignore[arg-type]
+        on_error=on_error,
         delimiter=delimiter,
         encoding=encoding,
         timestamp_format=timestamp_format,

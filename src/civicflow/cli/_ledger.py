@@ -47,10 +47,10 @@ def verify(
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from civicflow.app import SYSTEM, audit, open_app
-    from civicflow.ledger import load_public_key
+    from civicflow.ledger import load_public_key, read_tree_head
 
     trusted = load_public_key(public_key) if public_key is not None else None
-    witness = audit.read_tree_head(tree_head) if tree_head is not None else None
+    witness = read_tree_head(tree_head) if tree_head is not None else None
     ctx = open_app(settings=get_settings(), require_migrated=True)
     try:
         with Progress(

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from civicflow.cli._filters import ViewOptions, view_command, with_sla
-from civicflow.mining import SlaOptions
+from civicflow.mining import Freq, SlaOptions
 from civicflow.report import REPORT_SECTIONS, ReportConfig, build_report
 
 err_console = Console(stderr=True)
@@ -40,7 +40,8 @@ def report(
         typer.Option("--path-share", help="Map draws the paths covering this share (1 = all)."),
     ] = 0.9,
     freq: Annotated[
-        str, typer.Option("--freq", help="Period of the arrivals and WIP charts: day, week, month.")
+        Freq,
+        typer.Option("--freq", help="Period of the arrivals and WIP charts: day, week, month."),
     ] = "week",
     breakdown_by: Annotated[
         list[str] | None,

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from civicflow.cli._output import echo_result
-from civicflow.core import InputError, Location, NotFoundError, get_settings
+from civicflow.core import InputError, Location, get_settings
 
 if TYPE_CHECKING:
     from civicflow.app import Actor, AppContext
@@ -53,17 +53,7 @@ class Operator:
     def user_by_email(self, email: str) -> User:
         from civicflow.app import accounts
 
-        key = email.strip().lower()
-        for user in accounts.list_users(self.ctx, actor=self.actor):
-            if user.email == key:
-                return user
-        raise NotFoundError(
-            f"no user with the e-mail address {key}",
-            where=Location(field="email"),
-            found=email,
-            fix="check the address with `civicflow users list`, or create the account with "
-            "`civicflow users create`",
-        )
+        return accounts.find_user(self.ctx, actor=self.actor, email=email)
 
     def user_in(self, email: str, workspace: str) -> tuple[User, str]:
         """The user with this e-mail and the id of the workspace named (or id'd) ``workspace``."""
@@ -73,16 +63,7 @@ class Operator:
         """A workspace id from its id or its name."""
         from civicflow.app import workspaces
 
-        for ws in workspaces.list_workspaces(self.ctx, actor=self.actor):
-            if ref in (ws.id, ws.name):
-                return ws.id
-        raise NotFoundError(
-            f"no workspace '{ref}'",
-            where=Location(field="workspace"),
-            found=ref,
-            expected="a workspace id (ws_...) or name",
-            fix="workspaces are registered by `civicflow ingest` or created in the workbench",
-        )
+        return workspaces.find_workspace(self.ctx, actor=self.actor, ref=ref).id
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 
@@ -87,6 +88,30 @@ class InputError(CivicflowError):
 
 class ConfigurationError(CivicflowError):
     """A setting, mapping or option is missing or inconsistent."""
+
+
+def check_choice(
+    value: object,
+    choices: Collection[str],
+    *,
+    what: str,
+    field: str | None = None,
+    fix: str | None = None,
+    error: type[CivicflowError] = ConfigurationError,
+) -> None:
+    """Raise ``error`` unless ``value`` is one of ``choices``: the one check of a closed set of
+    names (a period, a method, a policy), so each says the same what/found/expected/fix."""
+    if value in choices:
+        return
+    names = [str(c) for c in choices]
+    expected = " or ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " or " + names[-1]
+    raise error(
+        f"unknown {what} '{value}'",
+        where=None if field is None else Location(field=field),
+        found=str(value),
+        expected=expected,
+        fix=fix or f"pass one of: {', '.join(names)}",
+    )
 
 
 class NotFoundError(CivicflowError):

@@ -3,7 +3,7 @@ its engines."""
 
 from civicflow.eventlog._canonical import EventSink, IngestProgress, ProgressCallback
 from civicflow.eventlog._engines import DuckDBEngine, Engine, SparkEngine, make_engine
-from civicflow.eventlog._importer import Importer, IngestOptions
+from civicflow.eventlog._importer import Importer, IngestOptions, OnError
 from civicflow.eventlog._ingest import (
     detect_importer,
     get_importer,
@@ -68,6 +68,7 @@ __all__ = [
     "IngestLimits",
     "IngestOptions",
     "IngestProgress",
+    "OnError",
     "ProgressCallback",
     "SparkEngine",
     "StagedDataset",

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from civicflow.core import InputError, Location, RejectedRow
+from civicflow.core import InputError, Location, RejectedRow, check_timezone
 from civicflow.eventlog._schema import (
     ACTIVITY,
     CASE_ID,
@@ -36,7 +36,6 @@ from civicflow.eventlog._schema import (
 from civicflow.eventlog._timestamps import (
     MixedTimezoneError,
     TimestampFormat,
-    check_timezone,
     detect_format,
     to_utc,
 )

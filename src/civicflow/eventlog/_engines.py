@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import ibis
 
-from civicflow.core import ConfigurationError
+from civicflow.core import ConfigurationError, check_choice
 from civicflow.eventlog._store import Dataset
 
 if TYPE_CHECKING:
@@ -145,15 +145,14 @@ def make_engine(name: str = "duckdb", *, spark_master: str | None = None, **opti
     Spark connects to ``master=`` (or ``spark_master``, which callers fill from
     ``Settings.spark_master``) when given, else to ``local[2]``; DuckDB ignores ``spark_master``.
     """
-    if name == "duckdb":
-        return DuckDBEngine(**options)
-    if name == "spark":
-        if spark_master is not None:
-            options.setdefault("master", spark_master)
-        return SparkEngine(**options)
-    raise ConfigurationError(
-        f"unknown engine '{name}'",
-        found=name,
-        expected="duckdb or spark",
+    check_choice(
+        name,
+        ("duckdb", "spark"),
+        what="engine",
         fix="set CIVICFLOW_ENGINE or --engine to duckdb or spark",
     )
+    if name == "duckdb":
+        return DuckDBEngine(**options)
+    if spark_master is not None:
+        options.setdefault("master", spark_master)
+    return SparkEngine(**options)

@@ -8,10 +8,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
-from civicflow.core import ConfigurationError
+from civicflow.core import ConfigurationError, check_choice
 from civicflow.eventlog._canonical import EventSink
 from civicflow.eventlog._limits import IngestLimits
 from civicflow.eventlog._schema import ColumnMapping
+
+OnError = Literal["fail", "skip"]
+"""What ingest does with a bad row: stop (``fail``, nothing is written) or set it aside (``skip``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,7 +23,7 @@ class IngestOptions:
 
     format: str | None = None
     """Importer name (``csv``, ``parquet``, ``xes``, ``ocel-json``, ``ocel-sqlite``); None: detect."""
-    on_error: Literal["fail", "skip"] = "fail"
+    on_error: OnError = "fail"
     """``fail`` stops at the first bad row; ``skip`` sets bad rows aside in rejects.csv."""
     delimiter: str | None = None
     """CSV field separator; None: detect from a sample."""
@@ -46,13 +49,12 @@ class IngestOptions:
     """Memory budget and caps on hostile input; None: from the settings (``CIVICFLOW_INGEST_*``)."""
 
     def __post_init__(self) -> None:
-        if self.on_error not in ("fail", "skip"):
-            raise ConfigurationError(
-                f"unknown on_error policy '{self.on_error}'",
-                found=str(self.on_error),
-                expected="'fail' or 'skip'",
-                fix="pass --on-error fail or --on-error skip",
-            )
+        check_choice(
+            self.on_error,
+            ("fail", "skip"),
+            what="on_error policy",
+            fix="pass --on-error fail or --on-error skip",
+        )
         if self.batch_size < 1:
             raise ConfigurationError(
                 "batch_size must be positive", found=str(self.batch_size), expected=">= 1"

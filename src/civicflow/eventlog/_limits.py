@@ -115,6 +115,36 @@ class IngestLimits:
         )
 
 
+_UNREADABLE: dict[str, tuple[str, str, str]] = {
+    # format: (what happened, what was expected, how to fix it)
+    "parquet": (
+        "the file is not a readable Parquet file",
+        "an Apache Parquet file",
+        "check the file, or pass --format with its real format",
+    ),
+    "ocel-json": (
+        "the OCEL file is not valid JSON",
+        "OCEL 2.0 JSON (objectTypes, eventTypes, objects, events)",
+        "repair or re-export the file",
+    ),
+    "ocel-sqlite": (
+        "the OCEL SQLite database could not be read",
+        "the OCEL 2.0 relational schema",
+        "check the file against the OCEL 2.0 specification",
+    ),
+}
+
+
+def unreadable(
+    file: str, exc: BaseException, format: str, *, line: int | None = None
+) -> UnreadableSourceError:
+    """The source cannot be read as ``format`` at all (the parser's own words in ``found``)."""
+    what, expected, fix = _UNREADABLE[format]
+    return UnreadableSourceError(
+        what, where=Location(file=file, line=line), found=str(exc), expected=expected, fix=fix
+    )
+
+
 def compression_error(file: str, exc: BaseException, expanded: int) -> UnreadableSourceError:
     """A truncated or corrupt compressed file, as an input error (never a crash or "aborted")."""
     truncated = isinstance(exc, EOFError)

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.eventlog._canonical import EventSink
-from civicflow.eventlog._limits import IngestLimits, UnreadableSourceError
+from civicflow.eventlog._limits import IngestLimits, UnreadableSourceError, unreadable
 from civicflow.eventlog._schema import ColumnMapping
 
 if TYPE_CHECKING:
@@ -168,13 +168,8 @@ class OcelJsonImporter(_OcelImporter):
         try:
             data = json.loads(path.read_bytes())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            raise InputError(
-                "the OCEL file is not valid JSON",
-                where=Location(file=path.name, line=line),
-                found=str(exc),
-                expected="OCEL 2.0 JSON (objectTypes, eventTypes, objects, events)",
-                fix="repair or re-export the file",
+            raise unreadable(
+                path.name, exc, "ocel-json", line=getattr(exc, "lineno", None)
             ) from None
         if not isinstance(data, dict) or "events" not in data or "objects" not in data:
             raise InputError(
@@ -300,13 +295,7 @@ class OcelSqliteImporter(_OcelImporter):
                 if i is not None:
                     log.relations.append((i, str(oid), qualifier))
         except sqlite3.Error as exc:
-            raise InputError(
-                "the OCEL SQLite database could not be read",
-                where=Location(file=path.name),
-                found=str(exc),
-                expected="the OCEL 2.0 relational schema",
-                fix="check the file against the OCEL 2.0 specification",
-            ) from None
+            raise unreadable(path.name, exc, "ocel-sqlite") from None
         finally:
             con.close()
         return log

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from civicflow.core import InputError, Location
 from civicflow.eventlog._canonical import EventSink, guess_mapping_from_columns
-from civicflow.eventlog._limits import IngestLimits
+from civicflow.eventlog._limits import IngestLimits, unreadable
 from civicflow.eventlog._schema import ColumnMapping
 
 if TYPE_CHECKING:
@@ -32,13 +31,7 @@ class ParquetImporter:
         try:
             return pq.ParquetFile(path)
         except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(
-                "the file is not a readable Parquet file",
-                where=Location(file=path.name),
-                found=str(exc),
-                expected="an Apache Parquet file",
-                fix="check the file, or pass --format with its real format",
-            ) from exc
+            raise unreadable(path.name, exc, "parquet") from exc
 
     def guess_mapping(self, path: Path, options: IngestOptions) -> ColumnMapping:
         names = self._open(path).schema_arrow.names

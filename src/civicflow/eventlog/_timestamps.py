@@ -12,13 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from civicflow.core import ConfigurationError
+from civicflow.core import check_timezone
 from civicflow.eventlog._schema import TIMESTAMP_TYPE
 
 _ISO = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
@@ -76,18 +75,6 @@ class TimestampFormat:
         if self.kind == ISO:
             return "ISO 8601 with a UTC offset" if self.aware else "ISO 8601 without offset"
         return self.kind
-
-
-def check_timezone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigurationError(
-            f"unknown timezone '{name}'",
-            found=name,
-            expected="an IANA zone name such as 'UTC', 'Europe/Amsterdam', 'America/New_York'",
-            fix="pass --timezone with an IANA zone name",
-        ) from exc
 
 
 def detect_format(sample: list[str], explicit: str | None) -> TimestampFormat:

@@ -56,6 +56,7 @@ from civicflow.mining._options import (
 )
 from civicflow.mining._performance import (
     DurationSummary,
+    Freq,
     HistogramBin,
     PeriodCounts,
     ThroughputTimes,
@@ -118,6 +119,7 @@ __all__ = [
     "Edge",
     "EventLogFilter",
     "FilterOptions",
+    "Freq",
     "Handover",
     "HandoverNetwork",
     "HistogramBin",

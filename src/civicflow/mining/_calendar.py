@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
-from civicflow.core import ConfigurationError, Location
+from civicflow.core import ConfigurationError, Location, check_timezone
 from civicflow.mining._view import case_spans
 
 if TYPE_CHECKING:
@@ -79,16 +78,9 @@ class WorkingCalendar:
                     expected="open < close within one day",
                     fix="split a night shift at midnight or set the day to None",
                 )
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigurationError(
-                f"unknown time zone '{self.timezone}'",
-                where=Location(field="timezone"),
-                found=self.timezone,
-                expected="an IANA zone name such as Europe/Amsterdam",
-                fix="use the zone in which the office hours apply",
-            ) from exc
+        check_timezone(
+            self.timezone, field="timezone", fix="use the zone in which the office hours apply"
+        )
         if self.country is not None:
             self.holiday_dates(2000, 2000)  # fails early on an unknown country/subdivision
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from civicflow.core import ConfigurationError, InputError, Location
+from civicflow.core import ConfigurationError, InputError, Location, check_choice
 from civicflow.eventlog import CASE_ID, LIFECYCLE
 from civicflow.mining._bpmn import BpmnModel
 from civicflow.mining._derived import VARIANT_SEPARATOR, variant_id
@@ -55,13 +55,7 @@ class ConformanceConfig:
     with start and complete events does not show every task twice; None replays every event."""
 
     def __post_init__(self) -> None:
-        if self.method not in ("alignments", "token_replay"):
-            raise ConfigurationError(
-                f"unknown conformance method '{self.method}'",
-                found=str(self.method),
-                expected="alignments or token_replay",
-                fix="pick one of the two methods",
-            )
+        check_choice(self.method, ("alignments", "token_replay"), what="conformance method")
         if self.max_states < 1 or self.top < 0:
             raise ConfigurationError(
                 "max_states must be positive and top not negative",

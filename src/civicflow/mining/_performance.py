@@ -12,7 +12,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from civicflow.core import ConfigurationError
+from civicflow.core import ConfigurationError, check_choice
 from civicflow.mining._durations import PERCENTILES, clean_float
 from civicflow.mining._record import Record
 from civicflow.mining._view import LogView
@@ -240,13 +240,7 @@ def work_in_progress(view: LogView, *, freq: Freq = "week") -> WorkInProgress:
 
 
 def _unit(freq: str) -> str:
-    if freq not in _UNITS:
-        raise ConfigurationError(
-            f"unknown period '{freq}'",
-            found=str(freq),
-            expected="day, week or month",
-            fix="pass freq='day', freq='week' or freq='month'",
-        )
+    check_choice(freq, _UNITS, what="period", fix="pass freq='day', freq='week' or freq='month'")
     return _UNITS[freq]
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from civicflow.core import ConfigurationError
+from civicflow.core import check_choice
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._checks import check_limit, check_share
 from civicflow.mining._durations import (
@@ -140,13 +140,7 @@ class ProcessMap:
     def to_dot(self, metric: MapMetric = "frequency") -> str:
         """Graphviz DOT text: edge labels and pen widths by ``metric``, edge colours by waiting
         time (median duration), node shading by frequency."""
-        if metric not in ("frequency", "performance"):
-            raise ConfigurationError(
-                f"unknown process-map metric '{metric}'",
-                found=str(metric),
-                expected="frequency or performance",
-                fix="pass metric='frequency' or metric='performance'",
-            )
+        check_choice(metric, ("frequency", "performance"), what="process-map metric")
         lines = [
             "digraph process_map {",
             '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.4, ranksep=0.5];',

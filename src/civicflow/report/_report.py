@@ -12,13 +12,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import jinja2
 
 from civicflow import __version__
-from civicflow.core import ConfigurationError, InputError, Location, utcnow
-from civicflow.mining import LogView, SlaConfig, format_number
+from civicflow.core import ConfigurationError, InputError, Location, check_choice, utcnow
+from civicflow.mining import Freq, LogView, SlaConfig, format_number
 from civicflow.report._assets import VENDOR_ASSETS, asset_text
 from civicflow.report._format import describe_filter
 from civicflow.report._model import Section
@@ -43,7 +43,7 @@ class ReportConfig:
     map_levels: tuple[int, ...] = (5, 10, 20)
     """Smaller activity limits pre-rendered for the map's slider (clipped to ``max_activities``)."""
     top_resources: int = 20
-    time_freq: str = "week"
+    time_freq: Freq = "week"
     """Bucket of the arrivals and work-in-progress charts: "day", "week" or "month"."""
     breakdown_attributes: tuple[str, ...] = ()
     """Case attributes to break the key figures down by; empty means the dataset's first few
@@ -81,14 +81,13 @@ class ReportConfig:
                 expected="some of: " + ", ".join(REPORT_SECTIONS),
                 fix="pick section ids from civicflow.report.REPORT_SECTIONS",
             )
-        if self.time_freq not in ("day", "week", "month"):
-            raise ConfigurationError(
-                f"unknown time bucket '{self.time_freq}'",
-                where=Location(field="time_freq"),
-                found=self.time_freq,
-                expected="day, week or month",
-                fix="use ReportConfig(time_freq='week')",
-            )
+        check_choice(
+            self.time_freq,
+            get_args(Freq),
+            what="time bucket",
+            field="time_freq",
+            fix="use ReportConfig(time_freq='week')",
+        )
 
 
 def build_report(

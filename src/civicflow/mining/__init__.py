@@ -40,6 +40,7 @@ from civicflow.mining._derived import (
     ensure_derived,
     variant_id,
 )
+from civicflow.mining._export import export_log
 from civicflow.mining._format import MISSING, format_duration, format_number, format_share
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
@@ -177,6 +178,7 @@ __all__ = [
     "compute_kpis",
     "conformance",
     "ensure_derived",
+    "export_log",
     "filter_options",
     "format_duration",
     "format_kpi_value",

@@ -40,7 +40,7 @@ from civicflow.mining._derived import (
     ensure_derived,
     variant_id,
 )
-from civicflow.mining._export import export_log
+from civicflow.mining._export import export_log, result_frame, write_frame_csv
 from civicflow.mining._format import MISSING, format_duration, format_number, format_share
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
@@ -194,6 +194,7 @@ __all__ = [
     "process_map",
     "query_values",
     "read_bpmn",
+    "result_frame",
     "resource_workload",
     "rework",
     "sla_compliance",
@@ -204,4 +205,5 @@ __all__ = [
     "work_in_progress",
     "workflow_net",
     "working_throughput",
+    "write_frame_csv",
 ]

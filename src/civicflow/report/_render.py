@@ -15,12 +15,15 @@ import json
 import math
 import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.report._assets import asset_text
@@ -70,40 +73,146 @@ def _scratch() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(browser: Path, args: list[str], scratch: Path) -> bytes:
-    command = [
-        str(browser),
-        "--headless",
-        "--disable-gpu",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--disable-extensions",
-        "--disable-background-networking",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={scratch / 'profile'}",
-        *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
-        *args,
-    ]
-    try:
-        done = subprocess.run(
-            command, capture_output=True, timeout=TIMEOUT_SECONDS, check=False, cwd=scratch
+class _Browser:
+    """One headless Chromium driven over the DevTools protocol on a pipe (``--remote-debugging-
+    pipe``: commands on fd 3, replies on fd 4, NUL-separated JSON), so a page is read only once
+    its scripts say they have drawn — no guessing how long WebAssembly takes to start."""
+
+    def __init__(self, browser: Path, scratch: Path) -> None:
+        to_child, self._write_fd = os.pipe()
+        self._read_fd, from_child = os.pipe()
+        args = [
+            "--headless",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--remote-debugging-pipe",
+            f"--user-data-dir={scratch / 'profile'}",
+            *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+            "about:blank",
+        ]
+        # the shell moves the two pipe ends to fds 3 and 4 for Chromium (no preexec_fn)
+        self._proc = subprocess.Popen(
+            ["sh", "-c", f'exec "$0" "$@" 3<&{to_child} 4>&{from_child}', str(browser), *args],
+            pass_fds=(to_child, from_child),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=scratch,
         )
-    except subprocess.TimeoutExpired:
-        raise ConfigurationError(
-            f"the browser did not finish drawing within {TIMEOUT_SECONDS} s",
-            found=str(browser),
-            expected="a headless Chromium that starts and renders a local page",
-            fix="check that `chromium --headless --dump-dom about:blank` works on this machine",
-        ) from None
-    if done.returncode != 0:
-        raise ConfigurationError(
-            "the browser failed while drawing",
-            found=done.stderr.decode("utf-8", "replace").strip()[-800:] or f"exit {done.returncode}",
+        os.close(to_child)
+        os.close(from_child)
+        self._buffer = b""
+        self._next = 0
+        self._session: str | None = None
+        self._events: list[str] = []
+
+    def __enter__(self) -> _Browser:
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self._session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._session = None
+            self.call("Browser.close", {})
+        except ConfigurationError:
+            pass
+        finally:
+            os.close(self._write_fd)
+            os.close(self._read_fd)
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+    def _failed(self, what: str) -> ConfigurationError:
+        err = b""
+        if self._proc.poll() is not None and self._proc.stderr is not None:
+            err = self._proc.stderr.read()
+        return ConfigurationError(
+            f"the browser failed while drawing: {what}",
+            found=err.decode("utf-8", "replace").strip()[-800:] or what,
             expected="a headless Chromium that renders a local page",
             fix="check that `chromium --headless --dump-dom about:blank` works on this machine",
         )
-    return done.stdout
+
+    def call(self, method: str, params: dict[str, object]) -> dict[str, Any]:
+        self._next += 1
+        message: dict[str, object] = {"id": self._next, "method": method, "params": params}
+        if self._session is not None:
+            message["sessionId"] = self._session
+        os.write(self._write_fd, json.dumps(message).encode("utf-8") + b"\0")
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        while True:
+            while b"\0" not in self._buffer:
+                ready, _, _ = select.select([self._read_fd], [], [], 1.0)
+                if time.monotonic() > deadline:
+                    raise self._failed(f"no answer to {method} within {TIMEOUT_SECONDS} s")
+                if not ready:
+                    continue
+                chunk = os.read(self._read_fd, 1 << 20)
+                if not chunk:
+                    raise self._failed(f"it stopped during {method}")
+                self._buffer += chunk
+            raw, _, self._buffer = self._buffer.partition(b"\0")
+            reply = json.loads(raw)
+            if "method" in reply:
+                self._events.append(str(reply["method"]))
+            if reply.get("id") != self._next:
+                continue  # an event, or another command's late reply
+            if "error" in reply:
+                raise self._failed(f"{method}: {reply['error'].get('message')}")
+            return reply.get("result", {})  # type: ignore[no-any-return]
+
+    def open(self, page: Path, ready: str) -> None:
+        """Load ``page`` and wait until the JavaScript expression ``ready`` (a promise) settles."""
+        self.call("Page.enable", {})
+        self._events.clear()
+        self.call("Page.navigate", {"url": page.as_uri()})
+        while "Page.loadEventFired" not in self._events:
+            self.call("Runtime.evaluate", {"expression": "1"})  # reads the events meanwhile
+            time.sleep(0.05)
+        self.wait(ready)
+
+    def wait(self, expression: str) -> Any:
+        result = self.call(
+            "Runtime.evaluate",
+            {"expression": expression, "awaitPromise": True, "returnByValue": True},
+        )
+        if "exceptionDetails" in result:
+            detail = result["exceptionDetails"]
+            text = detail.get("exception", {}).get("description") or detail.get("text")
+            raise InputError(
+                "the page could not be drawn",
+                found=str(text)[:300],
+                expected="a page whose scripts draw without error",
+                fix="check the DOT text (civicflow analyze map --dot frequency prints it)",
+            )
+        return result.get("result", {}).get("value")
+
+
+_DRAWN = """new Promise((resolve) => {
+  const start = Date.now();
+  const check = () => {
+    const boxes = [...document.querySelectorAll('.process-map, .chart')];
+    const done = boxes.every((b) => b.dataset.rendered || /could not be drawn/.test(b.textContent));
+    if (done || Date.now() - start > %d) {
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(done)));
+    } else {
+      setTimeout(check, 50);
+    }
+  };
+  if (document.readyState === 'complete') check(); else addEventListener('load', check);
+})""" % (TIMEOUT_SECONDS * 500)
+"""Resolves once every map and chart of a report page is drawn (or says it could not be)."""
 
 
 def _script(text: str) -> str:
@@ -115,33 +224,26 @@ def dot_to_svg(dot: str, *, browser: Path | str | None = None) -> str:
     exe = find_browser(browser)
     page = (
         '<!doctype html><meta charset="utf-8"><title>map</title>'
-        f"<script>{asset_text('viz')}</script>"
-        '<pre id="out">pending</pre><script>'
+        f"<script>{asset_text('viz')}</script><script>"
         f"const dot = {_script(json.dumps(dot))};"
-        "const put = t => { document.getElementById('out').textContent = t; };"
-        "Viz.instance().then(v => {"
-        " const svg = v.renderString(dot, {format: 'svg'});"
-        " put('OK:' + btoa(unescape(encodeURIComponent(svg))));"
-        "}).catch(e => put('ERROR:' + e));"
+        "window.svg = Viz.instance().then(v => v.renderString(dot, {format: 'svg'}));"
         "</script>"
     )
     with _scratch() as scratch:
         html = scratch / "map.html"
         html.write_text(page, encoding="utf-8")
-        out = _run(
-            exe, ["--virtual-time-budget=30000", "--dump-dom", html.as_uri()], scratch
-        ).decode("utf-8", "replace")
-    m = re.search(r'<pre id="out">(.*?)</pre>', out, re.S)
-    text = m.group(1).strip() if m else ""
-    if not text.startswith("OK:"):
+        with _Browser(exe, scratch) as b:
+            b.open(html, "true")
+            svg = b.wait("window.svg")
+    if not isinstance(svg, str) or "<svg" not in svg:
         raise InputError(
             "the map could not be laid out",
             where=Location(field="dot"),
-            found=text[:300] or "no output from the browser",
+            found=str(svg)[:300],
             expected="valid Graphviz DOT",
             fix="check the DOT text (civicflow analyze map --dot frequency prints it)",
         )
-    return base64.b64decode(text[3:]).decode("utf-8")
+    return svg
 
 
 def svg_size(svg: str) -> tuple[float, float]:
@@ -166,55 +268,36 @@ def svg_to_png(svg: str, *, browser: Path | str | None = None, scale: float = 2.
     with _scratch() as scratch:
         html = scratch / "map.html"
         html.write_text(page, encoding="utf-8")
-        png = scratch / "map.png"
-        _run(
-            exe,
-            [
-                f"--window-size={math.ceil(width)},{math.ceil(height)}",
-                f"--force-device-scale-factor={scale}",
-                "--default-background-color=ffffffff",
-                f"--screenshot={png}",
-                html.as_uri(),
-            ],
-            scratch,
-        )
-        if not png.exists():
-            raise ConfigurationError(
-                "the browser wrote no PNG",
-                found=str(exe),
-                expected="a headless Chromium that supports --screenshot",
-                fix="update Chromium",
-            )
-        return png.read_bytes()
+        with _Browser(exe, scratch) as b:
+            b.call(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": math.ceil(width), "height": math.ceil(height),
+                 "deviceScaleFactor": scale, "mobile": False},
+            )  # fmt: skip
+            b.open(html, "true")
+            shot = b.call(
+                "Page.captureScreenshot",
+                {"format": "png", "captureBeyondViewport": True,
+                 "clip": {"x": 0, "y": 0, "width": math.ceil(width),
+                          "height": math.ceil(height), "scale": 1}},
+            )  # fmt: skip
+    return base64.b64decode(shot["data"])
 
 
 def html_to_pdf(html: Path, out: Path, *, browser: Path | str | None = None) -> Path:
-    """Print a self-contained HTML page (the report) to PDF with its print CSS, after its
-    scripts have drawn the map and the charts."""
+    """Print a self-contained HTML page (the report) to PDF with its print CSS, once its scripts
+    have drawn the map and the charts."""
     exe = find_browser(browser)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _scratch() as scratch:
-        pdf = scratch / "report.pdf"
-        _run(
-            exe,
-            [
-                "--virtual-time-budget=60000",
-                "--run-all-compositor-stages-before-draw",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={pdf}",
-                Path(html).resolve().as_uri(),
-            ],
-            scratch,
-        )
-        if not pdf.exists() or pdf.stat().st_size == 0:
-            raise ConfigurationError(
-                "the browser wrote no PDF",
-                found=str(exe),
-                expected="a headless Chromium that supports --print-to-pdf",
-                fix="update Chromium",
-            )
-        tmp = out.with_name(f".{out.name}.tmp")
-        shutil.copyfile(pdf, tmp)
-        os.replace(tmp, out)
+    with _scratch() as scratch, _Browser(exe, scratch) as b:
+        b.open(Path(html).resolve(), _DRAWN)
+        printed = b.call(
+            "Page.printToPDF",
+            {"printBackground": True, "preferCSSPageSize": True,
+             "displayHeaderFooter": False},
+        )  # fmt: skip
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(base64.b64decode(printed["data"]))
+    os.replace(tmp, out)
     return out

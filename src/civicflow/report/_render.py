@@ -11,6 +11,8 @@ inlined, and the report's Content-Security-Policy forbids network access.
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
 import math
 import os
@@ -18,6 +20,7 @@ import re
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -73,6 +76,18 @@ def _scratch() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_TRAMPOLINE = (
+    "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+    "os.execv(sys.argv[3], sys.argv[3:])"
+)
+
+
+def _above_four(fd: int) -> int:
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return moved
+
+
 class _Browser:
     """One headless Chromium driven over the DevTools protocol on a pipe (``--remote-debugging-
     pipe``: commands on fd 3, replies on fd 4, NUL-separated JSON), so a page is read only once
@@ -81,6 +96,8 @@ class _Browser:
     def __init__(self, browser: Path, scratch: Path) -> None:
         to_child, self._write_fd = os.pipe()
         self._read_fd, from_child = os.pipe()
+        # above fd 4, so moving one end to fd 3 or 4 cannot overwrite the other
+        to_child, from_child = _above_four(to_child), _above_four(from_child)
         args = [
             "--headless",
             "--disable-gpu",
@@ -95,9 +112,10 @@ class _Browser:
             *(["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
             "about:blank",
         ]
-        # the shell moves the two pipe ends to fds 3 and 4 for Chromium (no preexec_fn)
+        # a small Python trampoline moves the two pipe ends to fds 3 and 4 for Chromium (no
+        # preexec_fn, which is unsafe in a threaded server; sh cannot name fds above 9)
         self._proc = subprocess.Popen(
-            ["sh", "-c", f'exec "$0" "$@" 3<&{to_child} 4>&{from_child}', str(browser), *args],
+            [sys.executable, "-c", _TRAMPOLINE, str(to_child), str(from_child), str(browser), *args],
             pass_fds=(to_child, from_child),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -135,6 +153,8 @@ class _Browser:
 
     def _failed(self, what: str) -> ConfigurationError:
         err = b""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=2)
         if self._proc.poll() is not None and self._proc.stderr is not None:
             err = self._proc.stderr.read()
         return ConfigurationError(

@@ -67,7 +67,12 @@ def test_a_refused_export_leaves_no_file_and_no_entry(setup, tmp_path: Path) -> 
         )
     with pytest.raises(ConfigurationError):
         assessment.export_event_log(
-            ctx, actor=admin, workspace_id=ws.id, dataset_name="log", fmt="json", out=out  # type: ignore[arg-type]
+            ctx,
+            actor=admin,
+            workspace_id=ws.id,
+            dataset_name="log",
+            fmt="json",
+            out=out,  # type: ignore[arg-type]
         )
     assert not out.exists() and not list(tmp_path.glob(".x.xes*"))
     assert _exports(ctx) == []
@@ -78,7 +83,9 @@ def test_compare_through_the_app(setup) -> None:  # type: ignore[no-untyped-def]
     viewer_user = accounts.create_user(
         ctx, actor=admin, email="v@agency.example", display_name="V", password=None
     )
-    accounts.grant_role(ctx, actor=admin, workspace_id=ws.id, user_id=viewer_user.id, role=Role.VIEWER)
+    accounts.grant_role(
+        ctx, actor=admin, workspace_id=ws.id, user_id=viewer_user.id, role=Role.VIEWER
+    )
     viewer = accounts.get_actor(ctx, viewer_user.id)
     cmp = assessment.compare(
         ctx, actor=viewer, workspace_id=ws.id, dataset_name="log",

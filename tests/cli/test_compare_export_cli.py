@@ -1,6 +1,6 @@
 """``civicflow compare`` and ``civicflow export`` on the small permit log (tests/report/smalllog.py):
 
-    p1 3 d (north)  p2 3 d (south)  p3 4 d (north)  p4 10 d (east)  p5 2 d (south)
+p1 3 d (north)  p2 3 d (south)  p3 4 d (north)  p4 10 d (east)  p5 2 d (south)
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import shutil
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -110,5 +109,3 @@ def test_assessment_page_links_the_downloads(seeded: World) -> None:
     for link in ("assessment/log.csv", "assessment/log.xes", "assessment/report.pdf",
                  "data-download-svg", f"/w/{seeded.workspace_id}/compare"):  # fmt: skip
         assert link in page, link
-
-

@@ -61,9 +61,7 @@ def side_filter(side: str, options: FilterOptions) -> EventLogFilter:
         return options.to_filter(door="cli")
     except CivicflowError as exc:
         field = exc.where.field if exc.where is not None else None
-        prefixed = (
-            field.replace("--", f"--{side}-") if field and field.startswith("--") else field
-        )
+        prefixed = field.replace("--", f"--{side}-") if field and field.startswith("--") else field
         raise type(exc)(
             exc.what,
             where=Location(field=prefixed),
@@ -195,12 +193,13 @@ def _write_files(
 
 
 def _show(result: Comparison) -> None:
-    from civicflow.report import comparison_rows
-    from civicflow.report._comparison import wait_rows
+    from civicflow.report import comparison_rows, wait_rows
 
     a, b = result.config.label_a, result.config.label_b
     columns = ["figure", a, b, "change", "test", "p", "verdict"]
-    rows = [(r.label, r.a, r.b, r.change, r.test, r.p_value, r.verdict) for r in comparison_rows(result)]
+    rows = [
+        (r.label, r.a, r.b, r.change, r.test, r.p_value, r.verdict) for r in comparison_rows(result)
+    ]
     table(console, f"{a} against {b} ({result.dataset})", columns, rows, numeric=range(1, 4))
     waits = [(r.label, r.a, r.b, r.change, r.test, r.p_value, r.verdict) for r in wait_rows(result)]
     table(console, "Median wait before each activity (instances)", ["activity", *columns[1:]],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -68,7 +68,9 @@ def export_log_command(
 
     kind = cast(LogFormat, _format(fmt, out, ("csv", "parquet", "xes"), "--format"))
     EventStore.open(options.workspace).dataset(options.dataset)  # named before registering
-    with acting(options.workspace, Permission.WORKSPACE_READ, command="civicflow export log") as act:
+    with acting(
+        options.workspace, Permission.WORKSPACE_READ, command="civicflow export log"
+    ) as act:
         engine = make_engine(options.engine, spark_master=act.ctx.settings.spark_master)
         try:
             with err_console.status(f"writing {out}…"):
@@ -185,6 +187,7 @@ def export_table_command(
             expected="a case attribute of the dataset",
             fix="pass --by district (see `civicflow datasets show`)",
         )
+    result: Any
     with options.open() as view:
         if name == "sla":
             result = mining.sla_compliance(view, config=sla.to_config(required=True))  # type: ignore[arg-type]

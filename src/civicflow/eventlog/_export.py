@@ -89,7 +89,9 @@ def export_events(
             with tmp.open("w", encoding="utf-8", newline="") as fh:
                 write_csv(fh, header=table.column_names, rows=_csv_rows(table))
         else:
-            case_cols = [c for c in (cases.column_names if cases is not None else []) if c != CASE_ID]
+            case_cols = [
+                c for c in (cases.column_names if cases is not None else []) if c != CASE_ID
+            ]
             with tmp.open("w", encoding="utf-8") as fh:
                 _write_xes(fh, table, [_case_key(c) for c in case_cols])
         os.replace(tmp, out)
@@ -108,9 +110,9 @@ def _flat(events: pa.Table, cases: pa.Table | None) -> pa.Table:
         col = events.column(name)
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
-        if name in STANDARD_NAMES and name not in (CASE_ID, ACTIVITY, TIMESTAMP):
-            if col.null_count == len(col):
-                continue
+        optional = name in STANDARD_NAMES and name not in (CASE_ID, ACTIVITY, TIMESTAMP)
+        if optional and col.null_count == len(col):
+            continue
         cols[STANDARD_NAMES.get(name, name)] = col
     if cases is not None and cases.num_columns > 1:
         ids = events.column(CASE_ID)
@@ -168,7 +170,9 @@ def _xes_attr(key: str, value: Any) -> str:
 
 def _write_xes(fh: IO[str], table: pa.Table, case_cols: list[str]) -> None:
     fh.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    fh.write('<log xes.version="1.0" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">\n')
+    fh.write(
+        '<log xes.version="1.0" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">\n'
+    )
     for prefix, name, uri in (
         ("concept", "Concept", "concept.xesext"),
         ("time", "Time", "time.xesext"),

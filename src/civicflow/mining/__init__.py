@@ -17,6 +17,7 @@ from civicflow.mining._bpmn import BpmnFlow, BpmnModel, BpmnNode, read_bpmn
 from civicflow.mining._breakdown import Breakdown, BreakdownGroup, breakdown
 from civicflow.mining._calendar import WorkingCalendar, working_throughput
 from civicflow.mining._compare import (
+    CHANGE_COLOURS,
     CompareConfig,
     Comparison,
     EdgeChange,
@@ -25,6 +26,7 @@ from civicflow.mining._compare import (
     TestResult,
     WaitDifference,
     compare_views,
+    format_compared,
 )
 from civicflow.mining._conformance import (
     ConformanceConfig,
@@ -99,6 +101,7 @@ from civicflow.mining._view import EventLogFilter, LogView, case_spans, case_var
 
 __all__ = [
     "ANALYSES",
+    "CHANGE_COLOURS",
     "DEFAULT_KPIS",
     "DERIVED_FORMAT",
     "FILTER_OPTIONS",
@@ -137,8 +140,8 @@ __all__ = [
     "HistogramBin",
     "KpiChange",
     "KpiContext",
-    "KpiDifference",
     "KpiDefinition",
+    "KpiDifference",
     "KpiSnapshot",
     "KpiValue",
     "LogView",
@@ -180,6 +183,7 @@ __all__ = [
     "ensure_derived",
     "export_log",
     "filter_options",
+    "format_compared",
     "format_duration",
     "format_kpi_value",
     "format_number",
@@ -194,8 +198,8 @@ __all__ = [
     "process_map",
     "query_values",
     "read_bpmn",
-    "result_frame",
     "resource_workload",
+    "result_frame",
     "rework",
     "sla_compliance",
     "sla_options",

@@ -44,6 +44,8 @@ DECREASE = "#0b5cad"
 """Colour of "less (or faster) in B than in A"."""
 NEUTRAL = "#8a8f94"
 """Colour of a change below the threshold."""
+CHANGE_COLOURS = {"increase": INCREASE, "decrease": DECREASE, "neutral": NEUTRAL}
+"""The colours of a comparison's maps, for a page's legend."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,7 +122,7 @@ class KpiDifference(Record):
         return out
 
     def formatted(self, value: float | None) -> str:
-        return format_value(value, self.unit)
+        return format_compared(value, self.unit)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -292,7 +294,7 @@ def verdict(
     test: TestResult | None,
     config: CompareConfig,
 ) -> Verdict:
-    """"no change" below the threshold; "not significant" when a test exists and p ≥ alpha;
+    """ "no change" below the threshold; "not significant" when a test exists and p ≥ alpha;
     otherwise better/worse by the direction, or "changed" for a neutral measure."""
     if a is None or b is None or math.isnan(a) or math.isnan(b):
         return "not comparable"
@@ -306,7 +308,7 @@ def verdict(
     return "better" if (b < a) == (direction == "lower_is_better") else "worse"
 
 
-def format_value(value: float | None, unit: str) -> str:
+def format_compared(value: float | None, unit: str) -> str:
     """A compared value as people read it: shares in %, durations in d/h/min, counts plain."""
     if value is None:
         return format_share(None)

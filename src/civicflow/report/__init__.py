@@ -6,6 +6,7 @@ from civicflow.report._comparison import (
     build_comparison_report,
     comparison_context,
     comparison_rows,
+    wait_rows,
 )
 from civicflow.report._render import dot_to_svg, find_browser, html_to_pdf, svg_to_png
 from civicflow.report._report import ReportConfig, ReportProgress, build_report, report_data
@@ -29,4 +30,5 @@ __all__ = [
     "html_to_pdf",
     "report_data",
     "svg_to_png",
+    "wait_rows",
 ]

@@ -11,8 +11,7 @@ from typing import Any
 
 from civicflow import __version__
 from civicflow.core import InputError, Location, utcnow
-from civicflow.mining import Comparison, format_duration
-from civicflow.mining._compare import DECREASE, INCREASE, NEUTRAL, format_value
+from civicflow.mining import CHANGE_COLOURS, Comparison, format_compared, format_duration
 from civicflow.report._assets import asset_text
 from civicflow.report._format import describe_filter
 
@@ -48,7 +47,7 @@ def comparison_rows(cmp: Comparison) -> list[ComparisonRow]:
     """The key figures: A, B, the change, the test, its p-value and the verdict."""
     return [
         ComparisonRow(
-            label=k.label, a=format_value(k.a, k.unit), b=format_value(k.b, k.unit),
+            label=k.label, a=format_compared(k.a, k.unit), b=format_compared(k.b, k.unit),
             change=_change(k.relative_change, k.absolute_change, k.unit),
             test=k.test.test if k.test else "—", p_value=_p(k.p_value), verdict=k.verdict,
         )
@@ -82,7 +81,7 @@ def comparison_context(cmp: Comparison) -> dict[str, Any]:
         "filter_b": describe_filter(cmp.filter_b),
         "kpi_rows": comparison_rows(cmp),
         "wait_rows": wait_rows(cmp),
-        "colours": {"increase": INCREASE, "decrease": DECREASE, "neutral": NEUTRAL},
+        "colours": CHANGE_COLOURS,
         "threshold": f"{cmp.config.min_change * 100:.0f} %",
         "alpha": cmp.config.alpha,
         "dots": {

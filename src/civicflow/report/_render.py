@@ -115,7 +115,15 @@ class _Browser:
         # a small Python trampoline moves the two pipe ends to fds 3 and 4 for Chromium (no
         # preexec_fn, which is unsafe in a threaded server; sh cannot name fds above 9)
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", _TRAMPOLINE, str(to_child), str(from_child), str(browser), *args],
+            [
+                sys.executable,
+                "-c",
+                _TRAMPOLINE,
+                str(to_child),
+                str(from_child),
+                str(browser),
+                *args,
+            ],
             pass_fds=(to_child, from_child),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -224,14 +232,14 @@ _DRAWN = """new Promise((resolve) => {
   const check = () => {
     const boxes = [...document.querySelectorAll('.process-map, .chart')];
     const done = boxes.every((b) => b.dataset.rendered || /could not be drawn/.test(b.textContent));
-    if (done || Date.now() - start > %d) {
+    if (done || Date.now() - start > LIMIT) {
       requestAnimationFrame(() => requestAnimationFrame(() => resolve(done)));
     } else {
       setTimeout(check, 50);
     }
   };
   if (document.readyState === 'complete') check(); else addEventListener('load', check);
-})""" % (TIMEOUT_SECONDS * 500)
+})""".replace("LIMIT", str(TIMEOUT_SECONDS * 500))
 """Resolves once every map and chart of a report page is drawn (or says it could not be)."""
 
 

@@ -89,9 +89,8 @@ def compare_page(
     actor: WorkspaceReader,
     dataset: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    from civicflow.report import comparison_context
-
     from civicflow.app import workspaces
+    from civicflow.report import comparison_context
 
     workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     names = workspace.store().dataset_names()
@@ -105,7 +104,9 @@ def compare_page(
         except CivicflowError as exc:
             context["error"] = exc.to_dict()
     if dataset:
-        context["case_attributes"] = list(workspace.store().dataset(dataset).manifest.case_attributes)
+        context["case_attributes"] = list(
+            workspace.store().dataset(dataset).manifest.case_attributes
+        )
     return page(
         request, "compare.html", actor, status=422 if context["error"] else 200,
         workspace=workspace, nav="compare", params=request.query_params,

@@ -17,6 +17,8 @@ from rich.console import Console
 
 from civicflow.cli._filters import (
     EngineOpt,
+    MaxActivitiesOpt,
+    PathShareOpt,
     WorkspaceOpt,
     _with_options,
     option_parameters,
@@ -100,14 +102,8 @@ def _compare(
     engine: EngineOpt = None,
     a_label: Annotated[str, typer.Option("--a-label", help="Name of side A.")] = "A",
     b_label: Annotated[str, typer.Option("--b-label", help="Name of side B.")] = "B",
-    max_activities: Annotated[
-        int | None,
-        typer.Option("--max-activities", help="Maps show only the N most frequent activities."),
-    ] = None,
-    path_share: Annotated[
-        float,
-        typer.Option("--path-share", help="Maps keep the most frequent paths covering this share."),
-    ] = 1.0,
+    max_activities: MaxActivitiesOpt = None,
+    path_share: PathShareOpt = 1.0,
     min_change: Annotated[
         float,
         typer.Option("--min-change", help="A relative change below this is 'no change' (0.05)."),

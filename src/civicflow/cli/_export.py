@@ -14,7 +14,13 @@ from typing import Annotated, Any, cast
 import typer
 from rich.console import Console
 
-from civicflow.cli._filters import ViewOptions, view_command, with_sla
+from civicflow.cli._filters import (
+    MaxActivitiesOpt,
+    PathShareOpt,
+    ViewOptions,
+    view_command,
+    with_sla,
+)
 from civicflow.cli._operator import acting, print_receipt
 from civicflow.core import InputError, Location, get_settings
 from civicflow.mining import SlaOptions
@@ -101,14 +107,8 @@ def export_map_command(
     metric: Annotated[
         str, typer.Option("--metric", help="Edge labels: frequency or performance.")
     ] = "frequency",
-    max_activities: Annotated[
-        int | None,
-        typer.Option("--max-activities", help="Show only the N most frequent activities."),
-    ] = None,
-    path_share: Annotated[
-        float,
-        typer.Option("--path-share", help="Keep the most frequent paths covering this share."),
-    ] = 1.0,
+    max_activities: MaxActivitiesOpt = None,
+    path_share: PathShareOpt = 1.0,
 ) -> None:
     """Write the process map as SVG or PNG (laid out by Graphviz in a headless Chromium) or DOT."""
     from civicflow.mining import ProcessMapConfig, process_map

@@ -25,7 +25,7 @@ from civicflow.eventlog import ACTIVITY
 from civicflow.mining._activities import activity_instances
 from civicflow.mining._checks import check_share
 from civicflow.mining._format import format_duration, format_share
-from civicflow.mining._kpis import DAY_SECONDS, Direction, KpiContext
+from civicflow.mining._kpis import DAY_SECONDS, KPI_DEFINITIONS, Direction, KpiContext
 from civicflow.mining._process_map import ProcessMap, ProcessMapConfig, _esc, _mix, process_map
 from civicflow.mining._record import Record, Rows
 from civicflow.mining._sla import SlaConfig, sla_compliance
@@ -393,39 +393,26 @@ def compare_views(a: LogView, b: LogView, *, config: CompareConfig | None = None
             fix="open both views on one dataset; compare datasets through baselines instead",
         )
     sa, sb = _side(a, config.sla), _side(b, config.sla)
-    rows: list[tuple[str, str, str, Direction, float | None, float | None, TestResult | None]] = [
-        ("case_count", "Cases", "cases", "neutral", float(sa.cases), float(sb.cases), None),
-        ("throughput_median_days", "Median throughput time", "days", "lower_is_better",
-         _median(sa.throughput_days), _median(sb.throughput_days),
-         mann_whitney(sa.throughput_days, sb.throughput_days)),
-        ("throughput_mean_days", "Mean throughput time", "days", "lower_is_better",
-         _mean(sa.throughput_days), _mean(sb.throughput_days),
-         mann_whitney(sa.throughput_days, sb.throughput_days)),
-        ("events_per_case", "Events per case", "events/case", "lower_is_better",
-         _mean(sa.events_per_case), _mean(sb.events_per_case),
+    throughput = mann_whitney(sa.throughput_days, sb.throughput_days)
+    rows: list[tuple[str, float | None, float | None, TestResult | None]] = [
+        ("case_count", float(sa.cases), float(sb.cases), None),
+        ("throughput_median_days", _median(sa.throughput_days), _median(sb.throughput_days),
+         throughput),
+        ("throughput_mean_days", _mean(sa.throughput_days), _mean(sb.throughput_days), throughput),
+        ("events_per_case", _mean(sa.events_per_case), _mean(sb.events_per_case),
          mann_whitney(sa.events_per_case, sb.events_per_case)),
-        ("median_waiting_days", "Median waiting time per case", "days", "lower_is_better",
-         _median(sa.waiting_days), _median(sb.waiting_days),
+        ("median_waiting_days", _median(sa.waiting_days), _median(sb.waiting_days),
          mann_whitney(sa.waiting_days, sb.waiting_days)),
-        ("rework_share", "Cases with rework", "share", "lower_is_better",
-         _share(sa.rework, sa.cases), _share(sb.rework, sb.cases),
+        ("rework_share", _share(sa.rework, sa.cases), _share(sb.rework, sb.cases),
          proportions_test(sa.rework, sa.cases, sb.rework, sb.cases)),
     ]  # fmt: skip
     if config.sla is not None:
         rows.append((
-            "sla_compliance_share", "SLA compliance", "share", "higher_is_better",
+            "sla_compliance_share",
             _share(sa.sla_ok, sa.sla_decided), _share(sb.sla_ok, sb.sla_decided),
             proportions_test(sa.sla_ok, sa.sla_decided, sb.sla_ok, sb.sla_decided),
         ))  # fmt: skip
-    kpis = tuple(
-        KpiDifference(
-            name=name, label=label, unit=unit, direction=direction, a=va, b=vb,
-            absolute_change=None if va is None or vb is None else vb - va,
-            relative_change=relative_change(va, vb), test=test,
-            verdict=verdict(a=va, b=vb, direction=direction, test=test, config=config),
-        )
-        for name, label, unit, direction, va, vb, test in rows
-    )  # fmt: skip
+    kpis = tuple(_difference(name, va, vb, test, config) for name, va, vb, test in rows)
     waits = []
     for activity in sorted(set(sa.waits) | set(sb.waits)):
         wa, wb = sa.waits.get(activity, np.empty(0)), sb.waits.get(activity, np.empty(0))
@@ -454,6 +441,19 @@ def compare_views(a: LogView, b: LogView, *, config: CompareConfig | None = None
         nodes=nodes,
         edges=edges,
     )
+
+
+def _difference(
+    name: str, a: float | None, b: float | None, test: TestResult | None, config: CompareConfig
+) -> KpiDifference:
+    """A key figure in A and B, named, labelled and directed as its KPI definition says."""
+    d = KPI_DEFINITIONS[name]
+    return KpiDifference(
+        name=name, label=d.label, unit=d.unit, direction=d.direction, a=a, b=b,
+        absolute_change=None if a is None or b is None else b - a,
+        relative_change=relative_change(a, b), test=test,
+        verdict=verdict(a=a, b=b, direction=d.direction, test=test, config=config),
+    )  # fmt: skip
 
 
 def _presence(in_a: bool, in_b: bool) -> Presence:

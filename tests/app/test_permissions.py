@@ -142,7 +142,24 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
             baseline_name=f"b{utcnow().timestamp():.6f}".replace(".", "-"), kpis=["case_count"],
         )  # fmt: skip
 
+    def compare(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.mining import EventLogFilter
+
+        return assessment.compare(
+            ctx, actor=actor, workspace_id=ws, dataset_name=seeded(ctx, admin, ws),
+            a=EventLogFilter(), b=EventLogFilter(),
+        )  # fmt: skip
+
+    def export_log(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        return assessment.export_event_log(
+            ctx, actor=actor, workspace_id=ws, dataset_name=seeded(ctx, admin, ws), fmt="csv",
+            out=ctx.settings.home / f"export-{utcnow().timestamp():.6f}.csv",
+        )  # fmt: skip
+
     ops |= {
+        # reading: every member; an event-log export is recorded in the ledger
+        "compare": (ALL, compare),
+        "export_event_log": (ALL, export_log),
         "ingest_dataset": (frozenset({Role.ADMIN, Role.ANALYST}), ingest),
         "delete_dataset": (frozenset({Role.ADMIN, Role.DPO}), delete_dataset),
         "freeze_baseline": (frozenset({Role.ADMIN, Role.ANALYST}), freeze),
@@ -199,7 +216,10 @@ OUTSIDER_ALLOWED = {"audit.verify"}
 
 # Datasets and baselines are files: their permission checks do not depend on the database, so
 # they run on SQLite only (the ingest and freeze they trigger are the slow part of this module).
-FILE_OPS = {"ingest_dataset", "delete_dataset", "freeze_baseline", "list_datasets"}
+FILE_OPS = {
+    "ingest_dataset", "delete_dataset", "freeze_baseline", "list_datasets", "compare",
+    "export_event_log",
+}  # fmt: skip
 
 
 def _walk(ctx: AppContext, admin: Actor, ws: workspaces.Workspace, make_member: Any, ops) -> None:  # type: ignore[no-untyped-def]

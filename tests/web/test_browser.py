@@ -224,3 +224,46 @@ def test_viewer_cannot_edit(served: tuple[str, World], browser: Any) -> None:
     response = page.goto(f"{ws}/ledger")
     assert response is not None and response.status == 403
     c.close()
+
+
+def test_compare_page_draws_both_maps_and_downloads_them(
+    served: tuple[str, World], browser: Any, tmp_path: Any
+) -> None:
+    from civicflow.app import SYSTEM, assessment
+
+    base, world = served
+    source = tmp_path / "segments.csv"
+    rows = ["case_id,activity,timestamp,case:channel"]
+    for i in range(12):
+        channel = "web" if i % 2 else "paper"
+        rows += [f"s{i},Submit,2024-01-{i + 1:02d} 09:00:00,{channel}",
+                 f"s{i},Check,2024-01-{i + 1:02d} 1{i % 6}:00:00,{channel}",
+                 f"s{i},Decide,2024-01-{i + 2:02d} 09:00:00,{channel}"]  # fmt: skip
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assessment.ingest_dataset(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, source=source, name="segments"
+    )
+    c = Checked(browser, base)
+    page = c.page
+    c.sign_in(world.emails["viewer"])
+    page.goto(f"/w/{world.workspace_id}/compare?dataset=segments")
+    c.axe()
+    page.get_by_label("Case attribute").first.select_option("case:channel")
+    page.get_by_label("equals").first.fill("web")
+    page.locator("#b-attr").select_option("case:channel")
+    page.locator("#b-attr-value").fill("paper")
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_selector("#compare-map-a[data-rendered] svg", timeout=30_000)
+    page.wait_for_selector("#compare-map-b[data-rendered] svg", timeout=30_000)
+    assert "Key figures" in page.locator("#compare-results").inner_text()
+    c.axe()
+    c.shot("compare")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Map A as SVG").click()
+    svg = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "<svg" in svg and "Submit" in svg
+    with page.expect_download() as info:
+        page.locator("[data-download-png='#compare-map-b']").click()
+    assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not c.errors, c.errors
+    c.close()

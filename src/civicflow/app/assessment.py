@@ -5,6 +5,8 @@ fingerprint), ``store_dataset`` (the same for a dataset a generator or simulatio
 ``baseline.freeze``; also measures the workspace's objectives on the KPIs it holds),
 ``open_view`` (WORKSPACE_READ: the LogView every ``civicflow.mining`` analysis takes; ``read_view``
 the same on a folder the command line reads, without a role),
+``compare`` (WORKSPACE_READ: two filters on one dataset side by side), ``export_event_log``
+(WORKSPACE_READ; ledger ``dataset.export``: the filtered log as CSV, Parquet or XES),
 ``recover_workspace``/``recover_workspaces`` (at start: interrupted changes completed or rolled
 back against the ledger, abandoned temporary files removed; a ``RecoveryReport`` says what).
 """
@@ -25,14 +27,17 @@ from civicflow.app._assessment import (
     recover_workspaces,
     store_dataset,
 )
+from civicflow.app._exports import compare, export_event_log
 from civicflow.app._journal import RecoveryReport
 
 __all__ = [
     "RecoveryReport",
     "analytics_engine",
+    "compare",
     "delete_baseline",
     "delete_dataset",
     "engine_lock",
+    "export_event_log",
     "freeze_baseline",
     "get_baseline",
     "ingest_dataset",

@@ -14,7 +14,13 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from civicflow.cli._filters import ViewOptions, view_command, with_sla
+from civicflow.cli._filters import (
+    MaxActivitiesOpt,
+    PathShareOpt,
+    ViewOptions,
+    view_command,
+    with_sla,
+)
 from civicflow.cli._output import emit_json as _emit_json
 from civicflow.cli._output import table
 from civicflow.mining import (
@@ -88,14 +94,8 @@ def _emit(
 @_command("map")
 def map_command(
     options: ViewOptions,
-    max_activities: Annotated[
-        int | None,
-        typer.Option("--max-activities", help="Show only the N most frequent activities."),
-    ] = None,
-    path_share: Annotated[
-        float,
-        typer.Option("--path-share", help="Keep the most frequent paths covering this share."),
-    ] = 1.0,
+    max_activities: MaxActivitiesOpt = None,
+    path_share: PathShareOpt = 1.0,
     dot: Annotated[
         str | None,
         typer.Option("--dot", help="Print Graphviz DOT instead: frequency or performance."),

@@ -105,6 +105,17 @@ EngineOpt = Annotated[
     ),
 ]
 
+MaxActivitiesOpt = Annotated[
+    int | None,
+    typer.Option("--max-activities", help="Show only the N most frequent activities."),
+]
+"""A process map's activity limit, as every command that draws one spells it."""
+PathShareOpt = Annotated[
+    float,
+    typer.Option("--path-share", help="Keep the most frequent paths covering this share."),
+]
+"""A process map's path share, as every command that draws one spells it."""
+
 
 def option_parameters(
     specs: Sequence[OptionSpec], *, panel: str, defaults: dict[str, Any] | None = None

@@ -92,6 +92,18 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "Accounts: create users and admins, grant and revoke roles, sign out, erase a person.",
     ),
     LazyCommand(
+        "compare",
+        "civicflow.cli._compare:compare_command",
+        "Compare two periods or two segments of one dataset: key figures with significance, "
+        "waiting times, and both process maps coloured by the change.",
+    ),
+    LazyCommand(
+        "export",
+        "civicflow.cli._export:app",
+        "Export the filtered event log (CSV, Parquet, XES), a process map (SVG, PNG, DOT), the "
+        "report as PDF, or an analysis table as CSV.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

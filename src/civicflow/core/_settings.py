@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         description="Spark master URL for the spark engine (local[N], spark://host:7077, yarn)",
     )
     max_upload_bytes: int = Field(default=2 * 1024**3, description="Largest accepted upload")
+    browser: str | None = Field(
+        default=None,
+        description="Headless Chromium that draws map SVG/PNG and report PDF exports "
+        "(default: chromium, chromium-browser or google-chrome on the PATH)",
+    )
     ingest_memory_budget: int = Field(
         default=4 * 1024**3,
         ge=16 * 1024**2,

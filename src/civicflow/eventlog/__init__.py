@@ -3,6 +3,7 @@ its engines."""
 
 from civicflow.eventlog._canonical import EventSink, IngestProgress, ProgressCallback
 from civicflow.eventlog._engines import DuckDBEngine, Engine, SparkEngine, make_engine
+from civicflow.eventlog._export import LOG_FORMATS, LogFormat, export_events
 from civicflow.eventlog._importer import Importer, IngestOptions, OnError
 from civicflow.eventlog._ingest import (
     detect_importer,
@@ -48,6 +49,7 @@ __all__ = [
     "COST",
     "EVENT_ORDER",
     "LIFECYCLE",
+    "LOG_FORMATS",
     "POSITION",
     "RESOURCE",
     "START_TIMESTAMP",
@@ -68,6 +70,7 @@ __all__ = [
     "IngestLimits",
     "IngestOptions",
     "IngestProgress",
+    "LogFormat",
     "OnError",
     "ProgressCallback",
     "SparkEngine",
@@ -76,6 +79,7 @@ __all__ = [
     "TransformContext",
     "UnreadableSourceError",
     "detect_importer",
+    "export_events",
     "get_importer",
     "importers",
     "ingest",

@@ -712,6 +712,8 @@ class XesImporter:
             case_id=mapping.case_id,
             activity=mapping.activity,
             timestamp=mapping.timestamp,
+            # civicflow's own XES export writes an activity's start under this key
+            start_timestamp="start_timestamp" if "start_timestamp" in seen else None,
             resource=mapping.resource if mapping.resource in seen else None,
             lifecycle=mapping.lifecycle if mapping.lifecycle in seen else None,
             cost=mapping.cost if mapping.cost in seen else None,

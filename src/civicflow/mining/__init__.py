@@ -16,6 +16,18 @@ from civicflow.mining._bottlenecks import Bottleneck, BottleneckResult, bottlene
 from civicflow.mining._bpmn import BpmnFlow, BpmnModel, BpmnNode, read_bpmn
 from civicflow.mining._breakdown import Breakdown, BreakdownGroup, breakdown
 from civicflow.mining._calendar import WorkingCalendar, working_throughput
+from civicflow.mining._compare import (
+    CHANGE_COLOURS,
+    CompareConfig,
+    Comparison,
+    EdgeChange,
+    KpiDifference,
+    NodeChange,
+    TestResult,
+    WaitDifference,
+    compare_views,
+    format_compared,
+)
 from civicflow.mining._conformance import (
     ConformanceConfig,
     ConformanceResult,
@@ -30,6 +42,7 @@ from civicflow.mining._derived import (
     ensure_derived,
     variant_id,
 )
+from civicflow.mining._export import export_log, result_frame, write_frame_csv
 from civicflow.mining._format import MISSING, format_duration, format_number, format_share
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
@@ -89,6 +102,7 @@ from civicflow.mining._view import EventLogFilter, LogView, case_spans, case_var
 
 __all__ = [
     "ANALYSES",
+    "CHANGE_COLOURS",
     "DEFAULT_KPIS",
     "DERIVED_FORMAT",
     "FILTER_OPTIONS",
@@ -111,12 +125,15 @@ __all__ = [
     "BpmnNode",
     "Breakdown",
     "BreakdownGroup",
+    "CompareConfig",
+    "Comparison",
     "ConformanceConfig",
     "ConformanceResult",
     "DerivedPaths",
     "Deviation",
     "DurationSummary",
     "Edge",
+    "EdgeChange",
     "EventLogFilter",
     "FilterOptions",
     "Freq",
@@ -126,9 +143,11 @@ __all__ = [
     "KpiChange",
     "KpiContext",
     "KpiDefinition",
+    "KpiDifference",
     "KpiSnapshot",
     "KpiValue",
     "LogView",
+    "NodeChange",
     "OptionSpec",
     "PeriodCounts",
     "ProcessMap",
@@ -141,11 +160,13 @@ __all__ = [
     "SlaOptions",
     "SlaPeriod",
     "SlaResult",
+    "TestResult",
     "ThroughputTimes",
     "Variant",
     "VariantConformance",
     "VariantsConfig",
     "VariantsResult",
+    "WaitDifference",
     "WorkInProgress",
     "WorkflowNet",
     "WorkingCalendar",
@@ -158,10 +179,13 @@ __all__ = [
     "case_variants",
     "compare_baselines",
     "compare_to_baseline",
+    "compare_views",
     "compute_kpis",
     "conformance",
     "ensure_derived",
+    "export_log",
     "filter_options",
+    "format_compared",
     "format_duration",
     "format_kpi_value",
     "format_number",
@@ -177,6 +201,7 @@ __all__ = [
     "query_values",
     "read_bpmn",
     "resource_workload",
+    "result_frame",
     "rework",
     "sla_compliance",
     "sla_options",
@@ -186,4 +211,5 @@ __all__ = [
     "work_in_progress",
     "workflow_net",
     "working_throughput",
+    "write_frame_csv",
 ]

@@ -1,17 +1,34 @@
 """The offline HTML assessment report and the vendored front-end assets it (and the web) uses."""
 
 from civicflow.report._assets import VENDOR_ASSETS, VendorAsset, asset_path, asset_text
+from civicflow.report._comparison import (
+    ComparisonRow,
+    build_comparison_report,
+    comparison_context,
+    comparison_rows,
+    wait_rows,
+)
+from civicflow.report._render import dot_to_svg, find_browser, html_to_pdf, svg_to_png
 from civicflow.report._report import ReportConfig, ReportProgress, build_report, report_data
 from civicflow.report._sections import REPORT_SECTIONS
 
 __all__ = [
     "REPORT_SECTIONS",
     "VENDOR_ASSETS",
+    "ComparisonRow",
     "ReportConfig",
     "ReportProgress",
     "VendorAsset",
     "asset_path",
     "asset_text",
+    "build_comparison_report",
     "build_report",
+    "comparison_context",
+    "comparison_rows",
+    "dot_to_svg",
+    "find_browser",
+    "html_to_pdf",
     "report_data",
+    "svg_to_png",
+    "wait_rows",
 ]

@@ -139,6 +139,10 @@ def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
     )
 
 
+DEFAULT_MAP_ACTIVITIES = 20
+"""The report's map shows every activity up to this many by default (the slider offers fewer)."""
+
+
 def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
 
     full = process_map(
@@ -154,8 +158,10 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
             maps[lv] = process_map(
                 view, ProcessMapConfig(max_activities=lv, path_share=config.path_share)
             )
-    # ten activities still read at natural size; more is one slider step away
-    default = max([lv for lv in levels if lv <= 10] or [levels[0]])
+    # the map fits its frame (and the printed page) at any size, so the default hides no
+    # activity up to twenty (the workbench's default); a larger log starts at the largest
+    # level up to twenty, one slider step from the rest
+    default = max([lv for lv in levels if lv <= DEFAULT_MAP_ACTIVITIES] or [levels[0]])
     block = MapBlock(
         levels=levels,
         default_level=default,
@@ -208,16 +214,21 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
     if full.hidden_edges:
         notes.append(
             f"To keep the map readable it draws the most frequent paths covering "
-            f"{config.path_share:.0%} of all transitions, plus the few needed to connect every "
-            f"activity to a start and an end: {full.hidden_edges:,} of {full.total_edges:,} rare "
-            "paths are not drawn (the table lists paths by frequency)."
+            f"{config.path_share:.0%} of all transitions, the slowest paths covering "
+            f"{config.path_share:.0%} of all waiting time, every loop (rework) holding at least "
+            f"{full.config.loop_wait_share or 0:.0%} of the waiting time, and the few paths needed to connect every activity to a "
+            f"start and an end: {full.hidden_edges:,} of {full.total_edges:,} rarer paths are "
+            f"not drawn ({1 - full.covered_share:.0%} of transitions, "
+            f"{1 - full.covered_wait_share:.0%} of waiting time; the table lists paths by "
+            "frequency)."
         )
     if full.hidden_activities:
         notes.append(
             f"The map draws at most the {config.max_activities} most frequent of "
             f"{full.total_activities} activities; the others ({len(full.hidden_activities)}) are "
             "left out of every case before the arrows are drawn, so an arrow a → b then means "
-            "“b was the next shown activity after a”."
+            "“b was the next shown activity after a”; cases that go on to hidden activities "
+            "are drawn into a dashed “hidden activities” box, not as ending early."
         )
     return Section(
         id="process-map",

@@ -26,15 +26,26 @@
     frame.dataset.ready = "true";
     var state = { scale: 1, x: 0, y: 0, metric: "frequency" };
     var svg = null;
+    var natural = { width: 0, height: 0 };
 
     function apply() {
       if (svg) { svg.style.transform = "translate(" + state.x + "px," + state.y + "px) scale(" + state.scale + ")"; }
     }
     function zoom(factor) {
-      state.scale = Math.min(8, Math.max(0.2, state.scale * factor));
+      state.scale = Math.min(8, Math.max(0.05, state.scale * factor));
       apply();
     }
-    function reset() { state.scale = 1; state.x = 0; state.y = 0; apply(); }
+    // Fit: the whole map inside the frame, both its width and its height, centred; never
+    // enlarged beyond its natural size (a small map stays readable as drawn)
+    function fit() {
+      var w = frame.clientWidth, h = frame.clientHeight;
+      if (!svg || !natural.width || !natural.height || !w || !h) { state.scale = 1; state.x = 0; state.y = 0; apply(); return; }
+      state.scale = Math.min(1, w / natural.width, h / natural.height);
+      state.x = (w - natural.width * state.scale) / 2;
+      state.y = (h - natural.height * state.scale) / 2;
+      apply();
+    }
+    function reset() { fit(); }
     function render() {
       var ready = viz();
       if (!ready) { frame.textContent = "The process map renderer did not load."; return; }
@@ -44,11 +55,16 @@
         svg.setAttribute("aria-hidden", "true");
         svg.setAttribute("focusable", "false");
         svg.style.transformOrigin = "0 0";
-        svg.style.maxWidth = "100%";
-        svg.style.height = "auto";
         frame.replaceChildren(svg);
+        // the drawing's own size in CSS pixels (Graphviz gives it in points)
+        var box = svg.getBoundingClientRect();
+        natural = { width: box.width, height: box.height };
+        svg.style.position = "absolute";
+        svg.style.left = "0";
+        svg.style.top = "0";
+        svg.style.maxWidth = "none";
         frame.dataset.rendered = state.metric;
-        apply();
+        fit();
       }).catch(function (err) { frame.textContent = "The process map could not be drawn: " + err; });
     }
 

@@ -2,6 +2,7 @@
 baselines, written once as Ibis expressions and run on any engine."""
 
 from civicflow.mining._activities import ActivityStat, ActivityStats, activity_stats
+from civicflow.mining._animation import CasePath, CaseReplay, ReplayConfig, case_replay
 from civicflow.mining._baseline import (
     Baseline,
     BaselineComparison,
@@ -30,6 +31,7 @@ from civicflow.mining._derived import (
     ensure_derived,
     variant_id,
 )
+from civicflow.mining._dotted import Dot, DottedChart, DottedChartConfig, dotted_chart
 from civicflow.mining._format import MISSING, format_duration, format_number, format_share
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
@@ -83,6 +85,13 @@ from civicflow.mining._resources import (
 )
 from civicflow.mining._rework import ActivityRework, ReworkResult, rework
 from civicflow.mining._sla import SlaBreach, SlaConfig, SlaPeriod, SlaResult, sla_compliance
+from civicflow.mining._spectrum import (
+    QUARTILE_CLASSES,
+    PerformanceSpectrum,
+    PerformanceSpectrumConfig,
+    SpectrumLine,
+    performance_spectrum,
+)
 from civicflow.mining._variants import Variant, VariantsConfig, VariantsResult, variants
 from civicflow.mining._view import EventLogFilter, LogView, case_spans, case_variants
 
@@ -93,6 +102,7 @@ __all__ = [
     "FILTER_OPTIONS",
     "KPI_DEFINITIONS",
     "MISSING",
+    "QUARTILE_CLASSES",
     "SLA_OPTIONS",
     "VARIANT_SEPARATOR",
     "WEB_TABS",
@@ -110,10 +120,15 @@ __all__ = [
     "BpmnNode",
     "Breakdown",
     "BreakdownGroup",
+    "CasePath",
+    "CaseReplay",
     "ConformanceConfig",
     "ConformanceResult",
     "DerivedPaths",
     "Deviation",
+    "Dot",
+    "DottedChart",
+    "DottedChartConfig",
     "DurationSummary",
     "Edge",
     "EventLogFilter",
@@ -128,9 +143,12 @@ __all__ = [
     "KpiValue",
     "LogView",
     "OptionSpec",
+    "PerformanceSpectrum",
+    "PerformanceSpectrumConfig",
     "PeriodCounts",
     "ProcessMap",
     "ProcessMapConfig",
+    "ReplayConfig",
     "ResourceLoad",
     "ResourceWorkload",
     "ReworkResult",
@@ -139,6 +157,7 @@ __all__ = [
     "SlaOptions",
     "SlaPeriod",
     "SlaResult",
+    "SpectrumLine",
     "ThroughputTimes",
     "Variant",
     "VariantConformance",
@@ -152,12 +171,14 @@ __all__ = [
     "arrivals",
     "bottlenecks",
     "breakdown",
+    "case_replay",
     "case_spans",
     "case_variants",
     "compare_baselines",
     "compare_to_baseline",
     "compute_kpis",
     "conformance",
+    "dotted_chart",
     "ensure_derived",
     "filter_options",
     "format_duration",
@@ -171,6 +192,7 @@ __all__ = [
     "load_baseline",
     "parse_duration",
     "parse_time",
+    "performance_spectrum",
     "process_map",
     "query_values",
     "read_bpmn",

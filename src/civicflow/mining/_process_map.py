@@ -14,6 +14,8 @@ import pandas as pd
 from civicflow.core import ConfigurationError
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._checks import check_limit, check_share
+from civicflow.mining._dot import dot_escape as _esc
+from civicflow.mining._dot import mix_colour as _mix
 from civicflow.mining._durations import (
     case_window,
     seconds_between,
@@ -626,14 +628,3 @@ def _connect(
         added.add((source, target))
         visit(node)
     return added
-
-
-def _esc(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _mix(low: str, high: str, t: float) -> str:
-    t = min(max(t, 0.0), 1.0)
-    a = [int(low[i : i + 2], 16) for i in (1, 3, 5)]
-    b = [int(high[i : i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b, strict=True))

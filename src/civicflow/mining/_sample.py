@@ -1,0 +1,45 @@
+"""A deterministic sample of a view's cases, evenly spread over their start order: the visual
+analyses draw every case of a small log and a stated sample of a big one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import ibis
+
+from civicflow.eventlog import CASE_ID
+from civicflow.mining._activities import count_value
+
+if TYPE_CHECKING:
+    from ibis.expr.types import Table
+
+    from civicflow.mining._view import LogView
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSample:
+    """``table``: case_id, case_start and ``row`` (0-based rank by start, then case id) of the
+    chosen cases; every ``step``-th case by start is chosen."""
+
+    table: Table
+    total_cases: int
+    step: int
+
+    @property
+    def sampled(self) -> bool:
+        return self.step > 1
+
+
+def sample_cases(view: LogView, max_cases: int) -> CaseSample:
+    """Every case when there are at most ``max_cases``; else every ``ceil(n / max_cases)``-th case
+    in start order (the same cases on every engine and every run)."""
+    summary = view.case_summary
+    total = count_value(view.execute(summary.count()))
+    step = max(1, -(-total // max_cases))
+    ranked = summary.select(CASE_ID, "case_start").mutate(
+        rank=ibis.row_number().over(order_by=[summary.case_start, summary[CASE_ID]])
+    )
+    chosen = ranked.filter(ranked["rank"] % step == 0) if step > 1 else ranked
+    chosen = chosen.mutate(row=(chosen["rank"] // step).cast("int64")).drop("rank")
+    return CaseSample(table=chosen, total_cases=total, step=step)

@@ -79,9 +79,7 @@ def case_replay(view: LogView, config: ReplayConfig | None = None) -> CaseReplay
         ).order_by(["row", TIMESTAMP, POSITION])
     )
     if df.empty:
-        return CaseReplay(
-            start="", span_seconds=0.0, total_cases=sample.total_cases, config=config
-        )
+        return CaseReplay(start="", span_seconds=0.0, total_cases=sample.total_cases, config=config)
     t0: datetime = min(df[TIMESTAMP])
     t1: datetime = max(df[TIMESTAMP])
     paths: list[CasePath] = []

@@ -67,7 +67,10 @@ class ProcessMapConfig(Record):
             note=" (1 keeps every path)",
             fix="pass e.g. path_share=0.8 to keep the paths covering 80 % of transitions",
         )
-        for name, value in (("wait_share", self.wait_share), ("loop_wait_share", self.loop_wait_share)):
+        for name, value in (
+            ("wait_share", self.wait_share),
+            ("loop_wait_share", self.loop_wait_share),
+        ):
             if value is not None:
                 check_share(
                     name,

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, RESOURCE, TIMESTAMP
 from civicflow.mining._activities import count_value, mean_seconds, micros_between
-from civicflow.mining._durations import case_window, clean_float
-from civicflow.mining._format import format_duration
 from civicflow.mining._dot import dot_escape as _esc
 from civicflow.mining._dot import mix_colour as _mix
+from civicflow.mining._durations import case_window, clean_float
+from civicflow.mining._format import format_duration
 from civicflow.mining._record import Record, Rows
 
 if TYPE_CHECKING:

@@ -37,8 +37,9 @@ def sample_cases(view: LogView, max_cases: int) -> CaseSample:
     summary = view.case_summary
     total = count_value(view.execute(summary.count()))
     step = max(1, -(-total // max_cases))
-    ranked = summary.select(CASE_ID, "case_start").mutate(
-        rank=ibis.row_number().over(order_by=[summary.case_start, summary[CASE_ID]])
+    starts = summary.select(CASE_ID, "case_start")
+    ranked = starts.mutate(
+        rank=ibis.row_number().over(order_by=[starts.case_start, starts[CASE_ID]])
     )
     chosen = ranked.filter(ranked["rank"] % step == 0) if step > 1 else ranked
     chosen = chosen.mutate(row=(chosen["rank"] // step).cast("int64")).drop("rank")

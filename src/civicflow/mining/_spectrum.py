@@ -90,9 +90,7 @@ class PerformanceSpectrum(Rows[SpectrumLine]):
         return out
 
 
-def performance_spectrum(
-    view: LogView, config: PerformanceSpectrumConfig
-) -> PerformanceSpectrum:
+def performance_spectrum(view: LogView, config: PerformanceSpectrumConfig) -> PerformanceSpectrum:
     """Each occurrence of ``config.activities`` as directly consecutive events of a case."""
     seq = config.activities
     events = view.events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)

@@ -26,8 +26,10 @@ QUARTILE_CLASSES = ("fastest 25%", "25-50%", "50-75%", "slowest 25%")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PerformanceSpectrumConfig(Record):
-    """``activities``: the sequence, at least two; each occurrence is the activities directly
-    following one another in a case in that order. ``max_lines``: more occurrences than this are
+    """``activities``: the sequence, at least two; an occurrence is the activities following one
+    another in a case in that order with none of the sequence's activities between them (other
+    activities may lie between: the case is first reduced to the sequence's activities, as PM4Py
+    and the performance-spectrum literature do). ``max_lines``: more occurrences than this are
     sampled (every k-th by start), and the result says so."""
 
     activities: tuple[str, ...]
@@ -75,7 +77,7 @@ class PerformanceSpectrum(Rows[SpectrumLine]):
     def note(self) -> str:
         what = " → ".join(self.activities)
         if not self.occurrences:
-            return f"No case has {what} directly one after the other."
+            return f"No case has {what} one after the other."
         if not self.sampled:
             return f"Every occurrence of {what} is drawn ({self.occurrences:,})."
         return (
@@ -91,9 +93,10 @@ class PerformanceSpectrum(Rows[SpectrumLine]):
 
 
 def performance_spectrum(view: LogView, config: PerformanceSpectrumConfig) -> PerformanceSpectrum:
-    """Each occurrence of ``config.activities`` as directly consecutive events of a case."""
+    """Each occurrence of ``config.activities`` in a case reduced to those activities."""
     seq = config.activities
     events = view.events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
+    events = events.filter(events[ACTIVITY].isin(list(dict.fromkeys(seq))))
     w = case_window(events)
     steps = {f"a{i}": events[ACTIVITY].lead(i).over(w) for i in range(1, len(seq))}
     times = {f"t{i}": events[TIMESTAMP].lead(i).over(w) for i in range(1, len(seq))}

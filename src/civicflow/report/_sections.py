@@ -856,7 +856,8 @@ def performance_spectrum_section(view: LogView, config: ReportConfig) -> Section
             Figure(
                 label="Occurrences",
                 value=format_number(res.occurrences),
-                definition=f"Times {what} happened directly one after the other in a case",
+                definition=f"Times {what} happened one after the other in a case (other "
+                "activities may lie between)",
             ),
             Figure(
                 label="Median duration",

@@ -112,9 +112,7 @@ def test_path_share_keeps_the_map_connected(view: LogView) -> None:
         assert pm.hidden_edges == 3
         assert pm.covered_share == pytest.approx(5 / 8)
     # 0.75 needs 6 occurrences: the four next most frequent edges are taken by name order
-    pm = process_map(
-        view, ProcessMapConfig(path_share=0.75, wait_share=0.0, loop_wait_share=None)
-    )
+    pm = process_map(view, ProcessMapConfig(path_share=0.75, wait_share=0.0, loop_wait_share=None))
     assert {(e.source, e.target) for e in pm.edges} == {
         ("a", "b"),
         ("b", "c"),
@@ -136,7 +134,9 @@ def test_paths_are_also_kept_by_waiting_time(view: LogView) -> None:
         ("a", "d"),
         ("a", "c"),
     }
-    assert by_wait.covered_wait_share == pytest.approx((5 * H + 4 * H + 0.25 + 3 * H + H) / (14 * H + 0.25))
+    assert by_wait.covered_wait_share == pytest.approx(
+        (5 * H + 4 * H + 0.25 + 3 * H + H) / (14 * H + 0.25)
+    )
     assert by_wait.legend == "2 rarer paths hidden (25% of transitions, 7% of waiting time)"
     # the self-loop b→b (rework) holds 1h of 14h: kept at a 5 % threshold, not at 10 %
     loops = process_map(

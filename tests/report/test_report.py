@@ -170,7 +170,12 @@ def test_map_keeps_rare_but_slow_paths_and_costly_loops(small_view: LogView) -> 
     data = report_data(small_view, config=ReportConfig(sections=("process-map",), path_share=0.5))
     section = data["sections"][0]
     dot = section["map"]["dots"]["frequency"]["3"]
-    for edge in ("Receive\" -> \"Check", "Check\" -> \"Decide", "Check\" -> \"Check", "Receive\" -> \"Decide"):
+    for edge in (
+        'Receive" -> "Check',
+        'Check" -> "Decide',
+        'Check" -> "Check',
+        'Receive" -> "Decide',
+    ):
         assert f'"{edge}"' in dot
     assert not any("rarer paths" in n for n in section["notes"])
     assert "hidden" not in dot

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._checks import check_limit
-from civicflow.mining._record import Record, Rows
-from civicflow.mining._sample import sample_cases
+from civicflow.mining._record import Record
+from civicflow.mining._sample import SampledRows, sample_cases
 
 if TYPE_CHECKING:
     from civicflow.mining._view import LogView
@@ -36,7 +36,7 @@ class CasePath(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CaseReplay(Rows[CasePath]):
+class CaseReplay(SampledRows):
     _rows = "cases"
 
     start: str
@@ -58,12 +58,6 @@ class CaseReplay(Rows[CasePath]):
             f"A sample is replayed: {len(self.cases):,} of {self.total_cases:,} cases "
             "(evenly spread by start time)."
         )
-
-    def to_dict(self) -> dict[str, object]:
-        out = Rows.to_dict(self)
-        out["config"] = self.config.to_dict()
-        out["sampled"], out["note"] = self.sampled, self.note
-        return out
 
 
 def case_replay(view: LogView, config: ReplayConfig | None = None) -> CaseReplay:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._checks import check_limit
-from civicflow.mining._record import Record, Rows
-from civicflow.mining._sample import sample_cases
+from civicflow.mining._record import Record
+from civicflow.mining._sample import SampledRows, sample_cases
 
 if TYPE_CHECKING:
     from civicflow.mining._view import LogView
@@ -37,7 +37,7 @@ class Dot(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DottedChart(Rows[Dot]):
+class DottedChart(SampledRows):
     """The dots of the drawn cases, by row then time."""
 
     _rows = "dots"
@@ -65,12 +65,6 @@ class DottedChart(Rows[Dot]):
             f"{-(-self.total_cases // self.config.max_cases):,}th by start), "
             f"{self.events:,} events."
         )
-
-    def to_dict(self) -> dict[str, object]:
-        out = Rows.to_dict(self)
-        out["config"] = self.config.to_dict()
-        out["sampled"], out["note"] = self.sampled, self.note
-        return out
 
 
 def dotted_chart(view: LogView, config: DottedChartConfig | None = None) -> DottedChart:

@@ -4,17 +4,39 @@ analyses draw every case of a small log and a stated sample of a big one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ibis
 
 from civicflow.eventlog import CASE_ID
 from civicflow.mining._activities import count_value
+from civicflow.mining._record import Rows
 
 if TYPE_CHECKING:
     from ibis.expr.types import Table
 
     from civicflow.mining._view import LogView
+
+
+class SampledRows(Rows[Any]):
+    """A visual analysis's result that may draw a sample: ``to_dict`` adds its config, whether it
+    is ``sampled`` and the ``note`` that says what is drawn (subclasses define both)."""
+
+    __slots__ = ()
+
+    @property
+    def sampled(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def note(self) -> str:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["config"] = getattr(self, "config").to_dict()  # noqa: B009 (each subclass's field)
+        out["sampled"], out["note"] = self.sampled, self.note
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._activities import count_value
 from civicflow.mining._checks import check_limit
 from civicflow.mining._durations import case_window, seconds_between
-from civicflow.mining._record import Record, Rows
+from civicflow.mining._record import Record
+from civicflow.mining._sample import SampledRows
 
 if TYPE_CHECKING:
     from civicflow.mining._view import LogView
@@ -58,7 +59,7 @@ class SpectrumLine(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PerformanceSpectrum(Rows[SpectrumLine]):
+class PerformanceSpectrum(SampledRows):
     _rows = "lines"
 
     activities: tuple[str, ...]
@@ -84,12 +85,6 @@ class PerformanceSpectrum(Rows[SpectrumLine]):
             f"A sample: {len(self.lines):,} of {self.occurrences:,} occurrences of {what} "
             "(evenly spread by start time); the quartiles are of every occurrence."
         )
-
-    def to_dict(self) -> dict[str, object]:
-        out = Rows.to_dict(self)
-        out["config"] = self.config.to_dict()
-        out["sampled"], out["note"] = self.sampled, self.note
-        return out
 
 
 def performance_spectrum(view: LogView, config: PerformanceSpectrumConfig) -> PerformanceSpectrum:

@@ -362,14 +362,6 @@ def _section_config(params: Any, tab: str, activities: list[str]) -> Any:
     """The report's settings a section tab takes from its form (defaults otherwise)."""
     from civicflow.report import ReportConfig
 
-    freq = params.get("freq") or "week"
-    if freq not in ("day", "week", "month"):
-        raise InputError(
-            f"unknown period '{freq}'",
-            where=Location(field="freq"),
-            found=freq,
-            expected="day, week or month",
-        )
     chosen: tuple[str, ...] = ()
     if tab == "spectrum":
         pair = (params.get("from_activity") or "", params.get("to_activity") or "")
@@ -384,7 +376,9 @@ def _section_config(params: Any, tab: str, activities: list[str]) -> Any:
                         fix="choose both activities from the lists",
                     )
             chosen = pair
-    return ReportConfig(time_freq=freq, spectrum_activities=chosen)
+    config = ReportConfig(time_freq=params.get("freq") or "week", spectrum_activities=chosen)
+    config.check()  # the report's own check of the period
+    return config
 
 
 N = TypeVar("N", int, float)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._checks import check_limit
+from civicflow.mining._durations import utc_iso
 from civicflow.mining._record import Record
 from civicflow.mining._sample import SampledRows, sample_cases
 
@@ -86,7 +87,7 @@ def case_replay(view: LogView, config: ReplayConfig | None = None) -> CaseReplay
             )
         )
     return CaseReplay(
-        start=t0.isoformat(),
+        start=utc_iso(t0),
         span_seconds=(t1 - t0).total_seconds(),
         total_cases=sample.total_cases,
         config=config,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._checks import check_limit
+from civicflow.mining._durations import utc_iso
 from civicflow.mining._record import Record
 from civicflow.mining._sample import SampledRows, sample_cases
 
@@ -83,7 +84,7 @@ def dotted_chart(view: LogView, config: DottedChartConfig | None = None) -> Dott
             row=int(r["row"]),
             case_id=str(r[CASE_ID]),
             activity=str(r[ACTIVITY]),
-            timestamp=r[TIMESTAMP].isoformat(),
+            timestamp=utc_iso(r[TIMESTAMP]),
         )
         for r in df.to_dict("records")
     )

@@ -14,7 +14,7 @@ from civicflow.core import ConfigurationError
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._activities import count_value
 from civicflow.mining._checks import check_limit
-from civicflow.mining._durations import case_window, seconds_between
+from civicflow.mining._durations import case_window, seconds_between, utc_iso
 from civicflow.mining._record import Record
 from civicflow.mining._sample import SampledRows
 
@@ -126,7 +126,7 @@ def performance_spectrum(view: LogView, config: PerformanceSpectrumConfig) -> Pe
         lines.append(
             SpectrumLine(
                 case_id=str(r[CASE_ID]),
-                timestamps=tuple(s.isoformat() for s in stamps),
+                timestamps=tuple(utc_iso(s) for s in stamps),
                 seconds=seconds,
                 quartile=quartile,
             )

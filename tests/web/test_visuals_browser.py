@@ -94,6 +94,7 @@ def test_fit_shows_the_whole_map_and_print_puts_it_on_the_page(
     p.get_by_role("button", name="Fit").click()
     assert _inside(p, "#process-map svg", "#process-map") == pytest.approx(box, abs=0.5)
     page.axe()
+    page.shot("map-fit")
 
     p.emulate_media(media="print")
     printed = p.evaluate(
@@ -162,6 +163,7 @@ def test_new_tabs_draw_and_pass_axe(page: Checked, receipt: tuple[str, World], t
     if tab == "resources":
         assert p.locator("#tab-content .graph-frame svg g.node").count() >= 2
     page.axe()
+    page.shot(f"tab-{tab}")
 
 
 def test_replay_plays_pauses_and_moves_tokens(page: Checked, receipt: tuple[str, World]) -> None:
@@ -191,6 +193,7 @@ def test_replay_plays_pauses_and_moves_tokens(page: Checked, receipt: tuple[str,
         f"() => Number(document.querySelector('#replay-map').dataset.time) > {before}",
         timeout=10_000,
     )
+    page.shot("replay")
     p.get_by_role("button", name="Pause").click()
     paused = p.locator("#replay-map").get_attribute("data-time")
     p.wait_for_timeout(300)

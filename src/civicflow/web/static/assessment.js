@@ -165,7 +165,8 @@
     if (!ready) { frame.textContent = "The process map renderer did not load."; return; }
     ready.then(function (v) {
       var svg = v.renderSVGElement(frame.getAttribute("data-dot"));
-      placeSvg(frame, svg);
+      // tokens keep a visible size however small the fitted map is drawn
+      var radius = Math.max(5, 5 / (placeSvg(frame, svg) || 1));
       var layer = svg.querySelector("g.graph") || svg;
       var nodes = {}, edges = {};
       svg.querySelectorAll("g.node").forEach(function (g) {
@@ -181,11 +182,11 @@
       var ns = "http://www.w3.org/2000/svg";
       var tokens = data.cases.map(function () {
         var c = document.createElementNS(ns, "circle");
-        c.setAttribute("r", "5");
+        c.setAttribute("r", String(radius));
         c.setAttribute("class", "replay-token");
         c.setAttribute("fill", "#ff8f00");
         c.setAttribute("stroke", "#4e342e");
-        c.setAttribute("stroke-width", "1");
+        c.setAttribute("stroke-width", String(radius / 5));
         c.style.display = "none";
         layer.appendChild(c);
         return c;

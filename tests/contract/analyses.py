@@ -12,17 +12,23 @@ from pathlib import Path
 from typing import Any
 
 from civicflow.mining import (
+    DottedChartConfig,
     LogView,
+    PerformanceSpectrumConfig,
     ProcessMapConfig,
+    ReplayConfig,
     SlaConfig,
     WorkingCalendar,
     activity_stats,
     arrivals,
     bottlenecks,
     breakdown,
+    case_replay,
     compute_kpis,
     conformance,
+    dotted_chart,
     handover_network,
+    performance_spectrum,
     process_map,
     read_bpmn,
     resource_workload,
@@ -94,6 +100,13 @@ def _conformance(view: LogView) -> dict[str, Any]:
     return data
 
 
+def _spectrum(view: LogView) -> dict[str, Any]:
+    # the two most frequent activities, in the order of their names: a pair every log has
+    top = sorted(a.activity for a in activity_stats(view).activities[:2])
+    config = PerformanceSpectrumConfig(activities=tuple(top), max_lines=300)
+    return performance_spectrum(view, config).to_dict()
+
+
 ANALYSES: list[tuple[str, Callable[[LogView], Any]]] = [
     ("compute_kpis", _kpis),
     ("activity_stats", lambda v: activity_stats(v).to_dict()),
@@ -114,6 +127,9 @@ ANALYSES: list[tuple[str, Callable[[LogView], Any]]] = [
     ("arrivals_month", lambda v: arrivals(v, freq="month").to_dict()),
     ("work_in_progress_day", lambda v: work_in_progress(v, freq="day").to_dict()),
     ("conformance", _conformance),
+    ("dotted_chart", lambda v: dotted_chart(v, DottedChartConfig(max_cases=200)).to_dict()),
+    ("performance_spectrum", _spectrum),
+    ("case_replay", lambda v: case_replay(v, ReplayConfig(max_cases=100)).to_dict()),
     ("report_data", _report),
 ]
 

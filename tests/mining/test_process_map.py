@@ -90,25 +90,66 @@ def test_max_activities_projects_the_log(view: LogView) -> None:
         ("b", "b"),
         ("b", "a"),
     }
-    assert pm.end_activities == {"c": 3, "a": 1}
+    # c4 really ends with d: it does not end at a, it goes on to a hidden activity
+    assert pm.end_activities == {"c": 3}
+    assert pm.ends_in_hidden == {"a": 1} and pm.starts_in_hidden == {}
+    assert pm.cases == 4
+    dot = pm.to_dot()
+    assert '"a" -> "__end__"' not in dot
+    assert '"a" -> "__hidden__" [label="1", style=dotted' in dot
+    assert '"__hidden__" -> "__end__" [label="1"' in dot
+    assert "1 rarer activity hidden" in dot and pm.legend == "1 rarer activity hidden"
 
 
 def test_path_share_keeps_the_map_connected(view: LogView) -> None:
     # 8 occurrences; a→b and b→c (2 each) cover half; d then needs its most frequent
     # incoming edge from a reachable activity (a→d) to stay reachable from a start
     for share in (0.0, 0.5):
-        pm = process_map(view, ProcessMapConfig(path_share=share))
+        pm = process_map(
+            view, ProcessMapConfig(path_share=share, wait_share=0.0, loop_wait_share=None)
+        )
         assert {(e.source, e.target) for e in pm.edges} == {("a", "b"), ("b", "c"), ("a", "d")}
         assert pm.hidden_edges == 3
         assert pm.covered_share == pytest.approx(5 / 8)
     # 0.75 needs 6 occurrences: the four next most frequent edges are taken by name order
-    pm = process_map(view, ProcessMapConfig(path_share=0.75))
+    pm = process_map(view, ProcessMapConfig(path_share=0.75, wait_share=0.0, loop_wait_share=None))
     assert {(e.source, e.target) for e in pm.edges} == {
         ("a", "b"),
         ("b", "c"),
         ("a", "c"),
         ("a", "d"),
     }
+
+
+def test_paths_are_also_kept_by_waiting_time(view: LogView) -> None:
+    # total waiting per edge: b→c 5h, a→c 4h+0.25s, a→b 3h, b→b 1h, a→d 1h, b→a 0 (14h+0.25s)
+    # frequency alone (0.5 of 8 occurrences) keeps a→b, b→c and a→d (to reach d)
+    by_wait = process_map(
+        view, ProcessMapConfig(path_share=0.5, wait_share=0.5, loop_wait_share=None)
+    )
+    # half the waiting needs b→c (5h) and a→c (4h): the rare but slow path a→c is drawn
+    assert {(e.source, e.target) for e in by_wait.edges} == {
+        ("a", "b"),
+        ("b", "c"),
+        ("a", "d"),
+        ("a", "c"),
+    }
+    assert by_wait.covered_wait_share == pytest.approx(
+        (5 * H + 4 * H + 0.25 + 3 * H + H) / (14 * H + 0.25)
+    )
+    assert by_wait.legend == "2 rarer paths hidden (25% of transitions, 7% of waiting time)"
+    # the self-loop b→b (rework) holds 1h of 14h: kept at a 5 % threshold, not at 10 %
+    loops = process_map(
+        view, ProcessMapConfig(path_share=0.5, wait_share=0.0, loop_wait_share=0.05)
+    )
+    assert ("b", "b") in {(e.source, e.target) for e in loops.edges}
+    assert ("b", "a") not in {(e.source, e.target) for e in loops.edges}  # a loop, but no wait
+    strict = process_map(
+        view, ProcessMapConfig(path_share=0.5, wait_share=0.0, loop_wait_share=0.1)
+    )
+    assert ("b", "b") not in {(e.source, e.target) for e in strict.edges}
+    # the default follows path_share for the waiting time too
+    assert ProcessMapConfig(path_share=0.7).effective_wait_share == 0.7
 
 
 def test_filter_applies(view: LogView) -> None:
@@ -147,7 +188,14 @@ def test_dot_escapes_quotes(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"max_activities": 0}, {"path_share": 1.5}, {"path_share": -0.1}]
+    "kwargs",
+    [
+        {"max_activities": 0},
+        {"path_share": 1.5},
+        {"path_share": -0.1},
+        {"wait_share": 2.0},
+        {"loop_wait_share": -1.0},
+    ],
 )
 def test_config_is_checked(kwargs: dict) -> None:
     with pytest.raises(ConfigurationError) as info:

@@ -145,8 +145,15 @@ def test_analyst_journey(served: tuple[str, World], browser: Any) -> None:
     c.shot("process-map")
     page.get_by_label("median time").check()
     page.wait_for_selector("#process-map[data-rendered='performance'] svg")
+
+    def scale() -> float:
+        style = page.locator("#process-map svg").get_attribute("style") or ""
+        return float(re.search(r"scale\(([0-9.e-]+)\)", style).group(1))  # type: ignore[union-attr]
+
+    fitted = scale()  # Fit: the whole map in the frame, never enlarged
+    assert 0 < fitted <= 1
     page.get_by_role("button", name="Zoom in").click()
-    assert "scale(1.25)" in (page.locator("#process-map svg").get_attribute("style") or "")
+    assert scale() == pytest.approx(fitted * 1.25)
 
     page.get_by_role("link", name="Variants").click()
     page.wait_for_selector(".chart[data-rendered] svg", timeout=30_000)

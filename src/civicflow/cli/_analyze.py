@@ -25,18 +25,24 @@ from civicflow.cli._output import emit_json as _emit_json
 from civicflow.cli._output import table
 from civicflow.mining import (
     ANALYSES,
+    DottedChartConfig,
     Freq,
     LogView,
+    PerformanceSpectrumConfig,
     ProcessMapConfig,
+    ReplayConfig,
     SlaOptions,
     activity_stats,
     arrivals,
     bottlenecks,
     breakdown,
+    case_replay,
+    dotted_chart,
     format_duration,
     format_kpi_value,
     format_share,
     handover_network,
+    performance_spectrum,
     process_map,
     resource_workload,
     rework,
@@ -332,8 +338,15 @@ def handovers_command(
     include_self: Annotated[
         bool, typer.Option("--include-self", help="Also count a resource following itself.")
     ] = False,
+    dot: Annotated[
+        bool, typer.Option("--dot", help="Print the social network as Graphviz DOT instead.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
+    if dot:
+        with options.open() as view:
+            typer.echo(handover_network(view, include_self=include_self).to_dot(), nl=False)
+        return
     _emit(options, "handovers", lambda v: handover_network(v, include_self=include_self),
           as_json=json_out, show=_show_handovers)  # fmt: skip
 
@@ -345,9 +358,12 @@ def _show_handovers(res: Any) -> None:
     table(
         console,
         "Handovers",
-        ["from", "to", "count", "cases", "mean time"],
-        [(h.source, h.target, h.count, h.cases, _secs(h.mean_seconds)) for h in res.edges],
-        numeric=(2, 3, 4),
+        ["from", "to", "count", "cases", "median time", "mean time"],
+        [
+            (h.source, h.target, h.count, h.cases, _secs(h.median_seconds), _secs(h.mean_seconds))
+            for h in res.edges
+        ],
+        numeric=(2, 3, 4, 5),
     )
 
 
@@ -411,3 +427,72 @@ def breakdown_command(
 
     _emit(options, f"{kpi} by {by}", lambda v: breakdown(v, kpi=kpi, by=by, sla=config),
           as_json=json_out, show=show)  # fmt: skip
+
+
+@_command("dotted")
+def dotted_command(
+    options: ViewOptions,
+    max_cases: Annotated[
+        int, typer.Option("--max-cases", help="Draw at most this many cases (a sample beyond).")
+    ] = 500,
+    json_out: JsonOpt = False,
+) -> None:
+    config = DottedChartConfig(max_cases=max_cases)
+
+    def show(res: Any) -> None:
+        console.print(res.note, highlight=False)
+        counts: dict[str, int] = {}
+        for d in res.dots:
+            counts[d.activity] = counts.get(d.activity, 0) + 1
+        table(console, "Dots per activity", ["activity", "dots"],
+              [(a, counts[a]) for a in res.activities], numeric=(1,))  # fmt: skip
+
+    _emit(options, "the dotted chart", lambda v: dotted_chart(v, config), as_json=json_out,
+          show=show)  # fmt: skip
+
+
+@_command("spectrum")
+def spectrum_command(
+    options: ViewOptions,
+    activity: Annotated[
+        list[str],
+        typer.Option(
+            "--activity",
+            help="An activity of the sequence, in order; give it twice or more (A, then B).",
+        ),
+    ],
+    max_lines: Annotated[
+        int, typer.Option("--max-lines", help="Draw at most this many lines (a sample beyond).")
+    ] = 2000,
+    json_out: JsonOpt = False,
+) -> None:
+    config = PerformanceSpectrumConfig(activities=tuple(activity), max_lines=max_lines)
+
+    def show(res: Any) -> None:
+        console.print(res.note, highlight=False)
+        q1, q2, q3 = res.quartiles
+        table(console, "Duration quartiles (every occurrence)",
+              ["occurrences", "25th percentile", "median", "75th percentile"],
+              [(res.occurrences, _secs(q1), _secs(q2), _secs(q3))], numeric=range(0, 4))  # fmt: skip
+
+    _emit(options, "the performance spectrum", lambda v: performance_spectrum(v, config),
+          as_json=json_out, show=show)  # fmt: skip
+
+
+@_command("replay")
+def replay_command(
+    options: ViewOptions,
+    max_cases: Annotated[
+        int, typer.Option("--max-cases", help="Replay at most this many cases (a sample beyond).")
+    ] = 300,
+    json_out: JsonOpt = False,
+) -> None:
+    config = ReplayConfig(max_cases=max_cases)
+
+    def show(res: Any) -> None:
+        console.print(res.note + " Open the workbench's Replay tab to watch it.", highlight=False)
+        table(console, "Case paths (first 20)", ["case", "events", "from start", "path"],
+              [(c.case_id, len(c.activities), _secs(c.offsets[0]), " → ".join(c.activities))
+               for c in res.cases[:20]], numeric=(1, 2))  # fmt: skip
+
+    _emit(options, "case paths", lambda v: case_replay(v, config), as_json=json_out, show=show)

@@ -2,6 +2,7 @@
 baselines, written once as Ibis expressions and run on any engine."""
 
 from civicflow.mining._activities import ActivityStat, ActivityStats, activity_stats
+from civicflow.mining._animation import CasePath, CaseReplay, ReplayConfig, case_replay
 from civicflow.mining._baseline import (
     Baseline,
     BaselineComparison,
@@ -42,6 +43,7 @@ from civicflow.mining._derived import (
     ensure_derived,
     variant_id,
 )
+from civicflow.mining._dotted import Dot, DottedChart, DottedChartConfig, dotted_chart
 from civicflow.mining._export import export_log, result_frame, write_frame_csv
 from civicflow.mining._format import MISSING, format_duration, format_number, format_share
 from civicflow.mining._kpis import (
@@ -97,6 +99,13 @@ from civicflow.mining._resources import (
 )
 from civicflow.mining._rework import ActivityRework, ReworkResult, rework
 from civicflow.mining._sla import SlaBreach, SlaConfig, SlaPeriod, SlaResult, sla_compliance
+from civicflow.mining._spectrum import (
+    QUARTILE_CLASSES,
+    PerformanceSpectrum,
+    PerformanceSpectrumConfig,
+    SpectrumLine,
+    performance_spectrum,
+)
 from civicflow.mining._variants import Variant, VariantsConfig, VariantsResult, variants
 from civicflow.mining._view import EventLogFilter, LogView, case_spans, case_variants
 
@@ -108,6 +117,7 @@ __all__ = [
     "FILTER_OPTIONS",
     "KPI_DEFINITIONS",
     "MISSING",
+    "QUARTILE_CLASSES",
     "SLA_OPTIONS",
     "VARIANT_SEPARATOR",
     "WEB_TABS",
@@ -125,12 +135,17 @@ __all__ = [
     "BpmnNode",
     "Breakdown",
     "BreakdownGroup",
+    "CasePath",
+    "CaseReplay",
     "CompareConfig",
     "Comparison",
     "ConformanceConfig",
     "ConformanceResult",
     "DerivedPaths",
     "Deviation",
+    "Dot",
+    "DottedChart",
+    "DottedChartConfig",
     "DurationSummary",
     "Edge",
     "EdgeChange",
@@ -149,9 +164,12 @@ __all__ = [
     "LogView",
     "NodeChange",
     "OptionSpec",
+    "PerformanceSpectrum",
+    "PerformanceSpectrumConfig",
     "PeriodCounts",
     "ProcessMap",
     "ProcessMapConfig",
+    "ReplayConfig",
     "ResourceLoad",
     "ResourceWorkload",
     "ReworkResult",
@@ -160,6 +178,7 @@ __all__ = [
     "SlaOptions",
     "SlaPeriod",
     "SlaResult",
+    "SpectrumLine",
     "TestResult",
     "ThroughputTimes",
     "Variant",
@@ -175,6 +194,7 @@ __all__ = [
     "arrivals",
     "bottlenecks",
     "breakdown",
+    "case_replay",
     "case_spans",
     "case_variants",
     "compare_baselines",
@@ -182,6 +202,7 @@ __all__ = [
     "compare_views",
     "compute_kpis",
     "conformance",
+    "dotted_chart",
     "ensure_derived",
     "export_log",
     "filter_options",
@@ -197,6 +218,7 @@ __all__ = [
     "load_baseline",
     "parse_duration",
     "parse_time",
+    "performance_spectrum",
     "process_map",
     "query_values",
     "read_bpmn",

@@ -100,3 +100,13 @@ def clean_float(value: Any) -> float | None:
         return None
     f = float(value)
     return None if math.isnan(f) else f
+
+
+def utc_iso(value: Any) -> str:
+    """ISO 8601 text of an engine's timestamp, always with its UTC offset: DuckDB returns aware
+    times in UTC, Spark naive ones that are UTC (the store's times are all UTC)."""
+    import pandas as pd
+
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.isoformat()

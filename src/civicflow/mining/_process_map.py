@@ -1,5 +1,7 @@
 """The process map: a directly-follows graph with frequency and performance per edge, filterable to
-a readable size (top activities, a path slider) without ever leaving an activity stranded."""
+a readable size (top activities, a path slider) without ever leaving an activity stranded, and
+without hiding where the time goes: edges are kept by frequency *or* by total waiting time, and a
+loop (rework) that costs much waiting is never dropped."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import pandas as pd
 from civicflow.core import check_choice
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._checks import check_limit, check_share
+from civicflow.mining._dot import dot_escape as _esc
+from civicflow.mining._dot import mix_colour as _mix
 from civicflow.mining._durations import (
     case_window,
     seconds_between,
@@ -36,10 +40,18 @@ class ProcessMapConfig(Record):
     next shown activity after a". ``path_share`` keeps the most frequent edges until that share of
     all directly-follows occurrences is covered, plus the fewest extra edges needed so that every
     shown activity is reachable from a start activity and reaches an end activity.
+
+    The time a path costs ranks it too: ``wait_share`` (None: the same as ``path_share``) also keeps
+    the edges with the largest *total* waiting time (the sum over its occurrences of the time from
+    source to target) until that share of all waiting is covered, and a loop edge (one that leads
+    back to an activity it can be reached from: rework) whose total waiting is at least
+    ``loop_wait_share`` of all waiting is always kept (None: no such rule).
     """
 
     max_activities: int | None = None
     path_share: float = 1.0
+    wait_share: float | None = None
+    loop_wait_share: float | None = 0.02
 
     def __post_init__(self) -> None:
         check_limit(
@@ -55,6 +67,23 @@ class ProcessMapConfig(Record):
             note=" (1 keeps every path)",
             fix="pass e.g. path_share=0.8 to keep the paths covering 80 % of transitions",
         )
+        for name, value in (
+            ("wait_share", self.wait_share),
+            ("loop_wait_share", self.loop_wait_share),
+        ):
+            if value is not None:
+                check_share(
+                    name,
+                    value,
+                    zero=True,
+                    note=" (or None)",
+                    fix=f"pass e.g. {name}=0.8, or None",
+                )
+
+    @property
+    def effective_wait_share(self) -> float:
+        """The share of total waiting the kept edges cover at least (``path_share`` when unset)."""
+        return self.path_share if self.wait_share is None else self.wait_share
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,6 +133,28 @@ class ProcessMap:
     covered_share: float
     """share of directly-follows occurrences (between shown activities) the shown edges cover"""
     config: ProcessMapConfig = field(default_factory=ProcessMapConfig)
+    ends_in_hidden: dict[str, int] = field(default_factory=dict)
+    """shown activity -> cases whose remaining events are all hidden activities (with
+    ``max_activities``): they do not end there, they go on to activities the map does not draw"""
+    starts_in_hidden: dict[str, int] = field(default_factory=dict)
+    """shown activity -> cases that began with hidden activities before reaching it"""
+    covered_wait_share: float = 1.0
+    """share of the total waiting time (between shown activities) on the shown edges"""
+
+    @property
+    def legend(self) -> str:
+        """What the map leaves out, in words (empty when it draws everything)."""
+        parts = []
+        if self.hidden_edges:
+            parts.append(
+                f"{self.hidden_edges:,} rarer path{'s' if self.hidden_edges != 1 else ''} hidden "
+                f"({1 - self.covered_share:.0%} of transitions, "
+                f"{1 - self.covered_wait_share:.0%} of waiting time)"
+            )
+        if self.hidden_activities:
+            n = len(self.hidden_activities)
+            parts.append(f"{n:,} rarer activit{'ies' if n != 1 else 'y'} hidden")
+        return "; ".join(parts)
 
     @property
     def edges_frame(self) -> pd.DataFrame:
@@ -134,6 +185,10 @@ class ProcessMap:
             "total_edges": self.total_edges,
             "hidden_edges": self.hidden_edges,
             "covered_share": self.covered_share,
+            "covered_wait_share": self.covered_wait_share,
+            "ends_in_hidden": dict(self.ends_in_hidden),
+            "starts_in_hidden": dict(self.starts_in_hidden),
+            "legend": self.legend,
             "config": self.config.to_dict(),
         }
 
@@ -157,7 +212,52 @@ class ProcessMap:
             lines.append(
                 f'  "{_esc(a.name)}" [label="{_esc(label)}", fillcolor="{shade}", fontcolor="{font}"];'
             )
-        max_start = max([*self.start_activities.values(), *self.end_activities.values(), 1])
+        legend = self.legend
+        if legend:
+            # printed under the map, so the reader knows what the drawing leaves out
+            lines.append(
+                f'  graph [label="{_esc(legend)}", labelloc=b, labeljust=l, fontsize=10, '
+                'fontcolor="#424242"];'
+            )
+        max_start = max(
+            [
+                *self.start_activities.values(),
+                *self.end_activities.values(),
+                *self.ends_in_hidden.values(),
+                1,
+            ]
+        )
+        if self.ends_in_hidden or self.starts_in_hidden:
+            # cases that go on to (or came from) activities the map does not draw: they must not
+            # look as if they stopped (or began) at the last (first) shown activity
+            n = len(self.hidden_activities)
+            lines.append(
+                f'  "__hidden__" [label="{n} hidden\\nactivit{"ies" if n != 1 else "y"}", '
+                'shape=box, style="dashed,rounded", color="#616161", fontcolor="#424242", '
+                "fontsize=9];"
+            )
+            for name, count in sorted(self.starts_in_hidden.items()):
+                lines.append(
+                    f'  "__hidden__" -> "{_esc(name)}" [label="{count:,}", style=dotted, '
+                    f'color="#616161", penwidth={1 + 4 * count / max_start:.2f}];'
+                )
+            for name, count in sorted(self.ends_in_hidden.items()):
+                lines.append(
+                    f'  "{_esc(name)}" -> "__hidden__" [label="{count:,}", style=dotted, '
+                    f'color="#616161", penwidth={1 + 4 * count / max_start:.2f}];'
+                )
+            into = sum(self.ends_in_hidden.values())
+            if into:
+                lines.append(
+                    f'  "__hidden__" -> "__end__" [label="{into:,}", style=dashed, '
+                    f'color="#c62828", penwidth={1 + 4 * into / max_start:.2f}];'
+                )
+            came = sum(self.starts_in_hidden.values())
+            if came:
+                lines.append(
+                    f'  "__start__" -> "__hidden__" [label="{came:,}", style=dashed, '
+                    f'color="#2e7d32", penwidth={1 + 4 * came / max_start:.2f}];'
+                )
         for name, count in sorted(self.start_activities.items()):
             width = 1 + 4 * count / max_start
             lines.append(
@@ -223,7 +323,10 @@ def process_map(view: LogView, config: ProcessMapConfig | None = None) -> Proces
         # removing activities re-links the remaining ones: a different relation than the
         # stored successors, so it is computed from the events
         events = view.events.select(CASE_ID, ACTIVITY, TIMESTAMP, POSITION)
-        edges_df, ends_df = _directly_follows(view, events.filter(events[ACTIVITY].isin(shown)))
+        hidden_codes = [i for i, name in enumerate(labels) if name in set(hidden)]
+        edges_df, ends_df = _directly_follows(
+            view, events.filter(events[ACTIVITY].isin(shown)), hidden_codes
+        )
     else:
         edges_df, ends_df = _edges_and_ends(steps)
     activities = tuple(
@@ -248,17 +351,36 @@ def process_map(view: LogView, config: ProcessMapConfig | None = None) -> Proces
     ]
     all_edges.sort(key=lambda e: (-e.frequency, e.source, e.target))
     bounds = _records(ends_df)
-    starts = {str(r[ACTIVITY]): int(r["starts"]) for r in bounds if r["starts"] > 0}
-    ends = {str(r[ACTIVITY]): int(r["ends"]) for r in bounds if r["ends"] > 0}
-    kept = _keep_paths(all_edges, starts, ends, config.path_share)
+
+    def counts(column: str) -> dict[str, int]:
+        return {
+            str(r[ACTIVITY]): int(r[column]) for r in bounds if r.get(column, 0) and r[column] > 0
+        }
+
+    starts, ends = counts("starts"), counts("ends")
+    starts_hidden, ends_hidden = counts("starts_hidden"), counts("ends_hidden")
+    kept = _keep_paths(
+        all_edges,
+        {**starts, **starts_hidden},
+        {**ends, **ends_hidden},
+        config.path_share,
+        wait_share=config.effective_wait_share,
+        loop_wait_share=config.loop_wait_share,
+    )
     total_occurrences = sum(e.frequency for e in all_edges)
     covered = sum(e.frequency for e in kept)
-    n_cases = int(sum(starts.values()))
+    total_wait = sum(max(e.total_seconds, 0.0) for e in all_edges)
+    covered_wait = sum(max(e.total_seconds, 0.0) for e in kept)
+    n_cases = int(sum(starts.values()) + sum(starts_hidden.values()))
+
+    def ranked(d: dict[str, int]) -> dict[str, int]:
+        return dict(sorted(d.items(), key=lambda kv: (-kv[1], kv[0])))
+
     return ProcessMap(
         activities=activities,
         edges=tuple(kept),
-        start_activities=dict(sorted(starts.items(), key=lambda kv: (-kv[1], kv[0]))),
-        end_activities=dict(sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))),
+        start_activities=ranked(starts),
+        end_activities=ranked(ends),
         cases=n_cases,
         events=int(sum(a.frequency for a in activities)),
         total_activities=len(all_names),
@@ -266,6 +388,9 @@ def process_map(view: LogView, config: ProcessMapConfig | None = None) -> Proces
         total_edges=len(all_edges),
         hidden_edges=len(all_edges) - len(kept),
         covered_share=(covered / total_occurrences) if total_occurrences else 1.0,
+        covered_wait_share=(covered_wait / total_wait) if total_wait else 1.0,
+        ends_in_hidden=ranked(ends_hidden),
+        starts_in_hidden=ranked(starts_hidden),
         config=config,
     )
 
@@ -331,10 +456,20 @@ def _edges_and_ends(steps: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return edges, per_activity.rename(columns={"source": ACTIVITY})
 
 
-def _directly_follows(view: LogView, events: Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _directly_follows(
+    view: LogView, events: Table, hidden_codes: list[int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Edges (source, target, stats) and per-activity start/end counts, from ONE windowed pass:
     grouping by (activity, next activity, is-last) yields the edges and the end counts together,
-    and summing is-first gives the start counts (a second window query doubled the time)."""
+    and summing is-first gives the start counts (a second window query doubled the time).
+
+    A case whose true last (first) event is a hidden activity does not end (start) at its last
+    (first) shown one: those are counted apart (``ends_hidden``, ``starts_hidden``), found from
+    the stored successors (the codes of ``hidden_codes``)."""
+    t = view.transitions
+    hidden = t[ACTIVITY].isin(hidden_codes)
+    ends_in_hidden = t.filter(t.next_activity.isnull() & hidden)[CASE_ID]
+    starts_in_hidden = t.filter(t.is_start & hidden)[CASE_ID]
     w = case_window(events)
     stepped = events.mutate(
         target=events[ACTIVITY].lead().over(w),
@@ -345,12 +480,17 @@ def _directly_follows(view: LogView, events: Table) -> tuple[pd.DataFrame, pd.Da
         last=stepped.next_ts.isnull(),
         seconds=seconds_between(stepped[TIMESTAMP], stepped.next_ts),
     )
+    stepped = stepped.mutate(
+        end_hidden=stepped["last"] & stepped[CASE_ID].isin(ends_in_hidden),
+        start_hidden=stepped["first"] & stepped[CASE_ID].isin(starts_in_hidden),
+    )
     grouped = stepped.group_by(
-        [stepped[ACTIVITY].name("source"), stepped.target, stepped["last"]]
+        [stepped[ACTIVITY].name("source"), stepped.target, stepped["last"], stepped.end_hidden]
     ).aggregate(
         frequency=stepped.count(),
         cases=stepped[CASE_ID].nunique(),
-        starts=stepped["first"].cast("int64").sum(),
+        starts=(stepped["first"] & ~stepped.start_hidden).cast("int64").sum(),
+        starts_hidden=stepped.start_hidden.cast("int64").sum(),
         total_seconds=stepped.seconds.sum(),
         median_seconds=stepped.seconds.quantile(0.5),
         p90_seconds=stepped.seconds.quantile(0.9),
@@ -359,9 +499,14 @@ def _directly_follows(view: LogView, events: Table) -> tuple[pd.DataFrame, pd.Da
     )
     df = view.execute(grouped)
     is_last = df["last"].astype(bool)
+    end_hidden = df["end_hidden"].fillna(False).astype(bool)
     edges = df[~is_last & df["source"].notna() & df["target"].notna()]
-    bounds = df[df["source"].notna()].assign(ends=df["frequency"].where(is_last, 0))
-    per_activity = bounds.groupby("source", as_index=False)[["starts", "ends"]].sum()
+    bounds = df[df["source"].notna()].assign(
+        ends=df["frequency"].where(is_last & ~end_hidden, 0),
+        ends_hidden=df["frequency"].where(is_last & end_hidden, 0),
+    )
+    columns = ["starts", "starts_hidden", "ends", "ends_hidden"]
+    per_activity = bounds.groupby("source", as_index=False)[columns].sum()
     return edges, per_activity.rename(columns={"source": ACTIVITY})
 
 
@@ -370,10 +515,18 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _keep_paths(
-    edges: list[Edge], starts: dict[str, int], ends: dict[str, int], share: float
+    edges: list[Edge],
+    starts: dict[str, int],
+    ends: dict[str, int],
+    share: float,
+    *,
+    wait_share: float = 0.0,
+    loop_wait_share: float | None = None,
 ) -> list[Edge]:
-    """The most frequent edges covering ``share`` of occurrences, then the most frequent extra
-    edges that connect every activity to a start and to an end (a greedy, Prim-like growth)."""
+    """The most frequent edges covering ``share`` of occurrences, the edges with the largest total
+    waiting covering ``wait_share`` of all waiting, every loop edge with at least
+    ``loop_wait_share`` of all waiting, then the most frequent extra edges that connect every
+    activity to a start and to an end (a greedy, Prim-like growth)."""
     if share >= 1.0 or not edges:
         return list(edges)
     total = sum(e.frequency for e in edges)
@@ -385,12 +538,48 @@ def _keep_paths(
         kept.append(e)
         covered += e.frequency
     chosen = {(e.source, e.target) for e in kept}
+    total_wait = sum(max(e.total_seconds, 0.0) for e in edges)
+    if total_wait > 0:
+        waited = 0.0
+        by_wait = sorted(edges, key=lambda e: (-e.total_seconds, -e.frequency, e.source, e.target))
+        for e in by_wait:
+            if waited >= wait_share * total_wait:
+                break
+            chosen.add((e.source, e.target))
+            waited += max(e.total_seconds, 0.0)
+        if loop_wait_share is not None:
+            for e in _loop_edges(edges):
+                if e.total_seconds > 0 and e.total_seconds >= loop_wait_share * total_wait:
+                    chosen.add((e.source, e.target))
     nodes = {e.source for e in edges} | {e.target for e in edges} | set(starts) | set(ends)
     for forward in (True, False):
         roots = set(starts) if forward else set(ends)
         extra = _connect(edges, chosen, nodes, roots, forward=forward)
         chosen |= extra
     return [e for e in edges if (e.source, e.target) in chosen]
+
+
+def _loop_edges(edges: list[Edge]) -> list[Edge]:
+    """Edges a→b that close a cycle (a is reachable from b, a self-loop included): rework."""
+    out: dict[str, set[str]] = {}
+    for e in edges:
+        out.setdefault(e.source, set()).add(e.target)
+    reach: dict[str, set[str]] = {}
+
+    def reachable(node: str) -> set[str]:
+        if node not in reach:
+            seen: set[str] = set()
+            stack = [node]
+            while stack:
+                n = stack.pop()
+                for m in out.get(n, ()):
+                    if m not in seen:
+                        seen.add(m)
+                        stack.append(m)
+            reach[node] = seen
+        return reach[node]
+
+    return [e for e in edges if e.source == e.target or e.source in reachable(e.target)]
 
 
 def _connect(
@@ -436,14 +625,3 @@ def _connect(
         added.add((source, target))
         visit(node)
     return added
-
-
-def _esc(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _mix(low: str, high: str, t: float) -> str:
-    t = min(max(t, 0.0), 1.0)
-    a = [int(low[i : i + 2], 16) for i in (1, 3, 5)]
-    b = [int(high[i : i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b, strict=True))

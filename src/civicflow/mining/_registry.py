@@ -15,15 +15,18 @@ from typing import Any
 
 from civicflow.core import NotFoundError
 from civicflow.mining._activities import activity_stats
+from civicflow.mining._animation import ReplayConfig, case_replay
 from civicflow.mining._bottlenecks import bottlenecks
 from civicflow.mining._breakdown import breakdown
 from civicflow.mining._conformance import ConformanceConfig, conformance
+from civicflow.mining._dotted import DottedChartConfig, dotted_chart
 from civicflow.mining._kpis import compute_kpis
 from civicflow.mining._performance import arrivals, throughput_times, work_in_progress
 from civicflow.mining._process_map import ProcessMapConfig, process_map
 from civicflow.mining._resources import handover_network, resource_workload
 from civicflow.mining._rework import rework
 from civicflow.mining._sla import SlaConfig, sla_compliance
+from civicflow.mining._spectrum import PerformanceSpectrumConfig, performance_spectrum
 from civicflow.mining._variants import VariantsConfig, variants
 
 
@@ -46,10 +49,6 @@ class Analysis:
     report_reason: str | None = None
 
 
-_NOT_A_TAB = (
-    "the workbench shows the key figures above every tab; the full analysis is in the report"
-)
-
 ANALYSES: tuple[Analysis, ...] = (
     Analysis(
         name="map", summary="Process map: directly-follows graph with frequency and performance "
@@ -64,22 +63,22 @@ ANALYSES: tuple[Analysis, ...] = (
     Analysis(
         name="throughput", summary="Throughput time of cases (first to last event): summary and "
         "histogram.", function=throughput_times, cli=("analyze", "throughput"),
-        web_reason=_NOT_A_TAB, report_section="throughput",
+        web_tab="throughput", report_section="throughput",
     ),
     Analysis(
         name="arrivals", summary="New cases per day, week or month (by the time of their first "
-        "event).", function=arrivals, cli=("analyze", "arrivals"), web_reason=_NOT_A_TAB,
+        "event).", function=arrivals, cli=("analyze", "arrivals"), web_tab="arrivals",
         report_section="arrivals",
     ),
     Analysis(
         name="wip", summary="Work in progress: cases open in each period, with those started and "
-        "completed.", function=work_in_progress, cli=("analyze", "wip"), web_reason=_NOT_A_TAB,
+        "completed.", function=work_in_progress, cli=("analyze", "wip"), web_tab="arrivals",
         report_section="arrivals",
     ),
     Analysis(
         name="activities", summary="Per activity: events, cases, waiting time before it, service "
         "time when known.", function=activity_stats, cli=("analyze", "activities"),
-        web_reason=_NOT_A_TAB, report_section="activities",
+        web_tab="activities", report_section="activities",
     ),
     Analysis(
         name="bottlenecks", summary="Where cases wait: activities and transitions by total "
@@ -93,13 +92,32 @@ ANALYSES: tuple[Analysis, ...] = (
     ),
     Analysis(
         name="resources", summary="Workload per resource: events, cases, activities, active days.",
-        function=resource_workload, cli=("analyze", "resources"), web_reason=_NOT_A_TAB,
+        function=resource_workload, cli=("analyze", "resources"), web_tab="resources",
         report_section="resources",
     ),
     Analysis(
-        name="handovers", summary="Handover network: who passes work to whom, and how often.",
-        function=handover_network, cli=("analyze", "handovers"), web_reason=_NOT_A_TAB,
-        report_section="resources",
+        name="handovers", summary="Handover network (social network): who passes work to "
+        "whom, how often and how fast, drawn as a graph.", function=handover_network,
+        cli=("analyze", "handovers"), web_tab="resources", report_section="resources",
+    ),
+    Analysis(
+        name="dotted", summary="Dotted chart: every event as a dot, time across, one row per "
+        "case sorted by start, coloured by activity.", function=dotted_chart,
+        config=DottedChartConfig, cli=("analyze", "dotted"), web_tab="dotted",
+        report_section="dotted-chart",
+    ),
+    Analysis(
+        name="spectrum", summary="Performance spectrum: one line per case from one activity to "
+        "the next, classed by duration quartile.", function=performance_spectrum,
+        config=PerformanceSpectrumConfig, cli=("analyze", "spectrum"), web_tab="spectrum",
+        report_section="performance-spectrum",
+    ),
+    Analysis(
+        name="replay", summary="Replay: the paths of (a sample of) cases with their times, "
+        "animated as tokens on the process map.", function=case_replay, config=ReplayConfig,
+        cli=("analyze", "replay"), web_tab="replay",
+        report_reason="an animation needs the workbench: the report is read and printed as a "
+        "still page, and its process map shows the same paths",
     ),
     Analysis(
         name="sla", summary="SLA compliance: the share of cases finished within the target or "
@@ -139,5 +157,6 @@ def analysis(name: str) -> Analysis:
     )
 
 
-WEB_TABS: tuple[str, ...] = tuple(a.web_tab for a in ANALYSES if a.web_tab)
-"""The workbench's assessment tabs, in order."""
+WEB_TABS: tuple[str, ...] = tuple(dict.fromkeys(a.web_tab for a in ANALYSES if a.web_tab))
+"""The workbench's assessment tabs, in order (one tab may show several analyses: arrivals and
+work in progress, workload and handovers)."""

@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, RESOURCE, TIMESTAMP
 from civicflow.mining._activities import count_value, mean_seconds, micros_between
-from civicflow.mining._durations import case_window
+from civicflow.mining._dot import dot_escape as _esc
+from civicflow.mining._dot import mix_colour as _mix
+from civicflow.mining._durations import case_window, clean_float
+from civicflow.mining._format import format_duration
 from civicflow.mining._record import Record, Rows
 
 if TYPE_CHECKING:
@@ -80,6 +83,8 @@ class Handover(Record):
     cases: int
     mean_seconds: float | None
     """Mean time from the source's event to the target's next event in the case."""
+    median_seconds: float | None = None
+    """Median of the same times (the handover time a typical case sees)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +102,50 @@ class HandoverNetwork(Rows[Handover]):
     reason: str | None = None
     edges: tuple[Handover, ...]
 
+    def to_dot(self, *, max_edges: int = 60) -> str:
+        """The social network as Graphviz DOT: one node per resource, an arrow per handover
+        (the ``max_edges`` most frequent), labelled with its count and median handover time;
+        thicker is more frequent, redder is slower."""
+        shown = self.edges[:max_edges]
+        lines = [
+            "digraph handovers {",
+            '  graph [rankdir=LR, fontname="Helvetica", nodesep=0.3, ranksep=0.6];',
+            '  node [shape=ellipse, style=filled, fillcolor="#e3f2fd", color="#1565c0", '
+            'fontname="Helvetica", fontsize=10];',
+            '  edge [fontname="Helvetica", fontsize=8, arrowsize=0.6];',
+        ]
+        if len(self.edges) > len(shown):
+            hidden = len(self.edges) - len(shown)
+            lines.append(
+                f'  graph [label="{hidden:,} rarer handover{"s" if hidden != 1 else ""} hidden", '
+                'labelloc=b, fontsize=9, fontcolor="#424242"];'
+            )
+        names = sorted({h.source for h in shown} | {h.target for h in shown})
+        for name in names:
+            lines.append(f'  "{_esc(name)}";')
+        top = max((h.count for h in shown), default=1) or 1
+        slow = max((h.median_seconds or 0.0 for h in shown), default=0.0) or 1.0
+        for h in shown:
+            median = h.median_seconds or 0.0
+            colour = _mix("#78909c", "#c62828", median / slow)
+            label = f"{h.count:,} · {format_duration(h.median_seconds)}"
+            tooltip = (
+                f"{h.source} → {h.target}: {h.count:,} handovers in {h.cases:,} cases; "
+                f"median {format_duration(h.median_seconds)}"
+            )
+            lines.append(
+                f'  "{_esc(h.source)}" -> "{_esc(h.target)}" [label="{_esc(label)}", '
+                f'penwidth={1 + 5 * h.count / top:.2f}, color="{colour}", '
+                f'tooltip="{_esc(tooltip)}"];'
+            )
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+def _seconds(micros: object) -> float | None:
+    value = clean_float(micros)
+    return None if value is None else round(value / 1_000_000, 6)
+
 
 def handover_network(view: LogView, *, include_self: bool = False) -> HandoverNetwork:
     """Who passes work to whom; ``include_self`` also counts a resource following itself."""
@@ -111,7 +160,10 @@ def handover_network(view: LogView, *, include_self: bool = False) -> HandoverNe
         pairs = pairs.filter(pairs.prev_resource != pairs[RESOURCE])
     pairs = pairs.mutate(gap_us=micros_between(pairs.prev_time, pairs[TIMESTAMP]))
     agg = pairs.group_by(["prev_resource", RESOURCE]).aggregate(
-        count=pairs.count(), cases=pairs[CASE_ID].nunique(), gap_us=pairs.gap_us.sum()
+        count=pairs.count(),
+        cases=pairs[CASE_ID].nunique(),
+        gap_us=pairs.gap_us.sum(),
+        median_us=pairs.gap_us.quantile(0.5),
     )
     df = view.execute(agg)
     edges = sorted(
@@ -122,6 +174,7 @@ def handover_network(view: LogView, *, include_self: bool = False) -> HandoverNe
                 count=int(r["count"]),
                 cases=int(r["cases"]),
                 mean_seconds=mean_seconds(r["gap_us"], r["count"]),
+                median_seconds=_seconds(r["median_us"]),
             )
             for r in df.to_dict("records")
         ),

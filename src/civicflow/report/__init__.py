@@ -8,9 +8,10 @@ from civicflow.report._comparison import (
     comparison_rows,
     wait_rows,
 )
+from civicflow.report._model import Section
 from civicflow.report._render import dot_to_svg, find_browser, html_to_pdf, svg_to_png
 from civicflow.report._report import ReportConfig, ReportProgress, build_report, report_data
-from civicflow.report._sections import REPORT_SECTIONS
+from civicflow.report._sections import REPORT_SECTIONS, build_section
 
 __all__ = [
     "REPORT_SECTIONS",
@@ -18,11 +19,13 @@ __all__ = [
     "ComparisonRow",
     "ReportConfig",
     "ReportProgress",
+    "Section",
     "VendorAsset",
     "asset_path",
     "asset_text",
     "build_comparison_report",
     "build_report",
+    "build_section",
     "comparison_context",
     "comparison_rows",
     "dot_to_svg",

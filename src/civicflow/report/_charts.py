@@ -118,3 +118,86 @@ def binned_bars(
         "y": {"field": measure, "type": "quantitative", "title": "cases"},
     }
     return spec
+
+
+def dotted_chart(
+    *, title: str, values: list[dict[str, Any]], activities: list[str]
+) -> dict[str, Any]:
+    """One dot per event: x its time, y its case's row (earliest-starting case on top), colour
+    its activity (the legend in ``activities`` order, most frequent first)."""
+    rows = max((int(v["row"]) for v in values), default=0) + 1
+    spec = _base(title, values, height=max(160, min(3 * rows, 600)))
+    spec["mark"] = {"type": "circle", "size": 14, "opacity": 0.85, "tooltip": True}
+    spec["encoding"] = {
+        "x": {"field": "timestamp", "type": "temporal", "title": None},
+        "y": {
+            "field": "row",
+            "type": "quantitative",
+            "title": "cases, by start (earliest on top)",
+            "scale": {"reverse": True, "nice": False, "zero": True},
+            "axis": {"labels": False, "ticks": False, "grid": False},
+        },
+        "color": {
+            "field": "activity",
+            "type": "nominal",
+            "sort": activities,
+            "scale": {"scheme": "tableau20"},
+            "legend": {"title": "activity", "labelLimit": 220, "symbolLimit": 40},
+        },
+        "tooltip": [
+            {"field": "case_id", "title": "case"},
+            {"field": "activity"},
+            {"field": "timestamp", "type": "temporal", "format": "%Y-%m-%d %H:%M"},
+        ],
+    }
+    return spec
+
+
+SPECTRUM_COLOURS = ("#1a9850", "#91bfdb", "#fc8d59", "#b2182b")
+"""Fastest to slowest quartile."""
+
+
+def spectrum(
+    *, title: str, values: list[dict[str, Any]], activities: list[str], classes: list[str]
+) -> dict[str, Any]:
+    """One segment per occurrence and step: from (time at step i, lane i) to (time at step i+1,
+    lane i+1); lanes are the sequence's activities, top to bottom; colour is the duration class."""
+    spec = _base(title, values, height=max(160, 110 * (len(activities) - 1)))
+    names = "[" + ",".join(_js_string(a) for a in activities) + "]"
+    spec["mark"] = {"type": "rule", "strokeWidth": 1, "opacity": 0.6, "tooltip": True}
+    spec["encoding"] = {
+        "x": {"field": "start", "type": "temporal", "title": None},
+        "x2": {"field": "end"},
+        "y": {
+            "field": "lane",
+            "type": "quantitative",
+            "title": None,
+            "scale": {"domain": [0, len(activities) - 1], "reverse": True, "nice": False},
+            "axis": {
+                "values": list(range(len(activities))),
+                "labelExpr": f"{names}[datum.value]",
+                "grid": True,
+                "labelLimit": 200,
+            },
+        },
+        "y2": {"field": "next_lane"},
+        "color": {
+            "field": "class",
+            "type": "ordinal",
+            "sort": classes,
+            "scale": {"domain": classes, "range": list(SPECTRUM_COLOURS)},
+            "legend": {"title": "duration"},
+        },
+        "tooltip": [
+            {"field": "case_id", "title": "case"},
+            {"field": "duration"},
+            {"field": "class", "title": "quartile"},
+        ],
+    }
+    return spec
+
+
+def _js_string(text: str) -> str:
+    import json
+
+    return json.dumps(text)

@@ -54,6 +54,17 @@ class MapBlock:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Graph:
+    """A graph drawn by Graphviz from DOT (the social network of handovers); ``label`` is its
+    text alternative, ``table`` the same edges as a table."""
+
+    id: str
+    label: str
+    dot: str
+    table: Table | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Section:
     id: str
     title: str
@@ -63,4 +74,5 @@ class Section:
     charts: tuple[Chart, ...] = ()
     tables: tuple[Table, ...] = ()
     map: MapBlock | None = None
+    graphs: tuple[Graph, ...] = ()
     notes: tuple[str, ...] = field(default=())

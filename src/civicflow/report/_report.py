@@ -43,6 +43,13 @@ class ReportConfig:
     map_levels: tuple[int, ...] = (5, 10, 20)
     """Smaller activity limits pre-rendered for the map's slider (clipped to ``max_activities``)."""
     top_resources: int = 20
+    dotted_max_cases: int = 500
+    """The dotted chart draws at most this many cases (an even sample by start beyond)."""
+    spectrum_activities: tuple[str, ...] = ()
+    """The sequence of the performance spectrum; empty: the transition with the largest total
+    waiting time."""
+    spectrum_max_lines: int = 2000
+    """The performance spectrum draws at most this many lines (an even sample beyond)."""
     time_freq: Freq = "week"
     """Bucket of the arrivals and work-in-progress charts: "day", "week" or "month"."""
     breakdown_attributes: tuple[str, ...] = ()
@@ -187,10 +194,12 @@ def _json_for_script(data: Any) -> str:
 def render_html(
     *, view: LogView, config: ReportConfig, header: Section, sections: list[Section]
 ) -> str:
-    data: dict[str, Any] = {"charts": {}, "map": None}
+    data: dict[str, Any] = {"charts": {}, "map": None, "graphs": {}}
     for s in sections:
         for c in s.charts:
             data["charts"][c.id] = c.spec
+        for g in s.graphs:
+            data["graphs"][g.id] = g.dot
         if s.map is not None:
             data["map"] = {
                 "levels": list(s.map.levels),

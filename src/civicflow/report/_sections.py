@@ -10,10 +10,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from civicflow.core import NotFoundError
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP
 from civicflow.mining import (
     MISSING,
+    QUARTILE_CLASSES,
+    DottedChartConfig,
     LogView,
+    PerformanceSpectrumConfig,
     ProcessMapConfig,
     activity_stats,
     arrivals,
@@ -21,10 +25,12 @@ from civicflow.mining import (
     breakdown,
     compute_kpis,
     conformance,
+    dotted_chart,
     format_duration,
     format_number,
     format_share,
     handover_network,
+    performance_spectrum,
     process_map,
     read_bpmn,
     resource_workload,
@@ -35,7 +41,9 @@ from civicflow.mining import (
     work_in_progress,
 )
 from civicflow.report._charts import bar_chart, binned_bars, time_series
-from civicflow.report._model import Chart, Figure, MapBlock, Section, Table
+from civicflow.report._charts import dotted_chart as dotted_spec
+from civicflow.report._charts import spectrum as spectrum_spec
+from civicflow.report._model import Chart, Figure, Graph, MapBlock, Section, Table
 
 if TYPE_CHECKING:
     from civicflow.report._report import ReportConfig
@@ -139,6 +147,10 @@ def key_figures_section(view: LogView, config: ReportConfig) -> Section | None:
     )
 
 
+DEFAULT_MAP_ACTIVITIES = 20
+"""The report's map shows every activity up to this many by default (the slider offers fewer)."""
+
+
 def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
 
     full = process_map(
@@ -154,8 +166,10 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
             maps[lv] = process_map(
                 view, ProcessMapConfig(max_activities=lv, path_share=config.path_share)
             )
-    # ten activities still read at natural size; more is one slider step away
-    default = max([lv for lv in levels if lv <= 10] or [levels[0]])
+    # the map fits its frame (and the printed page) at any size, so the default hides no
+    # activity up to twenty (the workbench's default); a larger log starts at the largest
+    # level up to twenty, one slider step from the rest
+    default = max([lv for lv in levels if lv <= DEFAULT_MAP_ACTIVITIES] or [levels[0]])
     block = MapBlock(
         levels=levels,
         default_level=default,
@@ -208,16 +222,21 @@ def process_map_section(view: LogView, config: ReportConfig) -> Section | None:
     if full.hidden_edges:
         notes.append(
             f"To keep the map readable it draws the most frequent paths covering "
-            f"{config.path_share:.0%} of all transitions, plus the few needed to connect every "
-            f"activity to a start and an end: {full.hidden_edges:,} of {full.total_edges:,} rare "
-            "paths are not drawn (the table lists paths by frequency)."
+            f"{config.path_share:.0%} of all transitions, the slowest paths covering "
+            f"{config.path_share:.0%} of all waiting time, every loop (rework) holding at least "
+            f"{full.config.loop_wait_share or 0:.0%} of the waiting time, and the few paths needed to connect every activity to a "
+            f"start and an end: {full.hidden_edges:,} of {full.total_edges:,} rarer paths are "
+            f"not drawn ({1 - full.covered_share:.0%} of transitions, "
+            f"{1 - full.covered_wait_share:.0%} of waiting time; the table lists paths by "
+            "frequency)."
         )
     if full.hidden_activities:
         notes.append(
             f"The map draws at most the {config.max_activities} most frequent of "
             f"{full.total_activities} activities; the others ({len(full.hidden_activities)}) are "
             "left out of every case before the arrows are drawn, so an arrow a → b then means "
-            "“b was the next shown activity after a”."
+            "“b was the next shown activity after a”; cases that go on to hidden activities "
+            "are drawn into a dashed “hidden activities” box, not as ending early."
         )
     return Section(
         id="process-map",
@@ -707,23 +726,36 @@ def resources_section(view: LogView, config: ReportConfig) -> Section | None:
             ),
         )
     ]
+    graphs: tuple[Graph, ...] = ()
     if hand.edges:
-        tables.append(
-            Table(
-                caption="Most frequent handovers of work between resources",
-                columns=("From", "To", "Handovers", "Cases", "Mean time to next step"),
-                rows=tuple(
-                    (
-                        h.source,
-                        h.target,
-                        format_number(h.count),
-                        format_number(h.cases),
-                        format_duration(h.mean_seconds),
-                    )
-                    for h in hand.edges[:20]
-                ),
-                numeric=frozenset({2, 3, 4}),
-            )
+        handovers = Table(
+            caption="Most frequent handovers of work between resources",
+            columns=("From", "To", "Handovers", "Cases", "Median handover time", "Mean time"),
+            rows=tuple(
+                (
+                    h.source,
+                    h.target,
+                    format_number(h.count),
+                    format_number(h.cases),
+                    format_duration(h.median_seconds),
+                    format_duration(h.mean_seconds),
+                )
+                for h in hand.edges[:20]
+            ),
+            numeric=frozenset({2, 3, 4, 5}),
+        )
+        first = hand.edges[0]
+        graphs = (
+            Graph(
+                id="graph-handovers",
+                label=f"Social network of handovers between {len({h.source for h in hand.edges} | {h.target for h in hand.edges}):,} "
+                f"resources: an arrow from one resource to another for each handover, thicker "
+                f"when more frequent, redder when slower; the most frequent, {first.source} to "
+                f"{first.target}, happened {first.count:,} times (median "
+                f"{format_duration(first.median_seconds)}).",
+                dot=hand.to_dot(),
+                table=handovers,
+            ),
         )
     chart = _events_chart(
         id="chart-resources",
@@ -738,7 +770,121 @@ def resources_section(view: LogView, config: ReportConfig) -> Section | None:
         intro="Who does the work and who passes it to whom.",
         charts=(chart,),
         tables=tuple(tables),
+        graphs=graphs,
         notes=(hand.definition,) if hand.edges else (),
+    )
+
+
+def dotted_chart_section(view: LogView, config: ReportConfig) -> Section | None:
+
+    res = dotted_chart(view, DottedChartConfig(max_cases=config.dotted_max_cases))
+    if not res.dots:
+        return None
+    values = [d.to_dict() for d in res.dots]
+    return Section(
+        id="dotted-chart",
+        title="Dotted chart",
+        intro="Every event as a dot: across, its time; down, its case (the earliest-starting "
+        "case on top); the colour is the activity. Arrival waves, batches (dots in a vertical "
+        "line), pauses and cases that stall show at a glance.",
+        charts=(
+            Chart(
+                id="chart-dotted",
+                label=f"Dotted chart of {res.events:,} events in {res.cases:,} cases, coloured "
+                f"by {len(res.activities)} activities. {res.note}",
+                spec=dotted_spec(
+                    title="Events over time, one row per case",
+                    values=values,
+                    activities=list(res.activities),
+                ),
+            ),
+        ),
+        notes=(res.note,),
+    )
+
+
+def _spectrum_activities(view: LogView, config: ReportConfig) -> tuple[str, ...] | None:
+    """The chosen sequence, or the transition with the largest total waiting."""
+    if config.spectrum_activities:
+        return config.spectrum_activities
+    slow = bottlenecks(view, top=1).transitions
+    if not slow or not slow[0].source:
+        return None
+    return (str(slow[0].source), slow[0].target)
+
+
+def performance_spectrum_section(view: LogView, config: ReportConfig) -> Section | None:
+
+    chosen = _spectrum_activities(view, config)
+    if chosen is None:
+        return None
+    res = performance_spectrum(
+        view, PerformanceSpectrumConfig(activities=chosen, max_lines=config.spectrum_max_lines)
+    )
+    if not res.lines:
+        return None
+    values = []
+    for line in res.lines:
+        label = QUARTILE_CLASSES[line.quartile - 1]
+        for i in range(len(line.timestamps) - 1):
+            values.append(
+                {
+                    "case_id": line.case_id,
+                    "start": line.timestamps[i],
+                    "end": line.timestamps[i + 1],
+                    "lane": i,
+                    "next_lane": i + 1,
+                    "class": label,
+                    "duration": format_duration(line.seconds),
+                }
+            )
+    what = " → ".join(res.activities)
+    q1, q2, q3 = res.quartiles
+    return Section(
+        id="performance-spectrum",
+        title=f"Performance spectrum: {what}",
+        intro="Each line is one case going from one activity to the next: it starts at the "
+        "time of the first and ends at the time of the second. Steep lines are fast, flat ones "
+        "slow; lines meeting in one point are handled in a batch, crossing lines overtake each "
+        "other."
+        + (
+            ""
+            if config.spectrum_activities
+            else " The pair shown is the transition with the largest total waiting time."
+        ),
+        figures=(
+            Figure(
+                label="Occurrences",
+                value=format_number(res.occurrences),
+                definition=f"Times {what} happened one after the other in a case (other "
+                "activities may lie between)",
+            ),
+            Figure(
+                label="Median duration",
+                value=format_duration(q2),
+                definition=f"Half of the occurrences take longer from {res.activities[0]} to "
+                f"{res.activities[-1]}",
+            ),
+            Figure(
+                label="Fastest / slowest quarter",
+                value=f"≤ {format_duration(q1)} / > {format_duration(q3)}",
+                definition="The 25th and 75th percentiles: the colour classes of the lines",
+            ),
+        ),
+        charts=(
+            Chart(
+                id="chart-spectrum",
+                label=f"Performance spectrum of {what}: {len(res.lines):,} lines coloured by "
+                f"duration quartile, median {format_duration(q2)}. {res.note}",
+                spec=spectrum_spec(
+                    title=f"From {res.activities[0]} to {res.activities[-1]}",
+                    values=values,
+                    activities=list(res.activities),
+                    classes=list(QUARTILE_CLASSES),
+                ),
+            ),
+        ),
+        notes=(res.note,),
     )
 
 
@@ -979,6 +1125,8 @@ SECTION_BUILDERS: list[tuple[str, SectionBuilder]] = [
     ("bottlenecks", bottlenecks_section),
     ("rework", rework_section),
     ("resources", resources_section),
+    ("dotted-chart", dotted_chart_section),
+    ("performance-spectrum", performance_spectrum_section),
     ("sla", sla_section),
     ("breakdown", breakdown_section),
     ("conformance", conformance_section),
@@ -987,3 +1135,15 @@ SECTION_BUILDERS: list[tuple[str, SectionBuilder]] = [
 
 REPORT_SECTIONS: tuple[str, ...] = tuple(name for name, _ in SECTION_BUILDERS)
 """The ids of the sections a report can hold (``ReportConfig.sections`` picks among them)."""
+
+
+def build_section(view: LogView, section_id: str, config: ReportConfig) -> Section | None:
+    """One section of the report on ``view`` (the workbench shows the same sections as tabs)."""
+    for name, builder in SECTION_BUILDERS:
+        if name == section_id:
+            return builder(view, config)
+    raise NotFoundError(
+        f"there is no report section '{section_id}'",
+        found=section_id,
+        expected=", ".join(REPORT_SECTIONS),
+    )

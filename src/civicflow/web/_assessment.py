@@ -11,10 +11,36 @@ from typing import Any
 from civicflow import mining
 from civicflow.app import Actor, AppContext, assessment
 from civicflow.mining import EventLogFilter, LogView
+from civicflow.report import ReportConfig, build_section
 from civicflow.web._analysis import AnalysisCache
 
 ANALYSES = mining.WEB_TABS
 """The assessment tabs, from the registry of analyses."""
+TAB_TITLES = {
+    "map": "Process map",
+    "variants": "Variants",
+    "throughput": "Throughput",
+    "arrivals": "Arrivals and work in progress",
+    "activities": "Activities",
+    "bottlenecks": "Bottlenecks",
+    "rework": "Rework",
+    "resources": "Resources and handovers",
+    "dotted": "Dotted chart",
+    "spectrum": "Performance spectrum",
+    "replay": "Replay",
+    "sla": "SLA",
+    "breakdown": "Breakdown",
+}
+"""The link text of each tab."""
+SECTION_TABS = {
+    "throughput": "throughput",
+    "arrivals": "arrivals",
+    "activities": "activities",
+    "resources": "resources",
+    "dotted": "dotted-chart",
+    "spectrum": "performance-spectrum",
+}
+"""Tabs that show the report's section of the same analysis (one builder, two doors)."""
 DAY = 86400.0
 
 
@@ -143,6 +169,15 @@ class Analyst:
         return self.run(
             view, "breakdown", (kpi, by), lambda: mining.breakdown(view, kpi=kpi, by=by)
         )
+
+    def section(self, view: LogView, section_id: str, config: ReportConfig) -> Any:
+        """The report's section ``section_id`` on the view (None when it has nothing to say)."""
+        key = (section_id, repr(config))
+        return self.run(view, "section", key, lambda: build_section(view, section_id, config))
+
+    def replay(self, view: LogView, *, max_cases: int) -> Any:
+        config = mining.ReplayConfig(max_cases=max_cases)
+        return self.run(view, "replay", (max_cases,), lambda: mining.case_replay(view, config))
 
     def throughput(self, view: LogView) -> Any:
         return self.run(view, "throughput", (), lambda: mining.throughput_times(view))

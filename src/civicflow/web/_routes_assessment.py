@@ -301,6 +301,32 @@ def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str
         )
     elif tab == "rework":
         ctx.update(rework=analyst.rework(view))
+    elif tab in A.SECTION_TABS:
+        config = _section_config(params, tab, analyst.activities(view))
+        ctx.update(
+            section=analyst.section(view, A.SECTION_TABS[tab], config),
+            report_config=config,
+            activity_names=analyst.activities(view),
+        )
+    elif tab == "replay":
+        # every activity up to 30 and every path among them, so a token has an edge to follow
+        pm = analyst.process_map(view, max_activities=30, path_share=1.0)
+        replay = analyst.replay(
+            view, max_cases=_bounded(params.get("cases", "300"), 10, 2000, "cases")
+        )
+        ctx.update(
+            map=pm,
+            replay=replay,
+            dot=pm.to_dot("frequency"),
+            replay_json=json.dumps(
+                {
+                    "cases": [[c.activities, c.offsets] for c in replay.cases],
+                    "span": replay.span_seconds,
+                    "start": replay.start,
+                },
+                separators=(",", ":"),
+            ),
+        )
     elif tab == "sla":
         options, config = A.sla_config(params.getlist)
         result = analyst.sla(view, config)
@@ -332,6 +358,29 @@ def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str
     return ctx
 
 
+def _section_config(params: Any, tab: str, activities: list[str]) -> Any:
+    """The report's settings a section tab takes from its form (defaults otherwise)."""
+    from civicflow.report import ReportConfig
+
+    chosen: tuple[str, ...] = ()
+    if tab == "spectrum":
+        pair = (params.get("from_activity") or "", params.get("to_activity") or "")
+        if any(pair):
+            for field, name in zip(("from_activity", "to_activity"), pair, strict=True):
+                if name not in activities:
+                    raise InputError(
+                        f"there is no activity '{name}' in this dataset",
+                        where=Location(field=field),
+                        found=name or "(nothing chosen)",
+                        expected="an activity of the dataset",
+                        fix="choose both activities from the lists",
+                    )
+            chosen = pair
+    config = ReportConfig(time_freq=params.get("freq") or "week", spectrum_activities=chosen)
+    config.check()  # the report's own check of the period
+    return config
+
+
 N = TypeVar("N", int, float)
 
 
@@ -357,7 +406,7 @@ def assessment_page(
     request: Request,
     workspace_id: str,
     actor: WorkspaceReader,
-    tab: Annotated[str, Query(pattern="^(map|variants|bottlenecks|rework|sla|breakdown)$")] = "map",
+    tab: Annotated[str, Query(pattern="^(" + "|".join(A.ANALYSES) + ")$")] = "map",
 ) -> Response:
     ws = _ws(request, actor, workspace_id)
     query = _query(request)
@@ -385,6 +434,7 @@ def assessment_page(
         nav="assessment",
         can_freeze=actor.can(P.BASELINE_WRITE, workspace_id),
         tabs=A.ANALYSES,
+        tab_titles=A.TAB_TITLES,
         **context,
     )
 
@@ -405,6 +455,9 @@ def assessment_fragment(
 
 _TAB_OPTIONS = {
     "map": ("paths", "top"),
+    "arrivals": ("freq",),
+    "spectrum": ("from_activity", "to_activity"),
+    "replay": ("cases",),
     "sla": A.SLA_KEYS,
     "breakdown": ("kpi", "by"),
 }
@@ -486,6 +539,8 @@ def export(
     ws = _ws(request, actor, workspace_id)
     query = _query(request)
     ctx = _tab_context(request, actor, ws, query, tab)
+    if ctx.get("section") is not None:
+        return _export_section(ctx["section"], fmt, f"{query.dataset}-{tab}.{fmt}")
     result = ctx.get({"map": "map"}.get(tab, tab))
     if result is None:
         raise NotFoundError(
@@ -508,6 +563,26 @@ def export(
             header=[str(c) for c in frame.columns],
             rows=cells.itertuples(index=False, name=None),
         )
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _export_section(section: Any, fmt: str, filename: str) -> Response:
+    """A section tab's export: the section as JSON, or its main table (a chart's data first) as
+    CSV, formula-safe."""
+    import dataclasses
+
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "json":
+        body = json.dumps(dataclasses.asdict(section), default=str, indent=2)
+        return Response(body, media_type="application/json", headers=headers)
+    tables = [
+        *(c.table for c in section.charts if c.table is not None),
+        *(g.table for g in section.graphs if g.table is not None),
+        *section.tables,
+    ]
+    buffer = io.StringIO()
+    if tables:
+        write_csv(buffer, header=list(tables[0].columns), rows=tables[0].rows)
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 

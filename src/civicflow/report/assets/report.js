@@ -55,6 +55,23 @@
     });
   }
 
+  function drawGraphs() {
+    var graphs = data.graphs || {};
+    if (typeof Viz === "undefined") return;
+    Viz.instance().then(function (viz) {
+      Object.keys(graphs).forEach(function (id) {
+        var el = document.getElementById(id);
+        if (!el) return;
+        var svg = viz.renderSVGElement(graphs[id]);
+        svg.setAttribute("aria-hidden", "true");
+        svg.setAttribute("focusable", "false");
+        el.replaceChildren(svg);
+        el.dataset.rendered = "true";
+      });
+    }).catch(function (err) { console.error(err); });
+  }
+
   drawMap();
+  drawGraphs();
   drawCharts();
 })();

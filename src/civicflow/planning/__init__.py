@@ -1,0 +1,45 @@
+"""Planning and simulation: a simulation model discovered from a log, a fast seeded
+discrete-event engine, what-if scenarios, and the Prosimos JSON + BPMN exchange form."""
+
+from civicflow.planning._discover import DiscoveryConfig, discover_model
+from civicflow.planning._distributions import Distribution, GoodnessOfFit, fit_distribution
+from civicflow.planning._engine import (
+    ProgressCallback,
+    SimulationConfig,
+    SimulationResult,
+    simulate,
+)
+from civicflow.planning._model import (
+    END,
+    SCHEMA_VERSION,
+    ActivityModel,
+    ArrivalModel,
+    Branching,
+    CaseAttribute,
+    ControlFlow,
+    Priority,
+    ResourcePool,
+    SimulationModel,
+)
+
+__all__ = [
+    "END",
+    "SCHEMA_VERSION",
+    "ActivityModel",
+    "ArrivalModel",
+    "Branching",
+    "CaseAttribute",
+    "ControlFlow",
+    "DiscoveryConfig",
+    "Distribution",
+    "GoodnessOfFit",
+    "Priority",
+    "ProgressCallback",
+    "ResourcePool",
+    "SimulationConfig",
+    "SimulationModel",
+    "SimulationResult",
+    "discover_model",
+    "fit_distribution",
+    "simulate",
+]

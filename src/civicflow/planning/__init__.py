@@ -7,6 +7,7 @@ from civicflow.planning._engine import (
     ProgressCallback,
     SimulationConfig,
     SimulationResult,
+    expected_arrivals,
     simulate,
 )
 from civicflow.planning._model import (
@@ -40,6 +41,7 @@ __all__ = [
     "SimulationModel",
     "SimulationResult",
     "discover_model",
+    "expected_arrivals",
     "fit_distribution",
     "simulate",
 ]

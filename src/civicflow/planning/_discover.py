@@ -263,9 +263,9 @@ def _calendar(events: pd.DataFrame, cfg: DiscoveryConfig) -> WorkingCalendar | N
         return None
     start = pd.to_datetime(events["start_s"], unit="s", utc=True).dt.tz_convert(cfg.timezone)
     end = pd.to_datetime(events["end_s"], unit="s", utc=True).dt.tz_convert(cfg.timezone)
-    per_day = np.bincount(end.dt.dayofweek.to_numpy(), minlength=7)
+    per_day = np.bincount(end.dt.day_of_week.to_numpy(), minlength=7)
     working = per_day >= 0.1 * per_day.max()
-    on_day = working[end.dt.dayofweek.to_numpy()] & (start.dt.date == end.dt.date).to_numpy()
+    on_day = working[end.dt.day_of_week.to_numpy()] & (start.dt.date == end.dt.date).to_numpy()
     if on_day.sum() < 10:
         return None
     tod_start = _time_of_day(start[on_day])
@@ -419,10 +419,10 @@ def _arrivals(first: np.ndarray, t_lo: float, t_hi: float, cfg: DiscoveryConfig)
     span = max(t_hi - t_lo, _HOUR)
     hours = math.floor(t_lo / _HOUR) * _HOUR + _HOUR * np.arange(int(span / _HOUR) + 2)
     local = pd.DatetimeIndex(pd.to_datetime(hours, unit="s", utc=True)).tz_convert(cfg.timezone)
-    how_hours = local.dayofweek.to_numpy() * 24 + local.hour.to_numpy()
+    how_hours = local.day_of_week.to_numpy() * 24 + local.hour.to_numpy()
     exposure = np.bincount(how_hours, minlength=168).astype(float)
     arrive = pd.DatetimeIndex(pd.to_datetime(first, unit="s", utc=True)).tz_convert(cfg.timezone)
-    how = arrive.dayofweek.to_numpy() * 24 + arrive.hour.to_numpy()
+    how = arrive.day_of_week.to_numpy() * 24 + arrive.hour.to_numpy()
     counts = np.bincount(how, minlength=168).astype(float)
     week = np.where(exposure > 0, counts / np.maximum(exposure, 1), 0.0)
     if week.sum() <= 0:

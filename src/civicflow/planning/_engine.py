@@ -110,16 +110,18 @@ class SimulationResult:
     def events_per_second(self) -> float:
         return self.events.num_rows / self.seconds if self.seconds > 0 else math.inf
 
-    def replication_events(self, replication: int = 0) -> pa.Table:
-        """The events of one replication with the case attributes as extra columns (the shape
-        of an ordinary dataset), without the ``replication`` column."""
+    def replication_events(self, replication: int = 0, *, prefix: str = "") -> pa.Table:
+        """The events of one replication with the case attributes as extra columns named
+        ``prefix + name`` (the shape of an ordinary dataset), without the ``replication``
+        column."""
         rep = pa.compute.equal(self.events.column("replication"), replication)
         events = self.events.filter(rep).drop_columns(["replication"])
         cases = self.cases.filter(pa.compute.equal(self.cases.column("replication"), replication))
         index = pa.compute.index_in(events.column("case_id"), cases.column("case_id"))
         for name in cases.column_names:
             if name not in ("case_id", "replication"):
-                events = events.append_column(name, cases.column(name).take(index))
+                label = name if name.startswith(prefix) else prefix + name
+                events = events.append_column(label, cases.column(name).take(index))
         return events
 
     def to_pandas(self, replication: int | None = None) -> pd.DataFrame:
@@ -133,9 +135,10 @@ class SimulationResult:
         return table.to_pandas()
 
     def write_parquet(self, path: Path | str, *, replication: int = 0) -> Path:
-        """One replication as a Parquet file that ``civicflow ingest`` reads as a dataset."""
+        """One replication as a Parquet file that ``civicflow ingest`` reads as a dataset (case
+        attributes as ``case:<name>`` columns, ``arrival`` among them)."""
         target = Path(path)
-        table = self.replication_events(replication).drop_columns(["position"])
+        table = self.replication_events(replication, prefix="case:").drop_columns(["position"])
         tmp = target.with_name(target.name + ".tmp")
         pq.write_table(table, tmp)
         tmp.replace(target)
@@ -479,6 +482,7 @@ def generate_arrivals(
     months = np.asarray(arr.month_of_year, dtype=float)
     months = months / months.mean()
     grid0 = math.floor(t0 / _HOUR) * _HOUR
+    origin = model.start.timestamp() if model.start is not None else grid0
     if n_cases is not None:
         gaps = arr.interarrival.sample(rng, n_cases)
     else:
@@ -491,7 +495,7 @@ def generate_arrivals(
         hours_needed = max(hours_needed, int((t_end - grid0) / _HOUR) + 2)
     while True:
         grid = grid0 + _HOUR * np.arange(hours_needed + 1)
-        rate = _rates(grid[:-1], week, months, arr.trend_per_year, grid0, model.timezone)
+        rate = _rates(grid[:-1], week, months, arr.trend_per_year, origin, model.timezone)
         cum = np.concatenate([[0.0], np.cumsum(rate * _HOUR)])
         offset = (t0 - grid0) * rate[0] if len(rate) else 0.0
         target = operational + offset
@@ -510,6 +514,22 @@ def generate_arrivals(
     return t
 
 
+def expected_arrivals(model: SimulationModel, start: datetime, end: datetime) -> float:
+    """The mean number of cases the model lets arrive in ``[start, end)`` (the rate profile and
+    trend integrated hour by hour; the trend counts from the model's ``start``)."""
+    arr = model.arrivals
+    t0, t1 = start.timestamp(), end.timestamp()
+    if t1 <= t0:
+        return 0.0
+    week = np.asarray(arr.hour_of_week, dtype=float)
+    months = np.asarray(arr.month_of_year, dtype=float)
+    origin = model.start.timestamp() if model.start is not None else t0
+    edges = np.arange(t0, t1, _HOUR)
+    widths = np.minimum(edges + _HOUR, t1) - edges
+    rate = _rates(edges, week / week.mean(), months / months.mean(), arr.trend_per_year, origin, model.timezone)
+    return float(np.sum(rate * widths) / max(arr.interarrival.mean, 1e-9))
+
+
 def _rates(
     hours: np.ndarray,
     week: np.ndarray,
@@ -519,12 +539,12 @@ def _rates(
     zone: str,
 ) -> np.ndarray:
     local = pd.DatetimeIndex(pd.to_datetime(hours, unit="s", utc=True)).tz_convert(zone)
-    how = local.dayofweek.to_numpy() * 24 + local.hour.to_numpy()
+    how = local.day_of_week.to_numpy() * 24 + local.hour.to_numpy()
     rate = week[how] * months[local.month.to_numpy() - 1]
     if trend:
         years = (hours - origin) / (365.25 * 86_400.0)
         rate = rate * np.power(1.0 + trend, years)
-    return rate / 1.0
+    return rate
 
 
 def sample_case_attributes(

@@ -10,6 +10,7 @@ from civicflow.planning._engine import (
     expected_arrivals,
     simulate,
 )
+from civicflow.planning._prosimos import ProsimosExport, from_prosimos, to_prosimos
 from civicflow.planning._scenario import (
     ActivityDuration,
     ArrivalVolume,
@@ -50,6 +51,7 @@ __all__ = [
     "GoodnessOfFit",
     "Priority",
     "ProgressCallback",
+    "ProsimosExport",
     "RemoveActivity",
     "RemoveRework",
     "ResourcePool",
@@ -61,5 +63,7 @@ __all__ = [
     "discover_model",
     "expected_arrivals",
     "fit_distribution",
+    "from_prosimos",
     "simulate",
+    "to_prosimos",
 ]

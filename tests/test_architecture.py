@@ -159,7 +159,7 @@ def _copy_tree(tmp_path: Path) -> tuple[Path, Path]:
 
 def _plant(src: Path, package: str, body: str) -> None:
     folder = src / "civicflow" / package
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)  # a package that exists gets its __init__ replaced
     (folder / "__init__.py").write_text(
         f'"""A package planted by the architecture test."""\n{body}'
     )

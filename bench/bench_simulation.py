@@ -124,6 +124,10 @@ def run_civicflow(model: SimulationModel, cases: int) -> dict[str, float]:
     events = result.events.num_rows
     ev = result.events.to_pandas()
     days = (ev["timestamp"].max() - ev["timestamp"].min()).days
+    spans = (
+        ev.groupby("case_id")["timestamp"].max()
+        - result.cases.to_pandas().set_index("case_id")["arrival"]
+    )
     hours = 5 * 8.5 * days / 7
     utilisation = {
         name: round(sum(busy) / 3600 / (model.pools[name].size * hours), 2)
@@ -137,6 +141,7 @@ def run_civicflow(model: SimulationModel, cases: int) -> dict[str, float]:
         "events_per_s": round(events / wall),
         "events_per_cpu_s": round(events / max(cpu, 1e-9)),
         "simulated_days": days,
+        "mean_cycle_hours": round(spans.dt.total_seconds().mean() / 3600, 1),
         "utilisation_approx": utilisation,
     }
 
@@ -168,13 +173,22 @@ def run_prosimos(model: SimulationModel, cases: int, python: str) -> dict[str, f
             check=True,
         )
         wall, cpu = (float(x) for x in out.stdout.strip().splitlines()[-1].split())
-        events = max(0, sum(1 for _ in log.open()) - 1)
+        import pandas as pd
+
+        frame = pd.read_csv(log)
+        events = len(frame)
+        case = frame.columns[0]
+        end = pd.to_datetime(frame["end_time"], utc=True, format="ISO8601")
+        enable = pd.to_datetime(frame["enable_time"], utc=True, format="ISO8601")
+        spans = end.groupby(frame[case]).max() - enable.groupby(frame[case]).min()
+
     return {
         "cases": cases,
         "events": events,
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
         "events_per_s": round(events / wall),
+        "mean_cycle_hours": round(spans.dt.total_seconds().mean() / 3600, 1),
         "lost_in_export": "; ".join(export.lost) or "nothing",
     }
 

@@ -36,7 +36,7 @@ DEMO = DemoConfig(cases=4000, seed=7)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[LogView, dict[str, int]]:
-    ws, ds = build_demo_workspace(path=tmp_path_factory.mktemp("demo") / "ws", config=DEMO)
+    _ws, ds = build_demo_workspace(path=tmp_path_factory.mktemp("demo") / "ws", config=DEMO)
     return LogView(engine=DuckDBEngine(), dataset=ds), dict(ds.manifest.options["staff"])
 
 
@@ -142,6 +142,8 @@ def test_the_training_period_limits_the_cases(demo: tuple[LogView, dict[str, int
     end = datetime(2024, 9, 1, tzinfo=UTC)
     model = discover_model(view, DiscoveryConfig(start=start, end=end, timezone="Europe/Amsterdam"))
     in_period = view.with_filter(EventLogFilter(start=start, end=end, time_mode="started"))
-    assert model.source["cases"] == int(view.execute(in_period.case_summary.count().name("n").as_table())["n"][0])
+    assert model.source["cases"] == int(
+        view.execute(in_period.case_summary.count().name("n").as_table())["n"][0]
+    )
     assert model.start == end
     assert model.source["training_start"] == start.isoformat()

@@ -3,6 +3,7 @@ and its output as an ordinary civicflow dataset."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime
 
@@ -132,7 +133,9 @@ def test_work_happens_only_within_the_calendar() -> None:
     # no more than two tasks at once (two servers)
     starts = ev["start_timestamp"].astype("int64").to_numpy()
     ends = ev["timestamp"].astype("int64").to_numpy()
-    points = np.concatenate([np.stack([starts, np.ones_like(starts)], 1), np.stack([ends, -np.ones_like(ends)], 1)])
+    points = np.concatenate(
+        [np.stack([starts, np.ones_like(starts)], 1), np.stack([ends, -np.ones_like(ends)], 1)]
+    )
     points = points[np.lexsort((points[:, 1], points[:, 0]))]
     assert np.cumsum(points[:, 1]).max() == 2
 
@@ -151,7 +154,10 @@ def test_priorities_let_urgent_cases_jump_the_queue() -> None:
     urgency = result.cases.sort_by("arrival").column("urgency").to_numpy(zero_copy_only=False)
     assert w[urgency == "high"].mean() < 0.2 * w[urgency == "normal"].mean()
     # FIFO without the priority: the same arrival stream waits about equally in both groups
-    fifo = simulate(base.model_copy(update={"case_attributes": model.case_attributes}), SimulationConfig(cases=8000, seed=4, workers=1))
+    fifo = simulate(
+        base.model_copy(update={"case_attributes": model.case_attributes}),
+        SimulationConfig(cases=8000, seed=4, workers=1),
+    )
     wf = waits(fifo, 0)
     u2 = fifo.cases.sort_by("arrival").column("urgency").to_numpy(zero_copy_only=False)
     assert wf[u2 == "high"].mean() == pytest.approx(wf[u2 == "normal"].mean(), rel=0.35)
@@ -183,7 +189,12 @@ def test_loops_and_branches_follow_their_probabilities() -> None:
     assert counts["b"] / counts["a"] == pytest.approx(0.7, abs=0.01)
     # max_visits = 1 removes the loop
     once = model.model_copy(
-        update={"activities": {**model.activities, "a": ActivityModel(duration=Distribution.fixed(10), max_visits=1)}}
+        update={
+            "activities": {
+                **model.activities,
+                "a": ActivityModel(duration=Distribution.fixed(10), max_visits=1),
+            }
+        }
     )
     ev1 = simulate(once, SimulationConfig(cases=5000, seed=9, workers=1)).events.to_pandas()
     assert ev1.groupby("case_id")["activity"].apply(lambda s: (s == "a").sum()).max() == 1
@@ -192,10 +203,14 @@ def test_loops_and_branches_follow_their_probabilities() -> None:
 def test_progress_is_reported_up_to_the_total() -> None:
     model = single_queue(mean_gap=300.0, mean_service=200.0, servers=1)
     seen: list[tuple[int, int]] = []
-    simulate(model, SimulationConfig(cases=25_000, replications=2, seed=1, workers=1), progress=lambda d, t: seen.append((d, t)))
+    simulate(
+        model,
+        SimulationConfig(cases=25_000, replications=2, seed=1, workers=1),
+        progress=lambda d, t: seen.append((d, t)),
+    )
     assert seen[-1] == (50_000, 50_000)
     assert len(seen) > 3
-    assert all(b[0] >= a[0] for a, b in zip(seen, seen[1:], strict=False))
+    assert all(b[0] >= a[0] for a, b in itertools.pairwise(seen))
 
 
 def test_the_simulated_log_is_an_ordinary_dataset(tmp_path) -> None:
@@ -225,7 +240,9 @@ def test_the_simulated_log_is_an_ordinary_dataset(tmp_path) -> None:
     view = LogView(engine=DuckDBEngine(), dataset=ds)
     kpis = {k.name: k.value for k in compute_kpis(view).values}
     assert kpis["case_count"] == 400
-    assert kpis["cost_per_case"] == pytest.approx(float(np.sum(ev_cost := result.events.column("cost").to_numpy())) / 400, rel=1e-9)
+    assert kpis["cost_per_case"] == pytest.approx(
+        float(np.sum(result.events.column("cost").to_numpy())) / 400, rel=1e-9
+    )
     ev = result.events.to_pandas()
     spans = (ev["timestamp"] - result.cases.to_pandas()["arrival"].iloc[0]).dt.total_seconds()
     assert spans.min() > 0

@@ -34,11 +34,17 @@ def small_model() -> SimulationModel:
         ),
         activities={
             "register": ActivityModel(
-                pool="clerks", duration=Distribution(kind="lognorm", params={"sigma": 0.3, "median": 900})
+                pool="clerks",
+                duration=Distribution(kind="lognorm", params={"sigma": 0.3, "median": 900}),
             ),
             "decide": ActivityModel(pool="clerks", duration=Distribution.fixed(300)),
         },
-        pools={"clerks": ResourcePool(size=2, calendar={"hours": {"mon": ["09:00", "17:00"]}, "timezone": "Europe/Brussels"})},
+        pools={
+            "clerks": ResourcePool(
+                size=2,
+                calendar={"hours": {"mon": ["09:00", "17:00"]}, "timezone": "Europe/Brussels"},
+            )
+        },
     )
 
 
@@ -66,21 +72,46 @@ def test_the_document_round_trips_through_json_and_a_file(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("change", "field", "expected"),
     [
-        (lambda d: d["activities"]["register"]["duration"]["params"].pop("sigma"),
-         "activities.register.duration", "needs params sigma, median"),
-        (lambda d: d["activities"]["register"]["duration"].update(kind="beta"),
-         "activities.register.duration.kind", "'fixed'"),
-        (lambda d: d["control_flow"]["transitions"][0]["to"].update(decide=0.5),
-         "control_flow.transitions[0].to", "add up to 1"),
-        (lambda d: d["control_flow"]["transitions"][1]["to"].update({"END": 0.5, "archive": 0.5}),
-         "control_flow.transitions[1].to.archive", None),
+        (
+            lambda d: d["activities"]["register"]["duration"]["params"].pop("sigma"),
+            "activities.register.duration",
+            "needs params sigma, median",
+        ),
+        (
+            lambda d: d["activities"]["register"]["duration"].update(kind="beta"),
+            "activities.register.duration.kind",
+            "'fixed'",
+        ),
+        (
+            lambda d: d["control_flow"]["transitions"][0]["to"].update(decide=0.5),
+            "control_flow.transitions[0].to",
+            "add up to 1",
+        ),
+        (
+            lambda d: d["control_flow"]["transitions"][1]["to"].update(
+                {"END": 0.5, "archive": 0.5}
+            ),
+            "control_flow.transitions[1].to.archive",
+            None,
+        ),
         (lambda d: d["activities"]["decide"].update(pool="judges"), "activities.decide.pool", None),
-        (lambda d: d["pools"]["clerks"].update(size=0), "pools.clerks.size", "greater than or equal to 1"),
-        (lambda d: d["pools"]["clerks"]["calendar"]["hours"].update(mon=["17:00", "09:00"]),
-         "pools.clerks.calendar", "close before they open"),
+        (
+            lambda d: d["pools"]["clerks"].update(size=0),
+            "pools.clerks.size",
+            "greater than or equal to 1",
+        ),
+        (
+            lambda d: d["pools"]["clerks"]["calendar"]["hours"].update(mon=["17:00", "09:00"]),
+            "pools.clerks.calendar",
+            "close before they open",
+        ),
         (lambda d: d["arrivals"].update(hour_of_week=[1.0] * 24), "arrivals.hour_of_week", "168"),
         (lambda d: d.update(timezone="Mars/Olympus"), "timezone", "unknown time zone"),
-        (lambda d: d["control_flow"]["transitions"].pop(1), "control_flow.transitions", "one row per activity"),
+        (
+            lambda d: d["control_flow"]["transitions"].pop(1),
+            "control_flow.transitions",
+            "one row per activity",
+        ),
         (lambda d: d.update(surprise=1), "surprise", "Extra inputs"),
     ],
 )

@@ -31,7 +31,8 @@ def model() -> SimulationModel:
     return SimulationModel(
         name="permits",
         arrivals=ArrivalModel(
-            interarrival=Distribution.exponential(1800), hour_of_week=[w / (sum(week) / 168) for w in week]
+            interarrival=Distribution.exponential(1800),
+            hour_of_week=[w / (sum(week) / 168) for w in week],
         ),
         control_flow=ControlFlow(
             start={"Submit": 1.0},
@@ -45,10 +46,21 @@ def model() -> SimulationModel:
         ),
         activities={
             "Submit": ActivityModel(duration=Distribution.fixed(0)),
-            "Check": ActivityModel(pool="intake", duration=Distribution(kind="lognorm", params={"sigma": 0.35, "median": 1200})),
-            "Request documents": ActivityModel(pool="intake", duration=Distribution.exponential(600)),
-            "Assess": ActivityModel(pool="assessor", duration=Distribution(kind="gamma", params={"shape": 4.0, "scale": 2250.0})),
-            "Decide": ActivityModel(pool="manager", duration=Distribution(kind="norm", params={"mean": 1500, "std": 300})),
+            "Check": ActivityModel(
+                pool="intake",
+                duration=Distribution(kind="lognorm", params={"sigma": 0.35, "median": 1200}),
+            ),
+            "Request documents": ActivityModel(
+                pool="intake", duration=Distribution.exponential(600)
+            ),
+            "Assess": ActivityModel(
+                pool="assessor",
+                duration=Distribution(kind="gamma", params={"shape": 4.0, "scale": 2250.0}),
+            ),
+            "Decide": ActivityModel(
+                pool="manager",
+                duration=Distribution(kind="norm", params={"mean": 1500, "std": 300}),
+            ),
         },
         pools={
             "intake": ResourcePool(size=2, calendar=office, cost_per_hour=48),
@@ -70,20 +82,30 @@ def test_export_writes_prosimos_sections_and_a_readable_bpmn(tmp_path: Path) -> 
         "task_resource_distribution",
         "resource_calendars",
     }
-    assert params["arrival_time_distribution"] == {
-        "distribution_name": "expon",
-        "distribution_params": [{"value": 1800.0}, {"value": 0.0}, {"value": 315360000.0}],
-    }
+    # gaps in real time within the 50 open hours of the week: 1800 s x 50 / 168
+    assert params["arrival_time_distribution"]["distribution_name"] == "expon"
+    gap, low, _ = (p["value"] for p in params["arrival_time_distribution"]["distribution_params"])
+    assert (gap, low) == (pytest.approx(1800 * 50 / 168), 0.0)
     assert params["arrival_time_calendar"][0] == {
-        "from": "MONDAY", "to": "MONDAY", "beginTime": "08:00:00", "endTime": "18:00:00"
+        "from": "MONDAY",
+        "to": "MONDAY",
+        "beginTime": "08:00:00",
+        "endTime": "18:00:00",
     }
     gateways = {g["gateway_id"]: g for g in params["gateway_branching_probabilities"]}
     assert sorted(p["value"] for p in gateways["split_task_2"]["probabilities"]) == [0.3, 0.7]
-    intake = next(p for p in params["resource_profiles"] if p["name"] == "Check")["resource_list"][0]
+    intake = next(p for p in params["resource_profiles"] if p["name"] == "Check")["resource_list"][
+        0
+    ]
     assert intake["amount"] == 2 and intake["cost_per_hour"] == 48
     assert sorted(intake["assigned_tasks"]) == ["task_2", "task_3"]
     cal = next(c for c in params["resource_calendars"] if c["id"] == "intake calendar")
-    assert cal["time_periods"][0] == {"from": "MONDAY", "to": "MONDAY", "beginTime": "08:30:00", "endTime": "17:00:00"}
+    assert cal["time_periods"][0] == {
+        "from": "MONDAY",
+        "to": "MONDAY",
+        "beginTime": "08:30:00",
+        "endTime": "17:00:00",
+    }
     # the BPMN is a process civicflow's own reader accepts, with every activity as a task
     bpmn = read_bpmn(bpmn_path)
     assert {n.label for n in bpmn.nodes if n.kind == "task"} == set(model().activities)
@@ -108,7 +130,8 @@ def test_export_and_import_round_trip(tmp_path: Path) -> None:
     assert back.control_flow.start == pytest.approx(original.control_flow.start)
     for row in original.control_flow.transitions:
         assert back.branching(row.source) == pytest.approx(row.to), row.source
-    assert back.arrivals.interarrival == original.arrivals.interarrival
+    assert back.arrivals.interarrival.kind == "expon"
+    assert back.arrivals.interarrival.mean == pytest.approx(1800.0)
     assert back.arrivals.hour_of_week == pytest.approx(original.arrivals.hour_of_week)
 
 
@@ -118,7 +141,11 @@ def test_what_prosimos_cannot_say_is_listed() -> None:
         update={
             "activities": {
                 **m.activities,
-                "Assess": ActivityModel(pool="assessor", duration=Distribution(kind="weibull", params={"shape": 1.5, "scale": 9000}), max_visits=1),
+                "Assess": ActivityModel(
+                    pool="assessor",
+                    duration=Distribution(kind="weibull", params={"shape": 1.5, "scale": 9000}),
+                    max_visits=1,
+                ),
             }
         }
     )
@@ -129,7 +156,9 @@ def test_what_prosimos_cannot_say_is_listed() -> None:
 
 def test_parallel_gateways_are_refused(tmp_path: Path) -> None:
     bpmn_path, json_path = to_prosimos(model()).write(tmp_path)
-    text = bpmn_path.read_text().replace('<exclusiveGateway id="split_task_2"', '<parallelGateway id="split_task_2"')
+    text = bpmn_path.read_text().replace(
+        '<exclusiveGateway id="split_task_2"', '<parallelGateway id="split_task_2"'
+    )
     bpmn_path.write_text(text)
     with pytest.raises(InputError, match="parallelGateway") as info:
         from_prosimos(bpmn_path, json_path)

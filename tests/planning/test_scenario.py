@@ -45,7 +45,9 @@ def model() -> SimulationModel:
         ),
         activities={
             "register": ActivityModel(duration=Distribution.fixed(60)),
-            "check": ActivityModel(pool="clerks", duration=Distribution.exponential(600), fixed_cost=1.0),
+            "check": ActivityModel(
+                pool="clerks", duration=Distribution.exponential(600), fixed_cost=1.0
+            ),
             "decide": ActivityModel(duration=Distribution.fixed(30)),
         },
         pools={"clerks": ResourcePool(size=3, cost_per_hour=36.0)},
@@ -105,7 +107,8 @@ def test_branch_probability_keeps_the_other_choices_in_proportion() -> None:
     ).apply(model())
     assert changed.branching("check") == {"decide": 1.0}
     half = Scenario(
-        name="half end", changes=[BranchProbability(source="register", target="END", probability=0.5)]
+        name="half end",
+        changes=[BranchProbability(source="register", target="END", probability=0.5)],
     ).apply(model())
     assert half.branching("register") == pytest.approx({"check": 0.5, "END": 0.5})
 
@@ -114,7 +117,9 @@ def test_removing_an_activity_sends_cases_to_what_followed_it() -> None:
     changed = Scenario(name="no check", changes=[RemoveActivity(activity="check")]).apply(model())
     assert "check" not in changed.activities
     # register -> check (0.8) -> register (0.25) becomes a self-loop of 0.2; decide gets 0.6
-    assert changed.branching("register") == pytest.approx({"END": 0.2, "register": 0.2, "decide": 0.6})
+    assert changed.branching("register") == pytest.approx(
+        {"END": 0.2, "register": 0.2, "decide": 0.6}
+    )
     ev = run(changed, 5000)
     assert set(ev["activity"]) == {"register", "decide"}
     assert (ev["activity"] == "decide").sum() / 5000 == pytest.approx(0.6 / 0.8, abs=0.02)
@@ -140,7 +145,9 @@ def test_removing_rework_and_automating_an_activity() -> None:
 
 
 def test_a_duration_factor_scales_the_mean_and_the_cost() -> None:
-    faster = Scenario(name="x0.5", changes=[ActivityDuration(activity="check", factor=0.5)]).apply(model())
+    faster = Scenario(name="x0.5", changes=[ActivityDuration(activity="check", factor=0.5)]).apply(
+        model()
+    )
     assert faster.activities["check"].duration.mean == pytest.approx(300)
     ev = run(faster, 5000)
     check = ev[ev["activity"] == "check"]

@@ -10,17 +10,6 @@ from civicflow.planning._engine import (
     expected_arrivals,
     simulate,
 )
-from civicflow.planning._prosimos import ProsimosExport, from_prosimos, to_prosimos
-from civicflow.planning._scenario import (
-    ActivityDuration,
-    ArrivalVolume,
-    BranchProbability,
-    Change,
-    RemoveActivity,
-    RemoveRework,
-    Scenario,
-    Staffing,
-)
 from civicflow.planning._model import (
     END,
     SCHEMA_VERSION,
@@ -32,6 +21,17 @@ from civicflow.planning._model import (
     Priority,
     ResourcePool,
     SimulationModel,
+)
+from civicflow.planning._prosimos import ProsimosExport, from_prosimos, to_prosimos
+from civicflow.planning._scenario import (
+    ActivityDuration,
+    ArrivalVolume,
+    BranchProbability,
+    Change,
+    RemoveActivity,
+    RemoveRework,
+    Scenario,
+    Staffing,
 )
 
 __all__ = [
@@ -55,9 +55,9 @@ __all__ = [
     "RemoveActivity",
     "RemoveRework",
     "ResourcePool",
+    "Scenario",
     "SimulationConfig",
     "SimulationModel",
-    "Scenario",
     "SimulationResult",
     "Staffing",
     "discover_model",

@@ -13,13 +13,21 @@ import math
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from civicflow.core import ConfigurationError, InputError, Location, check_timezone
-from civicflow.eventlog import ACTIVITY, CASE_ID, COST, POSITION, RESOURCE, START_TIMESTAMP, TIMESTAMP
+from civicflow.eventlog import (
+    ACTIVITY,
+    CASE_ID,
+    COST,
+    POSITION,
+    RESOURCE,
+    START_TIMESTAMP,
+    TIMESTAMP,
+)
 from civicflow.mining import LogView, WorkingCalendar
 from civicflow.planning._distributions import fit_distribution
 from civicflow.planning._engine import _HOUR, _rates
@@ -111,9 +119,7 @@ def discover_model(view: LogView, config: DiscoveryConfig | None = None) -> Simu
         for name, pool in pools.items()
     }
     pools = {
-        name: pool.model_copy(
-            update={"calendar": None if calendars[name] is None else calendars[name].to_dict()}
-        )
+        name: pool.model_copy(update={"calendar": _as_dict(calendars[name])})
         for name, pool in pools.items()
     }
     activities = _activities(events, act_pool, pools, cfg)
@@ -127,9 +133,8 @@ def discover_model(view: LogView, config: DiscoveryConfig | None = None) -> Simu
             f"cannot condition the control flow on '{cfg.condition_attribute}'",
             where=Location(file=view.dataset.name, field=cfg.condition_attribute),
             found="no such categorical case attribute",
-            expected="one of: " + ", ".join(
-                k for k, v in attributes.items() if v.values is not None
-            ),
+            expected="one of: "
+            + ", ".join(k for k, v in attributes.items() if v.values is not None),
             fix="pick a categorical case attribute",
         )
     control_flow = _control_flow(events, cases, cfg)
@@ -190,7 +195,9 @@ def _prepare(events: pd.DataFrame, timezone: str) -> pd.DataFrame:
     return events
 
 
-def _pools(events: pd.DataFrame, cfg: DiscoveryConfig) -> tuple[dict[str, ResourcePool], dict[str, str]]:
+def _pools(
+    events: pd.DataFrame, cfg: DiscoveryConfig
+) -> tuple[dict[str, ResourcePool], dict[str, str]]:
     """Resources clustered by the share of their events per activity (cosine distance)."""
     staffed = events[events[RESOURCE].notna()]
     if staffed.empty:
@@ -206,7 +213,9 @@ def _pools(events: pd.DataFrame, cfg: DiscoveryConfig) -> tuple[dict[str, Resour
 
         distances = np.clip(1.0 - matrix @ matrix.T, 0.0, 2.0)
         condensed = distances[np.triu_indices(len(names), k=1)]
-        labels = fcluster(linkage(condensed, method="average"), t=cfg.pool_distance, criterion="distance")
+        labels = fcluster(
+            linkage(condensed, method="average"), t=cfg.pool_distance, criterion="distance"
+        )
     pools: dict[str, ResourcePool] = {}
     resource_pool: dict[str, str] = {}
     groups = sorted(
@@ -279,6 +288,10 @@ def _calendar(events: pd.DataFrame, cfg: DiscoveryConfig) -> WorkingCalendar | N
     return WorkingCalendar(
         hours=hours, timezone=cfg.timezone, country=cfg.country, subdivision=cfg.subdivision
     )
+
+
+def _as_dict(calendar: WorkingCalendar | None) -> dict[str, Any] | None:
+    return None if calendar is None else calendar.to_dict()
 
 
 def _time_of_day(stamps: pd.Series) -> np.ndarray:
@@ -385,15 +398,21 @@ def _control_flow(events: pd.DataFrame, cases: pd.DataFrame, cfg: DiscoveryConfi
     def add(group: pd.DataFrame, visit: int | None, when: str | None) -> None:
         counts = group["to"].value_counts()
         rows.append(
-            Branching(source=str(group["from"].iloc[0]), visit=visit, when=when, cases=len(group), to=_shares(counts))
+            Branching(
+                source=str(group["from"].iloc[0]),
+                visit=visit,
+                when=when,
+                cases=len(group),
+                to=_shares(counts),
+            )
         )
 
-    for activity, group in frame.groupby("from", sort=True):
+    for _activity, group in frame.groupby("from", sort=True):
         add(group, None, None)
         if cfg.visit_levels > 1 and group["visit"].nunique() > 1:
             for v, sub in group.groupby("visit", sort=True):
                 if len(sub) >= cfg.min_support:
-                    add(sub, int(v), None)
+                    add(sub, int(cast(Any, v)), None)
         if cfg.condition_attribute is not None:
             for w, sub in group.groupby("when", sort=True):
                 if len(sub) >= cfg.min_support:
@@ -401,7 +420,7 @@ def _control_flow(events: pd.DataFrame, cases: pd.DataFrame, cfg: DiscoveryConfi
                     if cfg.visit_levels > 1 and sub["visit"].nunique() > 1:
                         for v, sub2 in sub.groupby("visit", sort=True):
                             if len(sub2) >= cfg.min_support:
-                                add(sub2, int(v), str(w))
+                                add(sub2, int(cast(Any, v)), str(w))
     return ControlFlow(
         start=_shares(starts),
         transitions=rows,
@@ -465,5 +484,3 @@ def _arrivals(first: np.ndarray, t_lo: float, t_hi: float, cfg: DiscoveryConfig)
         month_of_year=months_l,
         trend_per_year=round(trend, 4),
     )
-
-

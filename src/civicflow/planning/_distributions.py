@@ -7,6 +7,7 @@ engine never calls a random function per event.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Literal
 
@@ -88,7 +89,7 @@ class Distribution(BaseModel):
             if not q or len(q) < 2:
                 raise ValueError("an empirical distribution needs at least two quantiles")
             if any(not math.isfinite(v) or v < 0 for v in q) or any(
-                b < a for a, b in zip(q, q[1:], strict=False)
+                b < a for a, b in itertools.pairwise(q)
             ):
                 raise ValueError("quantiles must be non-negative and non-decreasing")
         elif self.quantiles is not None:
@@ -150,9 +151,7 @@ class Distribution(BaseModel):
 
     def scaled(self, factor: float) -> Distribution:
         """The same shape with every time multiplied by ``factor`` (a faster or slower task)."""
-        params = {
-            k: (v if k in ("shape", "sigma") else v * factor) for k, v in self.params.items()
-        }
+        params = {k: (v if k in ("shape", "sigma") else v * factor) for k, v in self.params.items()}
         return self.model_copy(
             update={
                 "params": params,

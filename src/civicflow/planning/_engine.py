@@ -202,9 +202,7 @@ def simulate(
                 if progress is not None:
                     progress(done, max(total, done))
     events, cases = _tables(model, config, outputs)
-    busy = {
-        name: [float(o["busy"][i]) for o in outputs] for i, name in enumerate(model.pools)
-    }
+    busy = {name: [float(o["busy"][i]) for o in outputs] for i, name in enumerate(model.pools)}
     return SimulationResult(
         events=events,
         cases=cases,
@@ -300,9 +298,7 @@ def _replicate(
     progress: ProgressCallback | None,
 ) -> dict[str, Any]:
     comp = _Compiled(model, t0)
-    arrivals_rng, attr_rng, dur_rng, route_rng = (
-        np.random.default_rng(s) for s in seq.spawn(4)
-    )
+    arrivals_rng, attr_rng, dur_rng, route_rng = (np.random.default_rng(s) for s in seq.spawn(4))
     arrival = generate_arrivals(model, t0, t_end, n_cases, arrivals_rng)
     n = len(arrival)
     attributes = sample_case_attributes(model, n, attr_rng)
@@ -312,8 +308,8 @@ def _replicate(
         cond = np.array([comp.cond_index.get(str(v), 0) for v in values], dtype=np.int64)
     prio: list[int] = [0] * n
     if model.priority is not None:
-        levels = model.priority.levels
-        prio = [levels.get(str(v), 0) for v in attributes[model.priority.attribute]]
+        order = model.priority.levels
+        prio = [order.get(str(v), 0) for v in attributes[model.priority.attribute]]
     cond_l = cond.tolist()
     arrivals_l = arrival.tolist()
 
@@ -526,7 +522,14 @@ def expected_arrivals(model: SimulationModel, start: datetime, end: datetime) ->
     origin = model.start.timestamp() if model.start is not None else t0
     edges = np.arange(t0, t1, _HOUR)
     widths = np.minimum(edges + _HOUR, t1) - edges
-    rate = _rates(edges, week / week.mean(), months / months.mean(), arr.trend_per_year, origin, model.timezone)
+    rate = _rates(
+        edges,
+        week / week.mean(),
+        months / months.mean(),
+        arr.trend_per_year,
+        origin,
+        model.timezone,
+    )
     return float(np.sum(rate * widths) / max(arr.interarrival.mean, 1e-9))
 
 
@@ -612,7 +615,9 @@ def _tables(
             schema=CORE_EVENT_SCHEMA,
         )
         position += m
-        event_tables.append(table.append_column("replication", pa.array(np.full(m, rep), pa.int64())))
+        event_tables.append(
+            table.append_column("replication", pa.array(np.full(m, rep), pa.int64()))
+        )
         cols: dict[str, Any] = {
             "case_id": pa.array(ids, pa.string()),
             "replication": pa.array(np.full(n, rep), pa.int64()),

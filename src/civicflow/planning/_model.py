@@ -18,9 +18,17 @@ import math
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from civicflow.core import ConfigurationError, Location, check_timezone
 from civicflow.mining import WorkingCalendar
@@ -87,7 +95,7 @@ class Branching(_Part):
     null; the highest visit level also covers later visits) for cases whose condition attribute
     is ``when`` (any value when null): probability per next activity, ``END`` for the end."""
 
-    source: str = Field(alias="from")
+    source: str = Field(validation_alias=AliasChoices("from", "source"), serialization_alias="from")
     visit: int | None = Field(default=None, ge=1)
     when: str | None = None
     cases: int = Field(default=0, ge=0, description="observations behind these probabilities")
@@ -221,7 +229,7 @@ class SimulationModel(_Part):
     def _zone(cls, v: str) -> str:
         try:
             check_timezone(v, field="timezone")
-        except ConfigurationError as exc:
+        except ConfigurationError:
             raise ValueError(f"unknown time zone '{v}'") from None
         return v
 
@@ -270,7 +278,9 @@ class SimulationModel(_Part):
                     "merge the duplicate rows",
                 )
             seen.add(key)
-        fallback = {b.source for b in self.control_flow.transitions if b.visit is None and b.when is None}
+        fallback = {
+            b.source for b in self.control_flow.transitions if b.visit is None and b.when is None
+        }
         for name in sorted(known - fallback):
             raise _problem(
                 "control_flow.transitions",
@@ -280,7 +290,10 @@ class SimulationModel(_Part):
             )
         if self.priority is not None and self.priority.attribute not in self.case_attributes:
             raise _reference(
-                "priority.attribute", self.priority.attribute, self.case_attributes, "case attribute"
+                "priority.attribute",
+                self.priority.attribute,
+                self.case_attributes,
+                "case attribute",
             )
         return self
 
@@ -305,7 +318,9 @@ class SimulationModel(_Part):
         Raises :class:`ConfigurationError` naming the field of the first problem.
         """
         text = source
-        if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+        if isinstance(source, Path) or (
+            isinstance(source, str) and not source.lstrip().startswith("{")
+        ):
             path = Path(source)
             file = file or str(path)
             try:
@@ -357,7 +372,11 @@ class SimulationModel(_Part):
             more = exc.error_count() - 1
             raise ConfigurationError(
                 "the simulation model is not valid"
-                + (f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""),
+                + (
+                    f" ({more} more problem{'s' if more > 1 else ''} after this one)"
+                    if more
+                    else ""
+                ),
                 where=Location(file=file, field=path or None),
                 found=_found(first.get("input")),
                 expected=first["msg"],
@@ -375,7 +394,9 @@ class SimulationModel(_Part):
         return cls.model_json_schema(by_alias=True)
 
     # --- conveniences ---
-    def branching(self, source: str, *, visit: int | None = None, when: str | None = None) -> dict[str, float]:
+    def branching(
+        self, source: str, *, visit: int | None = None, when: str | None = None
+    ) -> dict[str, float]:
         """The probabilities of the row ``(source, visit, when)``, falling back as the engine does:
         (visit, when) -> (visit, any) -> (any, when) -> (any, any)."""
         rows = {(b.source, b.visit, b.when): b.to for b in self.control_flow.transitions}
@@ -398,7 +419,9 @@ def _compact_numbers(text: str) -> str:
         if len(items) <= 24:
             return "[" + ", ".join(items) + "]"
         start = text.rfind("\n", 0, match.start()) + 1
-        indent = " " * (len(text[start : match.start()]) - len(text[start : match.start()].lstrip()) + 2)
+        indent = " " * (
+            len(text[start : match.start()]) - len(text[start : match.start()].lstrip()) + 2
+        )
         rows = [", ".join(items[i : i + 24]) for i in range(0, len(items), 24)]
         return "[\n" + indent + (",\n" + indent).join(rows) + "\n" + indent[:-2] + "]"
 
@@ -435,5 +458,9 @@ def _problem(field: str, found: Any, expected: str, fix: str) -> ConfigurationEr
 def _reference(field: str, found: str, known: Any, what: str) -> ConfigurationError:
     names = sorted(str(k) for k in known)
     shown = ", ".join(names[:12]) + (" …" if len(names) > 12 else "")
-    return _problem(field, found, f"a known {what}: {shown or '(none defined)'}", f"use one of the model's {what} names or define it")
-
+    return _problem(
+        field,
+        found,
+        f"a known {what}: {shown or '(none defined)'}",
+        f"use one of the model's {what} names or define it",
+    )

@@ -76,7 +76,9 @@ def to_prosimos(model: SimulationModel) -> ProsimosExport:
 
     # --- the graph: nodes are start, the tasks and end; a split gateway where a node has
     # several ways on, a join gateway where several ways come in
-    out_edges: dict[str, dict[str, float]] = {"start": {task_id[a]: p for a, p in cf.start.items() if p > 0}}
+    out_edges: dict[str, dict[str, float]] = {
+        "start": {task_id[a]: p for a, p in cf.start.items() if p > 0}
+    }
     for a in acts:
         out_edges[task_id[a]] = {
             ("end" if t == END else task_id[t]): p for t, p in general[a].items() if p > 0
@@ -136,28 +138,31 @@ def to_prosimos(model: SimulationModel) -> ProsimosExport:
     distributions: list[dict[str, Any]] = []
     tasks_of_pool: dict[str, list[str]] = {}
     for a in acts:
-        pool = model.activities[a].pool
-        key = pool if pool is not None else _NO_POOL + a
+        owner = model.activities[a].pool
+        key = owner if owner is not None else _NO_POOL + a
         tasks_of_pool.setdefault(key, []).append(task_id[a])
-    zones = {pool.working_calendar().timezone for pool in model.pools.values() if pool.calendar}  # type: ignore[union-attr]
+    zones = {str(p.calendar["timezone"]) for p in model.pools.values() if p.calendar}
     if zones - {"UTC"}:
         lost.append("time zones: Prosimos calendars are read in the simulation's clock (UTC here)")
     for key in tasks_of_pool:
-        pool = model.pools.get(key)
         calendars.append(
-            {"id": f"{key} calendar", "name": f"{key} calendar", "time_periods": _periods(pool)}
+            {
+                "id": f"{key} calendar",
+                "name": f"{key} calendar",
+                "time_periods": _periods(model.pools.get(key)),
+            }
         )
     if any(p.calendar and WorkingCalendarHolidays(p.calendar) for p in model.pools.values()):
         lost.append("public holidays and closed dates of the calendars")
     for a in acts:
         activity = model.activities[a]
         key = activity.pool if activity.pool is not None else _NO_POOL + a
-        pool = model.pools.get(key)
+        staff = model.pools.get(key)
         resource = {
             "id": key,
             "name": key,
-            "cost_per_hour": pool.cost_per_hour if pool is not None else 0,
-            "amount": pool.size if pool is not None else NO_POOL_AMOUNT,
+            "cost_per_hour": staff.cost_per_hour if staff is not None else 0,
+            "amount": staff.size if staff is not None else NO_POOL_AMOUNT,
             "calendar": f"{key} calendar",
             "assigned_tasks": tasks_of_pool[key],
         }
@@ -166,7 +171,14 @@ def to_prosimos(model: SimulationModel) -> ProsimosExport:
         if note:
             lost.append(f"{a}: {note}")
         distributions.append({"task_id": task_id[a], "resources": [{"resource_id": key, **dist}]})
-    arrival, note = _to_pix(arr.interarrival)
+    # Prosimos draws gaps in real time and moves an arrival that falls outside its arrival
+    # calendar to the next opening; civicflow's gaps are in operational time (a week of it is a
+    # week). Within the open hours the rate is the same when the gaps shrink by the open share.
+    open_share = _open_share(arr.hour_of_week)
+    rates = [r for r in arr.hour_of_week if r > 0]
+    if max(rates) - min(rates) > 1e-6 * max(rates):
+        lost.append("the shape of the hour-of-week profile within its open hours (flattened)")
+    arrival, note = _to_pix(arr.interarrival.scaled(open_share))
     if note:
         lost.append(f"arrivals: {note}")
     parameters = {
@@ -180,7 +192,7 @@ def to_prosimos(model: SimulationModel) -> ProsimosExport:
     return ProsimosExport(bpmn=bpmn, parameters=parameters, lost=lost)
 
 
-def WorkingCalendarHolidays(calendar: dict[str, Any]) -> bool:  # noqa: N802
+def WorkingCalendarHolidays(calendar: dict[str, Any]) -> bool:
     return bool(calendar.get("country") or calendar.get("closed_dates"))
 
 
@@ -221,6 +233,10 @@ def _arrival_periods(arr: ArrivalModel) -> list[dict[str, str]]:
             end = "23:59:59" if h == 24 else f"{h:02d}:00:00"
             periods.append(_period(day, day, f"{start:02d}:00:00", end))
     return periods
+
+
+def _open_share(week: list[float]) -> float:
+    return sum(1 for r in week if r > 0) / len(week)
 
 
 def _to_pix(d: Distribution) -> tuple[dict[str, Any], str | None]:
@@ -305,7 +321,15 @@ def from_prosimos(
                 expected="exclusive gateways, tasks, start and end events",
                 fix="simulate this model in Prosimos, or replace the gateway by exclusive choices",
             )
-        if tag in ("task", "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask", "receiveTask"):
+        if tag in (
+            "task",
+            "userTask",
+            "serviceTask",
+            "manualTask",
+            "scriptTask",
+            "sendTask",
+            "receiveTask",
+        ):
             kinds[el_id] = "task"
             names[el_id] = el.get("name") or el_id
         elif tag == "startEvent":
@@ -317,7 +341,7 @@ def from_prosimos(
     flows: dict[str, tuple[str, str]] = {}
     out: dict[str, list[str]] = {}
     for el in process.findall("b:sequenceFlow", ns):
-        fid, src, dst = el.get("id"), el.get("sourceRef"), el.get("targetRef")
+        fid, src, dst = (str(el.get(k)) for k in ("id", "sourceRef", "targetRef"))
         flows[fid] = (src, dst)
         out.setdefault(src, []).append(fid)
     probability: dict[str, float] = {}
@@ -385,14 +409,17 @@ def from_prosimos(
         tid = entry["task_id"]
         if tid not in names:
             continue
-        dist = _from_pix(entry["resources"][0], field=f"task_resource_distribution.{tid}", source=source)
+        dist = _from_pix(
+            entry["resources"][0], field=f"task_resource_distribution.{tid}", source=source
+        )
         activities[names[tid]] = ActivityModel(pool=task_pool.get(tid), duration=dist)
-    for tid, label in names.items():
+    for label in names.values():
         activities.setdefault(label, ActivityModel(duration=Distribution.fixed(0)))
-    arrivals = ArrivalModel(
-        interarrival=_from_pix(params["arrival_time_distribution"], field="arrival_time_distribution", source=source),
-        hour_of_week=_week_from(params.get("arrival_time_calendar")),
+    week = _week_from(params.get("arrival_time_calendar"))
+    gaps = _from_pix(
+        params["arrival_time_distribution"], field="arrival_time_distribution", source=source
     )
+    arrivals = ArrivalModel(interarrival=gaps.scaled(1 / _open_share(week)), hour_of_week=week)
     return SimulationModel(
         name=name or Path(source).stem,
         source={"prosimos": {"bpmn": Path(source).name}},
@@ -415,9 +442,16 @@ def _from_pix(d: dict[str, Any], *, field: str, source: str) -> Distribution:
         if name == "fix":
             return Distribution.fixed(v[0])
         if name == "expon":
-            return Distribution(kind="expon", params={"mean": v[0]}, minimum=0.0, maximum=_top(v[2]))
+            return Distribution(
+                kind="expon", params={"mean": v[0]}, minimum=0.0, maximum=_top(v[2])
+            )
         if name == "norm":
-            return Distribution(kind="norm", params={"mean": v[0], "std": v[1]}, minimum=max(0.0, v[2]), maximum=_top(v[3]))
+            return Distribution(
+                kind="norm",
+                params={"mean": v[0], "std": v[1]},
+                minimum=max(0.0, v[2]),
+                maximum=_top(v[3]),
+            )
         if name == "lognorm":
             mean, var = v[0], v[1]
             s2 = math.log(1 + var / (mean * mean))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from civicflow.core import ConfigurationError, Location
 from civicflow.planning._model import END, SimulationModel
@@ -59,8 +59,8 @@ class BranchProbability(_Change):
     choices keep their proportions. Applies to every row of ``from`` (or the given visit)."""
 
     kind: Literal["branch_probability"] = "branch_probability"
-    source: str = Field(alias="from")
-    target: str = Field(alias="to")
+    source: str = Field(validation_alias=AliasChoices("from", "source"), serialization_alias="from")
+    target: str = Field(validation_alias=AliasChoices("to", "target"), serialization_alias="to")
     probability: float = Field(ge=0, le=1)
     visit: int | None = Field(default=None, ge=1)
 
@@ -155,7 +155,9 @@ def _remove(data: dict[str, Any], change: RemoveActivity, where: str) -> None:
     _activity(data, change.activity, where)
     x = change.activity
     cf = data["control_flow"]
-    general = next(r for r in cf["transitions"] if r["from"] == x and "visit" not in r and "when" not in r)
+    general = next(
+        r for r in cf["transitions"] if r["from"] == x and "visit" not in r and "when" not in r
+    )
     onward = {k: v for k, v in general["to"].items() if k != x}
     total = sum(onward.values())
     if total <= 0:
@@ -210,7 +212,9 @@ def _branch(data: dict[str, Any], change: BranchProbability, where: str) -> None
         raise _unknown(f"{where}.to", change.target, [*data["activities"], END], "activity")
     touched = 0
     for r in data["control_flow"]["transitions"]:
-        if r["from"] != change.source or (change.visit is not None and r.get("visit") != change.visit):
+        if r["from"] != change.source or (
+            change.visit is not None and r.get("visit") != change.visit
+        ):
             continue
         others = {k: v for k, v in r["to"].items() if k != change.target}
         rest = sum(others.values())

@@ -106,5 +106,7 @@ def _secs(t: object) -> int:
 
 def _to_utc(wall: np.ndarray, zone: str) -> np.ndarray:
     idx = pd.DatetimeIndex(wall.astype("datetime64[ns]"))
-    stamps = idx.tz_localize(zone, ambiguous=np.ones(len(idx), dtype=bool), nonexistent="shift_forward")
+    stamps = idx.tz_localize(
+        zone, ambiguous=np.ones(len(idx), dtype=bool), nonexistent="shift_forward"
+    )
     return np.asarray(stamps.as_unit("ns").asi8, dtype=np.int64) / 1e9

@@ -34,6 +34,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -117,7 +118,19 @@ def bench_model(*, holidays: bool = True) -> SimulationModel:
     )
 
 
-def run_civicflow(model: SimulationModel, cases: int) -> dict[str, float]:
+def _figures(cases: int, events: int, wall: float, cpu: float, spans: Any) -> dict[str, Any]:
+    """What both sides report: size, wall and CPU time, throughput and mean cycle time."""
+    return {
+        "cases": cases,
+        "events": events,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "events_per_s": round(events / wall),
+        "mean_cycle_hours": round(spans.dt.total_seconds().mean() / 3600, 1),
+    }
+
+
+def run_civicflow(model: SimulationModel, cases: int) -> dict[str, Any]:
     wall, cpu = time.perf_counter(), _cpu()
     result = simulate(model, SimulationConfig(cases=cases, seed=1, workers=1))
     wall, cpu = time.perf_counter() - wall, _cpu() - cpu
@@ -134,14 +147,9 @@ def run_civicflow(model: SimulationModel, cases: int) -> dict[str, float]:
         for name, busy in result.pool_busy_seconds.items()
     }
     return {
-        "cases": cases,
-        "events": events,
-        "wall_s": round(wall, 2),
-        "cpu_s": round(cpu, 2),
-        "events_per_s": round(events / wall),
+        **_figures(cases, events, wall, cpu, spans),
         "events_per_cpu_s": round(events / max(cpu, 1e-9)),
         "simulated_days": days,
-        "mean_cycle_hours": round(spans.dt.total_seconds().mean() / 3600, 1),
         "utilisation_approx": utilisation,
     }
 
@@ -161,7 +169,7 @@ print(wall, r.ru_utime + r.ru_stime - cpu)
 """
 
 
-def run_prosimos(model: SimulationModel, cases: int, python: str) -> dict[str, float]:
+def run_prosimos(model: SimulationModel, cases: int, python: str) -> dict[str, Any]:
     export = to_prosimos(model)
     with tempfile.TemporaryDirectory() as tmp:
         bpmn, params = export.write(tmp)
@@ -183,12 +191,7 @@ def run_prosimos(model: SimulationModel, cases: int, python: str) -> dict[str, f
         spans = end.groupby(frame[case]).max() - enable.groupby(frame[case]).min()
 
     return {
-        "cases": cases,
-        "events": events,
-        "wall_s": round(wall, 2),
-        "cpu_s": round(cpu, 2),
-        "events_per_s": round(events / wall),
-        "mean_cycle_hours": round(spans.dt.total_seconds().mean() / 3600, 1),
+        **_figures(cases, events, wall, cpu, spans),
         "lost_in_export": "; ".join(export.lost) or "nothing",
     }
 

@@ -5,49 +5,24 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow.compute as pc
 import pytest
+from sim_models import flow_model, single_queue
 
-from civicflow.eventlog import ColumnMapping, DuckDBEngine, EventStore, IngestOptions, ingest
+from civicflow.eventlog import DuckDBEngine, EventStore, ingest
 from civicflow.mining import LogView, WorkingCalendar, compute_kpis
 from civicflow.planning import (
     ActivityModel,
-    ArrivalModel,
-    Branching,
-    ControlFlow,
+    CaseAttribute,
     Distribution,
-    ResourcePool,
+    Priority,
     SimulationConfig,
     SimulationModel,
     SimulationResult,
     simulate,
 )
-from civicflow.planning._model import CaseAttribute, Priority
-
-START = datetime(2025, 1, 6, tzinfo=UTC)  # a Monday
-
-
-def single_queue(
-    *, mean_gap: float, mean_service: float, servers: int, calendar: WorkingCalendar | None = None
-) -> SimulationModel:
-    return SimulationModel(
-        arrivals=ArrivalModel(interarrival=Distribution.exponential(mean_gap)),
-        control_flow=ControlFlow(
-            start={"serve": 1.0}, transitions=[Branching(source="serve", to={"END": 1.0})]
-        ),
-        activities={
-            "serve": ActivityModel(pool="servers", duration=Distribution.exponential(mean_service))
-        },
-        pools={
-            "servers": ResourcePool(
-                size=servers, calendar=None if calendar is None else calendar.to_dict()
-            )
-        },
-        start=START,
-    )
 
 
 def erlang_c_wait(lam: float, mu: float, c: int) -> float:
@@ -113,7 +88,9 @@ def test_work_happens_only_within_the_calendar() -> None:
     calendar = WorkingCalendar.office_hours(
         start="09:00", end="17:00", timezone="Europe/Amsterdam", country="NL"
     )
-    model = single_queue(mean_gap=1800.0, mean_service=3600.0, servers=2, calendar=calendar)
+    model = single_queue(
+        mean_gap=1800.0, mean_service=3600.0, servers=2, calendar=calendar.to_dict()
+    )
     result = simulate(model, SimulationConfig(cases=3000, seed=2, workers=1))
     ev = result.events.to_pandas()
     local_start = ev["start_timestamp"].dt.tz_convert("Europe/Amsterdam")
@@ -164,22 +141,10 @@ def test_priorities_let_urgent_cases_jump_the_queue() -> None:
 
 
 def test_loops_and_branches_follow_their_probabilities() -> None:
-    model = SimulationModel(
-        arrivals=ArrivalModel(interarrival=Distribution.exponential(600.0)),
-        control_flow=ControlFlow(
-            start={"a": 1.0},
-            transitions=[
-                Branching(source="a", to={"b": 0.7, "c": 0.3}),
-                Branching(source="b", to={"a": 0.25, "END": 0.75}),
-                Branching(source="c", to={"END": 1.0}),
-            ],
-        ),
-        activities={
-            "a": ActivityModel(duration=Distribution.fixed(10)),
-            "b": ActivityModel(duration=Distribution.fixed(10)),
-            "c": ActivityModel(duration=Distribution.fixed(10)),
-        },
-        start=START,
+    model = flow_model(
+        {"a": {"b": 0.7, "c": 0.3}, "b": {"a": 0.25, "END": 0.75}, "c": {"END": 1.0}},
+        mean_gap=600.0,
+        durations={a: Distribution.fixed(10) for a in "abc"},
     )
     result = simulate(model, SimulationConfig(cases=20_000, seed=9, workers=1))
     ev = result.events.to_pandas()
@@ -215,7 +180,9 @@ def test_progress_is_reported_up_to_the_total() -> None:
 
 def test_the_simulated_log_is_an_ordinary_dataset(tmp_path) -> None:
     calendar = WorkingCalendar.office_hours(timezone="UTC")
-    model = single_queue(mean_gap=1200.0, mean_service=900.0, servers=2, calendar=calendar)
+    model = single_queue(
+        mean_gap=1200.0, mean_service=900.0, servers=2, calendar=calendar.to_dict()
+    )
     model = model.model_copy(
         update={
             "case_attributes": {"channel": CaseAttribute(values={"online": 0.6, "counter": 0.4})},
@@ -225,16 +192,8 @@ def test_the_simulated_log_is_an_ordinary_dataset(tmp_path) -> None:
     result = simulate(model, SimulationConfig(cases=400, seed=1, workers=1))
     path = result.write_parquet(tmp_path / "sim.parquet")
     ws = EventStore.create(tmp_path / "ws")
-    mapping = ColumnMapping(
-        case_id="case_id",
-        activity="activity",
-        timestamp="timestamp",
-        start_timestamp="start_timestamp",
-        resource="resource",
-        lifecycle="lifecycle",
-        cost="cost",
-    )
-    ds = ingest(workspace=ws, source=path, name="sim", mapping=mapping, options=IngestOptions())
+    # the importer recognises the canonical columns and the case: attributes by their names
+    ds = ingest(workspace=ws, source=path, name="sim")
     assert ds.manifest.events == 400
     assert ds.manifest.cases == 400
     view = LogView(engine=DuckDBEngine(), dataset=ds)

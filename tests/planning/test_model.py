@@ -8,43 +8,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
+from sim_models import flow_model
 
 from civicflow.core import ConfigurationError
-from civicflow.planning import (
-    ActivityModel,
-    ArrivalModel,
-    Branching,
-    ControlFlow,
-    Distribution,
-    ResourcePool,
-    SimulationModel,
-    fit_distribution,
-)
+from civicflow.planning import Distribution, ResourcePool, SimulationModel, fit_distribution
 
 
 def small_model() -> SimulationModel:
-    return SimulationModel(
-        arrivals=ArrivalModel(interarrival=Distribution.exponential(600)),
-        control_flow=ControlFlow(
-            start={"register": 1.0},
-            transitions=[
-                Branching(source="register", to={"decide": 0.9, "END": 0.1}),
-                Branching(source="decide", to={"END": 1.0}),
-            ],
-        ),
-        activities={
-            "register": ActivityModel(
-                pool="clerks",
-                duration=Distribution(kind="lognorm", params={"sigma": 0.3, "median": 900}),
-            ),
-            "decide": ActivityModel(pool="clerks", duration=Distribution.fixed(300)),
-        },
-        pools={
-            "clerks": ResourcePool(
-                size=2,
-                calendar={"hours": {"mon": ["09:00", "17:00"]}, "timezone": "Europe/Brussels"},
-            )
-        },
+    lognormal = Distribution(kind="lognorm", params={"sigma": 0.3, "median": 900})
+    calendar = {"hours": {"mon": ["09:00", "17:00"]}, "timezone": "Europe/Brussels"}
+    return flow_model(
+        {"register": {"decide": 0.9, "END": 0.1}, "decide": {"END": 1.0}},
+        mean_gap=600,
+        durations={"register": lognormal, "decide": Distribution.fixed(300)},
+        pools={"clerks": ResourcePool(size=2, calendar=calendar)},
+        staffed={"register": "clerks", "decide": "clerks"},
+        start=None,
     )
 
 

@@ -6,14 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from sim_models import flow_model
 
 from civicflow.core import InputError
 from civicflow.mining import WorkingCalendar, read_bpmn
 from civicflow.planning import (
     ActivityModel,
     ArrivalModel,
-    Branching,
-    ControlFlow,
     Distribution,
     ResourcePool,
     SimulationModel,
@@ -28,45 +27,39 @@ def model() -> SimulationModel:
     for d in range(5):
         for h in range(8, 18):
             week[d * 24 + h] = 1.0
-    return SimulationModel(
-        name="permits",
+    return flow_model(
+        {
+            "Submit": {"Check": 1.0},
+            "Check": {"Request documents": 0.3, "Assess": 0.7},
+            "Request documents": {"Check": 0.9, "END": 0.1},
+            "Assess": {"Decide": 1.0},
+            "Decide": {"Assess": 0.12, "END": 0.88},
+        },
+        mean_gap=1800,
         arrivals=ArrivalModel(
             interarrival=Distribution.exponential(1800),
             hour_of_week=[w / (sum(week) / 168) for w in week],
         ),
-        control_flow=ControlFlow(
-            start={"Submit": 1.0},
-            transitions=[
-                Branching(source="Submit", to={"Check": 1.0}),
-                Branching(source="Check", to={"Request documents": 0.3, "Assess": 0.7}),
-                Branching(source="Request documents", to={"Check": 0.9, "END": 0.1}),
-                Branching(source="Assess", to={"Decide": 1.0}),
-                Branching(source="Decide", to={"Assess": 0.12, "END": 0.88}),
-            ],
-        ),
-        activities={
-            "Submit": ActivityModel(duration=Distribution.fixed(0)),
-            "Check": ActivityModel(
-                pool="intake",
-                duration=Distribution(kind="lognorm", params={"sigma": 0.35, "median": 1200}),
-            ),
-            "Request documents": ActivityModel(
-                pool="intake", duration=Distribution.exponential(600)
-            ),
-            "Assess": ActivityModel(
-                pool="assessor",
-                duration=Distribution(kind="gamma", params={"shape": 4.0, "scale": 2250.0}),
-            ),
-            "Decide": ActivityModel(
-                pool="manager",
-                duration=Distribution(kind="norm", params={"mean": 1500, "std": 300}),
-            ),
+        durations={
+            "Submit": Distribution.fixed(0),
+            "Check": Distribution(kind="lognorm", params={"sigma": 0.35, "median": 1200}),
+            "Request documents": Distribution.exponential(600),
+            "Assess": Distribution(kind="gamma", params={"shape": 4.0, "scale": 2250.0}),
+            "Decide": Distribution(kind="norm", params={"mean": 1500, "std": 300}),
         },
         pools={
             "intake": ResourcePool(size=2, calendar=office, cost_per_hour=48),
             "assessor": ResourcePool(size=3, calendar=office, cost_per_hour=74),
             "manager": ResourcePool(size=1, calendar=office, cost_per_hour=95),
         },
+        staffed={
+            "Check": "intake",
+            "Request documents": "intake",
+            "Assess": "assessor",
+            "Decide": "manager",
+        },
+        name="permits",
+        start=None,
     )
 
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
+from sim_models import START, flow_model
 
 from civicflow.core import ConfigurationError
 from civicflow.planning import (
     ActivityDuration,
-    ActivityModel,
-    ArrivalModel,
     ArrivalVolume,
-    Branching,
     BranchProbability,
-    ControlFlow,
     Distribution,
     RemoveActivity,
     RemoveRework,
@@ -28,29 +25,23 @@ from civicflow.planning import (
     simulate,
 )
 
-START = datetime(2025, 1, 6, tzinfo=UTC)
-
 
 def model() -> SimulationModel:
-    return SimulationModel(
-        start=START,
-        arrivals=ArrivalModel(interarrival=Distribution.exponential(250.0)),
-        control_flow=ControlFlow(
-            start={"register": 1.0},
-            transitions=[
-                Branching(source="register", to={"check": 0.8, "END": 0.2}),
-                Branching(source="check", to={"register": 0.25, "decide": 0.75}),
-                Branching(source="decide", to={"END": 1.0}),
-            ],
-        ),
-        activities={
-            "register": ActivityModel(duration=Distribution.fixed(60)),
-            "check": ActivityModel(
-                pool="clerks", duration=Distribution.exponential(600), fixed_cost=1.0
-            ),
-            "decide": ActivityModel(duration=Distribution.fixed(30)),
+    return flow_model(
+        {
+            "register": {"check": 0.8, "END": 0.2},
+            "check": {"register": 0.25, "decide": 0.75},
+            "decide": {"END": 1.0},
+        },
+        mean_gap=250.0,
+        durations={
+            "register": Distribution.fixed(60),
+            "check": Distribution.exponential(600),
+            "decide": Distribution.fixed(30),
         },
         pools={"clerks": ResourcePool(size=3, cost_per_hour=36.0)},
+        staffed={"check": "clerks"},
+        fixed_costs={"check": 1.0},
     )
 
 

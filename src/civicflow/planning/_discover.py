@@ -18,7 +18,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from civicflow.core import ConfigurationError, InputError, Location, check_timezone
+from civicflow.core import InputError, Location, check_timezone
 from civicflow.eventlog import (
     ACTIVITY,
     CASE_ID,
@@ -29,6 +29,7 @@ from civicflow.eventlog import (
     TIMESTAMP,
 )
 from civicflow.mining import LogView, WorkingCalendar
+from civicflow.planning._checks import check_at_least, check_period
 from civicflow.planning._distributions import fit_distribution
 from civicflow.planning._engine import _HOUR, _rates
 from civicflow.planning._model import (
@@ -66,31 +67,19 @@ class DiscoveryConfig:
     pool_distance: float = 0.5
     """Cosine distance below which resources with similar activity profiles share a pool."""
     max_category_values: int = 50
+    """Values kept per categorical case attribute (the rest become ``(other)``)."""
     name: str | None = None
+    """The model's name; None: "<dataset> simulation model"."""
 
     def __post_init__(self) -> None:
         check_timezone(self.timezone, field="timezone")
-        if self.start is not None and self.end is not None and self.end <= self.start:
-            raise ConfigurationError(
-                "the training period ends before it starts",
-                where=Location(field="end"),
-                found=f"{self.start.isoformat()} .. {self.end.isoformat()}",
-                expected="end after start",
-                fix="swap or correct the dates",
-            )
-        for name, value, low in (
-            ("visit_levels", self.visit_levels, 1),
-            ("min_support", self.min_support, 1),
-            ("max_category_values", self.max_category_values, 1),
-        ):
-            if value < low:
-                raise ConfigurationError(
-                    f"DiscoveryConfig.{name} is out of range",
-                    where=Location(field=name),
-                    found=str(value),
-                    expected=f"at least {low}",
-                    fix=f"pass {name}={low} or more",
-                )
+        check_period(self.start, self.end, what="training period")
+        check_at_least(
+            "DiscoveryConfig",
+            visit_levels=(self.visit_levels, 1),
+            min_support=(self.min_support, 1),
+            max_category_values=(self.max_category_values, 1),
+        )
 
 
 def discover_model(view: LogView, config: DiscoveryConfig | None = None) -> SimulationModel:

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from civicflow.core import ConfigurationError, Location
 from civicflow.eventlog import CORE_EVENT_SCHEMA, TIMESTAMP_TYPE
+from civicflow.planning._checks import check_at_least, check_period
 from civicflow.planning._model import END, SimulationModel
 from civicflow.planning._timetable import Timetable
 
@@ -63,29 +64,13 @@ class SimulationConfig:
                 expected="cases >= 1, or end after start",
                 fix="pass SimulationConfig(cases=1000) or end=...",
             )
-        for name, value, low in (
-            ("cases", self.cases, 1),
-            ("replications", self.replications, 1),
-            ("workers", self.workers, 1),
-        ):
-            if value is not None and value < low:
-                raise ConfigurationError(
-                    f"SimulationConfig.{name} is out of range",
-                    where=Location(field=name),
-                    found=str(value),
-                    expected=f"at least {low}",
-                    fix=f"pass {name}={low} or more",
-                )
-        for name in ("start", "end"):
-            value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise ConfigurationError(
-                    f"SimulationConfig.{name} has no time zone",
-                    where=Location(field=name),
-                    found=value.isoformat(),
-                    expected="an aware datetime",
-                    fix="pass e.g. datetime(2025, 1, 6, tzinfo=UTC)",
-                )
+        check_at_least(
+            "SimulationConfig",
+            cases=(self.cases, 1),
+            replications=(self.replications, 1),
+            workers=(self.workers, 1),
+        )
+        check_period(self.start, self.end, what="simulation")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,14 +146,7 @@ def simulate(
             expected="SimulationConfig.start or the model's start",
             fix="pass SimulationConfig(start=datetime(..., tzinfo=UTC))",
         )
-    if config.end is not None and config.end <= start:
-        raise ConfigurationError(
-            "the simulation ends before it starts",
-            where=Location(field="end"),
-            found=f"{start.isoformat()} .. {config.end.isoformat()}",
-            expected="end after start",
-            fix="move end later",
-        )
+    check_period(start, config.end, what="simulation")
     seeds = np.random.SeedSequence(config.seed).spawn(config.replications)
     workers = config.workers or min(config.replications, os.cpu_count() or 1)
     workers = max(1, min(workers, config.replications))
@@ -382,6 +360,15 @@ def _replicate(
                 return nxt
         return -1
 
+    def begin(r: int, p: int, t: float, sq: int, case: int, a: int, work: float) -> None:
+        """Resource ``r`` of pool ``p`` takes the task at ``t`` (from its calendar's next opening)."""
+        tt = timetables[p]
+        if tt is None:
+            push(heap, (t + work, sq, case, a, r, t, work))
+        else:
+            s, e = tt.serve(t, work)
+            push(heap, (e, sq, case, a, r, s, work))
+
     def ready(case: int, a: int, t: float) -> None:
         nonlocal seq_no
         p = act_pool[a]
@@ -392,13 +379,7 @@ def _replicate(
             return
         free = idle[p]
         if free:
-            r = free.pop()
-            tt = timetables[p]
-            if tt is None:
-                s, e = t, t + work
-            else:
-                s, e = tt.serve(t, work)
-            push(heap, (e, seq_no, case, a, r, s, work))
+            begin(free.pop(), p, t, seq_no, case, a, work)
         else:
             push(queues[p], (prio[case], t, seq_no, case, a, work))
 
@@ -435,12 +416,7 @@ def _replicate(
             q = queues[p]
             if q:
                 _, _, sq, c2, a2, w2 = pop(q)
-                tt = timetables[p]
-                if tt is None:
-                    s2, e2 = t, t + w2
-                else:
-                    s2, e2 = tt.serve(t, w2)
-                push(heap, (e2, sq, c2, a2, r, s2, w2))
+                begin(r, p, t, sq, c2, a2, w2)
             else:
                 idle[p].append(r)
     if progress is not None:

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from lxml import etree
-
 from civicflow.core import InputError, Location
+from civicflow.mining import read_bpmn
 from civicflow.planning._distributions import Distribution
 from civicflow.planning._model import (
     END,
@@ -294,56 +293,26 @@ def from_prosimos(
         if isinstance(parameters, dict)
         else json.loads(Path(parameters).read_text(encoding="utf-8"))
     )
-    tree = etree.parse(str(bpmn))
-    ns = {"b": BPMN_NS}
-    process = tree.find(".//b:process", ns)
-    if process is None:
-        raise InputError(
-            "the BPMN file has no process",
-            where=Location(file=source),
-            expected="a bpmn:process with tasks and sequence flows",
-            fix="export the model's process from the modeller",
-        )
+    process = read_bpmn(bpmn)
     kinds: dict[str, str] = {}
     names: dict[str, str] = {}
-    for el in process:
-        if not isinstance(el.tag, str):
-            continue
-        tag = etree.QName(el).localname
-        el_id = el.get("id")
-        if el_id is None:
-            continue
-        if tag in ("parallelGateway", "inclusiveGateway", "eventBasedGateway"):
+    for node in process.nodes:
+        if node.kind in ("and", "or"):
             raise InputError(
-                f"civicflow's model has no {tag}",
-                where=Location(file=source, field=el_id),
-                found=tag,
+                f"civicflow's model has no {node.element}",
+                where=Location(file=source, field=node.id, line=node.line),
+                found=node.element,
                 expected="exclusive gateways, tasks, start and end events",
                 fix="simulate this model in Prosimos, or replace the gateway by exclusive choices",
             )
-        if tag in (
-            "task",
-            "userTask",
-            "serviceTask",
-            "manualTask",
-            "scriptTask",
-            "sendTask",
-            "receiveTask",
-        ):
-            kinds[el_id] = "task"
-            names[el_id] = el.get("name") or el_id
-        elif tag == "startEvent":
-            kinds[el_id] = "start"
-        elif tag == "endEvent":
-            kinds[el_id] = "end"
-        elif tag == "exclusiveGateway":
-            kinds[el_id] = "xor"
+        kinds[node.id] = node.kind
+        if node.kind == "task":
+            names[node.id] = node.label or node.id
     flows: dict[str, tuple[str, str]] = {}
     out: dict[str, list[str]] = {}
-    for el in process.findall("b:sequenceFlow", ns):
-        fid, src, dst = (str(el.get(k)) for k in ("id", "sourceRef", "targetRef"))
-        flows[fid] = (src, dst)
-        out.setdefault(src, []).append(fid)
+    for f in process.flows:
+        flows[f.id] = (f.source, f.target)
+        out.setdefault(f.source, []).append(f.id)
     probability: dict[str, float] = {}
     for g in params.get("gateway_branching_probabilities", []):
         for p in g["probabilities"]:

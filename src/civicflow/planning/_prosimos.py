@@ -350,11 +350,11 @@ def from_prosimos(
     for s in starts:
         reach(s, 1.0 / len(starts), start)
     transitions = []
-    for node, kind in kinds.items():
+    for node_id, kind in kinds.items():
         if kind == "task":
             acc: dict[str, float] = {}
-            reach(node, 1.0, acc)
-            transitions.append(Branching(source=names[node], to=_clean(acc)))
+            reach(node_id, 1.0, acc)
+            transitions.append(Branching(source=names[node_id], to=_clean(acc)))
 
     # resources: one pool per resource id; an activity's pool is its first resource's
     calendars = {c["id"]: c for c in params.get("resource_calendars", [])}

@@ -21,6 +21,7 @@ PACKAGES = (
     "civicflow.mining",
     "civicflow.report",
     "civicflow.demo",
+    "civicflow.planning",
     "civicflow.app",
     "civicflow.app.accounts",
     "civicflow.app.assessment",

@@ -214,7 +214,8 @@ def test_viewer_cannot_edit(served: tuple[str, World], browser: Any) -> None:
         page.goto(ws + path)
         c.axe()
     page.goto(f"{ws}/programme/objectives")
-    assert page.get_by_role("link", name="New objective").count() == 0
+    assert page.get_by_role("button", name="New objective").count() == 0
+    assert page.get_by_text("New objective").count() == 0
     page.goto(f"{ws}/datasets")
     assert page.get_by_label("Event-log file").count() == 0
     response = page.goto(f"{ws}/programme/objectives/new")

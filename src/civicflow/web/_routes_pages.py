@@ -48,6 +48,7 @@ def _home(
         "home.html",
         actor,
         status=200 if error is None else 422,
+        nav="home",
         workspaces=items,
         can_create=actor.can(P.USER_ADMIN),
         error=error,

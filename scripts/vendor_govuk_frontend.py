@@ -33,10 +33,22 @@ SYSTEM_FONTS = 'system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial
 
 _STEPS: tuple[tuple[str, str, str], ...] = (
     # (what, pattern, replacement)
-    ("the GDS Transport copyright comment", r"/\*! Copyright \(c\) 2011 by Margaret Calvert[^*]*\*/", ""),
+    (
+        "the GDS Transport copyright comment",
+        r"/\*! Copyright \(c\) 2011 by Margaret Calvert[^*]*\*/",
+        "",
+    ),
     ("the GDS Transport @font-face rules", r"@font-face\{font-family:GDS Transport;[^}]*\}", ""),
-    ("GDS Transport in font stacks", r"font-family:GDS Transport,arial,sans-serif", "font-family:" + SYSTEM_FONTS),
-    ("the Crown copyright crest", r"\.govuk-footer__copyright-logo:before\{[^}]*govuk-crest\.svg[^}]*\}", ""),
+    (
+        "GDS Transport in font stacks",
+        r"font-family:GDS Transport,arial,sans-serif",
+        "font-family:" + SYSTEM_FONTS,
+    ),
+    (
+        "the Crown copyright crest",
+        r"\.govuk-footer__copyright-logo:before\{[^}]*govuk-crest\.svg[^}]*\}",
+        "",
+    ),
     (
         "the crest's mask rules",
         r"@supports \(\(-webkit-mask-position:initial\) or \(mask-position:initial\)\)\{"
@@ -52,7 +64,9 @@ def strip_css(css: str) -> str:
     for what, pattern, replacement in _STEPS:
         css, n = re.subn(pattern, replacement, css)
         if n == 0:
-            raise SystemExit(f"vendor_govuk_frontend: found no {what} to remove; check the new release")
+            raise SystemExit(
+                f"vendor_govuk_frontend: found no {what} to remove; check the new release"
+            )
     for reserved in ("GDS Transport", "govuk-crest", "/assets/fonts/"):
         if reserved in css:
             raise SystemExit(f"vendor_govuk_frontend: '{reserved}' is still in the CSS")
@@ -61,7 +75,9 @@ def strip_css(css: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("tarball", type=Path, help="the govuk-frontend-<version>.tgz npm pack wrote")
+    parser.add_argument(
+        "tarball", type=Path, help="the govuk-frontend-<version>.tgz npm pack wrote"
+    )
     parser.add_argument("--out", type=Path, default=VENDOR)
     args = parser.parse_args(argv)
     with tarfile.open(args.tarball) as tar:
@@ -78,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"govuk-frontend-{version}.min.css").write_text(css, encoding="utf-8")
     (args.out / f"govuk-frontend-{version}.min.js").write_text(js + "\n", encoding="utf-8")
-    print(f"govuk-frontend {version}: wrote {args.out}/govuk-frontend-{version}.min.css and .min.js")
+    print(
+        f"govuk-frontend {version}: wrote {args.out}/govuk-frontend-{version}.min.css and .min.js"
+    )
     return 0
 
 

@@ -78,11 +78,15 @@ def test_overview_names_what_needs_attention_and_what_changed(
         ctx, actor=admin, workspace_id=ws.id, objective_id=sla.id, value=0.7, source="q"
     )
     pg.RISKS.create(
-        ctx, actor=admin, workspace_id=ws.id,
+        ctx,
+        actor=admin,
+        workspace_id=ws.id,
         data=pg.RiskCreate(title="Vendor lock-in", likelihood=4, impact=4, owner="CIO"),
     )
     pg.RISKS.create(
-        ctx, actor=admin, workspace_id=ws.id,
+        ctx,
+        actor=admin,
+        workspace_id=ws.id,
         data=pg.RiskCreate(title="Minor", likelihood=2, impact=3, owner="CIO"),
     )
     # the baseline's date is unknown (no baseline file): the objective's creation starts the line
@@ -91,7 +95,10 @@ def test_overview_names_what_needs_attention_and_what_changed(
     assert {"sla", "risk"} <= set(kinds)
     assert [a.title for a in ov.attention if a.kind == "risk"] == ["High risk: Vendor lock-in"]
     assert "70.0 % against a target of 90.0 %" in kinds["sla"].detail
-    assert kinds["risk"].title == "High risk: Vendor lock-in" and "score 16 of 25" in kinds["risk"].detail
+    assert (
+        kinds["risk"].title == "High risk: Vendor lock-in"
+        and "score 16 of 25" in kinds["risk"].detail
+    )
     assert ov.risks_open == 2
     by_title = {t.objective.title: t for t in ov.objectives if t.objective}
     assert [p.value for p in by_title["Late one"].points] == [42.0, 37.8]

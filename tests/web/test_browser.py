@@ -271,9 +271,10 @@ def test_dashboard_shows_trends_and_what_needs_attention(
     attention = page.locator("#attention-list")
     assert "Objective off track: Answer permits faster" in attention.inner_text()
     assert "High risk: Supplier fails" in attention.inner_text()
-    assert page.locator('#attention-list [data-attention="objective"] a').get_attribute(
-        "href"
-    ) == f"{ws}/programme/objectives/{obj.id}"
+    assert (
+        page.locator('#attention-list [data-attention="objective"] a').get_attribute("href")
+        == f"{ws}/programme/objectives/{obj.id}"
+    )
     # what changed since the first visit, counted from the ledger
     changes = page.locator("#changes-list").inner_text()
     assert "Objectives measured\n1" in changes.replace("\t", "\n")

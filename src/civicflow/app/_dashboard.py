@@ -148,7 +148,9 @@ def record_visit(ctx: AppContext, *, actor: Actor, workspace_id: str) -> datetim
     with ctx.session() as s:
         row = s.get(DashboardVisitRow, (actor.user_id, workspace_id))
         if row is None:
-            s.add(DashboardVisitRow(user_id=actor.user_id, workspace_id=workspace_id, visited_at=now))
+            s.add(
+                DashboardVisitRow(user_id=actor.user_id, workspace_id=workspace_id, visited_at=now)
+            )
             return None
         previous = row.visited_at
         row.visited_at = now
@@ -188,10 +190,14 @@ def overview(
     objectives: list[KpiTrend] = []
     for o in OBJECTIVES.list(ctx, actor=actor, workspace_id=workspace_id):
         start = frozen_at.get(o.baseline_name) or o.created_at.isoformat()
-        points = [TrendPoint(at=start, value=o.baseline_value, source=f"baseline {o.baseline_name}")]
+        points = [
+            TrendPoint(at=start, value=o.baseline_value, source=f"baseline {o.baseline_name}")
+        ]
         points += [
             TrendPoint(at=m.measured_at.isoformat(), value=m.value, source=m.source)
-            for m in list_measurements(ctx, actor=actor, workspace_id=workspace_id, objective_id=o.id)
+            for m in list_measurements(
+                ctx, actor=actor, workspace_id=workspace_id, objective_id=o.id
+            )
         ]
         expected = _expected_progress(start, o.due_date, today)
         status = objective_status(o, expected=expected, today=today)
@@ -345,9 +351,7 @@ def _changes(ctx: AppContext, workspace_id: str, since: datetime | None) -> Chan
     with ctx.engine.connect() as conn:
         recent = ctx.ledger.entries(conn, limit=MAX_CHANGES + 1, workspace_ids=[workspace_id])
     newer = [e for e in recent if _time(e) > cutoff]
-    return Changes(
-        since=cutoff, entries=tuple(newer[:MAX_CHANGES]), more=len(newer) > MAX_CHANGES
-    )
+    return Changes(since=cutoff, entries=tuple(newer[:MAX_CHANGES]), more=len(newer) > MAX_CHANGES)
 
 
 def _time(entry: LedgerEntry) -> datetime:

@@ -60,12 +60,20 @@ def trend_chart(trend: KpiTrend) -> dict[str, Any]:
         "mark": {"type": "line", "point": {"size": 40, "filled": True}, "color": _LINE},
         "encoding": {
             "x": {"field": "at", "type": "temporal", "axis": None},
-            "y": {"field": "value", "type": "quantitative", "axis": value_axis,
-                  "scale": {"zero": False}},
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "axis": value_axis,
+                "scale": {"zero": False},
+            },
             "tooltip": [
                 {"field": "at", "type": "temporal", "title": "When", "format": "%Y-%m-%d"},
-                {"field": "value", "type": "quantitative", "title": trend.label,
-                 **({"format": ".1%"} if share else {"format": ",.2f"})},
+                {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": trend.label,
+                    **({"format": ".1%"} if share else {"format": ",.2f"}),
+                },
                 {"field": "source", "title": "From"},
             ],
         },

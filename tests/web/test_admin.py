@@ -51,7 +51,10 @@ def test_admin_creates_a_user_who_can_sign_in(app: Any, sqlite_world: World) -> 
     assert listing.status_code == 200
     for email in ("viewer@example.org", "analyst@example.org"):
         assert email in listing.text
-    assert 'aria-current="page">People</a>' in listing.text
+    assert (
+        'aria-current="page"><strong class="govuk-service-navigation__active-fallback">People</strong></a>'
+        in listing.text
+    )
 
     form = {"email": "New.Person@example.org", "display_name": "New Person", "password": PASSWORD}
     refused = client.post("/admin/users", data=form, follow_redirects=False)

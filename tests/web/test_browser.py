@@ -221,7 +221,8 @@ def test_viewer_cannot_edit(served: tuple[str, World], browser: Any) -> None:
         page.goto(ws + path)
         c.axe()
     page.goto(f"{ws}/programme/objectives")
-    assert page.get_by_role("link", name="New objective").count() == 0
+    assert page.get_by_role("button", name="New objective").count() == 0
+    assert page.get_by_text("New objective").count() == 0
     page.goto(f"{ws}/datasets")
     assert page.get_by_label("Event-log file").count() == 0
     response = page.goto(f"{ws}/programme/objectives/new")
@@ -273,4 +274,109 @@ def test_compare_page_draws_both_maps_and_downloads_them(
         page.locator("[data-download-png='#compare-map-b']").click()
     assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not c.errors, c.errors
+    c.close()
+
+
+def _root(world: World) -> Any:
+    from civicflow.app import accounts
+
+    actor = accounts.authenticate(world.ctx, email="root@example.org", password=PASSWORD)
+    assert actor is not None
+    return actor
+
+
+def test_dashboard_shows_trends_and_what_needs_attention(
+    served: tuple[str, World], browser: Any
+) -> None:
+    from datetime import date
+
+    from civicflow.app import programme as pg
+
+    base, world = served
+    ws = f"/w/{world.workspace_id}"
+    actor = _root(world)
+    c = Checked(browser, base)
+    page = c.page
+    c.sign_in(world.emails["service_owner"])
+    page.goto(ws)  # the first visit: nothing to compare with yet
+    assert "This is your first visit" in page.locator("#h-changes + p").inner_text()
+
+    obj = pg.OBJECTIVES.create(
+        world.ctx, actor=actor, workspace_id=world.workspace_id,
+        data=pg.ObjectiveCreate(
+            title="Answer permits faster", kpi="throughput_median_days", baseline_name="none",
+            baseline_value=40.0, target_value=20.0, direction=pg.Direction.DECREASE,
+            due_date=date(2099, 12, 31)),
+    )  # fmt: skip
+    pg.record_measurement(
+        world.ctx, actor=actor, workspace_id=world.workspace_id, objective_id=obj.id,
+        value=45.0, source="test",
+    )  # fmt: skip
+    pg.RISKS.create(
+        world.ctx, actor=actor, workspace_id=world.workspace_id,
+        data=pg.RiskCreate(title="Supplier fails", likelihood=5, impact=4, owner="CIO"),
+    )  # fmt: skip
+
+    page.goto(ws)
+    attention = page.locator("#attention-list")
+    assert "Objective off track: Answer permits faster" in attention.inner_text()
+    assert "High risk: Supplier fails" in attention.inner_text()
+    assert (
+        page.locator('#attention-list [data-attention="objective"] a').get_attribute("href")
+        == f"{ws}/programme/objectives/{obj.id}"
+    )
+    # what changed since the first visit, counted from the ledger
+    changes = page.locator("#changes-list").inner_text()
+    assert "Objectives measured\n1" in changes.replace("\t", "\n")
+    # the objective's small chart is drawn and says in words what it shows
+    card = page.locator(".cf-trend", has_text="Answer permits faster")
+    chart = card.locator("div.chart[data-vega-spec]")
+    page.wait_for_selector(".cf-trend .chart[data-rendered] svg", timeout=30_000)
+    label = chart.get_attribute("aria-label") or ""
+    # our role="img"; Vega, once drawn, names its own container a graphics document with the
+    # same label (the spec's description is the sentence the page wrote)
+    assert chart.get_attribute("role") in ("img", "graphics-document")
+    assert label.startswith("Median throughput time: baseline 40.00 days, latest 45.00 days")
+    assert "off track" in label
+    assert card.locator("svg path").count() >= 1
+    c.axe()
+    c.shot("dashboard-attention")
+    # GOV.UK Frontend's tabs: the Pilots panel opens in place
+    page.get_by_role("tab", name=re.compile("Pilots")).click()
+    assert page.locator("#pilots-panel").is_visible()
+    assert not page.locator("#objectives-panel").is_visible()
+    c.axe()
+    assert not c.errors, c.errors
+    c.close()
+
+
+def test_error_summary_takes_the_focus_and_links_to_the_field(
+    served: tuple[str, World], browser: Any
+) -> None:
+    base, world = served
+    ws = f"/w/{world.workspace_id}"
+    c = Checked(browser, base)
+    page = c.page
+    c.sign_in(world.emails["admin"])
+    page.goto(f"{ws}/programme/risks/new")
+    page.get_by_label("Title").fill("A risk")
+    page.get_by_label("Likelihood").fill("9")  # out of 1-5
+    page.get_by_label("Impact").fill("3")
+    page.get_by_label("Owner").fill("CIO")
+    page.get_by_role("button", name="Save risk").click()
+    summary = page.locator(".govuk-error-summary")
+    summary.wait_for()
+    # GOV.UK Frontend's error summary takes the focus when the page loads
+    page.wait_for_function("document.activeElement.classList.contains('govuk-error-summary')")
+    link = summary.locator(".govuk-error-summary__list a").first
+    assert link.get_attribute("href") == "#f-likelihood"
+    field = page.locator("#f-likelihood")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "e-f-likelihood" not in (field.get_attribute("aria-describedby") or "")
+    assert "e-likelihood" in (field.get_attribute("aria-describedby") or "")
+    c.axe()
+    link.click()
+    page.wait_for_function("document.activeElement.id === 'f-likelihood'")
+    # the 422 of the refused form is the only message the console has
+    assert [e for e in c.errors if "status of 422" not in e] == [], c.errors
     c.close()

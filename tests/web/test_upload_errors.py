@@ -68,7 +68,7 @@ def test_an_unreadable_upload_is_refused_by_the_preview_and_removed(
     r = _upload(client, sqlite_world, token, name, body)
     assert r.status_code == 422, r.text[:800]
     assert what in r.text and where in r.text
-    assert "<dt>fix</dt>" in r.text
+    assert ">Fix</dt>" in r.text
     assert _uploads(sqlite_world) == before, "the refused upload is not kept"
 
 

@@ -172,9 +172,9 @@ def test_mapping_error_is_shown_like_the_cli(sqlite_world: World) -> None:
     )
     assert r.status_code == 422
     # where / found / expected / fix, as `civicflow ingest` prints them
-    assert "<dt>where</dt>" in r.text and "row" in r.text
+    assert ">Where</dt>" in r.text and "row" in r.text
     assert "not a date" in r.text
-    assert "<dt>expected</dt>" in r.text
+    assert ">Expected</dt>" in r.text
     assert "bad" not in [d for d in _dataset_names(sqlite_world)]
 
 

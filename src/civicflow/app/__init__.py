@@ -16,6 +16,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         audit,                     # list_entries, verify -> VerificationReport,
                                    #   inclusion_proof -> InclusionProof
         assessment,                # ingest_dataset, delete_dataset, freeze_baseline, open_view
+        dashboard,                 # overview (trends, changes, attention), record_visit
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
         operator_actor,            # the OS login's account alone (no workspace)
@@ -32,7 +33,7 @@ The database is SQLite in ``Settings.home`` by default, PostgreSQL when
 ``civicflow/app/migrations`` (:func:`upgrade_database`, ``civicflow db upgrade``).
 """
 
-from civicflow.app import accounts, assessment, audit, programme, workspaces
+from civicflow.app import accounts, assessment, audit, dashboard, programme, workspaces
 from civicflow.app._context import (
     AppContext,
     MigrationStatus,
@@ -64,6 +65,7 @@ __all__ = [
     "accounts",
     "assessment",
     "audit",
+    "dashboard",
     "database_url",
     "downgrade_database",
     "latest_entry",

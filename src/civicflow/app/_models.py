@@ -133,6 +133,16 @@ class SessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class DashboardVisitRow(Base):
+    """When a user last opened a workspace's dashboard ("what changed since your last visit").
+    Interface bookkeeping like a session, not a state of the agency: not in the ledger."""
+
+    __tablename__ = "dashboard_visits"
+    user_id: Mapped[str] = _owner_column("users.id", primary_key=True)
+    workspace_id: Mapped[str] = _owner_column("workspaces.id", primary_key=True)
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class LoginAttemptRow(Base):
     __tablename__ = "login_attempts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

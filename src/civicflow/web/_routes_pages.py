@@ -48,6 +48,7 @@ def _home(
         "home.html",
         actor,
         status=200 if error is None else 422,
+        nav="home",
         workspaces=items,
         can_create=actor.can(P.USER_ADMIN),
         error=error,
@@ -91,21 +92,27 @@ def create_workspace(
 
 @router.get("/w/{workspace_id}")
 def dashboard(request: Request, ctx: AppCtx, workspace_id: str, actor: WorkspaceReader) -> Response:
-    from civicflow.web._assessment import latest_baseline
+    from civicflow.app import dashboard as board
+    from civicflow.mining import format_number
+    from civicflow.web._dashboard import trend_view
 
     ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
-    data: dict[str, Any] = {
-        "objectives": programme.OBJECTIVES.list(ctx, actor=actor, workspace_id=workspace_id),
-        "risks": [
-            r
-            for r in programme.RISKS.list(ctx, actor=actor, workspace_id=workspace_id)
-            if r.status.value in {"open", "mitigating"}
-        ],
-        "pilots": programme.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id),
-        "baseline": latest_baseline(ws),
-    }
-    data["risks"].sort(key=lambda r: -r.score)
-    return page(request, "dashboard.html", actor, workspace=ws, nav="dashboard", **data)
+    previous = board.record_visit(ctx, actor=actor, workspace_id=workspace_id)
+    ov = board.overview(ctx, actor=actor, workspace_id=workspace_id, since=previous)
+    return page(
+        request,
+        "dashboard.html",
+        actor,
+        workspace=ws,
+        nav="dashboard",
+        ov=ov,
+        objectives=[trend_view(t) for t in ov.objectives],
+        kpi_trends=[trend_view(t) for t in ov.baselines],
+        pilots=programme.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id),
+        can_ledger=actor.can(P.LEDGER_READ, workspace_id),
+        can_verify=actor.can(P.LEDGER_VERIFY, workspace_id),
+        number=format_number,
+    )
 
 
 # -- programme -------------------------------------------------------------------------------

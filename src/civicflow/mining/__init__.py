@@ -5,6 +5,7 @@ from civicflow.mining._activities import ActivityStat, ActivityStats, activity_s
 from civicflow.mining._baseline import (
     Baseline,
     BaselineComparison,
+    ChangeThresholds,
     KpiChange,
     compare_baselines,
     compare_to_baseline,
@@ -12,9 +13,22 @@ from civicflow.mining._baseline import (
     list_baselines,
     load_baseline,
 )
-from civicflow.mining._bottlenecks import Bottleneck, BottleneckResult, bottlenecks
+from civicflow.mining._bottlenecks import (
+    Bottleneck,
+    BottleneckConfig,
+    BottleneckResult,
+    bottlenecks,
+)
 from civicflow.mining._bpmn import BpmnFlow, BpmnModel, BpmnNode, read_bpmn
-from civicflow.mining._breakdown import Breakdown, BreakdownGroup, breakdown
+from civicflow.mining._breakdown import (
+    BREAKDOWN_MAX_GROUP_RATIO,
+    BREAKDOWN_MAX_GROUPS,
+    Breakdown,
+    BreakdownAttribute,
+    BreakdownGroup,
+    breakdown,
+    breakdown_attributes,
+)
 from civicflow.mining._calendar import WorkingCalendar, working_throughput
 from civicflow.mining._conformance import (
     ConformanceConfig,
@@ -30,7 +44,16 @@ from civicflow.mining._derived import (
     ensure_derived,
     variant_id,
 )
-from civicflow.mining._format import MISSING, format_duration, format_number, format_share
+from civicflow.mining._format import (
+    MISSING,
+    format_amount,
+    format_decimal,
+    format_duration,
+    format_label,
+    format_number,
+    format_share,
+    format_timestamp,
+)
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
     KPI_DEFINITIONS,
@@ -43,6 +66,7 @@ from civicflow.mining._kpis import (
     kpi_definition,
 )
 from civicflow.mining._options import (
+    DEADLINE_ATTRIBUTES,
     FILTER_OPTIONS,
     SLA_OPTIONS,
     FilterOptions,
@@ -51,8 +75,10 @@ from civicflow.mining._options import (
     filter_options,
     parse_duration,
     parse_time,
+    default_sla,
     query_values,
     sla_options,
+    sla_or_default,
 )
 from civicflow.mining._performance import (
     DurationSummary,
@@ -94,6 +120,7 @@ __all__ = [
     "KPI_DEFINITIONS",
     "MISSING",
     "SLA_OPTIONS",
+    "DEADLINE_ATTRIBUTES",
     "VARIANT_SEPARATOR",
     "WEB_TABS",
     "ActivityNode",
@@ -104,12 +131,18 @@ __all__ = [
     "Baseline",
     "BaselineComparison",
     "Bottleneck",
+    "BottleneckConfig",
+    "ChangeThresholds",
     "BottleneckResult",
     "BpmnFlow",
     "BpmnModel",
     "BpmnNode",
     "Breakdown",
     "BreakdownGroup",
+    "BreakdownAttribute",
+    "BREAKDOWN_MAX_GROUPS",
+    "BREAKDOWN_MAX_GROUP_RATIO",
+    "breakdown_attributes",
     "ConformanceConfig",
     "ConformanceResult",
     "DerivedPaths",
@@ -161,6 +194,10 @@ __all__ = [
     "ensure_derived",
     "filter_options",
     "format_duration",
+    "format_amount",
+    "format_decimal",
+    "format_label",
+    "format_timestamp",
     "format_kpi_value",
     "format_number",
     "format_share",
@@ -178,6 +215,8 @@ __all__ = [
     "rework",
     "sla_compliance",
     "sla_options",
+    "sla_or_default",
+    "default_sla",
     "throughput_times",
     "variant_id",
     "variants",

@@ -97,7 +97,11 @@ def test_the_web_reads_every_option_by_its_name() -> None:
         "subdivision": ["BY"],
     }
     config = A.sla_config(lambda k: sla.get(k, [])).config
-    assert config is not None and config.target_seconds == 36 * 3600 and config.end_activities == ("Decide",)
+    assert (
+        config is not None
+        and config.target_seconds == 36 * 3600
+        and config.end_activities == ("Decide",)
+    )
     assert config.calendar is not None and config.calendar.subdivision == "BY"
     assert config.calendar.timezone == "Europe/Amsterdam" and config.calendar.country == "DE"
     # the form sends its number of days with a deadline attribute: the attribute wins

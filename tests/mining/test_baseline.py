@@ -302,7 +302,9 @@ def test_a_change_below_the_thresholds_is_no_material_change() -> None:
     }
     # the thresholds are the caller's: 0.1 day makes the -0.1 d change material
     loose = ChangeThresholds(absolute_days=0.05)
-    assert compare_baselines(a, b, thresholds=loose)["days_big_rel_small_abs"].assessment == "better"
+    assert (
+        compare_baselines(a, b, thresholds=loose)["days_big_rel_small_abs"].assessment == "better"
+    )
     with pytest.raises(InputError, match="alpha"):
         ChangeThresholds(alpha=1.5)
 
@@ -354,7 +356,9 @@ def test_a_frozen_baseline_keeps_what_the_tests_need(demo: tuple[EventStore, Log
     loaded = load_baseline(ws, "sampled")
     values = loaded["throughput_median_days"].sample
     assert values is not None and len(values["values"]) == base.cases
-    assert np.median(values["values"]) / 86400 == pytest.approx(base.value("throughput_median_days"))
+    assert np.median(values["values"]) / 86400 == pytest.approx(
+        base.value("throughput_median_days")
+    )
     rework = loaded["rework_share"].sample
     assert rework is not None and rework["trials"] == base.cases
     assert rework["successes"] / rework["trials"] == pytest.approx(base.value("rework_share"))

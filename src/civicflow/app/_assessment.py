@@ -340,9 +340,7 @@ def freeze_baseline(
         ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter,
         engine=engine,
     )  # fmt: skip
-    sla = (
-        sla.for_view(view) if isinstance(sla, SlaOptions) else sla_or_default(view, sla)
-    )
+    sla = sla.for_view(view) if isinstance(sla, SlaOptions) else sla_or_default(view, sla)
     store = _store(ctx, workspace_id, recover=True)
     lock = engine_lock(ctx) if engine is None else contextlib.nullcontext()
     staged = store.baselines_dir / f".incoming-{new_id()}.json"

@@ -20,12 +20,12 @@ from civicflow.cli._output import table
 from civicflow.core import InputError, Location
 from civicflow.mining import (
     ANALYSES,
+    BottleneckConfig,
     LogView,
     ProcessMapConfig,
     SlaOptions,
     activity_stats,
     arrivals,
-    BottleneckConfig,
     bottlenecks,
     breakdown,
     format_duration,

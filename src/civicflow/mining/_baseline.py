@@ -34,6 +34,9 @@ Assessment = Literal["better", "worse", "no material change", "changed", "not co
 # another order (DuckDB threads, Spark partitions): within these bounds a value is the same.
 # The relative bound covers large values (case counts, seconds); the absolute one values near 0
 # (shares), where a relative bound alone would call 1e-17 against 0 a change.
+_SLA_SCOPE = ("target_seconds", "deadline_attribute", "calendar", "end_activities")
+"""The parts of a stored SLA that define what is measured (not its trend period or list length)."""
+
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
 

@@ -42,7 +42,7 @@ per group on a filtered view (and then has no value for the group of missing val
 
 BREAKDOWN_MAX_GROUPS = 25
 """Most groups an attribute may have to be offered for a breakdown (a chart of more is noise)."""
-BREAKDOWN_MAX_GROUP_RATIO = 0.5
+BREAKDOWN_MAX_GROUP_RATIO = 0.75
 """Most groups per case an attribute may have: above it (an applicant id, one case per group)
 a breakdown only restates the cases."""
 
@@ -67,7 +67,9 @@ def breakdown_attributes(view: LogView) -> tuple[BreakdownAttribute, ...]:
     is offered (see :class:`BreakdownAttribute`); the workbench's default is the first offered,
     the report's are the first three."""
     cases = view.cases
-    names = [c for c in view.dataset.manifest.case_attributes if c in cases.columns and c != CASE_ID]
+    names = [
+        c for c in view.dataset.manifest.case_attributes if c in cases.columns and c != CASE_ID
+    ]
     if not names:
         return ()
     counts = view.execute(
@@ -81,10 +83,10 @@ def breakdown_attributes(view: LogView) -> tuple[BreakdownAttribute, ...]:
         n = count_value(counts[f"_n{i}"])
         if n < 2:
             ok, why = False, "a single value: no groups to compare"
-        elif n > BREAKDOWN_MAX_GROUPS:
-            ok, why = False, f"{n:,} groups, more than {BREAKDOWN_MAX_GROUPS}"
         elif n > BREAKDOWN_MAX_GROUP_RATIO * total:
             ok, why = False, f"{n:,} groups for {total:,} cases: nearly one case per group"
+        elif n > BREAKDOWN_MAX_GROUPS:
+            ok, why = False, f"{n:,} groups, more than {BREAKDOWN_MAX_GROUPS}"
         else:
             ok, why = True, f"{n:,} groups"
         out.append(BreakdownAttribute(name=name, groups=n, cases=total, suitable=ok, reason=why))

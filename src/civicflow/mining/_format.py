@@ -86,7 +86,7 @@ def format_timestamp(value: datetime | date | str | None) -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if not isinstance(value, datetime):
         return value.isoformat()
     if value.tzinfo is None:

@@ -357,7 +357,7 @@ target or a deadline attribute must be named."""
 
 def default_deadline_attribute(attributes: Iterable[str]) -> str | None:
     """The case attribute the default SLA reads each case's deadline from, or None."""
-    by_lower = {}
+    by_lower: dict[str, str] = {}
     for name in attributes:
         by_lower.setdefault(name.lower(), name)
     return next((by_lower[n] for n in DEADLINE_ATTRIBUTES if n in by_lower), None)

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP
 from civicflow.mining import (
+    BREAKDOWN_MAX_GROUPS,
     MISSING,
     LogView,
     ProcessMapConfig,
     activity_stats,
     arrivals,
     bottlenecks,
-    BREAKDOWN_MAX_GROUPS,
     breakdown,
     breakdown_attributes,
     compute_kpis,

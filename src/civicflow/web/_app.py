@@ -27,9 +27,9 @@ from civicflow.core import (
     Settings,
     get_settings,
 )
-from civicflow.web._format import install as install_filters
 from civicflow.web._config import WebConfig
 from civicflow.web._deps import CsrfRejected, Forbidden, NotSignedIn
+from civicflow.web._format import install as install_filters
 from civicflow.web._permissions import iter_routes, mark_public, public
 from civicflow.web._security import (
     ASGIApp,

@@ -219,9 +219,7 @@ class Analyst:
         )
 
     def breakdown_attributes(self, view: LogView) -> tuple[mining.BreakdownAttribute, ...]:
-        return self.run(
-            view, "breakdown_attributes", (), lambda: mining.breakdown_attributes(view)
-        )
+        return self.run(view, "breakdown_attributes", (), lambda: mining.breakdown_attributes(view))
 
     def throughput(self, view: LogView) -> Any:
         return self.run(view, "throughput", (), lambda: mining.throughput_times(view))

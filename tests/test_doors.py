@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import typer
 
-from civicflow.mining import ANALYSES, FILTER_OPTIONS, SLA_OPTIONS, WEB_TABS
+from civicflow.mining import ANALYSES, FILTER_OPTIONS, SLA_OPTIONS, WEB_TABS, SlaConfig
 from civicflow.report import REPORT_SECTIONS
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "civicflow" / "web" / "templates"
@@ -96,17 +96,29 @@ def test_the_web_reads_every_option_by_its_name() -> None:
         "holidays": ["DE"],
         "subdivision": ["BY"],
     }
-    _, config = A.sla_config(lambda k: sla.get(k, []))
-    assert config.target_seconds == 36 * 3600 and config.end_activities == ("Decide",)
+    config = A.sla_config(lambda k: sla.get(k, [])).config
+    assert (
+        config is not None
+        and config.target_seconds == 36 * 3600
+        and config.end_activities == ("Decide",)
+    )
     assert config.calendar is not None and config.calendar.subdivision == "BY"
     assert config.calendar.timezone == "Europe/Amsterdam" and config.calendar.country == "DE"
     # the form sends its number of days with a deadline attribute: the attribute wins
-    _, by_deadline = A.sla_config(
+    by_deadline = A.sla_config(
         lambda k: {"sla_days": ["30"], "deadline_attribute": ["due"]}.get(k, [])
-    )
+    ).config
+    assert by_deadline is not None
     assert by_deadline.deadline_attribute == "due" and by_deadline.target_seconds is None
-    _, default = A.sla_config(lambda k: [])
-    assert default.target_seconds == 30 * 86400.0
+    # no option: the default of every door, each case's deadline attribute (never a silent
+    # 30-day target); a dataset without one has no SLA until one is named
+    default = A.sla_config(lambda k: [], attributes=["district", "Deadline"])
+    assert default.default and default.config == SlaConfig(deadline_attribute="Deadline")
+    assert A.sla_config(lambda k: [], attributes=["district"]).config is None
+    calendar = A.sla_config(lambda k: {"working_hours": ["08:00-16:00"]}.get(k, []),
+                            attributes=["deadline"]).config  # fmt: skip
+    assert calendar is not None and calendar.deadline_attribute == "deadline"
+    assert calendar.calendar is not None
 
 
 # -- the registry of analyses -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from civicflow.app import Actor, AppContext, Role, accounts, assessment, workspa
 from civicflow.app import programme as pg
 from civicflow.core import NotFoundError, PermissionDeniedError
 from civicflow.ledger import tables
+from civicflow.mining import EventLogFilter
 from conftest import shared_file
 
 
@@ -63,15 +64,28 @@ def test_ingest_freeze_measure_delete_on_a_real_log(setup) -> None:  # type: ign
     assert entry.after_digest == fingerprint and entry.before_digest is None
     assert entry.actor == analyst.pseudonym and entry.role == "analyst"
 
-    # an objective on median throughput, measured against an earlier baseline of 20 days
+    # an objective on median throughput, set on a reference baseline of the whole dataset
+    assessment.freeze_baseline(
+        ctx, actor=analyst, workspace_id=ws.id, dataset_name="receipt", baseline_name="q0",
+        kpis=["throughput_median_days"],
+    )  # fmt: skip
     objective = pg.OBJECTIVES.create(
         ctx, actor=admin, workspace_id=ws.id,
         data=pg.ObjectiveCreate(
-            title="Faster receipt", kpi="throughput_median_days", baseline_name="manual-2010",
+            title="Faster receipt", kpi="throughput_median_days", baseline_name="q0",
             baseline_value=20.0, target_value=1.0, direction=pg.Direction.DECREASE,
             due_date=date(2027, 6, 30),
         ),
     )  # fmt: skip
+    # an exploratory baseline of a few filtered cases is of another scope: it measures nothing
+    assessment.freeze_baseline(
+        ctx, actor=analyst, workspace_id=ws.id, dataset_name="receipt", baseline_name="explore",
+        filter=EventLogFilter(min_throughput_seconds=10 * 86400.0),
+    )  # fmt: skip
+    unmoved = pg.OBJECTIVES.get(ctx, actor=viewer, workspace_id=ws.id, item_id=objective.id)
+    assert unmoved.latest_value is None and unmoved.progress is None
+    assert _entries(ctx, "objective.measure") == []
+    # a later baseline of the same dataset, filter and SLA does
     baseline = assessment.freeze_baseline(
         ctx, actor=analyst, workspace_id=ws.id, dataset_name="receipt", baseline_name="q1"
     )
@@ -80,7 +94,7 @@ def test_ingest_freeze_measure_delete_on_a_real_log(setup) -> None:  # type: ign
     spans = events.groupby("case_id")["timestamp"].agg(["min", "max"])
     median_days = ((spans["max"] - spans["min"]).dt.total_seconds() / 86400).median()
     assert baseline.value("throughput_median_days") == pytest.approx(median_days)
-    [freeze] = _entries(ctx, "baseline.freeze")
+    freeze = _entries(ctx, "baseline.freeze")[-1]
     assert freeze.object_id == "q1" and freeze.after_digest is not None
 
     measured = pg.OBJECTIVES.get(ctx, actor=viewer, workspace_id=ws.id, item_id=objective.id)

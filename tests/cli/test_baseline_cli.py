@@ -78,7 +78,7 @@ def test_list_show_and_compare(ws: Path) -> None:
 
     same = _json(["baseline", "compare", "all", "-w", str(ws), "--dataset", "demo", "--json"])
     assert same["fingerprint_changed"] is False
-    assert {c["assessment"] for c in same["changes"]} <= {"unchanged", "not comparable"}
+    assert {c["assessment"] for c in same["changes"]} <= {"no material change", "not comparable"}
 
     two = _json(["baseline", "compare", "all", "all-later", "-w", str(ws), "--json"])
     assert two["fingerprint_changed"] is True
@@ -86,8 +86,24 @@ def test_list_show_and_compare(ws: Path) -> None:
     assert (count["baseline"], count["current"], count["absolute_change"]) == (200, 250, 50)
     assert count["relative_change"] == pytest.approx(0.25)
 
+    # material changes are tested: both baselines keep per-case values and counts
+    median = next(c for c in two["changes"] if c["name"] == "throughput_median_days")
+    tested = [c for c in two["changes"] if c["test"] is not None]
+    assert all(0 <= c["p_value"] <= 1 for c in tested)
+    assert median["assessment"] == "no material change" or median["test"] == "Mann-Whitney U"
+    assert two["threshold_rules"]["relative"] == 0.05
+    # the thresholds are options: at 90 % no KPI changes materially
+    strict = _json(["baseline", "compare", "all", "all-later", "-w", str(ws), "--json",
+                    "--min-change", "0.9", "--min-days", "30", "--min-points", "50"])  # fmt: skip
+    assert {c["assessment"] for c in strict["changes"]} <= {"no material change", "not comparable"}
+    assert strict["threshold_rules"] == {
+        "relative": 0.9, "absolute_share": 0.5, "absolute_days": 30.0, "absolute_other": 0.0,
+        "alpha": 0.05,
+    }  # fmt: skip
+
     table = runner.invoke(app, ["baseline", "compare", "all", "all-later", "-w", str(ws)])
     assert table.exit_code == 0 and "the data changed" in table.stdout
+    assert "material change: at least 5 % of the baseline value" in table.stdout
 
 
 def test_compare_needs_a_second_baseline_or_a_dataset(ws: Path) -> None:

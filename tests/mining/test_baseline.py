@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from civicflow.core import ConflictError, InputError, NotFoundError
@@ -14,6 +15,7 @@ from civicflow.demo import DemoConfig, build_demo_workspace
 from civicflow.eventlog import DuckDBEngine, EventStore
 from civicflow.mining import (
     Baseline,
+    ChangeThresholds,
     EventLogFilter,
     KpiValue,
     LogView,
@@ -105,7 +107,7 @@ def test_compare_to_baseline_same_data_then_changed_data(
     same = compare_to_baseline(view, base)
     assert not same.fingerprint_changed
     assert not same.filter_changed
-    assert {c.assessment for c in same.changes} == {"unchanged"}
+    assert {c.assessment for c in same.changes} == {"no material change"}
 
     # other data (another seed): the fingerprint change is flagged and values are compared
     _, other_ds = build_demo_workspace(path=tmp_path / "ws2", config=DemoConfig(cases=400, seed=5))
@@ -187,7 +189,7 @@ def test_compare_baselines_judges_by_direction() -> None:
     assert got["volume"] == ("changed", 20.0, pytest.approx(0.2))
     assert got["missing"] == ("not comparable", None, None)
     assert got["zero"] == ("worse", 2.0, None)  # no relative change from zero
-    assert got["flat"][0] == "unchanged"
+    assert got["flat"][0] == "no material change"
     assert cmp.better == ("throughput", "sla") and cmp.worse == ("rework", "zero")
     assert cmp.to_dict()["changes"][0]["name"] == "throughput"
     assert not compare_baselines(a, a).fingerprint_changed
@@ -223,19 +225,21 @@ def test_float_noise_is_unchanged_but_a_real_change_is_not() -> None:
         assert before != after  # the test would be vacuous on equal floats
     a = _baseline("a", "f", [_value(n, b, "lower_is_better") for n, (b, _) in names.items()])
     b = _baseline("b", "f", [_value(n, v, "lower_is_better") for n, (_, v) in names.items()])
-    cmp = compare_baselines(a, b)
+    # with no materiality threshold, only the engines' last-bit noise is no change
+    exact = ChangeThresholds(relative=0.0, absolute_share=0.0, absolute_days=0.0)
+    cmp = compare_baselines(a, b, thresholds=exact)
     assessed = {c.name: c.assessment for c in cmp.changes}
-    assert {n: assessed[n] for n in noisy} == dict.fromkeys(noisy, "unchanged")
+    assert {n: assessed[n] for n in noisy} == dict.fromkeys(noisy, "no material change")
     assert {n: assessed[n] for n in real} == {"small_real": "worse", "share_real": "worse"}
     assert cmp.better == () and cmp.worse == ("small_real", "share_real")
     # the raw difference stays visible: only the verdict ignores the noise
     assert cmp["one"].absolute_change == pytest.approx(1e-15, rel=0.2)
-    # neutral KPIs: noise is "unchanged", not "changed"
+    # neutral KPIs: noise is "no material change", not "changed"
     n = compare_baselines(
         _baseline("a", "f", [_value("volume", 0.3, "neutral")]),
         _baseline("b", "f", [_value("volume", 0.1 + 0.2, "neutral")]),
     )
-    assert n["volume"].assessment == "unchanged"
+    assert n["volume"].assessment == "no material change"
 
 
 def test_nan_is_not_comparable() -> None:
@@ -266,4 +270,96 @@ def test_compare_to_baseline_recomputation_with_last_bit_noise(
     for c in cmp.changes:
         if c.baseline is not None:
             assert c.current != c.baseline, c.name
-            assert c.assessment == "unchanged", (c.name, c.baseline, c.current)
+            assert c.assessment == "no material change", (c.name, c.baseline, c.current)
+
+
+def _sampled(name: str, value: float, unit: str, sample: dict | None) -> KpiValue:  # type: ignore[type-arg]
+    return KpiValue(
+        name=name, label=name, unit=unit, direction="lower_is_better", definition="d",
+        value=value, dataset="d", fingerprint="f", sample=sample,
+    )  # fmt: skip
+
+
+def test_a_change_below_the_thresholds_is_no_material_change() -> None:
+    """`baseline compare` called a change of 0.00 days "better": a change needs to reach both
+    thresholds (5 % of the value and, in days, half a day; in shares, one point)."""
+    rows = {
+        "days_tiny": (16.09, 16.088, "days"),  # -0.002 d: was "better"
+        "days_big_rel_small_abs": (0.2, 0.1, "days"),  # -50 % but 0.1 d < 0.5 d
+        "days_real": (16.0, 12.0, "days"),
+        "share_tiny": (0.345, 0.341, "share"),  # 0.4 points
+        "share_real": (0.345, 0.30, "share"),
+    }
+    a = _baseline("a", "f", [_sampled(n, b, u, None) for n, (b, _, u) in rows.items()])
+    b = _baseline("b", "f", [_sampled(n, c, u, None) for n, (_, c, u) in rows.items()])
+    got = {c.name: c.assessment for c in compare_baselines(a, b).changes}
+    assert got == {
+        "days_tiny": "no material change",
+        "days_big_rel_small_abs": "no material change",
+        "days_real": "better",
+        "share_tiny": "no material change",
+        "share_real": "better",
+    }
+    # the thresholds are the caller's: 0.1 day makes the -0.1 d change material
+    loose = ChangeThresholds(absolute_days=0.05)
+    assert (
+        compare_baselines(a, b, thresholds=loose)["days_big_rel_small_abs"].assessment == "better"
+    )
+    with pytest.raises(InputError, match="alpha"):
+        ChangeThresholds(alpha=1.5)
+
+
+def test_material_changes_are_tested_when_both_sides_keep_samples() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    before = rng.exponential(10.0, 300)
+    after = rng.exponential(7.0, 300)
+    durations = ("throughput_median_days", "days")
+    a = _baseline("a", "f", [
+        _sampled(durations[0], float(np.median(before)), "days", {"values": before.tolist()}),
+        _sampled("rework_share", 0.30, "share", {"successes": 90, "trials": 300}),
+        _sampled("variant_count", 30.0, "variants", None),
+        _sampled("median_waiting_days", 5.0, "days", None),
+    ])  # fmt: skip
+    b = _baseline("b", "f", [
+        _sampled(durations[0], float(np.median(after)), "days", {"values": after.tolist()}),
+        _sampled("rework_share", 0.25, "share", {"successes": 75, "trials": 300}),
+        _sampled("variant_count", 20.0, "variants", None),
+        _sampled("median_waiting_days", 3.0, "days", None),
+    ])  # fmt: skip
+    cmp = compare_baselines(a, b)
+    t = cmp["throughput_median_days"]
+    expected = stats.mannwhitneyu(before, after, alternative="two-sided").pvalue
+    assert t.test == "Mann-Whitney U" and t.p_value == pytest.approx(expected)
+    assert expected < 0.05 and t.significant is True
+    assert t.test_note == "significant at 0.05 (Mann-Whitney U, p < 0.001)"
+    r = cmp["rework_share"]
+    # two-proportion z-test by hand: pooled p = 165/600
+    pooled = 165 / 600
+    z = (0.25 - 0.30) / np.sqrt(pooled * (1 - pooled) * (2 / 300))
+    assert r.test == "two-proportion z-test"
+    assert r.p_value == pytest.approx(2 * stats.norm.sf(abs(z)))
+    assert r.significant is False and "not significant" in (r.test_note or "")
+    assert (cmp["variant_count"].test_note or "").startswith("not tested: no test applies")
+    assert (cmp["median_waiting_days"].test_note or "").startswith("not tested: the baseline")
+    assert cmp["median_waiting_days"].p_value is None
+    assert cmp.to_dict()["threshold_rules"]["relative"] == 0.05
+
+
+def test_a_frozen_baseline_keeps_what_the_tests_need(demo: tuple[EventStore, LogView]) -> None:
+    ws, view = demo
+    base = freeze_baseline(
+        workspace=ws, view=view, name="sampled",
+        kpis=["throughput_median_days", "rework_share", "case_count"],
+    )  # fmt: skip
+    loaded = load_baseline(ws, "sampled")
+    values = loaded["throughput_median_days"].sample
+    assert values is not None and len(values["values"]) == base.cases
+    assert np.median(values["values"]) / 86400 == pytest.approx(
+        base.value("throughput_median_days")
+    )
+    rework = loaded["rework_share"].sample
+    assert rework is not None and rework["trials"] == base.cases
+    assert rework["successes"] / rework["trials"] == pytest.approx(base.value("rework_share"))
+    assert loaded["case_count"].sample is None

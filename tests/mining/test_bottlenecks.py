@@ -1,5 +1,5 @@
-"""Bottlenecks on a hand-written log: ranking by total waiting time, the percentage as defined
-(median wait / median case throughput), transitions, and the finding's text."""
+"""Bottlenecks on a hand-written log: ranking by total waiting time, the share as defined (of all
+waiting time: never above 100 %), the materiality threshold, transitions, and the finding's text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from civicflow.core import ConfigurationError
 from civicflow.eventlog import DuckDBEngine, EventStore
-from civicflow.mining import LogView, bottlenecks
+from civicflow.mining import BottleneckConfig, LogView, bottlenecks
 from realdata import make_dataset
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -60,8 +60,10 @@ def test_activities_ranked_by_total_wait(view: LogView) -> None:
     assert b.median_wait_seconds == pytest.approx(1 * H)
     assert b.mean_wait_seconds == pytest.approx(13 / 5 * H)
     assert result.median_throughput_seconds == pytest.approx(9 * H)
-    assert b.share_of_median_throughput == pytest.approx(1 / 9)
-    assert result.activities[1].share_of_median_throughput == pytest.approx(3 / 9)
+    assert result.total_wait_seconds == pytest.approx(29 * H)
+    assert b.share_of_waiting == pytest.approx(13 / 29)
+    assert result.activities[1].share_of_waiting == pytest.approx(11 / 29)
+    assert sum(a.share_of_waiting for a in result.activities) == pytest.approx(1.0)
 
 
 def test_transitions_ranked_by_total_wait(view: LogView) -> None:
@@ -74,12 +76,22 @@ def test_transitions_ranked_by_total_wait(view: LogView) -> None:
 def test_findings_are_plain_language_and_recomputable(view: LogView) -> None:
     result = bottlenecks(view)
     assert result.activities[1].finding == (
-        "Waiting before 'c' is 33 % of median throughput time "
-        "(median wait 3.0 h across 3 cases; 11.0 h in total)"
+        "Waiting before 'c' is 38 % of all waiting time "
+        "(11.0 h in total across 3 cases; median wait 3.0 h)"
     )
-    assert result.transitions[0].finding.startswith("Waiting between 'b' and 'c' is 33 %")
-    assert "median case throughput time" in result.definition
-    assert result.findings[0].startswith("Waiting before 'b' is 11 %")
+    assert result.transitions[0].finding.startswith("Waiting between 'b' and 'c' is 38 %")
+    assert "of all activity instances" in result.definition and "5 %" in result.definition
+    assert result.findings[0].startswith("Waiting before 'b' is 45 %")
+
+
+def test_a_finding_needs_a_material_share(view: LogView) -> None:
+    # a: 5 of 29 h = 17 %; with a 20 % threshold only b (45 %) and c (38 %) are findings
+    result = bottlenecks(view, config=BottleneckConfig(min_share=0.2))
+    assert [b.target for b in result.activities if b.material] == ["b", "c"]
+    assert len(result.findings) == 2 and len(result.activities) == 3
+    assert result.to_dict()["config"] == {"top": 10, "min_share": 0.2}
+    with pytest.raises(ConfigurationError, match="min_share"):
+        BottleneckConfig(min_share=1.5)
 
 
 def test_top_limits_and_validates(view: LogView) -> None:
@@ -97,19 +109,26 @@ def test_to_dict_and_frame(view: LogView) -> None:
 
 
 @pytest.mark.parametrize(
-    ("wait_hours", "text"), [(0.0, "0 %"), (0.009, "0.1 %"), (0.001, "under 0.1 %")]
+    ("wait_hours", "text", "material"),
+    [(0.0, None, False), (0.009, "0.1 %", False), (8.9, "99 %", True)],
 )
-def test_small_shares_are_not_shown_as_zero(tmp_path, wait_hours: float, text: str) -> None:  # type: ignore[no-untyped-def]
-    # one case a -> b -> c with a 9 h throughput: b waits `wait_hours`
+def test_a_tiny_wait_is_no_finding(tmp_path, wait_hours: float, text: str | None,
+                                   material: bool) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    # one case a -> b -> c over 9 h: b waits `wait_hours`, c the rest
     ws = EventStore.create(tmp_path / "ws")
     events = [("x", "a", at(0)), ("x", "b", at(wait_hours)), ("x", "c", at(9))]
     v = LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "s", events))
-    b = next(x for x in bottlenecks(v).activities if x.target == "b")
-    assert b.finding.startswith(f"Waiting before 'b' is {text} of median throughput time")
+    result = bottlenecks(v)
+    b = next(x for x in result.activities if x.target == "b")
+    assert b.material is material
+    assert (b.finding in result.findings) is material
+    if text is not None:
+        assert b.finding.startswith(f"Waiting before 'b' is {text} of all waiting time")
 
 
-def test_a_wait_longer_than_the_median_case(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # throughputs 20 h, 1 h, 1 h -> median 1 h; the only wait before b is 20 h -> 2000 %
+def test_a_wait_longer_than_the_median_case_is_still_at_most_the_whole(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # throughputs 20 h, 1 h, 1 h -> median 1 h; the wait before b (20 h) used to be "2000 %" of
+    # the median throughput; of all waiting time (20 + 1 + 1 h) it is 91 %
     ws = EventStore.create(tmp_path / "ws")
     events = [
         ("x", "a", at(0)),
@@ -120,6 +139,8 @@ def test_a_wait_longer_than_the_median_case(tmp_path) -> None:  # type: ignore[n
         ("z", "c", at(1)),
     ]
     v = LogView(engine=DuckDBEngine(), dataset=make_dataset(ws, "s", events))
-    b = next(x for x in bottlenecks(v).activities if x.target == "b")
-    assert b.share_of_median_throughput == pytest.approx(20.0)
-    assert "is 2000 % of median throughput time" in b.finding
+    result = bottlenecks(v)
+    b = next(x for x in result.activities if x.target == "b")
+    assert b.share_of_waiting == pytest.approx(20 / 22)
+    assert "is 91 % of all waiting time" in b.finding
+    assert all(0 <= x.share_of_waiting <= 1 for x in (*result.activities, *result.transitions))

@@ -52,6 +52,7 @@ def test_a_comparison_names_its_keys_a_property_included_and_looks_rows_up_by_na
         "current_fingerprint",
         "fingerprint_changed",
         "filter_changed",
+        "threshold_rules",
         "changes",
     ]
     assert data["fingerprint_changed"] is True

@@ -130,7 +130,7 @@ def test_to_dict_is_json_ready(view: LogView) -> None:
 
     d = json.loads(json.dumps(sla_compliance(view, config=SlaConfig(target_seconds=D)).to_dict()))
     assert d["config"]["target_seconds"] == D
-    assert "at most 86400 s" in d["definition"]
+    assert "at most 1.0 d (86,400 s)" in d["definition"]
 
 
 @pytest.fixture(scope="module")

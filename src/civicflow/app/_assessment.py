@@ -46,9 +46,12 @@ from civicflow.mining import (
     Baseline,
     EventLogFilter,
     LogView,
+    SlaConfig,
+    SlaOptions,
     ensure_derived,
     list_baselines,
     load_baseline,
+    sla_or_default,
 )
 from civicflow.mining import freeze_baseline as _freeze
 
@@ -314,23 +317,30 @@ def freeze_baseline(
     filter: EventLogFilter | None = None,
     kpis: Sequence[str] | None = None,
     description: str | None = None,
-    sla: Any = None,
+    sla: SlaConfig | SlaOptions | None = None,
     measure_objectives: bool = True,
     reason: str | None = None,
     engine: Engine | None = None,
 ) -> Baseline:
     """Freeze a named KPI snapshot (BASELINE_WRITE); ledger action ``baseline.freeze``.
 
-    With ``measure_objectives``, every objective of the workspace whose KPI the baseline holds
-    (and that is not measured against this very baseline) gets the value as a new measurement,
-    so its progress follows the data (ledger action ``objective.measure``). Pass ``engine`` to
+    With ``measure_objectives``, every objective of the workspace whose KPI the baseline holds,
+    whose reference baseline has the same scope (dataset, filter and SLA: ``Baseline.same_scope``)
+    and that is not measured against this very baseline gets the value as a new measurement, so
+    its progress follows the data (ledger action ``objective.measure``); a baseline of another
+    dataset or filter (an exploration) measures no objective. Pass ``engine`` to
     compute on an engine of your own (and hold its lock); the default is serialised here.
+
+    ``sla`` is the SLA as the door read it (``SlaOptions``) or a typed ``SlaConfig``; without
+    a target or a deadline attribute it is the dataset's default SLA (``mining.default_sla``:
+    each case's deadline attribute), as on every other door.
     """
     actor.require(Permission.BASELINE_WRITE, workspace_id)
     view = open_view(
         ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter,
         engine=engine,
     )  # fmt: skip
+    sla = sla.for_view(view) if isinstance(sla, SlaOptions) else sla_or_default(view, sla)
     store = _store(ctx, workspace_id, recover=True)
     lock = engine_lock(ctx) if engine is None else contextlib.nullcontext()
     staged = store.baselines_dir / f".incoming-{new_id()}.json"
@@ -357,7 +367,7 @@ def freeze_baseline(
                 reason=reason,
             )  # fmt: skip
             if measure_objectives:
-                _measure_objectives(ctx, s, actor, workspace_id, baseline)
+                _measure_objectives(ctx, s, actor, workspace_id, baseline, store)
 
         # the file is linked into place inside the entry's transaction (never over another)
         run_journaled(ctx, store, intent, entries)
@@ -368,7 +378,12 @@ def freeze_baseline(
 
 
 def _measure_objectives(
-    ctx: AppContext, session: Any, actor: Actor, workspace_id: str, baseline: Baseline
+    ctx: AppContext,
+    session: Any,
+    actor: Actor,
+    workspace_id: str,
+    baseline: Baseline,
+    store: EventStore,
 ) -> None:
     values = {v.name: v.value for v in baseline.kpis if v.value is not None}
     rows = session.scalars(
@@ -378,7 +393,15 @@ def _measure_objectives(
             ObjectiveRow.baseline_name != baseline.name,
         )
     ).all()
+    references: dict[str, Baseline | None] = {}
     for row in rows:
+        # only a baseline of the objective's own scope (dataset, filter, SLA) measures it: an
+        # exploratory baseline of another dataset or filter says nothing about its progress
+        if row.baseline_name not in references:
+            references[row.baseline_name] = _reference(store, row.baseline_name)
+        reference = references[row.baseline_name]
+        if reference is None or not reference.same_scope(baseline):
+            continue
         before = _read_objective(session, row)
         now = utcnow()
         session.add(
@@ -394,6 +417,15 @@ def _measure_objectives(
             after=_read_objective(session, row).to_dict(),
             reason=f"measured by baseline '{baseline.name}'",
         )  # fmt: skip
+
+
+def _reference(store: EventStore, name: str) -> Baseline | None:
+    """The objective's reference baseline, or None when it is not (or no longer) in the workspace
+    (then no later baseline can be said to measure the same thing)."""
+    try:
+        return load_baseline(store, name)
+    except NotFoundError:
+        return None
 
 
 def list_workspace_baselines(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[Baseline]:

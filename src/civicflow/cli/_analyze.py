@@ -25,6 +25,7 @@ from civicflow.cli._output import emit_json as _emit_json
 from civicflow.cli._output import table
 from civicflow.mining import (
     ANALYSES,
+    BottleneckConfig,
     DottedChartConfig,
     Freq,
     LogView,
@@ -262,23 +263,37 @@ def _show_activities(res: Any) -> None:
 def bottlenecks_command(
     options: ViewOptions,
     top: Annotated[int, typer.Option("--top", help="How many to rank.")] = 10,
+    min_share: Annotated[
+        float,
+        typer.Option(
+            "--min-share",
+            help="Materiality: a finding needs at least this share of all waiting time "
+            "(0.05 = 5 %).",
+        ),
+    ] = 0.05,
     json_out: JsonOpt = False,
 ) -> None:
-    _emit(options, "bottlenecks", lambda v: bottlenecks(v, top=top), as_json=json_out,
+    config = BottleneckConfig(top=top, min_share=min_share)
+    _emit(options, "bottlenecks", lambda v: bottlenecks(v, config=config), as_json=json_out,
           show=_show_bottlenecks)  # fmt: skip
 
 
 def _show_bottlenecks(res: Any) -> None:
     for finding in res.findings:
         console.print(f"• {finding}", highlight=False)
+    if not res.findings:
+        console.print(
+            f"No activity holds {_pct(res.config.min_share)} or more of all waiting time.",
+            highlight=False,
+        )
     for title, items in (("Activities", res.activities), ("Transitions", res.transitions)):
         table(console,
             f"{title} by total waiting time",
-            ["waiting before", "total", "median", "times", "cases", "of median throughput"],
+            ["waiting before", "total", "median", "times", "cases", "of all waiting"],
             [
                 (f"{b.source} → {b.target}" if b.source else b.target,
                  _secs(b.total_wait_seconds), _secs(b.median_wait_seconds), b.occurrences,
-                 b.cases, _pct(b.share_of_median_throughput))
+                 b.cases, _pct(b.share_of_waiting))
                 for b in items
             ],
             numeric=range(1, 6),
@@ -370,10 +385,15 @@ def _show_handovers(res: Any) -> None:
 @_command("sla")
 @with_sla
 def sla_command(options: ViewOptions, sla: SlaOptions, json_out: JsonOpt = False) -> None:
-    config = sla.to_config(required=True)
-    assert config is not None
-    _emit(options, "SLA compliance", lambda v: sla_compliance(v, config=config),
-          as_json=json_out, show=_show_sla)  # fmt: skip
+    sla.to_config()  # a malformed option is named before the dataset is opened
+
+    def compute(v: Any) -> Any:
+        # the options given, or the dataset's default SLA: the definition of every door
+        config = sla.for_view(v, required=True)
+        assert config is not None
+        return sla_compliance(v, config=config)
+
+    _emit(options, "SLA compliance", compute, as_json=json_out, show=_show_sla)
 
 
 def _show_sla(res: Any) -> None:
@@ -405,7 +425,7 @@ def breakdown_command(
     ] = "throughput_median_days",
     json_out: JsonOpt = False,
 ) -> None:
-    config = sla.to_config()
+    sla.to_config()  # a malformed option is named before the dataset is opened
 
     def show(res: Any) -> None:
         def fmt(value: float | None) -> str:
@@ -425,7 +445,8 @@ def breakdown_command(
             numeric=(1, 2),
         )
 
-    _emit(options, f"{kpi} by {by}", lambda v: breakdown(v, kpi=kpi, by=by, sla=config),
+    _emit(options, f"{kpi} by {by}",
+          lambda v: breakdown(v, kpi=kpi, by=by, sla=sla.for_view(v)),
           as_json=json_out, show=show)  # fmt: skip
 
 

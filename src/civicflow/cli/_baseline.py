@@ -15,6 +15,7 @@ from civicflow.mining import (
     KPI_DEFINITIONS,
     Baseline,
     BaselineComparison,
+    ChangeThresholds,
     SlaOptions,
     compare_baselines,
     compare_to_baseline,
@@ -60,7 +61,7 @@ def freeze(
     recorded in the audit ledger."""
     from civicflow.app import Permission, assessment
 
-    sla_config = sla.to_config()
+    sla.to_config()  # a malformed option is named before anything is registered
     workspace = EventStore.open(options.workspace)
     workspace.dataset(options.dataset)  # a missing dataset is named before anything is registered
     with acting(
@@ -72,7 +73,7 @@ def freeze(
                 baseline = assessment.freeze_baseline(
                     act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
                     dataset_name=options.dataset, baseline_name=name, filter=options.filter,
-                    kpis=kpi, description=description, sla=sla_config, engine=engine,
+                    kpis=kpi, description=description, sla=sla, engine=engine,
                     reason="civicflow baseline freeze (command line)",
                 )  # fmt: skip
         finally:
@@ -142,9 +143,37 @@ def compare(
         ),
     ] = None,
     engine: EngineOpt = None,
+    min_change: Annotated[
+        float,
+        typer.Option(
+            "--min-change",
+            help="A change is material from this share of the baseline value (0.05 = 5 %).",
+        ),
+    ] = 0.05,
+    min_points: Annotated[
+        float,
+        typer.Option(
+            "--min-points",
+            help="...and, for shares, from this many percentage points (1 = 0.01).",
+        ),
+    ] = 1.0,
+    min_days: Annotated[
+        float,
+        typer.Option("--min-days", help="...and, for durations in days, from this many days."),
+    ] = 0.5,
+    alpha: Annotated[
+        float, typer.Option("--alpha", help="Significance level of the tests of a change.")
+    ] = 0.05,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compare two baselines, or a baseline with a dataset's current data (same filter, same SLA)."""
+    """Compare two baselines, or a baseline with a dataset's current data (same filter, same SLA).
+
+    A change below the thresholds is "no material change"; a material change is tested
+    (Mann-Whitney U on per-case durations, a two-proportion z-test on rates) when both sides
+    keep what the test needs, otherwise it says "not tested"."""
+    thresholds = ChangeThresholds(
+        relative=min_change, absolute_share=min_points / 100, absolute_days=min_days, alpha=alpha
+    )
     ws = EventStore.open(workspace)
     base = load_baseline(ws, baseline)
     if (other is not None and dataset is not None) or (other is None and dataset is None):
@@ -156,7 +185,7 @@ def compare(
             fix=f"run `civicflow baseline compare {baseline} --dataset {base.dataset}`",
         )
     if other is not None:
-        result = compare_baselines(base, load_baseline(ws, other))
+        result = compare_baselines(base, load_baseline(ws, other), thresholds=thresholds)
     else:
         assert dataset is not None
         from civicflow.app.assessment import read_view
@@ -166,7 +195,7 @@ def compare(
         try:
             view = read_view(ws, dataset_name=dataset, engine=eng)
             with err_console.status("recomputing KPIs…"):
-                result = compare_to_baseline(view, base)
+                result = compare_to_baseline(view, base, thresholds=thresholds)
         finally:
             eng.close()
     if as_json:
@@ -213,7 +242,7 @@ def _show(b: Baseline, *, definitions: bool = False) -> None:
         console.print(f"filter: {json.dumps(active, default=str)}", highlight=False)
 
 
-_COLOUR = {"better": "green", "worse": "red", "unchanged": "dim", "changed": "yellow"}
+_COLOUR = {"better": "green", "worse": "red", "no material change": "dim", "changed": "yellow"}
 
 
 def print_comparison(result: BaselineComparison, *, out: Console | None = None) -> None:
@@ -226,7 +255,8 @@ def print_comparison(result: BaselineComparison, *, out: Console | None = None) 
         ("current", "right"),
         ("change", "right"),
         ("relative", "right"),
-        ("", "left"),
+        ("verdict", "left"),
+        ("significance", "left"),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for ch in result.changes:
@@ -245,8 +275,16 @@ def print_comparison(result: BaselineComparison, *, out: Console | None = None) 
             abs_text,
             rel,
             f"[{colour}]{ch.assessment}[/]" if colour else ch.assessment,
+            ch.test_note or "",
         )
     c.print(table)
+    t = result.thresholds
+    c.print(
+        f"material change: at least {t.relative * 100:g} % of the baseline value and "
+        f"{t.absolute_share * 100:g} percentage points (shares) or {t.absolute_days:g} days "
+        f"(durations); tests at significance level {t.alpha:g}",
+        highlight=False,
+    )
     if result.fingerprint_changed:
         c.print(
             "[yellow]the data changed[/] since the baseline (fingerprint "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -84,6 +85,8 @@ def report(
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, description=step, completed=done, total=total)
 
+        # the options given, or the dataset's default SLA, with the working calendar given
+        config = dataclasses.replace(config, sla=sla.for_view(view))
         path = build_report(view=view, out=out, config=config, progress=progress)
     size = path.stat().st_size
     typer.echo(f"wrote {path} ({size / 1e6:.1f} MB)")

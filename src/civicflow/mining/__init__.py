@@ -6,6 +6,7 @@ from civicflow.mining._animation import CasePath, CaseReplay, ReplayConfig, case
 from civicflow.mining._baseline import (
     Baseline,
     BaselineComparison,
+    ChangeThresholds,
     KpiChange,
     compare_baselines,
     compare_to_baseline,
@@ -13,9 +14,22 @@ from civicflow.mining._baseline import (
     list_baselines,
     load_baseline,
 )
-from civicflow.mining._bottlenecks import Bottleneck, BottleneckResult, bottlenecks
+from civicflow.mining._bottlenecks import (
+    Bottleneck,
+    BottleneckConfig,
+    BottleneckResult,
+    bottlenecks,
+)
 from civicflow.mining._bpmn import BpmnFlow, BpmnModel, BpmnNode, read_bpmn
-from civicflow.mining._breakdown import Breakdown, BreakdownGroup, breakdown
+from civicflow.mining._breakdown import (
+    BREAKDOWN_MAX_GROUP_RATIO,
+    BREAKDOWN_MAX_GROUPS,
+    Breakdown,
+    BreakdownAttribute,
+    BreakdownGroup,
+    breakdown,
+    breakdown_attributes,
+)
 from civicflow.mining._calendar import WorkingCalendar, working_throughput
 from civicflow.mining._compare import (
     CHANGE_COLOURS,
@@ -45,7 +59,16 @@ from civicflow.mining._derived import (
 )
 from civicflow.mining._dotted import Dot, DottedChart, DottedChartConfig, dotted_chart
 from civicflow.mining._export import export_log, result_frame, write_frame_csv
-from civicflow.mining._format import MISSING, format_duration, format_number, format_share
+from civicflow.mining._format import (
+    MISSING,
+    format_amount,
+    format_decimal,
+    format_duration,
+    format_label,
+    format_number,
+    format_share,
+    format_timestamp,
+)
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
     KPI_DEFINITIONS,
@@ -58,16 +81,19 @@ from civicflow.mining._kpis import (
     kpi_definition,
 )
 from civicflow.mining._options import (
+    DEADLINE_ATTRIBUTES,
     FILTER_OPTIONS,
     SLA_OPTIONS,
     FilterOptions,
     OptionSpec,
     SlaOptions,
+    default_sla,
     filter_options,
     parse_duration,
     parse_time,
     query_values,
     sla_options,
+    sla_or_default,
 )
 from civicflow.mining._performance import (
     DurationSummary,
@@ -111,7 +137,10 @@ from civicflow.mining._view import EventLogFilter, LogView, case_spans, case_var
 
 __all__ = [
     "ANALYSES",
+    "BREAKDOWN_MAX_GROUPS",
+    "BREAKDOWN_MAX_GROUP_RATIO",
     "CHANGE_COLOURS",
+    "DEADLINE_ATTRIBUTES",
     "DEFAULT_KPIS",
     "DERIVED_FORMAT",
     "FILTER_OPTIONS",
@@ -129,14 +158,17 @@ __all__ = [
     "Baseline",
     "BaselineComparison",
     "Bottleneck",
+    "BottleneckConfig",
     "BottleneckResult",
     "BpmnFlow",
     "BpmnModel",
     "BpmnNode",
     "Breakdown",
+    "BreakdownAttribute",
     "BreakdownGroup",
     "CasePath",
     "CaseReplay",
+    "ChangeThresholds",
     "CompareConfig",
     "Comparison",
     "ConformanceConfig",
@@ -194,6 +226,7 @@ __all__ = [
     "arrivals",
     "bottlenecks",
     "breakdown",
+    "breakdown_attributes",
     "case_replay",
     "case_spans",
     "case_variants",
@@ -202,15 +235,20 @@ __all__ = [
     "compare_views",
     "compute_kpis",
     "conformance",
+    "default_sla",
     "dotted_chart",
     "ensure_derived",
     "export_log",
     "filter_options",
+    "format_amount",
     "format_compared",
+    "format_decimal",
     "format_duration",
     "format_kpi_value",
+    "format_label",
     "format_number",
     "format_share",
+    "format_timestamp",
     "freeze_baseline",
     "handover_network",
     "kpi_definition",
@@ -227,6 +265,7 @@ __all__ = [
     "rework",
     "sla_compliance",
     "sla_options",
+    "sla_or_default",
     "throughput_times",
     "variant_id",
     "variants",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from civicflow import __version__
 from civicflow.core import ConflictError, InputError, Location, NotFoundError, check_name, new_id
 from civicflow.eventlog import EventStore
-from civicflow.mining._kpis import Direction, KpiSnapshot, KpiValue, compute_kpis
+from civicflow.mining._kpis import SAMPLE_LIMIT, Direction, KpiSnapshot, KpiValue, compute_kpis
 from civicflow.mining._record import Kpis, Record, Rows
 from civicflow.mining._view import EventLogFilter
 
@@ -28,14 +28,65 @@ if TYPE_CHECKING:
     from civicflow.mining._view import LogView
 
 BASELINE_FORMAT = 1
-Assessment = Literal["better", "worse", "unchanged", "changed", "not comparable"]
+Assessment = Literal["better", "worse", "no material change", "changed", "not comparable"]
 
 # Two computations of one KPI on the same data differ in the last bits when the engine sums in
-# another order (DuckDB threads, Spark partitions): within these bounds a value is "unchanged".
+# another order (DuckDB threads, Spark partitions): within these bounds a value is the same.
 # The relative bound covers large values (case counts, seconds); the absolute one values near 0
 # (shares), where a relative bound alone would call 1e-17 against 0 a change.
+_SLA_SCOPE = ("target_seconds", "deadline_attribute", "calendar", "end_activities")
+"""The parts of a stored SLA that define what is measured (not its trend period or list length)."""
+
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeThresholds(Record):
+    """When a KPI's change counts, and how it is tested.
+
+    A change is *material* when it reaches both the relative threshold (``relative``: share of
+    the baseline value) and the absolute one of its unit (``absolute_share`` for shares, in
+    share points — 0.01 is one percentage point; ``absolute_days`` for durations in days;
+    ``absolute_other`` for every other unit). Below either, the verdict is "no material
+    change". A material change is tested where a test applies and both sides keep what it
+    needs (``KpiValue.sample``): Mann-Whitney U on per-case values (durations, events per case),
+    a two-proportion z-test on rates; significant when p < ``alpha``.
+    """
+
+    relative: float = 0.05
+    absolute_share: float = 0.01
+    absolute_days: float = 0.5
+    absolute_other: float = 0.0
+    alpha: float = 0.05
+
+    def __post_init__(self) -> None:
+        for name in ("relative", "absolute_share", "absolute_days", "absolute_other"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise InputError(
+                    f"the change threshold {name} must be zero or more",
+                    where=Location(field=name),
+                    found=str(value),
+                    expected="a finite number >= 0",
+                    fix=f"pass e.g. {name}={getattr(ChangeThresholds(), name)}",
+                )
+        if not 0 < self.alpha < 1:
+            raise InputError(
+                "the significance level must be between 0 and 1",
+                where=Location(field="alpha"),
+                found=str(self.alpha),
+                expected="0 < alpha < 1",
+                fix="pass alpha=0.05",
+            )
+
+    def absolute(self, unit: str) -> float:
+        """The absolute threshold of a KPI in ``unit``."""
+        if unit == "share":
+            return self.absolute_share
+        if unit == "days":
+            return self.absolute_days
+        return self.absolute_other
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +157,24 @@ class Baseline(Kpis[KpiValue]):
             kpis=tuple(KpiValue.from_dict(k) for k in data["kpis"]),
         )
 
+    @property
+    def scope(self) -> dict[str, Any]:
+        """What a value of this baseline is a value *of*: the dataset (by name: later data
+        replaces it under the same name), the filter and the SLA definition (target or deadline
+        attribute, calendar, end activities). Two baselines measure the same thing only when
+        their scopes are equal (:meth:`same_scope`)."""
+        sla = self.sla or {}
+        return {
+            "dataset": self.dataset,
+            "filter": self.filter.to_dict(),
+            "sla": {k: sla.get(k) for k in _SLA_SCOPE} if self.sla else None,
+        }
+
+    def same_scope(self, other: Baseline) -> bool:
+        """Whether ``other`` measures the same population the same way (see :attr:`scope`): only
+        such a baseline can move an objective set on this one."""
+        return self.scope == other.scope
+
     def sla_config(self) -> SlaConfig | None:
         """The SLA the baseline's compliance KPI was computed with, to recompute it the same way."""
         from civicflow.mining._sla import SlaConfig
@@ -137,7 +206,7 @@ def freeze_baseline(
     target = _baseline_path(workspace, name)
     if target.exists():
         raise _exists(workspace, name)
-    snapshot = compute_kpis(view, names=kpis, sla=sla)
+    snapshot = compute_kpis(view, names=kpis, sla=sla, samples=True)
     manifest = view.dataset.manifest
     baseline = Baseline(
         name=name,
@@ -251,6 +320,13 @@ class KpiChange(Record):
     assessment: Assessment
     definition_changed: bool = False
     """The two values were computed with different definitions (compare with care)."""
+    test: str | None = None
+    """The significance test run ("Mann-Whitney U", "two-proportion z-test"), or None."""
+    p_value: float | None = None
+    significant: bool | None = None
+    """p < alpha; None when not tested (see ``test_note``)."""
+    test_note: str | None = None
+    """Why no test was run ("not tested: ..."), or the test's result in words."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -264,6 +340,7 @@ class BaselineComparison(Rows[KpiChange]):
     current_fingerprint: str
     filter_changed: bool
     changes: tuple[KpiChange, ...]
+    thresholds: ChangeThresholds = ChangeThresholds()
 
     @property
     def fingerprint_changed(self) -> bool:
@@ -278,7 +355,13 @@ class BaselineComparison(Rows[KpiChange]):
         "current_fingerprint",
         "fingerprint_changed",
         "filter_changed",
+        "threshold_rules",
     )
+
+    @property
+    def threshold_rules(self) -> dict[str, Any]:
+        """The thresholds and significance level the verdicts used (``ChangeThresholds``)."""
+        return self.thresholds.to_dict()
 
     def __getitem__(self, name: str) -> KpiChange:
         return self._row(name)
@@ -292,26 +375,35 @@ class BaselineComparison(Rows[KpiChange]):
         return tuple(c.name for c in self.changes if c.assessment == "worse")
 
 
-def compare_baselines(baseline: Baseline, other: Baseline) -> BaselineComparison:
+def compare_baselines(
+    baseline: Baseline, other: Baseline, *, thresholds: ChangeThresholds | None = None
+) -> BaselineComparison:
     """How ``other`` (usually later) differs from ``baseline``, KPI by KPI."""
+    thresholds = thresholds or ChangeThresholds()
     return BaselineComparison(
         baseline=baseline.name,
         current=other.name,
         baseline_fingerprint=baseline.fingerprint,
         current_fingerprint=other.fingerprint,
         filter_changed=baseline.filter != other.filter,
-        changes=_changes(baseline.kpis, other.kpis),
+        changes=_changes(baseline.kpis, other.kpis, thresholds),
+        thresholds=thresholds,
     )
 
 
 def compare_to_baseline(
-    view: LogView, baseline: Baseline, *, use_baseline_filter: bool = True
+    view: LogView,
+    baseline: Baseline,
+    *,
+    use_baseline_filter: bool = True,
+    thresholds: ChangeThresholds | None = None,
 ) -> BaselineComparison:
     """Recompute the baseline's KPIs on ``view`` (with the baseline's filter and SLA by default,
     so like is compared with like) and compare."""
+    thresholds = thresholds or ChangeThresholds()
     current_view = view.with_filter(baseline.filter) if use_baseline_filter else view
     snapshot: KpiSnapshot = compute_kpis(
-        current_view, names=baseline.kpi_names, sla=baseline.sla_config()
+        current_view, names=baseline.kpi_names, sla=baseline.sla_config(), samples=True
     )
     return BaselineComparison(
         baseline=baseline.name,
@@ -319,16 +411,23 @@ def compare_to_baseline(
         baseline_fingerprint=baseline.fingerprint,
         current_fingerprint=snapshot.fingerprint,
         filter_changed=current_view.filter != baseline.filter,
-        changes=_changes(baseline.kpis, snapshot.values),
+        changes=_changes(baseline.kpis, snapshot.values, thresholds),
+        thresholds=thresholds,
     )
 
 
-def _changes(before: Iterable[KpiValue], after: Iterable[KpiValue]) -> tuple[KpiChange, ...]:
+def _changes(
+    before: Iterable[KpiValue], after: Iterable[KpiValue], thresholds: ChangeThresholds
+) -> tuple[KpiChange, ...]:
     now = {v.name: v for v in after}
     out: list[KpiChange] = []
     for b in before:
         a = now.get(b.name)
         cur = a.value if a is not None else None
+        assessment = _assess(b.direction, b.value, cur, b.unit, thresholds)
+        test: dict[str, Any] = {}
+        if assessment in ("better", "worse", "changed"):
+            test = _significance(b, a, thresholds.alpha)
         out.append(
             KpiChange(
                 name=b.name,
@@ -343,19 +442,81 @@ def _changes(before: Iterable[KpiValue], after: Iterable[KpiValue]) -> tuple[Kpi
                     if b.value is None or cur is None or b.value == 0
                     else (cur - b.value) / abs(b.value)
                 ),
-                assessment=_assess(b.direction, b.value, cur),
+                assessment=assessment,
                 definition_changed=a is not None and a.definition != b.definition,
+                **test,
             )
         )
     return tuple(out)
 
 
-def _assess(direction: Direction, before: float | None, after: float | None) -> Assessment:
+def _assess(
+    direction: Direction,
+    before: float | None,
+    after: float | None,
+    unit: str,
+    thresholds: ChangeThresholds,
+) -> Assessment:
     if before is None or after is None or math.isnan(before) or math.isnan(after):
         return "not comparable"
+    delta = abs(after - before)
     if math.isclose(before, after, rel_tol=REL_TOL, abs_tol=ABS_TOL):
-        return "unchanged"
+        return "no material change"
+    if delta < thresholds.absolute(unit):
+        return "no material change"
+    if before != 0 and delta / abs(before) < thresholds.relative:
+        return "no material change"
     if direction == "neutral":
         return "changed"
     lower = after < before
     return "better" if lower == (direction == "lower_is_better") else "worse"
+
+
+def _significance(before: KpiValue, after: KpiValue | None, alpha: float) -> dict[str, Any]:
+    """Mann-Whitney U (per-case values) or a two-proportion z-test (rates) of a material change,
+    when both sides keep their sample; otherwise why not."""
+    a = before.sample
+    b = after.sample if after is not None else None
+    if a is None or b is None:
+        missing = "the baseline" if a is None else "the other side"
+        why = (
+            "no test applies to this KPI (a count of the whole, not a sample)"
+            if before.name in _UNTESTED
+            else f"{missing} keeps no per-case values or counts (frozen before civicflow kept "
+            f"them, or more than {SAMPLE_LIMIT:,} cases)"
+        )
+        return {"test_note": f"not tested: {why}"}
+    from scipy import stats
+
+    if "values" in a and "values" in b:
+        x, y = a["values"], b["values"]
+        if not x or not y:
+            return {"test_note": "not tested: no cases on one side"}
+        p = float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
+        test = "Mann-Whitney U"
+    elif "trials" in a and "trials" in b:
+        k1, n1, k2, n2 = a["successes"], a["trials"], b["successes"], b["trials"]
+        pooled = (k1 + k2) / (n1 + n2)
+        se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        if se == 0:
+            return {"test_note": "not tested: every case on both sides has the same outcome"}
+        z = (k2 / n2 - k1 / n1) / se
+        p = float(2 * stats.norm.sf(abs(z)))
+        test = "two-proportion z-test"
+    else:
+        return {"test_note": "not tested: the two sides keep different kinds of sample"}
+    significant = p < alpha
+    verdict = "significant" if significant else "not significant"
+    return {
+        "test": test,
+        "p_value": p,
+        "significant": significant,
+        "test_note": f"{verdict} at {alpha:g} ({test}, {_p(p)})",
+    }
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+_UNTESTED = frozenset({"case_count", "variant_count", "arrivals_per_week", "cost_per_case"})

@@ -1,5 +1,6 @@
 """Bottlenecks: where cases wait. Activities and transitions ranked by the total waiting time they
-add across cases, each with a finding in plain language that a reader can recompute."""
+add across cases, each with its share of all waiting time and a finding in plain language that a
+reader can recompute — a finding only when the share is material (``BottleneckConfig``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from civicflow.mining._activities import (
     seconds_value,
     total_seconds,
 )
-from civicflow.mining._format import format_duration
+from civicflow.mining._checks import check_share
+from civicflow.mining._format import format_duration, format_number
 from civicflow.mining._record import Record, records_frame
 from civicflow.mining._view import case_spans
 
@@ -27,10 +29,34 @@ if TYPE_CHECKING:
 BOTTLENECK_DEFINITION = (
     "Ranked by total waiting time = the sum over all instances of the waiting time before the "
     "activity (or on the transition a -> b: from the completion of a to the start of b when a "
-    "directly precedes b). The percentage in a finding = median waiting time before the activity "
-    "(over the instances that have a predecessor) / median case throughput time of all cases in "
-    "the view (first to last event) x 100. " + WAITING_DEFINITION
+    "directly precedes b). The share = that total / the total waiting time of all activity "
+    "instances in the view x 100: the shares of all activities (or of all transitions) add up "
+    "to 100 %, so none exceeds it. A finding is listed only when the share reaches the "
+    "materiality threshold (BottleneckConfig.min_share, 5 % unless set otherwise). "
+    + WAITING_DEFINITION
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BottleneckConfig(Record):
+    """``top``: how many activities and transitions to rank; ``min_share``: the materiality
+    threshold — an activity or transition is a *finding* only when its total waiting time is at
+    least this share of all waiting time in the view (0.05: 5 %). Below it, it is still ranked
+    in the tables but not called a bottleneck."""
+
+    top: int = 10
+    min_share: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.top < 1:
+            raise ConfigurationError(
+                "top must be at least 1",
+                where=Location(field="top"),
+                found=str(self.top),
+                expected="a positive number of bottlenecks to report",
+                fix="pass top=10 (the default) or another positive number",
+            )
+        check_share("min_share", self.min_share, zero=True, fix="pass e.g. min_share=0.05 (5 %)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,8 +72,10 @@ class Bottleneck(Record):
     occurrences: int
     """Instances with a measured waiting time."""
     cases: int
-    share_of_median_throughput: float | None
-    """median_wait_seconds / median case throughput time (None when the throughput is 0)."""
+    share_of_waiting: float | None
+    """total_wait_seconds / the total waiting time of the view (0..1; None when nothing waits)."""
+    material: bool
+    """The share reaches the config's ``min_share``: a finding."""
     finding: str
 
 
@@ -59,11 +87,15 @@ class BottleneckResult:
     transitions: tuple[Bottleneck, ...]
     case_count: int
     median_throughput_seconds: float | None
+    total_wait_seconds: float
+    """All waiting time in the view: the whole every share is a part of."""
+    config: BottleneckConfig = BottleneckConfig()
     definition: str = BOTTLENECK_DEFINITION
 
     @property
     def findings(self) -> list[str]:
-        return [b.finding for b in self.activities]
+        """The findings of the activities whose share is material, largest first."""
+        return [b.finding for b in self.activities if b.material]
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -72,27 +104,27 @@ class BottleneckResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "definition": self.definition,
+            "config": self.config.to_dict(),
             "case_count": self.case_count,
             "median_throughput_seconds": self.median_throughput_seconds,
+            "total_wait_seconds": self.total_wait_seconds,
+            "findings": self.findings,
             "activities": [b.to_dict() for b in self.activities],
             "transitions": [b.to_dict() for b in self.transitions],
         }
 
 
-def bottlenecks(view: LogView, *, top: int = 10) -> BottleneckResult:
-    """The ``top`` activities and transitions that add the most waiting time across cases.
+def bottlenecks(
+    view: LogView, *, top: int | None = None, config: BottleneckConfig | None = None
+) -> BottleneckResult:
+    """The activities and transitions that add the most waiting time across cases.
 
-    See :data:`BOTTLENECK_DEFINITION` (also on the result) for what is ranked and what the
-    percentage in each finding means.
+    ``top`` overrides ``config.top``. See :data:`BOTTLENECK_DEFINITION` (also on the result)
+    for what is ranked, what the share is a share of, and when a bottleneck is a finding.
     """
-    if top < 1:
-        raise ConfigurationError(
-            "top must be at least 1",
-            where=Location(field="top"),
-            found=str(top),
-            expected="a positive number of bottlenecks to report",
-            fix="pass top=10 (the default) or another positive number",
-        )
+    config = config or BottleneckConfig()
+    if top is not None:
+        config = BottleneckConfig(top=top, min_share=config.min_share)
     events = view.events
     spans = case_spans(view)
     overall = view.execute(
@@ -103,6 +135,8 @@ def bottlenecks(view: LogView, *, top: int = 10) -> BottleneckResult:
 
     inst = activity_instances(events)
     waits = inst.filter(inst.wait_seconds.notnull())
+    whole = view.execute(waits.aggregate(total=waits.wait_us.sum()))
+    total_wait = total_seconds(whole["total"].iloc[0]) or 0.0
 
     def ranked(keys: list[str]) -> pd.DataFrame:
         agg = waits.group_by(keys).aggregate(
@@ -112,33 +146,39 @@ def bottlenecks(view: LogView, *, top: int = 10) -> BottleneckResult:
             cases=waits[CASE_ID].nunique(),
         )
         # ties broken by name so both engines return the same top-N
-        return view.execute(agg.order_by([agg.total.desc(), *keys]).limit(top))
+        return view.execute(agg.order_by([agg.total.desc(), *keys]).limit(config.top))
+
+    def make(source: str | None, r: dict[Any, Any]) -> Bottleneck:
+        return _bottleneck(source, r, total_wait, config.min_share)
 
     per_activity = ranked([ACTIVITY])
     per_transition = ranked(["prev_activity", ACTIVITY])
     return BottleneckResult(
-        activities=tuple(_bottleneck(None, r, median_tp) for r in per_activity.to_dict("records")),
+        activities=tuple(make(None, r) for r in per_activity.to_dict("records")),
         transitions=tuple(
-            _bottleneck(str(r["prev_activity"]), r, median_tp)
-            for r in per_transition.to_dict("records")
+            make(str(r["prev_activity"]), r) for r in per_transition.to_dict("records")
         ),
         case_count=case_count,
         median_throughput_seconds=median_tp,
+        total_wait_seconds=total_wait,
+        config=config,
     )
 
 
-def _bottleneck(source: str | None, r: dict[Any, Any], median_tp: float | None) -> Bottleneck:
+def _bottleneck(
+    source: str | None, r: dict[Any, Any], total_wait: float, min_share: float
+) -> Bottleneck:
     target = str(r[ACTIVITY])
     median = seconds_value(r["median"])
-    share = median / median_tp if median is not None and median_tp else None
     cases = int(r["cases"])
     where = f"'{target}'" if source is None else f"'{source}' and '{target}'"
     total = total_seconds(r["total"]) or 0.0
+    share = total / total_wait if total_wait > 0 else None
     share_text = _percent(share) if share is not None else "an unknown share"
     finding = (
-        f"Waiting {'before' if source is None else 'between'} {where} is {share_text} of median "
-        f"throughput time (median wait {format_duration(median)} across {cases:,} case"
-        f"{'' if cases == 1 else 's'}; {format_duration(total)} in total)"
+        f"Waiting {'before' if source is None else 'between'} {where} is {share_text} of all "
+        f"waiting time ({format_duration(total)} in total across {format_number(cases)} case"
+        f"{'' if cases == 1 else 's'}; median wait {format_duration(median)})"
     )
     return Bottleneck(
         source=source,
@@ -148,7 +188,8 @@ def _bottleneck(source: str | None, r: dict[Any, Any], median_tp: float | None) 
         mean_wait_seconds=mean_seconds(r["total"], r["occurrences"]),
         occurrences=int(r["occurrences"]),
         cases=cases,
-        share_of_median_throughput=share,
+        share_of_waiting=share,
+        material=share is not None and total > 0 and share >= min_share,
         finding=finding,
     )
 

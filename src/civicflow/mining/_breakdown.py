@@ -40,6 +40,59 @@ GROUPED_KPIS: tuple[str, ...] = (
 per group on a filtered view (and then has no value for the group of missing values)."""
 
 
+BREAKDOWN_MAX_GROUPS = 25
+"""Most groups an attribute may have to be offered for a breakdown (a chart of more is noise)."""
+BREAKDOWN_MAX_GROUP_RATIO = 0.75
+"""Most groups per case an attribute may have: above it (an applicant id, one case per group)
+a breakdown only restates the cases."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BreakdownAttribute(Record):
+    """A case attribute and whether a breakdown by it says something: 2 to
+    :data:`BREAKDOWN_MAX_GROUPS` groups, and at most :data:`BREAKDOWN_MAX_GROUP_RATIO` groups per
+    case (near-unique attributes such as ids are left out)."""
+
+    name: str
+    groups: int
+    """Distinct values (missing values not counted)."""
+    cases: int
+    suitable: bool
+    reason: str
+    """Why it is offered or not, in words."""
+
+
+def breakdown_attributes(view: LogView) -> tuple[BreakdownAttribute, ...]:
+    """Every case attribute of the view with its number of groups and whether a breakdown by it
+    is offered (see :class:`BreakdownAttribute`); the workbench's default is the first offered,
+    the report's are the first three."""
+    cases = view.cases
+    names = [
+        c for c in view.dataset.manifest.case_attributes if c in cases.columns and c != CASE_ID
+    ]
+    if not names:
+        return ()
+    counts = view.execute(
+        cases.aggregate(
+            _cases=cases.count(), **{f"_n{i}": cases[n].nunique() for i, n in enumerate(names)}
+        )
+    ).iloc[0]
+    total = count_value(counts["_cases"])
+    out = []
+    for i, name in enumerate(names):
+        n = count_value(counts[f"_n{i}"])
+        if n < 2:
+            ok, why = False, "a single value: no groups to compare"
+        elif n > BREAKDOWN_MAX_GROUP_RATIO * total:
+            ok, why = False, f"{n:,} groups for {total:,} cases: nearly one case per group"
+        elif n > BREAKDOWN_MAX_GROUPS:
+            ok, why = False, f"{n:,} groups, more than {BREAKDOWN_MAX_GROUPS}"
+        else:
+            ok, why = True, f"{n:,} groups"
+        out.append(BreakdownAttribute(name=name, groups=n, cases=total, suitable=ok, reason=why))
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BreakdownGroup(Record):
     value: str

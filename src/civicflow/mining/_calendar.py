@@ -166,6 +166,30 @@ class WorkingCalendar:
         out[valid] = (table.cumulative(e[valid]) - table.cumulative(s[valid])) / _NS
         return out
 
+    def describe(self) -> str:
+        """``Mon–Fri 08:30–17:00, Europe/Amsterdam, without the public holidays of NL``."""
+        groups: list[tuple[list[str], DayHours]] = []
+        for name, day in zip(WEEKDAY_NAMES, self.hours, strict=True):
+            if day is None:
+                continue
+            if groups and groups[-1][1] == day and _next_day(groups[-1][0][-1]) == name:
+                groups[-1][0].append(name)
+            else:
+                groups.append(([name], day))
+        parts = [
+            f"{_day(days[0])}{'–' + _day(days[-1]) if len(days) > 1 else ''} "
+            f"{hours[0]:%H:%M}–{hours[1]:%H:%M}"
+            for days, hours in groups
+            if hours is not None
+        ]
+        text = (", ".join(parts) or "never open") + f", {self.timezone}"
+        if self.country:
+            region = f"{self.country}-{self.subdivision}" if self.subdivision else self.country
+            text += f", without the public holidays of {region}"
+        if self.closed_dates:
+            text += f" and {len(self.closed_dates)} closing day(s)"
+        return text
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "hours": {
@@ -207,6 +231,14 @@ class WorkingCalendar:
             subdivision=stored_field(data, "subdivision", str, where, default=None),
             closed_dates=tuple(closed),
         )
+
+
+def _day(name: str) -> str:
+    return name.capitalize()
+
+
+def _next_day(name: str) -> str:
+    return WEEKDAY_NAMES[(WEEKDAY_NAMES.index(name) + 1) % 7]
 
 
 def stored_field(data: Mapping[str, Any], key: str, kind: Any, where: str, **default: Any) -> Any:

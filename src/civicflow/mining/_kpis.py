@@ -25,7 +25,7 @@ from civicflow.mining._activities import (
 )
 from civicflow.mining._format import MISSING, format_share
 from civicflow.mining._record import Kpis, Record
-from civicflow.mining._sla import SlaConfig, sla_compliance
+from civicflow.mining._sla import SlaConfig, SlaResult, sla_compliance
 from civicflow.mining._view import case_spans, case_variants
 
 if TYPE_CHECKING:
@@ -96,10 +96,14 @@ class KpiContext:
         return df["wait_us"].fillna(0).to_numpy(dtype=np.float64) / 1_000_000
 
     @cached_property
-    def sla_share(self) -> float | None:
+    def sla_result(self) -> SlaResult | None:
         if self.sla is None:
             return None
-        return sla_compliance(self.view, config=self.sla).share
+        return sla_compliance(self.view, config=self.sla)
+
+    @property
+    def sla_share(self) -> float | None:
+        return None if self.sla_result is None else self.sla_result.share
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,8 +118,14 @@ class KpiDefinition(Record):
     """Plain language, precise enough to recompute the value by hand from the event log."""
     compute: Callable[[KpiContext], float | None] = field(repr=False, compare=False)
     needs_sla: bool = False
+    sample: Callable[[KpiContext], dict[str, Any] | None] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """What a significance test of a change needs, kept in a baseline (:data:`SAMPLE_LIMIT`):
+    ``{"values": [...]}`` (per-case values; Mann-Whitney U) or ``{"successes": k, "trials": n}``
+    (a rate; two-proportion z-test). None for KPIs no test applies to (counts of the whole)."""
 
-    _skip = ("compute",)
+    _skip = ("compute", "sample")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,10 +142,19 @@ class KpiValue(Record):
     dataset: str
     fingerprint: str
     note: str | None = None
+    sample: dict[str, Any] | None = None
+    """The per-case values or counts a significance test needs (a baseline keeps them when the
+    view has at most :data:`SAMPLE_LIMIT` cases); None otherwise."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KpiValue:
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = Record.to_dict(self)
+        if out["sample"] is None:
+            del out["sample"]  # only baselines keep samples; other snapshots stay as they were
+        return out
 
     def formatted(self) -> str:
         return format_kpi_value(self.value, self.unit)
@@ -176,6 +195,48 @@ class KpiSnapshot(Kpis[KpiValue]):
 def _percentile(values: np.ndarray, q: float) -> float | None:
     # linear interpolation between order statistics (numpy's default, as PM4Py and pandas do)
     return float(np.percentile(values, q * 100)) if len(values) else None
+
+
+SAMPLE_LIMIT = 100_000
+"""Most cases whose per-case values a baseline keeps for significance tests (a larger view's
+baseline keeps none, and its changes are "not tested")."""
+
+
+def _values(values: np.ndarray) -> dict[str, Any] | None:
+    if len(values) > SAMPLE_LIMIT:
+        return None
+    # whole seconds (or the values as they are) keep the file small and the test unchanged
+    return {"values": [round(float(v), 3) for v in values]}
+
+
+def _proportion(successes: int, trials: int) -> dict[str, Any] | None:
+    return {"successes": int(successes), "trials": int(trials)} if trials else None
+
+
+def _throughput_sample(ctx: KpiContext) -> dict[str, Any] | None:
+    return _values(ctx.spans["throughput_seconds"].to_numpy(dtype=np.float64))
+
+
+def _waiting_sample(ctx: KpiContext) -> dict[str, Any] | None:
+    return _values(ctx.waiting_seconds)
+
+
+def _events_sample(ctx: KpiContext) -> dict[str, Any] | None:
+    return _values(ctx.spans["events"].to_numpy(dtype=np.float64))
+
+
+def _rework_sample(ctx: KpiContext) -> dict[str, Any] | None:
+    return _proportion(ctx.rework_cases, ctx.case_count)
+
+
+def _top10_sample(ctx: KpiContext) -> dict[str, Any] | None:
+    counts = ctx.variant_counts
+    return _proportion(int(counts[:10].sum()), int(counts.sum()))
+
+
+def _sla_sample(ctx: KpiContext) -> dict[str, Any] | None:
+    res = ctx.sla_result
+    return None if res is None else _proportion(res.compliant, res.compliant + res.breached)
 
 
 def _throughput_days(ctx: KpiContext) -> np.ndarray:
@@ -262,6 +323,7 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
             direction="lower_is_better",
             definition="The number of events divided by the number of cases.",
             compute=_events_per_case,
+            sample=_events_sample,
         ),
         KpiDefinition(
             name="throughput_median_days",
@@ -274,6 +336,7 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
                 "middle values."
             ),
             compute=_throughput_median,
+            sample=_throughput_sample,
         ),
         KpiDefinition(
             name="throughput_mean_days",
@@ -285,6 +348,7 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
                 "the mean over all cases."
             ),
             compute=_throughput_mean,
+            sample=_throughput_sample,
         ),
         KpiDefinition(
             name="throughput_p90_days",
@@ -297,6 +361,7 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
                 "(counting from 0) and interpolate linearly between the two neighbours."
             ),
             compute=_throughput_p90,
+            sample=_throughput_sample,
         ),
         KpiDefinition(
             name="rework_share",
@@ -309,6 +374,7 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
                 "are not counted separately."
             ),
             compute=_rework_share,
+            sample=_rework_sample,
         ),
         KpiDefinition(
             name="variant_count",
@@ -331,6 +397,7 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
                 "the number of cases."
             ),
             compute=_top10_share,
+            sample=_top10_sample,
         ),
         KpiDefinition(
             name="median_waiting_days",
@@ -343,6 +410,7 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
                 + WAITING_DEFINITION
             ),
             compute=_median_waiting,
+            sample=_waiting_sample,
         ),
         KpiDefinition(
             name="sla_compliance_share",
@@ -356,6 +424,7 @@ KPI_DEFINITIONS: dict[str, KpiDefinition] = {
             ),
             compute=_sla_share,
             needs_sla=True,
+            sample=_sla_sample,
         ),
         KpiDefinition(
             name="arrivals_per_week",
@@ -405,8 +474,11 @@ def compute_kpis(
     *,
     names: Iterable[str] | None = None,
     sla: SlaConfig | None = None,
+    samples: bool = False,
 ) -> KpiSnapshot:
-    """Compute KPIs (all by default) on ``view``; SLA compliance needs ``sla``."""
+    """Compute KPIs (all by default) on ``view``; SLA compliance needs ``sla``. With
+    ``samples``, each value keeps what a significance test of a later change needs
+    (``KpiValue.sample``; a baseline does)."""
     wanted = list(names) if names is not None else list(DEFAULT_KPIS)
     definitions = [kpi_definition(n) for n in dict.fromkeys(wanted)]
     ctx = KpiContext(view, sla=sla)
@@ -434,6 +506,11 @@ def compute_kpis(
                 dataset=manifest.name,
                 fingerprint=manifest.fingerprint,
                 note=note,
+                sample=(
+                    d.sample(ctx)
+                    if samples and value is not None and d.sample is not None
+                    else None
+                ),
             )
         )
     return KpiSnapshot(

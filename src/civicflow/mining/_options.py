@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from civicflow.core import InputError, Location
 from civicflow.mining._calendar import WorkingCalendar
 from civicflow.mining._sla import SlaConfig
 from civicflow.mining._view import EventLogFilter
+
+if TYPE_CHECKING:
+    from civicflow.mining._view import LogView
 
 Door = Literal["cli", "query"]
 """Where options come from: command-line options or web query parameters."""
@@ -270,6 +273,8 @@ class SlaOptions:
             raise InputError(
                 "an SLA needs a target or a deadline attribute",
                 where=Location(field=one),
+                found="no SLA option, and no case attribute called "
+                + " / ".join(DEADLINE_ATTRIBUTES),
                 expected=f"one of {name('target')} 30d, {name('sla_days')} 30, "
                 f"{name('deadline_attribute')} <case attribute>",
                 fix=f"add {name('sla_days')} 30 (or the agency's target)",
@@ -301,6 +306,25 @@ class SlaOptions:
             calendar=self.calendar(door=door),
         )
 
+    def or_default(self, attributes: Iterable[str]) -> SlaOptions:
+        """These options; when none of ``target``, ``sla_days`` and ``deadline_attribute`` is
+        given, the default SLA of a dataset with these case ``attributes``: each case's own
+        deadline in the first attribute named in :data:`DEADLINE_ATTRIBUTES` (the calendar
+        options still apply). A dataset without one has no default SLA (the options are returned
+        as they are, and :meth:`to_config` gives None or asks for a target)."""
+        if self.given:
+            return self
+        deadline = default_deadline_attribute(attributes)
+        return self if deadline is None else replace(self, deadline_attribute=deadline)
+
+    def for_view(
+        self, view: LogView, *, door: Door = "cli", required: bool = False
+    ) -> SlaConfig | None:
+        """The typed SLA for ``view``: these options, or the default of its dataset
+        (:meth:`or_default`); what every door computes SLA compliance with."""
+        attributes = view.dataset.manifest.case_attributes
+        return self.or_default(attributes).to_config(door=door, required=required)
+
     def calendar(self, *, door: Door = "cli") -> WorkingCalendar | None:
         """The working calendar of ``working_hours``, ``timezone``, ``holidays``, ``subdivision``."""
         if self.working_hours is None:
@@ -322,6 +346,32 @@ class SlaOptions:
             country=self.holidays,
             subdivision=self.subdivision,
         )
+
+
+DEADLINE_ATTRIBUTES: tuple[str, ...] = ("deadline", "due_date", "due", "deadline_date")
+"""Case attributes (compared without case) read as each case's deadline when no SLA is given:
+the default SLA of every door (command line, workbench, report, baselines) is the per-case
+deadline of the first of these the dataset has. A dataset without one has no default SLA: a
+target or a deadline attribute must be named."""
+
+
+def default_deadline_attribute(attributes: Iterable[str]) -> str | None:
+    """The case attribute the default SLA reads each case's deadline from, or None."""
+    by_lower: dict[str, str] = {}
+    for name in attributes:
+        by_lower.setdefault(name.lower(), name)
+    return next((by_lower[n] for n in DEADLINE_ATTRIBUTES if n in by_lower), None)
+
+
+def default_sla(view: LogView) -> SlaConfig | None:
+    """The default SLA of the view's dataset (see :data:`DEADLINE_ATTRIBUTES`), or None."""
+    deadline = default_deadline_attribute(view.dataset.manifest.case_attributes)
+    return None if deadline is None else SlaConfig(deadline_attribute=deadline)
+
+
+def sla_or_default(view: LogView, sla: SlaConfig | None) -> SlaConfig | None:
+    """``sla`` when given, else the default SLA of the view's dataset (:func:`default_sla`)."""
+    return sla if sla is not None else default_sla(view)
 
 
 Values = Mapping[str, Any]

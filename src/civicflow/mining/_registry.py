@@ -16,7 +16,7 @@ from typing import Any
 from civicflow.core import NotFoundError
 from civicflow.mining._activities import activity_stats
 from civicflow.mining._animation import ReplayConfig, case_replay
-from civicflow.mining._bottlenecks import bottlenecks
+from civicflow.mining._bottlenecks import BottleneckConfig, bottlenecks
 from civicflow.mining._breakdown import breakdown
 from civicflow.mining._conformance import ConformanceConfig, conformance
 from civicflow.mining._dotted import DottedChartConfig, dotted_chart
@@ -82,7 +82,8 @@ ANALYSES: tuple[Analysis, ...] = (
     ),
     Analysis(
         name="bottlenecks", summary="Where cases wait: activities and transitions by total "
-        "waiting time, with findings.", function=bottlenecks, cli=("analyze", "bottlenecks"),
+        "waiting time, with findings.", function=bottlenecks, config=BottleneckConfig,
+        cli=("analyze", "bottlenecks"),
         web_tab="bottlenecks", report_section="bottlenecks",
     ),
     Analysis(

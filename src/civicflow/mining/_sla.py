@@ -15,6 +15,7 @@ import pandas as pd
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP
 from civicflow.mining._calendar import WorkingCalendar, stored_field, stored_field_error
+from civicflow.mining._format import format_duration
 from civicflow.mining._record import Record
 from civicflow.mining._view import case_spans
 
@@ -79,15 +80,44 @@ class SlaConfig:
                 fix="pick one of the listed periods",
             )
 
+    @property
+    def basis(self) -> str:
+        """In a few words which definition this is: ``per-case deadline ('deadline'), calendar
+        time`` or ``fixed target of 30.0 d, working time (Mon–Fri 08:30–17:00, UTC)``."""
+        what = (
+            f"fixed target of {format_duration(self.target_seconds)}"
+            if self.target_seconds is not None
+            else f"per-case deadline ('{self.deadline_attribute}')"
+        )
+        when = (
+            f"working time ({self.calendar.describe()})"
+            if self.calendar is not None
+            else "calendar time"
+        )
+        return f"{what}, {when}"
+
     def describe(self) -> str:
+        """The definition in one sentence, naming its kind (fixed target or per-case deadline)
+        and how time is counted (working hours or calendar time, 24 hours a day)."""
         if self.target_seconds is not None:
-            unit = "working time" if self.calendar else "elapsed time"
-            return (
-                f"a case complies when its duration (first to last event, {unit}) is at most "
-                f"{self.target_seconds:g} s"
+            counted = (
+                f"counted in working time only ({self.calendar.describe()})"
+                if self.calendar is not None
+                else "counted in calendar time (elapsed time, 24 hours a day)"
             )
+            return (
+                f"Fixed target: a case complies when its duration (first to last event) is at "
+                f"most {format_duration(self.target_seconds)} ({self.target_seconds:,.0f} s), "
+                f"{counted}."
+            )
+        late = (
+            f"; how late a breach is counts working time only ({self.calendar.describe()})"
+            if self.calendar is not None
+            else " (calendar time)"
+        )
         return (
-            f"a case complies when its last event is at or before its '{self.deadline_attribute}'"
+            f"Per-case deadline: a case complies when its last event is at or before its own "
+            f"deadline, the case attribute '{self.deadline_attribute}'{late}."
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from civicflow.report._comparison import (
     comparison_rows,
     wait_rows,
 )
+from civicflow.report._format import describe_filter
 from civicflow.report._model import Section
 from civicflow.report._render import dot_to_svg, find_browser, html_to_pdf, svg_to_png
 from civicflow.report._report import ReportConfig, ReportProgress, build_report, report_data
@@ -28,6 +29,7 @@ __all__ = [
     "build_section",
     "comparison_context",
     "comparison_rows",
+    "describe_filter",
     "dot_to_svg",
     "find_browser",
     "html_to_pdf",

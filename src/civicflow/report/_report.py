@@ -18,7 +18,7 @@ import jinja2
 
 from civicflow import __version__
 from civicflow.core import ConfigurationError, InputError, Location, check_choice, utcnow
-from civicflow.mining import Freq, LogView, SlaConfig, format_number
+from civicflow.mining import Freq, LogView, SlaConfig, format_number, sla_or_default
 from civicflow.report._assets import VENDOR_ASSETS, asset_text
 from civicflow.report._format import describe_filter
 from civicflow.report._model import Section
@@ -56,7 +56,8 @@ class ReportConfig:
     """Case attributes to break the key figures down by; empty means the dataset's first few
     with 2 to 25 distinct values."""
     sla: SlaConfig | None = None
-    """The service level to check; no SLA section without it."""
+    """The service level to check; None uses the dataset's default SLA (each case's deadline
+    attribute, see ``mining.DEADLINE_ATTRIBUTES``), and without one there is no SLA section."""
     model: Path | None = None
     """A BPMN 2.0 reference model; no conformance section without it."""
     sections: tuple[str, ...] | None = None
@@ -134,6 +135,8 @@ def build_report(
 def _collect(
     view: LogView, config: ReportConfig, progress: ReportProgress | None, total: int
 ) -> tuple[Section, list[Section]]:
+    # the SLA given, or the dataset's default (each case's deadline): the definition every door uses
+    config = dataclasses.replace(config, sla=sla_or_default(view, config.sla))
     wanted = set(config.sections) if config.sections is not None else set(REPORT_SECTIONS)
     steps = [("evidence", evidence), *((n, b) for n, b in SECTION_BUILDERS if n in wanted)]
     sections: list[Section] = []

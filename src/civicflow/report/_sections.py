@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from civicflow.core import NotFoundError
 from civicflow.eventlog import ACTIVITY, CASE_ID, TIMESTAMP
 from civicflow.mining import (
+    BREAKDOWN_MAX_GROUPS,
     MISSING,
     QUARTILE_CLASSES,
     DottedChartConfig,
@@ -23,6 +24,7 @@ from civicflow.mining import (
     arrivals,
     bottlenecks,
     breakdown,
+    breakdown_attributes,
     compute_kpis,
     conformance,
     dotted_chart,
@@ -582,7 +584,7 @@ def bottlenecks_section(view: LogView, config: ReportConfig) -> Section | None:
                     format_duration(b.median_wait_seconds),
                     format_number(b.occurrences),
                     format_number(b.cases),
-                    format_share(b.share_of_median_throughput),
+                    format_share(b.share_of_waiting),
                 )
             )
         return tuple(out)
@@ -593,7 +595,7 @@ def bottlenecks_section(view: LogView, config: ReportConfig) -> Section | None:
         "Median wait",
         "Times",
         "Cases",
-        "Of median throughput",
+        "Of all waiting",
     )
     tables = [
         Table(
@@ -615,7 +617,9 @@ def bottlenecks_section(view: LogView, config: ReportConfig) -> Section | None:
     return Section(
         id="bottlenecks",
         title="Bottlenecks",
-        intro="Where cases wait longest, ranked by the waiting time added across all cases.",
+        intro="Where cases wait longest, ranked by the waiting time added across all cases. "
+        f"A finding is an activity holding at least {format_share(res.config.min_share)} of "
+        "all waiting time.",
         findings=tuple(res.findings[:5]),
         tables=tuple(tables),
         notes=(res.definition,),
@@ -968,9 +972,6 @@ def sla_section(view: LogView, config: ReportConfig) -> Section | None:
     )
 
 
-_BREAKDOWN_MAX_GROUPS = 25
-
-
 def _days(value: float | None) -> float | None:
     # the KPI registry states throughput in days; the report formats seconds
     return None if value is None else value * 86400.0
@@ -978,17 +979,17 @@ def _days(value: float | None) -> float | None:
 
 def breakdown_section(view: LogView, config: ReportConfig) -> Section | None:
 
-    attributes = list(config.breakdown_attributes) or list(view.dataset.manifest.case_attributes)
-    cases = view.cases
-    chosen = []
-    for attribute in attributes:
-        if attribute not in cases.columns or attribute == CASE_ID:
-            continue
-        n = int(view.execute(cases[attribute].nunique().name("n").as_table())["n"].iloc[0])
-        if 2 <= n <= _BREAKDOWN_MAX_GROUPS:
-            chosen.append(attribute)
-        if len(chosen) == 3 and not config.breakdown_attributes:
-            break
+    # the rule of every door (mining.breakdown_attributes): 2 to 25 groups, not near-unique
+    offered = {a.name: a for a in breakdown_attributes(view)}
+    if config.breakdown_attributes:
+        # asked for by name: any attribute with 2 to 25 groups
+        chosen = [
+            a
+            for a in config.breakdown_attributes
+            if a in offered and 2 <= offered[a].groups <= BREAKDOWN_MAX_GROUPS
+        ]
+    else:
+        chosen = [a.name for a in offered.values() if a.suitable][:3]
     if not chosen:
         return None
     charts = []

@@ -29,6 +29,7 @@ from civicflow.core import (
 )
 from civicflow.web._config import WebConfig
 from civicflow.web._deps import CsrfRejected, Forbidden, NotSignedIn
+from civicflow.web._format import install as install_filters
 from civicflow.web._permissions import iter_routes, mark_public, public
 from civicflow.web._security import (
     ASGIApp,
@@ -115,6 +116,7 @@ def create_app(
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["csrf_token"] = lambda request: csrf_token(request.session)
     templates.env.globals["oidc"] = web.oidc
+    install_filters(templates.env)
 
     _recover(app_context, Path(settings.home))
     app.state.ctx = app_context

@@ -4,9 +4,9 @@ analyses, Vega-Lite specs, baselines."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from civicflow import mining
 from civicflow.app import Actor, AppContext, assessment
@@ -50,6 +50,8 @@ class BaselineSummary:
     dataset: str
     created_at: str
     kpis: tuple[tuple[str, str], ...]
+    sla: str | None = None
+    """The SLA definition in words (``SlaConfig.basis``), None when the baseline has none."""
 
 
 def latest_baseline(ws: Any) -> BaselineSummary | None:
@@ -61,9 +63,73 @@ def latest_baseline(ws: Any) -> BaselineSummary | None:
     return BaselineSummary(
         name=latest.name,
         dataset=latest.dataset,
-        created_at=latest.created_at,
+        created_at=mining.format_timestamp(latest.created_at),
         kpis=tuple((v.label, v.formatted()) for v in latest.kpis),
+        sla=sla.basis if (sla := latest.sla_config()) is not None else None,
     )
+
+
+def baseline_scope(baseline: mining.Baseline) -> str:
+    """What a baseline measured, in words: dataset, cases, filter and SLA definition."""
+    from civicflow.report import describe_filter
+
+    conditions = describe_filter(baseline.filter.to_dict())
+    sla = baseline.sla_config()
+    return (
+        f"dataset {baseline.dataset}, {mining.format_number(baseline.cases)} cases"
+        + (f" ({'; '.join(conditions)})" if conditions else " (all cases, no filter)")
+        + f"; SLA: {sla.basis if sla is not None else 'none'}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressBasis:
+    """How an objective's progress is measured: its reference baseline and scope, and the
+    latest measurement (a later baseline of the same scope)."""
+
+    reference: str
+    scope: str
+    latest: str
+
+
+def progress_bases(
+    ctx: AppContext, actor: Actor, workspace_id: str, objectives: list[Any]
+) -> dict[str, ProgressBasis]:
+    """Per objective id, how its progress is measured (for the objectives page)."""
+    baselines = {
+        b.name: b
+        for b in assessment.list_workspace_baselines(ctx, actor=actor, workspace_id=workspace_id)
+    }
+    out: dict[str, ProgressBasis] = {}
+    for o in objectives:
+        ref = baselines.get(o.baseline_name)
+        if ref is None:
+            reference = f"{o.baseline_name} (not in this workspace: nothing can measure it)"
+            scope = "unknown"
+        else:
+            reference = (
+                f"{ref.name}, frozen {mining.format_timestamp(ref.created_at)}: "
+                f"{mining.format_kpi_value(o.baseline_value, _unit(o.kpi))}"
+            )
+            scope = baseline_scope(ref)
+        if o.latest_value is None:
+            latest = (
+                "not measured yet: a later baseline of the same dataset, filter and SLA "
+                "measures it when it is frozen"
+            )
+        else:
+            source = str(o.latest_source or "").removeprefix("baseline:")
+            latest = (
+                f"{source}, {mining.format_timestamp(o.latest_measured_at)}: "
+                f"{mining.format_kpi_value(o.latest_value, _unit(o.kpi))}"
+            )
+        out[o.id] = ProgressBasis(reference=reference, scope=scope, latest=latest)
+    return out
+
+
+def _unit(kpi: str) -> str:
+    definition = mining.KPI_DEFINITIONS.get(kpi)
+    return definition.unit if definition is not None else ""
 
 
 # -- filters from the query string ------------------------------------------------------------
@@ -108,17 +174,25 @@ def parse_query(params: Mapping[str, str], multi: Callable[[str], list[str]]) ->
     return Query(dataset=dataset, filter=f, params=kept)
 
 
-def sla_config(multi: Callable[[str], list[str]]) -> tuple[mining.SlaOptions, mining.SlaConfig]:
-    """The SLA tab's options and config: 30 days when none is given; the form's deadline attribute
-    replaces its number of days (the form always sends both)."""
+class SlaChoice(NamedTuple):
+    """The SLA a form or query string asks for: the options shown, the typed SLA (None when
+    there is none) and whether it is the dataset's default (no SLA option was given)."""
+
+    options: mining.SlaOptions
+    config: mining.SlaConfig | None
+    default: bool
+
+
+def sla_config(multi: Callable[[str], list[str]], *, attributes: Sequence[str] = ()) -> SlaChoice:
+    """The SLA options and config of a query string or form: the options given, else the default
+    SLA of a dataset with these case ``attributes`` (``SlaOptions.or_default``: each case's
+    deadline attribute), as on every other door; None when there is neither. The form's
+    deadline attribute replaces its number of days (the form always sends both)."""
     sla = mining.sla_options(mining.query_values(multi), door="query")
     if sla.deadline_attribute is not None and sla.target is None:
         sla = replace(sla, sla_days=None)
-    elif not sla.given:
-        sla = replace(sla, sla_days=30.0)
-    config = sla.to_config(door="query", required=True)
-    assert config is not None
-    return sla, config
+    resolved = sla.or_default(attributes)
+    return SlaChoice(resolved, resolved.to_config(door="query"), not sla.given)
 
 
 # -- views and cached analyses ------------------------------------------------------------------
@@ -178,6 +252,9 @@ class Analyst:
     def replay(self, view: LogView, *, max_cases: int) -> Any:
         config = mining.ReplayConfig(max_cases=max_cases)
         return self.run(view, "replay", (max_cases,), lambda: mining.case_replay(view, config))
+
+    def breakdown_attributes(self, view: LogView) -> tuple[mining.BreakdownAttribute, ...]:
+        return self.run(view, "breakdown_attributes", (), lambda: mining.breakdown_attributes(view))
 
     def throughput(self, view: LogView) -> Any:
         return self.run(view, "throughput", (), lambda: mining.throughput_times(view))
@@ -246,6 +323,12 @@ def bars_chart(
             "color": {"value": "#0b4f8a"},
         },
     }
+
+
+def kpi_title(definition: mining.KpiDefinition) -> str:
+    """A chart axis title for a KPI: its label and unit (``Median throughput time (days)``)."""
+    unit = "%" if definition.unit == "share" else definition.unit
+    return f"{definition.label} ({unit})"
 
 
 def sla_chart(result: Any) -> dict[str, Any]:

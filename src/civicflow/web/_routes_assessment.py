@@ -287,16 +287,18 @@ def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str
         result = analyst.bottlenecks(view)
         ctx.update(
             bottlenecks=result,
+            # the chart draws what the ranking ranks by: total waiting time
             chart=A.bars_chart(
                 [
-                    {"activity": b.target, "days": round((b.median_wait_seconds or 0) / A.DAY, 2)}
+                    {"activity": b.target, "days": round(b.total_wait_seconds / A.DAY, 1)}
                     for b in result.activities
                 ],
                 x="days",
                 y="activity",
-                x_title="Median wait (days)",
+                x_title="Total waiting time (days, all cases)",
                 y_title="Activity",
-                description="Median waiting time before each activity, largest total waiting first",
+                description="Total waiting time before each activity across all cases, "
+                "largest first",
             ),
         )
     elif tab == "rework":
@@ -328,27 +330,48 @@ def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str
             ),
         )
     elif tab == "sla":
-        options, config = A.sla_config(params.getlist)
-        result = analyst.sla(view, config)
-        ctx.update(sla=result, sla_options=options, chart=A.sla_chart(result))
-    elif tab == "breakdown":
-        attributes = list(view.dataset.manifest.case_attributes)
-        by = params.get("by") or (attributes[0] if attributes else "")
-        kpi = params.get("kpi") or "throughput_median_days"
+        attributes = view.dataset.manifest.case_attributes
+        choice = A.sla_config(params.getlist, attributes=attributes)
+        result = None if choice.config is None else analyst.sla(view, choice.config)
         ctx.update(
-            attributes=attributes, by=by, kpi=kpi, kpi_defs=list(mining.KPI_DEFINITIONS.values())
+            sla=result,
+            sla_config=choice.config,
+            sla_options=choice.options,
+            sla_default=choice.default,
+            sla_attributes=attributes,
+            chart=None if result is None else A.sla_chart(result),
+        )
+    elif tab == "breakdown":
+        # offered: the attributes with few groups relative to cases (mining.breakdown_attributes)
+        known = analyst.breakdown_attributes(view)
+        offered = [a.name for a in known if a.suitable]
+        by = params.get("by") or (offered[0] if offered else "")
+        kpi = params.get("kpi") or "throughput_median_days"
+        definition = mining.kpi_definition(kpi)
+        ctx.update(
+            attributes=offered,
+            left_out=[a for a in known if not a.suitable],
+            by=by,
+            kpi=kpi,
+            kpi_label=definition.label,
+            kpi_defs=list(mining.KPI_DEFINITIONS.values()),
         )
         if by:
             result = analyst.breakdown(view, kpi=kpi, by=by)
+            scale = 100.0 if definition.unit == "share" else 1.0
             ctx.update(
                 breakdown=result,
                 chart=A.bars_chart(
-                    [{"group": g.value, "value": g.kpi_value} for g in result.groups[:25]],
+                    [
+                        {"group": g.value, "value": round(g.kpi_value * scale, 2)}
+                        for g in result.groups[:25]
+                        if g.kpi_value is not None
+                    ],
                     x="value",
                     y="group",
-                    x_title=result.kpi,
+                    x_title=A.kpi_title(definition),
                     y_title=by,
-                    description=f"{result.kpi} by {by}",
+                    description=f"{definition.label} by {by}",
                 ),
             )
     else:
@@ -417,8 +440,13 @@ def assessment_page(
         if query.dataset:
             analyst = _analyst(request)
             view = analyst.view(actor, workspace_id, query)
+            attributes = view.dataset.manifest.case_attributes
+            choice = A.sla_config(request.query_params.getlist, attributes=attributes)
             context.update(
                 manifest=view.dataset.manifest,
+                sla_options=choice.options,
+                sla_config=choice.config,
+                sla_default=choice.default,
                 kpis=analyst.kpis(view),
                 activities=analyst.activities(view),
                 tab_html=_tab_html(request, actor, ws, view, query, tab),
@@ -488,11 +516,26 @@ def freeze(
     workspace_id: str,
     actor: BaselineWriter,
     baseline_name: Annotated[str, Form(max_length=64)],
+    deadline_attribute: Annotated[str, Form(max_length=200)] = "",
+    sla_days: Annotated[str, Form(max_length=32)] = "",
+    target: Annotated[str, Form(max_length=32)] = "",
+    working_hours: Annotated[str, Form(max_length=32)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+    holidays: Annotated[str, Form(max_length=8)] = "",
+    subdivision: Annotated[str, Form(max_length=16)] = "",
+    end_activity: Annotated[list[str] | None, Form(max_length=200)] = None,
 ) -> Response:
     from civicflow.app import assessment
 
     ws = _ws(request, actor, workspace_id)
     query = _query(request)
+    # the form's SLA fields are the options of every door (mining.SLA_OPTIONS), read as the SLA
+    # tab reads them: none given is the dataset's default SLA (applied by freeze_baseline)
+    form = {
+        "deadline_attribute": [deadline_attribute], "sla_days": [sla_days], "target": [target],
+        "working_hours": [working_hours], "timezone": [timezone], "holidays": [holidays],
+        "subdivision": [subdivision], "end_activity": list(end_activity or []),
+    }  # fmt: skip
 
     def run_freeze() -> Any:
         # on the application's analytics engine, under its one lock (taken by freeze_baseline)
@@ -504,9 +547,11 @@ def freeze(
             baseline_name=baseline_name.strip(),
             filter=query.filter,
             kpis=None,
+            sla=sla,
         )
 
     try:
+        sla = A.sla_config(lambda k: form.get(k, [])).options
         baseline = run_freeze()
     except CivicflowError as exc:
         return page(

@@ -132,6 +132,11 @@ def programme_list(
 ) -> Response:
     k = _kind(kind)
     items = k.app.list(ctx, actor=actor, workspace_id=workspace_id)
+    bases = None
+    if k.app is programme.OBJECTIVES:
+        from civicflow.web._assessment import progress_bases
+
+        bases = progress_bases(ctx, actor, workspace_id, items)
     return _workspace_page(
         request,
         ctx,
@@ -142,6 +147,7 @@ def programme_list(
         kind=k,
         kinds=KINDS,
         items=items,
+        progress_bases=bases,
         can_edit=actor.can(P.PROGRAMME_WRITE, workspace_id),
     )
 

@@ -99,6 +99,19 @@ class CaseQuery(Record):
                 out.append(VariantStep(ids=(text,)))
         return tuple(out)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "edge": list(self.edge) if self.edge else None,
+            "variant": self.variant,
+            "activity": self.activity,
+            "sla": self.sla.to_dict() if self.sla is not None else None,
+            "sla_status": self.sla_status if self.sla is not None else None,
+            "sort": self.sort,
+            "descending": self.descending,
+            "page": self.page,
+            "page_size": self.page_size,
+        }
+
     def describe(self) -> str:
         """What the list shows, in words."""
         parts = []
@@ -146,6 +159,7 @@ class CaseList(Rows[CaseRow]):
 
     _rows = "rows"
     _row_key = "case_id"
+    _keys = ("total", "pages", "description")
     rows: tuple[CaseRow, ...]
     total: int
     query: CaseQuery = field(default_factory=CaseQuery)
@@ -154,6 +168,9 @@ class CaseList(Rows[CaseRow]):
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.query.page_size))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query.to_dict(), **Rows.to_dict(self)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

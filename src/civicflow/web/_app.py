@@ -131,6 +131,7 @@ def create_app(
         _routes_api,
         _routes_assessment,
         _routes_auth,
+        _routes_explore,
         _routes_pages,
     )
     from civicflow.web._analysis import AnalysisCache
@@ -143,6 +144,7 @@ def create_app(
     _routes_auth.install(app, web)
     app.include_router(_routes_pages.router)
     app.include_router(_routes_assessment.router)
+    app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)
     app.include_router(_routes_admin.router)
 

@@ -71,7 +71,7 @@ def test_a_step_added_on_the_page_is_in_the_url_and_the_funnel_counts_it(
 
 def test_named_options_in_the_url_are_steps_too(analyst: tuple[TestClient, str, str]) -> None:
     client, _, ws = analyst
-    page = client.get(f"{ws}/assessment?dataset=hand&ends_with=c&top_variants=1").text
+    page = client.get(f"{ws}/assessment?dataset=hand&ends_with=c&variant_top=1").text
     assert _funnel(page) == [
         ("all cases", 3),
         ("cases that end with c", 3),
@@ -123,7 +123,7 @@ def test_saved_filter_sets_are_ledgered_and_reproduce_the_stack(
 
     client, token, ws = analyst
     r = client.post(
-        f"{ws}/filter-sets?dataset=hand&ends_with=c&top_variants=1",
+        f"{ws}/filter-sets?dataset=hand&ends_with=c&variant_top=1",
         data={"csrf_token": token, "set_name": "main-path"},
         follow_redirects=False,
     )

@@ -117,7 +117,7 @@ FILTER_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(name="variant_rank", flags=("--variant-rank",), many=True,
                help="Keep the N-th most frequent variant, 1 the most frequent (repeatable); ranked "
                "among the cases the other options keep."),
-    OptionSpec(name="top_variants", flags=("--top-variants",),
+    OptionSpec(name="variant_top", flags=("--variant-top",),
                help="Keep the cases of the K most frequent variants (of the cases the other options "
                "keep)."),
     OptionSpec(name="step", flags=("--step",), many=True,
@@ -283,7 +283,7 @@ class FilterOptions:
     min_between: str | None = None
     max_between: str | None = None
     variant_rank: tuple[str, ...] = ()
-    top_variants: str | None = None
+    variant_top: str | None = None
     step: tuple[str, ...] = ()
 
     def to_filter(self, *, door: Door = "cli") -> EventLogFilter:
@@ -380,9 +380,7 @@ class FilterOptions:
             )
         ranks = tuple(parse_count(t, option=name("variant_rank")) for t in self.variant_rank)
         top = (
-            parse_count(self.top_variants, option=name("top_variants"))
-            if self.top_variants
-            else None
+            parse_count(self.variant_top, option=name("variant_top")) if self.variant_top else None
         )
         if ranks or top is not None:
             steps.append(VariantStep(ranks=ranks, top=top))
@@ -524,7 +522,7 @@ def filter_options(values: Values) -> FilterOptions:
         min_between=_text(values.get("min_between")),
         max_between=_text(values.get("max_between")),
         variant_rank=_texts(values.get("variant_rank")),
-        top_variants=_text(values.get("top_variants")),
+        variant_top=_text(values.get("variant_top")),
         step=_texts(values.get("step")),
     )
 

@@ -233,7 +233,7 @@ def case_list(view: LogView, *, query: CaseQuery | None = None) -> CaseList:
     """The cases of ``view`` behind the number ``query`` names: one sorted page and the total."""
     query = query or CaseQuery()
     rows = _selection(view, query)
-    total = int(view.execute(rows.count().as_table()).iloc[0, 0])
+    total = int(view.execute(rows.count().as_table()).iat[0, 0])  # type: ignore[arg-type]
     key = rows[_SORT_COLUMNS[query.sort]]
     order = [key.desc() if query.descending else key.asc()]
     if query.sort != "case_id":
@@ -282,7 +282,7 @@ def case_timeline(view: LogView, case_id: str) -> CaseTimeline:
     cases = view.all_cases
     attrs_df = view.execute(cases.filter(cases[CASE_ID] == case_id))
     attributes = (
-        {k: _plain(v) for k, v in attrs_df.iloc[0].items() if k != CASE_ID and not _empty(v)}
+        {str(k): _plain(v) for k, v in attrs_df.iloc[0].items() if k != CASE_ID and not _empty(v)}
         if not attrs_df.empty
         else {}
     )
@@ -297,7 +297,9 @@ def case_timeline(view: LogView, case_id: str) -> CaseTimeline:
                 timestamp=ts.to_pydatetime(),
                 resource=None if _empty(r.get(RESOURCE)) else str(r[RESOURCE]),
                 wait_seconds=None if previous is None else (ts - previous).total_seconds(),
-                attributes={k: _plain(v) for k, v in r.items() if k not in skip and not _empty(v)},
+                attributes={
+                    str(k): _plain(v) for k, v in r.items() if k not in skip and not _empty(v)
+                },
             )
         )
         previous = ts

@@ -9,7 +9,7 @@ plain links without JavaScript.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -162,10 +162,10 @@ def _step_from_form(form: Any) -> mining.FilterStep:
             directly=form.get("directly") == "1", exclude=exclude,
         )  # fmt: skip
     if kind == "endpoint":
-        at = "end" if form.get("at") == "end" else "start"
+        at: Literal["start", "end"] = "end" if form.get("at") == "end" else "start"
         return mining.EndpointStep(at=at, activities=values("activities"), exclude=exclude)
     if kind == "attribute":
-        level = "event" if form.get("level") == "event" else "case"
+        level: Literal["case", "event"] = "event" if form.get("level") == "event" else "case"
         attribute, _, value = text("condition").partition("=")
         return mining.AttributeStep(
             attribute=attribute.strip(), values=(value.strip(),), level=level, exclude=exclude

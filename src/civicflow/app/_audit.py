@@ -241,24 +241,18 @@ def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
             except (CivicflowError, OSError, ValueError, KeyError) as exc:
                 digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
             yield _Current("dataset", ws.id, name, digest, where)
-        folder = store.baselines_dir
-        names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
-        for name in names if folder.exists() else []:
-            where = f"baseline file in {path}"
-            try:
-                digest = state_digest(load_baseline(store, name).to_dict())
-            except (CivicflowError, OSError, ValueError, KeyError) as exc:
-                digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
-            yield _Current("baseline", ws.id, name, digest, where)
-        sets = store.filter_sets_dir
-        names = sorted(p.stem for p in sets.glob("*.json") if not p.name.startswith("."))
-        for name in names if sets.exists() else []:
-            where = f"filter set file in {path}"
-            try:
-                digest = state_digest(load_filter_set(store, name).to_dict())
-            except (CivicflowError, OSError, ValueError, KeyError) as exc:
-                digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
-            yield _Current("filter_set", ws.id, name, digest, where)
+        for kind, folder, load in (
+            ("baseline", store.baselines_dir, load_baseline),
+            ("filter_set", store.filter_sets_dir, load_filter_set),
+        ):
+            names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
+            for name in names if folder.exists() else []:
+                where = f"{kind.replace('_', ' ')} file in {path}"
+                try:
+                    digest = state_digest(load(store, name).to_dict())
+                except (CivicflowError, OSError, ValueError, KeyError) as exc:
+                    digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
+                yield _Current(kind, ws.id, name, digest, where)
 
 
 _KINDS = tuple(prog.KINDS.values())  # every programme kind

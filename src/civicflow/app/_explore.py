@@ -12,6 +12,9 @@ application's analytics engine under its lock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy.orm import Session
 
 from civicflow.app._assessment import _rel, _store, engine_lock, open_view
@@ -30,6 +33,7 @@ from civicflow.mining import (
     FilterFunnel,
     FilterSet,
     FilterStack,
+    LogView,
     case_list,
     case_timeline,
     filter_funnel,
@@ -38,6 +42,7 @@ from civicflow.mining import (
 )
 from civicflow.mining._filters import filter_set_path
 
+T = TypeVar("T")
 FILTER_SET = "filter_set"
 """The ledger's object type of a saved filter set."""
 
@@ -138,6 +143,22 @@ def get_filter_set(ctx: AppContext, *, actor: Actor, workspace_id: str, name: st
     return load_filter_set(_store(ctx, workspace_id), name)
 
 
+def _on_view(
+    ctx: AppContext,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    filter: EventLogFilter | None,
+    run: Callable[[LogView], T],
+) -> T:
+    """``run`` on the view (WORKSPACE_READ), on the analytics engine under its lock."""
+    view = open_view(
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter
+    )
+    with engine_lock(ctx):
+        return run(view)
+
+
 def list_cases(
     ctx: AppContext,
     *,
@@ -148,11 +169,9 @@ def list_cases(
     query: CaseQuery | None = None,
 ) -> CaseList:
     """One page of the cases behind a number (WORKSPACE_READ), see :func:`civicflow.mining.case_list`."""
-    view = open_view(
-        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter
+    return _on_view(
+        ctx, actor, workspace_id, dataset_name, filter, lambda v: case_list(v, query=query)
     )
-    with engine_lock(ctx):
-        return case_list(view, query=query)
 
 
 def show_case(
@@ -165,11 +184,9 @@ def show_case(
     filter: EventLogFilter | None = None,
 ) -> CaseTimeline:
     """One case's timeline (WORKSPACE_READ), see :func:`civicflow.mining.case_timeline`."""
-    view = open_view(
-        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter
+    return _on_view(
+        ctx, actor, workspace_id, dataset_name, filter, lambda v: case_timeline(v, case_id)
     )
-    with engine_lock(ctx):
-        return case_timeline(view, case_id)
 
 
 def funnel(
@@ -181,11 +198,7 @@ def funnel(
     filter: EventLogFilter | None = None,
 ) -> FilterFunnel:
     """The cases and events left after each filter step (WORKSPACE_READ)."""
-    view = open_view(
-        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter
-    )
-    with engine_lock(ctx):
-        return filter_funnel(view)
+    return _on_view(ctx, actor, workspace_id, dataset_name, filter, filter_funnel)
 
 
 def _json(saved: FilterSet) -> str:

@@ -39,23 +39,6 @@ def _query(request: Request) -> A.Query:
     return A.parse_query(request.query_params, request.query_params.getlist)
 
 
-def _int(raw: str | None, default: int, field: str) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise InputError(
-            f"'{raw}' is not a whole number of 1 or more",
-            where=Location(field=field),
-            found=raw,
-            expected="1, 2, 3, …",
-        )
-    return value
-
-
 def case_query(request: Request) -> tuple[CaseQuery, list[tuple[str, str]]]:
     """The case list's selection from the query string, and the parameters that carry it."""
     p = request.query_params
@@ -76,7 +59,7 @@ def case_query(request: Request) -> tuple[CaseQuery, list[tuple[str, str]]]:
         sla_status=sla_status or "breached",
         sort=p.get("sort") or "case_id",  # type: ignore[arg-type]
         descending=p.get("desc") == "1",
-        page=_int(p.get("page"), 1, "page"),
+        page=mining.parse_count(p["page"], option="page") if p.get("page") else 1,
         page_size=PAGE_SIZE,
     )
     return query, kept

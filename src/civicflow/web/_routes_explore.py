@@ -88,8 +88,9 @@ def cases_page(request: Request, workspace_id: str, actor: WorkspaceReader) -> R
         "selection": selection,
         "base_qs": urlencode(base),
         "page_qs": lambda n: _link([*base, *sort], page=str(n)),
+        # a new column sorts ascending; the current one toggles
         "sort_qs": lambda key: _link(
-            base, sort=key, desc="" if selection.sort == key and selection.descending else "1"
+            base, sort=key, desc="1" if selection.sort == key and not selection.descending else ""
         ),
         "duration": A.duration,
         "stack": query.filter.stack,

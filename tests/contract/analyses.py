@@ -12,16 +12,27 @@ from pathlib import Path
 from typing import Any
 
 from civicflow.mining import (
+    BetweenStep,
+    CaseQuery,
+    DurationStep,
+    EndpointStep,
+    EventLogFilter,
+    FollowsStep,
     LogView,
     ProcessMapConfig,
     SlaConfig,
+    TimeFrameStep,
+    VariantStep,
     WorkingCalendar,
     activity_stats,
     arrivals,
     bottlenecks,
     breakdown,
+    case_list,
+    case_timeline,
     compute_kpis,
     conformance,
+    filter_funnel,
     handover_network,
     process_map,
     read_bpmn,
@@ -94,6 +105,32 @@ def _conformance(view: LogView) -> dict[str, Any]:
     return data
 
 
+def _filter_stack(view: LogView) -> dict[str, Any]:
+    """Every kind of filter step on the log's own activities, the funnel they make, and the case
+    list behind the busiest edge with the first case's timeline."""
+    pm = process_map(view)
+    top = max(pm.edges, key=lambda e: (e.frequency, e.source, e.target))
+    spans = view.execute(view.spans.aggregate(lo=view.spans.case_start.min(),
+                                              hi=view.spans.case_end.max()))  # fmt: skip
+    lo, hi = spans["lo"].iloc[0], spans["hi"].iloc[0]
+    mid = (lo + (hi - lo) / 2).to_pydatetime()
+    stack = (
+        TimeFrameStep(end=mid, mode="started"),
+        FollowsStep(source=top.source, target=top.target),
+        FollowsStep(source=top.target, target=top.source, directly=True, exclude=True),
+        EndpointStep(at="start", activities=tuple(sorted(pm.start_activities))[:2]),
+        BetweenStep(source=top.source, target=top.target, max_seconds=30 * 86400.0),
+        DurationStep(min_seconds=60.0),
+        VariantStep(top=10),
+    )
+    filtered = view.with_filter(EventLogFilter(steps=stack))
+    cases = case_list(
+        filtered, query=CaseQuery(edge=(top.source, top.target), sort="wait", descending=True)
+    )
+    first = case_timeline(filtered, cases.rows[0].case_id).to_dict() if cases.rows else None
+    return {"funnel": filter_funnel(filtered).to_dict(), "cases": cases.to_dict(), "first": first}
+
+
 ANALYSES: list[tuple[str, Callable[[LogView], Any]]] = [
     ("compute_kpis", _kpis),
     ("activity_stats", lambda v: activity_stats(v).to_dict()),
@@ -115,6 +152,7 @@ ANALYSES: list[tuple[str, Callable[[LogView], Any]]] = [
     ("work_in_progress_day", lambda v: work_in_progress(v, freq="day").to_dict()),
     ("conformance", _conformance),
     ("report_data", _report),
+    ("filter_stack_and_cases", _filter_stack),
 ]
 
 NOTYET: dict[str, str] = {}

@@ -247,8 +247,8 @@ def case_list(view: LogView, *, query: CaseQuery | None = None) -> CaseList:
     out = tuple(
         CaseRow(
             case_id=str(r[CASE_ID]),
-            case_start=pd.Timestamp(r["case_start"]).to_pydatetime(),
-            case_end=pd.Timestamp(r["case_end"]).to_pydatetime(),
+            case_start=_utc(r["case_start"]).to_pydatetime(),
+            case_end=_utc(r["case_end"]).to_pydatetime(),
             throughput_seconds=int(r["throughput_us"]) / 1_000_000,
             events=int(r["events"]),
             variant_id=str(r["variant_id"]),
@@ -290,7 +290,7 @@ def case_timeline(view: LogView, case_id: str) -> CaseTimeline:
     out: list[TimelineEvent] = []
     previous: pd.Timestamp | None = None
     for r in df.to_dict("records"):
-        ts = pd.Timestamp(r[TIMESTAMP])
+        ts = _utc(r[TIMESTAMP])
         out.append(
             TimelineEvent(
                 activity=str(r[ACTIVITY]),
@@ -312,6 +312,12 @@ def case_timeline(view: LogView, case_id: str) -> CaseTimeline:
     )
 
 
+def _utc(value: Any) -> pd.Timestamp:
+    """A timestamp in UTC (Spark hands back naive UTC times, DuckDB aware ones)."""
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
 def _empty(value: Any) -> bool:
     if value is None:
         return True
@@ -323,7 +329,7 @@ def _empty(value: Any) -> bool:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
+        return _utc(value).to_pydatetime()
     if hasattr(value, "item"):
         return value.item()
     return value

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, cast
 
@@ -96,6 +96,11 @@ class TimeFrameStep(FilterStep):
     mode: TimeWindowMode = "intersecting"
 
     def __post_init__(self) -> None:
+        # a time without an offset is UTC, as everywhere in civicflow
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                object.__setattr__(self, name, value.replace(tzinfo=UTC))
         if self.mode not in TIME_MODES:
             raise InputError(
                 f"unknown time mode '{self.mode}'",

@@ -63,6 +63,9 @@ def test_a_step_added_on_the_page_is_in_the_url_and_the_funnel_counts_it(
     # the link is the state: the same URL in another session gives the same view
     again = client.get(location).text
     assert _funnel(again) == _funnel(page)
+    # the main filter form carries the step along, so Apply keeps the stack
+    main_form = page.split('aria-label="Dataset and filters"', 1)[1].split("</form>", 1)[0]
+    assert 'type="hidden" name="step"' in main_form
     # removing the step goes back to all cases
     query = urlsplit(location).query
     r = client.get(f"{ws}/assessment/filters/remove?{query}&index=0", follow_redirects=False)

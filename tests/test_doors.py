@@ -55,10 +55,13 @@ def test_every_sla_door_on_the_command_line_takes_every_option(path: tuple[str, 
 
 
 def test_every_view_command_takes_the_filter_options() -> None:
-    for entry in ANALYSES:
-        cmd = _command(entry.cli)
-        assert cmd is not None
-        assert _flags(cmd) >= FILTER_FLAGS, entry.cli
+    from civicflow.cli._filters import STACK_FLAGS
+
+    explorer = [("cases", "list"), ("cases", "show"), ("filters", "funnel"), ("filters", "save")]
+    for path in [entry.cli for entry in ANALYSES] + explorer:
+        cmd = _command(path)
+        assert cmd is not None, path
+        assert _flags(cmd) >= FILTER_FLAGS | set(STACK_FLAGS), path
 
 
 def test_the_web_reads_every_option_by_its_name() -> None:
@@ -78,6 +81,22 @@ def test_the_web_reads_every_option_by_its_name() -> None:
         "without_activity": ["Appeal"],
         "min_throughput": ["1d"],
         "max_throughput": ["9d"],
+        "where_not": ["channel=mail"],
+        "event_where": ["org:group=A"],
+        "event_where_not": ["org:group=B"],
+        "resource": ["clerk-1"],
+        "starts_with": ["Submit"],
+        "ends_with": ["Decide"],
+        "directly_follows": ["Submit->Check"],
+        "not_directly_follows": ["Check->Check"],
+        "eventually_follows": ["Submit->Decide"],
+        "not_eventually_follows": ["Decide->Check"],
+        "between": ["Submit->Decide"],
+        "min_between": ["1h"],
+        "max_between": ["30d"],
+        "variant_rank": ["2"],
+        "variant_top": ["5"],
+        "step": ['{"kind":"duration","min_seconds":60}'],
     }
     assert set(query) - {"dataset"} == {o.name for o in FILTER_OPTIONS}
     parsed = A.parse_query({k: v[0] for k, v in query.items()}, lambda k: query.get(k, []))
@@ -86,6 +105,19 @@ def test_the_web_reads_every_option_by_its_name() -> None:
     assert f.variants == ("abc",) and f.activities_present == ("Check",)
     assert f.activities_absent == ("Appeal",)
     assert (f.min_throughput_seconds, f.max_throughput_seconds) == (86400.0, 9 * 86400.0)
+    # the options beyond the named conditions are steps, in the documented order
+    assert [type(s).__name__ for s in f.steps] == [
+        "AttributeStep", "AttributeStep", "AttributeStep", "AttributeStep", "EndpointStep",
+        "EndpointStep", "FollowsStep", "FollowsStep", "FollowsStep", "FollowsStep", "BetweenStep",
+        "VariantStep", "DurationStep",
+    ]  # fmt: skip
+    assert f.steps[-3].to_dict()["max_seconds"] == 30 * 86400.0
+    assert f.steps[-2].to_dict() == {"kind": "variant", "ids": [], "ranks": [2], "top": 5,
+                                     "exclude": False}  # fmt: skip
+    # a stack from the query string survives the round trip to JSON
+    from civicflow.mining import EventLogFilter
+
+    assert EventLogFilter.from_dict(f.to_dict()) == f
     # every option survives into the links the page builds
     assert {k for k, _ in parsed.params} == set(query)
     sla = {

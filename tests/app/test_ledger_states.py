@@ -222,3 +222,43 @@ def test_tree_head_file_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ctx.upgrade()
         audit.write_checkpoint(ctx, actor=SYSTEM)
     assert json.loads(chosen.read_text())["tree_size"] == 0
+
+
+def test_saved_filter_sets_are_ledgered_checked_and_role_bound(
+    ctx: AppContext,
+    busy: dict,
+    ws: workspaces.Workspace,
+    admin: Actor,
+    make_member: Callable[[str, Role], Actor],
+) -> None:
+    from civicflow.core import ConflictError, PermissionDeniedError
+    from civicflow.mining import EndpointStep, FilterStack
+
+    stack = FilterStack((EndpointStep(at="end", activities=("B",)),))
+    assessment.save_filter_set(ctx, actor=admin, workspace_id=ws.id, name="ends-b", stack=stack)
+    with pytest.raises(ConflictError):
+        assessment.save_filter_set(ctx, actor=admin, workspace_id=ws.id, name="ends-b", stack=stack)
+    replaced = FilterStack((EndpointStep(at="end", activities=("A",)),))
+    assessment.save_filter_set(
+        ctx, actor=admin, workspace_id=ws.id, name="ends-b", stack=replaced, replace=True
+    )
+    assert assessment.get_filter_set(ctx, actor=admin, workspace_id=ws.id, name="ends-b").stack == (
+        replaced
+    )
+    viewer = make_member(ws.id, Role.VIEWER)
+    with pytest.raises(PermissionDeniedError):
+        assessment.save_filter_set(ctx, actor=viewer, workspace_id=ws.id, name="v", stack=stack)
+    assert [
+        s.name for s in assessment.workspace_filter_sets(ctx, actor=viewer, workspace_id=ws.id)
+    ] == ["ends-b"]
+    assert not [m for m in state_problems(ctx) if "ends-b" in m]
+    # a file edited behind civicflow's back is a finding
+    path = Path(ws.path) / "filter_sets" / "ends-b.json"
+    data = json.loads(path.read_text())
+    data["description"] = "quietly edited"
+    path.write_text(json.dumps(data))
+    messages = state_problems(ctx)
+    assert any("ends-b" in m and ws.id in m for m in messages), messages
+    assessment.delete_filter_set(ctx, actor=admin, workspace_id=ws.id, name="ends-b")
+    assert not path.exists()
+    assert not [m for m in state_problems(ctx) if "ends-b" in m]

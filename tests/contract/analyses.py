@@ -12,21 +12,32 @@ from pathlib import Path
 from typing import Any
 
 from civicflow.mining import (
+    BetweenStep,
+    CaseQuery,
     DottedChartConfig,
+    DurationStep,
+    EndpointStep,
+    EventLogFilter,
+    FollowsStep,
     LogView,
     PerformanceSpectrumConfig,
     ProcessMapConfig,
     ReplayConfig,
     SlaConfig,
+    TimeFrameStep,
+    VariantStep,
     WorkingCalendar,
     activity_stats,
     arrivals,
     bottlenecks,
     breakdown,
+    case_list,
     case_replay,
+    case_timeline,
     compute_kpis,
     conformance,
     dotted_chart,
+    filter_funnel,
     handover_network,
     performance_spectrum,
     process_map,
@@ -107,6 +118,32 @@ def _spectrum(view: LogView) -> dict[str, Any]:
     return performance_spectrum(view, config).to_dict()
 
 
+def _filter_stack(view: LogView) -> dict[str, Any]:
+    """Every kind of filter step on the log's own activities, the funnel they make, and the case
+    list behind the busiest edge with the first case's timeline."""
+    pm = process_map(view)
+    top = max(pm.edges, key=lambda e: (e.frequency, e.source, e.target))
+    spans = view.execute(view.spans.aggregate(lo=view.spans.case_start.min(),
+                                              hi=view.spans.case_end.max()))  # fmt: skip
+    lo, hi = spans["lo"].iloc[0], spans["hi"].iloc[0]
+    mid = (lo + (hi - lo) / 2).to_pydatetime()
+    stack = (
+        TimeFrameStep(end=mid, mode="started"),
+        FollowsStep(source=top.source, target=top.target),
+        FollowsStep(source=top.target, target=top.source, directly=True, exclude=True),
+        EndpointStep(at="start", activities=tuple(sorted(pm.start_activities))[:2]),
+        BetweenStep(source=top.source, target=top.target, max_seconds=30 * 86400.0),
+        DurationStep(min_seconds=60.0),
+        VariantStep(top=10),
+    )
+    filtered = view.with_filter(EventLogFilter(steps=stack))
+    cases = case_list(
+        filtered, query=CaseQuery(edge=(top.source, top.target), sort="wait", descending=True)
+    )
+    first = case_timeline(filtered, cases.rows[0].case_id).to_dict() if cases.rows else None
+    return {"funnel": filter_funnel(filtered).to_dict(), "cases": cases.to_dict(), "first": first}
+
+
 ANALYSES: list[tuple[str, Callable[[LogView], Any]]] = [
     ("compute_kpis", _kpis),
     ("activity_stats", lambda v: activity_stats(v).to_dict()),
@@ -131,6 +168,7 @@ ANALYSES: list[tuple[str, Callable[[LogView], Any]]] = [
     ("performance_spectrum", _spectrum),
     ("case_replay", lambda v: case_replay(v, ReplayConfig(max_cases=100)).to_dict()),
     ("report_data", _report),
+    ("filter_stack_and_cases", _filter_stack),
 ]
 
 NOTYET: dict[str, str] = {}

@@ -121,7 +121,8 @@ def test_filtered_report_names_its_filter(small_view: LogView, tmp_path: Path) -
     assert figures["Cases"] == "2"  # p1 and p3
     assert figures["Events"] == "7"
     evidence = doc.xpath("//details[contains(@class,'evidence')]")[0].text_content()
-    assert "district is one of: north" in evidence
+    assert "cases with district = north: 2 cases, 7 events left" in evidence
+    assert '"attribute": "district"' in evidence  # the stack as JSON, for --filters
 
 
 def test_progress_is_reported_to_the_end(report: Path) -> None:

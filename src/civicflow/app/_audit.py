@@ -35,7 +35,7 @@ from civicflow.ledger import (
     VerificationReport,
     state_digest,
 )
-from civicflow.mining import load_baseline
+from civicflow.mining import load_baseline, load_filter_set
 
 
 def _readable(actor: Actor) -> list[str] | None:
@@ -241,15 +241,18 @@ def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
             except (CivicflowError, OSError, ValueError, KeyError) as exc:
                 digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
             yield _Current("dataset", ws.id, name, digest, where)
-        folder = store.baselines_dir
-        names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
-        for name in names if folder.exists() else []:
-            where = f"baseline file in {path}"
-            try:
-                digest = state_digest(load_baseline(store, name).to_dict())
-            except (CivicflowError, OSError, ValueError, KeyError) as exc:
-                digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
-            yield _Current("baseline", ws.id, name, digest, where)
+        for kind, folder, load in (
+            ("baseline", store.baselines_dir, load_baseline),
+            ("filter_set", store.filter_sets_dir, load_filter_set),
+        ):
+            names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
+            for name in names if folder.exists() else []:
+                where = f"{kind.replace('_', ' ')} file in {path}"
+                try:
+                    digest = state_digest(load(store, name).to_dict())
+                except (CivicflowError, OSError, ValueError, KeyError) as exc:
+                    digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
+                yield _Current(kind, ws.id, name, digest, where)
 
 
 _KINDS = tuple(prog.KINDS.values())  # every programme kind
@@ -262,9 +265,15 @@ _STATES: tuple[Callable[[Session, AppContext], Iterable[_Current]], ...] = (
     _files,
 )
 """Every object type the application ledgers, with the function that computes its state now."""
-_CHECKED = {"user", "workspace", "membership", "api_token", "dataset", "baseline"} | {
-    k.name for k in _KINDS
-}
+_CHECKED = {
+    "user",
+    "workspace",
+    "membership",
+    "api_token",
+    "dataset",
+    "baseline",
+    "filter_set",
+} | {k.name for k in _KINDS}
 
 
 def _latest_entries(ctx: AppContext, session: Session) -> dict[tuple[str, str | None, str], Any]:

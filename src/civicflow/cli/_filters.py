@@ -11,7 +11,7 @@ import functools
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
 
@@ -24,14 +24,25 @@ from civicflow.mining import (
     SLA_OPTIONS,
     EventLogFilter,
     FilterOptions,
+    FilterStep,
     LogView,
     OptionSpec,
     filter_options,
+    load_filter_set,
     parse_duration,
+    read_stack_file,
     sla_options,
 )
 
-__all__ = ["ViewOptions", "build_filter", "parse_duration", "view_command", "with_sla"]
+__all__ = [
+    "STACK_FLAGS",
+    "ViewOptions",
+    "build_filter",
+    "parse_duration",
+    "stack_steps",
+    "view_command",
+    "with_sla",
+]
 
 
 def build_filter(
@@ -147,9 +158,46 @@ _DATA: list[inspect.Parameter] = [
         ("engine", EngineOpt, None),
     )
 ]
-_FILTERS = option_parameters(
-    FILTER_OPTIONS, panel="Filters", defaults={"time_mode": "intersecting"}
-)
+FiltersFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--filters",
+        help='A filter stack as JSON ({"steps": [...]}, e.g. from `civicflow filters show '
+        "NAME --json`): its steps apply after the named conditions.",
+        rich_help_panel="Filters",
+    ),
+]
+FilterSetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--filter-set",
+        help="A filter set saved in the workspace (`civicflow filters list`).",
+        rich_help_panel="Filters",
+    ),
+]
+STACK_FLAGS: tuple[str, ...] = ("--filters", "--filter-set")
+"""The options that bring a whole filter stack (every view command has them)."""
+_FILTERS = [
+    *option_parameters(FILTER_OPTIONS, panel="Filters", defaults={"time_mode": "intersecting"}),
+    inspect.Parameter("filters", inspect.Parameter.KEYWORD_ONLY, annotation=FiltersFileOpt,
+                      default=None),
+    inspect.Parameter("filter_set", inspect.Parameter.KEYWORD_ONLY, annotation=FilterSetOpt,
+                      default=None),
+]  # fmt: skip
+
+
+def stack_steps(
+    workspace: Path, *, filters: Path | None, filter_set: str | None
+) -> tuple[FilterStep, ...]:
+    """The steps of ``--filter-set`` (read from the workspace folder) then of ``--filters``."""
+    steps: tuple[FilterStep, ...] = ()
+    if filter_set:
+        steps += load_filter_set(EventStore.open(workspace), filter_set).stack.steps
+    if filters is not None:
+        steps += read_stack_file(filters).steps
+    return steps
+
+
 _SLA = option_parameters(SLA_OPTIONS, panel="SLA", defaults={"timezone": "UTC"})
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -180,11 +228,16 @@ def view_command(func: F) -> F:
     """Give a command the shared options; it receives them as ``options: ViewOptions``."""
 
     def make(values: dict[str, Any]) -> ViewOptions:
+        workspace = values.pop("workspace")
+        saved = stack_steps(
+            workspace, filters=values.pop("filters"), filter_set=values.pop("filter_set")
+        )
+        f = filter_options(values).to_filter(door="cli")
         return ViewOptions(
-            workspace=values.pop("workspace"),
+            workspace=workspace,
             dataset=values.pop("dataset"),
             engine=values.pop("engine") or get_settings().engine,
-            filter=filter_options(values).to_filter(door="cli"),
+            filter=replace(f, steps=(*saved, *f.steps)),
         )
 
     return _with_options(func, "options", _DATA + _FILTERS, make)

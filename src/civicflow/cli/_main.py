@@ -104,6 +104,17 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "report as PDF, or an analysis table as CSV.",
     ),
     LazyCommand(
+        "cases",
+        "civicflow.cli._explore:cases_app",
+        "The cases behind a number (a map edge, a variant, a bottleneck, an SLA breach) and one "
+        "case's timeline.",
+    ),
+    LazyCommand(
+        "filters",
+        "civicflow.cli._explore:filters_app",
+        "Filter stacks: what each step keeps, and the workspace's saved filter sets.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

@@ -480,6 +480,8 @@ class EventStore:
 
     datasets_dir = SubPath("datasets")
     baselines_dir = SubPath("baselines")
+    filter_sets_dir = SubPath("filter_sets")
+    """Saved filter stacks, one ``<name>.json`` each (written through ``civicflow.app``)."""
 
     def dataset_names(self) -> list[str]:
         if not self.datasets_dir.exists():
@@ -524,7 +526,7 @@ class EventStore:
         its size in bytes."""
         kept = {Path(p) for p in keep}
         removed: list[tuple[Path, int]] = []
-        folders = [self.datasets_dir, self.baselines_dir]
+        folders = [self.datasets_dir, self.baselines_dir, self.filter_sets_dir]
         if self.datasets_dir.is_dir():
             folders += [d / "derived" for d in self.datasets_dir.iterdir() if d.is_dir()]
         for folder in folders:

@@ -20,7 +20,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from civicflow.core import InputError, Location
+from civicflow.eventlog import RESOURCE
 from civicflow.mining._calendar import WorkingCalendar
+from civicflow.mining._filters import (
+    TIME_MODES,
+    AttributeStep,
+    BetweenStep,
+    EndpointStep,
+    FilterStack,
+    FilterStep,
+    FollowsStep,
+    VariantStep,
+)
 from civicflow.mining._sla import SlaConfig
 from civicflow.mining._view import EventLogFilter
 
@@ -30,7 +41,6 @@ if TYPE_CHECKING:
 Door = Literal["cli", "query"]
 """Where options come from: command-line options or web query parameters."""
 
-TIME_MODES = ("intersecting", "contained", "started", "completed")
 DAY = 86400.0
 _UNIT_SECONDS = {"w": 604800.0, "d": DAY, "h": 3600.0, "min": 60.0, "m": 60.0, "s": 1.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$", re.IGNORECASE)
@@ -79,6 +89,43 @@ FILTER_OPTIONS: tuple[OptionSpec, ...] = (
                help="Keep cases lasting at least this long (3d, 12h, 90min)."),
     OptionSpec(name="max_throughput", flags=("--max-throughput",), query_aliases=("max_days",),
                help="Keep cases lasting at most this long."),
+    OptionSpec(name="where_not", flags=("--where-not",), many=True,
+               help="Drop cases whose case attribute has this value: attribute=value (repeatable)."),
+    OptionSpec(name="event_where", flags=("--event-where",), many=True,
+               help="Keep cases with an event whose attribute has this value: attribute=value "
+               "(repeatable)."),
+    OptionSpec(name="event_where_not", flags=("--event-where-not",), many=True,
+               help="Drop cases with an event whose attribute has this value (repeatable)."),
+    OptionSpec(name="resource", flags=("--resource",), many=True,
+               help="Keep cases this resource worked on (repeatable: any of them)."),
+    OptionSpec(name="starts_with", flags=("--starts-with",), many=True,
+               help="Keep cases whose first activity is this one (repeatable: any of them)."),
+    OptionSpec(name="ends_with", flags=("--ends-with",), many=True,
+               help="Keep cases whose last activity is this one (repeatable: any of them)."),
+    OptionSpec(name="directly_follows", flags=("--directly-follows",), many=True,
+               help="Keep cases where A is directly followed by B: 'A->B' (repeatable)."),
+    OptionSpec(name="not_directly_follows", flags=("--not-directly-follows",), many=True,
+               help="Drop cases where A is directly followed by B: 'A->B' (repeatable)."),
+    OptionSpec(name="eventually_follows", flags=("--eventually-follows",), many=True,
+               help="Keep cases where A is followed by B, later: 'A->B' (repeatable)."),
+    OptionSpec(name="not_eventually_follows", flags=("--not-eventually-follows",), many=True,
+               help="Drop cases where A is followed by B, later: 'A->B' (repeatable)."),
+    OptionSpec(name="between", flags=("--between",),
+               help="Time from the first A to the next B: 'A->B' (with --min-between/--max-between;"
+               " cases without it are dropped)."),
+    OptionSpec(name="min_between", flags=("--min-between",),
+               help="Keep cases taking at least this long from A to B (e.g. 2d)."),
+    OptionSpec(name="max_between", flags=("--max-between",),
+               help="Keep cases taking at most this long from A to B."),
+    OptionSpec(name="variant_rank", flags=("--variant-rank",), many=True,
+               help="Keep the N-th most frequent variant, 1 the most frequent (repeatable); ranked "
+               "among the cases the other options keep."),
+    OptionSpec(name="variant_top", flags=("--variant-top",),
+               help="Keep the cases of the K most frequent variants (of the cases the other options "
+               "keep)."),
+    OptionSpec(name="step", flags=("--step",), many=True,
+               help='A filter step as JSON, applied after the others in order (repeatable): '
+               '{"kind": "follows", "source": "A", "target": "B"}.'),
 )  # fmt: skip
 
 SLA_OPTIONS: tuple[OptionSpec, ...] = (
@@ -181,6 +228,37 @@ def parse_where(
     return tuple((k, tuple(v)) for k, v in values.items())
 
 
+def parse_pair(text: str, *, option: str = "--directly-follows") -> tuple[str, str]:
+    """``A->B`` -> (A, B): two activities (spaces around the arrow are ignored)."""
+    a, sep, b = text.partition("->")
+    if not sep or not a.strip() or not b.strip():
+        raise InputError(
+            f"cannot read the pair of activities '{text}'",
+            where=Location(field=option),
+            found=text,
+            expected="two activities joined by ->, for example 'Submit->Decide'",
+            fix=f"write {option} 'Submit->Decide' (quoted: the shell reads > itself)",
+        )
+    return a.strip(), b.strip()
+
+
+def parse_count(text: str, *, option: str) -> int:
+    """A whole number of 1 or more (a rank, a top-k)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InputError(
+            f"'{text}' is not a whole number of 1 or more",
+            where=Location(field=option),
+            found=text,
+            expected="1, 2, 3, …",
+            fix=f"write {option} 5",
+        )
+    return value
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FilterOptions:
     """The filter options as given (text); :meth:`to_filter` reads them into an ``EventLogFilter``."""
@@ -194,6 +272,22 @@ class FilterOptions:
     without_activity: tuple[str, ...] = ()
     min_throughput: str | None = None
     max_throughput: str | None = None
+    where_not: tuple[str, ...] = ()
+    event_where: tuple[str, ...] = ()
+    event_where_not: tuple[str, ...] = ()
+    resource: tuple[str, ...] = ()
+    starts_with: tuple[str, ...] = ()
+    ends_with: tuple[str, ...] = ()
+    directly_follows: tuple[str, ...] = ()
+    not_directly_follows: tuple[str, ...] = ()
+    eventually_follows: tuple[str, ...] = ()
+    not_eventually_follows: tuple[str, ...] = ()
+    between: str | None = None
+    min_between: str | None = None
+    max_between: str | None = None
+    variant_rank: tuple[str, ...] = ()
+    variant_top: str | None = None
+    step: tuple[str, ...] = ()
 
     def to_filter(self, *, door: Door = "cli") -> EventLogFilter:
         """The typed filter; an error names the option as ``door`` spells it."""
@@ -228,6 +322,7 @@ class FilterOptions:
             )
         )
         return EventLogFilter(
+            steps=self._steps(name),
             start=lo,
             end=hi,
             time_mode=cast(Any, self.time_mode),
@@ -238,6 +333,62 @@ class FilterOptions:
             min_throughput_seconds=low,
             max_throughput_seconds=high,
         )
+
+    def _steps(self, name: Callable[[str], str]) -> tuple[FilterStep, ...]:
+        """The steps of the options beyond the named conditions, in the documented order:
+        attribute values, resources, start and end activities, follows relations, the time
+        between two activities, variant ranks, then ``step`` as given."""
+        steps: list[FilterStep] = []
+        for field, level, exclude in (
+            ("where_not", "case", True),
+            ("event_where", "event", False),
+            ("event_where_not", "event", True),
+        ):
+            for attribute, values in parse_where(getattr(self, field), option=name(field)):
+                steps.append(
+                    AttributeStep(attribute=attribute, values=values, level=level, exclude=exclude)  # type: ignore[arg-type]
+                )
+        if self.resource:
+            steps.append(AttributeStep(attribute=RESOURCE, values=self.resource, level="event"))
+        if self.starts_with:
+            steps.append(EndpointStep(at="start", activities=self.starts_with))
+        if self.ends_with:
+            steps.append(EndpointStep(at="end", activities=self.ends_with))
+        for field, directly, exclude in (
+            ("directly_follows", True, False),
+            ("not_directly_follows", True, True),
+            ("eventually_follows", False, False),
+            ("not_eventually_follows", False, True),
+        ):
+            for text in getattr(self, field):
+                a, b = parse_pair(text, option=name(field))
+                steps.append(FollowsStep(source=a, target=b, directly=directly, exclude=exclude))
+        low, high = (
+            parse_duration(text, option=name(field)) if text else None
+            for field, text in (
+                ("min_between", self.min_between),
+                ("max_between", self.max_between),
+            )
+        )
+        if self.between:
+            a, b = parse_pair(self.between, option=name("between"))
+            steps.append(BetweenStep(source=a, target=b, min_seconds=low, max_seconds=high))
+        elif low is not None or high is not None:
+            raise InputError(
+                "a time between two activities needs the two activities",
+                where=Location(field=name("between")),
+                expected=f"{name('between')} 'A->B' with {name('min_between')} or "
+                f"{name('max_between')}",
+                fix=f"add {name('between')} 'Submit->Decide'",
+            )
+        ranks = tuple(parse_count(t, option=name("variant_rank")) for t in self.variant_rank)
+        top = (
+            parse_count(self.variant_top, option=name("variant_top")) if self.variant_top else None
+        )
+        if ranks or top is not None:
+            steps.append(VariantStep(ranks=ranks, top=top))
+        steps.extend(FilterStack.from_query(self.step, option=name("step")).steps)
+        return tuple(steps)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -407,6 +558,22 @@ def filter_options(values: Values) -> FilterOptions:
         without_activity=_texts(values.get("without_activity")),
         min_throughput=_text(values.get("min_throughput")),
         max_throughput=_text(values.get("max_throughput")),
+        where_not=_texts(values.get("where_not")),
+        event_where=_texts(values.get("event_where")),
+        event_where_not=_texts(values.get("event_where_not")),
+        resource=_texts(values.get("resource")),
+        starts_with=_texts(values.get("starts_with")),
+        ends_with=_texts(values.get("ends_with")),
+        directly_follows=_texts(values.get("directly_follows")),
+        not_directly_follows=_texts(values.get("not_directly_follows")),
+        eventually_follows=_texts(values.get("eventually_follows")),
+        not_eventually_follows=_texts(values.get("not_eventually_follows")),
+        between=_text(values.get("between")),
+        min_between=_text(values.get("min_between")),
+        max_between=_text(values.get("max_between")),
+        variant_rank=_texts(values.get("variant_rank")),
+        variant_top=_text(values.get("variant_top")),
+        step=_texts(values.get("step")),
     )
 
 

@@ -7,26 +7,31 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-import ibis
-
-from civicflow.core import InputError, Location
 from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, TIMESTAMP, Dataset, Engine
 from civicflow.mining._derived import VARIANT_SEPARATOR, DerivedPaths, ensure_derived
 from civicflow.mining._durations import ordered_concat, seconds_between
+from civicflow.mining._filters import (
+    AttributeStep,
+    DurationStep,
+    FilterStack,
+    FilterStep,
+    TimeFrameStep,
+    TimeWindowMode,
+    VariantStep,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
     from ibis.expr.types import Table
 
-TimeWindowMode = Literal["contained", "intersecting", "started", "completed"]
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EventLogFilter:
-    """Which cases an analysis looks at. All conditions must hold (AND); empty means all cases.
+    """Which cases an analysis looks at: the named conditions (all must hold), then ``steps`` in
+    order. :attr:`stack` is the whole filter as one :class:`FilterStack`; empty means all cases.
 
     Filters select whole cases, never single events, so every case in a view stays complete.
     """
@@ -44,17 +49,58 @@ class EventLogFilter:
     activities_absent: tuple[str, ...] = ()
     min_throughput_seconds: float | None = None
     max_throughput_seconds: float | None = None
+    steps: tuple[FilterStep, ...] = ()
+    """Further steps, applied in order after the named conditions (see :class:`FilterStack`)."""
 
     @property
     def is_empty(self) -> bool:
         return self == EventLogFilter()
+
+    @property
+    def stack(self) -> FilterStack:
+        """The filter as ordered steps: the named conditions first (time frame, case attributes,
+        variants, activities, throughput time), then :attr:`steps`."""
+        named: list[FilterStep] = []
+        if self.start is not None or self.end is not None:
+            named.append(TimeFrameStep(start=self.start, end=self.end, mode=self.time_mode))
+        named.extend(
+            AttributeStep(attribute=k, values=v, level="case") for k, v in self.case_attributes
+        )
+        if self.variants:
+            named.append(VariantStep(ids=self.variants))
+        named.extend(
+            AttributeStep(attribute=ACTIVITY, values=(a,), level="event")
+            for a in self.activities_present
+        )
+        if self.activities_absent:
+            named.append(
+                AttributeStep(
+                    attribute=ACTIVITY, values=self.activities_absent, level="event", exclude=True
+                )
+            )
+        if self.min_throughput_seconds is not None or self.max_throughput_seconds is not None:
+            named.append(
+                DurationStep(
+                    min_seconds=self.min_throughput_seconds,
+                    max_seconds=self.max_throughput_seconds,
+                )
+            )
+        return FilterStack((*named, *self.steps))
+
+    def then(self, *steps: FilterStep) -> EventLogFilter:
+        """This filter with ``steps`` added at the end."""
+        return replace(self, steps=(*self.steps, *steps))
+
+    @classmethod
+    def from_stack(cls, stack: FilterStack) -> EventLogFilter:
+        return cls(steps=stack.steps)
 
     def key(self) -> str:
         """A stable text key (for caches and baselines)."""
         return json.dumps(self.to_dict(), sort_keys=True)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
             "time_mode": self.time_mode,
@@ -65,6 +111,9 @@ class EventLogFilter:
             "min_throughput_seconds": self.min_throughput_seconds,
             "max_throughput_seconds": self.max_throughput_seconds,
         }
+        if self.steps:  # absent when empty: the keys of filters stored before steps stay equal
+            out["steps"] = [s.to_dict() for s in self.steps]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EventLogFilter:
@@ -84,6 +133,7 @@ class EventLogFilter:
             activities_absent=tuple(data.get("activities_absent") or ()),
             min_throughput_seconds=data.get("min_throughput_seconds"),
             max_throughput_seconds=data.get("max_throughput_seconds"),
+            steps=FilterStack.from_dict({"steps": data.get("steps") or []}).steps,
         )
 
 
@@ -147,58 +197,32 @@ class LogView:
     @cached_property
     def selected_case_ids(self) -> Table | None:
         """The case ids that pass the filter, or None when the filter keeps every case."""
-        f = self.filter
-        if f.is_empty:
+        return self.case_ids_after(len(self.filter.stack.steps))
+
+    def case_ids_after(self, n: int) -> Table | None:
+        """The case ids left after the first ``n`` steps of the filter's stack (None: all)."""
+        steps = self.filter.stack.steps[:n]
+        if not steps:
             return None
-        events = self.all_events
-        summary = self._all_case_summary
-        selections: list[Table] = []
-        if (
-            f.start
-            or f.end
-            or f.min_throughput_seconds is not None
-            or f.max_throughput_seconds is not None
-        ):
-            spans = _spans(summary)
-            preds = []
-            if f.start is not None or f.end is not None:
-                preds.extend(_window_predicates(spans, f))
-            if f.min_throughput_seconds is not None:
-                preds.append(spans.throughput_seconds >= f.min_throughput_seconds)
-            if f.max_throughput_seconds is not None:
-                preds.append(spans.throughput_seconds <= f.max_throughput_seconds)
-            selections.append(spans.filter(preds).select(CASE_ID))
-        if f.case_attributes:
-            cases = self.all_cases
-            preds = []
-            for attribute, values in f.case_attributes:
-                if attribute not in cases.columns:
-                    raise InputError(
-                        f"cannot filter on case attribute '{attribute}': the dataset has no such attribute",
-                        where=Location(file=self.dataset.name, field=attribute),
-                        expected="one of: " + ", ".join(c for c in cases.columns if c != CASE_ID),
-                        fix="pick an attribute from the dataset's case attributes",
-                    )
-                preds.append(cases[attribute].cast("string").isin(list(values)))
-            selections.append(cases.filter(preds).select(CASE_ID))
-        for activity in f.activities_present:
-            selections.append(
-                events.filter(events[ACTIVITY] == activity).select(CASE_ID).distinct()
-            )
-        if f.variants:
-            # variant ids are sha1 prefixes computed in Python once per dataset (hash functions
-            # differ between engines) and stored beside the variant codes
-            table = self.variant_table
-            codes = table.filter(table.variant_id.isin(list(f.variants))).select("variant")
-            selections.append(summary.semi_join(codes, "variant").select(CASE_ID))
         # the case summary holds each case once, so no DISTINCT is needed on it
-        base: Table = selections[0] if selections else summary.select(CASE_ID)
-        for other in selections[1:]:
-            base = base.semi_join(other, CASE_ID).select(CASE_ID)
-        if f.activities_absent:
-            having = events.filter(events[ACTIVITY].isin(list(f.activities_absent))).select(CASE_ID)
-            base = base.anti_join(having, CASE_ID).select(CASE_ID)
+        base: Table = self._all_case_summary.select(CASE_ID)
+        for step in steps:
+            base = step.apply(self, base)
         return base
+
+    @property
+    def dataset_name(self) -> str:
+        return self.dataset.name
+
+    @property
+    def all_case_summary(self) -> Table:
+        """The case summary of every case of the dataset (the steps read it)."""
+        return self._all_case_summary
+
+    @cached_property
+    def all_transitions(self) -> Table:
+        """The transitions of every case of the dataset (the steps read them)."""
+        return self.engine.table(self.dataset, self.derived.transitions)
 
     @cached_property
     def derived(self) -> DerivedPaths:
@@ -216,7 +240,7 @@ class LogView:
         null on a case's last event), duration_us (exact microseconds to the next event),
         is_start, first_activity / first_edge (the first time the activity / the pair occurs in
         its case: their sums count cases)."""
-        return self._selected(self.engine.table(self.dataset, self.derived.transitions))
+        return self._selected(self.all_transitions)
 
     @cached_property
     def case_summary(self) -> Table:
@@ -274,30 +298,3 @@ def _spans(summary: Table) -> Table:
         "case_end",
         throughput_seconds=summary.throughput_us.cast("float64") / 1_000_000,
     )
-
-
-def _window_predicates(spans: Table, f: EventLogFilter) -> list[Any]:
-    lo = ibis.literal(f.start) if f.start is not None else None
-    hi = ibis.literal(f.end) if f.end is not None else None
-    preds: list[Any] = []
-    if f.time_mode == "contained":
-        if lo is not None:
-            preds.append(spans.case_start >= lo)
-        if hi is not None:
-            preds.append(spans.case_end < hi)
-    elif f.time_mode == "intersecting":
-        if lo is not None:
-            preds.append(spans.case_end >= lo)
-        if hi is not None:
-            preds.append(spans.case_start < hi)
-    elif f.time_mode == "started":
-        if lo is not None:
-            preds.append(spans.case_start >= lo)
-        if hi is not None:
-            preds.append(spans.case_start < hi)
-    else:  # completed
-        if lo is not None:
-            preds.append(spans.case_end >= lo)
-        if hi is not None:
-            preds.append(spans.case_end < hi)
-    return preds

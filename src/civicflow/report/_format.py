@@ -1,30 +1,24 @@
-"""How numbers read in the report: durations in the unit a person would say, counts with separators."""
+"""How a filter reads in the report and the workbench: its steps in plain words."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from civicflow.mining import format_duration
+from civicflow.mining import EventLogFilter, LogView, filter_funnel
 
 
-def describe_filter(data: dict[str, Any]) -> list[str]:
-    """The conditions of an ``EventLogFilter.to_dict()`` in plain words; empty when none."""
-    out: list[str] = []
-    start, end = data.get("start"), data.get("end")
-    if start or end:
-        mode = data.get("time_mode", "intersecting")
-        out.append(f"cases {mode} the window {start or '…'} to {end or '…'}")
-    for attribute, values in (data.get("case_attributes") or {}).items():
-        out.append(f"{attribute} is one of: {', '.join(values)}")
-    if data.get("variants"):
-        out.append("variant is one of: " + ", ".join(data["variants"]))
-    if data.get("activities_present"):
-        out.append("cases with: " + ", ".join(data["activities_present"]))
-    if data.get("activities_absent"):
-        out.append("cases without: " + ", ".join(data["activities_absent"]))
-    lo, hi = data.get("min_throughput_seconds"), data.get("max_throughput_seconds")
-    if lo is not None:
-        out.append(f"throughput time at least {format_duration(lo)}")
-    if hi is not None:
-        out.append(f"throughput time at most {format_duration(hi)}")
-    return out
+def describe_filter(subject: LogView | dict[str, Any]) -> list[str]:
+    """A filter stack in plain words, one line per step; empty when there is no filter.
+
+    Given a view, each line also says how many cases and events the step leaves and a last line
+    gives the stack as JSON (what ``--filters`` reads); given a stored ``EventLogFilter.to_dict()``
+    (a baseline's, a comparison side's), the steps alone.
+    """
+    if isinstance(subject, dict):
+        stack = EventLogFilter.from_dict(subject).stack
+        return [step.label() for step in stack.steps]
+    if subject.filter.is_empty:
+        return []
+    rows = filter_funnel(subject).rows
+    lines = [f"{r.label}: {r.cases:,} cases, {r.events:,} events left" for r in rows[1:]]
+    return [*lines, "as JSON (civicflow … --filters FILE): " + subject.filter.stack.to_json()]

@@ -219,7 +219,7 @@ def render_html(
             header=header,
             sections=sections,
             dataset=view.dataset.manifest,
-            filter_lines=describe_filter(view.filter.to_dict()),
+            filter_lines=describe_filter(view),
             generated_at=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
             version=__version__,
             css=asset_text("report.css"),

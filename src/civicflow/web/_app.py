@@ -134,6 +134,7 @@ def create_app(
         _routes_assessment,
         _routes_auth,
         _routes_compare,
+        _routes_explore,
         _routes_pages,
     )
     from civicflow.web._analysis import AnalysisCache
@@ -147,6 +148,7 @@ def create_app(
     app.include_router(_routes_pages.router)
     app.include_router(_routes_compare.router)
     app.include_router(_routes_assessment.router)
+    app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)
     app.include_router(_routes_admin.router)
 

@@ -27,6 +27,7 @@ from civicflow.web._permissions import (
     DatasetWriter,
     WorkspaceReader,
 )
+from civicflow.web._routes_explore import filter_panel
 from civicflow.web._upload import find_upload, preview, store_upload
 
 router = APIRouter(include_in_schema=False)
@@ -450,6 +451,7 @@ def assessment_page(
                 kpis=analyst.kpis(view),
                 activities=analyst.activities(view),
                 tab_html=_tab_html(request, actor, ws, view, query, tab),
+                **filter_panel(request, actor, workspace_id, query),
             )
         return context
 

@@ -23,7 +23,13 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from civicflow.app._accounts import _new_user_row, _record_user, get_actor, grant_role
+from civicflow.app._accounts import (
+    OS_LOGIN_ISSUER,
+    _new_user_row,
+    _record_user,
+    get_actor,
+    grant_role,
+)
 from civicflow.app._context import AppContext, migration_status, open_app, upgrade_database
 from civicflow.app._models import UserRow, WorkspaceRow
 from civicflow.app._roles import ROLE_PERMISSIONS, SYSTEM, Actor, Permission, Role
@@ -39,10 +45,6 @@ from civicflow.core import (
     get_settings,
 )
 from civicflow.ledger import LedgerEntry
-
-OS_LOGIN_ISSUER = "civicflow:os-login"
-"""The issuer of operator identities: the account's external identity is (this, login name).
-OpenID Connect issuers are https URLs, so the two kinds of identity can never collide."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -102,6 +104,7 @@ def open_local_app(*, settings: Settings | None = None) -> AppContext:
         status = migration_status(ctx.engine)
         if status.current is None and not inspect(ctx.engine).get_table_names():
             upgrade_database(ctx.engine)
+            ctx.created_database = True
         elif not status.up_to_date:
             raise ConfigurationError(
                 "the application database is not at this version's schema",

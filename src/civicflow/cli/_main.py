@@ -92,6 +92,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "Accounts: create users and admins, grant and revoke roles, sign out, erase a person.",
     ),
     LazyCommand(
+        "where",
+        "civicflow.cli._where:where",
+        "Print where civicflow keeps its state: home folder, application database, ledger tree "
+        "head, signing key and the default workspace, each with the setting that moves it.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

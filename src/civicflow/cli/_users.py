@@ -134,7 +134,7 @@ def read_password(*, stdin: bool, field: str = "password") -> str:
 
 
 def _echo_user(user: User, as_json: bool, verb: str) -> None:
-    text = f"{verb} {user.email or '(erased)'} (id {user.id}, pseudonym {user.pseudonym})"
+    text = f"{verb} {user.contact} (id {user.id}, pseudonym {user.pseudonym})"
     echo_result(user.to_dict(), as_json=as_json, text=text)
 
 
@@ -286,7 +286,7 @@ def list_users(
         table.add_column(col)
     for u in users:
         table.add_row(
-            u.email or "(erased)",
+            u.contact,
             u.display_name,
             "yes" if u.is_admin else "",
             "yes" if u.is_active else "no",

@@ -105,3 +105,19 @@ def test_verify_prints_each_note_once(cli, home: Path, log: Path, tmp_path: Path
     text = " ".join(cli("ledger", "verify").stdout.split())
     for note in report["notes"]:
         assert text.count(" ".join(note.split())) == 1, note
+
+
+def test_a_folder_registered_with_datasets_in_it_verifies(
+    cli, home: Path, log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    ws = tmp_path / "ws"
+    cli("ingest", str(log), "-w", str(ws), "--json").json()
+    # the same folder, seen from a second database (another CIVICFLOW_HOME, the demo's)
+    monkeypatch.setenv("CIVICFLOW_HOME", str(tmp_path / "second"))
+    frozen = cli("baseline", "freeze", "-w", str(ws), "-d", "permits", "-n", "b1", "--json")
+    assert frozen.returncode == 0, frozen.stderr
+    report = cli("ledger", "verify", "--json").json()
+    assert report["ok"] is True, report["problems"]
+    actions = [(e["action"], e["object_id"]) for e in cli("ledger", "show", "--json").json()]
+    assert ("dataset.register", "permits") in actions
+    assert ("baseline.freeze", "b1") in actions

@@ -18,9 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicflow.app import _programme as prog
-from civicflow.app._accounts import _membership_state, _state, _token, _token_state
+from civicflow.app._accounts import (
+    OS_LOGIN_ISSUER,
+    _membership_state,
+    _state,
+    _token,
+    _token_state,
+)
 from civicflow.app._context import LEDGER_HEAD, AppContext
-from civicflow.app._local import OS_LOGIN_ISSUER
 from civicflow.app._record import record
 from civicflow.app._models import ApiTokenRow, MembershipRow, UserRow, WorkspaceRow
 from civicflow.app._roles import Actor, Permission, Role
@@ -228,30 +233,35 @@ def _programme(kind: Any) -> Callable[[Session, AppContext], Iterator[_Current]]
     return rows
 
 
+def folder_states(workspace_id: str, path: Path) -> Iterator[_Current]:
+    """The datasets (their manifest's fingerprint) and baselines (the digest of their JSON) in
+    one workspace folder, as the ledger records them; one that cannot be read has no digest."""
+    if not (path / "workspace.json").exists():
+        return
+    store = EventStore.open(path)
+    for name in store.dataset_names():
+        where = f"dataset folder in {path}"
+        try:
+            digest: str | None = store.dataset(name).manifest.fingerprint
+        except (CivicflowError, OSError, ValueError, KeyError) as exc:
+            digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
+        yield _Current("dataset", workspace_id, name, digest, where)
+    folder = store.baselines_dir
+    names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
+    for name in names if folder.exists() else []:
+        where = f"baseline file in {path}"
+        try:
+            digest = state_digest(load_baseline(store, name).to_dict())
+        except (CivicflowError, OSError, ValueError, KeyError) as exc:
+            digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
+        yield _Current("baseline", workspace_id, name, digest, where)
+
+
 def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
-    """Datasets (their manifest's fingerprint) and baselines (their JSON) in every workspace;
-    one that cannot be read is a state no entry recorded (a finding), not a failed check."""
+    """Datasets and baselines in every workspace; one that cannot be read is a state no entry
+    recorded (a finding), not a failed check."""
     for ws in session.scalars(select(WorkspaceRow)):
-        path = Path(ws.path)
-        if not (path / "workspace.json").exists():
-            continue
-        store = EventStore.open(path)
-        for name in store.dataset_names():
-            where = f"dataset folder in {path}"
-            try:
-                digest: str | None = store.dataset(name).manifest.fingerprint
-            except (CivicflowError, OSError, ValueError, KeyError) as exc:
-                digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
-            yield _Current("dataset", ws.id, name, digest, where)
-        folder = store.baselines_dir
-        names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
-        for name in names if folder.exists() else []:
-            where = f"baseline file in {path}"
-            try:
-                digest = state_digest(load_baseline(store, name).to_dict())
-            except (CivicflowError, OSError, ValueError, KeyError) as exc:
-                digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
-            yield _Current("baseline", ws.id, name, digest, where)
+        yield from folder_states(ws.id, Path(ws.path))
 
 
 _KINDS = tuple(prog.KINDS.values())  # every programme kind

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from .test_cli_ledger import _Run, cli, home, log  # noqa: F401  (fixtures)
+from . import test_cli_ledger as _ledger
+
+# the fixtures of the ledger's command-line tests: a throwaway home, a hand-written log, the CLI
+cli, home, log = _ledger.cli, _ledger.home, _ledger.log
 
 NOTICE = "first use here"
 
@@ -83,9 +86,7 @@ def _column(table: str, index: int) -> list[str]:
     return rows
 
 
-def test_ledger_show_prints_every_value_in_full(
-    cli, home: Path, log: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_ledger_show_prints_every_value_in_full(cli, home: Path, log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli("ingest", str(log), "-w", str(tmp_path / "ws"), "--json").json()
     entries = cli("ledger", "show", "--json").json()
     shown = cli("ledger", "show")

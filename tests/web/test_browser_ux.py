@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
+from . import test_browser as _browser
 from .conftest import World
-from .test_browser import Checked, browser, served  # noqa: F401  (fixtures)
+from .test_browser import Checked
+
+# the browser tests' fixtures: Debian's Chromium, a served workbench (one per module)
+browser, served = _browser.browser, _browser.served
 
 pytestmark = pytest.mark.browser
 

@@ -81,8 +81,13 @@ def test_an_error_with_a_field_names_only_the_field(sqlite_world: World) -> None
 def test_saving_a_programme_item_is_confirmed_once(sqlite_world: World) -> None:
     client, token = _client(sqlite_world, "service_owner")
     base = f"/w/{sqlite_world.workspace_id}/programme/risks"
-    data = {"title": "Backlog grows", "likelihood": "3", "impact": "4", "owner": "Ops",
-            "csrf_token": token}
+    data = {
+        "title": "Backlog grows",
+        "likelihood": "3",
+        "impact": "4",
+        "owner": "Ops",
+        "csrf_token": token,
+    }
     form = client.get(f"{base}/new").text
     for select in re.findall(r'<select id="f-(\w+)" name="\1"[^>]*>\s*<option value="(\w+)"', form):
         data.setdefault(select[0], select[1])
@@ -115,10 +120,8 @@ def test_people_and_tokens_confirm_their_changes(sqlite_world: World) -> None:
               "csrf_token": token},
     )  # fmt: skip
     assert r.status_code == 201
-    assert _flashes(r.text) == [
-        "API token 'nightly' created: copy it now, it is shown only once."
-    ]
-    token_id = re.search(r'/account/tokens/([\w-]+)/revoke', r.text)
+    assert _flashes(r.text) == ["API token 'nightly' created: copy it now, it is shown only once."]
+    token_id = re.search(r"/account/tokens/([\w-]+)/revoke", r.text)
     assert token_id is not None
     r = client.post(f"/account/tokens/{token_id.group(1)}/revoke", data={"csrf_token": token})
     assert _flashes(r.text) == ["API token 'nightly' revoked."]
@@ -307,7 +310,9 @@ def test_every_programme_kind_is_deleted_after_a_confirmation(
         object_type=kind.app.name, object_id=item.id,
     )[-1:]  # fmt: skip
     assert (entry.action, entry.reason, entry.after_digest) == (
-        f"{kind.app.name}.delete", "entered twice", None
+        f"{kind.app.name}.delete",
+        "entered twice",
+        None,
     )
 
 
@@ -331,7 +336,7 @@ def test_a_stakeholder_with_consultations_is_not_deleted(sqlite_world: World) ->
 def test_every_page_keeps_the_workspace_navigation(sqlite_world: World) -> None:
     from civicflow.web import iter_routes
 
-    client, token = _client(sqlite_world, "global_admin")
+    client, _token = _client(sqlite_world, "global_admin")
     ws = f"/w/{sqlite_world.workspace_id}"
     nav = f'href="{ws}/datasets"'
     assert nav not in client.get("/admin/users").text  # no workspace seen yet: none to keep

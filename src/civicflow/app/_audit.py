@@ -26,8 +26,8 @@ from civicflow.app._accounts import (
     _token_state,
 )
 from civicflow.app._context import LEDGER_HEAD, AppContext
-from civicflow.app._record import record
 from civicflow.app._models import ApiTokenRow, MembershipRow, UserRow, WorkspaceRow
+from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission, Role
 from civicflow.app._workspaces import _state as _workspace_state
 from civicflow.app._workspaces import require_workspace_row

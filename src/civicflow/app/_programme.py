@@ -312,7 +312,9 @@ class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
                 if child.parent is None or child.parent[1] is not self:
                     continue
                 column = getattr(child.row, child.parent[0])
-                count = s.scalar(select(func.count()).select_from(child.row).where(column == item_id))
+                count = s.scalar(
+                    select(func.count()).select_from(child.row).where(column == item_id)
+                )
                 if count:
                     raise ConflictError(
                         f"{self.label} {item_id} still has {count} {child.label}(s)",

@@ -258,9 +258,7 @@ def _show(dataset: Dataset, as_json: bool, *, receipt: dict[str, Any] | None = N
 
 
 @datasets_app.command("list")
-def list_datasets(
-    workspace: WorkspaceOpt = DEFAULT_WORKSPACE, as_json: JsonOpt = False
-) -> None:
+def list_datasets(workspace: WorkspaceOpt = DEFAULT_WORKSPACE, as_json: JsonOpt = False) -> None:
     """List the datasets of a workspace."""
     ws = EventStore.open(workspace)
     found = ws.datasets()

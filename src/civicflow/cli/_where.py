@@ -4,6 +4,7 @@ signing key, the default workspace) and which setting moves each."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,11 +29,12 @@ def _database_path(url: str) -> Path | None:
 def paths(settings: Settings) -> dict[str, str]:
     """Every place civicflow reads or writes state, as absolute paths (a server URL as given,
     without its password)."""
-    from sqlalchemy.engine import make_url
-
     url = settings.resolved_database_url()
     db_file = _database_path(url)
-    database = str(db_file) if db_file is not None else make_url(url).render_as_string()
+    # a server's URL as given, its password masked (as SQLAlchemy prints URLs)
+    database = (
+        str(db_file) if db_file is not None else re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    )
     key = settings.ledger_signing_key_file
     return {
         "home": str(Path(settings.home).resolve()),

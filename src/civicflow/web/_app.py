@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 

@@ -530,9 +530,7 @@ def freeze(
     if not is_htmx(request):
         # a plain form post: back to the assessment, where the notice confirms the freeze
         flash(request, f"Baseline '{baseline.name}' frozen on {baseline.cases:,} cases.")
-        return RedirectResponse(
-            f"/w/{workspace_id}/assessment?{query.qs()}", status_code=303
-        )
+        return RedirectResponse(f"/w/{workspace_id}/assessment?{query.qs()}", status_code=303)
     return page(
         request,
         "_baseline_result.html",

@@ -25,6 +25,14 @@ LONG_REASON = (
 )
 
 
+def _signed_in(served: tuple[str, World], browser: Any, role: str) -> tuple[Checked, str]:
+    """A checked page signed in as ``role``, and the workspace's path."""
+    base, world = served
+    c = Checked(browser, base)
+    c.sign_in(world.emails[role])
+    return c, f"/w/{world.workspace_id}"
+
+
 def _fits(page: Any) -> tuple[int, int]:
     return page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
@@ -50,12 +58,9 @@ def _seed(world: World) -> str:
 
 
 def test_the_ledger_fits_a_1280_pixel_window(served: tuple[str, World], browser: Any) -> None:
-    base, world = served
-    _seed(world)
-    ws = f"/w/{world.workspace_id}"
-    c = Checked(browser, base)
+    _seed(served[1])
+    c, ws = _signed_in(served, browser, "auditor")
     page = c.page
-    c.sign_in(world.emails["auditor"])
     page.goto(f"{ws}/ledger")
     assert page.viewport_size == {"width": 1280, "height": 900}
     scroll, client = _fits(page)
@@ -86,11 +91,8 @@ def test_the_ledger_fits_a_1280_pixel_window(served: tuple[str, World], browser:
 def test_deleting_asks_first_and_saves_are_confirmed(
     served: tuple[str, World], browser: Any
 ) -> None:
-    base, world = served
-    ws = f"/w/{world.workspace_id}"
-    c = Checked(browser, base)
+    c, ws = _signed_in(served, browser, "admin")
     page = c.page
-    c.sign_in(world.emails["admin"])
 
     page.goto(f"{ws}/programme/risks/new")
     page.get_by_label("Title").fill("Staff leave in summer")
@@ -124,11 +126,8 @@ def test_deleting_asks_first_and_saves_are_confirmed(
 def test_people_and_tokens_keep_the_workspace_navigation(
     served: tuple[str, World], browser: Any
 ) -> None:
-    base, world = served
-    ws = f"/w/{world.workspace_id}"
-    c = Checked(browser, base)
+    c, ws = _signed_in(served, browser, "global_admin")
     page = c.page
-    c.sign_in(world.emails["global_admin"])
     page.goto(ws)
     nav = page.get_by_role("navigation", name="Main")
     for link in ("People", "API tokens"):

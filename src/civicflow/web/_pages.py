@@ -81,5 +81,37 @@ def page(
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
+def confirm_delete(
+    request: Request,
+    actor: Any,
+    *,
+    workspace: Any,
+    nav: str,
+    thing: str,
+    consequence: str,
+    action: str,
+    cancel: str,
+    typed_name: str | None = None,
+    error: dict[str, object] | None = None,
+    status: int | None = None,
+) -> HTMLResponse:
+    """The question before a deletion, as a page with one form (no JavaScript needed): posts
+    ``confirm=yes``, or with ``typed_name`` the name typed again (``confirm_name``)."""
+    return page(
+        request,
+        "confirm_delete.html",
+        actor,
+        status=status or (200 if error is None else 422),
+        workspace=workspace,
+        nav=nav,
+        error=error,
+        thing=thing,
+        consequence=consequence,
+        action=action,
+        cancel=cancel,
+        typed_name=typed_name,
+    )
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"

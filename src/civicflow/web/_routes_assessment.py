@@ -20,7 +20,7 @@ from civicflow.app import Permission, workspaces
 from civicflow.core import CivicflowError, InputError, Location, NotFoundError, write_csv
 from civicflow.eventlog import XES_DEFAULT_MAPPING, ColumnMapping
 from civicflow.web import _assessment as A
-from civicflow.web._pages import flash, is_htmx, page
+from civicflow.web._pages import confirm_delete, flash, is_htmx, page
 from civicflow.web._permissions import (
     AppCtx,
     BaselineWriter,
@@ -255,11 +255,9 @@ def _suffixes() -> list[tuple[str, str]]:
 def _confirm_dataset_delete(
     request: Request, actor: Any, ws: Any, name: str, *, error: dict[str, object] | None = None
 ) -> Response:
-    return page(
+    return confirm_delete(
         request,
-        "confirm_delete.html",
         actor,
-        status=200 if error is None else 422,
         workspace=ws,
         nav="datasets",
         error=error,

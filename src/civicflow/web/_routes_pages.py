@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission, audit, programme, workspaces
 from civicflow.core import CivicflowError, ConflictError, NotFoundError
-from civicflow.web._pages import flash, page
+from civicflow.web._pages import confirm_delete, flash, page
 from civicflow.web._permissions import (
     AppCtx,
     LedgerReader,
@@ -259,21 +259,18 @@ def _confirm_delete(
     error: dict[str, object] | None = None,
 ) -> Response:
     base = f"/w/{workspace_id}/programme/{k.slug}"
-    return _workspace_page(
+    return confirm_delete(
         request,
-        ctx,
         actor,
-        workspace_id,
-        "confirm_delete.html",
+        workspace=workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id),
         nav="programme",
-        status=200 if error is None else 409,
         error=error,
+        status=None if error is None else 409,
         thing=f"{k.singular} '{item_label(item)}'",
         consequence="It is removed from the programme; the audit ledger keeps the record "
         "of its history.",
         action=f"{base}/{item.id}/delete",
         cancel=base,
-        typed_name=None,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -374,61 +375,149 @@ def test_relative_links_point_at_files_and_headings(doc: Path) -> None:
     assert not broken, f"{doc.name}: broken links {broken}"
 
 
-# -- the user guide, run ----------------------------------------------------------------------
+# -- the examples, run ------------------------------------------------------------------------
 
 GUIDE = DOCS / "USER_GUIDE.md"
-FENCE = re.compile(r"^```([a-z]*)\n(.*?)^```", re.M | re.S)
-# not run here: a server that blocks, a prompt, a database server of the reader's, and Spark
-# (whose equality with DuckDB the engine contract tests check)
-NOT_RUN = ("civicflow serve", "postgresql://", "--engine spark")
+RUN_DOCS = (GUIDE, CLI_MD)
+SHELL = ("bash", "console", "sh")
+FENCE_LINE = re.compile(r"^```([a-z]*)\s*$")
+# the one way to keep a block from being run: this comment on the line before its fence
+SKIP_MARK = re.compile(r"^<!--\s*docs-test:\s*skip\s*\((?P<why>[^)]{10,})\)\s*-->$")
+ANY_MARK = re.compile(r"^<!--\s*docs-test", re.M)
+MAX_SKIPPED = 12  # across the guide and CLI.md: a few servers, prompts and outside systems
 
 
-def _run_block(code: str, cwd: Path, env: dict[str, str], lang: str) -> str:
-    import subprocess
-    import sys
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One fenced block of a document: where it starts, its language, its code, and the reason
+    it is not run (its skip marker), if any."""
 
-    cmd = ["bash", "-e", "-c", code] if lang == "bash" else [sys.executable, "-c", code]
-    run = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, f"USER_GUIDE.md block failed:\n{code}\n{run.stdout}\n{run.stderr}"
-    return run.stdout
+    doc: str
+    line: int
+    lang: str
+    code: str
+    skip: str | None
+
+    @property
+    def runs_civicflow(self) -> bool:
+        return self.lang in SHELL and any(_invocation(x) for x in self.code.splitlines())
 
 
-@pytest.mark.slow
-def test_the_user_guide_runs_as_written(tmp_path: Path) -> None:
+def _blocks(path: Path) -> list[Block]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found: list[Block] = []
+    previous, i = "", 0
+    while i < len(lines):
+        fence = FENCE_LINE.match(lines[i])
+        if fence is None:
+            if lines[i].strip():
+                previous = lines[i].strip()
+            i += 1
+            continue
+        end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
+        mark = SKIP_MARK.match(previous)
+        code = "\n".join(lines[i + 1 : end]) + "\n"
+        found.append(Block(path.name, i + 1, fence.group(1), code, mark and mark.group("why")))
+        previous, i = "", end + 1
+    return found
+
+
+def test_skip_markers_are_few_and_each_says_why() -> None:
+    skipped = []
+    for doc in RUN_DOCS:
+        text = doc.read_text(encoding="utf-8")
+        blocks = _blocks(doc)
+        marked = [b for b in blocks if b.skip]
+        # a marker that does not sit right above a fence, or gives no reason, is a mistake
+        assert len(ANY_MARK.findall(text)) == len(marked), f"{doc.name}: a stray docs-test mark"
+        assert all(b.runs_civicflow for b in marked), f"{doc.name}: a marker on a non-command block"
+        runnable = [b for b in blocks if b.runs_civicflow]
+        assert len(runnable) >= 8, f"{doc.name}: too few command blocks found"
+        assert len(marked) * 4 <= len(runnable), f"{doc.name}: more than a quarter is skipped"
+        skipped += [f"{b.doc}:{b.line} ({b.skip})" for b in marked]
+    assert len(skipped) <= MAX_SKIPPED, "\n".join(skipped)
+
+
+def _environment(tmp: Path) -> dict[str, str]:
     import os
     import sys
 
-    blocks = [(lang, code) for lang, code in FENCE.findall(GUIDE.read_text(encoding="utf-8"))]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICFLOW_")}
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["COLUMNS"] = "100"
+    env["HOME"] = str(tmp / "home")  # nothing a command writes lands in the tester's home
+    (tmp / "home").mkdir(exist_ok=True)
+    return env
 
-    first_lang, first = next((lang, code) for lang, code in blocks if lang == "bash")
-    assert first.strip() == "civicflow demo", "the guide starts with the demo"
-    printed = _run_block(first, tmp_path, env, first_lang)
+
+def _run_block(block: Block, cwd: Path, env: dict[str, str]) -> str:
+    import subprocess
+    import sys
+
+    if block.lang == "python":
+        cmd = [sys.executable, "-c", block.code]
+    else:
+        code = "\n".join(x.strip().removeprefix("$ ") for x in block.code.splitlines())
+        cmd = ["bash", "-e", "-o", "pipefail", "-c", code]
+    run = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, (
+        f"{block.doc}, the block at line {block.line} failed (exit {run.returncode}):\n"
+        f"{block.code}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    )
+    return run.stdout
+
+
+def _example_files(blocks: list[Block], cwd: Path, env: dict[str, str]) -> Block:
+    """The appendix's files (after a demo): its Python block run, its BPMN written."""
+    appendix = next(b for b in blocks if b.lang == "python" and "jsonocel" in b.code)
+    _run_block(appendix, cwd, env)
+    bpmn = next(b for b in blocks if b.lang == "xml")
+    (cwd / "permit.bpmn").write_text(bpmn.code, encoding="utf-8")
+    return appendix
+
+
+@pytest.mark.slow
+def test_the_user_guide_runs_as_written(tmp_path: Path) -> None:
+    blocks = _blocks(GUIDE)
+    env = _environment(tmp_path)
+    first = next(b for b in blocks if b.lang == "bash")
+    assert first.code.strip() == "civicflow demo", "the guide starts with the demo"
+    printed = _run_block(first, tmp_path, env)
     # the figures the guide quotes from the demo are the ones the demo prints
-    quoted = next(code for lang, code in blocks if lang == "text")
+    quoted = next(b.code for b in blocks if b.lang == "text")
     for label in ("cases", "events", "median throughput", "cases with rework"):
         value = re.search(rf"│ {label}\s+│ ([^│]+?)\s+│", quoted)
         assert value, f"the guide's demo output lacks '{label}'"
         assert value.group(1) in printed, f"the demo prints another {label} than the guide"
-
-    appendix = next(code for lang, code in blocks if lang == "python" and "jsonocel" in code)
-    _run_block(appendix, tmp_path, env, "python")
-    bpmn = next(code for lang, code in blocks if lang == "xml")
-    (tmp_path / "permit.bpmn").write_text(bpmn, encoding="utf-8")
+    appendix = _example_files(blocks, tmp_path, env)
 
     ran = 0
-    for lang, code in blocks[blocks.index(("bash", first)) + 1 :]:
-        if lang not in ("bash", "python") or code == appendix or any(s in code for s in NOT_RUN):
+    for block in blocks[blocks.index(first) + 1 :]:
+        if block.skip or block == appendix:
             continue
-        if re.search(r"create-admin --email \S+\s*$", code, re.M):
-            continue  # prompts for the password
+        if not (block.runs_civicflow or block.lang == "python"):
+            continue
         block_env = dict(env)
-        if lang == "python":
+        if block.lang == "python":
             block_env["CIVICFLOW_HOME"] = str(tmp_path / "civicflow-demo" / "app")
-        _run_block(code, tmp_path, block_env, lang)
+        _run_block(block, tmp_path, block_env)
         ran += 1
-    assert ran >= 10
+    assert ran >= 15
+
+
+@pytest.mark.slow
+def test_the_cli_examples_run_as_written(tmp_path: Path) -> None:
+    """Every command block of CLI.md, in order, in a folder with a fresh demo and the guide's
+    example files, CIVICFLOW_HOME unset (as the page says)."""
+    env = _environment(tmp_path)
+    guide = _blocks(GUIDE)
+    _run_block(Block("setup", 0, "bash", "civicflow demo --no-open\n", None), tmp_path, env)
+    _example_files(guide, tmp_path, env)
+    ran = 0
+    for block in _blocks(CLI_MD):
+        if block.runs_civicflow and not block.skip:
+            _run_block(block, tmp_path, env)
+            ran += 1
+    assert ran >= 40

@@ -88,10 +88,11 @@ def test_create_admin_list_and_verify(
     assert json.loads(ok.stdout)["ok"]
 
     shown = json.loads(run(cli, env, "ledger", "show", "--json").stdout)
-    assert [e["action"] for e in shown] == ["user.create"]
-    assert shown[0]["object_id"] == user["pseudonym"]
+    # newest first: the checkpoint is recorded too, and covers its own entry
+    assert [e["action"] for e in shown] == ["ledger.checkpoint", "user.create"]
+    assert shown[1]["object_id"] == user["pseudonym"]
     one = json.loads(run(cli, env, "ledger", "show", "--index", "0", "--json").stdout)
-    assert one["inclusion_proof"]["tree_size"] == 1
+    assert one["inclusion_proof"]["tree_size"] == 2
 
     # tamper with the stored entry: verify fails and names it
     engine = sa.create_engine(f"sqlite:///{Path(env['CIVICFLOW_HOME']) / 'civicflow.db'}")

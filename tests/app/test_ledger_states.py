@@ -221,7 +221,8 @@ def test_tree_head_file_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     with open_app(settings=Settings()) as ctx:
         ctx.upgrade()
         audit.write_checkpoint(ctx, actor=SYSTEM)
-    assert json.loads(chosen.read_text())["tree_size"] == 0
+    # the checkpoint is recorded (ledger.checkpoint) and covers its own entry
+    assert json.loads(chosen.read_text())["tree_size"] == 1
 
 
 def test_saved_filter_sets_are_ledgered_checked_and_role_bound(

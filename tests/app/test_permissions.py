@@ -204,6 +204,10 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
             NOBODY,
             lambda ctx, a, ws, ad: audit.write_checkpoint(ctx, actor=a),
         ),
+        "audit.write_checkpoint(workspace)": (
+            LEDGER_VERIFIERS,
+            lambda ctx, a, ws, ad: audit.write_checkpoint(ctx, actor=a, workspace_id=ws),
+        ),
     }
     return ops
 

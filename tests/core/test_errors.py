@@ -66,3 +66,18 @@ def test_to_dict_is_flat_for_json() -> None:
 def test_every_error_is_a_civicflow_error(kind: type[CivicflowError]) -> None:
     with pytest.raises(CivicflowError):
         raise kind("x")
+
+
+def test_a_location_names_only_the_parts_that_exist() -> None:
+    # an error page builds the location from a dict whose parts may be missing or empty
+    assert Location.from_dict({"what": "wrong password"}).parts() == []
+    assert Location.from_dict({"file": None, "row": None, "line": "", "field": ""}) == Location()
+    assert str(Location.from_dict({"row": 3, "field": "time"})) == "row 3, field 'time'"
+    assert Location.from_dict({"row": "12", "file": "a.csv"}) == Location(file="a.csv", row=12)
+    error = InputError("bad", where=Location(file="a.csv", row=0))
+    assert str(Location.from_dict(error.to_dict())) == "a.csv, row 0"  # row 0 is a row
+
+
+def test_an_empty_location_is_not_described() -> None:
+    assert "where" not in InputError("bad", where=Location(), fix="do x").describe()
+    assert "  where:    field 'x'" in InputError("bad", where=Location(field="x")).describe()

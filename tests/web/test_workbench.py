@@ -66,9 +66,12 @@ def test_upload_map_assess_freeze_objective_ledger(world: World) -> None:
     assert 'id="process-map"' in page and "data-dot-frequency=" in page
     assert "1,434 cases" in page
 
+    # the page's form posts through htmx and shows the result in place (without JavaScript the
+    # post redirects to the assessment, with a notice: tests/web/test_workbench_ux.py)
     r = client.post(
         f"{ws}/baselines?dataset={name}",
         data={"csrf_token": token, "baseline_name": f"{name}-b0"},
+        headers={"HX-Request": "true"},
     )
     assert r.status_code == 200 and "frozen on 1434 cases" in r.text, r.text[:800]
     link = re.search(r'href="([^"]*objectives/new\?kpi=throughput_median_days[^"]*)"', r.text)

@@ -55,11 +55,19 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
+OS_LOGIN_ISSUER = "civicflow:os-login"
+"""The issuer of the command line's operator identities: the account's external identity is
+(this, login name). OpenID Connect issuers are https URLs, so the two kinds can never collide."""
+ERASED_NAME = "(erased)"
+"""The display name an erased account keeps (:func:`erase_user`)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class User(Record):
     """A person's account as shown to admins (the ledger only ever sees ``pseudonym``)."""
 
     _json = True
+    _extra = ("contact",)
 
     id: str
     pseudonym: str
@@ -70,6 +78,27 @@ class User(Record):
     created_at: datetime
     oidc_issuer: str | None
     roles: dict[str, Role]
+
+    @property
+    def is_operator(self) -> bool:
+        """The account of an operating-system login, for the command line's attribution."""
+        return self.oidc_issuer == OS_LOGIN_ISSUER
+
+    @property
+    def is_erased(self) -> bool:
+        return self.email is None and self.oidc_issuer is None and self.display_name == ERASED_NAME
+
+    @property
+    def contact(self) -> str:
+        """How the account is reached, in words: its e-mail address, else why it has none (an
+        erased person, the command line's operator, a single-sign-on account without one)."""
+        if self.email:
+            return self.email
+        if self.is_erased:
+            return ERASED_NAME
+        if self.is_operator:
+            return "(command-line operator, no e-mail)"
+        return "(no e-mail)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -407,7 +436,7 @@ def erase_user(ctx: AppContext, *, actor: Actor, user_id: str, reason: str | Non
         row = _get_user_row(s, user_id)
         before = _state(row)
         row.email = None
-        row.display_name = "(erased)"
+        row.display_name = ERASED_NAME
         row.password_hash = None
         row.oidc_issuer = row.oidc_subject = None
         row.is_active = False

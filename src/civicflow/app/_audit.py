@@ -18,12 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicflow.app import _programme as prog
-from civicflow.app._accounts import _membership_state, _state, _token, _token_state
+from civicflow.app._accounts import (
+    OS_LOGIN_ISSUER,
+    _membership_state,
+    _state,
+    _token,
+    _token_state,
+)
 from civicflow.app._context import LEDGER_HEAD, AppContext
-from civicflow.app._local import OS_LOGIN_ISSUER
 from civicflow.app._models import ApiTokenRow, MembershipRow, UserRow, WorkspaceRow
+from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission, Role
 from civicflow.app._workspaces import _state as _workspace_state
+from civicflow.app._workspaces import require_workspace_row
 from civicflow.core import CivicflowError, ConfigurationError, Location, PermissionDeniedError
 from civicflow.eventlog import EventStore
 from civicflow.ledger import (
@@ -226,33 +233,38 @@ def _programme(kind: Any) -> Callable[[Session, AppContext], Iterator[_Current]]
     return rows
 
 
-def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
-    """Datasets (their manifest's fingerprint) and baselines (their JSON) in every workspace;
-    one that cannot be read is a state no entry recorded (a finding), not a failed check."""
-    for ws in session.scalars(select(WorkspaceRow)):
-        path = Path(ws.path)
-        if not (path / "workspace.json").exists():
-            continue
-        store = EventStore.open(path)
-        for name in store.dataset_names():
-            where = f"dataset folder in {path}"
+def folder_states(workspace_id: str, path: Path) -> Iterator[_Current]:
+    """The datasets (their manifest's fingerprint), baselines and saved filter sets (the digest
+    of their JSON) in one workspace folder, as the ledger records them; one that cannot be read has no digest."""
+    if not (path / "workspace.json").exists():
+        return
+    store = EventStore.open(path)
+    for name in store.dataset_names():
+        where = f"dataset folder in {path}"
+        try:
+            digest: str | None = store.dataset(name).manifest.fingerprint
+        except (CivicflowError, OSError, ValueError, KeyError) as exc:
+            digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
+        yield _Current("dataset", workspace_id, name, digest, where)
+    for kind, folder, load in (
+        ("baseline", store.baselines_dir, load_baseline),
+        ("filter_set", store.filter_sets_dir, load_filter_set),
+    ):
+        names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
+        for name in names if folder.exists() else []:
+            where = f"{kind.replace('_', ' ')} file in {path}"
             try:
-                digest: str | None = store.dataset(name).manifest.fingerprint
+                digest = state_digest(load(store, name).to_dict())
             except (CivicflowError, OSError, ValueError, KeyError) as exc:
                 digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
-            yield _Current("dataset", ws.id, name, digest, where)
-        for kind, folder, load in (
-            ("baseline", store.baselines_dir, load_baseline),
-            ("filter_set", store.filter_sets_dir, load_filter_set),
-        ):
-            names = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
-            for name in names if folder.exists() else []:
-                where = f"{kind.replace('_', ' ')} file in {path}"
-                try:
-                    digest = state_digest(load(store, name).to_dict())
-                except (CivicflowError, OSError, ValueError, KeyError) as exc:
-                    digest, where = None, f"{where}, unreadable: {str(exc).splitlines()[0]}"
-                yield _Current(kind, ws.id, name, digest, where)
+            yield _Current(kind, workspace_id, name, digest, where)
+
+
+def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
+    """Datasets and baselines in every workspace; one that cannot be read is a state no entry
+    recorded (a finding), not a failed check."""
+    for ws in session.scalars(select(WorkspaceRow)):
+        yield from folder_states(ws.id, Path(ws.path))
 
 
 _KINDS = tuple(prog.KINDS.values())  # every programme kind
@@ -379,11 +391,37 @@ def list_checkpoints(ctx: AppContext, *, actor: Actor) -> list[Checkpoint]:
         return ctx.ledger.checkpoints(conn)
 
 
-def write_checkpoint(ctx: AppContext, *, actor: Actor, signed: bool = False) -> Checkpoint:
-    """Checkpoint the ledger now and publish its head (global admins and the operator's
-    command line). ``signed``: refuse unless a signing key is configured — the step that
-    vouches for the history written before signing was turned on."""
-    actor.require(Permission.USER_ADMIN)
+def latest_checkpoint(ctx: AppContext, *, actor: Actor) -> Checkpoint | None:
+    """The newest checkpoint (None before the first): the entries below its ``tree_size`` are
+    the ones an inclusion proof exists for."""
+    if not actor.can_anywhere(Permission.LEDGER_READ):
+        actor.require(Permission.LEDGER_READ)
+    with ctx.engine.connect() as conn:
+        return ctx.ledger.latest_checkpoint(conn)
+
+
+CHECKPOINT_ACTION = "ledger.checkpoint"
+
+
+def write_checkpoint(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    signed: bool = False,
+    workspace_id: str | None = None,
+    reason: str | None = None,
+) -> Checkpoint:
+    """Checkpoint the ledger now and publish its head, recorded as a ``ledger.checkpoint`` entry
+    that the checkpoint itself covers.
+
+    Without ``workspace_id``: global admins and the operator's command line. With it: whoever
+    may verify the ledger there (admin, auditor, DPO), from that workspace's ledger page; the
+    entry is that workspace's. ``signed``: refuse unless a signing key is configured — the step
+    that vouches for the history written before signing was turned on."""
+    if workspace_id is None:
+        actor.require(Permission.USER_ADMIN)
+    else:
+        actor.require(Permission.LEDGER_VERIFY, workspace_id)
     if signed and ctx.ledger.signer is None:
         raise ConfigurationError(
             "no ledger signing key is configured",
@@ -394,7 +432,18 @@ def write_checkpoint(ctx: AppContext, *, actor: Actor, signed: bool = False) -> 
             "CIVICFLOW_LEDGER_SIGNING_KEY_FILE to it",
         )
     with ctx.session() as s:
+        if workspace_id is not None:
+            require_workspace_row(s, workspace_id)
         conn = s.connection()
+        size = ctx.ledger.size(conn) + 1  # with the entry below
+        entry = record(
+            ctx, s, actor=actor, action=CHECKPOINT_ACTION, object_type="ledger",
+            object_id="checkpoint", workspace_id=workspace_id,
+            after={"tree_size": size, "signed": ctx.ledger.signer is not None}, reason=reason,
+        )  # fmt: skip
+        latest = ctx.ledger.latest_checkpoint(conn)
+        if latest is not None and latest.tree_size == entry.index + 1:
+            return latest  # the append wrote it (``checkpoint_every`` is 1)
         cp = ctx.ledger.checkpoint(conn)
         s.info[LEDGER_HEAD] = ctx.ledger.take_head(conn)
     return cp

@@ -133,6 +133,9 @@ class AppContext:
         self._analytics: AnalyticsEngine | None = None
         self.analytics_lock = threading.RLock()
         """Serialises use of :meth:`analytics_engine`, whose connection is not thread-safe."""
+        self.created_database = False
+        """True when this process created the database's schema from nothing (the command
+        line's first use, :func:`~civicflow.app.open_local_app`): the moment to say where."""
 
     def analytics_engine(self) -> AnalyticsEngine:
         """The configured analytics engine (``Settings.engine``), made on first use."""

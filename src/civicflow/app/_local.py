@@ -23,9 +23,16 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from civicflow.app._accounts import _new_user_row, _record_user, get_actor, grant_role
+from civicflow.app._accounts import (
+    OS_LOGIN_ISSUER,
+    _new_user_row,
+    _record_user,
+    get_actor,
+    grant_role,
+)
 from civicflow.app._context import AppContext, migration_status, open_app, upgrade_database
 from civicflow.app._models import UserRow, WorkspaceRow
+from civicflow.app._record import record
 from civicflow.app._roles import ROLE_PERMISSIONS, SYSTEM, Actor, Permission, Role
 from civicflow.app._workspaces import create_workspace
 from civicflow.core import (
@@ -39,10 +46,6 @@ from civicflow.core import (
     get_settings,
 )
 from civicflow.ledger import LedgerEntry
-
-OS_LOGIN_ISSUER = "civicflow:os-login"
-"""The issuer of operator identities: the account's external identity is (this, login name).
-OpenID Connect issuers are https URLs, so the two kinds of identity can never collide."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -102,6 +105,7 @@ def open_local_app(*, settings: Settings | None = None) -> AppContext:
         status = migration_status(ctx.engine)
         if status.current is None and not inspect(ctx.engine).get_table_names():
             upgrade_database(ctx.engine)
+            ctx.created_database = True
         elif not status.up_to_date:
             raise ConfigurationError(
                 "the application database is not at this version's schema",
@@ -184,6 +188,25 @@ def _free_name(ctx: AppContext, folder: Path) -> str:
     return name
 
 
+def _register_contents(ctx: AppContext, workspace_id: str, folder: Path, *, reason: str) -> None:
+    """A folder registered with datasets and baselines already in it (made by another database's
+    command line, or the demo's workbench): each is recorded as found (``dataset.register``,
+    ``baseline.register``), with the state the ledger checks it against from now on; one that
+    cannot be read is left for verification to name."""
+    from civicflow.app._audit import folder_states
+
+    found = [obj for obj in folder_states(workspace_id, folder) if obj.digest is not None]
+    if not found:
+        return
+    with ctx.session() as s:
+        for obj in found:
+            record(
+                ctx, s, actor=SYSTEM, action=f"{obj.object_type}.register",
+                object_type=obj.object_type, object_id=obj.object_id, workspace_id=workspace_id,
+                after_digest=obj.digest, reason=f"{reason}: found in the folder",
+            )  # fmt: skip
+
+
 def local_operator(
     ctx: AppContext,
     *,
@@ -216,6 +239,7 @@ def local_operator(
                 ctx, actor=SYSTEM, workspace_id=ws.id, user_id=actor.user_id, role=Role.ADMIN,
                 reason=reason,
             )  # fmt: skip
+            _register_contents(ctx, ws.id, folder, reason=reason)
             registered_now = True
         except ConflictError:  # another process registered the folder (or took the name) first
             if _registered(ctx, folder) is None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicflow.app import _models as m
@@ -21,7 +21,7 @@ from civicflow.app._context import AppContext
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import InputError, Location, NotFoundError, new_id, utcnow
+from civicflow.core import ConflictError, InputError, Location, NotFoundError, new_id, utcnow
 from civicflow.mining import KPI_DEFINITIONS
 
 # -- rules across fields (each field's own rules are in its annotation in _programme_models) ----
@@ -303,9 +303,26 @@ class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
         item_id: str,
         reason: str | None = None,
     ) -> None:
+        """Delete an item; refused (:class:`ConflictError`) while items of another kind refer to
+        it (a stakeholder's consultations): the database would take them along unrecorded."""
         actor.require(Permission.PROGRAMME_WRITE, workspace_id)
         with ctx.session() as s:
             row = self.load(s, workspace_id, item_id)
+            for child in KINDS.values():
+                if child.parent is None or child.parent[1] is not self:
+                    continue
+                column = getattr(child.row, child.parent[0])
+                count = s.scalar(
+                    select(func.count()).select_from(child.row).where(column == item_id)
+                )
+                if count:
+                    raise ConflictError(
+                        f"{self.label} {item_id} still has {count} {child.label}(s)",
+                        where=Location(field=f"{self.name}_id"),
+                        found=f"{count} {child.label}(s) referring to it",
+                        expected=f"a {self.label} nothing refers to",
+                        fix=f"delete its {child.label}s first (each is recorded in the ledger)",
+                    )
             before = self.state(s, row)
             s.delete(row)
             self._record(

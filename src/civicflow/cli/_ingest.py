@@ -33,6 +33,7 @@ from civicflow.eventlog import (
 )
 
 from ._operator import acting, print_receipt
+from ._where import DEFAULT_WORKSPACE
 
 console = Console()
 datasets_app = typer.Typer(
@@ -63,7 +64,7 @@ def ingest_command(
     source: Annotated[
         Path, typer.Argument(help="Event log: .csv, .parquet, .xes(.gz), OCEL 2.0 .json/.sqlite")
     ],
-    workspace: WorkspaceOpt = Path(".civicflow/workspace"),
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
     name: Annotated[
         str | None, typer.Option(help="Dataset name (default: from the file name)")
     ] = None,
@@ -252,9 +253,7 @@ def _show(dataset: Dataset, as_json: bool, *, receipt: dict[str, Any] | None = N
 
 
 @datasets_app.command("list")
-def list_datasets(
-    workspace: WorkspaceOpt = Path(".civicflow/workspace"), as_json: JsonOpt = False
-) -> None:
+def list_datasets(workspace: WorkspaceOpt = DEFAULT_WORKSPACE, as_json: JsonOpt = False) -> None:
     """List the datasets of a workspace."""
     ws = EventStore.open(workspace)
     found = ws.datasets()
@@ -275,7 +274,7 @@ def list_datasets(
 @datasets_app.command("show")
 def show_dataset(
     name: Annotated[str, typer.Argument(help="Dataset name")],
-    workspace: WorkspaceOpt = Path(".civicflow/workspace"),
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
     as_json: JsonOpt = False,
 ) -> None:
     """Show one dataset's manifest: source, mapping, counts, fingerprint."""
@@ -285,7 +284,7 @@ def show_dataset(
 @datasets_app.command("delete")
 def delete_dataset(
     name: Annotated[str, typer.Argument(help="Dataset name")],
-    workspace: WorkspaceOpt = Path(".civicflow/workspace"),
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
     as_json: JsonOpt = False,
 ) -> None:

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from civicflow.cli._output import echo_result
+from civicflow.cli._output import echo_result, table
 from civicflow.core import get_settings
 
 if TYPE_CHECKING:
@@ -103,21 +102,25 @@ def show(
     if as_json:
         typer.echo(json.dumps([e.to_dict() for e in entries]))
         return
-    table = Table(title=f"ledger: {total} entries (newest first)")
-    for col in ("#", "time", "actor", "role", "action", "object", "workspace", "reason"):
-        table.add_column(col)
-    for e in entries:
-        table.add_row(
-            str(e.index),
-            e.time[:19],
-            e.actor,
-            e.role,
-            e.action,
-            f"{e.object_type} {e.object_id}",
-            e.workspace_id or "",
-            e.reason or "",
-        )
-    Console().print(table)
+    # every value in full: a narrow terminal wraps a cell, it never cuts one short
+    table(
+        Console(),
+        f"ledger: {total} entries (newest first; times in UTC)",
+        ("#", "time", "actor", "role", "action", "object", "workspace", "reason"),
+        (
+            (
+                str(e.index),
+                e.time[:19].replace("T", " "),
+                e.actor,
+                e.role,
+                e.action,
+                f"{e.object_type} {e.object_id}",
+                e.workspace_id or "",
+                e.reason or "",
+            )
+            for e in entries
+        ),
+    )
 
 
 @app.command("head")

@@ -115,6 +115,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "Filter stacks: what each step keeps, and the workspace's saved filter sets.",
     ),
     LazyCommand(
+        "where",
+        "civicflow.cli._where:where",
+        "Print where civicflow keeps its state: home folder, application database, ledger tree "
+        "head, signing key and the default workspace, each with the setting that moves it.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

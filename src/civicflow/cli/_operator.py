@@ -18,6 +18,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from civicflow.app import AppContext, LocalOperator, Permission
+    from civicflow.core import Settings
 
 err_console = Console(stderr=True)
 
@@ -54,6 +55,8 @@ def acting(workspace: Path, permission: Permission, *, command: str) -> Iterator
 
     ctx = open_local_app()
     try:
+        if ctx.created_database:
+            first_use_notice(ctx.settings)
         operator = local_operator(
             ctx, workspace_path=workspace, permission=permission, command=command
         )
@@ -73,6 +76,23 @@ def acting(workspace: Path, permission: Permission, *, command: str) -> Iterator
         yield Acting(ctx, operator)
     finally:
         ctx.close()
+
+
+def first_use_notice(settings: Settings) -> None:
+    """Say once, on stderr, where the command line keeps its state and how to move it: printed
+    when a command has just created the application database."""
+    from civicflow.cli._where import paths
+
+    where = paths(settings)
+    err_console.print(
+        f"civicflow: first use here — created the application database {where['database']} "
+        f"(accounts, workspaces, the audit ledger) in {where['home']}; the ledger's tree head "
+        f"is published to {where['tree_head_file']}. Set CIVICFLOW_HOME (or "
+        "CIVICFLOW_DATABASE_URL) to keep this state elsewhere; `civicflow where` shows these "
+        "paths again.",
+        highlight=False,
+        markup=False,
+    )
 
 
 def print_receipt(receipt: dict[str, Any], *, out: Console) -> None:

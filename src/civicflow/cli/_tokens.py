@@ -80,7 +80,7 @@ def list_tokens(
     with server_operator() as op:
         owners = [op.user_by_email(email)] if email else accounts.list_users(op.ctx, actor=op.actor)
         rows: list[tuple[str, ApiToken]] = [
-            (u.email or "(erased)", t)
+            (u.contact, t)
             for u in owners
             for t in accounts.list_api_tokens(op.ctx, actor=op.actor, user_id=u.id)
         ]

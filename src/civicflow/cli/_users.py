@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from civicflow.cli._output import echo_result
+from civicflow.cli._output import echo_result, table
 from civicflow.core import InputError, Location, get_settings
 
 if TYPE_CHECKING:
@@ -115,7 +114,7 @@ def read_password(*, stdin: bool, field: str = "password") -> str:
 
 
 def _echo_user(user: User, as_json: bool, verb: str) -> None:
-    text = f"{verb} {user.email or '(erased)'} (id {user.id}, pseudonym {user.pseudonym})"
+    text = f"{verb} {user.contact} (id {user.id}, pseudonym {user.pseudonym})"
     echo_result(user.to_dict(), as_json=as_json, text=text)
 
 
@@ -262,16 +261,19 @@ def list_users(
     if as_json:
         typer.echo(json.dumps([u.to_dict() for u in users]))
         return
-    table = Table(title=f"{len(users)} user(s)")
-    for col in ("e-mail", "name", "admin", "active", "roles", "pseudonym"):
-        table.add_column(col)
-    for u in users:
-        table.add_row(
-            u.email or "(erased)",
-            u.display_name,
-            "yes" if u.is_admin else "",
-            "yes" if u.is_active else "no",
-            ", ".join(f"{ws}: {r.value}" for ws, r in u.roles.items()),
-            u.pseudonym,
-        )
-    Console().print(table)
+    table(
+        Console(),
+        f"{len(users)} user(s)",
+        ("e-mail", "name", "admin", "active", "roles", "pseudonym"),
+        (
+            (
+                u.contact,
+                u.display_name,
+                "yes" if u.is_admin else "",
+                "yes" if u.is_active else "no",
+                ", ".join(f"{ws}: {r.value}" for ws, r in u.roles.items()),
+                u.pseudonym,
+            )
+            for u in users
+        ),
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +16,28 @@ class Location:
     line: int | None = None
     field: str | None = None
 
-    def __str__(self) -> str:
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Location:
+        """The location in an error's :meth:`CivicflowError.to_dict` (or any mapping with some of
+        ``file``, ``row``, ``line``, ``field``): absent keys and empty values are no part."""
+
+        def number(key: str) -> int | None:
+            value = data.get(key)
+            if value is None or value == "" or isinstance(value, bool):
+                return None
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return None
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return str(value) if value not in (None, "") else None
+
+        return cls(file=text("file"), row=number("row"), line=number("line"), field=text("field"))
+
+    def parts(self) -> list[str]:
+        """The parts that exist, each in words (``row 12``, ``field 'time'``); none: empty."""
         parts: list[str] = []
         if self.file:
             parts.append(self.file)
@@ -25,7 +47,10 @@ class Location:
             parts.append(f"line {self.line}")
         if self.field:
             parts.append(f"field '{self.field}'")
-        return ", ".join(parts) if parts else "(no location)"
+        return parts
+
+    def __str__(self) -> str:
+        return ", ".join(self.parts()) or "(no location)"
 
 
 class CivicflowError(Exception):
@@ -52,7 +77,7 @@ class CivicflowError(Exception):
 
     def describe(self) -> str:
         lines = [self.what]
-        if self.where is not None:
+        if self.where is not None and self.where.parts():
             lines.append(f"  where:    {self.where}")
         if self.found is not None:
             lines.append(f"  found:    {_clip(self.found)}")

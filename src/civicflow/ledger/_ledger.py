@@ -118,15 +118,21 @@ class VerificationReport(Record):
     def unsigned(self) -> bool:
         return self.signed_checkpoints == 0
 
-    def summary(self) -> str:
-        head = (
-            f"ledger OK: {self.entries} entries, {self.checkpoints} checkpoints "
-            f"({self.signed_checkpoints} signed), root {self.root_hash}"
-            if self.ok
-            else f"ledger FAILED verification: {len(self.problems)} problem(s); implicated "
+    def headline(self) -> str:
+        """One line: intact (with its size and root) or failed (with the implicated entries)."""
+        if self.ok:
+            return (
+                f"ledger OK: {self.entries} entries, {self.checkpoints} checkpoints "
+                f"({self.signed_checkpoints} signed), root {self.root_hash}"
+            )
+        return (
+            f"ledger FAILED verification: {len(self.problems)} problem(s); implicated "
             f"entries: {_ranges(self.implicated_entries) or 'none (checkpoints only)'}"
         )
-        lines = [head]
+
+    def summary(self) -> str:
+        """The headline, then each problem and each note once."""
+        lines = [self.headline()]
         lines += [f"  - [{p.kind}] {p.message}" for p in self.problems]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from civicflow.core import (
     ConfigurationError,
     ConflictError,
     InputError,
+    Location,
     NotFoundError,
     PermissionDeniedError,
     Settings,
@@ -30,6 +32,7 @@ from civicflow.core import (
 from civicflow.web._config import WebConfig
 from civicflow.web._deps import CsrfRejected, Forbidden, NotSignedIn
 from civicflow.web._format import install as install_filters
+from civicflow.web._pages import take_flashes
 from civicflow.web._permissions import iter_routes, mark_public, public
 from civicflow.web._security import (
     ASGIApp,
@@ -81,6 +84,14 @@ def _recover(ctx: Any, home: Path) -> None:
         log.warning("recovery: removed the partial upload %s (%s bytes)", folder, f"{size:,}")
 
 
+def where_of(error: Any) -> str:
+    """The where-parts of an error (a ``CivicflowError.to_dict()`` or a page's own dict) that
+    exist, in words; empty when none does (so no "where: row , line" for an error without one)."""
+    if not isinstance(error, Mapping):
+        return ""
+    return ", ".join(Location.from_dict(error).parts())
+
+
 def create_app(
     *,
     settings: Settings | None = None,
@@ -117,6 +128,8 @@ def create_app(
     templates.env.globals["csrf_token"] = lambda request: csrf_token(request.session)
     templates.env.globals["oidc"] = web.oidc
     install_filters(templates.env)
+    templates.env.globals["where_of"] = where_of
+    templates.env.globals["flashes"] = take_flashes
 
     _recover(app_context, Path(settings.home))
     app.state.ctx = app_context
@@ -214,6 +227,13 @@ def render_error(
     if wants_json(request):
         body = error or {"error": title}
         return JSONResponse(body, status_code=status)
+    actor = request.scope.get("civicflow.actor")
+    if actor is not None and status < 500:
+        # the signed-in layout with its navigation (a 500 keeps to the plain page: whatever
+        # broke may break again on the way)
+        from civicflow.web._pages import page
+
+        return page(request, "error.html", actor, status=status, title=title, error=error)
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request,

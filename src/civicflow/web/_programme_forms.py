@@ -179,6 +179,17 @@ def form_data(kind: Kind, form: Mapping[str, Any], *, partial: bool) -> dict[str
     return {k: [] if isinstance(v, list) and v == [{}] else v for k, v in data.items()}
 
 
+def item_label(item: Any) -> str:
+    """What an item is called in a sentence: its title or name, else the start of its summary,
+    else its id."""
+    for attr in ("title", "name", "summary"):
+        value = getattr(item, attr, None)
+        if isinstance(value, str) and value.strip():
+            text = " ".join(value.split())
+            return text if len(text) <= 60 else f"{text[:59]}…"
+    return str(getattr(item, "id", ""))
+
+
 def item_values(kind: Kind, item: BaseModel) -> dict[str, Any]:
     """An item's values for pre-filling the edit form."""
     values = item.model_dump(mode="json")

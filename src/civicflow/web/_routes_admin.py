@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from civicflow.app import AppContext, Permission, Role, accounts, workspaces
 from civicflow.core import CivicflowError, Location, PermissionDeniedError, utcnow
-from civicflow.web._pages import page
+from civicflow.web._pages import flash, page
 from civicflow.web._permissions import AppCtx, SignedIn, UserAdmin
 
 router = APIRouter(include_in_schema=False)
@@ -62,7 +62,7 @@ def create_user(
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     try:
-        accounts.create_user(
+        user = accounts.create_user(
             ctx,
             actor=actor,
             email=email,
@@ -78,6 +78,7 @@ def create_user(
             error=exc.to_dict(),
             values={"email": email, "display_name": display_name},
         )
+    flash(request, f"Account for {user.display_name} ({user.email}) created.")
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -87,13 +88,17 @@ def _change_user(
     actor: Any,
     user_id: str,
     use_case: Callable[..., object],
+    done: str,
     **arguments: Any,
 ) -> Response:
-    """Run an account use case on one user and go back to their row (or show what went wrong)."""
+    """Run an account use case on one user and go back to their row with ``done`` (``{name}``:
+    the person's name) as the notice, or show what went wrong."""
     try:
         use_case(ctx, actor=actor, user_id=user_id, **arguments)
+        name = accounts.get_user(ctx, actor=actor, user_id=user_id).display_name
     except CivicflowError as exc:
         return _users_page(request, actor, status=_status(exc), error=exc.to_dict())
+    flash(request, done.format(name=name))
     return RedirectResponse(f"/admin/users#user-{user_id}", status_code=303)
 
 
@@ -106,9 +111,12 @@ def grant_role(
     workspace_id: Annotated[str, Form(max_length=64)],
     role: Annotated[str, Form(max_length=32)],
 ) -> Response:
+    label = Role(role).label if role in set(Role) else role
     return _change_user(
-        request, ctx, actor, user_id, accounts.grant_role, workspace_id=workspace_id, role=role
-    )
+        request, ctx, actor, user_id, accounts.grant_role,
+        f"{{name}} is now {label} in {_workspace_name(ctx, actor, workspace_id)}.",
+        workspace_id=workspace_id, role=role,
+    )  # fmt: skip
 
 
 @router.post("/admin/users/{user_id}/roles/revoke")
@@ -120,14 +128,26 @@ def revoke_role(
     workspace_id: Annotated[str, Form(max_length=64)],
 ) -> Response:
     return _change_user(
-        request, ctx, actor, user_id, accounts.revoke_role, workspace_id=workspace_id
-    )
+        request, ctx, actor, user_id, accounts.revoke_role,
+        f"{{name}} no longer has a role in {_workspace_name(ctx, actor, workspace_id)}.",
+        workspace_id=workspace_id,
+    )  # fmt: skip
+
+
+def _workspace_name(ctx: AppContext, actor: Any, workspace_id: str) -> str:
+    try:
+        return f"'{workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id).name}'"
+    except CivicflowError:  # the use case names the problem; the notice is not shown then
+        return f"workspace {workspace_id}"
 
 
 @router.post("/admin/users/{user_id}/sign-out")
 def sign_out_everywhere(request: Request, ctx: AppCtx, user_id: str, actor: UserAdmin) -> Response:
     """End every session of the person (a lost laptop, a cookie that may have leaked)."""
-    return _change_user(request, ctx, actor, user_id, accounts.sign_out_everywhere)
+    return _change_user(
+        request, ctx, actor, user_id, accounts.sign_out_everywhere,
+        "{name} is signed out everywhere.",
+    )  # fmt: skip
 
 
 def _status(exc: CivicflowError) -> int:
@@ -220,11 +240,13 @@ def create_token(
         )
     except CivicflowError as exc:
         return _tokens_page(request, actor, status=422, error=exc.to_dict(), values=values)
+    flash(request, f"API token '{_token.name}' created: copy it now, it is shown only once.")
     return _tokens_page(request, actor, status=201, new_token=plaintext)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(request: Request, ctx: AppCtx, token_id: str, actor: SignedIn) -> Response:
     _session_only(request)
-    accounts.revoke_api_token(ctx, actor=actor, token_id=token_id)
+    token = accounts.revoke_api_token(ctx, actor=actor, token_id=token_id)
+    flash(request, f"API token '{token.name}' revoked.")
     return RedirectResponse("/account/tokens", status_code=303)

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -19,7 +20,7 @@ from civicflow.app import Permission, workspaces
 from civicflow.core import CivicflowError, InputError, Location, NotFoundError, write_csv
 from civicflow.eventlog import XES_DEFAULT_MAPPING, ColumnMapping
 from civicflow.web import _assessment as A
-from civicflow.web._pages import is_htmx, page
+from civicflow.web._pages import confirm_delete, flash, is_htmx, page
 from civicflow.web._permissions import (
     AppCtx,
     BaselineWriter,
@@ -150,12 +151,15 @@ def ingest(
     resource: Annotated[str, Form(max_length=200)] = "",
     lifecycle: Annotated[str, Form(max_length=200)] = "",
     on_error: Annotated[str, Form(pattern="^(fail|skip)$")] = "fail",
+    timezone: Annotated[str, Form(max_length=64)] = "",
+    timestamp_format: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    from civicflow.eventlog import UnreadableSourceError
-    from civicflow.eventlog._ingest import IngestOptions
+    from civicflow.eventlog import IngestOptions, UnreadableSourceError
 
     ws = _ws(request, actor, workspace_id)
     directory = _uploads_dir(request, workspace_id)
+    zone = timezone.strip()
+    fmt = timestamp_format.strip()
     try:
         path = find_upload(directory, upload_id)
         missing = [
@@ -188,7 +192,11 @@ def ingest(
             source=path,
             name=name.strip(),
             mapping=mapping,
-            options=IngestOptions(on_error=on_error),  # type: ignore[arg-type]
+            options=IngestOptions(
+                on_error=on_error,  # type: ignore[arg-type]
+                timezone=zone or None,
+                timestamp_format=fmt or None,
+            ),
             progress=None,
         )
     except CivicflowError as exc:
@@ -211,6 +219,8 @@ def ingest(
             "start_timestamp": start_timestamp,
             "resource": resource,
             "lifecycle": lifecycle,
+            "timezone": zone,
+            "timestamp_format": fmt,
         }
         template = "_mapping_form.html" if is_htmx(request) else "mapping_page.html"
         return page(
@@ -225,7 +235,13 @@ def ingest(
         )
     # the stored dataset is the copy that counts; the upload has served its purpose
     shutil.rmtree(path.parent, ignore_errors=True)
-    target = f"/w/{workspace_id}/assessment?dataset={dataset.name}"
+    m = dataset.manifest
+    flash(
+        request,
+        f"Dataset '{dataset.name}' imported: {m.events:,} events of {m.cases:,} cases"
+        + (f" (times read in {zone})." if zone else "."),
+    )
+    target = f"/w/{workspace_id}/assessment?dataset={quote(dataset.name, safe='')}"
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
@@ -237,19 +253,63 @@ def _suffixes() -> list[tuple[str, str]]:
     return sorted(SUFFIX.items(), key=lambda kv: -len(kv[1]))
 
 
+def _confirm_dataset_delete(
+    request: Request, actor: Any, ws: Any, name: str, *, error: dict[str, object] | None = None
+) -> Response:
+    return confirm_delete(
+        request,
+        actor,
+        workspace=ws,
+        nav="datasets",
+        error=error,
+        thing=f"dataset '{name}'",
+        consequence="Its events, cases and derived files are removed from the workspace; "
+        "baselines frozen from it stay. The audit ledger records the deletion.",
+        action=f"/w/{ws.id}/datasets/{quote(name, safe='')}/delete",
+        cancel=f"/w/{ws.id}/datasets",
+        typed_name=name,
+    )
+
+
+@router.get("/w/{workspace_id}/datasets/{name}/delete")
+def delete_dataset_confirm(
+    request: Request, workspace_id: str, name: str, actor: DatasetDeleter
+) -> Response:
+    """The question before a deletion: type the dataset's name (works without JavaScript)."""
+    ws = _ws(request, actor, workspace_id)
+    ws.store().dataset(name)  # a dataset that is not there has nothing to confirm (404)
+    return _confirm_dataset_delete(request, actor, ws, name)
+
+
 @router.post("/w/{workspace_id}/datasets/{name}/delete")
 def delete_dataset(
+    request: Request,
     ctx: AppCtx,
     workspace_id: str,
     name: str,
     actor: DatasetDeleter,
+    confirm_name: Annotated[str, Form(max_length=64)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """Deletes only when the form carries the dataset's name typed again; else the question."""
     from civicflow.app import assessment
 
+    ws = _ws(request, actor, workspace_id)
+    if confirm_name.strip() != name:
+        error = None
+        if confirm_name:
+            error = InputError(
+                "the name typed does not match the dataset",
+                where=Location(field="confirm_name"),
+                found=confirm_name,
+                expected=name,
+                fix="type the dataset's name exactly, or go back to keep it",
+            ).to_dict()
+        return _confirm_dataset_delete(request, actor, ws, name, error=error)
     assessment.delete_dataset(
         ctx, actor=actor, workspace_id=workspace_id, name=name, reason=reason or None
     )
+    flash(request, f"Dataset '{name}' deleted.")
     return RedirectResponse(f"/w/{workspace_id}/datasets", status_code=303)
 
 
@@ -565,6 +625,10 @@ def freeze(
             error=exc.to_dict(),
             baseline=None,
         )
+    if not is_htmx(request):
+        # a plain form post: back to the assessment, where the notice confirms the freeze
+        flash(request, f"Baseline '{baseline.name}' frozen on {baseline.cases:,} cases.")
+        return RedirectResponse(f"/w/{workspace_id}/assessment?{query.qs()}", status_code=303)
     return page(
         request,
         "_baseline_result.html",

@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission, audit, programme, workspaces
-from civicflow.core import CivicflowError, NotFoundError
-from civicflow.web._pages import page
+from civicflow.core import CivicflowError, ConflictError, NotFoundError
+from civicflow.web._pages import confirm_delete, flash, page
 from civicflow.web._permissions import (
     AppCtx,
     LedgerReader,
@@ -20,7 +20,7 @@ from civicflow.web._permissions import (
     UserAdmin,
     WorkspaceReader,
 )
-from civicflow.web._programme_forms import KINDS, Kind, form_data, item_values
+from civicflow.web._programme_forms import KINDS, Kind, form_data, item_label, item_values
 
 router = APIRouter(include_in_schema=False)
 
@@ -87,6 +87,7 @@ def create_workspace(
         ws = workspaces.create_workspace(ctx, actor=actor, name=name.strip())
     except CivicflowError as exc:
         return _home(request, ctx, actor, error=exc.to_dict())
+    flash(request, f"Workspace '{ws.name}' created.")
     return RedirectResponse(f"/w/{ws.id}", status_code=303)
 
 
@@ -148,6 +149,7 @@ def programme_list(
         kinds=KINDS,
         items=items,
         progress_bases=bases,
+        item_label=item_label,
         can_edit=actor.can(P.PROGRAMME_WRITE, workspace_id),
     )
 
@@ -225,18 +227,89 @@ def _save(
             data = programme.parse(
                 k.app.create_model, form_data(k, form, partial=False), label=k.singular
             )
-            k.app.create(ctx, actor=actor, workspace_id=workspace_id, data=data)
+            item = k.app.create(ctx, actor=actor, workspace_id=workspace_id, data=data)
         else:
             changes = programme.parse(
                 k.app.update_model, form_data(k, form, partial=True), label=k.singular
             )
-            k.app.update(ctx, actor=actor, workspace_id=workspace_id, item_id=item_id, data=changes)
+            item = k.app.update(
+                ctx, actor=actor, workspace_id=workspace_id, item_id=item_id, data=changes
+            )
     except CivicflowError as exc:
         if isinstance(exc, NotFoundError):
             raise
         return _form_page(
             request, ctx, actor, workspace_id, k, dict(form), item_id, error=exc.to_dict()
         )
+    verb = "created" if item_id is None else "saved"
+    flash(request, f"{k.singular.capitalize()} '{item_label(item)}' {verb}.")
+    return RedirectResponse(f"/w/{workspace_id}/programme/{k.slug}", status_code=303)
+
+
+@router.get("/w/{workspace_id}/programme/{kind}/{item_id}/delete")
+def programme_delete_confirm(
+    request: Request,
+    ctx: AppCtx,
+    workspace_id: str,
+    kind: str,
+    item_id: str,
+    actor: ProgrammeWriter,
+) -> Response:
+    """The question before a deletion: a page with one form (works without JavaScript)."""
+    k = _kind(kind)
+    item = k.app.get(ctx, actor=actor, workspace_id=workspace_id, item_id=item_id)
+    return _confirm_delete(request, ctx, actor, workspace_id, k, item)
+
+
+def _confirm_delete(
+    request: Request,
+    ctx: AppContext,
+    actor: Actor,
+    workspace_id: str,
+    k: Kind,
+    item: Any,
+    *,
+    error: dict[str, object] | None = None,
+) -> Response:
+    base = f"/w/{workspace_id}/programme/{k.slug}"
+    return confirm_delete(
+        request,
+        actor,
+        workspace=workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id),
+        nav="programme",
+        error=error,
+        status=None if error is None else 409,
+        thing=f"{k.singular} '{item_label(item)}'",
+        consequence="It is removed from the programme; the audit ledger keeps the record "
+        "of its history.",
+        action=f"{base}/{item.id}/delete",
+        cancel=base,
+    )
+
+
+@router.post("/w/{workspace_id}/programme/{kind}/{item_id}/delete")
+def programme_delete(
+    request: Request,
+    ctx: AppCtx,
+    workspace_id: str,
+    kind: str,
+    item_id: str,
+    actor: ProgrammeWriter,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Delete only with the confirmation page's answer; a bare POST gets the question."""
+    k = _kind(kind)
+    item = k.app.get(ctx, actor=actor, workspace_id=workspace_id, item_id=item_id)
+    if confirm != "yes":
+        return _confirm_delete(request, ctx, actor, workspace_id, k, item)
+    try:
+        k.app.delete(
+            ctx, actor=actor, workspace_id=workspace_id, item_id=item_id, reason=reason or None
+        )
+    except ConflictError as exc:
+        return _confirm_delete(request, ctx, actor, workspace_id, k, item, error=exc.to_dict())
+    flash(request, f"{k.singular.capitalize()} '{item_label(item)}' deleted.")
     return RedirectResponse(f"/w/{workspace_id}/programme/{k.slug}", status_code=303)
 
 
@@ -281,6 +354,7 @@ def ledger_page(
     entries = audit.list_entries(
         ctx, actor=actor, workspace_id=workspace_id, limit=50, offset=offset
     )
+    latest = audit.latest_checkpoint(ctx, actor=actor)
     return _workspace_page(
         request,
         ctx,
@@ -290,9 +364,26 @@ def ledger_page(
         nav="ledger",
         entries=entries,
         offset=offset,
+        # a proof exists for the entries the latest checkpoint covers, and only those
+        covered=0 if latest is None else latest.tree_size,
         can_verify=actor.can(P.LEDGER_VERIFY, workspace_id),
         report=None,
     )
+
+
+@router.post("/w/{workspace_id}/ledger/checkpoint")
+def ledger_checkpoint(
+    request: Request, ctx: AppCtx, workspace_id: str, actor: LedgerVerifier
+) -> Response:
+    """Checkpoint (and publish the head of) the whole ledger now, recorded in this workspace."""
+    cp = audit.write_checkpoint(ctx, actor=actor, workspace_id=workspace_id)
+    signed = "signed" if cp.signed else "unsigned"
+    flash(
+        request,
+        f"Checkpoint {cp.id} written ({signed}): it covers all {cp.tree_size} entries, "
+        "so each has a proof now.",
+    )
+    return RedirectResponse(f"/w/{workspace_id}/ledger", status_code=303)
 
 
 @router.get("/w/{workspace_id}/ledger/verify")

@@ -58,7 +58,7 @@ def test_the_workbench_says_what_it_measures(served: tuple[str, World], browser:
     offered = page.locator("#bd-by option").all_inner_texts()
     assert offered and "applicant_id" not in offered and "deadline" not in offered
     assert "nearly one case per group" in page.locator("#tab-content").inner_text()
-    cells = page.locator("#tab-content td.num").all_inner_texts()
+    cells = page.locator("#tab-content td.govuk-table__cell--numeric").all_inner_texts()
     assert cells and not [t for t in cells if re.search(r"\d\.\d{4,}", t)]
     c.axe()
     assert not c.errors, c.errors

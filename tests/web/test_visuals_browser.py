@@ -105,7 +105,7 @@ def test_fit_shows_the_whole_map_and_print_puts_it_on_the_page(
     assert printed["height"] <= 24 * CM + 0.5
     assert printed["left"] >= 0 and printed["width"] <= printed["page"] + 0.5
     assert printed["height"] > 5 * CM  # still drawn, not collapsed
-    assert p.locator("form.filters").is_hidden() and p.locator(".map-tools").first.is_hidden()
+    assert p.locator("form.filters").first.is_hidden() and p.locator(".map-tools").first.is_hidden()
     p.emulate_media(media="screen")
 
 

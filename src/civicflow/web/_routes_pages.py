@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission, audit, programme, workspaces
 from civicflow.core import CivicflowError, ConflictError, NotFoundError
+from civicflow.web._assessment import latest_baseline
 from civicflow.web._pages import confirm_delete, flash, page
 from civicflow.web._permissions import (
     AppCtx,
@@ -112,6 +113,7 @@ def dashboard(request: Request, ctx: AppCtx, workspace_id: str, actor: Workspace
         pilots=programme.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id),
         can_ledger=actor.can(P.LEDGER_READ, workspace_id),
         can_verify=actor.can(P.LEDGER_VERIFY, workspace_id),
+        baseline=latest_baseline(ws),
         number=format_number,
     )
 

@@ -11,7 +11,8 @@
   }
 
   function drawDots(root) {
-    root.querySelectorAll("[data-dot]").forEach(function (box) {
+    // only the comparison's maps: the graph tabs and the replay draw their own
+    root.querySelectorAll("[data-dot][data-compare-map]").forEach(function (box) {
       if (box.dataset.rendered) { return; }
       var ready = viz();
       if (!ready) { box.textContent = "The map renderer did not load."; return; }

@@ -38,6 +38,16 @@ from civicflow.planning._model import (
     ResourcePool,
     SimulationModel,
 )
+from civicflow.planning._opportunities import (
+    SIGNALS,
+    DecisionRule,
+    Opportunities,
+    Opportunity,
+    OpportunityConfig,
+    OpportunityWeights,
+    Signal,
+    automation_opportunities,
+)
 from civicflow.planning._prosimos import ProsimosExport, from_prosimos, to_prosimos
 from civicflow.planning._ranges import Range, Uncertain
 from civicflow.planning._scenario import (
@@ -65,6 +75,7 @@ __all__ = [
     "COST_CATEGORIES",
     "END",
     "SCHEMA_VERSION",
+    "SIGNALS",
     "ActivityDuration",
     "ActivityModel",
     "ArrivalModel",
@@ -79,6 +90,7 @@ __all__ = [
     "Change",
     "ControlFlow",
     "CostLine",
+    "DecisionRule",
     "DiscoveryConfig",
     "Distribution",
     "GoodnessOfFit",
@@ -86,6 +98,10 @@ __all__ = [
     "MonteCarloConfig",
     "MonteCarloResult",
     "NpvBin",
+    "Opportunities",
+    "Opportunity",
+    "OpportunityConfig",
+    "OpportunityWeights",
     "OtherBenefit",
     "Priority",
     "ProgressCallback",
@@ -96,6 +112,7 @@ __all__ = [
     "ResourcePool",
     "ReworkAvoided",
     "Scenario",
+    "Signal",
     "SimulationConfig",
     "SimulationModel",
     "SimulationResult",
@@ -104,6 +121,7 @@ __all__ = [
     "TornadoBar",
     "Uncertain",
     "YearFlow",
+    "automation_opportunities",
     "discover_model",
     "expected_arrivals",
     "fit_distribution",

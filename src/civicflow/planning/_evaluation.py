@@ -30,6 +30,7 @@ from scipy import stats
 
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.mining._format import format_share
+from civicflow.planning._checks import check_at_least
 
 if TYPE_CHECKING:
     from civicflow.mining import LogView
@@ -216,14 +217,7 @@ def _boot(
 
 
 def _check_boot(n_boot: int, confidence: float) -> None:
-    if not isinstance(n_boot, int) or n_boot < 100:
-        raise ConfigurationError(
-            "n_boot is too small",
-            where=Location(field="n_boot"),
-            found=repr(n_boot),
-            expected="100 or more bootstrap replicates",
-            fix="pass n_boot=2000",
-        )
+    check_at_least("the bootstrap", n_boot=(n_boot, 100))
     _check_fraction("confidence", confidence, low=0.5)
 
 

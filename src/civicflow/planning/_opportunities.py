@@ -22,6 +22,7 @@ from civicflow.eventlog import ACTIVITY, CASE_ID, POSITION, RESOURCE, TIMESTAMP
 from civicflow.mining import activity_stats, rework
 from civicflow.mining._activities import activity_instances
 from civicflow.mining._format import format_duration, format_number, format_share
+from civicflow.planning._checks import check_at_least
 
 if TYPE_CHECKING:
     from civicflow.mining import LogView
@@ -114,22 +115,14 @@ class OpportunityConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name, low in (
-            ("tree_depth", 1),
-            ("folds", 2),
-            ("min_instances", 10),
-            ("max_levels", 2),
-            ("max_instances", 100),
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < low:
-                raise ConfigurationError(
-                    f"OpportunityConfig.{name} is out of range",
-                    where=Location(field=name),
-                    found=repr(value),
-                    expected=f"a whole number, at least {low}",
-                    fix=f"pass {name}={low} or more",
-                )
+        check_at_least(
+            "OpportunityConfig",
+            tree_depth=(self.tree_depth, 1),
+            folds=(self.folds, 2),
+            min_instances=(self.min_instances, 10),
+            max_levels=(self.max_levels, 2),
+            max_instances=(self.max_instances, 100),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,74 +238,72 @@ def automation_opportunities(
         waiting = totals_waiting[name]
         d = decisions[name]
         signals = [
-            Signal(
-                name="volume",
-                value=float(a.instances),
-                score=a.instances / top_volume,
-                weight=0.0,
-                evidence=f"{format_number(a.instances)} instances in "
+            _signal(
+                "volume",
+                float(a.instances),
+                a.instances / top_volume,
+                f"{format_number(a.instances)} instances in "
                 f"{format_number(a.cases)} cases ({format_share(a.case_share)} of cases)",
-                analysis=ANALYSIS_OF["volume"],
             ),
-            Signal(
-                name="handling",
-                value=handling,
-                score=handling / top_handling,
-                weight=0.0,
-                evidence=f"{format_duration(handling)} of handling in all, "
+            _signal(
+                "handling",
+                handling,
+                handling / top_handling,
+                f"{format_duration(handling)} of handling in all, "
                 f"{format_duration(a.service_mean_seconds)} on average"
                 if a.service_count
                 else "no handling time measured (no start times)",
-                analysis=ANALYSIS_OF["handling"],
             ),
-            Signal(
-                name="waiting",
-                value=waiting,
-                score=waiting / top_waiting,
-                weight=0.0,
-                evidence=f"{format_duration(waiting)} of waiting before it in all, "
+            _signal(
+                "waiting",
+                waiting,
+                waiting / top_waiting,
+                f"{format_duration(waiting)} of waiting before it in all, "
                 f"median {format_duration(a.wait_median_seconds)}",
-                analysis=ANALYSIS_OF["waiting"],
             ),
-            Signal(
-                name="rework",
-                value=rework_share,
-                score=min(1.0, rework_share),
-                weight=0.0,
-                evidence=f"{format_number(repeats)} repeats ({format_share(rework_share)} of "
+            _signal(
+                "rework",
+                rework_share,
+                min(1.0, rework_share),
+                f"{format_number(repeats)} repeats ({format_share(rework_share)} of "
                 f"instances) in {format_number(r.cases_with_repeats if r else 0)} cases",
-                analysis=ANALYSIS_OF["rework"],
             ),
-            Signal(
-                name="consistency",
-                value=cv,
-                score=0.0 if cv is None else 1.0 / (1.0 + cv),
-                weight=0.0,
-                evidence="no service time to measure"
+            _signal(
+                "consistency",
+                cv,
+                0.0 if cv is None else 1.0 / (1.0 + cv),
+                "no service time to measure"
                 if cv is None
                 else f"service time varies by {format_share(cv)} of its mean "
                 "(coefficient of variation)",
-                analysis=ANALYSIS_OF["consistency"],
             ),
-            Signal(
-                name="people",
-                value=float(people[name]),
-                score=people[name] / top_people,
-                weight=0.0,
-                evidence=f"{format_number(people[name])} people perform it",
-                analysis=ANALYSIS_OF["people"],
+            _signal(
+                "people",
+                float(people[name]),
+                people[name] / top_people,
+                f"{format_number(people[name])} people perform it",
             ),
-            Signal(
-                name="rule",
-                value=d.accuracy,
-                score=d.rule_likeness,
-                weight=0.0,
-                evidence=_decision_evidence(d),
-                analysis=ANALYSIS_OF["rule"],
+            _signal(
+                "rule",
+                d.accuracy,
+                d.rule_likeness,
+                _decision_evidence(d),
             ),
         ]
         out.append(_scored(name, signals, d, cfg.weights))
     return Opportunities(opportunities=_ranked(out), weights=cfg.weights)
+
+
+def _signal(name: str, value: float | None, score: float, evidence: str) -> Signal:
+    """A signal before weighting (the weight is set by :func:`_scored`)."""
+    return Signal(
+        name=name,
+        value=value,
+        score=score,
+        weight=0.0,
+        evidence=evidence,
+        analysis=ANALYSIS_OF[name],
+    )
 
 
 def _scored(

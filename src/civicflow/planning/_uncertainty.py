@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from civicflow.core import ConfigurationError, Location
+from civicflow.planning._checks import check_at_least
 from civicflow.planning._finance import BusinessCase, _payback_years
 from civicflow.planning._ranges import Range
 
@@ -29,12 +30,15 @@ class MonteCarloConfig:
     histogram_bins: int = 40
 
     def __post_init__(self) -> None:
-        if not isinstance(self.draws, int) or not 100 <= self.draws <= MAX_DRAWS:
+        check_at_least(
+            "MonteCarloConfig", draws=(self.draws, 100), histogram_bins=(self.histogram_bins, 1)
+        )
+        if self.draws > MAX_DRAWS:
             raise ConfigurationError(
                 "MonteCarloConfig.draws is out of range",
                 where=Location(field="draws"),
                 found=repr(self.draws),
-                expected=f"a whole number from 100 to {MAX_DRAWS:,}",
+                expected=f"at most {MAX_DRAWS:,}",
                 fix="pass draws=100_000",
             )
         bad = [n for n in self.payback_within if not isinstance(n, int) or n < 1]

@@ -52,6 +52,11 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "Check the cases against a BPMN reference flow: fitness and the most common deviations.",
     ),
     LazyCommand(
+        "opportunities",
+        "civicflow.cli._opportunities:opportunities_command",
+        "Rank the activities as automation opportunities, with each score's evidence.",
+    ),
+    LazyCommand(
         "serve",
         "civicflow.cli._serve:serve",
         "Start the web workbench. The database must be migrated first (`civicflow db upgrade`).",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from civicflow.app import AppContext, Role, accounts, assessment, workspaces
+from civicflow.app import AppContext, Role, accounts, assessment, audit, workspaces
 from civicflow.core import ConfigurationError, PermissionDeniedError
 from civicflow.ledger import tables
 from civicflow.mining import CompareConfig, FilterOptions
@@ -50,6 +50,10 @@ def test_export_writes_the_file_and_a_ledger_entry_with_its_digest(setup, tmp_pa
     (entry,) = _exports(ctx)
     assert entry.object_id == "log" and entry.reason == "sent to the auditor"
     assert entry.after_digest == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert entry.object_type == "export"
+    # an export reads the dataset: the ledger's state check still finds it as ingested
+    report = audit.verify(ctx, actor=admin)
+    assert report.ok, report.summary()
 
 
 def test_a_refused_export_leaves_no_file_and_no_entry(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

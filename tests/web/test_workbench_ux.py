@@ -58,11 +58,11 @@ def test_a_wrong_password_shows_no_empty_where_line(sqlite_world: World) -> None
         data={"email": sqlite_world.emails["viewer"], "password": "wrong" * 4, "csrf_token": token},
     )
     assert r.status_code == 401
-    box = r.text[r.text.index('class="error-box"') :]
-    box = box[: box.index("</div>")]
-    assert "<dt>where</dt>" not in box
+    box = r.text[r.text.index('class="govuk-error-summary"') :]
+    box = box[: box.index("</dl>")]
+    assert ">Where</dt>" not in box
     assert "row ," not in box and "line " not in box
-    assert "<dt>fix</dt>" in box
+    assert ">Fix</dt>" in box
 
 
 def test_an_error_with_a_field_names_only_the_field(sqlite_world: World) -> None:
@@ -72,7 +72,7 @@ def test_an_error_with_a_field_names_only_the_field(sqlite_world: World) -> None
         data={"name": "t", "scope": ["workspace:read"], "expires_days": "8", "csrf_token": token},
     )
     assert r.status_code == 422
-    assert "<dt>where</dt><dd>field &#39;expires_days&#39;</dd>" in r.text
+    assert re.search(r">Where</dt><dd[^>]*>field &#39;expires_days&#39;</dd>", r.text)
 
 
 # -- confirmations of saves --------------------------------------------------------------------
@@ -89,7 +89,9 @@ def test_saving_a_programme_item_is_confirmed_once(sqlite_world: World) -> None:
         "csrf_token": token,
     }
     form = client.get(f"{base}/new").text
-    for select in re.findall(r'<select id="f-(\w+)" name="\1"[^>]*>\s*<option value="(\w+)"', form):
+    for select in re.findall(
+        r'<select[^>]*id="f-(\w+)" name="\1"[^>]*>\s*<option value="(\w+)"', form
+    ):
         data.setdefault(select[0], select[1])
     r = client.post(base, data=data, follow_redirects=False)
     assert r.status_code == 303, r.text[-1500:]
@@ -106,7 +108,7 @@ def test_people_and_tokens_confirm_their_changes(sqlite_world: World) -> None:
     )
     assert r.status_code == 200 and r.url.path == "/admin/users"
     assert _flashes(r.text) == ["Account for New Comer (newcomer@example.org) created."]
-    user_id = re.search(r'id="user-(usr_\w+)">\s*<th scope="row">New Comer', r.text)
+    user_id = re.search(r'id="user-(usr_\w+)">\s*<th scope="row"[^>]*>New Comer', r.text)
     assert user_id is not None
     r = client.post(
         f"/admin/users/{user_id.group(1)}/roles",
@@ -192,7 +194,7 @@ def test_an_unknown_time_zone_comes_back_on_the_form(sqlite_world: World) -> Non
     r = _ingest(client, sqlite_world, token, "nowhere", timezone="Europe/Atlantis",
                 timestamp_format="%d-%m-%Y %H:%M")  # fmt: skip
     assert r.status_code == 422
-    assert "unknown timezone &#39;Europe/Atlantis&#39;" in r.text
+    assert "unknown time zone &#39;Europe/Atlantis&#39;" in r.text
     assert 'value="Europe/Atlantis"' in r.text  # kept for correction
 
 
@@ -352,11 +354,13 @@ def test_every_page_keeps_the_workspace_navigation(sqlite_world: World) -> None:
         and not info.path.startswith(("/api", "/static", "/login", "/auth", "/healthz"))
         and "{name}" not in info.path and "{fmt}" not in info.path
         and not info.path.endswith(("/view/{tab}", "report.html"))
+        and "." not in info.path.rsplit("/", 1)[-1]  # downloads (CSV, JSON, PDF), not pages
     )  # fmt: skip
     assert {"/admin/users", "/account/tokens", "/"} <= set(pages)
     checked = []
     for path in [*pages, f"{ws}/programme/no-such-kind", "/w/ws_missing"]:
-        url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+        # a parameter of a page added later (a case, a model): an unknown one, a 404 page
+        url = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "unknown"), path)
         r = client.get(url)
         assert "text/html" in r.headers["content-type"], url
         assert nav in r.text, f"{url} ({r.status_code}) lost the workspace navigation"

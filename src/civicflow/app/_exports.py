@@ -87,7 +87,9 @@ def export_event_log(
         }
         with ctx.session() as s:
             record(
-                ctx, s, actor=actor, action="dataset.export", object_type="dataset",
+                # the object is the export, not the dataset: reading leaves the dataset's state as
+                # it was, and ledger verify compares a dataset's latest entry with that state
+                ctx, s, actor=actor, action="dataset.export", object_type="export",
                 object_id=dataset_name, workspace_id=workspace_id,
                 before_digest=state_digest(before), after_digest=digest, reason=reason,
             )  # fmt: skip

@@ -88,7 +88,7 @@ def export_log_command(
         finally:
             engine.close()
         receipt = act.receipt(
-            action="dataset.export", object_type="dataset", object_id=options.dataset
+            action="dataset.export", object_type="export", object_id=options.dataset
         )
     console.print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", highlight=False)
     print_receipt(receipt, out=console)

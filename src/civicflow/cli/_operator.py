@@ -92,6 +92,7 @@ def first_use_notice(settings: Settings) -> None:
         "paths again.",
         highlight=False,
         markup=False,
+        soft_wrap=True,  # a path cut across lines could not be copied
     )
 
 

@@ -1,6 +1,16 @@
 """Planning and simulation: a simulation model discovered from a log, a fast seeded
-discrete-event engine, what-if scenarios, and the Prosimos JSON + BPMN exchange form."""
+discrete-event engine, what-if scenarios, the Prosimos JSON + BPMN exchange form, validation on
+held-out data and the comparison of scenarios over replications."""
 
+from civicflow.planning._comparison import (
+    AS_IS,
+    ComparisonConfig,
+    Estimate,
+    ScenarioComparison,
+    ScenarioOutcome,
+    compare_scenarios,
+    measure_outcome,
+)
 from civicflow.planning._discover import DiscoveryConfig, discover_model
 from civicflow.planning._distributions import Distribution, GoodnessOfFit, fit_distribution
 from civicflow.planning._engine import (
@@ -33,8 +43,18 @@ from civicflow.planning._scenario import (
     Scenario,
     Staffing,
 )
+from civicflow.planning._validation import (
+    Finding,
+    KeyFigure,
+    Measure,
+    SideBySide,
+    ValidationConfig,
+    ValidationReport,
+    validate_model,
+)
 
 __all__ = [
+    "AS_IS",
     "END",
     "SCHEMA_VERSION",
     "ActivityDuration",
@@ -45,10 +65,15 @@ __all__ = [
     "Branching",
     "CaseAttribute",
     "Change",
+    "ComparisonConfig",
     "ControlFlow",
     "DiscoveryConfig",
     "Distribution",
+    "Estimate",
+    "Finding",
     "GoodnessOfFit",
+    "KeyFigure",
+    "Measure",
     "Priority",
     "ProgressCallback",
     "ProsimosExport",
@@ -56,14 +81,22 @@ __all__ = [
     "RemoveRework",
     "ResourcePool",
     "Scenario",
+    "ScenarioComparison",
+    "ScenarioOutcome",
+    "SideBySide",
     "SimulationConfig",
     "SimulationModel",
     "SimulationResult",
     "Staffing",
+    "ValidationConfig",
+    "ValidationReport",
+    "compare_scenarios",
     "discover_model",
     "expected_arrivals",
     "fit_distribution",
     "from_prosimos",
+    "measure_outcome",
     "simulate",
     "to_prosimos",
+    "validate_model",
 ]

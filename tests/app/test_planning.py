@@ -95,7 +95,8 @@ def test_analysts_discover_edit_and_run_viewers_read(setup) -> None:  # type: ig
         ap.save_scenario(
             ctx, actor=viewer, workspace_id=ws.id, model_id=stored.id, scenario=sc.scenario
         )
-    assert [s.name for s in ap.list_scenarios(ctx, actor=viewer, workspace_id=ws.id, model_id=stored.id)] == ["fewer assessors"]  # fmt: skip  # noqa: E501
+    listed = ap.list_scenarios(ctx, actor=viewer, workspace_id=ws.id, model_id=stored.id)
+    assert [s.name for s in listed] == ["fewer assessors"]
 
     # a run stores its simulated log as an ordinary dataset
     run = ap.run_simulation(
@@ -129,9 +130,7 @@ def test_analysts_discover_edit_and_run_viewers_read(setup) -> None:  # type: ig
     runs = ap.list_runs(ctx, actor=viewer, workspace_id=ws.id)
     assert {r.kind for r in runs} == {"run", "compare", "validate"}
     with pytest.raises(PermissionDeniedError):
-        ap.compare(
-            ctx, actor=viewer, workspace_id=ws.id, model_id=stored.id, scenario_ids=[sc.id]
-        )
+        ap.compare(ctx, actor=viewer, workspace_id=ws.id, model_id=stored.id, scenario_ids=[sc.id])
 
     # deleting the model removes its scenarios; its runs stay as evidence
     ap.delete_model(ctx, actor=analyst, workspace_id=ws.id, model_id=stored.id)

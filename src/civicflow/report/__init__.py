@@ -1,6 +1,7 @@
 """The offline HTML assessment report and the vendored front-end assets it (and the web) uses."""
 
 from civicflow.report._assets import VENDOR_ASSETS, VendorAsset, asset_path, asset_text
+from civicflow.report._charts import grouped_bars
 from civicflow.report._comparison import (
     ComparisonRow,
     build_comparison_report,
@@ -30,6 +31,7 @@ __all__ = [
     "comparison_rows",
     "dot_to_svg",
     "find_browser",
+    "grouped_bars",
     "html_to_pdf",
     "report_data",
     "svg_to_png",

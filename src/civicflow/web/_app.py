@@ -133,6 +133,7 @@ def create_app(
         _routes_auth,
         _routes_compare,
         _routes_pages,
+        _routes_simulation,
     )
     from civicflow.web._analysis import AnalysisCache
     from civicflow.web._assessment import Analyst
@@ -144,6 +145,7 @@ def create_app(
     _routes_auth.install(app, web)
     app.include_router(_routes_pages.router)
     app.include_router(_routes_compare.router)
+    app.include_router(_routes_simulation.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_api.router)
     app.include_router(_routes_admin.router)

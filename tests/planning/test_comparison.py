@@ -115,3 +115,8 @@ def test_bad_configurations_are_refused() -> None:
     with pytest.raises(ConfigurationError) as err:
         compare_scenarios(model, [Scenario(name="a"), Scenario(name="a")])
     assert err.value.where is not None and err.value.where.field == "scenarios"
+
+
+def test_intervals_stay_in_the_measures_range() -> None:
+    e = Estimate.of([0.1, 0.9], lower=0.0, upper=1.0)
+    assert e.low == 0.0 and e.high == 1.0 and e.mean == 0.5

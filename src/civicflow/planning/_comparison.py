@@ -105,17 +105,25 @@ class Estimate:
     values: list[float]
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> Estimate:
+    def of(
+        cls, values: Sequence[float], *, lower: float | None = None, upper: float | None = None
+    ) -> Estimate:
+        """The mean and Student's t interval of ``values``; the interval is clipped to the
+        measure's range [``lower``, ``upper``] (a share cannot pass 100 %, a time 0)."""
         vals = [float(v) for v in values if v is not None and math.isfinite(v)]
         if not vals:
             return cls(mean=math.nan, low=math.nan, high=math.nan, values=[])
         mean = statistics.fmean(vals)
         if len(vals) < 2:
             return cls(mean=mean, low=math.nan, high=math.nan, values=vals)
-        half = (
-            float(stats.t.ppf(0.975, len(vals) - 1)) * statistics.stdev(vals) / math.sqrt(len(vals))
-        )
-        return cls(mean=mean, low=mean - half, high=mean + half, values=vals)
+        t = float(stats.t.ppf(0.975, len(vals) - 1))
+        half = t * statistics.stdev(vals) / math.sqrt(len(vals))
+        low, high = mean - half, mean + half
+        if lower is not None:
+            low = max(low, lower)
+        if upper is not None:
+            high = min(high, upper)
+        return cls(mean=mean, low=low, high=high, values=vals)
 
     @property
     def clear(self) -> bool:
@@ -432,20 +440,26 @@ def measure_outcome(
                 )
             util[p].append(busy / (pool.size * available) if available > 0 else math.nan)
             load[p].append(busy / 3600 / weeks)
+    def positive(values: Sequence[float]) -> Estimate:
+        return Estimate.of(values, lower=0.0)
+
+    def share(values: Sequence[float]) -> Estimate:
+        return Estimate.of(values, lower=0.0, upper=1.0)
+
     return ScenarioOutcome(
         name=name,
         description=description,
         changes=changes or [],
-        cases=Estimate.of(per["cases"]),
-        throughput_median=Estimate.of(per["med"]),
-        throughput_p90=Estimate.of(per["p90"]),
-        waiting={a: Estimate.of(v) for a, v in waits.items() if any(math.isfinite(x) for x in v)},
-        backlog=Estimate.of(per["wip"]),
-        utilisation={p: Estimate.of(v) for p, v in util.items()},
-        workload_hours_per_week={p: Estimate.of(v) for p, v in load.items()},
+        cases=positive(per["cases"]),
+        throughput_median=positive(per["med"]),
+        throughput_p90=positive(per["p90"]),
+        waiting={a: positive(v) for a, v in waits.items() if any(math.isfinite(x) for x in v)},
+        backlog=positive(per["wip"]),
+        utilisation={p: share(v) for p, v in util.items()},
+        workload_hours_per_week={p: positive(v) for p, v in load.items()},
         pool_sizes={p: pool.size for p, pool in model.pools.items()},
-        cost_per_case=Estimate.of(per["cost"]),
-        sla_compliance=None if sla_days is None else Estimate.of(per["sla"]),
+        cost_per_case=positive(per["cost"]),
+        sla_compliance=None if sla_days is None else share(per["sla"]),
     )
 
 

@@ -64,6 +64,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/w/{workspace_id}/simulation/validate"): "simulation:write",
     ("GET", "/w/{workspace_id}/simulation/jobs/{job_id}"): "workspace:read",
     ("GET", "/w/{workspace_id}/simulation/runs/{run_id}"): "workspace:read",
+    ("GET", "/w/{workspace_id}/simulation/runs/{run_id}/report.html"): "workspace:read",
     ("GET", "/admin/users"): "user:admin",
     ("POST", "/admin/users"): "user:admin",
     ("POST", "/admin/users/{user_id}/roles"): "user:admin",

@@ -129,6 +129,12 @@ def test_analyst_discovers_edits_and_compares(seeded: World) -> None:
     spec = re.search(r'data-vega-spec="([^"]+)"', run.text)
     assert spec is not None and "Past replayed" in spec.group(1)
 
+    report = client.get(f"{run_url}/report.html")
+    assert report.status_code == 200
+    assert report.headers["content-disposition"].startswith("attachment")
+    assert "civicflow simulation report" in report.text and "Outcomes per scenario" in report.text
+    assert "four assessors" in report.text and 'id="sim-utilisation"' in report.text
+
     overview = client.get(f"{ws}/simulation").text
     assert "Scenario comparison" in overview and "Validation" in overview
 

@@ -440,6 +440,7 @@ def measure_outcome(
                 )
             util[p].append(busy / (pool.size * available) if available > 0 else math.nan)
             load[p].append(busy / 3600 / weeks)
+
     def positive(values: Sequence[float]) -> Estimate:
         return Estimate.of(values, lower=0.0)
 

@@ -574,3 +574,50 @@ def simulation_run(
         request, "simulation_run.html", actor, workspace=workspace, nav="simulation", run=run,
         share=format_share, **context,
     )  # fmt: skip
+
+
+@router.get("/w/{workspace_id}/simulation/runs/{run_id}/report.html")
+def simulation_run_report(
+    ctx: AppCtx, workspace_id: str, run_id: str, actor: WorkspaceReader
+) -> Response:
+    """The run as one self-contained HTML report (opens offline)."""
+    import tempfile
+    from pathlib import Path
+
+    from civicflow.app import workspaces
+    from civicflow.report import build_simulation_report
+
+    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    run = ap.get_run(ctx, actor=actor, workspace_id=workspace_id, run_id=run_id)
+    store = workspace.store()
+    manifest = (
+        store.dataset(run.dataset).manifest
+        if run.dataset and run.dataset in store.dataset_names()
+        else _NoDataset(run.dataset or "—")
+    )
+    with tempfile.TemporaryDirectory(prefix="civicflow-simreport-") as tmp:
+        path = build_simulation_report(
+            kind=run.kind, result=run.result, dataset=manifest, out=Path(tmp) / "report.html"
+        )
+        html = path.read_text(encoding="utf-8")
+    return Response(
+        html,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "content-disposition": f'attachment; filename="simulation-{run.kind}-{run.id}.html"'
+        },
+    )
+
+
+@dataclass(frozen=True)
+class _NoDataset:
+    """The evidence block of a report whose dataset is gone."""
+
+    name: str
+    source: str = "(the dataset is no longer in the workspace)"
+    format: str = "—"
+    events: int | None = None
+    cases: int | None = None
+    first_timestamp: str | None = None
+    last_timestamp: str | None = None
+    fingerprint: str = "—"

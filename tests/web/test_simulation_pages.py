@@ -57,7 +57,8 @@ def test_analyst_discovers_edits_and_compares(seeded: World) -> None:
         follow_redirects=False,
     )  # fmt: skip
     assert r.status_code == 303, r.text[:1000]
-    model_url = r.headers["location"]
+    model_url = _follow_job(client, r.headers["location"])
+    assert re.search(r"/simulation/models/sim_[0-9a-f]+$", model_url)
     model_page = client.get(model_url)
     assert "Resource pools" in model_page.text and "assessor" in model_page.text
     document = client.get(f"{model_url}/model.json")

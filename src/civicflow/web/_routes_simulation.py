@@ -8,6 +8,7 @@ reads forms, starts jobs and renders.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from civicflow.web._pages import is_htmx, page
 from civicflow.web._permissions import AppCtx, SimulationWriter, WorkspaceReader
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("civicflow.web.simulation")
 
 MAX_DOCUMENT_BYTES = 5_000_000
 """The largest model document the page accepts (a discovered model is tens of kilobytes)."""
@@ -58,7 +60,7 @@ class Job:
     title: str
     done: int = 0
     total: int = 0
-    run_id: str | None = None
+    result_url: str | None = None
     error: dict[str, Any] | None = None
     finished: bool = False
     started: float = field(default_factory=time.monotonic)
@@ -75,7 +77,9 @@ class Jobs:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def start(self, workspace_id: str, title: str, work: Any) -> Job:
+    def start(self, workspace_id: str, title: str, work: Any, *, page: str = "runs") -> Job:
+        """Run ``work(progress)`` in a thread; what it returns (a run, or a model with
+        ``page="models"``) is shown at ``/w/<workspace>/simulation/<page>/<its id>``."""
         job = Job(id=new_id("job_"), workspace_id=workspace_id, title=title)
 
         def progress(done: int, total: int) -> None:
@@ -83,10 +87,11 @@ class Jobs:
 
         def target() -> None:
             try:
-                job.run_id = work(progress).id
+                job.result_url = f"/w/{workspace_id}/simulation/{page}/{work(progress).id}"
             except CivicflowError as exc:
                 job.error = exc.to_dict()
             except Exception as exc:  # the page must say it failed, not spin for ever
+                log.exception("simulation job %s failed", job.id)
                 job.error = {"what": "the simulation failed", "found": type(exc).__name__}
             finally:
                 job.finished = True
@@ -298,16 +303,35 @@ def simulation_discover(
 
     values = {k: _text(form, k) for k in ("dataset", "name", "timezone", "country")}
     try:
-        stored = ap.discover(
-            ctx, actor=actor, workspace_id=workspace_id, dataset_name=values["dataset"],
-            config=DiscoveryConfig(
-                timezone=values["timezone"] or "UTC", country=values["country"] or None
-            ),
-            name=values["name"] or None, reason="discovered on the Simulation page",
-        )  # fmt: skip
+        config = DiscoveryConfig(
+            timezone=values["timezone"] or "UTC", country=values["country"] or None
+        )
+        known = ap_datasets(ctx, actor, workspace_id)
+        if values["dataset"] not in known:
+            raise _no_dataset(values["dataset"], known)
     except CivicflowError as exc:
         return _overview(request, ctx, actor, workspace_id, error=exc.to_dict(), values=values)
-    return RedirectResponse(f"/w/{workspace_id}/simulation/models/{stored.id}", status_code=303)
+
+    def work(progress: Any) -> Any:
+        return ap.discover(
+            ctx, actor=actor, workspace_id=workspace_id, dataset_name=values["dataset"],
+            config=config, name=values["name"] or None,
+            reason="discovered on the Simulation page",
+        )  # fmt: skip
+
+    title = f"Discovering a model from '{values['dataset']}'"
+    job = _jobs(request).start(workspace_id, title, work, page="models")
+    return RedirectResponse(f"/w/{workspace_id}/simulation/jobs/{job.id}", status_code=303)
+
+
+def _no_dataset(name: str, known: list[str]) -> InputError:
+    return InputError(
+        f"there is no dataset '{name}' in this workspace",
+        where=Location(field="dataset"),
+        found=name or "(empty)",
+        expected="one of: " + (", ".join(known) or "(no datasets yet)"),
+        fix="pick a dataset",
+    )
 
 
 @router.get("/w/{workspace_id}/simulation/models/{model_id}")
@@ -510,13 +534,7 @@ def simulation_validate(
         )
         workspace_datasets = ap_datasets(ctx, actor, workspace_id)
         if dataset not in workspace_datasets:
-            raise InputError(
-                f"there is no dataset '{dataset}' in this workspace",
-                where=Location(field="dataset"),
-                found=dataset or "(empty)",
-                expected="one of: " + (", ".join(workspace_datasets) or "(no datasets yet)"),
-                fix="pick a dataset",
-            )
+            raise _no_dataset(dataset, workspace_datasets)
     except CivicflowError as exc:
         return _overview(request, ctx, actor, workspace_id, error=exc.to_dict(), values=values)
 
@@ -543,7 +561,7 @@ def simulation_job(
     from civicflow.app import workspaces
 
     job = _jobs(request).get(workspace_id, job_id)
-    done_url = f"/w/{workspace_id}/simulation/runs/{job.run_id}" if job.run_id else None
+    done_url = job.result_url
     if job.finished and done_url and is_htmx(request):
         return Response(status_code=200, headers={"HX-Redirect": done_url})
     if job.finished and done_url:

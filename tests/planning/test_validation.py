@@ -191,3 +191,17 @@ def test_a_model_scores_better_on_its_own_log_than_a_broken_copy(tmp_path: Path)
     assert trust["throughput time"] != "not trusted"
     assert trust["the paths cases take"] != "not trusted"
     assert {f.aspect: f.trust for f in bad.findings}["throughput time"] == "not trusted"
+
+
+def test_the_held_out_log_is_at_distance_zero_from_itself(demo_view: LogView) -> None:
+    from civicflow.planning import held_out, measure_logs
+
+    cfg = ValidationConfig(holdout=0.25)
+    held = held_out(demo_view, cfg)
+    assert held.real["case_id"].nunique() == held.held_out_cases
+    assert (held.naive["end"] <= held.cut).all()
+    measures = {m.key: m for m in measure_logs(held, [held.real])}
+    assert set(measures) == KEYS
+    for m in measures.values():
+        assert m.simulated == pytest.approx(0.0, abs=1e-9), m.key
+        assert m.naive > 0, m.key

@@ -45,11 +45,14 @@ from civicflow.planning._scenario import (
 )
 from civicflow.planning._validation import (
     Finding,
+    HeldOut,
     KeyFigure,
     Measure,
     SideBySide,
     ValidationConfig,
     ValidationReport,
+    held_out,
+    measure_logs,
     validate_model,
 )
 
@@ -72,6 +75,7 @@ __all__ = [
     "Estimate",
     "Finding",
     "GoodnessOfFit",
+    "HeldOut",
     "KeyFigure",
     "Measure",
     "Priority",
@@ -95,6 +99,8 @@ __all__ = [
     "expected_arrivals",
     "fit_distribution",
     "from_prosimos",
+    "held_out",
+    "measure_logs",
     "measure_outcome",
     "simulate",
     "to_prosimos",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -264,45 +264,14 @@ def validate_model(
 
     began = time.perf_counter()
     cfg = config or ValidationConfig()
-    events = view.execute(view.events.select(*_COLUMNS).order_by([CASE_ID, TIMESTAMP, POSITION]))
-    if events.empty:
-        raise InputError(
-            "no events to validate a simulation model on",
-            where=Location(file=view.dataset.name),
-            found="0 events in the view",
-            expected="a log with cases before and after the split",
-            fix="widen the filter",
-        )
-    events = _prepare(events, cfg.discovery.timezone)
-    first_end = events.groupby(CASE_ID, sort=False)["end_s"].min()
-    t_lo, t_hi = float(first_end.min()), float(first_end.max())
-    split_s = (
-        cfg.split.timestamp()
-        if cfg.split is not None
-        else t_lo + (1.0 - cfg.holdout) * (t_hi - t_lo)
-    )
-    test_ids = first_end.index[first_end >= split_s]
-    train_ids = first_end.index[first_end < split_s]
-    if len(test_ids) < 2 or len(train_ids) < 2:
-        raise InputError(
-            "the split leaves too few cases on one side",
-            where=Location(file=view.dataset.name, field="split"),
-            found=f"{len(train_ids)} training cases, {len(test_ids)} held-out cases",
-            expected="at least 2 cases on each side (many more for a meaningful validation)",
-            fix="move the split or change the held-out share",
-        )
-    split = datetime.fromtimestamp(split_s, tz=UTC)
-    held_out_end = t_hi + 1e-3
-    length = held_out_end - split_s
+    held = held_out(view, cfg)
+    split, split_s, length = held.split, held.split.timestamp(), held.length
+    held_out_end = split_s + length
     if model is None:
         from dataclasses import replace
 
         model = discover_model(view, replace(cfg.discovery, start=None, end=split))
-    real = _frame(events[events[CASE_ID].isin(test_ids)])
-    # the naive reference: the cases that started in the equally long stretch before the split,
-    # every timestamp shifted by that length
-    naive_ids = first_end.index[(first_end >= split_s - length) & (first_end < split_s)]
-    naive = _frame(events[events[CASE_ID].isin(naive_ids)], shift=length)
+    real, naive = held.real, held.naive
     warmup = cfg.warmup.total_seconds() if cfg.warmup is not None else min(length, 30 * 86_400.0)
     result = simulate(
         model,
@@ -332,21 +301,17 @@ def validate_model(
         )
     # the real log ends when it was extracted, with its open cases cut there: the simulated and
     # replayed logs are seen through the same window
-    cut = pd.Timestamp(float(events["end_s"].max()), unit="s", tz="UTC")
-    sims = [s[s["end"] <= cut] for s in sims]
-    naive = naive[naive["end"] <= cut]
-    rng = np.random.default_rng(cfg.seed)
-    measures = _measures(real, sims, naive, cfg.max_cases, rng)
+    sims = [s[s["end"] <= held.cut] for s in sims]
+    measures = measure_logs(held, sims, max_cases=cfg.max_cases, seed=cfg.seed)
     figures = _figures(real, sims, naive)
     distributions = _distributions(real, sims, naive, cfg.discovery.timezone, split_s, held_out_end)
-    training_start = datetime.fromtimestamp(t_lo, tz=UTC)
     return ValidationReport(
         dataset=view.dataset.name,
         split=split,
-        training_start=training_start,
-        held_out_end=datetime.fromtimestamp(t_hi, tz=UTC),
-        training_cases=len(train_ids),
-        held_out_cases=len(test_ids),
+        training_start=held.training_start,
+        held_out_end=held.held_out_end,
+        training_cases=held.training_cases,
+        held_out_cases=held.held_out_cases,
         replications=cfg.replications,
         measures=measures,
         figures=figures,
@@ -355,6 +320,84 @@ def validate_model(
         model=model,
         seconds=time.perf_counter() - began,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeldOut:
+    """The split of a log: the held-out cases and the naive reference as the distance measures
+    read them (``case_id``, ``activity``, ``start``, ``end``, ``resource``; UTC)."""
+
+    split: datetime
+    training_start: datetime
+    held_out_end: datetime
+    """The last held-out case start."""
+    length: float
+    """Seconds from the split to just after the last held-out case start."""
+    training_cases: int
+    held_out_cases: int
+    real: pd.DataFrame
+    naive: pd.DataFrame
+    cut: pd.Timestamp
+    """The real log's last event: later simulated or replayed events are cut."""
+
+
+def held_out(view: LogView, config: ValidationConfig) -> HeldOut:
+    """Split ``view``'s log by case start as :func:`validate_model` does (for a peer simulator
+    measured on the same split, e.g. in the benchmark)."""
+    cfg = config
+    events = view.execute(view.events.select(*_COLUMNS).order_by([CASE_ID, TIMESTAMP, POSITION]))
+    if events.empty:
+        raise InputError(
+            "no events to validate a simulation model on",
+            where=Location(file=view.dataset.name),
+            found="0 events in the view",
+            expected="a log with cases before and after the split",
+            fix="widen the filter",
+        )
+    events = _prepare(events, cfg.discovery.timezone)
+    first_end = events.groupby(CASE_ID, sort=False)["end_s"].min()
+    t_lo, t_hi = float(first_end.min()), float(first_end.max())
+    split_s = (
+        cfg.split.timestamp()
+        if cfg.split is not None
+        else t_lo + (1.0 - cfg.holdout) * (t_hi - t_lo)
+    )
+    test_ids = first_end.index[first_end >= split_s]
+    train_ids = first_end.index[first_end < split_s]
+    if len(test_ids) < 2 or len(train_ids) < 2:
+        raise InputError(
+            "the split leaves too few cases on one side",
+            where=Location(file=view.dataset.name, field="split"),
+            found=f"{len(train_ids)} training cases, {len(test_ids)} held-out cases",
+            expected="at least 2 cases on each side (many more for a meaningful validation)",
+            fix="move the split or change the held-out share",
+        )
+    length = t_hi + 1e-3 - split_s
+    # the naive reference: the cases that started in the equally long stretch before the split,
+    # every timestamp shifted by that length
+    naive_ids = first_end.index[(first_end >= split_s - length) & (first_end < split_s)]
+    cut = pd.Timestamp(float(events["end_s"].max()), unit="s", tz="UTC")
+    naive = _frame(events[events[CASE_ID].isin(naive_ids)], shift=length)
+    return HeldOut(
+        split=datetime.fromtimestamp(split_s, tz=UTC),
+        training_start=datetime.fromtimestamp(t_lo, tz=UTC),
+        held_out_end=datetime.fromtimestamp(t_hi, tz=UTC),
+        length=length,
+        training_cases=len(train_ids),
+        held_out_cases=len(test_ids),
+        real=_frame(events[events[CASE_ID].isin(test_ids)]),
+        naive=naive[naive["end"] <= cut],
+        cut=cut,
+    )
+
+
+def measure_logs(
+    held: HeldOut, simulated: Sequence[pd.DataFrame], *, max_cases: int = 1000, seed: int = 0
+) -> list[Measure]:
+    """The log-distance measures of simulated logs (frames shaped like ``held.real``; events
+    after ``held.cut`` should be cut first) against the held-out log, beside the naive
+    reference."""
+    return _measures(held.real, list(simulated), held.naive, max_cases, np.random.default_rng(seed))
 
 
 def _frame(events: pd.DataFrame, *, shift: float = 0.0) -> pd.DataFrame:

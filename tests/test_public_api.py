@@ -26,6 +26,7 @@ PACKAGES = (
     "civicflow.app.accounts",
     "civicflow.app.assessment",
     "civicflow.app.audit",
+    "civicflow.app.planning",
     "civicflow.app.programme",
     "civicflow.app.workspaces",
     "civicflow.web",

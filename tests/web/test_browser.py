@@ -380,3 +380,67 @@ def test_error_summary_takes_the_focus_and_links_to_the_field(
     # the 422 of the refused form is the only message the console has
     assert [e for e in c.errors if "status of 422" not in e] == [], c.errors
     c.close()
+
+
+def test_simulation_pages(served: tuple[str, World], browser: Any) -> None:
+    from civicflow.app import SYSTEM, assessment
+    from civicflow.demo import DemoConfig, build_demo_workspace
+
+    base, world = served
+    assessment.store_dataset(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, name="sim-demo",
+        write=lambda store: build_demo_workspace(
+            path=store.path, config=DemoConfig(cases=400, seed=5), dataset_name="sim-demo"
+        )[1],
+    )  # fmt: skip
+    ws = f"/w/{world.workspace_id}"
+    c = Checked(browser, base)
+    page = c.page
+    c.sign_in(world.emails["analyst"])
+    page.goto(f"{ws}/simulation")
+    c.axe()
+    page.locator("#sim-dataset").select_option("sim-demo")
+    page.get_by_label("Model name").fill("permits")
+    page.get_by_role("button", name="Discover model").click()
+    page.wait_for_url(re.compile(r".*/simulation/models/sim_[0-9a-f]+$"))
+    assert "Resource pools" in page.content()
+    c.axe()
+    c.shot("simulation-model")
+
+    # a bad document: the error summary names the model's field and links to the document
+    document = page.locator("#sim-document")
+    data = document.input_value().replace('"schema_version": 1', '"schema_version": 7', 1)
+    document.fill(data)
+    page.get_by_role("button", name="Save model").click()
+    summary = page.locator(".govuk-error-summary")
+    summary.wait_for()
+    assert "schema_version" in summary.inner_text()
+    assert summary.locator("a").first.get_attribute("href") == "#sim-document"
+    c.axe()
+
+    page.get_by_label("Scenario name").fill("more assessors")
+    page.locator("#sim-kind").select_option("staffing")
+    page.locator("#sim-pool").select_option("assessor")
+    page.get_by_label("New size (staffing)").fill("5")
+    page.get_by_role("button", name="Save scenario").click()
+    page.wait_for_selector("text=more assessors")
+    page.get_by_label("Cases per replication").fill("300")
+    page.get_by_label("Replications (compare)").fill("2")
+    page.get_by_role("button", name="Compare scenarios").click()
+    page.wait_for_url(re.compile(r".*/simulation/runs/run_[0-9a-f]+$"), timeout=120_000)
+    page.wait_for_selector(".chart[data-rendered] svg", timeout=30_000)
+    assert "Outcomes per scenario" in page.content()
+    c.axe()
+    c.shot("simulation-comparison")
+
+    page.goto(f"{ws}/simulation")
+    page.locator("#sim-v-dataset").select_option("sim-demo")
+    page.get_by_label("Replications").fill("1")
+    page.get_by_role("button", name="Validate").click()
+    page.wait_for_url(re.compile(r".*/simulation/runs/run_[0-9a-f]+$"), timeout=120_000)
+    page.wait_for_selector(".chart[data-rendered] svg", timeout=30_000)
+    assert "Verdict." in page.content()
+    c.axe()
+    c.shot("simulation-validation")
+    assert [e for e in c.errors if "status of 422" not in e] == [], c.errors
+    c.close()

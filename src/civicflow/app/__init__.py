@@ -17,6 +17,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
                                    #   inclusion_proof -> InclusionProof
         assessment,                # ingest_dataset, delete_dataset, freeze_baseline, open_view
         dashboard,                 # overview (trends, changes, attention), record_visit
+        planning,                  # simulation models, scenarios, validate / run / compare
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
         operator_actor,            # the OS login's account alone (no workspace)
@@ -33,7 +34,15 @@ The database is SQLite in ``Settings.home`` by default, PostgreSQL when
 ``civicflow/app/migrations`` (:func:`upgrade_database`, ``civicflow db upgrade``).
 """
 
-from civicflow.app import accounts, assessment, audit, dashboard, programme, workspaces
+from civicflow.app import (
+    accounts,
+    assessment,
+    audit,
+    dashboard,
+    planning,
+    programme,
+    workspaces,
+)
 from civicflow.app._context import (
     AppContext,
     MigrationStatus,
@@ -75,6 +84,7 @@ __all__ = [
     "open_app",
     "open_local_app",
     "operator_actor",
+    "planning",
     "programme",
     "upgrade_database",
     "workspaces",

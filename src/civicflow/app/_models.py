@@ -252,3 +252,51 @@ class DecisionRow(_Programme, Base):
     rationale: Mapped[str] = mapped_column(Text, default="")
     decided_on: Mapped[date] = mapped_column(Date)
     decided_by: Mapped[str] = mapped_column(String(200))
+
+
+class SimulationModelRow(Base):
+    """A simulation model document (``civicflow.planning.SimulationModel.to_dict()``)."""
+
+    __tablename__ = "simulation_models"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    name: Mapped[str] = mapped_column(String(200))
+    dataset: Mapped[str | None] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_simulation_models_name"),)
+
+
+class SimulationScenarioRow(Base):
+    """A what-if scenario of a stored model (``civicflow.planning.Scenario`` as JSON)."""
+
+    __tablename__ = "simulation_scenarios"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    model_id: Mapped[str] = _owner_column("simulation_models.id")
+    name: Mapped[str] = mapped_column(String(200))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("model_id", "name", name="uq_simulation_scenarios_name"),)
+
+
+class SimulationRunRow(Base):
+    """A validation, simulation run or scenario comparison and its result (JSON)."""
+
+    __tablename__ = "simulation_runs"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    model_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("simulation_models.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    dataset: Mapped[str | None] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -45,6 +45,8 @@ class Permission(enum.StrEnum):
     DATASET_DELETE = "dataset:delete"
     BASELINE_WRITE = "baseline:write"
     PROGRAMME_WRITE = "programme:write"
+    SIMULATION_WRITE = "simulation:write"
+    """Discover, edit and run simulation models and their what-if scenarios."""
     LEDGER_READ = "ledger:read"
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
@@ -56,7 +58,9 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(P) - {P.USER_ADMIN},
     Role.SERVICE_OWNER: frozenset({P.WORKSPACE_READ, P.PROGRAMME_WRITE, P.LEDGER_READ}),
-    Role.ANALYST: frozenset({P.WORKSPACE_READ, P.DATASET_WRITE, P.BASELINE_WRITE}),
+    Role.ANALYST: frozenset(
+        {P.WORKSPACE_READ, P.DATASET_WRITE, P.BASELINE_WRITE, P.SIMULATION_WRITE}
+    ),
     Role.DPO: frozenset({P.WORKSPACE_READ, P.DATASET_DELETE, P.LEDGER_READ, P.LEDGER_VERIFY}),
     Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY}),
     Role.CASEWORKER: frozenset({P.WORKSPACE_READ, P.REVIEW_WRITE}),

@@ -126,6 +126,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "head, signing key and the default workspace, each with the setting that moves it.",
     ),
     LazyCommand(
+        "simulate",
+        "civicflow.cli._simulate:app",
+        "Simulation: discover a model of the process from a dataset, validate it on held-out "
+        "data, run it, compare what-if scenarios.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

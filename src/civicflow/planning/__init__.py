@@ -1,6 +1,16 @@
 """Planning and simulation: a simulation model discovered from a log, a fast seeded
-discrete-event engine, what-if scenarios, and the Prosimos JSON + BPMN exchange form."""
+discrete-event engine, what-if scenarios, the Prosimos JSON + BPMN exchange form, validation on
+held-out data and the comparison of scenarios over replications."""
 
+from civicflow.planning._comparison import (
+    AS_IS,
+    ComparisonConfig,
+    Estimate,
+    ScenarioComparison,
+    ScenarioOutcome,
+    compare_scenarios,
+    measure_outcome,
+)
 from civicflow.planning._discover import DiscoveryConfig, discover_model
 from civicflow.planning._distributions import Distribution, GoodnessOfFit, fit_distribution
 from civicflow.planning._engine import (
@@ -79,9 +89,21 @@ from civicflow.planning._uncertainty import (
     monte_carlo,
     tornado,
 )
+from civicflow.planning._validation import (
+    Finding,
+    HeldOut,
+    KeyFigure,
+    Measure,
+    SideBySide,
+    ValidationConfig,
+    ValidationReport,
+    held_out,
+    measure_logs,
+    validate_model,
+)
 
 __all__ = [
-    # the business case
+    "AS_IS",
     "COST_CATEGORIES",
     "END",
     "SAMPLE_SIZE_METHOD",
@@ -99,15 +121,21 @@ __all__ = [
     "CaseInput",
     "CaseResult",
     "Change",
+    "ComparisonConfig",
     "ControlFlow",
     "CostLine",
     "DecisionRule",
     "DiffInDiff",
     "DiscoveryConfig",
     "Distribution",
+    "Estimate",
+    "Finding",
     "GoodnessOfFit",
+    "HeldOut",
     "HoursSaved",
+    "KeyFigure",
     "KpiDelta",
+    "Measure",
     "MonteCarloConfig",
     "MonteCarloResult",
     "NpvBin",
@@ -126,6 +154,9 @@ __all__ = [
     "ReworkAvoided",
     "SampleSize",
     "Scenario",
+    "ScenarioComparison",
+    "ScenarioOutcome",
+    "SideBySide",
     "Signal",
     "SimulationConfig",
     "SimulationModel",
@@ -134,15 +165,21 @@ __all__ = [
     "Tornado",
     "TornadoBar",
     "Uncertain",
+    "ValidationConfig",
+    "ValidationReport",
     "YearFlow",
     "automation_opportunities",
+    "compare_scenarios",
     "difference_in_differences",
     "discover_model",
     "expected_arrivals",
     "fit_distribution",
     "from_prosimos",
+    "held_out",
     "irr",
     "kpi_delta",
+    "measure_logs",
+    "measure_outcome",
     "monte_carlo",
     "npv",
     "payback_period",
@@ -152,4 +189,5 @@ __all__ = [
     "throughput_seconds",
     "to_prosimos",
     "tornado",
+    "validate_model",
 ]

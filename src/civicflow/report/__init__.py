@@ -1,6 +1,7 @@
 """The offline HTML assessment report and the vendored front-end assets it (and the web) uses."""
 
 from civicflow.report._assets import VENDOR_ASSETS, VendorAsset, asset_path, asset_text
+from civicflow.report._charts import grouped_bars
 from civicflow.report._comparison import (
     ComparisonRow,
     build_comparison_report,
@@ -9,31 +10,47 @@ from civicflow.report._comparison import (
     wait_rows,
 )
 from civicflow.report._format import describe_filter
-from civicflow.report._model import Section
+from civicflow.report._model import Chart, Figure, Section, Table
 from civicflow.report._render import dot_to_svg, find_browser, html_to_pdf, svg_to_png
 from civicflow.report._report import ReportConfig, ReportProgress, build_report, report_data
 from civicflow.report._sections import REPORT_SECTIONS, build_section
+from civicflow.report._simulation import (
+    build_simulation_report,
+    comparison_charts,
+    simulation_sections,
+    validation_charts,
+)
+from civicflow.report._simulation import comparison_rows as simulation_comparison_rows
 
 __all__ = [
     "REPORT_SECTIONS",
     "VENDOR_ASSETS",
+    "Chart",
     "ComparisonRow",
+    "Figure",
     "ReportConfig",
     "ReportProgress",
     "Section",
+    "Table",
     "VendorAsset",
     "asset_path",
     "asset_text",
     "build_comparison_report",
     "build_report",
     "build_section",
+    "build_simulation_report",
+    "comparison_charts",
     "comparison_context",
     "comparison_rows",
     "describe_filter",
     "dot_to_svg",
     "find_browser",
+    "grouped_bars",
     "html_to_pdf",
     "report_data",
+    "simulation_comparison_rows",
+    "simulation_sections",
     "svg_to_png",
+    "validation_charts",
     "wait_rows",
 ]

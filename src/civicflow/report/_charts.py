@@ -201,3 +201,57 @@ def _js_string(text: str) -> str:
     import json
 
     return json.dumps(text)
+
+
+SERIES_COLOURS = ["#1d4f91", "#d4351c", "#6f777b", "#00703c", "#f47738", "#4c2c92"]
+"""Series colours (GOV.UK palette: blue, red, grey, green, orange, purple), each 3:1 or more on
+white."""
+
+
+def grouped_bars(
+    *,
+    title: str,
+    values: list[dict[str, Any]],
+    category: str,
+    series: str,
+    measure: str,
+    category_title: str,
+    measure_title: str,
+    measure_format: str = ",.2f",
+    horizontal: bool = False,
+) -> dict[str, Any]:
+    """Bars of several series side by side per category (e.g. real, simulated and replayed), in
+    the order of ``values``: one row per (category, series)."""
+    categories = list(dict.fromkeys(v[category] for v in values))
+    names = list(dict.fromkeys(v[series] for v in values))
+    size = max(120, min(14 * len(categories) * len(names), 560)) if horizontal else 240
+    spec = _base(title, values, height=size)
+    cat = {
+        "field": category,
+        "type": "nominal",
+        "sort": categories,
+        "title": None if horizontal else category_title,
+        "axis": {"labelAngle": 0 if horizontal or len(categories) <= 12 else -45},
+    }
+    num = {
+        "field": measure,
+        "type": "quantitative",
+        "title": measure_title,
+        "axis": {"format": measure_format},
+    }
+    offset = "yOffset" if horizontal else "xOffset"
+    spec["mark"] = {"type": "bar", "tooltip": True}
+    spec["encoding"] = {
+        ("y" if horizontal else "x"): cat,
+        ("x" if horizontal else "y"): num,
+        offset: {"field": series, "type": "nominal", "sort": names},
+        "color": {
+            "field": series,
+            "type": "nominal",
+            "sort": names,
+            "title": None,
+            "scale": {"domain": names, "range": SERIES_COLOURS[: len(names)]},
+            "legend": {"orient": "top"},
+        },
+    }
+    return spec

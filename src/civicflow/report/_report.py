@@ -197,6 +197,23 @@ def _json_for_script(data: Any) -> str:
 def render_html(
     *, view: LogView, config: ReportConfig, header: Section, sections: list[Section]
 ) -> str:
+    return render_sections(
+        title=config.title, header=header, sections=sections, dataset=view.dataset.manifest,
+        filter_lines=describe_filter(view),
+    )  # fmt: skip
+
+
+def render_sections(
+    *,
+    title: str,
+    header: Section,
+    sections: list[Section],
+    dataset: Any,
+    filter_lines: list[str],
+    brand: str = "civicflow assessment report",
+) -> str:
+    """The report page for ``sections`` of a dataset (its manifest: name, source, format,
+    counts, period, fingerprint), everything inlined."""
     data: dict[str, Any] = {"charts": {}, "map": None, "graphs": {}}
     for s in sections:
         for c in s.charts:
@@ -215,11 +232,12 @@ def render_html(
         _env()
         .get_template("report.html.j2")
         .render(
-            title=config.title,
+            title=title,
+            brand=brand,
             header=header,
             sections=sections,
-            dataset=view.dataset.manifest,
-            filter_lines=describe_filter(view),
+            dataset=dataset,
+            filter_lines=filter_lines,
             generated_at=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
             version=__version__,
             css=asset_text("report.css"),

@@ -149,6 +149,7 @@ def create_app(
         _routes_compare,
         _routes_explore,
         _routes_pages,
+        _routes_simulation,
     )
     from civicflow.web._analysis import AnalysisCache
     from civicflow.web._assessment import Analyst
@@ -160,6 +161,7 @@ def create_app(
     _routes_auth.install(app, web)
     app.include_router(_routes_pages.router)
     app.include_router(_routes_compare.router)
+    app.include_router(_routes_simulation.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)

@@ -170,6 +170,7 @@ DatasetWriter = Annotated[Actor, requires(Permission.DATASET_WRITE)]
 DatasetDeleter = Annotated[Actor, requires(Permission.DATASET_DELETE)]
 BaselineWriter = Annotated[Actor, requires(Permission.BASELINE_WRITE)]
 ProgrammeWriter = Annotated[Actor, requires(Permission.PROGRAMME_WRITE)]
+SimulationWriter = Annotated[Actor, requires(Permission.SIMULATION_WRITE)]
 LedgerReader = Annotated[Actor, requires(Permission.LEDGER_READ)]
 LedgerVerifier = Annotated[Actor, requires(Permission.LEDGER_VERIFY)]
 ReviewWriter = Annotated[Actor, requires(Permission.REVIEW_WRITE)]
@@ -182,6 +183,7 @@ ACTOR_WITH: dict[Permission, Any] = {
     Permission.DATASET_DELETE: DatasetDeleter,
     Permission.BASELINE_WRITE: BaselineWriter,
     Permission.PROGRAMME_WRITE: ProgrammeWriter,
+    Permission.SIMULATION_WRITE: SimulationWriter,
     Permission.LEDGER_READ: LedgerReader,
     Permission.LEDGER_VERIFY: LedgerVerifier,
     Permission.REVIEW_WRITE: ReviewWriter,

@@ -71,6 +71,22 @@ def busy(
     assessment.freeze_baseline(
         ctx, actor=admin, workspace_id=ws.id, dataset_name="tiny", baseline_name="q1"
     )
+    from dataclasses import replace
+    from datetime import date
+
+    from civicflow.app import business_case as bc
+    from civicflow.planning import BusinessCase, MonteCarloConfig, OtherBenefit, Range
+
+    case = BusinessCase(
+        name="e-intake", start=date(2026, 1, 1), years=3,
+        benefits=(OtherBenefit(title="fewer calls", amount_per_year=Range(low=1, likely=2, high=4)),),
+    )  # fmt: skip
+    for name in ("e-intake", "gone"):
+        bc.create_case(ctx, actor=analyst, workspace_id=ws.id, case=replace(case, name=name))
+    bc.add_version(ctx, actor=analyst, workspace_id=ws.id, case="e-intake", document=case)
+    bc.evaluate_case(ctx, actor=analyst, workspace_id=ws.id, case="e-intake",
+                     config=MonteCarloConfig(draws=500))  # fmt: skip
+    bc.delete_case(ctx, actor=analyst, workspace_id=ws.id, case="gone")
     ids["analyst"] = analyst.user_id
     return ids
 
@@ -114,6 +130,8 @@ def test_objective_target_changed_with_sql_is_named(
         ("UPDATE api_tokens SET scopes = '[\"ledger:verify\"]'", "api token tok_"),
         ("UPDATE budget_lines SET amount = 1", "budget line bud_"),
         ("UPDATE workspaces SET name = 'renamed'", "workspace ws_"),
+        ("UPDATE business_case_versions SET result = NULL", "business case bc_"),
+        ("DELETE FROM business_case_versions WHERE version = 1", "business case bc_"),
     ],
 )
 def test_direct_sql_changes_are_named(ctx: AppContext, busy: dict, sql: str, expect: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from civicflow.app import SYSTEM, Actor, AppContext, Role, accounts, assessment, audit, workspaces
+from civicflow.app import business_case as bc
 from civicflow.app import programme as pg
 from civicflow.core import PermissionDeniedError, utcnow
 
@@ -24,6 +25,7 @@ PROGRAMME_WRITERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})
 LEDGER_READERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.DPO, Role.AUDITOR})
 LEDGER_VERIFIERS = frozenset({Role.ADMIN, Role.DPO, Role.AUDITOR})
 MEASURERS = frozenset({Role.ADMIN, Role.ANALYST})
+CASE_WRITERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.ANALYST})
 NOBODY: frozenset[Role] = frozenset()  # global admins only
 
 
@@ -155,6 +157,63 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
             ctx, actor=actor, workspace_id=ws, dataset_name=seeded(ctx, admin, ws), fmt="csv",
             out=ctx.settings.home / f"export-{utcnow().timestamp():.6f}.csv",
         )  # fmt: skip
+
+    def case_doc(name: str) -> Any:
+        from datetime import date
+
+        from civicflow.planning import BusinessCase, OtherBenefit
+
+        return BusinessCase(
+            name=name, start=date(2026, 1, 1), years=3,
+            benefits=(OtherBenefit(title="fewer calls", amount_per_year=1_000),),
+        )  # fmt: skip
+
+    def a_case(ctx, admin, ws):  # type: ignore[no-untyped-def]
+        name = f"case {utcnow().timestamp():.6f}"
+        return bc.create_case(ctx, actor=admin, workspace_id=ws, case=case_doc(name))
+
+    def case_create(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        name = f"new {utcnow().timestamp():.6f}"
+        return bc.create_case(ctx, actor=actor, workspace_id=ws, case=case_doc(name))
+
+    def case_version(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        c = a_case(ctx, admin, ws)
+        return bc.add_version(
+            ctx, actor=actor, workspace_id=ws, case=c.id, document=case_doc(c.name)
+        )
+
+    def case_evaluate(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.planning import MonteCarloConfig
+
+        c = a_case(ctx, admin, ws)
+        return bc.evaluate_case(
+            ctx, actor=actor, workspace_id=ws, case=c.id, config=MonteCarloConfig(draws=100)
+        )
+
+    def case_delete(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        return bc.delete_case(ctx, actor=actor, workspace_id=ws, case=a_case(ctx, admin, ws).id)
+
+    def case_get(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        return bc.get_case(ctx, actor=actor, workspace_id=ws, case=a_case(ctx, admin, ws).id)
+
+    def case_compare(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        one, two = a_case(ctx, admin, ws), a_case(ctx, admin, ws)
+        return bc.compare_cases(
+            ctx, actor=actor, workspace_id=ws, refs=[(one.id, None), (two.id, None)]
+        )
+
+    ops |= {
+        "business_case.create": (CASE_WRITERS, case_create),
+        "business_case.version": (CASE_WRITERS, case_version),
+        "business_case.evaluate": (CASE_WRITERS, case_evaluate),
+        "business_case.delete": (CASE_WRITERS, case_delete),
+        "business_case.get": (ALL, case_get),
+        "business_case.compare": (ALL, case_compare),
+        "business_case.list": (
+            ALL,
+            lambda ctx, a, ws, ad: bc.list_cases(ctx, actor=a, workspace_id=ws),
+        ),
+    }
 
     ops |= {
         # reading: every member; an event-log export is recorded in the ledger

@@ -18,6 +18,8 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         assessment,                # ingest_dataset, delete_dataset, freeze_baseline, open_view
         dashboard,                 # overview (trends, changes, attention), record_visit
         planning,                  # simulation models, scenarios, validate / run / compare
+        business_case,             # saved, versioned business cases: create / version /
+                                   #   evaluate / compare / delete, from_opportunity
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
         operator_actor,            # the OS login's account alone (no workspace)
@@ -38,6 +40,7 @@ from civicflow.app import (
     accounts,
     assessment,
     audit,
+    business_case,
     dashboard,
     planning,
     programme,
@@ -74,6 +77,7 @@ __all__ = [
     "accounts",
     "assessment",
     "audit",
+    "business_case",
     "dashboard",
     "database_url",
     "downgrade_database",

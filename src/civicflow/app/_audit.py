@@ -25,8 +25,17 @@ from civicflow.app._accounts import (
     _token,
     _token_state,
 )
+from civicflow.app._business_case import CASE as BUSINESS_CASE
+from civicflow.app._business_case import case_state
 from civicflow.app._context import LEDGER_HEAD, AppContext
-from civicflow.app._models import ApiTokenRow, MembershipRow, UserRow, WorkspaceRow
+from civicflow.app._models import (
+    ApiTokenRow,
+    BusinessCaseRow,
+    BusinessCaseVersionRow,
+    MembershipRow,
+    UserRow,
+    WorkspaceRow,
+)
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission, Role
 from civicflow.app._workspaces import _state as _workspace_state
@@ -233,6 +242,19 @@ def _programme(kind: Any) -> Callable[[Session, AppContext], Iterator[_Current]]
     return rows
 
 
+def _business_cases(session: Session, ctx: AppContext) -> Iterator[_Current]:
+    """Every business case with all its versions, as its use cases record it."""
+    versions: dict[str, list[BusinessCaseVersionRow]] = {}
+    for v in session.scalars(select(BusinessCaseVersionRow)):
+        versions.setdefault(v.case_id, []).append(v)
+    for row in session.scalars(select(BusinessCaseRow)):
+        digest = state_digest(case_state(row, versions.get(row.id, [])))
+        yield _Current(
+            BUSINESS_CASE, row.workspace_id, row.id, digest,
+            "tables business_cases, business_case_versions",
+        )  # fmt: skip
+
+
 def folder_states(workspace_id: str, path: Path) -> Iterator[_Current]:
     """The datasets (their manifest's fingerprint), baselines and saved filter sets (the digest
     of their JSON) in one workspace folder, as the ledger records them; one that cannot be read has no digest."""
@@ -274,6 +296,7 @@ _STATES: tuple[Callable[[Session, AppContext], Iterable[_Current]], ...] = (
     _memberships,
     _tokens,
     *(_programme(k) for k in _KINDS),
+    _business_cases,
     _files,
 )
 """Every object type the application ledgers, with the function that computes its state now."""
@@ -285,6 +308,7 @@ _CHECKED = {
     "dataset",
     "baseline",
     "filter_set",
+    BUSINESS_CASE,
 } | {k.name for k in _KINDS}
 
 

@@ -300,3 +300,38 @@ class SimulationRunRow(Base):
     seconds: Mapped[float] = mapped_column(Float)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BusinessCaseRow(Base):
+    """A saved business case: its name and where its first draft came from; the documents are
+    its versions (:class:`BusinessCaseVersionRow`)."""
+
+    __tablename__ = "business_cases"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_business_cases_name"),)
+
+
+class BusinessCaseVersionRow(Base):
+    """One version of a case (``civicflow.planning.case_to_dict``), never overwritten; its
+    evaluation (base case, Monte Carlo, tornado) is stored with it once run."""
+
+    __tablename__ = "business_case_versions"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    case_id: Mapped[str] = _owner_column("business_cases.id")
+    version: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("case_id", "version", name="uq_business_case_versions_version"),
+    )

@@ -47,6 +47,8 @@ class Permission(enum.StrEnum):
     PROGRAMME_WRITE = "programme:write"
     SIMULATION_WRITE = "simulation:write"
     """Discover, edit and run simulation models and their what-if scenarios."""
+    BUSINESS_CASE_WRITE = "business_case:write"
+    """Create, version, evaluate and delete business cases."""
     LEDGER_READ = "ledger:read"
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
@@ -57,9 +59,17 @@ class Permission(enum.StrEnum):
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(P) - {P.USER_ADMIN},
-    Role.SERVICE_OWNER: frozenset({P.WORKSPACE_READ, P.PROGRAMME_WRITE, P.LEDGER_READ}),
+    Role.SERVICE_OWNER: frozenset(
+        {P.WORKSPACE_READ, P.PROGRAMME_WRITE, P.LEDGER_READ, P.BUSINESS_CASE_WRITE}
+    ),
     Role.ANALYST: frozenset(
-        {P.WORKSPACE_READ, P.DATASET_WRITE, P.BASELINE_WRITE, P.SIMULATION_WRITE}
+        {
+            P.WORKSPACE_READ,
+            P.DATASET_WRITE,
+            P.BASELINE_WRITE,
+            P.SIMULATION_WRITE,
+            P.BUSINESS_CASE_WRITE,
+        }
     ),
     Role.DPO: frozenset({P.WORKSPACE_READ, P.DATASET_DELETE, P.LEDGER_READ, P.LEDGER_VERIFY}),
     Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY}),

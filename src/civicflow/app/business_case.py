@@ -1,0 +1,49 @@
+"""Business cases with roles and the ledger: saved cases per workspace, each a list of versions
+that are never overwritten, evaluated (base case, Monte Carlo, tornado; the result stored with the
+version), compared side by side, and drafted in one step from an automation opportunity.
+
+Read (WORKSPACE_READ): ``list_cases``, ``get_case`` (by id or name), ``compare_cases``,
+``budget_costs`` (the programme's budget lines as cost lines). Change (BUSINESS_CASE_WRITE, one
+ledger entry each): ``create_case`` (``business_case.create``), ``add_version``
+(``business_case.version``), ``evaluate_case`` (``business_case.evaluate``), ``delete_case``
+(``business_case.delete``), ``from_opportunity`` (``scenario.create`` with a model, then
+``business_case.create``). ``case_state`` is the ledgered state of a case.
+"""
+
+from civicflow.app._business_case import (
+    FIGURES,
+    CaseComparison,
+    CaseVersion,
+    Column,
+    FromOpportunity,
+    StoredCase,
+    add_version,
+    budget_costs,
+    case_state,
+    compare_cases,
+    create_case,
+    delete_case,
+    evaluate_case,
+    from_opportunity,
+    get_case,
+    list_cases,
+)
+
+__all__ = [
+    "FIGURES",
+    "CaseComparison",
+    "CaseVersion",
+    "Column",
+    "FromOpportunity",
+    "StoredCase",
+    "add_version",
+    "budget_costs",
+    "case_state",
+    "compare_cases",
+    "create_case",
+    "delete_case",
+    "evaluate_case",
+    "from_opportunity",
+    "get_case",
+    "list_cases",
+]

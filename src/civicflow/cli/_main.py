@@ -132,6 +132,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "data, run it, compare what-if scenarios.",
     ),
     LazyCommand(
+        "business-case",
+        "civicflow.cli._business_case:app",
+        "Business cases: cost, benefit and uncertainty of a change, saved with their versions, "
+        "evaluated and compared.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

@@ -108,3 +108,71 @@ def test_bad_weights_and_attributes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as info:
         automation_opportunities(view, OpportunityConfig(attributes=("colour",)))
     assert info.value.found == "colour"
+
+
+def _runs(n: int) -> dict[tuple[str, ...], tuple[int, set[str]]]:
+    """Contiguous runs of ``n`` activities counted from the raw events, per case in time order."""
+    events = simulate_demo(config=DEMO).events.to_pylist()
+    traces: dict[str, list[tuple[object, int, str, str | None]]] = {}
+    for i, e in enumerate(events):
+        traces.setdefault(e["case_id"], []).append(
+            (e["timestamp"], i, e["activity"], e["resource"])
+        )
+    out: dict[tuple[str, ...], tuple[int, set[str]]] = {}
+    for case, trace in traces.items():
+        acts = [a for _, _, a, _ in sorted(trace, key=lambda t: (t[0], t[1]))]
+        for i in range(len(acts) - n + 1):
+            key = tuple(acts[i : i + n])
+            count, cases = out.get(key, (0, set()))
+            out[key] = (count + 1, cases | {case})
+    return out
+
+
+def test_frequent_sequences_are_scored_on_the_same_evidence(ranked: Opportunities) -> None:
+    assert ranked.sequences, "the demo has frequent sequences"
+    runs = {**_runs(2), **_runs(3)}
+    for seq in ranked.sequences:
+        assert seq.is_sequence and len(seq.steps) in (2, 3)
+        assert seq.activity == " → ".join(seq.steps)
+        count, cases = runs[seq.steps]
+        assert seq.signal("volume").value == count
+        assert len(cases) / DEMO.cases >= 0.05  # the default minimum share of cases
+        assert [s.name for s in seq.signals] == [s.name for s in ranked.opportunities[0].signals]
+        assert all(s.evidence and 0.0 <= s.score <= 1.0 for s in seq.signals)
+    # the ten most frequent qualifying runs, loops on one activity left to rework
+    qualifying = sorted(
+        (-c, k) for k, (c, cs) in runs.items() if len(set(k)) > 1 and len(cs) >= 150
+    )
+    assert {s.steps for s in ranked.sequences} == {k for _, k in qualifying[:10]}
+    # every case starts with a submission then the completeness check
+    first = ranked.get(f"{SUBMIT} → {CHECK}")
+    assert first.signal("volume").value == DEMO.cases
+    assert first.signal("rework").value == 0.0
+    # the decision after a sequence is the one after its last step, on its runs only: the fast
+    # track rule shows again after submission → check
+    assert any(
+        "permit_type is dormer" in line and FAST_TRACK in line for line in first.decision.rule
+    )
+    # the check → assess hand-over is where the queue is: more waiting than any step alone but one
+    seq = ranked.get(f"{CHECK} → {ASSESS}")
+    assert seq.signal("waiting").score > 0.5
+    assert ranked.combined[0].score >= ranked.combined[-1].score
+    # the same evidence under other weights
+    only_waiting = ranked.rescore(
+        OpportunityWeights(
+            volume=0, handling=0, waiting=1, rework=0, consistency=0, people=0, rule=0
+        )
+    )
+    assert {s.activity for s in only_waiting.sequences} == {s.activity for s in ranked.sequences}
+    assert only_waiting.get(seq.activity).score == pytest.approx(
+        100 * seq.signal("waiting").score, abs=0.01
+    )
+
+
+def test_sequence_settings_are_checked() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        OpportunityConfig(sequence_lengths=(1, 2))
+    assert info.value.where is not None and info.value.where.field == "sequence_lengths"
+    with pytest.raises(ConfigurationError) as info:
+        OpportunityConfig(min_sequence_share=0)
+    assert info.value.where is not None and info.value.where.field == "min_sequence_share"

@@ -86,6 +86,7 @@ def opportunities_command(
                 "opportunities": [
                     dataclasses.asdict(o) for o in result.opportunities[: max(0, top)]
                 ],
+                "sequences": [dataclasses.asdict(o) for o in result.sequences[: max(0, top)]],
             }
         )
         return
@@ -101,6 +102,17 @@ def opportunities_command(
         ],
         numeric=range(1, 2 + len(names)),
     )
+    if result.sequences:
+        table(
+            console,
+            "Frequent sequences of activities (2-3 in a row, in at least 5 % of the cases)",
+            ("sequence", "score", *names),
+            [
+                (o.activity, f"{o.score:.1f}", *(f"{o.signal(n).score:.2f}" for n in names))
+                for o in result.sequences[: max(0, top)]
+            ],
+            numeric=range(1, 2 + len(names)),
+        )
     weights = ", ".join(f"{k} {v:g}" for k, v in result.weights.as_dict().items())
     console.print(f"weights: {weights}", highlight=False)
     for o in shown:

@@ -2,6 +2,10 @@
 handling time, waiting time, rework, consistency, people involved and how rule-like the decision
 after it is — with weights the analyst can change and the evidence of every signal.
 
+Frequent sequences of activities — contiguous runs of 2 or 3 activities that many cases pass
+through, as the view's variants show them — are scored on the same signals (summed over their
+steps; waiting is the hand-over waiting between their steps) and ranked beside the activities.
+
 How rule-like a decision is: for every instance of the activity, the activity that follows it in
 the case is the branch taken; a shallow scikit-learn decision tree predicts the branch from the
 case's attributes, and its cross-validated accuracy is compared with always guessing the most
@@ -113,6 +117,12 @@ class OpportunityConfig:
     max_instances: int = 20_000
     """Instances per decision used for learning; a seeded sample above it."""
     seed: int = 0
+    sequence_lengths: tuple[int, ...] = (2, 3)
+    """Lengths of the contiguous sequences of activities to score (empty: none)."""
+    min_sequence_share: float = 0.05
+    """A sequence is scored when at least this share of the cases pass through it."""
+    max_sequences: int = 10
+    """The most frequent sequences scored (by occurrences)."""
 
     def __post_init__(self) -> None:
         check_at_least(
@@ -122,7 +132,25 @@ class OpportunityConfig:
             min_instances=(self.min_instances, 10),
             max_levels=(self.max_levels, 2),
             max_instances=(self.max_instances, 100),
+            max_sequences=(self.max_sequences, 0),
         )
+        bad = [n for n in self.sequence_lengths if not isinstance(n, int) or not 2 <= n <= 5]
+        if bad:
+            raise ConfigurationError(
+                "OpportunityConfig.sequence_lengths holds a length out of range",
+                where=Location(field="sequence_lengths"),
+                found=repr(self.sequence_lengths),
+                expected="whole numbers from 2 to 5",
+                fix="pass sequence_lengths=(2, 3)",
+            )
+        if not 0.0 < self.min_sequence_share <= 1.0:
+            raise ConfigurationError(
+                "OpportunityConfig.min_sequence_share is out of range",
+                where=Location(field="min_sequence_share"),
+                found=repr(self.min_sequence_share),
+                expected="a share above 0, at most 1",
+                fix="pass min_sequence_share=0.05 (5 % of the cases)",
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,13 +183,24 @@ class DecisionRule:
     note: str = ""
 
 
+SEQUENCE_ARROW = " → "
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Opportunity:
     activity: str
+    """The activity, or for a sequence its steps joined by " → "."""
     score: float
     """The weighted mean of the signals' scores, 0-100."""
     signals: tuple[Signal, ...]
     decision: DecisionRule
+    """The decision after the activity (for a sequence: after its last step)."""
+    steps: tuple[str, ...] = ()
+    """A sequence's activities in order; empty for a single activity."""
+
+    @property
+    def is_sequence(self) -> bool:
+        return len(self.steps) > 1
 
     def signal(self, name: str) -> Signal:
         return next(s for s in self.signals if s.name == name)
@@ -174,26 +213,44 @@ class Opportunities:
     opportunities: tuple[Opportunity, ...]
     weights: OpportunityWeights
     definitions: dict[str, str] = field(default_factory=lambda: dict(SIGNALS))
+    sequences: tuple[Opportunity, ...] = ()
+    """Frequent contiguous sequences of activities, scored on the same signals, highest first."""
 
     @property
     def ranking(self) -> list[str]:
         return [o.activity for o in self.opportunities]
 
+    @property
+    def combined(self) -> tuple[Opportunity, ...]:
+        """Activities and sequences in one ranking (every signal is scaled against the
+        activities, so the scores compare)."""
+        return _ranked([*self.opportunities, *self.sequences])
+
     def get(self, activity: str) -> Opportunity:
-        return next(o for o in self.opportunities if o.activity == activity)
+        """An activity, or a sequence by its steps joined with " → "."""
+        return next(o for o in (*self.opportunities, *self.sequences) if o.activity == activity)
 
     def rescore(self, weights: OpportunityWeights) -> Opportunities:
         """The same evidence under other weights (nothing is recomputed from the log)."""
-        return Opportunities(
-            opportunities=_ranked(
+
+        def again(items: tuple[Opportunity, ...]) -> tuple[Opportunity, ...]:
+            return _ranked(
                 [
                     _scored(
-                        o.activity, [replace(s, weight=0.0) for s in o.signals], o.decision, weights
+                        o.activity,
+                        [replace(s, weight=0.0) for s in o.signals],
+                        o.decision,
+                        weights,
+                        steps=o.steps,
                     )
-                    for o in self.opportunities
+                    for o in items
                 ]
-            ),
+            )
+
+        return Opportunities(
+            opportunities=again(self.opportunities),
             weights=weights,
+            sequences=again(self.sequences),
         )
 
 
@@ -291,7 +348,9 @@ def automation_opportunities(
             ),
         ]
         out.append(_scored(name, signals, d, cfg.weights))
-    return Opportunities(opportunities=_ranked(out), weights=cfg.weights)
+    tops = _Tops(volume=top_volume, handling=top_handling, waiting=top_waiting, people=top_people)
+    sequences = _sequences(view, cfg, tops)
+    return Opportunities(opportunities=_ranked(out), weights=cfg.weights, sequences=sequences)
 
 
 def _signal(name: str, value: float | None, score: float, evidence: str) -> Signal:
@@ -307,14 +366,20 @@ def _signal(name: str, value: float | None, score: float, evidence: str) -> Sign
 
 
 def _scored(
-    activity: str, signals: list[Signal], decision: DecisionRule, weights: OpportunityWeights
+    activity: str,
+    signals: list[Signal],
+    decision: DecisionRule,
+    weights: OpportunityWeights,
+    *,
+    steps: tuple[str, ...] = (),
 ) -> Opportunity:
     w = weights.as_dict()
     weighted = [replace(s, weight=w[s.name]) for s in signals]
     score = 100.0 * sum(s.score * s.weight for s in weighted) / weights.total
     return Opportunity(
-        activity=activity, score=round(score, 2), signals=tuple(weighted), decision=decision
-    )
+        activity=activity, score=round(score, 2), signals=tuple(weighted), decision=decision,
+        steps=steps,
+    )  # fmt: skip
 
 
 def _ranked(items: list[Opportunity]) -> tuple[Opportunity, ...]:
@@ -533,3 +598,130 @@ def _conditions_in_words(conditions: list[tuple[str, str, str | float]]) -> str:
         if highs:
             parts.append(f"{name} <= {min(highs):g}")
     return " and ".join(parts)
+
+
+# -- frequent sequences of activities ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Tops:
+    """The activities' largest totals: a sequence's signals are scaled against them."""
+
+    volume: float
+    handling: float
+    waiting: float
+    people: float
+
+
+def _sequences(view: LogView, cfg: OpportunityConfig, tops: _Tops) -> tuple[Opportunity, ...]:
+    """Score the most frequent contiguous sequences of activities (the n-grams of the view's
+    variants, counted per case) on the same signals as single activities."""
+    if not cfg.sequence_lengths or cfg.max_sequences == 0:
+        return ()
+    inst = activity_instances(view.events)
+    frame = view.execute(
+        inst.select(CASE_ID, ACTIVITY, RESOURCE, POSITION, "end", "service_seconds", "wait_seconds")
+    )
+    if frame.empty:
+        return ()
+    frame = frame.sort_values([CASE_ID, "end", POSITION], kind="stable").reset_index(drop=True)
+    cases = frame[CASE_ID]
+    acts = frame[ACTIVITY].astype(str)
+    by_case = acts.groupby(cases, sort=False)
+    frame["next_activity"] = by_case.shift(-1).fillna(END_OF_CASE)
+    total_cases = int(cases.nunique())
+    candidates: list[tuple[int, tuple[str, ...], np.ndarray]] = []
+    for n in sorted(set(cfg.sequence_lengths)):
+        cols: list[pd.Series] = [acts, *(by_case.shift(-k) for k in range(1, n))]
+        valid = np.logical_and.reduce([c.notna().to_numpy() for c in cols])
+        if not valid.any():
+            continue
+        keys = pd.Series(
+            [
+                SEQUENCE_ARROW.join(t)
+                for t in zip(*(c[valid].astype(str) for c in cols), strict=True)
+            ],
+            index=frame.index[valid],
+        )
+        counts = keys.value_counts()
+        in_cases = pd.Series(cases[valid].to_numpy(), index=keys.index).groupby(keys).nunique()
+        case_counts: dict[Any, int] = in_cases.to_dict()
+        for key, occurrences in counts.items():
+            steps = tuple(str(key).split(SEQUENCE_ARROW))
+            if len(set(steps)) == 1:
+                continue  # a loop on one activity is its rework, scored there
+            if case_counts[key] / total_cases < cfg.min_sequence_share:
+                continue
+            starts = keys.index[keys.to_numpy() == key].to_numpy()
+            candidates.append((int(occurrences), steps, starts))
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    case_table = view.execute(view.cases)
+    usable = _usable_attributes(case_table, cfg)
+    encoded = _encode(case_table, usable)
+    out = []
+    for occurrences, steps, starts in candidates[: cfg.max_sequences]:
+        out.append(
+            _sequence(frame, steps, starts, occurrences, total_cases, (encoded, usable), cfg, tops)
+        )
+    return _ranked(out)
+
+
+def _sequence(
+    frame: pd.DataFrame,
+    steps: tuple[str, ...],
+    starts: np.ndarray,
+    occurrences: int,
+    total_cases: int,
+    attributes: tuple[pd.DataFrame, list[str]],
+    cfg: OpportunityConfig,
+    tops: _Tops,
+) -> Opportunity:
+    n = len(steps)
+    rows = [starts + k for k in range(n)]
+    service = np.column_stack([frame["service_seconds"].to_numpy(dtype=float)[r] for r in rows])
+    waits = np.column_stack([frame["wait_seconds"].to_numpy(dtype=float)[r] for r in rows[1:]])
+    per_occurrence = service.sum(axis=1)  # NaN when a step has no start time
+    measured = per_occurrence[~np.isnan(per_occurrence)]
+    handling = float(measured.sum()) if measured.size else 0.0
+    waiting = float(np.nansum(waits))
+    resources = frame[RESOURCE].to_numpy()
+    people = {r for k in range(n) for r in resources[rows[k]] if r is not None and r == r}
+    handoffs = np.zeros(len(starts), dtype=bool)
+    for k in range(1, n):
+        handoffs |= resources[rows[k]] != resources[rows[k - 1]]
+    case_ids = frame[CASE_ID].to_numpy()[starts]
+    per_case = pd.Series(case_ids).value_counts()
+    repeats = int((per_case - 1).sum())
+    rework_share = repeats / occurrences if occurrences else 0.0
+    mean = float(measured.mean()) if measured.size else None
+    std = float(measured.std(ddof=1)) if measured.size > 1 else None
+    cv = std / mean if mean and std is not None and mean > 0 else None
+    name = SEQUENCE_ARROW.join(steps)
+    last = frame.iloc[starts + n - 1]
+    if len(last) > cfg.max_instances:
+        last = last.sample(n=cfg.max_instances, random_state=cfg.seed)
+    decision = _learn(name, last[[CASE_ID, "next_activity"]], attributes[0], attributes[1], cfg)
+    cases = int(per_case.size)
+    signals = [
+        _signal("volume", float(occurrences), min(1.0, occurrences / tops.volume),
+                f"{format_number(occurrences)} times in {format_number(cases)} cases "
+                f"({format_share(cases / total_cases)} of cases), {n} steps in a row"),
+        _signal("handling", handling, min(1.0, handling / tops.handling),
+                f"{format_duration(handling)} of handling in all its steps, "
+                f"{format_duration(mean)} per run" if measured.size
+                else "no handling time measured (no start times)"),
+        _signal("waiting", waiting, min(1.0, waiting / tops.waiting),
+                f"{format_duration(waiting)} of waiting between its steps in all "
+                f"(hand-overs {format_share(float(handoffs.mean()))} of the runs)"),
+        _signal("rework", rework_share, min(1.0, rework_share),
+                f"{format_number(repeats)} repeats ({format_share(rework_share)} of runs) "
+                f"in {format_number(int((per_case > 1).sum()))} cases"),
+        _signal("consistency", cv, 0.0 if cv is None else 1.0 / (1.0 + cv),
+                "no service time to measure" if cv is None
+                else f"its total service time varies by {format_share(cv)} of its mean "
+                "(coefficient of variation)"),
+        _signal("people", float(len(people)), min(1.0, len(people) / tops.people),
+                f"{format_number(len(people))} people perform its steps"),
+        _signal("rule", decision.accuracy, decision.rule_likeness, _decision_evidence(decision)),
+    ]  # fmt: skip
+    return _scored(name, signals, decision, cfg.weights, steps=steps)

@@ -57,6 +57,7 @@ from civicflow.planning import (
     tornado,
     tornado_to_dict,
 )
+from civicflow.report import Section, business_case_section
 
 CASE = "business_case"
 SECONDS_PER_YEAR = 365.25 * 86_400
@@ -249,6 +250,14 @@ def budget_costs(ctx: AppContext, *, actor: Actor, workspace_id: str) -> tuple[C
     """The programme's budget lines as cost lines of a case."""
     lines = BUDGET_LINES.list(ctx, actor=actor, workspace_id=workspace_id)
     return costs_from_budget(lines)  # type: ignore[arg-type]
+
+
+def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Section | None:
+    """The report's "Business case" section of the workspace's cases (None without cases)."""
+    cases = list_cases(ctx, actor=actor, workspace_id=workspace_id)
+    return business_case_section(
+        [c.to_dict() | {"base": result_to_dict(c.latest.case.evaluate())} for c in cases]
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ that are never overwritten, evaluated (base case, Monte Carlo, tornado; the resu
 version), compared side by side, and drafted in one step from an automation opportunity.
 
 Read (WORKSPACE_READ): ``list_cases``, ``get_case`` (by id or name), ``compare_cases``,
-``budget_costs`` (the programme's budget lines as cost lines). Change (BUSINESS_CASE_WRITE, one
+``budget_costs`` (the programme's budget lines as cost lines), ``report_section`` (the
+report's "Business case" section). Change (BUSINESS_CASE_WRITE, one
 ledger entry each): ``create_case`` (``business_case.create``), ``add_version``
 (``business_case.version``), ``evaluate_case`` (``business_case.evaluate``), ``delete_case``
 (``business_case.delete``), ``from_opportunity`` (``scenario.create`` with a model, then
@@ -27,6 +28,7 @@ from civicflow.app._business_case import (
     from_opportunity,
     get_case,
     list_cases,
+    report_section,
 )
 
 __all__ = [
@@ -46,4 +48,5 @@ __all__ = [
     "from_opportunity",
     "get_case",
     "list_cases",
+    "report_section",
 ]

@@ -1,6 +1,7 @@
 """The offline HTML assessment report and the vendored front-end assets it (and the web) uses."""
 
 from civicflow.report._assets import VENDOR_ASSETS, VendorAsset, asset_path, asset_text
+from civicflow.report._business_case import business_case_charts, business_case_section, money
 from civicflow.report._charts import grouped_bars
 from civicflow.report._comparison import (
     ComparisonRow,
@@ -39,6 +40,8 @@ __all__ = [
     "build_report",
     "build_section",
     "build_simulation_report",
+    "business_case_charts",
+    "business_case_section",
     "comparison_charts",
     "comparison_context",
     "comparison_rows",
@@ -47,6 +50,7 @@ __all__ = [
     "find_browser",
     "grouped_bars",
     "html_to_pdf",
+    "money",
     "report_data",
     "simulation_comparison_rows",
     "simulation_sections",

@@ -62,6 +62,8 @@ class ReportConfig:
     """A BPMN 2.0 reference model; no conformance section without it."""
     sections: tuple[str, ...] | None = None
     """Ids of the sections to include (see ``REPORT_SECTIONS``); None includes every one."""
+    extra_sections: tuple[Section, ...] = ()
+    """Sections the caller built from the workspace (e.g. the business cases), added last."""
 
     def check(self) -> None:
         if not 0.0 < self.path_share <= 1.0:
@@ -149,6 +151,7 @@ def _collect(
         section = builder(view, config)
         if section is not None:
             sections.append(section)
+    sections.extend(config.extra_sections)
     return header, sections
 
 

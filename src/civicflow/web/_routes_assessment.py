@@ -700,16 +700,20 @@ def _export_section(section: Any, fmt: str, filename: str) -> Response:
 @router.get("/w/{workspace_id}/assessment/report.html")
 def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Response:
     from civicflow.app import assessment
-    from civicflow.report import build_report
+    from civicflow.app import business_case as bc
+    from civicflow.report import ReportConfig, build_report
 
     _ws(request, actor, workspace_id)  # a workspace the actor may not see is not found
     query = _query(request)
     view = _analyst(request).view(actor, workspace_id, query)
     folder = Path(tempfile.mkdtemp(prefix="civicflow-report-"))
     out = folder / f"{query.dataset}-assessment.html"
+    ctx = request.app.state.ctx
+    cases = bc.report_section(ctx, actor=actor, workspace_id=workspace_id)
+    config = ReportConfig(extra_sections=(cases,) if cases is not None else ())
     # the report's analyses run on the application's engine: under its one lock
-    with assessment.engine_lock(request.app.state.ctx):
-        build_report(view=view, out=out)
+    with assessment.engine_lock(ctx):
+        build_report(view=view, out=out, config=config)
 
     def cleanup() -> None:
         import shutil

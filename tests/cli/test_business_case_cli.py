@@ -106,3 +106,24 @@ def test_from_opportunity(ws: Path) -> None:
     assert made["case"]["name"] == "Automate Check completeness"
     assert made["evidence"]["handling_hours_per_year"] > 0
     assert made["scenario"] is None
+
+
+def test_the_report_has_the_business_case_section(ws: Path, tmp_path: Path) -> None:
+    w = ["-w", str(ws)]
+    out = tmp_path / "report.html"
+    result = runner.invoke(
+        app, ["report", *w, "-d", "demo", "--section", "key-figures", "-o", str(out)]
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert 'id="business-case"' not in out.read_text(encoding="utf-8")
+    file = tmp_path / "case.json"
+    file.write_text(json.dumps(CASE | {"name": "in the report"}))
+    _json(["business-case", "create", str(file), *w])
+    _json(["business-case", "evaluate", "in the report", *w, "--draws", "1000"])
+    result = runner.invoke(
+        app, ["report", *w, "-d", "demo", "--section", "key-figures", "-o", str(out)]
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    html = out.read_text(encoding="utf-8")
+    assert 'id="business-case"' in html and "in the report" in html and "NPV distribution" in html
+    _json(["business-case", "delete", "in the report", *w])

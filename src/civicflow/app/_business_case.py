@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -258,6 +259,41 @@ def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Secti
     return business_case_section(
         [c.to_dict() | {"base": result_to_dict(c.latest.case.evaluate())} for c in cases]
     )
+
+
+def local_report_section(workspace_path: Path | str) -> Section | None:
+    """The "Business case" section for a report written on the command line: the cases of the
+    workspace folder as the command line's operator sees them, read only — None when there is no
+    application database yet, the folder is not a registered workspace, the operator has no
+    account or role there, or the database is at another schema (nothing is created or
+    registered here)."""
+    from sqlalchemy.engine import make_url
+
+    from civicflow.app._accounts import get_actor
+    from civicflow.app._context import database_url, migration_status, open_app
+    from civicflow.app._local import _find_operator, _registered, os_login
+    from civicflow.core import get_settings
+
+    settings = get_settings()
+    url = make_url(database_url(settings))
+    if url.get_backend_name() == "sqlite" and (
+        not url.database or url.database == ":memory:" or not Path(url.database).exists()
+    ):
+        return None
+    ctx = open_app(settings=settings)
+    try:
+        if not migration_status(ctx.engine).up_to_date:
+            return None
+        row = _registered(ctx, Path(workspace_path).resolve())
+        operator = _find_operator(ctx, os_login())
+        if row is None or operator is None or not operator.is_active:
+            return None
+        actor = get_actor(ctx, operator.id)
+        if not actor.can(Permission.WORKSPACE_READ, row.id):
+            return None
+        return report_section(ctx, actor=actor, workspace_id=row.id)
+    finally:
+        ctx.close()
 
 
 # --------------------------------------------------------------------------------------------

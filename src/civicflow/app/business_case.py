@@ -28,6 +28,7 @@ from civicflow.app._business_case import (
     from_opportunity,
     get_case,
     list_cases,
+    local_report_section,
     report_section,
 )
 
@@ -48,5 +49,6 @@ __all__ = [
     "from_opportunity",
     "get_case",
     "list_cases",
+    "local_report_section",
     "report_section",
 ]

@@ -87,6 +87,12 @@ def report(
 
         # the options given, or the dataset's default SLA, with the working calendar given
         config = dataclasses.replace(config, sla=sla.for_view(view))
+        # the workspace's business cases, when the command line's database knows it
+        from civicflow.app.business_case import local_report_section
+
+        cases = local_report_section(options.workspace)
+        if cases is not None:
+            config = dataclasses.replace(config, extra_sections=(cases,))
         path = build_report(view=view, out=out, config=config, progress=progress)
     size = path.stat().st_size
     typer.echo(f"wrote {path} ({size / 1e6:.1f} MB)")

@@ -182,6 +182,8 @@ class MeasurementRow(Base):
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    change: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
+    """``ProgressChange`` against the reference baseline (migration 0006); None when typed in."""
 
 
 class StakeholderRow(_Programme, Base):

@@ -370,6 +370,9 @@ def _read_objective(session: Session, row: m.ObjectiveRow) -> pm.Objective:
             "progress": pm.objective_progress(
                 baseline=row.baseline_value, target=row.target_value, latest=latest.value
             ),
+            "latest_change": (
+                pm.ProgressChange.model_validate(latest.change) if latest.change else None
+            ),
         }
     )
 

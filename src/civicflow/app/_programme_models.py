@@ -243,6 +243,26 @@ class ObjectiveCreate(_Input):
     description: Annotated[str, text(limit=5000, area=True, optional=True)] = ""
 
 
+class ProgressChange(BaseModel):
+    """Whether the latest measurement differs from the reference baseline beyond noise: the same
+    verdict as ``civicflow baseline compare`` (``mining.ChangeThresholds``: material at 5 % and
+    the unit's absolute threshold; Mann-Whitney U or a two-proportion z-test at 0.05)."""
+
+    assessment: str
+    """better, worse, changed, no material change or not comparable."""
+    material: bool
+    test: str | None = None
+    p_value: float | None = None
+    significant: bool | None = None
+    """None when no test was run (see ``note``)."""
+    note: str = ""
+
+    @property
+    def words(self) -> str:
+        """The verdict in a few words, for a page."""
+        return f"{self.assessment}: {self.note}" if self.material and self.note else self.assessment
+
+
 class Objective(_Output):
     title: str
     kpi: str
@@ -258,6 +278,15 @@ class Objective(_Output):
     progress: float | None = None
     """Share of the way from baseline to target: 0 at the baseline, 1 at the target (can go
     below 0 or above 1). Computed from the latest measurement, never typed in."""
+    latest_change: ProgressChange | None = None
+    """Whether the latest measurement's change from the reference baseline is material and
+    significant (a measurement by a later baseline of the same scope); None when typed in."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.model_dump(mode="json")
+        if out.get("latest_change") is None:
+            out.pop("latest_change", None)  # the state objectives were recorded with before
+        return out
 
     @property
     def achieved(self) -> bool:
@@ -273,6 +302,7 @@ class Measurement(BaseModel):
     measured_at: datetime
     source: str
     created_at: datetime
+    change: ProgressChange | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

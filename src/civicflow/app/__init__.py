@@ -11,13 +11,14 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         accounts,                  # users (argon2), OIDC users, roles, API tokens, login throttling
         workspaces,                # create_workspace / list_workspaces / get_workspace
         programme,                 # objectives, stakeholders (+ consultations), communications,
-                                   #   budget lines, risks, pilots, decisions: create_/update_/
+                                   #   budget lines, risks, pilots, decisions, training plans: create_/update_/
                                    #   list_/get_/delete_<kind>(ctx, *, actor, workspace_id, ...)
         audit,                     # list_entries, verify -> VerificationReport,
                                    #   inclusion_proof -> InclusionProof
         assessment,                # ingest_dataset, delete_dataset, freeze_baseline, open_view
         dashboard,                 # overview (trends, changes, attention), record_visit
         planning,                  # simulation models, scenarios, validate / run / compare
+        people,                    # hours per role, hours freed, training budget, pilot evaluation
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
         operator_actor,            # the OS login's account alone (no workspace)
@@ -39,6 +40,7 @@ from civicflow.app import (
     assessment,
     audit,
     dashboard,
+    people,
     planning,
     programme,
     workspaces,
@@ -84,6 +86,7 @@ __all__ = [
     "open_app",
     "open_local_app",
     "operator_actor",
+    "people",
     "planning",
     "programme",
     "upgrade_database",

@@ -57,6 +57,25 @@ def test_hours_per_role_match_the_raw_events(view: LogView, hours: PeopleHours) 
     assert hours.teams == ()
 
 
+def test_working_time_only_matches_the_generators_service_time(view: LogView) -> None:
+    # the generator's cost is its service time in working hours times the role's rate; the
+    # elapsed time from start to end also counts the nights a task was left open
+    from civicflow.demo._generator import HOURLY_RATE
+    from civicflow.mining import WorkingCalendar
+
+    calendar = WorkingCalendar.office_hours(
+        start="08:30", end="17:00", timezone="Europe/Amsterdam", country="NL"
+    )
+    worked = people_hours(view, PeopleConfig(calendar=calendar))
+    elapsed = people_hours(view)
+    events = simulate_demo(config=DEMO).events.to_pandas()
+    service = events.groupby("role")["cost"].sum()
+    assert worked.basis == "working time of the calendar"
+    for role, cost in service.items():
+        assert worked.role(str(role)).hours == pytest.approx(cost / HOURLY_RATE[role], rel=2e-3)
+        assert worked.role(str(role)).hours <= elapsed.role(str(role)).hours + 1e-9
+
+
 def test_a_table_maps_resources_to_roles_and_teams(view: LogView, hours: PeopleHours) -> None:
     assessor = hours.role("assessor")
     table = {f"assessor-{i:02d}": "Team A" for i in range(1, 3)}

@@ -7,8 +7,9 @@ unit of working time, never a count of people to let go.
 Methods, stated once:
 
 - Hours per role and team: the handling (service) time of every activity instance with a
-  resource (from its start to its end event; logs without start times have none and are
-  refused), summed per role and per team, divided by the years the view spans (its first to its
+  resource (from its start to its end event: the elapsed time, or only the working time of a
+  ``WorkingCalendar`` when one is given; logs without start times have none and are refused),
+  summed per role and per team, divided by the years the view spans (its first to its
   last event, at least one day). A resource's role is the table's entry for it, else the most
   frequent value of the role attribute on its events; a resource with neither is "unassigned".
   Teams the same way.
@@ -29,8 +30,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from civicflow.core import ConfigurationError, InputError, Location, Record
 from civicflow.eventlog import RESOURCE, TIMESTAMP
+from civicflow.mining import WorkingCalendar
 from civicflow.mining._activities import activity_instances
 
 if TYPE_CHECKING:
@@ -75,6 +80,9 @@ class PeopleConfig:
     """resource → team; wins over the attribute."""
     hours_per_fte: float = DEFAULT_HOURS_PER_FTE
     """Productive hours of one full-time year."""
+    calendar: WorkingCalendar | None = None
+    """Count only the working time between an instance's start and end (a task left open
+    overnight does not count the night); None: the elapsed time."""
 
     def __post_init__(self) -> None:
         _check_positive("hours_per_fte", self.hours_per_fte)
@@ -118,6 +126,9 @@ class PeopleHours(Record):
     hours_per_fte: float
     instances_without_time: int
     """Activity instances with a resource but no start time (not counted)."""
+    basis: str = "elapsed time"
+    """How an instance's handling time is counted: ``elapsed time`` from its start to its end,
+    or ``working time of the calendar``."""
     note: str = PEOPLE_NOTE
 
     def role(self, name: str) -> GroupHours:
@@ -184,16 +195,10 @@ def people_hours(view: LogView, config: PeopleConfig | None = None) -> PeopleHou
     config = config or PeopleConfig()
     inst = activity_instances(view.events)
     known = inst.filter(inst[RESOURCE].notnull())
-    frame = view.execute(
-        known.group_by(RESOURCE).aggregate(
-            service_us=known.service_us.sum(),
-            instances=known.service_us.count(),
-            untimed=(known.service_us.isnull()).sum(),
-        )
-    )
-    untimed = int(frame["untimed"].fillna(0).sum()) if len(frame) else 0
-    frame = frame[frame["instances"] > 0]
-    if frame.empty:
+    frame = view.execute(known.select(RESOURCE, "start", "end", "service_us"))
+    timed = frame[frame["service_us"].notna()]
+    untimed = len(frame) - len(timed)
+    if timed.empty:
         raise InputError(
             "the log has no handling time: no activity instance with a resource has a start time",
             where=Location(field="start_timestamp"),
@@ -202,26 +207,33 @@ def people_hours(view: LogView, config: PeopleConfig | None = None) -> PeopleHou
             "resource",
             fix="map the start time column at ingest (e.g. --start-timestamp)",
         )
+    if config.calendar is not None:
+        seconds = config.calendar.working_seconds_between(timed["start"], timed["end"])
+    else:
+        seconds = timed["service_us"].to_numpy(dtype=np.float64) / 1e6
+    per_resource = (
+        pd.DataFrame({"resource": timed[RESOURCE].astype(str).to_numpy(), "hours": seconds / 3600})
+        .groupby("resource")
+        .agg(hours=("hours", "sum"), instances=("hours", "size"))
+        .reset_index()
+    )
     events = view.events
     span = view.execute(events.aggregate(lo=events[TIMESTAMP].min(), hi=events[TIMESTAMP].max()))
-    seconds = (span["hi"].iloc[0] - span["lo"].iloc[0]).total_seconds()
-    years = max(seconds, 86400.0) / (365.25 * 86400.0)
-    hours = frame.rename(columns={RESOURCE: "resource"}).assign(
-        resource=lambda f: f["resource"].astype(str),
-        hours=lambda f: f["service_us"].astype(float) / 3.6e9,
-    )
-    total = float(hours["hours"].sum())
+    elapsed = (span["hi"].iloc[0] - span["lo"].iloc[0]).total_seconds()
+    years = max(elapsed, 86400.0) / (365.25 * 86400.0)
+    total = float(per_resource["hours"].sum())
     roles = _assign(config.roles, config.role_attribute, view, field_name="role_attribute")
     teams = _assign(config.teams, config.team_attribute, view, field_name="team_attribute")
     per_fte = config.hours_per_fte
     return PeopleHours(
-        roles=_groups(hours, roles, years, per_fte, total),
-        teams=_groups(hours, teams, years, per_fte, total)
+        roles=_groups(per_resource, roles, years, per_fte, total),
+        teams=_groups(per_resource, teams, years, per_fte, total)
         if (config.teams or config.team_attribute)
         else (),
         years=years,
         hours_per_fte=per_fte,
         instances_without_time=untimed,
+        basis="working time of the calendar" if config.calendar is not None else "elapsed time",
     )
 
 

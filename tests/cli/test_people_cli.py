@@ -70,8 +70,13 @@ def test_pilot_design_and_evaluation(ws: Path, tmp_path: Path) -> None:
     scope = tmp_path / "pilot.json"
     scope.write_text(json.dumps({"steps": [
         {"kind": "attribute", "attribute": "district", "values": PILOT}]}))  # fmt: skip
-    control = json.dumps({"steps": [
-        {"kind": "attribute", "attribute": "district", "values": PILOT, "exclude": True}]})
+    control = json.dumps(
+        {
+            "steps": [
+                {"kind": "attribute", "attribute": "district", "values": PILOT, "exclude": True}
+            ]
+        }
+    )
     designed = _json("pilots", "design", "-w", str(ws), "--title", "Online intake",
                      "-d", "demo", "--start", "2024-05-01", "--end", "2024-07-31",
                      "--criterion", "throughput_median_days=3", "--scope-filter", str(scope),

@@ -217,8 +217,10 @@ class PilotEvaluation(Record):
 
     @property
     def succeeded(self) -> bool:
-        """Every criterion met with a significant change in its direction."""
-        return all(c.met and c.significant for c in self.criteria)
+        """Every criterion met with a change beyond chance, and, with a control group, an
+        effect on throughput beyond the control group's change."""
+        met = all(c.met and c.significant for c in self.criteria)
+        return met and (self.did is None or self.did.significant)
 
     _extra = ("succeeded",)
 
@@ -422,6 +424,11 @@ def _verdict(criteria: tuple[CriterionResult, ...], did: DiffInDiff | None) -> s
     else:
         text = "no change beyond chance: the evidence does not show that the pilot worked"
     if did is not None:
+        if good and not did.significant:
+            text += (
+                ", but the control group changed as much: the change cannot be credited to "
+                "the pilot"
+            )
         text += "; against the control group: " + did.verdict
     return text
 

@@ -20,9 +20,9 @@ from civicflow.mining._record import Record
 
 Test = Literal["Mann-Whitney U", "two-proportion z", "Fisher exact"]
 
-MANN_WHITNEY = "Mann-Whitney U"
-TWO_PROPORTION = "two-proportion z"
-FISHER = "Fisher exact"
+MANN_WHITNEY: Test = "Mann-Whitney U"
+TWO_PROPORTION: Test = "two-proportion z"
+FISHER: Test = "Fisher exact"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

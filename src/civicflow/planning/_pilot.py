@@ -30,6 +30,7 @@ from civicflow.mining import EventLogFilter, FilterStack, compute_kpis
 from civicflow.mining._filters import TimeFrameStep
 from civicflow.planning._evaluation import (
     DiffInDiff,
+    Statistic,
     KpiDelta,
     SampleSize,
     difference_in_differences,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 DAY = 86400.0
 Direction = Literal["decrease", "increase"]
 
-_STATISTIC = {
+_STATISTIC: dict[str, tuple[Statistic, float]] = {
     "throughput_median_days": ("median", DAY),
     "throughput_mean_days": ("mean", DAY),
     "median_waiting_days": ("median", DAY),
@@ -310,7 +311,9 @@ def _season(view: LogView, design: PilotDesign) -> SeasonCheck:
 
 
 def _count(view: LogView) -> int:
-    return int(view.execute(view.case_summary.count()))
+    from civicflow.mining._activities import count_value
+
+    return count_value(view.execute(view.case_summary.count()))
 
 
 def evaluate_pilot(view: LogView, design: PilotDesign) -> PilotEvaluation:

@@ -48,6 +48,15 @@ CREATE: dict[str, Any] = {
         start_date=date(2026, 4, 1),
         end_date=date(2026, 9, 30),
     ),
+    "training_plan": pg.TrainingPlanCreate(
+        role="assessor",
+        course="Digital intake for assessors",
+        start_date=date(2026, 3, 2),
+        end_date=date(2026, 3, 20),
+        people=4,
+        cost=Decimal("1800.00"),
+        currency="EUR",
+    ),
     "decision": pg.ProgrammeDecisionCreate(
         title="Go for online intake",
         decision="Pilot online intake in one district",
@@ -65,6 +74,7 @@ UPDATE: dict[str, Any] = {
     "risk": pg.RiskUpdate(status=pg.RiskStatus.MITIGATING),
     "pilot": pg.PilotUpdate(status=pg.PilotStatus.RUNNING),
     "decision": pg.ProgrammeDecisionUpdate(rationale="Evidence from the baseline"),
+    "training_plan": pg.TrainingPlanUpdate(status=pg.TrainingStatus.BOOKED),
 }
 
 KINDS = [
@@ -76,6 +86,7 @@ KINDS = [
     "risk",
     "pilot",
     "decision",
+    "training_plan",
 ]
 PLURAL = {k: f"{k}s" for k in KINDS}
 

@@ -215,7 +215,64 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         ),
     }
 
+    def people_csv(ctx: AppContext) -> Any:
+        """Two handled cases in December 2023 and two in January 2024, with start times."""
+        path = ctx.settings.home / "people.csv"
+        rows = ["case_id,activity,start_timestamp,timestamp,resource,role"]
+        for i, day in enumerate(("2023-12-04", "2023-12-11", "2024-01-08", "2024-01-15")):
+            rows += [f"c{i},A,{day} 09:00:00,{day} 10:00:00,r{i % 2},clerk",
+                     f"c{i},B,{day} 13:00:00,{day} 15:0{i}:00,r{i % 2},clerk"]  # fmt: skip
+        path.write_text("\n".join(rows) + "\n")
+        return path
+
+    def pilot_seeded(ctx, admin, ws):  # type: ignore[no-untyped-def]
+        names = [d.name for d in assessment.list_datasets(ctx, actor=admin, workspace_id=ws)]
+        if "people" not in names:
+            assessment.ingest_dataset(
+                ctx, actor=admin, workspace_id=ws, source=people_csv(ctx), name="people"
+            )
+        data = pg.parse(pg.PilotCreate, {
+            "title": "P", "scope": "all", "dataset": "people", "start_date": "2024-01-01",
+            "end_date": "2024-01-31", "baseline_start": "2023-12-01",
+            "baseline_end": "2023-12-31", "success_criteria": [
+                {"kpi": "throughput_median_days", "target": 0.1, "direction": "decrease"}],
+        })  # fmt: skip
+        return pg.PILOTS.create(ctx, actor=admin, workspace_id=ws, data=data)
+
+    def evaluate_pilot(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import people
+
+        pilot = pilot_seeded(ctx, admin, ws)
+        return people.evaluate_pilot(
+            ctx, actor=actor, workspace_id=ws, pilot_id=pilot.id, n_boot=100
+        )
+
+    def role_hours(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import people
+
+        pilot_seeded(ctx, admin, ws)
+        return people.role_hours(ctx, actor=actor, workspace_id=ws, dataset_name="people")
+
+    def training_budget(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from datetime import date
+
+        from civicflow.app import people
+        from civicflow.planning import SkillRequirement, training_needs
+
+        needs = training_needs(
+            [SkillRequirement(role="clerk", skill="triage", needed=2, available=1,
+                              cost_per_person=100)]
+        )  # fmt: skip
+        return people.training_budget_lines(
+            ctx, actor=actor, workspace_id=ws, needs=needs, start_date=date(2026, 1, 1)
+        )
+
     ops |= {
+        # people and pilots: hours are read by every member; the training budget is the
+        # programme's; an evaluation comes from data, like a measurement
+        "people.role_hours": (ALL, role_hours),
+        "people.training_budget_lines": (PROGRAMME_WRITERS, training_budget),
+        "people.evaluate_pilot": (MEASURERS, evaluate_pilot),
         # reading: every member; an event-log export is recorded in the ledger
         "compare": (ALL, compare),
         "export_event_log": (ALL, export_log),
@@ -281,7 +338,7 @@ OUTSIDER_ALLOWED = {"audit.verify"}
 # they run on SQLite only (the ingest and freeze they trigger are the slow part of this module).
 FILE_OPS = {
     "ingest_dataset", "delete_dataset", "freeze_baseline", "list_datasets", "compare",
-    "export_event_log",
+    "export_event_log", "people.role_hours", "people.evaluate_pilot",
 }  # fmt: skip
 
 

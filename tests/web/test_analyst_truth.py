@@ -129,6 +129,9 @@ def test_objectives_move_only_with_baselines_of_their_scope(demo: dict[str, Any]
     assert "How progress is measured" in page
     assert "Reference baseline: obj-ref" in page
     assert "Latest measured: obj-later" in page
+    # the same data again: the progress says the change is not material (baseline compare's rule)
+    assert "change from the reference: no material change" in page
+    assert "(no material change from the baseline)" in page
     assert "Scope: dataset demo, 400 cases (all cases, no filter); SLA: per-case deadline" in page
     assert "Median throughput time" in page  # the KPI's label, not its key
 

@@ -210,11 +210,24 @@ def test_viewer_cannot_edit(served: tuple[str, World], browser: Any) -> None:
     c = Checked(browser, base)
     page = c.page
     c.sign_in(world.emails["viewer"])
+    from civicflow.app import SYSTEM
+    from civicflow.app import programme as pg
+
+    pilot = pg.PILOTS.create(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id,
+        data=pg.parse(pg.PilotCreate, {
+            "title": "Axe pilot", "scope": "one office", "start_date": "2027-01-01",
+            "end_date": "2027-03-01", "success_criteria": [
+                {"kpi": "throughput_median_days", "target": 5, "direction": "decrease"}]}),
+    )  # fmt: skip
     for path in (
         "/programme/objectives",
         "/programme/risks",
         "/programme/communications",
         "/programme/decisions",
+        "/programme/training",
+        "/programme/pilots",
+        f"/programme/pilots/{pilot.id}/evaluation",
         "/datasets",
         "/assessment",
     ):

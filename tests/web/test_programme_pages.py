@@ -30,6 +30,12 @@ _BY_NAME = {
     "period": "",
     "recurrence": "one_off",
     "target_value": "6",  # below the baseline value: the direction is "decrease"
+    # a pilot's design: filters as JSON or a saved set's name, a baseline before the pilot
+    "scope_filter": '{"steps": []}',
+    "control_filter": "other-districts",
+    "baseline_start": "2026-10-01",
+    "baseline_end": "2026-12-31",
+    "success_criteria.0.objective_id": "",  # an objective's id, when one exists
 }
 
 

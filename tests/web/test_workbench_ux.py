@@ -268,6 +268,8 @@ def _create(world: World, slug: str) -> Any:
                        {"kpi": "throughput_median_days", "target": 5, "direction": "decrease"}]},
         "decisions": {"title": "Go", "decision": "we go", "decided_on": "2027-01-01",
                       "decided_by": "board"},
+        "training": {"role": "assessor", "course": "E-forms", "start_date": "2027-01-04",
+                     "end_date": "2027-01-08", "cost": 900, "currency": "EUR"},
     }.get(slug, {})  # fmt: skip
     if slug == "consultations":
         parent = _create(world, "stakeholders")

@@ -11,7 +11,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         accounts,                  # users (argon2), OIDC users, roles, API tokens, login throttling
         workspaces,                # create_workspace / list_workspaces / get_workspace
         programme,                 # objectives, stakeholders (+ consultations), communications,
-                                   #   budget lines, risks, pilots, decisions: create_/update_/
+                                   #   budget lines, risks, pilots, decisions, training plans: create_/update_/
                                    #   list_/get_/delete_<kind>(ctx, *, actor, workspace_id, ...)
         audit,                     # list_entries, verify -> VerificationReport,
                                    #   inclusion_proof -> InclusionProof
@@ -20,6 +20,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         planning,                  # simulation models, scenarios, validate / run / compare
         business_case,             # saved, versioned business cases: create / version /
                                    #   evaluate / compare / delete, from_opportunity
+        people,                    # hours per role, hours freed, training budget, pilot evaluation
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
         operator_actor,            # the OS login's account alone (no workspace)
@@ -42,6 +43,7 @@ from civicflow.app import (
     audit,
     business_case,
     dashboard,
+    people,
     planning,
     programme,
     workspaces,
@@ -88,6 +90,7 @@ __all__ = [
     "open_app",
     "open_local_app",
     "operator_actor",
+    "people",
     "planning",
     "programme",
     "upgrade_database",

@@ -48,6 +48,7 @@ from civicflow.mining import (
     LogView,
     SlaConfig,
     SlaOptions,
+    compare_baselines,
     ensure_derived,
     list_baselines,
     load_baseline,
@@ -408,6 +409,7 @@ def _measure_objectives(
             MeasurementRow(
                 id=new_id("mea_"), objective_id=row.id, value=float(values[row.kpi]),
                 measured_at=now, source=f"baseline:{baseline.name}", created_at=now,
+                change=progress_change(reference, baseline, row.kpi),
             )
         )  # fmt: skip
         session.flush()
@@ -417,6 +419,24 @@ def _measure_objectives(
             after=_read_objective(session, row).to_dict(),
             reason=f"measured by baseline '{baseline.name}'",
         )  # fmt: skip
+
+
+def progress_change(reference: Baseline, later: Baseline, kpi: str) -> dict[str, Any] | None:
+    """How a KPI changed from an objective's reference baseline to a later one of the same
+    scope, with the same thresholds and test as ``baseline compare`` (``ProgressChange``)."""
+    changes = {c.name: c for c in compare_baselines(reference, later).changes}
+    change = changes.get(kpi)
+    if change is None:
+        return None
+    material = change.assessment in ("better", "worse", "changed")
+    return {
+        "assessment": change.assessment,
+        "material": material,
+        "test": change.test,
+        "p_value": change.p_value,
+        "significant": change.significant,
+        "note": change.test_note or "",
+    }
 
 
 def _reference(store: EventStore, name: str) -> Baseline | None:

@@ -182,6 +182,8 @@ class MeasurementRow(Base):
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    change: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
+    """``ProgressChange`` against the reference baseline (migration 0006); None when typed in."""
 
 
 class StakeholderRow(_Programme, Base):
@@ -243,6 +245,13 @@ class PilotRow(_Programme, Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
+    # the pilot's design and latest evaluation (migration 0006)
+    dataset: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    scope_filter: Mapped[str] = mapped_column(Text, default="", server_default="")
+    control_filter: Mapped[str] = mapped_column(Text, default="", server_default="")
+    baseline_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    baseline_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class DecisionRow(_Programme, Base):
@@ -335,3 +344,16 @@ class BusinessCaseVersionRow(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "version", name="uq_business_case_versions_version"),
     )
+class TrainingPlanRow(_Programme, Base):
+    """A training plan of the programme (migration 0006)."""
+
+    __tablename__ = "training_plans"
+    role: Mapped[str] = mapped_column(String(200))
+    course: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    people: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    notes: Mapped[str] = mapped_column(Text, default="")

@@ -6,6 +6,7 @@ merged state, and writes a ledger entry (``<kind>.create|update|delete``) in the
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
@@ -21,8 +22,17 @@ from civicflow.app._context import AppContext
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import ConflictError, InputError, Location, NotFoundError, new_id, utcnow
-from civicflow.mining import KPI_DEFINITIONS
+from civicflow.core import (
+    CivicflowError,
+    ConflictError,
+    InputError,
+    Location,
+    NotFoundError,
+    check_name,
+    new_id,
+    utcnow,
+)
+from civicflow.mining import KPI_DEFINITIONS, FilterStack
 
 # -- rules across fields (each field's own rules are in its annotation in _programme_models) ----
 
@@ -130,6 +140,78 @@ def _check_pilot(v: dict[str, Any]) -> None:
         _kpi(c, where=f"success_criteria.{i}.kpi")
         _direction_fits_kpi(c, where=f"success_criteria.{i}.direction")
     _dates(v, "start_date", "end_date")
+    for name in ("scope_filter", "control_filter"):
+        pilot_filter(name, v.get(name) or "")
+    if (v.get("baseline_start") is None) != (v.get("baseline_end") is None):
+        missing = "baseline_end" if v.get("baseline_end") is None else "baseline_start"
+        raise _bad(
+            missing,
+            "a baseline period needs both its start and its end",
+            f"{v.get('baseline_start')} .. {v.get('baseline_end')}",
+            "both dates, or neither (then as many days just before the pilot)",
+        )
+    _dates(v, "baseline_start", "baseline_end")
+    end = v.get("baseline_end")
+    if end is not None and v.get("start_date") is not None and end >= v["start_date"]:
+        raise _bad(
+            "baseline_end",
+            "the baseline period overlaps the pilot",
+            f"baseline_end={end}, start_date={v['start_date']}",
+            "a baseline period that ends before the pilot starts",
+        )
+
+
+def pilot_filter(field: str, value: str) -> FilterStack | str | None:
+    """A pilot's scope or control filter: a :class:`FilterStack` (JSON), the name of a saved
+    filter set (resolved when the pilot is evaluated), or None when empty."""
+    text = value.strip()
+    if not text:
+        return None
+    if text[0] in "{[":
+        try:
+            return FilterStack.from_dict(json.loads(text))
+        except (ValueError, TypeError, KeyError, CivicflowError) as exc:
+            raise _bad(
+                field,
+                f"the {field.replace('_', ' ')} is not a filter stack",
+                text[:200],
+                '{"steps": [...]} as the filter panel saves it',
+                fix=f"{type(exc).__name__}: {exc}"[:300],
+            ) from exc
+    try:
+        check_name(text, kind="filter set")
+    except CivicflowError as exc:
+        raise _bad(
+            field, f"the {field.replace('_', ' ')} is not a filter set name", text[:200],
+            "a saved filter set's name, or a filter stack as JSON",
+        ) from exc  # fmt: skip
+    return text
+
+
+def _check_pilot_links(session: Session, workspace_id: str, v: dict[str, Any]) -> None:
+    """A criterion tied to an objective: the objective exists here and is measured by the same
+    KPI in the same direction."""
+    for i, c in enumerate(v.get("success_criteria") or []):
+        objective_id = c.get("objective_id") or ""
+        if not objective_id:
+            continue
+        row = session.get(m.ObjectiveRow, objective_id)
+        if row is None or row.workspace_id != workspace_id:
+            raise _bad(
+                f"success_criteria.{i}.objective_id",
+                f"no objective {objective_id} in this workspace",
+                objective_id,
+                "the id of an objective of the programme",
+                fix="list the objectives to find its id, or leave the field empty",
+            )
+        if row.kpi != c.get("kpi") or row.direction != str(c.get("direction")):
+            raise _bad(
+                f"success_criteria.{i}.kpi",
+                f"the criterion measures {c.get('kpi')} ({c.get('direction')}), its objective "
+                f"{row.kpi} ({row.direction})",
+                f"kpi={c.get('kpi')}, direction={c.get('direction')}",
+                f"kpi={row.kpi}, direction={row.direction}, as the objective",
+            )
 
 
 def _no_rules(v: dict[str, Any]) -> None:
@@ -163,6 +245,8 @@ class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
     check: Callable[[dict[str, Any]], None] = _no_rules
     read: Callable[[Session, Any], OutT] | None = None
     parent: tuple[str, ProgrammeKind[Any, Any, Any]] | None = None
+    check_links: Callable[[Session, str, dict[str, Any]], None] | None = None
+    """Rules that read other items of the workspace (a pilot's criterion and its objective)."""
 
     @property
     def label(self) -> str:
@@ -258,6 +342,8 @@ class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
         values = self._validated(data.model_dump())
         with ctx.session() as s:
             require_workspace_row(s, workspace_id)
+            if self.check_links is not None:
+                self.check_links(s, workspace_id, values)
             if self.parent is not None:
                 field, parent = self.parent
                 parent.load(s, workspace_id, values[field])
@@ -289,7 +375,10 @@ class ProgrammeKind(Generic[CreateT, UpdateT, OutT]):
             row = self.load(s, workspace_id, item_id)
             before = self.state(s, row)
             current = {k: getattr(row, k) for k in self.create_model.model_fields}
-            for key, value in self._validated({**current, **changes}).items():
+            merged = self._validated({**current, **changes})
+            if self.check_links is not None:
+                self.check_links(s, workspace_id, merged)
+            for key, value in merged.items():
                 setattr(row, key, value)
             row.updated_at = utcnow()
             return self._written(ctx, s, "update", row, actor=actor, before=before, reason=reason)
@@ -370,6 +459,9 @@ def _read_objective(session: Session, row: m.ObjectiveRow) -> pm.Objective:
             "progress": pm.objective_progress(
                 baseline=row.baseline_value, target=row.target_value, latest=latest.value
             ),
+            "latest_change": (
+                pm.ProgressChange.model_validate(latest.change) if latest.change else None
+            ),
         }
     )
 
@@ -396,8 +488,13 @@ BUDGET_LINES = ProgrammeKind(
 )  # fmt: skip
 RISKS = ProgrammeKind("risk", m.RiskRow, pm.RiskCreate, pm.RiskUpdate, pm.Risk)
 PILOTS = ProgrammeKind(
-    "pilot", m.PilotRow, pm.PilotCreate, pm.PilotUpdate, pm.Pilot, check=_check_pilot
-)
+    "pilot", m.PilotRow, pm.PilotCreate, pm.PilotUpdate, pm.Pilot, check=_check_pilot,
+    check_links=_check_pilot_links,
+)  # fmt: skip
+TRAINING_PLANS = ProgrammeKind(
+    "training_plan", m.TrainingPlanRow, pm.TrainingPlanCreate, pm.TrainingPlanUpdate,
+    pm.TrainingPlan, check=lambda v: _dates(v, "start_date", "end_date"),
+)  # fmt: skip
 PROGRAMME_DECISIONS = ProgrammeKind(  # stored as before: table "decisions", object type "decision"
     "decision", m.DecisionRow, pm.ProgrammeDecisionCreate, pm.ProgrammeDecisionUpdate,
     pm.ProgrammeDecision,
@@ -414,6 +511,7 @@ KINDS: dict[str, ProgrammeKind[Any, Any, Any]] = {
         RISKS,
         PILOTS,
         PROGRAMME_DECISIONS,
+        TRAINING_PLANS,
     )
 }
 """Every kind by its ledger name (``objective``, ``budget_line``, ...)."""

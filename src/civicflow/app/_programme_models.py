@@ -80,6 +80,14 @@ class RiskStatus(enum.StrEnum):
     CLOSED = "closed"
 
 
+class TrainingStatus(enum.StrEnum):
+    PLANNED = "planned"
+    BOOKED = "booked"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
 class PilotStatus(enum.StrEnum):
     PLANNED = "planned"
     RUNNING = "running"
@@ -243,6 +251,26 @@ class ObjectiveCreate(_Input):
     description: Annotated[str, text(limit=5000, area=True, optional=True)] = ""
 
 
+class ProgressChange(BaseModel):
+    """Whether the latest measurement differs from the reference baseline beyond noise: the same
+    verdict as ``civicflow baseline compare`` (``mining.ChangeThresholds``: material at 5 % and
+    the unit's absolute threshold; Mann-Whitney U or a two-proportion z-test at 0.05)."""
+
+    assessment: str
+    """better, worse, changed, no material change or not comparable."""
+    material: bool
+    test: str | None = None
+    p_value: float | None = None
+    significant: bool | None = None
+    """None when no test was run (see ``note``)."""
+    note: str = ""
+
+    @property
+    def words(self) -> str:
+        """The verdict in a few words, for a page."""
+        return f"{self.assessment}: {self.note}" if self.material and self.note else self.assessment
+
+
 class Objective(_Output):
     title: str
     kpi: str
@@ -258,6 +286,15 @@ class Objective(_Output):
     progress: float | None = None
     """Share of the way from baseline to target: 0 at the baseline, 1 at the target (can go
     below 0 or above 1). Computed from the latest measurement, never typed in."""
+    latest_change: ProgressChange | None = None
+    """Whether the latest measurement's change from the reference baseline is material and
+    significant (a measurement by a later baseline of the same scope); None when typed in."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.model_dump(mode="json")
+        if out.get("latest_change") is None:
+            out.pop("latest_change", None)  # the state objectives were recorded with before
+        return out
 
     @property
     def achieved(self) -> bool:
@@ -273,6 +310,7 @@ class Measurement(BaseModel):
     measured_at: datetime
     source: str
     created_at: datetime
+    change: ProgressChange | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -400,11 +438,21 @@ class Risk(_Output):
 
 
 class SuccessCriterion(_Input):
-    """A pilot succeeds on this KPI when it reaches ``target`` in ``direction``."""
+    """A pilot succeeds on this KPI when it reaches ``target`` in ``direction``; ``objective_id``
+    ties it to an objective of the programme measured by the same KPI."""
 
     kpi: Annotated[str, text("KPI", limit=64)]
     target: Measure
     direction: Direction
+    objective_id: Annotated[
+        str, text("Objective", limit=64, optional=True, hint="the objective it serves (its id)")
+    ] = ""
+
+
+_FILTER_HINT = (
+    'a filter stack as JSON ({"steps": [...]}, as the filter panel saves it) or the name of a '
+    "saved filter set"
+)
 
 
 class PilotCreate(_Input):
@@ -414,6 +462,29 @@ class PilotCreate(_Input):
     start_date: date
     end_date: date
     status: PilotStatus = PilotStatus.PLANNED
+    dataset: Annotated[
+        str, text("Dataset", limit=64, optional=True, hint="the dataset it is evaluated on")
+    ] = ""
+    scope_filter: Annotated[
+        str,
+        text("Scope filter", limit=20000, area=True, optional=True,
+             hint=f"the pilot's cases: {_FILTER_HINT}; empty: every case"),
+    ] = ""  # fmt: skip
+    control_filter: Annotated[
+        str,
+        text("Control group filter", limit=20000, area=True, optional=True,
+             hint=f"comparable cases without the pilot: {_FILTER_HINT}; empty: no control group"),
+    ] = ""  # fmt: skip
+    baseline_start: Annotated[
+        date | None, Field(description="empty: as many days just before the pilot")
+    ] = None
+    baseline_end: date | None = None
+
+
+_DESIGN = ("dataset", "scope_filter", "control_filter", "baseline_start", "baseline_end",
+           "evaluation")  # fmt: skip
+"""A pilot's design and evaluation (migration 0006): left out of its state while empty, so the
+state of a pilot recorded before them is unchanged."""
 
 
 class Pilot(_Output):
@@ -423,6 +494,55 @@ class Pilot(_Output):
     start_date: date
     end_date: date
     status: PilotStatus
+    dataset: str = ""
+    scope_filter: str = ""
+    control_filter: str = ""
+    baseline_start: date | None = None
+    baseline_end: date | None = None
+    evaluation: dict[str, Any] | None = None
+    """The latest evaluation (``civicflow.planning.PilotEvaluation`` as JSON, with when and on
+    which dataset fingerprint), None before the first."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.model_dump(mode="json")
+        for key in _DESIGN:
+            if not out.get(key):
+                out.pop(key, None)
+        for criterion in out.get("success_criteria") or []:
+            if not criterion.get("objective_id"):
+                criterion.pop("objective_id", None)
+        return out
+
+
+# -- training plans ----------------------------------------------------------------------------
+
+
+class TrainingPlanCreate(_Input):
+    """Training for people of a role: a course, when, its status and cost (to plan training and
+    redeployment for a change)."""
+
+    role: Annotated[str, text(limit=200, hint="the role whose people take the course")]
+    course: Annotated[str, text()]
+    start_date: date
+    end_date: date
+    status: TrainingStatus = TrainingStatus.PLANNED
+    people: Annotated[int, Field(ge=1, le=100_000, description="how many take it"),
+                      BeforeValidator(_no_bool)] = 1  # fmt: skip
+    cost: Amount = Decimal("0")
+    currency: Currency = "EUR"
+    notes: Annotated[str, text(limit=5000, area=True, optional=True)] = ""
+
+
+class TrainingPlan(_Output):
+    role: str
+    course: str
+    start_date: date
+    end_date: date
+    status: TrainingStatus
+    people: int
+    cost: Decimal
+    currency: str
+    notes: str
 
 
 # -- decisions of the programme ---------------------------------------------------------------
@@ -456,6 +576,7 @@ if TYPE_CHECKING:
     RiskUpdate = Update
     PilotUpdate = Update
     ProgrammeDecisionUpdate = Update
+    TrainingPlanUpdate = Update
 else:
     ObjectiveUpdate = updating(ObjectiveCreate)
     StakeholderUpdate = updating(StakeholderCreate)
@@ -465,6 +586,7 @@ else:
     RiskUpdate = updating(RiskCreate)
     PilotUpdate = updating(PilotCreate)
     ProgrammeDecisionUpdate = updating(ProgrammeDecisionCreate)
+    TrainingPlanUpdate = updating(TrainingPlanCreate)
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -1,8 +1,8 @@
 """The programme model — the agency's journey as data.
 
 Objectives (a KPI from a baseline value to a target by a date; progress computed from measurements),
-stakeholders and their consultations, communications to citizens, budget lines, risks, pilots and
-programme decisions. Each kind is one :class:`ProgrammeKind` with keyword-only, typed use cases::
+stakeholders and their consultations, communications to citizens, budget lines, risks, pilots,
+programme decisions and training plans. Each kind is one :class:`ProgrammeKind` with keyword-only, typed use cases::
 
     risk = programme.RISKS.create(ctx, actor=actor, workspace_id=ws, data=RiskCreate(...))
     programme.RISKS.update(ctx, actor=actor, workspace_id=ws, item_id=risk.id,
@@ -23,6 +23,7 @@ from civicflow.app._programme import (
     PROGRAMME_DECISIONS,
     RISKS,
     STAKEHOLDERS,
+    TRAINING_PLANS,
     ProgrammeKind,
     list_measurements,
     record_measurement,
@@ -54,6 +55,7 @@ from civicflow.app._programme_models import (
     ProgrammeDecision,
     ProgrammeDecisionCreate,
     ProgrammeDecisionUpdate,
+    ProgressChange,
     Recurrence,
     Risk,
     RiskCreate,
@@ -64,6 +66,10 @@ from civicflow.app._programme_models import (
     StakeholderKind,
     StakeholderUpdate,
     SuccessCriterion,
+    TrainingPlan,
+    TrainingPlanCreate,
+    TrainingPlanUpdate,
+    TrainingStatus,
     Update,
     objective_progress,
     parse,
@@ -80,6 +86,7 @@ __all__ = [
     "PROGRAMME_DECISIONS",
     "RISKS",
     "STAKEHOLDERS",
+    "TRAINING_PLANS",
     "BudgetCategory",
     "BudgetLine",
     "BudgetLineCreate",
@@ -106,6 +113,7 @@ __all__ = [
     "ProgrammeDecisionCreate",
     "ProgrammeDecisionUpdate",
     "ProgrammeKind",
+    "ProgressChange",
     "Recurrence",
     "Risk",
     "RiskCreate",
@@ -116,6 +124,10 @@ __all__ = [
     "StakeholderKind",
     "StakeholderUpdate",
     "SuccessCriterion",
+    "TrainingPlan",
+    "TrainingPlanCreate",
+    "TrainingPlanUpdate",
+    "TrainingStatus",
     "Update",
     "list_measurements",
     "objective_progress",

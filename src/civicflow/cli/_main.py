@@ -138,6 +138,18 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "evaluated and compared.",
     ),
     LazyCommand(
+        "people",
+        "civicflow.cli._people:people_app",
+        "People and change: working hours per role and team, hours a scenario frees, training "
+        "needs from a skills matrix. To plan training and redeployment, never headcount.",
+    ),
+    LazyCommand(
+        "pilots",
+        "civicflow.cli._people:pilots_app",
+        "Pilots: design one (scope, period, control group, success criteria, sample size) and "
+        "evaluate it against its baseline period.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

@@ -49,7 +49,6 @@ from civicflow.mining._compare import (
     EdgeChange,
     KpiDifference,
     NodeChange,
-    TestResult,
     WaitDifference,
     compare_views,
     format_compared,
@@ -156,6 +155,7 @@ from civicflow.mining._resources import (
     resource_workload,
 )
 from civicflow.mining._rework import ActivityRework, ReworkResult, rework
+from civicflow.mining._significance import TestResult
 from civicflow.mining._sla import SlaBreach, SlaConfig, SlaPeriod, SlaResult, sla_compliance
 from civicflow.mining._spectrum import (
     QUARTILE_CLASSES,

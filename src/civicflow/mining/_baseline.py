@@ -21,6 +21,7 @@ from civicflow.core import ConflictError, InputError, Location, NotFoundError, c
 from civicflow.eventlog import EventStore
 from civicflow.mining._kpis import SAMPLE_LIMIT, Direction, KpiSnapshot, KpiValue, compute_kpis
 from civicflow.mining._record import Kpis, Record, Rows
+from civicflow.mining._significance import format_p, mann_whitney, two_proportion_z
 from civicflow.mining._view import EventLogFilter
 
 if TYPE_CHECKING:
@@ -486,37 +487,28 @@ def _significance(before: KpiValue, after: KpiValue | None, alpha: float) -> dic
             f"them, or more than {SAMPLE_LIMIT:,} cases)"
         )
         return {"test_note": f"not tested: {why}"}
-    from scipy import stats
-
     if "values" in a and "values" in b:
         x, y = a["values"], b["values"]
-        if not x or not y:
+        result = mann_whitney(x, y)
+        if result is None:
             return {"test_note": "not tested: no cases on one side"}
-        p = float(stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
         test = "Mann-Whitney U"
     elif "trials" in a and "trials" in b:
-        k1, n1, k2, n2 = a["successes"], a["trials"], b["successes"], b["trials"]
-        pooled = (k1 + k2) / (n1 + n2)
-        se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-        if se == 0:
+        result = two_proportion_z(a["successes"], a["trials"], b["successes"], b["trials"])
+        if result is None:
             return {"test_note": "not tested: every case on both sides has the same outcome"}
-        z = (k2 / n2 - k1 / n1) / se
-        p = float(2 * stats.norm.sf(abs(z)))
         test = "two-proportion z-test"
     else:
         return {"test_note": "not tested: the two sides keep different kinds of sample"}
+    p = result.p_value
     significant = p < alpha
     verdict = "significant" if significant else "not significant"
     return {
         "test": test,
         "p_value": p,
         "significant": significant,
-        "test_note": f"{verdict} at {alpha:g} ({test}, {_p(p)})",
+        "test_note": f"{verdict} at {alpha:g} ({test}, {format_p(p)})",
     }
-
-
-def _p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 _UNTESTED = frozenset({"case_count", "variant_count", "arrivals_per_week", "cost_per_case"})

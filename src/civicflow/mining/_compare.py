@@ -28,13 +28,13 @@ from civicflow.mining._format import format_duration, format_share
 from civicflow.mining._kpis import DAY_SECONDS, KPI_DEFINITIONS, Direction, KpiContext
 from civicflow.mining._process_map import ProcessMap, ProcessMapConfig, _esc, _mix, process_map
 from civicflow.mining._record import Record, Rows
+from civicflow.mining._significance import TestResult, mann_whitney, proportions_test
 from civicflow.mining._sla import SlaConfig, sla_compliance
 
 if TYPE_CHECKING:
     from civicflow.mining._view import LogView
 
 Verdict = Literal["better", "worse", "changed", "no change", "not significant", "not comparable"]
-Test = Literal["Mann-Whitney U", "two-proportion z", "Fisher exact"]
 Presence = Literal["both", "only A", "only B"]
 CompareMetric = Literal["frequency", "performance"]
 
@@ -83,17 +83,6 @@ class CompareConfig(Record):
             "label_a": self.label_a,
             "label_b": self.label_b,
         }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TestResult(Record):
-    """A two-sample test: its name, statistic, two-sided p-value and the sample sizes."""
-
-    test: Test
-    statistic: float
-    p_value: float
-    n_a: int
-    n_b: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,56 +216,6 @@ class Comparison(Rows[KpiDifference]):
 
 
 # --- statistics -------------------------------------------------------------------------------
-
-
-def mann_whitney(a: np.ndarray, b: np.ndarray) -> TestResult | None:
-    """Two-sided Mann-Whitney U test of A against B (scipy's default method); None when a side
-    has no value."""
-    from scipy.stats import mannwhitneyu
-
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if not len(a) or not len(b):
-        return None
-    res = mannwhitneyu(a, b, alternative="two-sided")
-    p = float(res.pvalue)
-    return TestResult(
-        test="Mann-Whitney U",
-        statistic=float(res.statistic),
-        p_value=1.0 if math.isnan(p) else p,
-        n_a=len(a),
-        n_b=len(b),
-    )
-
-
-def proportions_test(successes_a: int, n_a: int, successes_b: int, n_b: int) -> TestResult | None:
-    """Two shares compared: a pooled two-proportion z-test (two-sided), or Fisher's exact test when
-    an expected count of the 2x2 table is below 5. None when a side has no case."""
-    if n_a <= 0 or n_b <= 0:
-        return None
-    total = n_a + n_b
-    hits = successes_a + successes_b
-    expected = [n * k / total for n in (n_a, n_b) for k in (hits, total - hits)]
-    if min(expected) < 5:
-        from scipy.stats import fisher_exact
-
-        table = [[successes_a, n_a - successes_a], [successes_b, n_b - successes_b]]
-        odds, p = fisher_exact(table, alternative="two-sided")
-        return TestResult(
-            test="Fisher exact", statistic=float(odds), p_value=float(p), n_a=n_a, n_b=n_b
-        )
-    from scipy.stats import norm
-
-    pooled = hits / total
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
-    z = (successes_b / n_b - successes_a / n_a) / se
-    return TestResult(
-        test="two-proportion z",
-        statistic=z,
-        p_value=float(2 * norm.sf(abs(z))),
-        n_a=n_a,
-        n_b=n_b,
-    )
 
 
 def relative_change(a: float | None, b: float | None) -> float | None:

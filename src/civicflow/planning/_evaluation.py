@@ -30,6 +30,7 @@ from scipy import stats
 
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.mining._format import format_share
+from civicflow.mining._significance import mann_whitney, normal_p_value, two_proportion_z
 from civicflow.planning._checks import check_at_least
 
 if TYPE_CHECKING:
@@ -258,14 +259,12 @@ def kpi_delta(
     base_value = float(_stat(b, statistic))
     pilot_value = float(_stat(p, statistic))
     if statistic == "share":
-        pooled = (b.sum() + p.sum()) / (b.size + p.size)
-        se = math.sqrt(pooled * (1 - pooled) * (1 / b.size + 1 / p.size))
-        z = (pilot_value - base_value) / se if se > 0 else 0.0
-        p_value = float(2 * stats.norm.sf(abs(z)))
+        tested = two_proportion_z(int(b.sum()), b.size, int(p.sum()), p.size)
         test = "two-proportion z-test"
     else:
-        p_value = float(stats.mannwhitneyu(p, b, alternative="two-sided").pvalue)
+        tested = mann_whitney(p, b)
         test = "Mann-Whitney U"
+    p_value = tested.p_value if tested is not None else 1.0
     delta = pilot_value - base_value
     return KpiDelta(
         statistic=statistic,
@@ -354,7 +353,7 @@ def difference_in_differences(
         means["control_after"] - means["control_before"]
     )
     se = math.sqrt(sum(float(v.var(ddof=1)) / v.size for v in logs.values()))
-    p_value = float(2 * stats.norm.sf(abs(did) / se)) if se > 0 else 1.0
+    p_value = normal_p_value(did / se) if se > 0 else 1.0
     rng = np.random.default_rng(seed)
     boot = {k: _boot(v, rng, n_boot, "mean") for k, v in logs.items()}
     boot_did = (boot["treated_after"] - boot["treated_before"]) - (

@@ -123,6 +123,8 @@ def progress_bases(
                 f"{source}, {mining.format_timestamp(o.latest_measured_at)}: "
                 f"{mining.format_kpi_value(o.latest_value, _unit(o.kpi))}"
             )
+            if o.latest_change is not None:
+                latest += f" — change from the reference: {o.latest_change.words}"
         out[o.id] = ProgressBasis(reference=reference, scope=scope, latest=latest)
     return out
 

@@ -154,6 +154,12 @@ KINDS: dict[str, Kind] = {
         Kind(
             "decisions", "Decisions", ("title", "decided_on", "decided_by"), pg.PROGRAMME_DECISIONS
         ),
+        Kind(
+            "training",
+            "Training plans",
+            ("role", "course", "people", "start_date", "end_date", "status", "cost"),
+            pg.TRAINING_PLANS,
+        ),
     )
 }
 

@@ -14,6 +14,7 @@ from civicflow.web._assessment import latest_baseline
 from civicflow.web._pages import confirm_delete, flash, page
 from civicflow.web._permissions import (
     AppCtx,
+    BaselineWriter,
     LedgerReader,
     LedgerVerifier,
     ProgrammeWriter,
@@ -153,6 +154,68 @@ def programme_list(
         progress_bases=bases,
         item_label=item_label,
         can_edit=actor.can(P.PROGRAMME_WRITE, workspace_id),
+    )
+
+
+@router.get("/w/{workspace_id}/programme/pilots/{item_id}/evaluation")
+def pilot_page(
+    request: Request, ctx: AppCtx, workspace_id: str, item_id: str, actor: WorkspaceReader
+) -> Response:
+    """A pilot's design, the cases it needs, and its latest evaluation."""
+    return _pilot_page(request, ctx, actor, workspace_id, item_id)
+
+
+def _pilot_page(
+    request: Request,
+    ctx: AppContext,
+    actor: Actor,
+    workspace_id: str,
+    item_id: str,
+    *,
+    error: dict[str, Any] | None = None,
+) -> Response:
+    from civicflow.app import people
+
+    pilot = programme.PILOTS.get(ctx, actor=actor, workspace_id=workspace_id, item_id=item_id)
+    sentence = None
+    if pilot.dataset:
+        try:
+            size = people.pilot_sample_size(
+                ctx, actor=actor, workspace_id=workspace_id, pilot_id=item_id
+            )
+            sentence = size.sentence if size is not None else None
+        except CivicflowError:
+            sentence = None  # the dataset or a filter set is gone: the evaluation says which
+    return _workspace_page(
+        request, ctx, actor, workspace_id, "pilot.html", nav="programme",
+        status=400 if error else 200, pilot=pilot, kind=KINDS["pilots"], kinds=KINDS,
+        sample_size=sentence, error=error,
+        can_evaluate=actor.can(P.BASELINE_WRITE, workspace_id),
+    )  # fmt: skip
+
+
+@router.post("/w/{workspace_id}/programme/pilots/{item_id}/evaluation")
+def pilot_evaluate(
+    request: Request, ctx: AppCtx, workspace_id: str, item_id: str, actor: BaselineWriter
+) -> Response:
+    from civicflow.app import people
+
+    try:
+        people.evaluate_pilot(
+            ctx, actor=actor, workspace_id=workspace_id, pilot_id=item_id,
+            reason="evaluated in the workbench",
+        )  # fmt: skip
+    except CivicflowError as exc:
+        if (
+            isinstance(exc, NotFoundError)
+            and exc.where is not None
+            and exc.where.field in (None, "pilot_id")
+        ):
+            raise
+        return _pilot_page(request, ctx, actor, workspace_id, item_id, error=exc.to_dict())
+    flash(request, "Pilot evaluated.")
+    return RedirectResponse(
+        f"/w/{workspace_id}/programme/pilots/{item_id}/evaluation", status_code=303
     )
 
 

@@ -16,7 +16,22 @@ from civicflow.governance._aia import (
     read_answers,
     score_aia,
 )
+from civicflow.governance._aiact import (
+    AI_ACT_SET,
+    FRIA_ELEMENTS,
+    AiActCategory,
+    AiActClassification,
+    Obligation,
+    classify_ai_act,
+)
 from civicflow.governance._condition import Condition, parse_condition
+from civicflow.governance._profiles import (
+    DPIA_CRITERIA_THRESHOLD,
+    DpiaResult,
+    FunctionProfile,
+    dpia_result,
+    nist_profile,
+)
 from civicflow.governance._questionnaire import (
     BUILTIN_SETS,
     Answer,
@@ -37,12 +52,20 @@ from civicflow.governance._questionnaire import (
 
 __all__ = [
     "AIA_ID",
+    "AI_ACT_SET",
     "BUILTIN_SETS",
+    "DPIA_CRITERIA_THRESHOLD",
+    "FRIA_ELEMENTS",
+    "AiActCategory",
+    "AiActClassification",
     "AiaScore",
     "Answer",
     "AnswerSet",
     "Choice",
     "Condition",
+    "DpiaResult",
+    "FunctionProfile",
+    "Obligation",
     "Question",
     "QuestionKind",
     "QuestionSet",
@@ -53,9 +76,12 @@ __all__ = [
     "aia_requirements",
     "builtin_question_set",
     "check_answers",
+    "classify_ai_act",
+    "dpia_result",
     "embedded_weight",
     "load_aia",
     "load_question_set",
+    "nist_profile",
     "parse_aia",
     "parse_condition",
     "parse_question_set",

@@ -120,7 +120,7 @@ def parse_aia(data: Any, *, version: str, source: str = "") -> QuestionSet:
             expected="a SurveyJS survey with 'pages'",
             fix="pass the published questionnaire (src/survey-enfr.json), not an answer file",
         )
-    sections = []
+    sections: list[Section] = []
     for page in data["pages"]:
         name = str(page.get("name", f"page{len(sections) + 1}"))
         questions: list[Question] = []

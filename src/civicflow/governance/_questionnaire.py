@@ -21,7 +21,7 @@ from typing import Any
 from civicflow.core import InputError, Location, Record, check_choice, sha256_hex
 from civicflow.governance._condition import Condition, parse_condition
 
-BUILTIN_SETS = ("gdpr-dpia", "nist-ai-rmf")
+BUILTIN_SETS = ("eu-ai-act", "gdpr-dpia", "nist-ai-rmf")
 """The question sets written for civicflow, shipped as data files in this package."""
 
 

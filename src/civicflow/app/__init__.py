@@ -18,6 +18,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         assessment,                # ingest_dataset, delete_dataset, freeze_baseline, open_view
         dashboard,                 # overview (trends, changes, attention), record_visit
         planning,                  # simulation models, scenarios, validate / run / compare
+        governance,                # register of automated systems, assessments, records
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
         operator_actor,            # the OS login's account alone (no workspace)
@@ -39,6 +40,7 @@ from civicflow.app import (
     assessment,
     audit,
     dashboard,
+    governance,
     planning,
     programme,
     workspaces,
@@ -77,6 +79,7 @@ __all__ = [
     "dashboard",
     "database_url",
     "downgrade_database",
+    "governance",
     "latest_entry",
     "local_operator",
     "make_db_engine",

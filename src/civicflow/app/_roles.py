@@ -47,6 +47,9 @@ class Permission(enum.StrEnum):
     PROGRAMME_WRITE = "programme:write"
     SIMULATION_WRITE = "simulation:write"
     """Discover, edit and run simulation models and their what-if scenarios."""
+    GOVERNANCE_WRITE = "governance:write"
+    """Keep the register of automated systems, run impact assessments, move systems along their
+    lifecycle and publish transparency records."""
     LEDGER_READ = "ledger:read"
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
@@ -57,11 +60,15 @@ class Permission(enum.StrEnum):
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(P) - {P.USER_ADMIN},
-    Role.SERVICE_OWNER: frozenset({P.WORKSPACE_READ, P.PROGRAMME_WRITE, P.LEDGER_READ}),
+    Role.SERVICE_OWNER: frozenset(
+        {P.WORKSPACE_READ, P.PROGRAMME_WRITE, P.GOVERNANCE_WRITE, P.LEDGER_READ}
+    ),
     Role.ANALYST: frozenset(
         {P.WORKSPACE_READ, P.DATASET_WRITE, P.BASELINE_WRITE, P.SIMULATION_WRITE}
     ),
-    Role.DPO: frozenset({P.WORKSPACE_READ, P.DATASET_DELETE, P.LEDGER_READ, P.LEDGER_VERIFY}),
+    Role.DPO: frozenset(
+        {P.WORKSPACE_READ, P.DATASET_DELETE, P.GOVERNANCE_WRITE, P.LEDGER_READ, P.LEDGER_VERIFY}
+    ),
     Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY}),
     Role.CASEWORKER: frozenset({P.WORKSPACE_READ, P.REVIEW_WRITE}),
     Role.VIEWER: frozenset({P.WORKSPACE_READ}),

@@ -223,3 +223,42 @@ def move_entry(
 
 def link_assessment(entry: RegisterEntry, link: AssessmentLink) -> RegisterEntry:
     return replace(entry, assessments=(*entry.assessments, link))
+
+
+def entry_from_dict(data: Mapping[str, Any]) -> RegisterEntry:
+    """An entry from its ``to_dict()`` (as stored)."""
+
+    def when(value: Any) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(str(value))
+
+    history = tuple(
+        LifecycleMove(
+            None if m["from_status"] is None else Lifecycle(m["from_status"]),
+            Lifecycle(m["to_status"]),
+            str(m["by"]),
+            str(m["reason"]),
+            when(m["at"]) or datetime.min,
+        )
+        for m in data.get("history", [])
+    )
+    links = tuple(
+        AssessmentLink(str(a["kind"]), str(a["ref"]), str(a["summary"]), when(a.get("at")))
+        for a in data.get("assessments", [])
+    )
+    fields = {k: data[k] for k in EDITABLE if k in data}
+    fields["datasets"] = tuple(fields.get("datasets", ()))
+    fields["oversight"] = Oversight(fields.get("oversight", Oversight.IN_THE_LOOP.value))
+    fields["details"] = dict(fields.get("details", {}))
+    return RegisterEntry(
+        id=str(data["id"]),
+        status=Lifecycle(data.get("status", Lifecycle.PROPOSED.value)),
+        history=history,
+        assessments=links,
+        **fields,
+    )
+
+
+def replace_link(entry: RegisterEntry, link: AssessmentLink) -> RegisterEntry:
+    """The entry with ``link`` in place of any earlier link to the same assessment."""
+    kept = tuple(a for a in entry.assessments if a.ref != link.ref)
+    return replace(entry, assessments=(*kept, link))

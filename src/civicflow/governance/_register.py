@@ -208,7 +208,13 @@ def move_entry(
             fix="move it through the lifecycle: proposed, assessed, piloted, live, retired",
         )
     if not reason.strip():
-        raise _error("reason", reason, "why the system moves", "say why, for the record")
+        raise InputError(
+            "a lifecycle move needs a reason",
+            where=Location(field="reason"),
+            found=repr(reason),
+            expected="why the system moves",
+            fix="say why, for the record (--reason)",
+        )
     if target is Lifecycle.ASSESSED and not entry.assessments:
         raise InputError(
             f"'{entry.name}' has no linked assessment",

@@ -118,3 +118,45 @@ def test_every_aia_answer_is_audited(
         ctx, actor=admin, workspace_id=ws.id, kind="canada-aia", questionnaire=path
     )
     assert again.version == run.version
+
+
+def test_controls_gaps_and_processing_record(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    from datetime import date
+
+    from civicflow.governance import builtin_catalogue
+
+    gdpr = builtin_catalogue("gdpr")
+    run = governance.start_assessment(ctx, actor=admin, workspace_id=ws.id, kind="gdpr-dpia")
+    with pytest.raises(NotFoundError):
+        governance.set_control(
+            ctx, actor=admin, workspace_id=ws.id, catalogue=gdpr, control="GDPR-35",
+            evidence=["assessment:asm_missing"],
+        )  # fmt: skip
+    with pytest.raises(InputError):
+        governance.set_control(
+            ctx, actor=admin, workspace_id=ws.id, catalogue=gdpr, control="GDPR-99"
+        )
+    state = governance.set_control(
+        ctx, actor=admin, workspace_id=ws.id, catalogue=gdpr, control="GDPR-35", owner="DPO",
+        status="implemented", due=date(2030, 1, 1), evidence=[f"assessment:{run.id}"],
+    )  # fmt: skip
+    assert state.evidence[0].ref == run.id
+    again = governance.set_control(
+        ctx, actor=admin, workspace_id=ws.id, catalogue=gdpr, control="GDPR-35",
+        evidence=[f"assessment:{run.id}", "document:https://intranet/dpia.pdf"],
+    )  # fmt: skip
+    assert [e.kind for e in again.evidence] == ["assessment", "document"]
+    assert again.owner == "DPO" and again.status.value == "implemented"
+    report = governance.gaps(ctx, actor=admin, workspace_id=ws.id, catalogue=gdpr)
+    assert report.implemented == 1 and len(report.gaps) == 19
+    entry = audit.list_entries(ctx, actor=admin, workspace_id=ws.id, limit=1)[0]
+    assert (entry.action, entry.object_id) == ("control.update", "gdpr:GDPR-35")
+    governance.add_system(
+        ctx, actor=admin, workspace_id=ws.id, fields=SYSTEM | {"affected_people": "Claimants"}
+    )
+    [row] = governance.processing_record(
+        ctx, actor=admin, workspace_id=ws.id, controller="Camden Council"
+    )
+    assert row.values["data_subjects"] == "Claimants" and "retention" in row.missing

@@ -202,6 +202,21 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         entry = registered(ctx, admin, ws)
         return governance.export_record(ctx, actor=actor, workspace_id=ws, ref=entry.id)
 
+    def set_control(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.governance import builtin_catalogue
+
+        return governance.set_control(
+            ctx, actor=actor, workspace_id=ws, catalogue=builtin_catalogue("gdpr"),
+            control="GDPR-30", owner="DPO",
+        )  # fmt: skip
+
+    def gaps(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.governance import builtin_catalogue
+
+        return governance.gaps(
+            ctx, actor=actor, workspace_id=ws, catalogue=builtin_catalogue("hipaa")
+        )
+
     ops |= {
         # the register and impact assessments: service owners and DPOs keep them, all read them
         "governance.add_system": (GOVERNORS, add_system),
@@ -218,6 +233,14 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
             lambda ctx, a, ws, ad: governance.list_assessments(ctx, actor=a, workspace_id=ws),
         ),
         "governance.export_record": (ALL, export_record),
+        "governance.set_control": (GOVERNORS, set_control),
+        "governance.gaps": (ALL, gaps),
+        "governance.processing_record": (
+            ALL,
+            lambda ctx, a, ws, ad: governance.processing_record(
+                ctx, actor=a, workspace_id=ws, controller="Agency"
+            ),
+        ),
     }
     ops |= {
         # reading: every member; an event-log export is recorded in the ledger

@@ -5,6 +5,7 @@ Reading needs WORKSPACE_READ; every change needs GOVERNANCE_WRITE (service owner
 and writes its ledger entries in the transaction that stores it:
 
 * ``governance_system.create | update | move`` (a move's reason is the entry's reason);
+* ``control.update`` on ``<catalogue>:<control>`` (owner, status, due date, evidence links);
 * ``assessment.create``; per changed answer ``assessment.answer`` on the object
   ``<assessment id>:<question>`` (before and after digests of that answer, so every answer is
   audited); then ``assessment.score`` with the result; a linked system's
@@ -16,9 +17,9 @@ The published records (:func:`published_records`) are public: they need no actor
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from civicflow.app._context import AppContext
 from civicflow.app._models import (
     GovernanceAssessmentRow,
+    GovernanceControlRow,
     GovernanceQuestionSetRow,
     GovernanceSystemRow,
     WorkspaceRow,
@@ -36,19 +38,36 @@ from civicflow.app._models import (
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import ConflictError, InputError, Location, NotFoundError, new_id, utcnow
+from civicflow.core import (
+    ConflictError,
+    InputError,
+    Location,
+    NotFoundError,
+    check_choice,
+    new_id,
+    utcnow,
+)
 from civicflow.governance import (
     AIA_ID,
+    Art30Row,
     AssessmentLink,
     AtrsRecord,
+    Catalogue,
+    ControlState,
+    ControlStatus,
+    EvidenceLink,
     Facets,
+    GapsReport,
     QuestionSet,
     RegisterEntry,
+    article_30_record,
     atrs_record,
     check_answers,
     edit_entry,
     entry_from_dict,
     evaluate,
+    evidence_link,
+    gaps_report,
     load_aia,
     move_entry,
     new_entry,
@@ -452,3 +471,114 @@ def list_assessments(
             query.order_by(GovernanceAssessmentRow.created_at, GovernanceAssessmentRow.id)
         ).all()
         return [_assessment_out(r) for r in rows]
+
+
+# --------------------------------------------------------------------------------------------
+# compliance controls and the Art. 30 record
+
+CONTROL = "control"
+
+
+def _control_state(row: GovernanceControlRow) -> ControlState:
+    return ControlState(
+        catalogue=row.catalogue, control=row.control, owner=row.owner,
+        status=ControlStatus(row.status), due=row.due,
+        evidence=tuple(EvidenceLink(e["kind"], e["ref"], e.get("note", "")) for e in row.evidence),
+    )  # fmt: skip
+
+
+def control_states(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, catalogue: str
+) -> list[ControlState]:
+    """The workspace's state of each control of ``catalogue`` it has touched (WORKSPACE_READ)."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(GovernanceControlRow).where(
+                GovernanceControlRow.workspace_id == workspace_id,
+                GovernanceControlRow.catalogue == catalogue,
+            )
+        ).all()
+        return [_control_state(r) for r in rows]
+
+
+def set_control(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    catalogue: Catalogue,
+    control: str,
+    owner: str | None = None,
+    status: str | None = None,
+    due: date | None = None,
+    evidence: Sequence[str] = (),
+    reason: str | None = None,
+) -> ControlState:
+    """Set a control's owner, status or due date and add evidence links (``kind:ref``; an
+    ``assessment:`` link must name an assessment of this workspace). GOVERNANCE_WRITE; ledger
+    ``control.update`` on the object ``<catalogue>:<control>``."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    catalogue.control(control)
+    if status is not None:
+        check_choice(status, [s.value for s in ControlStatus], what="control status",
+                     field="status", error=InputError)  # fmt: skip
+    links = [evidence_link(e) for e in evidence]
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        for link in links:
+            if link.kind == "assessment":
+                _assessment_row(s, workspace_id, link.ref)
+        row = s.scalars(
+            select(GovernanceControlRow).where(
+                GovernanceControlRow.workspace_id == workspace_id,
+                GovernanceControlRow.catalogue == catalogue.id,
+                GovernanceControlRow.control == control,
+            )
+        ).first()
+        before = None if row is None else _control_state(row).to_dict()
+        if row is None:
+            row = GovernanceControlRow(
+                id=new_id("ctl_"), workspace_id=workspace_id, catalogue=catalogue.id,
+                control=control, owner="", status=ControlStatus.NOT_STARTED.value, due=None,
+                evidence=[],
+            )  # fmt: skip
+            s.add(row)
+        if owner is not None:
+            row.owner = owner.strip()
+        if status is not None:
+            row.status = status
+        if due is not None:
+            row.due = due
+        known = {(e["kind"], e["ref"]) for e in row.evidence}
+        row.evidence = [*row.evidence] + [
+            link.to_dict() for link in links if (link.kind, link.ref) not in known
+        ]
+        row.updated_by = actor.pseudonym
+        row.updated_at = utcnow()
+        state = _control_state(row)
+        record(
+            ctx, s, actor=actor, action=f"{CONTROL}.update", object_type=CONTROL,
+            object_id=f"{catalogue.id}:{control}", workspace_id=workspace_id, before=before,
+            after=state.to_dict(), reason=reason,
+        )  # fmt: skip
+        return state
+
+
+def gaps(ctx: AppContext, *, actor: Actor, workspace_id: str, catalogue: Catalogue) -> GapsReport:
+    """The gaps report of ``catalogue`` in this workspace (WORKSPACE_READ)."""
+    states = control_states(ctx, actor=actor, workspace_id=workspace_id, catalogue=catalogue.id)
+    return gaps_report(catalogue, states, today=utcnow().date())
+
+
+def processing_record(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    controller: str,
+    data_categories: Mapping[str, str] | None = None,
+) -> tuple[Art30Row, ...]:
+    """The GDPR Art. 30 record of processing generated from the register (WORKSPACE_READ)."""
+    entries = list_systems(ctx, actor=actor, workspace_id=workspace_id)
+    return article_30_record(entries, controller=controller, data_categories=data_categories)

@@ -1,4 +1,5 @@
-"""governance: the register of automated systems, supplied question sets, assessments
+"""governance: the register of automated systems, supplied question sets, assessments, the
+state of compliance controls
 
 Revision ID: 0009_governance
 Revises: 0004_simulation
@@ -93,9 +94,28 @@ def upgrade() -> None:
         ["system_id"],
         unique=False,
     )
+    op.create_table(
+        "governance_controls",
+        *_common(),
+        sa.Column("catalogue", sa.String(length=64), nullable=False),
+        sa.Column("control", sa.String(length=64), nullable=False),
+        sa.Column("owner", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("due", sa.Date(), nullable=True),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("updated_by", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("workspace_id", "catalogue", "control", name="uq_governance_controls"),
+    )
+    op.create_index(
+        "ix_governance_controls_workspace_id", "governance_controls", ["workspace_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("governance_controls")
     op.drop_table("governance_assessments")
     op.drop_table("governance_question_sets")
     op.drop_table("governance_systems")

@@ -83,3 +83,28 @@ def test_aia_score_and_aiact_classify(tmp_path: Path) -> None:
     assert "Art. 27" in [o["article"] for o in result["obligations"]]
     minimal = _json(["governance", "aiact", "classify"])
     assert minimal["category"] == "minimal"
+
+
+def test_controls_and_art30(tmp_path: Path) -> None:
+    w = ["-w", str(tmp_path / "ws")]
+    _ok(["governance", "register", "add", *w, "--name", "Triage", "--purpose", "Sort claims",
+         "--legal-basis", "Art. 6(1)(e)", "--owner", "Benefits", "--sro", "Director",
+         "--affected", "Claimants"])  # fmt: skip
+    state = _json(
+        ["governance", "controls", "set", "gdpr", "GDPR-30", *w, "--owner", "DPO", "--status",
+         "implemented", "--due", "2026-06-30", "--evidence", "register:Triage"]
+    )  # fmt: skip
+    assert state["status"] == "implemented" and state["evidence"][0]["kind"] == "register"
+    assert state["ledger_entry"]["action"] == "control.update"
+    listed = _json(["governance", "controls", "list", "gdpr", *w])
+    row = next(r for r in listed["controls"] if r["control"] == "GDPR-30")
+    assert row["evidence"] == ["register:Triage"] and row["due"] == "2026-06-30"
+    report = _json(["governance", "controls", "gaps", "gdpr", *w])
+    assert report["implemented"] == 1 and len(report["gaps"]) == 19
+    text = _ok(["governance", "art30", *w, "--controller", "Camden Council", "--format", "csv"])
+    [record] = list(csv.DictReader(io.StringIO(text)))
+    assert record["Categories of data subjects"] == "Claimants"
+    assert record["Time limits for erasure"] == "not recorded"
+    bad = runner.invoke(app, ["governance", "controls", "set", "gdpr", "GDPR-30", *w, "--due",
+                              "soon"])  # fmt: skip
+    assert isinstance(bad.exception, InputError) and bad.exception.where.field == "due"

@@ -32,11 +32,16 @@ assess_app = typer.Typer(
 aia_app = typer.Typer(help="Canada's Algorithmic Impact Assessment.", no_args_is_help=True)
 aiact_app = typer.Typer(help="EU AI Act risk classification.", no_args_is_help=True)
 record_app = typer.Typer(help="Algorithmic transparency records (UK ATRS).", no_args_is_help=True)
+controls_app = typer.Typer(
+    help="Compliance controls (GDPR, HIPAA, EU AI Act, your own) with evidence, and the gaps.",
+    no_args_is_help=True,
+)
 app.add_typer(register_app, name="register")
 app.add_typer(assess_app, name="assess")
 app.add_typer(aia_app, name="aia")
 app.add_typer(aiact_app, name="aiact")
 app.add_typer(record_app, name="record")
+app.add_typer(controls_app, name="controls")
 console = Console()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -512,3 +517,200 @@ def record_export(
         return
     out.write_text(text, encoding="utf-8")
     console.print(f"wrote {out}", highlight=False, markup=False)
+
+
+# --------------------------------------------------------------------------------------------
+# compliance controls and the Art. 30 record
+
+CatalogueArg = Annotated[
+    str,
+    typer.Argument(help="gdpr, hipaa, eu-ai-act, or a catalogue file (JSON) of your own."),
+]
+
+
+def _catalogue(ref: str) -> Any:
+    from civicflow.governance import BUILTIN_CATALOGUES, builtin_catalogue, load_catalogue
+
+    return builtin_catalogue(ref) if ref in BUILTIN_CATALOGUES else load_catalogue(Path(ref))
+
+
+@controls_app.command("list")
+def controls_list(
+    catalogue: CatalogueArg, workspace: WorkspaceOpt, as_json: JsonOpt = False
+) -> None:
+    """The catalogue's controls with this workspace's owner, status, due date and evidence."""
+    from civicflow.app import Permission, governance
+
+    cat = _catalogue(catalogue)
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance controls list"
+    ) as act:
+        states = governance.control_states(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            catalogue=cat.id,
+        )  # fmt: skip
+    by_id = {s.control: s for s in states}
+    rows = []
+    for c in cat.controls:
+        state = by_id.get(c.id)
+        rows.append(
+            {
+                "control": c.id, "reference": c.reference, "title": c.title,
+                "owner": state.owner if state else "",
+                "status": state.status.value if state else "not-started",
+                "due": state.due.isoformat() if state and state.due else None,
+                "evidence": [f"{e.kind}:{e.ref}" for e in state.evidence] if state else [],
+            }
+        )  # fmt: skip
+    if as_json:
+        _echo_json({"catalogue": cat.id, "version": cat.version, "controls": rows})
+        return
+    table = Table(title=f"{cat.title} (version {cat.version})")
+    for col in ("control", "reference", "title", "owner", "status", "due", "evidence"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["control"], r["reference"], r["title"], r["owner"], r["status"], r["due"] or "",
+            ", ".join(r["evidence"]),
+        )  # fmt: skip
+    console.print(table)
+
+
+@controls_app.command("set")
+def controls_set(
+    catalogue: CatalogueArg,
+    control: Annotated[str, typer.Argument(help="The control's id, e.g. GDPR-35.")],
+    workspace: WorkspaceOpt,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who owns the control.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="not-started, in-progress, implemented or not-applicable."),
+    ] = None,
+    due: Annotated[str | None, typer.Option("--due", help="Due date (YYYY-MM-DD).")] = None,
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evidence",
+            help="An evidence link kind:ref (assessment:ID, dataset:NAME, pilot:ID, "
+            "document:URL …). Repeatable.",
+        ),
+    ] = None,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a control's owner, status or due date and link evidence."""
+    from datetime import date
+
+    from civicflow.app import Permission, governance
+    from civicflow.core import InputError, Location
+
+    due_date = None
+    if due is not None:
+        try:
+            due_date = date.fromisoformat(due)
+        except ValueError as exc:
+            raise InputError(
+                "the due date is not a date",
+                where=Location(field="due"),
+                found=due,
+                expected="YYYY-MM-DD",
+                fix="give the date as 2026-06-30",
+            ) from exc
+    cat = _catalogue(catalogue)
+    with acting(
+        workspace, Permission.GOVERNANCE_WRITE, command="civicflow governance controls set"
+    ) as act:
+        state = governance.set_control(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            catalogue=cat, control=control, owner=owner, status=status, due=due_date,
+            evidence=evidence or [], reason=reason,
+        )  # fmt: skip
+        receipt = act.receipt(
+            action="control.update", object_type="control", object_id=f"{cat.id}:{control}"
+        )
+    if as_json:
+        _echo_json(state.to_dict() | {"ledger_entry": receipt})
+        return
+    console.print(
+        f"{cat.id} {control}: {state.status.value}, owner {state.owner or '-'}, "
+        f"{len(state.evidence)} evidence link(s)",
+        highlight=False,
+        markup=False,
+    )
+    print_receipt(receipt, out=console)
+
+
+@controls_app.command("gaps")
+def controls_gaps(
+    catalogue: CatalogueArg, workspace: WorkspaceOpt, as_json: JsonOpt = False
+) -> None:
+    """The gaps: applicable controls not implemented with evidence, without owner, or overdue."""
+    from civicflow.app import Permission, governance
+
+    cat = _catalogue(catalogue)
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance controls gaps"
+    ) as act:
+        report = governance.gaps(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            catalogue=cat,
+        )  # fmt: skip
+    if as_json:
+        _echo_json(report.to_dict())
+        return
+    console.print(
+        f"{cat.title}: {report.implemented} of {report.total - report.not_applicable} applicable "
+        f"controls implemented with evidence ({report.share_implemented:.0%}); "
+        f"{len(report.gaps)} gaps",
+        highlight=False,
+        markup=False,
+    )
+    for gap in report.gaps:
+        console.print(
+            f"- {gap.control} ({gap.reference}) {gap.title}: {'; '.join(gap.problems)}",
+            highlight=False,
+            markup=False,
+        )
+
+
+@app.command("art30")
+def art30(
+    workspace: WorkspaceOpt,
+    controller: Annotated[
+        str, typer.Option("--controller", help="The controller's name and contact details, DPO.")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="text, json or csv.")] = "text",
+) -> None:
+    """The GDPR Art. 30 record of processing activities, generated from the register."""
+    import io
+
+    from civicflow.app import Permission, governance
+    from civicflow.core import check_choice, write_csv
+    from civicflow.governance import ART30_FIELDS
+
+    check_choice(fmt, ("text", "json", "csv"), what="format", field="format")
+    with acting(workspace, Permission.WORKSPACE_READ, command="civicflow governance art30") as act:
+        rows = governance.processing_record(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            controller=controller,
+        )  # fmt: skip
+    if fmt == "json":
+        _echo_json([r.to_dict() for r in rows])
+        return
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        write_csv(
+            buffer,
+            header=[name for _key, _ref, name in ART30_FIELDS],
+            rows=[[r.values[key] for key, _ref, _name in ART30_FIELDS] for r in rows],
+        )
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    if not rows:
+        console.print("no registered systems: the record is empty")
+    for r in rows:
+        console.print(f"[bold]{r.values['name']}[/]", highlight=False)
+        for key, ref, name in ART30_FIELDS[1:]:
+            console.print(
+                f"  {name} ({ref or '-'}): {r.values[key]}", highlight=False, markup=False
+            )

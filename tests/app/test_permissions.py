@@ -12,7 +12,17 @@ from typing import Any
 
 import pytest
 
-from civicflow.app import SYSTEM, Actor, AppContext, Role, accounts, assessment, audit, workspaces
+from civicflow.app import (
+    SYSTEM,
+    Actor,
+    AppContext,
+    Role,
+    accounts,
+    assessment,
+    audit,
+    governance,
+    workspaces,
+)
 from civicflow.app import business_case as bc
 from civicflow.app import programme as pg
 from civicflow.core import PermissionDeniedError, utcnow
@@ -26,6 +36,7 @@ LEDGER_READERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.DPO, Role.AUDIT
 LEDGER_VERIFIERS = frozenset({Role.ADMIN, Role.DPO, Role.AUDITOR})
 MEASURERS = frozenset({Role.ADMIN, Role.ANALYST})
 CASE_WRITERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.ANALYST})
+GOVERNORS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.DPO})
 NOBODY: frozenset[Role] = frozenset()  # global admins only
 
 
@@ -202,6 +213,81 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
             ctx, actor=actor, workspace_id=ws, refs=[(one.id, None), (two.id, None)]
         )
 
+    def registered(ctx, admin, ws):  # type: ignore[no-untyped-def]
+        return governance.add_system(
+            ctx, actor=admin, workspace_id=ws,
+            fields={"name": f"s{utcnow().timestamp():.6f}", "purpose": "p", "legal_basis": "l",
+                    "owner": "o", "senior_responsible_owner": "r"},
+        )  # fmt: skip
+
+    def add_system(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        return registered(ctx, actor, ws)
+
+    def update_system(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        entry = registered(ctx, admin, ws)
+        return governance.update_system(
+            ctx, actor=actor, workspace_id=ws, ref=entry.id, fields={"team": "t"}
+        )
+
+    def move_system(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        entry = registered(ctx, admin, ws)
+        return governance.move_system(
+            ctx, actor=actor, workspace_id=ws, ref=entry.id, to="retired", reason="test"
+        )
+
+    def start_assessment(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        return governance.start_assessment(ctx, actor=actor, workspace_id=ws, kind="nist-ai-rmf")
+
+    def answer_assessment(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        run = governance.start_assessment(ctx, actor=admin, workspace_id=ws, kind="nist-ai-rmf")
+        return governance.answer_assessment(
+            ctx, actor=actor, workspace_id=ws, assessment_id=run.id, answers={"GV-1.1": "partial"}
+        )
+
+    def export_record(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        entry = registered(ctx, admin, ws)
+        return governance.export_record(ctx, actor=actor, workspace_id=ws, ref=entry.id)
+
+    def set_control(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.governance import builtin_catalogue
+
+        return governance.set_control(
+            ctx, actor=actor, workspace_id=ws, catalogue=builtin_catalogue("gdpr"),
+            control="GDPR-30", owner="DPO",
+        )  # fmt: skip
+
+    def gaps(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.governance import builtin_catalogue
+
+        return governance.gaps(
+            ctx, actor=actor, workspace_id=ws, catalogue=builtin_catalogue("hipaa")
+        )
+
+    ops |= {
+        # the register and impact assessments: service owners and DPOs keep them, all read them
+        "governance.add_system": (GOVERNORS, add_system),
+        "governance.update_system": (GOVERNORS, update_system),
+        "governance.move_system": (GOVERNORS, move_system),
+        "governance.start_assessment": (GOVERNORS, start_assessment),
+        "governance.answer_assessment": (GOVERNORS, answer_assessment),
+        "governance.list_systems": (
+            ALL,
+            lambda ctx, a, ws, ad: governance.list_systems(ctx, actor=a, workspace_id=ws),
+        ),
+        "governance.list_assessments": (
+            ALL,
+            lambda ctx, a, ws, ad: governance.list_assessments(ctx, actor=a, workspace_id=ws),
+        ),
+        "governance.export_record": (ALL, export_record),
+        "governance.set_control": (GOVERNORS, set_control),
+        "governance.gaps": (ALL, gaps),
+        "governance.processing_record": (
+            ALL,
+            lambda ctx, a, ws, ad: governance.processing_record(
+                ctx, actor=a, workspace_id=ws, controller="Agency"
+            ),
+        ),
+    }
     ops |= {
         "business_case.create": (CASE_WRITERS, case_create),
         "business_case.version": (CASE_WRITERS, case_version),

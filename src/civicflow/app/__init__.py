@@ -21,6 +21,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         business_case,             # saved, versioned business cases: create / version /
                                    #   evaluate / compare / delete, from_opportunity
         people,                    # hours per role, hours freed, training budget, pilot evaluation
+        governance,                # register of automated systems, assessments, records
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
         operator_actor,            # the OS login's account alone (no workspace)
@@ -43,6 +44,7 @@ from civicflow.app import (
     audit,
     business_case,
     dashboard,
+    governance,
     people,
     planning,
     programme,
@@ -83,6 +85,7 @@ __all__ = [
     "dashboard",
     "database_url",
     "downgrade_database",
+    "governance",
     "latest_entry",
     "local_operator",
     "make_db_engine",

@@ -344,6 +344,8 @@ class BusinessCaseVersionRow(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "version", name="uq_business_case_versions_version"),
     )
+
+
 class TrainingPlanRow(_Programme, Base):
     """A training plan of the programme (migration 0006)."""
 
@@ -357,3 +359,76 @@ class TrainingPlanRow(_Programme, Base):
     cost: Mapped[Decimal] = mapped_column(Numeric(16, 2))
     currency: Mapped[str] = mapped_column(String(3))
     notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class GovernanceSystemRow(Base):
+    """A register entry (``civicflow.governance.RegisterEntry.to_dict()``, history included)."""
+
+    __tablename__ = "governance_systems"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_governance_systems_name"),)
+
+
+class GovernanceQuestionSetRow(Base):
+    """A question set a user supplied (the AIA questionnaire as published), kept per version."""
+
+    __tablename__ = "governance_question_sets"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    set_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "set_id", "version", name="uq_governance_question_sets"),
+    )
+
+
+class GovernanceAssessmentRow(Base):
+    """An assessment: its kind, the question set's version, the answers and the latest result."""
+
+    __tablename__ = "governance_assessments"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    system_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("governance_systems.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    question_set_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("governance_question_sets.id", ondelete="RESTRICT")
+    )
+    version: Mapped[str] = mapped_column(String(64))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GovernanceControlRow(Base):
+    """The workspace's state of one compliance control (owner, status, due date, evidence)."""
+
+    __tablename__ = "governance_controls"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    catalogue: Mapped[str] = mapped_column(String(64))
+    control: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    due: Mapped[date | None] = mapped_column(Date)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "catalogue", "control", name="uq_governance_controls"),
+    )

@@ -49,6 +49,9 @@ class Permission(enum.StrEnum):
     """Discover, edit and run simulation models and their what-if scenarios."""
     BUSINESS_CASE_WRITE = "business_case:write"
     """Create, version, evaluate and delete business cases."""
+    GOVERNANCE_WRITE = "governance:write"
+    """Keep the register of automated systems, run impact assessments, move systems along their
+    lifecycle and publish transparency records."""
     LEDGER_READ = "ledger:read"
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
@@ -60,7 +63,13 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(P) - {P.USER_ADMIN},
     Role.SERVICE_OWNER: frozenset(
-        {P.WORKSPACE_READ, P.PROGRAMME_WRITE, P.LEDGER_READ, P.BUSINESS_CASE_WRITE}
+        {
+            P.WORKSPACE_READ,
+            P.PROGRAMME_WRITE,
+            P.LEDGER_READ,
+            P.BUSINESS_CASE_WRITE,
+            P.GOVERNANCE_WRITE,
+        }
     ),
     Role.ANALYST: frozenset(
         {
@@ -71,7 +80,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.BUSINESS_CASE_WRITE,
         }
     ),
-    Role.DPO: frozenset({P.WORKSPACE_READ, P.DATASET_DELETE, P.LEDGER_READ, P.LEDGER_VERIFY}),
+    Role.DPO: frozenset(
+        {P.WORKSPACE_READ, P.DATASET_DELETE, P.GOVERNANCE_WRITE, P.LEDGER_READ, P.LEDGER_VERIFY}
+    ),
     Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY}),
     Role.CASEWORKER: frozenset({P.WORKSPACE_READ, P.REVIEW_WRITE}),
     Role.VIEWER: frozenset({P.WORKSPACE_READ}),

@@ -150,6 +150,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "evaluate it against its baseline period.",
     ),
     LazyCommand(
+        "governance",
+        "civicflow.cli._governance:app",
+        "Governance: the register of automated systems, impact assessments (Canada's AIA, the "
+        "EU AI Act, a GDPR DPIA, a NIST AI RMF profile) and transparency records.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

@@ -172,6 +172,7 @@ BaselineWriter = Annotated[Actor, requires(Permission.BASELINE_WRITE)]
 ProgrammeWriter = Annotated[Actor, requires(Permission.PROGRAMME_WRITE)]
 SimulationWriter = Annotated[Actor, requires(Permission.SIMULATION_WRITE)]
 BusinessCaseWriter = Annotated[Actor, requires(Permission.BUSINESS_CASE_WRITE)]
+GovernanceWriter = Annotated[Actor, requires(Permission.GOVERNANCE_WRITE)]
 LedgerReader = Annotated[Actor, requires(Permission.LEDGER_READ)]
 LedgerVerifier = Annotated[Actor, requires(Permission.LEDGER_VERIFY)]
 ReviewWriter = Annotated[Actor, requires(Permission.REVIEW_WRITE)]
@@ -186,6 +187,7 @@ ACTOR_WITH: dict[Permission, Any] = {
     Permission.PROGRAMME_WRITE: ProgrammeWriter,
     Permission.SIMULATION_WRITE: SimulationWriter,
     Permission.BUSINESS_CASE_WRITE: BusinessCaseWriter,
+    Permission.GOVERNANCE_WRITE: GovernanceWriter,
     Permission.LEDGER_READ: LedgerReader,
     Permission.LEDGER_VERIFY: LedgerVerifier,
     Permission.REVIEW_WRITE: ReviewWriter,

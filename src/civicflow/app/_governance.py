@@ -1,0 +1,584 @@
+"""Governance use cases: the register of automated systems, impact assessments with every answer
+audited, lifecycle moves and transparency records — role-checked and ledgered.
+
+Reading needs WORKSPACE_READ; every change needs GOVERNANCE_WRITE (service owners, DPOs, admins)
+and writes its ledger entries in the transaction that stores it:
+
+* ``governance_system.create | update | move`` (a move's reason is the entry's reason);
+* ``control.update`` on ``<catalogue>:<control>`` (owner, status, due date, evidence links);
+* ``assessment.create``; per changed answer ``assessment.answer`` on the object
+  ``<assessment id>:<question>`` (before and after digests of that answer, so every answer is
+  audited); then ``assessment.score`` with the result; a linked system's
+  ``governance_system.link``.
+
+The published records (:func:`published_records`) are public: they need no actor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from civicflow.app._context import AppContext
+from civicflow.app._models import (
+    GovernanceAssessmentRow,
+    GovernanceControlRow,
+    GovernanceQuestionSetRow,
+    GovernanceSystemRow,
+    WorkspaceRow,
+)
+from civicflow.app._record import record
+from civicflow.app._roles import Actor, Permission
+from civicflow.app._workspaces import require_workspace_row
+from civicflow.core import (
+    ConflictError,
+    InputError,
+    Location,
+    NotFoundError,
+    check_choice,
+    new_id,
+    utcnow,
+)
+from civicflow.governance import (
+    AIA_ID,
+    Art30Row,
+    AssessmentLink,
+    AtrsRecord,
+    Catalogue,
+    ControlState,
+    ControlStatus,
+    EvidenceLink,
+    Facets,
+    GapsReport,
+    QuestionSet,
+    RegisterEntry,
+    article_30_record,
+    atrs_record,
+    check_answers,
+    edit_entry,
+    entry_from_dict,
+    evaluate,
+    evidence_link,
+    gaps_report,
+    load_aia,
+    move_entry,
+    new_entry,
+    parse_aia,
+    question_set_for,
+    replace_link,
+)
+from civicflow.governance import KIND_TITLES as _TITLES
+
+SYSTEM = "governance_system"
+ASSESSMENT = "assessment"
+ANSWER = "assessment_answer"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredAssessment:
+    id: str
+    workspace_id: str
+    system_id: str | None
+    kind: str
+    version: str
+    answers: dict[str, Any]
+    result: dict[str, Any]
+    summary: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "system_id": self.system_id,
+            "kind": self.kind,
+            "version": self.version,
+            "summary": self.summary,
+            "answers": self.answers,
+            "result": self.result,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+def _assessment_out(row: GovernanceAssessmentRow) -> StoredAssessment:
+    return StoredAssessment(
+        id=row.id, workspace_id=row.workspace_id, system_id=row.system_id, kind=row.kind,
+        version=row.version, answers=dict(row.answers), result=dict(row.result),
+        summary=row.summary, created_by=row.created_by, created_at=row.created_at,
+        updated_at=row.updated_at,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# the register
+
+
+def _system_row(s: Session, workspace_id: str, ref: str) -> GovernanceSystemRow:
+    row = s.get(GovernanceSystemRow, ref)
+    if row is None or row.workspace_id != workspace_id:
+        row = s.scalars(
+            select(GovernanceSystemRow).where(
+                GovernanceSystemRow.workspace_id == workspace_id, GovernanceSystemRow.name == ref
+            )
+        ).first()
+    if row is None:
+        known = s.scalars(
+            select(GovernanceSystemRow.name).where(GovernanceSystemRow.workspace_id == workspace_id)
+        ).all()
+        raise NotFoundError(
+            f"there is no registered system '{ref}' in this workspace",
+            where=Location(field="system"),
+            found=ref,
+            expected="one of: " + (", ".join(known) or "(no systems registered yet)"),
+            fix="list them with `civicflow governance register list`",
+        )
+    return row
+
+
+def _entry(row: GovernanceSystemRow) -> RegisterEntry:
+    return entry_from_dict(row.document)
+
+
+def _write_entry(row: GovernanceSystemRow, entry: RegisterEntry) -> None:
+    row.name = entry.name
+    row.status = entry.status.value
+    row.published = entry.published
+    row.document = entry.to_dict()
+    row.updated_at = utcnow()
+
+
+def list_systems(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[RegisterEntry]:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(GovernanceSystemRow)
+            .where(GovernanceSystemRow.workspace_id == workspace_id)
+            .order_by(GovernanceSystemRow.name)
+        ).all()
+        return [_entry(r) for r in rows]
+
+
+def get_system(ctx: AppContext, *, actor: Actor, workspace_id: str, ref: str) -> RegisterEntry:
+    """A registered system by id or name."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        return _entry(_system_row(s, workspace_id, ref))
+
+
+def _name_taken(name: str) -> ConflictError:
+    return ConflictError(
+        f"a system named '{name}' is registered already",
+        where=Location(field="name"),
+        found=name,
+        expected="a name not used yet in this workspace",
+        fix="choose another name, or update the registered system",
+    )
+
+
+def add_system(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    fields: Mapping[str, Any],
+    reason: str | None = None,
+) -> RegisterEntry:
+    """Register a system, proposed (GOVERNANCE_WRITE; ledger ``governance_system.create``)."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    now = utcnow()
+    entry = new_entry(
+        id=new_id("sys_"), by=actor.pseudonym, at=now, reason=reason or "registered", **fields
+    )
+    try:
+        with ctx.session() as s:
+            require_workspace_row(s, workspace_id)
+            row = GovernanceSystemRow(
+                id=entry.id, workspace_id=workspace_id, created_by=actor.pseudonym,
+                created_at=now,
+            )  # fmt: skip
+            _write_entry(row, entry)
+            s.add(row)
+            record(
+                ctx, s, actor=actor, action=f"{SYSTEM}.create", object_type=SYSTEM,
+                object_id=entry.id, workspace_id=workspace_id, after=row.document, reason=reason,
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise _name_taken(entry.name) from exc
+    return entry
+
+
+def update_system(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    ref: str,
+    fields: Mapping[str, Any],
+    reason: str | None = None,
+) -> RegisterEntry:
+    """Change a system's fields (GOVERNANCE_WRITE; ledger ``governance_system.update``)."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    try:
+        with ctx.session() as s:
+            row = _system_row(s, workspace_id, ref)
+            before = row.document
+            entry = edit_entry(_entry(row), **fields)
+            _write_entry(row, entry)
+            record(
+                ctx, s, actor=actor, action=f"{SYSTEM}.update", object_type=SYSTEM,
+                object_id=row.id, workspace_id=workspace_id, before=before, after=row.document,
+                reason=reason,
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise _name_taken(str(fields.get("name"))) from exc
+    return entry
+
+
+def move_system(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, ref: str, to: str, reason: str
+) -> RegisterEntry:
+    """Move a system along its lifecycle (GOVERNANCE_WRITE; ledger ``governance_system.move``
+    with the reason)."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    with ctx.session() as s:
+        row = _system_row(s, workspace_id, ref)
+        before = row.document
+        entry = move_entry(_entry(row), to, by=actor.pseudonym, reason=reason, at=utcnow())
+        _write_entry(row, entry)
+        record(
+            ctx, s, actor=actor, action=f"{SYSTEM}.move", object_type=SYSTEM, object_id=row.id,
+            workspace_id=workspace_id, before=before, after=row.document, reason=reason,
+        )  # fmt: skip
+    return entry
+
+
+def export_record(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, ref: str, facets: Facets | None = None
+) -> AtrsRecord:
+    """A system's ATRS transparency record (WORKSPACE_READ)."""
+    return atrs_record(
+        get_system(ctx, actor=actor, workspace_id=workspace_id, ref=ref), facets=facets
+    )
+
+
+def published_records(ctx: AppContext) -> list[tuple[str, AtrsRecord]]:
+    """Every published system's record with its workspace's name: public, no sign-in."""
+    with ctx.read_session() as s:
+        rows = s.execute(
+            select(GovernanceSystemRow, WorkspaceRow.name)
+            .join(WorkspaceRow, WorkspaceRow.id == GovernanceSystemRow.workspace_id)
+            .where(GovernanceSystemRow.published.is_(True))
+            .order_by(GovernanceSystemRow.name, GovernanceSystemRow.id)
+        ).all()
+        return [(ws, atrs_record(_entry(row))) for row, ws in rows]
+
+
+def published_record(ctx: AppContext, system_id: str) -> AtrsRecord:
+    """One published record by its system's id (public); an unpublished one is not found."""
+    with ctx.read_session() as s:
+        row = s.get(GovernanceSystemRow, system_id)
+        if row is None or not row.published:
+            raise NotFoundError(
+                f"there is no published record '{system_id}'",
+                where=Location(field="system"),
+                found=system_id,
+                fix="see the list of published records",
+            )
+        return atrs_record(_entry(row))
+
+
+# --------------------------------------------------------------------------------------------
+# assessments
+
+
+def _question_set(s: Session, row: GovernanceAssessmentRow) -> QuestionSet:
+    if row.kind == AIA_ID:
+        stored = s.get(GovernanceQuestionSetRow, row.question_set_id)
+        assert stored is not None
+        return parse_aia(stored.document, version=stored.version, source="stored questionnaire")
+    return question_set_for(row.kind)
+
+
+def _assessment_row(s: Session, workspace_id: str, assessment_id: str) -> GovernanceAssessmentRow:
+    row = s.get(GovernanceAssessmentRow, assessment_id)
+    if row is None or row.workspace_id != workspace_id:
+        raise NotFoundError(
+            f"there is no assessment '{assessment_id}' in this workspace",
+            where=Location(field="assessment"),
+            found=assessment_id,
+            fix="list them with `civicflow governance assessment list`",
+        )
+    return row
+
+
+def start_assessment(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    kind: str,
+    system: str | None = None,
+    questionnaire: Path | None = None,
+    reason: str | None = None,
+) -> StoredAssessment:
+    """Start an assessment of ``kind`` (``canada-aia`` needs the published ``questionnaire``
+    file, kept per version in the workspace), optionally linked to a registered system
+    (GOVERNANCE_WRITE; ledger ``assessment.create``)."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    if kind == AIA_ID:
+        if questionnaire is None:
+            raise InputError(
+                "the AIA needs its questionnaire file",
+                where=Location(field="questionnaire"),
+                expected="the published survey-enfr.json",
+                fix="pass the questionnaire file downloaded from canada-ca/aia-eia-js",
+            )
+        qs = load_aia(questionnaire)
+        document = json.loads(Path(questionnaire).read_text(encoding="utf-8"))
+    else:
+        qs = question_set_for(kind)
+        document = None
+    now = utcnow()
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        system_id = None if system is None else _system_row(s, workspace_id, system).id
+        set_row_id = None
+        if document is not None:
+            existing = s.scalars(
+                select(GovernanceQuestionSetRow).where(
+                    GovernanceQuestionSetRow.workspace_id == workspace_id,
+                    GovernanceQuestionSetRow.set_id == qs.id,
+                    GovernanceQuestionSetRow.version == qs.version,
+                )
+            ).first()
+            if existing is None:
+                existing = GovernanceQuestionSetRow(
+                    id=new_id("qs_"), workspace_id=workspace_id, set_id=qs.id,
+                    version=qs.version, document=document, created_by=actor.pseudonym,
+                    created_at=now,
+                )  # fmt: skip
+                s.add(existing)
+                s.flush()  # before the assessment that refers to it (no ORM relationship)
+            set_row_id = existing.id
+        outcome = evaluate(kind, qs, check_answers(qs, {}))
+        row = GovernanceAssessmentRow(
+            id=new_id("asm_"), workspace_id=workspace_id, system_id=system_id, kind=kind,
+            question_set_id=set_row_id, version=qs.version, answers={},
+            result=dict(outcome.result), summary=outcome.summary, created_by=actor.pseudonym,
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        s.add(row)
+        record(
+            ctx, s, actor=actor, action=f"{ASSESSMENT}.create", object_type=ASSESSMENT,
+            object_id=row.id, workspace_id=workspace_id,
+            after={"kind": kind, "version": qs.version, "system_id": system_id}, reason=reason,
+        )  # fmt: skip
+        return _assessment_out(row)
+
+
+def answer_assessment(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    assessment_id: str,
+    answers: Mapping[str, Any],
+    reason: str | None = None,
+) -> StoredAssessment:
+    """Give or change answers (a value of ``None`` withdraws one), then score. Every changed
+    answer is its own ledger entry ``assessment.answer``; the new result ``assessment.score``.
+    The answers are checked against the question set first: a bad one stores nothing."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    with ctx.session() as s:
+        row = _assessment_row(s, workspace_id, assessment_id)
+        qs = _question_set(s, row)
+        old = dict(row.answers)
+        merged = {k: v for k, v in (old | dict(answers)).items() if v is not None}
+        checked = check_answers(qs, merged)
+        if checked.ignored:
+            raise InputError(
+                f"'{checked.ignored[0]}' is no question of this assessment",
+                where=Location(field=checked.ignored[0]),
+                found=", ".join(checked.ignored),
+                expected=f"question names of {qs.id} {qs.version}",
+                fix="check the question names",
+            )
+        outcome = evaluate(row.kind, qs, checked)
+        for name in sorted(set(old) | set(merged)):
+            if old.get(name) == merged.get(name):
+                continue
+            record(
+                ctx, s, actor=actor, action=f"{ASSESSMENT}.answer", object_type=ANSWER,
+                object_id=f"{row.id}:{name}", workspace_id=workspace_id,
+                before=None if name not in old else {name: old[name]},
+                after=None if name not in merged else {name: merged[name]}, reason=reason,
+            )  # fmt: skip
+        before = {"answers": old, "result": row.result}
+        row.answers = merged
+        row.result = dict(outcome.result)
+        row.summary = outcome.summary
+        row.updated_at = utcnow()
+        record(
+            ctx, s, actor=actor, action=f"{ASSESSMENT}.score", object_type=ASSESSMENT,
+            object_id=row.id, workspace_id=workspace_id, before=before,
+            after={"answers": merged, "result": row.result}, reason=reason,
+        )  # fmt: skip
+        if row.system_id is not None:
+            system = _system_row(s, workspace_id, row.system_id)
+            before_doc = system.document
+            link = AssessmentLink(_TITLES[row.kind], row.id, outcome.summary, row.updated_at)
+            _write_entry(system, replace_link(_entry(system), link))
+            record(
+                ctx, s, actor=actor, action=f"{SYSTEM}.link", object_type=SYSTEM,
+                object_id=system.id, workspace_id=workspace_id, before=before_doc,
+                after=system.document, reason=f"assessment {row.id}",
+            )  # fmt: skip
+        return _assessment_out(row)
+
+
+def get_assessment(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, assessment_id: str
+) -> StoredAssessment:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        return _assessment_out(_assessment_row(s, workspace_id, assessment_id))
+
+
+def list_assessments(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, system: str | None = None
+) -> list[StoredAssessment]:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        query = select(GovernanceAssessmentRow).where(
+            GovernanceAssessmentRow.workspace_id == workspace_id
+        )
+        if system is not None:
+            query = query.where(
+                GovernanceAssessmentRow.system_id == _system_row(s, workspace_id, system).id
+            )
+        rows = s.scalars(
+            query.order_by(GovernanceAssessmentRow.created_at, GovernanceAssessmentRow.id)
+        ).all()
+        return [_assessment_out(r) for r in rows]
+
+
+# --------------------------------------------------------------------------------------------
+# compliance controls and the Art. 30 record
+
+CONTROL = "control"
+
+
+def _control_state(row: GovernanceControlRow) -> ControlState:
+    return ControlState(
+        catalogue=row.catalogue, control=row.control, owner=row.owner,
+        status=ControlStatus(row.status), due=row.due,
+        evidence=tuple(EvidenceLink(e["kind"], e["ref"], e.get("note", "")) for e in row.evidence),
+    )  # fmt: skip
+
+
+def control_states(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, catalogue: str
+) -> list[ControlState]:
+    """The workspace's state of each control of ``catalogue`` it has touched (WORKSPACE_READ)."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(GovernanceControlRow).where(
+                GovernanceControlRow.workspace_id == workspace_id,
+                GovernanceControlRow.catalogue == catalogue,
+            )
+        ).all()
+        return [_control_state(r) for r in rows]
+
+
+def set_control(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    catalogue: Catalogue,
+    control: str,
+    owner: str | None = None,
+    status: str | None = None,
+    due: date | None = None,
+    evidence: Sequence[str] = (),
+    reason: str | None = None,
+) -> ControlState:
+    """Set a control's owner, status or due date and add evidence links (``kind:ref``; an
+    ``assessment:`` link must name an assessment of this workspace). GOVERNANCE_WRITE; ledger
+    ``control.update`` on the object ``<catalogue>:<control>``."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    catalogue.control(control)
+    if status is not None:
+        check_choice(status, [s.value for s in ControlStatus], what="control status",
+                     field="status", error=InputError)  # fmt: skip
+    links = [evidence_link(e) for e in evidence]
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        for link in links:
+            if link.kind == "assessment":
+                _assessment_row(s, workspace_id, link.ref)
+        row = s.scalars(
+            select(GovernanceControlRow).where(
+                GovernanceControlRow.workspace_id == workspace_id,
+                GovernanceControlRow.catalogue == catalogue.id,
+                GovernanceControlRow.control == control,
+            )
+        ).first()
+        before = None if row is None else _control_state(row).to_dict()
+        if row is None:
+            row = GovernanceControlRow(
+                id=new_id("ctl_"), workspace_id=workspace_id, catalogue=catalogue.id,
+                control=control, owner="", status=ControlStatus.NOT_STARTED.value, due=None,
+                evidence=[],
+            )  # fmt: skip
+            s.add(row)
+        if owner is not None:
+            row.owner = owner.strip()
+        if status is not None:
+            row.status = status
+        if due is not None:
+            row.due = due
+        known = {(e["kind"], e["ref"]) for e in row.evidence}
+        row.evidence = [*row.evidence] + [
+            link.to_dict() for link in links if (link.kind, link.ref) not in known
+        ]
+        row.updated_by = actor.pseudonym
+        row.updated_at = utcnow()
+        state = _control_state(row)
+        record(
+            ctx, s, actor=actor, action=f"{CONTROL}.update", object_type=CONTROL,
+            object_id=f"{catalogue.id}:{control}", workspace_id=workspace_id, before=before,
+            after=state.to_dict(), reason=reason,
+        )  # fmt: skip
+        return state
+
+
+def gaps(ctx: AppContext, *, actor: Actor, workspace_id: str, catalogue: Catalogue) -> GapsReport:
+    """The gaps report of ``catalogue`` in this workspace (WORKSPACE_READ)."""
+    states = control_states(ctx, actor=actor, workspace_id=workspace_id, catalogue=catalogue.id)
+    return gaps_report(catalogue, states, today=utcnow().date())
+
+
+def processing_record(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    controller: str,
+    data_categories: Mapping[str, str] | None = None,
+) -> tuple[Art30Row, ...]:
+    """The GDPR Art. 30 record of processing generated from the register (WORKSPACE_READ)."""
+    entries = list_systems(ctx, actor=actor, workspace_id=workspace_id)
+    return article_30_record(entries, controller=controller, data_categories=data_categories)

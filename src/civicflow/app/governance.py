@@ -1,0 +1,49 @@
+"""Governance with roles and the ledger: the register of automated systems, impact assessments
+(every answer audited), lifecycle moves and transparency records.
+
+Read (WORKSPACE_READ): ``list_systems``, ``get_system`` (by id or name), ``export_record``,
+``list_assessments``, ``get_assessment``. Public (no actor): ``published_records``,
+``published_record``. Change (GOVERNANCE_WRITE, ledgered): ``add_system``, ``update_system``,
+``move_system``, ``start_assessment``, ``answer_assessment``, ``set_control``. Compliance
+(WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30).
+"""
+
+from civicflow.app._governance import (
+    StoredAssessment,
+    add_system,
+    answer_assessment,
+    control_states,
+    export_record,
+    gaps,
+    get_assessment,
+    get_system,
+    list_assessments,
+    list_systems,
+    move_system,
+    processing_record,
+    published_record,
+    published_records,
+    set_control,
+    start_assessment,
+    update_system,
+)
+
+__all__ = [
+    "StoredAssessment",
+    "add_system",
+    "answer_assessment",
+    "control_states",
+    "export_record",
+    "gaps",
+    "get_assessment",
+    "get_system",
+    "list_assessments",
+    "list_systems",
+    "move_system",
+    "processing_record",
+    "published_record",
+    "published_records",
+    "set_control",
+    "start_assessment",
+    "update_system",
+]

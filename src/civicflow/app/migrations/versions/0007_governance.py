@@ -1,7 +1,7 @@
 """governance: the register of automated systems, supplied question sets, assessments, the
 state of compliance controls
 
-Revision ID: 0009_governance
+Revision ID: 0007_governance
 Revises: 0004_simulation
 Create Date: 2026-12-05
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_governance"
+revision = "0007_governance"
 down_revision = "0006_people"
 branch_labels = None
 depends_on = None

@@ -30,9 +30,9 @@ from civicflow.mining import EventLogFilter, FilterStack, compute_kpis
 from civicflow.mining._filters import TimeFrameStep
 from civicflow.planning._evaluation import (
     DiffInDiff,
-    Statistic,
     KpiDelta,
     SampleSize,
+    Statistic,
     difference_in_differences,
     kpi_delta,
     sample_size_for_median_drop,

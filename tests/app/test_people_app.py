@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from civicflow.app import SYSTEM, Actor, AppContext, Role, people, workspaces
+from civicflow.app import SYSTEM, Actor, AppContext, Role, audit, people, workspaces
 from civicflow.app import programme as pg
 from civicflow.core import InputError, NotFoundError, PermissionDeniedError
 from civicflow.demo import DemoConfig, build_demo_workspace
@@ -83,6 +83,9 @@ def test_evaluate_pilot_finds_an_injected_effect_and_none_where_there_is_none(
     assert any("parallel trends" in c for c in stored.evaluation["caveats"])
     assert stored.evaluation["cases"]["pilot"] > 0
     assert len(_entries(ctx, "pilot.evaluate")) == 6
+    # the stored state is the one the ledger's latest entry digested (verify finds nothing)
+    problems = [p.message for p in audit.verify(ctx, actor=SYSTEM).problems]
+    assert not [m for m in problems if pilot.id in m or m.startswith("pilot")], problems
     with pytest.raises(PermissionDeniedError):
         people.evaluate_pilot(ctx, actor=viewer, workspace_id=ws.id, pilot_id=pilot.id)
 

@@ -99,6 +99,9 @@ def test_bad_people_input_names_the_field(view: LogView) -> None:
     with pytest.raises(InputError) as err2:
         people_hours(view, PeopleConfig(role_attribute="grade"))
     assert err2.value.where is not None and err2.value.where.field == "role_attribute"
+    # with a table, a missing attribute is no error: resources not in the table are unassigned
+    tabled = people_hours(view, PeopleConfig(role_attribute="grade", roles={"assessor-01": "x"}))
+    assert {r.name for r in tabled.roles} == {"x", "unassigned"}
     with pytest.raises(InputError) as err3:
         SkillRequirement(role="assessor", skill="e-forms", needed=-1, available=0)
     assert err3.value.where is not None and err3.value.where.field == "needed"

@@ -627,33 +627,41 @@ def _sequences(view: LogView, cfg: OpportunityConfig, tops: _Tops) -> tuple[Oppo
     frame = frame.sort_values([CASE_ID, "end", POSITION], kind="stable").reset_index(drop=True)
     cases = frame[CASE_ID]
     acts = frame[ACTIVITY].astype(str)
-    by_case = acts.groupby(cases, sort=False)
-    frame["next_activity"] = by_case.shift(-1).fillna(END_OF_CASE)
+    frame["next_activity"] = acts.groupby(cases, sort=False).shift(-1).fillna(END_OF_CASE)
     total_cases = int(cases.nunique())
+    # activities and cases as integer codes: an n-gram is one integer, counted with numpy
+    codes, names = pd.factorize(acts)
+    case_codes = pd.factorize(cases)[0]
+    base = len(names) + 1
+    rows = len(frame)
     candidates: list[tuple[int, tuple[str, ...], np.ndarray]] = []
     for n in sorted(set(cfg.sequence_lengths)):
-        cols: list[pd.Series] = [acts, *(by_case.shift(-k) for k in range(1, n))]
-        valid = np.logical_and.reduce([c.notna().to_numpy() for c in cols])
-        if not valid.any():
+        if rows < n or base**n >= 2**62:
             continue
-        keys = pd.Series(
-            [
-                SEQUENCE_ARROW.join(t)
-                for t in zip(*(c[valid].astype(str) for c in cols), strict=True)
-            ],
-            index=frame.index[valid],
+        span = rows - n + 1
+        same_case = np.ones(span, dtype=bool)
+        key = np.zeros(span, dtype=np.int64)
+        for k in range(n):
+            same_case &= case_codes[k : k + span] == case_codes[:span]
+            key = key * base + codes[k : k + span]
+        starts_all = np.flatnonzero(same_case)
+        keys = key[starts_all]
+        uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        in_cases = (
+            pd.DataFrame({"k": inverse, "c": case_codes[starts_all]})
+            .groupby("k")["c"]
+            .nunique()
+            .to_numpy()
         )
-        counts = keys.value_counts()
-        in_cases = pd.Series(cases[valid].to_numpy(), index=keys.index).groupby(keys).nunique()
-        case_counts: dict[Any, int] = in_cases.to_dict()
-        for key, occurrences in counts.items():
-            steps = tuple(str(key).split(SEQUENCE_ARROW))
+        for i in np.flatnonzero(in_cases / total_cases >= cfg.min_sequence_share):
+            value, parts = int(uniq[i]), []
+            for _ in range(n):
+                value, code = divmod(value, base)
+                parts.append(str(names[code]))
+            steps = tuple(reversed(parts))
             if len(set(steps)) == 1:
                 continue  # a loop on one activity is its rework, scored there
-            if case_counts[key] / total_cases < cfg.min_sequence_share:
-                continue
-            starts = keys.index[keys.to_numpy() == key].to_numpy()
-            candidates.append((int(occurrences), steps, starts))
+            candidates.append((int(counts[i]), steps, starts_all[inverse == i]))
     candidates.sort(key=lambda c: (-c[0], c[1]))
     case_table = view.execute(view.cases)
     usable = _usable_attributes(case_table, cfg)

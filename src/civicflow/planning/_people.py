@@ -148,15 +148,18 @@ def _assign(
 ) -> dict[str, str]:
     """resource → group, from the table, else the attribute's most frequent value."""
     out: dict[str, str] = {}
+    events = view.events
+    if attribute is not None and attribute not in events.columns and table:
+        attribute = None  # the table says it all: resources not in it are "unassigned"
     if attribute is not None:
-        events = view.events
         if attribute not in events.columns:
             raise InputError(
                 f"the log has no attribute '{attribute}'",
                 where=Location(field=field_name),
                 found=attribute,
                 expected="one of: " + ", ".join(events.columns),
-                fix="name the attribute that holds it, or give a resource table",
+                fix="name the attribute that holds it, give a resource table, or pass "
+                f"{field_name}=None (on the command line --{field_name.replace('_', '-')} '')",
             )
         known = events.filter(events[RESOURCE].notnull() & events[attribute].notnull())
         counts = view.execute(

@@ -141,7 +141,7 @@ def _range(values: dict[str, str], low: str, likely: str, high: str) -> Any:
     return {"low": lo or mid, "likely": mid or None, "high": hi or mid}
 
 
-def _document(values: dict[str, str], budget: tuple[Any, ...]) -> dict[str, Any]:
+def _document(values: dict[str, str]) -> dict[str, Any]:
     """The case document the create form describes (checked by ``case_from_dict``)."""
     doc: dict[str, Any] = {
         "name": values["name"],
@@ -202,7 +202,7 @@ def business_case_create(
     values["budget"] = _text(form, "budget")
     try:
         budget = bc.budget_costs(ctx, actor=actor, workspace_id=workspace_id)
-        case = case_from_dict(_document(values, budget))
+        case = case_from_dict(_document(values))
         if values["budget"] == "on":
             case = replace(case, costs=(*case.costs, *budget))
         stored = bc.create_case(

@@ -23,6 +23,14 @@ from civicflow.privacy._classify import (
     mask,
     sample_rows,
 )
+from civicflow.privacy._evaluate import (
+    EntityScore,
+    LabelledText,
+    read_labelled,
+    run_detector,
+    score_spans,
+)
+from civicflow.privacy._presidio import presidio_analyzer, presidio_spans
 from civicflow.privacy._recognizers import (
     DIRECT_IDENTIFIERS,
     QUASI_IDENTIFIERS,
@@ -30,15 +38,22 @@ from civicflow.privacy._recognizers import (
     Category,
     ValueRecognizer,
 )
+from civicflow.privacy._text import PATTERNS, TextDetector, TextPattern, TextSpan
 
 __all__ = [
     "DIRECT_IDENTIFIERS",
+    "PATTERNS",
     "QUASI_IDENTIFIERS",
     "RECOGNIZERS",
     "Category",
     "Classification",
     "ClassifyConfig",
     "ColumnClassification",
+    "EntityScore",
+    "LabelledText",
+    "TextDetector",
+    "TextPattern",
+    "TextSpan",
     "ValueRecognizer",
     "bsn_valid",
     "classify_table",
@@ -49,7 +64,12 @@ __all__ = [
     "mask",
     "nhs_valid",
     "nino_valid",
+    "presidio_analyzer",
+    "presidio_spans",
+    "read_labelled",
+    "run_detector",
     "sample_rows",
+    "score_spans",
     "sin_valid",
     "ssn_valid",
 ]

@@ -55,7 +55,7 @@ class TextPattern:
     pattern runs."""
 
 
-def _ipv4(text: str) -> bool:
+def _ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -71,6 +71,9 @@ def _phone(text: str) -> bool:
     return not re.fullmatch(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", text)
 
 
+_PHONE_TAIL = r"\d{2,5}(?:[\s.-]\d{2,5}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
+_TLDS = ("com", "org", "net", "edu", "gov", "io", "info", "biz", "co.uk", "nl", "de", "fr", "eu",
+         "uk", "ca", "us")  # fmt: skip
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
@@ -104,15 +107,16 @@ PATTERNS: tuple[TextPattern, ...] = (
         "DOMAIN_NAME",
         re.compile(
             r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)]"
-            r"|\b(?:[A-Za-z0-9-]+\.)+(?:com|org|net|edu|gov|io|info|biz|co\.uk|nl|de|fr|eu|uk|ca|us)\b",
+            r"|\b(?:[A-Za-z0-9-]+\.)+(?:" + "|".join(map(re.escape, _TLDS)) + r")\b",
             re.IGNORECASE,
         ),
         score=0.6,
         needs=".",
+        trigger=("http", "www.", *(f".{t}" for t in _TLDS)),
     ),
     TextPattern(
         "CREDIT_CARD",
-        re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])"),
+        re.compile(r"\d(?<![\w-]\d)(?:[ -]?\d){12,18}(?![\w-])"),
         score=1.0,
         validate=ck.credit_card_valid,
         needs="number",
@@ -131,7 +135,7 @@ PATTERNS: tuple[TextPattern, ...] = (
     ),
     TextPattern(
         "US_SSN",
-        re.compile(r"(?<![\w-])\d{3}[- .]\d{2}[- .]\d{4}(?![\w-])"),
+        re.compile(r"\d(?<![\w-]\d)\d{2}[- .]\d{2}[- .]\d{4}(?![\w-])"),
         score=0.85,
         validate=lambda t: ck.ssn_valid(re.sub(r"[ .]", "-", t)),
         needs="number",
@@ -145,7 +149,7 @@ PATTERNS: tuple[TextPattern, ...] = (
     ),
     TextPattern(
         "NL_BSN",
-        re.compile(r"(?<![\w.-])\d{4}\.?\d{2}\.?\d{3}(?![\w-])"),
+        re.compile(r"\d(?<![\w.-]\d)\d{3}\.?\d{2}\.?\d{3}(?![\w-])"),
         score=0.9,
         validate=ck.bsn_valid,
         needs="number",
@@ -153,7 +157,7 @@ PATTERNS: tuple[TextPattern, ...] = (
     ),
     TextPattern(
         "UK_NHS",
-        re.compile(r"(?<![\w-])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w-])"),
+        re.compile(r"\d(?<![\w-]\d)\d{2}[ -]?\d{3}[ -]?\d{4}(?![\w-])"),
         score=0.9,
         validate=ck.nhs_valid,
         needs="number",
@@ -161,41 +165,96 @@ PATTERNS: tuple[TextPattern, ...] = (
     ),
     TextPattern(
         "CA_SIN",
-        re.compile(r"(?<![\w-])\d{3}[ -]?\d{3}[ -]?\d{3}(?![\w-])"),
+        re.compile(r"\d(?<![\w-]\d)\d{2}[ -]?\d{3}[ -]?\d{3}(?![\w-])"),
         score=0.9,
         validate=ck.sin_valid,
         needs="number",
         context=re.compile(r"\bsin\b|social insurance", re.IGNORECASE),
     ),
+    # Presidio's driver-licence shapes (its weak patterns), but only after one of its context words
+    TextPattern(
+        "US_DRIVER_LICENSE",
+        re.compile(
+            r"\b(?:[A-Z]{1,2}\d{3,14}|\d{2}[A-Z]{3}\d{5,6}|\d{9}[A-Z]|\d{8}[A-Z]{2}"
+            r"|\d{3}[A-Z]{2}\d{4}|\d{7,8}[A-Z]|\d{6,14}|\d{16})\b",
+            re.IGNORECASE,
+        ),
+        score=0.6,
+        needs="digit",
+        context=re.compile(r"driv|licen[cs]e|permit|\blic\b|\bdl\b", re.IGNORECASE),
+        trigger=("driv", "licen", "permit", "lic", "dl"),
+    ),
     TextPattern(
         "IP_ADDRESS",
-        re.compile(
-            r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
-            r"|(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}(?::|[0-9a-fA-F]{1,4})(?![\w:])"
-        ),
+        re.compile(r"\d(?<![\w.]\d)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.])"),
         score=0.9,
-        validate=_ipv4,
+        validate=_ip,
         needs="digit",
+    ),
+    TextPattern(
+        "IP_ADDRESS",
+        re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}(?::|[0-9a-fA-F]{1,4})(?![\w:])"),
+        score=0.9,
+        validate=_ip,
+        needs=":",
     ),
     TextPattern(
         "DATE_TIME",
         re.compile(
             r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?\b"
             r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"
-            rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+\d{{4}}\b"
+        ),
+        score=0.6,
+        needs="digit",
+    ),
+    TextPattern(
+        "DATE_TIME",
+        re.compile(
+            rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+\d{{4}}\b"
             rf"|\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
             rf"|\b{_MONTH}\s+\d{{4}}\b",
             re.IGNORECASE,
         ),
         score=0.6,
         needs="digit",
+        trigger=(
+            "jan",
+            "feb",
+            "mar",
+            "apr",
+            "may",
+            "jun",
+            "jul",
+            "aug",
+            "sep",
+            "oct",
+            "nov",
+            "dec",
+        ),
+    ),
+    # phone numbers: each form begins with a literal or a digit (a fast scan), merged afterwards
+    TextPattern(
+        "PHONE_NUMBER",
+        re.compile(
+            rf"\+(?<![\w+]\+)\d{{1,3}}[\s.-]?(?:\(\d{{1,5}}\)[\s.-]?)?{_PHONE_TAIL}"
+            r"|\+(?<![\w+]\+)\d{8,14}(?!\w)"
+        ),
+        score=0.5,
+        validate=_phone,
+        needs="+",
+    ),
+    TextPattern(
+        "PHONE_NUMBER",
+        re.compile(rf"\((?<![\w+]\()\d{{1,5}}\)[\s.-]?{_PHONE_TAIL}"),
+        score=0.5,
+        validate=_phone,
+        needs="(",
     ),
     TextPattern(
         "PHONE_NUMBER",
         re.compile(
-            r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,4}"
-            r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
-            r"|(?<![\w+])\+\d{8,14}(?!\w)|(?<!\w)0\d{9,10}(?!\w)"
+            r"\d(?<![\w+]\d)\d{1,4}(?:[\s.-]\d{2,5}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
+            r"|0(?<![\w+]0)\d{9,10}(?!\w)"
         ),
         score=0.5,
         validate=_phone,
@@ -274,7 +333,72 @@ _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d(?:[ .-]?\d){8}")
 
 _NOT_NAMES = frozenset(
-    ["i", "you", "he", "she", "we", "they", "it", "the", "a", "an", "this", "that", "my", "your", "our", "his", "her", "their", "me", "us", "them", "mr", "mrs", "ms", "dr", "is", "was", "are", "and", "or", "but", "not", "no", "yes", "please", "thanks", "thank", "hi", "hello", "dear", "sir", "madam", "all", "everyone", "someone", "anyone", "there", "here", "what", "when", "where", "who", "why", "how", "of", "for", "to", "in", "on", "at", "by", "with", "as", "from"]
+    [
+        "i",
+        "you",
+        "he",
+        "she",
+        "we",
+        "they",
+        "it",
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "my",
+        "your",
+        "our",
+        "his",
+        "her",
+        "their",
+        "me",
+        "us",
+        "them",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "is",
+        "was",
+        "are",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "yes",
+        "please",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+        "dear",
+        "sir",
+        "madam",
+        "all",
+        "everyone",
+        "someone",
+        "anyone",
+        "there",
+        "here",
+        "what",
+        "when",
+        "where",
+        "who",
+        "why",
+        "how",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "as",
+        "from",
+    ]
 )
 
 

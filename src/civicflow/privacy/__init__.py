@@ -30,6 +30,16 @@ from civicflow.privacy._evaluate import (
     run_detector,
     score_spans,
 )
+from civicflow.privacy._generalise import (
+    SAFE_HARBOR_SPARSE_ZIP3,
+    age_band,
+    generalise_date,
+    postcode_prefix,
+    safe_harbor_age,
+    safe_harbor_date,
+    safe_harbor_zip,
+)
+from civicflow.privacy._keys import KeyRing, normalise
 from civicflow.privacy._presidio import presidio_analyzer, presidio_spans
 from civicflow.privacy._recognizers import (
     DIRECT_IDENTIFIERS,
@@ -38,36 +48,60 @@ from civicflow.privacy._recognizers import (
     Category,
     ValueRecognizer,
 )
+from civicflow.privacy._risk import KAnonymity, PrefixUniqueness, k_anonymity, prefix_uniqueness
 from civicflow.privacy._text import PATTERNS, TextDetector, TextPattern, TextSpan
+from civicflow.privacy._transform import (
+    KEEP,
+    PSEUDONYMISE,
+    ColumnDecision,
+    PseudonymiseTransform,
+)
 
 __all__ = [
     "DIRECT_IDENTIFIERS",
+    "KEEP",
     "PATTERNS",
+    "PSEUDONYMISE",
     "QUASI_IDENTIFIERS",
     "RECOGNIZERS",
+    "SAFE_HARBOR_SPARSE_ZIP3",
     "Category",
     "Classification",
     "ClassifyConfig",
     "ColumnClassification",
+    "ColumnDecision",
     "EntityScore",
+    "KAnonymity",
+    "KeyRing",
     "LabelledText",
+    "PrefixUniqueness",
+    "PseudonymiseTransform",
     "TextDetector",
     "TextPattern",
     "TextSpan",
     "ValueRecognizer",
+    "age_band",
     "bsn_valid",
     "classify_table",
     "classify_values",
     "credit_card_valid",
+    "generalise_date",
     "iban_valid",
+    "k_anonymity",
     "luhn_valid",
     "mask",
     "nhs_valid",
     "nino_valid",
+    "normalise",
+    "postcode_prefix",
+    "prefix_uniqueness",
     "presidio_analyzer",
     "presidio_spans",
     "read_labelled",
     "run_detector",
+    "safe_harbor_age",
+    "safe_harbor_date",
+    "safe_harbor_zip",
     "sample_rows",
     "score_spans",
     "sin_valid",

@@ -111,13 +111,22 @@ GRANTS: dict[str, set[str]] = {
         "ledger:read",
         "ledger:verify",
         "review:write",
+        "privacy:decide",
+        "privacy:reidentify",
     },
     "service_owner": {"workspace:read", "programme:write", "ledger:read"},
     "analyst": {"workspace:read", "dataset:write", "baseline:write", "simulation:write"},
-    "dpo": {"workspace:read", "dataset:delete", "ledger:read", "ledger:verify"},
+    "dpo": {
+        "workspace:read",
+        "dataset:delete",
+        "ledger:read",
+        "ledger:verify",
+        "privacy:reidentify",
+    },
     "auditor": {"workspace:read", "ledger:read", "ledger:verify"},
     "caseworker": {"workspace:read", "review:write"},
     "viewer": {"workspace:read"},
+    "data_steward": {"workspace:read", "privacy:decide", "ledger:read"},
     "outsider": set(),  # signed in, no role in the workspace
     "anonymous": set(),
 }

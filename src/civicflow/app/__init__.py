@@ -18,6 +18,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
         assessment,                # ingest_dataset, delete_dataset, freeze_baseline, open_view
         dashboard,                 # overview (trends, changes, attention), record_visit
         planning,                  # simulation models, scenarios, validate / run / compare
+        privacy,                   # scan_dataset, decide_column (data steward), reidentify (vault)
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
         operator_actor,            # the OS login's account alone (no workspace)
@@ -40,6 +41,7 @@ from civicflow.app import (
     audit,
     dashboard,
     planning,
+    privacy,
     programme,
     workspaces,
 )
@@ -85,6 +87,7 @@ __all__ = [
     "open_local_app",
     "operator_actor",
     "planning",
+    "privacy",
     "programme",
     "upgrade_database",
     "workspaces",

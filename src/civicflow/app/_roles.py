@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
     AUDITOR = "auditor"
     CASEWORKER = "caseworker"
     VIEWER = "viewer"
+    DATA_STEWARD = "data_steward"
 
     @property
     def label(self) -> str:
@@ -33,6 +34,7 @@ _ROLE_LABELS = {
     Role.AUDITOR: "Auditor",
     Role.CASEWORKER: "Caseworker",
     Role.VIEWER: "Viewer",
+    Role.DATA_STEWARD: "Data steward",
 }
 
 
@@ -51,6 +53,10 @@ class Permission(enum.StrEnum):
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
     """Work the human-review queue of automated decisions (the caseworker's job)."""
+    PRIVACY_DECIDE = "privacy:decide"
+    """Decide per column whether ingest pseudonymises it (the data steward's call, ledgered)."""
+    PRIVACY_REIDENTIFY = "privacy:reidentify"
+    """Open the vault: a pseudonym's original value, with a reason, ledgered."""
     USER_ADMIN = "user:admin"
 
 
@@ -61,10 +67,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: frozenset(
         {P.WORKSPACE_READ, P.DATASET_WRITE, P.BASELINE_WRITE, P.SIMULATION_WRITE}
     ),
-    Role.DPO: frozenset({P.WORKSPACE_READ, P.DATASET_DELETE, P.LEDGER_READ, P.LEDGER_VERIFY}),
+    Role.DPO: frozenset(
+        {P.WORKSPACE_READ, P.DATASET_DELETE, P.LEDGER_READ, P.LEDGER_VERIFY, P.PRIVACY_REIDENTIFY}
+    ),
     Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY}),
     Role.CASEWORKER: frozenset({P.WORKSPACE_READ, P.REVIEW_WRITE}),
     Role.VIEWER: frozenset({P.WORKSPACE_READ}),
+    Role.DATA_STEWARD: frozenset({P.WORKSPACE_READ, P.PRIVACY_DECIDE, P.LEDGER_READ}),
 }
 del P
 

@@ -14,10 +14,11 @@ pseudonymising ingest, and re-identification through the vault — role-checked 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from civicflow.app._context import AppContext
@@ -44,7 +45,7 @@ from civicflow.privacy import (
     KeyRing,
     PseudonymiseTransform,
     classify_table,
-    sample_rows,
+    read_table,
 )
 
 DECISION = "privacy_decision"
@@ -104,20 +105,30 @@ def scan_dataset(
             expected="one of: " + (", ".join(sorted(datasets)) or "(no datasets yet)"),
             fix="list the datasets with `civicflow datasets list`",
         )
-    return scan_file(dataset.events_path, config=config)
+    return scan_stored(dataset.events_path, dataset.cases_path, config=config)
 
 
-def scan_file(path: object, *, config: ClassifyConfig | None = None) -> Classification:
-    """Classify a Parquet file's columns from a sample of its rows (read by row group)."""
+def scan_stored(
+    events: Path, cases: Path, *, config: ClassifyConfig | None = None
+) -> Classification:
+    """Classify a stored dataset's event attributes and case attributes (as ``case:<name>``)."""
     config = config or ClassifyConfig()
-    parquet = pq.ParquetFile(path)  # type: ignore[arg-type]
-    table = parquet.read()
-    sample = sample_rows(table, rows=config.sample_rows, seed=config.seed)
-    result = classify_table(
-        sample, config=config, skip=("timestamp", "start_timestamp", "position")
-    )
+    result = scan_file(events, config=config)
+    columns = list(result.columns)
+    if Path(cases).exists():
+        per_case = classify_table(read_table(Path(cases)), config=config, skip=("case_id",))
+        columns += [dataclasses.replace(c, column=f"case:{c.column}") for c in per_case.columns]
     return Classification(
-        columns=result.columns, rows=table.num_rows, rows_sampled=sample.num_rows, config=config
+        columns=tuple(columns), rows=result.rows, rows_sampled=result.rows_sampled, config=config
+    )
+
+
+def scan_file(path: Path, *, config: ClassifyConfig | None = None) -> Classification:
+    """Classify the columns of a CSV or Parquet file (a dataset's events file, or any table)
+    from a sample of its rows; no role (the caller reads the file itself)."""
+    config = config or ClassifyConfig()
+    return classify_table(
+        read_table(Path(path)), config=config, skip=("timestamp", "start_timestamp", "position")
     )
 
 

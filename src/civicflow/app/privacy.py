@@ -15,6 +15,7 @@ from civicflow.app._privacy import (
     reidentify,
     scan_dataset,
     scan_file,
+    scan_stored,
     store_vault,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "reidentify",
     "scan_dataset",
     "scan_file",
+    "scan_stored",
     "store_vault",
 ]

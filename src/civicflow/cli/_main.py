@@ -132,6 +132,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "data, run it, compare what-if scenarios.",
     ),
     LazyCommand(
+        "privacy",
+        "civicflow.cli._privacy:app",
+        "Privacy: find personal data in datasets and files, pseudonymise it at ingest, record the "
+        "data steward's decisions, re-identify through the vault, measure the risk.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

@@ -30,6 +30,7 @@ from civicflow.privacy._evaluate import (
     run_detector,
     score_spans,
 )
+from civicflow.privacy._files import read_table
 from civicflow.privacy._generalise import (
     SAFE_HARBOR_SPARSE_ZIP3,
     age_band,
@@ -98,6 +99,7 @@ __all__ = [
     "presidio_analyzer",
     "presidio_spans",
     "read_labelled",
+    "read_table",
     "run_detector",
     "safe_harbor_age",
     "safe_harbor_date",

@@ -22,7 +22,7 @@ from civicflow.privacy._text import TextDetector, TextSpan
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
 
-CIVICFLOW_ENTITIES = ("PERSON", "NL_BSN", "UK_NINO", "CA_SIN", "ADDRESS")
+ADDED_ENTITIES = ("PERSON", "NL_BSN", "UK_NINO", "CA_SIN", "ADDRESS")
 """What civicflow's recognizers add to Presidio's pattern recognizers."""
 
 ENTITY_ALIASES = {"URL": "DOMAIN_NAME"}
@@ -68,7 +68,7 @@ def presidio_analyzer(
 
 
 def _civicflow_recognizer(pa: Any, known_names: Iterable[str]) -> Any:
-    detector = TextDetector(entities=CIVICFLOW_ENTITIES, known_names=known_names)
+    detector = TextDetector(entities=ADDED_ENTITIES, known_names=known_names)
 
     class CivicflowRecognizer(pa.EntityRecognizer):  # type: ignore[misc,name-defined]
         def load(self) -> None:
@@ -82,7 +82,7 @@ def _civicflow_recognizer(pa: Any, known_names: Iterable[str]) -> Any:
             ]
 
     return CivicflowRecognizer(
-        supported_entities=list(CIVICFLOW_ENTITIES), name="CivicflowRecognizer"
+        supported_entities=list(ADDED_ENTITIES), name="CivicflowRecognizer"
     )
 
 

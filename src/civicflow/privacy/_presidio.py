@@ -81,9 +81,7 @@ def _civicflow_recognizer(pa: Any, known_names: Iterable[str]) -> Any:
                 if not entities or s.entity in entities
             ]
 
-    return CivicflowRecognizer(
-        supported_entities=list(ADDED_ENTITIES), name="CivicflowRecognizer"
-    )
+    return CivicflowRecognizer(supported_entities=list(ADDED_ENTITIES), name="CivicflowRecognizer")
 
 
 def presidio_spans(engine: AnalyzerEngine, text: str) -> list[TextSpan]:

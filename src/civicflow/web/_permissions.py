@@ -174,6 +174,8 @@ SimulationWriter = Annotated[Actor, requires(Permission.SIMULATION_WRITE)]
 LedgerReader = Annotated[Actor, requires(Permission.LEDGER_READ)]
 LedgerVerifier = Annotated[Actor, requires(Permission.LEDGER_VERIFY)]
 ReviewWriter = Annotated[Actor, requires(Permission.REVIEW_WRITE)]
+PrivacySteward = Annotated[Actor, requires(Permission.PRIVACY_DECIDE)]
+PrivacyReidentifier = Annotated[Actor, requires(Permission.PRIVACY_REIDENTIFY)]
 UserAdmin = Annotated[Actor, requires(Permission.USER_ADMIN)]
 
 ACTOR_WITH: dict[Permission, Any] = {
@@ -187,6 +189,8 @@ ACTOR_WITH: dict[Permission, Any] = {
     Permission.LEDGER_READ: LedgerReader,
     Permission.LEDGER_VERIFY: LedgerVerifier,
     Permission.REVIEW_WRITE: ReviewWriter,
+    Permission.PRIVACY_DECIDE: PrivacySteward,
+    Permission.PRIVACY_REIDENTIFY: PrivacyReidentifier,
     Permission.USER_ADMIN: UserAdmin,
 }
 """The alias of each permission (a test checks every ``Permission`` member has one)."""

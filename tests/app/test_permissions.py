@@ -16,6 +16,7 @@ from civicflow.app import SYSTEM, Actor, AppContext, Role, accounts, assessment,
 from civicflow.app import privacy as pv
 from civicflow.app import programme as pg
 from civicflow.core import ConfigurationError, NotFoundError, PermissionDeniedError, utcnow
+from civicflow.privacy import DpConfig
 
 from .samples import CREATE, KINDS, UPDATE, create
 
@@ -187,6 +188,20 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
             lambda ctx, a, ws, ad: pv.list_decisions(ctx, actor=a, workspace_id=ws),
         ),
         "privacy.reidentify": (REIDENTIFIERS, reidentify),
+        "privacy.publish_process_map": (
+            REIDENTIFIERS,  # the DPO publishes (spends the budget), as it re-identifies
+            lambda ctx, a, ws, ad: pv.publish_process_map(
+                ctx,
+                actor=a,
+                workspace_id=ws,
+                dataset_name=seeded(ctx, ad, ws),
+                config=DpConfig(epsilon=0.01, max_pairs=2),
+            ),
+        ),
+        "privacy.list_releases": (
+            ALL,
+            lambda ctx, a, ws, ad: pv.list_releases(ctx, actor=a, workspace_id=ws),
+        ),
         "privacy.scan_dataset": (
             ALL,
             lambda ctx, a, ws, ad: pv.scan_dataset(
@@ -258,7 +273,7 @@ OUTSIDER_ALLOWED = {"audit.verify"}
 # they run on SQLite only (the ingest and freeze they trigger are the slow part of this module).
 FILE_OPS = {
     "ingest_dataset", "delete_dataset", "freeze_baseline", "list_datasets", "compare",
-    "export_event_log", "privacy.scan_dataset",
+    "export_event_log", "privacy.scan_dataset", "privacy.publish_process_map",
 }  # fmt: skip
 
 

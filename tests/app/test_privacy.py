@@ -15,7 +15,7 @@ from civicflow.app import Actor, AppContext, Role, assessment, audit, workspaces
 from civicflow.app import privacy as pv
 from civicflow.core import ConfigurationError, InputError, PermissionDeniedError
 from civicflow.eventlog import ColumnMapping
-from civicflow.privacy import KeyRing
+from civicflow.privacy import DpConfig, KeyRing
 
 MAPPING = ColumnMapping(case_id="case", activity="activity", timestamp="time", resource="clerk")
 ROWS = [
@@ -112,3 +112,42 @@ def test_pseudonymised_by_default_with_steward_decisions_and_the_vault(
         ctx, actor=analyst, workspace_id=ws.id, source=source, name="d2", mapping=MAPPING
     )
     assert pq.read_table(again.events_path)["bsn"].to_pylist() == bsns
+
+
+def test_releases_spend_the_budget_and_are_refused_when_it_is_spent(
+    ctx: AppContext,
+    admin: Actor,
+    ws: workspaces.Workspace,
+    make_member: Callable[[str, Role], Actor],
+    tmp_path: Path,
+) -> None:
+    assessment.ingest_dataset(
+        ctx, actor=admin, workspace_id=ws.id, source=_source(tmp_path), name="d", mapping=MAPPING
+    )
+    dpo = make_member(ws.id, Role.DPO)
+    analyst = make_member(ws.id, Role.ANALYST)
+    with pytest.raises(PermissionDeniedError):
+        pv.publish_process_map(ctx, actor=analyst, workspace_id=ws.id, dataset_name="d")
+    first = pv.publish_process_map(
+        ctx, actor=dpo, workspace_id=ws.id, dataset_name="d",
+        config=DpConfig(epsilon=0.6, max_pairs=3), budget=1.0,
+    )  # fmt: skip
+    assert first.spent == 0.6 and first.budget == 1.0 and first.release["cases"] == 3
+    with pytest.raises(InputError, match="budget is spent") as err:
+        pv.publish_process_map(
+            ctx, actor=dpo, workspace_id=ws.id, dataset_name="d", config=DpConfig(epsilon=0.5)
+        )
+    assert err.value.expected == "at most 0.4"
+    with pytest.raises(InputError, match="set by its first release"):
+        pv.publish_process_map(
+            ctx, actor=dpo, workspace_id=ws.id, dataset_name="d",
+            config=DpConfig(epsilon=0.1), budget=5.0,
+        )  # fmt: skip
+    second = pv.publish_process_map(
+        ctx, actor=dpo, workspace_id=ws.id, dataset_name="d", config=DpConfig(epsilon=0.4)
+    )
+    assert second.spent == pytest.approx(1.0)
+    listed = pv.list_releases(ctx, actor=analyst, workspace_id=ws.id, dataset_name="d")
+    assert [r.id for r in listed] == [first.id, second.id]
+    entries = audit.list_entries(ctx, actor=admin, workspace_id=ws.id, limit=20)
+    assert [e.action for e in entries].count("privacy.release") == 2

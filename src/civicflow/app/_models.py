@@ -333,3 +333,19 @@ class PrivacyVaultRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "pseudonym", name="uq_privacy_vault_pseudonym"),
     )
+
+
+class PrivacyReleaseRow(Base):
+    """A differentially private release of a dataset: its epsilon, the dataset's budget at the
+    time, and the release with its utility report (JSON)."""
+
+    __tablename__ = "privacy_releases"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    dataset: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    epsilon: Mapped[float] = mapped_column(Float)
+    budget: Mapped[float] = mapped_column(Float)
+    release: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,6 +8,8 @@ pseudonymising ingest, and re-identification through the vault — role-checked 
   (setting ``privacy_key_file``); ``ingest_dataset`` adds it by default when the key ring is set.
 - ``store_vault``: after a pseudonymising ingest, the sealed originals go to ``privacy_vault`` and
   the ledger gets ``privacy.pseudonymise`` (columns, key id, counts — no values).
+- ``publish_process_map`` (PRIVACY_RELEASE, the DPO): a differentially private directly-follows
+  graph; refused when the dataset's privacy budget would be exceeded; ledger ``privacy.release``.
 - ``reidentify`` (PRIVACY_REIDENTIFY, the data-protection officer): a pseudonym's original, with a
   reason; ledger ``privacy.reidentify`` names the pseudonym only.
 """
@@ -19,10 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from civicflow.app._context import AppContext
-from civicflow.app._models import PrivacyDecisionRow, PrivacyVaultRow
+from civicflow.app._models import PrivacyDecisionRow, PrivacyReleaseRow, PrivacyVaultRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
@@ -42,9 +45,12 @@ from civicflow.privacy import (
     Classification,
     ClassifyConfig,
     ColumnDecision,
+    DpConfig,
+    DpRelease,
     KeyRing,
     PseudonymiseTransform,
     classify_table,
+    dp_directly_follows,
     read_table,
 )
 
@@ -309,3 +315,123 @@ def transforms_for_ingest(
     if protect is False or (protect is None and ctx.settings.privacy_key_file is None):
         return None
     return protecting_transform(ctx, workspace_id=workspace_id)
+
+
+DEFAULT_BUDGET = 1.0
+"""A dataset's total epsilon when its first release does not set one."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRelease(Record):
+    _json = True
+
+    id: str
+    dataset: str
+    kind: str
+    epsilon: float
+    budget: float
+    spent: float
+    """Epsilon spent on the dataset including this release."""
+    release: dict[str, object]
+    created_by: str
+    created_at: datetime
+
+
+def _release_out(row: PrivacyReleaseRow, spent: float) -> StoredRelease:
+    return StoredRelease(
+        id=row.id, dataset=row.dataset, kind=row.kind, epsilon=row.epsilon, budget=row.budget,
+        spent=spent, release=row.release, created_by=row.created_by, created_at=row.created_at,
+    )  # fmt: skip
+
+
+def list_releases(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, dataset_name: str | None = None
+) -> list[StoredRelease]:
+    """The releases of the workspace (of one dataset), oldest first, with the running total."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        query = select(PrivacyReleaseRow).where(PrivacyReleaseRow.workspace_id == workspace_id)
+        if dataset_name is not None:
+            query = query.where(PrivacyReleaseRow.dataset == dataset_name)
+        out: list[StoredRelease] = []
+        spent: dict[str, float] = {}
+        for row in s.scalars(query.order_by(PrivacyReleaseRow.created_at, PrivacyReleaseRow.id)):
+            spent[row.dataset] = spent.get(row.dataset, 0.0) + row.epsilon
+            out.append(_release_out(row, spent[row.dataset]))
+        return out
+
+
+def publish_process_map(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    config: DpConfig | None = None,
+    budget: float | None = None,
+    reason: str | None = None,
+) -> StoredRelease:
+    """A differentially private directly-follows graph of the dataset (PRIVACY_RELEASE).
+    ``budget`` sets the dataset's total epsilon at its first release (default
+    :data:`DEFAULT_BUDGET`); later releases keep it. Refused, with nothing stored, when the
+    release would spend more than is left. Ledger ``privacy.release`` with the published edges."""
+    actor.require(Permission.PRIVACY_RELEASE, workspace_id)
+    config = config or DpConfig()
+    from civicflow.app._assessment import list_datasets
+
+    datasets = {d.name: d for d in list_datasets(ctx, actor=actor, workspace_id=workspace_id)}
+    if dataset_name not in datasets:
+        raise NotFoundError(
+            f"there is no dataset '{dataset_name}' in this workspace",
+            where=Location(field="dataset"),
+            found=dataset_name,
+            expected="one of: " + (", ".join(sorted(datasets)) or "(no datasets yet)"),
+            fix="list the datasets with `civicflow datasets list`",
+        )
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        earlier = list(
+            s.scalars(
+                select(PrivacyReleaseRow).where(
+                    PrivacyReleaseRow.workspace_id == workspace_id,
+                    PrivacyReleaseRow.dataset == dataset_name,
+                )
+            )
+        )
+        total = earlier[0].budget if earlier else (budget or DEFAULT_BUDGET)
+        spent = sum(r.epsilon for r in earlier)
+        if budget is not None and earlier and budget != total:
+            raise InputError(
+                "the dataset's privacy budget was set by its first release",
+                where=Location(field="budget"),
+                found=str(budget),
+                expected=f"{total} (or no budget)",
+                fix="leave the budget out; a spent budget is never raised",
+            )
+        if spent + config.epsilon > total + 1e-12:
+            raise InputError(
+                "the dataset's privacy budget is spent",
+                where=Location(field="epsilon"),
+                found=f"epsilon {config.epsilon} asked, {spent:g} of {total:g} spent",
+                expected=f"at most {max(0.0, total - spent):g}",
+                fix="publish with a smaller epsilon, or not at all: the budget is never reset",
+            )
+        events = pq.read_table(datasets[dataset_name].events_path)
+        release: DpRelease = dp_directly_follows(events, config=config)
+        row = PrivacyReleaseRow(
+            id=new_id("rel_"), workspace_id=workspace_id, dataset=dataset_name,
+            kind="directly_follows", epsilon=config.epsilon, budget=total,
+            release=release.to_dict(), created_by=actor.pseudonym, created_at=utcnow(),
+        )  # fmt: skip
+        s.add(row)
+        record(
+            ctx, s, actor=actor, action="privacy.release", object_type="privacy_release",
+            object_id=row.id, workspace_id=workspace_id,
+            after={
+                "dataset": dataset_name, "epsilon": config.epsilon, "budget": total,
+                "spent": spent + config.epsilon,
+                "edges": [e.to_dict() for e in release.edges],
+            },
+            reason=reason,
+        )  # fmt: skip
+        return _release_out(row, spent + config.epsilon)

@@ -57,6 +57,8 @@ class Permission(enum.StrEnum):
     """Decide per column whether ingest pseudonymises it (the data steward's call, ledgered)."""
     PRIVACY_REIDENTIFY = "privacy:reidentify"
     """Open the vault: a pseudonym's original value, with a reason, ledgered."""
+    PRIVACY_RELEASE = "privacy:release"
+    """Publish a differentially private release (spends the dataset's privacy budget)."""
     USER_ADMIN = "user:admin"
 
 
@@ -68,7 +70,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {P.WORKSPACE_READ, P.DATASET_WRITE, P.BASELINE_WRITE, P.SIMULATION_WRITE}
     ),
     Role.DPO: frozenset(
-        {P.WORKSPACE_READ, P.DATASET_DELETE, P.LEDGER_READ, P.LEDGER_VERIFY, P.PRIVACY_REIDENTIFY}
+        {
+            P.WORKSPACE_READ,
+            P.DATASET_DELETE,
+            P.LEDGER_READ,
+            P.LEDGER_VERIFY,
+            P.PRIVACY_REIDENTIFY,
+            P.PRIVACY_RELEASE,
+        }
     ),
     Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY}),
     Role.CASEWORKER: frozenset({P.WORKSPACE_READ, P.REVIEW_WRITE}),

@@ -269,6 +269,92 @@ def reidentify(
     print_receipt(receipt, out=err_console)
 
 
+@app.command("publish")
+def publish(
+    dataset: Annotated[str, typer.Argument(help="Dataset of the workspace")],
+    epsilon: Annotated[float, typer.Option("--epsilon", help="Privacy loss of this release")] = 0.5,
+    max_pairs: Annotated[
+        int, typer.Option("--max-pairs", help="Directly-follows pairs counted per case at most")
+    ] = 20,
+    threshold: Annotated[
+        float | None,
+        typer.Option("--threshold", help="Drop noisy counts below (default: automatic)"),
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            "--budget", help="The dataset's total epsilon (first release only; default 1)"
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Publish a differentially private process map (Laplace noise on directly-follows counts
+    through OpenDP, each case counted for at most --max-pairs pairs), within the dataset's privacy
+    budget; ledgered. Prints the release and its utility report (error against the true counts)."""
+    from civicflow.app import Permission
+    from civicflow.app import privacy as app_privacy
+    from civicflow.privacy import DpConfig
+
+    config = DpConfig(epsilon=epsilon, max_pairs=max_pairs, threshold=threshold)
+    with acting(workspace, Permission.PRIVACY_RELEASE, command="civicflow privacy publish") as act:
+        stored = app_privacy.publish_process_map(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            dataset_name=dataset, config=config, budget=budget,
+            reason="civicflow privacy publish (command line)",
+        )  # fmt: skip
+        receipt = act.receipt(
+            action="privacy.release", object_type="privacy_release", object_id=stored.id
+        )
+    if as_json:
+        typer.echo(json.dumps({**stored.to_dict(), "ledger_entry": receipt}, indent=2))
+        return
+    r = stored.release
+    table = Table(title=f"released directly-follows graph of {dataset} (epsilon {epsilon})")
+    for header in ("from", "to", "noisy count"):
+        table.add_column(header)
+    for edge in r["edges"]:  # type: ignore[union-attr]
+        table.add_row(edge["source"], edge["target"], f"{edge['count']:,}")
+    console.print(table)
+    console.print(
+        f"budget: {stored.spent:g} of {stored.budget:g} spent; noise scale {r['scale']:g}, "
+        f"threshold {r['threshold']:.1f}; mean absolute error {r['mean_absolute_error']:.1f}; "
+        f"{r['edges_kept']} of {r['true_edges']} true edges kept, {r['edges_spurious']} spurious; "
+        f"{r['cases_truncated']:,} of {r['cases']:,} cases truncated",
+        highlight=False,
+    )
+    print_receipt(receipt, out=err_console)
+
+
+@app.command("releases")
+def releases(
+    dataset: Annotated[str | None, typer.Argument(help="Only this dataset's releases")] = None,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """The differentially private releases of the workspace and the budget each dataset spent."""
+    from civicflow.app import Permission
+    from civicflow.app import privacy as app_privacy
+
+    with acting(workspace, Permission.WORKSPACE_READ, command="civicflow privacy releases") as act:
+        rows = app_privacy.list_releases(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            dataset_name=dataset,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+        return
+    table = Table(title="privacy releases")
+    for header in ("id", "dataset", "epsilon", "spent / budget", "when"):
+        table.add_column(header)
+    for r in rows:
+        table.add_row(
+            r.id, r.dataset, f"{r.epsilon:g}", f"{r.spent:g} / {r.budget:g}",
+            r.created_at.isoformat(timespec="seconds"),
+        )  # fmt: skip
+    console.print(table)
+
+
 @app.command("risk")
 def risk(
     dataset: Annotated[str, typer.Argument(help="Dataset of the workspace")],

@@ -23,6 +23,7 @@ from civicflow.privacy._classify import (
     mask,
     sample_rows,
 )
+from civicflow.privacy._dp import DpConfig, DpEdge, DpRelease, dp_directly_follows
 from civicflow.privacy._evaluate import (
     EntityScore,
     LabelledText,
@@ -71,6 +72,9 @@ __all__ = [
     "ClassifyConfig",
     "ColumnClassification",
     "ColumnDecision",
+    "DpConfig",
+    "DpEdge",
+    "DpRelease",
     "EntityScore",
     "KAnonymity",
     "KeyRing",
@@ -86,6 +90,7 @@ __all__ = [
     "classify_table",
     "classify_values",
     "credit_card_valid",
+    "dp_directly_follows",
     "generalise_date",
     "iban_valid",
     "k_anonymity",

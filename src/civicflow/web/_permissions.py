@@ -176,6 +176,7 @@ LedgerVerifier = Annotated[Actor, requires(Permission.LEDGER_VERIFY)]
 ReviewWriter = Annotated[Actor, requires(Permission.REVIEW_WRITE)]
 PrivacySteward = Annotated[Actor, requires(Permission.PRIVACY_DECIDE)]
 PrivacyReidentifier = Annotated[Actor, requires(Permission.PRIVACY_REIDENTIFY)]
+PrivacyPublisher = Annotated[Actor, requires(Permission.PRIVACY_RELEASE)]
 UserAdmin = Annotated[Actor, requires(Permission.USER_ADMIN)]
 
 ACTOR_WITH: dict[Permission, Any] = {
@@ -191,6 +192,7 @@ ACTOR_WITH: dict[Permission, Any] = {
     Permission.REVIEW_WRITE: ReviewWriter,
     Permission.PRIVACY_DECIDE: PrivacySteward,
     Permission.PRIVACY_REIDENTIFY: PrivacyReidentifier,
+    Permission.PRIVACY_RELEASE: PrivacyPublisher,
     Permission.USER_ADMIN: UserAdmin,
 }
 """The alias of each permission (a test checks every ``Permission`` member has one)."""

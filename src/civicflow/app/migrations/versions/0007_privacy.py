@@ -1,4 +1,4 @@
-"""privacy: the data steward's column decisions and the re-identification vault
+"""privacy: the data steward's column decisions, the re-identification vault, DP releases
 
 Revision ID: 0007_privacy
 Revises: 0004_simulation
@@ -51,9 +51,28 @@ def upgrade() -> None:
     op.create_index(
         "ix_privacy_vault_workspace_id", "privacy_vault", ["workspace_id"], unique=False
     )
+    op.create_table(
+        "privacy_releases",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("workspace_id", sa.String(length=64), nullable=False),
+        sa.Column("dataset", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("epsilon", sa.Float(), nullable=False),
+        sa.Column("budget", sa.Float(), nullable=False),
+        sa.Column("release", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_privacy_releases_workspace_id", "privacy_releases", ["workspace_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_privacy_releases_workspace_id", table_name="privacy_releases")
+    op.drop_table("privacy_releases")
     op.drop_index("ix_privacy_vault_workspace_id", table_name="privacy_vault")
     op.drop_table("privacy_vault")
     op.drop_index("ix_privacy_column_decisions_workspace_id", table_name="privacy_column_decisions")

@@ -309,11 +309,11 @@ def publish(
     if as_json:
         typer.echo(json.dumps({**stored.to_dict(), "ledger_entry": receipt}, indent=2))
         return
-    r = stored.release
+    r: dict[str, Any] = stored.release
     table = Table(title=f"released directly-follows graph of {dataset} (epsilon {epsilon})")
     for header in ("from", "to", "noisy count"):
         table.add_column(header)
-    for edge in r["edges"]:  # type: ignore[union-attr]
+    for edge in r["edges"]:
         table.add_row(edge["source"], edge["target"], f"{edge['count']:,}")
     console.print(table)
     console.print(

@@ -24,19 +24,25 @@ from civicflow.app import (
     workspaces,
 )
 from civicflow.app import business_case as bc
+from civicflow.app import privacy as pv
 from civicflow.app import programme as pg
-from civicflow.core import PermissionDeniedError, utcnow
+from civicflow.core import ConfigurationError, NotFoundError, PermissionDeniedError, utcnow
+from civicflow.privacy import DpConfig
 
 from .samples import CREATE, KINDS, UPDATE, create
 
 ALL = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
 PROGRAMME_WRITERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})
-LEDGER_READERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.DPO, Role.AUDITOR})
+LEDGER_READERS = frozenset(
+    {Role.ADMIN, Role.SERVICE_OWNER, Role.DPO, Role.AUDITOR, Role.DATA_STEWARD}
+)
 LEDGER_VERIFIERS = frozenset({Role.ADMIN, Role.DPO, Role.AUDITOR})
 MEASURERS = frozenset({Role.ADMIN, Role.ANALYST})
 CASE_WRITERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.ANALYST})
 GOVERNORS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.DPO})
+STEWARDS = frozenset({Role.ADMIN, Role.DATA_STEWARD})
+REIDENTIFIERS = frozenset({Role.ADMIN, Role.DPO})
 NOBODY: frozenset[Role] = frozenset()  # global admins only
 
 
@@ -359,6 +365,52 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         "people.role_hours": (ALL, role_hours),
         "people.training_budget_lines": (PROGRAMME_WRITERS, training_budget),
         "people.evaluate_pilot": (MEASURERS, evaluate_pilot),
+    def reidentify(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        try:
+            return pv.reidentify(
+                ctx, actor=actor, workspace_id=ws, pseudonym="k1_none", reason="request 12"
+            )
+        except (NotFoundError, ConfigurationError):  # allowed, and then: no key ring, no entry
+            return None
+
+    ops |= {
+        # privacy: the data steward decides per column, the DPO may open the vault
+        "privacy.decide_column": (
+            STEWARDS,
+            lambda ctx, a, ws, ad: pv.decide_column(
+                ctx,
+                actor=a,
+                workspace_id=ws,
+                column="resource",
+                action="keep",
+                reason="staff names, needed for workload analysis",
+            ),
+        ),
+        "privacy.list_decisions": (
+            ALL,
+            lambda ctx, a, ws, ad: pv.list_decisions(ctx, actor=a, workspace_id=ws),
+        ),
+        "privacy.reidentify": (REIDENTIFIERS, reidentify),
+        "privacy.publish_process_map": (
+            REIDENTIFIERS,  # the DPO publishes (spends the budget), as it re-identifies
+            lambda ctx, a, ws, ad: pv.publish_process_map(
+                ctx,
+                actor=a,
+                workspace_id=ws,
+                dataset_name=seeded(ctx, ad, ws),
+                config=DpConfig(epsilon=0.01, max_pairs=2),
+            ),
+        ),
+        "privacy.list_releases": (
+            ALL,
+            lambda ctx, a, ws, ad: pv.list_releases(ctx, actor=a, workspace_id=ws),
+        ),
+        "privacy.scan_dataset": (
+            ALL,
+            lambda ctx, a, ws, ad: pv.scan_dataset(
+                ctx, actor=a, workspace_id=ws, dataset_name=seeded(ctx, ad, ws)
+            ),
+        ),
         # reading: every member; an event-log export is recorded in the ledger
         "compare": (ALL, compare),
         "export_event_log": (ALL, export_log),
@@ -425,6 +477,7 @@ OUTSIDER_ALLOWED = {"audit.verify"}
 FILE_OPS = {
     "ingest_dataset", "delete_dataset", "freeze_baseline", "list_datasets", "compare",
     "export_event_log", "people.role_hours", "people.evaluate_pilot",
+    "export_event_log", "privacy.scan_dataset", "privacy.publish_process_map",
 }  # fmt: skip
 
 

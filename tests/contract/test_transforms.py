@@ -2,7 +2,7 @@
 declares otherwise, keeps the core schema, is recorded in the manifest, and, when it fails, leaves
 nothing written. The sink enforces the rules, so a transform that breaks one is refused.
 
-A new transform (privacy's, later) must be added to ``TRANSFORMS``.
+A new transform (privacy's ``PseudonymiseTransform`` is one) must be added to ``TRANSFORMS``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from civicflow.eventlog import (
     TransformContext,
     ingest,
 )
+from civicflow.privacy import KeyRing, PseudonymiseTransform
 
 ROWS = [
     ("c1", "Submit", "2024-03-01T09:00:00Z", "ann", "online", "North"),
@@ -105,6 +106,7 @@ TRANSFORMS: dict[str, Callable[[], EventTransform]] = {
     "drop-column": DropColumn,
     "pseudonymise-cases": PseudonymiseCases,
     "drop-activity": DropActivity,
+    "privacy": lambda: PseudonymiseTransform(KeyRing.generate()),
 }
 
 

@@ -18,7 +18,9 @@ PG_ADMIN_URL = os.environ.get(
     "CIVICFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 PASSWORD = "correct horse battery staple"
-ROLES = ("admin", "service_owner", "analyst", "dpo", "auditor", "caseworker", "viewer")
+ROLES = (
+    "admin", "service_owner", "analyst", "dpo", "auditor", "caseworker", "viewer", "data_steward",
+)  # fmt: skip
 
 
 def _pg_reachable() -> str | None:

@@ -125,6 +125,9 @@ GRANTS: dict[str, set[str]] = {
         "ledger:read",
         "ledger:verify",
         "review:write",
+        "privacy:decide",
+        "privacy:reidentify",
+        "privacy:release",
     },
     "service_owner": {
         "workspace:read",
@@ -140,10 +143,19 @@ GRANTS: dict[str, set[str]] = {
         "simulation:write",
         "business_case:write",
     },
-    "dpo": {"workspace:read", "dataset:delete", "governance:write", "ledger:read", "ledger:verify"},
+    "dpo": {
+        "workspace:read",
+        "dataset:delete",
+        "ledger:read",
+        "ledger:verify",
+        "governance:write",
+        "privacy:reidentify",
+        "privacy:release",
+    },
     "auditor": {"workspace:read", "ledger:read", "ledger:verify"},
     "caseworker": {"workspace:read", "review:write"},
     "viewer": {"workspace:read"},
+    "data_steward": {"workspace:read", "privacy:decide", "ledger:read"},
     "outsider": set(),  # signed in, no role in the workspace
     "anonymous": set(),
 }

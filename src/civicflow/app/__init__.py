@@ -22,6 +22,7 @@ The interface the interfaces (``civicflow.cli``, ``civicflow.web``) build on::
                                    #   evaluate / compare / delete, from_opportunity
         people,                    # hours per role, hours freed, training budget, pilot evaluation
         governance,                # register of automated systems, assessments, records
+        privacy,                   # scan_dataset, decide_column (data steward), reidentify (vault)
         LocalOperator, local_operator,  # the command line's actor: the OS login's account,
         open_local_app, latest_entry,   #   the workspace folder registered on first use
         operator_actor,            # the OS login's account alone (no workspace)
@@ -47,6 +48,7 @@ from civicflow.app import (
     governance,
     people,
     planning,
+    privacy,
     programme,
     workspaces,
 )
@@ -95,6 +97,7 @@ __all__ = [
     "operator_actor",
     "people",
     "planning",
+    "privacy",
     "programme",
     "upgrade_database",
     "workspaces",

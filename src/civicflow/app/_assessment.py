@@ -130,12 +130,24 @@ def ingest_dataset(
     progress: ProgressCallback | None = None,
     reason: str | None = None,
     transforms: Sequence[EventTransform] = (),
+    protect: bool | None = None,
 ) -> Dataset:
     """Import an event log into the workspace (DATASET_WRITE); ledger action ``dataset.ingest``
     with the dataset's fingerprint as the after-digest (and the replaced one's as before).
 
     ``transforms`` rewrite the canonical events before anything is stored (the extension point a
-    domain such as privacy plugs in here; see ``civicflow.eventlog.EventTransform``)."""
+    domain such as privacy plugs in here; see ``civicflow.eventlog.EventTransform``).
+
+    ``protect``: privacy's transform classifies the columns and pseudonymises the direct
+    identifiers (unless the data steward kept a column clear); the sealed originals go to the
+    vault and the ledger gets ``privacy.pseudonymise``. By default (``None``) it runs when a key
+    ring is configured (setting ``privacy_key_file``); ``True`` requires one."""
+    from civicflow.app._privacy import store_vault, transforms_for_ingest
+
+    actor.require(Permission.DATASET_WRITE, workspace_id)
+    protecting = transforms_for_ingest(ctx, workspace_id=workspace_id, protect=protect)
+    if protecting is not None:
+        transforms = (*transforms, protecting)
 
     # the ingest limits come from this context's settings, not from whatever the environment says
     opts = options if options is not None else IngestOptions()
@@ -148,10 +160,15 @@ def ingest_dataset(
             progress=progress, transforms=transforms,
         )  # fmt: skip
 
-    return store_dataset(
+    dataset = store_dataset(
         ctx, actor=actor, workspace_id=workspace_id, name=name, write=write,
         replace=options is not None and options.replace, reason=reason, transforms=transforms,
     )  # fmt: skip
+    if protecting is not None:
+        store_vault(
+            ctx, actor=actor, workspace_id=workspace_id, dataset_name=name, transform=protecting
+        )
+    return dataset
 
 
 def store_dataset(

@@ -432,3 +432,52 @@ class GovernanceControlRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "catalogue", "control", name="uq_governance_controls"),
     )
+
+
+class PrivacyDecisionRow(Base):
+    """A data steward's decision on one column of a workspace's datasets: ``keep`` it clear at
+    ingest (with the reason) or ``pseudonymise`` it although it was not classified as an
+    identifier."""
+
+    __tablename__ = "privacy_column_decisions"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    column: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "column", name="uq_privacy_column_decisions_column"),
+    )
+
+
+class PrivacyVaultRow(Base):
+    """A pseudonym's original value, sealed with AES-GCM under the key ring (never in clear)."""
+
+    __tablename__ = "privacy_vault"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[str] = mapped_column(Text)
+    dataset: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "pseudonym", name="uq_privacy_vault_pseudonym"),
+    )
+
+
+class PrivacyReleaseRow(Base):
+    """A differentially private release of a dataset: its epsilon, the dataset's budget at the
+    time, and the release with its utility report (JSON)."""
+
+    __tablename__ = "privacy_releases"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    dataset: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    epsilon: Mapped[float] = mapped_column(Float)
+    budget: Mapped[float] = mapped_column(Float)
+    release: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
     AUDITOR = "auditor"
     CASEWORKER = "caseworker"
     VIEWER = "viewer"
+    DATA_STEWARD = "data_steward"
 
     @property
     def label(self) -> str:
@@ -33,6 +34,7 @@ _ROLE_LABELS = {
     Role.AUDITOR: "Auditor",
     Role.CASEWORKER: "Caseworker",
     Role.VIEWER: "Viewer",
+    Role.DATA_STEWARD: "Data steward",
 }
 
 
@@ -56,6 +58,12 @@ class Permission(enum.StrEnum):
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
     """Work the human-review queue of automated decisions (the caseworker's job)."""
+    PRIVACY_DECIDE = "privacy:decide"
+    """Decide per column whether ingest pseudonymises it (the data steward's call, ledgered)."""
+    PRIVACY_REIDENTIFY = "privacy:reidentify"
+    """Open the vault: a pseudonym's original value, with a reason, ledgered."""
+    PRIVACY_RELEASE = "privacy:release"
+    """Publish a differentially private release (spends the dataset's privacy budget)."""
     USER_ADMIN = "user:admin"
 
 
@@ -81,11 +89,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.DPO: frozenset(
-        {P.WORKSPACE_READ, P.DATASET_DELETE, P.GOVERNANCE_WRITE, P.LEDGER_READ, P.LEDGER_VERIFY}
+        {
+            P.WORKSPACE_READ,
+            P.DATASET_DELETE,
+            P.LEDGER_READ,
+            P.LEDGER_VERIFY,
+            P.GOVERNANCE_WRITE,
+            P.PRIVACY_REIDENTIFY,
+            P.PRIVACY_RELEASE,
+        }
     ),
     Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY}),
     Role.CASEWORKER: frozenset({P.WORKSPACE_READ, P.REVIEW_WRITE}),
     Role.VIEWER: frozenset({P.WORKSPACE_READ}),
+    Role.DATA_STEWARD: frozenset({P.WORKSPACE_READ, P.PRIVACY_DECIDE, P.LEDGER_READ}),
 }
 del P
 

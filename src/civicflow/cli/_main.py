@@ -156,6 +156,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "EU AI Act, a GDPR DPIA, a NIST AI RMF profile) and transparency records.",
     ),
     LazyCommand(
+        "privacy",
+        "civicflow.cli._privacy:app",
+        "Privacy: find personal data in datasets and files, pseudonymise it at ingest, record the "
+        "data steward's decisions, re-identify through the vault, measure the risk.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

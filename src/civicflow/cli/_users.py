@@ -170,7 +170,7 @@ def grant(
         str,
         typer.Option(
             "--role",
-            help="admin, service_owner, analyst, dpo, auditor, caseworker or viewer",
+            help="admin, service_owner, analyst, dpo, auditor, caseworker, viewer or data_steward",
         ),
     ],
     reason: ReasonOpt = None,

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         description="File where the latest signed ledger tree head is published after every "
         "change (atomically replaced); default `ledger-tree-head.json` in `home`",
     )
+    privacy_key_file: Path | None = Field(
+        default=None,
+        description="Pseudonymisation key ring (JSON, from `civicflow privacy keygen`) kept outside "
+        "the workspace; without it ingest refuses to pseudonymise",
+    )
     secret_key: str | None = Field(default=None, description="Session-cookie signing secret")
     engine: str = Field(default="duckdb", description="Analytics engine: duckdb or spark")
     spark_master: str = Field(

@@ -176,6 +176,9 @@ GovernanceWriter = Annotated[Actor, requires(Permission.GOVERNANCE_WRITE)]
 LedgerReader = Annotated[Actor, requires(Permission.LEDGER_READ)]
 LedgerVerifier = Annotated[Actor, requires(Permission.LEDGER_VERIFY)]
 ReviewWriter = Annotated[Actor, requires(Permission.REVIEW_WRITE)]
+PrivacySteward = Annotated[Actor, requires(Permission.PRIVACY_DECIDE)]
+PrivacyReidentifier = Annotated[Actor, requires(Permission.PRIVACY_REIDENTIFY)]
+PrivacyPublisher = Annotated[Actor, requires(Permission.PRIVACY_RELEASE)]
 UserAdmin = Annotated[Actor, requires(Permission.USER_ADMIN)]
 
 ACTOR_WITH: dict[Permission, Any] = {
@@ -191,6 +194,9 @@ ACTOR_WITH: dict[Permission, Any] = {
     Permission.LEDGER_READ: LedgerReader,
     Permission.LEDGER_VERIFY: LedgerVerifier,
     Permission.REVIEW_WRITE: ReviewWriter,
+    Permission.PRIVACY_DECIDE: PrivacySteward,
+    Permission.PRIVACY_REIDENTIFY: PrivacyReidentifier,
+    Permission.PRIVACY_RELEASE: PrivacyPublisher,
     Permission.USER_ADMIN: UserAdmin,
 }
 """The alias of each permission (a test checks every ``Permission`` member has one)."""

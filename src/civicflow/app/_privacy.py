@@ -1,0 +1,437 @@
+"""Privacy use cases: scan a dataset for personal data, the data steward's column decisions, the
+pseudonymising ingest, and re-identification through the vault — role-checked and ledgered.
+
+- ``scan_dataset`` (WORKSPACE_READ): classify a stored dataset's columns from a sample.
+- ``decide_column`` (PRIVACY_DECIDE, the data steward): keep a column clear at ingest (a reason is
+  required) or pseudonymise it; ledger ``privacy.decision`` with both states.
+- ``protecting_transform``: the ingest transform with the workspace's decisions and the key ring
+  (setting ``privacy_key_file``); ``ingest_dataset`` adds it by default when the key ring is set.
+- ``store_vault``: after a pseudonymising ingest, the sealed originals go to ``privacy_vault`` and
+  the ledger gets ``privacy.pseudonymise`` (columns, key id, counts — no values).
+- ``publish_process_map`` (PRIVACY_RELEASE, the DPO): a differentially private directly-follows
+  graph; refused when the dataset's privacy budget would be exceeded; ledger ``privacy.release``.
+- ``reidentify`` (PRIVACY_REIDENTIFY, the data-protection officer): a pseudonym's original, with a
+  reason; ledger ``privacy.reidentify`` names the pseudonym only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from sqlalchemy import select
+
+from civicflow.app._context import AppContext
+from civicflow.app._models import PrivacyDecisionRow, PrivacyReleaseRow, PrivacyVaultRow
+from civicflow.app._record import record
+from civicflow.app._roles import Actor, Permission
+from civicflow.app._workspaces import require_workspace_row
+from civicflow.core import (
+    ConfigurationError,
+    InputError,
+    Location,
+    NotFoundError,
+    Record,
+    check_choice,
+    new_id,
+    utcnow,
+)
+from civicflow.privacy import (
+    KEEP,
+    PSEUDONYMISE,
+    Classification,
+    ClassifyConfig,
+    ColumnDecision,
+    DpConfig,
+    DpRelease,
+    KeyRing,
+    PseudonymiseTransform,
+    classify_table,
+    dp_directly_follows,
+    read_table,
+)
+
+DECISION = "privacy_decision"
+ACTIONS = (KEEP, PSEUDONYMISE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredDecision(Record):
+    _json = True
+
+    id: str
+    column: str
+    action: str
+    reason: str
+    decided_by: str
+    decided_at: datetime
+
+
+def _decision_out(row: PrivacyDecisionRow) -> StoredDecision:
+    return StoredDecision(
+        id=row.id, column=row.column, action=row.action, reason=row.reason,
+        decided_by=row.decided_by, decided_at=row.decided_at,
+    )  # fmt: skip
+
+
+def key_ring(ctx: AppContext) -> KeyRing:
+    """The pseudonymisation key ring of the setting ``privacy_key_file``."""
+    path = ctx.settings.privacy_key_file
+    if path is None:
+        raise ConfigurationError(
+            "no pseudonymisation key ring is configured",
+            where=Location(field="privacy_key_file"),
+            expected="CIVICFLOW_PRIVACY_KEY_FILE naming a key ring outside the workspace",
+            fix="create one with `civicflow privacy keygen PATH` and set CIVICFLOW_PRIVACY_KEY_FILE",
+        )
+    return KeyRing.read(path)
+
+
+def scan_dataset(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    config: ClassifyConfig | None = None,
+) -> Classification:
+    """Classify the columns of a stored dataset's events from a sample (WORKSPACE_READ)."""
+    from civicflow.app._assessment import list_datasets
+
+    datasets = {d.name: d for d in list_datasets(ctx, actor=actor, workspace_id=workspace_id)}
+    dataset = datasets.get(dataset_name)
+    if dataset is None:
+        raise NotFoundError(
+            f"there is no dataset '{dataset_name}' in this workspace",
+            where=Location(field="dataset"),
+            found=dataset_name,
+            expected="one of: " + (", ".join(sorted(datasets)) or "(no datasets yet)"),
+            fix="list the datasets with `civicflow datasets list`",
+        )
+    return scan_stored(dataset.events_path, dataset.cases_path, config=config)
+
+
+def scan_stored(
+    events: Path, cases: Path, *, config: ClassifyConfig | None = None
+) -> Classification:
+    """Classify a stored dataset's event attributes and case attributes (as ``case:<name>``)."""
+    config = config or ClassifyConfig()
+    result = scan_file(events, config=config)
+    columns = list(result.columns)
+    if Path(cases).exists():
+        per_case = classify_table(read_table(Path(cases)), config=config, skip=("case_id",))
+        columns += [dataclasses.replace(c, column=f"case:{c.column}") for c in per_case.columns]
+    return Classification(
+        columns=tuple(columns), rows=result.rows, rows_sampled=result.rows_sampled, config=config
+    )
+
+
+def scan_file(path: Path, *, config: ClassifyConfig | None = None) -> Classification:
+    """Classify the columns of a CSV or Parquet file (a dataset's events file, or any table)
+    from a sample of its rows; no role (the caller reads the file itself)."""
+    config = config or ClassifyConfig()
+    return classify_table(
+        read_table(Path(path)), config=config, skip=("timestamp", "start_timestamp", "position")
+    )
+
+
+def list_decisions(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[StoredDecision]:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(PrivacyDecisionRow)
+            .where(PrivacyDecisionRow.workspace_id == workspace_id)
+            .order_by(PrivacyDecisionRow.column)
+        )
+        return [_decision_out(r) for r in rows]
+
+
+def decide_column(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    column: str,
+    action: str,
+    reason: str,
+) -> StoredDecision:
+    """The data steward's decision on ``column`` (PRIVACY_DECIDE); ledger ``privacy.decision``.
+    A later decision on the same column replaces the earlier one (both states ledgered)."""
+    actor.require(Permission.PRIVACY_DECIDE, workspace_id)
+    check_choice(action, ACTIONS, what="privacy decision", field="action", error=InputError)
+    column = column.strip()
+    reason = reason.strip()
+    if not column or len(column) > 200:
+        raise InputError(
+            "a decision needs the column's name (1 to 200 characters)",
+            where=Location(field="column"),
+            found=repr(column[:50]),
+            expected="a column name as ingest sees it (case attributes as case:<name>)",
+            fix="name the column",
+        )
+    if len(reason) < 5:
+        raise InputError(
+            "a privacy decision needs its reason",
+            where=Location(field="reason"),
+            found=repr(reason),
+            expected="why the column is kept clear or pseudonymised (at least 5 characters)",
+            fix="give the legal or operational reason, e.g. 'staff names: needed for workload'",
+        )
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        row = s.scalars(
+            select(PrivacyDecisionRow).where(
+                PrivacyDecisionRow.workspace_id == workspace_id, PrivacyDecisionRow.column == column
+            )
+        ).one_or_none()
+        before = None
+        if row is None:
+            row = PrivacyDecisionRow(
+                id=new_id("pdc_"), workspace_id=workspace_id, column=column, action=action,
+                reason=reason, decided_by=actor.pseudonym, decided_at=utcnow(),
+            )  # fmt: skip
+            s.add(row)
+        else:
+            before = {"column": row.column, "action": row.action, "reason": row.reason}
+            row.action, row.reason = action, reason
+            row.decided_by, row.decided_at = actor.pseudonym, utcnow()
+        record(
+            ctx, s, actor=actor, action="privacy.decision", object_type=DECISION,
+            object_id=row.id, workspace_id=workspace_id, before=before,
+            after={"column": column, "action": action, "reason": reason}, reason=reason,
+        )  # fmt: skip
+        return _decision_out(row)
+
+
+def protecting_transform(
+    ctx: AppContext, *, workspace_id: str, config: ClassifyConfig | None = None
+) -> PseudonymiseTransform:
+    """The pseudonymising ingest transform with the workspace's decisions and the key ring."""
+    ring = key_ring(ctx)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(PrivacyDecisionRow).where(PrivacyDecisionRow.workspace_id == workspace_id)
+        )
+        decisions = {
+            r.column: ColumnDecision(column=r.column, action=r.action, reason=r.reason)
+            for r in rows
+        }
+    return PseudonymiseTransform(ring, decisions=decisions, config=config)
+
+
+def store_vault(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    transform: PseudonymiseTransform,
+) -> int:
+    """Store the sealed originals of a pseudonymising ingest (those not in the vault yet) and
+    ledger ``privacy.pseudonymise`` for the dataset. Returns how many entries were added."""
+    entries = transform.vault_entries()
+    report = dict(transform.finish())
+    with ctx.session() as s:
+        known = set(
+            s.scalars(
+                select(PrivacyVaultRow.pseudonym).where(
+                    PrivacyVaultRow.workspace_id == workspace_id
+                )
+            )
+        )
+        now = utcnow()
+        added = 0
+        for pseudonym, sealed in entries.items():
+            if pseudonym in known:
+                continue
+            s.add(
+                PrivacyVaultRow(
+                    id=new_id("pvt_"),
+                    workspace_id=workspace_id,
+                    pseudonym=pseudonym,
+                    sealed=sealed,
+                    dataset=dataset_name,
+                    created_at=now,
+                )
+            )
+            added += 1
+        record(
+            ctx, s, actor=actor, action="privacy.pseudonymise", object_type="dataset_privacy",
+            object_id=dataset_name, workspace_id=workspace_id,
+            after={
+                "key_id": report["key_id"], "pseudonymised": report["pseudonymised"],
+                "kept_clear": report["kept_clear"], "vault_added": added,
+            },
+        )  # fmt: skip
+    return added
+
+
+def reidentify(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, pseudonym: str, reason: str
+) -> str:
+    """The original value behind ``pseudonym`` (PRIVACY_REIDENTIFY); ledger
+    ``privacy.reidentify`` with the pseudonym and the reason (never the value)."""
+    actor.require(Permission.PRIVACY_REIDENTIFY, workspace_id)
+    if len(reason.strip()) < 5:
+        raise InputError(
+            "re-identification needs its reason",
+            where=Location(field="reason"),
+            found=repr(reason),
+            expected="the request or legal basis (at least 5 characters)",
+            fix="give the reason, e.g. the data-subject request's number",
+        )
+    ring = key_ring(ctx)
+    with ctx.session() as s:
+        row = s.scalars(
+            select(PrivacyVaultRow).where(
+                PrivacyVaultRow.workspace_id == workspace_id,
+                PrivacyVaultRow.pseudonym == pseudonym,
+            )
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(
+                "the vault has no entry for this pseudonym",
+                where=Location(field="pseudonym"),
+                found=pseudonym,
+                expected="a pseudonym made by a pseudonymising ingest of this workspace",
+                fix="copy the pseudonym from the dataset",
+            )
+        value = ring.unseal(row.sealed, pseudonym)
+        record(
+            ctx, s, actor=actor, action="privacy.reidentify", object_type="pseudonym",
+            object_id=pseudonym, workspace_id=workspace_id, reason=reason.strip(),
+        )  # fmt: skip
+    return value
+
+
+def transforms_for_ingest(
+    ctx: AppContext, *, workspace_id: str, protect: bool | None
+) -> PseudonymiseTransform | None:
+    """The protecting transform unless ``protect`` is False; by default (None) only when a key
+    ring is configured."""
+    if protect is False or (protect is None and ctx.settings.privacy_key_file is None):
+        return None
+    return protecting_transform(ctx, workspace_id=workspace_id)
+
+
+DEFAULT_BUDGET = 1.0
+"""A dataset's total epsilon when its first release does not set one."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRelease(Record):
+    _json = True
+
+    id: str
+    dataset: str
+    kind: str
+    epsilon: float
+    budget: float
+    spent: float
+    """Epsilon spent on the dataset including this release."""
+    release: dict[str, object]
+    created_by: str
+    created_at: datetime
+
+
+def _release_out(row: PrivacyReleaseRow, spent: float) -> StoredRelease:
+    return StoredRelease(
+        id=row.id, dataset=row.dataset, kind=row.kind, epsilon=row.epsilon, budget=row.budget,
+        spent=spent, release=row.release, created_by=row.created_by, created_at=row.created_at,
+    )  # fmt: skip
+
+
+def list_releases(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, dataset_name: str | None = None
+) -> list[StoredRelease]:
+    """The releases of the workspace (of one dataset), oldest first, with the running total."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        query = select(PrivacyReleaseRow).where(PrivacyReleaseRow.workspace_id == workspace_id)
+        if dataset_name is not None:
+            query = query.where(PrivacyReleaseRow.dataset == dataset_name)
+        out: list[StoredRelease] = []
+        spent: dict[str, float] = {}
+        for row in s.scalars(query.order_by(PrivacyReleaseRow.created_at, PrivacyReleaseRow.id)):
+            spent[row.dataset] = spent.get(row.dataset, 0.0) + row.epsilon
+            out.append(_release_out(row, spent[row.dataset]))
+        return out
+
+
+def publish_process_map(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    config: DpConfig | None = None,
+    budget: float | None = None,
+    reason: str | None = None,
+) -> StoredRelease:
+    """A differentially private directly-follows graph of the dataset (PRIVACY_RELEASE).
+    ``budget`` sets the dataset's total epsilon at its first release (default
+    :data:`DEFAULT_BUDGET`); later releases keep it. Refused, with nothing stored, when the
+    release would spend more than is left. Ledger ``privacy.release`` with the published edges."""
+    actor.require(Permission.PRIVACY_RELEASE, workspace_id)
+    config = config or DpConfig()
+    from civicflow.app._assessment import list_datasets
+
+    datasets = {d.name: d for d in list_datasets(ctx, actor=actor, workspace_id=workspace_id)}
+    if dataset_name not in datasets:
+        raise NotFoundError(
+            f"there is no dataset '{dataset_name}' in this workspace",
+            where=Location(field="dataset"),
+            found=dataset_name,
+            expected="one of: " + (", ".join(sorted(datasets)) or "(no datasets yet)"),
+            fix="list the datasets with `civicflow datasets list`",
+        )
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        earlier = list(
+            s.scalars(
+                select(PrivacyReleaseRow).where(
+                    PrivacyReleaseRow.workspace_id == workspace_id,
+                    PrivacyReleaseRow.dataset == dataset_name,
+                )
+            )
+        )
+        total = earlier[0].budget if earlier else (budget or DEFAULT_BUDGET)
+        spent = sum(r.epsilon for r in earlier)
+        if budget is not None and earlier and budget != total:
+            raise InputError(
+                "the dataset's privacy budget was set by its first release",
+                where=Location(field="budget"),
+                found=str(budget),
+                expected=f"{total} (or no budget)",
+                fix="leave the budget out; a spent budget is never raised",
+            )
+        if spent + config.epsilon > total + 1e-12:
+            raise InputError(
+                "the dataset's privacy budget is spent",
+                where=Location(field="epsilon"),
+                found=f"epsilon {config.epsilon} asked, {spent:g} of {total:g} spent",
+                expected=f"at most {max(0.0, total - spent):g}",
+                fix="publish with a smaller epsilon, or not at all: the budget is never reset",
+            )
+        events = pq.read_table(datasets[dataset_name].events_path)
+        release: DpRelease = dp_directly_follows(events, config=config)
+        row = PrivacyReleaseRow(
+            id=new_id("rel_"), workspace_id=workspace_id, dataset=dataset_name,
+            kind="directly_follows", epsilon=config.epsilon, budget=total,
+            release=release.to_dict(), created_by=actor.pseudonym, created_at=utcnow(),
+        )  # fmt: skip
+        s.add(row)
+        record(
+            ctx, s, actor=actor, action="privacy.release", object_type="privacy_release",
+            object_id=row.id, workspace_id=workspace_id,
+            after={
+                "dataset": dataset_name, "epsilon": config.epsilon, "budget": total,
+                "spent": spent + config.epsilon,
+                "edges": [e.to_dict() for e in release.edges],
+            },
+            reason=reason,
+        )  # fmt: skip
+        return _release_out(row, spent + config.epsilon)

@@ -365,6 +365,8 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         "people.role_hours": (ALL, role_hours),
         "people.training_budget_lines": (PROGRAMME_WRITERS, training_budget),
         "people.evaluate_pilot": (MEASURERS, evaluate_pilot),
+    }
+
     def reidentify(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
         try:
             return pv.reidentify(
@@ -477,7 +479,7 @@ OUTSIDER_ALLOWED = {"audit.verify"}
 FILE_OPS = {
     "ingest_dataset", "delete_dataset", "freeze_baseline", "list_datasets", "compare",
     "export_event_log", "people.role_hours", "people.evaluate_pilot",
-    "export_event_log", "privacy.scan_dataset", "privacy.publish_process_map",
+    "privacy.scan_dataset", "privacy.publish_process_map",
 }  # fmt: skip
 
 

@@ -1,0 +1,38 @@
+"""Fairness audits: of automated decisions (group metrics, disparities, the four-fifths rule,
+bootstrap intervals, findings in plain language), of processes (do groups of cases wait longer,
+loop more, miss the deadline more?), and explanations of single decisions.
+
+A domain package: it may read ``mining`` views but imports no web or database framework; the
+``app`` layer stores, versions and ledgers its results.
+"""
+
+from civicflow.fairness._audit import (
+    JOIN,
+    Calibration,
+    Disparity,
+    FairnessAudit,
+    Finding,
+    FourFifths,
+    GroupMetric,
+    Summary,
+    audit_decisions,
+)
+from civicflow.fairness._config import AuditConfig, read_decisions
+from civicflow.fairness._metrics import METRIC_NAMES, benjamini_hochberg, holm
+
+__all__ = [
+    "JOIN",
+    "METRIC_NAMES",
+    "AuditConfig",
+    "Calibration",
+    "Disparity",
+    "FairnessAudit",
+    "Finding",
+    "FourFifths",
+    "GroupMetric",
+    "Summary",
+    "audit_decisions",
+    "benjamini_hochberg",
+    "holm",
+    "read_decisions",
+]

@@ -19,6 +19,13 @@ from civicflow.fairness._audit import (
 )
 from civicflow.fairness._config import AuditConfig, read_decisions
 from civicflow.fairness._metrics import METRIC_NAMES, benjamini_hochberg, holm
+from civicflow.fairness._process import (
+    ProcessDifference,
+    ProcessFairness,
+    ProcessFairnessConfig,
+    ProcessFinding,
+    process_fairness,
+)
 
 __all__ = [
     "JOIN",
@@ -30,9 +37,14 @@ __all__ = [
     "Finding",
     "FourFifths",
     "GroupMetric",
+    "ProcessDifference",
+    "ProcessFairness",
+    "ProcessFairnessConfig",
+    "ProcessFinding",
     "Summary",
     "audit_decisions",
     "benjamini_hochberg",
     "holm",
+    "process_fairness",
     "read_decisions",
 ]

@@ -18,6 +18,15 @@ from civicflow.fairness._audit import (
     audit_decisions,
 )
 from civicflow.fairness._config import AuditConfig, read_decisions
+from civicflow.fairness._explain import (
+    Counterfactual,
+    DecisionExplanation,
+    ExplainConfig,
+    Factor,
+    GlobalFactor,
+    ModelExplanation,
+    explain_model,
+)
 from civicflow.fairness._metrics import METRIC_NAMES, benjamini_hochberg, holm
 from civicflow.fairness._process import (
     ProcessDifference,
@@ -32,11 +41,17 @@ __all__ = [
     "METRIC_NAMES",
     "AuditConfig",
     "Calibration",
+    "Counterfactual",
+    "DecisionExplanation",
     "Disparity",
+    "ExplainConfig",
+    "Factor",
     "FairnessAudit",
     "Finding",
     "FourFifths",
+    "GlobalFactor",
     "GroupMetric",
+    "ModelExplanation",
     "ProcessDifference",
     "ProcessFairness",
     "ProcessFairnessConfig",
@@ -44,6 +59,7 @@ __all__ = [
     "Summary",
     "audit_decisions",
     "benjamini_hochberg",
+    "explain_model",
     "holm",
     "process_fairness",
     "read_decisions",

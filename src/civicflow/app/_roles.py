@@ -47,6 +47,8 @@ class Permission(enum.StrEnum):
     PROGRAMME_WRITE = "programme:write"
     SIMULATION_WRITE = "simulation:write"
     """Discover, edit and run simulation models and their what-if scenarios."""
+    FAIRNESS_WRITE = "fairness:write"
+    """Run fairness audits of decisions and processes (stored, versioned and ledgered)."""
     LEDGER_READ = "ledger:read"
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
@@ -59,10 +61,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(P) - {P.USER_ADMIN},
     Role.SERVICE_OWNER: frozenset({P.WORKSPACE_READ, P.PROGRAMME_WRITE, P.LEDGER_READ}),
     Role.ANALYST: frozenset(
-        {P.WORKSPACE_READ, P.DATASET_WRITE, P.BASELINE_WRITE, P.SIMULATION_WRITE}
+        {
+            P.WORKSPACE_READ,
+            P.DATASET_WRITE,
+            P.BASELINE_WRITE,
+            P.SIMULATION_WRITE,
+            P.FAIRNESS_WRITE,
+        }
     ),
-    Role.DPO: frozenset({P.WORKSPACE_READ, P.DATASET_DELETE, P.LEDGER_READ, P.LEDGER_VERIFY}),
-    Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY}),
+    Role.DPO: frozenset(
+        {P.WORKSPACE_READ, P.DATASET_DELETE, P.LEDGER_READ, P.LEDGER_VERIFY, P.FAIRNESS_WRITE}
+    ),
+    Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY, P.FAIRNESS_WRITE}),
     Role.CASEWORKER: frozenset({P.WORKSPACE_READ, P.REVIEW_WRITE}),
     Role.VIEWER: frozenset({P.WORKSPACE_READ}),
 }

@@ -18,7 +18,7 @@ import numpy as np
 
 from civicflow.core import ConfigurationError, InputError, Location, Record, check_choice
 from civicflow.eventlog import ACTIVITY, CASE_ID
-from civicflow.fairness._metrics import benjamini_hochberg, holm
+from civicflow.fairness._metrics import benjamini_hochberg, holm, quiet
 from civicflow.mining import LogView, SlaConfig, sla_or_default
 from civicflow.mining._activities import activity_instances
 from civicflow.mining._rework import case_rework_flags
@@ -432,12 +432,15 @@ def _regression(
     # drop dummy columns that are constant within the sample (an empty stratum)
     keep = np.r_[True, True, dummies.std(axis=0) > 0] if dummies.size else np.array([True, True])
     x = x[:, keep]
-    try:
-        fit = sm.OLS(y, x).fit(cov_type="HC3")
-    except (np.linalg.LinAlgError, ValueError):
-        return None, None, None, None
-    ci = fit.conf_int(alpha=1 - confidence)
-    return float(fit.params[1]), float(ci[1][0]), float(ci[1][1]), float(fit.pvalues[1])
+    # a stratum of one case has leverage 1: HC3 divides by zero there (that row gets no weight
+    # in the error, and the interval is NaN only if every row is such)
+    with np.errstate(divide="ignore", invalid="ignore"), quiet():
+        try:
+            fit = sm.OLS(y, x).fit(cov_type="HC3")
+        except (np.linalg.LinAlgError, ValueError):
+            return None, None, None, None
+        ci = fit.conf_int(alpha=1 - confidence)
+    return _num(fit.params[1]), _num(ci[1][0]), _num(ci[1][1]), _num(fit.pvalues[1])
 
 
 def _stratified(

@@ -171,6 +171,7 @@ DatasetDeleter = Annotated[Actor, requires(Permission.DATASET_DELETE)]
 BaselineWriter = Annotated[Actor, requires(Permission.BASELINE_WRITE)]
 ProgrammeWriter = Annotated[Actor, requires(Permission.PROGRAMME_WRITE)]
 SimulationWriter = Annotated[Actor, requires(Permission.SIMULATION_WRITE)]
+FairnessWriter = Annotated[Actor, requires(Permission.FAIRNESS_WRITE)]
 LedgerReader = Annotated[Actor, requires(Permission.LEDGER_READ)]
 LedgerVerifier = Annotated[Actor, requires(Permission.LEDGER_VERIFY)]
 ReviewWriter = Annotated[Actor, requires(Permission.REVIEW_WRITE)]
@@ -184,6 +185,7 @@ ACTOR_WITH: dict[Permission, Any] = {
     Permission.BASELINE_WRITE: BaselineWriter,
     Permission.PROGRAMME_WRITE: ProgrammeWriter,
     Permission.SIMULATION_WRITE: SimulationWriter,
+    Permission.FAIRNESS_WRITE: FairnessWriter,
     Permission.LEDGER_READ: LedgerReader,
     Permission.LEDGER_VERIFY: LedgerVerifier,
     Permission.REVIEW_WRITE: ReviewWriter,

@@ -55,6 +55,10 @@ class ProcessFairnessConfig:
     """Waiting is compared before this many activities (those most cases pass through)."""
     min_cases: int = 20
     """A group (or a group's cases at an activity) below this gets a warning, not a finding."""
+    material_days: float = 1.0
+    """A difference in time smaller than this is not a finding (it stays in the table)."""
+    material_share: float = 0.05
+    """A difference in a share (rework, SLA, outcome) smaller than this is not a finding."""
     confidence: float = 0.95
     alpha: float = 0.05
     correction: Correction = "holm"
@@ -68,6 +72,8 @@ class ProcessFairnessConfig:
         for name, ok, expected in (
             ("max_activities", 1 <= self.max_activities <= 200, "1 to 200"),
             ("min_cases", self.min_cases >= 2, "at least 2"),
+            ("material_days", self.material_days >= 0, "0 or more"),
+            ("material_share", 0 <= self.material_share < 1, "in [0, 1)"),
             ("confidence", 0.5 <= self.confidence < 1, "in [0.5, 1)"),
             ("alpha", 0 < self.alpha < 0.5, "in (0, 0.5)"),
         ):
@@ -89,6 +95,8 @@ class ProcessFairnessConfig:
             "outcome_attribute": self.outcome_attribute,
             "max_activities": self.max_activities,
             "min_cases": self.min_cases,
+            "material_days": self.material_days,
+            "material_share": self.material_share,
             "confidence": self.confidence,
             "alpha": self.alpha,
             "correction": self.correction,
@@ -475,6 +483,8 @@ def _stratified(
 
 
 def _days(x: float) -> str:
+    if abs(x) < 1:
+        return f"{24 * abs(x):.1f} hours"
     return f"{abs(x):.1f} days"
 
 
@@ -546,6 +556,11 @@ def _findings(
     scored: list[tuple[int, float, ProcessFinding]] = []
     for d in differences:
         if not d.significant or d.difference is None:
+            continue
+        timed = d.measure in ("throughput_days", "wait_days")
+        material = config.material_days if timed else config.material_share
+        shown = d.adjusted_difference if d.adjusted_difference is not None else d.difference
+        if max(abs(d.difference), abs(shown)) < material:
             continue
         size = abs(d.effect_size or 0.0)
         explained = (

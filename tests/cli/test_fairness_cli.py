@@ -63,7 +63,7 @@ def test_audit_process_list(ws: Path) -> None:
             "channel",
             "--correction",
             "bh",
-        ]  # fmt: skip
+        ]
     )
     assert process["ledger_entry"]["action"] == "fairness.process"
     assert process["config"]["correction"] == "bh" and process["cases"] == 500

@@ -136,8 +136,8 @@ def _show_audit(result: FairnessAudit) -> None:
             f"conclude; {level} intervals with --json)"
         )
         t.add_column("group")
-        for m in shown:
-            t.add_column(HEADINGS.get(m, m), justify="right")
+        for key in shown:
+            t.add_column(HEADINGS.get(key, key), justify="right")
         for g in groups:
             cells = []
             for name in shown:

@@ -253,21 +253,32 @@ class _Partition:
 
 
 def _partitions(frame: pd.DataFrame, config: AuditConfig) -> list[_Partition]:
+    """Each protected attribute as integer codes (missing values are the group ``(missing)``),
+    and their intersection, combined on the codes (no text is built per row)."""
     import pandas as pd
 
-    out = []
-    columns = [frame[g].astype("string").fillna("(missing)") for g in config.groups]
-    sets: list[tuple[str, pd.Series]] = [
-        (g, c) for g, c in zip(config.groups, columns, strict=True)
-    ]
-    if config.intersectional and len(config.groups) > 1:
-        joined = columns[0]
-        for c in columns[1:]:
-            joined = joined + JOIN + c
-        sets.append((JOIN.join(config.groups), joined))
-    for name, values in sets:
-        codes, uniques = pd.factorize(values, sort=True)
-        out.append(_Partition(name, tuple(str(u) for u in uniques), codes.astype(np.int64)))
+    singles: list[_Partition] = []
+    for g in config.groups:
+        codes, uniques = pd.factorize(frame[g], sort=True)
+        labels = [str(u) for u in uniques]
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(labels), codes)
+            labels.append("(missing)")
+        singles.append(_Partition(g, tuple(labels), codes.astype(np.int64)))
+    out = list(singles)
+    if config.intersectional and len(singles) > 1:
+        combined = np.zeros(len(frame), dtype=np.int64)
+        for part in singles:
+            combined = combined * len(part.labels) + part.codes
+        present, codes = np.unique(combined, return_inverse=True)
+        labels = []
+        for value in present:
+            parts = []
+            for part in reversed(singles):
+                value, code = divmod(int(value), len(part.labels))
+                parts.append(part.labels[code])
+            labels.append(JOIN.join(reversed(parts)))
+        out.append(_Partition(JOIN.join(config.groups), tuple(labels), codes.astype(np.int64)))
     return out
 
 

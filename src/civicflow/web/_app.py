@@ -148,6 +148,7 @@ def create_app(
         _routes_auth,
         _routes_compare,
         _routes_explore,
+        _routes_fairness,
         _routes_pages,
         _routes_simulation,
     )
@@ -162,6 +163,7 @@ def create_app(
     app.include_router(_routes_pages.router)
     app.include_router(_routes_compare.router)
     app.include_router(_routes_simulation.router)
+    app.include_router(_routes_fairness.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)

@@ -88,3 +88,56 @@ def test_bad_input_names_the_column(ws: Path, tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert isinstance(result.exception, InputError)
     assert "approved" in str(result.exception)
+
+
+def test_explain(ws: Path, tmp_path: Path) -> None:
+    import joblib
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    german = pd.read_csv(shared_file("fairness", "german_credit.csv"))
+    data = german[["month", "credit_amount", "age"]]
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(data, german["credit"] == 1)
+    joblib.dump(model, tmp_path / "model.joblib")
+    data.to_csv(tmp_path / "people.csv", index=False)
+    out = _json(
+        [
+            "fairness",
+            "explain",
+            str(tmp_path / "model.joblib"),
+            str(tmp_path / "people.csv"),
+            "-w",
+            str(ws),
+            "--row",
+            "1",
+            "--row",
+            "2",
+            "--changeable",
+            "credit_amount",
+            "--changeable",
+            "month",
+            "--positive-class",
+            "True",
+            "--positive-words",
+            "granted",
+            "--negative-words",
+            "refused",
+        ]
+    )
+    assert [d["row"] for d in out["decisions"]] == [1, 2]
+    assert out["ledger_entry"]["action"] == "fairness.explain"
+    assert "main factors" in out["decisions"][0]["text"]
+    bad = runner.invoke(
+        app,
+        [
+            "fairness",
+            "explain",
+            str(tmp_path / "people.csv"),
+            str(tmp_path / "people.csv"),
+            "-w",
+            str(ws),
+        ],
+    )
+    assert isinstance(bad.exception, InputError) and "cannot be loaded" in str(bad.exception)

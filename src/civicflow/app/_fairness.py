@@ -5,7 +5,8 @@ Reading needs WORKSPACE_READ; running an audit needs FAIRNESS_WRITE (admins, ana
 data-protection officers and auditors: those who assess) and writes one ledger entry in the
 transaction that stores it: ``fairness.audit`` (decisions) or ``fairness.process`` (a process),
 on the object ``fairness_audit`` with the stored row's id; its after-state is the configuration,
-the source's SHA-256 and the result.
+the source's SHA-256 and the result. Explaining a model's decisions (``explain_file``) is recorded
+as ``fairness.explain`` on the object ``model`` (the model file's SHA-256).
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ from civicflow.core import InputError, Location, NotFoundError, check_name, new_
 from civicflow.eventlog import DuckDBEngine
 from civicflow.fairness import (
     AuditConfig,
+    ExplainConfig,
     FairnessAudit,
+    ModelExplanation,
     ProcessFairness,
     ProcessFairnessConfig,
     audit_decisions,
+    explain_model,
     process_fairness,
     read_decisions,
 )
@@ -227,3 +231,55 @@ def audit_process(
         result=result.to_dict(), seconds=seconds, reason=reason,
     )  # fmt: skip
     return stored, result
+
+
+def explain_file(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    model_path: Path,
+    data_path: Path,
+    config: ExplainConfig,
+    rows: list[int],
+    reason: str | None = None,
+) -> ModelExplanation:
+    """Explain a fitted scikit-learn model's decisions on rows of a CSV or Parquet file (the
+    model a joblib or pickle file: load only a file you trust, as loading runs its code).
+    FAIRNESS_WRITE; ledger ``fairness.explain`` on the object ``model`` (the file's SHA-256),
+    with the data's SHA-256, the rows and the explanation."""
+    import joblib
+
+    actor.require(Permission.FAIRNESS_WRITE, workspace_id)
+    for path, what in ((model_path, "model"), (data_path, "data")):
+        if not path.is_file():
+            raise InputError(
+                f"the {what} file does not exist",
+                where=Location(file=str(path)),
+                expected="a joblib/pickle model" if what == "model" else "a CSV or Parquet file",
+                fix="check the path",
+            )
+    model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    data_sha = hashlib.sha256(data_path.read_bytes()).hexdigest()
+    try:
+        model = joblib.load(model_path)
+    except Exception as exc:  # a pickle fails in many ways; none is the caller's bug
+        raise InputError(
+            "the model file cannot be loaded",
+            where=Location(file=str(model_path)),
+            found=f"{type(exc).__name__}: {exc}"[:300],
+            expected="a fitted scikit-learn estimator or pipeline saved with joblib.dump",
+            fix="save the model with joblib.dump(model, path) in the same library versions",
+        ) from exc
+    frame = read_decisions(data_path)
+    result = explain_model(model, frame, rows=rows, config=config)
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        record(
+            ctx, s, actor=actor, action="fairness.explain", object_type="model",
+            object_id=model_sha, workspace_id=workspace_id,
+            after={"model_sha256": model_sha, "data_sha256": data_sha, "data": data_path.name,
+                   "rows": rows, "explanation": result.to_dict()},
+            reason=reason,
+        )  # fmt: skip
+    return result

@@ -2,7 +2,8 @@
 audits of a dataset, each stored as the next version of a named audit.
 
 Read (WORKSPACE_READ): ``list_audits``, ``get_audit``. Run (FAIRNESS_WRITE, one ledger entry
-each): ``audit_file`` (``fairness.audit``), ``audit_process`` (``fairness.process``).
+each): ``audit_file`` (``fairness.audit``), ``audit_process`` (``fairness.process``),
+``explain_file`` (``fairness.explain``: a model's decisions explained).
 """
 
 from civicflow.app._fairness import (
@@ -10,6 +11,7 @@ from civicflow.app._fairness import (
     StoredAudit,
     audit_file,
     audit_process,
+    explain_file,
     get_audit,
     list_audits,
 )
@@ -19,6 +21,7 @@ __all__ = [
     "StoredAudit",
     "audit_file",
     "audit_process",
+    "explain_file",
     "get_audit",
     "list_audits",
 ]

@@ -227,6 +227,75 @@ def _show_process(result: ProcessFairness) -> None:
         console.print(f"{f.rank}. [{f.severity}] {f.text}", highlight=False, markup=False)
 
 
+@app.command("explain")
+def explain(
+    model: Annotated[Path, typer.Argument(help="A fitted scikit-learn model (joblib file).")],
+    data: Annotated[Path, typer.Argument(help="The people's data: a CSV or Parquet file.")],
+    workspace: WorkspaceOpt,
+    row: Annotated[
+        list[int] | None,
+        typer.Option("--row", "-r", help="Explain this row (0 is the first). Repeatable."),
+    ] = None,
+    feature: Annotated[
+        list[str] | None,
+        typer.Option("--feature", help="A model input column (default: every column). Repeatable."),
+    ] = None,
+    changeable: Annotated[
+        list[str] | None,
+        typer.Option("--changeable", help="A feature a person can change. Repeatable."),
+    ] = None,
+    positive_class: Annotated[
+        str, typer.Option("--positive-class", help="The model's positive class.")
+    ] = "1",
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Positive from this probability.")
+    ] = 0.5,
+    positive_words: Annotated[
+        str, typer.Option("--positive-words", help="The positive decision in words.")
+    ] = "positive",
+    negative_words: Annotated[
+        str, typer.Option("--negative-words", help="The negative decision in words.")
+    ] = "negative",
+    as_json: JsonOpt = False,
+) -> None:
+    """Explain a model's decisions for rows of DATA: the main factors (SHAP values), what change
+    to a changeable feature would have changed the outcome, and the model's global picture.
+    Load only a model file you trust. Recorded in the audit ledger."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+    from civicflow.fairness import ExplainConfig
+
+    positive: object = (
+        int(positive_class) if positive_class.lstrip("-").isdigit() else positive_class
+    )
+    config = ExplainConfig(
+        features=tuple(feature or ()), changeable=tuple(changeable or ()),
+        positive_class=positive, threshold=threshold, positive_words=positive_words,
+        negative_words=negative_words,
+    )  # fmt: skip
+    with acting(workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness explain") as act:
+        with err_console.status("explaining the decisions…"):
+            result = af.explain_file(
+                act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                model_path=model, data_path=data, config=config, rows=list(row or [0]),
+                reason=f"civicflow fairness explain {model.name} {data.name} (command line)",
+            )  # fmt: skip
+        import hashlib
+
+        receipt = act.receipt(
+            action="fairness.explain", object_type="model",
+            object_id=hashlib.sha256(model.read_bytes()).hexdigest(),
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({**result.to_dict(), "ledger_entry": receipt}, indent=2))
+        return
+    console.print(result.text, highlight=False, markup=False)
+    for d in result.decisions:
+        console.print(f"row {d.row}: {d.text}", highlight=False, markup=False)
+    console.print(f"method: {result.method}", highlight=False, markup=False)
+    print_receipt(receipt, out=console)
+
+
 @app.command("list")
 def list_(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
     """List the stored audits, every version, newest first."""

@@ -175,7 +175,12 @@ class _Encoded:
 
 def _scorer(model: Any, config: ExplainConfig, enc: _Encoded) -> Any:
     classes = list(getattr(model, "classes_", []))
-    if not hasattr(model, "predict_proba") or config.positive_class not in classes:
+    wanted = config.positive_class
+    if wanted not in classes:
+        # from text (a command line): "True", "1", "granted" name the class of that spelling
+        by_text = [c for c in classes if str(c) == str(wanted)]
+        wanted = by_text[0] if by_text else wanted
+    if not hasattr(model, "predict_proba") or wanted not in classes:
         raise InputError(
             "the model cannot give a probability of the positive class",
             where=Location(field="positive_class"),
@@ -183,7 +188,7 @@ def _scorer(model: Any, config: ExplainConfig, enc: _Encoded) -> Any:
             expected="a fitted scikit-learn classifier or pipeline with predict_proba",
             fix="register a fitted classifier, and name its positive class",
         )
-    index = classes.index(config.positive_class)
+    index = classes.index(wanted)
 
     def score(array: np.ndarray) -> np.ndarray:
         p = model.predict_proba(enc.decode(np.atleast_2d(array)))[:, index]

@@ -231,3 +231,11 @@ def test_multiple_testing_adjustments_match_statsmodels():
         expected = multitest.multipletests(given, method=method)[1]
         assert ours[-1] is None
         assert ours[:-1] == pytest.approx(list(expected))
+
+
+def test_config_round_trips_through_its_stored_form():
+    config = AuditConfig(
+        score="s", threshold=0.7, label="y", groups=("g", "h"), controls=("c",), band=(0.7, 1.3),
+        reference="favoured", positive_is_favourable=False, bootstrap=50,
+    )  # fmt: skip
+    assert AuditConfig.from_dict(config.to_dict()) == config

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +49,6 @@ class AuditConfig:
     """Significance level after Holm's correction over every disparity test of the audit."""
     seed: int = 0
     calibration_bins: int = 10
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         def bad(name: str, found: Any, expected: str, fix: str) -> ConfigurationError:
@@ -112,7 +111,7 @@ class AuditConfig:
         for key in ("groups", "controls", "band"):
             if key in values and values[key] is not None:
                 values[key] = tuple(values[key])
-        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__ and k != "extra"}
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
 

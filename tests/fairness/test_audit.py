@@ -239,3 +239,12 @@ def test_config_round_trips_through_its_stored_form():
         reference="favoured", positive_is_favourable=False, bootstrap=50,
     )  # fmt: skip
     assert AuditConfig.from_dict(config.to_dict()) == config
+
+
+def test_an_arrow_table_is_audited_like_its_frame(compas):
+    import pyarrow as pa
+
+    config = AuditConfig(outcome="score", label="label_value", groups=("race",), bootstrap=20)
+    a = audit_decisions(pa.Table.from_pandas(compas), config)
+    b = audit_decisions(compas, config)
+    assert a.to_dict() == b.to_dict()

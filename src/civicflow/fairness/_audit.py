@@ -28,6 +28,7 @@ from civicflow.fairness._metrics import (
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
     from numpy.typing import NDArray
 
 JOIN = " × "
@@ -283,9 +284,14 @@ def _partitions(frame: pd.DataFrame, config: AuditConfig) -> list[_Partition]:
 
 
 def audit_decisions(
-    frame: pd.DataFrame, config: AuditConfig, *, source: str = "decisions"
+    frame: pd.DataFrame | pa.Table, config: AuditConfig, *, source: str = "decisions"
 ) -> FairnessAudit:
-    """Audit the decisions in ``frame`` for the groups of ``config`` (see :class:`AuditConfig`)."""
+    """Audit the decisions in ``frame`` (a pandas DataFrame or a pyarrow Table) for the groups of
+    ``config`` (see :class:`AuditConfig`)."""
+    import pyarrow as pa
+
+    if isinstance(frame, pa.Table):
+        frame = frame.select([c for c in config.columns if c in frame.column_names]).to_pandas()
     check_columns(frame, config.columns, source=source)
     if len(frame) == 0:
         raise InputError(

@@ -43,6 +43,7 @@ CASE_WRITERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.ANALYST})
 GOVERNORS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.DPO})
 STEWARDS = frozenset({Role.ADMIN, Role.DATA_STEWARD})
 REIDENTIFIERS = frozenset({Role.ADMIN, Role.DPO})
+FAIRNESS_AUDITORS = frozenset({Role.ADMIN, Role.ANALYST, Role.DPO, Role.AUDITOR})
 NOBODY: frozenset[Role] = frozenset()  # global admins only
 
 
@@ -413,6 +414,27 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
                 ctx, actor=a, workspace_id=ws, dataset_name=seeded(ctx, ad, ws)
             ),
         ),
+    }
+
+    def fairness_audit(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import fairness
+        from civicflow.fairness import AuditConfig
+
+        path = ctx.settings.home / "decisions.csv"
+        path.write_text("group,granted\na,1\na,0\nb,1\nb,1\n")
+        return fairness.audit_file(
+            ctx, actor=actor, workspace_id=ws, path=path,
+            config=AuditConfig(outcome="granted", groups=("group",), bootstrap=10),
+        )  # fmt: skip
+
+    def fairness_list(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import fairness
+
+        return fairness.list_audits(ctx, actor=actor, workspace_id=ws)
+
+    ops |= {
+        "fairness.audit_file": (FAIRNESS_AUDITORS, fairness_audit),
+        "fairness.list_audits": (ALL, fairness_list),
         # reading: every member; an event-log export is recorded in the ledger
         "compare": (ALL, compare),
         "export_event_log": (ALL, export_log),

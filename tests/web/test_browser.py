@@ -457,3 +457,54 @@ def test_simulation_pages(served: tuple[str, World], browser: Any) -> None:
     c.shot("simulation-validation")
     assert [e for e in c.errors if "status of 422" not in e] == [], c.errors
     c.close()
+
+
+def test_fairness_pages(served: tuple[str, World], browser: Any, tmp_path: Path) -> None:
+    from civicflow.app import SYSTEM, assessment
+    from civicflow.app import fairness as af
+    from civicflow.demo import DemoConfig, build_demo_workspace
+    from civicflow.fairness import AuditConfig
+
+    base, world = served
+    ws = f"/w/{world.workspace_id}"
+    assessment.store_dataset(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, name="fair-demo",
+        write=lambda store: build_demo_workspace(
+            path=store.path, config=DemoConfig(cases=300, seed=3), dataset_name="fair-demo"
+        )[1],
+    )  # fmt: skip
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(
+        "group,granted,eligible\n"
+        + "".join(
+            f"north,{int(i % 3 != 0)},{i % 2}\nsouth,{int(i % 3 == 0)},{i % 2}\n" for i in range(50)
+        )
+    )
+    stored, _ = af.audit_file(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, path=decisions,
+        config=AuditConfig(outcome="granted", label="eligible", groups=("group",), bootstrap=50),
+    )  # fmt: skip
+    c = Checked(browser, base)
+    page = c.page
+    c.sign_in(world.emails["analyst"])
+    page.goto(f"{ws}/fairness")
+    c.axe()
+    page.goto(f"{ws}/fairness/{stored.id}")
+    assert "Four-fifths rule" in page.content()
+    c.axe()
+    c.shot("fairness-decisions")
+    page.goto(f"{ws}/fairness")
+    page.locator("#fair-dataset").select_option("fair-demo")
+    page.get_by_label("Case attribute that marks the groups").fill("nowhere")
+    page.get_by_role("button", name="Audit the process").click()
+    page.wait_for_selector(".govuk-error-summary")
+    c.axe()
+    page.get_by_label("Case attribute that marks the groups").fill("permit_type")
+    page.get_by_label("Legitimate difference to account for").fill("channel")
+    page.get_by_role("button", name="Audit the process").click()
+    page.wait_for_url(re.compile(r".*/fairness/fair_[0-9a-f]+$"), timeout=120_000)
+    assert "Comparisons" in page.content()
+    c.axe()
+    c.shot("fairness-process")
+    assert [e for e in c.errors if "status of 422" not in e] == [], c.errors
+    c.close()

@@ -481,3 +481,26 @@ class PrivacyReleaseRow(Base):
     release: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FairnessAuditRow(Base):
+    """One version of a named fairness audit: a decision audit of a file or a process audit of a
+    dataset, its configuration and its result (``FairnessAudit.to_dict()`` /
+    ``ProcessFairness.to_dict()``)."""
+
+    __tablename__ = "fairness_audits"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(500))
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", "version", name="uq_fairness_audits_version"),
+    )

@@ -54,6 +54,8 @@ class Permission(enum.StrEnum):
     GOVERNANCE_WRITE = "governance:write"
     """Keep the register of automated systems, run impact assessments, move systems along their
     lifecycle and publish transparency records."""
+    FAIRNESS_WRITE = "fairness:write"
+    """Run fairness audits of decisions and processes (stored, versioned and ledgered)."""
     LEDGER_READ = "ledger:read"
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
@@ -86,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.BASELINE_WRITE,
             P.SIMULATION_WRITE,
             P.BUSINESS_CASE_WRITE,
+            P.FAIRNESS_WRITE,
         }
     ),
     Role.DPO: frozenset(
@@ -97,9 +100,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.GOVERNANCE_WRITE,
             P.PRIVACY_REIDENTIFY,
             P.PRIVACY_RELEASE,
+            P.FAIRNESS_WRITE,
         }
     ),
-    Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY}),
+    Role.AUDITOR: frozenset({P.WORKSPACE_READ, P.LEDGER_READ, P.LEDGER_VERIFY, P.FAIRNESS_WRITE}),
     Role.CASEWORKER: frozenset({P.WORKSPACE_READ, P.REVIEW_WRITE}),
     Role.VIEWER: frozenset({P.WORKSPACE_READ}),
     Role.DATA_STEWARD: frozenset({P.WORKSPACE_READ, P.PRIVACY_DECIDE, P.LEDGER_READ}),

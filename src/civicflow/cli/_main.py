@@ -162,6 +162,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "data steward's decisions, re-identify through the vault, measure the risk.",
     ),
     LazyCommand(
+        "fairness",
+        "civicflow.cli._fairness:app",
+        "Fairness: audit automated decisions by group (metrics, disparities, the four-fifths "
+        "rule, intervals, findings) and audit a process (do groups of cases wait longer?).",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

@@ -149,6 +149,7 @@ def create_app(
         _routes_business_case,
         _routes_compare,
         _routes_explore,
+        _routes_fairness,
         _routes_governance,
         _routes_pages,
         _routes_simulation,
@@ -166,6 +167,7 @@ def create_app(
     app.include_router(_routes_simulation.router)
     app.include_router(_routes_business_case.router)
     app.include_router(_routes_governance.router)
+    app.include_router(_routes_fairness.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)

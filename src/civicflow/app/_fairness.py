@@ -1,0 +1,285 @@
+"""Fairness use cases: decision audits of a file and process audits of a dataset, each stored as
+a new version of a named audit and ledgered.
+
+Reading needs WORKSPACE_READ; running an audit needs FAIRNESS_WRITE (admins, analysts,
+data-protection officers and auditors: those who assess) and writes one ledger entry in the
+transaction that stores it: ``fairness.audit`` (decisions) or ``fairness.process`` (a process),
+on the object ``fairness_audit`` with the stored row's id; its after-state is the configuration,
+the source's SHA-256 and the result. Explaining a model's decisions (``explain_file``) is recorded
+as ``fairness.explain`` on the object ``model`` (the model file's SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+
+from civicflow.app._assessment import open_view
+from civicflow.app._context import AppContext
+from civicflow.app._models import FairnessAuditRow
+from civicflow.app._record import record
+from civicflow.app._roles import Actor, Permission
+from civicflow.app._workspaces import require_workspace_row
+from civicflow.core import InputError, Location, NotFoundError, check_name, new_id, utcnow
+from civicflow.eventlog import DuckDBEngine
+from civicflow.fairness import (
+    AuditConfig,
+    ExplainConfig,
+    FairnessAudit,
+    ModelExplanation,
+    ProcessFairness,
+    ProcessFairnessConfig,
+    audit_decisions,
+    explain_model,
+    process_fairness,
+    read_decisions,
+)
+from civicflow.mining import EventLogFilter
+
+AuditKind = Literal["decisions", "process"]
+OBJECT = "fairness_audit"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredAudit:
+    """A stored version of a named audit. ``result`` is the JSON of a
+    :class:`civicflow.fairness.FairnessAudit` (decisions) or
+    :class:`civicflow.fairness.ProcessFairness` (process)."""
+
+    id: str
+    workspace_id: str
+    name: str
+    version: int
+    kind: AuditKind
+    source: str
+    source_sha256: str | None
+    config: dict[str, Any]
+    result: dict[str, Any]
+    seconds: float
+    created_by: str
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "kind": self.kind,
+            "source": self.source,
+            "source_sha256": self.source_sha256,
+            "config": self.config,
+            "seconds": round(self.seconds, 3),
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "result": self.result,
+        }
+
+
+def _default_name(text: str) -> str:
+    """A valid audit name made from a file stem or a dataset and attribute."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.-")[:64]
+    return cleaned or "audit"
+
+
+def _out(row: FairnessAuditRow) -> StoredAudit:
+    return StoredAudit(
+        id=row.id, workspace_id=row.workspace_id, name=row.name, version=row.version,
+        kind=row.kind,  # type: ignore[arg-type]
+        source=row.source, source_sha256=row.source_sha256, config=row.config, result=row.result,
+        seconds=row.seconds, created_by=row.created_by, created_at=row.created_at,
+    )  # fmt: skip
+
+
+def list_audits(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, name: str | None = None
+) -> list[StoredAudit]:
+    """The workspace's audits (every version), newest first; only ``name``'s when given."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        q = select(FairnessAuditRow).where(FairnessAuditRow.workspace_id == workspace_id)
+        if name is not None:
+            q = q.where(FairnessAuditRow.name == name)
+        rows = s.scalars(
+            q.order_by(FairnessAuditRow.created_at.desc(), FairnessAuditRow.version.desc())
+        ).all()
+        return [_out(r) for r in rows]
+
+
+def get_audit(ctx: AppContext, *, actor: Actor, workspace_id: str, audit_id: str) -> StoredAudit:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        row = s.get(FairnessAuditRow, audit_id)
+        if row is None or row.workspace_id != workspace_id:
+            raise NotFoundError(
+                f"there is no fairness audit '{audit_id}' in this workspace",
+                where=Location(field="audit_id"),
+                found=audit_id,
+                fix="list the audits with `civicflow fairness list`",
+            )
+        return _out(row)
+
+
+def _store(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    name: str,
+    kind: AuditKind,
+    source: str,
+    source_sha256: str | None,
+    config: dict[str, Any],
+    result: dict[str, Any],
+    seconds: float,
+    reason: str | None,
+) -> StoredAudit:
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        latest = s.scalar(
+            select(func.max(FairnessAuditRow.version)).where(
+                FairnessAuditRow.workspace_id == workspace_id, FairnessAuditRow.name == name
+            )
+        )
+        row = FairnessAuditRow(
+            id=new_id("fair_"), workspace_id=workspace_id, name=name,
+            version=(latest or 0) + 1, kind=kind, source=source[:500],
+            source_sha256=source_sha256, config=config, result=result, seconds=seconds,
+            created_by=actor.pseudonym, created_at=utcnow(),
+        )  # fmt: skip
+        s.add(row)
+        record(
+            ctx, s, actor=actor, action="fairness.audit" if kind == "decisions" else "fairness.process",
+            object_type=OBJECT, object_id=row.id, workspace_id=workspace_id,
+            after={"name": name, "version": row.version, "source_sha256": source_sha256,
+                   "config": config, "result": result},
+            reason=reason,
+        )  # fmt: skip
+        return _out(row)
+
+
+def audit_file(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    path: Path,
+    config: AuditConfig,
+    name: str | None = None,
+    reason: str | None = None,
+) -> tuple[StoredAudit, FairnessAudit]:
+    """Audit the decisions in a CSV or Parquet file and store the result as the next version of
+    the audit ``name`` (default: the file's stem). FAIRNESS_WRITE; ledger ``fairness.audit``.
+    Bad input raises before anything is stored."""
+    actor.require(Permission.FAIRNESS_WRITE, workspace_id)
+    audit_name = name or _default_name(path.stem)
+    check_name(audit_name, kind="audit name")
+    if not path.is_file():
+        raise InputError(
+            "the decisions file does not exist",
+            where=Location(file=str(path)),
+            expected="a CSV or Parquet file",
+            fix="check the path",
+        )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    started = time.perf_counter()
+    frame = read_decisions(path, columns=config.columns)
+    result = audit_decisions(frame, config, source=path.name)
+    seconds = time.perf_counter() - started
+    stored = _store(
+        ctx, actor=actor, workspace_id=workspace_id, name=audit_name, kind="decisions",
+        source=path.name, source_sha256=digest, config=config.to_dict(),
+        result=result.to_dict(), seconds=seconds, reason=reason,
+    )  # fmt: skip
+    return stored, result
+
+
+def audit_process(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    config: ProcessFairnessConfig,
+    filter: EventLogFilter | None = None,
+    name: str | None = None,
+    reason: str | None = None,
+) -> tuple[StoredAudit, ProcessFairness]:
+    """Audit a dataset's process for the groups of ``config.group`` and store the result as the
+    next version of the audit ``name`` (default ``<dataset>-<group>``). FAIRNESS_WRITE; ledger
+    ``fairness.process``. Runs on an analytics engine of its own (no shared lock held)."""
+    actor.require(Permission.FAIRNESS_WRITE, workspace_id)
+    audit_name = name or _default_name(f"{dataset_name}-{config.group}")
+    check_name(audit_name, kind="audit name")
+    view = open_view(
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter,
+        engine=DuckDBEngine(),
+    )  # fmt: skip
+    started = time.perf_counter()
+    result = process_fairness(view, config)
+    seconds = time.perf_counter() - started
+    doc = {**config.to_dict(), "dataset": dataset_name, "filter": view.filter.to_dict()}
+    stored = _store(
+        ctx, actor=actor, workspace_id=workspace_id, name=audit_name, kind="process",
+        source=dataset_name, source_sha256=view.dataset.manifest.fingerprint[:64], config=doc,
+        result=result.to_dict(), seconds=seconds, reason=reason,
+    )  # fmt: skip
+    return stored, result
+
+
+def explain_file(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    model_path: Path,
+    data_path: Path,
+    config: ExplainConfig,
+    rows: list[int],
+    reason: str | None = None,
+) -> ModelExplanation:
+    """Explain a fitted scikit-learn model's decisions on rows of a CSV or Parquet file (the
+    model a joblib or pickle file: load only a file you trust, as loading runs its code).
+    FAIRNESS_WRITE; ledger ``fairness.explain`` on the object ``model`` (the file's SHA-256),
+    with the data's SHA-256, the rows and the explanation."""
+    import joblib
+
+    actor.require(Permission.FAIRNESS_WRITE, workspace_id)
+    for path, what in ((model_path, "model"), (data_path, "data")):
+        if not path.is_file():
+            raise InputError(
+                f"the {what} file does not exist",
+                where=Location(file=str(path)),
+                expected="a joblib/pickle model" if what == "model" else "a CSV or Parquet file",
+                fix="check the path",
+            )
+    model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    data_sha = hashlib.sha256(data_path.read_bytes()).hexdigest()
+    try:
+        model = joblib.load(model_path)
+    except Exception as exc:  # a pickle fails in many ways; none is the caller's bug
+        raise InputError(
+            "the model file cannot be loaded",
+            where=Location(file=str(model_path)),
+            found=f"{type(exc).__name__}: {exc}"[:300],
+            expected="a fitted scikit-learn estimator or pipeline saved with joblib.dump",
+            fix="save the model with joblib.dump(model, path) in the same library versions",
+        ) from exc
+    frame = read_decisions(data_path)
+    result = explain_model(model, frame, rows=rows, config=config)
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        record(
+            ctx, s, actor=actor, action="fairness.explain", object_type="model",
+            object_id=model_sha, workspace_id=workspace_id,
+            after={"model_sha256": model_sha, "data_sha256": data_sha, "data": data_path.name,
+                   "rows": rows, "explanation": result.to_dict()},
+            reason=reason,
+        )  # fmt: skip
+    return result

@@ -1,0 +1,325 @@
+"""``civicflow fairness``: audit decisions in a file, audit a dataset's process for groups of
+cases, list the stored audits — each audit stored as a version of a named audit and ledgered
+through ``civicflow.app.fairness``, each with ``--json``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._filters import ViewOptions, WorkspaceOpt, view_command
+from ._operator import acting, print_receipt
+
+if TYPE_CHECKING:
+    from civicflow.fairness import FairnessAudit, ProcessFairness
+
+app = typer.Typer(
+    help="Fairness: audit automated decisions by group (metrics, disparities, the four-fifths "
+    "rule, intervals, findings) and audit a process (do groups of cases wait longer?).",
+    no_args_is_help=True,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+NameOpt = Annotated[
+    str | None,
+    typer.Option("--name", "-n", help="The audit's name: a new version of it is stored."),
+]
+GroupOpt = Annotated[
+    list[str],
+    typer.Option("--group", "-g", help="A protected attribute (column). Repeatable."),
+]
+
+SHOWN = ("count", "selection_rate", "tpr", "fpr", "fnr", "ppv", "accuracy", "auc")
+HEADINGS = {"selection_rate": "selected", "accuracy": "acc."}
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f} %"
+
+
+@app.command("audit")
+def audit(
+    file: Annotated[Path, typer.Argument(help="Decisions: a CSV or Parquet file.")],
+    workspace: WorkspaceOpt,
+    group: GroupOpt,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="The decision column (0/1, yes/no).")
+    ] = None,
+    score: Annotated[
+        str | None, typer.Option("--score", help="A score column (decision = score ≥ threshold).")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="The score's threshold.")
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option("--label", help="The true outcome column (0/1, yes/no).")
+    ] = None,
+    control: Annotated[
+        list[str] | None,
+        typer.Option("--control", help="A legitimate attribute to stratify by. Repeatable."),
+    ] = None,
+    reference: Annotated[
+        str,
+        typer.Option("--reference", help="Reference group: largest, favoured, or a group value."),
+    ] = "largest",
+    unfavourable: Annotated[
+        bool,
+        typer.Option(
+            "--unfavourable",
+            help="The positive decision harms the person (a high risk score, a refusal).",
+        ),
+    ] = False,
+    min_group_size: Annotated[
+        int, typer.Option("--min-group-size", help="Smaller groups get a warning.")
+    ] = 30,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap replicates of the intervals.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
+    name: NameOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Audit the decisions in FILE by group: every group metric with bootstrap intervals,
+    disparities against the reference, the four-fifths rule, Fairlearn's summary differences and
+    findings in plain language; stored as the next version of the audit and ledgered."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+    from civicflow.fairness import AuditConfig
+
+    config = AuditConfig(
+        outcome=outcome, score=score, threshold=threshold, label=label, groups=tuple(group),
+        controls=tuple(control or ()), reference=reference,
+        positive_is_favourable=not unfavourable, min_group_size=min_group_size,
+        bootstrap=bootstrap, seed=seed,
+    )  # fmt: skip
+    with acting(workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness audit") as act:
+        with err_console.status("auditing the decisions…"):
+            stored, result = af.audit_file(
+                act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                path=file, config=config, name=name,
+                reason=f"civicflow fairness audit {file.name} (command line)",
+            )  # fmt: skip
+        receipt = act.receipt(
+            action="fairness.audit", object_type="fairness_audit", object_id=stored.id
+        )
+    if as_json:
+        doc = {k: v for k, v in stored.to_dict().items() if k != "result"}
+        typer.echo(json.dumps({**doc, **result.to_dict(), "ledger_entry": receipt}, indent=2))
+        return
+    console.print(
+        f"audit '{stored.name}' version {stored.version}: {result.rows:,} decisions",
+        highlight=False,
+    )
+    _show_audit(result)
+    print_receipt(receipt, out=console)
+
+
+def _show_audit(result: FairnessAudit) -> None:
+    level = f"{100 * result.config.confidence:g} %"
+    by_attr: dict[str, list[str]] = {}
+    for m in result.metrics:
+        groups = by_attr.setdefault(m.attribute, [])
+        if m.group not in groups:
+            groups.append(m.group)
+    present = {m.metric for m in result.metrics}
+    shown = [m for m in SHOWN if m in present]
+    for attribute, groups in by_attr.items():
+        t = Table(
+            title=f"{attribute} (reference: {result.references[attribute]}; ⚠ too few to "
+            f"conclude; {level} intervals with --json)"
+        )
+        t.add_column("group")
+        for key in shown:
+            t.add_column(HEADINGS.get(key, key), justify="right")
+        for g in groups:
+            cells = []
+            for name in shown:
+                m = result.metric(attribute, g, name)
+                if name == "count":
+                    cells.append(f"{int(m.value or 0):,}" + (" ⚠" if m.small else ""))
+                elif name == "auc":
+                    cells.append("—" if m.value is None else f"{m.value:.3f}")
+                else:
+                    cells.append(_pct(m.value))
+            t.add_row(g, *cells)
+        console.print(t)
+    if result.findings:
+        console.print("[bold]Findings[/bold] (most severe first)")
+        for f in result.findings[:15]:
+            console.print(f"{f.rank}. [{f.severity}] {f.text}", highlight=False, markup=False)
+        if len(result.findings) > 15:
+            console.print(f"… and {len(result.findings) - 15} more (--json shows every one)")
+    else:
+        console.print("No disparity outside the parity band, and no group too small.")
+
+
+@app.command("process")
+@view_command
+def process(
+    *,
+    options: ViewOptions,
+    group: Annotated[
+        str, typer.Option("--group", "-g", help="The case attribute that marks the groups.")
+    ],
+    control: Annotated[
+        str | None,
+        typer.Option("--control", help="A legitimate difference to account for (case type)."),
+    ] = None,
+    stratified: Annotated[
+        bool,
+        typer.Option("--stratified", help="Stratify by the control instead of regression."),
+    ] = False,
+    correction: Annotated[
+        str, typer.Option("--correction", help="Multiple testing: holm or bh.")
+    ] = "holm",
+    name: NameOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Do cases of one group take longer, wait longer before an activity, loop more, miss the
+    deadline or end differently? Each group against all other cases, with intervals, effect
+    sizes and a multiple-testing correction; stored and ledgered."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+    from civicflow.fairness import ProcessFairnessConfig
+
+    config = ProcessFairnessConfig(
+        group=group, control=control, adjustment="stratified" if stratified else "regression",
+        correction=correction,  # type: ignore[arg-type]
+    )  # fmt: skip
+    with acting(
+        options.workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness process"
+    ) as act:
+        with err_console.status("auditing the process…"):
+            stored, result = af.audit_process(
+                act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                dataset_name=options.dataset, config=config, filter=options.filter, name=name,
+                reason="civicflow fairness process (command line)",
+            )  # fmt: skip
+        receipt = act.receipt(
+            action="fairness.process", object_type="fairness_audit", object_id=stored.id
+        )
+    if as_json:
+        doc = {k: v for k, v in stored.to_dict().items() if k != "result"}
+        typer.echo(json.dumps({**doc, **result.to_dict(), "ledger_entry": receipt}, indent=2))
+        return
+    _show_process(result)
+    print_receipt(receipt, out=console)
+
+
+def _show_process(result: ProcessFairness) -> None:
+    groups = ", ".join(f"{k} ({v:,})" for k, v in result.groups.items())
+    console.print(
+        f"{result.dataset}: {result.cases:,} cases by {result.config.group}: {groups}",
+        highlight=False,
+    )
+    if result.sla:
+        console.print(f"SLA: {result.sla}", highlight=False)
+    if not result.findings:
+        console.print("No material and significant difference between the groups.")
+    for f in result.findings[:15]:
+        console.print(f"{f.rank}. [{f.severity}] {f.text}", highlight=False, markup=False)
+
+
+@app.command("explain")
+def explain(
+    model: Annotated[Path, typer.Argument(help="A fitted scikit-learn model (joblib file).")],
+    data: Annotated[Path, typer.Argument(help="The people's data: a CSV or Parquet file.")],
+    workspace: WorkspaceOpt,
+    row: Annotated[
+        list[int] | None,
+        typer.Option("--row", "-r", help="Explain this row (0 is the first). Repeatable."),
+    ] = None,
+    feature: Annotated[
+        list[str] | None,
+        typer.Option("--feature", help="A model input column (default: every column). Repeatable."),
+    ] = None,
+    changeable: Annotated[
+        list[str] | None,
+        typer.Option("--changeable", help="A feature a person can change. Repeatable."),
+    ] = None,
+    positive_class: Annotated[
+        str, typer.Option("--positive-class", help="The model's positive class.")
+    ] = "1",
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Positive from this probability.")
+    ] = 0.5,
+    positive_words: Annotated[
+        str, typer.Option("--positive-words", help="The positive decision in words.")
+    ] = "positive",
+    negative_words: Annotated[
+        str, typer.Option("--negative-words", help="The negative decision in words.")
+    ] = "negative",
+    as_json: JsonOpt = False,
+) -> None:
+    """Explain a model's decisions for rows of DATA: the main factors (SHAP values), what change
+    to a changeable feature would have changed the outcome, and the model's global picture.
+    Load only a model file you trust. Recorded in the audit ledger."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+    from civicflow.fairness import ExplainConfig
+
+    positive: object = (
+        int(positive_class) if positive_class.lstrip("-").isdigit() else positive_class
+    )
+    config = ExplainConfig(
+        features=tuple(feature or ()), changeable=tuple(changeable or ()),
+        positive_class=positive, threshold=threshold, positive_words=positive_words,
+        negative_words=negative_words,
+    )  # fmt: skip
+    with acting(workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness explain") as act:
+        with err_console.status("explaining the decisions…"):
+            result = af.explain_file(
+                act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                model_path=model, data_path=data, config=config, rows=list(row or [0]),
+                reason=f"civicflow fairness explain {model.name} {data.name} (command line)",
+            )  # fmt: skip
+        import hashlib
+
+        receipt = act.receipt(
+            action="fairness.explain", object_type="model",
+            object_id=hashlib.sha256(model.read_bytes()).hexdigest(),
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({**result.to_dict(), "ledger_entry": receipt}, indent=2))
+        return
+    console.print(result.text, highlight=False, markup=False)
+    for d in result.decisions:
+        console.print(f"row {d.row}: {d.text}", highlight=False, markup=False)
+    console.print(f"method: {result.method}", highlight=False, markup=False)
+    print_receipt(receipt, out=console)
+
+
+@app.command("list")
+def list_(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
+    """List the stored audits, every version, newest first."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+
+    with acting(workspace, Permission.WORKSPACE_READ, command="civicflow fairness list") as act:
+        audits = af.list_audits(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id
+        )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [{k: v for k, v in a.to_dict().items() if k != "result"} for a in audits], indent=2
+            )
+        )
+        return
+    t = Table(title="fairness audits")
+    for c in ("name", "version", "kind", "high/medium findings", "created", "id"):
+        t.add_column(c, overflow="fold")
+    for a in audits:
+        severe = sum(1 for f in a.result.get("findings", []) if f["severity"] in ("high", "medium"))
+        t.add_row(
+            a.name, str(a.version), a.kind, str(severe), a.created_at.strftime("%Y-%m-%d %H:%M"),
+            a.id,
+        )  # fmt: skip
+    console.print(t)

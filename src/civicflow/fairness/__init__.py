@@ -1,0 +1,66 @@
+"""Fairness audits: of automated decisions (group metrics, disparities, the four-fifths rule,
+bootstrap intervals, findings in plain language), of processes (do groups of cases wait longer,
+loop more, miss the deadline more?), and explanations of single decisions.
+
+A domain package: it may read ``mining`` views but imports no web or database framework; the
+``app`` layer stores, versions and ledgers its results.
+"""
+
+from civicflow.fairness._audit import (
+    JOIN,
+    Calibration,
+    Disparity,
+    FairnessAudit,
+    Finding,
+    FourFifths,
+    GroupMetric,
+    Summary,
+    audit_decisions,
+)
+from civicflow.fairness._config import AuditConfig, read_decisions
+from civicflow.fairness._explain import (
+    Counterfactual,
+    DecisionExplanation,
+    ExplainConfig,
+    Factor,
+    GlobalFactor,
+    ModelExplanation,
+    explain_model,
+)
+from civicflow.fairness._metrics import METRIC_NAMES, benjamini_hochberg, holm
+from civicflow.fairness._process import (
+    ProcessDifference,
+    ProcessFairness,
+    ProcessFairnessConfig,
+    ProcessFinding,
+    process_fairness,
+)
+
+__all__ = [
+    "JOIN",
+    "METRIC_NAMES",
+    "AuditConfig",
+    "Calibration",
+    "Counterfactual",
+    "DecisionExplanation",
+    "Disparity",
+    "ExplainConfig",
+    "Factor",
+    "FairnessAudit",
+    "Finding",
+    "FourFifths",
+    "GlobalFactor",
+    "GroupMetric",
+    "ModelExplanation",
+    "ProcessDifference",
+    "ProcessFairness",
+    "ProcessFairnessConfig",
+    "ProcessFinding",
+    "Summary",
+    "audit_decisions",
+    "benjamini_hochberg",
+    "explain_model",
+    "holm",
+    "process_fairness",
+    "read_decisions",
+]

@@ -1,0 +1,138 @@
+"""The Fairness page: the workspace's stored audits (every version), one audit's findings with its
+group metrics as bars, and a form that audits a dataset's process for groups of cases.
+
+Every run goes through ``civicflow.app.fairness`` (role check and ledger); this module only reads
+forms and renders. Decision audits of files run from the command line (``civicflow fairness
+audit``) and appear here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from civicflow.app import Actor, AppContext, Permission
+from civicflow.app import fairness as af
+from civicflow.core import CivicflowError
+from civicflow.web._pages import page
+from civicflow.web._permissions import AppCtx, FairnessWriter, WorkspaceReader
+
+router = APIRouter(include_in_schema=False)
+
+BAR_METRICS = ("selection_rate", "fpr", "fnr")
+"""The metrics drawn as bars per group on an audit's page (every metric is in its table)."""
+TABLE_METRICS = ("count", "selection_rate", "tpr", "fpr", "fnr", "ppv", "accuracy")
+SEVERITY_TAGS = {"high": "red", "medium": "orange", "low": "yellow", "warning": "grey"}
+_FIELDS = {"dataset": "fair-dataset", "group": "fair-group", "control": "fair-control"}
+
+
+async def _posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _overview(
+    request: Request,
+    ctx: AppContext,
+    actor: Actor,
+    workspace_id: str,
+    *,
+    error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    from civicflow.app import workspaces
+
+    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    audits = af.list_audits(ctx, actor=actor, workspace_id=workspace_id)
+    return page(
+        request, "fairness.html", actor, status=422 if error else 200, workspace=workspace,
+        nav="fairness", audits=audits, datasets=workspace.store().dataset_names(),
+        can_write=actor.can(Permission.FAIRNESS_WRITE, workspace_id), error=error,
+        values=values or {}, field_ids=_FIELDS, tags=SEVERITY_TAGS,
+        severe=lambda a: sum(
+            1 for f in a.result.get("findings", []) if f["severity"] in ("high", "medium")
+        ),
+    )  # fmt: skip
+
+
+@router.get("/w/{workspace_id}/fairness")
+def fairness_page(
+    request: Request, ctx: AppCtx, workspace_id: str, actor: WorkspaceReader
+) -> Response:
+    return _overview(request, ctx, actor, workspace_id)
+
+
+@router.post("/w/{workspace_id}/fairness/process")
+def fairness_process(
+    request: Request, ctx: AppCtx, workspace_id: str, actor: FairnessWriter, form: PostedForm
+) -> Response:
+    from civicflow.fairness import ProcessFairnessConfig
+
+    values = {k: _text(form, k) for k in ("dataset", "group", "control")}
+    try:
+        config = ProcessFairnessConfig(group=values["group"], control=values["control"] or None)
+        stored, _ = af.audit_process(
+            ctx, actor=actor, workspace_id=workspace_id, dataset_name=values["dataset"],
+            config=config, reason="workbench: Fairness page",
+        )  # fmt: skip
+    except CivicflowError as exc:
+        return _overview(request, ctx, actor, workspace_id, error=exc.to_dict(), values=values)
+    return RedirectResponse(f"/w/{workspace_id}/fairness/{stored.id}", status_code=303)
+
+
+@router.get("/w/{workspace_id}/fairness/{audit_id}")
+def fairness_audit(
+    request: Request, ctx: AppCtx, workspace_id: str, audit_id: str, actor: WorkspaceReader
+) -> Response:
+    from civicflow.app import workspaces
+
+    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    stored = af.get_audit(ctx, actor=actor, workspace_id=workspace_id, audit_id=audit_id)
+    return page(
+        request, "fairness_audit.html", actor, workspace=workspace, nav="fairness",
+        audit=stored, tags=SEVERITY_TAGS, attributes=_attributes(stored.result),
+        differences=_differences(stored.result),
+    )  # fmt: skip
+
+
+def _attributes(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per attribute of a decision audit: its groups with their metrics, and the bars."""
+    by: dict[str, dict[str, dict[str, Any]]] = {}
+    for m in result.get("metrics", []):
+        by.setdefault(m["attribute"], {}).setdefault(m["group"], {})[m["metric"]] = m
+    refs = result.get("references", {})
+    out = []
+    for attribute, groups in by.items():
+        rows = []
+        for group, metrics in groups.items():
+            count = metrics.get("count", {})
+            rows.append(
+                {
+                    "group": group,
+                    "small": bool(count.get("small")),
+                    "cells": [metrics.get(name, {}).get("value") for name in TABLE_METRICS],
+                    "bars": [
+                        (name, metrics.get(name, {}).get("value"), metrics.get(name, {}))
+                        for name in BAR_METRICS
+                        if name in metrics
+                    ],
+                }
+            )
+        out.append({"name": attribute, "reference": refs.get(attribute), "rows": rows})
+    return out
+
+
+def _differences(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """A process audit's comparisons, the significant ones first."""
+    rows = result.get("differences", [])
+    return sorted(rows, key=lambda d: (not d.get("significant"), d.get("p_holm") or 1.0))[:60]

@@ -1,0 +1,143 @@
+"""`civicflow fairness audit | process | list`, in process, with --json: the audit reproduces
+ProPublica's COMPAS rates, each run is a new version with its ledger entry, bad input names the
+column."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from civicflow.cli import app
+from civicflow.core import InputError
+from civicflow.demo import DemoConfig, build_demo_workspace
+from conftest import shared_file
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "ws"
+    build_demo_workspace(path=path, config=DemoConfig(cases=500, seed=8))
+    return path
+
+
+def _json(args: list[str]) -> dict:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return json.loads(result.stdout)
+
+
+def test_audit_process_list(ws: Path) -> None:
+    compas = str(shared_file("fairness", "compas_for_aequitas.csv"))
+    args = ["fairness", "audit", compas, "-w", str(ws), "--outcome", "score", "--label",
+            "label_value", "--group", "race", "--group", "sex", "--reference", "Caucasian",
+            "--unfavourable", "--bootstrap", "100", "--name", "compas"]  # fmt: skip
+    first = _json(args)
+    assert (first["name"], first["version"]) == ("compas", 1)
+    assert first["ledger_entry"]["action"] == "fairness.audit"
+    fpr = {
+        m["group"]: m["value"]
+        for m in first["metrics"]
+        if m["attribute"] == "race" and m["metric"] == "fpr"
+    }
+    assert round(100 * fpr["African-American"], 2) == 44.85
+    assert round(100 * fpr["Caucasian"], 2) == 23.45
+    assert first["findings"][0]["severity"] == "high"
+    assert _json(args)["version"] == 2
+
+    process = _json(
+        [
+            "fairness",
+            "process",
+            "-w",
+            str(ws),
+            "-d",
+            "demo",
+            "--group",
+            "permit_type",
+            "--control",
+            "channel",
+            "--correction",
+            "bh",
+        ]
+    )
+    assert process["ledger_entry"]["action"] == "fairness.process"
+    assert process["config"]["correction"] == "bh" and process["cases"] == 500
+    assert any(f["group"] == "monument" for f in process["findings"])
+
+    listed = _json(["fairness", "list", "-w", str(ws)])
+    assert [(a["name"], a["version"]) for a in listed][-2:] == [("compas", 2), ("compas", 1)]
+
+    table = runner.invoke(app, ["fairness", "audit", compas, "-w", str(ws), "--outcome", "score",
+                                "--group", "race", "--bootstrap", "0"])  # fmt: skip
+    assert table.exit_code == 0, table.output
+    assert "Findings" in table.output and "Four-fifths rule" in table.output
+
+
+def test_bad_input_names_the_column(ws: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "d.csv"
+    bad.write_text("group,granted\na,1\nb,0\n")
+    result = runner.invoke(
+        app,
+        ["fairness", "audit", str(bad), "-w", str(ws), "--outcome", "approved", "--group", "group"],
+    )
+    assert result.exit_code != 0
+    assert isinstance(result.exception, InputError)
+    assert "approved" in str(result.exception)
+
+
+def test_explain(ws: Path, tmp_path: Path) -> None:
+    import joblib
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    german = pd.read_csv(shared_file("fairness", "german_credit.csv"))
+    data = german[["month", "credit_amount", "age"]]
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(data, german["credit"] == 1)
+    joblib.dump(model, tmp_path / "model.joblib")
+    data.to_csv(tmp_path / "people.csv", index=False)
+    out = _json(
+        [
+            "fairness",
+            "explain",
+            str(tmp_path / "model.joblib"),
+            str(tmp_path / "people.csv"),
+            "-w",
+            str(ws),
+            "--row",
+            "1",
+            "--row",
+            "2",
+            "--changeable",
+            "credit_amount",
+            "--changeable",
+            "month",
+            "--positive-class",
+            "True",
+            "--positive-words",
+            "granted",
+            "--negative-words",
+            "refused",
+        ]
+    )
+    assert [d["row"] for d in out["decisions"]] == [1, 2]
+    assert out["ledger_entry"]["action"] == "fairness.explain"
+    assert "main factors" in out["decisions"][0]["text"]
+    bad = runner.invoke(
+        app,
+        [
+            "fairness",
+            "explain",
+            str(tmp_path / "people.csv"),
+            str(tmp_path / "people.csv"),
+            "-w",
+            str(ws),
+        ],
+    )
+    assert isinstance(bad.exception, InputError) and "cannot be loaded" in str(bad.exception)

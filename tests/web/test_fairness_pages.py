@@ -1,0 +1,85 @@
+"""The Fairness pages through HTTP: an analyst audits a process (a bad attribute comes back with
+the field named in the error summary), reads its findings; a decision audit run elsewhere shows
+its groups with bars; a viewer reads but cannot run."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from civicflow.app import SYSTEM, assessment
+from civicflow.app import fairness as af
+from civicflow.demo import DemoConfig, build_demo_workspace
+from civicflow.eventlog import Dataset, EventStore
+from civicflow.fairness import AuditConfig
+
+from .conftest import World, make_app, sign_in
+
+
+@pytest.fixture(scope="module")
+def seeded(sqlite_world: World) -> World:
+    def generate(store: EventStore) -> Dataset:
+        return build_demo_workspace(path=store.path, config=DemoConfig(cases=400, seed=2))[1]
+
+    assessment.store_dataset(
+        sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id, name="demo",
+        write=generate,
+    )  # fmt: skip
+    return sqlite_world
+
+
+def test_analyst_audits_a_process(seeded: World) -> None:
+    client = TestClient(make_app(seeded))
+    token = sign_in(client, seeded.emails["analyst"])
+    ws = f"/w/{seeded.workspace_id}"
+    page = client.get(f"{ws}/fairness")
+    assert page.status_code == 200 and "Audit a process" in page.text and ">Fairness<" in page.text
+
+    bad = client.post(
+        f"{ws}/fairness/process",
+        data={"dataset": "demo", "group": "colour", "control": "", "csrf_token": token},
+    )
+    assert bad.status_code == 422
+    assert "govuk-error-summary" in bad.text and "colour" in bad.text
+
+    r = client.post(
+        f"{ws}/fairness/process",
+        data={"dataset": "demo", "group": "permit_type", "control": "channel",
+              "csrf_token": token},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text[:1000]
+    detail = client.get(r.headers["location"])
+    assert detail.status_code == 200
+    assert "Findings" in detail.text and "monument" in detail.text
+    assert "after accounting for channel" in detail.text
+    listing = client.get(f"{ws}/fairness")
+    assert "demo-permit_type" in listing.text
+
+
+def test_decision_audit_page_and_viewer(seeded: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "decisions.csv"
+    rows = ["group,granted,eligible"] + [
+        f"{g},{int(i % 3 != 0) if g == 'north' else int(i % 3 == 0)},{int(i % 2 == 0)}"
+        for g in ("north", "south")
+        for i in range(60)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    stored, _ = af.audit_file(
+        seeded.ctx, actor=SYSTEM, workspace_id=seeded.workspace_id, path=path,
+        config=AuditConfig(outcome="granted", label="eligible", groups=("group",), bootstrap=50),
+    )  # fmt: skip
+    client = TestClient(make_app(seeded))
+    token = sign_in(client, seeded.emails["viewer"])
+    ws = f"/w/{seeded.workspace_id}"
+    page = client.get(f"{ws}/fairness/{stored.id}")
+    assert page.status_code == 200
+    assert "cf-fair-bar__fill" in page.text and "Four-fifths rule" in page.text
+    assert "Audit a process" not in client.get(f"{ws}/fairness").text
+    denied = client.post(
+        f"{ws}/fairness/process",
+        data={"dataset": "demo", "group": "district", "csrf_token": token},
+    )
+    assert denied.status_code == 403
+    missing = client.get(f"{ws}/fairness/fair_nope")
+    assert missing.status_code == 404

@@ -23,7 +23,15 @@ from civicflow.privacy._classify import (
     mask,
     sample_rows,
 )
-from civicflow.privacy._dp import DpConfig, DpEdge, DpRelease, dp_directly_follows
+from civicflow.privacy._dp import (
+    DpConfig,
+    DpEdge,
+    DpRelease,
+    DpVariant,
+    DpVariantRelease,
+    dp_directly_follows,
+    dp_variants,
+)
 from civicflow.privacy._evaluate import (
     EntityScore,
     LabelledText,
@@ -75,6 +83,8 @@ __all__ = [
     "DpConfig",
     "DpEdge",
     "DpRelease",
+    "DpVariant",
+    "DpVariantRelease",
     "EntityScore",
     "KAnonymity",
     "KeyRing",
@@ -91,6 +101,7 @@ __all__ = [
     "classify_values",
     "credit_card_valid",
     "dp_directly_follows",
+    "dp_variants",
     "generalise_date",
     "iban_valid",
     "k_anonymity",

@@ -47,6 +47,7 @@ from civicflow.privacy._generalise import (
     postcode_prefix,
     safe_harbor_age,
     safe_harbor_date,
+    safe_harbor_table,
     safe_harbor_zip,
 )
 from civicflow.privacy._keys import KeyRing, normalise
@@ -119,6 +120,7 @@ __all__ = [
     "run_detector",
     "safe_harbor_age",
     "safe_harbor_date",
+    "safe_harbor_table",
     "safe_harbor_zip",
     "sample_rows",
     "score_spans",

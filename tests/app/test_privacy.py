@@ -143,10 +143,11 @@ def test_releases_spend_the_budget_and_are_refused_when_it_is_spent(
             ctx, actor=dpo, workspace_id=ws.id, dataset_name="d",
             config=DpConfig(epsilon=0.1), budget=5.0,
         )  # fmt: skip
-    second = pv.publish_process_map(
-        ctx, actor=dpo, workspace_id=ws.id, dataset_name="d", config=DpConfig(epsilon=0.4)
+    second = pv.publish_variants(
+        ctx, actor=dpo, workspace_id=ws.id, dataset_name="d", epsilon=0.4, depth=3
     )
-    assert second.spent == pytest.approx(1.0)
+    assert second.spent == pytest.approx(1.0) and second.kind == "variants"
+    assert second.release["cases"] == 3
     listed = pv.list_releases(ctx, actor=analyst, workspace_id=ws.id, dataset_name="d")
     assert [r.id for r in listed] == [first.id, second.id]
     entries = audit.list_entries(ctx, actor=admin, workspace_id=ws.id, limit=20)

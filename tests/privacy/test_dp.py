@@ -54,3 +54,17 @@ def test_bad_config_is_named() -> None:
         DpConfig(epsilon=0)
     with pytest.raises(InputError, match="max_pairs"):
         DpConfig(max_pairs=0)
+
+
+def test_variant_tree_releases_the_frequent_variants() -> None:
+    from civicflow.privacy import dp_variants
+
+    release = dp_variants(_log(2000), epsilon=1.0, depth=6)
+    got = {v.activities: v.count for v in release.variants}
+    assert abs(got[("Submit", "Check", "Decide")] - 1500) < 100  # scale 6
+    assert abs(got[("Submit", "Check", "Check", "Check", "Decide")] - 500) < 100
+    assert release.true_variants == 2 and release.variants_recovered == 2
+    assert release.variants_spurious <= 2 and release.scale == 6.0
+    short = dp_variants(_log(2000), epsilon=1.0, depth=3)
+    # the looping variant is longer than the depth: it never reaches the end
+    assert {v.activities for v in short.variants} <= {("Submit", "Check", "Decide")}

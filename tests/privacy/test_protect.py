@@ -166,3 +166,25 @@ def test_transform_pseudonymises_direct_identifiers_and_records_the_classificati
     sealed = transform.vault_entries()
     assert ring.unseal(sealed[bsn[0]], bsn[0]) == "111222333"
     assert "Anna" not in json.dumps(report)  # examples are masked
+
+
+def test_safe_harbor_table_generalises_column_by_column() -> None:
+    from civicflow.privacy import classify_table, safe_harbor_table
+
+    table = pa.table(
+        {
+            "case": ["c1", "c2", "c3"],
+            "patient": ["Anna Jansen", "Bram de Vries", "Cem Kaya"],
+            "ssn": ["536-22-8726", "123-45-6780", "001-01-0001"],
+            "date_of_birth": ["1950-06-01", "1980-01-31", "2001-12-24"],
+            "zip": ["03601", "90210", "10001"],
+            "age": ["95", "44", "23"],
+            "outcome": ["granted", "refused", "granted"],
+        }
+    )
+    out = safe_harbor_table(table, classify_table(table), ages=["age"])
+    assert out.column_names == ["case", "date_of_birth", "zip", "age", "outcome"]
+    assert out["date_of_birth"].to_pylist() == ["1950", "1980", "2001"]
+    assert out["zip"].to_pylist() == ["000", "902", "100"]
+    assert out["age"].to_pylist() == ["90+", "44", "23"]
+    assert out["outcome"].to_pylist() == table["outcome"].to_pylist()

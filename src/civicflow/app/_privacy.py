@@ -17,10 +17,13 @@ pseudonymising ingest, and re-identification through the vault — role-checked 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
@@ -51,6 +54,7 @@ from civicflow.privacy import (
     PseudonymiseTransform,
     classify_table,
     dp_directly_follows,
+    dp_variants,
     read_table,
 )
 
@@ -375,8 +379,57 @@ def publish_process_map(
     ``budget`` sets the dataset's total epsilon at its first release (default
     :data:`DEFAULT_BUDGET`); later releases keep it. Refused, with nothing stored, when the
     release would spend more than is left. Ledger ``privacy.release`` with the published edges."""
-    actor.require(Permission.PRIVACY_RELEASE, workspace_id)
     config = config or DpConfig()
+
+    def compute(events: pa.Table) -> tuple[dict[str, Any], list[Any]]:
+        release: DpRelease = dp_directly_follows(events, config=config)
+        return release.to_dict(), [e.to_dict() for e in release.edges]
+
+    return _release(
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name,
+        kind="directly_follows", epsilon=config.epsilon, budget=budget, reason=reason,
+        compute=compute,
+    )  # fmt: skip
+
+
+def publish_variants(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    epsilon: float = 0.5,
+    depth: int = 8,
+    threshold: float | None = None,
+    budget: float | None = None,
+    reason: str | None = None,
+) -> StoredRelease:
+    """A noisy variant prefix tree of the dataset (PRIVACY_RELEASE), from the same budget as
+    :func:`publish_process_map`; ledger ``privacy.release`` with the published variants."""
+
+    def compute(events: pa.Table) -> tuple[dict[str, Any], list[Any]]:
+        release = dp_variants(events, epsilon=epsilon, depth=depth, threshold=threshold)
+        return release.to_dict(), [v.to_dict() for v in release.variants]
+
+    return _release(
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name,
+        kind="variants", epsilon=epsilon, budget=budget, reason=reason, compute=compute,
+    )  # fmt: skip
+
+
+def _release(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    kind: str,
+    epsilon: float,
+    budget: float | None,
+    reason: str | None,
+    compute: Callable[[pa.Table], tuple[dict[str, Any], list[Any]]],
+) -> StoredRelease:
+    actor.require(Permission.PRIVACY_RELEASE, workspace_id)
     from civicflow.app._assessment import list_datasets
 
     datasets = {d.name: d for d in list_datasets(ctx, actor=actor, workspace_id=workspace_id)}
@@ -408,30 +461,28 @@ def publish_process_map(
                 expected=f"{total} (or no budget)",
                 fix="leave the budget out; a spent budget is never raised",
             )
-        if spent + config.epsilon > total + 1e-12:
+        if spent + epsilon > total + 1e-12:
             raise InputError(
                 "the dataset's privacy budget is spent",
                 where=Location(field="epsilon"),
-                found=f"epsilon {config.epsilon} asked, {spent:g} of {total:g} spent",
+                found=f"epsilon {epsilon} asked, {spent:g} of {total:g} spent",
                 expected=f"at most {max(0.0, total - spent):g}",
                 fix="publish with a smaller epsilon, or not at all: the budget is never reset",
             )
-        events = pq.read_table(datasets[dataset_name].events_path)
-        release: DpRelease = dp_directly_follows(events, config=config)
+        report, published = compute(pq.read_table(datasets[dataset_name].events_path))
         row = PrivacyReleaseRow(
-            id=new_id("rel_"), workspace_id=workspace_id, dataset=dataset_name,
-            kind="directly_follows", epsilon=config.epsilon, budget=total,
-            release=release.to_dict(), created_by=actor.pseudonym, created_at=utcnow(),
+            id=new_id("rel_"), workspace_id=workspace_id, dataset=dataset_name, kind=kind,
+            epsilon=epsilon, budget=total, release=report, created_by=actor.pseudonym,
+            created_at=utcnow(),
         )  # fmt: skip
         s.add(row)
         record(
             ctx, s, actor=actor, action="privacy.release", object_type="privacy_release",
             object_id=row.id, workspace_id=workspace_id,
             after={
-                "dataset": dataset_name, "epsilon": config.epsilon, "budget": total,
-                "spent": spent + config.epsilon,
-                "edges": [e.to_dict() for e in release.edges],
+                "dataset": dataset_name, "kind": kind, "epsilon": epsilon, "budget": total,
+                "spent": spent + epsilon, "published": published,
             },
             reason=reason,
         )  # fmt: skip
-        return _release_out(row, spent + config.epsilon)
+        return _release_out(row, spent + epsilon)

@@ -286,6 +286,12 @@ def publish(
             "--budget", help="The dataset's total epsilon (first release only; default 1)"
         ),
     ] = None,
+    variants: Annotated[
+        bool, typer.Option("--variants", help="Release the noisy variant prefix tree instead")
+    ] = False,
+    depth: Annotated[
+        int, typer.Option("--depth", help="Variants: activities per case at most")
+    ] = 8,
     workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
     as_json: JsonOpt = False,
 ) -> None:
@@ -298,11 +304,18 @@ def publish(
 
     config = DpConfig(epsilon=epsilon, max_pairs=max_pairs, threshold=threshold)
     with acting(workspace, Permission.PRIVACY_RELEASE, command="civicflow privacy publish") as act:
-        stored = app_privacy.publish_process_map(
-            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-            dataset_name=dataset, config=config, budget=budget,
-            reason="civicflow privacy publish (command line)",
-        )  # fmt: skip
+        if variants:
+            stored = app_privacy.publish_variants(
+                act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                dataset_name=dataset, epsilon=epsilon, depth=depth, threshold=threshold,
+                budget=budget, reason="civicflow privacy publish --variants (command line)",
+            )  # fmt: skip
+        else:
+            stored = app_privacy.publish_process_map(
+                act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                dataset_name=dataset, config=config, budget=budget,
+                reason="civicflow privacy publish (command line)",
+            )  # fmt: skip
         receipt = act.receipt(
             action="privacy.release", object_type="privacy_release", object_id=stored.id
         )
@@ -310,6 +323,22 @@ def publish(
         typer.echo(json.dumps({**stored.to_dict(), "ledger_entry": receipt}, indent=2))
         return
     r: dict[str, Any] = stored.release
+    if variants:
+        table = Table(title=f"released variants of {dataset} (epsilon {epsilon})")
+        table.add_column("variant")
+        table.add_column("noisy count")
+        for v in r["variants"]:
+            table.add_row(" → ".join(v["activities"]), f"{v['count']:,}")
+        console.print(table)
+        console.print(
+            f"budget: {stored.spent:g} of {stored.budget:g} spent; noise scale {r['scale']:g}, "
+            f"threshold {r['threshold']:.1f}; {r['variants_recovered']} of {r['true_variants']} "
+            f"variants (up to {depth} activities) recovered, {r['variants_spurious']} spurious; "
+            f"mean absolute error {r['mean_absolute_error']:.1f}",
+            highlight=False,
+        )
+        print_receipt(receipt, out=err_console)
+        return
     table = Table(title=f"released directly-follows graph of {dataset} (epsilon {epsilon})")
     for header in ("from", "to", "noisy count"):
         table.add_column(header)

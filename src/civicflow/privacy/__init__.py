@@ -23,7 +23,15 @@ from civicflow.privacy._classify import (
     mask,
     sample_rows,
 )
-from civicflow.privacy._dp import DpConfig, DpEdge, DpRelease, dp_directly_follows
+from civicflow.privacy._dp import (
+    DpConfig,
+    DpEdge,
+    DpRelease,
+    DpVariant,
+    DpVariantRelease,
+    dp_directly_follows,
+    dp_variants,
+)
 from civicflow.privacy._evaluate import (
     EntityScore,
     LabelledText,
@@ -39,6 +47,7 @@ from civicflow.privacy._generalise import (
     postcode_prefix,
     safe_harbor_age,
     safe_harbor_date,
+    safe_harbor_table,
     safe_harbor_zip,
 )
 from civicflow.privacy._keys import KeyRing, normalise
@@ -75,6 +84,8 @@ __all__ = [
     "DpConfig",
     "DpEdge",
     "DpRelease",
+    "DpVariant",
+    "DpVariantRelease",
     "EntityScore",
     "KAnonymity",
     "KeyRing",
@@ -91,6 +102,7 @@ __all__ = [
     "classify_values",
     "credit_card_valid",
     "dp_directly_follows",
+    "dp_variants",
     "generalise_date",
     "iban_valid",
     "k_anonymity",
@@ -108,6 +120,7 @@ __all__ = [
     "run_detector",
     "safe_harbor_age",
     "safe_harbor_date",
+    "safe_harbor_table",
     "safe_harbor_zip",
     "sample_rows",
     "score_spans",

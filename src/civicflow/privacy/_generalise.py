@@ -9,9 +9,14 @@ only where the three-digit area holds more than 20,000 people: the sparse prefix
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
+import pyarrow as pa
+
 from civicflow.core import InputError, check_choice
+from civicflow.privacy._classify import Classification
+from civicflow.privacy._recognizers import DIRECT_IDENTIFIERS as DIRECT
 from civicflow.privacy._recognizers import parse_date
 
 SAFE_HARBOR_SPARSE_ZIP3 = frozenset(
@@ -124,3 +129,67 @@ def safe_harbor_date(value: date | datetime | str) -> str:
 def safe_harbor_age(age: int) -> str:
     """Ages over 89 in one group, ``90+``; younger ages kept."""
     return "90+" if age > 89 else str(age)
+
+
+def _map_column(column: pa.ChunkedArray, fn: Callable[[str], str]) -> pa.Array:
+    values = (
+        column.cast(pa.string()).to_pylist()
+        if not pa.types.is_date(column.type)
+        else [None if v is None else v.isoformat() for v in column.to_pylist()]
+    )
+    cache: dict[str, str | None] = {}
+    out: list[str | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        if v not in cache:
+            try:
+                cache[v] = fn(v)
+            except InputError:
+                cache[v] = None  # a value the rule cannot read is withheld, not kept
+        out.append(cache[v])
+    return pa.array(out, pa.string())
+
+
+def safe_harbor_table(
+    table: pa.Table,
+    classification: Classification,
+    *,
+    ages: Sequence[str] = (),
+    keep: Sequence[str] = (),
+) -> pa.Table:
+    """``table`` under HIPAA Safe Harbor, column by column from ``classification``: direct
+    identifiers and free text removed, dates of birth to the year, US ZIP codes to their
+    three digits (sparse prefixes ``000``; other postcodes to their prefix), the ``ages``
+    columns with ages over 89 as ``90+``. ``keep`` names columns left as they are (pseudonyms the
+    ingest made, say). Other columns are unchanged; removed columns are gone, not emptied."""
+    from civicflow.privacy._recognizers import Category
+
+    verdicts = {c.column: c.category for c in classification.columns}
+    out = table
+    for name in table.column_names:
+        if name in keep:
+            continue
+        category = verdicts.get(name)
+        if name in ages:
+            out = out.set_column(
+                out.schema.get_field_index(name), name,
+                _map_column(out[name], lambda v: safe_harbor_age(int(float(v)))),
+            )  # fmt: skip
+        elif category in DIRECT | {Category.FREE_TEXT}:
+            out = out.drop_columns([name])
+        elif category is Category.DATE_OF_BIRTH:
+            out = out.set_column(
+                out.schema.get_field_index(name), name, _map_column(out[name], safe_harbor_date)
+            )
+        elif category is Category.POSTCODE:
+
+            def zip_or_prefix(v: str) -> str:
+                prefix = postcode_prefix(v)
+                return safe_harbor_zip(v) if prefix.isdigit() else prefix
+
+            out = out.set_column(
+                out.schema.get_field_index(name), name, _map_column(out[name], zip_or_prefix)
+            )
+    return out

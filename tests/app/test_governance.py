@@ -160,3 +160,33 @@ def test_controls_gaps_and_processing_record(
         ctx, actor=admin, workspace_id=ws.id, controller="Camden Council"
     )
     assert row.values["data_subjects"] == "Claimants" and "retention" in row.missing
+
+
+def test_readiness_from_the_programme(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    from civicflow.app import programme as pg
+    from civicflow.governance import Declared
+
+    from .samples import CREATE, consultation_for
+
+    empty = governance.readiness(ctx, actor=admin, workspace_id=ws.id)
+    assert empty.overall == 0
+    for kind in ("objective", "budget_line", "pilot", "communication"):
+        pg.KINDS[kind].create(ctx, actor=admin, workspace_id=ws.id, data=CREATE[kind])
+    holder = pg.STAKEHOLDERS.create(
+        ctx, actor=admin, workspace_id=ws.id, data=CREATE["stakeholder"]
+    )
+    pg.CONSULTATIONS.create(ctx, actor=admin, workspace_id=ws.id, data=consultation_for(holder.id))
+    card = governance.readiness(
+        ctx, actor=admin, workspace_id=ws.id,
+        declared={"infrastructure": Declared(0.25, "IT inventory outside civicflow")},
+    )  # fmt: skip
+    by = {a.area: a for a in card.areas}
+    assert by["objectives"].score == 0  # its baseline 'permits-2025' is not frozen here
+    assert by["stakeholders"].score == 0.25  # employees consulted
+    assert by["budget"].score == 0.25  # software only
+    assert by["pilots"].score == 1
+    assert by["change"].score == 0.5  # a communication, no training budget
+    assert (by["infrastructure"].score, by["infrastructure"].basis) == (0.25, "declared")
+    assert card.roadmap and card.roadmap[0].startswith("Clear objectives")

@@ -234,6 +234,10 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         ),
         "governance.export_record": (ALL, export_record),
         "governance.set_control": (GOVERNORS, set_control),
+        "governance.readiness": (
+            ALL,
+            lambda ctx, a, ws, ad: governance.readiness(ctx, actor=a, workspace_id=ws),
+        ),
         "governance.gaps": (ALL, gaps),
         "governance.processing_record": (
             ALL,

@@ -108,3 +108,13 @@ def test_controls_and_art30(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["governance", "controls", "set", "gdpr", "GDPR-30", *w, "--due",
                               "soon"])  # fmt: skip
     assert isinstance(bad.exception, InputError) and bad.exception.where.field == "due"
+
+
+def test_readiness(tmp_path: Path) -> None:
+    w = ["-w", str(tmp_path / "ws")]
+    card = _json(["governance", "readiness", *w, "--declare", "infrastructure=0.5:kept by IT"])
+    by = {a["area"]: a for a in card["areas"]}
+    assert by["infrastructure"]["basis"] == "declared" and card["overall"] == 0.05
+    assert card["roadmap"][0].startswith("Clear objectives")
+    bad = runner.invoke(app, ["governance", "readiness", *w, "--declare", "infrastructure=high"])
+    assert isinstance(bad.exception, InputError)

@@ -49,19 +49,24 @@ from civicflow.core import (
 )
 from civicflow.governance import (
     AIA_ID,
+    BUILTIN_CATALOGUES,
     Art30Row,
     AssessmentLink,
     AtrsRecord,
     Catalogue,
     ControlState,
     ControlStatus,
+    Declared,
     EvidenceLink,
     Facets,
     GapsReport,
     QuestionSet,
+    ReadinessEvidence,
     RegisterEntry,
+    Scorecard,
     article_30_record,
     atrs_record,
+    builtin_catalogue,
     check_answers,
     edit_entry,
     entry_from_dict,
@@ -73,6 +78,7 @@ from civicflow.governance import (
     new_entry,
     parse_aia,
     question_set_for,
+    readiness_scorecard,
     replace_link,
 )
 from civicflow.governance import KIND_TITLES as _TITLES
@@ -582,3 +588,74 @@ def processing_record(
     """The GDPR Art. 30 record of processing generated from the register (WORKSPACE_READ)."""
     entries = list_systems(ctx, actor=actor, workspace_id=workspace_id)
     return article_30_record(entries, controller=controller, data_categories=data_categories)
+
+
+# --------------------------------------------------------------------------------------------
+# the readiness scorecard
+
+
+def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> ReadinessEvidence:
+    """The workspace's evidence for the ten preparations (WORKSPACE_READ): the programme model
+    (objectives, measurements, stakeholders and consultations, budget lines, pilots,
+    communications), the frozen baselines, the DPIAs and the compliance controls."""
+    from civicflow.app import _programme as prog
+    from civicflow.app._assessment import list_workspace_baselines
+
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    objectives = prog.OBJECTIVES.list(ctx, actor=actor, workspace_id=workspace_id)
+    baselines = {
+        b.name for b in list_workspace_baselines(ctx, actor=actor, workspace_id=workspace_id)
+    }
+    measured = sum(
+        1
+        for o in objectives
+        if prog.list_measurements(ctx, actor=actor, workspace_id=workspace_id, objective_id=o.id)
+    )
+    stakeholders = prog.STAKEHOLDERS.list(ctx, actor=actor, workspace_id=workspace_id)
+    kind_of = {s.id: s.kind.value for s in stakeholders}
+    consulted = {
+        kind_of[c.stakeholder_id]
+        for c in prog.CONSULTATIONS.list(ctx, actor=actor, workspace_id=workspace_id)
+    }
+    pilots = prog.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id)
+    runs = list_assessments(ctx, actor=actor, workspace_id=workspace_id)
+    shares = []
+    for name in BUILTIN_CATALOGUES:
+        if control_states(ctx, actor=actor, workspace_id=workspace_id, catalogue=name):
+            shares.append(
+                gaps(
+                    ctx, actor=actor, workspace_id=workspace_id, catalogue=builtin_catalogue(name)
+                ).share_implemented
+            )
+    return ReadinessEvidence(
+        objectives=len(objectives),
+        objectives_with_frozen_baseline=sum(o.baseline_name in baselines for o in objectives),
+        objectives_measured=measured,
+        frozen_baselines=len(baselines),
+        stakeholder_groups=frozenset(kind_of.values()),
+        consulted_groups=frozenset(consulted),
+        budget_categories=frozenset(
+            b.category.value
+            for b in prog.BUDGET_LINES.list(ctx, actor=actor, workspace_id=workspace_id)
+        ),
+        dpia_done=any(r.kind == "gdpr-dpia" and r.answers for r in runs),
+        pii_scans=None,
+        infrastructure_assessed=None,
+        pilots=len(pilots),
+        pilots_with_criteria=sum(bool(p.success_criteria) for p in pilots),
+        communications=len(prog.COMMUNICATIONS.list(ctx, actor=actor, workspace_id=workspace_id)),
+        controls_share=sum(shares) / len(shares) if shares else None,
+        assessments=sum(bool(r.answers) for r in runs),
+    )
+
+
+def readiness(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    declared: Mapping[str, Declared] | None = None,
+) -> Scorecard:
+    """The readiness scorecard of the workspace (WORKSPACE_READ)."""
+    evidence = readiness_evidence(ctx, actor=actor, workspace_id=workspace_id)
+    return readiness_scorecard(evidence, declared=declared)

@@ -5,7 +5,8 @@ Read (WORKSPACE_READ): ``list_systems``, ``get_system`` (by id or name), ``expor
 ``list_assessments``, ``get_assessment``. Public (no actor): ``published_records``,
 ``published_record``. Change (GOVERNANCE_WRITE, ledgered): ``add_system``, ``update_system``,
 ``move_system``, ``start_assessment``, ``answer_assessment``, ``set_control``. Compliance
-(WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30).
+(WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30). Readiness
+(WORKSPACE_READ): ``readiness_evidence``, ``readiness`` (the scorecard of the ten preparations).
 """
 
 from civicflow.app._governance import (
@@ -23,6 +24,8 @@ from civicflow.app._governance import (
     processing_record,
     published_record,
     published_records,
+    readiness,
+    readiness_evidence,
     set_control,
     start_assessment,
     update_system,
@@ -43,6 +46,8 @@ __all__ = [
     "processing_record",
     "published_record",
     "published_records",
+    "readiness",
+    "readiness_evidence",
     "set_control",
     "start_assessment",
     "update_system",

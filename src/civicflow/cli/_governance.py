@@ -714,3 +714,57 @@ def art30(
             console.print(
                 f"  {name} ({ref or '-'}): {r.values[key]}", highlight=False, markup=False
             )
+
+
+@app.command("readiness")
+def readiness_cmd(
+    workspace: WorkspaceOpt,
+    declare: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--declare",
+            help="A declared answer where no evidence can exist: AREA=SCORE:NOTE (score 0 to 1), "
+            "e.g. infrastructure=0.5:inventory kept by IT. Repeatable.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The readiness scorecard: the ten preparations scored from the workspace's evidence."""
+    from civicflow.app import Permission, governance
+    from civicflow.core import InputError, Location
+    from civicflow.governance import Declared
+
+    declared: dict[str, Declared] = {}
+    for text in declare or []:
+        area, _, rest = text.partition("=")
+        score, _, note = rest.partition(":")
+        try:
+            declared[area.strip()] = Declared(float(score), note.strip() or "declared")
+        except ValueError as exc:
+            raise InputError(
+                "a declared answer is AREA=SCORE:NOTE",
+                where=Location(field="declare"),
+                found=text,
+                expected="e.g. infrastructure=0.5:inventory kept by IT",
+                fix="give the area, a score from 0 to 1 and why",
+            ) from exc
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance readiness"
+    ) as act:
+        card = governance.readiness(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            declared=declared,
+        )  # fmt: skip
+    if as_json:
+        _echo_json(card.to_dict())
+        return
+    table = Table(title=f"Readiness: {card.overall:.0%}")
+    for col in ("area", "score", "basis", "evidence", "gaps"):
+        table.add_column(col)
+    for a in card.areas:
+        table.add_row(a.title, f"{a.score:.0%}", a.basis, "; ".join(a.evidence), "; ".join(a.gaps))
+    console.print(table)
+    if card.roadmap:
+        console.print("[bold]Roadmap[/]")
+        for index, step in enumerate(card.roadmap, 1):
+            console.print(f"{index}. {step}", highlight=False, markup=False)

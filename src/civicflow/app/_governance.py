@@ -659,3 +659,12 @@ def readiness(
     """The readiness scorecard of the workspace (WORKSPACE_READ)."""
     evidence = readiness_evidence(ctx, actor=actor, workspace_id=workspace_id)
     return readiness_scorecard(evidence, declared=declared)
+
+
+def assessment_questions(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, assessment_id: str
+) -> QuestionSet:
+    """The question set (at the stored version) an assessment answers (WORKSPACE_READ)."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        return _question_set(s, _assessment_row(s, workspace_id, assessment_id))

@@ -2,7 +2,7 @@
 (every answer audited), lifecycle moves and transparency records.
 
 Read (WORKSPACE_READ): ``list_systems``, ``get_system`` (by id or name), ``export_record``,
-``list_assessments``, ``get_assessment``. Public (no actor): ``published_records``,
+``list_assessments``, ``get_assessment``, ``assessment_questions``. Public (no actor): ``published_records``,
 ``published_record``. Change (GOVERNANCE_WRITE, ledgered): ``add_system``, ``update_system``,
 ``move_system``, ``start_assessment``, ``answer_assessment``, ``set_control``. Compliance
 (WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30). Readiness
@@ -13,6 +13,7 @@ from civicflow.app._governance import (
     StoredAssessment,
     add_system,
     answer_assessment,
+    assessment_questions,
     control_states,
     export_record,
     gaps,
@@ -35,6 +36,7 @@ __all__ = [
     "StoredAssessment",
     "add_system",
     "answer_assessment",
+    "assessment_questions",
     "control_states",
     "export_record",
     "gaps",

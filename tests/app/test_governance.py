@@ -190,3 +190,41 @@ def test_readiness_from_the_programme(
     assert by["change"].score == 0.5  # a communication, no training budget
     assert (by["infrastructure"].score, by["infrastructure"].basis) == (0.25, "declared")
     assert card.roadmap and card.roadmap[0].startswith("Clear objectives")
+
+
+def test_the_infrastructure_inventory_feeds_readiness(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    item = governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id,
+        fields={"name": "Case system", "type": "case management", "hosting": "on premises",
+                "support": "supported", "compatibility": "unknown"},
+    )  # fmt: skip
+    card = governance.readiness(ctx, actor=admin, workspace_id=ws.id)
+    infra = next(a for a in card.areas if a.area == "infrastructure")
+    assert infra.score == 0 and infra.gaps[0].startswith("no assessed inventory")
+    changed = governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id,
+        fields={"name": "Case system", "compatibility": "compatible"},
+    )  # fmt: skip
+    assert changed.id == item.id and changed.hosting == "on premises"
+    governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id,
+        fields={"name": "Mainframe", "type": "benefits ledger", "support": "end-of-life",
+                "compatibility": "needs-work"},
+    )  # fmt: skip
+    infra = next(
+        a
+        for a in governance.readiness(ctx, actor=admin, workspace_id=ws.id).areas
+        if a.area == "infrastructure"
+    )
+    assert infra.score == 0.5  # both assessed, a blocker halves it
+    assert infra.gaps == ("blockers in the inventory: Mainframe (end-of-life)",)
+    with pytest.raises(InputError) as info:
+        governance.save_inventory_item(
+            ctx, actor=admin, workspace_id=ws.id,
+            fields={"name": "X", "type": "y", "compatibility": "maybe"},
+        )  # fmt: skip
+    assert info.value.where is not None and info.value.where.field == "compatibility"
+    entries = audit.list_entries(ctx, actor=admin, workspace_id=ws.id, limit=5)
+    assert [e.action for e in entries[:2]] == ["infrastructure.create", "infrastructure.update"]

@@ -31,6 +31,7 @@ from civicflow.app._context import AppContext
 from civicflow.app._models import (
     GovernanceAssessmentRow,
     GovernanceControlRow,
+    GovernanceInfrastructureRow,
     GovernanceQuestionSetRow,
     GovernanceSystemRow,
     WorkspaceRow,
@@ -54,16 +55,19 @@ from civicflow.governance import (
     AssessmentLink,
     AtrsRecord,
     Catalogue,
+    Compatibility,
     ControlState,
     ControlStatus,
     Declared,
     EvidenceLink,
     Facets,
     GapsReport,
+    InfrastructureItem,
     QuestionSet,
     ReadinessEvidence,
     RegisterEntry,
     Scorecard,
+    SupportStatus,
     article_30_record,
     atrs_record,
     builtin_catalogue,
@@ -73,6 +77,8 @@ from civicflow.governance import (
     evaluate,
     evidence_link,
     gaps_report,
+    inventory_item,
+    item_from_dict,
     load_aia,
     move_entry,
     new_entry,
@@ -618,6 +624,7 @@ def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> R
         for c in prog.CONSULTATIONS.list(ctx, actor=actor, workspace_id=workspace_id)
     }
     pilots = prog.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id)
+    inventory = list_inventory(ctx, actor=actor, workspace_id=workspace_id)
     runs = list_assessments(ctx, actor=actor, workspace_id=workspace_id)
     shares = []
     for name in BUILTIN_CATALOGUES:
@@ -640,7 +647,14 @@ def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> R
         ),
         dpia_done=any(r.kind == "gdpr-dpia" and r.answers for r in runs),
         pii_scans=None,
-        infrastructure_assessed=None,
+        infrastructure_assessed=sum(i.assessed for i in inventory) if inventory else None,
+        infrastructure_items=len(inventory),
+        infrastructure_blockers=tuple(
+            f"{i.name} ({i.compatibility.value if i.compatibility is Compatibility.INCOMPATIBLE else i.support.value})"
+            for i in inventory
+            if i.compatibility is Compatibility.INCOMPATIBLE
+            or i.support is SupportStatus.END_OF_LIFE
+        ),
         pilots=len(pilots),
         pilots_with_criteria=sum(bool(p.success_criteria) for p in pilots),
         communications=len(prog.COMMUNICATIONS.list(ctx, actor=actor, workspace_id=workspace_id)),
@@ -668,3 +682,59 @@ def assessment_questions(
     actor.require(Permission.WORKSPACE_READ, workspace_id)
     with ctx.read_session() as s:
         return _question_set(s, _assessment_row(s, workspace_id, assessment_id))
+
+
+# --------------------------------------------------------------------------------------------
+# the infrastructure inventory
+
+INFRASTRUCTURE = "infrastructure"
+
+
+def list_inventory(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[InfrastructureItem]:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(GovernanceInfrastructureRow)
+            .where(GovernanceInfrastructureRow.workspace_id == workspace_id)
+            .order_by(GovernanceInfrastructureRow.name)
+        ).all()
+        return [item_from_dict(r.document) for r in rows]
+
+
+def save_inventory_item(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    fields: Mapping[str, Any],
+    reason: str | None = None,
+) -> InfrastructureItem:
+    """Add a system to the inventory, or change the one with the same name (GOVERNANCE_WRITE;
+    ledger ``infrastructure.create | update``)."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        name = str(fields.get("name", "")).strip()
+        row = s.scalars(
+            select(GovernanceInfrastructureRow).where(
+                GovernanceInfrastructureRow.workspace_id == workspace_id,
+                GovernanceInfrastructureRow.name == name,
+            )
+        ).first()
+        before = None if row is None else dict(row.document)
+        base = {} if row is None else {k: v for k, v in row.document.items() if k != "id"}
+        item = inventory_item(new_id("inf_") if row is None else row.id, base | dict(fields))
+        if row is None:
+            row = GovernanceInfrastructureRow(id=item.id, workspace_id=workspace_id)
+            s.add(row)
+        row.name = item.name
+        row.document = item.to_dict()
+        row.updated_by = actor.pseudonym
+        row.updated_at = utcnow()
+        record(
+            ctx, s, actor=actor,
+            action=f"{INFRASTRUCTURE}.{'create' if before is None else 'update'}",
+            object_type=INFRASTRUCTURE, object_id=item.id, workspace_id=workspace_id,
+            before=before, after=row.document, reason=reason,
+        )  # fmt: skip
+        return item

@@ -373,3 +373,18 @@ class GovernanceControlRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "catalogue", "control", name="uq_governance_controls"),
     )
+
+
+class GovernanceInfrastructureRow(Base):
+    """One system of the infrastructure inventory (``InfrastructureItem.to_dict()``)."""
+
+    __tablename__ = "governance_infrastructure"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    name: Mapped[str] = mapped_column(String(200))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", name="uq_governance_infrastructure_name"),
+    )

@@ -7,6 +7,8 @@ Read (WORKSPACE_READ): ``list_systems``, ``get_system`` (by id or name), ``expor
 ``move_system``, ``start_assessment``, ``answer_assessment``, ``set_control``. Compliance
 (WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30). Readiness
 (WORKSPACE_READ): ``readiness_evidence``, ``readiness`` (the scorecard of the ten preparations).
+Infrastructure inventory: ``list_inventory`` (WORKSPACE_READ), ``save_inventory_item``
+(GOVERNANCE_WRITE, ledger ``infrastructure.create|update``).
 """
 
 from civicflow.app._governance import (
@@ -20,6 +22,7 @@ from civicflow.app._governance import (
     get_assessment,
     get_system,
     list_assessments,
+    list_inventory,
     list_systems,
     move_system,
     processing_record,
@@ -27,6 +30,7 @@ from civicflow.app._governance import (
     published_records,
     readiness,
     readiness_evidence,
+    save_inventory_item,
     set_control,
     start_assessment,
     update_system,
@@ -43,6 +47,7 @@ __all__ = [
     "get_assessment",
     "get_system",
     "list_assessments",
+    "list_inventory",
     "list_systems",
     "move_system",
     "processing_record",
@@ -50,6 +55,7 @@ __all__ = [
     "published_records",
     "readiness",
     "readiness_evidence",
+    "save_inventory_item",
     "set_control",
     "start_assessment",
     "update_system",

@@ -40,6 +40,8 @@ class ReadinessEvidence:
     dpia_done: bool = False
     pii_scans: int | None = None
     infrastructure_assessed: int | None = None
+    infrastructure_items: int = 0
+    infrastructure_blockers: tuple[str, ...] = ()
     pilots: int = 0
     pilots_with_criteria: int = 0
     communications: int = 0
@@ -166,8 +168,16 @@ def readiness_scorecard(
 
     i = a["infrastructure"]
     if e.infrastructure_assessed:
-        i.score = 1.0
-        i.evidence.append(f"{e.infrastructure_assessed} system(s) in the inventory assessed")
+        i.score = _share(e.infrastructure_assessed, e.infrastructure_items or 1)
+        if e.infrastructure_blockers:
+            i.score *= 0.5
+            i.gaps.append(f"blockers in the inventory: {', '.join(e.infrastructure_blockers)}")
+        i.evidence.append(
+            f"{e.infrastructure_assessed} of {e.infrastructure_items or e.infrastructure_assessed}"
+            " system(s) in the inventory assessed for compatibility"
+        )
+        if e.infrastructure_items > e.infrastructure_assessed:
+            i.gaps.append("systems in the inventory not assessed for compatibility")
     else:
         i.gaps.append("no assessed inventory of the systems the automation depends on")
 

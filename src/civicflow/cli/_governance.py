@@ -42,6 +42,11 @@ app.add_typer(aia_app, name="aia")
 app.add_typer(aiact_app, name="aiact")
 app.add_typer(record_app, name="record")
 app.add_typer(controls_app, name="controls")
+inventory_app = typer.Typer(
+    help="The inventory of systems the automation depends on (readiness: infrastructure).",
+    no_args_is_help=True,
+)
+app.add_typer(inventory_app, name="inventory")
 console = Console()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -768,3 +773,79 @@ def readiness_cmd(
         console.print("[bold]Roadmap[/]")
         for index, step in enumerate(card.roadmap, 1):
             console.print(f"{index}. {step}", highlight=False, markup=False)
+
+
+@inventory_app.command("set")
+def inventory_set(
+    name: Annotated[str, typer.Argument(help="The system's name (a new one is added).")],
+    workspace: WorkspaceOpt,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="What it is, e.g. case management.")
+    ] = None,
+    data_held: Annotated[str | None, typer.Option("--data-held", help="The data it holds.")] = None,
+    interfaces: Annotated[
+        str | None, typer.Option("--interfaces", help="Its interfaces (APIs, files).")
+    ] = None,
+    hosting: Annotated[str | None, typer.Option("--hosting", help="Where it runs.")] = None,
+    support: Annotated[
+        str | None,
+        typer.Option("--support", help="supported, extended-support, end-of-life or unknown."),
+    ] = None,
+    compatibility: Annotated[
+        str | None,
+        typer.Option(
+            "--compatibility",
+            help="With the planned automation: compatible, needs-work, incompatible or unknown.",
+        ),
+    ] = None,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a system to the inventory, or change the one of that name."""
+    from civicflow.app import Permission, governance
+
+    given = {
+        "name": name, "type": type_, "data_held": data_held, "interfaces": interfaces,
+        "hosting": hosting, "support": support, "compatibility": compatibility,
+    }  # fmt: skip
+    with acting(
+        workspace, Permission.GOVERNANCE_WRITE, command="civicflow governance inventory set"
+    ) as act:
+        item = governance.save_inventory_item(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            fields={k: v for k, v in given.items() if v is not None}, reason=reason,
+        )  # fmt: skip
+    if as_json:
+        _echo_json(item.to_dict())
+        return
+    console.print(
+        f"{item.name}: {item.type}, support {item.support.value}, compatibility "
+        f"{item.compatibility.value}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@inventory_app.command("list")
+def inventory_list(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
+    """The inventory of systems."""
+    from civicflow.app import Permission, governance
+
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance inventory list"
+    ) as act:
+        items = governance.list_inventory(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id
+        )
+    if as_json:
+        _echo_json([i.to_dict() for i in items])
+        return
+    table = Table(title="Infrastructure inventory")
+    for col in ("name", "type", "data held", "interfaces", "hosting", "support", "compatibility"):
+        table.add_column(col)
+    for i in items:
+        table.add_row(
+            i.name, i.type, i.data_held, i.interfaces, i.hosting, i.support.value,
+            i.compatibility.value,
+        )  # fmt: skip
+    console.print(table)

@@ -228,3 +228,30 @@ def test_the_infrastructure_inventory_feeds_readiness(
     assert info.value.where is not None and info.value.where.field == "compatibility"
     entries = audit.list_entries(ctx, actor=admin, workspace_id=ws.id, limit=5)
     assert [e.action for e in entries[:2]] == ["infrastructure.create", "infrastructure.update"]
+
+
+def test_changes_made_outside_civicflow_are_named(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    import sqlalchemy as sa
+
+    from civicflow.governance import builtin_catalogue
+
+    entry = governance.add_system(ctx, actor=admin, workspace_id=ws.id, fields=SYSTEM)
+    governance.set_control(
+        ctx, actor=admin, workspace_id=ws.id, catalogue=builtin_catalogue("gdpr"),
+        control="GDPR-35", owner="DPO",
+    )  # fmt: skip
+    governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id, fields={"name": "CMS", "type": "case management"}
+    )
+    assert audit.verify(ctx, actor=admin).ok
+    with ctx.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE governance_systems SET document = '{}' WHERE id = :id"),
+                     {"id": entry.id})  # fmt: skip
+        conn.execute(sa.text("UPDATE governance_controls SET owner = 'someone else'"))
+    report = audit.verify(ctx, actor=admin)
+    assert not report.ok
+    text = " ".join(p.message for p in report.problems)
+    assert f"governance system {entry.id}" in text and "control gdpr:GDPR-35" in text
+    assert "infrastructure" not in text

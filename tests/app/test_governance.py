@@ -255,3 +255,22 @@ def test_changes_made_outside_civicflow_are_named(
     text = " ".join(p.message for p in report.problems)
     assert f"governance system {entry.id}" in text and "control gdpr:GDPR-35" in text
     assert "infrastructure" not in text
+
+
+def test_the_readiness_trend(ctx: AppContext, admin: Actor, ws: workspaces.Workspace) -> None:
+    from civicflow.governance import Declared
+
+    assert governance.readiness_trend(ctx, actor=admin, workspace_id=ws.id) == []
+    governance.save_readiness(ctx, actor=admin, workspace_id=ws.id)
+    governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id,
+        fields={"name": "CMS", "type": "case management", "compatibility": "compatible"},
+    )  # fmt: skip
+    governance.save_readiness(
+        ctx, actor=admin, workspace_id=ws.id, declared={"budget": Declared(0.5, "in the plan")}
+    )
+    first, second = governance.readiness_trend(ctx, actor=admin, workspace_id=ws.id)
+    assert first.overall == 0 and second.overall == pytest.approx(0.15)
+    assert second.areas["infrastructure"] == 1 and second.areas["budget"] == 0.5
+    entry = audit.list_entries(ctx, actor=admin, workspace_id=ws.id, limit=1)[0]
+    assert (entry.action, entry.object_id) == ("readiness.save", second.id)

@@ -240,6 +240,14 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
                 ctx, actor=a, workspace_id=ws, fields={"name": "Case system", "type": "cms"}
             ),
         ),
+        "governance.save_readiness": (
+            GOVERNORS,
+            lambda ctx, a, ws, ad: governance.save_readiness(ctx, actor=a, workspace_id=ws),
+        ),
+        "governance.readiness_trend": (
+            ALL,
+            lambda ctx, a, ws, ad: governance.readiness_trend(ctx, actor=a, workspace_id=ws),
+        ),
         "governance.list_inventory": (
             ALL,
             lambda ctx, a, ws, ad: governance.list_inventory(ctx, actor=a, workspace_id=ws),

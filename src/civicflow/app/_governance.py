@@ -33,6 +33,7 @@ from civicflow.app._models import (
     GovernanceControlRow,
     GovernanceInfrastructureRow,
     GovernanceQuestionSetRow,
+    GovernanceReadinessRow,
     GovernanceSystemRow,
     WorkspaceRow,
 )
@@ -738,3 +739,72 @@ def save_inventory_item(
             before=before, after=row.document, reason=reason,
         )  # fmt: skip
         return item
+
+
+# --------------------------------------------------------------------------------------------
+# the readiness trend
+
+READINESS = "readiness"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessPoint:
+    """A saved scorecard: when, overall and per area."""
+
+    id: str
+    taken_at: datetime
+    overall: float
+    areas: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "taken_at": self.taken_at.isoformat(),
+            "overall": self.overall,
+            "areas": self.areas,
+        }
+
+
+def save_readiness(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    declared: Mapping[str, Declared] | None = None,
+) -> Scorecard:
+    """Score the workspace now and keep the scorecard as a point of the trend (GOVERNANCE_WRITE;
+    ledger ``readiness.save``)."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    card = readiness(ctx, actor=actor, workspace_id=workspace_id, declared=declared)
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        row = GovernanceReadinessRow(
+            id=new_id("rdy_"), workspace_id=workspace_id, taken_at=utcnow(),
+            scorecard=card.to_dict(), taken_by=actor.pseudonym,
+        )  # fmt: skip
+        s.add(row)
+        record(
+            ctx, s, actor=actor, action=f"{READINESS}.save", object_type=READINESS,
+            object_id=row.id, workspace_id=workspace_id, after=row.scorecard,
+        )  # fmt: skip
+    return card
+
+
+def readiness_trend(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[ReadinessPoint]:
+    """The saved scorecards, oldest first (WORKSPACE_READ)."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(GovernanceReadinessRow)
+            .where(GovernanceReadinessRow.workspace_id == workspace_id)
+            .order_by(GovernanceReadinessRow.taken_at, GovernanceReadinessRow.id)
+        ).all()
+        return [
+            ReadinessPoint(
+                r.id,
+                r.taken_at,
+                float(r.scorecard["overall"]),
+                {a["area"]: float(a["score"]) for a in r.scorecard["areas"]},
+            )
+            for r in rows
+        ]

@@ -388,3 +388,14 @@ class GovernanceInfrastructureRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "name", name="uq_governance_infrastructure_name"),
     )
+
+
+class GovernanceReadinessRow(Base):
+    """A saved readiness scorecard (``Scorecard.to_dict()``): the points of its trend."""
+
+    __tablename__ = "governance_readiness"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scorecard: Mapped[dict[str, Any]] = mapped_column(JSON)
+    taken_by: Mapped[str] = mapped_column(String(64))

@@ -7,11 +7,13 @@ Read (WORKSPACE_READ): ``list_systems``, ``get_system`` (by id or name), ``expor
 ``move_system``, ``start_assessment``, ``answer_assessment``, ``set_control``. Compliance
 (WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30). Readiness
 (WORKSPACE_READ): ``readiness_evidence``, ``readiness`` (the scorecard of the ten preparations).
-Infrastructure inventory: ``list_inventory`` (WORKSPACE_READ), ``save_inventory_item``
+The trend: ``save_readiness`` (GOVERNANCE_WRITE, ledger ``readiness.save``), ``readiness_trend``
+(WORKSPACE_READ). Infrastructure inventory: ``list_inventory`` (WORKSPACE_READ), ``save_inventory_item``
 (GOVERNANCE_WRITE, ledger ``infrastructure.create|update``).
 """
 
 from civicflow.app._governance import (
+    ReadinessPoint,
     StoredAssessment,
     add_system,
     answer_assessment,
@@ -30,13 +32,16 @@ from civicflow.app._governance import (
     published_records,
     readiness,
     readiness_evidence,
+    readiness_trend,
     save_inventory_item,
+    save_readiness,
     set_control,
     start_assessment,
     update_system,
 )
 
 __all__ = [
+    "ReadinessPoint",
     "StoredAssessment",
     "add_system",
     "answer_assessment",
@@ -55,7 +60,9 @@ __all__ = [
     "published_records",
     "readiness",
     "readiness_evidence",
+    "readiness_trend",
     "save_inventory_item",
+    "save_readiness",
     "set_control",
     "start_assessment",
     "update_system",

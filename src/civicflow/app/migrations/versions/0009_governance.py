@@ -1,5 +1,5 @@
 """governance: the register of automated systems, supplied question sets, assessments, the
-state of compliance controls, the infrastructure inventory
+state of compliance controls, the infrastructure inventory, saved readiness scorecards
 
 Revision ID: 0009_governance
 Revises: 0004_simulation
@@ -129,9 +129,25 @@ def upgrade() -> None:
         ["workspace_id"],
         unique=False,
     )
+    op.create_table(
+        "governance_readiness",
+        *_common(),
+        sa.Column("taken_at", sa.DateTime(), nullable=False),
+        sa.Column("scorecard", sa.JSON(), nullable=False),
+        sa.Column("taken_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_governance_readiness_workspace_id",
+        "governance_readiness",
+        ["workspace_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("governance_readiness")
     op.drop_table("governance_infrastructure")
     op.drop_table("governance_controls")
     op.drop_table("governance_assessments")

@@ -116,7 +116,10 @@ def test_readiness(tmp_path: Path) -> None:
                   "--compatibility", "needs-work"])  # fmt: skip
     assert item["compatibility"] == "needs-work"
     assert [i["name"] for i in _json(["governance", "inventory", "list", *w])] == ["Case system"]
-    card = _json(["governance", "readiness", *w, "--declare", "infrastructure=0.5:kept by IT"])
+    card = _json(
+        ["governance", "readiness", *w, "--declare", "infrastructure=0.5:kept by IT", "--save"]
+    )
+    assert len(card["trend"]) == 1 and card["trend"][0]["overall"] == card["overall"]
     by = {a["area"]: a for a in card["areas"]}
     assert by["infrastructure"]["basis"] == "evidence" and by["infrastructure"]["score"] == 1
     assert card["roadmap"][0].startswith("Clear objectives")

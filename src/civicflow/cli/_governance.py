@@ -732,9 +732,13 @@ def readiness_cmd(
             "e.g. infrastructure=0.5:inventory kept by IT. Repeatable.",
         ),
     ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Keep this scorecard as a point of the trend.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The readiness scorecard: the ten preparations scored from the workspace's evidence."""
+    """The readiness scorecard: the ten preparations scored from the workspace's evidence, and
+    the trend of the saved scorecards."""
     from civicflow.app import Permission, governance
     from civicflow.core import InputError, Location
     from civicflow.governance import Declared
@@ -753,15 +757,14 @@ def readiness_cmd(
                 expected="e.g. infrastructure=0.5:inventory kept by IT",
                 fix="give the area, a score from 0 to 1 and why",
             ) from exc
-    with acting(
-        workspace, Permission.WORKSPACE_READ, command="civicflow governance readiness"
-    ) as act:
-        card = governance.readiness(
-            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-            declared=declared,
-        )  # fmt: skip
+    needed = Permission.GOVERNANCE_WRITE if save else Permission.WORKSPACE_READ
+    with acting(workspace, needed, command="civicflow governance readiness") as act:
+        actor, ws = act.operator.actor, act.operator.workspace_id
+        scorer = governance.save_readiness if save else governance.readiness
+        card = scorer(act.ctx, actor=actor, workspace_id=ws, declared=declared)
+        trend = governance.readiness_trend(act.ctx, actor=actor, workspace_id=ws)
     if as_json:
-        _echo_json(card.to_dict())
+        _echo_json(card.to_dict() | {"trend": [p.to_dict() for p in trend]})
         return
     table = Table(title=f"Readiness: {card.overall:.0%}")
     for col in ("area", "score", "basis", "evidence", "gaps"):
@@ -773,6 +776,10 @@ def readiness_cmd(
         console.print("[bold]Roadmap[/]")
         for index, step in enumerate(card.roadmap, 1):
             console.print(f"{index}. {step}", highlight=False, markup=False)
+    if trend:
+        console.print("[bold]Trend[/] (saved scorecards)")
+        for point in trend:
+            console.print(f"{point.taken_at:%Y-%m-%d %H:%M}  {point.overall:.0%}", highlight=False)
 
 
 @inventory_app.command("set")

@@ -112,6 +112,11 @@ def test_an_assessment_answered_in_the_workbench(sqlite_world: World) -> None:
     assert bad.status_code == 422 and "govuk-error-summary" in bad.text
     entries = audit.list_entries(sqlite_world.ctx, actor=SYSTEM, workspace_id=ws, limit=10)
     assert sum(e.action == "assessment.answer" for e in entries) == 3
+    # the readiness page with its trend
+    governance.save_readiness(sqlite_world.ctx, actor=SYSTEM, workspace_id=ws)
+    readiness = client.get(f"/w/{ws}/governance/readiness")
+    assert readiness.status_code == 200
+    assert "Clear objectives" in readiness.text and "<polyline" in readiness.text
     # a viewer reads the result but gets no form
     viewer = TestClient(make_app(sqlite_world))
     sign_in(viewer, sqlite_world.emails["viewer"])
@@ -177,6 +182,10 @@ def test_the_public_register_in_the_browser(tmp_path_factory: pytest.TempPathFac
             c.page.get_by_role("button", name="Save answers").click()
             c.page.get_by_text("Answers saved").wait_for()
             assert "high-risk" in c.page.locator("#result").inner_text()
+            c.axe()
+            governance.save_readiness(world.ctx, actor=SYSTEM, workspace_id=world.workspace_id)
+            c.page.goto(f"/w/{world.workspace_id}/governance/readiness")
+            c.page.get_by_role("img", name=re.compile("Overall readiness")).wait_for()
             c.axe()
             assert not c.errors, c.errors
             c.close()

@@ -34,6 +34,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/register/{system_id}/record.{fmt}"): PUBLIC,
     ("GET", "/w/{workspace_id}/governance"): "workspace:read",
     ("POST", "/w/{workspace_id}/governance/assessments"): "governance:write",
+    ("GET", "/w/{workspace_id}/governance/readiness"): "workspace:read",
     ("GET", "/w/{workspace_id}/governance/assessments/{assessment_id}"): "workspace:read",
     ("POST", "/w/{workspace_id}/governance/assessments/{assessment_id}"): "governance:write",
     ("GET", "/"): AUTH,

@@ -200,3 +200,32 @@ def answer_assessment(
     return RedirectResponse(
         f"/w/{workspace_id}/governance/assessments/{assessment_id}", status_code=303
     )
+
+
+def _trend_svg(points: list[Any], *, width: int = 560, height: int = 160) -> dict[str, Any]:
+    """The overall readiness of the saved scorecards as a polyline (0-100 % upwards)."""
+    pad = 30
+    n = len(points)
+    xs = [pad + (width - 2 * pad) * (i / (n - 1) if n > 1 else 0.5) for i in range(n)]
+    ys = [height - pad - (height - 2 * pad) * p.overall for p in points]
+    return {
+        "width": width,
+        "height": height,
+        "pad": pad,
+        "line": " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True)),
+        "dots": list(zip(xs, ys, points, strict=True)),
+    }
+
+
+@router.get("/w/{workspace_id}/governance/readiness")
+def readiness_page(
+    request: Request, ctx: AppCtx, actor: WorkspaceReader, workspace_id: str
+) -> Response:
+    """The readiness scorecard now, its roadmap, and the trend of the saved scorecards."""
+    ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    card = governance.readiness(ctx, actor=actor, workspace_id=workspace_id)
+    trend = governance.readiness_trend(ctx, actor=actor, workspace_id=workspace_id)
+    return page(
+        request, "governance_readiness.html", actor, workspace=ws, nav="governance", card=card,
+        trend=trend, chart=_trend_svg(trend) if trend else None,
+    )  # fmt: skip

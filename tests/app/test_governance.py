@@ -160,3 +160,117 @@ def test_controls_gaps_and_processing_record(
         ctx, actor=admin, workspace_id=ws.id, controller="Camden Council"
     )
     assert row.values["data_subjects"] == "Claimants" and "retention" in row.missing
+
+
+def test_readiness_from_the_programme(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    from civicflow.app import programme as pg
+    from civicflow.governance import Declared
+
+    from .samples import CREATE, consultation_for
+
+    empty = governance.readiness(ctx, actor=admin, workspace_id=ws.id)
+    assert empty.overall == 0
+    for kind in ("objective", "budget_line", "pilot", "communication"):
+        pg.KINDS[kind].create(ctx, actor=admin, workspace_id=ws.id, data=CREATE[kind])
+    holder = pg.STAKEHOLDERS.create(
+        ctx, actor=admin, workspace_id=ws.id, data=CREATE["stakeholder"]
+    )
+    pg.CONSULTATIONS.create(ctx, actor=admin, workspace_id=ws.id, data=consultation_for(holder.id))
+    card = governance.readiness(
+        ctx, actor=admin, workspace_id=ws.id,
+        declared={"infrastructure": Declared(0.25, "IT inventory outside civicflow")},
+    )  # fmt: skip
+    by = {a.area: a for a in card.areas}
+    assert by["objectives"].score == 0  # its baseline 'permits-2025' is not frozen here
+    assert by["stakeholders"].score == 0.25  # employees consulted
+    assert by["budget"].score == 0.25  # software only
+    assert by["pilots"].score == 1
+    assert by["change"].score == 0.5  # a communication, no training budget
+    assert (by["infrastructure"].score, by["infrastructure"].basis) == (0.25, "declared")
+    assert card.roadmap and card.roadmap[0].startswith("Clear objectives")
+
+
+def test_the_infrastructure_inventory_feeds_readiness(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    item = governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id,
+        fields={"name": "Case system", "type": "case management", "hosting": "on premises",
+                "support": "supported", "compatibility": "unknown"},
+    )  # fmt: skip
+    card = governance.readiness(ctx, actor=admin, workspace_id=ws.id)
+    infra = next(a for a in card.areas if a.area == "infrastructure")
+    assert infra.score == 0 and infra.gaps[0].startswith("no assessed inventory")
+    changed = governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id,
+        fields={"name": "Case system", "compatibility": "compatible"},
+    )  # fmt: skip
+    assert changed.id == item.id and changed.hosting == "on premises"
+    governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id,
+        fields={"name": "Mainframe", "type": "benefits ledger", "support": "end-of-life",
+                "compatibility": "needs-work"},
+    )  # fmt: skip
+    infra = next(
+        a
+        for a in governance.readiness(ctx, actor=admin, workspace_id=ws.id).areas
+        if a.area == "infrastructure"
+    )
+    assert infra.score == 0.5  # both assessed, a blocker halves it
+    assert infra.gaps == ("blockers in the inventory: Mainframe (end-of-life)",)
+    with pytest.raises(InputError) as info:
+        governance.save_inventory_item(
+            ctx, actor=admin, workspace_id=ws.id,
+            fields={"name": "X", "type": "y", "compatibility": "maybe"},
+        )  # fmt: skip
+    assert info.value.where is not None and info.value.where.field == "compatibility"
+    entries = audit.list_entries(ctx, actor=admin, workspace_id=ws.id, limit=5)
+    assert [e.action for e in entries[:2]] == ["infrastructure.create", "infrastructure.update"]
+
+
+def test_changes_made_outside_civicflow_are_named(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace
+) -> None:
+    import sqlalchemy as sa
+
+    from civicflow.governance import builtin_catalogue
+
+    entry = governance.add_system(ctx, actor=admin, workspace_id=ws.id, fields=SYSTEM)
+    governance.set_control(
+        ctx, actor=admin, workspace_id=ws.id, catalogue=builtin_catalogue("gdpr"),
+        control="GDPR-35", owner="DPO",
+    )  # fmt: skip
+    governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id, fields={"name": "CMS", "type": "case management"}
+    )
+    assert audit.verify(ctx, actor=admin).ok
+    with ctx.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE governance_systems SET document = '{}' WHERE id = :id"),
+                     {"id": entry.id})  # fmt: skip
+        conn.execute(sa.text("UPDATE governance_controls SET owner = 'someone else'"))
+    report = audit.verify(ctx, actor=admin)
+    assert not report.ok
+    text = " ".join(p.message for p in report.problems)
+    assert f"governance system {entry.id}" in text and "control gdpr:GDPR-35" in text
+    assert "infrastructure" not in text
+
+
+def test_the_readiness_trend(ctx: AppContext, admin: Actor, ws: workspaces.Workspace) -> None:
+    from civicflow.governance import Declared
+
+    assert governance.readiness_trend(ctx, actor=admin, workspace_id=ws.id) == []
+    governance.save_readiness(ctx, actor=admin, workspace_id=ws.id)
+    governance.save_inventory_item(
+        ctx, actor=admin, workspace_id=ws.id,
+        fields={"name": "CMS", "type": "case management", "compatibility": "compatible"},
+    )  # fmt: skip
+    governance.save_readiness(
+        ctx, actor=admin, workspace_id=ws.id, declared={"budget": Declared(0.5, "in the plan")}
+    )
+    first, second = governance.readiness_trend(ctx, actor=admin, workspace_id=ws.id)
+    assert first.overall == 0 and second.overall == pytest.approx(0.15)
+    assert second.areas["infrastructure"] == 1 and second.areas["budget"] == 0.5
+    entry = audit.list_entries(ctx, actor=admin, workspace_id=ws.id, limit=1)[0]
+    assert (entry.action, entry.object_id) == ("readiness.save", second.id)

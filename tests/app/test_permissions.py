@@ -287,6 +287,28 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         ),
         "governance.export_record": (ALL, export_record),
         "governance.set_control": (GOVERNORS, set_control),
+        "governance.save_inventory_item": (
+            GOVERNORS,
+            lambda ctx, a, ws, ad: governance.save_inventory_item(
+                ctx, actor=a, workspace_id=ws, fields={"name": "Case system", "type": "cms"}
+            ),
+        ),
+        "governance.save_readiness": (
+            GOVERNORS,
+            lambda ctx, a, ws, ad: governance.save_readiness(ctx, actor=a, workspace_id=ws),
+        ),
+        "governance.readiness_trend": (
+            ALL,
+            lambda ctx, a, ws, ad: governance.readiness_trend(ctx, actor=a, workspace_id=ws),
+        ),
+        "governance.list_inventory": (
+            ALL,
+            lambda ctx, a, ws, ad: governance.list_inventory(ctx, actor=a, workspace_id=ws),
+        ),
+        "governance.readiness": (
+            ALL,
+            lambda ctx, a, ws, ad: governance.readiness(ctx, actor=a, workspace_id=ws),
+        ),
         "governance.gaps": (ALL, gaps),
         "governance.processing_record": (
             ALL,

@@ -108,3 +108,20 @@ def test_controls_and_art30(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["governance", "controls", "set", "gdpr", "GDPR-30", *w, "--due",
                               "soon"])  # fmt: skip
     assert isinstance(bad.exception, InputError) and bad.exception.where.field == "due"
+
+
+def test_readiness(tmp_path: Path) -> None:
+    w = ["-w", str(tmp_path / "ws")]
+    item = _json(["governance", "inventory", "set", "Case system", *w, "--type", "cms",
+                  "--compatibility", "needs-work"])  # fmt: skip
+    assert item["compatibility"] == "needs-work"
+    assert [i["name"] for i in _json(["governance", "inventory", "list", *w])] == ["Case system"]
+    card = _json(
+        ["governance", "readiness", *w, "--declare", "infrastructure=0.5:kept by IT", "--save"]
+    )
+    assert len(card["trend"]) == 1 and card["trend"][0]["overall"] == card["overall"]
+    by = {a["area"]: a for a in card["areas"]}
+    assert by["infrastructure"]["basis"] == "evidence" and by["infrastructure"]["score"] == 1
+    assert card["roadmap"][0].startswith("Clear objectives")
+    bad = runner.invoke(app, ["governance", "readiness", *w, "--declare", "infrastructure=high"])
+    assert isinstance(bad.exception, InputError)

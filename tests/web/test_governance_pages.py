@@ -79,6 +79,51 @@ def test_the_public_register_needs_no_sign_in(sqlite_world: World) -> None:
     assert "Internal pilot" in page.text and "proposed" in page.text
 
 
+def test_an_assessment_answered_in_the_workbench(sqlite_world: World) -> None:
+    from civicflow.app import audit
+
+    client = TestClient(make_app(sqlite_world))
+    csrf = sign_in(client, sqlite_world.emails["dpo"])
+    ws = sqlite_world.workspace_id
+    started = client.post(
+        f"/w/{ws}/governance/assessments",
+        data={"kind": "eu-ai-act", "system": "", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    url = started.headers["location"]
+    form = client.get(url)
+    assert form.status_code == 200 and 'name="ai_system"' in form.text
+    assert 'name="annex_iii"' not in form.text  # asked once it is an AI system
+    scope = client.post(
+        url, data={"csrf_token": csrf, "shown": ["ai_system", "public_body"],
+                   "ai_system": "yes", "public_body": "yes"},
+    )  # fmt: skip
+    assert 'name="annex_iii"' in scope.text and 'name="exemption"' not in scope.text
+    saved = client.post(
+        url,
+        data={"csrf_token": csrf, "shown": ["annex_iii"], "annex_iii": ["5a"],
+              "annex_iii__evidence": "eligibility for housing benefit"},
+    )  # fmt: skip
+    assert saved.status_code == 200
+    assert "Answers saved" in saved.text and "high-risk" in saved.text
+    assert 'name="exemption"' in saved.text  # asked now that an Annex III use is chosen
+    bad = client.post(url, data={"csrf_token": csrf, "shown": ["role"], "role": "owner"})
+    assert bad.status_code == 422 and "govuk-error-summary" in bad.text
+    entries = audit.list_entries(sqlite_world.ctx, actor=SYSTEM, workspace_id=ws, limit=10)
+    assert sum(e.action == "assessment.answer" for e in entries) == 3
+    # the readiness page with its trend
+    governance.save_readiness(sqlite_world.ctx, actor=SYSTEM, workspace_id=ws)
+    readiness = client.get(f"/w/{ws}/governance/readiness")
+    assert readiness.status_code == 200
+    assert "Clear objectives" in readiness.text and "<polyline" in readiness.text
+    # a viewer reads the result but gets no form
+    viewer = TestClient(make_app(sqlite_world))
+    sign_in(viewer, sqlite_world.emails["viewer"])
+    read = viewer.get(url)
+    assert "high-risk" in read.text and "Save answers" not in read.text
+
+
 @pytest.mark.browser
 def test_the_public_register_in_the_browser(tmp_path_factory: pytest.TempPathFactory) -> None:
     from .test_browser import CHROMIUM, Checked
@@ -119,6 +164,28 @@ def test_the_public_register_in_the_browser(tmp_path_factory: pytest.TempPathFac
             c.sign_in(world.emails["viewer"])
             c.page.goto(f"/w/{world.workspace_id}/governance")
             c.page.get_by_role("heading", name="Register of automated systems").wait_for()
+            c.axe()
+            # a full assessment in the browser, as a data-protection officer
+            c.context.clear_cookies()
+            c.sign_in(world.emails["dpo"])
+            c.page.goto(f"/w/{world.workspace_id}/governance")
+            c.page.get_by_label("Assessment", exact=True).select_option("eu-ai-act")
+            c.page.get_by_role("button", name="Start assessment").click()
+            c.page.wait_for_url(re.compile(r".*/governance/assessments/asm_\w+$"))
+            c.axe()
+            c.page.get_by_role("group", name=re.compile("Is it an AI system")).get_by_label(
+                "Yes"
+            ).check()
+            c.page.get_by_role("button", name="Save answers").click()
+            c.page.get_by_text("Answers saved").wait_for()
+            c.page.get_by_label(re.compile(r"^Annex III 5\(a\)")).check()
+            c.page.get_by_role("button", name="Save answers").click()
+            c.page.get_by_text("Answers saved").wait_for()
+            assert "high-risk" in c.page.locator("#result").inner_text()
+            c.axe()
+            governance.save_readiness(world.ctx, actor=SYSTEM, workspace_id=world.workspace_id)
+            c.page.goto(f"/w/{world.workspace_id}/governance/readiness")
+            c.page.get_by_role("img", name=re.compile("Overall readiness")).wait_for()
             c.axe()
             assert not c.errors, c.errors
             c.close()

@@ -289,6 +289,33 @@ def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
         yield from folder_states(ws.id, Path(ws.path))
 
 
+def _governance(session: Session, ctx: AppContext) -> Iterator[_Current]:
+    """Register entries, the state of compliance controls and the infrastructure inventory, as
+    ``app._governance`` records them (assessments are audited answer by answer instead)."""
+    from civicflow.app._governance import _control_state
+    from civicflow.app._models import (
+        GovernanceControlRow,
+        GovernanceInfrastructureRow,
+        GovernanceSystemRow,
+    )
+
+    for system in session.scalars(select(GovernanceSystemRow)):
+        yield _Current(
+            "governance_system", system.workspace_id, system.id, state_digest(system.document),
+            "table governance_systems",
+        )  # fmt: skip
+    for control in session.scalars(select(GovernanceControlRow)):
+        yield _Current(
+            "control", control.workspace_id, f"{control.catalogue}:{control.control}",
+            state_digest(_control_state(control).to_dict()), "table governance_controls",
+        )  # fmt: skip
+    for item in session.scalars(select(GovernanceInfrastructureRow)):
+        yield _Current(
+            "infrastructure", item.workspace_id, item.id, state_digest(item.document),
+            "table governance_infrastructure",
+        )  # fmt: skip
+
+
 _KINDS = tuple(prog.KINDS.values())  # every programme kind
 _STATES: tuple[Callable[[Session, AppContext], Iterable[_Current]], ...] = (
     _users,
@@ -297,6 +324,7 @@ _STATES: tuple[Callable[[Session, AppContext], Iterable[_Current]], ...] = (
     _tokens,
     *(_programme(k) for k in _KINDS),
     _business_cases,
+    _governance,
     _files,
 )
 """Every object type the application ledgers, with the function that computes its state now."""
@@ -309,6 +337,9 @@ _CHECKED = {
     "baseline",
     "filter_set",
     BUSINESS_CASE,
+    "governance_system",
+    "control",
+    "infrastructure",
 } | {k.name for k in _KINDS}
 
 

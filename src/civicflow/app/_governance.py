@@ -31,7 +31,9 @@ from civicflow.app._context import AppContext
 from civicflow.app._models import (
     GovernanceAssessmentRow,
     GovernanceControlRow,
+    GovernanceInfrastructureRow,
     GovernanceQuestionSetRow,
+    GovernanceReadinessRow,
     GovernanceSystemRow,
     WorkspaceRow,
 )
@@ -49,30 +51,41 @@ from civicflow.core import (
 )
 from civicflow.governance import (
     AIA_ID,
+    BUILTIN_CATALOGUES,
     Art30Row,
     AssessmentLink,
     AtrsRecord,
     Catalogue,
+    Compatibility,
     ControlState,
     ControlStatus,
+    Declared,
     EvidenceLink,
     Facets,
     GapsReport,
+    InfrastructureItem,
     QuestionSet,
+    ReadinessEvidence,
     RegisterEntry,
+    Scorecard,
+    SupportStatus,
     article_30_record,
     atrs_record,
+    builtin_catalogue,
     check_answers,
     edit_entry,
     entry_from_dict,
     evaluate,
     evidence_link,
     gaps_report,
+    inventory_item,
+    item_from_dict,
     load_aia,
     move_entry,
     new_entry,
     parse_aia,
     question_set_for,
+    readiness_scorecard,
     replace_link,
 )
 from civicflow.governance import KIND_TITLES as _TITLES
@@ -582,3 +595,216 @@ def processing_record(
     """The GDPR Art. 30 record of processing generated from the register (WORKSPACE_READ)."""
     entries = list_systems(ctx, actor=actor, workspace_id=workspace_id)
     return article_30_record(entries, controller=controller, data_categories=data_categories)
+
+
+# --------------------------------------------------------------------------------------------
+# the readiness scorecard
+
+
+def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> ReadinessEvidence:
+    """The workspace's evidence for the ten preparations (WORKSPACE_READ): the programme model
+    (objectives, measurements, stakeholders and consultations, budget lines, pilots,
+    communications), the frozen baselines, the DPIAs and the compliance controls."""
+    from civicflow.app import _programme as prog
+    from civicflow.app._assessment import list_workspace_baselines
+
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    objectives = prog.OBJECTIVES.list(ctx, actor=actor, workspace_id=workspace_id)
+    baselines = {
+        b.name for b in list_workspace_baselines(ctx, actor=actor, workspace_id=workspace_id)
+    }
+    measured = sum(
+        1
+        for o in objectives
+        if prog.list_measurements(ctx, actor=actor, workspace_id=workspace_id, objective_id=o.id)
+    )
+    stakeholders = prog.STAKEHOLDERS.list(ctx, actor=actor, workspace_id=workspace_id)
+    kind_of = {s.id: s.kind.value for s in stakeholders}
+    consulted = {
+        kind_of[c.stakeholder_id]
+        for c in prog.CONSULTATIONS.list(ctx, actor=actor, workspace_id=workspace_id)
+    }
+    pilots = prog.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id)
+    inventory = list_inventory(ctx, actor=actor, workspace_id=workspace_id)
+    runs = list_assessments(ctx, actor=actor, workspace_id=workspace_id)
+    shares = []
+    for name in BUILTIN_CATALOGUES:
+        if control_states(ctx, actor=actor, workspace_id=workspace_id, catalogue=name):
+            shares.append(
+                gaps(
+                    ctx, actor=actor, workspace_id=workspace_id, catalogue=builtin_catalogue(name)
+                ).share_implemented
+            )
+    return ReadinessEvidence(
+        objectives=len(objectives),
+        objectives_with_frozen_baseline=sum(o.baseline_name in baselines for o in objectives),
+        objectives_measured=measured,
+        frozen_baselines=len(baselines),
+        stakeholder_groups=frozenset(kind_of.values()),
+        consulted_groups=frozenset(consulted),
+        budget_categories=frozenset(
+            b.category.value
+            for b in prog.BUDGET_LINES.list(ctx, actor=actor, workspace_id=workspace_id)
+        ),
+        dpia_done=any(r.kind == "gdpr-dpia" and r.answers for r in runs),
+        pii_scans=None,
+        infrastructure_assessed=sum(i.assessed for i in inventory) if inventory else None,
+        infrastructure_items=len(inventory),
+        infrastructure_blockers=tuple(
+            f"{i.name} ({i.compatibility.value if i.compatibility is Compatibility.INCOMPATIBLE else i.support.value})"
+            for i in inventory
+            if i.compatibility is Compatibility.INCOMPATIBLE
+            or i.support is SupportStatus.END_OF_LIFE
+        ),
+        pilots=len(pilots),
+        pilots_with_criteria=sum(bool(p.success_criteria) for p in pilots),
+        communications=len(prog.COMMUNICATIONS.list(ctx, actor=actor, workspace_id=workspace_id)),
+        controls_share=sum(shares) / len(shares) if shares else None,
+        assessments=sum(bool(r.answers) for r in runs),
+    )
+
+
+def readiness(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    declared: Mapping[str, Declared] | None = None,
+) -> Scorecard:
+    """The readiness scorecard of the workspace (WORKSPACE_READ)."""
+    evidence = readiness_evidence(ctx, actor=actor, workspace_id=workspace_id)
+    return readiness_scorecard(evidence, declared=declared)
+
+
+def assessment_questions(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, assessment_id: str
+) -> QuestionSet:
+    """The question set (at the stored version) an assessment answers (WORKSPACE_READ)."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        return _question_set(s, _assessment_row(s, workspace_id, assessment_id))
+
+
+# --------------------------------------------------------------------------------------------
+# the infrastructure inventory
+
+INFRASTRUCTURE = "infrastructure"
+
+
+def list_inventory(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[InfrastructureItem]:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(GovernanceInfrastructureRow)
+            .where(GovernanceInfrastructureRow.workspace_id == workspace_id)
+            .order_by(GovernanceInfrastructureRow.name)
+        ).all()
+        return [item_from_dict(r.document) for r in rows]
+
+
+def save_inventory_item(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    fields: Mapping[str, Any],
+    reason: str | None = None,
+) -> InfrastructureItem:
+    """Add a system to the inventory, or change the one with the same name (GOVERNANCE_WRITE;
+    ledger ``infrastructure.create | update``)."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        name = str(fields.get("name", "")).strip()
+        row = s.scalars(
+            select(GovernanceInfrastructureRow).where(
+                GovernanceInfrastructureRow.workspace_id == workspace_id,
+                GovernanceInfrastructureRow.name == name,
+            )
+        ).first()
+        before = None if row is None else dict(row.document)
+        base = {} if row is None else {k: v for k, v in row.document.items() if k != "id"}
+        item = inventory_item(new_id("inf_") if row is None else row.id, base | dict(fields))
+        if row is None:
+            row = GovernanceInfrastructureRow(id=item.id, workspace_id=workspace_id)
+            s.add(row)
+        row.name = item.name
+        row.document = item.to_dict()
+        row.updated_by = actor.pseudonym
+        row.updated_at = utcnow()
+        record(
+            ctx, s, actor=actor,
+            action=f"{INFRASTRUCTURE}.{'create' if before is None else 'update'}",
+            object_type=INFRASTRUCTURE, object_id=item.id, workspace_id=workspace_id,
+            before=before, after=row.document, reason=reason,
+        )  # fmt: skip
+        return item
+
+
+# --------------------------------------------------------------------------------------------
+# the readiness trend
+
+READINESS = "readiness"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessPoint:
+    """A saved scorecard: when, overall and per area."""
+
+    id: str
+    taken_at: datetime
+    overall: float
+    areas: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "taken_at": self.taken_at.isoformat(),
+            "overall": self.overall,
+            "areas": self.areas,
+        }
+
+
+def save_readiness(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    declared: Mapping[str, Declared] | None = None,
+) -> Scorecard:
+    """Score the workspace now and keep the scorecard as a point of the trend (GOVERNANCE_WRITE;
+    ledger ``readiness.save``)."""
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    card = readiness(ctx, actor=actor, workspace_id=workspace_id, declared=declared)
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        row = GovernanceReadinessRow(
+            id=new_id("rdy_"), workspace_id=workspace_id, taken_at=utcnow(),
+            scorecard=card.to_dict(), taken_by=actor.pseudonym,
+        )  # fmt: skip
+        s.add(row)
+        record(
+            ctx, s, actor=actor, action=f"{READINESS}.save", object_type=READINESS,
+            object_id=row.id, workspace_id=workspace_id, after=row.scorecard,
+        )  # fmt: skip
+    return card
+
+
+def readiness_trend(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[ReadinessPoint]:
+    """The saved scorecards, oldest first (WORKSPACE_READ)."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(GovernanceReadinessRow)
+            .where(GovernanceReadinessRow.workspace_id == workspace_id)
+            .order_by(GovernanceReadinessRow.taken_at, GovernanceReadinessRow.id)
+        ).all()
+        return [
+            ReadinessPoint(
+                r.id,
+                r.taken_at,
+                float(r.scorecard["overall"]),
+                {a["area"]: float(a["score"]) for a in r.scorecard["areas"]},
+            )
+            for r in rows
+        ]

@@ -504,3 +504,29 @@ class FairnessAuditRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "name", "version", name="uq_fairness_audits_version"),
     )
+
+
+class GovernanceInfrastructureRow(Base):
+    """One system of the infrastructure inventory (``InfrastructureItem.to_dict()``)."""
+
+    __tablename__ = "governance_infrastructure"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    name: Mapped[str] = mapped_column(String(200))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", name="uq_governance_infrastructure_name"),
+    )
+
+
+class GovernanceReadinessRow(Base):
+    """A saved readiness scorecard (``Scorecard.to_dict()``): the points of its trend."""
+
+    __tablename__ = "governance_readiness"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scorecard: Mapped[dict[str, Any]] = mapped_column(JSON)
+    taken_by: Mapped[str] = mapped_column(String(64))

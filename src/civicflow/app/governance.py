@@ -2,47 +2,67 @@
 (every answer audited), lifecycle moves and transparency records.
 
 Read (WORKSPACE_READ): ``list_systems``, ``get_system`` (by id or name), ``export_record``,
-``list_assessments``, ``get_assessment``. Public (no actor): ``published_records``,
+``list_assessments``, ``get_assessment``, ``assessment_questions``. Public (no actor): ``published_records``,
 ``published_record``. Change (GOVERNANCE_WRITE, ledgered): ``add_system``, ``update_system``,
 ``move_system``, ``start_assessment``, ``answer_assessment``, ``set_control``. Compliance
-(WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30).
+(WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30). Readiness
+(WORKSPACE_READ): ``readiness_evidence``, ``readiness`` (the scorecard of the ten preparations).
+The trend: ``save_readiness`` (GOVERNANCE_WRITE, ledger ``readiness.save``), ``readiness_trend``
+(WORKSPACE_READ). Infrastructure inventory: ``list_inventory`` (WORKSPACE_READ), ``save_inventory_item``
+(GOVERNANCE_WRITE, ledger ``infrastructure.create|update``).
 """
 
 from civicflow.app._governance import (
+    ReadinessPoint,
     StoredAssessment,
     add_system,
     answer_assessment,
+    assessment_questions,
     control_states,
     export_record,
     gaps,
     get_assessment,
     get_system,
     list_assessments,
+    list_inventory,
     list_systems,
     move_system,
     processing_record,
     published_record,
     published_records,
+    readiness,
+    readiness_evidence,
+    readiness_trend,
+    save_inventory_item,
+    save_readiness,
     set_control,
     start_assessment,
     update_system,
 )
 
 __all__ = [
+    "ReadinessPoint",
     "StoredAssessment",
     "add_system",
     "answer_assessment",
+    "assessment_questions",
     "control_states",
     "export_record",
     "gaps",
     "get_assessment",
     "get_system",
     "list_assessments",
+    "list_inventory",
     "list_systems",
     "move_system",
     "processing_record",
     "published_record",
     "published_records",
+    "readiness",
+    "readiness_evidence",
+    "readiness_trend",
+    "save_inventory_item",
+    "save_readiness",
     "set_control",
     "start_assessment",
     "update_system",

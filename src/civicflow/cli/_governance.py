@@ -42,6 +42,11 @@ app.add_typer(aia_app, name="aia")
 app.add_typer(aiact_app, name="aiact")
 app.add_typer(record_app, name="record")
 app.add_typer(controls_app, name="controls")
+inventory_app = typer.Typer(
+    help="The inventory of systems the automation depends on (readiness: infrastructure).",
+    no_args_is_help=True,
+)
+app.add_typer(inventory_app, name="inventory")
 console = Console()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -714,3 +719,140 @@ def art30(
             console.print(
                 f"  {name} ({ref or '-'}): {r.values[key]}", highlight=False, markup=False
             )
+
+
+@app.command("readiness")
+def readiness_cmd(
+    workspace: WorkspaceOpt,
+    declare: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--declare",
+            help="A declared answer where no evidence can exist: AREA=SCORE:NOTE (score 0 to 1), "
+            "e.g. infrastructure=0.5:inventory kept by IT. Repeatable.",
+        ),
+    ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Keep this scorecard as a point of the trend.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The readiness scorecard: the ten preparations scored from the workspace's evidence, and
+    the trend of the saved scorecards."""
+    from civicflow.app import Permission, governance
+    from civicflow.core import InputError, Location
+    from civicflow.governance import Declared
+
+    declared: dict[str, Declared] = {}
+    for text in declare or []:
+        area, _, rest = text.partition("=")
+        score, _, note = rest.partition(":")
+        try:
+            declared[area.strip()] = Declared(float(score), note.strip() or "declared")
+        except ValueError as exc:
+            raise InputError(
+                "a declared answer is AREA=SCORE:NOTE",
+                where=Location(field="declare"),
+                found=text,
+                expected="e.g. infrastructure=0.5:inventory kept by IT",
+                fix="give the area, a score from 0 to 1 and why",
+            ) from exc
+    needed = Permission.GOVERNANCE_WRITE if save else Permission.WORKSPACE_READ
+    with acting(workspace, needed, command="civicflow governance readiness") as act:
+        actor, ws = act.operator.actor, act.operator.workspace_id
+        scorer = governance.save_readiness if save else governance.readiness
+        card = scorer(act.ctx, actor=actor, workspace_id=ws, declared=declared)
+        trend = governance.readiness_trend(act.ctx, actor=actor, workspace_id=ws)
+    if as_json:
+        _echo_json(card.to_dict() | {"trend": [p.to_dict() for p in trend]})
+        return
+    table = Table(title=f"Readiness: {card.overall:.0%}")
+    for col in ("area", "score", "basis", "evidence", "gaps"):
+        table.add_column(col)
+    for a in card.areas:
+        table.add_row(a.title, f"{a.score:.0%}", a.basis, "; ".join(a.evidence), "; ".join(a.gaps))
+    console.print(table)
+    if card.roadmap:
+        console.print("[bold]Roadmap[/]")
+        for index, step in enumerate(card.roadmap, 1):
+            console.print(f"{index}. {step}", highlight=False, markup=False)
+    if trend:
+        console.print("[bold]Trend[/] (saved scorecards)")
+        for point in trend:
+            console.print(f"{point.taken_at:%Y-%m-%d %H:%M}  {point.overall:.0%}", highlight=False)
+
+
+@inventory_app.command("set")
+def inventory_set(
+    name: Annotated[str, typer.Argument(help="The system's name (a new one is added).")],
+    workspace: WorkspaceOpt,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="What it is, e.g. case management.")
+    ] = None,
+    data_held: Annotated[str | None, typer.Option("--data-held", help="The data it holds.")] = None,
+    interfaces: Annotated[
+        str | None, typer.Option("--interfaces", help="Its interfaces (APIs, files).")
+    ] = None,
+    hosting: Annotated[str | None, typer.Option("--hosting", help="Where it runs.")] = None,
+    support: Annotated[
+        str | None,
+        typer.Option("--support", help="supported, extended-support, end-of-life or unknown."),
+    ] = None,
+    compatibility: Annotated[
+        str | None,
+        typer.Option(
+            "--compatibility",
+            help="With the planned automation: compatible, needs-work, incompatible or unknown.",
+        ),
+    ] = None,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a system to the inventory, or change the one of that name."""
+    from civicflow.app import Permission, governance
+
+    given = {
+        "name": name, "type": type_, "data_held": data_held, "interfaces": interfaces,
+        "hosting": hosting, "support": support, "compatibility": compatibility,
+    }  # fmt: skip
+    with acting(
+        workspace, Permission.GOVERNANCE_WRITE, command="civicflow governance inventory set"
+    ) as act:
+        item = governance.save_inventory_item(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            fields={k: v for k, v in given.items() if v is not None}, reason=reason,
+        )  # fmt: skip
+    if as_json:
+        _echo_json(item.to_dict())
+        return
+    console.print(
+        f"{item.name}: {item.type}, support {item.support.value}, compatibility "
+        f"{item.compatibility.value}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@inventory_app.command("list")
+def inventory_list(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
+    """The inventory of systems."""
+    from civicflow.app import Permission, governance
+
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance inventory list"
+    ) as act:
+        items = governance.list_inventory(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id
+        )
+    if as_json:
+        _echo_json([i.to_dict() for i in items])
+        return
+    table = Table(title="Infrastructure inventory")
+    for col in ("name", "type", "data held", "interfaces", "hosting", "support", "compatibility"):
+        table.add_column(col)
+    for i in items:
+        table.add_row(
+            i.name, i.type, i.data_held, i.interfaces, i.hosting, i.support.value,
+            i.compatibility.value,
+        )  # fmt: skip
+    console.print(table)

@@ -1,5 +1,5 @@
 """governance: the register of automated systems, supplied question sets, assessments, the
-state of compliance controls
+state of compliance controls, the infrastructure inventory, saved readiness scorecards
 
 Revision ID: 0007_governance
 Revises: 0004_simulation
@@ -112,9 +112,43 @@ def upgrade() -> None:
     op.create_index(
         "ix_governance_controls_workspace_id", "governance_controls", ["workspace_id"], unique=False
     )
+    op.create_table(
+        "governance_infrastructure",
+        *_common(),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("updated_by", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("workspace_id", "name", name="uq_governance_infrastructure_name"),
+    )
+    op.create_index(
+        "ix_governance_infrastructure_workspace_id",
+        "governance_infrastructure",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "governance_readiness",
+        *_common(),
+        sa.Column("taken_at", sa.DateTime(), nullable=False),
+        sa.Column("scorecard", sa.JSON(), nullable=False),
+        sa.Column("taken_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_governance_readiness_workspace_id",
+        "governance_readiness",
+        ["workspace_id"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("governance_readiness")
+    op.drop_table("governance_infrastructure")
     op.drop_table("governance_controls")
     op.drop_table("governance_assessments")
     op.drop_table("governance_question_sets")

@@ -182,3 +182,7 @@ def test_hours_per_role_and_training_budget(
         (pg.BudgetCategory.TRAINING, Decimal("1800.00")),
     ]
     assert len(_entries(ctx, "budget_line.create")) == 2
+    # amounts are kept as the database keeps them (two decimals): verify finds the lines as
+    # their ledger entries recorded them
+    problems = [p.message for p in audit.verify(ctx, actor=SYSTEM).problems]
+    assert not [m for m in problems if m.startswith("budget line")], problems

@@ -16,7 +16,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
@@ -160,10 +168,18 @@ Measure = Annotated[
 ]
 """A KPI value: finite, at most 10^12 either way."""
 
+
+def _cents(value: Decimal) -> Decimal:
+    """Two decimals, as the database keeps it (``Numeric(16, 2)``): the state recorded in the
+    ledger when an amount is written (``900`` → ``900.00``) is the one read back later."""
+    return value.quantize(Decimal("0.01"))
+
+
 Amount = Annotated[
     Decimal,
     Field(allow_inf_nan=False, ge=0, le=MAX_MAGNITUDE, decimal_places=2),
     BeforeValidator(_no_bool),
+    AfterValidator(_cents),
     Explain(
         "the amount must be zero or more",
         "a non-negative number",

@@ -73,6 +73,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/w/{workspace_id}/filter-sets"): "baseline:write",
     ("POST", "/w/{workspace_id}/filter-sets/{name}/delete"): "baseline:write",
     ("GET", "/w/{workspace_id}/filter-sets/{name}.json"): "workspace:read",
+    ("GET", "/w/{workspace_id}/programme/pilots/{item_id}/evaluation"): "workspace:read",
+    ("POST", "/w/{workspace_id}/programme/pilots/{item_id}/evaluation"): "baseline:write",
     ("GET", "/w/{workspace_id}/business-cases"): "workspace:read",
     ("POST", "/w/{workspace_id}/business-cases"): "business_case:write",
     ("GET", "/w/{workspace_id}/business-cases/compare"): "workspace:read",

@@ -234,3 +234,71 @@ def test_receipt_fitness_and_precision_against_pm4py(engine: DuckDBEngine) -> No
     assert result.fitness == pytest.approx(fitness, abs=0.02)
     assert result.precision is not None
     assert result.precision == pytest.approx(precision, abs=0.02)
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_cli_discover_and_conformance_against_it(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from civicflow.cli import app
+
+    dataset = real_dataset(RECEIPT)
+    ws, name = str(dataset.path.parents[1]), dataset.name
+    runner = CliRunner()
+    bpmn, pnml = tmp_path / "m.bpmn", tmp_path / "m.pnml"
+    out = runner.invoke(
+        app,
+        [
+            "discover",
+            "-w",
+            ws,
+            "-d",
+            name,
+            "--noise",
+            "0",
+            "--bpmn",
+            str(bpmn),
+            "--pnml",
+            str(pnml),
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["tree"].startswith("->( 'Confirmation of receipt'")
+    assert len(data["activities"]) == 27
+    assert set(read_bpmn(bpmn).activities) == set(data["activities"])
+    assert "<pnml>" in pnml.read_text()
+    # the same model as the reference: noise 0 fits every case
+    out = runner.invoke(
+        app,
+        [
+            "conformance",
+            "-w",
+            ws,
+            "-d",
+            name,
+            "--discovered",
+            "--noise",
+            "0",
+            "--json",
+            "--method",
+            "token_replay",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["fitness"] == 1.0 and data["fitting_cases"] == 1434
+    assert 0 < data["precision"] < 1
+    table = runner.invoke(
+        app, ["conformance", "-w", ws, "-d", name, "--discovered", "--method", "token_replay"]
+    )
+    assert table.exit_code == 0, table.output
+    assert "precision" in table.stdout
+    neither = runner.invoke(app, ["conformance", "-w", ws, "-d", name])
+    assert neither.exit_code != 0
+    assert "--discovered" in (neither.output + str(neither.exception))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from xml.sax.saxutils import quoteattr
 
+from civicflow.mining._dot import dot_escape
 from civicflow.mining._petri import Transition, WorkflowNet
 
 Operator = Literal["seq", "xor", "and", "loop"]
@@ -158,6 +159,38 @@ class ProcessTree:
         return WorkflowNet(
             places=tuple(places), transitions=tuple(transitions), source=0, sink=1, name=name
         )
+
+    def to_dot(self) -> str:
+        """The tree's workflow net in Graphviz DOT: places as circles, activities as boxes,
+        silent steps as small black bars."""
+        net = self.to_workflow_net()
+        lines = [
+            "digraph net {",
+            '  rankdir=LR; bgcolor="transparent";',
+            '  node [fontname="Helvetica", fontsize=11];',
+        ]
+        for k, p in enumerate(net.places):
+            extra = ' style=filled fillcolor="#0b0c0c"' if k == net.source else ""
+            extra = " peripheries=2" if k == net.sink else extra
+            lines.append(f'  "p:{dot_escape(p)}" [shape=circle label="" width=0.25{extra}];')
+        for t in net.transitions:
+            tid = f"t:{dot_escape(t.name)}"
+            if t.silent:
+                lines.append(
+                    f'  "{tid}" [shape=box label="" width=0.08 height=0.35 style=filled '
+                    'fillcolor="#505a5f"];'
+                )
+            else:
+                lines.append(
+                    f'  "{tid}" [shape=box style="rounded,filled" fillcolor="#d2e2f1" '
+                    f'label="{dot_escape(str(t.label))}"];'
+                )
+            for p in t.inputs:
+                lines.append(f'  "p:{dot_escape(net.places[p])}" -> "{tid}";')
+            for p in t.outputs:
+                lines.append(f'  "{tid}" -> "p:{dot_escape(net.places[p])}";')
+        lines.append("}")
+        return "\n".join(lines) + "\n"
 
     def to_bpmn(self, *, process_id: str = "discovered", name: str = "Discovered process") -> str:
         """The tree as BPMN 2.0 XML with a diagram (BPMNDI), readable by modellers and by

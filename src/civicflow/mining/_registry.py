@@ -141,13 +141,12 @@ ANALYSES: tuple[Analysis, ...] = (
         name="conformance", summary="Check the cases against a BPMN reference flow (or the "
         "discovered model): fitness, precision and the most common deviations.",
         function=conformance, config=ConformanceConfig, cli=("conformance",),
-        web_reason="the Conformance tab is not built yet", report_section="conformance",
+        web_tab="conformance", report_section="conformance",
     ),
     Analysis(
         name="discover", summary="Discover a process model (Inductive Miner): a sound, "
         "block-structured process tree.", function=discover_process_tree,
-        config=InductiveConfig, cli=("discover",),
-        web_reason="the Conformance tab is not built yet",
+        config=InductiveConfig, cli=("discover",), web_tab="conformance",
         report_reason="the report's conformance section checks against a reference model; the "
         "discovered model is drawn, downloaded as BPMN and checked in the workbench's "
         "Conformance tab and by 'civicflow discover'",

@@ -5,7 +5,6 @@ can import these without a circle)."""
 from __future__ import annotations
 
 import re
-
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable

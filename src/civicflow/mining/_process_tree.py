@@ -185,10 +185,10 @@ class ProcessTree:
                     f'  "{tid}" [shape=box style="rounded,filled" fillcolor="#d2e2f1" '
                     f'label="{dot_escape(str(t.label))}"];'
                 )
-            for p in t.inputs:
-                lines.append(f'  "p:{dot_escape(net.places[p])}" -> "{tid}";')
-            for p in t.outputs:
-                lines.append(f'  "{tid}" -> "p:{dot_escape(net.places[p])}";')
+            for k in t.inputs:
+                lines.append(f'  "p:{dot_escape(net.places[k])}" -> "{tid}";')
+            for k in t.outputs:
+                lines.append(f'  "{tid}" -> "p:{dot_escape(net.places[k])}";')
         lines.append("}")
         return "\n".join(lines) + "\n"
 

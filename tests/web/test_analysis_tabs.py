@@ -64,8 +64,8 @@ def test_every_report_section_with_an_analysis_has_a_tab() -> None:
     from civicflow.report import REPORT_SECTIONS
 
     by_section = {a.report_section for a in ANALYSES if a.web_tab}
-    # key figures are above every tab; conformance needs a BPMN model the web cannot upload yet
-    assert set(REPORT_SECTIONS) - by_section == {"key-figures", "conformance"}
+    # key figures are above every tab
+    assert set(REPORT_SECTIONS) - by_section == {"key-figures"}
     assert {
         "throughput",
         "arrivals",

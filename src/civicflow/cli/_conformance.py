@@ -16,7 +16,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from civicflow.cli._filters import ViewOptions, view_command
 from civicflow.cli._output import emit_json, table
 from civicflow.core import InputError, Location
-from civicflow.mining import ConformanceConfig, ConformanceResult, conformance, read_bpmn
+from civicflow.mining import (
+    ConformanceConfig,
+    ConformanceResult,
+    InductiveConfig,
+    conformance,
+    discover_process_tree,
+    read_bpmn,
+)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -45,9 +52,20 @@ def conformance_command(
     *,
     options: ViewOptions,
     model: Annotated[
-        Path,
+        Path | None,
         typer.Option("--model", "-m", help="BPMN 2.0 file of the reference flow."),
-    ],
+    ] = None,
+    discovered: Annotated[
+        bool,
+        typer.Option(
+            "--discovered",
+            help="Check against the model the Inductive Miner discovers from the same cases "
+            "(instead of --model).",
+        ),
+    ] = False,
+    noise: Annotated[
+        float, typer.Option("--noise", help="With --discovered: the miner's noise threshold.")
+    ] = 0.2,
     process: Annotated[
         str | None,
         typer.Option("--process", help="Process (pool) id, when the file holds several."),
@@ -73,17 +91,30 @@ def conformance_command(
     top: Annotated[int, typer.Option("--top", help="How many deviations to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Check the cases against a BPMN reference flow: fitness and the most common deviations."""
+    """Check the cases against a BPMN reference flow (or the discovered model): fitness,
+    precision and the most common deviations."""
     config = ConformanceConfig(
         method=cast(Any, method),  # ConformanceConfig names the valid ones
         labels=_labels(label or []),
         max_states=max_states,
         top=top,
     )
-    bpmn = read_bpmn(model, process=process)
+    if (model is None) == (not discovered):
+        raise InputError(
+            "say what to check the cases against",
+            where=Location(field="--model"),
+            found="both --model and --discovered" if discovered else "neither",
+            expected="--model FILE.bpmn or --discovered",
+            fix="pass a BPMN file with --model, or --discovered for the Inductive Miner's model",
+        )
+    bpmn = read_bpmn(model, process=process) if model is not None else None
     with options.open() as view:
+        net = None
+        if discovered:
+            tree = discover_process_tree(view, config=InductiveConfig(noise_threshold=noise))
+            net = tree.to_workflow_net(name=f"discovered (Inductive Miner, noise {noise:g})")
         if as_json:
-            result = conformance(view, model=bpmn, config=config)
+            result = conformance(view, model=bpmn, net=net, config=config)
         else:
             with Progress(
                 TextColumn("replaying variants"),
@@ -97,6 +128,7 @@ def conformance_command(
                 result = conformance(
                     view,
                     model=bpmn,
+                    net=net,
                     config=config,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
@@ -112,7 +144,8 @@ def _print(result: ConformanceResult, dataset: str) -> None:
     )
     console.print(
         f"fitness {result.fitness:.3f} · mean case fitness {result.average_case_fitness:.3f} · "
-        f"{result.fitting_cases:,} of {result.cases:,} cases fit ({result.fitting_share:.1%})",
+        f"{result.fitting_cases:,} of {result.cases:,} cases fit ({result.fitting_share:.1%})"
+        + (f" · precision {result.precision:.3f}" if result.precision is not None else ""),
         highlight=False,
     )
     rows = []

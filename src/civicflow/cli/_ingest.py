@@ -94,6 +94,10 @@ def ingest_command(
         str | None, typer.Option("--lifecycle", help="Lifecycle transition column")
     ] = None,
     cost: Annotated[str | None, typer.Option("--cost", help="Cost column")] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option("--currency", help="ISO 4217 code of the cost column, e.g. EUR"),
+    ] = None,
     timestamp_format: Annotated[
         str | None,
         typer.Option("--timestamp-format", help="strptime format, e.g. '%d-%m-%Y %H:%M'"),
@@ -131,6 +135,7 @@ def ingest_command(
         replace=replace_existing,
         ocel_object_type=object_type,
         dedupe=dedupe,
+        currency=currency,
     )
     if not source.exists():
         raise InputError(f"no file at {source}", fix="check the path")
@@ -241,6 +246,8 @@ def _show(dataset: Dataset, as_json: bool, *, receipt: dict[str, Any] | None = N
     table.add_row("activities", f"{m.activities:,}")
     table.add_row("period", f"{m.first_timestamp} → {m.last_timestamp}")
     table.add_row("rejected rows", f"{m.rejected:,}" + (" (see rejects.csv)" if m.rejected else ""))
+    if m.options.get("currency"):
+        table.add_row("currency", str(m.options["currency"]))
     dup = m.options.get("duplicates", 0)
     dropped = m.options.get("duplicates_dropped", 0)
     table.add_row("duplicate events", f"{dup:,}" + (" dropped" if dropped else " kept"))

@@ -49,7 +49,13 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand(
         "conformance",
         "civicflow.cli._conformance:conformance_command",
-        "Check the cases against a BPMN reference flow: fitness and the most common deviations.",
+        "Check the cases against a BPMN reference flow (or the discovered model): fitness, "
+        "precision and the most common deviations.",
+    ),
+    LazyCommand(
+        "discover",
+        "civicflow.cli._discover:discover_command",
+        "Discover a process model (Inductive Miner): a sound, block-structured process tree.",
     ),
     LazyCommand(
         "opportunities",

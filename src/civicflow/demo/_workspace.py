@@ -37,7 +37,13 @@ def build_demo_workspace(
     cfg = config or DemoConfig()
     workspace = EventStore.create(path)
     log = simulate_demo(config=cfg, progress=progress)
-    options = {"generator": "civicflow.demo", **cfg.to_dict(), "staff": log.staff}
+    # the generator's cost rates are euros per hour (see _generator.HOURLY_RATE)
+    options = {
+        "generator": "civicflow.demo",
+        **cfg.to_dict(),
+        "staff": log.staff,
+        "currency": "EUR",
+    }
     with workspace.writer(
         dataset_name,
         source=f"civicflow demo generator (seed {cfg.seed}, {cfg.cases} cases)",

@@ -4,17 +4,32 @@ can import these without a circle)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
-from civicflow.core import ConfigurationError, check_choice
+from civicflow.core import ConfigurationError, Location, check_choice
 from civicflow.eventlog._canonical import EventSink
 from civicflow.eventlog._limits import IngestLimits
 from civicflow.eventlog._schema import ColumnMapping
 
 OnError = Literal["fail", "skip"]
 """What ingest does with a bad row: stop (``fail``, nothing is written) or set it aside (``skip``)."""
+
+
+def check_currency(code: str) -> str:
+    """An ISO 4217 currency code, upper-cased (``eur`` -> ``EUR``); a clear error otherwise."""
+    text = code.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise ConfigurationError(
+            "the currency is not an ISO 4217 code",
+            where=Location(field="currency"),
+            found=repr(code),
+            expected="three letters, e.g. EUR, GBP, USD",
+            fix="pass --currency EUR (the code of the currency the cost column is in)",
+        )
+    return text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,8 +62,13 @@ class IngestOptions:
     """XES: processes that parse in parallel; None: up to 2, only for large files."""
     limits: IngestLimits | None = None
     """Memory budget and caps on hostile input; None: from the settings (``CIVICFLOW_INGEST_*``)."""
+    currency: str | None = None
+    """ISO 4217 code of the log's cost column (``EUR``, ``GBP``), stored in the manifest and shown
+    with every cost; None: the cost is shown as a plain amount."""
 
     def __post_init__(self) -> None:
+        if self.currency is not None:
+            object.__setattr__(self, "currency", check_currency(self.currency))
         check_choice(
             self.on_error,
             ("fail", "skip"),

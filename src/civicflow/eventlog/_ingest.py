@@ -143,6 +143,8 @@ def ingest(
         "on_error": options.on_error,
         "dedupe": options.dedupe,
     }
+    if options.currency:
+        facts["currency"] = options.currency
     with (
         sort_memory(limits.sort_bytes),
         workspace.writer(

@@ -59,6 +59,7 @@ from civicflow.mining._conformance import (
     Deviation,
     VariantConformance,
     conformance,
+    escaping_edges_precision,
 )
 from civicflow.mining._derived import (
     DERIVED_FORMAT,
@@ -97,6 +98,12 @@ from civicflow.mining._format import (
     format_number,
     format_share,
     format_timestamp,
+)
+from civicflow.mining._inductive import (
+    InductiveConfig,
+    discover_process_tree,
+    inductive_miner,
+    view_traces,
 )
 from civicflow.mining._kpis import (
     DEFAULT_KPIS,
@@ -145,6 +152,7 @@ from civicflow.mining._process_map import (
     ProcessMapConfig,
     process_map,
 )
+from civicflow.mining._process_tree import ProcessTree
 from civicflow.mining._registry import ANALYSES, WEB_TABS, Analysis, analysis
 from civicflow.mining._resources import (
     Handover,
@@ -235,6 +243,7 @@ __all__ = [
     "Handover",
     "HandoverNetwork",
     "HistogramBin",
+    "InductiveConfig",
     "KpiChange",
     "KpiContext",
     "KpiDefinition",
@@ -249,6 +258,7 @@ __all__ = [
     "PeriodCounts",
     "ProcessMap",
     "ProcessMapConfig",
+    "ProcessTree",
     "ReplayConfig",
     "ResourceLoad",
     "ResourceWorkload",
@@ -289,8 +299,10 @@ __all__ = [
     "compute_kpis",
     "conformance",
     "default_sla",
+    "discover_process_tree",
     "dotted_chart",
     "ensure_derived",
+    "escaping_edges_precision",
     "export_log",
     "filter_funnel",
     "filter_options",
@@ -305,6 +317,7 @@ __all__ = [
     "format_timestamp",
     "freeze_baseline",
     "handover_network",
+    "inductive_miner",
     "kpi_definition",
     "list_baselines",
     "list_filter_sets",
@@ -329,6 +342,7 @@ __all__ = [
     "throughput_times",
     "variant_id",
     "variants",
+    "view_traces",
     "work_in_progress",
     "workflow_net",
     "working_throughput",

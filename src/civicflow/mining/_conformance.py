@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -19,7 +19,7 @@ from civicflow.core import ConfigurationError, InputError, Location, check_choic
 from civicflow.eventlog import CASE_ID, LIFECYCLE
 from civicflow.mining._bpmn import BpmnModel
 from civicflow.mining._derived import VARIANT_SEPARATOR, variant_id
-from civicflow.mining._petri import WorkflowNet, workflow_net
+from civicflow.mining._petri import Marking, WorkflowNet, workflow_net
 from civicflow.mining._record import Record
 from civicflow.mining._replay import (
     SearchBudgetExceeded,
@@ -53,6 +53,9 @@ class ConformanceConfig:
     lifecycle: str | None = "complete"
     """Replay only events with this lifecycle transition (and events without one), so a log
     with start and complete events does not show every task twice; None replays every event."""
+    precision: bool = True
+    """Also measure precision (escaping edges): how much behaviour the model allows that the
+    log does not show."""
 
     def __post_init__(self) -> None:
         check_choice(self.method, ("alignments", "token_replay"), what="conformance method")
@@ -148,6 +151,8 @@ class ConformanceResult:
     """Activities of the log that no task of the model stands for."""
     notes: tuple[str, ...] = ()
     top: int = 10
+    precision: float | None = None
+    """Escaping-edges precision (see :func:`escaping_edges_precision`); None when not measured."""
     case_fitness: pd.DataFrame = field(compare=False, repr=False)
     """One row per case: case_id, variant_id, fitness, deviations, fits."""
 
@@ -197,6 +202,7 @@ class ConformanceResult:
             "model": self.model,
             "method": self.method,
             "fitness": self.fitness,
+            "precision": self.precision,
             "average_case_fitness": self.average_case_fitness,
             "cases": self.cases,
             "fitting_cases": self.fitting_cases,
@@ -213,18 +219,33 @@ class ConformanceResult:
 def conformance(
     view: LogView,
     *,
-    model: BpmnModel,
+    model: BpmnModel | None = None,
+    net: WorkflowNet | None = None,
     config: ConformanceConfig | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ConformanceResult:
-    """Replay every case of ``view`` on ``model``: fitness per case and overall, and deviations.
+    """Replay every case of ``view`` on a reference: fitness per case and overall, deviations
+    and precision.
 
-    ``progress(done, total)`` is called after each variant is replayed (for progress bars).
+    The reference is a BPMN ``model`` or a workflow ``net`` (e.g. a discovered process tree's
+    ``to_workflow_net()``); give exactly one. ``progress(done, total)`` is called after each
+    variant is replayed (for progress bars).
     """
     config = config or ConformanceConfig()
-    if config.labels:
-        model = model.relabel(dict(config.labels))
-    net = workflow_net(model)
+    if (model is None) == (net is None):
+        raise ConfigurationError(
+            "give the reference either as a BPMN model or as a workflow net",
+            found="both" if model is not None else "neither",
+            fix="pass model=read_bpmn(...) or net=tree.to_workflow_net()",
+        )
+    if model is not None:
+        if config.labels:
+            model = model.relabel(dict(config.labels))
+        net = workflow_net(model)
+        name = f"{model.source}#{model.process_id}"
+    else:
+        assert net is not None
+        name = net.name
     per_case = _case_variants(view, config.lifecycle)
     if per_case.empty:
         raise InputError(
@@ -247,7 +268,11 @@ def conformance(
         variants.append(vc)
         if progress is not None:
             progress(done, len(ordered))
-    return _summarise(model, net, per_case, variants, config, fallback, worst)
+    result = _summarise(name, net, per_case, variants, config, fallback, worst)
+    if config.precision:
+        traces = {v.activities: v.cases for v in variants}
+        result = replace(result, precision=escaping_edges_precision(net, traces))
+    return result
 
 
 def _case_variants(view: LogView, lifecycle: str | None) -> pd.DataFrame:
@@ -377,7 +402,7 @@ def _pair_out_of_order(
 
 
 def _summarise(
-    model: BpmnModel,
+    name: str,
     net: WorkflowNet,
     per_case: pd.DataFrame,
     variants: list[VariantConformance],
@@ -449,7 +474,7 @@ def _summarise(
             "(ConformanceConfig.labels, CLI --label 'model name=log activity')"
         )
     return ConformanceResult(
-        model=f"{model.source}#{model.process_id}",
+        model=name,
         method=config.method,
         fitness=float(fitness),
         average_case_fitness=average,
@@ -462,3 +487,103 @@ def _summarise(
         top=config.top,
         case_fitness=case_rows,
     )
+
+
+MAX_SILENT_SEARCH = 20_000
+"""Markings a replay step may visit looking for silent steps that enable the next event."""
+
+
+def escaping_edges_precision(net: WorkflowNet, traces: dict[tuple[str, ...], int]) -> float | None:
+    """Precision by escaping edges (ETConformance, Munoz-Gama & Carmona 2010), on the variants.
+
+    For every prefix of a trace (from the empty one up to all but the last event, weighted by
+    the cases that have it, as PM4Py's ``precision_token_based_replay`` counts them; the empty
+    prefix's next activities are the start activities), the prefix is replayed on
+    the net (firing the fewest silent steps that enable each event) and the activities the model
+    allows next (now or after silent steps) are compared with those the log shows next;
+    precision is 1 - escaping / allowed. Prefixes the model cannot replay are left out. Each
+    prefix is replayed once, from its parent's marking. None when no prefix fits.
+    """
+    nexts: dict[tuple[str, ...], set[str]] = {}
+    counts: Counter[tuple[str, ...]] = Counter()
+    for trace, n in traces.items():
+        counts[()] += n
+        nexts.setdefault((), set())
+        if trace:
+            nexts[()].add(trace[0])
+        for i in range(1, len(trace)):
+            nexts.setdefault(trace[:i], set()).add(trace[i])
+            counts[trace[:i]] += n
+    if not nexts:
+        return None
+    replay = _PrefixReplay(net)
+    allowed_total = escaping_total = 0
+    for prefix in sorted(nexts, key=len):
+        marking = replay.after(prefix)
+        if marking is None:
+            continue
+        allowed = replay.allowed(marking)
+        allowed_total += len(allowed) * counts[prefix]
+        escaping_total += len(allowed - nexts[prefix]) * counts[prefix]
+    if not allowed_total:
+        return None
+    return 1 - escaping_total / allowed_total
+
+
+class _PrefixReplay:
+    """Replays prefixes on a net, each from its parent's marking (None: it does not fit)."""
+
+    def __init__(self, net: WorkflowNet) -> None:
+        self.net = net
+        self.silent = tuple(t for t in net.transitions if t.silent)
+        self.cache: dict[tuple[str, ...], Marking | None] = {(): net.initial_marking}
+
+    def after(self, prefix: tuple[str, ...]) -> Marking | None:
+        if prefix in self.cache:
+            return self.cache[prefix]
+        before = self.after(prefix[:-1])
+        out = None if before is None else self._step(before, prefix[-1])
+        self.cache[prefix] = out
+        return out
+
+    def _step(self, m: Marking, label: str) -> Marking | None:
+        targets = self.net.transitions_for(label)
+        if not targets:
+            return None
+        # breadth first over silent firings: the fewest silent steps that enable the event
+        seen = {m}
+        frontier = [m]
+        while frontier:
+            for cur in frontier:
+                for t in targets:
+                    if WorkflowNet.is_enabled(t, cur):
+                        return WorkflowNet.fire(t, cur)
+            nxt: list[Marking] = []
+            for cur in frontier:
+                for t in self.silent:
+                    if WorkflowNet.is_enabled(t, cur):
+                        new = WorkflowNet.fire(t, cur)
+                        if new not in seen:
+                            seen.add(new)
+                            nxt.append(new)
+            if len(seen) > MAX_SILENT_SEARCH:
+                return None
+            frontier = nxt
+        return None
+
+    def allowed(self, m: Marking) -> set[str]:
+        """Activities enabled in ``m`` or after silent steps: places that silent steps can
+        bring a token to (a join needs all its inputs), then the visible steps they feed."""
+        reach = {p for p, c in enumerate(m) if c}
+        changed = True
+        while changed:
+            changed = False
+            for t in self.silent:
+                if all(p in reach for p in t.inputs) and not all(q in reach for q in t.outputs):
+                    reach.update(t.outputs)
+                    changed = True
+        return {
+            str(t.label)
+            for t in self.net.transitions
+            if not t.silent and all(p in reach for p in t.inputs)
+        }

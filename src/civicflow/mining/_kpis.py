@@ -160,6 +160,14 @@ class KpiValue(Record):
         return format_kpi_value(self.value, self.unit)
 
 
+def kpi_unit(unit: str, currency: str | None) -> str:
+    """A KPI's unit with the dataset's currency: ``cost/case`` becomes ``EUR/case`` when the
+    dataset was ingested with ``--currency EUR`` (it stays ``cost/case`` without one)."""
+    if currency and unit.startswith("cost/"):
+        return f"{currency}/{unit.removeprefix('cost/')}"
+    return unit
+
+
 def format_kpi_value(value: float | None, unit: str) -> str:
     """A short human label of a KPI value: shares as percentages, counts without decimals."""
     if value is None:
@@ -498,7 +506,7 @@ def compute_kpis(
             KpiValue(
                 name=d.name,
                 label=d.label,
-                unit=d.unit,
+                unit=kpi_unit(d.unit, manifest.options.get("currency")),
                 direction=d.direction,
                 definition=d.definition
                 + (f" SLA: {sla.describe()}." if d.needs_sla and sla is not None else ""),

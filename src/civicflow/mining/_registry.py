@@ -20,6 +20,7 @@ from civicflow.mining._bottlenecks import BottleneckConfig, bottlenecks
 from civicflow.mining._breakdown import breakdown
 from civicflow.mining._conformance import ConformanceConfig, conformance
 from civicflow.mining._dotted import DottedChartConfig, dotted_chart
+from civicflow.mining._inductive import InductiveConfig, discover_process_tree
 from civicflow.mining._kpis import compute_kpis
 from civicflow.mining._performance import arrivals, throughput_times, work_in_progress
 from civicflow.mining._process_map import ProcessMapConfig, process_map
@@ -137,11 +138,18 @@ ANALYSES: tuple[Analysis, ...] = (
         report_section="key-figures",
     ),
     Analysis(
-        name="conformance", summary="Check the cases against a BPMN reference flow: fitness and "
-        "the most common deviations.", function=conformance, config=ConformanceConfig,
-        cli=("conformance",),
-        web_reason="needs a BPMN reference model, which the workbench cannot upload yet",
-        report_section="conformance",
+        name="conformance", summary="Check the cases against a BPMN reference flow (or the "
+        "discovered model): fitness, precision and the most common deviations.",
+        function=conformance, config=ConformanceConfig, cli=("conformance",),
+        web_tab="conformance", report_section="conformance",
+    ),
+    Analysis(
+        name="discover", summary="Discover a process model (Inductive Miner): a sound, "
+        "block-structured process tree.", function=discover_process_tree,
+        config=InductiveConfig, cli=("discover",), web_tab="conformance",
+        report_reason="the report's conformance section checks against a reference model; the "
+        "discovered model is drawn, downloaded as BPMN and checked in the workbench's "
+        "Conformance tab and by 'civicflow discover'",
     ),
 )  # fmt: skip
 

@@ -30,6 +30,7 @@ TAB_TITLES = {
     "replay": "Replay",
     "sla": "SLA",
     "breakdown": "Breakdown",
+    "conformance": "Conformance",
 }
 """The link text of each tab."""
 SECTION_TABS = {

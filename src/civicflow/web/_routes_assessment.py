@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -402,6 +404,8 @@ def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str
             sla_attributes=attributes,
             chart=None if result is None else A.sla_chart(result),
         )
+    elif tab == "conformance":
+        ctx.update(_conformance_context(request, ws, view, params))
     elif tab == "breakdown":
         # offered: the attributes with few groups relative to cases (mining.breakdown_attributes)
         known = analyst.breakdown_attributes(view)
@@ -440,6 +444,65 @@ def _tab_context(request: Request, actor: Any, ws: Any, query: A.Query, tab: str
             f"there is no assessment view '{tab}'", found=tab, expected=", ".join(A.ANALYSES)
         )
     return ctx
+
+
+_BPMN_NAME = re.compile(r"^[0-9a-f]{16}$")
+MAX_BPMN_BYTES = 5_000_000
+
+
+def _bpmn_path(request: Request, workspace_id: str, key: str) -> Path:
+    if not _BPMN_NAME.match(key):
+        raise InputError(
+            "the reference model is not one uploaded here",
+            where=Location(field="model"),
+            found=key,
+            expected="'discovered' or the key of an uploaded BPMN file",
+            fix="upload the BPMN file again from the Conformance tab",
+        )
+    return _uploads_dir(request, workspace_id) / "bpmn" / f"{key}.bpmn"
+
+
+def _noise(params: Any) -> float:
+    return _bounded(params.get("noise", "0.2"), 0.0, 1.0, "noise")
+
+
+def _conformance_context(request: Request, ws: Any, view: Any, params: Any) -> dict[str, Any]:
+    """The Conformance tab: the view checked against the discovered model (Inductive Miner,
+    with the noise the slider sets) or against an uploaded BPMN file."""
+    key = params.get("model") or "discovered"
+    config = mining.ConformanceConfig(max_states=20_000)
+    tree = None
+    noise = _noise(params)
+    if key == "discovered":
+        tree = mining.discover_process_tree(
+            view, config=mining.InductiveConfig(noise_threshold=noise)
+        )
+        net = tree.to_workflow_net(name=f"discovered model (noise {noise:g})")
+        result = mining.conformance(view, net=net, config=config)
+        dot = tree.to_dot()
+        model_name = f"the discovered model (Inductive Miner, noise {noise:g})"
+    else:
+        path = _bpmn_path(request, ws.id, key)
+        if not path.is_file():
+            raise NotFoundError(
+                "the uploaded BPMN file is no longer here",
+                where=Location(field="model"),
+                found=key,
+                fix="upload the BPMN file again from the Conformance tab",
+            )
+        bpmn = mining.read_bpmn(path)
+        result = mining.conformance(view, model=bpmn, config=config)
+        dot = None
+        model_name = f"the uploaded model '{bpmn.name or bpmn.process_id}'"
+    return {
+        "conformance": result,
+        "tree": tree,
+        "model_key": key,
+        "model_name": model_name,
+        "noise": noise,
+        "dot": dot,
+        "max_bpmn_mb": MAX_BPMN_BYTES // 1_000_000,
+    }
 
 
 def _section_config(params: Any, tab: str, activities: list[str]) -> Any:
@@ -550,6 +613,7 @@ _TAB_OPTIONS = {
     "replay": ("cases",),
     "sla": A.SLA_KEYS,
     "breakdown": ("kpi", "by"),
+    "conformance": ("model", "noise"),
 }
 
 
@@ -570,6 +634,72 @@ def _tab_html(request: Request, actor: Any, ws: Any, view: Any, query: A.Query, 
         return str(template.render(request=request, workspace=ws, **context))
 
     return _analyst(request).cache.get_or_compute(key, render, uses_engine=False)  # type: ignore[no-any-return]
+
+
+@router.post("/w/{workspace_id}/assessment/conformance/model")
+async def upload_reference(request: Request, workspace_id: str, actor: WorkspaceReader) -> Response:
+    """A BPMN reference for the Conformance tab: checked here (bad XML or an unsupported model
+    is a clear error, nothing kept), stored under its content hash, then the tab shows it."""
+    await run_in_threadpool(_ws, request, actor, workspace_id)
+    form = await request.form()
+    upload = form.get("bpmn")
+    back = str(form.get("qs") or "")
+    data = b""
+    if upload is not None and not isinstance(upload, str):
+        data = await upload.read(MAX_BPMN_BYTES + 1)
+    if not data:
+        raise InputError(
+            "no BPMN file was chosen",
+            where=Location(field="bpmn"),
+            expected="a BPMN 2.0 XML file exported from a modeller",
+            fix="choose the file, then press 'Check against this model'",
+        )
+    if len(data) > MAX_BPMN_BYTES:
+        raise InputError(
+            "the BPMN file is too large",
+            where=Location(field="bpmn"),
+            found=f"more than {MAX_BPMN_BYTES:,} bytes",
+            expected=f"at most {MAX_BPMN_BYTES // 1_000_000} MB",
+            fix="export the process alone, without embedded images",
+        )
+    key = hashlib.sha256(data).hexdigest()[:16]
+    path = _bpmn_path(request, workspace_id, key)
+
+    def check() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        try:
+            mining.workflow_net(mining.read_bpmn(tmp))
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        tmp.replace(path)
+
+    await run_in_threadpool(check)
+    sep = "&" if back else ""
+    return RedirectResponse(
+        f"/w/{workspace_id}/assessment?{back}{sep}tab=conformance&model={key}", status_code=303
+    )
+
+
+@router.get("/w/{workspace_id}/assessment/discovered.bpmn")
+def discovered_bpmn(request: Request, workspace_id: str, actor: WorkspaceReader) -> Response:
+    """The discovered model (Inductive Miner on the filtered view) as BPMN 2.0 with a diagram."""
+    ws = _ws(request, actor, workspace_id)
+    query = _query(request)
+    view = _analyst(request).view(actor, ws.id, query)
+    noise = _noise(request.query_params)
+    tree = mining.discover_process_tree(view, config=mining.InductiveConfig(noise_threshold=noise))
+    name = query.dataset or "dataset"
+    xml = tree.to_bpmn(process_id="discovered", name=f"{name} (discovered)")
+    return Response(
+        xml,
+        media_type="application/xml",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}-discovered.bpmn"
+        },
+    )
 
 
 @router.post("/w/{workspace_id}/baselines")

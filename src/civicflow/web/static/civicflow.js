@@ -12,6 +12,20 @@
     event.detail.headers["X-CSRF-Token"] = csrfToken();
   });
 
+  // Forms inside cached fragments carry no token: add it from the page when they are sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-csrf")) { return; }
+    var field = form.querySelector('input[name="csrf_token"]');
+    if (!field) {
+      field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "csrf_token";
+      form.appendChild(field);
+    }
+    field.value = csrfToken();
+  }, true);
+
   // Move focus to swapped-in content that asks for it, so keyboard and screen-reader users follow.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;

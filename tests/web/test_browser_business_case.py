@@ -74,3 +74,30 @@ def test_business_case_pages(served: tuple[str, World], browser: Any) -> None:
     c.shot("business-case-compare")
     assert [e for e in c.errors if "status of 422" not in e] == [], c.errors
     c.close()
+
+
+def test_opportunities_page(served: tuple[str, World], browser: Any) -> None:
+    from civicflow.app import SYSTEM, assessment
+    from civicflow.demo import DemoConfig, build_demo_workspace
+
+    base, world = served
+    assessment.store_dataset(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, name="demo",
+        write=lambda store: build_demo_workspace(
+            path=store.path, config=DemoConfig(cases=300, seed=4)
+        )[1],
+    )  # fmt: skip
+    ws = f"/w/{world.workspace_id}"
+    c = Checked(browser, base)
+    page = c.page
+    c.sign_in(world.emails["analyst"])
+    page.goto(f"{ws}/opportunities?dataset=demo")
+    page.wait_for_selector(".chart[data-rendered] svg", timeout=30_000)
+    c.axe()
+    first = page.locator("details.govuk-details").first
+    first.locator("summary").click()
+    first.locator("#opp-hourly-cost-1").fill("55")
+    first.get_by_role("button", name="Draft a business case").click()
+    page.wait_for_url(re.compile(r".*/business-cases/bc_[0-9a-f]+$"))
+    assert "Automate" in page.locator("h1").inner_text()
+    c.axe()

@@ -42,6 +42,7 @@ from civicflow.planning import (
     CostLine,
     HoursSaved,
     MonteCarloConfig,
+    Opportunities,
     OpportunityConfig,
     Range,
     RemoveRework,
@@ -58,7 +59,7 @@ from civicflow.planning import (
     tornado,
     tornado_to_dict,
 )
-from civicflow.report import Section, business_case_section
+from civicflow.report import Section, business_case_section, opportunities_section
 
 CASE = "business_case"
 SECONDS_PER_YEAR = 365.25 * 86_400
@@ -683,3 +684,39 @@ def from_opportunity(
         reason=reason or f"from the opportunity '{activity}'",
     )  # fmt: skip
     return FromOpportunity(case=stored, scenario=scenario, evidence=evidence)
+
+
+def opportunities_to_dict(ranked: Opportunities, *, top: int | None = None) -> dict[str, Any]:
+    """A ranking as JSON-ready data (the command line's ``--json``, the report, the page)."""
+    import dataclasses
+
+    end = None if top is None else max(0, top)
+    return {
+        "weights": ranked.weights.as_dict(),
+        "definitions": dict(ranked.definitions),
+        "opportunities": [dataclasses.asdict(o) for o in ranked.opportunities[:end]],
+        "sequences": [dataclasses.asdict(o) for o in ranked.sequences[:end]],
+    }
+
+
+def rank_opportunities(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    filter: EventLogFilter | None = None,
+    config: OpportunityConfig | None = None,
+) -> Opportunities:
+    """The dataset's (filtered) activities and frequent sequences ranked as automation
+    opportunities, each score with its evidence (WORKSPACE_READ; nothing is stored)."""
+    view = open_view(
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter,
+        engine=DuckDBEngine(),
+    )  # fmt: skip
+    return automation_opportunities(view, config)
+
+
+def opportunities_report_section(ranked: Opportunities, *, top: int = 10) -> Section | None:
+    """The report's "Automation opportunities" section of a ranking."""
+    return opportunities_section(opportunities_to_dict(ranked), top=top)

@@ -4,7 +4,8 @@ version), compared side by side, and drafted in one step from an automation oppo
 
 Read (WORKSPACE_READ): ``list_cases``, ``get_case`` (by id or name), ``compare_cases``,
 ``budget_costs`` (the programme's budget lines as cost lines), ``report_section`` (the
-report's "Business case" section). Change (BUSINESS_CASE_WRITE, one
+report's "Business case" section), ``rank_opportunities`` (the automation opportunities of a
+dataset; ``opportunities_to_dict``, ``opportunities_report_section``). Change (BUSINESS_CASE_WRITE, one
 ledger entry each): ``create_case`` (``business_case.create``), ``add_version``
 (``business_case.version``), ``evaluate_case`` (``business_case.evaluate``), ``delete_case``
 (``business_case.delete``), ``from_opportunity`` (``scenario.create`` with a model, then
@@ -29,6 +30,9 @@ from civicflow.app._business_case import (
     get_case,
     list_cases,
     local_report_section,
+    opportunities_report_section,
+    opportunities_to_dict,
+    rank_opportunities,
     report_section,
 )
 
@@ -50,5 +54,8 @@ __all__ = [
     "get_case",
     "list_cases",
     "local_report_section",
+    "opportunities_report_section",
+    "opportunities_to_dict",
+    "rank_opportunities",
     "report_section",
 ]

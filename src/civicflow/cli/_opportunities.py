@@ -6,7 +6,6 @@ everything (signals with their evidence, the rules in words, the weights) as JSO
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 import typer
@@ -78,17 +77,9 @@ def opportunities_command(
     with options.open() as view:
         result = automation_opportunities(view, config)
     if as_json:
-        emit_json(
-            {
-                "dataset": options.dataset,
-                "weights": result.weights.as_dict(),
-                "definitions": result.definitions,
-                "opportunities": [
-                    dataclasses.asdict(o) for o in result.opportunities[: max(0, top)]
-                ],
-                "sequences": [dataclasses.asdict(o) for o in result.sequences[: max(0, top)]],
-            }
-        )
+        from civicflow.app.business_case import opportunities_to_dict
+
+        emit_json({"dataset": options.dataset} | opportunities_to_dict(result, top=top))
         return
     shown = result.opportunities[: max(0, top)]
     names = list(SIGNALS)

@@ -87,12 +87,18 @@ def report(
 
         # the options given, or the dataset's default SLA, with the working calendar given
         config = dataclasses.replace(config, sla=sla.for_view(view))
-        # the workspace's business cases, when the command line's database knows it
-        from civicflow.app.business_case import local_report_section
+        # the view's automation opportunities; the workspace's business cases, when the
+        # command line's database knows it
+        from civicflow.app.business_case import local_report_section, opportunities_report_section
+        from civicflow.planning import automation_opportunities
 
-        cases = local_report_section(options.workspace)
-        if cases is not None:
-            config = dataclasses.replace(config, extra_sections=(cases,))
+        extra = (
+            opportunities_report_section(automation_opportunities(view)),
+            local_report_section(options.workspace),
+        )
+        config = dataclasses.replace(
+            config, extra_sections=tuple(s for s in extra if s is not None)
+        )
         path = build_report(view=view, out=out, config=config, progress=progress)
     size = path.stat().st_size
     typer.echo(f"wrote {path} ({size / 1e6:.1f} MB)")

@@ -151,6 +151,7 @@ def create_app(
         _routes_explore,
         _routes_fairness,
         _routes_governance,
+        _routes_opportunities,
         _routes_pages,
         _routes_simulation,
     )
@@ -167,6 +168,7 @@ def create_app(
     app.include_router(_routes_simulation.router)
     app.include_router(_routes_business_case.router)
     app.include_router(_routes_governance.router)
+    app.include_router(_routes_opportunities.router)
     app.include_router(_routes_fairness.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)

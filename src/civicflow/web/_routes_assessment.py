@@ -840,7 +840,12 @@ def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Respo
     out = folder / f"{query.dataset}-assessment.html"
     ctx = request.app.state.ctx
     cases = bc.report_section(ctx, actor=actor, workspace_id=workspace_id)
-    config = ReportConfig(extra_sections=(cases,) if cases is not None else ())
+    ranked = bc.rank_opportunities(
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=query.dataset,
+        filter=query.filter,
+    )  # fmt: skip
+    opportunities = bc.opportunities_report_section(ranked)
+    config = ReportConfig(extra_sections=tuple(s for s in (opportunities, cases) if s is not None))
     # the report's analyses run on the application's engine: under its one lock
     with assessment.engine_lock(ctx):
         build_report(view=view, out=out, config=config)

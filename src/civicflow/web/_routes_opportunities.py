@@ -1,0 +1,134 @@
+"""The Opportunities page: a dataset's activities and frequent sequences ranked as automation
+opportunities, each signal's score with its evidence, the weights the analyst may change, the
+decision rules in words, and one step from an opportunity to a draft business case.
+
+Ranking goes through ``civicflow.app.business_case.rank_opportunities`` (role checked, nothing
+stored); the draft through ``from_opportunity`` (BUSINESS_CASE_WRITE, ledgered).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from civicflow.app import Actor, AppContext, Permission, assessment, workspaces
+from civicflow.app import business_case as bc
+from civicflow.core import CivicflowError, InputError, Location
+from civicflow.planning import SIGNALS, OpportunityConfig, OpportunityWeights
+from civicflow.report import opportunities_chart
+from civicflow.web._pages import page
+from civicflow.web._permissions import AppCtx, BusinessCaseWriter, WorkspaceReader
+
+router = APIRouter(include_in_schema=False)
+NAV = "opportunities"
+
+
+async def _posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+
+
+def _number(text: str, field: str, *, expected: str, fix: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise InputError(
+            f"'{text}' is not a number", where=Location(field=field),
+            found=text or "(empty)", expected=expected, fix=fix,
+        )  # fmt: skip
+    return value
+
+
+def _weights(params: Any) -> tuple[OpportunityWeights, dict[str, str]]:
+    """The weights the query string gives (``w_<signal>``), the defaults for the rest."""
+    given = {name: (params.get(f"w_{name}") or "").strip() for name in SIGNALS}
+    values = {
+        name: _number(text, f"w_{name}", expected="a weight of 0 or more",
+                      fix=f"enter a number for the weight of {name}, e.g. 1")
+        for name, text in given.items() if text
+    }  # fmt: skip
+    weights = OpportunityWeights(**values)
+    shown = {name: f"{v:g}" for name, v in weights.as_dict().items()}
+    return weights, shown
+
+
+def _page(
+    request: Request,
+    ctx: AppContext,
+    actor: Actor,
+    workspace_id: str,
+    *,
+    params: Any,
+    error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    datasets = [
+        d.name for d in assessment.list_datasets(ctx, actor=actor, workspace_id=workspace_id)
+    ]
+    dataset = (params.get("dataset") or "").strip() or (datasets[0] if datasets else "")
+    data: dict[str, Any] | None = None
+    chart: dict[str, Any] | None = None
+    shown = {name: f"{v:g}" for name, v in OpportunityWeights().as_dict().items()}
+    if dataset:
+        try:
+            weights, shown = _weights(params)
+            ranked = bc.rank_opportunities(
+                ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset,
+                config=OpportunityConfig(weights=weights),
+            )  # fmt: skip
+            data = bc.opportunities_to_dict(ranked, top=15)
+            drawn = opportunities_chart(data)
+            if drawn is not None:
+                chart = {**drawn.spec, "description": drawn.label}
+        except CivicflowError as exc:
+            error = error or exc.to_dict()
+    return page(
+        request, "opportunities.html", actor, status=422 if error else 200,
+        workspace=workspace, nav=NAV, datasets=datasets, dataset=dataset, data=data,
+        charts=[chart] if chart else [], signals=SIGNALS, weights=shown, error=error,
+        values=values or {}, can_write=actor.can(Permission.BUSINESS_CASE_WRITE, workspace_id),
+        field_ids={f"w_{n}": f"w-{n}" for n in SIGNALS}
+        | {"hourly_cost": "opp-hourly-cost", "share_automated": "opp-share"},
+    )  # fmt: skip
+
+
+@router.get("/w/{workspace_id}/opportunities")
+def opportunities(
+    request: Request, ctx: AppCtx, workspace_id: str, actor: WorkspaceReader
+) -> Response:
+    return _page(request, ctx, actor, workspace_id, params=request.query_params)
+
+
+@router.post("/w/{workspace_id}/opportunities/business-case")
+def draft_business_case(
+    request: Request, ctx: AppCtx, workspace_id: str, actor: BusinessCaseWriter, form: PostedForm
+) -> Response:
+    """One step from an opportunity to a draft business case (costs from the budget lines)."""
+    values = {k: (form.get(k) or "").strip() for k in  # type: ignore[union-attr]
+              ("dataset", "activity", "hourly_cost", "share_automated")}  # fmt: skip
+    try:
+        hourly = _number(values["hourly_cost"], "hourly_cost",
+                         expected="the loaded cost of one staff hour, above 0",
+                         fix="enter e.g. 55")  # fmt: skip
+        share = _number(values["share_automated"] or "0.5", "share_automated",
+                        expected="a fraction above 0, at most 1", fix="enter e.g. 0.5")  # fmt: skip
+        drafted = bc.from_opportunity(
+            ctx, actor=actor, workspace_id=workspace_id, dataset_name=values["dataset"],
+            activity=values["activity"], hourly_cost=hourly, share_automated=share,
+            reason="drafted on the Opportunities page",
+        )  # fmt: skip
+    except CivicflowError as exc:
+        return _page(
+            request, ctx, actor, workspace_id, params={"dataset": values["dataset"]},
+            error=exc.to_dict(), values=values,
+        )  # fmt: skip
+    return RedirectResponse(f"/w/{workspace_id}/business-cases/{drafted.case.id}", status_code=303)

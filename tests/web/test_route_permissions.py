@@ -61,6 +61,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/w/{workspace_id}/baselines"): "baseline:write",
     ("GET", "/w/{workspace_id}/assessment/export/{tab}.{fmt}"): "workspace:read",
     ("GET", "/w/{workspace_id}/assessment/report.html"): "workspace:read",
+    # a reference model uploaded for the Conformance tab is analysis input, not workspace data
+    ("POST", "/w/{workspace_id}/assessment/conformance/model"): "workspace:read",
+    ("GET", "/w/{workspace_id}/assessment/discovered.bpmn"): "workspace:read",
     ("GET", "/w/{workspace_id}/assessment/report.pdf"): "workspace:read",
     ("GET", "/w/{workspace_id}/assessment/log.{fmt}"): "workspace:read",
     ("GET", "/w/{workspace_id}/compare"): "workspace:read",

@@ -92,9 +92,45 @@ def test_a_stream_alerts_only_when_a_disparity_leaves_the_band(  # type: ignore[
     women = history["groups"]["Female"]
     assert women[2] > women[1] and abs(women[1] - women[0]) < 0.1
 
+    section = af.report_section(ctx, actor=viewer, workspace_id=ws.id)
+    assert section is not None and section.findings[0].startswith("Alert, stream compas")
+    assert section.tables[1].rows[0][-1] == str(len(three.check.alerts))
+
     # a stricter band set per stream: a narrower band than the default is kept and used
     narrow = AuditConfig.from_dict({**CONFIG.to_dict(), "band": [0.9, 1.1]})
     other = af.add_stream(
         ctx, actor=admin, workspace_id=ws.id, name="narrow", path=path, config=narrow
     )
     assert other.config.band == (0.9, 1.1)
+
+
+def test_the_report_section_lists_latest_audits_findings_and_alerts() -> None:
+    from civicflow.report import Section, fairness_history_chart, fairness_section
+
+    assert fairness_section([], []) is None
+    audit = {
+        "name": "compas", "version": 2, "kind": "decisions", "source": "compas.csv",
+        "created_at": "2026-12-05T05:00:00",
+        "result": {"findings": [
+            {"severity": "high", "text": "Black defendants are flagged twice as often."},
+            {"severity": "low", "text": "a second finding"},
+            {"severity": "medium", "text": "a third"},
+            {"severity": "low", "text": "a fourth, beyond the top three"},
+        ]},
+    }  # fmt: skip
+    stream = {
+        "name": "compas", "band": [0.8, 1.25], "last_run_at": "2026-12-05T05:00:00",
+        "last_check": {"version": 2, "alerts": [{"text": "sex = Female: the fpr ratio left"}]},
+    }  # fmt: skip
+    section = fairness_section([audit], [stream])
+    assert isinstance(section, Section) and section.id == "fairness"
+    assert section.findings[0].startswith("Alert, stream compas (audit version 2)")
+    assert len(section.findings) == 4 and "beyond the top three" not in " ".join(section.findings)
+    assert section.tables[0].rows[0][-1] == "2"  # high and medium findings
+    assert {f.label: f.value for f in section.figures}["Alerts"] == "1"
+    chart = fairness_history_chart(
+        {"stream": "compas", "attribute": "sex", "metric": "fpr", "versions": [1, 2],
+         "groups": {"Female": [0.2, 0.4], "Male": [0.3, None]}}
+    )  # fmt: skip
+    assert chart.table is not None and chart.table.rows[1] == ("v2", "40.0 %", "—")
+    assert len(chart.spec["data"]["values"]) == 3

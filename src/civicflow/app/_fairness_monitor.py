@@ -33,6 +33,7 @@ from civicflow.fairness import (
     metric_history,
     read_decisions,
 )
+from civicflow.report import Section, fairness_section
 
 OBJECT = "fairness_stream"
 
@@ -238,3 +239,22 @@ def stream_history(
         "dates": [a.created_at.isoformat() for a in audits],
         "groups": metric_history([a.result for a in audits], attribute=attr, metric=metric),
     }
+
+
+def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Section | None:
+    """The report's "Fairness" section: the latest version of each audit, their top findings
+    and the streams' alerts (None without audits or streams)."""
+    latest: dict[str, StoredAudit] = {}
+    for a in list_audits(ctx, actor=actor, workspace_id=workspace_id):
+        latest.setdefault(a.name, a)  # newest first
+    streams = list_streams(ctx, actor=actor, workspace_id=workspace_id)
+    return fairness_section([a.to_dict() for a in latest.values()], [s.to_dict() for s in streams])
+
+
+def local_report_section(workspace_path: Path | str) -> Section | None:
+    """The "Fairness" section for a report written on the command line, read only (None when
+    the command line's database does not know the workspace or its operator; see
+    :func:`civicflow.app.business_case.local_report_section`)."""
+    from civicflow.app._business_case import local_section
+
+    return local_section(workspace_path, report_section)

@@ -7,7 +7,8 @@ each): ``audit_file`` (``fairness.audit``), ``audit_process`` (``fairness.proces
 
 Monitoring: ``add_stream`` (FAIRNESS_WRITE, ``fairness.stream.add``), ``run_stream`` /
 ``run_all`` (FAIRNESS_WRITE, ``fairness.audit`` then ``fairness.monitor``), ``list_streams``,
-``get_stream``, ``stream_history`` (WORKSPACE_READ).
+``get_stream``, ``stream_history``, ``report_section`` (the report's "Fairness" section),
+``local_report_section`` (WORKSPACE_READ).
 """
 
 from civicflow.app._fairness import (
@@ -25,6 +26,8 @@ from civicflow.app._fairness_monitor import (
     add_stream,
     get_stream,
     list_streams,
+    local_report_section,
+    report_section,
     run_all,
     run_stream,
     stream_history,
@@ -43,6 +46,8 @@ __all__ = [
     "get_stream",
     "list_audits",
     "list_streams",
+    "local_report_section",
+    "report_section",
     "run_all",
     "run_stream",
     "stream_history",

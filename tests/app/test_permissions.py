@@ -454,9 +454,36 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
 
         return fairness.list_audits(ctx, actor=actor, workspace_id=ws)
 
+    def fairness_stream(ctx, actor, ws, admin, *, run: bool = False):  # type: ignore[no-untyped-def]
+        from civicflow.app import fairness
+        from civicflow.core import new_id
+        from civicflow.fairness import AuditConfig
+
+        path = ctx.settings.home / "stream.csv"
+        path.write_text("group,granted\na,1\na,0\nb,1\nb,1\n")
+        config = AuditConfig(outcome="granted", groups=("group",), bootstrap=10)
+        name = new_id("s")
+        if not run:
+            return fairness.add_stream(
+                ctx, actor=actor, workspace_id=ws, name=name, path=path, config=config
+            )
+        fairness.add_stream(ctx, actor=admin, workspace_id=ws, name=name, path=path, config=config)
+        return fairness.run_stream(ctx, actor=actor, workspace_id=ws, name=name)
+
+    def fairness_streams(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import fairness
+
+        return fairness.list_streams(ctx, actor=actor, workspace_id=ws)
+
     ops |= {
         "fairness.audit_file": (FAIRNESS_AUDITORS, fairness_audit),
         "fairness.list_audits": (ALL, fairness_list),
+        "fairness.add_stream": (FAIRNESS_AUDITORS, fairness_stream),
+        "fairness.run_stream": (
+            FAIRNESS_AUDITORS,
+            lambda ctx, a, ws, ad: fairness_stream(ctx, a, ws, ad, run=True),
+        ),
+        "fairness.list_streams": (ALL, fairness_streams),
         # reading: every member; an event-log export is recorded in the ledger
         "compare": (ALL, compare),
         "export_event_log": (ALL, export_log),

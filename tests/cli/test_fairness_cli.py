@@ -141,3 +141,43 @@ def test_explain(ws: Path, tmp_path: Path) -> None:
         ],
     )
     assert isinstance(bad.exception, InputError) and "cannot be loaded" in str(bad.exception)
+
+
+def test_monitor_add_run_list_history(ws: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(shared_file("fairness", "compas_for_aequitas.csv"))
+    frame = frame.sample(frac=1, random_state=0).reset_index(drop=True)
+    half = len(frame) // 2
+    path = tmp_path / "stream.csv"
+    frame.iloc[:half].to_csv(path, index=False)
+    added = _json(
+        ["fairness", "monitor", "add", "compas-stream", str(path), "-w", str(ws), "--outcome",
+         "score", "--label", "label_value", "--group", "sex", "--unfavourable", "--bootstrap",
+         "100", "--band-low", "0.75"]
+    )  # fmt: skip
+    assert added["band"] == [0.75, 1.25]
+    assert added["ledger_entry"]["action"] == "fairness.stream.add"
+    (first,) = _json(["fairness", "monitor", "run", "compas-stream", "-w", str(ws)])
+    assert (first["version"], first["previous_version"], first["alerts"]) == (1, None, [])
+    second = frame.iloc[half:].copy()
+    women = second[(second.sex == "Female") & (second.score == 0)]
+    second.loc[women.sample(frac=0.5, random_state=1).index, "score"] = 1
+    second.to_csv(path, index=False)
+    result = runner.invoke(
+        app, ["fairness", "monitor", "run", "--all", "-w", str(ws), "--fail-on-alert", "--json"]
+    )
+    assert result.exit_code == 3, result.output
+    (run,) = json.loads(result.stdout)
+    assert run["version"] == 2 and run["previous_version"] == 1
+    assert ("Female", "fpr") in {(a["group"], a["metric"]) for a in run["alerts"]}
+    assert all(d["significant"] for d in run["drift"])
+    (listed,) = _json(["fairness", "monitor", "list", "-w", str(ws)])
+    assert listed["last_check"]["version"] == 2 and listed["last_check"]["alerts"]
+    history = _json(
+        ["fairness", "monitor", "history", "compas-stream", "-w", str(ws), "--metric", "fpr"]
+    )
+    assert history["attribute"] == "sex" and history["versions"] == [1, 2]
+    assert history["groups"]["Female"][1] > history["groups"]["Female"][0]
+    text = runner.invoke(app, ["fairness", "monitor", "run", "compas-stream", "-w", str(ws)])
+    assert text.exit_code == 0 and "against version 2" in text.output

@@ -484,11 +484,29 @@ def test_fairness_pages(served: tuple[str, World], browser: Any, tmp_path: Path)
         world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, path=decisions,
         config=AuditConfig(outcome="granted", label="eligible", groups=("group",), bootstrap=50),
     )  # fmt: skip
+    # a monitored stream whose second run raises an alert: its table, warning and chart
+    stream = tmp_path / "stream.csv"
+    stream.write_text(
+        decisions.read_text()
+        .replace("south,0", "south,x")
+        .replace("south,1", "south,0")
+        .replace("south,x", "south,1")
+    )
+    af.add_stream(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, name="grants", path=stream,
+        config=AuditConfig(outcome="granted", label="eligible", groups=("group",), bootstrap=50),
+    )  # fmt: skip
+    af.run_stream(world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, name="grants")
+    stream.write_text(decisions.read_text())
+    af.run_stream(world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, name="grants")
     c = Checked(browser, base)
     page = c.page
     c.sign_in(world.emails["analyst"])
     page.goto(f"{ws}/fairness")
+    page.wait_for_selector(".chart svg, .chart canvas")
+    assert "Monitored decision streams" in page.content()
     c.axe()
+    c.shot("fairness-streams")
     page.goto(f"{ws}/fairness/{stored.id}")
     assert "Four-fifths rule" in page.content()
     c.axe()

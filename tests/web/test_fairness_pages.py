@@ -83,3 +83,34 @@ def test_decision_audit_page_and_viewer(seeded: World, tmp_path) -> None:  # typ
     assert denied.status_code == 403
     missing = client.get(f"{ws}/fairness/fair_nope")
     assert missing.status_code == 404
+
+
+def test_streams_with_alerts_and_history_chart(seeded: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "stream.csv"
+
+    def write(south_rule) -> None:  # type: ignore[no-untyped-def]
+        rows = ["group,granted,eligible"] + [
+            f"{g},{int(i % 3 != 0) if g == 'north' else south_rule(i)},{int(i % 2 == 0)}"
+            for g in ("north", "south")
+            for i in range(300)
+        ]
+        path.write_text("\n".join(rows) + "\n")
+
+    write(lambda i: int(i % 3 != 0))
+    config = AuditConfig(outcome="granted", label="eligible", groups=("group",), bootstrap=100)
+    af.add_stream(
+        seeded.ctx, actor=SYSTEM, workspace_id=seeded.workspace_id, name="grants", path=path,
+        config=config,
+    )  # fmt: skip
+    af.run_stream(seeded.ctx, actor=SYSTEM, workspace_id=seeded.workspace_id, name="grants")
+    write(lambda i: int(i % 3 == 0))
+    run = af.run_stream(seeded.ctx, actor=SYSTEM, workspace_id=seeded.workspace_id, name="grants")
+    assert any(a.metric == "selection_rate" for a in run.check.alerts)
+    client = TestClient(make_app(seeded))
+    sign_in(client, seeded.emails["viewer"])
+    page = client.get(f"/w/{seeded.workspace_id}/fairness?metric=fpr")
+    assert page.status_code == 200
+    assert "Monitored decision streams" in page.text and "grants" in page.text
+    assert "Stream grants: group = south: the selection_rate ratio" in page.text
+    assert page.text.count('class="chart"') == 1 and "fpr by group" in page.text
+    assert '<option value="fpr" selected>' in page.text

@@ -15,7 +15,7 @@ rework the log measures at that activity.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -268,6 +268,14 @@ def local_report_section(workspace_path: Path | str) -> Section | None:
     application database yet, the folder is not a registered workspace, the operator has no
     account or role there, or the database is at another schema (nothing is created or
     registered here)."""
+    return local_section(workspace_path, report_section)
+
+
+def local_section(
+    workspace_path: Path | str, build: Callable[..., Section | None]
+) -> Section | None:
+    """``build(ctx, actor=, workspace_id=)`` for the workspace folder as the command line's
+    operator sees it, read only (None in the cases :func:`local_report_section` names)."""
     from sqlalchemy.engine import make_url
 
     from civicflow.app._accounts import get_actor
@@ -292,7 +300,7 @@ def local_report_section(workspace_path: Path | str) -> Section | None:
         actor = get_actor(ctx, operator.id)
         if not actor.can(Permission.WORKSPACE_READ, row.id):
             return None
-        return report_section(ctx, actor=actor, workspace_id=row.id)
+        return build(ctx, actor=actor, workspace_id=row.id)
     finally:
         ctx.close()
 

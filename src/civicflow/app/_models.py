@@ -530,3 +530,22 @@ class GovernanceReadinessRow(Base):
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     scorecard: Mapped[dict[str, Any]] = mapped_column(JSON)
     taken_by: Mapped[str] = mapped_column(String(64))
+
+
+class FairnessStreamRow(Base):
+    """A registered decision stream: a file re-audited on demand or by a scheduled command, its
+    audit configuration (``AuditConfig.to_dict()``) and its last check (``MonitorCheck.to_dict()``
+    with the audit's id and version)."""
+
+    __tablename__ = "fairness_streams"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    name: Mapped[str] = mapped_column(String(200))
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(1000))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_check: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_fairness_streams_name"),)

@@ -4,6 +4,11 @@ audits of a dataset, each stored as the next version of a named audit.
 Read (WORKSPACE_READ): ``list_audits``, ``get_audit``. Run (FAIRNESS_WRITE, one ledger entry
 each): ``audit_file`` (``fairness.audit``), ``audit_process`` (``fairness.process``),
 ``explain_file`` (``fairness.explain``: a model's decisions explained).
+
+Monitoring: ``add_stream`` (FAIRNESS_WRITE, ``fairness.stream.add``), ``run_stream`` /
+``run_all`` (FAIRNESS_WRITE, ``fairness.audit`` then ``fairness.monitor``), ``list_streams``,
+``get_stream``, ``stream_history``, ``report_section`` (the report's "Fairness" section),
+``local_report_section`` (WORKSPACE_READ).
 """
 
 from civicflow.app._fairness import (
@@ -15,13 +20,35 @@ from civicflow.app._fairness import (
     get_audit,
     list_audits,
 )
+from civicflow.app._fairness_monitor import (
+    MonitorRun,
+    Stream,
+    add_stream,
+    get_stream,
+    list_streams,
+    local_report_section,
+    report_section,
+    run_all,
+    run_stream,
+    stream_history,
+)
 
 __all__ = [
     "AuditKind",
+    "MonitorRun",
     "StoredAudit",
+    "Stream",
+    "add_stream",
     "audit_file",
     "audit_process",
     "explain_file",
     "get_audit",
+    "get_stream",
     "list_audits",
+    "list_streams",
+    "local_report_section",
+    "report_section",
+    "run_all",
+    "run_stream",
+    "stream_history",
 ]

@@ -323,3 +323,195 @@ def list_(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
             a.id,
         )  # fmt: skip
     console.print(t)
+
+
+monitor_app = typer.Typer(
+    help="Monitoring: register a decision stream (a file re-exported regularly), re-audit it on "
+    "demand or from cron, and see drift and alerts against the previous audit.",
+    no_args_is_help=True,
+)
+app.add_typer(monitor_app, name="monitor")
+
+
+@monitor_app.command("add")
+def monitor_add(
+    name: Annotated[str, typer.Argument(help="The stream's name (its audits carry it).")],
+    file: Annotated[Path, typer.Argument(help="Decisions: a CSV or Parquet file.")],
+    workspace: WorkspaceOpt,
+    group: GroupOpt,
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="The decision column (0/1, yes/no).")
+    ] = None,
+    score: Annotated[
+        str | None, typer.Option("--score", help="A score column (decision = score ≥ threshold).")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="The score's threshold.")
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option("--label", help="The true outcome column (0/1, yes/no).")
+    ] = None,
+    reference: Annotated[
+        str,
+        typer.Option("--reference", help="Reference group: largest, favoured, or a group value."),
+    ] = "largest",
+    unfavourable: Annotated[
+        bool,
+        typer.Option("--unfavourable", help="The positive decision harms the person."),
+    ] = False,
+    band_low: Annotated[
+        float, typer.Option("--band-low", help="Lower end of the parity band (ratio).")
+    ] = 0.8,
+    band_high: Annotated[
+        float, typer.Option("--band-high", help="Upper end of the parity band (ratio).")
+    ] = 1.25,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap replicates of the intervals.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register FILE as the decision stream NAME with its audit configuration and parity band;
+    ledgered (``fairness.stream.add``). Nothing is audited until `monitor run`."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+    from civicflow.fairness import AuditConfig
+
+    config = AuditConfig(
+        outcome=outcome, score=score, threshold=threshold, label=label, groups=tuple(group),
+        reference=reference, positive_is_favourable=not unfavourable,
+        band=(band_low, band_high), bootstrap=bootstrap, seed=seed,
+    )  # fmt: skip
+    command = "civicflow fairness monitor add"
+    with acting(workspace, Permission.FAIRNESS_WRITE, command=command) as act:
+        stream = af.add_stream(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            name=name, path=file, config=config, reason=f"{command} (command line)",
+        )  # fmt: skip
+        receipt = act.receipt(
+            action="fairness.stream.add", object_type="fairness_stream", object_id=stream.id
+        )
+    if as_json:
+        typer.echo(json.dumps({**stream.to_dict(), "ledger_entry": receipt}, indent=2))
+        return
+    console.print(
+        f"stream '{stream.name}' registered: {stream.source} (band {band_low:g}–{band_high:g})",
+        highlight=False,
+    )
+    print_receipt(receipt, out=console)
+
+
+@monitor_app.command("list")
+def monitor_list(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
+    """List the streams with their last run and alerts."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+
+    command = "civicflow fairness monitor list"
+    with acting(workspace, Permission.WORKSPACE_READ, command=command) as act:
+        streams = af.list_streams(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id
+        )
+    if as_json:
+        typer.echo(json.dumps([s.to_dict() for s in streams], indent=2))
+        return
+    t = Table(title="fairness streams")
+    for c in ("name", "source", "band", "last run", "version", "alerts"):
+        t.add_column(c, overflow="fold")
+    for s in streams:
+        last = s.last_check or {}
+        t.add_row(
+            s.name, s.source, f"{s.config.band[0]:g}–{s.config.band[1]:g}",
+            s.last_run_at.strftime("%Y-%m-%d %H:%M") if s.last_run_at else "never",
+            str(last.get("version", "—")), str(len(s.alerts)),
+        )  # fmt: skip
+    console.print(t)
+
+
+@monitor_app.command("run")
+def monitor_run(
+    workspace: WorkspaceOpt,
+    name: Annotated[str | None, typer.Argument(help="The stream to run.")] = None,
+    run_all: Annotated[bool, typer.Option("--all", help="Run every stream (for cron).")] = False,
+    fail_on_alert: Annotated[
+        bool, typer.Option("--fail-on-alert", help="Exit with status 3 when any alert is raised.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-audit a stream (or every stream with --all) and compare it with its previous audit:
+    drift of accuracy and of every disparity with intervals, alerts when a disparity leaves the
+    parity band. Each run is stored and ledgered (``fairness.audit``, ``fairness.monitor``)."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+
+    if (name is None) == (not run_all):
+        raise typer.BadParameter("give a stream name or --all (not both)")
+    command = "civicflow fairness monitor run"
+    with acting(workspace, Permission.FAIRNESS_WRITE, command=command) as act:
+        kw = {"actor": act.operator.actor, "workspace_id": act.operator.workspace_id}
+        reason = f"{command} (command line)"
+        with err_console.status("auditing…"):
+            if run_all:
+                runs = af.run_all(act.ctx, reason=reason, **kw)  # type: ignore[arg-type]
+            else:
+                assert name is not None
+                runs = [af.run_stream(act.ctx, name=name, reason=reason, **kw)]  # type: ignore[arg-type]
+    alerts = sum(len(r.check.alerts) for r in runs)
+    if as_json:
+        doc = [{**r.to_dict(), "drift": [d.to_dict() for d in r.check.significant]} for r in runs]
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        for r in runs:
+            before = (
+                f"against version {r.previous_version}" if r.previous_version else "first audit"
+            )
+            console.print(
+                f"stream '{r.stream.name}': version {r.audit.version} ({before}); "
+                f"{len(r.check.alerts)} alert(s), {len(r.check.significant)} significant "
+                f"change(s), {r.check.out_of_band} disparity(ies) outside the band",
+                highlight=False,
+            )
+            for a in r.check.alerts:
+                console.print(f"  ALERT {a.text}", highlight=False, markup=False)
+            for d in r.check.significant[:10]:
+                console.print(
+                    f"  drift {d.attribute} = {d.group}, {d.metric} ({d.kind}): "
+                    f"{d.change:+.3f} [{d.low:+.3f}, {d.high:+.3f}]",
+                    highlight=False, markup=False,
+                )  # fmt: skip
+    if fail_on_alert and alerts:
+        raise typer.Exit(3)
+
+
+@monitor_app.command("history")
+def monitor_history(
+    name: Annotated[str, typer.Argument(help="The stream.")],
+    workspace: WorkspaceOpt,
+    attribute: Annotated[
+        str | None, typer.Option("--attribute", help="The protected attribute (default: first).")
+    ] = None,
+    metric: Annotated[
+        str, typer.Option("--metric", help="The group metric, e.g. selection_rate, fpr, accuracy.")
+    ] = "selection_rate",
+    as_json: JsonOpt = False,
+) -> None:
+    """A group metric over the stream's audits, oldest first."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+
+    command = "civicflow fairness monitor history"
+    with acting(workspace, Permission.WORKSPACE_READ, command=command) as act:
+        history = af.stream_history(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            name=name, attribute=attribute, metric=metric,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(history, indent=2))
+        return
+    t = Table(title=f"{name}: {history['metric']} by {history['attribute']}")
+    t.add_column("group")
+    for v in history["versions"]:
+        t.add_column(f"v{v}", justify="right")
+    for group, values in history["groups"].items():
+        t.add_row(group, *(_pct(x) for x in values))
+    console.print(t)

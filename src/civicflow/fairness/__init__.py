@@ -28,6 +28,7 @@ from civicflow.fairness._explain import (
     explain_model,
 )
 from civicflow.fairness._metrics import METRIC_NAMES, benjamini_hochberg, holm
+from civicflow.fairness._monitor import Alert, Drift, MonitorCheck, compare_audits, metric_history
 from civicflow.fairness._process import (
     ProcessDifference,
     ProcessFairness,
@@ -39,11 +40,13 @@ from civicflow.fairness._process import (
 __all__ = [
     "JOIN",
     "METRIC_NAMES",
+    "Alert",
     "AuditConfig",
     "Calibration",
     "Counterfactual",
     "DecisionExplanation",
     "Disparity",
+    "Drift",
     "ExplainConfig",
     "Factor",
     "FairnessAudit",
@@ -52,6 +55,7 @@ __all__ = [
     "GlobalFactor",
     "GroupMetric",
     "ModelExplanation",
+    "MonitorCheck",
     "ProcessDifference",
     "ProcessFairness",
     "ProcessFairnessConfig",
@@ -59,8 +63,10 @@ __all__ = [
     "Summary",
     "audit_decisions",
     "benjamini_hochberg",
+    "compare_audits",
     "explain_model",
     "holm",
+    "metric_history",
     "process_fairness",
     "read_decisions",
 ]

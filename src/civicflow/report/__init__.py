@@ -10,6 +10,7 @@ from civicflow.report._comparison import (
     comparison_rows,
     wait_rows,
 )
+from civicflow.report._fairness import fairness_history_chart, fairness_section
 from civicflow.report._format import describe_filter
 from civicflow.report._model import Chart, Figure, Section, Table
 from civicflow.report._opportunities import opportunities_chart, opportunities_section
@@ -48,6 +49,8 @@ __all__ = [
     "comparison_rows",
     "describe_filter",
     "dot_to_svg",
+    "fairness_history_chart",
+    "fairness_section",
     "find_browser",
     "grouped_bars",
     "html_to_pdf",

@@ -831,6 +831,7 @@ def _export_section(section: Any, fmt: str, filename: str) -> Response:
 def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Response:
     from civicflow.app import assessment
     from civicflow.app import business_case as bc
+    from civicflow.app import fairness as af
     from civicflow.report import ReportConfig, build_report
 
     _ws(request, actor, workspace_id)  # a workspace the actor may not see is not found
@@ -845,7 +846,9 @@ def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Respo
         filter=query.filter,
     )  # fmt: skip
     opportunities = bc.opportunities_report_section(ranked)
-    config = ReportConfig(extra_sections=tuple(s for s in (opportunities, cases) if s is not None))
+    fairness = af.report_section(ctx, actor=actor, workspace_id=workspace_id)
+    extra = (opportunities, cases, fairness)
+    config = ReportConfig(extra_sections=tuple(s for s in extra if s is not None))
     # the report's analyses run on the application's engine: under its one lock
     with assessment.engine_lock(ctx):
         build_report(view=view, out=out, config=config)

@@ -1,5 +1,6 @@
 """The Fairness page: the workspace's stored audits (every version), one audit's findings with its
-group metrics as bars, and a form that audits a dataset's process for groups of cases.
+group metrics as bars, the monitored decision streams with their alerts and the history of a
+metric over each stream's audits, and a form that audits a dataset's process for groups of cases.
 
 Every run goes through ``civicflow.app.fairness`` (role check and ledger); this module only reads
 forms and renders. Decision audits of files run from the command line (``civicflow fairness
@@ -17,6 +18,7 @@ from starlette.datastructures import FormData
 from civicflow.app import Actor, AppContext, Permission
 from civicflow.app import fairness as af
 from civicflow.core import CivicflowError
+from civicflow.report import fairness_history_chart
 from civicflow.web._pages import page
 from civicflow.web._permissions import AppCtx, FairnessWriter, WorkspaceReader
 
@@ -25,6 +27,8 @@ router = APIRouter(include_in_schema=False)
 BAR_METRICS = ("selection_rate", "fpr", "fnr")
 """The metrics drawn as bars per group on an audit's page (every metric is in its table)."""
 TABLE_METRICS = ("count", "selection_rate", "tpr", "fpr", "fnr", "ppv", "accuracy")
+HISTORY_METRICS = ("selection_rate", "fpr", "fnr", "tpr", "ppv", "accuracy")
+"""The metrics a stream's history can be drawn for on the Fairness page (``?metric=``)."""
 SEVERITY_TAGS = {"high": "red", "medium": "orange", "low": "yellow", "warning": "grey"}
 _FIELDS = {"dataset": "fair-dataset", "group": "fair-group", "control": "fair-control"}
 
@@ -54,9 +58,22 @@ def _overview(
 
     workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     audits = af.list_audits(ctx, actor=actor, workspace_id=workspace_id)
+    streams = af.list_streams(ctx, actor=actor, workspace_id=workspace_id)
+    metric = request.query_params.get("metric", "selection_rate")
+    if metric not in HISTORY_METRICS:
+        metric = "selection_rate"
+    charts = []
+    for i, stream in enumerate(streams):
+        history = af.stream_history(
+            ctx, actor=actor, workspace_id=workspace_id, name=stream.name, metric=metric
+        )
+        if history["versions"]:
+            chart = fairness_history_chart(history, id_prefix=f"fair{i}")
+            charts.append({**chart.spec, "description": chart.label})
     return page(
         request, "fairness.html", actor, status=422 if error else 200, workspace=workspace,
-        nav="fairness", audits=audits, datasets=workspace.store().dataset_names(),
+        nav="fairness", audits=audits, streams=streams, charts=charts, metric=metric,
+        history_metrics=HISTORY_METRICS, datasets=workspace.store().dataset_names(),
         can_write=actor.can(Permission.FAIRNESS_WRITE, workspace_id), error=error,
         values=values or {}, field_ids=_FIELDS, tags=SEVERITY_TAGS,
         severe=lambda a: sum(

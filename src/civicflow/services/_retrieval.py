@@ -147,10 +147,10 @@ class RetrievalConfig:
     and answer, words split on non-letters, nothing else."""
 
     question_weight: float = 1.0
-    answer_weight: float = 0.6
+    answer_weight: float = 0.4
     title_in_question: bool = True
     stem: bool = True
-    stopwords: bool = True
+    stopwords: bool = False
     spelling: bool = True
     fielded: bool = True
 

@@ -53,11 +53,11 @@ class Calibration:
     (``bench/bench_assistant.py``); ``threshold`` is the confidence below which the assistant
     abstains."""
 
-    intercept: float = -6.0
-    margin: float = 4.0
-    score: float = 1.5
-    known: float = 3.0
-    threshold: float = 0.5
+    intercept: float = -6.9
+    margin: float = 3.25
+    score: float = 6.58
+    known: float = 2.15
+    threshold: float = 0.7
 
     def probability(self, features: Sequence[float]) -> float:
         m, s, k = features

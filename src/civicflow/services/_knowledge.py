@@ -282,10 +282,6 @@ def import_source(
     name = source or path.stem
     data = path.read_bytes()
     version = sha256_hex(data)[:16]
-    kb = load_knowledge(workspace)
-    previous = kb.current(name)
-    if previous is not None and previous.version == version:
-        return ImportResult(source=previous, changed=False)
     when = effective_date.isoformat() if effective_date else None
     if kind == "faq":
         chunks = read_faq(
@@ -302,6 +298,10 @@ def import_source(
             where=Location(file=str(path)),
             fix="check the file's columns or headings",
         )
+    kb = load_knowledge(workspace)
+    previous = kb.current(name)
+    if previous is not None and previous.version == version:
+        return ImportResult(source=previous, changed=False)
     entry = SourceVersion(
         source=name, kind=kind, path=str(path.resolve()), version=version,
         number=1 if previous is None else previous.number + 1,

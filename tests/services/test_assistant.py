@@ -147,3 +147,22 @@ def test_pages_split_by_headings(tmp_path: Path) -> None:
         "how many visitor permits can I get"
     )
     assert answer.source is not None and answer.source.title == "Visitor permits"
+
+
+def test_a_generated_answer_is_kept_only_when_its_citations_support_it(chunks: list) -> None:
+    from civicflow.services import FakeGenerator, supported
+
+    question = "How long does the virus survive on surfaces?"
+    gen = Assistant(chunks, generator=FakeGenerator()).ask(question)
+    assert gen.answered and gen.generated and gen.text.endswith("[1].")
+    assert gen.source is not None and supported(gen.text, [gen.source])
+
+    class Inventing:
+        def rephrase(self, question: str, passages: list) -> str:
+            return "Drinking hot lemonade every hour cures the illness within days [1]."
+
+    invented = Assistant(chunks, generator=Inventing()).ask(question)
+    assert invented.answered and not invented.generated  # withheld: the passage is quoted
+    assert invented.source is not None and invented.text == invented.source.answer
+    assert not supported("It survives for days.", [invented.source])  # no citation
+    assert not supported("It may persist on surfaces [2].", [invented.source])  # no passage 2

@@ -13,6 +13,7 @@ from civicflow.services._answer import (
     rule_for,
 )
 from civicflow.services._evaluation import EvalCase, EvalReport, calibrate, evaluate, read_cases
+from civicflow.services._generate import FakeGenerator, Generator, HttpGenerator, supported
 from civicflow.services._knowledge import (
     Chunk,
     FaqColumns,
@@ -37,7 +38,10 @@ __all__ = [
     "Chunk",
     "EvalCase",
     "EvalReport",
+    "FakeGenerator",
     "FaqColumns",
+    "Generator",
+    "HttpGenerator",
     "ImportResult",
     "KnowledgeBase",
     "RetrievalConfig",
@@ -54,5 +58,6 @@ __all__ = [
     "save_knowledge",
     "split_html",
     "split_markdown",
+    "supported",
     "words",
 ]

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from civicflow.services._generate import Generator, supported
 from civicflow.services._knowledge import Chunk
 from civicflow.services._retrieval import RetrievalConfig, Retriever
 
@@ -116,6 +117,8 @@ class Answer:
     source: Chunk | None = None
     candidates: tuple[Candidate, ...] = field(default_factory=tuple)
     handoff_offered: bool = False
+    generated: bool = False
+    """The text is the generator's rephrasing (its citations checked), not the quoted passage."""
 
     def to_dict(self) -> dict[str, Any]:
         s = self.source
@@ -130,6 +133,7 @@ class Answer:
                 "version": s.version, "effective_date": s.effective_date,
             },
             "handoff_offered": self.handoff_offered,
+            "generated": self.generated,
             "candidates": [c.to_dict() for c in self.candidates],
         }  # fmt: skip
 
@@ -152,10 +156,12 @@ class Assistant:
         config: RetrievalConfig | None = None,
         calibration: Calibration | None = None,
         rules: bool = True,
+        generator: Generator | None = None,
     ) -> None:
         self.retriever = Retriever(chunks, config)
         self.calibration = calibration or Calibration()
         self.rules = rules
+        self.generator = generator
 
     def rank(self, question: str, *, k: int = 5) -> tuple[list[Candidate], tuple[float, ...]]:
         """The top ``k`` candidates and the confidence features."""
@@ -186,5 +192,11 @@ class Assistant:
                           text=HANDOFF["low_confidence"], confidence=p,
                           candidates=tuple(cands), handoff_offered=True)  # fmt: skip
         best = cands[0].chunk
+        if self.generator is not None:
+            text = self.generator.rephrase(q, [best])
+            if supported(text, [best]):
+                return Answer(question=q, answered=True, reason="answered", text=text,
+                              confidence=p, source=best, candidates=tuple(cands),
+                              generated=True)  # fmt: skip
         return Answer(question=q, answered=True, reason="answered", text=best.answer,
                       confidence=p, source=best, candidates=tuple(cands))  # fmt: skip

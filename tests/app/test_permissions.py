@@ -44,6 +44,7 @@ GOVERNORS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.DPO})
 STEWARDS = frozenset({Role.ADMIN, Role.DATA_STEWARD})
 REIDENTIFIERS = frozenset({Role.ADMIN, Role.DPO})
 FAIRNESS_AUDITORS = frozenset({Role.ADMIN, Role.ANALYST, Role.DPO, Role.AUDITOR})
+CONTENT_OWNERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})
 NOBODY: frozenset[Role] = frozenset()  # global admins only
 
 
@@ -474,8 +475,21 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         from civicflow.app import fairness
 
         return fairness.list_streams(ctx, actor=actor, workspace_id=ws)
+    def assistant_import(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import assistant
+
+        path = ctx.settings.home / "faq.csv"
+        path.write_text("question,answer\nWhen is the office open?,Monday to Friday.\n")
+        return assistant.import_knowledge(ctx, actor=actor, workspace_id=ws, path=path)
+
+    def assistant_ask(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import assistant
+
+        return assistant.ask(ctx, actor=actor, workspace_id=ws, question="opening hours?")
 
     ops |= {
+        "assistant.import_knowledge": (CONTENT_OWNERS, assistant_import),
+        "assistant.ask": (ALL, assistant_ask),
         "fairness.audit_file": (FAIRNESS_AUDITORS, fairness_audit),
         "fairness.list_audits": (ALL, fairness_list),
         "fairness.add_stream": (FAIRNESS_AUDITORS, fairness_stream),

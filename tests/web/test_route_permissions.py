@@ -137,6 +137,7 @@ GRANTS: dict[str, set[str]] = {
         "business_case:write",
         "governance:write",
         "fairness:write",
+        "assistant:write",
         "ledger:read",
         "ledger:verify",
         "review:write",
@@ -150,6 +151,7 @@ GRANTS: dict[str, set[str]] = {
         "ledger:read",
         "business_case:write",
         "governance:write",
+        "assistant:write",
     },
     "analyst": {
         "workspace:read",

@@ -56,6 +56,8 @@ class Permission(enum.StrEnum):
     lifecycle and publish transparency records."""
     FAIRNESS_WRITE = "fairness:write"
     """Run fairness audits of decisions and processes (stored, versioned and ledgered)."""
+    ASSISTANT_WRITE = "assistant:write"
+    """Import sources into the citizen inquiry assistant's knowledge base (content owners)."""
     LEDGER_READ = "ledger:read"
     LEDGER_VERIFY = "ledger:verify"
     REVIEW_WRITE = "review:write"
@@ -79,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.LEDGER_READ,
             P.BUSINESS_CASE_WRITE,
             P.GOVERNANCE_WRITE,
+            P.ASSISTANT_WRITE,
         }
     ),
     Role.ANALYST: frozenset(

@@ -174,6 +174,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "rule, intervals, findings) and audit a process (do groups of cases wait longer?).",
     ),
     LazyCommand(
+        "assistant",
+        "civicflow.cli._assistant:app",
+        "The citizen inquiry assistant: import FAQ tables and pages into the knowledge base, "
+        "ask questions (answers quoted with their source, or a hand-off), evaluate it.",
+    ),
+    LazyCommand(
         "analyze",
         "civicflow.cli._analyze:app",
         "Run one analysis on a dataset: process map, variants, performance, bottlenecks, rework, "

@@ -416,6 +416,16 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
             lambda ctx, a, ws, ad: pv.list_decisions(ctx, actor=a, workspace_id=ws),
         ),
         "privacy.reidentify": (REIDENTIFIERS, reidentify),
+        "privacy.requests.add": (
+            REIDENTIFIERS,  # the DPO keeps the register of data-subject requests
+            lambda ctx, a, ws, ad: pv.add_request(
+                ctx, actor=a, workspace_id=ws, kind="access", identifiers=["Anna Jansen"]
+            ),
+        ),
+        "privacy.requests.list": (
+            REIDENTIFIERS,
+            lambda ctx, a, ws, ad: pv.list_requests(ctx, actor=a, workspace_id=ws),
+        ),
         "privacy.publish_process_map": (
             REIDENTIFIERS,  # the DPO publishes (spends the budget), as it re-identifies
             lambda ctx, a, ws, ad: pv.publish_process_map(

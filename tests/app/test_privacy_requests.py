@@ -14,7 +14,7 @@ import pytest
 
 from civicflow.app import Actor, AppContext, Role, assessment, audit, workspaces
 from civicflow.app import privacy as pv
-from civicflow.core import ConflictError, InputError, PermissionDeniedError
+from civicflow.core import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from civicflow.eventlog import ColumnMapping, EventStore
 from civicflow.privacy import KeyRing
 
@@ -204,3 +204,12 @@ def test_pseudonymised_tokens_and_datasets(
         ctx, actor=admin, workspace_id=ws.id, request_id=req.id, identifier=SUBJECT
     )
     assert [(h.name, h.events) for h in found.hits if h.source == "dataset"] == [("d", 2)]
+    result = pv.erase_subject(
+        ctx, actor=admin, workspace_id=ws.id, request_id=req.id, identifier=SUBJECT
+    )
+    assert result.verified_absent and result.vault_entries_removed == 1
+    with pytest.raises(NotFoundError):
+        pv.reidentify(
+            ctx, actor=admin, workspace_id=ws.id, pseudonym=ring.pseudonym(SUBJECT),
+            reason="check the erasure",
+        )  # fmt: skip

@@ -41,6 +41,7 @@ from civicflow.app._models import (
     ConsultationRow,
     PrivacyLegalHoldRow,
     PrivacyRequestRow,
+    PrivacyVaultRow,
     StakeholderRow,
     UserRow,
 )
@@ -724,6 +725,8 @@ class ErasureResult(Record):
     """The verification scan found the identifier in no dataset but those on legal hold."""
     remaining: tuple[SubjectHit, ...]
     """What the verification scan still found (datasets on legal hold, application records)."""
+    vault_entries_removed: int = 0
+    """Sealed originals of the subject's pseudonyms removed from the vault."""
 
 
 def _rewrite(
@@ -828,9 +831,20 @@ def erase_subject(
         row = _load(s, workspace_id, request_id)
         remaining, _, _, _ = _search(ctx, s, workspace_id, ring, identifier)
         absent = not any(h.source == "dataset" and h.name not in holds for h in remaining)
+        vault_removed = 0
+        if not any(h.source == "dataset" for h in remaining):
+            # the sealed originals of the subject's pseudonyms go too, once no dataset holds them
+            for entry in s.scalars(
+                select(PrivacyVaultRow).where(
+                    PrivacyVaultRow.workspace_id == workspace_id,
+                    PrivacyVaultRow.pseudonym.in_(_forms(ring, identifier)),
+                )
+            ):
+                s.delete(entry)
+                vault_removed += 1
         result = ErasureResult(
             request_id=row.id, datasets=tuple(outcomes), verified_absent=absent,
-            remaining=tuple(remaining),
+            remaining=tuple(remaining), vault_entries_removed=vault_removed,
         )  # fmt: skip
         before = _state(row)
         row.status = "in_progress"

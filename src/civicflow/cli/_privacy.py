@@ -440,3 +440,12 @@ def risk(
             f"({k['share_below']:.1%}) in groups smaller than {threshold}",
             highlight=False,
         )
+
+
+def _add_requests() -> None:
+    from ._privacy_requests import app as requests_app
+
+    app.add_typer(requests_app, name="requests")
+
+
+_add_requests()

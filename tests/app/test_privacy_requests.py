@@ -213,3 +213,30 @@ def test_pseudonymised_tokens_and_datasets(
             ctx, actor=admin, workspace_id=ws.id, pseudonym=ring.pseudonym(SUBJECT),
             reason="check the erasure",
         )  # fmt: skip
+
+
+def test_retention_plan_and_apply(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace, tmp_path: Path
+) -> None:
+    assessment.ingest_dataset(
+        ctx, actor=admin, workspace_id=ws.id, source=_source(tmp_path), name="d", mapping=MAPPING
+    )
+    # c1 last event 2 March, c2 4 March, c3 3 March 2024; cut-off 3 March 2024 drops c1 only
+    today = date(2024, 3, 13)
+    with pytest.raises(InputError) as days:
+        pv.retention_plan(ctx, actor=admin, workspace_id=ws.id, dataset_name="d", older_than_days=0)
+    assert days.value.where is not None and days.value.where.field == "older_than_days"
+    plan = pv.retention_plan(
+        ctx, actor=admin, workspace_id=ws.id, dataset_name="d", older_than_days=10, today=today
+    )
+    assert (plan.cases, plan.events, plan.cases_kept, plan.applied) == (1, 2, 2, False)
+    store = EventStore.open(Path(ws.path))
+    assert store.dataset("d").manifest.events == 5  # the dry run changed nothing
+    done = pv.retention_apply(
+        ctx, actor=admin, workspace_id=ws.id, dataset_name="d", older_than_days=10, today=today
+    )
+    assert done.applied and done.after_fingerprint is not None
+    kept = pq.read_table(store.dataset("d").events_path)
+    assert sorted(set(kept.column("case_id").to_pylist())) == ["c2", "c3"]
+    actions = [e.action for e in audit.list_entries(ctx, actor=admin, workspace_id=ws.id)]
+    assert "privacy.retention" in actions

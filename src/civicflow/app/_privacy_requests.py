@@ -736,6 +736,7 @@ def _rewrite(
     dataset: Dataset,
     found: _Found,
     request_id: str,
+    reason: str | None = None,
 ) -> tuple[str | None, int, int]:
     from civicflow.app._assessment import delete_dataset, store_dataset
 
@@ -747,7 +748,7 @@ def _rewrite(
     kept = events.filter(pc.invert(drop))
     removed_events = events.num_rows - kept.num_rows
     removed_cases = dataset.manifest.cases - len(pc.unique(kept.column(CASE_ID)))
-    reason = f"erasure of a data subject, request {request_id} (GDPR Art. 17)"
+    reason = reason or f"erasure of a data subject, request {request_id} (GDPR Art. 17)"
     if kept.num_rows == 0:
         delete_dataset(
             ctx, actor=actor, workspace_id=workspace_id, name=dataset.name, reason=reason
@@ -853,3 +854,113 @@ def erase_subject(
         _step(ctx, s, actor, row, "erase", before, extra={"erasure": summary["datasets"],
               "verified_absent": absent})  # fmt: skip
         return result
+
+
+# -- retention ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionPlan(Record):
+    """What a retention rule drops from a dataset: the cases whose last event is older than the
+    cut-off (closed more than ``older_than_days`` days ago)."""
+
+    _json = True
+
+    dataset: str
+    older_than_days: int
+    cutoff: date
+    cases: int
+    events: int
+    cases_kept: int
+    held: bool
+    """On legal hold: nothing is dropped."""
+    applied: bool = False
+    after_fingerprint: str | None = None
+
+
+def _retention(
+    ctx: AppContext,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    days: int,
+    today: date | None,
+) -> tuple[Dataset, RetentionPlan, set[Any]]:
+    actor.require(Permission.PRIVACY_REQUESTS, workspace_id)
+    if days < 1:
+        raise InputError(
+            "a retention period is at least one day",
+            where=Location(field="older_than_days"),
+            found=str(days),
+            expected="a whole number of days, e.g. 730",
+            fix="give the period the retention schedule sets",
+        )
+    store = _store(ctx, workspace_id)
+    dataset = store.dataset(dataset_name)
+    cutoff = (today or utcnow().date()) - timedelta(days=days)
+    events = pq.read_table(dataset.events_path, columns=[CASE_ID, "timestamp"])
+    last = events.group_by(CASE_ID).aggregate([("timestamp", "max")])
+    stamps = last.column("timestamp_max")
+    bound = pa.scalar(datetime(cutoff.year, cutoff.month, cutoff.day), type=pa.timestamp("us"))
+    if stamps.type.tz is not None:
+        bound = pa.scalar(
+            datetime(cutoff.year, cutoff.month, cutoff.day), type=pa.timestamp("us", tz="UTC")
+        )
+    old = last.filter(pc.less(stamps, bound.cast(stamps.type)))
+    cases = set(old.column(CASE_ID).to_pylist())
+    n_events = pc.sum(pc.is_in(events.column(CASE_ID), value_set=old.column(CASE_ID))).as_py() or 0
+    held = dataset_name in legal_holds(ctx, actor=actor, workspace_id=workspace_id)
+    plan = RetentionPlan(
+        dataset=dataset_name, older_than_days=days, cutoff=cutoff, cases=len(cases),
+        events=n_events, cases_kept=last.num_rows - len(cases), held=held,
+    )  # fmt: skip
+    return dataset, plan, cases
+
+
+def retention_plan(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    older_than_days: int,
+    today: date | None = None,
+) -> RetentionPlan:
+    """The dry run: what dropping the cases closed more than ``older_than_days`` ago would remove
+    (PRIVACY_REQUESTS). Changes nothing."""
+    return _retention(ctx, actor, workspace_id, dataset_name, older_than_days, today)[1]
+
+
+def retention_apply(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    older_than_days: int,
+    today: date | None = None,
+) -> RetentionPlan:
+    """Drop the cases closed more than ``older_than_days`` ago: a new version of the dataset
+    (journaled, ``dataset.ingest`` with the reason), unless it is on legal hold. Ledger
+    ``privacy.retention`` with the plan."""
+    dataset, plan, cases = _retention(
+        ctx, actor, workspace_id, dataset_name, older_than_days, today
+    )
+    after = None
+    if cases and not plan.held:
+        after, _, _ = _rewrite(
+            ctx, actor, workspace_id, dataset, _Found(cases=cases), "",
+            reason=f"retention: cases closed more than {older_than_days} days ago "
+            f"(before {plan.cutoff.isoformat()})",
+        )  # fmt: skip
+    result = RetentionPlan(
+        **{**{f: getattr(plan, f) for f in plan.__dataclass_fields__}, "applied": bool(cases)
+           and not plan.held, "after_fingerprint": after}
+    )  # fmt: skip
+    with ctx.session() as s:
+        record(
+            ctx, s, actor=actor, action="privacy.retention", object_type="dataset",
+            object_id=dataset_name, workspace_id=workspace_id, after=result.to_dict(),
+            before_digest=dataset.manifest.fingerprint, after_digest=after,
+        )  # fmt: skip
+    return result

@@ -327,3 +327,68 @@ def hold(
         )  # fmt: skip
         receipt = act.receipt(action="privacy.legal_hold", object_type="dataset", object_id=dataset)
     print_receipt(receipt, out=err_console)
+
+
+retention_app = typer.Typer(
+    help="Retention: drop the cases of a dataset closed more than N days ago (dry run, apply).",
+    no_args_is_help=True,
+)
+
+
+def _retention(dataset: str, days: int, workspace: Path, as_json: bool, *, apply: bool) -> None:
+    from civicflow.app import Permission
+    from civicflow.app import privacy as pv
+
+    verb = "apply" if apply else "plan"
+    with acting(
+        workspace, Permission.PRIVACY_REQUESTS, command=f"civicflow privacy retention {verb}"
+    ) as act:
+        call = pv.retention_apply if apply else pv.retention_plan
+        plan = call(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            dataset_name=dataset, older_than_days=days,
+        )  # fmt: skip
+        receipt = (
+            act.receipt(action="privacy.retention", object_type="dataset", object_id=dataset)
+            if apply
+            else None
+        )
+    if as_json:
+        typer.echo(json.dumps({**plan.to_dict(), "ledger_entry": receipt}, indent=2))
+        return
+    held = " (on legal hold: nothing is dropped)" if plan.held else ""
+    done = "dropped" if plan.applied else "would drop"
+    console.print(
+        f"{dataset}: {done} {plan.cases} cases ({plan.events} events) whose last event is before "
+        f"{plan.cutoff}; {plan.cases_kept} cases kept{held}",
+        highlight=False,
+    )
+    if receipt is not None:
+        print_receipt(receipt, out=err_console)
+
+
+DaysOpt = Annotated[
+    int, typer.Option("--older-than-days", help="Drop cases whose last event is older than this")
+]
+
+
+@retention_app.command("plan")
+def retention_plan(
+    dataset: Annotated[str, typer.Argument(help="Dataset of the workspace")],
+    older_than_days: DaysOpt,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """The dry run: which cases the retention period would drop. Changes nothing."""
+    _retention(dataset, older_than_days, workspace, as_json, apply=False)
+
+
+@retention_app.command("apply")
+def retention_apply(
+    dataset: Annotated[str, typer.Argument(help="Dataset of the workspace")],
+    older_than_days: DaysOpt,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Drop those cases: a new version of the dataset (unless on legal hold); ledgered."""
+    _retention(dataset, older_than_days, workspace, as_json, apply=True)

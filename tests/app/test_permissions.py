@@ -417,6 +417,16 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
             lambda ctx, a, ws, ad: pv.list_decisions(ctx, actor=a, workspace_id=ws),
         ),
         "privacy.reidentify": (REIDENTIFIERS, reidentify),
+        "privacy.requests.add": (
+            REIDENTIFIERS,  # the DPO keeps the register of data-subject requests
+            lambda ctx, a, ws, ad: pv.add_request(
+                ctx, actor=a, workspace_id=ws, kind="access", identifiers=["Anna Jansen"]
+            ),
+        ),
+        "privacy.requests.list": (
+            REIDENTIFIERS,
+            lambda ctx, a, ws, ad: pv.list_requests(ctx, actor=a, workspace_id=ws),
+        ),
         "privacy.publish_process_map": (
             REIDENTIFIERS,  # the DPO publishes (spends the budget), as it re-identifies
             lambda ctx, a, ws, ad: pv.publish_process_map(
@@ -475,6 +485,7 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         from civicflow.app import fairness
 
         return fairness.list_streams(ctx, actor=actor, workspace_id=ws)
+
     def assistant_import(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
         from civicflow.app import assistant
 

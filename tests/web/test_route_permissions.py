@@ -144,6 +144,7 @@ GRANTS: dict[str, set[str]] = {
         "privacy:decide",
         "privacy:reidentify",
         "privacy:release",
+        "privacy:requests",
     },
     "service_owner": {
         "workspace:read",
@@ -169,6 +170,7 @@ GRANTS: dict[str, set[str]] = {
         "governance:write",
         "privacy:reidentify",
         "privacy:release",
+        "privacy:requests",
         "fairness:write",
     },
     "auditor": {"workspace:read", "ledger:read", "ledger:verify", "fairness:write"},

@@ -181,6 +181,7 @@ def store_dataset(
     replace: bool = False,
     reason: str | None = None,
     transforms: Sequence[EventTransform] = (),
+    permission: Permission = Permission.DATASET_WRITE,
 ) -> Dataset:
     """Store a dataset that ``write`` produces in the workspace's event store (DATASET_WRITE):
     an import, a generator or a simulation. Ledger action ``dataset.ingest`` with the new
@@ -191,9 +192,10 @@ def store_dataset(
     it: the writer leaves it staged, and it is renamed into place in the transaction of its
     ledger entry (see ``civicflow.app._journal``). With ``transforms``, ``write`` must run them
     (``ingest(..., transforms=...)``): the dataset is refused, and removed, unless its manifest
-    records each of them, in order.
+    records each of them, in order. ``permission``: the erasure of a data subject
+    (PRIVACY_REQUESTS) writes its new version of a dataset through here too.
     """
-    actor.require(Permission.DATASET_WRITE, workspace_id)
+    actor.require(permission, workspace_id)
     store = _store(ctx, workspace_id, recover=True)
     final = store.datasets_dir / name
     before = store.dataset(name).manifest.fingerprint if replace and final.exists() else None

@@ -549,3 +549,42 @@ class FairnessStreamRow(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_fairness_streams_name"),)
+
+
+class PrivacyRequestRow(Base):
+    """A data-subject request (GDPR Arts. 15-22): the subject's identifiers only as pseudonyms
+    (key ring) or salted hashes, its verification, deadline, extension and outcome."""
+
+    __tablename__ = "privacy_requests"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    kind: Mapped[str] = mapped_column(String(16))
+    subject_tokens: Mapped[list[str]] = mapped_column(JSON)
+    salt: Mapped[str] = mapped_column(String(64))
+    received_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    extended_months: Mapped[int] = mapped_column(Integer, default=0)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    verified_how: Mapped[str] = mapped_column(Text, default="")
+    verified_by: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PrivacyLegalHoldRow(Base):
+    """A dataset on legal hold (GDPR Art. 17(3)): erasure leaves it unchanged and says so."""
+
+    __tablename__ = "privacy_legal_holds"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    dataset: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "dataset", name="uq_privacy_legal_holds_dataset"),
+    )

@@ -68,6 +68,8 @@ class Permission(enum.StrEnum):
     """Open the vault: a pseudonym's original value, with a reason, ledgered."""
     PRIVACY_RELEASE = "privacy:release"
     """Publish a differentially private release (spends the dataset's privacy budget)."""
+    PRIVACY_REQUESTS = "privacy:requests"
+    """Keep the register of data-subject requests (GDPR Arts. 15-22): search, export, erase."""
     USER_ADMIN = "user:admin"
 
 
@@ -103,6 +105,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.GOVERNANCE_WRITE,
             P.PRIVACY_REIDENTIFY,
             P.PRIVACY_RELEASE,
+            P.PRIVACY_REQUESTS,
             P.FAIRNESS_WRITE,
         }
     ),

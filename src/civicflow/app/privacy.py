@@ -3,7 +3,8 @@ column decisions (PRIVACY_DECIDE, ``privacy.decision``), pseudonymisation at ing
 (``assessment.ingest_dataset(..., protect=...)``: on by default when the key ring is configured;
 ``privacy.pseudonymise``), and re-identification through the vault (PRIVACY_REIDENTIFY,
 ``privacy.reidentify``), and differentially private releases of a process map within a privacy
-budget per dataset (PRIVACY_RELEASE, ``privacy.release``).
+budget per dataset (PRIVACY_RELEASE, ``privacy.release``); the register of data-subject requests
+with search, access export and erasure (PRIVACY_REQUESTS, ``privacy.request.*``).
 """
 
 from civicflow.app._privacy import (
@@ -24,22 +25,66 @@ from civicflow.app._privacy import (
     scan_stored,
     store_vault,
 )
+from civicflow.app._privacy_requests import (
+    KINDS,
+    DatasetErasure,
+    ErasureResult,
+    RetentionPlan,
+    StoredRequest,
+    SubjectHit,
+    SubjectSearch,
+    add_months,
+    add_request,
+    close_request,
+    erase_subject,
+    export_subject,
+    extend_request,
+    get_request,
+    legal_holds,
+    list_requests,
+    retention_apply,
+    retention_plan,
+    search_subject,
+    set_legal_hold,
+    verify_request,
+)
 
 __all__ = [
     "ACTIONS",
     "DEFAULT_BUDGET",
+    "KINDS",
+    "DatasetErasure",
+    "ErasureResult",
+    "RetentionPlan",
     "StoredDecision",
     "StoredRelease",
+    "StoredRequest",
+    "SubjectHit",
+    "SubjectSearch",
+    "add_months",
+    "add_request",
+    "close_request",
     "decide_column",
+    "erase_subject",
+    "export_subject",
+    "extend_request",
+    "get_request",
     "key_ring",
+    "legal_holds",
     "list_decisions",
     "list_releases",
+    "list_requests",
     "protecting_transform",
     "publish_process_map",
     "publish_variants",
     "reidentify",
+    "retention_apply",
+    "retention_plan",
     "scan_dataset",
     "scan_file",
     "scan_stored",
+    "search_subject",
+    "set_legal_hold",
     "store_vault",
+    "verify_request",
 ]

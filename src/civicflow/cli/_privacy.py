@@ -440,3 +440,14 @@ def risk(
             f"({k['share_below']:.1%}) in groups smaller than {threshold}",
             highlight=False,
         )
+
+
+def _add_requests() -> None:
+    from ._privacy_requests import app as requests_app
+    from ._privacy_requests import retention_app
+
+    app.add_typer(requests_app, name="requests")
+    app.add_typer(retention_app, name="retention")
+
+
+_add_requests()

@@ -1,0 +1,67 @@
+"""`civicflow privacy requests add | verify | search | export | erase | close | list` and
+`civicflow privacy retention plan`, in process: a planted e-mail address found, exported, erased."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from civicflow.cli import app
+
+runner = CliRunner()
+
+PLANTED = "anna@example.nl"
+LOG = f"""case,activity,time,email
+c1,Submit,2024-03-01T09:00:00Z,{PLANTED}
+c1,Decide,2024-03-02T09:00:00Z,{PLANTED}
+c2,Submit,2024-03-02T12:00:00Z,bram@example.nl
+"""
+
+
+def _ok(args: list[str]) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.stdout
+
+
+def test_request_from_add_to_close(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(LOG)
+    ws = str(tmp_path / "ws")
+    _ok(["ingest", str(log), "-w", ws, "--name", "d"])
+    bad = runner.invoke(
+        app, ["privacy", "requests", "add", "forget", "--identifier", "x", "-w", ws]
+    )
+    assert bad.exit_code != 0 and "field 'kind'" in str(bad.exception)
+
+    req = json.loads(
+        _ok(["privacy", "requests", "add", "erasure", "--identifier", PLANTED,
+             "--received", "2026-01-31", "-w", ws, "--json"])
+    )  # fmt: skip
+    assert req["due_on"] == "2026-02-28" and PLANTED not in json.dumps(req)
+    rid = req["id"]
+    _ok(["privacy", "requests", "verify", rid, "--how", "e-mail confirmation link", "-w", ws])
+    found = json.loads(
+        _ok(["privacy", "requests", "search", rid, "--identifier", PLANTED, "-w", ws, "--json"])
+    )
+    assert [(h["name"], h["column"], h["events"]) for h in found["hits"]] == [("d", "email", 2)]
+    _ok(["privacy", "requests", "export", rid, "--identifier", PLANTED,
+         "--out", str(tmp_path / "out"), "-w", ws])  # fmt: skip
+    assert PLANTED in (tmp_path / "out" / "d.events.csv").read_text()
+    erased = json.loads(
+        _ok(["privacy", "requests", "erase", rid, "--identifier", PLANTED, "-w", ws, "--json"])
+    )
+    assert erased["verified_absent"] and erased["datasets"][0]["events_removed"] == 2
+    for path in (tmp_path / "ws" / "datasets").rglob("*.parquet"):
+        table = pq.read_table(path)
+        assert all(PLANTED not in map(str, c.to_pylist()) for c in table.columns), path
+    _ok(["privacy", "requests", "close", rid, "completed", "-w", ws])
+    listed = json.loads(_ok(["privacy", "requests", "list", "-w", ws, "--json"]))
+    assert [r["status"] for r in listed] == ["completed"]
+    plan = json.loads(
+        _ok(["privacy", "retention", "plan", "d", "--older-than-days", "1", "-w", ws, "--json"])
+    )
+    assert plan["cases"] == 1 and not plan["applied"]

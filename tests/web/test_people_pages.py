@@ -107,3 +107,11 @@ def test_owner_writes_training_budget_lines_viewer_cannot(seeded: World) -> None
     assert vpage.status_code == 200 and "Add the training needs" not in vpage.text
     refused = viewer.post(f"{ws}/people/training-budget", data={**SKILLS, "csrf_token": vtoken})
     assert refused.status_code == 403
+
+
+def test_the_report_carries_people_and_pilots(seeded: World) -> None:
+    client = TestClient(make_app(seeded))
+    sign_in(client, seeded.emails["viewer"])
+    r = client.get(f"/w/{seeded.workspace_id}/assessment/report.html?dataset=demo")
+    assert r.status_code == 200
+    assert 'id="people-pilots"' in r.text and "Handling hours a year per role" in r.text

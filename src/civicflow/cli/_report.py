@@ -90,11 +90,13 @@ def report(
         # the view's automation opportunities; the workspace's business cases, when the
         # command line's database knows it
         from civicflow.app.business_case import local_report_section, opportunities_report_section
+        from civicflow.app.people import local_report_section as people_report_section
         from civicflow.planning import automation_opportunities
 
         extra = (
             opportunities_report_section(automation_opportunities(view)),
             local_report_section(options.workspace),
+            people_report_section(options.workspace, view),
         )
         config = dataclasses.replace(
             config, extra_sections=tuple(s for s in extra if s is not None)

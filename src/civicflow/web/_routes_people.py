@@ -84,7 +84,7 @@ def _skills(params: Any) -> tuple[list[dict[str, str]], list[SkillRequirement]]:
                 )
             )
         except CivicflowError as exc:
-            err = exc.to_dict()
+            err = {k: None if v is None else str(v) for k, v in exc.to_dict().items()}
             name = {"cost_per_person": "cost"}.get(str(err.get("field")), str(err.get("field")))
             raise InputError(
                 f"skills matrix row {i + 1}: {err.get('what')}",

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from civicflow.app import SYSTEM, assessment, audit, people
 from civicflow.app import programme as pg
 from civicflow.demo import DemoConfig, build_demo_workspace
-from civicflow.eventlog import Dataset, EventStore
+from civicflow.eventlog import Dataset, EventStore, ingest
 
 from .conftest import World, make_app, sign_in
 
@@ -24,6 +24,14 @@ def seeded(sqlite_world: World) -> World:
     assessment.store_dataset(
         sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id, name="demo",
         write=generate,
+    )  # fmt: skip
+    source = sqlite_world.home / "plain.csv"
+    source.write_text(
+        "case,activity,time,resource\nc1,a,2024-01-01T08:00:00,ann\nc1,b,2024-01-02T09:00:00,bob\n"
+    )
+    assessment.store_dataset(
+        sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id, name="plain",
+        write=lambda store: ingest(workspace=store, source=source, name="plain"),
     )  # fmt: skip
     return sqlite_world
 
@@ -63,6 +71,11 @@ def test_analyst_reads_hours_and_errors_name_the_field(seeded: World) -> None:
     assert unknown.status_code == 422 and 'href="#people-dataset"' in unknown.text
     negative = client.get(f"{ws}/people", params={"dataset": "demo", **SKILLS, "s1_cost": "-3"})
     assert negative.status_code == 422 and 'href="#s1-cost"' in negative.text
+
+    # a log without start times has no hours to show: said on the page, not an error
+    plain = client.get(f"{ws}/people?dataset=plain")
+    assert plain.status_code == 200 and "No hours per role for plain" in plain.text
+    assert "govuk-error-summary" not in plain.text
 
     needs = client.get(f"{ws}/people", params={"dataset": "demo", **SKILLS})
     assert needs.status_code == 200

@@ -161,6 +161,7 @@ def _page(
     values = _values(params)
     rows = [{f: _get(params, f"s{i}_{f}") for f in SKILL_FIELDS} for i in range(SKILL_ROWS)]
     hours = needs = freed = None
+    untimed: dict[str, Any] | None = None
     charts: list[dict[str, Any]] = []
     per_fte = 1600.0
     try:
@@ -176,9 +177,16 @@ def _page(
                     expected="one of: " + ", ".join(datasets),
                     fix="pick a dataset from the list",
                 )  # fmt: skip
-            hours = people.role_hours(
-                ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset, config=config
-            )
+            try:
+                hours = people.role_hours(
+                    ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset,
+                    config=config,
+                )  # fmt: skip
+            except InputError as exc:
+                if exc.to_dict().get("field") != "start_timestamp":
+                    raise
+                untimed = exc.to_dict()  # the log has no handling time: said, not an error
+        if hours is not None:
             data = hours.to_dict()
             for title, groups in (("Role", data["roles"]), ("Team", data["teams"])):
                 if groups:
@@ -198,7 +206,7 @@ def _page(
     return page(
         request, "people.html", actor, status=422 if error else 200, workspace=workspace,
         nav=NAV, datasets=datasets, dataset=dataset, values=values, rows=rows, hours=hours,
-        needs=needs, freed=freed, charts=charts, bases=BASES, error=error, field_ids=field_ids,
+        needs=needs, freed=freed, charts=charts, untimed=untimed, bases=BASES, error=error, field_ids=field_ids,
         share=format_share, skill_query=_skill_query(rows),
         can_write=actor.can(Permission.PROGRAMME_WRITE, workspace_id),
         start=date.today().isoformat(),

@@ -59,7 +59,6 @@ def test_analyst_reads_hours_and_errors_name_the_field(seeded: World) -> None:
     assert f"{top.hours_per_year:,.0f}" in page.text and f"{top.fte:.2f}" in page.text
     assert 'class="chart"' in page.text and "Handling hours a year per role" in page.text
     assert "headcount" not in page.text.replace("never a number of people", "")
-    assert "No scenario comparison yet" in page.text
 
     working = client.get(f"{ws}/people?dataset=demo&basis=working&hours_per_fte=1500")
     assert working.status_code == 200 and "/ 1500" in working.text
@@ -128,3 +127,37 @@ def test_the_report_carries_people_and_pilots(seeded: World) -> None:
     r = client.get(f"/w/{seeded.workspace_id}/assessment/report.html?dataset=demo")
     assert r.status_code == 200
     assert 'id="people-pilots"' in r.text and "Handling hours a year per role" in r.text
+
+
+def test_the_roles_a_stored_comparison_affects_most(seeded: World) -> None:
+    from civicflow.app._planning import _store_run
+    from civicflow.planning import ComparisonConfig, Estimate, ScenarioComparison, ScenarioOutcome
+
+    def outcome(name: str, assessor: list[float], clerk: list[float]) -> ScenarioOutcome:
+        e = Estimate.of([1.0, 1.0])
+        return ScenarioOutcome(
+            name=name, cases=e, throughput_median=e, throughput_p90=e, waiting={}, backlog=e,
+            utilisation={}, workload_hours_per_week={"assessor": Estimate.of(assessor),
+                                                     "clerk": Estimate.of(clerk)},
+            pool_sizes={"assessor": 4, "clerk": 2}, cost_per_case=e, sla_compliance=None,
+        )  # fmt: skip
+
+    cmp = ScenarioComparison(
+        model_name="m", config=ComparisonConfig(),
+        as_is=outcome("as-is", [100.0, 110.0, 90.0], [40.0, 40.0, 40.0]),
+        scenarios=[outcome("e-intake", [70.0, 80.0, 60.0], [42.0, 41.0, 43.0])],
+    )  # fmt: skip
+    client = TestClient(make_app(seeded))
+    sign_in(client, seeded.emails["viewer"])
+    before = client.get(f"/w/{seeded.workspace_id}/people?dataset=plain")
+    assert "No scenario comparison yet" in before.text
+    _store_run(
+        seeded.ctx, actor=SYSTEM, workspace_id=seeded.workspace_id, kind="compare",
+        model_id=None, dataset="demo", config={}, result=cmp.to_dict(), seconds=0.1, reason=None,
+    )  # fmt: skip
+    page = client.get(f"/w/{seeded.workspace_id}/people?dataset=plain")
+    assert page.status_code == 200
+    assert "e-intake: in total 1,456 hours a year (0.91 FTE)" in page.text  # 30×52 − 2×52
+    table = page.text.split("e-intake: in total", 1)[1].split("</table>", 1)[0]
+    assert table.index(">assessor<") < table.index(">clerk<")  # most affected first
+    assert ">1,560<" in table and ">-104<" in table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,41 @@ def test_a_viewer_reads_the_overview_without_the_ledger(
     viewer = make_member(ws.id, Role.VIEWER)  # type: ignore[operator]
     ov = dashboard.overview(ctx, actor=viewer, workspace_id=ws.id, since=None)
     assert ov.ledger is None
+
+
+def test_objective_lines_carry_the_datasets_currency(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace, tmp_path: Path
+) -> None:
+    """A cost objective on a dataset ingested with a currency reads ``GBP/case``, not ``cost/case``."""
+    from civicflow import mining
+    from civicflow.eventlog import DuckDBEngine, IngestOptions, ingest
+    from civicflow.web._dashboard import fmt
+
+    source = tmp_path / "log.csv"
+    source.write_text(
+        "case,activity,time,cost\n"
+        "c1,a,2024-01-01T08:00:00,10.5\nc1,b,2024-01-01T09:00:00,2\n"
+        "c2,a,2024-01-02T08:00:00,4\n"
+    )
+    store = ws.store()
+    ds = ingest(workspace=store, source=source, name="priced",
+                options=IngestOptions(currency="GBP"))  # fmt: skip
+    engine = DuckDBEngine()
+    try:
+        mining.freeze_baseline(
+            workspace=store, view=mining.LogView(engine=engine, dataset=ds), name="priced-2024"
+        )
+    finally:
+        engine.close()
+    pg.OBJECTIVES.create(
+        ctx, actor=admin, workspace_id=ws.id,
+        data=CREATE["objective"].model_copy(update={
+            "title": "Cheaper", "kpi": "cost_per_case", "baseline_name": "priced-2024",
+            "baseline_value": 8.25, "target_value": 6.0}),
+    )  # fmt: skip
+    view = dashboard.overview(ctx, actor=admin, workspace_id=ws.id, since=None, today=TODAY)
+    (trend,) = [t for t in view.objectives if t.kpi == "cost_per_case"]
+    assert trend.unit == "GBP/case"
+    assert fmt(trend.objective.target_value, trend.unit) == "6.00 GBP/case"  # type: ignore[union-attr]
+    (frozen,) = [t for t in view.baselines if t.kpi == "cost_per_case"]
+    assert frozen.unit == "GBP/case"

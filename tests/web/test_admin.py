@@ -229,7 +229,7 @@ def test_people_and_token_pages_in_the_browser(served: tuple[str, World], browse
     c = Checked(browser, base)
     page = c.page
     c.sign_in(world.emails["global_admin"])
-    page.get_by_role("link", name="People").click()
+    page.get_by_role("link", name="People", exact=True).click()
     page.wait_for_url(re.compile(r".*/admin/users$"))
     c.axe()
     page.get_by_label("E-mail").fill("clerk@example.org")

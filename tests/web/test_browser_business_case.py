@@ -1,6 +1,8 @@
 """The Business case pages in a real browser (Debian's Chromium through Playwright), axe-core on
 each: create with the form (a bad range named in the error summary), evaluate, the four charts
-drawn, edit as a new version, compare side by side."""
+drawn, edit as a new version, compare side by side; the Opportunities page; the People and change
+page (hours per role drawn, a bad skills matrix row named in the error summary, the training needs
+added to the budget)."""
 
 from __future__ import annotations
 
@@ -101,3 +103,50 @@ def test_opportunities_page(served: tuple[str, World], browser: Any) -> None:
     page.wait_for_url(re.compile(r".*/business-cases/bc_[0-9a-f]+$"))
     assert "Automate" in page.locator("h1").inner_text()
     c.axe()
+
+
+def test_people_page(served: tuple[str, World], browser: Any) -> None:
+    from civicflow.app import SYSTEM, assessment
+    from civicflow.demo import DemoConfig, build_demo_workspace
+
+    base, world = served
+    names = [d.name for d in assessment.list_datasets(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id)]  # fmt: skip
+    if "demo" not in names:  # the opportunities test may have stored it (any order)
+        assessment.store_dataset(
+            world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, name="demo",
+            write=lambda store: build_demo_workspace(
+                path=store.path, config=DemoConfig(cases=300, seed=4)
+            )[1],
+        )  # fmt: skip
+    ws = f"/w/{world.workspace_id}"
+    c = Checked(browser, base)
+    page = c.page
+    c.sign_in(world.emails["service_owner"])
+    page.goto(f"{ws}/people?dataset=demo")
+    page.wait_for_selector(".chart[data-rendered] svg", timeout=30_000)
+    assert "Handling hours a year per role" in page.content()
+    c.axe()
+
+    page.locator("#s0-role").fill("caseworker")
+    page.locator("#s0-skill").fill("new system")
+    page.locator("#s0-needed").fill("5")
+    page.locator("#s0-available").fill("-1")
+    page.locator("#s0-course").fill("System basics")
+    page.locator("#s0-cost").fill("300")
+    page.get_by_role("button", name="Show training needs").click()
+    summary = page.locator(".govuk-error-summary")
+    summary.wait_for()
+    assert summary.locator("a").first.get_attribute("href") == "#s0-available"
+    c.axe()
+
+    page.locator("#s0-available").fill("2")
+    page.get_by_role("button", name="Show training needs").click()
+    page.wait_for_selector("text=3 people to train, 900.00 in total")
+    c.axe()
+    c.shot("people")
+    page.get_by_role("button", name="Add the training needs as budget lines").click()
+    page.wait_for_url("**/programme/budget")
+    assert "Training: System basics" in page.content()
+    assert [e for e in c.errors if "status of 422" not in e] == [], c.errors
+    c.close()

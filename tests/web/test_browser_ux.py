@@ -131,7 +131,7 @@ def test_people_and_tokens_keep_the_workspace_navigation(
     page.goto(ws)
     nav = page.get_by_role("navigation", name="Main")
     for link in ("People", "API tokens"):
-        nav.get_by_role("link", name=link).click()
+        nav.get_by_role("link", name=link, exact=True).click()
         page.wait_for_load_state()
         for name in ("Dashboard", "Datasets", "Assessment", "Programme", "Ledger"):
             assert nav.get_by_role("link", name=name).count() == 1, f"{link} lost {name}"

@@ -80,6 +80,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/w/{workspace_id}/programme/pilots/{item_id}/evaluation"): "baseline:write",
     ("GET", "/w/{workspace_id}/opportunities"): "workspace:read",
     ("POST", "/w/{workspace_id}/opportunities/business-case"): "business_case:write",
+    ("GET", "/w/{workspace_id}/people"): "workspace:read",
+    ("POST", "/w/{workspace_id}/people/training-budget"): "programme:write",
     ("GET", "/w/{workspace_id}/business-cases"): "workspace:read",
     ("POST", "/w/{workspace_id}/business-cases"): "business_case:write",
     ("GET", "/w/{workspace_id}/business-cases/compare"): "workspace:read",

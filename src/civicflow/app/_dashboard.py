@@ -184,6 +184,9 @@ def overview(
     today = today or utcnow().date()
     baselines = mining.list_baselines(ws.store())
     frozen_at = {b.name: b.created_at for b in baselines}
+    # a KPI's unit as its baseline froze it: the cost KPI's carries the dataset's currency
+    # (``EUR/case`` when ingested with ``--currency EUR``), the definition's says ``cost/case``
+    units = {b.name: {v.name: v.unit for v in b.kpis} for b in baselines}
     attention: list[AttentionItem] = []
     base = f"/w/{workspace_id}"
 
@@ -205,7 +208,8 @@ def overview(
         trend = KpiTrend(
             kpi=o.kpi,
             label=definition.label if definition else o.kpi,
-            unit=definition.unit if definition else "",
+            unit=units.get(o.baseline_name, {}).get(o.kpi)
+            or (definition.unit if definition else ""),
             points=tuple(points),
             objective=o,
             status=status,
@@ -324,9 +328,11 @@ def _off_track_detail(o: Objective, expected: float | None, today: date, unit: s
 
 def _baseline_trends(baselines: list[mining.Baseline]) -> tuple[KpiTrend, ...]:
     series: dict[str, list[TrendPoint]] = {}
+    unit: dict[str, str] = {}
     for b in baselines:
         for v in b.kpis:
             if v.value is not None:
+                unit[v.name] = v.unit  # the latest baseline's (with the dataset's currency)
                 series.setdefault(v.name, []).append(
                     TrendPoint(at=b.created_at, value=v.value, source=f"baseline {b.name}")
                 )
@@ -337,7 +343,7 @@ def _baseline_trends(baselines: list[mining.Baseline]) -> tuple[KpiTrend, ...]:
             KpiTrend(
                 kpi=name,
                 label=d.label if d else name,
-                unit=d.unit if d else "",
+                unit=unit.get(name) or (d.unit if d else ""),
                 points=tuple(points),
             )
         )

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from civicflow.app import _programme_models as pm
 from civicflow.app._assessment import _store, open_view
@@ -41,6 +42,11 @@ from civicflow.planning import (
 from civicflow.planning import (
     evaluate_pilot as _evaluate,
 )
+from civicflow.report import people_section
+
+if TYPE_CHECKING:
+    from civicflow.mining import LogView
+    from civicflow.report import Section
 
 
 def role_hours(
@@ -225,3 +231,66 @@ def evaluate_pilot(
             after=after.to_dict(), reason=reason,
         )  # fmt: skip
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# the report's "People and pilots" section
+
+
+def _view_hours(view: LogView | None) -> dict[str, Any] | None:
+    """Hours per role of the view as a plain dict; None when the log has no start times or no
+    resources (the section then leaves them out)."""
+    if view is None:
+        return None
+    try:
+        hours = people_hours(view)
+    except InputError:
+        return None
+    return hours.to_dict() if hours.roles else None
+
+
+def report_section(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, view: LogView | None = None
+) -> Section | None:
+    """The report's "People and pilots" section: hours per role of ``view`` (if its log has start
+    times and resources) and the workspace's pilots with their stored evaluations (WORKSPACE_READ);
+    None when there is neither."""
+    pilots = [
+        {"title": p.title, "evaluation": p.evaluation}
+        for p in PILOTS.list(ctx, actor=actor, workspace_id=workspace_id)
+    ]
+    return people_section(_view_hours(view), pilots)
+
+
+def local_report_section(workspace_path: Path | str, view: LogView | None) -> Section | None:
+    """The section for a report written on the command line: the view's hours per role, and the
+    pilots of the workspace folder when the command line's database knows it and its operator
+    may read it (read only; see ``business_case.local_report_section``)."""
+    from sqlalchemy.engine import make_url
+
+    from civicflow.app._accounts import get_actor
+    from civicflow.app._context import database_url, migration_status, open_app
+    from civicflow.app._local import _find_operator, _registered, os_login
+    from civicflow.core import get_settings
+
+    alone = people_section(_view_hours(view), [])
+    settings = get_settings()
+    url = make_url(database_url(settings))
+    if url.get_backend_name() == "sqlite" and (
+        not url.database or url.database == ":memory:" or not Path(url.database).exists()
+    ):
+        return alone
+    ctx = open_app(settings=settings)
+    try:
+        if not migration_status(ctx.engine).up_to_date:
+            return alone
+        row = _registered(ctx, Path(workspace_path).resolve())
+        operator = _find_operator(ctx, os_login())
+        if row is None or operator is None or not operator.is_active:
+            return alone
+        actor = get_actor(ctx, operator.id)
+        if not actor.can(Permission.WORKSPACE_READ, row.id):
+            return alone
+        return report_section(ctx, actor=actor, workspace_id=row.id, view=view)
+    finally:
+        ctx.close()

@@ -153,6 +153,7 @@ def create_app(
         _routes_governance,
         _routes_opportunities,
         _routes_pages,
+        _routes_people,
         _routes_simulation,
     )
     from civicflow.web._analysis import AnalysisCache
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(_routes_business_case.router)
     app.include_router(_routes_governance.router)
     app.include_router(_routes_opportunities.router)
+    app.include_router(_routes_people.router)
     app.include_router(_routes_fairness.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)

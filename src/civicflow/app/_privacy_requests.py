@@ -393,7 +393,7 @@ def set_legal_hold(
         elif row is not None:
             s.delete(row)
         record(
-            ctx, s, actor=actor, action="privacy.legal_hold", object_type="dataset",
+            ctx, s, actor=actor, action="privacy.legal_hold", object_type="legal_hold",
             object_id=dataset_name, workspace_id=workspace_id, before=before,
             after={"dataset": dataset_name, "reason": reason} if hold else None,
             reason=reason or None,
@@ -959,7 +959,9 @@ def retention_apply(
     )  # fmt: skip
     with ctx.session() as s:
         record(
-            ctx, s, actor=actor, action="privacy.retention", object_type="dataset",
+            # about the retention run: the dataset's new version has its own entry (from
+            # _rewrite), so verify compares the dataset with that one
+            ctx, s, actor=actor, action="privacy.retention", object_type="retention",
             object_id=dataset_name, workspace_id=workspace_id, after=result.to_dict(),
             before_digest=dataset.manifest.fingerprint, after_digest=after,
         )  # fmt: skip

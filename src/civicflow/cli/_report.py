@@ -87,27 +87,24 @@ def report(
 
         # the options given, or the dataset's default SLA, with the working calendar given
         config = dataclasses.replace(config, sla=sla.for_view(view))
-        # the whole report (no --section) ends with the view's automation opportunities and, when
-        # the command line's database knows the workspace, its business cases, fairness audits,
-        # people and pilots
-        if not section:
-            from civicflow.app.business_case import (
-                local_report_section,
-                opportunities_report_section,
-            )
-            from civicflow.app.fairness import local_report_section as local_fairness_section
-            from civicflow.app.people import local_report_section as people_report_section
-            from civicflow.planning import automation_opportunities
+        # the workspace's business cases and fairness audits, when the command line's database
+        # knows it; the whole report (no --section) also has the view's automation opportunities
+        # and its people and pilots (analyses of the view, like the sections --section picks)
+        from civicflow.app.business_case import local_report_section, opportunities_report_section
+        from civicflow.app.fairness import local_report_section as local_fairness_section
+        from civicflow.app.people import local_report_section as people_report_section
+        from civicflow.planning import automation_opportunities
 
-            extra = (
-                opportunities_report_section(automation_opportunities(view)),
-                local_report_section(options.workspace),
-                local_fairness_section(options.workspace),
-                people_report_section(options.workspace, view),
-            )
-            config = dataclasses.replace(
-                config, extra_sections=tuple(s for s in extra if s is not None)
-            )
+        whole = not section
+        extra = (
+            opportunities_report_section(automation_opportunities(view)) if whole else None,
+            local_report_section(options.workspace),
+            local_fairness_section(options.workspace),
+            people_report_section(options.workspace, view) if whole else None,
+        )
+        config = dataclasses.replace(
+            config, extra_sections=tuple(s for s in extra if s is not None)
+        )
         path = build_report(view=view, out=out, config=config, progress=progress)
     size = path.stat().st_size
     typer.echo(f"wrote {path} ({size / 1e6:.1f} MB)")

@@ -181,6 +181,7 @@ ReviewWriter = Annotated[Actor, requires(Permission.REVIEW_WRITE)]
 PrivacySteward = Annotated[Actor, requires(Permission.PRIVACY_DECIDE)]
 PrivacyReidentifier = Annotated[Actor, requires(Permission.PRIVACY_REIDENTIFY)]
 PrivacyPublisher = Annotated[Actor, requires(Permission.PRIVACY_RELEASE)]
+PrivacyRequestHandler = Annotated[Actor, requires(Permission.PRIVACY_REQUESTS)]
 UserAdmin = Annotated[Actor, requires(Permission.USER_ADMIN)]
 
 ACTOR_WITH: dict[Permission, Any] = {
@@ -201,6 +202,7 @@ ACTOR_WITH: dict[Permission, Any] = {
     Permission.PRIVACY_DECIDE: PrivacySteward,
     Permission.PRIVACY_REIDENTIFY: PrivacyReidentifier,
     Permission.PRIVACY_RELEASE: PrivacyPublisher,
+    Permission.PRIVACY_REQUESTS: PrivacyRequestHandler,
     Permission.USER_ADMIN: UserAdmin,
 }
 """The alias of each permission (a test checks every ``Permission`` member has one)."""

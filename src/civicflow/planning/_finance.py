@@ -16,6 +16,7 @@ Conventions, stated once:
 
 from __future__ import annotations
 
+import abc
 import calendar
 import math
 from collections.abc import Mapping, Sequence
@@ -259,7 +260,7 @@ class CostLine:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Benefit:
+class _Benefit(abc.ABC):
     first_year: int = 1
     """The first year (0 = the year of the case's start) in which the benefit is earned."""
     last_year: int | None = None
@@ -285,11 +286,13 @@ class _Benefit:
             )
 
     @property
-    def label(self) -> str:  # pragma: no cover - every benefit overrides it
-        raise NotImplementedError
+    @abc.abstractmethod
+    def label(self) -> str:
+        """How the benefit reads in tables and the tornado."""
 
-    def factors(self) -> tuple[tuple[str, Uncertain], ...]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def factors(self) -> tuple[tuple[str, Uncertain], ...]:
+        """The benefit's inputs by name, each a number or a range."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

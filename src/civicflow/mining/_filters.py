@@ -12,6 +12,7 @@ after each step.
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -60,18 +61,18 @@ def _seconds(value: float | None) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FilterStep:
+class FilterStep(abc.ABC):
     """One step of a :class:`FilterStack`: it keeps some of the cases it is given."""
 
     kind: ClassVar[str] = ""
 
+    @abc.abstractmethod
     def apply(self, tables: StepTables, cases: Table) -> Table:
         """The case ids (one column ``case_id``) of ``cases`` this step keeps."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def label(self) -> str:
         """How the step reads to a person (the funnel, the report, the web's filter panel)."""
-        raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}

@@ -3,6 +3,7 @@ analyses draw every case of a small log and a stated sample of a big one."""
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,19 +19,21 @@ if TYPE_CHECKING:
     from civicflow.mining._view import LogView
 
 
-class SampledRows(Rows[Any]):
+class SampledRows(Rows[Any], abc.ABC):
     """A visual analysis's result that may draw a sample: ``to_dict`` adds its config, whether it
     is ``sampled`` and the ``note`` that says what is drawn (subclasses define both)."""
 
     __slots__ = ()
 
     @property
+    @abc.abstractmethod
     def sampled(self) -> bool:
-        raise NotImplementedError
+        """Whether the result drew a sample of the cases."""
 
     @property
+    @abc.abstractmethod
     def note(self) -> str:
-        raise NotImplementedError
+        """What is drawn, in words."""
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()

@@ -10,12 +10,15 @@ the seed, so the result does not depend on how many processes ran them.
 from __future__ import annotations
 
 import heapq
+import logging
 import math
+import multiprocessing
 import os
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +37,8 @@ from civicflow.planning._timetable import Timetable
 
 ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: cases finished of all replications."""
+
+_log = logging.getLogger(__name__)
 
 _HOUR = 3600.0
 _WEEK = 7 * 86_400.0
@@ -168,14 +173,33 @@ def simulate(
                 progress(done, max(total, done))
     else:
         text = model.to_json()
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {
-                pool.submit(_replicate_json, text, t0, t_end, config.cases, seq): rep
-                for rep, seq in enumerate(seeds)
-            }
-            for future in as_completed(futures):
-                rep = futures[future]
-                outputs[rep] = future.result()
+        finished: set[int] = set()
+        try:
+            # forkserver, not fork: the caller may hold threads (DuckDB, a web server, a test
+            # runner) and a forked child of a threaded process can die on a lock it inherited
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+                futures = {
+                    pool.submit(_replicate_json, text, t0, t_end, config.cases, seq): rep
+                    for rep, seq in enumerate(seeds)
+                }
+                for future in as_completed(futures):
+                    rep = futures[future]
+                    outputs[rep] = future.result()
+                    finished.add(rep)
+                    done += len(outputs[rep]["arrival"])
+                    if progress is not None:
+                        progress(done, max(total, done))
+        except BrokenProcessPool:
+            # a worker was killed (out of memory, a signal): the seeds are fixed, so finishing the
+            # missing replications here gives the same result, only slower
+            _log.warning(
+                "a simulation worker process died; running %d replication(s) in this process",
+                config.replications - len(finished),
+            )
+            for rep, seq in enumerate(seeds):
+                if rep in finished:
+                    continue
+                outputs[rep] = _replicate(model, t0, t_end, config.cases, seq, None)
                 done += len(outputs[rep]["arrival"])
                 if progress is not None:
                     progress(done, max(total, done))
@@ -189,6 +213,11 @@ def simulate(
         seconds=time.perf_counter() - began,
         pool_busy_seconds=busy,
     )
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _replicate_json(

@@ -84,6 +84,45 @@ def test_replications_are_reproducible_and_independent_of_the_number_of_workers(
     assert r0.column("timestamp").to_pylist() != r1.column("timestamp").to_pylist()
 
 
+def test_a_dead_worker_process_costs_time_not_the_result(monkeypatch, caplog) -> None:
+    """A worker killed mid-run (out of memory, a signal) breaks the pool: the missing replications
+    are finished in this process from the same seeds, so the result is the one a clean run gives."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import civicflow.planning._engine as engine
+
+    class DyingPool:
+        """Runs the first replication, then behaves as a pool whose worker was killed."""
+
+        def __init__(self, **_: object) -> None:
+            self.submitted = 0
+
+        def __enter__(self) -> DyingPool:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            return None
+
+        def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+            future: Future[object] = Future()
+            if self.submitted == 0:
+                future.set_result(fn(*args))
+            else:
+                future.set_exception(BrokenProcessPool("a worker was terminated abruptly"))
+            self.submitted += 1
+            return future
+
+    model = single_queue(mean_gap=300.0, mean_service=500.0, servers=2)
+    clean = simulate(model, SimulationConfig(cases=400, replications=3, seed=8, workers=1))
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", DyingPool)
+    with caplog.at_level("WARNING", logger="civicflow.planning._engine"):
+        survived = simulate(model, SimulationConfig(cases=400, replications=3, seed=8, workers=2))
+    assert survived.events.equals(clean.events)
+    assert survived.cases.equals(clean.cases)
+    assert "replication(s) in this process" in caplog.text
+
+
 def test_work_happens_only_within_the_calendar() -> None:
     calendar = WorkingCalendar.office_hours(
         start="09:00", end="17:00", timezone="Europe/Amsterdam", country="NL"

@@ -196,7 +196,9 @@ def simulate(
                 "a simulation worker process died; running %d replication(s) in this process",
                 config.replications - len(finished),
             )
-            for rep, seq in enumerate(seeds):
+            # fresh seed sequences: spawning children (as a replication does) advances a sequence
+            fresh = np.random.SeedSequence(config.seed).spawn(config.replications)
+            for rep, seq in enumerate(fresh):
                 if rep in finished:
                     continue
                 outputs[rep] = _replicate(model, t0, t_end, config.cases, seq, None)

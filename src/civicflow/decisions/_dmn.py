@@ -304,6 +304,11 @@ class DmnModel:
         return list(self._order)
 
     @property
+    def decision_ids(self) -> dict[str, str]:
+        """Decision element ids to decision names (tools and test files often name decisions by id)."""
+        return {d.id: d.name for d in self._decisions.values()}
+
+    @property
     def inputs(self) -> dict[str, DmnInput]:
         """The inputs the model reads, by name, with their types."""
         return {i.name: i for i in self._inputs}

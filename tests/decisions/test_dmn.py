@@ -239,7 +239,10 @@ def _batch_columns(cases: list[dict[str, Any]]) -> dict[str, np.ndarray]:
             columns[key] = np.array([np.nan if v is None else float(v) for v in values])  # type: ignore[arg-type]
         elif present and all(isinstance(v, dt.date) for v in present):
             columns[key] = np.array(
-                [np.datetime64(v, "D") if v else np.datetime64("NaT") for v in values]
+                [
+                    np.datetime64(v, "D") if isinstance(v, dt.date) else np.datetime64("NaT")
+                    for v in values
+                ]
             )
         else:
             columns[key] = np.array(values, dtype=object)

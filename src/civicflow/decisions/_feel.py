@@ -729,6 +729,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text, names)
         self.i = 0
+        self.in_range_end = False  # `[a..b[`: a '[' after the end closes the range, not a filter
 
     @property
     def tok(self) -> Token:
@@ -762,7 +763,7 @@ class _Parser:
             if tok.kind == "name" and key not in ("and", "or", "between", "in"):
                 break
             bp = _BINDING.get(key)
-            if bp is None or bp <= min_bp:
+            if bp is None or bp <= min_bp or (key == "[" and self.in_range_end):
                 break
             self.advance()
             left = self.infix(key, left, bp)
@@ -892,7 +893,10 @@ class _Parser:
 
     def range_rest(self, start: Expr, *, start_included: bool) -> RangeExpr:
         self.expect("..")
+        outer = self.in_range_end
+        self.in_range_end = True
         end = self.expression()
+        self.in_range_end = outer
         tok = self.advance()
         if tok.text == "]" and tok.kind == "op":
             return RangeExpr(start, end, start_included, True)
@@ -987,7 +991,20 @@ def parse_unary_tests(text: str, names: Iterable[str] | KnownNames = ()) -> Unar
 def evaluate(text: str, env: Mapping[str, object] | None = None) -> object:
     """Parse and evaluate ``text`` with ``env`` (Python values, converted with :func:`to_feel`)."""
     scope = {k: to_feel(v) for k, v in (env or {}).items()}
-    return parse_expression(text, scope.keys()).evaluate(scope)
+    return parse_expression(text, _keys(scope)).evaluate(scope)
+
+
+def _keys(value: object) -> set[str]:
+    """Every context key in a value, nested ones included (the names a path may use)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found.add(key)
+            found |= _keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _keys(inner)
+    return found
 
 
 def known_names(names: Iterable[str]) -> KnownNames:
@@ -1362,7 +1379,7 @@ def _operand(expr: Expr, columns: Mapping[str, Column]) -> tuple[str, object, An
         scalar = _scalar(expr.evaluate({}))
         if scalar is None:
             return None
-        return scalar[0], scalar[1], scalar[1] is None
+        return scalar[0], scalar[1], np.bool_(scalar[1] is None)
     key = (
         expr.name
         if isinstance(expr, Name)

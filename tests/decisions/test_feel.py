@@ -242,12 +242,10 @@ def test_vector_tests_equal_row_by_row(
 
 def test_vector_tests_on_strings_dates_and_booleans() -> None:
     strings = Column.of(np.array(["a", None, "b"], dtype=object))
-    assert vector_test(parse_unary_tests('not("a")'), strings, {}, 3).tolist() == [
-        False,
-        True,
-        True,
-    ]  # type: ignore[union-attr]
-    assert vector_test(parse_unary_tests('"a","b"'), strings, {}, 3).tolist() == [True, False, True]  # type: ignore[union-attr]
+    negated = vector_test(parse_unary_tests('not("a")'), strings, {}, 3)
+    assert negated is not None and negated.tolist() == [False, True, True]
+    listed = vector_test(parse_unary_tests('"a","b"'), strings, {}, 3)
+    assert listed is not None and listed.tolist() == [True, False, True]
     dates = Column.of(np.array(["2016-11-01", "NaT", "2016-09-01"], dtype="datetime64[D]"))
     mask = vector_test(parse_unary_tests('>date("2016-10-01")'), dates, {}, 3)
     assert mask is not None and mask.tolist() == [True, False, False]

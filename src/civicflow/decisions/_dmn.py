@@ -26,6 +26,7 @@ from civicflow.decisions._feel import (
     UnaryTests,
     equals,
     known_names,
+    null_mask,
     parse_expression,
     parse_unary_tests,
     to_feel,
@@ -599,15 +600,27 @@ class _Batch:
         previous = self.row_wise.get(decision)
         self.row_wise[decision] = what if previous is None else f"{previous}; {what}"
 
-    def publish(self, d: _Decision, result: npt.NDArray[Any], table: _Table | None) -> None:
+    def publish(
+        self,
+        d: _Decision,
+        result: npt.NDArray[Any],
+        table: _Table | None,
+        *,
+        parts: dict[str, npt.NDArray[Any]] | None = None,
+    ) -> None:
         self.outputs[d.name] = result
         self.cols[d.name] = (
-            Column.of(result)
-            if result.dtype != object or not _has_dicts(result)
-            else Column(
-                "object", result, np.fromiter((v is None for v in result), bool, len(result))
-            )
+            Column("object", result, null_mask(result))
+            if parts is not None or (result.dtype == object and _has_dicts(result))
+            else Column.of(result)
         )
+        if parts is not None:
+            for key, part in parts.items():
+                self.outputs[f"{d.name}.{key}"] = part
+                self.cols[f"{d.name}.{key}"] = Column.of(part)
+            if d.alias is not None and d.alias not in self.cols:
+                self.cols[d.alias] = self.cols[d.name]
+            return
         if d.alias is not None and d.alias not in self.cols:
             self.cols[d.alias] = self.cols[d.name]
         if (
@@ -713,9 +726,12 @@ class _Batch:
             ]
         rule_values: list[object] = [c[0] for c in constants] if constants is not None else []
         default_env: Mapping[str, object] = {}
+        per_row_default: list[object] | None = None
+        default_value: object = None
         if any(o.default is not None and o.default.names() for o in table.outputs):
             self.note(d.name, "default output that reads inputs evaluated row by row")
-            defaults = [_default(table, env) for env in self.envs()]
+            per_row_default = [_default(table, env) for env in self.envs()]
+            defaults = per_row_default
         else:
             default_value = _default(table, default_env)
             defaults = [default_value] * n
@@ -773,15 +789,22 @@ class _Batch:
                             fix="make the outputs agree, or choose FIRST, PRIORITY or COLLECT",
                         )
             self.matched[d.name] = (chosen + 1).astype(np.int32)
-            if constants is not None:
-                lookup = _typed([*rule_values, None])
-                result = lookup[np.where(chosen >= 0, chosen, r)]
-                if any(v is not None for v in defaults) and (chosen < 0).any():
-                    result = result.astype(object) if result.dtype != object else result.copy()
-                    none = np.flatnonzero(chosen < 0)
-                    for i in none.tolist():
-                        result[i] = defaults[i]
-                    result = _typed(result.tolist())
+            if constants is not None and per_row_default is None:
+                # constant outputs: one lookup per output column, the last slot the default
+                index = np.where(chosen >= 0, chosen, r)
+                slots = [*rule_values, default_value]
+                if len(table.outputs) > 1:
+                    parts: dict[str, npt.NDArray[Any]] = {}
+                    for o in table.outputs:
+                        key = o.name or o.label or ""
+                        per_slot = [v.get(key) if isinstance(v, dict) else None for v in slots]
+                        parts[key] = _typed(per_slot)[index]
+                    whole = np.empty(len(slots), dtype=object)
+                    for j, v in enumerate(slots):
+                        whole[j] = v
+                    self.publish(d, whole[index], table, parts=parts)
+                    return
+                result = _typed(slots)[index]
             else:
                 result = _typed(
                     [

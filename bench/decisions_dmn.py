@@ -235,11 +235,13 @@ def main() -> None:
         and r["category"] == batch.outputs["Benefit.category"][i]
     )
     no_match = sum(1 for r in results if r is None)
+    both_none = sum(1 for i, r in enumerate(results) if r is None and matched[i] == 0)
     scaled = seconds / peer_rows * args.rows
     print(f"peer bkflow-dmn: {peer_rows:,} rows in {seconds:.2f} s ({seconds / peer_rows * 1000:.3f} ms/row); "
           f"scaled to {args.rows:,} rows: {scaled:,.0f} s; ratio peer/civicflow: {scaled / batch_s:,.0f}x")  # fmt: skip
     print(f"  agreement: {agree:,} of {peer_rows:,} rows equal; {no_match:,} rows where the peer matched "
-          f"no rule (it has no default output; civicflow gave the default)")  # fmt: skip
+          f"no rule (it has no default output), civicflow matched none on {both_none:,} of them "
+          f"and gave the default")  # fmt: skip
 
 
 if __name__ == "__main__":

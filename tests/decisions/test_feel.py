@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from civicflow.decisions._feel import (
     Column,
+    FeelError,
     FeelSyntaxError,
     Range,
     evaluate,
@@ -188,6 +189,11 @@ def test_outside_the_subset_is_refused_clearly(text: str, what: str) -> None:
     with pytest.raises(FeelSyntaxError) as err:
         parse_expression(text)
     assert what in err.value.what
+
+
+def test_years_and_months_durations_are_refused() -> None:
+    with pytest.raises(FeelError, match="years or months"):
+        evaluate('duration("P1Y2M")')
 
 
 def test_unary_test_errors() -> None:

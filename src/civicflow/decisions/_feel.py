@@ -1165,6 +1165,14 @@ def _date_and_time(args: list[object]) -> object:
 
 def _duration(args: list[object]) -> object:
     if len(args) == 1 and isinstance(args[0], str):
+        found = _DURATION.fullmatch(args[0])
+        if found and (found.group(2) or found.group(3)):
+            raise FeelError(
+                f"the duration {args[0]!r} counts years or months",
+                found=args[0],
+                expected="a days-and-time duration (P1DT2H30M)",
+                fix="years-and-months durations are outside civicflow's FEEL subset; use days",
+            )
         value = _parse_temporal(args[0])
         return value if isinstance(value, dt.timedelta) else None
     return None

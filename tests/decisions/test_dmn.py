@@ -482,6 +482,44 @@ def test_evaluating_one_decision_runs_only_what_it_requires() -> None:
         model.evaluate({}, decision="Nope")
 
 
+def test_batch_falls_back_row_by_row_and_says_so(tmp_path: Path) -> None:
+    body = (
+        '<inputData id="x" name="x"/><inputData id="code" name="code"/>'
+        '<decision id="d" name="D"><decisionTable hitPolicy="FIRST">'
+        "<input><inputExpression><text>upper case(code)</text></inputExpression></input>"
+        "<input><inputExpression><text>x</text></inputExpression></input>"
+        '<output name="out"><defaultOutputEntry><text>x + 100</text></defaultOutputEntry></output>'
+        '<rule><inputEntry><text>"A"</text></inputEntry><inputEntry><text>? &gt; 2</text></inputEntry>'
+        "<outputEntry><text>x * 2</text></outputEntry></rule>"
+        '<rule><inputEntry><text>"B"</text></inputEntry><inputEntry><text>-</text></inputEntry>'
+        "<outputEntry><text>1</text></outputEntry></rule>"
+        "</decisionTable></decision>"
+        '<decision id="e" name="E"><literalExpression><text>if D &gt; 5 then "big" else "small"'
+        "</text></literalExpression></decision>"
+    )
+    model = load_dmn(_write(tmp_path, body))
+    rows = [("a", 3.0), ("a", 1.0), ("b", 9.0), (None, 4.0), ("c", None)]
+    batch = model.evaluate_batch(
+        {
+            "code": np.array([r[0] for r in rows], dtype=object),
+            "x": np.array([np.nan if r[1] is None else r[1] for r in rows]),
+        }
+    )
+    notes = batch.row_wise["D"]
+    assert "upper case(code)" in notes and "? > 2" in notes and "read inputs" in notes
+    assert "E" in batch.row_wise
+    for i, (code, x) in enumerate(rows):
+        result = model.evaluate({"code": code, "x": x})
+        for name in ("D", "E"):
+            got = batch.outputs[name][i]
+            want = _as_number(result.outputs[name])
+            assert (want is None and isinstance(got, float) and np.isnan(got)) or got == want, (
+                i,
+                name,
+            )
+    assert batch.outputs["D"].tolist()[:3] == [6.0, 101.0, 1.0]
+
+
 # ---------------------------------------------------------------------------------------------
 # property: batch == row by row on generated tables
 

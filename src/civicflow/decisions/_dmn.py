@@ -667,11 +667,7 @@ class _Batch:
             vec = vector_expression(clause.expr, self.cols, n)
             if vec is None:
                 self.note(d.name, f"input '{clause.text}' evaluated row by row")
-                vec = Column.of(
-                    np.array([clause.expr.evaluate(e) for e in self.envs()] + [None], dtype=object)[
-                        :-1
-                    ]
-                )
+                vec = Column.of(_typed([clause.expr.evaluate(e) for e in self.envs()]))
             inputs.append(vec)
         cache: dict[tuple[int, str], npt.NDArray[np.bool_]] = {}
         matches = np.ones((n, len(table.rules)), dtype=bool)
@@ -703,20 +699,19 @@ class _Batch:
                 matches[:, j] &= mask
         self._resolve(d, table, matches)
 
-    def _rule_outputs(self, d: _Decision, table: _Table) -> list[npt.NDArray[Any]] | None:
-        """Per rule, its output as a constant per row; None if an output entry reads inputs."""
-        out: list[npt.NDArray[Any]] = []
+    def _rule_outputs(self, table: _Table) -> list[object] | None:
+        """Per rule, its output when it is a constant; None if an output entry reads inputs."""
+        out: list[object] = []
         for rule in table.rules:
             if any(e.names() for e in rule.outputs):
                 return None
-            value = _shape(table, [e.evaluate({}) for e in rule.outputs])
-            out.append(np.array([value] * 1 + [None], dtype=object)[:1])
+            out.append(_shape(table, [e.evaluate({}) for e in rule.outputs]))
         return out
 
     def _resolve(self, d: _Decision, table: _Table, matches: npt.NDArray[np.bool_]) -> None:
         n, r = matches.shape
         policy = table.hit_policy
-        constants = self._rule_outputs(d, table)
+        constants = self._rule_outputs(table)
         if constants is None:
             self.note(d.name, "output entries that read inputs evaluated row by row")
             envs = self.envs()
@@ -724,7 +719,7 @@ class _Batch:
                 [_shape(table, [e.evaluate(env) for e in rule.outputs]) for rule in table.rules]
                 for env in envs
             ]
-        rule_values: list[object] = [c[0] for c in constants] if constants is not None else []
+        rule_values: list[object] = constants if constants is not None else []
         default_env: Mapping[str, object] = {}
         per_row_default: list[object] | None = None
         default_value: object = None
@@ -856,7 +851,7 @@ class _Batch:
                 out = count.astype(np.float64)
             empty = [Decimal(0) if agg == "COUNT" and v is None else v for v in defaults]
             if all(v is None or isinstance(v, Decimal) for v in empty):
-                self.publish(d, np.where(count > 0, out, _typed([*empty, None])[:-1]), table)
+                self.publish(d, np.where(count > 0, out, _typed(empty).astype(np.float64)), table)
                 return
             mixed = [to_feel(out[i]) if count[i] else empty[i] for i in range(n)]
             self.publish(d, _typed(mixed), table)

@@ -186,6 +186,10 @@ def test_kogito_trace_shows_the_path_inputs_and_the_matched_rule() -> None:
     assert fine.inputs["Violation.Actual Speed - Violation.Speed Limit"] == Decimal(40)
     assert suspended.kind == "context" and suspended.outputs == "Yes"
     assert result.outputs["Fine"] == {"Amount": Decimal(1000), "Points": Decimal(7)}
+    carried = json.loads(json.dumps(result.to_dict()))
+    assert carried["outputs"]["Fine"] == {"Amount": 1000, "Points": 7}
+    assert carried["steps"][0]["matched_rules"] == [2]
+    assert carried["steps"][0]["inputs"]["Violation.Actual Speed - Violation.Speed Limit"] == 40
 
 
 @pytest.mark.parametrize("name", CAMUNDA_CASES)

@@ -14,6 +14,7 @@ from civicflow.decisions._dmn import (
     DmnStep,
     ItemDefinition,
     load_dmn,
+    plain,
 )
 from civicflow.decisions._feel import FeelError, FeelSyntaxError
 
@@ -30,4 +31,5 @@ __all__ = [
     "FeelSyntaxError",
     "ItemDefinition",
     "load_dmn",
+    "plain",
 ]

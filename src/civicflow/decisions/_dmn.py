@@ -8,6 +8,7 @@ element, the reason and a fix: a model never runs with a part silently left out.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +24,7 @@ from civicflow.decisions._feel import (
     Column,
     Expr,
     FeelError,
+    Range,
     UnaryTests,
     equals,
     known_names,
@@ -154,6 +156,18 @@ class DmnStep:
     outputs: object
     annotations: dict[int, str] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, object]:
+        """The step as JSON carries it (numbers as int or float, dates in ISO 8601)."""
+        return {
+            "decision": self.decision,
+            "kind": self.kind,
+            "hit_policy": self.hit_policy,
+            "matched_rules": list(self.matched_rules),
+            "inputs": plain(self.inputs),
+            "outputs": plain(self.outputs),
+            "annotations": {str(k): v for k, v in self.annotations.items()},
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class DmnEvaluation:
@@ -161,6 +175,30 @@ class DmnEvaluation:
 
     outputs: dict[str, object]
     steps: list[DmnStep]
+
+    def to_dict(self) -> dict[str, object]:
+        """Outputs and steps as JSON carries them (see :func:`plain`)."""
+        return {"outputs": plain(self.outputs), "steps": [s.to_dict() for s in self.steps]}
+
+
+def plain(value: object) -> object:
+    """A FEEL value as plain JSON-ready Python: a Decimal as int when whole, else float; dates and
+    date-times in ISO 8601; durations in seconds; ranges as their FEEL text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, Range):
+        left = "[" if value.start_included else "("
+        right = "]" if value.end_included else ")"
+        return f"{left}{plain(value.start)}..{plain(value.end)}{right}"
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -464,6 +464,27 @@ def test_other_dmn_versions_are_refused_naming_the_supported_ones(tmp_path: Path
     assert err.value.expected is not None and "20191111" in err.value.expected
 
 
+def test_annotation_columns_are_kept_per_rule(tmp_path: Path) -> None:
+    body = (
+        '<inputData id="x" name="x"/>'
+        '<decision id="d" name="D"><decisionTable hitPolicy="RULE ORDER">'
+        "<input><inputExpression><text>x</text></inputExpression></input>"
+        '<output name="out"/><annotation name="Legal basis"/>'
+        "<rule><inputEntry><text>&gt; 1</text></inputEntry><outputEntry><text>1</text></outputEntry>"
+        "<annotationEntry><text>Social Support Act, art. 12</text></annotationEntry></rule>"
+        "<rule><inputEntry><text>&gt; 2</text></inputEntry><outputEntry><text>2</text></outputEntry>"
+        "<annotationEntry><text></text></annotationEntry></rule>"
+        "</decisionTable></decision>"
+    )
+    model = load_dmn(_write(tmp_path, body))
+    step = model.evaluate({"x": 3}).steps[0]
+    assert step.matched_rules == (1, 2) and step.outputs == [Decimal(1), Decimal(2)]
+    assert step.annotations == {1: "Social Support Act, art. 12"}
+    assert [r.annotation for r in model.rules("D")] == ["Social Support Act, art. 12", None]
+    assert model.rules("D")[0].inputs == ("> 1",)
+    assert model.hit_policy("D") == "RULE ORDER"
+
+
 def test_cycles_are_refused(tmp_path: Path) -> None:
     body = (
         '<decision id="a" name="A"><variable name="A"/><informationRequirement><requiredDecision href="#b"/>'

@@ -1,0 +1,76 @@
+"""Rules-as-code decisions: rule sets a policy officer can read (YAML with small, whitelisted
+formulas), each rule and parameter with its legal reference and effective dates; cases decided one
+at a time or vectorised in batches for a date, with the full trace and a plain-language
+explanation; tests as data.
+
+A domain package: it imports no web or database framework; the ``app`` layer versions rule sets,
+stores decisions and carries them through review and appeal.
+"""
+
+from pathlib import Path
+
+from civicflow.decisions._decide import (
+    BatchDecision,
+    Decision,
+    ParameterUse,
+    RuleSource,
+    TraceStep,
+    decide,
+    decide_batch,
+    explain,
+    format_value,
+)
+from civicflow.decisions._expr import FUNCTIONS
+from civicflow.decisions._ruleset import (
+    InputSpec,
+    LegalReference,
+    Parameter,
+    ParameterValue,
+    Rule,
+    RuleSet,
+    load_ruleset,
+    parse_ruleset,
+)
+from civicflow.decisions._tests import (
+    CaseResult,
+    Mismatch,
+    TestCase,
+    TestReport,
+    TestSuite,
+    load_tests,
+    parse_tests,
+    run_tests,
+)
+
+EXAMPLES = Path(__file__).with_name("examples")
+"""The example rule sets shipped with civicflow (``social_support.yaml`` and its tests)."""
+
+__all__ = [
+    "EXAMPLES",
+    "FUNCTIONS",
+    "BatchDecision",
+    "CaseResult",
+    "Decision",
+    "InputSpec",
+    "LegalReference",
+    "Mismatch",
+    "Parameter",
+    "ParameterUse",
+    "ParameterValue",
+    "Rule",
+    "RuleSet",
+    "RuleSource",
+    "TestCase",
+    "TestReport",
+    "TestSuite",
+    "TraceStep",
+    "decide",
+    "decide_batch",
+    "explain",
+    "format_value",
+    "load_ruleset",
+    "load_tests",
+    "parse_ruleset",
+    "parse_tests",
+    "run_tests",
+]

@@ -12,12 +12,16 @@ import pytest
 from civicflow.core import ConfigurationError, InputError
 from civicflow.decisions import (
     EXAMPLES,
+    Case,
+    ParameterChange,
     RuleSource,
     load_ruleset,
     load_tests,
     parse_ruleset,
     parse_tests,
     run_tests,
+    what_if,
+    with_parameter,
 )
 
 EXAMPLE = EXAMPLES / "social_support.yaml"
@@ -230,3 +234,23 @@ cases:
     assert "eligible: expected yes, found no" in text
     assert "missing" in text
     assert "0 of 2 cases passed, 2 failed" in text
+
+
+def test_what_if_a_higher_limit_finds_who_gains_and_the_cost() -> None:
+    ruleset = load_ruleset(EXAMPLE)
+    cases = [
+        Case(key="over", inputs=COUPLE, on=dt.date(2026, 3, 1)),
+        Case(key="under", inputs=dict(COUPLE, household_income=1500), on=dt.date(2026, 3, 1)),
+        Case(key="old", inputs=dict(COUPLE, household_income=2100), on=dt.date(2025, 3, 1)),
+    ]
+    raised = ParameterChange(parameter="income_limit", scale={1: 1580, 2: 2400, 3: 2520})
+    result = what_if(ruleset, raised, cases)
+    assert [c.key for c in result.gains] == ["old", "over"]
+    assert result.losses == ()
+    assert result.amount_output == "benefit_amount"
+    assert result.cost > 0
+    assert "2 would gain" in result.summary()
+    lower = what_if(ruleset, ParameterChange(parameter="income_limit", scale={1: 1000}), cases)
+    assert [c.key for c in lower.losses] == ["under"]
+    with pytest.raises(ConfigurationError, match="is a scale"):
+        with_parameter(ruleset, ParameterChange(parameter="income_limit", value=3000))

@@ -41,6 +41,15 @@ from civicflow.decisions._tests import (
     parse_tests,
     run_tests,
 )
+from civicflow.decisions._whatif import (
+    Case,
+    CaseChange,
+    ParameterChange,
+    WhatIf,
+    amount_output,
+    what_if,
+    with_parameter,
+)
 
 EXAMPLES = Path(__file__).with_name("examples")
 """The example rule sets shipped with civicflow (``social_support.yaml`` and its tests)."""
@@ -49,12 +58,15 @@ __all__ = [
     "EXAMPLES",
     "FUNCTIONS",
     "BatchDecision",
+    "Case",
+    "CaseChange",
     "CaseResult",
     "Decision",
     "InputSpec",
     "LegalReference",
     "Mismatch",
     "Parameter",
+    "ParameterChange",
     "ParameterUse",
     "ParameterValue",
     "Rule",
@@ -64,6 +76,8 @@ __all__ = [
     "TestReport",
     "TestSuite",
     "TraceStep",
+    "WhatIf",
+    "amount_output",
     "decide",
     "decide_batch",
     "explain",
@@ -73,4 +87,6 @@ __all__ = [
     "parse_ruleset",
     "parse_tests",
     "run_tests",
+    "what_if",
+    "with_parameter",
 ]

@@ -125,5 +125,11 @@ def test_a_version_through_review_to_a_stored_decision(
     assert stored["ledger_entry"]["action"] == "decision.decide"
     shown = _json(["rules", "explain", stored["id"], *w])
     assert shown["explanation"] == stored["explanation"] and shown["appeals"] == []
+    stream = tmp_path / "stream.csv"
+    exported = _json(["rules", "decisions", *w, "--out", str(stream)])
+    assert [d["id"] for d in exported["decisions"]] == [stored["id"]]
+    header, row = stream.read_text().splitlines()
+    assert header.startswith("decision_id,ruleset,case_ref,date,resident,age")
+    assert row.endswith(",0,0,final,0")
     listed = _json(["rules", "list", *w])
     assert [(v["version"], v["status"]) for v in listed] == [(1, "published")]

@@ -561,3 +561,67 @@ def example(
         return
     for path in written:
         console.print(f"wrote {path}", highlight=False)
+
+
+@app.command("decisions")
+def decisions(
+    workspace: WorkspaceReq,
+    ruleset: Annotated[
+        str | None, typer.Option("--ruleset", "-r", help="Only this rule set's decisions.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the decision stream as CSV (inputs, outcome, final outcome after review): "
+            "the table `civicflow fairness audit` reads.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="At most this many, newest first.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The stored decisions of a workspace, newest first: the decision stream that fairness audits
+    and the governance register read."""
+    from civicflow.app import Permission
+    from civicflow.app import decisions as rd
+
+    with acting(workspace, Permission.WORKSPACE_READ, command="civicflow rules decisions") as act:
+        items = rd.list_decisions(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            ruleset=ruleset, limit=limit,
+        )  # fmt: skip
+    if out is not None:
+        names = list(dict.fromkeys(k for d in items for k in d.inputs))
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["decision_id", "ruleset", "case_ref", "date", *names, "positive",
+                             "uncertain", "status", "final_positive"])  # fmt: skip
+            for d in items:
+                final = "" if d.final_positive is None else int(d.final_positive)
+                writer.writerow(
+                    [
+                        d.id,
+                        d.ruleset,
+                        d.case_ref,
+                        d.decided_on.isoformat(),
+                        *(d.inputs.get(n, "") for n in names),
+                        int(d.positive),
+                        int(d.uncertain),
+                        d.status,
+                        final,
+                    ]
+                )
+    if as_json:
+        emit_json({"decisions": [d.to_dict() for d in items], "out": str(out) if out else None})
+        return
+    t = Table(title="decisions", title_justify="left")
+    for column in ("id", "rule set", "case", "date", "outcome", "status"):
+        t.add_column(column)
+    for d in items:
+        t.add_row(d.id, d.ruleset, d.case_ref, d.decided_on.isoformat(), d.outcome, d.status)
+    console.print(t)
+    if out is not None:
+        console.print(f"wrote {len(items):,} decisions to {out}", highlight=False)

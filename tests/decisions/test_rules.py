@@ -4,6 +4,7 @@ and rules, traces, explanations, batches, and tests as data."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from civicflow.core import ConfigurationError, InputError
 from civicflow.decisions import (
     EXAMPLES,
     Case,
+    DmnSource,
     ParameterChange,
     RuleSource,
     load_ruleset,
@@ -254,3 +256,62 @@ def test_what_if_a_higher_limit_finds_who_gains_and_the_cost() -> None:
     assert [c.key for c in lower.losses] == ["under"]
     with pytest.raises(ConfigurationError, match="is a scale"):
         with_parameter(ruleset, ParameterChange(parameter="income_limit", value=3000))
+
+
+@dataclass
+class _Step:
+    decision: str
+    kind: str
+    hit_policy: str | None
+    matched_rules: tuple[int, ...]
+    inputs: dict[str, object]
+    outputs: object
+    annotations: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Evaluation:
+    outputs: dict[str, object]
+    steps: list[_Step]
+
+
+@dataclass
+class _Input:
+    name: str
+    type_ref: str | None
+
+
+class _FakeDmn:
+    """The DMN importer's interface (``evaluate``, ``name``, ``decisions``, ``inputs``): a
+    one-table model, "Approve" = age >= 18 (rule 1) else rule 2."""
+
+    def __init__(self) -> None:
+        self.name = "approval"
+        self.decisions = ["Approve"]
+        self.inputs = {"age": _Input("age", "number")}
+
+    def evaluate(self, inputs, *, decision=None):  # type: ignore[no-untyped-def]
+        adult = inputs["age"] >= 18
+        step = _Step("Approve", "decision table", "UNIQUE", (1,) if adult else (2,), dict(inputs),
+                     "yes" if adult else "no", {2: "minors need a guardian"})  # fmt: skip
+        return _Evaluation({"Approve": step.outputs}, [step])
+
+
+def test_a_dmn_model_is_a_rule_source_with_trace_and_tests() -> None:
+    source = DmnSource(model=_FakeDmn(), outcome="Approve", positive_values=("yes",))
+    assert isinstance(source, RuleSource) and source.title == "approval"
+    decision = source.decide({"age": "16"}, on=dt.date(2026, 1, 5))
+    assert decision.positive is False and decision.outputs == {"Approve": "no"}
+    assert decision.explanation == (
+        "The outcome is: negative because 'Approve' is no by rule 2 (minors need a guardian)."
+    )
+    step = decision.step("Approve")
+    assert step.reference is not None and step.reference.article == "decision Approve, rules 2"
+    suite = parse_tests(
+        "ruleset: approval\ncases:\n  - name: adult\n    date: 2026-01-01\n"
+        "    inputs: {age: 30}\n    expected: {Approve: 'yes'}\n",
+        file="dmn.tests.yaml",
+    )
+    assert run_tests(source, suite).passed
+    with pytest.raises(ConfigurationError, match="no decision 'Reject'"):
+        DmnSource(model=_FakeDmn(), outcome="Reject")

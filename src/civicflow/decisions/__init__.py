@@ -31,6 +31,7 @@ from civicflow.decisions._ruleset import (
     load_ruleset,
     parse_ruleset,
 )
+from civicflow.decisions._source import DmnSource
 from civicflow.decisions._tests import (
     CaseResult,
     Mismatch,
@@ -62,6 +63,7 @@ __all__ = [
     "CaseChange",
     "CaseResult",
     "Decision",
+    "DmnSource",
     "InputSpec",
     "LegalReference",
     "Mismatch",

@@ -110,8 +110,10 @@ class Decision:
 
 @runtime_checkable
 class RuleSource(Protocol):
-    """Anything that decides cases for a date: a YAML rule set here, a DMN model through an
-    adapter. The application layer stores, reviews and appeals decisions of any source."""
+    """Anything that decides one case for a date, with its trace and explanation: a YAML rule
+    set here, a DMN model through :class:`civicflow.decisions.DmnSource`. The application layer
+    tests, stores, reviews and appeals the decisions of any source. (A :class:`RuleSet` also
+    decides vectorised batches: :meth:`RuleSet.decide_batch`.)"""
 
     @property
     def name(self) -> str: ...
@@ -123,8 +125,6 @@ class RuleSource(Protocol):
     def inputs(self) -> tuple[InputSpec, ...]: ...
 
     def decide(self, inputs: Mapping[str, Any], *, on: dt.date) -> Decision: ...
-
-    def decide_batch(self, columns: Mapping[str, Any], *, on: dt.date) -> BatchDecision: ...
 
 
 @dataclass(slots=True)

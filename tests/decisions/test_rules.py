@@ -172,6 +172,15 @@ def test_formula_features_evaluate_vectorised() -> None:
     )
     assert batch.column("ok").tolist() == [False, True, True, True]
     assert batch.column("cap").tolist() == [100, 150, 100, 150]
+    texts = parse_ruleset(
+        MINIMAL.replace("{formula}", "income / (size - 1) > 1").replace(
+            "  size: {type: integer}", "  size: {type: integer}\n  region: {type: text}"
+        ),
+        file="t.yaml",
+    )
+    one = texts.decide({"income": 10, "size": 1, "region": "north"}, on=dt.date(2025, 5, 1))
+    assert one.outputs == {"ok": True}  # 10 / 0 is infinite: greater than 1
+    assert "region" in one.inputs
 
 
 def test_rule_file_errors_name_file_line_field_and_fix(tmp_path: Path) -> None:

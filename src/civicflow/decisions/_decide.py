@@ -421,6 +421,8 @@ def _py(value: Any) -> Any:
         return int(value)
     if isinstance(value, np.floating | float):
         number = float(value)
+        if not math.isfinite(number):
+            return None  # a division by zero: no value (JSON has no NaN or infinity)
         return int(number) if number.is_integer() and abs(number) < 2**53 else round(number, 6)
     if isinstance(value, np.str_):
         return str(value)

@@ -34,6 +34,7 @@ PACKAGES = (
     "civicflow.app.audit",
     "civicflow.app.business_case",
     "civicflow.app.dashboard",
+    "civicflow.app.decisions",
     "civicflow.app.fairness",
     "civicflow.app.governance",
     "civicflow.app.people",

@@ -45,6 +45,8 @@ STEWARDS = frozenset({Role.ADMIN, Role.DATA_STEWARD})
 REIDENTIFIERS = frozenset({Role.ADMIN, Role.DPO})
 FAIRNESS_AUDITORS = frozenset({Role.ADMIN, Role.ANALYST, Role.DPO, Role.AUDITOR})
 CONTENT_OWNERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})
+POLICY_OFFICERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})  # rules:write
+REVIEWERS = frozenset({Role.ADMIN, Role.CASEWORKER})  # review:write
 NOBODY: frozenset[Role] = frozenset()  # global admins only
 
 
@@ -498,6 +500,93 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
 
         return assistant.ask(ctx, actor=actor, workspace_id=ws, question="opening hours?")
 
+    def rules_text() -> tuple[str, str]:
+        from civicflow.decisions import EXAMPLES
+
+        return (
+            (EXAMPLES / "social_support.yaml").read_text(),
+            (EXAMPLES / "social_support.tests.yaml").read_text(),
+        )
+
+    def rules_draft(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import decisions
+
+        text, tests = rules_text()
+        return decisions.draft_ruleset(
+            ctx, actor=actor, workspace_id=ws, text=text, tests_text=tests
+        )
+
+    def rules_published(ctx, admin, ws):  # type: ignore[no-untyped-def]
+        from civicflow.app import decisions
+
+        try:
+            return decisions.published_version(
+                ctx, actor=admin, workspace_id=ws, name="social_support"
+            )
+        except NotFoundError:
+            pass
+        v = rules_draft(ctx, SYSTEM, ws, admin)
+        decisions.submit_ruleset(ctx, actor=SYSTEM, workspace_id=ws, version_id=v.id)
+        decisions.approve_ruleset(ctx, actor=admin, workspace_id=ws, version_id=v.id)
+        return decisions.publish_ruleset(ctx, actor=admin, workspace_id=ws, version_id=v.id)
+
+    def rules_decide(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from datetime import date
+
+        from civicflow.app import decisions
+
+        rules_published(ctx, admin, ws)
+        return decisions.decide_case(
+            ctx, actor=actor, workspace_id=ws, ruleset="social_support", on=date(2026, 3, 1),
+            inputs={"resident": True, "age": 40, "household_size": 2, "household_income": 2310},
+        )  # fmt: skip
+
+    def rules_review(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import decisions
+
+        made = rules_decide(ctx, admin, ws, admin)
+        return decisions.review_decision(
+            ctx, actor=actor, workspace_id=ws, decision_id=made.id, action="confirm"
+        )
+
+    def rules_appeal(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import decisions
+
+        made = rules_decide(ctx, admin, ws, admin)
+        return decisions.appeal_decision(
+            ctx, actor=actor, workspace_id=ws, decision_id=made.id, grounds="g", reason="r"
+        )
+
+    def rules_what_if(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import decisions
+        from civicflow.decisions import ParameterChange
+
+        rules_decide(ctx, admin, ws, admin)
+        return decisions.what_if_change(
+            ctx, actor=actor, workspace_id=ws, ruleset="social_support",
+            change=ParameterChange(parameter="savings_limit", value=9000),
+        )  # fmt: skip
+
+    def rules_queue(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import decisions
+
+        return decisions.review_queue(ctx, actor=actor, workspace_id=ws)
+
+    def rules_versions(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import decisions
+
+        return decisions.list_versions(ctx, actor=actor, workspace_id=ws)
+
+    ops |= {
+        # rules-as-code: policy officers write rule sets, caseworkers decide, review and appeal
+        "decisions.draft_ruleset": (POLICY_OFFICERS, rules_draft),
+        "decisions.what_if_change": (POLICY_OFFICERS, rules_what_if),
+        "decisions.decide_case": (REVIEWERS, rules_decide),
+        "decisions.review_decision": (REVIEWERS, rules_review),
+        "decisions.appeal_decision": (REVIEWERS, rules_appeal),
+        "decisions.review_queue": (ALL, rules_queue),
+        "decisions.list_versions": (ALL, rules_versions),
+    }
     ops |= {
         "assistant.import_knowledge": (CONTENT_OWNERS, assistant_import),
         "assistant.ask": (ALL, assistant_ask),

@@ -588,3 +588,94 @@ class PrivacyLegalHoldRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "dataset", name="uq_privacy_legal_holds_dataset"),
     )
+
+
+class RuleSetVersionRow(Base):
+    """One version of a rule set: its YAML text and tests, its automation level, and where it
+    stands (draft → in_review → approved → published). A published version is never changed."""
+
+    __tablename__ = "ruleset_versions"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    tests_text: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    automation: Mapped[str] = mapped_column(String(16))
+    review_negative: Mapped[bool] = mapped_column(Boolean)
+    review_uncertain: Mapped[bool] = mapped_column(Boolean)
+    test_result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    published_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", "version", name="uq_ruleset_versions_version"),
+    )
+
+
+class RuleDecisionRow(Base):
+    """A decision under a published rule set version: the inputs, the date it is for, the
+    outcome, the trace (``Decision.to_dict()``), the automation level it went through, and
+    where it stands (final, recommended, pending_review, confirmed, overridden)."""
+
+    __tablename__ = "rule_decisions"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    ruleset_version_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ruleset_versions.id"), index=True
+    )
+    ruleset: Mapped[str] = mapped_column(String(200))
+    case_ref: Mapped[str] = mapped_column(String(200))
+    decided_on: Mapped[date] = mapped_column(Date)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(200))
+    positive: Mapped[bool] = mapped_column(Boolean)
+    uncertain: Mapped[bool] = mapped_column(Boolean)
+    trace: Mapped[dict[str, Any]] = mapped_column(JSON)
+    automation: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    final_positive: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RuleReviewRow(Base):
+    """A caseworker's review of a decision: confirmed, or overridden with a reason and the rule
+    the caseworker holds responsible (overrides counted per rule)."""
+
+    __tablename__ = "rule_reviews"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    decision_id: Mapped[str] = _owner_column("rule_decisions.id")
+    action: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    final_positive: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RuleAppealRow(Base):
+    """An appeal of a decision: re-decided under the rules in force on the original date, with
+    the result (``Decision.to_dict()``) and the reason recorded."""
+
+    __tablename__ = "rule_appeals"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    decision_id: Mapped[str] = _owner_column("rule_decisions.id")
+    ruleset_version_id: Mapped[str] = mapped_column(String(64), ForeignKey("ruleset_versions.id"))
+    grounds: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    positive: Mapped[bool] = mapped_column(Boolean)
+    changed: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -70,6 +70,9 @@ class Permission(enum.StrEnum):
     """Publish a differentially private release (spends the dataset's privacy budget)."""
     PRIVACY_REQUESTS = "privacy:requests"
     """Keep the register of data-subject requests (GDPR Arts. 15-22): search, export, erase."""
+    RULES_WRITE = "rules:write"
+    """Draft, approve and publish rule sets (rules-as-code) and run what-ifs of their parameters
+    (policy officers)."""
     USER_ADMIN = "user:admin"
 
 
@@ -84,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.BUSINESS_CASE_WRITE,
             P.GOVERNANCE_WRITE,
             P.ASSISTANT_WRITE,
+            P.RULES_WRITE,
         }
     ),
     Role.ANALYST: frozenset(

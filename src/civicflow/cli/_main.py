@@ -174,6 +174,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "rule, intervals, findings) and audit a process (do groups of cases wait longer?).",
     ),
     LazyCommand(
+        "rules",
+        "civicflow.cli._rules:app",
+        "Rules-as-code: test rule sets against their YAML cases, move versions through review "
+        "to publication, decide and explain cases with their legal references.",
+    ),
+    LazyCommand(
         "assistant",
         "civicflow.cli._assistant:app",
         "The citizen inquiry assistant: import FAQ tables and pages into the knowledge base, "

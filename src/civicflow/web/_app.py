@@ -154,6 +154,7 @@ def create_app(
         _routes_opportunities,
         _routes_pages,
         _routes_people,
+        _routes_rules,
         _routes_simulation,
     )
     from civicflow.web._analysis import AnalysisCache
@@ -172,9 +173,11 @@ def create_app(
     app.include_router(_routes_opportunities.router)
     app.include_router(_routes_people.router)
     app.include_router(_routes_fairness.router)
+    app.include_router(_routes_rules.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)
+    app.include_router(_routes_rules.api)
     app.include_router(_routes_admin.router)
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[public()])

@@ -178,6 +178,7 @@ AssistantWriter = Annotated[Actor, requires(Permission.ASSISTANT_WRITE)]
 LedgerReader = Annotated[Actor, requires(Permission.LEDGER_READ)]
 LedgerVerifier = Annotated[Actor, requires(Permission.LEDGER_VERIFY)]
 ReviewWriter = Annotated[Actor, requires(Permission.REVIEW_WRITE)]
+RulesWriter = Annotated[Actor, requires(Permission.RULES_WRITE)]
 PrivacySteward = Annotated[Actor, requires(Permission.PRIVACY_DECIDE)]
 PrivacyReidentifier = Annotated[Actor, requires(Permission.PRIVACY_REIDENTIFY)]
 PrivacyPublisher = Annotated[Actor, requires(Permission.PRIVACY_RELEASE)]
@@ -198,6 +199,7 @@ ACTOR_WITH: dict[Permission, Any] = {
     Permission.ASSISTANT_WRITE: AssistantWriter,
     Permission.LEDGER_READ: LedgerReader,
     Permission.LEDGER_VERIFY: LedgerVerifier,
+    Permission.RULES_WRITE: RulesWriter,
     Permission.REVIEW_WRITE: ReviewWriter,
     Permission.PRIVACY_DECIDE: PrivacySteward,
     Permission.PRIVACY_REIDENTIFY: PrivacyReidentifier,

@@ -1,0 +1,79 @@
+"""Rules-as-code decisions with roles and the ledger.
+
+Rule set versions (RULES_WRITE: policy officers): ``draft_ruleset``, ``update_draft`` (drafts
+only), ``submit_ruleset``, ``return_ruleset``, ``approve_ruleset`` (by a different person than the
+author), ``publish_ruleset`` (only when every test passes; then immutable), ``what_if_change``.
+Read (WORKSPACE_READ): ``list_versions``, ``get_version``, ``published_version``,
+``run_version_tests``, ``list_decisions``, ``get_decision``, ``review_queue``, ``list_reviews``,
+``override_counts``, ``list_appeals``.
+
+Decisions (REVIEW_WRITE: caseworkers): ``decide_case`` (automation level per rule set version),
+``review_decision`` (confirm or override with a reason), ``appeal_decision`` (re-decided under
+the rules in force on the original date).
+
+Public (no actor, nothing stored): ``published_rulesets``, ``check_eligibility``.
+"""
+
+from civicflow.app._decisions import (
+    AUTOMATION,
+    Appeal,
+    Automation,
+    Eligibility,
+    Review,
+    RuleSetVersion,
+    StoredDecision,
+    appeal_decision,
+    approve_ruleset,
+    check_eligibility,
+    decide_case,
+    draft_ruleset,
+    get_decision,
+    get_version,
+    list_appeals,
+    list_decisions,
+    list_reviews,
+    list_versions,
+    override_counts,
+    publish_ruleset,
+    published_rulesets,
+    published_version,
+    return_ruleset,
+    review_decision,
+    review_queue,
+    run_version_tests,
+    submit_ruleset,
+    update_draft,
+    what_if_change,
+)
+
+__all__ = [
+    "AUTOMATION",
+    "Appeal",
+    "Automation",
+    "Eligibility",
+    "Review",
+    "RuleSetVersion",
+    "StoredDecision",
+    "appeal_decision",
+    "approve_ruleset",
+    "check_eligibility",
+    "decide_case",
+    "draft_ruleset",
+    "get_decision",
+    "get_version",
+    "list_appeals",
+    "list_decisions",
+    "list_reviews",
+    "list_versions",
+    "override_counts",
+    "publish_ruleset",
+    "published_rulesets",
+    "published_version",
+    "return_ruleset",
+    "review_decision",
+    "review_queue",
+    "run_version_tests",
+    "submit_ruleset",
+    "update_draft",
+    "what_if_change",
+]

@@ -634,7 +634,7 @@ def allocate(grid: DemandGrid, config: AllocationConfig) -> AllocationResult:
     efficient_rows = EquityRows()
     solution, programme, layout = _run(inputs, efficient_rows, config)
     if not solution.feasible:
-        raise AllocationInfeasibleError(_diagnose(solution, inputs, efficient_rows, config, grid))
+        raise _unsolved(solution, inputs, efficient_rows, config, grid)
     _warn(solution, "efficient", warnings)
     efficient, units_e, served_e = _plan("efficient", solution, layout, inputs, grid, pops)
     rows, columns = programme.shape
@@ -646,12 +646,12 @@ def allocate(grid: DemandGrid, config: AllocationConfig) -> AllocationResult:
         if eq.max_min:
             stage1, _, layout1 = _run(inputs, replace(fair_rows, maximise_lowest=True), config)
             if not stage1.feasible or stage1.x is None or layout1.lowest is None:
-                raise AllocationInfeasibleError(_diagnose(stage1, inputs, fair_rows, config, grid))
+                raise _unsolved(stage1, inputs, fair_rows, config, grid)
             best = float(stage1.x[layout1.lowest])
             fair_rows = replace(fair_rows, lowest_at_least=max(best - 1e-7, 0.0))
         solution, programme, layout = _run(inputs, fair_rows, config)
         if not solution.feasible:
-            raise AllocationInfeasibleError(_diagnose(solution, inputs, fair_rows, config, grid))
+            raise _unsolved(solution, inputs, fair_rows, config, grid)
         _warn(solution, "fair", warnings)
         rows, columns = programme.shape
         fair, units_f, served_f = _plan("fair", solution, layout, inputs, grid, pops)
@@ -709,6 +709,26 @@ def allocate(grid: DemandGrid, config: AllocationConfig) -> AllocationResult:
         columns=columns,
         seconds=time.perf_counter() - started,
         warnings=tuple(warnings),
+    )
+
+
+def _unsolved(
+    solution: Solution,
+    inputs: Inputs,
+    equity: EquityRows,
+    config: AllocationConfig,
+    grid: DemandGrid,
+) -> ConfigurationError:
+    """The error of a programme HiGHS found no allocation for: infeasible (diagnosed), or stopped
+    before it found one (a time limit on a hard mixed-integer programme)."""
+    if solution.status.lower().startswith("infeasible"):
+        return AllocationInfeasibleError(_diagnose(solution, inputs, equity, config, grid))
+    return ConfigurationError(
+        "HiGHS stopped before it found an allocation",
+        where=Location(field="time_limit"),
+        found=f"HiGHS: {solution.status} after {solution.seconds:.1f} s",
+        expected="a solved programme",
+        fix="raise the time limit, loosen the MIP gap, or allow fractional units (drop --integer)",
     )
 
 

@@ -29,6 +29,7 @@ PACKAGES = (
     "civicflow.forecasting",
     "civicflow.app",
     "civicflow.app.accounts",
+    "civicflow.app.allocation",
     "civicflow.app.assessment",
     "civicflow.app.assistant",
     "civicflow.app.audit",

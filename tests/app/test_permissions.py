@@ -45,6 +45,7 @@ STEWARDS = frozenset({Role.ADMIN, Role.DATA_STEWARD})
 REIDENTIFIERS = frozenset({Role.ADMIN, Role.DPO})
 FAIRNESS_AUDITORS = frozenset({Role.ADMIN, Role.ANALYST, Role.DPO, Role.AUDITOR})
 CONTENT_OWNERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})
+FORECASTERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.ANALYST})
 NOBODY: frozenset[Role] = frozenset()  # global admins only
 
 
@@ -498,7 +499,32 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
 
         return assistant.ask(ctx, actor=actor, workspace_id=ws, question="opening hours?")
 
+    def allocation_run(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        import pandas as pd
+
+        from civicflow.app import allocation
+        from civicflow.forecasting import AllocationConfig, Limits, ServiceTimes
+
+        demand = pd.DataFrame(
+            {"series": ["a", "b"], "period": ["2027-01", "2027-01"], "mean": [3.0, 4.0],
+             "hi_80": [4.0, 5.0]}
+        )  # fmt: skip
+        config = AllocationConfig(
+            limits=Limits(units_per_period=5), service_times=ServiceTimes(hours_per_case=1.0)
+        )
+        return allocation.run_allocation(
+            ctx, actor=actor, workspace_id=ws, demand=demand, config=config, name="plan",
+            source="forecast.csv", register=False,
+        )  # fmt: skip
+
+    def allocation_list(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import allocation
+
+        return allocation.list_allocations(ctx, actor=actor, workspace_id=ws)
+
     ops |= {
+        "allocation.run_allocation": (FORECASTERS, allocation_run),
+        "allocation.list_allocations": (ALL, allocation_list),
         "assistant.import_knowledge": (CONTENT_OWNERS, assistant_import),
         "assistant.ask": (ALL, assistant_ask),
         "fairness.audit_file": (FAIRNESS_AUDITORS, fairness_audit),

@@ -1,0 +1,277 @@
+"""Allocation use cases: run an allocation scenario from a demand table (a forecast), store it as
+the next version of a named scenario, ledger it, and register it as an automated system.
+
+Reading needs WORKSPACE_READ; running needs FORECAST_WRITE (admins, service owners, analysts).
+A run writes, in the transaction that stores it, the ledger entry ``allocation.run`` on the object
+``allocation`` (after-state: the configuration, the demand's SHA-256 and the result). The first
+run of a scenario also registers it in the governance register as a proposed automated system
+(ledger ``governance_system.create``, as ``app.governance.add_system`` writes it), unless a system
+of that name is registered already, which it is then linked to: an allocation decides who gets
+public resources, so the register must know it before anyone uses it. The governance roles then
+complete its record (legal basis, oversight) and move it along its lifecycle.
+
+A run that fails (bad demand table, infeasible programme) stores and ledgers nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civicflow.app._context import AppContext
+from civicflow.app._governance import SYSTEM as SYSTEM_OBJECT
+from civicflow.app._governance import _write_entry
+from civicflow.app._models import AllocationRow, GovernanceSystemRow
+from civicflow.app._record import record
+from civicflow.app._roles import Actor, Permission
+from civicflow.app._workspaces import require_workspace_row
+from civicflow.core import Location, NotFoundError, check_name, new_id, utcnow
+from civicflow.forecasting import (
+    AllocationConfig,
+    AllocationResult,
+    allocate,
+    demand_grid,
+    read_demand,
+)
+from civicflow.governance import new_entry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+OBJECT = "allocation"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredAllocation:
+    """A stored version of a named allocation scenario; ``result`` is the JSON of a
+    :class:`civicflow.forecasting.AllocationResult`."""
+
+    id: str
+    workspace_id: str
+    name: str
+    version: int
+    source: str
+    source_sha256: str | None
+    system_id: str | None
+    config: dict[str, Any]
+    result: dict[str, Any]
+    seconds: float
+    created_by: str
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "source": self.source,
+            "source_sha256": self.source_sha256,
+            "system_id": self.system_id,
+            "seconds": round(self.seconds, 3),
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "result": self.result,
+        }
+
+
+def _out(row: AllocationRow) -> StoredAllocation:
+    return StoredAllocation(
+        id=row.id, workspace_id=row.workspace_id, name=row.name, version=row.version,
+        source=row.source, source_sha256=row.source_sha256, system_id=row.system_id,
+        config=row.config, result=row.result, seconds=row.seconds, created_by=row.created_by,
+        created_at=row.created_at,
+    )  # fmt: skip
+
+
+def default_name(text: str) -> str:
+    """A valid scenario name made from a file stem."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.-")[:64]
+    return cleaned or "allocation"
+
+
+def list_allocations(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, name: str | None = None
+) -> list[StoredAllocation]:
+    """The workspace's allocation scenarios (every version), newest first."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        q = select(AllocationRow).where(AllocationRow.workspace_id == workspace_id)
+        if name is not None:
+            q = q.where(AllocationRow.name == name)
+        rows = s.scalars(
+            q.order_by(AllocationRow.created_at.desc(), AllocationRow.version.desc())
+        ).all()
+        return [_out(r) for r in rows]
+
+
+def get_allocation(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, allocation_id: str
+) -> StoredAllocation:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        row = s.get(AllocationRow, allocation_id)
+        if row is None or row.workspace_id != workspace_id:
+            raise NotFoundError(
+                f"there is no allocation '{allocation_id}' in this workspace",
+                where=Location(field="allocation_id"),
+                found=allocation_id,
+                fix="list them with `civicflow allocate list`",
+            )
+        return _out(row)
+
+
+def _system_name(name: str) -> str:
+    return f"Allocation: {name}"[:200]
+
+
+def _register(
+    ctx: AppContext,
+    s: Session,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    name: str,
+    source: str,
+    config: AllocationConfig,
+) -> str:
+    """The register entry of scenario ``name``: the one of that name, or a new proposed one."""
+    system_name = _system_name(name)
+    existing = s.scalars(
+        select(GovernanceSystemRow.id).where(
+            GovernanceSystemRow.workspace_id == workspace_id,
+            GovernanceSystemRow.name == system_name,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    now = utcnow()
+    unit = config.limits.unit
+    entry = new_entry(
+        id=new_id("sys_"),
+        by=actor.pseudonym,
+        at=now,
+        reason=f"registered by the first run of allocation scenario '{name}'",
+        name=system_name,
+        purpose=(
+            f"Allocate {unit} to areas and periods from forecast demand, minimising "
+            f"{'unmet demand' if config.objective == 'unmet' else 'waiting'} under staff and "
+            f"budget limits; equity: {config.equity.describe()}."
+        ),
+        legal_basis=(
+            "not yet recorded: the service owner records it before the allocation is used"
+        ),
+        owner=actor.pseudonym,
+        senior_responsible_owner=actor.pseudonym,
+        affected_people="residents of the areas served, and the staff allocated",
+        datasets=(source,),
+        model_type="linear / mixed-integer programme (HiGHS)",
+        oversight="in-the-loop",
+        description=(
+            "A decision-support model: it proposes how many "
+            f"{unit} each area gets per period, shows the efficient plan beside the fair one "
+            "and what fairness costs; a person decides."
+        ),
+    )
+    row = GovernanceSystemRow(
+        id=entry.id, workspace_id=workspace_id, created_by=actor.pseudonym, created_at=now
+    )
+    _write_entry(row, entry)
+    s.add(row)
+    record(
+        ctx, s, actor=actor, action=f"{SYSTEM_OBJECT}.create", object_type=SYSTEM_OBJECT,
+        object_id=entry.id, workspace_id=workspace_id, after=row.document,
+        reason=f"allocation scenario '{name}'",
+    )  # fmt: skip
+    return entry.id
+
+
+def run_allocation(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    demand: pd.DataFrame,
+    config: AllocationConfig,
+    name: str,
+    source: str,
+    source_sha256: str | None = None,
+    register: bool = True,
+    reason: str | None = None,
+) -> tuple[StoredAllocation, AllocationResult]:
+    """Allocate from a demand table (the forecast table's columns) and store the result as the
+    next version of scenario ``name`` (FORECAST_WRITE; ledger ``allocation.run``). Registers the
+    scenario in the governance register on its first run when ``register``. Nothing is stored
+    when the table or the programme fails."""
+    actor.require(Permission.FORECAST_WRITE, workspace_id)
+    check_name(name, kind="allocation name")
+    started = time.perf_counter()
+    grid = demand_grid(demand, source=source)
+    result = allocate(grid, config)
+    seconds = time.perf_counter() - started
+    if source_sha256 is None:
+        buffer = io.BytesIO()
+        demand.to_csv(buffer, index=False)
+        source_sha256 = hashlib.sha256(buffer.getvalue()).hexdigest()
+    payload = result.to_dict()
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        system_id = (
+            _register(ctx, s, actor=actor, workspace_id=workspace_id, name=name, source=source,
+                      config=config)
+            if register
+            else None
+        )  # fmt: skip
+        latest = s.scalar(
+            select(func.max(AllocationRow.version)).where(
+                AllocationRow.workspace_id == workspace_id, AllocationRow.name == name
+            )
+        )
+        row = AllocationRow(
+            id=new_id("alloc_"), workspace_id=workspace_id, name=name,
+            version=(latest or 0) + 1, source=source[:500], source_sha256=source_sha256,
+            system_id=system_id, config=config.to_dict(), result=payload, seconds=seconds,
+            created_by=actor.pseudonym, created_at=utcnow(),
+        )  # fmt: skip
+        s.add(row)
+        record(
+            ctx, s, actor=actor, action=f"{OBJECT}.run", object_type=OBJECT, object_id=row.id,
+            workspace_id=workspace_id,
+            after={"name": name, "version": row.version, "source_sha256": source_sha256,
+                   "system_id": system_id, "config": row.config, "result": payload},
+            reason=reason,
+        )  # fmt: skip
+        stored = _out(row)
+    return stored, result
+
+
+def allocate_file(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    path: Path,
+    config: AllocationConfig,
+    name: str | None = None,
+    register: bool = True,
+    reason: str | None = None,
+) -> tuple[StoredAllocation, AllocationResult]:
+    """:func:`run_allocation` on a forecast table in a CSV or Parquet file (scenario name:
+    the file's stem unless given)."""
+    actor.require(Permission.FORECAST_WRITE, workspace_id)
+    scenario = name or default_name(path.stem)
+    check_name(scenario, kind="allocation name")
+    frame = read_demand(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return run_allocation(
+        ctx, actor=actor, workspace_id=workspace_id, demand=frame, config=config,
+        name=scenario, source=path.name, source_sha256=digest, register=register, reason=reason,
+    )  # fmt: skip

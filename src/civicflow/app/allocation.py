@@ -1,0 +1,26 @@
+"""Allocation scenarios with roles and the ledger: staff hours (or inspectors, slots) allocated
+to areas and periods from forecast demand, the efficient plan beside the fair one.
+
+Read (WORKSPACE_READ): ``list_allocations``, ``get_allocation``. Run (FORECAST_WRITE, ledger
+``allocation.run``): ``run_allocation`` (a demand table), ``allocate_file`` (a CSV/Parquet
+forecast table). The first run of a scenario registers it in the governance register
+(``governance_system.create``).
+"""
+
+from civicflow.app._allocation import (
+    StoredAllocation,
+    allocate_file,
+    default_name,
+    get_allocation,
+    list_allocations,
+    run_allocation,
+)
+
+__all__ = [
+    "StoredAllocation",
+    "allocate_file",
+    "default_name",
+    "get_allocation",
+    "list_allocations",
+    "run_allocation",
+]

@@ -105,6 +105,8 @@ def test_runs_are_versioned_ledgered_and_registered_once(setup) -> None:  # type
     assert [a.version for a in listed] == [2, 1]
     got = al.get_allocation(ctx, actor=viewer, workspace_id=ws.id, allocation_id=first.id)
     assert got.result == first.result and got.config["equity"]["min_service_level"] == 0.5
+    latest = al.get_allocation(ctx, actor=viewer, workspace_id=ws.id, allocation_id="q1")
+    assert latest.id == second.id
     with pytest.raises(NotFoundError):
         al.get_allocation(ctx, actor=viewer, workspace_id=ws.id, allocation_id="alloc_nope")
 

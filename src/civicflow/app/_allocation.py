@@ -116,10 +116,19 @@ def list_allocations(
 def get_allocation(
     ctx: AppContext, *, actor: Actor, workspace_id: str, allocation_id: str
 ) -> StoredAllocation:
+    """A stored allocation by id, or the latest version of the scenario of that name."""
     actor.require(Permission.WORKSPACE_READ, workspace_id)
     with ctx.read_session() as s:
         row = s.get(AllocationRow, allocation_id)
         if row is None or row.workspace_id != workspace_id:
+            row = s.scalars(
+                select(AllocationRow)
+                .where(
+                    AllocationRow.workspace_id == workspace_id, AllocationRow.name == allocation_id
+                )
+                .order_by(AllocationRow.version.desc())
+            ).first()
+        if row is None:
             raise NotFoundError(
                 f"there is no allocation '{allocation_id}' in this workspace",
                 where=Location(field="allocation_id"),

@@ -174,6 +174,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "rule, intervals, findings) and audit a process (do groups of cases wait longer?).",
     ),
     LazyCommand(
+        "allocate",
+        "civicflow.cli._allocate:app",
+        "Allocate staff hours (or inspectors, slots) to areas and periods from forecast demand, "
+        "fairly: the efficient plan beside the fair one and what fairness costs.",
+    ),
+    LazyCommand(
         "assistant",
         "civicflow.cli._assistant:app",
         "The citizen inquiry assistant: import FAQ tables and pages into the knowledge base, "

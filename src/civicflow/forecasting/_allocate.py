@@ -506,7 +506,8 @@ def _price(
         )
     text = (
         f"Fairness ({equity.describe()}) {cost_text}{levels}. "
-        f"{gaining} areas gain and {losing} lose against the efficient plan."
+        f"{gaining} area{'s gain' if gaining != 1 else ' gains'} and {losing} "
+        f"lose{'s' if losing == 1 else ''} against the efficient plan."
     )
     return PriceOfFairness(
         extra_unmet=extra,

@@ -46,9 +46,18 @@ def read_demand(path: Path) -> pd.DataFrame:
             expected="a CSV or Parquet forecast table",
             fix="check the path, or write one with `civicflow forecast … --output FILE`",
         )
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    return pd.read_csv(path, dtype={"series": str, "model": str})
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype={"series": str, "model": str})
+    except (ValueError, OSError, pd.errors.ParserError) as exc:  # EmptyDataError is a ValueError
+        raise InputError(
+            "the demand file cannot be read as a table",
+            where=Location(file=str(path)),
+            found=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            expected="a CSV or Parquet forecast table",
+            fix="check the file is the forecast table (CSV with a header row, or Parquet)",
+        ) from exc
 
 
 def _period_labels(values: pd.Series) -> list[str]:

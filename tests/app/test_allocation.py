@@ -142,3 +142,35 @@ def test_allocate_file_names_the_scenario_after_the_file(setup, tmp_path: Path) 
     assert stored.name == "north_region" and stored.system_id is None
     assert stored.source == "north region.csv" and stored.source_sha256 is not None
     assert governance.list_systems(ctx, actor=owner, workspace_id=ws.id) == []
+
+
+def test_service_times_from_the_log_by_district(setup) -> None:  # type: ignore[no-untyped-def]
+    from civicflow.app import SYSTEM, assessment
+    from civicflow.demo import DemoConfig, build_demo_workspace
+    from civicflow.eventlog import Dataset, EventStore
+
+    ctx, ws, member = setup  # the workspace's events: 300 demo cases with start timestamps
+
+    def generate(store: EventStore) -> Dataset:
+        return build_demo_workspace(path=store.path, config=DemoConfig(cases=300, seed=4))[1]
+
+    assessment.store_dataset(ctx, actor=SYSTEM, workspace_id=ws.id, name="demo", write=generate)
+    viewer = member(Role.VIEWER)
+    measured = al.service_times_from_dataset(
+        ctx, actor=viewer, workspace_id=ws.id, dataset_name="demo", attribute="district"
+    )
+    times = measured.service_times
+    assert times.hours_per_case is not None and times.hours_per_case > 0
+    assert sum(measured.cases.values()) == 300
+    # the overall figure is the case-weighted mean of the districts'
+    weighted = sum(times.by_area[a] * n for a, n in measured.cases.items()) / 300
+    assert weighted == pytest.approx(times.hours_per_case)
+    # the same figure computed from the events directly (end − start of every event)
+    view = assessment.open_view(ctx, actor=viewer, workspace_id=ws.id, dataset_name="demo")
+    frame = view.execute(view.events)
+    total = (frame["timestamp"] - frame["start_timestamp"]).dt.total_seconds().sum() / 3600
+    assert total / 300 == pytest.approx(times.hours_per_case, rel=1e-6)
+    with pytest.raises(InputError):
+        al.service_times_from_dataset(
+            ctx, actor=viewer, workspace_id=ws.id, dataset_name="demo", attribute="colour"
+        )

@@ -118,3 +118,33 @@ def test_nyc_rates_with_population(ws: Path, tmp_path: Path) -> None:
     assert max(levels) - min(levels) < 1e-4 or min(levels) == pytest.approx(
         doc["fair"]["equity"]["lowest_level"]
     )
+
+
+def test_service_times_from_the_demo_log(tmp_path: Path) -> None:
+    from civicflow.demo import DemoConfig, build_demo_workspace
+    from civicflow.demo._generator import DISTRICTS
+
+    ws = tmp_path / "demo-ws"
+    build_demo_workspace(path=ws, config=DemoConfig(cases=200, seed=3))
+    rows = [
+        {"series": d, "period": f"2027-0{t + 1}", "mean": 30.0, "hi_80": 36.0}
+        for d in DISTRICTS
+        for t in range(2)
+    ]
+    path = tmp_path / "districts.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    doc = _json(
+        ["allocate", "run", str(path), "-w", str(ws), "--times-from", "demo",
+         "--area-attribute", "district", "--units-per-period", "200", "--no-register"]
+    )  # fmt: skip
+    times = {o["area"]: o["hours_per_case"] for o in doc["outcomes"]}
+    assert set(times) == set(DISTRICTS)
+    assert all(t > 0 for t in times.values())
+    assert len(set(times.values())) > 1  # measured per district, not one figure
+    assert doc["config"]["service_times"]["by_area"] == times
+    bad = runner.invoke(
+        app, ["allocate", "run", str(path), "-w", str(ws), "--times-from", "demo",
+              "--units-per-period", "5"]
+    )  # fmt: skip
+    assert bad.exit_code != 0
+    assert bad.exception is not None and "area_attribute" in str(bad.exception)

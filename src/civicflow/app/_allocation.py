@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from civicflow.app._assessment import open_view
 from civicflow.app._context import AppContext
 from civicflow.app._governance import SYSTEM as SYSTEM_OBJECT
 from civicflow.app._governance import _write_entry
@@ -34,15 +35,18 @@ from civicflow.app._models import AllocationRow, GovernanceSystemRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import Location, NotFoundError, check_name, new_id, utcnow
+from civicflow.core import InputError, Location, NotFoundError, check_name, new_id, utcnow
+from civicflow.eventlog import CASE_ID, DuckDBEngine
 from civicflow.forecasting import (
     AllocationConfig,
     AllocationResult,
+    ServiceTimes,
     allocate,
     demand_grid,
     read_demand,
 )
 from civicflow.governance import new_entry
+from civicflow.mining import EventLogFilter, activity_instances
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -284,3 +288,82 @@ def allocate_file(
         ctx, actor=actor, workspace_id=workspace_id, demand=frame, config=config,
         name=scenario, source=path.name, source_sha256=digest, register=register, reason=reason,
     )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeasuredServiceTimes:
+    """Handling hours per case measured from an event log, per value of a case attribute."""
+
+    service_times: ServiceTimes
+    cases: dict[str, int]
+    """Cases with a measured handling time, per attribute value."""
+    dataset: str
+    attribute: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "attribute": self.attribute,
+            "hours_per_case": self.service_times.hours_per_case,
+            "by_area": dict(self.service_times.by_area),
+            "cases": self.cases,
+        }
+
+
+def service_times_from_dataset(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    attribute: str,
+    filter: EventLogFilter | None = None,
+) -> MeasuredServiceTimes:
+    """Hours of work per case from a dataset's handling times (WORKSPACE_READ): each case's
+    activity instances' service times (end − start, from start timestamps or lifecycle start
+    events) summed, then averaged per value of the case attribute ``attribute`` (the areas) and
+    over all cases (the default for an area the log does not have). A log without start times is
+    an error: it records when work ended, not how long it took."""
+    view = open_view(
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter,
+        engine=DuckDBEngine(),
+    )  # fmt: skip
+    cases = view.cases
+    if attribute not in cases.columns:
+        raise InputError(
+            f"the dataset has no case attribute '{attribute}'",
+            where=Location(field="attribute"),
+            found=attribute,
+            expected="one of: " + ", ".join(c for c in cases.columns if c != CASE_ID),
+            fix="name the case attribute that holds the area (office, district …)",
+        )
+    inst = activity_instances(view.events)
+    timed = inst.filter(inst.service_us.notnull())
+    per_case = timed.group_by(CASE_ID).aggregate(service_us=timed.service_us.sum())
+    areas = cases.select(CASE_ID, area=cases[attribute].cast("string"))
+    joined = per_case.join(areas, CASE_ID)
+    frame = view.execute(
+        joined.group_by("area").aggregate(cases=joined.count(), total_us=joined.service_us.sum())
+    )
+    frame = frame[frame["cases"] > 0]
+    if frame.empty or float(frame["total_us"].sum()) <= 0:
+        raise InputError(
+            "the dataset has no handling times",
+            where=Location(field="dataset"),
+            found=f"{dataset_name}: no activity with a start time",
+            expected="events with start timestamps or lifecycle start events",
+            fix="give the service time instead (--hours-per-case, or a service-times file)",
+        )
+    hours = 3600 * 1e6
+    by_area = {
+        str(r["area"]): float(r["total_us"]) / float(r["cases"]) / hours
+        for r in frame.to_dict("records")
+        if r["area"] is not None and float(r["total_us"]) > 0
+    }
+    overall = float(frame["total_us"].sum()) / float(frame["cases"].sum()) / hours
+    return MeasuredServiceTimes(
+        service_times=ServiceTimes(hours_per_case=overall, by_area=by_area),
+        cases={str(r["area"]): int(r["cases"]) for r in frame.to_dict("records")},
+        dataset=dataset_name,
+        attribute=attribute,
+    )

@@ -106,6 +106,19 @@ def run(
         Path | None,
         typer.Option("--service-times", help="CSV of area,hours_per_case (per-area times)."),
     ] = None,
+    times_dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--times-from",
+            help="Measure service times from this dataset's handling times, per --area-attribute.",
+        ),
+    ] = None,
+    area_attribute: Annotated[
+        str | None,
+        typer.Option(
+            "--area-attribute", help="The case attribute holding the area (--times-from)."
+        ),
+    ] = None,
     area_cap: Annotated[
         float | None, typer.Option("--area-cap", help="Most units an area gets in a period.")
     ] = None,
@@ -201,21 +214,37 @@ def run(
         if population is not None
         else {}
     )  # fmt: skip
-    config = AllocationConfig(
-        limits=Limits(
-            unit=unit, hours_per_unit=hours_per_unit, units_per_period=units_per_period,
-            budget=budget, cost_per_unit=cost_per_unit, area_cap=area_cap,
-            area_caps=_two_columns(area_caps, what="area caps") if area_caps else {},
-            area_minimum=area_minimum, integer=integer,
-        ),
-        service_times=ServiceTimes(
-            hours_per_case=hours_per_case,
-            by_area=_two_columns(service_times, what="service times") if service_times else {},
-        ),
-        equity=Equity(min_service_level=min_service_level, max_gap=max_gap, max_min=max_min),
-        objective=objective, population=pops, weight_by_population=weight_by_population,
-        time_limit=time_limit,
+    limits = Limits(
+        unit=unit, hours_per_unit=hours_per_unit, units_per_period=units_per_period,
+        budget=budget, cost_per_unit=cost_per_unit, area_cap=area_cap,
+        area_caps=_two_columns(area_caps, what="area caps") if area_caps else {},
+        area_minimum=area_minimum, integer=integer,
     )  # fmt: skip
+    equity = Equity(min_service_level=min_service_level, max_gap=max_gap, max_min=max_min)
+    by_area = _two_columns(service_times, what="service times") if service_times else {}
+    if times_dataset is not None and area_attribute is None:
+        from civicflow.core import ConfigurationError, Location
+
+        raise ConfigurationError(
+            "--times-from needs the case attribute that holds the area",
+            where=Location(field="area_attribute"),
+            expected="--area-attribute NAME",
+            fix="pass --area-attribute district (or the attribute your log uses)",
+        )
+
+    def make_config(measured: ServiceTimes | None) -> AllocationConfig:
+        default = hours_per_case
+        areas = dict(by_area)
+        if measured is not None:
+            areas = {**measured.by_area, **by_area}
+            default = hours_per_case if hours_per_case is not None else measured.hours_per_case
+        return AllocationConfig(
+            limits=limits, service_times=ServiceTimes(hours_per_case=default, by_area=areas),
+            equity=equity, objective=objective, population=pops,
+            weight_by_population=weight_by_population, time_limit=time_limit,
+        )  # fmt: skip
+
+    config = make_config(None) if times_dataset is None else None
     frame = read_demand(demand)
     if rates_per is not None:
         if not pops:
@@ -233,6 +262,13 @@ def run(
     digest = hashlib.sha256(demand.read_bytes()).hexdigest()
     scenario = name or al.default_name(demand.stem)
     with acting(workspace, Permission.FORECAST_WRITE, command="civicflow allocate run") as act:
+        if config is None:
+            with err_console.status("measuring service times from the log…"):
+                measured = al.service_times_from_dataset(
+                    act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                    dataset_name=str(times_dataset), attribute=str(area_attribute),
+                )  # fmt: skip
+            config = make_config(measured.service_times)
         with err_console.status("solving the allocation with HiGHS…"):
             stored, result = al.run_allocation(
                 act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,

@@ -174,3 +174,19 @@ def test_service_times_from_the_log_by_district(setup) -> None:  # type: ignore[
         al.service_times_from_dataset(
             ctx, actor=viewer, workspace_id=ws.id, dataset_name="demo", attribute="colour"
         )
+
+
+def test_report_section_lists_the_latest_version_of_each_scenario(setup) -> None:  # type: ignore[no-untyped-def]
+    ctx, ws, member = setup
+    analyst = member(Role.ANALYST)
+    assert al.report_section(ctx, actor=analyst, workspace_id=ws.id) is None
+    for name in ("q1", "q1", "q2"):
+        al.run_allocation(ctx, actor=analyst, workspace_id=ws.id, demand=demand_table(),
+                          config=CONFIG, name=name, source="forecast.csv")  # fmt: skip
+    section = al.report_section(ctx, actor=analyst, workspace_id=ws.id)
+    assert section is not None and section.id == "allocation"
+    (table,) = section.tables
+    assert sorted((r[0], r[1]) for r in table.rows) == [("q1", "2"), ("q2", "1")]
+    assert len(section.findings) == 2 and "Fairness (every area served at least 50%)" in (
+        section.findings[0]
+    )

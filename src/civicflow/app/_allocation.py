@@ -47,6 +47,7 @@ from civicflow.forecasting import (
 )
 from civicflow.governance import new_entry
 from civicflow.mining import EventLogFilter, activity_instances
+from civicflow.report import Section, allocation_section
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -367,3 +368,19 @@ def service_times_from_dataset(
         dataset=dataset_name,
         attribute=attribute,
     )
+
+
+def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Section | None:
+    """The report's "Allocation" section: the latest version of each scenario (None without)."""
+    latest: dict[str, StoredAllocation] = {}
+    for a in list_allocations(ctx, actor=actor, workspace_id=workspace_id):
+        latest.setdefault(a.name, a)  # newest first
+    return allocation_section([a.to_dict() for a in latest.values()])
+
+
+def local_report_section(workspace_path: Path | str) -> Section | None:
+    """The "Allocation" section for a report written on the command line, read only (None when
+    the command line's database does not know the workspace or its operator)."""
+    from civicflow.app._business_case import local_section
+
+    return local_section(workspace_path, report_section)

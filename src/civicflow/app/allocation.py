@@ -4,7 +4,8 @@ to areas and periods from forecast demand, the efficient plan beside the fair on
 Read (WORKSPACE_READ): ``list_allocations``, ``get_allocation``. Run (FORECAST_WRITE, ledger
 ``allocation.run``): ``run_allocation`` (a demand table), ``allocate_file`` (a CSV/Parquet
 forecast table). Service times from a dataset's handling times per area (WORKSPACE_READ):
-``service_times_from_dataset``. The first run of a scenario registers it in the governance register
+``service_times_from_dataset``. The report's "Allocation" section: ``report_section``,
+``local_report_section``. The first run of a scenario registers it in the governance register
 (``governance_system.create``).
 """
 
@@ -15,6 +16,8 @@ from civicflow.app._allocation import (
     default_name,
     get_allocation,
     list_allocations,
+    local_report_section,
+    report_section,
     run_allocation,
     service_times_from_dataset,
 )
@@ -26,6 +29,8 @@ __all__ = [
     "default_name",
     "get_allocation",
     "list_allocations",
+    "local_report_section",
+    "report_section",
     "run_allocation",
     "service_times_from_dataset",
 ]

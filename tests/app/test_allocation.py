@@ -187,6 +187,7 @@ def test_report_section_lists_the_latest_version_of_each_scenario(setup) -> None
     assert section is not None and section.id == "allocation"
     (table,) = section.tables
     assert sorted((r[0], r[1]) for r in table.rows) == [("q1", "2"), ("q2", "1")]
-    assert len(section.findings) == 2 and "Fairness (every area served at least 50%)" in (
-        section.findings[0]
+    assert (
+        len(section.findings) == 2
+        and "Fairness (every area served at least 50%)" in (section.findings[0])
     )

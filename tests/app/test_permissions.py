@@ -47,6 +47,7 @@ FAIRNESS_AUDITORS = frozenset({Role.ADMIN, Role.ANALYST, Role.DPO, Role.AUDITOR}
 CONTENT_OWNERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})
 POLICY_OFFICERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})  # rules:write
 REVIEWERS = frozenset({Role.ADMIN, Role.CASEWORKER})  # review:write
+FORECASTERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.ANALYST})
 NOBODY: frozenset[Role] = frozenset()  # global admins only
 
 
@@ -587,7 +588,33 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         "decisions.review_queue": (ALL, rules_queue),
         "decisions.list_versions": (ALL, rules_versions),
     }
+
+    def allocation_run(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        import pandas as pd
+
+        from civicflow.app import allocation
+        from civicflow.forecasting import AllocationConfig, Limits, ServiceTimes
+
+        demand = pd.DataFrame(
+            {"series": ["a", "b"], "period": ["2027-01", "2027-01"], "mean": [3.0, 4.0],
+             "hi_80": [4.0, 5.0]}
+        )  # fmt: skip
+        config = AllocationConfig(
+            limits=Limits(units_per_period=5), service_times=ServiceTimes(hours_per_case=1.0)
+        )
+        return allocation.run_allocation(
+            ctx, actor=actor, workspace_id=ws, demand=demand, config=config, name="plan",
+            source="forecast.csv", register=False,
+        )  # fmt: skip
+
+    def allocation_list(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import allocation
+
+        return allocation.list_allocations(ctx, actor=actor, workspace_id=ws)
+
     ops |= {
+        "allocation.run_allocation": (FORECASTERS, allocation_run),
+        "allocation.list_allocations": (ALL, allocation_list),
         "assistant.import_knowledge": (CONTENT_OWNERS, assistant_import),
         "assistant.ask": (ALL, assistant_ask),
         "fairness.audit_file": (FAIRNESS_AUDITORS, fairness_audit),

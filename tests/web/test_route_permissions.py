@@ -114,6 +114,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/w/{workspace_id}/fairness"): "workspace:read",
     ("POST", "/w/{workspace_id}/fairness/process"): "fairness:write",
     ("GET", "/w/{workspace_id}/fairness/{audit_id}"): "workspace:read",
+    ("GET", "/w/{workspace_id}/allocation"): "workspace:read",
+    ("GET", "/w/{workspace_id}/allocation/{allocation_id}"): "workspace:read",
     ("GET", "/admin/users"): "user:admin",
     ("POST", "/admin/users"): "user:admin",
     ("POST", "/admin/users/{user_id}/roles"): "user:admin",
@@ -149,6 +151,7 @@ GRANTS: dict[str, set[str]] = {
         "business_case:write",
         "governance:write",
         "fairness:write",
+        "forecast:write",
         "assistant:write",
         "ledger:read",
         "ledger:verify",
@@ -167,6 +170,7 @@ GRANTS: dict[str, set[str]] = {
         "governance:write",
         "assistant:write",
         "rules:write",
+        "forecast:write",
     },
     "analyst": {
         "workspace:read",
@@ -175,6 +179,7 @@ GRANTS: dict[str, set[str]] = {
         "simulation:write",
         "business_case:write",
         "fairness:write",
+        "forecast:write",
     },
     "dpo": {
         "workspace:read",

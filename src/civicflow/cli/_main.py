@@ -180,6 +180,12 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "to publication, decide and explain cases with their legal references.",
     ),
     LazyCommand(
+        "allocate",
+        "civicflow.cli._allocate:app",
+        "Allocate staff hours (or inspectors, slots) to areas and periods from forecast demand, "
+        "fairly: the efficient plan beside the fair one and what fairness costs.",
+    ),
+    LazyCommand(
         "assistant",
         "civicflow.cli._assistant:app",
         "The citizen inquiry assistant: import FAQ tables and pages into the knowledge base, "

@@ -90,6 +90,7 @@ def report(
         # the workspace's business cases and fairness audits, when the command line's database
         # knows it; the whole report (no --section) also has the view's automation opportunities
         # and its people and pilots (analyses of the view, like the sections --section picks)
+        from civicflow.app.allocation import local_report_section as local_allocation_section
         from civicflow.app.business_case import local_report_section, opportunities_report_section
         from civicflow.app.fairness import local_report_section as local_fairness_section
         from civicflow.app.people import local_report_section as people_report_section
@@ -100,6 +101,7 @@ def report(
             opportunities_report_section(automation_opportunities(view)) if whole else None,
             local_report_section(options.workspace),
             local_fairness_section(options.workspace),
+            local_allocation_section(options.workspace),
             people_report_section(options.workspace, view) if whole else None,
         )
         config = dataclasses.replace(

@@ -1,7 +1,12 @@
 """Process assessment: maps, variants, performance, bottlenecks, rework, SLA, conformance, KPIs and
 baselines, written once as Ibis expressions and run on any engine."""
 
-from civicflow.mining._activities import ActivityStat, ActivityStats, activity_stats
+from civicflow.mining._activities import (
+    ActivityStat,
+    ActivityStats,
+    activity_instances,
+    activity_stats,
+)
 from civicflow.mining._animation import CasePath, CaseReplay, ReplayConfig, case_replay
 from civicflow.mining._baseline import (
     Baseline,
@@ -282,6 +287,7 @@ __all__ = [
     "WorkInProgress",
     "WorkflowNet",
     "WorkingCalendar",
+    "activity_instances",
     "activity_stats",
     "analysis",
     "arrivals",

@@ -1,5 +1,6 @@
 """The offline HTML assessment report and the vendored front-end assets it (and the web) uses."""
 
+from civicflow.report._allocation import allocation_section
 from civicflow.report._assets import VENDOR_ASSETS, VendorAsset, asset_path, asset_text
 from civicflow.report._business_case import business_case_charts, business_case_section, money
 from civicflow.report._charts import grouped_bars
@@ -37,6 +38,7 @@ __all__ = [
     "Section",
     "Table",
     "VendorAsset",
+    "allocation_section",
     "asset_path",
     "asset_text",
     "build_comparison_report",

@@ -143,6 +143,7 @@ def create_app(
     from civicflow.app.assessment import engine_lock
     from civicflow.web import (
         _routes_admin,
+        _routes_allocation,
         _routes_api,
         _routes_assessment,
         _routes_auth,
@@ -174,6 +175,7 @@ def create_app(
     app.include_router(_routes_people.router)
     app.include_router(_routes_fairness.router)
     app.include_router(_routes_rules.router)
+    app.include_router(_routes_allocation.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)

@@ -1,0 +1,386 @@
+"""Allocation use cases: run an allocation scenario from a demand table (a forecast), store it as
+the next version of a named scenario, ledger it, and register it as an automated system.
+
+Reading needs WORKSPACE_READ; running needs FORECAST_WRITE (admins, service owners, analysts).
+A run writes, in the transaction that stores it, the ledger entry ``allocation.run`` on the object
+``allocation`` (after-state: the configuration, the demand's SHA-256 and the result). The first
+run of a scenario also registers it in the governance register as a proposed automated system
+(ledger ``governance_system.create``, as ``app.governance.add_system`` writes it), unless a system
+of that name is registered already, which it is then linked to: an allocation decides who gets
+public resources, so the register must know it before anyone uses it. The governance roles then
+complete its record (legal basis, oversight) and move it along its lifecycle.
+
+A run that fails (bad demand table, infeasible programme) stores and ledgers nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civicflow.app._assessment import open_view
+from civicflow.app._context import AppContext
+from civicflow.app._governance import SYSTEM as SYSTEM_OBJECT
+from civicflow.app._governance import _write_entry
+from civicflow.app._models import AllocationRow, GovernanceSystemRow
+from civicflow.app._record import record
+from civicflow.app._roles import Actor, Permission
+from civicflow.app._workspaces import require_workspace_row
+from civicflow.core import InputError, Location, NotFoundError, check_name, new_id, utcnow
+from civicflow.eventlog import CASE_ID, DuckDBEngine
+from civicflow.forecasting import (
+    AllocationConfig,
+    AllocationResult,
+    ServiceTimes,
+    allocate,
+    demand_grid,
+    read_demand,
+)
+from civicflow.governance import new_entry
+from civicflow.mining import EventLogFilter, activity_instances
+from civicflow.report import Section, allocation_section
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+OBJECT = "allocation"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredAllocation:
+    """A stored version of a named allocation scenario; ``result`` is the JSON of a
+    :class:`civicflow.forecasting.AllocationResult`."""
+
+    id: str
+    workspace_id: str
+    name: str
+    version: int
+    source: str
+    source_sha256: str | None
+    system_id: str | None
+    config: dict[str, Any]
+    result: dict[str, Any]
+    seconds: float
+    created_by: str
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "source": self.source,
+            "source_sha256": self.source_sha256,
+            "system_id": self.system_id,
+            "seconds": round(self.seconds, 3),
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "result": self.result,
+        }
+
+
+def _out(row: AllocationRow) -> StoredAllocation:
+    return StoredAllocation(
+        id=row.id, workspace_id=row.workspace_id, name=row.name, version=row.version,
+        source=row.source, source_sha256=row.source_sha256, system_id=row.system_id,
+        config=row.config, result=row.result, seconds=row.seconds, created_by=row.created_by,
+        created_at=row.created_at,
+    )  # fmt: skip
+
+
+def default_name(text: str) -> str:
+    """A valid scenario name made from a file stem."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_.-")[:64]
+    return cleaned or "allocation"
+
+
+def list_allocations(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, name: str | None = None
+) -> list[StoredAllocation]:
+    """The workspace's allocation scenarios (every version), newest first."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        q = select(AllocationRow).where(AllocationRow.workspace_id == workspace_id)
+        if name is not None:
+            q = q.where(AllocationRow.name == name)
+        rows = s.scalars(
+            q.order_by(AllocationRow.created_at.desc(), AllocationRow.version.desc())
+        ).all()
+        return [_out(r) for r in rows]
+
+
+def get_allocation(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, allocation_id: str
+) -> StoredAllocation:
+    """A stored allocation by id, or the latest version of the scenario of that name."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        row = s.get(AllocationRow, allocation_id)
+        if row is None or row.workspace_id != workspace_id:
+            row = s.scalars(
+                select(AllocationRow)
+                .where(
+                    AllocationRow.workspace_id == workspace_id, AllocationRow.name == allocation_id
+                )
+                .order_by(AllocationRow.version.desc())
+            ).first()
+        if row is None:
+            raise NotFoundError(
+                f"there is no allocation '{allocation_id}' in this workspace",
+                where=Location(field="allocation_id"),
+                found=allocation_id,
+                fix="list them with `civicflow allocate list`",
+            )
+        return _out(row)
+
+
+def _system_name(name: str) -> str:
+    return f"Allocation: {name}"[:200]
+
+
+def _register(
+    ctx: AppContext,
+    s: Session,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    name: str,
+    source: str,
+    config: AllocationConfig,
+) -> str:
+    """The register entry of scenario ``name``: the one of that name, or a new proposed one."""
+    system_name = _system_name(name)
+    existing = s.scalars(
+        select(GovernanceSystemRow.id).where(
+            GovernanceSystemRow.workspace_id == workspace_id,
+            GovernanceSystemRow.name == system_name,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    now = utcnow()
+    unit = config.limits.unit
+    entry = new_entry(
+        id=new_id("sys_"),
+        by=actor.pseudonym,
+        at=now,
+        reason=f"registered by the first run of allocation scenario '{name}'",
+        name=system_name,
+        purpose=(
+            f"Allocate {unit} to areas and periods from forecast demand, minimising "
+            f"{'unmet demand' if config.objective == 'unmet' else 'waiting'} under staff and "
+            f"budget limits; equity: {config.equity.describe()}."
+        ),
+        legal_basis=(
+            "not yet recorded: the service owner records it before the allocation is used"
+        ),
+        owner=actor.pseudonym,
+        senior_responsible_owner=actor.pseudonym,
+        affected_people="residents of the areas served, and the staff allocated",
+        datasets=(source,),
+        model_type="linear / mixed-integer programme (HiGHS)",
+        oversight="in-the-loop",
+        description=(
+            "A decision-support model: it proposes how many "
+            f"{unit} each area gets per period, shows the efficient plan beside the fair one "
+            "and what fairness costs; a person decides."
+        ),
+    )
+    row = GovernanceSystemRow(
+        id=entry.id, workspace_id=workspace_id, created_by=actor.pseudonym, created_at=now
+    )
+    _write_entry(row, entry)
+    s.add(row)
+    record(
+        ctx, s, actor=actor, action=f"{SYSTEM_OBJECT}.create", object_type=SYSTEM_OBJECT,
+        object_id=entry.id, workspace_id=workspace_id, after=row.document,
+        reason=f"allocation scenario '{name}'",
+    )  # fmt: skip
+    return entry.id
+
+
+def run_allocation(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    demand: pd.DataFrame,
+    config: AllocationConfig,
+    name: str,
+    source: str,
+    source_sha256: str | None = None,
+    register: bool = True,
+    reason: str | None = None,
+) -> tuple[StoredAllocation, AllocationResult]:
+    """Allocate from a demand table (the forecast table's columns) and store the result as the
+    next version of scenario ``name`` (FORECAST_WRITE; ledger ``allocation.run``). Registers the
+    scenario in the governance register on its first run when ``register``. Nothing is stored
+    when the table or the programme fails."""
+    actor.require(Permission.FORECAST_WRITE, workspace_id)
+    check_name(name, kind="allocation name")
+    started = time.perf_counter()
+    grid = demand_grid(demand, source=source)
+    result = allocate(grid, config)
+    seconds = time.perf_counter() - started
+    if source_sha256 is None:
+        buffer = io.BytesIO()
+        demand.to_csv(buffer, index=False)
+        source_sha256 = hashlib.sha256(buffer.getvalue()).hexdigest()
+    payload = result.to_dict()
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        system_id = (
+            _register(ctx, s, actor=actor, workspace_id=workspace_id, name=name, source=source,
+                      config=config)
+            if register
+            else None
+        )  # fmt: skip
+        latest = s.scalar(
+            select(func.max(AllocationRow.version)).where(
+                AllocationRow.workspace_id == workspace_id, AllocationRow.name == name
+            )
+        )
+        row = AllocationRow(
+            id=new_id("alloc_"), workspace_id=workspace_id, name=name,
+            version=(latest or 0) + 1, source=source[:500], source_sha256=source_sha256,
+            system_id=system_id, config=config.to_dict(), result=payload, seconds=seconds,
+            created_by=actor.pseudonym, created_at=utcnow(),
+        )  # fmt: skip
+        s.add(row)
+        record(
+            ctx, s, actor=actor, action=f"{OBJECT}.run", object_type=OBJECT, object_id=row.id,
+            workspace_id=workspace_id,
+            after={"name": name, "version": row.version, "source_sha256": source_sha256,
+                   "system_id": system_id, "config": row.config, "result": payload},
+            reason=reason,
+        )  # fmt: skip
+        stored = _out(row)
+    return stored, result
+
+
+def allocate_file(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    path: Path,
+    config: AllocationConfig,
+    name: str | None = None,
+    register: bool = True,
+    reason: str | None = None,
+) -> tuple[StoredAllocation, AllocationResult]:
+    """:func:`run_allocation` on a forecast table in a CSV or Parquet file (scenario name:
+    the file's stem unless given)."""
+    actor.require(Permission.FORECAST_WRITE, workspace_id)
+    scenario = name or default_name(path.stem)
+    check_name(scenario, kind="allocation name")
+    frame = read_demand(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return run_allocation(
+        ctx, actor=actor, workspace_id=workspace_id, demand=frame, config=config,
+        name=scenario, source=path.name, source_sha256=digest, register=register, reason=reason,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeasuredServiceTimes:
+    """Handling hours per case measured from an event log, per value of a case attribute."""
+
+    service_times: ServiceTimes
+    cases: dict[str, int]
+    """Cases with a measured handling time, per attribute value."""
+    dataset: str
+    attribute: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "attribute": self.attribute,
+            "hours_per_case": self.service_times.hours_per_case,
+            "by_area": dict(self.service_times.by_area),
+            "cases": self.cases,
+        }
+
+
+def service_times_from_dataset(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset_name: str,
+    attribute: str,
+    filter: EventLogFilter | None = None,
+) -> MeasuredServiceTimes:
+    """Hours of work per case from a dataset's handling times (WORKSPACE_READ): each case's
+    activity instances' service times (end − start, from start timestamps or lifecycle start
+    events) summed, then averaged per value of the case attribute ``attribute`` (the areas) and
+    over all cases (the default for an area the log does not have). A log without start times is
+    an error: it records when work ended, not how long it took."""
+    view = open_view(
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter,
+        engine=DuckDBEngine(),
+    )  # fmt: skip
+    cases = view.cases
+    if attribute not in cases.columns:
+        raise InputError(
+            f"the dataset has no case attribute '{attribute}'",
+            where=Location(field="attribute"),
+            found=attribute,
+            expected="one of: " + ", ".join(c for c in cases.columns if c != CASE_ID),
+            fix="name the case attribute that holds the area (office, district …)",
+        )
+    inst = activity_instances(view.events)
+    timed = inst.filter(inst.service_us.notnull())
+    per_case = timed.group_by(CASE_ID).aggregate(service_us=timed.service_us.sum())
+    areas = cases.select(CASE_ID, area=cases[attribute].cast("string"))
+    joined = per_case.join(areas, CASE_ID)
+    frame = view.execute(
+        joined.group_by("area").aggregate(cases=joined.count(), total_us=joined.service_us.sum())
+    )
+    frame = frame[frame["cases"] > 0]
+    if frame.empty or float(frame["total_us"].sum()) <= 0:
+        raise InputError(
+            "the dataset has no handling times",
+            where=Location(field="dataset"),
+            found=f"{dataset_name}: no activity with a start time",
+            expected="events with start timestamps or lifecycle start events",
+            fix="give the service time instead (--hours-per-case, or a service-times file)",
+        )
+    hours = 3600 * 1e6
+    by_area = {
+        str(r["area"]): float(r["total_us"]) / float(r["cases"]) / hours
+        for r in frame.to_dict("records")
+        if r["area"] is not None and float(r["total_us"]) > 0
+    }
+    overall = float(frame["total_us"].sum()) / float(frame["cases"].sum()) / hours
+    return MeasuredServiceTimes(
+        service_times=ServiceTimes(hours_per_case=overall, by_area=by_area),
+        cases={str(r["area"]): int(r["cases"]) for r in frame.to_dict("records")},
+        dataset=dataset_name,
+        attribute=attribute,
+    )
+
+
+def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Section | None:
+    """The report's "Allocation" section: the latest version of each scenario (None without)."""
+    latest: dict[str, StoredAllocation] = {}
+    for a in list_allocations(ctx, actor=actor, workspace_id=workspace_id):
+        latest.setdefault(a.name, a)  # newest first
+    return allocation_section([a.to_dict() for a in latest.values()])
+
+
+def local_report_section(workspace_path: Path | str) -> Section | None:
+    """The "Allocation" section for a report written on the command line, read only (None when
+    the command line's database does not know the workspace or its operator)."""
+    from civicflow.app._business_case import local_section
+
+    return local_section(workspace_path, report_section)

@@ -1,0 +1,36 @@
+"""Allocation scenarios with roles and the ledger: staff hours (or inspectors, slots) allocated
+to areas and periods from forecast demand, the efficient plan beside the fair one.
+
+Read (WORKSPACE_READ): ``list_allocations``, ``get_allocation``. Run (FORECAST_WRITE, ledger
+``allocation.run``): ``run_allocation`` (a demand table), ``allocate_file`` (a CSV/Parquet
+forecast table). Service times from a dataset's handling times per area (WORKSPACE_READ):
+``service_times_from_dataset``. The report's "Allocation" section: ``report_section``,
+``local_report_section``. The first run of a scenario registers it in the governance register
+(``governance_system.create``).
+"""
+
+from civicflow.app._allocation import (
+    MeasuredServiceTimes,
+    StoredAllocation,
+    allocate_file,
+    default_name,
+    get_allocation,
+    list_allocations,
+    local_report_section,
+    report_section,
+    run_allocation,
+    service_times_from_dataset,
+)
+
+__all__ = [
+    "MeasuredServiceTimes",
+    "StoredAllocation",
+    "allocate_file",
+    "default_name",
+    "get_allocation",
+    "list_allocations",
+    "local_report_section",
+    "report_section",
+    "run_allocation",
+    "service_times_from_dataset",
+]

@@ -255,6 +255,10 @@ def test_vector_tests_on_strings_dates_and_booleans() -> None:
     dates = Column.of(np.array(["2016-11-01", "NaT", "2016-09-01"], dtype="datetime64[D]"))
     mask = vector_test(parse_unary_tests('>date("2016-10-01")'), dates, {}, 3)
     assert mask is not None and mask.tolist() == [True, False, False]
+    python_dates = Column.of(np.array([dt.date(2016, 11, 1), None], dtype=object))
+    assert python_dates.kind == "date"
+    mask = vector_test(parse_unary_tests('>date("2016-10-01")'), python_dates, {}, 2)
+    assert mask is not None and mask.tolist() == [True, False]
     flags = Column.of(np.array([True, False]))
     mask = vector_test(parse_unary_tests("true"), flags, {}, 2)
     assert mask is not None and mask.tolist() == [True, False]

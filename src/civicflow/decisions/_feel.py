@@ -1314,6 +1314,11 @@ class Column:
             return cls("string", values, null)
         if kinds <= {bool}:
             return cls("boolean", values, null)
+        if kinds == {dt.date}:
+            days = np.array(
+                [v if v is not None else "NaT" for v in values.tolist()], dtype="datetime64[D]"
+            )
+            return cls("date", days, null)
         if kinds and kinds <= {int, float, Decimal}:
             floats = np.where(null, np.nan, values).astype(np.float64)
             return cls("number", floats, null | np.isnan(floats))

@@ -133,3 +133,33 @@ def test_a_version_through_review_to_a_stored_decision(
     assert row.endswith(",0,0,final,0")
     listed = _json(["rules", "list", *w])
     assert [(v["version"], v["status"]) for v in listed] == [(1, "published")]
+
+
+def test_a_dmn_model_decides_and_explains_from_the_command_line(tmp_path: Path) -> None:
+    from conftest import shared_file
+
+    model = str(shared_file("decisions", "kogito", "traffic-violation.dmn"))
+    case = tmp_path / "case.json"
+    case.write_text(
+        json.dumps(
+            {
+                "Driver": {"Points": 15},
+                "Violation": {"Type": "speed", "Speed Limit": 100, "Actual Speed": 140},
+            }
+        )
+    )
+    suspended = "Should the driver be suspended?"
+    args = ["--decision", suspended, "--positive", "No", "--inputs", str(case)]
+    decided = _json(["rules", "decide", model, *args])
+    assert decided["stored"] is False
+    assert decided["outputs"]["Fine"] == {"Amount": 1000, "Points": 7}
+    assert decided["outputs"][suspended] == "Yes"
+    assert decided["positive"] is False
+    assert decided["explanation"].startswith(
+        "The outcome is: negative ('Should the driver be suspended?' is Yes) because 'Fine' is"
+    )
+    explained = _json(["rules", "explain", model, *args])
+    fine = next(s for s in explained["trace"] if s["name"] == "Fine")
+    assert fine["reference"]["article"] == "decision Fine, rules 2"
+    _fails(["rules", "decide", model, "--decision", "Nope", "--inputs", str(case)], "no decision")
+    _fails(["rules", "decide", model, "--cases", str(case)], "one case here")

@@ -19,7 +19,7 @@ from ._operator import acting, print_receipt
 from ._output import emit_json
 
 if TYPE_CHECKING:
-    from civicflow.decisions import Decision, RuleSet
+    from civicflow.decisions import Decision, DmnSource, RuleSet
 
 app = typer.Typer(
     help="Rules-as-code: test rule sets against their YAML cases, move versions through review "
@@ -54,6 +54,22 @@ InputsFileOpt = Annotated[
     typer.Option("--inputs", help="A JSON file with the inputs (name: value)."),
 ]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (ledgered).")]
+DmnDecisionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decision",
+        help="With a DMN model (.dmn): the decision whose result is the outcome "
+        "(default: the last one in dependency order).",
+    ),
+]
+DmnPositiveOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--positive",
+        help="With a DMN model: an outcome value that counts as positive (repeatable; default: "
+        "any truthy value).",
+    ),
+]
 
 
 def _tests_beside(path: Path) -> Path:
@@ -115,10 +131,19 @@ def _inputs(pairs: list[str] | None, file: Path | None) -> dict[str, Any]:
     return values
 
 
-def _local(source: str) -> RuleSet | None:
-    from civicflow.decisions import load_ruleset
+def _local(
+    source: str, *, decision: str | None = None, positive: list[str] | None = None
+) -> RuleSet | DmnSource | None:
+    from civicflow.decisions import DmnSource, load_dmn, load_ruleset
 
     path = Path(source)
+    if path.suffix.lower() == ".dmn":
+        model = load_dmn(path)
+        return DmnSource(
+            model=model,
+            outcome=decision or model.decisions[-1],
+            positive_values=tuple(positive or ()),
+        )
     if path.suffix in (".yaml", ".yml") or path.is_file():
         return load_ruleset(path)
     return None
@@ -215,16 +240,32 @@ def decide(
         Path | None, typer.Option("--out", "-o", help="With --cases: write the outputs CSV here.")
     ] = None,
     case_ref: Annotated[str, typer.Option("--case", help="The case's reference (stored).")] = "",
+    dmn_decision: DmnDecisionOpt = None,
+    positive: DmnPositiveOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Decide a case for a date. From a rule set FILE nothing is stored; from a workspace's
-    published rule set the decision is stored with its trace, routed by the rule set's
-    automation level and ledgered (decision.decide). --cases decides a CSV as one batch."""
+    """Decide a case for a date. From a rule set FILE (YAML, or a DMN model with --decision)
+    nothing is stored; from a workspace's published rule set the decision is stored with its
+    trace, routed by the rule set's automation level and ledgered (decision.decide). --cases
+    decides a CSV as one batch."""
+    from civicflow.decisions import RuleSet
+
     day = _date(on)
-    rules = _local(source)
+    rules = _local(source, decision=dmn_decision, positive=positive)
     if cases is not None:
         if rules is None:
             rules = _published(source, _need_workspace(source, workspace))
+        if not isinstance(rules, RuleSet):
+            from civicflow.core import InputError, Location
+
+            raise InputError(
+                "--cases decides a YAML rule set's batch; a DMN model decides one case here",
+                where=Location(file=source, field="--cases"),
+                found=source,
+                expected="a rule set YAML file or a published rule set's name",
+                fix="decide the DMN model's cases one at a time with --input, or batch them in "
+                "Python with DmnModel.evaluate_batch",
+            )
         _decide_batch(rules, cases, day, out, as_json=as_json)
         return
     values = _inputs(inputs, inputs_file)
@@ -329,12 +370,15 @@ def explain(
     on: DateOpt = None,
     inputs: InputOpt = None,
     inputs_file: InputsFileOpt = None,
+    dmn_decision: DmnDecisionOpt = None,
+    positive: DmnPositiveOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The full trace of a case — every input, rule and parameter with its value, formula,
-    legal reference and effective date — and the citizen's explanation. SOURCE may be a stored
-    decision's id (with -w): its stored trace is shown. Nothing is stored."""
-    rules = _local(source)
+    legal reference and effective date — and the citizen's explanation. SOURCE may be a DMN
+    model (.dmn: the matched rules of each decision), or a stored decision's id (with -w): its
+    stored trace is shown. Nothing is stored."""
+    rules: RuleSet | DmnSource | None = _local(source, decision=dmn_decision, positive=positive)
     if rules is None and source.startswith("dec_"):
         _explain_stored(source, _need_workspace(source, workspace), as_json=as_json)
         return

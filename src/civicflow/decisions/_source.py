@@ -36,8 +36,11 @@ class DmnEvaluationLike(Protocol):
 
 
 class DmnInputLike(Protocol):
-    name: str
-    type_ref: str | None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def type_ref(self) -> str | None: ...
 
 
 class DmnModelLike(Protocol):
@@ -139,7 +142,12 @@ class DmnSource:
         value = evaluation.outputs.get(self.outcome)
         positive = self._positive(value)
         outcome = self.labels[0 if positive else 1]
-        explanation = f"The outcome is: {outcome}" + (
+        # an outcome decided by a table is in its sentence; one decided otherwise (a context, a
+        # literal expression) is stated beside the outcome
+        told = any(step.decision == self.outcome and step.kind == "decision table"
+                   for step in evaluation.steps)  # fmt: skip
+        stated = "" if told else f" ('{self.outcome}' is {format_value(_plain(value))})"
+        explanation = f"The outcome is: {outcome}{stated}" + (
             " because " + " and ".join(sentences) + "." if sentences else "."
         )
         return Decision(

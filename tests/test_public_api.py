@@ -26,6 +26,7 @@ PACKAGES = (
     "civicflow.fairness",
     "civicflow.governance",
     "civicflow.services",
+    "civicflow.forecasting",
     "civicflow.app",
     "civicflow.app.accounts",
     "civicflow.app.assessment",

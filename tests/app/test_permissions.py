@@ -45,6 +45,7 @@ STEWARDS = frozenset({Role.ADMIN, Role.DATA_STEWARD})
 REIDENTIFIERS = frozenset({Role.ADMIN, Role.DPO})
 FAIRNESS_AUDITORS = frozenset({Role.ADMIN, Role.ANALYST, Role.DPO, Role.AUDITOR})
 CONTENT_OWNERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER})
+FORECASTERS = frozenset({Role.ADMIN, Role.SERVICE_OWNER, Role.ANALYST})
 NOBODY: frozenset[Role] = frozenset()  # global admins only
 
 
@@ -497,6 +498,28 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         from civicflow.app import assistant
 
         return assistant.ask(ctx, actor=actor, workspace_id=ws, question="opening hours?")
+
+    def forecast_run(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import forecasts
+        from civicflow.forecasting import ForecastConfig
+
+        path = ctx.settings.home / "demand.csv"
+        days = [f"2026-01-{d:02d}" for d in range(1, 21)]
+        path.write_text(
+            "period,series,value\n" + "".join(f"{d},a,{i % 3}\n" for i, d in enumerate(days))
+        )
+        config = ForecastConfig(horizon=2, models=("seasonal_naive",), cv_windows=1, evaluate=False)
+        return forecasts.run_forecast(ctx, actor=actor, workspace_id=ws, config=config, table=path)
+
+    def forecast_list(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import forecasts
+
+        return forecasts.list_forecasts(ctx, actor=actor, workspace_id=ws)
+
+    ops |= {
+        "forecasts.run_forecast": (FORECASTERS, forecast_run),
+        "forecasts.list_forecasts": (ALL, forecast_list),
+    }
 
     ops |= {
         "assistant.import_knowledge": (CONTENT_OWNERS, assistant_import),

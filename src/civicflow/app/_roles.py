@@ -56,6 +56,8 @@ class Permission(enum.StrEnum):
     lifecycle and publish transparency records."""
     FAIRNESS_WRITE = "fairness:write"
     """Run fairness audits of decisions and processes (stored, versioned and ledgered)."""
+    FORECAST_WRITE = "forecast:write"
+    """Run and store demand forecasts and allocation scenarios (ledgered)."""
     ASSISTANT_WRITE = "assistant:write"
     """Import sources into the citizen inquiry assistant's knowledge base (content owners)."""
     LEDGER_READ = "ledger:read"
@@ -84,6 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.BUSINESS_CASE_WRITE,
             P.GOVERNANCE_WRITE,
             P.ASSISTANT_WRITE,
+            P.FORECAST_WRITE,
         }
     ),
     Role.ANALYST: frozenset(
@@ -94,6 +97,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SIMULATION_WRITE,
             P.BUSINESS_CASE_WRITE,
             P.FAIRNESS_WRITE,
+            P.FORECAST_WRITE,
         }
     ),
     Role.DPO: frozenset(

@@ -212,7 +212,18 @@ class ForecastResult:
         past = pd.DataFrame({"period": hist["period"], "actual": hist["value"]})
         return pd.concat([past, fut.drop(columns=["series", "model"])], ignore_index=True)
 
-    def to_dict(self) -> dict[str, Any]:
+    def history_dict(self) -> dict[str, dict[str, list[Any]]]:
+        """Each series' history as ``{key: {"periods": [ISO dates], "values": [...]}}``."""
+        out: dict[str, dict[str, list[Any]]] = {}
+        for key, rows in self.history.frame.groupby("series", sort=False):
+            out[str(key)] = {
+                "periods": [p.date().isoformat() for p in rows["period"]],
+                "values": [_json_number(v) for v in rows["value"]],
+            }
+        return out
+
+    def to_dict(self, *, history: bool = False) -> dict[str, Any]:
+        """The result as JSON; ``history``: with every series' past values (for charts)."""
         table = self.forecasts.copy()
         table["period"] = table["period"].dt.date.map(lambda d: d.isoformat())
         return {
@@ -227,7 +238,7 @@ class ForecastResult:
                 {k: _json_number(v) for k, v in row.items()}
                 for row in table.to_dict(orient="records")
             ],
-        }
+        } | ({"history": self.history_dict()} if history else {})
 
 
 def _json_number(value: Any) -> Any:

@@ -411,6 +411,8 @@ def forecast(
     if cfg.nonnegative:
         value_columns = [c for c in fc.columns if c not in ("series", "period", "model")]
         fc[value_columns] = fc[value_columns].clip(lower=0.0)
+        if hierarchical and s_matrix is not None:
+            fc = _coherent_means(fc, keys, s_matrix, bottom_rows, cfg.levels)
     order = {k: i for i, k in enumerate(keys)}
     fc = fc.sort_values(
         ["series", "period"], key=lambda s: s.map(order) if s.name == "series" else s
@@ -627,6 +629,29 @@ def _reconcile_frame(
     for lv in levels:
         out[f"lo_{lv}"] = out[f"lo_{lv}"] + moves
         out[f"hi_{lv}"] = out[f"hi_{lv}"] + moves
+    return out
+
+
+def _coherent_means(
+    fc: pd.DataFrame,
+    keys: list[str],
+    s_matrix: np.ndarray[Any, np.dtype[np.float64]],
+    bottom_rows: list[int],
+    levels: tuple[int, ...],
+) -> pd.DataFrame:
+    """After clipping at zero, the means summed up again from the (clipped) bottom series so the
+    hierarchy still adds up; each interval still holds its mean."""
+    import pandas as pd
+
+    wide = fc.pivot(index="series", columns="period", values="mean").reindex(keys)
+    summed = s_matrix @ wide.to_numpy(dtype=np.float64)[bottom_rows]
+    means = pd.DataFrame(summed, index=wide.index, columns=wide.columns).stack()
+    out = fc.copy()
+    where = pd.MultiIndex.from_arrays([out["series"], out["period"]])
+    out["mean"] = means.reindex(where).to_numpy(dtype=np.float64)
+    for lv in levels:
+        out[f"lo_{lv}"] = np.minimum(out[f"lo_{lv}"], out["mean"])
+        out[f"hi_{lv}"] = np.maximum(out[f"hi_{lv}"], out["mean"])
     return out
 
 

@@ -195,6 +195,10 @@ def _finish(
     print_receipt(receipt, out=console)
 
 
+def _pct(share: float | None) -> str:
+    return "—" if share is None else f"{100 * share:.0f} %"
+
+
 def _show(result: ForecastResult, *, limit: int = 20) -> None:
     from civicflow.mining import format_number
 
@@ -206,7 +210,7 @@ def _show(result: ForecastResult, *, limit: int = 20) -> None:
         a = acc.get(c.series)
         cells = (
             [format_number(a.mase), format_number(a.naive_mase), format_number(a.smape),
-             format_number(a.naive_smape), format_number(a.coverage.get("80"))]
+             format_number(a.naive_smape), _pct(a.coverage.get("80"))]
             if a else ["—"] * 5
         )  # fmt: skip
         t.add_row(c.series, c.model, *cells)

@@ -177,3 +177,25 @@ def test_accuracy_measures_on_known_values() -> None:
     assert np.isnan(mase_scale(np.ones(10), season=1))
     assert coverage(actual, actual - 1, actual + 1) == 1.0
     assert coverage(actual, actual + 1, actual + 2) == 0.0
+
+
+def test_clipped_forecasts_of_a_hierarchy_still_add_up() -> None:
+    # one office's demand falls towards zero: its forecast would go negative and is clipped, and
+    # the region and total are summed up again from the clipped offices
+    grid = pd.date_range("2023-01-02", periods=40, freq="W-MON")
+    falling = np.maximum(0, 30 - 1.0 * np.arange(40))
+    frame = pd.concat(
+        [pd.DataFrame({"region": "N", "office": "a", "period": grid, "value": falling}),
+         pd.DataFrame({"region": "N", "office": "b", "period": grid, "value": 10.0 + np.arange(40) % 2})],
+    )  # fmt: skip
+    series = series_from_table(frame, TableSeriesConfig(by=("region", "office")))
+    result = forecast(
+        series, ForecastConfig(horizon=6, models=("ets",), reconcile="ols", evaluate=False)
+    )
+    table = result.table()
+    assert (table[["mean", "lo_80", "lo_95"]] >= 0).all().all()
+    assert (table["lo_80"] <= table["mean"]).all() and (table["mean"] <= table["hi_80"]).all()
+    wide = table.pivot(index="series", columns="period", values="mean")
+    np.testing.assert_allclose(wide.loc["N"], wide.loc["N / a"] + wide.loc["N / b"])
+    np.testing.assert_allclose(wide.loc[TOTAL], wide.loc["N"])
+    assert result.accuracy is None

@@ -104,6 +104,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/w/{workspace_id}/fairness"): "workspace:read",
     ("POST", "/w/{workspace_id}/fairness/process"): "fairness:write",
     ("GET", "/w/{workspace_id}/fairness/{audit_id}"): "workspace:read",
+    ("GET", "/w/{workspace_id}/forecasts"): "workspace:read",
+    ("GET", "/w/{workspace_id}/forecasts/{forecast_id}"): "workspace:read",
     ("GET", "/admin/users"): "user:admin",
     ("POST", "/admin/users"): "user:admin",
     ("POST", "/admin/users/{user_id}/roles"): "user:admin",
@@ -139,6 +141,7 @@ GRANTS: dict[str, set[str]] = {
         "business_case:write",
         "governance:write",
         "fairness:write",
+        "forecast:write",
         "assistant:write",
         "ledger:read",
         "ledger:verify",
@@ -155,6 +158,7 @@ GRANTS: dict[str, set[str]] = {
         "business_case:write",
         "governance:write",
         "assistant:write",
+        "forecast:write",
     },
     "analyst": {
         "workspace:read",
@@ -163,6 +167,7 @@ GRANTS: dict[str, set[str]] = {
         "simulation:write",
         "business_case:write",
         "fairness:write",
+        "forecast:write",
     },
     "dpo": {
         "workspace:read",

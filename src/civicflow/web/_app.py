@@ -150,6 +150,7 @@ def create_app(
         _routes_compare,
         _routes_explore,
         _routes_fairness,
+        _routes_forecast,
         _routes_governance,
         _routes_opportunities,
         _routes_pages,
@@ -172,6 +173,7 @@ def create_app(
     app.include_router(_routes_opportunities.router)
     app.include_router(_routes_people.router)
     app.include_router(_routes_fairness.router)
+    app.include_router(_routes_forecast.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)

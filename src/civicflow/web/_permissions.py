@@ -174,6 +174,7 @@ SimulationWriter = Annotated[Actor, requires(Permission.SIMULATION_WRITE)]
 BusinessCaseWriter = Annotated[Actor, requires(Permission.BUSINESS_CASE_WRITE)]
 GovernanceWriter = Annotated[Actor, requires(Permission.GOVERNANCE_WRITE)]
 FairnessWriter = Annotated[Actor, requires(Permission.FAIRNESS_WRITE)]
+ForecastWriter = Annotated[Actor, requires(Permission.FORECAST_WRITE)]
 AssistantWriter = Annotated[Actor, requires(Permission.ASSISTANT_WRITE)]
 LedgerReader = Annotated[Actor, requires(Permission.LEDGER_READ)]
 LedgerVerifier = Annotated[Actor, requires(Permission.LEDGER_VERIFY)]
@@ -195,6 +196,7 @@ ACTOR_WITH: dict[Permission, Any] = {
     Permission.BUSINESS_CASE_WRITE: BusinessCaseWriter,
     Permission.GOVERNANCE_WRITE: GovernanceWriter,
     Permission.FAIRNESS_WRITE: FairnessWriter,
+    Permission.FORECAST_WRITE: ForecastWriter,
     Permission.ASSISTANT_WRITE: AssistantWriter,
     Permission.LEDGER_READ: LedgerReader,
     Permission.LEDGER_VERIFY: LedgerVerifier,

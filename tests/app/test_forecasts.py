@@ -99,7 +99,8 @@ def test_a_dataset_forecast_is_versioned_and_ledgered(setup, tmp_path: Path) -> 
     assert [f.version for f in listed] == [2, 1]
     stored = af.get_forecast(ctx, actor=viewer, workspace_id=ws.id, forecast_id=first.id)
     assert len(stored.result["forecasts"]) == 3 * 4
-    assert len(stored.result["history"]["north"]["values"]) == WEEKS - 1  # the last week (to Friday) is partial
+    # the last week (cases to Friday) is partial and left out
+    assert len(stored.result["history"]["north"]["values"]) == WEEKS - 1
     assert stored.config["dataset"]["by"] == ["case:office"]
     assert stored.summary()["accuracy"]["series"] == 3
     entries = [e for e in _entries(ctx) if e[0].startswith("forecast.")]

@@ -123,6 +123,14 @@ def test_a_table_forecast_and_bad_input_storing_nothing(setup, tmp_path: Path) -
         table_config=TableSeriesConfig(period="week"),
     )  # fmt: skip
     assert stored.name == "rates" and stored.source_kind == "table"
+    # a constant series has no MASE: stored as null (JSON and the ledger's digest have no NaN)
+    flat = tmp_path / "flat.csv"
+    pd.DataFrame({"week": grid, "C": 7.0}).to_csv(flat, index=False)
+    constant, _ = af.run_forecast(
+        ctx, actor=owner, workspace_id=ws.id, config=CONFIG, table=flat,
+        table_config=TableSeriesConfig(period="week"),
+    )  # fmt: skip
+    assert constant.result["accuracy"]["series"][0]["mase"] is None
     assert len(stored.source_sha256 or "") == 64
     assert result.table()["period"].min() == grid[-1] + pd.Timedelta(weeks=1)
     bad = tmp_path / "bad.csv"
@@ -134,4 +142,5 @@ def test_a_table_forecast_and_bad_input_storing_nothing(setup, tmp_path: Path) -
         )  # fmt: skip
     with pytest.raises(ConfigurationError):
         af.run_forecast(ctx, actor=owner, workspace_id=ws.id, config=CONFIG)
-    assert [f.name for f in af.list_forecasts(ctx, actor=owner, workspace_id=ws.id)] == ["rates"]
+    names = [f.name for f in af.list_forecasts(ctx, actor=owner, workspace_id=ws.id)]
+    assert sorted(names) == ["flat", "rates"]

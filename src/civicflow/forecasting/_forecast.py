@@ -223,7 +223,11 @@ class ForecastResult:
         return out
 
     def to_dict(self, *, history: bool = False) -> dict[str, Any]:
-        """The result as JSON; ``history``: with every series' past values (for charts)."""
+        """The result as JSON (undefined numbers, such as the MASE of a constant series, as
+        null); ``history``: with every series' past values (for charts)."""
+        return _finite(self._dict(history=history))
+
+    def _dict(self, *, history: bool) -> dict[str, Any]:
         table = self.forecasts.copy()
         table["period"] = table["period"].dt.date.map(lambda d: d.isoformat())
         return {
@@ -239,6 +243,17 @@ class ForecastResult:
                 for row in table.to_dict(orient="records")
             ],
         } | ({"history": self.history_dict()} if history else {})
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite number replaced by None (JSON has neither)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _json_number(value: Any) -> Any:

@@ -578,6 +578,28 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
 
         return decisions.list_versions(ctx, actor=actor, workspace_id=ws)
 
+    def forecast_run(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import forecasts
+        from civicflow.forecasting import ForecastConfig
+
+        path = ctx.settings.home / "demand.csv"
+        days = [f"2026-01-{d:02d}" for d in range(1, 21)]
+        path.write_text(
+            "period,series,value\n" + "".join(f"{d},a,{i % 3}\n" for i, d in enumerate(days))
+        )
+        config = ForecastConfig(horizon=2, models=("seasonal_naive",), cv_windows=1, evaluate=False)
+        return forecasts.run_forecast(ctx, actor=actor, workspace_id=ws, config=config, table=path)
+
+    def forecast_list(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import forecasts
+
+        return forecasts.list_forecasts(ctx, actor=actor, workspace_id=ws)
+
+    ops |= {
+        "forecasts.run_forecast": (FORECASTERS, forecast_run),
+        "forecasts.list_forecasts": (ALL, forecast_list),
+    }
+
     ops |= {
         # rules-as-code: policy officers write rule sets, caseworkers decide, review and appeal
         "decisions.draft_ruleset": (POLICY_OFFICERS, rules_draft),

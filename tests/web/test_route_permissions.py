@@ -116,6 +116,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/w/{workspace_id}/fairness/{audit_id}"): "workspace:read",
     ("GET", "/w/{workspace_id}/allocation"): "workspace:read",
     ("GET", "/w/{workspace_id}/allocation/{allocation_id}"): "workspace:read",
+    ("GET", "/w/{workspace_id}/forecasts"): "workspace:read",
+    ("GET", "/w/{workspace_id}/forecasts/{forecast_id}"): "workspace:read",
     ("GET", "/admin/users"): "user:admin",
     ("POST", "/admin/users"): "user:admin",
     ("POST", "/admin/users/{user_id}/roles"): "user:admin",

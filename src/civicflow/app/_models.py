@@ -702,3 +702,26 @@ class AllocationRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "name", "version", name="uq_allocations_version"),
     )
+
+
+class ForecastRow(Base):
+    """One version of a named demand forecast: where its series came from (a dataset or a
+    table), its configuration and its result (``ForecastResult.to_dict(history=True)``: the
+    forecasts with intervals, the model chosen per series, the accuracy on held-out periods)."""
+
+    __tablename__ = "forecasts"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(500))
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name", "version", name="uq_forecasts_version"),
+    )

@@ -186,6 +186,13 @@ COMMANDS: tuple[LazyCommand, ...] = (
         "fairly: the efficient plan beside the fair one and what fairness costs.",
     ),
     LazyCommand(
+        "forecast",
+        "civicflow.cli._forecast:app",
+        "Forecasting: demand per day, week or month from a dataset's arrivals or a table, a "
+        "model per series chosen by cross-validation, intervals, accuracy against seasonal "
+        "naive, hierarchies that add up.",
+    ),
+    LazyCommand(
         "assistant",
         "civicflow.cli._assistant:app",
         "The citizen inquiry assistant: import FAQ tables and pages into the knowledge base, "

@@ -151,6 +151,7 @@ def create_app(
         _routes_compare,
         _routes_explore,
         _routes_fairness,
+        _routes_forecast,
         _routes_governance,
         _routes_opportunities,
         _routes_pages,
@@ -176,6 +177,7 @@ def create_app(
     app.include_router(_routes_fairness.router)
     app.include_router(_routes_rules.router)
     app.include_router(_routes_allocation.router)
+    app.include_router(_routes_forecast.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)

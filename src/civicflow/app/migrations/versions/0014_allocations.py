@@ -1,7 +1,7 @@
 """allocations: stored, versioned allocation scenarios (efficient and fair plans, their price)
 
-Revision ID: 0013_allocations
-Revises: 0012_decisions
+Revision ID: 0014_allocations
+Revises: 0013_forecasts
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_allocations"
-down_revision = "0012_decisions"
+revision = "0014_allocations"
+down_revision = "0013_forecasts"
 branch_labels = None
 depends_on = None
 

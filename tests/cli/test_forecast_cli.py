@@ -53,6 +53,36 @@ def test_dataset_forecast_by_an_attribute_adds_up(ws: Path) -> None:
     assert len(shown["result"]["forecasts"]) == len(rows)
 
 
+def test_an_allocation_reads_a_stored_forecasts_areas(ws: Path) -> None:
+    """From a forecast by attribute to an allocation: the areas are the leaf series (the total is
+    their sum, not an area), the source names the forecast's version."""
+    doc = _json(
+        ["forecast", "dataset", "-w", str(ws), "-d", "demo", "--by", "permit_type",
+         "--freq", "day", "--horizon", "7", "--models", "seasonal_naive", "--name", "daily"]
+    )  # fmt: skip
+    areas = {k for k in {r["series"] for r in doc["forecasts"]} if k != "total"}
+    run = _json(
+        ["allocate", "run", "-w", str(ws), "--forecast", "daily", "--units-per-period", "40",
+         "--hours-per-case", "2", "--name", "from-forecast", "--no-register"]
+    )  # fmt: skip
+    assert run["source"] == f"forecast daily v1 ({doc['id']})"
+    assert set(run["areas"]) == areas
+    by_id = _json(
+        ["allocate", "run", "-w", str(ws), "--forecast", doc["id"], "--units-per-period", "40",
+         "--hours-per-case", "2", "--name", "from-forecast", "--no-register"]
+    )  # fmt: skip
+    assert by_id["version"] == 2 and by_id["source_sha256"] == run["source_sha256"]
+    limit = ["--units-per-period", "40", "--hours-per-case", "2"]
+    both = runner.invoke(
+        app, ["allocate", "run", "-w", str(ws), "x.csv", "--forecast", "daily", *limit]
+    )
+    assert both.exit_code != 0 and "give the demand once" in str(both.exception) + both.output
+    missing = runner.invoke(app, ["allocate", "run", "-w", str(ws), "--forecast", "nope", *limit])
+    assert (
+        missing.exit_code != 0 and "no forecast 'nope'" in str(missing.exception) + missing.output
+    )
+
+
 def test_table_forecast_writes_the_allocation_table(ws: Path, tmp_path: Path) -> None:
     grid = pd.date_range("2024-01-06", periods=40, freq="W-SAT")
     path = tmp_path / "rates.csv"

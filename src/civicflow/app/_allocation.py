@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -289,6 +290,46 @@ def allocate_file(
         ctx, actor=actor, workspace_id=workspace_id, demand=frame, config=config,
         name=scenario, source=path.name, source_sha256=digest, register=register, reason=reason,
     )  # fmt: skip
+
+
+def forecast_demand(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, forecast: str
+) -> tuple[pd.DataFrame, str, str]:
+    """A stored forecast (by id, or its name's latest version) as the demand an allocation reads:
+    its leaf series only (a hierarchy's totals are sums of the areas, not areas), with the label
+    and the digest of the stored result the allocation records as its source."""
+    import pandas as pd
+
+    from civicflow.app._forecasts import get_forecast, list_forecasts
+    from civicflow.forecasting import SEPARATOR, TOTAL
+
+    try:
+        stored = get_forecast(ctx, actor=actor, workspace_id=workspace_id, forecast_id=forecast)
+    except NotFoundError:
+        named = list_forecasts(ctx, actor=actor, workspace_id=workspace_id, name=forecast)
+        if not named:
+            raise
+        stored = max(named, key=lambda f: f.version)
+    frame = pd.DataFrame(stored.result.get("forecasts") or [])
+    keys = [str(k) for k in frame["series"].unique()] if not frame.empty else []
+    leaves = {
+        k for k in keys
+        if k != TOTAL and not any(o.startswith(k + SEPARATOR) for o in keys)
+    }  # fmt: skip
+    frame = frame[frame["series"].astype(str).isin(leaves)].reset_index(drop=True)
+    if frame.empty:
+        raise InputError(
+            f"the forecast '{stored.name}' (version {stored.version}) has no area series",
+            where=Location(field="forecast"),
+            found=", ".join(keys) or "no series",
+            expected="a forecast of demand per area (by a case attribute, or a table of areas)",
+            fix="forecast per area, e.g. `civicflow forecast dataset … --by district`",
+        )
+    frame["period"] = pd.to_datetime(frame["period"])
+    digest = hashlib.sha256(
+        json.dumps(stored.result.get("forecasts"), sort_keys=True, default=str).encode()
+    ).hexdigest()
+    return frame, f"forecast {stored.name} v{stored.version} ({stored.id})", digest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,7 +3,8 @@ to areas and periods from forecast demand, the efficient plan beside the fair on
 
 Read (WORKSPACE_READ): ``list_allocations``, ``get_allocation``. Run (FORECAST_WRITE, ledger
 ``allocation.run``): ``run_allocation`` (a demand table), ``allocate_file`` (a CSV/Parquet
-forecast table). Service times from a dataset's handling times per area (WORKSPACE_READ):
+forecast table); ``forecast_demand`` reads a stored forecast's area series as the demand
+(WORKSPACE_READ). Service times from a dataset's handling times per area (WORKSPACE_READ):
 ``service_times_from_dataset``. The report's "Allocation" section: ``report_section``,
 ``local_report_section``. The first run of a scenario registers it in the governance register
 (``governance_system.create``).
@@ -14,6 +15,7 @@ from civicflow.app._allocation import (
     StoredAllocation,
     allocate_file,
     default_name,
+    forecast_demand,
     get_allocation,
     list_allocations,
     local_report_section,
@@ -27,6 +29,7 @@ __all__ = [
     "StoredAllocation",
     "allocate_file",
     "default_name",
+    "forecast_demand",
     "get_allocation",
     "list_allocations",
     "local_report_section",

@@ -73,14 +73,22 @@ def _two_columns(path: Path, *, what: str) -> dict[str, float]:
 
 @app.command("run")
 def run(
+    workspace: WorkspaceOpt,
     demand: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             help="Forecast table (CSV or Parquet): series, period, mean, lo_80, hi_80, lo_95, "
-            "hi_95, model — what `civicflow forecast` writes."
+            "hi_95, model — what `civicflow forecast` writes. Or --forecast."
         ),
-    ],
-    workspace: WorkspaceOpt,
+    ] = None,
+    forecast: Annotated[
+        str | None,
+        typer.Option(
+            "--forecast",
+            help="A stored forecast's id, or its name (the latest version): its area series are "
+            "the demand (instead of DEMAND).",
+        ),
+    ] = None,
     units_per_period: Annotated[
         float | None,
         typer.Option("--units-per-period", help="Units available per period, all areas."),
@@ -245,8 +253,18 @@ def run(
         )  # fmt: skip
 
     config = make_config(None) if times_dataset is None else None
-    frame = read_demand(demand)
-    if rates_per is not None:
+    if (demand is None) == (forecast is None):
+        from civicflow.core import InputError, Location
+
+        raise InputError(
+            "give the demand once: a forecast table file or --forecast",
+            where=Location(field="DEMAND"),
+            found="both" if demand is not None else "neither",
+            expected="DEMAND (a CSV/Parquet forecast table) or --forecast ID",
+            fix="pass the forecast table's path, or the stored forecast's id or name",
+        )
+    frame = read_demand(demand) if demand is not None else None
+    if rates_per is not None and frame is not None:
         if not pops:
             from civicflow.core import ConfigurationError, Location
 
@@ -259,9 +277,17 @@ def run(
         frame = rates_to_cases(frame, pops, per=rates_per)
     import hashlib
 
-    digest = hashlib.sha256(demand.read_bytes()).hexdigest()
-    scenario = name or al.default_name(demand.stem)
+    digest = hashlib.sha256(demand.read_bytes()).hexdigest() if demand is not None else None
+    source = demand.name if demand is not None else str(forecast)
     with acting(workspace, Permission.FORECAST_WRITE, command="civicflow allocate run") as act:
+        if frame is None:
+            frame, source, digest = al.forecast_demand(
+                act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                forecast=str(forecast),
+            )  # fmt: skip
+            if rates_per is not None and pops:
+                frame = rates_to_cases(frame, pops, per=rates_per)
+        scenario = name or al.default_name(demand.stem if demand is not None else str(forecast))
         if config is None:
             with err_console.status("measuring service times from the log…"):
                 measured = al.service_times_from_dataset(
@@ -272,9 +298,9 @@ def run(
         with err_console.status("solving the allocation with HiGHS…"):
             stored, result = al.run_allocation(
                 act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-                demand=frame, config=config, name=scenario, source=demand.name,
+                demand=frame, config=config, name=scenario, source=source,
                 source_sha256=digest, register=not no_register,
-                reason=f"civicflow allocate run {demand.name} (command line)",
+                reason=f"civicflow allocate run {source} (command line)",
             )  # fmt: skip
         receipt = act.receipt(
             action="allocation.run", object_type="allocation", object_id=stored.id

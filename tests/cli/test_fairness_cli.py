@@ -181,3 +181,31 @@ def test_monitor_add_run_list_history(ws: Path, tmp_path: Path) -> None:
     assert history["groups"]["Female"][1] > history["groups"]["Female"][0]
     text = runner.invoke(app, ["fairness", "monitor", "run", "compas-stream", "-w", str(ws)])
     assert text.exit_code == 0 and "against version 2" in text.output
+
+
+@pytest.mark.postgres
+def test_audit_and_monitor_a_postgresql_table(ws: Path) -> None:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from ledger.pgdb import temporary_database
+
+    compas = pd.read_csv(shared_file("fairness", "compas_for_aequitas.csv"))
+    with temporary_database("cf_fair_cli") as url:
+        engine = sa.create_engine(url)
+        compas.to_sql("decisions", engine, index=False, schema="public")
+        engine.dispose()
+        common = ["-w", str(ws), "--outcome", "score", "--label", "label_value", "--group",
+                  "race", "--unfavourable", "--bootstrap", "50"]  # fmt: skip
+        table = ["--table", "public.decisions", "--connection", url]
+        doc = _json(["fairness", "audit", *table, *common, "--name", "pg-compas"])
+        assert doc["name"] == "pg-compas" and doc["source"].endswith("#public.decisions")
+        assert doc["rows"] == len(compas) and len(doc["source_sha256"]) == 64
+        stream = _json(["fairness", "monitor", "add", "pg-stream", *table, *common])
+        assert stream["source_kind"] == "table"
+        (run,) = _json(["fairness", "monitor", "run", "pg-stream", "-w", str(ws)])
+        assert run["rows"] == len(compas) and run["version"] == 1
+        both = runner.invoke(app, ["fairness", "audit", "x.csv", *table, *common])
+        assert both.exit_code != 0 and "not both" in both.output
+        alone = runner.invoke(app, ["fairness", "audit", "--table", "decisions", *common])
+        assert alone.exit_code != 0 and "--connection" in alone.output

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from civicflow.app._assessment import open_view
 from civicflow.app._context import AppContext
+from civicflow.app._decision_sources import DecisionSource, FileSource
 from civicflow.app._models import FairnessAuditRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
@@ -164,6 +165,35 @@ def _store(
         return _out(row)
 
 
+def audit_source(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    source: DecisionSource,
+    config: AuditConfig,
+    name: str | None = None,
+    reason: str | None = None,
+) -> tuple[StoredAudit, FairnessAudit]:
+    """Audit the decisions a :class:`DecisionSource` yields (a file, a database table…) and
+    store the result as the next version of the audit ``name`` (default: the source's
+    ``default_name``), with the digest of what was read. FAIRNESS_WRITE; ledger
+    ``fairness.audit``. Bad input raises before anything is stored."""
+    actor.require(Permission.FAIRNESS_WRITE, workspace_id)
+    audit_name = name or _default_name(source.default_name)
+    check_name(audit_name, kind="audit name")
+    started = time.perf_counter()
+    rows = source.read(config.columns)
+    result = audit_decisions(rows.frame, config, source=source.label)
+    seconds = time.perf_counter() - started
+    stored = _store(
+        ctx, actor=actor, workspace_id=workspace_id, name=audit_name, kind="decisions",
+        source=source.label, source_sha256=rows.sha256, config=config.to_dict(),
+        result=result.to_dict(), seconds=seconds, reason=reason,
+    )  # fmt: skip
+    return stored, result
+
+
 def audit_file(
     ctx: AppContext,
     *,
@@ -174,30 +204,12 @@ def audit_file(
     name: str | None = None,
     reason: str | None = None,
 ) -> tuple[StoredAudit, FairnessAudit]:
-    """Audit the decisions in a CSV or Parquet file and store the result as the next version of
-    the audit ``name`` (default: the file's stem). FAIRNESS_WRITE; ledger ``fairness.audit``.
-    Bad input raises before anything is stored."""
-    actor.require(Permission.FAIRNESS_WRITE, workspace_id)
-    audit_name = name or _default_name(path.stem)
-    check_name(audit_name, kind="audit name")
-    if not path.is_file():
-        raise InputError(
-            "the decisions file does not exist",
-            where=Location(file=str(path)),
-            expected="a CSV or Parquet file",
-            fix="check the path",
-        )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    started = time.perf_counter()
-    frame = read_decisions(path, columns=config.columns)
-    result = audit_decisions(frame, config, source=path.name)
-    seconds = time.perf_counter() - started
-    stored = _store(
-        ctx, actor=actor, workspace_id=workspace_id, name=audit_name, kind="decisions",
-        source=path.name, source_sha256=digest, config=config.to_dict(),
-        result=result.to_dict(), seconds=seconds, reason=reason,
+    """Audit the decisions in a CSV or Parquet file (:func:`audit_source` of a
+    :class:`FileSource`; default name: the file's stem)."""
+    return audit_source(
+        ctx, actor=actor, workspace_id=workspace_id, source=FileSource(path), config=config,
+        name=name, reason=reason,
     )  # fmt: skip
-    return stored, result
 
 
 def audit_process(

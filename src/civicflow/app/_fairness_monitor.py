@@ -12,6 +12,7 @@ WORKSPACE_READ.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,18 +21,26 @@ from typing import Any
 from sqlalchemy import select
 
 from civicflow.app._context import AppContext
-from civicflow.app._fairness import StoredAudit, audit_file, list_audits
+from civicflow.app._decision_sources import DecisionSource, FileSource, source_from_dict
+from civicflow.app._fairness import StoredAudit, audit_source, list_audits
 from civicflow.app._models import FairnessStreamRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import ConflictError, Location, NotFoundError, check_name, new_id, utcnow
+from civicflow.core import (
+    ConfigurationError,
+    ConflictError,
+    Location,
+    NotFoundError,
+    check_name,
+    new_id,
+    utcnow,
+)
 from civicflow.fairness import (
     AuditConfig,
     MonitorCheck,
     compare_audits,
     metric_history,
-    read_decisions,
 )
 from civicflow.report import Section, fairness_section
 
@@ -52,6 +61,13 @@ class Stream:
     created_at: datetime
 
     @property
+    def decision_source(self) -> DecisionSource:
+        """The source the stream re-reads at each run."""
+        if self.source_kind == "file":  # a file stream keeps the bare path
+            return FileSource(Path(self.source))
+        return source_from_dict(self.source_kind, json.loads(self.source))
+
+    @property
     def alerts(self) -> list[dict[str, Any]]:
         return list((self.last_check or {}).get("alerts", []))
 
@@ -61,6 +77,7 @@ class Stream:
             "name": self.name,
             "source_kind": self.source_kind,
             "source": self.source,
+            "source_label": self.decision_source.label,
             "band": list(self.config.band),
             "config": self.config.to_dict(),
             "last_run_at": self.last_run_at.isoformat() if self.last_run_at else None,
@@ -90,6 +107,13 @@ class MonitorRun:
         }
 
 
+def _source_text(kind: str, reference: dict[str, Any]) -> str:
+    """How a stream keeps its source: a file's path, else the reference as JSON."""
+    if kind == "file":
+        return str(reference["path"])
+    return json.dumps(reference, sort_keys=True)
+
+
 def _out(row: FairnessStreamRow) -> Stream:
     return Stream(
         id=row.id, workspace_id=row.workspace_id, name=row.name, source_kind=row.source_kind,
@@ -104,17 +128,28 @@ def add_stream(
     actor: Actor,
     workspace_id: str,
     name: str,
-    path: Path,
     config: AuditConfig,
+    path: Path | None = None,
+    source: DecisionSource | None = None,
     reason: str | None = None,
 ) -> Stream:
-    """Register the decisions file ``path`` as the stream ``name`` audited with ``config`` (its
-    ``band`` is the stream's parity band). The file must be readable with the configured columns
-    now; nothing is audited until the first run. FAIRNESS_WRITE; ledger ``fairness.stream.add``."""
+    """Register a decision stream ``name`` audited with ``config`` (its ``band`` is the stream's
+    parity band): the file ``path``, or any :class:`DecisionSource` (a database table…). The
+    source must be readable with the configured columns now; nothing is audited until the first
+    run. FAIRNESS_WRITE; ledger ``fairness.stream.add``."""
     actor.require(Permission.FAIRNESS_WRITE, workspace_id)
     check_name(name, kind="stream name")
-    path = path.resolve()
-    read_decisions(path, columns=config.columns)  # raises InputError before anything is stored
+    if (path is None) == (source is None):
+        raise ConfigurationError(
+            "a stream reads either a file or another decision source",
+            where=Location(field="source"),
+            expected="path or source, not both",
+            fix="pass the decisions file, or a table with its connection",
+        )
+    src = source if source is not None else FileSource(Path(str(path)).resolve())
+    src.check()
+    src.read(config.columns)  # raises InputError before anything is stored
+    reference = src.reference()
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
         taken = s.scalar(
@@ -130,15 +165,17 @@ def add_stream(
                 fix="choose another name, or run the stream with `civicflow fairness monitor run`",
             )
         row = FairnessStreamRow(
-            id=new_id("fstr_"), workspace_id=workspace_id, name=name, source_kind="file",
-            source=str(path), config=config.to_dict(), last_check=None, last_run_at=None,
+            id=new_id("fstr_"), workspace_id=workspace_id, name=name, source_kind=src.kind,
+            source=_source_text(src.kind, reference), config=config.to_dict(), last_check=None,
+            last_run_at=None,
             created_by=actor.pseudonym, created_at=utcnow(),
         )  # fmt: skip
         s.add(row)
         record(
             ctx, s, actor=actor, action="fairness.stream.add", object_type=OBJECT,
             object_id=row.id, workspace_id=workspace_id,
-            after={"name": name, "source": str(path), "config": config.to_dict()}, reason=reason,
+            after={"name": name, "source": row.source, "config": config.to_dict()},
+            reason=reason,
         )  # fmt: skip
         return _out(row)
 
@@ -176,8 +213,8 @@ def run_stream(
     actor.require(Permission.FAIRNESS_WRITE, workspace_id)
     stream = get_stream(ctx, actor=actor, workspace_id=workspace_id, name=name)
     previous = next(iter(list_audits(ctx, actor=actor, workspace_id=workspace_id, name=name)), None)
-    stored, _ = audit_file(
-        ctx, actor=actor, workspace_id=workspace_id, path=Path(stream.source),
+    stored, _ = audit_source(
+        ctx, actor=actor, workspace_id=workspace_id, source=stream.decision_source,
         config=stream.config, name=name, reason=reason,
     )  # fmt: skip
     check = compare_audits(

@@ -2,7 +2,9 @@
 audits of a dataset, each stored as the next version of a named audit.
 
 Read (WORKSPACE_READ): ``list_audits``, ``get_audit``. Run (FAIRNESS_WRITE, one ledger entry
-each): ``audit_file`` (``fairness.audit``), ``audit_process`` (``fairness.process``),
+each): ``audit_source`` (``fairness.audit``: the decisions of any :class:`DecisionSource` — a
+:class:`FileSource`, a :class:`TableSource` in PostgreSQL or DuckDB, later the decisions civicflow
+records), ``audit_file`` (the same for a file), ``audit_process`` (``fairness.process``),
 ``explain_file`` (``fairness.explain``: a model's decisions explained).
 
 Monitoring: ``add_stream`` (FAIRNESS_WRITE, ``fairness.stream.add``), ``run_stream`` /
@@ -11,11 +13,20 @@ Monitoring: ``add_stream`` (FAIRNESS_WRITE, ``fairness.stream.add``), ``run_stre
 ``local_report_section`` (WORKSPACE_READ).
 """
 
+from civicflow.app._decision_sources import (
+    SOURCE_KINDS,
+    DecisionRows,
+    DecisionSource,
+    FileSource,
+    TableSource,
+    source_from_dict,
+)
 from civicflow.app._fairness import (
     AuditKind,
     StoredAudit,
     audit_file,
     audit_process,
+    audit_source,
     explain_file,
     get_audit,
     list_audits,
@@ -34,13 +45,19 @@ from civicflow.app._fairness_monitor import (
 )
 
 __all__ = [
+    "SOURCE_KINDS",
     "AuditKind",
+    "DecisionRows",
+    "DecisionSource",
+    "FileSource",
     "MonitorRun",
     "StoredAudit",
     "Stream",
+    "TableSource",
     "add_stream",
     "audit_file",
     "audit_process",
+    "audit_source",
     "explain_file",
     "get_audit",
     "get_stream",
@@ -50,5 +67,6 @@ __all__ = [
     "report_section",
     "run_all",
     "run_stream",
+    "source_from_dict",
     "stream_history",
 ]

@@ -16,6 +16,7 @@ from ._filters import ViewOptions, WorkspaceOpt, view_command
 from ._operator import acting, print_receipt
 
 if TYPE_CHECKING:
+    from civicflow.app.fairness import DecisionSource
     from civicflow.fairness import FairnessAudit, ProcessFairness
 
 app = typer.Typer(
@@ -36,6 +37,22 @@ GroupOpt = Annotated[
     typer.Option("--group", "-g", help="A protected attribute (column). Repeatable."),
 ]
 
+FileArg = Annotated[
+    Path | None, typer.Argument(help="Decisions: a CSV or Parquet file (or use --table).")
+]
+TableOpt = Annotated[
+    str | None,
+    typer.Option("--table", help="Decisions in a database table (name or schema.name)."),
+]
+ConnectionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--connection",
+        help="The --table's database: a PostgreSQL URL (postgresql://user@host:5432/db; the "
+        "password through PGPASSWORD or ~/.pgpass) or a DuckDB file.",
+    ),
+]
+
 SHOWN = ("count", "selection_rate", "tpr", "fpr", "fnr", "ppv", "accuracy", "auc")
 HEADINGS = {"selection_rate": "selected", "accuracy": "acc."}
 
@@ -46,9 +63,11 @@ def _pct(x: float | None) -> str:
 
 @app.command("audit")
 def audit(
-    file: Annotated[Path, typer.Argument(help="Decisions: a CSV or Parquet file.")],
     workspace: WorkspaceOpt,
     group: GroupOpt,
+    file: FileArg = None,
+    table: TableOpt = None,
+    connection: ConnectionOpt = None,
     outcome: Annotated[
         str | None, typer.Option("--outcome", help="The decision column (0/1, yes/no).")
     ] = None,
@@ -86,9 +105,10 @@ def audit(
     name: NameOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Audit the decisions in FILE by group: every group metric with bootstrap intervals,
-    disparities against the reference, the four-fifths rule, Fairlearn's summary differences and
-    findings in plain language; stored as the next version of the audit and ledgered."""
+    """Audit the decisions in FILE (or in a database --table) by group: every group metric with
+    bootstrap intervals, disparities against the reference, the four-fifths rule, Fairlearn's
+    summary differences and findings in plain language; stored as the next version of the audit
+    and ledgered."""
     from civicflow.app import Permission
     from civicflow.app import fairness as af
     from civicflow.fairness import AuditConfig
@@ -99,12 +119,13 @@ def audit(
         positive_is_favourable=not unfavourable, min_group_size=min_group_size,
         bootstrap=bootstrap, seed=seed,
     )  # fmt: skip
+    source = _source(file, table, connection)
     with acting(workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness audit") as act:
         with err_console.status("auditing the decisions…"):
-            stored, result = af.audit_file(
+            stored, result = af.audit_source(
                 act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-                path=file, config=config, name=name,
-                reason=f"civicflow fairness audit {file.name} (command line)",
+                source=source, config=config, name=name,
+                reason=f"civicflow fairness audit {source.label} (command line)",
             )  # fmt: skip
         receipt = act.receipt(
             action="fairness.audit", object_type="fairness_audit", object_id=stored.id
@@ -119,6 +140,23 @@ def audit(
     )
     _show_audit(result)
     print_receipt(receipt, out=console)
+
+
+def _source(file: Path | None, table: str | None, connection: str | None) -> DecisionSource:
+    """The decisions the command reads: FILE, or --table in --connection."""
+    from civicflow.app.fairness import FileSource, TableSource
+    from civicflow.fairness import DecisionTable
+
+    if (file is None) == (table is None):
+        raise typer.BadParameter("give a decisions FILE or --table (not both)")
+    if file is not None:
+        if connection is not None:
+            raise typer.BadParameter("--connection goes with --table, not with a FILE")
+        return FileSource(file)
+    if connection is None:
+        raise typer.BadParameter("--table needs --connection (a PostgreSQL URL or a DuckDB file)")
+    assert table is not None
+    return TableSource(DecisionTable(connection=connection, table=table))
 
 
 def _show_audit(result: FairnessAudit) -> None:
@@ -336,9 +374,11 @@ app.add_typer(monitor_app, name="monitor")
 @monitor_app.command("add")
 def monitor_add(
     name: Annotated[str, typer.Argument(help="The stream's name (its audits carry it).")],
-    file: Annotated[Path, typer.Argument(help="Decisions: a CSV or Parquet file.")],
     workspace: WorkspaceOpt,
     group: GroupOpt,
+    file: FileArg = None,
+    table: TableOpt = None,
+    connection: ConnectionOpt = None,
     outcome: Annotated[
         str | None, typer.Option("--outcome", help="The decision column (0/1, yes/no).")
     ] = None,
@@ -371,8 +411,9 @@ def monitor_add(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Register FILE as the decision stream NAME with its audit configuration and parity band;
-    ledgered (``fairness.stream.add``). Nothing is audited until `monitor run`."""
+    """Register FILE (or a database --table) as the decision stream NAME with its audit
+    configuration and parity band; ledgered (``fairness.stream.add``). Nothing is audited until
+    `monitor run`."""
     from civicflow.app import Permission
     from civicflow.app import fairness as af
     from civicflow.fairness import AuditConfig
@@ -386,7 +427,8 @@ def monitor_add(
     with acting(workspace, Permission.FAIRNESS_WRITE, command=command) as act:
         stream = af.add_stream(
             act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-            name=name, path=file, config=config, reason=f"{command} (command line)",
+            name=name, source=_source(file, table, connection), config=config,
+            reason=f"{command} (command line)",
         )  # fmt: skip
         receipt = act.receipt(
             action="fairness.stream.add", object_type="fairness_stream", object_id=stream.id
@@ -395,7 +437,7 @@ def monitor_add(
         typer.echo(json.dumps({**stream.to_dict(), "ledger_entry": receipt}, indent=2))
         return
     console.print(
-        f"stream '{stream.name}' registered: {stream.source} (band {band_low:g}–{band_high:g})",
+        f"stream '{stream.name}' registered: {stream.decision_source.label} (band {band_low:g}–{band_high:g})",
         highlight=False,
     )
     print_receipt(receipt, out=console)
@@ -421,7 +463,7 @@ def monitor_list(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
     for s in streams:
         last = s.last_check or {}
         t.add_row(
-            s.name, s.source, f"{s.config.band[0]:g}–{s.config.band[1]:g}",
+            s.name, s.decision_source.label, f"{s.config.band[0]:g}–{s.config.band[1]:g}",
             s.last_run_at.strftime("%Y-%m-%d %H:%M") if s.last_run_at else "never",
             str(last.get("version", "—")), str(len(s.alerts)),
         )  # fmt: skip

@@ -89,6 +89,26 @@ def _default_name(text: str) -> str:
     return cleaned or "audit"
 
 
+def audit_state(row: FairnessAuditRow) -> dict[str, Any]:
+    """A stored audit's state as its ledger entry records it (``civicflow ledger verify``
+    recomputes it from the row: a result altered in the database is a finding)."""
+    return {
+        "name": row.name,
+        "version": row.version,
+        "kind": row.kind,
+        "source": row.source,
+        "source_sha256": row.source_sha256,
+        "config": row.config,
+        "result": row.result,
+    }
+
+
+def legacy_audit_state(row: FairnessAuditRow) -> dict[str, Any]:
+    """The state entries written before ``kind`` and ``source`` were recorded."""
+    state = audit_state(row)
+    return {k: state[k] for k in ("name", "version", "source_sha256", "config", "result")}
+
+
 def _out(row: FairnessAuditRow) -> StoredAudit:
     return StoredAudit(
         id=row.id, workspace_id=row.workspace_id, name=row.name, version=row.version,
@@ -158,9 +178,7 @@ def _store(
         record(
             ctx, s, actor=actor, action="fairness.audit" if kind == "decisions" else "fairness.process",
             object_type=OBJECT, object_id=row.id, workspace_id=workspace_id,
-            after={"name": name, "version": row.version, "source_sha256": source_sha256,
-                   "config": config, "result": result},
-            reason=reason,
+            after=audit_state(row), reason=reason,
         )  # fmt: skip
         return _out(row)
 

@@ -114,6 +114,25 @@ def _source_text(kind: str, reference: dict[str, Any]) -> str:
     return json.dumps(reference, sort_keys=True)
 
 
+def stream_state(row: FairnessStreamRow) -> dict[str, Any]:
+    """A stream's state as its ledger entries (``fairness.stream.add``, ``fairness.monitor``)
+    record it; ``civicflow ledger verify`` recomputes it from the row."""
+    return {
+        "name": row.name,
+        "source_kind": row.source_kind,
+        "source": row.source,
+        "config": row.config,
+        "last_check": row.last_check,
+    }
+
+
+def legacy_stream_state(row: FairnessStreamRow) -> dict[str, Any]:
+    """What entries recorded before :func:`stream_state`: the registration, or the last check."""
+    if row.last_check is not None:
+        return row.last_check
+    return {"name": row.name, "source": row.source, "config": row.config}
+
+
 def _out(row: FairnessStreamRow) -> Stream:
     return Stream(
         id=row.id, workspace_id=row.workspace_id, name=row.name, source_kind=row.source_kind,
@@ -174,8 +193,7 @@ def add_stream(
         record(
             ctx, s, actor=actor, action="fairness.stream.add", object_type=OBJECT,
             object_id=row.id, workspace_id=workspace_id,
-            after={"name": name, "source": row.source, "config": config.to_dict()},
-            reason=reason,
+            after=stream_state(row), reason=reason,
         )  # fmt: skip
         return _out(row)
 
@@ -234,7 +252,7 @@ def run_stream(
         row.last_run_at = utcnow()
         record(
             ctx, s, actor=actor, action="fairness.monitor", object_type=OBJECT,
-            object_id=row.id, workspace_id=workspace_id, after=doc, reason=reason,
+            object_id=row.id, workspace_id=workspace_id, after=stream_state(row), reason=reason,
         )  # fmt: skip
         updated = _out(row)
     return MonitorRun(

@@ -209,3 +209,32 @@ def test_audit_and_monitor_a_postgresql_table(ws: Path) -> None:
         assert both.exit_code != 0 and "not both" in both.output
         alone = runner.invoke(app, ["fairness", "audit", "--table", "decisions", *common])
         assert alone.exit_code != 0 and "--connection" in alone.output
+
+
+def test_audits_of_a_registered_system_over_time(ws: Path, tmp_path: Path) -> None:
+    added = runner.invoke(
+        app,
+        ["governance", "register", "add", "-w", str(ws), "--name", "Grant triage", "--purpose",
+         "Orders grant requests", "--legal-basis", "Grants Act s. 3", "--owner", "Grants",
+         "--sro", "Head of Grants", "--model-version", "3.1"],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    path = tmp_path / "grants.csv"
+    path.write_text(
+        "district,granted\n" + "North,1\n" * 60 + "North,0\n" * 20 + "South,1\n" * 30
+        + "South,0\n" * 50,
+        encoding="utf-8",
+    )  # fmt: skip
+    common = ["-w", str(ws), "--outcome", "granted", "--group", "district", "--bootstrap", "50",
+              "--system", "Grant triage"]  # fmt: skip
+    first = _json(["fairness", "audit", str(path), *common])
+    assert first["system"]["name"] == "Grant triage" and first["system"]["version"] == "3.1"
+    second = _json(["fairness", "audit", str(path), *common, "--system-version", "3.2"])
+    assert second["system"]["version"] == "3.2"
+    history = _json(["fairness", "system", "Grant triage", "-w", str(ws)])
+    assert [a["system_version"] for a in history["audits"]] == ["3.1", "3.2"]
+    assert history["audits"][1]["version_changed"] and history["model_version"] == "3.1"
+    text = runner.invoke(app, ["fairness", "system", "Grant triage", "-w", str(ws)])
+    assert text.exit_code == 0 and "(new)" in text.output
+    unknown = runner.invoke(app, ["fairness", "audit", str(path), *common[:-1], "Parking"])
+    assert unknown.exit_code != 0 and "Grant triage" in str(unknown.exception)

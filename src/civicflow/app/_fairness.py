@@ -66,6 +66,16 @@ class StoredAudit:
     seconds: float
     created_by: str
     created_at: datetime
+    system_id: str | None = None
+    """The audited automated system (a governance register entry), if named."""
+    system_name: str | None = None
+    system_version: str | None = None
+
+    @property
+    def system(self) -> dict[str, Any] | None:
+        if self.system_id is None:
+            return None
+        return {"id": self.system_id, "name": self.system_name, "version": self.system_version}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +83,7 @@ class StoredAudit:
             "name": self.name,
             "version": self.version,
             "kind": self.kind,
+            "system": self.system,
             "source": self.source,
             "source_sha256": self.source_sha256,
             "config": self.config,
@@ -100,7 +111,14 @@ def audit_state(row: FairnessAuditRow) -> dict[str, Any]:
         "source_sha256": row.source_sha256,
         "config": row.config,
         "result": row.result,
+        "system": _system_doc(row),
     }
+
+
+def _system_doc(row: FairnessAuditRow) -> dict[str, Any] | None:
+    if row.system_id is None:
+        return None
+    return {"id": row.system_id, "name": row.system_name, "version": row.system_version}
 
 
 def legacy_audit_state(row: FairnessAuditRow) -> dict[str, Any]:
@@ -115,18 +133,57 @@ def _out(row: FairnessAuditRow) -> StoredAudit:
         kind=row.kind,  # type: ignore[arg-type]
         source=row.source, source_sha256=row.source_sha256, config=row.config, result=row.result,
         seconds=row.seconds, created_by=row.created_by, created_at=row.created_at,
+        system_id=row.system_id, system_name=row.system_name, system_version=row.system_version,
     )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditedSystem:
+    """The automated system an audit names: a governance register entry and the model version
+    audited (given, or the entry's ``model_version`` when the audit ran)."""
+
+    id: str
+    name: str
+    version: str | None
+
+
+def resolve_system(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, system: str, version: str | None = None
+) -> AuditedSystem:
+    """The register entry ``system`` (id or name) with the version to record; raises
+    ``NotFoundError`` naming the registered systems when there is no such entry."""
+    from civicflow.app._governance import get_system
+
+    entry = get_system(ctx, actor=actor, workspace_id=workspace_id, ref=system)
+    chosen = (version or "").strip() or entry.model_version.strip() or None
+    if chosen is not None and len(chosen) > 100:
+        raise InputError(
+            "the system's version is too long",
+            where=Location(field="system_version"),
+            found=chosen[:40] + "…",
+            expected="at most 100 characters",
+            fix="give a short version label, e.g. 2.3 or 2026-11",
+        )
+    return AuditedSystem(id=entry.id, name=entry.name, version=chosen)
+
+
 def list_audits(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, name: str | None = None
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    name: str | None = None,
+    system_id: str | None = None,
 ) -> list[StoredAudit]:
-    """The workspace's audits (every version), newest first; only ``name``'s when given."""
+    """The workspace's audits (every version), newest first; only ``name``'s, or only those of
+    the system ``system_id``, when given."""
     actor.require(Permission.WORKSPACE_READ, workspace_id)
     with ctx.read_session() as s:
         q = select(FairnessAuditRow).where(FairnessAuditRow.workspace_id == workspace_id)
         if name is not None:
             q = q.where(FairnessAuditRow.name == name)
+        if system_id is not None:
+            q = q.where(FairnessAuditRow.system_id == system_id)
         rows = s.scalars(
             q.order_by(FairnessAuditRow.created_at.desc(), FairnessAuditRow.version.desc())
         ).all()
@@ -160,6 +217,7 @@ def _store(
     result: dict[str, Any],
     seconds: float,
     reason: str | None,
+    system: AuditedSystem | None = None,
 ) -> StoredAudit:
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
@@ -173,6 +231,8 @@ def _store(
             version=(latest or 0) + 1, kind=kind, source=source[:500],
             source_sha256=source_sha256, config=config, result=result, seconds=seconds,
             created_by=actor.pseudonym, created_at=utcnow(),
+            system_id=system.id if system else None, system_name=system.name if system else None,
+            system_version=system.version if system else None,
         )  # fmt: skip
         s.add(row)
         record(
@@ -191,15 +251,27 @@ def audit_source(
     source: DecisionSource,
     config: AuditConfig,
     name: str | None = None,
+    system: str | None = None,
+    system_version: str | None = None,
     reason: str | None = None,
 ) -> tuple[StoredAudit, FairnessAudit]:
     """Audit the decisions a :class:`DecisionSource` yields (a file, a database table…) and
     store the result as the next version of the audit ``name`` (default: the source's
-    ``default_name``), with the digest of what was read. FAIRNESS_WRITE; ledger
-    ``fairness.audit``. Bad input raises before anything is stored."""
+    ``default_name``), with the digest of what was read. ``system`` names the automated system
+    audited — a governance register entry, by id or name — and ``system_version`` its model
+    version (default: the entry's ``model_version``); :func:`system_history` lists and compares
+    a system's audits. FAIRNESS_WRITE; ledger ``fairness.audit``. Bad input raises before
+    anything is stored."""
     actor.require(Permission.FAIRNESS_WRITE, workspace_id)
     audit_name = name or _default_name(source.default_name)
     check_name(audit_name, kind="audit name")
+    audited = (
+        resolve_system(
+            ctx, actor=actor, workspace_id=workspace_id, system=system, version=system_version
+        )
+        if system is not None
+        else None
+    )
     started = time.perf_counter()
     rows = source.read(config.columns)
     result = audit_decisions(rows.frame, config, source=source.label)
@@ -207,7 +279,7 @@ def audit_source(
     stored = _store(
         ctx, actor=actor, workspace_id=workspace_id, name=audit_name, kind="decisions",
         source=source.label, source_sha256=rows.sha256, config=config.to_dict(),
-        result=result.to_dict(), seconds=seconds, reason=reason,
+        result=result.to_dict(), seconds=seconds, reason=reason, system=audited,
     )  # fmt: skip
     return stored, result
 
@@ -220,13 +292,15 @@ def audit_file(
     path: Path,
     config: AuditConfig,
     name: str | None = None,
+    system: str | None = None,
+    system_version: str | None = None,
     reason: str | None = None,
 ) -> tuple[StoredAudit, FairnessAudit]:
     """Audit the decisions in a CSV or Parquet file (:func:`audit_source` of a
     :class:`FileSource`; default name: the file's stem)."""
     return audit_source(
         ctx, actor=actor, workspace_id=workspace_id, source=FileSource(path), config=config,
-        name=name, reason=reason,
+        name=name, system=system, system_version=system_version, reason=reason,
     )  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from civicflow.app._context import AppContext
 from civicflow.app._decision_sources import DecisionSource, FileSource, source_from_dict
-from civicflow.app._fairness import StoredAudit, audit_source, list_audits
+from civicflow.app._fairness import StoredAudit, audit_source, list_audits, resolve_system
 from civicflow.app._models import FairnessStreamRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
@@ -59,6 +59,9 @@ class Stream:
     last_run_at: datetime | None
     created_by: str
     created_at: datetime
+    system_id: str | None = None
+    """The automated system (governance register entry) whose decisions the stream carries:
+    each run's audit names it, with the register's model version at the time of the run."""
 
     @property
     def decision_source(self) -> DecisionSource:
@@ -78,6 +81,7 @@ class Stream:
             "source_kind": self.source_kind,
             "source": self.source,
             "source_label": self.decision_source.label,
+            "system_id": self.system_id,
             "band": list(self.config.band),
             "config": self.config.to_dict(),
             "last_run_at": self.last_run_at.isoformat() if self.last_run_at else None,
@@ -123,6 +127,7 @@ def stream_state(row: FairnessStreamRow) -> dict[str, Any]:
         "source": row.source,
         "config": row.config,
         "last_check": row.last_check,
+        "system_id": row.system_id,
     }
 
 
@@ -138,6 +143,7 @@ def _out(row: FairnessStreamRow) -> Stream:
         id=row.id, workspace_id=row.workspace_id, name=row.name, source_kind=row.source_kind,
         source=row.source, config=AuditConfig.from_dict(row.config), last_check=row.last_check,
         last_run_at=row.last_run_at, created_by=row.created_by, created_at=row.created_at,
+        system_id=row.system_id,
     )  # fmt: skip
 
 
@@ -150,12 +156,14 @@ def add_stream(
     config: AuditConfig,
     path: Path | None = None,
     source: DecisionSource | None = None,
+    system: str | None = None,
     reason: str | None = None,
 ) -> Stream:
     """Register a decision stream ``name`` audited with ``config`` (its ``band`` is the stream's
     parity band): the file ``path``, or any :class:`DecisionSource` (a database table…). The
     source must be readable with the configured columns now; nothing is audited until the first
-    run. FAIRNESS_WRITE; ledger ``fairness.stream.add``."""
+    run. ``system`` names the governance register entry (id or name) whose decisions these are.
+    FAIRNESS_WRITE; ledger ``fairness.stream.add``."""
     actor.require(Permission.FAIRNESS_WRITE, workspace_id)
     check_name(name, kind="stream name")
     if (path is None) == (source is None):
@@ -168,6 +176,11 @@ def add_stream(
     src = source if source is not None else FileSource(Path(str(path)).resolve())
     src.check()
     src.read(config.columns)  # raises InputError before anything is stored
+    audited = (
+        resolve_system(ctx, actor=actor, workspace_id=workspace_id, system=system)
+        if system is not None
+        else None
+    )
     reference = src.reference()
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
@@ -186,7 +199,7 @@ def add_stream(
         row = FairnessStreamRow(
             id=new_id("fstr_"), workspace_id=workspace_id, name=name, source_kind=src.kind,
             source=_source_text(src.kind, reference), config=config.to_dict(), last_check=None,
-            last_run_at=None,
+            last_run_at=None, system_id=audited.id if audited else None,
             created_by=actor.pseudonym, created_at=utcnow(),
         )  # fmt: skip
         s.add(row)
@@ -233,7 +246,7 @@ def run_stream(
     previous = next(iter(list_audits(ctx, actor=actor, workspace_id=workspace_id, name=name)), None)
     stored, _ = audit_source(
         ctx, actor=actor, workspace_id=workspace_id, source=stream.decision_source,
-        config=stream.config, name=name, reason=reason,
+        config=stream.config, name=name, system=stream.system_id, reason=reason,
     )  # fmt: skip
     check = compare_audits(
         previous.result if previous is not None else None, stored.result, band=stream.config.band

@@ -501,6 +501,11 @@ class FairnessAuditRow(Base):
     seconds: Mapped[float] = mapped_column(Float)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    system_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """The audited automated system: a governance register entry (``governance_systems.id``)."""
+    system_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    system_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """The system's model version audited (default: the register entry's ``model_version``)."""
     __table_args__ = (
         UniqueConstraint("workspace_id", "name", "version", name="uq_fairness_audits_version"),
     )
@@ -548,6 +553,8 @@ class FairnessStreamRow(Base):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    system_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The automated system whose decisions the stream carries (a governance register entry)."""
     __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_fairness_streams_name"),)
 
 

@@ -7,6 +7,11 @@ each): ``audit_source`` (``fairness.audit``: the decisions of any :class:`Decisi
 records), ``audit_file`` (the same for a file), ``audit_process`` (``fairness.process``),
 ``explain_file`` (``fairness.explain``: a model's decisions explained).
 
+Systems: an audit or a stream may name the automated system it audits — a governance register
+entry — and the model version (``system``, ``system_version``; default the entry's
+``model_version``); ``system_history`` (WORKSPACE_READ) lists a system's decision audits over time,
+each compared with the previous one (drift, alerts).
+
 Monitoring: ``add_stream`` (FAIRNESS_WRITE, ``fairness.stream.add``), ``run_stream`` /
 ``run_all`` (FAIRNESS_WRITE, ``fairness.audit`` then ``fairness.monitor``), ``list_streams``,
 ``get_stream``, ``stream_history``, ``report_section`` (the report's "Fairness" section),
@@ -22,6 +27,7 @@ from civicflow.app._decision_sources import (
     source_from_dict,
 )
 from civicflow.app._fairness import (
+    AuditedSystem,
     AuditKind,
     StoredAudit,
     audit_file,
@@ -30,6 +36,7 @@ from civicflow.app._fairness import (
     explain_file,
     get_audit,
     list_audits,
+    resolve_system,
 )
 from civicflow.app._fairness_monitor import (
     MonitorRun,
@@ -43,16 +50,20 @@ from civicflow.app._fairness_monitor import (
     run_stream,
     stream_history,
 )
+from civicflow.app._fairness_systems import SystemAudit, SystemHistory, system_history
 
 __all__ = [
     "SOURCE_KINDS",
     "AuditKind",
+    "AuditedSystem",
     "DecisionRows",
     "DecisionSource",
     "FileSource",
     "MonitorRun",
     "StoredAudit",
     "Stream",
+    "SystemAudit",
+    "SystemHistory",
     "TableSource",
     "add_stream",
     "audit_file",
@@ -65,8 +76,10 @@ __all__ = [
     "list_streams",
     "local_report_section",
     "report_section",
+    "resolve_system",
     "run_all",
     "run_stream",
     "source_from_dict",
     "stream_history",
+    "system_history",
 ]

@@ -53,6 +53,14 @@ ConnectionOpt = Annotated[
     ),
 ]
 
+SystemOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--system",
+        help="The automated system audited: a governance register entry (name or id).",
+    ),
+]
+
 SHOWN = ("count", "selection_rate", "tpr", "fpr", "fnr", "ppv", "accuracy", "auc")
 HEADINGS = {"selection_rate": "selected", "accuracy": "acc."}
 
@@ -103,6 +111,14 @@ def audit(
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
     name: NameOpt = None,
+    system: SystemOpt = None,
+    system_version: Annotated[
+        str | None,
+        typer.Option(
+            "--system-version",
+            help="The system's model version audited (default: the register's model version).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Audit the decisions in FILE (or in a database --table) by group: every group metric with
@@ -124,7 +140,8 @@ def audit(
         with err_console.status("auditing the decisions…"):
             stored, result = af.audit_source(
                 act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-                source=source, config=config, name=name,
+                source=source, config=config, name=name, system=system,
+                system_version=system_version,
                 reason=f"civicflow fairness audit {source.label} (command line)",
             )  # fmt: skip
         receipt = act.receipt(
@@ -134,8 +151,13 @@ def audit(
         doc = {k: v for k, v in stored.to_dict().items() if k != "result"}
         typer.echo(json.dumps({**doc, **result.to_dict(), "ledger_entry": receipt}, indent=2))
         return
+    of = ""
+    if stored.system_name is not None:
+        of = f" of {stored.system_name}" + (
+            f" {stored.system_version}" if stored.system_version else ""
+        )
     console.print(
-        f"audit '{stored.name}' version {stored.version}: {result.rows:,} decisions",
+        f"audit '{stored.name}' version {stored.version}{of}: {result.rows:,} decisions",
         highlight=False,
     )
     _show_audit(result)
@@ -352,15 +374,67 @@ def list_(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
         )
         return
     t = Table(title="fairness audits")
-    for c in ("name", "version", "kind", "high/medium findings", "created", "id"):
+    for c in ("name", "version", "kind", "system", "high/medium findings", "created", "id"):
         t.add_column(c, overflow="fold")
     for a in audits:
         severe = sum(1 for f in a.result.get("findings", []) if f["severity"] in ("high", "medium"))
+        system = " ".join(x for x in (a.system_name, a.system_version) if x) or "—"
         t.add_row(
-            a.name, str(a.version), a.kind, str(severe), a.created_at.strftime("%Y-%m-%d %H:%M"),
-            a.id,
+            a.name, str(a.version), a.kind, system, str(severe),
+            a.created_at.strftime("%Y-%m-%d %H:%M"), a.id,
         )  # fmt: skip
     console.print(t)
+
+
+@app.command("system")
+def system_(
+    system: Annotated[str, typer.Argument(help="A governance register entry (name or id).")],
+    workspace: WorkspaceOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """The decision audits of an automated system over time (those run with --system), oldest
+    first, each compared with the one before: model version, findings, disparities outside the
+    band, alerts and significant changes."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+
+    command = "civicflow fairness system"
+    with acting(workspace, Permission.WORKSPACE_READ, command=command) as act:
+        history = af.system_history(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            system=system,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(history.to_dict(), indent=2))
+        return
+    now = f", version {history.model_version} in the register" if history.model_version else ""
+    console.print(f"{history.name} ({history.status}{now})", highlight=False)
+    if not history.audits:
+        console.print(
+            "No audit names this system yet: run `civicflow fairness audit … --system "
+            f"{history.name}`.",
+            highlight=False,
+            markup=False,
+        )
+        return
+    t = Table(title=f"audits of {history.name}, oldest first")
+    for c in ("when", "audit", "model version", "rows", "high/medium", "outside band",
+              "alerts", "changes"):  # fmt: skip
+        t.add_column(c, overflow="fold")
+    for item in history.audits:
+        d = item.to_dict()
+        version = str(d["system_version"] or "—") + (" (new)" if item.version_changed else "")
+        t.add_row(
+            item.audit.created_at.strftime("%Y-%m-%d %H:%M"),
+            f"{item.audit.name} v{item.audit.version}", version, f"{d['rows']:,}",
+            f"{d['findings']['high']}/{d['findings']['medium']}", str(d["out_of_band"]),
+            str(len(d["alerts"])), str(len(d["significant"])),
+        )  # fmt: skip
+    console.print(t)
+    latest = history.latest
+    if latest is not None:
+        for a in latest.check.alerts:
+            console.print(f"ALERT {a.text}", highlight=False, markup=False)
 
 
 monitor_app = typer.Typer(
@@ -409,6 +483,7 @@ def monitor_add(
         int, typer.Option("--bootstrap", help="Bootstrap replicates of the intervals.")
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
+    system: SystemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register FILE (or a database --table) as the decision stream NAME with its audit
@@ -427,7 +502,7 @@ def monitor_add(
     with acting(workspace, Permission.FAIRNESS_WRITE, command=command) as act:
         stream = af.add_stream(
             act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-            name=name, source=_source(file, table, connection), config=config,
+            name=name, source=_source(file, table, connection), config=config, system=system,
             reason=f"{command} (command line)",
         )  # fmt: skip
         receipt = act.receipt(

@@ -1,0 +1,37 @@
+"""fairness_models: an audit and a stream name the automated system (a governance register entry)
+and the model version they audit, so a system's audits are listed and compared over time
+
+Revision ID: 0012_fairness_models
+Revises: 0011_privacy_requests
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012_fairness_models"
+down_revision = "0011_privacy_requests"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("fairness_audits") as batch:
+        batch.add_column(sa.Column("system_id", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("system_name", sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column("system_version", sa.String(length=100), nullable=True))
+        batch.create_index("ix_fairness_audits_system_id", ["system_id"], unique=False)
+    with op.batch_alter_table("fairness_streams") as batch:
+        batch.add_column(sa.Column("system_id", sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("fairness_streams") as batch:
+        batch.drop_column("system_id")
+    with op.batch_alter_table("fairness_audits") as batch:
+        batch.drop_index("ix_fairness_audits_system_id")
+        batch.drop_column("system_version")
+        batch.drop_column("system_name")
+        batch.drop_column("system_id")

@@ -15,7 +15,7 @@ from typing import Any
 from civicflow.app._context import AppContext
 from civicflow.app._fairness import StoredAudit, list_audits
 from civicflow.app._roles import Actor
-from civicflow.fairness import MonitorCheck, compare_audits
+from civicflow.fairness import MonitorCheck, compare_audits, metric_history
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -74,6 +74,32 @@ class SystemHistory:
     def versions(self) -> list[str | None]:
         """The model versions audited, in the order they were first audited."""
         return list(dict.fromkeys(a.audit.system_version for a in self.audits))
+
+    def metric_history(
+        self, *, attribute: str | None = None, metric: str = "selection_rate"
+    ) -> dict[str, Any]:
+        """A metric of each group of ``attribute`` (default: the latest audit's first) over the
+        system's audits, oldest first, in the shape of a stream's history (labels: the audit's
+        position, name and version and the model version)."""
+        latest = self.latest
+        groups = latest.audit.config.get("groups", []) if latest else []
+        attr = attribute or (groups[0] if groups else "")
+        return {
+            "stream": self.name,
+            "of": "system",
+            "attribute": attr,
+            "metric": metric,
+            "versions": list(range(1, len(self.audits) + 1)),
+            "labels": [
+                f"{i}. {a.audit.name} v{a.audit.version}"
+                + (f" ({a.audit.system_version})" if a.audit.system_version else "")
+                for i, a in enumerate(self.audits, start=1)
+            ],
+            "dates": [a.audit.created_at.isoformat() for a in self.audits],
+            "groups": metric_history(
+                [a.audit.result for a in self.audits], attribute=attr, metric=metric
+            ),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {

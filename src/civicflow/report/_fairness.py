@@ -19,8 +19,10 @@ SEVERE = ("high", "medium")
 
 
 def fairness_history_chart(history: Mapping[str, Any], *, id_prefix: str = "fair") -> Chart:
-    """Each group's value of a metric over a stream's audits (``stream_history``'s dict)."""
-    labels = [f"v{v}" for v in history["versions"]]
+    """Each group's value of a metric over a stream's audits (``stream_history``'s dict), or over
+    a system's audits (``"of": "system"``, with ``"labels"`` naming each audit)."""
+    labels = list(history.get("labels") or [f"v{v}" for v in history["versions"]])
+    of = str(history.get("of", "stream"))
     values = [
         {"audit": labels[i], "group": group, "value": x}
         for group, series in history["groups"].items()
@@ -29,7 +31,7 @@ def fairness_history_chart(history: Mapping[str, Any], *, id_prefix: str = "fair
     ]
     metric, attribute = history["metric"], history["attribute"]
     spec = time_series(
-        title=f"{history['stream']}: {metric} by {attribute} over the stream's audits",
+        title=f"{history['stream']}: {metric} by {attribute} over the {of}'s audits",
         values=values, time="audit", measure="value", measure_title=metric, series="group",
     )  # fmt: skip
     spec["encoding"]["y"]["axis"] = {"format": ".0%"}
@@ -41,7 +43,7 @@ def fairness_history_chart(history: Mapping[str, Any], *, id_prefix: str = "fair
     )
     return Chart(
         id=f"{id_prefix}-history",
-        label=f"The {metric} of each {attribute} group at each audit of the stream "
+        label=f"The {metric} of each {attribute} group at each audit of the {of} "
         f"{history['stream']}, oldest first",
         spec=spec,
         table=Table(

@@ -1,5 +1,5 @@
 """The Fairness page: the workspace's stored audits (every version), one audit's findings with its
-group metrics as bars, the monitored decision streams with their alerts and the history of a
+group metrics as bars, each audited system's audits over time, the monitored decision streams with their alerts and the history of a
 metric over each stream's audits, and a form that audits a dataset's process for groups of cases.
 
 Every run goes through ``civicflow.app.fairness`` (role check and ledger); this module only reads
@@ -62,6 +62,7 @@ def _overview(
     metric = request.query_params.get("metric", "selection_rate")
     if metric not in HISTORY_METRICS:
         metric = "selection_rate"
+    systems = {a.system_id: a.system_name for a in audits if a.system_id is not None}
     charts = []
     for i, stream in enumerate(streams):
         history = af.stream_history(
@@ -72,7 +73,8 @@ def _overview(
             charts.append({**chart.spec, "description": chart.label})
     return page(
         request, "fairness.html", actor, status=422 if error else 200, workspace=workspace,
-        nav="fairness", audits=audits, streams=streams, charts=charts, metric=metric,
+        nav="fairness", audits=audits, streams=streams, systems=systems, charts=charts,
+        metric=metric,
         history_metrics=HISTORY_METRICS, datasets=workspace.store().dataset_names(),
         can_write=actor.can(Permission.FAIRNESS_WRITE, workspace_id), error=error,
         values=values or {}, field_ids=_FIELDS, tags=SEVERITY_TAGS,
@@ -105,6 +107,30 @@ def fairness_process(
     except CivicflowError as exc:
         return _overview(request, ctx, actor, workspace_id, error=exc.to_dict(), values=values)
     return RedirectResponse(f"/w/{workspace_id}/fairness/{stored.id}", status_code=303)
+
+
+@router.get("/w/{workspace_id}/fairness/systems/{system_id}")
+def fairness_system(
+    request: Request, ctx: AppCtx, workspace_id: str, system_id: str, actor: WorkspaceReader
+) -> Response:
+    """A registered system's decision audits over time, each against the previous one, and a
+    metric of its groups over those audits (``?metric=``)."""
+    from civicflow.app import workspaces
+
+    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    history = af.system_history(ctx, actor=actor, workspace_id=workspace_id, system=system_id)
+    metric = request.query_params.get("metric", "selection_rate")
+    if metric not in HISTORY_METRICS:
+        metric = "selection_rate"
+    charts = []
+    if history.audits:
+        chart = fairness_history_chart(history.metric_history(metric=metric), id_prefix="sys")
+        charts.append({**chart.spec, "description": chart.label})
+    return page(
+        request, "fairness_system.html", actor, workspace=workspace, nav="fairness",
+        history=history, rows=[a.to_dict() for a in history.audits], charts=charts,
+        metric=metric, history_metrics=HISTORY_METRICS,
+    )  # fmt: skip
 
 
 @router.get("/w/{workspace_id}/fairness/{audit_id}")

@@ -97,3 +97,32 @@ def test_an_audit_inserted_with_sql_is_named(ctx: AppContext, stored: dict) -> N
         conn.execute(t.insert().values(**(row | {"id": "fair_forged", "version": 7})))
     messages = _problems(ctx)
     assert any("fair_forged" in m and "has no ledger entry" in m for m in messages), messages
+
+
+def test_a_stored_explanation_altered_is_named(
+    ctx: AppContext, admin: Actor, ws: workspaces.Workspace, tmp_path: Path
+) -> None:
+    import joblib
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from civicflow.fairness import ExplainConfig
+
+    rng = np.random.default_rng(1)
+    people = pd.DataFrame({"income": rng.uniform(500, 4000, 200), "age": rng.integers(18, 80, 200)})
+    model = LogisticRegression(max_iter=1000).fit(people, people.income > 2000)
+    joblib.dump(model, tmp_path / "m.joblib")
+    people.to_csv(tmp_path / "people.csv", index=False)
+    stored, _ = af.explain_file(
+        ctx, actor=admin, workspace_id=ws.id, model_path=tmp_path / "m.joblib",
+        data_path=tmp_path / "people.csv", rows=[3],
+        config=ExplainConfig(changeable=("income",), positive_class=True),
+    )  # fmt: skip
+    assert [e.id for e in af.list_explanations(ctx, actor=admin, workspace_id=ws.id)] == [stored.id]
+    assert _problems(ctx) == []
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE fairness_explanations SET rows = '[4]' WHERE id = :i"), {"i": stored.id}
+        )
+    messages = _problems(ctx)
+    assert any(f"fairness explanation {stored.id}" in m for m in messages), messages

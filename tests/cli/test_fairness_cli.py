@@ -128,6 +128,7 @@ def test_explain(ws: Path, tmp_path: Path) -> None:
     )
     assert [d["row"] for d in out["decisions"]] == [1, 2]
     assert out["ledger_entry"]["action"] == "fairness.explain"
+    assert out["id"].startswith("fexp_") and out["ledger_entry"]["index"] is not None
     assert "main factors" in out["decisions"][0]["text"]
     bad = runner.invoke(
         app,

@@ -104,6 +104,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/w/{workspace_id}/fairness"): "workspace:read",
     ("POST", "/w/{workspace_id}/fairness/process"): "fairness:write",
     ("GET", "/w/{workspace_id}/fairness/systems/{system_id}"): "workspace:read",
+    ("GET", "/w/{workspace_id}/fairness/explanations/{explanation_id}"): "workspace:read",
+    (
+        "GET",
+        "/w/{workspace_id}/fairness/explanations/{explanation_id}/decisions/{row}",
+    ): "workspace:read",
     ("GET", "/w/{workspace_id}/fairness/{audit_id}"): "workspace:read",
     ("GET", "/admin/users"): "user:admin",
     ("POST", "/admin/users"): "user:admin",

@@ -317,14 +317,23 @@ def _governance(session: Session, ctx: AppContext) -> Iterator[_Current]:
 
 
 def _fairness(session: Session, ctx: AppContext) -> Iterator[_Current]:
-    """Stored fairness audits (configuration, source digest and result) and decision streams
-    (source, configuration, last check), as ``app._fairness`` and ``app._fairness_monitor``
+    """Stored fairness audits (configuration, source digest and result), decision streams
+    (source, configuration, last check) and stored explanations, as ``app._fairness`` and ``app._fairness_monitor``
     record them."""
+    from civicflow.app._fairness import (
+        EXPLANATION,
+        audit_state,
+        explanation_state,
+        legacy_audit_state,
+    )
     from civicflow.app._fairness import OBJECT as AUDIT
-    from civicflow.app._fairness import audit_state, legacy_audit_state
     from civicflow.app._fairness_monitor import OBJECT as STREAM
     from civicflow.app._fairness_monitor import legacy_stream_state, stream_state
-    from civicflow.app._models import FairnessAuditRow, FairnessStreamRow
+    from civicflow.app._models import (
+        FairnessAuditRow,
+        FairnessExplanationRow,
+        FairnessStreamRow,
+    )
 
     for audit in session.scalars(select(FairnessAuditRow)):
         yield _Current(
@@ -335,6 +344,11 @@ def _fairness(session: Session, ctx: AppContext) -> Iterator[_Current]:
         yield _Current(
             STREAM, stream.workspace_id, stream.id, state_digest(stream_state(stream)),
             "table fairness_streams", state_digest(legacy_stream_state(stream)),
+        )  # fmt: skip
+    for explanation in session.scalars(select(FairnessExplanationRow)):
+        yield _Current(
+            EXPLANATION, explanation.workspace_id, explanation.id,
+            state_digest(explanation_state(explanation)), "table fairness_explanations",
         )  # fmt: skip
 
 
@@ -365,6 +379,7 @@ _CHECKED = {
     "infrastructure",
     "fairness_audit",
     "fairness_stream",
+    "fairness_explanation",
 } | {k.name for k in _KINDS}
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from civicflow.app._assessment import open_view
 from civicflow.app._context import AppContext
 from civicflow.app._decision_sources import DecisionSource, FileSource
-from civicflow.app._models import FairnessAuditRow
+from civicflow.app._models import FairnessAuditRow, FairnessExplanationRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
@@ -337,6 +337,120 @@ def audit_process(
     return stored, result
 
 
+EXPLANATION = "fairness_explanation"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredExplanation:
+    """Stored explanations of a model's decisions (``result``: ``ModelExplanation.to_dict()``)."""
+
+    id: str
+    workspace_id: str
+    model_name: str
+    model_sha256: str
+    data_name: str
+    data_sha256: str
+    rows: list[int]
+    config: dict[str, Any]
+    result: dict[str, Any]
+    system_id: str | None
+    created_by: str
+    created_at: datetime
+
+    def decision(self, row: int) -> dict[str, Any] | None:
+        """The explanation of the decision on ``row`` (0 is the table's first row)."""
+        return next((d for d in self.result.get("decisions", []) if d["row"] == row), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "model": self.model_name,
+            "model_sha256": self.model_sha256,
+            "data": self.data_name,
+            "data_sha256": self.data_sha256,
+            "rows": self.rows,
+            "config": self.config,
+            "system_id": self.system_id,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "explanation": self.result,
+        }
+
+
+def explanation_state(row: FairnessExplanationRow) -> dict[str, Any]:
+    """A stored explanation's state as its ``fairness.explain`` entry records it."""
+    return {
+        "model": row.model_name,
+        "model_sha256": row.model_sha256,
+        "data": row.data_name,
+        "data_sha256": row.data_sha256,
+        "rows": row.rows,
+        "config": row.config,
+        "explanation": row.result,
+        "system_id": row.system_id,
+    }
+
+
+def _explanation_out(row: FairnessExplanationRow) -> StoredExplanation:
+    return StoredExplanation(
+        id=row.id, workspace_id=row.workspace_id, model_name=row.model_name,
+        model_sha256=row.model_sha256, data_name=row.data_name, data_sha256=row.data_sha256,
+        rows=list(row.rows), config=row.config, result=row.result, system_id=row.system_id,
+        created_by=row.created_by, created_at=row.created_at,
+    )  # fmt: skip
+
+
+def _json_value(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _explain_config_doc(config: ExplainConfig) -> dict[str, Any]:
+    return {
+        "features": list(config.features),
+        "changeable": list(config.changeable),
+        "positive_class": _json_value(config.positive_class),
+        "threshold": config.threshold,
+        "output": config.output,
+        "positive_words": config.positive_words,
+        "negative_words": config.negative_words,
+        "labels": dict(config.labels),
+        "background": config.background,
+        "top_factors": config.top_factors,
+        "grid": config.grid,
+        "seed": config.seed,
+    }
+
+
+def list_explanations(
+    ctx: AppContext, *, actor: Actor, workspace_id: str
+) -> list[StoredExplanation]:
+    """The workspace's stored explanations, newest first (WORKSPACE_READ)."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        rows = s.scalars(
+            select(FairnessExplanationRow)
+            .where(FairnessExplanationRow.workspace_id == workspace_id)
+            .order_by(FairnessExplanationRow.created_at.desc())
+        ).all()
+        return [_explanation_out(r) for r in rows]
+
+
+def get_explanation(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, explanation_id: str
+) -> StoredExplanation:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        row = s.get(FairnessExplanationRow, explanation_id)
+        if row is None or row.workspace_id != workspace_id:
+            raise NotFoundError(
+                f"there is no stored explanation '{explanation_id}' in this workspace",
+                where=Location(field="explanation_id"),
+                found=explanation_id,
+                fix="run `civicflow fairness explain` to explain a model's decisions",
+            )
+        return _explanation_out(row)
+
+
 def explain_file(
     ctx: AppContext,
     *,
@@ -346,12 +460,15 @@ def explain_file(
     data_path: Path,
     config: ExplainConfig,
     rows: list[int],
+    system: str | None = None,
     reason: str | None = None,
-) -> ModelExplanation:
+) -> tuple[StoredExplanation, ModelExplanation]:
     """Explain a fitted scikit-learn model's decisions on rows of a CSV or Parquet file (the
-    model a joblib or pickle file: load only a file you trust, as loading runs its code).
-    FAIRNESS_WRITE; ledger ``fairness.explain`` on the object ``model`` (the file's SHA-256),
-    with the data's SHA-256, the rows and the explanation."""
+    model a joblib or pickle file: load only a file you trust, as loading runs its code), and
+    store the explanations (each decision's page on the workbench is written for the person it
+    concerns). ``system`` names the governance register entry the model belongs to.
+    FAIRNESS_WRITE; ledger ``fairness.explain`` on the object ``fairness_explanation``, with the
+    model's and the data's SHA-256, the rows and the explanation."""
     import joblib
 
     actor.require(Permission.FAIRNESS_WRITE, workspace_id)
@@ -363,6 +480,11 @@ def explain_file(
                 expected="a joblib/pickle model" if what == "model" else "a CSV or Parquet file",
                 fix="check the path",
             )
+    audited = (
+        resolve_system(ctx, actor=actor, workspace_id=workspace_id, system=system)
+        if system is not None
+        else None
+    )
     model_sha = hashlib.sha256(model_path.read_bytes()).hexdigest()
     data_sha = hashlib.sha256(data_path.read_bytes()).hexdigest()
     try:
@@ -379,11 +501,18 @@ def explain_file(
     result = explain_model(model, frame, rows=rows, config=config)
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
+        row = FairnessExplanationRow(
+            id=new_id("fexp_"), workspace_id=workspace_id, model_name=model_path.name[:500],
+            model_sha256=model_sha, data_name=data_path.name[:500], data_sha256=data_sha,
+            rows=list(rows), config=_explain_config_doc(config), result=result.to_dict(),
+            system_id=audited.id if audited else None, created_by=actor.pseudonym,
+            created_at=utcnow(),
+        )  # fmt: skip
+        s.add(row)
         record(
-            ctx, s, actor=actor, action="fairness.explain", object_type="model",
-            object_id=model_sha, workspace_id=workspace_id,
-            after={"model_sha256": model_sha, "data_sha256": data_sha, "data": data_path.name,
-                   "rows": rows, "explanation": result.to_dict()},
+            ctx, s, actor=actor, action="fairness.explain", object_type=EXPLANATION,
+            object_id=row.id, workspace_id=workspace_id, after=explanation_state(row),
             reason=reason,
         )  # fmt: skip
-    return result
+        stored = _explanation_out(row)
+    return stored, result

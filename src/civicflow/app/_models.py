@@ -511,6 +511,25 @@ class FairnessAuditRow(Base):
     )
 
 
+class FairnessExplanationRow(Base):
+    """Stored explanations of a model's decisions for rows of a table
+    (``ModelExplanation.to_dict()``): the model and data identified by their SHA-256."""
+
+    __tablename__ = "fairness_explanations"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    model_name: Mapped[str] = mapped_column(String(500))
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    data_name: Mapped[str] = mapped_column(String(500))
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[list[int]] = mapped_column(JSON)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    system_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class GovernanceInfrastructureRow(Base):
     """One system of the infrastructure inventory (``InfrastructureItem.to_dict()``)."""
 

@@ -5,7 +5,8 @@ Read (WORKSPACE_READ): ``list_audits``, ``get_audit``. Run (FAIRNESS_WRITE, one 
 each): ``audit_source`` (``fairness.audit``: the decisions of any :class:`DecisionSource` — a
 :class:`FileSource`, a :class:`TableSource` in PostgreSQL or DuckDB, later the decisions civicflow
 records), ``audit_file`` (the same for a file), ``audit_process`` (``fairness.process``),
-``explain_file`` (``fairness.explain``: a model's decisions explained).
+``explain_file`` (``fairness.explain``: a model's decisions explained and stored; read them with
+``list_explanations``, ``get_explanation``).
 
 Systems: an audit or a stream may name the automated system it audits — a governance register
 entry — and the model version (``system``, ``system_version``; default the entry's
@@ -30,12 +31,15 @@ from civicflow.app._fairness import (
     AuditedSystem,
     AuditKind,
     StoredAudit,
+    StoredExplanation,
     audit_file,
     audit_process,
     audit_source,
     explain_file,
     get_audit,
+    get_explanation,
     list_audits,
+    list_explanations,
     resolve_system,
 )
 from civicflow.app._fairness_monitor import (
@@ -61,6 +65,7 @@ __all__ = [
     "FileSource",
     "MonitorRun",
     "StoredAudit",
+    "StoredExplanation",
     "Stream",
     "SystemAudit",
     "SystemHistory",
@@ -71,8 +76,10 @@ __all__ = [
     "audit_source",
     "explain_file",
     "get_audit",
+    "get_explanation",
     "get_stream",
     "list_audits",
+    "list_explanations",
     "list_streams",
     "local_report_section",
     "report_section",

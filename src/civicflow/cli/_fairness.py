@@ -316,6 +316,7 @@ def explain(
     negative_words: Annotated[
         str, typer.Option("--negative-words", help="The negative decision in words.")
     ] = "negative",
+    system: SystemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Explain a model's decisions for rows of DATA: the main factors (SHAP values), what change
@@ -335,24 +336,29 @@ def explain(
     )  # fmt: skip
     with acting(workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness explain") as act:
         with err_console.status("explaining the decisions…"):
-            result = af.explain_file(
+            stored, result = af.explain_file(
                 act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
                 model_path=model, data_path=data, config=config, rows=list(row or [0]),
+                system=system,
                 reason=f"civicflow fairness explain {model.name} {data.name} (command line)",
             )  # fmt: skip
-        import hashlib
-
         receipt = act.receipt(
-            action="fairness.explain", object_type="model",
-            object_id=hashlib.sha256(model.read_bytes()).hexdigest(),
-        )  # fmt: skip
+            action="fairness.explain", object_type="fairness_explanation", object_id=stored.id
+        )
     if as_json:
-        typer.echo(json.dumps({**result.to_dict(), "ledger_entry": receipt}, indent=2))
+        doc = {"id": stored.id, "model_sha256": stored.model_sha256, **result.to_dict()}
+        typer.echo(json.dumps({**doc, "ledger_entry": receipt}, indent=2))
         return
     console.print(result.text, highlight=False, markup=False)
     for d in result.decisions:
         console.print(f"row {d.row}: {d.text}", highlight=False, markup=False)
     console.print(f"method: {result.method}", highlight=False, markup=False)
+    console.print(
+        f"stored as {stored.id}: each decision's page for the person it concerns is on the "
+        "workbench's Fairness page",
+        highlight=False,
+        markup=False,
+    )
     print_receipt(receipt, out=console)
 
 

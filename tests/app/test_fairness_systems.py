@@ -120,3 +120,18 @@ def test_the_audited_system_is_part_of_the_ledgered_state(
         )
     messages = [p.message for p in audit.verify(ctx, actor=SYSTEM).problems]
     assert any(stored.id in m and "changed outside civicflow" in m for m in messages), messages
+
+
+def test_the_report_names_the_system_audited(
+    setup: tuple[AppContext, str, Actor, Actor], tmp_path: Path
+) -> None:
+    ctx, ws, _, auditor = setup
+    af.audit_file(
+        ctx, actor=auditor, workspace_id=ws, path=_decisions(tmp_path / "d.csv", 290),
+        config=CONFIG, system=TRIAGE["name"],
+    )  # fmt: skip
+    section = af.report_section(ctx, actor=auditor, workspace_id=ws)
+    assert section is not None
+    table = section.tables[0]
+    assert table.columns[3] == "System audited"
+    assert table.rows[0][3] == "Housing benefit triage 1.0"

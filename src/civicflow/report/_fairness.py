@@ -84,8 +84,10 @@ def fairness_section(
         result = a.get("result") or {}
         found = result.get("findings", [])
         severe = sum(1 for f in found if f.get("severity") in SEVERE)
+        system = a.get("system") or {}
+        of = " ".join(str(x) for x in (system.get("name"), system.get("version")) if x) or "—"
         rows.append((
-            a["name"], str(a["version"]), a["kind"], str(a["source"]),
+            a["name"], str(a["version"]), a["kind"], of, str(a["source"]),
             str(a["created_at"])[:16].replace("T", " "), str(severe),
         ))  # fmt: skip
         for f in found[:top]:
@@ -93,9 +95,17 @@ def fairness_section(
     tables = [
         Table(
             caption="Fairness audits (latest versions)",
-            columns=("Audit", "Version", "Kind", "Source", "Run", "High/medium findings"),
+            columns=(
+                "Audit",
+                "Version",
+                "Kind",
+                "System audited",
+                "Source",
+                "Run",
+                "High/medium findings",
+            ),
             rows=tuple(rows),
-            numeric=frozenset({1, 5}),
+            numeric=frozenset({1, 6}),
         )
     ]
     if streams:

@@ -239,3 +239,19 @@ def test_audits_of_a_registered_system_over_time(ws: Path, tmp_path: Path) -> No
     assert text.exit_code == 0 and "(new)" in text.output
     unknown = runner.invoke(app, ["fairness", "audit", str(path), *common[:-1], "Parking"])
     assert unknown.exit_code != 0 and "Grant triage" in str(unknown.exception)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_process_audit_runs_on_the_engine_asked_for(ws: Path) -> None:
+    import shutil
+
+    pytest.importorskip("pyspark", reason="PySpark is not installed (extra: civicflow[spark])")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not on PATH: Spark cannot start")
+    args = ["fairness", "process", "-w", str(ws), "-d", "demo", "--group", "permit_type",
+            "--control", "channel"]  # fmt: skip
+    duck = _json([*args, "--engine", "duckdb", "--name", "on-duckdb"])
+    spark = _json([*args, "--engine", "spark", "--name", "on-spark"])
+    assert spark["groups"] == duck["groups"] and spark["cases"] == duck["cases"]
+    assert [f["text"] for f in spark["findings"]] == [f["text"] for f in duck["findings"]]

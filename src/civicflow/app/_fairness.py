@@ -29,7 +29,7 @@ from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
 from civicflow.core import InputError, Location, NotFoundError, check_name, new_id, utcnow
-from civicflow.eventlog import DuckDBEngine
+from civicflow.eventlog import DuckDBEngine, Engine
 from civicflow.fairness import (
     AuditConfig,
     ExplainConfig,
@@ -313,21 +313,29 @@ def audit_process(
     config: ProcessFairnessConfig,
     filter: EventLogFilter | None = None,
     name: str | None = None,
+    engine: Engine | None = None,
     reason: str | None = None,
 ) -> tuple[StoredAudit, ProcessFairness]:
     """Audit a dataset's process for the groups of ``config.group`` and store the result as the
     next version of the audit ``name`` (default ``<dataset>-<group>``). FAIRNESS_WRITE; ledger
-    ``fairness.process``. Runs on an analytics engine of its own (no shared lock held)."""
+    ``fairness.process``. Runs on ``engine`` (the caller's, e.g. Spark, which the caller closes),
+    else on a DuckDB engine of its own, closed afterwards (no shared lock held)."""
     actor.require(Permission.FAIRNESS_WRITE, workspace_id)
     audit_name = name or _default_name(f"{dataset_name}-{config.group}")
     check_name(audit_name, kind="audit name")
-    view = open_view(
-        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name, filter=filter,
-        engine=DuckDBEngine(),
-    )  # fmt: skip
-    started = time.perf_counter()
-    result = process_fairness(view, config)
-    seconds = time.perf_counter() - started
+    own = engine is None
+    runner: Engine = DuckDBEngine() if engine is None else engine
+    try:
+        view = open_view(
+            ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset_name,
+            filter=filter, engine=runner,
+        )  # fmt: skip
+        started = time.perf_counter()
+        result = process_fairness(view, config)
+        seconds = time.perf_counter() - started
+    finally:
+        if own:
+            runner.close()
     doc = {**config.to_dict(), "dataset": dataset_name, "filter": view.filter.to_dict()}
     stored = _store(
         ctx, actor=actor, workspace_id=workspace_id, name=audit_name, kind="process",

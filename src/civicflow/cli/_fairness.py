@@ -247,6 +247,8 @@ def process(
     sizes and a multiple-testing correction; stored and ledgered."""
     from civicflow.app import Permission
     from civicflow.app import fairness as af
+    from civicflow.core import get_settings
+    from civicflow.eventlog import make_engine
     from civicflow.fairness import ProcessFairnessConfig
 
     config = ProcessFairnessConfig(
@@ -256,12 +258,16 @@ def process(
     with acting(
         options.workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness process"
     ) as act:
-        with err_console.status("auditing the process…"):
-            stored, result = af.audit_process(
-                act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-                dataset_name=options.dataset, config=config, filter=options.filter, name=name,
-                reason="civicflow fairness process (command line)",
-            )  # fmt: skip
+        engine = make_engine(options.engine, spark_master=get_settings().spark_master)
+        try:
+            with err_console.status(f"auditing the process on {engine.name}…"):
+                stored, result = af.audit_process(
+                    act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                    dataset_name=options.dataset, config=config, filter=options.filter,
+                    name=name, engine=engine, reason="civicflow fairness process (command line)",
+                )  # fmt: skip
+        finally:
+            engine.close()
         receipt = act.receipt(
             action="fairness.process", object_type="fairness_audit", object_id=stored.id
         )

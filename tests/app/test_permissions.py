@@ -484,6 +484,33 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
         fairness.add_stream(ctx, actor=admin, workspace_id=ws, name=name, path=path, config=config)
         return fairness.run_stream(ctx, actor=actor, workspace_id=ws, name=name)
 
+    def fairness_source(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import fairness
+        from civicflow.fairness import AuditConfig
+
+        path = ctx.settings.home / "source.csv"
+        path.write_text("group,granted\na,1\na,0\nb,1\nb,1\n")
+        return fairness.audit_source(
+            ctx, actor=actor, workspace_id=ws, source=fairness.FileSource(path),
+            config=AuditConfig(outcome="granted", groups=("group",), bootstrap=10),
+        )  # fmt: skip
+
+    def fairness_explanations(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import fairness
+
+        return fairness.list_explanations(ctx, actor=actor, workspace_id=ws)
+
+    def fairness_system(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
+        from civicflow.app import fairness, governance
+        from civicflow.core import new_id
+
+        entry = governance.add_system(
+            ctx, actor=admin, workspace_id=ws,
+            fields={"name": new_id("sys"), "purpose": "p", "legal_basis": "l", "owner": "o",
+                    "senior_responsible_owner": "s"},
+        )  # fmt: skip
+        return fairness.system_history(ctx, actor=actor, workspace_id=ws, system=entry.id)
+
     def fairness_streams(ctx, actor, ws, admin):  # type: ignore[no-untyped-def]
         from civicflow.app import fairness
 
@@ -647,6 +674,9 @@ def _ops() -> dict[str, tuple[frozenset[Role], Op]]:
             lambda ctx, a, ws, ad: fairness_stream(ctx, a, ws, ad, run=True),
         ),
         "fairness.list_streams": (ALL, fairness_streams),
+        "fairness.audit_source": (FAIRNESS_AUDITORS, fairness_source),
+        "fairness.list_explanations": (ALL, fairness_explanations),
+        "fairness.system_history": (ALL, fairness_system),
         # reading: every member; an event-log export is recorded in the ledger
         "compare": (ALL, compare),
         "export_event_log": (ALL, export_log),

@@ -128,6 +128,7 @@ def test_explain(ws: Path, tmp_path: Path) -> None:
     )
     assert [d["row"] for d in out["decisions"]] == [1, 2]
     assert out["ledger_entry"]["action"] == "fairness.explain"
+    assert out["id"].startswith("fexp_") and out["ledger_entry"]["index"] is not None
     assert "main factors" in out["decisions"][0]["text"]
     bad = runner.invoke(
         app,
@@ -181,3 +182,76 @@ def test_monitor_add_run_list_history(ws: Path, tmp_path: Path) -> None:
     assert history["groups"]["Female"][1] > history["groups"]["Female"][0]
     text = runner.invoke(app, ["fairness", "monitor", "run", "compas-stream", "-w", str(ws)])
     assert text.exit_code == 0 and "against version 2" in text.output
+
+
+@pytest.mark.postgres
+def test_audit_and_monitor_a_postgresql_table(ws: Path) -> None:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from ledger.pgdb import temporary_database
+
+    compas = pd.read_csv(shared_file("fairness", "compas_for_aequitas.csv"))
+    with temporary_database("cf_fair_cli") as url:
+        engine = sa.create_engine(url)
+        compas.to_sql("decisions", engine, index=False, schema="public")
+        engine.dispose()
+        common = ["-w", str(ws), "--outcome", "score", "--label", "label_value", "--group",
+                  "race", "--unfavourable", "--bootstrap", "50"]  # fmt: skip
+        table = ["--table", "public.decisions", "--connection", url]
+        doc = _json(["fairness", "audit", *table, *common, "--name", "pg-compas"])
+        assert doc["name"] == "pg-compas" and doc["source"].endswith("#public.decisions")
+        assert doc["rows"] == len(compas) and len(doc["source_sha256"]) == 64
+        stream = _json(["fairness", "monitor", "add", "pg-stream", *table, *common])
+        assert stream["source_kind"] == "table"
+        (run,) = _json(["fairness", "monitor", "run", "pg-stream", "-w", str(ws)])
+        assert run["rows"] == len(compas) and run["version"] == 1
+        both = runner.invoke(app, ["fairness", "audit", "x.csv", *table, *common])
+        assert both.exit_code != 0 and "not both" in both.output
+        alone = runner.invoke(app, ["fairness", "audit", "--table", "decisions", *common])
+        assert alone.exit_code != 0 and "--connection" in alone.output
+
+
+def test_audits_of_a_registered_system_over_time(ws: Path, tmp_path: Path) -> None:
+    added = runner.invoke(
+        app,
+        ["governance", "register", "add", "-w", str(ws), "--name", "Grant triage", "--purpose",
+         "Orders grant requests", "--legal-basis", "Grants Act s. 3", "--owner", "Grants",
+         "--sro", "Head of Grants", "--model-version", "3.1"],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    path = tmp_path / "grants.csv"
+    path.write_text(
+        "district,granted\n" + "North,1\n" * 60 + "North,0\n" * 20 + "South,1\n" * 30
+        + "South,0\n" * 50,
+        encoding="utf-8",
+    )  # fmt: skip
+    common = ["-w", str(ws), "--outcome", "granted", "--group", "district", "--bootstrap", "50",
+              "--system", "Grant triage"]  # fmt: skip
+    first = _json(["fairness", "audit", str(path), *common])
+    assert first["system"]["name"] == "Grant triage" and first["system"]["version"] == "3.1"
+    second = _json(["fairness", "audit", str(path), *common, "--system-version", "3.2"])
+    assert second["system"]["version"] == "3.2"
+    history = _json(["fairness", "system", "Grant triage", "-w", str(ws)])
+    assert [a["system_version"] for a in history["audits"]] == ["3.1", "3.2"]
+    assert history["audits"][1]["version_changed"] and history["model_version"] == "3.1"
+    text = runner.invoke(app, ["fairness", "system", "Grant triage", "-w", str(ws)])
+    assert text.exit_code == 0 and "(new)" in text.output
+    unknown = runner.invoke(app, ["fairness", "audit", str(path), *common[:-1], "Parking"])
+    assert unknown.exit_code != 0 and "Grant triage" in str(unknown.exception)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_process_audit_runs_on_the_engine_asked_for(ws: Path) -> None:
+    import shutil
+
+    pytest.importorskip("pyspark", reason="PySpark is not installed (extra: civicflow[spark])")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not on PATH: Spark cannot start")
+    args = ["fairness", "process", "-w", str(ws), "-d", "demo", "--group", "permit_type",
+            "--control", "channel"]  # fmt: skip
+    duck = _json([*args, "--engine", "duckdb", "--name", "on-duckdb"])
+    spark = _json([*args, "--engine", "spark", "--name", "on-spark"])
+    assert spark["groups"] == duck["groups"] and spark["cases"] == duck["cases"]
+    assert [f["text"] for f in spark["findings"]] == [f["text"] for f in duck["findings"]]

@@ -113,6 +113,12 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/w/{workspace_id}/simulation/runs/{run_id}/report.html"): "workspace:read",
     ("GET", "/w/{workspace_id}/fairness"): "workspace:read",
     ("POST", "/w/{workspace_id}/fairness/process"): "fairness:write",
+    ("GET", "/w/{workspace_id}/fairness/systems/{system_id}"): "workspace:read",
+    ("GET", "/w/{workspace_id}/fairness/explanations/{explanation_id}"): "workspace:read",
+    (
+        "GET",
+        "/w/{workspace_id}/fairness/explanations/{explanation_id}/decisions/{row}",
+    ): "workspace:read",
     ("GET", "/w/{workspace_id}/fairness/{audit_id}"): "workspace:read",
     ("GET", "/w/{workspace_id}/allocation"): "workspace:read",
     ("GET", "/w/{workspace_id}/allocation/{allocation_id}"): "workspace:read",

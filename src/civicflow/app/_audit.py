@@ -316,6 +316,42 @@ def _governance(session: Session, ctx: AppContext) -> Iterator[_Current]:
         )  # fmt: skip
 
 
+def _fairness(session: Session, ctx: AppContext) -> Iterator[_Current]:
+    """Stored fairness audits (configuration, source digest and result), decision streams
+    (source, configuration, last check) and stored explanations, as ``app._fairness`` and ``app._fairness_monitor``
+    record them."""
+    from civicflow.app._fairness import (
+        EXPLANATION,
+        audit_state,
+        explanation_state,
+        legacy_audit_state,
+    )
+    from civicflow.app._fairness import OBJECT as AUDIT
+    from civicflow.app._fairness_monitor import OBJECT as STREAM
+    from civicflow.app._fairness_monitor import legacy_stream_state, stream_state
+    from civicflow.app._models import (
+        FairnessAuditRow,
+        FairnessExplanationRow,
+        FairnessStreamRow,
+    )
+
+    for audit in session.scalars(select(FairnessAuditRow)):
+        yield _Current(
+            AUDIT, audit.workspace_id, audit.id, state_digest(audit_state(audit)),
+            "table fairness_audits", state_digest(legacy_audit_state(audit)),
+        )  # fmt: skip
+    for stream in session.scalars(select(FairnessStreamRow)):
+        yield _Current(
+            STREAM, stream.workspace_id, stream.id, state_digest(stream_state(stream)),
+            "table fairness_streams", state_digest(legacy_stream_state(stream)),
+        )  # fmt: skip
+    for explanation in session.scalars(select(FairnessExplanationRow)):
+        yield _Current(
+            EXPLANATION, explanation.workspace_id, explanation.id,
+            state_digest(explanation_state(explanation)), "table fairness_explanations",
+        )  # fmt: skip
+
+
 _KINDS = tuple(prog.KINDS.values())  # every programme kind
 _STATES: tuple[Callable[[Session, AppContext], Iterable[_Current]], ...] = (
     _users,
@@ -325,6 +361,7 @@ _STATES: tuple[Callable[[Session, AppContext], Iterable[_Current]], ...] = (
     *(_programme(k) for k in _KINDS),
     _business_cases,
     _governance,
+    _fairness,
     _files,
 )
 """Every object type the application ledgers, with the function that computes its state now."""
@@ -340,6 +377,9 @@ _CHECKED = {
     "governance_system",
     "control",
     "infrastructure",
+    "fairness_audit",
+    "fairness_stream",
+    "fairness_explanation",
 } | {k.name for k in _KINDS}
 
 

@@ -12,6 +12,7 @@ WORKSPACE_READ.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,18 +21,26 @@ from typing import Any
 from sqlalchemy import select
 
 from civicflow.app._context import AppContext
-from civicflow.app._fairness import StoredAudit, audit_file, list_audits
+from civicflow.app._decision_sources import DecisionSource, FileSource, source_from_dict
+from civicflow.app._fairness import StoredAudit, audit_source, list_audits, resolve_system
 from civicflow.app._models import FairnessStreamRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import ConflictError, Location, NotFoundError, check_name, new_id, utcnow
+from civicflow.core import (
+    ConfigurationError,
+    ConflictError,
+    Location,
+    NotFoundError,
+    check_name,
+    new_id,
+    utcnow,
+)
 from civicflow.fairness import (
     AuditConfig,
     MonitorCheck,
     compare_audits,
     metric_history,
-    read_decisions,
 )
 from civicflow.report import Section, fairness_section
 
@@ -50,6 +59,16 @@ class Stream:
     last_run_at: datetime | None
     created_by: str
     created_at: datetime
+    system_id: str | None = None
+    """The automated system (governance register entry) whose decisions the stream carries:
+    each run's audit names it, with the register's model version at the time of the run."""
+
+    @property
+    def decision_source(self) -> DecisionSource:
+        """The source the stream re-reads at each run."""
+        if self.source_kind == "file":  # a file stream keeps the bare path
+            return FileSource(Path(self.source))
+        return source_from_dict(self.source_kind, json.loads(self.source))
 
     @property
     def alerts(self) -> list[dict[str, Any]]:
@@ -61,6 +80,8 @@ class Stream:
             "name": self.name,
             "source_kind": self.source_kind,
             "source": self.source,
+            "source_label": self.decision_source.label,
+            "system_id": self.system_id,
             "band": list(self.config.band),
             "config": self.config.to_dict(),
             "last_run_at": self.last_run_at.isoformat() if self.last_run_at else None,
@@ -90,11 +111,39 @@ class MonitorRun:
         }
 
 
+def _source_text(kind: str, reference: dict[str, Any]) -> str:
+    """How a stream keeps its source: a file's path, else the reference as JSON."""
+    if kind == "file":
+        return str(reference["path"])
+    return json.dumps(reference, sort_keys=True)
+
+
+def stream_state(row: FairnessStreamRow) -> dict[str, Any]:
+    """A stream's state as its ledger entries (``fairness.stream.add``, ``fairness.monitor``)
+    record it; ``civicflow ledger verify`` recomputes it from the row."""
+    return {
+        "name": row.name,
+        "source_kind": row.source_kind,
+        "source": row.source,
+        "config": row.config,
+        "last_check": row.last_check,
+        "system_id": row.system_id,
+    }
+
+
+def legacy_stream_state(row: FairnessStreamRow) -> dict[str, Any]:
+    """What entries recorded before :func:`stream_state`: the registration, or the last check."""
+    if row.last_check is not None:
+        return row.last_check
+    return {"name": row.name, "source": row.source, "config": row.config}
+
+
 def _out(row: FairnessStreamRow) -> Stream:
     return Stream(
         id=row.id, workspace_id=row.workspace_id, name=row.name, source_kind=row.source_kind,
         source=row.source, config=AuditConfig.from_dict(row.config), last_check=row.last_check,
         last_run_at=row.last_run_at, created_by=row.created_by, created_at=row.created_at,
+        system_id=row.system_id,
     )  # fmt: skip
 
 
@@ -104,17 +153,35 @@ def add_stream(
     actor: Actor,
     workspace_id: str,
     name: str,
-    path: Path,
     config: AuditConfig,
+    path: Path | None = None,
+    source: DecisionSource | None = None,
+    system: str | None = None,
     reason: str | None = None,
 ) -> Stream:
-    """Register the decisions file ``path`` as the stream ``name`` audited with ``config`` (its
-    ``band`` is the stream's parity band). The file must be readable with the configured columns
-    now; nothing is audited until the first run. FAIRNESS_WRITE; ledger ``fairness.stream.add``."""
+    """Register a decision stream ``name`` audited with ``config`` (its ``band`` is the stream's
+    parity band): the file ``path``, or any :class:`DecisionSource` (a database table…). The
+    source must be readable with the configured columns now; nothing is audited until the first
+    run. ``system`` names the governance register entry (id or name) whose decisions these are.
+    FAIRNESS_WRITE; ledger ``fairness.stream.add``."""
     actor.require(Permission.FAIRNESS_WRITE, workspace_id)
     check_name(name, kind="stream name")
-    path = path.resolve()
-    read_decisions(path, columns=config.columns)  # raises InputError before anything is stored
+    if (path is None) == (source is None):
+        raise ConfigurationError(
+            "a stream reads either a file or another decision source",
+            where=Location(field="source"),
+            expected="path or source, not both",
+            fix="pass the decisions file, or a table with its connection",
+        )
+    src = source if source is not None else FileSource(Path(str(path)).resolve())
+    src.check()
+    src.read(config.columns)  # raises InputError before anything is stored
+    audited = (
+        resolve_system(ctx, actor=actor, workspace_id=workspace_id, system=system)
+        if system is not None
+        else None
+    )
+    reference = src.reference()
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
         taken = s.scalar(
@@ -130,15 +197,16 @@ def add_stream(
                 fix="choose another name, or run the stream with `civicflow fairness monitor run`",
             )
         row = FairnessStreamRow(
-            id=new_id("fstr_"), workspace_id=workspace_id, name=name, source_kind="file",
-            source=str(path), config=config.to_dict(), last_check=None, last_run_at=None,
+            id=new_id("fstr_"), workspace_id=workspace_id, name=name, source_kind=src.kind,
+            source=_source_text(src.kind, reference), config=config.to_dict(), last_check=None,
+            last_run_at=None, system_id=audited.id if audited else None,
             created_by=actor.pseudonym, created_at=utcnow(),
         )  # fmt: skip
         s.add(row)
         record(
             ctx, s, actor=actor, action="fairness.stream.add", object_type=OBJECT,
             object_id=row.id, workspace_id=workspace_id,
-            after={"name": name, "source": str(path), "config": config.to_dict()}, reason=reason,
+            after=stream_state(row), reason=reason,
         )  # fmt: skip
         return _out(row)
 
@@ -176,9 +244,9 @@ def run_stream(
     actor.require(Permission.FAIRNESS_WRITE, workspace_id)
     stream = get_stream(ctx, actor=actor, workspace_id=workspace_id, name=name)
     previous = next(iter(list_audits(ctx, actor=actor, workspace_id=workspace_id, name=name)), None)
-    stored, _ = audit_file(
-        ctx, actor=actor, workspace_id=workspace_id, path=Path(stream.source),
-        config=stream.config, name=name, reason=reason,
+    stored, _ = audit_source(
+        ctx, actor=actor, workspace_id=workspace_id, source=stream.decision_source,
+        config=stream.config, name=name, system=stream.system_id, reason=reason,
     )  # fmt: skip
     check = compare_audits(
         previous.result if previous is not None else None, stored.result, band=stream.config.band
@@ -197,7 +265,7 @@ def run_stream(
         row.last_run_at = utcnow()
         record(
             ctx, s, actor=actor, action="fairness.monitor", object_type=OBJECT,
-            object_id=row.id, workspace_id=workspace_id, after=doc, reason=reason,
+            object_id=row.id, workspace_id=workspace_id, after=stream_state(row), reason=reason,
         )  # fmt: skip
         updated = _out(row)
     return MonitorRun(

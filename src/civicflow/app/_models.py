@@ -501,9 +501,33 @@ class FairnessAuditRow(Base):
     seconds: Mapped[float] = mapped_column(Float)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    system_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """The audited automated system: a governance register entry (``governance_systems.id``)."""
+    system_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    system_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """The system's model version audited (default: the register entry's ``model_version``)."""
     __table_args__ = (
         UniqueConstraint("workspace_id", "name", "version", name="uq_fairness_audits_version"),
     )
+
+
+class FairnessExplanationRow(Base):
+    """Stored explanations of a model's decisions for rows of a table
+    (``ModelExplanation.to_dict()``): the model and data identified by their SHA-256."""
+
+    __tablename__ = "fairness_explanations"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    model_name: Mapped[str] = mapped_column(String(500))
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    data_name: Mapped[str] = mapped_column(String(500))
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[list[int]] = mapped_column(JSON)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    system_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class GovernanceInfrastructureRow(Base):
@@ -548,6 +572,8 @@ class FairnessStreamRow(Base):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    system_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The automated system whose decisions the stream carries (a governance register entry)."""
     __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_fairness_streams_name"),)
 
 

@@ -16,6 +16,7 @@ from ._filters import ViewOptions, WorkspaceOpt, view_command
 from ._operator import acting, print_receipt
 
 if TYPE_CHECKING:
+    from civicflow.app.fairness import DecisionSource
     from civicflow.fairness import FairnessAudit, ProcessFairness
 
 app = typer.Typer(
@@ -36,6 +37,30 @@ GroupOpt = Annotated[
     typer.Option("--group", "-g", help="A protected attribute (column). Repeatable."),
 ]
 
+FileArg = Annotated[
+    Path | None, typer.Argument(help="Decisions: a CSV or Parquet file (or use --table).")
+]
+TableOpt = Annotated[
+    str | None,
+    typer.Option("--table", help="Decisions in a database table (name or schema.name)."),
+]
+ConnectionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--connection",
+        help="The --table's database: a PostgreSQL URL (postgresql://user@host:5432/db; the "
+        "password through PGPASSWORD or ~/.pgpass) or a DuckDB file.",
+    ),
+]
+
+SystemOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--system",
+        help="The automated system audited: a governance register entry (name or id).",
+    ),
+]
+
 SHOWN = ("count", "selection_rate", "tpr", "fpr", "fnr", "ppv", "accuracy", "auc")
 HEADINGS = {"selection_rate": "selected", "accuracy": "acc."}
 
@@ -46,9 +71,11 @@ def _pct(x: float | None) -> str:
 
 @app.command("audit")
 def audit(
-    file: Annotated[Path, typer.Argument(help="Decisions: a CSV or Parquet file.")],
     workspace: WorkspaceOpt,
     group: GroupOpt,
+    file: FileArg = None,
+    table: TableOpt = None,
+    connection: ConnectionOpt = None,
     outcome: Annotated[
         str | None, typer.Option("--outcome", help="The decision column (0/1, yes/no).")
     ] = None,
@@ -84,11 +111,20 @@ def audit(
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
     name: NameOpt = None,
+    system: SystemOpt = None,
+    system_version: Annotated[
+        str | None,
+        typer.Option(
+            "--system-version",
+            help="The system's model version audited (default: the register's model version).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Audit the decisions in FILE by group: every group metric with bootstrap intervals,
-    disparities against the reference, the four-fifths rule, Fairlearn's summary differences and
-    findings in plain language; stored as the next version of the audit and ledgered."""
+    """Audit the decisions in FILE (or in a database --table) by group: every group metric with
+    bootstrap intervals, disparities against the reference, the four-fifths rule, Fairlearn's
+    summary differences and findings in plain language; stored as the next version of the audit
+    and ledgered."""
     from civicflow.app import Permission
     from civicflow.app import fairness as af
     from civicflow.fairness import AuditConfig
@@ -99,12 +135,14 @@ def audit(
         positive_is_favourable=not unfavourable, min_group_size=min_group_size,
         bootstrap=bootstrap, seed=seed,
     )  # fmt: skip
+    source = _source(file, table, connection)
     with acting(workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness audit") as act:
         with err_console.status("auditing the decisions…"):
-            stored, result = af.audit_file(
+            stored, result = af.audit_source(
                 act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-                path=file, config=config, name=name,
-                reason=f"civicflow fairness audit {file.name} (command line)",
+                source=source, config=config, name=name, system=system,
+                system_version=system_version,
+                reason=f"civicflow fairness audit {source.label} (command line)",
             )  # fmt: skip
         receipt = act.receipt(
             action="fairness.audit", object_type="fairness_audit", object_id=stored.id
@@ -113,12 +151,34 @@ def audit(
         doc = {k: v for k, v in stored.to_dict().items() if k != "result"}
         typer.echo(json.dumps({**doc, **result.to_dict(), "ledger_entry": receipt}, indent=2))
         return
+    of = ""
+    if stored.system_name is not None:
+        of = f" of {stored.system_name}" + (
+            f" {stored.system_version}" if stored.system_version else ""
+        )
     console.print(
-        f"audit '{stored.name}' version {stored.version}: {result.rows:,} decisions",
+        f"audit '{stored.name}' version {stored.version}{of}: {result.rows:,} decisions",
         highlight=False,
     )
     _show_audit(result)
     print_receipt(receipt, out=console)
+
+
+def _source(file: Path | None, table: str | None, connection: str | None) -> DecisionSource:
+    """The decisions the command reads: FILE, or --table in --connection."""
+    from civicflow.app.fairness import FileSource, TableSource
+    from civicflow.fairness import DecisionTable
+
+    if (file is None) == (table is None):
+        raise typer.BadParameter("give a decisions FILE or --table (not both)")
+    if file is not None:
+        if connection is not None:
+            raise typer.BadParameter("--connection goes with --table, not with a FILE")
+        return FileSource(file)
+    if connection is None:
+        raise typer.BadParameter("--table needs --connection (a PostgreSQL URL or a DuckDB file)")
+    assert table is not None
+    return TableSource(DecisionTable(connection=connection, table=table))
 
 
 def _show_audit(result: FairnessAudit) -> None:
@@ -187,6 +247,8 @@ def process(
     sizes and a multiple-testing correction; stored and ledgered."""
     from civicflow.app import Permission
     from civicflow.app import fairness as af
+    from civicflow.core import get_settings
+    from civicflow.eventlog import make_engine
     from civicflow.fairness import ProcessFairnessConfig
 
     config = ProcessFairnessConfig(
@@ -196,12 +258,16 @@ def process(
     with acting(
         options.workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness process"
     ) as act:
-        with err_console.status("auditing the process…"):
-            stored, result = af.audit_process(
-                act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-                dataset_name=options.dataset, config=config, filter=options.filter, name=name,
-                reason="civicflow fairness process (command line)",
-            )  # fmt: skip
+        engine = make_engine(options.engine, spark_master=get_settings().spark_master)
+        try:
+            with err_console.status(f"auditing the process on {engine.name}…"):
+                stored, result = af.audit_process(
+                    act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+                    dataset_name=options.dataset, config=config, filter=options.filter,
+                    name=name, engine=engine, reason="civicflow fairness process (command line)",
+                )  # fmt: skip
+        finally:
+            engine.close()
         receipt = act.receipt(
             action="fairness.process", object_type="fairness_audit", object_id=stored.id
         )
@@ -256,6 +322,7 @@ def explain(
     negative_words: Annotated[
         str, typer.Option("--negative-words", help="The negative decision in words.")
     ] = "negative",
+    system: SystemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Explain a model's decisions for rows of DATA: the main factors (SHAP values), what change
@@ -275,24 +342,29 @@ def explain(
     )  # fmt: skip
     with acting(workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness explain") as act:
         with err_console.status("explaining the decisions…"):
-            result = af.explain_file(
+            stored, result = af.explain_file(
                 act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
                 model_path=model, data_path=data, config=config, rows=list(row or [0]),
+                system=system,
                 reason=f"civicflow fairness explain {model.name} {data.name} (command line)",
             )  # fmt: skip
-        import hashlib
-
         receipt = act.receipt(
-            action="fairness.explain", object_type="model",
-            object_id=hashlib.sha256(model.read_bytes()).hexdigest(),
-        )  # fmt: skip
+            action="fairness.explain", object_type="fairness_explanation", object_id=stored.id
+        )
     if as_json:
-        typer.echo(json.dumps({**result.to_dict(), "ledger_entry": receipt}, indent=2))
+        doc = {"id": stored.id, "model_sha256": stored.model_sha256, **result.to_dict()}
+        typer.echo(json.dumps({**doc, "ledger_entry": receipt}, indent=2))
         return
     console.print(result.text, highlight=False, markup=False)
     for d in result.decisions:
         console.print(f"row {d.row}: {d.text}", highlight=False, markup=False)
     console.print(f"method: {result.method}", highlight=False, markup=False)
+    console.print(
+        f"stored as {stored.id}: each decision's page for the person it concerns is on the "
+        "workbench's Fairness page",
+        highlight=False,
+        markup=False,
+    )
     print_receipt(receipt, out=console)
 
 
@@ -314,15 +386,67 @@ def list_(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
         )
         return
     t = Table(title="fairness audits")
-    for c in ("name", "version", "kind", "high/medium findings", "created", "id"):
+    for c in ("name", "version", "kind", "system", "high/medium findings", "created", "id"):
         t.add_column(c, overflow="fold")
     for a in audits:
         severe = sum(1 for f in a.result.get("findings", []) if f["severity"] in ("high", "medium"))
+        system = " ".join(x for x in (a.system_name, a.system_version) if x) or "—"
         t.add_row(
-            a.name, str(a.version), a.kind, str(severe), a.created_at.strftime("%Y-%m-%d %H:%M"),
-            a.id,
+            a.name, str(a.version), a.kind, system, str(severe),
+            a.created_at.strftime("%Y-%m-%d %H:%M"), a.id,
         )  # fmt: skip
     console.print(t)
+
+
+@app.command("system")
+def system_(
+    system: Annotated[str, typer.Argument(help="A governance register entry (name or id).")],
+    workspace: WorkspaceOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """The decision audits of an automated system over time (those run with --system), oldest
+    first, each compared with the one before: model version, findings, disparities outside the
+    band, alerts and significant changes."""
+    from civicflow.app import Permission
+    from civicflow.app import fairness as af
+
+    command = "civicflow fairness system"
+    with acting(workspace, Permission.WORKSPACE_READ, command=command) as act:
+        history = af.system_history(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            system=system,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(history.to_dict(), indent=2))
+        return
+    now = f", version {history.model_version} in the register" if history.model_version else ""
+    console.print(f"{history.name} ({history.status}{now})", highlight=False)
+    if not history.audits:
+        console.print(
+            "No audit names this system yet: run `civicflow fairness audit … --system "
+            f"{history.name}`.",
+            highlight=False,
+            markup=False,
+        )
+        return
+    t = Table(title=f"audits of {history.name}, oldest first")
+    for c in ("when", "audit", "model version", "rows", "high/medium", "outside band",
+              "alerts", "changes"):  # fmt: skip
+        t.add_column(c, overflow="fold")
+    for item in history.audits:
+        d = item.to_dict()
+        version = str(d["system_version"] or "—") + (" (new)" if item.version_changed else "")
+        t.add_row(
+            item.audit.created_at.strftime("%Y-%m-%d %H:%M"),
+            f"{item.audit.name} v{item.audit.version}", version, f"{d['rows']:,}",
+            f"{d['findings']['high']}/{d['findings']['medium']}", str(d["out_of_band"]),
+            str(len(d["alerts"])), str(len(d["significant"])),
+        )  # fmt: skip
+    console.print(t)
+    latest = history.latest
+    if latest is not None:
+        for a in latest.check.alerts:
+            console.print(f"ALERT {a.text}", highlight=False, markup=False)
 
 
 monitor_app = typer.Typer(
@@ -336,9 +460,11 @@ app.add_typer(monitor_app, name="monitor")
 @monitor_app.command("add")
 def monitor_add(
     name: Annotated[str, typer.Argument(help="The stream's name (its audits carry it).")],
-    file: Annotated[Path, typer.Argument(help="Decisions: a CSV or Parquet file.")],
     workspace: WorkspaceOpt,
     group: GroupOpt,
+    file: FileArg = None,
+    table: TableOpt = None,
+    connection: ConnectionOpt = None,
     outcome: Annotated[
         str | None, typer.Option("--outcome", help="The decision column (0/1, yes/no).")
     ] = None,
@@ -369,10 +495,12 @@ def monitor_add(
         int, typer.Option("--bootstrap", help="Bootstrap replicates of the intervals.")
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
+    system: SystemOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Register FILE as the decision stream NAME with its audit configuration and parity band;
-    ledgered (``fairness.stream.add``). Nothing is audited until `monitor run`."""
+    """Register FILE (or a database --table) as the decision stream NAME with its audit
+    configuration and parity band; ledgered (``fairness.stream.add``). Nothing is audited until
+    `monitor run`."""
     from civicflow.app import Permission
     from civicflow.app import fairness as af
     from civicflow.fairness import AuditConfig
@@ -386,7 +514,8 @@ def monitor_add(
     with acting(workspace, Permission.FAIRNESS_WRITE, command=command) as act:
         stream = af.add_stream(
             act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-            name=name, path=file, config=config, reason=f"{command} (command line)",
+            name=name, source=_source(file, table, connection), config=config, system=system,
+            reason=f"{command} (command line)",
         )  # fmt: skip
         receipt = act.receipt(
             action="fairness.stream.add", object_type="fairness_stream", object_id=stream.id
@@ -395,7 +524,7 @@ def monitor_add(
         typer.echo(json.dumps({**stream.to_dict(), "ledger_entry": receipt}, indent=2))
         return
     console.print(
-        f"stream '{stream.name}' registered: {stream.source} (band {band_low:g}–{band_high:g})",
+        f"stream '{stream.name}' registered: {stream.decision_source.label} (band {band_low:g}–{band_high:g})",
         highlight=False,
     )
     print_receipt(receipt, out=console)
@@ -421,7 +550,7 @@ def monitor_list(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
     for s in streams:
         last = s.last_check or {}
         t.add_row(
-            s.name, s.source, f"{s.config.band[0]:g}–{s.config.band[1]:g}",
+            s.name, s.decision_source.label, f"{s.config.band[0]:g}–{s.config.band[1]:g}",
             s.last_run_at.strftime("%Y-%m-%d %H:%M") if s.last_run_at else "never",
             str(last.get("version", "—")), str(len(s.alerts)),
         )  # fmt: skip

@@ -36,6 +36,7 @@ from civicflow.fairness._process import (
     ProcessFinding,
     process_fairness,
 )
+from civicflow.fairness._sources import DecisionTable, frame_digest, read_decisions_table
 
 __all__ = [
     "JOIN",
@@ -45,6 +46,7 @@ __all__ = [
     "Calibration",
     "Counterfactual",
     "DecisionExplanation",
+    "DecisionTable",
     "Disparity",
     "Drift",
     "ExplainConfig",
@@ -65,8 +67,10 @@ __all__ = [
     "benjamini_hochberg",
     "compare_audits",
     "explain_model",
+    "frame_digest",
     "holm",
     "metric_history",
     "process_fairness",
     "read_decisions",
+    "read_decisions_table",
 ]

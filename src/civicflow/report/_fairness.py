@@ -19,8 +19,10 @@ SEVERE = ("high", "medium")
 
 
 def fairness_history_chart(history: Mapping[str, Any], *, id_prefix: str = "fair") -> Chart:
-    """Each group's value of a metric over a stream's audits (``stream_history``'s dict)."""
-    labels = [f"v{v}" for v in history["versions"]]
+    """Each group's value of a metric over a stream's audits (``stream_history``'s dict), or over
+    a system's audits (``"of": "system"``, with ``"labels"`` naming each audit)."""
+    labels = list(history.get("labels") or [f"v{v}" for v in history["versions"]])
+    of = str(history.get("of", "stream"))
     values = [
         {"audit": labels[i], "group": group, "value": x}
         for group, series in history["groups"].items()
@@ -29,7 +31,7 @@ def fairness_history_chart(history: Mapping[str, Any], *, id_prefix: str = "fair
     ]
     metric, attribute = history["metric"], history["attribute"]
     spec = time_series(
-        title=f"{history['stream']}: {metric} by {attribute} over the stream's audits",
+        title=f"{history['stream']}: {metric} by {attribute} over the {of}'s audits",
         values=values, time="audit", measure="value", measure_title=metric, series="group",
     )  # fmt: skip
     spec["encoding"]["y"]["axis"] = {"format": ".0%"}
@@ -41,7 +43,7 @@ def fairness_history_chart(history: Mapping[str, Any], *, id_prefix: str = "fair
     )
     return Chart(
         id=f"{id_prefix}-history",
-        label=f"The {metric} of each {attribute} group at each audit of the stream "
+        label=f"The {metric} of each {attribute} group at each audit of the {of} "
         f"{history['stream']}, oldest first",
         spec=spec,
         table=Table(
@@ -82,8 +84,10 @@ def fairness_section(
         result = a.get("result") or {}
         found = result.get("findings", [])
         severe = sum(1 for f in found if f.get("severity") in SEVERE)
+        system = a.get("system") or {}
+        of = " ".join(str(x) for x in (system.get("name"), system.get("version")) if x) or "—"
         rows.append((
-            a["name"], str(a["version"]), a["kind"], str(a["source"]),
+            a["name"], str(a["version"]), a["kind"], of, str(a["source"]),
             str(a["created_at"])[:16].replace("T", " "), str(severe),
         ))  # fmt: skip
         for f in found[:top]:
@@ -91,9 +95,17 @@ def fairness_section(
     tables = [
         Table(
             caption="Fairness audits (latest versions)",
-            columns=("Audit", "Version", "Kind", "Source", "Run", "High/medium findings"),
+            columns=(
+                "Audit",
+                "Version",
+                "Kind",
+                "System audited",
+                "Source",
+                "Run",
+                "High/medium findings",
+            ),
             rows=tuple(rows),
-            numeric=frozenset({1, 5}),
+            numeric=frozenset({1, 6}),
         )
     ]
     if streams:

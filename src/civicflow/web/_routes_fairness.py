@@ -1,5 +1,6 @@
 """The Fairness page: the workspace's stored audits (every version), one audit's findings with its
-group metrics as bars, the monitored decision streams with their alerts and the history of a
+group metrics as bars, each audited system's audits over time, stored explanations of a model's decisions (each
+decision on a printable page for the person it concerns), the monitored decision streams with their alerts and the history of a
 metric over each stream's audits, and a form that audits a dataset's process for groups of cases.
 
 Every run goes through ``civicflow.app.fairness`` (role check and ledger); this module only reads
@@ -62,6 +63,8 @@ def _overview(
     metric = request.query_params.get("metric", "selection_rate")
     if metric not in HISTORY_METRICS:
         metric = "selection_rate"
+    systems = {a.system_id: a.system_name for a in audits if a.system_id is not None}
+    explanations = af.list_explanations(ctx, actor=actor, workspace_id=workspace_id)
     charts = []
     for i, stream in enumerate(streams):
         history = af.stream_history(
@@ -72,7 +75,9 @@ def _overview(
             charts.append({**chart.spec, "description": chart.label})
     return page(
         request, "fairness.html", actor, status=422 if error else 200, workspace=workspace,
-        nav="fairness", audits=audits, streams=streams, charts=charts, metric=metric,
+        nav="fairness", audits=audits, streams=streams, systems=systems,
+        explanations=explanations, charts=charts,
+        metric=metric,
         history_metrics=HISTORY_METRICS, datasets=workspace.store().dataset_names(),
         can_write=actor.can(Permission.FAIRNESS_WRITE, workspace_id), error=error,
         values=values or {}, field_ids=_FIELDS, tags=SEVERITY_TAGS,
@@ -105,6 +110,98 @@ def fairness_process(
     except CivicflowError as exc:
         return _overview(request, ctx, actor, workspace_id, error=exc.to_dict(), values=values)
     return RedirectResponse(f"/w/{workspace_id}/fairness/{stored.id}", status_code=303)
+
+
+@router.get("/w/{workspace_id}/fairness/explanations/{explanation_id}")
+def fairness_explanation(
+    request: Request, ctx: AppCtx, workspace_id: str, explanation_id: str, actor: WorkspaceReader
+) -> Response:
+    """A model's stored explanations: the global picture and each explained decision."""
+    from civicflow.app import workspaces
+
+    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    stored = af.get_explanation(
+        ctx, actor=actor, workspace_id=workspace_id, explanation_id=explanation_id
+    )
+    return page(
+        request, "fairness_explanation.html", actor, workspace=workspace, nav="fairness",
+        explanation=stored, label=_labeller(stored.config),
+    )  # fmt: skip
+
+
+@router.get("/w/{workspace_id}/fairness/explanations/{explanation_id}/decisions/{row}")
+def fairness_decision(
+    request: Request,
+    ctx: AppCtx,
+    workspace_id: str,
+    explanation_id: str,
+    row: int,
+    actor: WorkspaceReader,
+) -> Response:
+    """One decision explained for the person it concerns, in plain language and printable: the
+    outcome, the main factors used, what change would have changed it, and their rights."""
+    from civicflow.app import workspaces
+    from civicflow.core import Location, NotFoundError
+
+    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    stored = af.get_explanation(
+        ctx, actor=actor, workspace_id=workspace_id, explanation_id=explanation_id
+    )
+    decision = stored.decision(row)
+    if decision is None:
+        raise NotFoundError(
+            f"row {row} was not explained in {explanation_id}",
+            where=Location(field="row"),
+            found=str(row),
+            expected="one of the rows explained: " + ", ".join(map(str, stored.rows)),
+            fix="explain that row with `civicflow fairness explain --row`",
+        )
+    label = _labeller(stored.config)
+    positive = str(stored.config.get("positive_words", "positive"))
+    negative = str(stored.config.get("negative_words", "negative"))
+    top = int(stored.config.get("top_factors", 3))
+    factors = [
+        {
+            "feature": label(f["feature"]),
+            "value": f["value"],
+            "towards": positive if f["contribution"] > 0 else negative,
+        }
+        for f in decision["factors"][:top]
+        if f["contribution"] != 0
+    ]
+    return page(
+        request, "fairness_decision.html", actor, workspace=workspace, nav="fairness",
+        explanation=stored, decision=decision, factors=factors,
+    )  # fmt: skip
+
+
+def _labeller(config: dict[str, Any]) -> Any:
+    labels = dict(config.get("labels") or {})
+    return lambda feature: labels.get(feature, str(feature).replace("_", " "))
+
+
+@router.get("/w/{workspace_id}/fairness/systems/{system_id}")
+def fairness_system(
+    request: Request, ctx: AppCtx, workspace_id: str, system_id: str, actor: WorkspaceReader
+) -> Response:
+    """A registered system's decision audits over time, each against the previous one, and a
+    metric of its groups over those audits (``?metric=``)."""
+    from civicflow.app import workspaces
+
+    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    history = af.system_history(ctx, actor=actor, workspace_id=workspace_id, system=system_id)
+    metric = request.query_params.get("metric", "selection_rate")
+    if metric not in HISTORY_METRICS:
+        metric = "selection_rate"
+    charts = []
+    if history.audits:
+        chart = fairness_history_chart(history.metric_history(metric=metric), id_prefix="sys")
+        charts.append({**chart.spec, "description": chart.label})
+    return page(
+        request, "fairness_system.html", actor, workspace=workspace, nav="fairness",
+        history=history, rows=[a.to_dict() for a in history.audits], charts=charts,
+        metric=metric, history_metrics=HISTORY_METRICS,
+    )  # fmt: skip
 
 
 @router.get("/w/{workspace_id}/fairness/{audit_id}")

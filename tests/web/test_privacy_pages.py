@@ -1,0 +1,176 @@
+"""Privacy in the workbench: the upload's mapping preview shows each field's detected kind,
+confidence, masked examples and the protection ingest applies; a data steward's change there is
+recorded with its reason before the ingest that uses it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from civicflow.app import SYSTEM, assessment
+from civicflow.app import privacy as pv
+from civicflow.privacy import KeyRing
+
+from .conftest import World, make_app, make_world, sign_in
+
+FIRST = ("Anna", "Bram", "Cem", "Daan", "Eva", "Fenna", "Gijs", "Hanna", "Ivo", "Joke", "Kees")
+LAST = ("Jansen", "de Vries", "Kaya", "Bakker", "Smit", "Visser", "Mulder", "Bos", "Dekker")
+
+
+def _bsn(n: int) -> str:
+    """The n-th valid Dutch BSN from 100000000 on (the eleven test)."""
+    value = 100_000_000 + n * 7
+    while True:
+        digits = [int(d) for d in f"{value:09d}"]
+        total = sum(w * d for w, d in zip(range(9, 1, -1), digits[:8], strict=True)) - digits[8]
+        if total % 11 == 0:
+            return f"{value:09d}"
+        value += 1
+
+
+def _log(cases: int = 30) -> tuple[bytes, list[str], list[str]]:
+    bsns = [_bsn(i * 13) for i in range(cases)]
+    emails = [f"{FIRST[i % 11].lower()}.{i}@example.org" for i in range(cases)]
+    lines = ["case,activity,time,clerk,bsn,email,amount"]
+    for i in range(cases):
+        for j, act in enumerate(("Submit", "Review", "Decide")):
+            clerk = f"{FIRST[(i + j) % 11]} {LAST[(i * 3 + j) % 9]}"
+            lines.append(
+                f"c{i},{act},2024-03-{1 + i % 28:02d}T{9 + j:02d}:00:00Z,{clerk},"
+                f"{bsns[i]},{emails[i]},{100 + i}"
+            )
+    return ("\n".join(lines) + "\n").encode(), bsns, emails
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    w = make_world(tmp_path_factory.mktemp("privacy"), None)
+    keys = tmp_path_factory.mktemp("outside") / "keys.json"
+    KeyRing.generate().write(keys)
+    w.ctx.settings.privacy_key_file = keys
+    try:
+        yield w
+    finally:
+        w.ctx.close()
+
+
+def _upload(client: TestClient, token: str, world: World, name: str, body: bytes) -> str:
+    r = client.post(
+        f"/w/{world.workspace_id}/datasets/upload?filename={name}.csv&name={name}",
+        content=body,
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 200, r.text[:500]
+    return r.text
+
+
+def _rows(html: str) -> dict[str, str]:
+    table = html[html.index('id="privacy-table"') :]
+    table = table[: table.index("</table>")]
+    return {
+        m.group(1): m.group(0)
+        for m in re.finditer(
+            r'<tr class="govuk-table__row" data-field="([^"]+)".*?</tr>', table, re.S
+        )
+    }
+
+
+def test_the_mapping_preview_shows_the_classification_and_the_default_protection(
+    world: World,
+) -> None:
+    body, bsns, emails = _log()
+    client = TestClient(make_app(world))
+    token = sign_in(client, world.emails["analyst"])
+    html = _upload(client, token, world, "permits", body)
+    rows = _rows(html)
+    assert set(rows) == {"case", "clerk", "bsn", "email", "amount"}, (
+        "activity and time are not classified"
+    )
+    assert 'data-category="nl_bsn"' in rows["bsn"] and "direct identifier" in rows["bsn"]
+    assert 'data-category="email"' in rows["email"]
+    assert 'data-category="none"' in rows["amount"] and "not personal" in rows["amount"]
+    assert re.search(r"\d+%", rows["bsn"])
+    # masked examples, never a value from the file
+    assert "#" in rows["bsn"]
+    for value in bsns + emails:
+        assert value not in html[html.index('id="privacy-table"') :]
+    # the analyst sees the protection but cannot change it
+    assert "pseudonymise" in rows["bsn"] and "default for a direct identifier" in rows["bsn"]
+    assert 'name="privacy_action"' not in html
+    assert "A data steward can change" in html
+    assert "the data will be stored as it is" not in html
+
+
+def test_a_stewards_change_is_recorded_with_its_reason_before_the_ingest(world: World) -> None:
+    body, bsns, emails = _log()
+    client = TestClient(make_app(world))
+    token = sign_in(client, world.emails["admin"])  # a workspace admin may decide and upload
+    html = _upload(client, token, world, "steward", body)
+    upload_id = re.search(r'name="upload_id" value="([^"]+)"', html).group(1)
+    fields = re.findall(r'name="privacy_column" value="([^"]+)"', html)
+    shown = re.findall(r'name="privacy_shown" value="([^"]+)"', html)
+    assert dict(zip(fields, shown, strict=True))["bsn"] == "pseudonymise"
+    actions = dict(zip(fields, shown, strict=True))
+    actions["email"] = "keep"
+    form = {
+        "csrf_token": token, "upload_id": upload_id, "name": "steward", "case_id": "case",
+        "activity": "activity", "timestamp": "time", "resource": "clerk",
+        "privacy_column": fields, "privacy_shown": shown,
+        "privacy_action": [actions[f] for f in fields],
+    }  # fmt: skip
+    # a change without its reason: refused, nothing recorded, nothing imported
+    r = client.post(
+        f"/w/{world.workspace_id}/datasets",
+        data={**form, "privacy_reason": ["" for _ in fields]},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422
+    assert "needs its reason" in r.text
+    assert re.search(r'<option value="keep" selected>', _rows(r.text)["email"]), "choice kept"
+    assert [
+        d.column
+        for d in pv.list_decisions(world.ctx, actor=SYSTEM, workspace_id=world.workspace_id)
+    ] == []
+    reasons = [
+        "contact for the applicant: needed by the service" if f == "email" else "" for f in fields
+    ]
+    r = client.post(
+        f"/w/{world.workspace_id}/datasets",
+        data={**form, "privacy_reason": reasons},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:800]
+    decisions = pv.list_decisions(world.ctx, actor=SYSTEM, workspace_id=world.workspace_id)
+    assert [(d.column, d.action) for d in decisions] == [("email", "keep")]
+    assert decisions[0].reason.startswith("contact for the applicant")
+    dataset = {
+        d.name: d
+        for d in assessment.list_datasets(world.ctx, actor=SYSTEM, workspace_id=world.workspace_id)
+    }["steward"]
+    events = pq.read_table(dataset.events_path).to_pydict()
+    assert set(events["email"]) <= set(emails), "kept clear as decided"
+    assert not set(events["bsn"]) & set(bsns), "pseudonymised by default"
+    # the next upload shows the decision as the email column's protection
+    rows = _rows(_upload(client, token, world, "again", body))
+    assert (
+        "data steward&#39;s decision" in rows["email"] or "data steward's decision" in rows["email"]
+    )
+    assert '<option value="keep" selected>' in rows["email"]
+
+
+def test_without_a_key_ring_the_preview_says_the_data_is_stored_as_it_is(
+    tmp_path: Path,
+) -> None:
+    plain = make_world(tmp_path, None)
+    try:
+        client = TestClient(make_app(plain))
+        token = sign_in(client, plain.emails["analyst"])
+        html = _upload(client, token, plain, "plain", _log(12)[0])
+        assert "the data will be stored as it is" in html
+    finally:
+        plain.ctx.close()

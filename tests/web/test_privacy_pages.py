@@ -174,3 +174,115 @@ def test_without_a_key_ring_the_preview_says_the_data_is_stored_as_it_is(
         assert "the data will be stored as it is" in html
     finally:
         plain.ctx.close()
+
+
+def _ingest(client: TestClient, token: str, world: World, name: str, body: bytes) -> None:
+    html = _upload(client, token, world, name, body)
+    upload_id = re.search(r'name="upload_id" value="([^"]+)"', html).group(1)
+    r = client.post(
+        f"/w/{world.workspace_id}/datasets",
+        data={
+            "csrf_token": token,
+            "upload_id": upload_id,
+            "name": name,
+            "case_id": "case",
+            "activity": "activity",
+            "timestamp": "time",
+            "resource": "clerk",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:500]
+
+
+def test_the_data_protection_page_and_a_request_from_registration_to_erasure(
+    world: World,
+) -> None:
+    body, bsns, _ = _log()
+    analyst = TestClient(make_app(world))
+    _ingest(analyst, sign_in(analyst, world.emails["analyst"]), world, "dpo_view", body)
+    ws = f"/w/{world.workspace_id}"
+
+    # a viewer sees the datasets' protection, not the register of requests
+    viewer = TestClient(make_app(world))
+    sign_in(viewer, world.emails["viewer"])
+    page = viewer.get(f"{ws}/privacy")
+    assert page.status_code == 200
+    row = re.search(r'data-dataset="dpo_view".*?</tr>', page.text, re.S).group(0)
+    assert "bsn: nl bsn" in row and "bsn: pseudonymised" in row
+    assert "Data-subject requests" not in page.text and "Register a request" not in page.text
+    assert "Decide on a column" not in page.text
+
+    # the data steward records a decision on the page
+    steward = TestClient(make_app(world))
+    token = sign_in(steward, world.emails["data_steward"])
+    r = steward.post(
+        f"{ws}/privacy/decisions",
+        data={"csrf_token": token, "column": "amount", "action": "pseudonymise", "reason": ""},
+    )
+    assert r.status_code == 422 and "needs its reason" in r.text
+    r = steward.post(
+        f"{ws}/privacy/decisions",
+        data={"csrf_token": token, "column": "amount", "action": "pseudonymise",
+              "reason": "amounts identify a claimant in small towns"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303
+    assert "amounts identify a claimant" in steward.get(f"{ws}/privacy").text
+
+    # the DPO registers an erasure request, verifies, searches, erases and closes it
+    dpo = TestClient(make_app(world))
+    token = sign_in(dpo, world.emails["dpo"])
+    subject = bsns[4]
+    r = dpo.post(
+        f"{ws}/privacy/requests",
+        data={"csrf_token": token, "kind": "erasure", "identifiers": f"{subject}\n",
+              "received_on": "2026-11-20"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303
+    target = r.headers["location"]
+    request_id = target.rsplit("/", 1)[1]
+    detail = dpo.get(target).text
+    assert "2026-12-20" in detail, "due one calendar month after it was received"
+    assert subject not in detail
+    overview = dpo.get(f"{ws}/privacy").text
+    assert f'data-request="{request_id}"' in overview
+    r = dpo.post(f"{target}/search", data={"csrf_token": token, "identifier": subject})
+    assert r.status_code == 422 and "verified" in r.text, "not before the identity is verified"
+    r = dpo.post(
+        f"{target}/verify",
+        data={"csrf_token": token, "how": "passport seen at the counter"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    r = dpo.post(f"{target}/search", data={"csrf_token": token, "identifier": subject})
+    assert r.status_code == 200
+    hits = r.text[r.text.index('id="search-hits"') :]
+    assert "dpo_view" in hits and "steward" in hits
+    assert subject not in r.text, "the identifier is not echoed into the page"
+    r = dpo.post(f"{target}/erase", data={"csrf_token": token, "identifier": subject})
+    assert r.status_code == 200
+    result = r.text[r.text.index('id="erasure-result"') :]
+    assert "dpo_view" in result and "erased" in result
+    assert "the identifier is in no dataset" in r.text
+    r = dpo.post(
+        f"{target}/close",
+        data={"csrf_token": token, "outcome": "completed", "reason": ""},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert "completed" in dpo.get(target).text
+    # the ledger names the request's steps and never the identifier
+    from civicflow.app import audit
+
+    entries = audit.list_entries(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, limit=1000
+    )
+    actions = [e.action for e in entries]
+    for step in ("add", "verify", "search", "erase", "close"):
+        assert f"privacy.request.{step}" in actions
+    assert subject not in repr([e.to_dict() for e in entries])
+    # an unknown step is refused with a clear error
+    r = dpo.post(f"{target}/delete", data={"csrf_token": token})
+    assert r.status_code == 422 and "no such step" in r.text

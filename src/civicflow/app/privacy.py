@@ -31,6 +31,13 @@ from civicflow.app._privacy import (
     store_vault,
     stored_column,
 )
+from civicflow.app._privacy_overview import (
+    DatasetProtection,
+    PersonalColumn,
+    PrivacyOverview,
+    dataset_protection,
+    privacy_overview,
+)
 from civicflow.app._privacy_requests import (
     KINDS,
     DatasetErasure,
@@ -62,7 +69,10 @@ __all__ = [
     "ColumnChoice",
     "ColumnProtection",
     "DatasetErasure",
+    "DatasetProtection",
     "ErasureResult",
+    "PersonalColumn",
+    "PrivacyOverview",
     "ProtectionPreview",
     "RetentionPlan",
     "StoredDecision",
@@ -73,6 +83,7 @@ __all__ = [
     "add_months",
     "add_request",
     "close_request",
+    "dataset_protection",
     "decide_column",
     "decide_columns",
     "erase_subject",
@@ -85,6 +96,7 @@ __all__ = [
     "list_releases",
     "list_requests",
     "preview_protection",
+    "privacy_overview",
     "protecting_transform",
     "publish_process_map",
     "publish_variants",

@@ -154,6 +154,7 @@ def create_app(
         _routes_opportunities,
         _routes_pages,
         _routes_people,
+        _routes_privacy,
         _routes_simulation,
     )
     from civicflow.web._analysis import AnalysisCache
@@ -172,6 +173,7 @@ def create_app(
     app.include_router(_routes_opportunities.router)
     app.include_router(_routes_people.router)
     app.include_router(_routes_fairness.router)
+    app.include_router(_routes_privacy.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)

@@ -203,7 +203,11 @@ def test_the_data_protection_page_and_a_request_from_registration_to_erasure(
     _ingest(analyst, sign_in(analyst, world.emails["analyst"]), world, "dpo_view", body)
     ws = f"/w/{world.workspace_id}"
 
-    # a viewer sees the datasets' protection, not the register of requests
+    pv.set_retention_policy(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, dataset="*",
+        older_than_days=30, reason="selection list: thirty days",
+    )  # fmt: skip
+    # a viewer sees the datasets' protection and the retention policies, not the requests
     viewer = TestClient(make_app(world))
     sign_in(viewer, world.emails["viewer"])
     page = viewer.get(f"{ws}/privacy")
@@ -212,6 +216,8 @@ def test_the_data_protection_page_and_a_request_from_registration_to_erasure(
     assert "bsn: nl bsn" in row and "bsn: pseudonymised" in row
     assert "Data-subject requests" not in page.text and "Register a request" not in page.text
     assert "Decide on a column" not in page.text
+    retention = page.text[page.text.index('id="privacy-retention"') :]
+    assert "every dataset without its own" in retention and "Due now" not in retention
 
     # the data steward records a decision on the page
     steward = TestClient(make_app(world))
@@ -248,6 +254,8 @@ def test_the_data_protection_page_and_a_request_from_registration_to_erasure(
     assert subject not in detail
     overview = dpo.get(f"{ws}/privacy").text
     assert f'data-request="{request_id}"' in overview
+    retention = overview[overview.index('id="privacy-retention"') :]
+    assert "Due now (dry run)" in retention and "dpo_view: 30 cases past the period" in retention
     r = dpo.post(f"{target}/search", data={"csrf_token": token, "identifier": subject})
     assert r.status_code == 422 and "verified" in r.text, "not before the identity is verified"
     r = dpo.post(

@@ -16,6 +16,12 @@ from typing import Any
 from civicflow.app._context import AppContext
 from civicflow.app._privacy import StoredDecision, StoredRelease, list_decisions, list_releases
 from civicflow.app._privacy_requests import StoredRequest, legal_holds, list_requests
+from civicflow.app._privacy_retention import (
+    RetentionPolicy,
+    RetentionRun,
+    list_retention_policies,
+    retention_run,
+)
 from civicflow.app._roles import Actor, Permission
 from civicflow.core import Record
 from civicflow.eventlog import Dataset
@@ -72,6 +78,9 @@ class PrivacyOverview(Record):
     releases: tuple[StoredRelease, ...]
     requests: tuple[StoredRequest, ...] | None
     """None when the actor does not keep the register (PRIVACY_REQUESTS)."""
+    retention: tuple[RetentionPolicy, ...]
+    retention_plan: RetentionRun | None
+    """The dry run of the retention policies (with PRIVACY_REQUESTS, else None)."""
 
     @property
     def open_requests(self) -> int:
@@ -135,9 +144,16 @@ def privacy_overview(
         dataset_protection(d, hold=holds.get(d.name, ""))
         for d in list_datasets(ctx, actor=actor, workspace_id=workspace_id)
     )
+    keeper = actor.can(Permission.PRIVACY_REQUESTS, workspace_id)
     requests = (
         tuple(list_requests(ctx, actor=actor, workspace_id=workspace_id, today=today))
-        if actor.can(Permission.PRIVACY_REQUESTS, workspace_id)
+        if keeper
+        else None
+    )
+    policies = tuple(list_retention_policies(ctx, actor=actor, workspace_id=workspace_id))
+    plan = (
+        retention_run(ctx, actor=actor, workspace_id=workspace_id, today=today)
+        if keeper and policies
         else None
     )
     return PrivacyOverview(
@@ -145,4 +161,6 @@ def privacy_overview(
         decisions=tuple(list_decisions(ctx, actor=actor, workspace_id=workspace_id)),
         releases=tuple(list_releases(ctx, actor=actor, workspace_id=workspace_id)),
         requests=requests,
+        retention=policies,
+        retention_plan=plan,
     )

@@ -136,3 +136,40 @@ def test_the_run_is_a_dry_run_by_default_and_idempotent(
     assert len(audit.list_entries(ctx, actor=admin, workspace_id=ws.id, limit=1000)) == count
     with pytest.raises(NotFoundError):
         pv.retention_run(ctx, actor=dpo, workspace_id=ws.id, dataset="nope")
+
+
+def test_the_reports_data_protection_section(
+    ctx: AppContext,
+    admin: Actor,
+    ws: workspaces.Workspace,
+    make_member: Callable[[str, Role], Actor],
+    tmp_path: Path,
+) -> None:
+    from .test_privacy_requests import SUBJECT
+
+    dpo = make_member(ws.id, Role.DPO)
+    viewer = make_member(ws.id, Role.VIEWER)
+    assert pv.report_section(ctx, actor=dpo, workspace_id=ws.id) is None, "nothing to say"
+    _ingest(ctx, admin, ws, tmp_path)
+    pv.add_request(ctx, actor=dpo, workspace_id=ws.id, kind="access", identifiers=[SUBJECT])
+    pv.set_retention_policy(
+        ctx, actor=dpo, workspace_id=ws.id, dataset="a", older_than_days=10,
+        reason="selection list: ten days",
+    )  # fmt: skip
+    section = pv.report_section(ctx, actor=dpo, workspace_id=ws.id)
+    assert section is not None and section.title == "Data protection"
+    captions = [t.caption for t in section.tables]
+    assert captions == [
+        "Personal data and its protection per dataset",
+        "Retention policies in force",
+        "Data-subject requests",
+    ]
+    assert [r[0] for r in section.tables[0].rows] == ["a", "b", "c"]
+    assert any("a: " in f and "past their retention period" in f for f in section.findings)
+    assert any("not classified at ingest" in f for f in section.findings)
+    assert {f.label: f.value for f in section.figures}["Open requests"] == "1 (0 overdue)"
+    assert SUBJECT not in repr(section)
+    # a viewer's report has no register of requests
+    seen = pv.report_section(ctx, actor=viewer, workspace_id=ws.id)
+    assert seen is not None and "Data-subject requests" not in [t.caption for t in seen.tables]
+    assert "Open requests" not in [f.label for f in seen.figures]

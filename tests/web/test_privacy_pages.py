@@ -291,6 +291,11 @@ def test_the_data_protection_page_and_a_request_from_registration_to_erasure(
     for step in ("add", "verify", "search", "erase", "close"):
         assert f"privacy.request.{step}" in actions
     assert subject not in repr([e.to_dict() for e in entries])
+    # the workbench's report has the Data protection section, and no planted identifier
+    report = dpo.get(f"{ws}/assessment/report.html?dataset=steward")
+    assert report.status_code == 200
+    assert 'id="privacy"' in report.text and "Personal data and its protection" in report.text
+    assert not [b for b in bsns if b in report.text]
     # an unknown step is refused with a clear error
     r = dpo.post(f"{target}/delete", data={"csrf_token": token})
     assert r.status_code == 422 and "no such step" in r.text

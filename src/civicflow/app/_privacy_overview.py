@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from civicflow.app._context import AppContext
@@ -25,6 +26,7 @@ from civicflow.app._privacy_retention import (
 from civicflow.app._roles import Actor, Permission
 from civicflow.core import Record
 from civicflow.eventlog import Dataset
+from civicflow.report import Section, privacy_section
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,3 +166,18 @@ def privacy_overview(
         retention=policies,
         retention_plan=plan,
     )
+
+
+def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Section | None:
+    """The report's "Data protection" section (None when there is nothing to say)."""
+    overview = privacy_overview(ctx, actor=actor, workspace_id=workspace_id)
+    return privacy_section(overview.to_dict())
+
+
+def local_report_section(workspace_path: Path | str) -> Section | None:
+    """The "Data protection" section for a report written on the command line, read only (None
+    when the command line's database does not know the workspace or its operator; see
+    :func:`civicflow.app.business_case.local_report_section`)."""
+    from civicflow.app._business_case import local_section
+
+    return local_section(workspace_path, report_section)

@@ -36,7 +36,9 @@ from civicflow.app._privacy_overview import (
     PersonalColumn,
     PrivacyOverview,
     dataset_protection,
+    local_report_section,
     privacy_overview,
+    report_section,
 )
 from civicflow.app._privacy_requests import (
     KINDS,
@@ -112,6 +114,7 @@ __all__ = [
     "list_releases",
     "list_requests",
     "list_retention_policies",
+    "local_report_section",
     "preview_protection",
     "privacy_overview",
     "protecting_transform",
@@ -119,6 +122,7 @@ __all__ = [
     "publish_variants",
     "reidentify",
     "remove_retention_policy",
+    "report_section",
     "retention_apply",
     "retention_plan",
     "retention_run",

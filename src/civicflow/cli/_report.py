@@ -93,6 +93,7 @@ def report(
         from civicflow.app.business_case import local_report_section, opportunities_report_section
         from civicflow.app.fairness import local_report_section as local_fairness_section
         from civicflow.app.people import local_report_section as people_report_section
+        from civicflow.app.privacy import local_report_section as local_privacy_section
         from civicflow.planning import automation_opportunities
 
         whole = not section
@@ -100,6 +101,7 @@ def report(
             opportunities_report_section(automation_opportunities(view)) if whole else None,
             local_report_section(options.workspace),
             local_fairness_section(options.workspace),
+            local_privacy_section(options.workspace),
             people_report_section(options.workspace, view) if whole else None,
         )
         config = dataclasses.replace(

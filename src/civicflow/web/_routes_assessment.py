@@ -915,10 +915,13 @@ def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Respo
     )  # fmt: skip
     opportunities = bc.opportunities_report_section(ranked)
     fairness = af.report_section(ctx, actor=actor, workspace_id=workspace_id)
+    from civicflow.app import privacy
+
+    protection = privacy.report_section(ctx, actor=actor, workspace_id=workspace_id)
     # the report's analyses run on the application's engine: under its one lock
     with assessment.engine_lock(ctx):
         staff = people.report_section(ctx, actor=actor, workspace_id=workspace_id, view=view)
-        extra = (opportunities, cases, fairness, staff)
+        extra = (opportunities, cases, fairness, protection, staff)
         config = ReportConfig(extra_sections=tuple(s for s in extra if s is not None))
         build_report(view=view, out=out, config=config)
 

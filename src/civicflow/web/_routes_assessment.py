@@ -115,11 +115,20 @@ def _mapping_context(
     protection = privacy.preview_protection(
         ctx, actor=actor, workspace_id=workspace_id, fields=fields, rows=rows, mapping=chosen
     )
+    # the columns ingest will pseudonymise are shown masked in the preview too
+    from civicflow.privacy import mask
+
+    hidden = {
+        fields.index(c.field)
+        for c in protection.columns
+        if c.action == "pseudonymise" and c.field in fields
+    }
+    shown = [[mask(v) if i in hidden and v else v for i, v in enumerate(r)] for r in rows[:8]]
     return {
         "upload_id": upload_id,
         "kind": kind,
         "fields": fields,
-        "rows": rows[:8],
+        "rows": shown,
         "values": {**guessed, "name": name or path.name.split(".")[0]},
         "protection": protection,
     }

@@ -65,3 +65,39 @@ def test_request_from_add_to_close(tmp_path: Path) -> None:
         _ok(["privacy", "retention", "plan", "d", "--older-than-days", "1", "-w", ws, "--json"])
     )
     assert plan["cases"] == 1 and not plan["applied"]
+
+
+def test_retention_policies_and_the_scheduled_run(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    recent = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    log = tmp_path / "log.csv"
+    log.write_text(LOG + f"c3,Submit,{recent},cem@example.nl\n")
+    ws = str(tmp_path / "ws")
+    _ok(["ingest", str(log), "-w", ws, "--name", "d"])
+    assert "No retention policy" in _ok(["privacy", "retention", "policies", "-w", ws])
+    dry = json.loads(_ok(["privacy", "retention", "apply", "-w", ws, "--json"]))
+    assert dry["without_policy"] == ["d"] and dry["steps"] == []
+    bad = runner.invoke(app, ["privacy", "retention", "set", "d", "--older-than-days", "30",
+                              "--reason", "", "-w", ws])  # fmt: skip
+    assert bad.exit_code != 0 and "needs its reason" in str(bad.exception)
+    _ok(["privacy", "retention", "set", "*", "--older-than-days", "30",
+         "--reason", "selection list: thirty days", "-w", ws])  # fmt: skip
+    policies = json.loads(_ok(["privacy", "retention", "policies", "-w", ws, "--json"]))
+    assert [(p["dataset"], p["version"]) for p in policies] == [("*", 1)]
+    events = next((tmp_path / "ws" / "datasets").rglob("events.parquet"))
+    # a dry run by default: nothing changes
+    dry = json.loads(_ok(["privacy", "retention", "apply", "-w", ws, "--json"]))
+    assert not dry["applied"] and dry["changed"] == []
+    assert dry["steps"][0]["plan"]["cases"] == 2
+    assert pq.read_table(events).num_rows == 4
+    done = json.loads(_ok(["privacy", "retention", "apply", "--yes", "-w", ws, "--json"]))
+    assert done["changed"] == ["d"]
+    events = next((tmp_path / "ws" / "datasets").rglob("events.parquet"))
+    assert pq.read_table(events).column("case_id").to_pylist() == ["c3"]
+    # scheduled again: nothing more to drop, nothing changes
+    again = json.loads(_ok(["privacy", "retention", "apply", "--yes", "-w", ws, "--json"]))
+    assert again["changed"] == [] and again["steps"][0]["plan"]["cases"] == 0
+    one_off = runner.invoke(app, ["privacy", "retention", "apply", "--older-than-days", "5",
+                                  "-w", ws])  # fmt: skip
+    assert one_off.exit_code != 0 and "for one dataset" in str(one_off.exception)

@@ -751,3 +751,25 @@ class ForecastRow(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "name", "version", name="uq_forecasts_version"),
     )
+
+
+class PrivacyRetentionPolicyRow(Base):
+    """One version of a retention policy: a dataset's (or, ``*``, every dataset's without its
+    own) retention period. A change is a new version; ``active`` false removes the policy."""
+
+    __tablename__ = "privacy_retention_policies"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    dataset: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    older_than_days: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint(
+            "workspace_id", "dataset", "version", name="uq_privacy_retention_policies_version"
+        ),
+    )

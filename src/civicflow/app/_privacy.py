@@ -12,12 +12,16 @@ pseudonymising ingest, and re-identification through the vault — role-checked 
   graph; refused when the dataset's privacy budget would be exceeded; ledger ``privacy.release``.
 - ``reidentify`` (PRIVACY_REIDENTIFY, the data-protection officer): a pseudonym's original, with a
   reason; ledger ``privacy.reidentify`` names the pseudonym only.
+- ``preview_protection`` (WORKSPACE_READ): the upload page's view of an upload's sample — each
+  field's detected kind, confidence, masked examples and the protection ingest will apply;
+  ``decide_columns`` records the data steward's changes made there (all checked before any is
+  recorded).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +48,7 @@ from civicflow.core import (
 )
 from civicflow.privacy import (
     KEEP,
+    NOT_CLASSIFIED,
     PSEUDONYMISE,
     Classification,
     ClassifyConfig,
@@ -208,6 +213,154 @@ def decide_column(
             after={"column": column, "action": action, "reason": reason}, reason=reason,
         )  # fmt: skip
         return _decision_out(row)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ColumnProtection(Record):
+    """One source field of an upload as the mapping preview shows it."""
+
+    _json = True
+
+    field: str
+    """The field's name in the uploaded file."""
+    column: str
+    """The column's name after ingest (the name a decision is kept under)."""
+    category: str
+    confidence: float
+    examples: tuple[str, ...]
+    """Masked sample values (``J** J*****``), never the values themselves."""
+    direct_identifier: bool
+    action: str
+    """What ingest does with it: ``pseudonymise`` or ``keep``."""
+    basis: str
+    """Why: ``default`` (classification) or ``decision`` (a data steward's, with ``reason``)."""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProtectionPreview(Record):
+    """The classification of an upload's sample and the protection ingest will apply."""
+
+    _json = True
+
+    columns: tuple[ColumnProtection, ...]
+    rows_sampled: int
+    active: bool
+    """A key ring is configured: ingest pseudonymises (otherwise the data is stored as it is)."""
+    can_decide: bool
+    """The actor may change a column's protection (PRIVACY_DECIDE)."""
+
+    @property
+    def personal(self) -> tuple[ColumnProtection, ...]:
+        return tuple(c for c in self.columns if c.category != "none")
+
+    _extra = ("personal",)
+
+
+def stored_column(field: str, mapping: Mapping[str, str]) -> str:
+    """The column a source field becomes at ingest: the canonical name of a mapped field
+    (``mapping`` is canonical column → source field), otherwise the field's own name."""
+    for canonical, source in mapping.items():
+        if source == field:
+            return canonical
+    return field
+
+
+def preview_protection(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    fields: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    mapping: Mapping[str, str],
+    config: ClassifyConfig | None = None,
+) -> ProtectionPreview:
+    """Classify an upload's sample (``fields`` and the first ``rows``) and say per field what
+    ingest will do: pseudonymise the direct identifiers unless a data steward decided otherwise
+    for the column (WORKSPACE_READ). Fields mapped to the activity or the times are not
+    classified (ingest does not classify them either)."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    decisions = {d.column: d for d in list_decisions(ctx, actor=actor, workspace_id=workspace_id)}
+    columns = {f: stored_column(f, mapping) for f in dict.fromkeys(fields)}
+    wanted = [f for f, c in columns.items() if c not in NOT_CLASSIFIED]
+    index = {f: i for i, f in enumerate(fields)}
+    table = pa.table(
+        {
+            f: pa.array(
+                [(r[index[f]] or None) if index[f] < len(r) else None for r in rows], pa.string()
+            )
+            for f in wanted
+        }
+    )
+    verdicts = classify_table(table, config=config or ClassifyConfig())
+    out: list[ColumnProtection] = []
+    for verdict in verdicts.columns:
+        column = columns[verdict.column]
+        decision = decisions.get(column) or decisions.get(column.removeprefix("case:"))
+        if decision is not None:
+            action, basis, reason = decision.action, "decision", decision.reason
+        else:
+            action = PSEUDONYMISE if verdict.direct_identifier else KEEP
+            basis, reason = "default", ""
+        out.append(
+            ColumnProtection(
+                field=verdict.column, column=column, category=verdict.category.value,
+                confidence=verdict.confidence, examples=verdict.examples,
+                direct_identifier=verdict.direct_identifier, action=action, basis=basis,
+                reason=reason,
+            )
+        )  # fmt: skip
+    return ProtectionPreview(
+        columns=tuple(out),
+        rows_sampled=verdicts.rows_sampled,
+        active=ctx.settings.privacy_key_file is not None,
+        can_decide=actor.can(Permission.PRIVACY_DECIDE, workspace_id),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ColumnChoice:
+    """A protection chosen for a column on the upload page, with the one shown before."""
+
+    column: str
+    action: str
+    shown: str
+    reason: str = ""
+
+
+def decide_columns(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, choices: Sequence[ColumnChoice]
+) -> list[StoredDecision]:
+    """Record the choices that differ from what was shown (PRIVACY_DECIDE for any change).
+    Every change is checked (permission, action, reason) before the first is recorded."""
+    changed = [c for c in choices if c.action != c.shown]
+    if not changed:
+        return []
+    actor.require(Permission.PRIVACY_DECIDE, workspace_id)
+    for choice in changed:
+        check_choice(
+            choice.action, ACTIONS, what="privacy decision", field="action", error=InputError
+        )
+        if len(choice.reason.strip()) < 5:
+            raise InputError(
+                f"changing the protection of '{choice.column}' needs its reason",
+                where=Location(field="privacy_reason"),
+                found=repr(choice.reason.strip()),
+                expected="why the column is kept clear or pseudonymised (at least 5 characters)",
+                fix="give the legal or operational reason, e.g. 'staff names: needed for workload'",
+            )
+    return [
+        decide_column(
+            ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            column=c.column,
+            action=c.action,
+            reason=c.reason,
+        )
+        for c in changed
+    ]
 
 
 def protecting_transform(

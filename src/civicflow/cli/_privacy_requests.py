@@ -330,9 +330,20 @@ def hold(
 
 
 retention_app = typer.Typer(
-    help="Retention: drop the cases of a dataset closed more than N days ago (dry run, apply).",
+    help="Retention: stored policies per dataset (set, remove, policies) and the run that "
+    "drops the cases closed longer ago than their period (plan, apply; dry run by default).",
     no_args_is_help=True,
 )
+
+
+def _print_plan(plan: Any, *, policy: str = "") -> None:
+    held = " (on legal hold: nothing is dropped)" if plan.held else ""
+    done = "dropped" if plan.applied else "would drop"
+    console.print(
+        f"{plan.dataset}: {done} {plan.cases} cases ({plan.events} events) whose last event is "
+        f"before {plan.cutoff}; {plan.cases_kept} cases kept{held}{policy}",
+        highlight=False,
+    )
 
 
 def _retention(dataset: str, days: int, workspace: Path, as_json: bool, *, apply: bool) -> None:
@@ -356,15 +367,33 @@ def _retention(dataset: str, days: int, workspace: Path, as_json: bool, *, apply
     if as_json:
         typer.echo(json.dumps({**plan.to_dict(), "ledger_entry": receipt}, indent=2))
         return
-    held = " (on legal hold: nothing is dropped)" if plan.held else ""
-    done = "dropped" if plan.applied else "would drop"
-    console.print(
-        f"{dataset}: {done} {plan.cases} cases ({plan.events} events) whose last event is before "
-        f"{plan.cutoff}; {plan.cases_kept} cases kept{held}",
-        highlight=False,
-    )
+    _print_plan(plan)
     if receipt is not None:
         print_receipt(receipt, out=err_console)
+
+
+def _run_policies(dataset: str | None, workspace: Path, as_json: bool, *, apply: bool) -> None:
+    from civicflow.app import Permission
+    from civicflow.app import privacy as pv
+
+    with acting(
+        workspace, Permission.PRIVACY_REQUESTS, command="civicflow privacy retention apply"
+    ) as act:
+        run = pv.retention_run(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            apply=apply, dataset=dataset,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(run.to_dict(), indent=2))
+        return
+    for step in run.steps:
+        _print_plan(step.plan, policy=f" [policy {step.policy_dataset} v{step.policy_version}]")
+    for name in run.without_policy:
+        console.print(f"{name}: no retention policy; left alone", highlight=False)
+    if not apply:
+        err_console.print("Dry run: nothing changed. Run again with --yes to apply.")
+    elif not run.changed:
+        err_console.print("Nothing to drop: every dataset is within its retention period.")
 
 
 DaysOpt = Annotated[
@@ -385,10 +414,121 @@ def retention_plan(
 
 @retention_app.command("apply")
 def retention_apply(
-    dataset: Annotated[str, typer.Argument(help="Dataset of the workspace")],
-    older_than_days: DaysOpt,
+    dataset: Annotated[
+        str | None, typer.Argument(help="One dataset (default: every dataset a policy covers)")
+    ] = None,
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than-days",
+            help="A one-off period for DATASET instead of the stored policies",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Apply; without it the command is a dry run")
+    ] = False,
     workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Drop those cases: a new version of the dataset (unless on legal hold); ledgered."""
-    _retention(dataset, older_than_days, workspace, as_json, apply=True)
+    """Drop the cases past their retention period: a new version of each dataset concerned
+    (none on legal hold); ledgered. The stored policies by default (safe to schedule: a second
+    run changes nothing); a dry run unless --yes."""
+    if older_than_days is None:
+        _run_policies(dataset, workspace, as_json, apply=yes)
+        return
+    if dataset is None:
+        raise InputError(
+            "a one-off retention period is for one dataset",
+            where=Location(field="dataset"),
+            found="--older-than-days without a dataset",
+            expected="DATASET --older-than-days N, or no period to apply the stored policies",
+            fix="name the dataset, or store a policy with `civicflow privacy retention set`",
+        )
+    _retention(dataset, older_than_days, workspace, as_json, apply=yes)
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="The retention schedule or legal basis")]
+
+
+@retention_app.command("set")
+def retention_set(
+    dataset: Annotated[str, typer.Argument(help="Dataset of the workspace, or * for every one")],
+    older_than_days: Annotated[
+        int, typer.Option("--older-than-days", help="The retention period in days")
+    ],
+    reason: ReasonOpt,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Store a new version of a dataset's retention policy; ledgered."""
+    from civicflow.app import privacy as pv
+
+    policy, _ = _run(
+        workspace, "civicflow privacy retention set",
+        lambda ctx, actor, ws: pv.set_retention_policy(
+            ctx, actor=actor, workspace_id=ws, dataset=dataset,
+            older_than_days=older_than_days, reason=reason,
+        ),
+        action="", object_id=None,
+    )  # fmt: skip
+    _show_policy(policy, as_json)
+
+
+@retention_app.command("remove")
+def retention_remove(
+    dataset: Annotated[str, typer.Argument(help="Dataset of the workspace, or *")],
+    reason: ReasonOpt,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """End a dataset's retention policy (a new, inactive version; the history stays)."""
+    from civicflow.app import privacy as pv
+
+    policy, _ = _run(
+        workspace, "civicflow privacy retention remove",
+        lambda ctx, actor, ws: pv.remove_retention_policy(
+            ctx, actor=actor, workspace_id=ws, dataset=dataset, reason=reason
+        ),
+        action="", object_id=None,
+    )  # fmt: skip
+    _show_policy(policy, as_json)
+
+
+def _show_policy(policy: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(policy.to_dict(), indent=2))
+        return
+    state = f"{policy.older_than_days} days" if policy.active else "removed"
+    console.print(f"{policy.dataset} v{policy.version}: {state} — {policy.reason}", highlight=False)
+
+
+@retention_app.command("policies")
+def retention_policies(
+    history: Annotated[bool, typer.Option("--history", help="Every version")] = False,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """The retention policies in force (or every version with --history)."""
+    from civicflow.app import Permission
+    from civicflow.app import privacy as pv
+
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow privacy retention policies"
+    ) as act:
+        policies = pv.list_retention_policies(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            history=history,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps([p.to_dict() for p in policies], indent=2))
+        return
+    if not policies:
+        console.print("No retention policy.")
+        return
+    table = Table("dataset", "version", "period (days)", "active", "reason", "set")
+    for p in policies:
+        table.add_row(
+            p.dataset, str(p.version), str(p.older_than_days) if p.active else "—",
+            "yes" if p.active else "no", p.reason, p.created_at.strftime("%Y-%m-%d"),
+        )  # fmt: skip
+    console.print(table)

@@ -94,6 +94,7 @@ def report(
         from civicflow.app.business_case import local_report_section, opportunities_report_section
         from civicflow.app.fairness import local_report_section as local_fairness_section
         from civicflow.app.people import local_report_section as people_report_section
+        from civicflow.app.privacy import local_report_section as local_privacy_section
         from civicflow.planning import automation_opportunities
 
         whole = not section
@@ -102,6 +103,7 @@ def report(
             local_report_section(options.workspace),
             local_fairness_section(options.workspace),
             local_allocation_section(options.workspace),
+            local_privacy_section(options.workspace),
             people_report_section(options.workspace, view) if whole else None,
         )
         config = dataclasses.replace(

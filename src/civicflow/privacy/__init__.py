@@ -63,6 +63,7 @@ from civicflow.privacy._risk import KAnonymity, PrefixUniqueness, k_anonymity, p
 from civicflow.privacy._text import PATTERNS, TextDetector, TextPattern, TextSpan
 from civicflow.privacy._transform import (
     KEEP,
+    NOT_CLASSIFIED,
     PSEUDONYMISE,
     ColumnDecision,
     PseudonymiseTransform,
@@ -71,6 +72,7 @@ from civicflow.privacy._transform import (
 __all__ = [
     "DIRECT_IDENTIFIERS",
     "KEEP",
+    "NOT_CLASSIFIED",
     "PATTERNS",
     "PSEUDONYMISE",
     "QUASI_IDENTIFIERS",

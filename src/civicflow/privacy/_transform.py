@@ -76,7 +76,11 @@ class PseudonymiseTransform:
 
     def _decision(self, column: str) -> ColumnDecision | None:
         bare = column.removeprefix("case:")
-        return self._decisions.get(column) or self._decisions.get(bare)
+        return (
+            self._decisions.get(column)
+            or self._decisions.get(bare)
+            or self._decisions.get(f"case:{bare}")
+        )
 
     def _plan(self, batch: pa.Table, table: TableKind) -> list[str]:
         classification = classify_table(batch, config=self._config, skip=NOT_CLASSIFIED)

@@ -16,6 +16,7 @@ from civicflow.report._format import describe_filter
 from civicflow.report._model import Chart, Figure, Section, Table
 from civicflow.report._opportunities import opportunities_chart, opportunities_section
 from civicflow.report._people import people_hours_chart, people_section
+from civicflow.report._privacy import privacy_section
 from civicflow.report._render import dot_to_svg, find_browser, html_to_pdf, svg_to_png
 from civicflow.report._report import ReportConfig, ReportProgress, build_report, report_data
 from civicflow.report._sections import REPORT_SECTIONS, build_section
@@ -62,6 +63,7 @@ __all__ = [
     "opportunities_section",
     "people_hours_chart",
     "people_section",
+    "privacy_section",
     "report_data",
     "simulation_comparison_rows",
     "simulation_sections",

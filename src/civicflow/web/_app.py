@@ -156,6 +156,7 @@ def create_app(
         _routes_opportunities,
         _routes_pages,
         _routes_people,
+        _routes_privacy,
         _routes_rules,
         _routes_simulation,
     )
@@ -178,6 +179,7 @@ def create_app(
     app.include_router(_routes_rules.router)
     app.include_router(_routes_allocation.router)
     app.include_router(_routes_forecast.router)
+    app.include_router(_routes_privacy.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_api.router)

@@ -86,8 +86,24 @@ def _guess(fields: list[str]) -> dict[str, str]:
     return out
 
 
-def _mapping_context(path: Path, kind: str, upload_id: str, name: str) -> dict[str, Any]:
-    fields, rows = preview(path, kind)
+_PRIVACY_SAMPLE_ROWS = 200
+"""Rows of an upload the mapping preview classifies (eight of them are shown)."""
+
+
+def _mapping_context(
+    ctx: Any,
+    actor: Any,
+    workspace_id: str,
+    path: Path,
+    kind: str,
+    upload_id: str,
+    name: str,
+    *,
+    mapping: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    from civicflow.app import privacy
+
+    fields, rows = preview(path, kind, rows=_PRIVACY_SAMPLE_ROWS)
     guessed = _guess(fields)
     if kind.startswith("xes"):
         guessed = {
@@ -95,12 +111,26 @@ def _mapping_context(path: Path, kind: str, upload_id: str, name: str) -> dict[s
             **guessed,
         }
         guessed.setdefault("activity", "concept:name")
+    chosen = {k: v for k, v in (mapping if mapping is not None else guessed).items() if v}
+    protection = privacy.preview_protection(
+        ctx, actor=actor, workspace_id=workspace_id, fields=fields, rows=rows, mapping=chosen
+    )
+    # the columns ingest will pseudonymise are shown masked in the preview too
+    from civicflow.privacy import mask
+
+    hidden = {
+        fields.index(c.field)
+        for c in protection.columns
+        if c.action == "pseudonymise" and c.field in fields
+    }
+    shown = [[mask(v) if i in hidden and v else v for i, v in enumerate(r)] for r in rows[:8]]
     return {
         "upload_id": upload_id,
         "kind": kind,
         "fields": fields,
-        "rows": rows,
+        "rows": shown,
         "values": {**guessed, "name": name or path.name.split(".")[0]},
+        "protection": protection,
     }
 
 
@@ -125,7 +155,14 @@ async def upload(
         )
         try:
             context = await run_in_threadpool(
-                _mapping_context, stored.path, stored.kind, stored.upload_id, name
+                _mapping_context,
+                request.app.state.ctx,
+                actor,
+                workspace_id,
+                stored.path,
+                stored.kind,
+                stored.upload_id,
+                name,
             )
         except BaseException:
             # a file that cannot even be previewed is not kept
@@ -155,13 +192,29 @@ def ingest(
     on_error: Annotated[str, Form(pattern="^(fail|skip)$")] = "fail",
     timezone: Annotated[str, Form(max_length=64)] = "",
     timestamp_format: Annotated[str, Form(max_length=100)] = "",
+    privacy_column: Annotated[list[str] | None, Form(max_length=200)] = None,
+    privacy_shown: Annotated[list[str] | None, Form(max_length=20)] = None,
+    privacy_action: Annotated[list[str] | None, Form(max_length=20)] = None,
+    privacy_reason: Annotated[list[str] | None, Form(max_length=500)] = None,
 ) -> Response:
+    """Import the upload with the mapping; the data steward's changes to a column's protection
+    (the personal-data table of the form) are recorded first, each with its reason."""
+    from civicflow.app import privacy
     from civicflow.eventlog import IngestOptions, UnreadableSourceError
 
     ws = _ws(request, actor, workspace_id)
     directory = _uploads_dir(request, workspace_id)
     zone = timezone.strip()
     fmt = timestamp_format.strip()
+    posted = list(
+        zip(
+            privacy_column or [],
+            privacy_shown or [],
+            privacy_action or [],
+            privacy_reason or [],
+            strict=False,
+        )
+    )
     try:
         path = find_upload(directory, upload_id)
         missing = [
@@ -187,6 +240,19 @@ def ingest(
         )
         from civicflow.app import assessment
 
+        chosen = mapping.mapped_fields()
+        privacy.decide_columns(
+            ctx,
+            actor=actor,
+            workspace_id=workspace_id,
+            choices=[
+                privacy.ColumnChoice(
+                    column=privacy.stored_column(f, chosen), action=a, shown=sh, reason=r
+                )
+                for f, sh, a, r in posted
+            ],
+        )
+
         dataset = assessment.ingest_dataset(
             ctx,
             actor=actor,
@@ -209,9 +275,20 @@ def ingest(
         try:
             path = find_upload(directory, upload_id)
             kind = next(k for k, s in _suffixes() if path.name.endswith(s))
-            context = _mapping_context(path, kind, upload_id, name)
+            posted_mapping = {
+                "case_id": case_id,
+                "activity": activity,
+                "timestamp": timestamp,
+                "start_timestamp": start_timestamp,
+                "resource": resource,
+                "lifecycle": lifecycle,
+            }
+            context = _mapping_context(
+                ctx, actor, workspace_id, path, kind, upload_id, name, mapping=posted_mapping
+            )
         except (CivicflowError, StopIteration):
             pass
+        context["privacy_values"] = {f: (a, r) for f, _, a, r in posted}
         context["values"] = {
             **context.get("values", {}),
             "name": name,
@@ -848,10 +925,13 @@ def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Respo
     opportunities = bc.opportunities_report_section(ranked)
     fairness = af.report_section(ctx, actor=actor, workspace_id=workspace_id)
     allocations = allocation.report_section(ctx, actor=actor, workspace_id=workspace_id)
+    from civicflow.app import privacy
+
+    protection = privacy.report_section(ctx, actor=actor, workspace_id=workspace_id)
     # the report's analyses run on the application's engine: under its one lock
     with assessment.engine_lock(ctx):
         staff = people.report_section(ctx, actor=actor, workspace_id=workspace_id, view=view)
-        extra = (opportunities, cases, fairness, allocations, staff)
+        extra = (opportunities, cases, fairness, allocations, protection, staff)
         config = ReportConfig(extra_sections=tuple(s for s in extra if s is not None))
         build_report(view=view, out=out, config=config)
 

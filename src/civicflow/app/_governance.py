@@ -526,17 +526,20 @@ def set_control(
     status: str | None = None,
     due: date | None = None,
     evidence: Sequence[str] = (),
+    remove: Sequence[str] = (),
     reason: str | None = None,
 ) -> ControlState:
-    """Set a control's owner, status or due date and add evidence links (``kind:ref``; an
-    ``assessment:`` link must name an assessment of this workspace). GOVERNANCE_WRITE; ledger
-    ``control.update`` on the object ``<catalogue>:<control>``."""
+    """Set a control's owner, status or due date, add evidence links (``kind:ref``; an
+    ``assessment:`` link must name an assessment of this workspace) and take off those named in
+    ``remove`` (``kind:ref``). GOVERNANCE_WRITE; ledger ``control.update`` on the object
+    ``<catalogue>:<control>``."""
     actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
     catalogue.control(control)
     if status is not None:
         check_choice(status, [s.value for s in ControlStatus], what="control status",
                      field="status", error=InputError)  # fmt: skip
     links = [evidence_link(e) for e in evidence]
+    dropped = {(link.kind, link.ref) for link in (evidence_link(r) for r in remove)}
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
         for link in links:
@@ -563,8 +566,9 @@ def set_control(
             row.status = status
         if due is not None:
             row.due = due
-        known = {(e["kind"], e["ref"]) for e in row.evidence}
-        row.evidence = [*row.evidence] + [
+        kept = [e for e in row.evidence if (e["kind"], e["ref"]) not in dropped]
+        known = {(e["kind"], e["ref"]) for e in kept}
+        row.evidence = kept + [
             link.to_dict() for link in links if (link.kind, link.ref) not in known
         ]
         row.updated_by = actor.pseudonym

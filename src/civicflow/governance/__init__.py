@@ -40,6 +40,7 @@ from civicflow.governance._atrs import (
     Facets,
     atrs_fields,
     atrs_record,
+    derived_atrs_keys,
     finder_facets,
     record_csv,
     record_html,
@@ -48,6 +49,7 @@ from civicflow.governance._atrs import (
 )
 from civicflow.governance._condition import Condition, parse_condition
 from civicflow.governance._controls import (
+    ART30_DETAILS,
     ART30_FIELDS,
     BUILTIN_CATALOGUES,
     EVIDENCE_KINDS,
@@ -130,6 +132,7 @@ __all__ = [
     "AIA_ID",
     "AI_ACT_SET",
     "AREAS",
+    "ART30_DETAILS",
     "ART30_FIELDS",
     "ASSESSMENT_KINDS",
     "ATRS_VERSION",
@@ -197,6 +200,7 @@ __all__ = [
     "check_answers",
     "check_entry_fields",
     "classify_ai_act",
+    "derived_atrs_keys",
     "dpia_result",
     "edit_entry",
     "embedded_weight",

@@ -151,6 +151,16 @@ def atrs_record(entry: RegisterEntry, *, facets: Facets | None = None) -> AtrsRe
     return AtrsRecord(entry.id, entry.name, metadata, tier_1, tier_2, tuple(missing))
 
 
+@cache
+def derived_atrs_keys() -> frozenset[str]:
+    """The record fields filled from the entry's own fields, lifecycle and assessments (the
+    others come from ``entry.details``)."""
+    blank = RegisterEntry(
+        id="", name="", purpose="", legal_basis="", owner="", senior_responsible_owner=""
+    )
+    return frozenset(_values(blank))
+
+
 def _values(entry: RegisterEntry) -> dict[str, str]:
     impact = "\n".join(
         f"{a.kind}: {a.summary}" + (f" ({a.at.date().isoformat()})" if a.at else "")

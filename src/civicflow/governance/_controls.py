@@ -254,6 +254,14 @@ ART30_FIELDS = (
     ("datasets", "", "Datasets used"),
 )
 NOT_RECORDED = "not recorded"
+ART30_DETAILS = (
+    ("data_categories", "Categories of personal data"),
+    ("recipients", "Categories of recipients"),
+    ("transfers", "Transfers to third countries"),
+    ("retention", "Time limits for erasure"),
+    ("security", "Technical and organisational security measures"),
+)
+"""The Art. 30 fields a register entry keeps in its ``details`` (key, label)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,3 +220,70 @@ def test_the_inventory_in_the_browser(world: World) -> None:
     card = governance.readiness(world.ctx, actor=SYSTEM, workspace_id=ws)
     infra = next(a for a in card.areas if a.area == "infrastructure")
     assert any("Northgate" in g for g in infra.gaps)
+
+
+PDF = b"%PDF-1.7\nsigned DPIA\n%%EOF\n"
+
+
+def test_evidence_files_attached_in_the_browser(world: World) -> None:
+    import hashlib
+
+    ws = world.workspace_id
+    client = TestClient(make_app(world))
+    csrf = sign_in(client, world.emails["dpo"])
+    run = governance.start_assessment(world.ctx, actor=SYSTEM, workspace_id=ws, kind="gdpr-dpia")
+    url = f"/w/{ws}/governance/assessments/{run.id}"
+    page = client.get(url)
+    assert 'enctype="multipart/form-data"' in page.text and 'name="question"' in page.text
+    refused = client.post(
+        f"{url}/attachments", data={"csrf_token": csrf, "question": "criteria"},
+        files={"file": ("dpia.pdf", b"MZ not a pdf", "application/pdf")},
+    )  # fmt: skip
+    assert refused.status_code == 422 and 'href="#q-file"' in refused.text
+    attached = client.post(
+        f"{url}/attachments", data={"csrf_token": csrf, "question": "criteria"},
+        files={"file": ("dpia.pdf", PDF, "application/pdf")}, follow_redirects=True,
+    )  # fmt: skip
+    assert attached.status_code == 200 and "Attached dpia.pdf" in attached.text
+    (att,) = governance.list_attachments(world.ctx, actor=SYSTEM, workspace_id=ws)
+    assert f"/governance/attachments/{att.id}" in attached.text
+    # a viewer downloads it; its SHA-256 is the one in the ledger
+    viewer = TestClient(make_app(world))
+    viewer_csrf = sign_in(viewer, world.emails["viewer"])
+    assert f"/governance/attachments/{att.id}" in viewer.get(url).text
+    download = viewer.get(f"/w/{ws}/governance/attachments/{att.id}")
+    assert download.status_code == 200 and download.content == PDF
+    assert download.headers["content-type"] == "application/pdf"
+    assert "attachment;" in download.headers["content-disposition"]
+    assert download.headers["x-content-type-options"] == "nosniff"
+    entry = next(
+        e
+        for e in audit.list_entries(world.ctx, actor=SYSTEM, workspace_id=ws)
+        if e.action == "governance_attachment.create"
+    )
+    assert entry.after_digest == hashlib.sha256(download.content).hexdigest()
+    denied = viewer.post(
+        f"{url}/attachments", data={"csrf_token": viewer_csrf, "question": "criteria"},
+        files={"file": ("x.pdf", PDF, "application/pdf")}, follow_redirects=False,
+    )  # fmt: skip
+    assert denied.status_code == 403
+    # on a control, the file becomes its evidence
+    control = builtin_catalogue("gdpr").controls[1]
+    curl = f"/w/{ws}/governance/controls/gdpr/{control.id}"
+    empty = client.post(f"{curl}/attachments", data={"csrf_token": csrf})
+    assert empty.status_code == 422 and 'href="#f-file"' in empty.text
+    done = client.post(
+        f"{curl}/attachments", data={"csrf_token": csrf, "reason": "signed"},
+        files={"file": ("minutes.txt", b"Approved by the board.\n", "text/plain")},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert done.status_code == 200 and "minutes.txt" in done.text
+    state = next(
+        s
+        for s in governance.control_states(
+            world.ctx, actor=SYSTEM, workspace_id=ws, catalogue="gdpr"
+        )
+        if s.control == control.id
+    )
+    assert [e.kind for e in state.evidence] == ["attachment"]
+    assert client.get(f"/w/{ws}/governance/attachments/att_missing").status_code == 404

@@ -47,6 +47,13 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/w/{workspace_id}/governance/controls/{catalogue}/{control}"): "governance:write",
     ("GET", "/w/{workspace_id}/governance/inventory"): "workspace:read",
     ("POST", "/w/{workspace_id}/governance/inventory"): "governance:write",
+    ("POST", "/w/{workspace_id}/governance/assessments/{assessment_id}/attachments"): (
+        "governance:write"
+    ),
+    ("POST", "/w/{workspace_id}/governance/controls/{catalogue}/{control}/attachments"): (
+        "governance:write"
+    ),
+    ("GET", "/w/{workspace_id}/governance/attachments/{attachment_id}"): "workspace:read",
     ("GET", "/"): AUTH,
     ("POST", "/workspaces"): "user:admin",
     ("GET", "/w/{workspace_id}"): "workspace:read",

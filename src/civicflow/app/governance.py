@@ -9,7 +9,9 @@ Read (WORKSPACE_READ): ``list_systems``, ``get_system`` (by id or name), ``expor
 (WORKSPACE_READ): ``readiness_evidence``, ``readiness`` (the scorecard of the ten preparations).
 The trend: ``save_readiness`` (GOVERNANCE_WRITE, ledger ``readiness.save``), ``readiness_trend``
 (WORKSPACE_READ). Infrastructure inventory: ``list_inventory`` (WORKSPACE_READ), ``save_inventory_item``
-(GOVERNANCE_WRITE, ledger ``infrastructure.create|update``).
+(GOVERNANCE_WRITE, ledger ``infrastructure.create|update``). Evidence files: ``attach_to_answer``,
+``attach_to_control`` (GOVERNANCE_WRITE, ledger ``governance_attachment.create`` with the file's
+SHA-256), ``list_attachments``, ``read_attachment`` (WORKSPACE_READ).
 """
 
 from civicflow.app._governance import (
@@ -18,18 +20,22 @@ from civicflow.app._governance import (
     add_system,
     answer_assessment,
     assessment_questions,
+    attach_to_answer,
+    attach_to_control,
     control_states,
     export_record,
     gaps,
     get_assessment,
     get_system,
     list_assessments,
+    list_attachments,
     list_inventory,
     list_systems,
     move_system,
     processing_record,
     published_record,
     published_records,
+    read_attachment,
     readiness,
     readiness_evidence,
     readiness_trend,
@@ -46,18 +52,22 @@ __all__ = [
     "add_system",
     "answer_assessment",
     "assessment_questions",
+    "attach_to_answer",
+    "attach_to_control",
     "control_states",
     "export_record",
     "gaps",
     "get_assessment",
     "get_system",
     "list_assessments",
+    "list_attachments",
     "list_inventory",
     "list_systems",
     "move_system",
     "processing_record",
     "published_record",
     "published_records",
+    "read_attachment",
     "readiness",
     "readiness_evidence",
     "readiness_trend",

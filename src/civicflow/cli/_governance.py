@@ -856,3 +856,159 @@ def inventory_list(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
             i.compatibility.value,
         )  # fmt: skip
     console.print(table)
+
+
+# --------------------------------------------------------------------------------------------
+# evidence files
+
+attach_app = typer.Typer(
+    help="Evidence files attached to assessment answers and controls (kept by SHA-256).",
+    no_args_is_help=True,
+)
+app.add_typer(attach_app, name="attach")
+FileArg = Annotated[Path, typer.Argument(help="The evidence file (PDF, image, text, office).")]
+
+
+def _read_upload(path: Path) -> bytes:
+    from civicflow.core import InputError, Location
+    from civicflow.governance import MAX_ATTACHMENT_BYTES
+
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_ATTACHMENT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(
+            "the evidence file cannot be read",
+            where=Location(file=str(path)),
+            found=str(exc),
+            expected="a readable file",
+            fix="check the path",
+        ) from exc
+
+
+def _attachment_out(att: Any, receipt: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _echo_json(att.to_dict() | {"ledger_entry": receipt})
+        return
+    console.print(
+        f"attached {att.filename} ({att.size:,} bytes) as {att.id} on {att.target}\n"
+        f"SHA-256 {att.sha256}",
+        highlight=False,
+        markup=False,
+    )
+    print_receipt(receipt, out=console)
+
+
+@attach_app.command("answer")
+def attach_answer(
+    assessment: Annotated[str, typer.Argument(help="The assessment's id (asm_…).")],
+    question: Annotated[str, typer.Argument(help="The question it is evidence for.")],
+    file: FileArg,
+    workspace: WorkspaceOpt,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Attach an evidence file to an assessment's answer."""
+    from civicflow.app import Permission, governance
+
+    data = _read_upload(file)
+    with acting(
+        workspace, Permission.GOVERNANCE_WRITE, command="civicflow governance attach answer"
+    ) as act:
+        att = governance.attach_to_answer(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            assessment_id=assessment, question=question, filename=file.name, data=data,
+            reason=reason,
+        )  # fmt: skip
+        receipt = act.receipt(
+            action="governance_attachment.create", object_type="governance_attachment",
+            object_id=att.id,
+        )  # fmt: skip
+    _attachment_out(att, receipt, as_json)
+
+
+@attach_app.command("control")
+def attach_control(
+    catalogue: CatalogueArg,
+    control: Annotated[str, typer.Argument(help="The control's id, e.g. GDPR-35.")],
+    file: FileArg,
+    workspace: WorkspaceOpt,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Attach an evidence file to a control (it becomes the control's evidence)."""
+    from civicflow.app import Permission, governance
+
+    data = _read_upload(file)
+    cat = _catalogue(catalogue)
+    with acting(
+        workspace, Permission.GOVERNANCE_WRITE, command="civicflow governance attach control"
+    ) as act:
+        att = governance.attach_to_control(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            catalogue=cat, control=control, filename=file.name, data=data, reason=reason,
+        )  # fmt: skip
+        receipt = act.receipt(
+            action="governance_attachment.create", object_type="governance_attachment",
+            object_id=att.id,
+        )  # fmt: skip
+    _attachment_out(att, receipt, as_json)
+
+
+@attach_app.command("list")
+def attach_list(
+    workspace: WorkspaceOpt,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Only those on assessment:ID:QUESTION or control:CATALOGUE:CONTROL "
+            "(assessment:ID: for all of an assessment's answers).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The attached evidence files."""
+    from civicflow.app import Permission, governance
+
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance attach list"
+    ) as act:
+        files = governance.list_attachments(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            target=target,
+        )  # fmt: skip
+    if as_json:
+        _echo_json([f.to_dict() for f in files])
+        return
+    if not files:
+        console.print("no evidence files attached")
+        return
+    table = Table("id", "target", "file", "bytes", "SHA-256", "by")
+    for f in files:
+        table.add_row(f.id, f.target, f.filename, f"{f.size:,}", f.sha256[:16] + "…", f.created_by)
+    console.print(table)
+
+
+@attach_app.command("get")
+def attach_get(
+    attachment: Annotated[str, typer.Argument(help="The attached file's id (att_…).")],
+    workspace: WorkspaceOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Write the file here.")],
+) -> None:
+    """Write an attached file out (its content checked against its SHA-256 first)."""
+    from civicflow.app import Permission, governance
+
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance attach get"
+    ) as act:
+        att, data = governance.read_attachment(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            attachment_id=attachment,
+        )  # fmt: skip
+    out.write_bytes(data)
+    console.print(
+        f"wrote {att.filename} ({att.size:,} bytes, SHA-256 {att.sha256}) to {out}",
+        highlight=False,
+        markup=False,
+    )

@@ -20,11 +20,11 @@ from civicflow.governance._register import RegisterEntry
 BUILTIN_CATALOGUES = ("gdpr", "hipaa", "eu-ai-act")
 EVIDENCE_KINDS = (
     "assessment", "dataset", "baseline", "pilot", "fairness-audit", "ledger", "register",
-    "record", "document",
+    "record", "document", "attachment",
 )  # fmt: skip
 """What an evidence link points at: a stored assessment, a dataset (and its PII scan), a frozen
 baseline, a pilot, a fairness audit run, a ledger verification, a register entry, a published
-transparency record, or a document by its address."""
+transparency record, a document by its address, or a file attached to the control (its id)."""
 
 
 class ControlStatus(StrEnum):

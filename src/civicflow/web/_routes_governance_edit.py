@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from civicflow.app import Permission, assessment, governance, workspaces
 from civicflow.core import CivicflowError, InputError, Location, NotFoundError
@@ -21,6 +22,7 @@ from civicflow.governance import (
     BUILTIN_CATALOGUES,
     EVIDENCE_KINDS,
     INVENTORY_FIELDS,
+    MAX_ATTACHMENT_BYTES,
     MOVES,
     Compatibility,
     ControlStatus,
@@ -29,6 +31,7 @@ from civicflow.governance import (
     SupportStatus,
     atrs_fields,
     builtin_catalogue,
+    control_target,
     derived_atrs_keys,
 )
 from civicflow.web._pages import flash, page
@@ -290,7 +293,14 @@ def _control_page(
         request, "governance_control.html", actor, workspace=ws, nav="governance",
         catalogue=cat, control=spec, state=state,
         statuses=[(s.value, s.value.replace("-", " ")) for s in ControlStatus],
-        evidence_kinds=EVIDENCE_KINDS,
+        evidence_kinds=[k for k in EVIDENCE_KINDS if k != "attachment"],
+        attachments={
+            a.id: a
+            for a in governance.list_attachments(
+                ctx, actor=actor, workspace_id=workspace_id, target=control_target(cat.id, control)
+            )
+        },
+        max_mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
         can_write=actor.can(Permission.GOVERNANCE_WRITE, workspace_id), error=error,
         status=422 if error else 200,
     )  # fmt: skip
@@ -436,3 +446,104 @@ def save_inventory(
         )
     flash(request, f"Saved {item.name} in the inventory.")
     return RedirectResponse(f"/w/{workspace_id}/governance/inventory", status_code=303)
+
+
+# --------------------------------------------------------------------------------------------
+# evidence files
+
+
+def _upload(form: FormData) -> tuple[str, bytes]:
+    """The posted file's name and content (one byte more than the limit at most: the check
+    refuses it by size without reading the rest)."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InputError(
+            "no file was chosen",
+            where=Location(field="file"),
+            expected="an evidence file (PDF, image, text, CSV, JSON, office document)",
+            fix="choose the file to attach",
+        )
+    return upload.filename, upload.file.read(MAX_ATTACHMENT_BYTES + 1)
+
+
+@router.post("/w/{workspace_id}/governance/assessments/{assessment_id}/attachments")
+def attach_to_answer(
+    request: Request,
+    ctx: AppCtx,
+    actor: GovernanceWriter,
+    workspace_id: str,
+    assessment_id: str,
+    form: PostedForm,
+) -> Response:
+    """Attach an evidence file to one of the assessment's questions."""
+    from civicflow.web._routes_governance import assessment_page_with_error
+
+    question = str(form.get("question") or "")
+    try:
+        filename, data = _upload(form)
+        att = governance.attach_to_answer(
+            ctx, actor=actor, workspace_id=workspace_id, assessment_id=assessment_id,
+            question=question, filename=filename, data=data,
+            reason=str(form.get("reason") or "").strip() or None,
+        )  # fmt: skip
+    except CivicflowError as exc:
+        if isinstance(exc, NotFoundError):
+            raise
+        return assessment_page_with_error(
+            request, ctx, actor, workspace_id, assessment_id, exc.to_dict()
+        )
+    flash(request, f"Attached {att.filename} ({att.size:,} bytes, SHA-256 {att.sha256[:12]}…).")
+    return RedirectResponse(
+        f"/w/{workspace_id}/governance/assessments/{assessment_id}#attachments", status_code=303
+    )
+
+
+@router.post("/w/{workspace_id}/governance/controls/{catalogue}/{control}/attachments")
+def attach_to_control(
+    request: Request,
+    ctx: AppCtx,
+    actor: GovernanceWriter,
+    workspace_id: str,
+    catalogue: str,
+    control: str,
+    form: PostedForm,
+) -> Response:
+    """Attach an evidence file to a control (it becomes one of the control's evidence)."""
+    cat = _catalogue_of(catalogue)
+    cat.control(control)
+    try:
+        filename, data = _upload(form)
+        att = governance.attach_to_control(
+            ctx, actor=actor, workspace_id=workspace_id, catalogue=cat, control=control,
+            filename=filename, data=data,
+            reason=str(form.get("reason") or "").strip() or None,
+        )  # fmt: skip
+    except CivicflowError as exc:
+        if isinstance(exc, NotFoundError):
+            raise
+        detail = exc.to_dict()
+        detail["field"] = "file"
+        return _control_page(request, ctx, actor, workspace_id, catalogue, control, error=detail)
+    flash(request, f"Attached {att.filename} ({att.size:,} bytes, SHA-256 {att.sha256[:12]}…).")
+    return RedirectResponse(
+        f"/w/{workspace_id}/governance/controls/{cat.id}/{control}", status_code=303
+    )
+
+
+@router.get("/w/{workspace_id}/governance/attachments/{attachment_id}")
+def download_attachment(
+    ctx: AppCtx, actor: WorkspaceReader, workspace_id: str, attachment_id: str
+) -> Response:
+    """An attached file, as a download (its content checked against the SHA-256 first)."""
+    att, data = governance.read_attachment(
+        ctx, actor=actor, workspace_id=workspace_id, attachment_id=attachment_id
+    )
+    return Response(
+        data,
+        media_type=att.media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Digest": f"sha-256={att.sha256}",
+        },
+    )

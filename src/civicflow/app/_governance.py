@@ -96,6 +96,7 @@ from civicflow.governance import (
     replace_link,
 )
 from civicflow.governance import KIND_TITLES as _TITLES
+from civicflow.report import Section, governance_section
 
 SYSTEM = "governance_system"
 ASSESSMENT = "assessment"
@@ -1039,3 +1040,47 @@ def read_attachment(
             fix="restore the workspace folder from a backup; `civicflow ledger verify` lists it",
         )
     return att, data
+
+
+# --------------------------------------------------------------------------------------------
+# the report's section
+
+
+def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Section | None:
+    """The report's "Governance" section (WORKSPACE_READ): the register, the answered
+    assessments with their levels and requirements, the state of each control catalogue the
+    workspace keeps, and the readiness scorecard once the workspace has any of it (None
+    before)."""
+    systems = list_systems(ctx, actor=actor, workspace_id=workspace_id)
+    runs = list_assessments(ctx, actor=actor, workspace_id=workspace_id)
+    controls = [
+        gaps(ctx, actor=actor, workspace_id=workspace_id, catalogue=builtin_catalogue(name))
+        for name in BUILTIN_CATALOGUES
+        if control_states(ctx, actor=actor, workspace_id=workspace_id, catalogue=name)
+    ]
+    inventory = list_inventory(ctx, actor=actor, workspace_id=workspace_id)
+    if not (
+        systems
+        or runs
+        or controls
+        or inventory
+        or readiness_trend(ctx, actor=actor, workspace_id=workspace_id)
+    ):
+        return None
+    card = readiness(ctx, actor=actor, workspace_id=workspace_id)
+    return governance_section(
+        systems=[s.to_dict() for s in systems],
+        assessments=[r.to_dict() for r in runs],
+        titles=_TITLES,
+        controls=[c.to_dict() for c in controls],
+        readiness=card.to_dict(),
+    )
+
+
+def local_report_section(workspace_path: Path | str) -> Section | None:
+    """The "Governance" section for a report written on the command line, read only (None when
+    the command line's database does not know the workspace or its operator; see
+    :func:`civicflow.app.business_case.local_report_section`)."""
+    from civicflow.app._business_case import local_section
+
+    return local_section(workspace_path, report_section)

@@ -11,7 +11,8 @@ The trend: ``save_readiness`` (GOVERNANCE_WRITE, ledger ``readiness.save``), ``r
 (WORKSPACE_READ). Infrastructure inventory: ``list_inventory`` (WORKSPACE_READ), ``save_inventory_item``
 (GOVERNANCE_WRITE, ledger ``infrastructure.create|update``). Evidence files: ``attach_to_answer``,
 ``attach_to_control`` (GOVERNANCE_WRITE, ledger ``governance_attachment.create`` with the file's
-SHA-256), ``list_attachments``, ``read_attachment`` (WORKSPACE_READ).
+SHA-256), ``list_attachments``, ``read_attachment`` (WORKSPACE_READ). The report's "Governance" section:
+``report_section`` (WORKSPACE_READ), ``local_report_section`` (the command line's).
 """
 
 from civicflow.app._governance import (
@@ -31,6 +32,7 @@ from civicflow.app._governance import (
     list_attachments,
     list_inventory,
     list_systems,
+    local_report_section,
     move_system,
     processing_record,
     published_record,
@@ -39,6 +41,7 @@ from civicflow.app._governance import (
     readiness,
     readiness_evidence,
     readiness_trend,
+    report_section,
     save_inventory_item,
     save_readiness,
     set_control,
@@ -63,6 +66,7 @@ __all__ = [
     "list_attachments",
     "list_inventory",
     "list_systems",
+    "local_report_section",
     "move_system",
     "processing_record",
     "published_record",
@@ -71,6 +75,7 @@ __all__ = [
     "readiness",
     "readiness_evidence",
     "readiness_trend",
+    "report_section",
     "save_inventory_item",
     "save_readiness",
     "set_control",

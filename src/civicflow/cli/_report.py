@@ -87,11 +87,12 @@ def report(
 
         # the options given, or the dataset's default SLA, with the working calendar given
         config = dataclasses.replace(config, sla=sla.for_view(view))
-        # the workspace's business cases and fairness audits, when the command line's database
+        # the workspace's business cases, fairness audits and governance, when the command line's database
         # knows it; the whole report (no --section) also has the view's automation opportunities
         # and its people and pilots (analyses of the view, like the sections --section picks)
         from civicflow.app.business_case import local_report_section, opportunities_report_section
         from civicflow.app.fairness import local_report_section as local_fairness_section
+        from civicflow.app.governance import local_report_section as governance_report_section
         from civicflow.app.people import local_report_section as people_report_section
         from civicflow.planning import automation_opportunities
 
@@ -100,6 +101,7 @@ def report(
             opportunities_report_section(automation_opportunities(view)) if whole else None,
             local_report_section(options.workspace),
             local_fairness_section(options.workspace),
+            governance_report_section(options.workspace),
             people_report_section(options.workspace, view) if whole else None,
         )
         config = dataclasses.replace(

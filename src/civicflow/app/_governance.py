@@ -94,6 +94,7 @@ from civicflow.governance import (
     question_set_for,
     readiness_scorecard,
     replace_link,
+    scan_categories,
 )
 from civicflow.governance import KIND_TITLES as _TITLES
 from civicflow.report import Section, governance_section
@@ -596,6 +597,18 @@ def gaps(ctx: AppContext, *, actor: Actor, workspace_id: str, catalogue: Catalog
     return gaps_report(catalogue, states, today=utcnow().date())
 
 
+def dataset_scans(ctx: AppContext, *, actor: Actor, workspace_id: str) -> dict[str, str | None]:
+    """Each dataset of the workspace with the categories of personal data its PII scan found
+    (stored in its manifest when it was ingested with the privacy transform), ``None`` for a
+    dataset stored without a scan (WORKSPACE_READ)."""
+    from civicflow.app._assessment import list_datasets
+
+    return {
+        d.name: scan_categories(d.manifest.options)
+        for d in list_datasets(ctx, actor=actor, workspace_id=workspace_id)
+    }
+
+
 def processing_record(
     ctx: AppContext,
     *,
@@ -604,9 +617,19 @@ def processing_record(
     controller: str,
     data_categories: Mapping[str, str] | None = None,
 ) -> tuple[Art30Row, ...]:
-    """The GDPR Art. 30 record of processing generated from the register (WORKSPACE_READ)."""
+    """The GDPR Art. 30 record of processing generated from the register (WORKSPACE_READ). The
+    categories of personal data of each system come from the PII scans of the datasets it uses
+    (:func:`dataset_scans`), unless ``data_categories`` gives them per dataset or the entry's
+    ``details`` states them."""
     entries = list_systems(ctx, actor=actor, workspace_id=workspace_id)
-    return article_30_record(entries, controller=controller, data_categories=data_categories)
+    scanned = {
+        name: text
+        for name, text in dataset_scans(ctx, actor=actor, workspace_id=workspace_id).items()
+        if text is not None
+    }
+    return article_30_record(
+        entries, controller=controller, data_categories=scanned | dict(data_categories or {})
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -616,7 +639,8 @@ def processing_record(
 def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> ReadinessEvidence:
     """The workspace's evidence for the ten preparations (WORKSPACE_READ): the programme model
     (objectives, measurements, stakeholders and consultations, budget lines, pilots,
-    communications), the frozen baselines, the DPIAs and the compliance controls."""
+    communications), the frozen baselines, the DPIAs, the datasets' PII scans, the
+    infrastructure inventory and the compliance controls."""
     from civicflow.app import _programme as prog
     from civicflow.app._assessment import list_workspace_baselines
 
@@ -639,6 +663,7 @@ def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> R
     pilots = prog.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id)
     inventory = list_inventory(ctx, actor=actor, workspace_id=workspace_id)
     runs = list_assessments(ctx, actor=actor, workspace_id=workspace_id)
+    scans = dataset_scans(ctx, actor=actor, workspace_id=workspace_id)
     shares = []
     for name in BUILTIN_CATALOGUES:
         if control_states(ctx, actor=actor, workspace_id=workspace_id, catalogue=name):
@@ -659,7 +684,8 @@ def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> R
             for b in prog.BUDGET_LINES.list(ctx, actor=actor, workspace_id=workspace_id)
         ),
         dpia_done=any(r.kind == "gdpr-dpia" and r.answers for r in runs),
-        pii_scans=None,
+        pii_scans=sum(text is not None for text in scans.values()),
+        datasets_unscanned=tuple(sorted(name for name, text in scans.items() if text is None)),
         infrastructure_assessed=sum(i.assessed for i in inventory) if inventory else None,
         infrastructure_items=len(inventory),
         infrastructure_blockers=tuple(

@@ -5,7 +5,8 @@ Read (WORKSPACE_READ): ``list_systems``, ``get_system`` (by id or name), ``expor
 ``list_assessments``, ``get_assessment``, ``assessment_questions``. Public (no actor): ``published_records``,
 ``published_record``. Change (GOVERNANCE_WRITE, ledgered): ``add_system``, ``update_system``,
 ``move_system``, ``start_assessment``, ``answer_assessment``, ``set_control``. Compliance
-(WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30). Readiness
+(WORKSPACE_READ): ``control_states``, ``gaps``, ``processing_record`` (GDPR Art. 30), ``dataset_scans`` (the
+datasets' PII scans). Readiness
 (WORKSPACE_READ): ``readiness_evidence``, ``readiness`` (the scorecard of the ten preparations).
 The trend: ``save_readiness`` (GOVERNANCE_WRITE, ledger ``readiness.save``), ``readiness_trend``
 (WORKSPACE_READ). Infrastructure inventory: ``list_inventory`` (WORKSPACE_READ), ``save_inventory_item``
@@ -24,6 +25,7 @@ from civicflow.app._governance import (
     attach_to_answer,
     attach_to_control,
     control_states,
+    dataset_scans,
     export_record,
     gaps,
     get_assessment,
@@ -58,6 +60,7 @@ __all__ = [
     "attach_to_answer",
     "attach_to_control",
     "control_states",
+    "dataset_scans",
     "export_record",
     "gaps",
     "get_assessment",

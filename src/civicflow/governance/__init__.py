@@ -63,6 +63,7 @@ from civicflow.governance._controls import (
     ART30_FIELDS,
     BUILTIN_CATALOGUES,
     EVIDENCE_KINDS,
+    NO_PERSONAL_DATA,
     Art30Row,
     Catalogue,
     Control,
@@ -77,6 +78,7 @@ from civicflow.governance._controls import (
     gaps_report,
     load_catalogue,
     parse_catalogue,
+    scan_categories,
 )
 from civicflow.governance._inventory import (
     INVENTORY_FIELDS,
@@ -160,6 +162,7 @@ __all__ = [
     "MAX_ATTACHMENT_BYTES",
     "MOVES",
     "NOT_PROVIDED",
+    "NO_PERSONAL_DATA",
     "OVERSIGHT_TEXT",
     "STAKEHOLDER_GROUPS",
     "AiActCategory",
@@ -248,6 +251,7 @@ __all__ = [
     "record_json",
     "render_record",
     "replace_link",
+    "scan_categories",
     "score_aia",
     "totals",
 ]

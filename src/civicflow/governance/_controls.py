@@ -272,6 +272,33 @@ class Art30Row(Record):
     _json = True
 
 
+NO_PERSONAL_DATA = "no personal data found by the PII scan"
+
+
+def scan_categories(options: Mapping[str, Any]) -> str | None:
+    """The categories of personal data a dataset's PII scan found, from its manifest's options
+    (the ``privacy`` ingest transform's classification of the events and cases tables), as the
+    Art. 30 record shows them: ``person_name (citizen); nl_bsn (bsn)``. ``None`` when the
+    dataset was stored without a scan; :data:`NO_PERSONAL_DATA` when the scan found none."""
+    reports = [
+        t.get("report") or {}
+        for t in options.get("transforms", [])
+        if isinstance(t, Mapping) and t.get("name") == "privacy"
+    ]
+    if not reports:
+        return None
+    found: dict[str, list[str]] = {}
+    for report in reports:
+        for table in (report.get("classification") or {}).values():
+            for column in table.get("columns", []):
+                category = str(column.get("category", "none"))
+                if category != "none":
+                    found.setdefault(category, []).append(str(column.get("column")))
+    if not found:
+        return NO_PERSONAL_DATA
+    return "; ".join(f"{cat} ({', '.join(cols)})" for cat, cols in sorted(found.items()))
+
+
 def article_30_record(
     entries: Sequence[RegisterEntry],
     *,

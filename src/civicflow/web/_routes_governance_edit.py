@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from civicflow.app import Permission, assessment, governance, workspaces
+from civicflow.app import Permission, governance, workspaces
 from civicflow.core import CivicflowError, InputError, Location, NotFoundError
 from civicflow.governance import (
     ART30_DETAILS,
@@ -102,10 +102,6 @@ def _system_fields(form: FormData, current: RegisterEntry | None) -> dict[str, A
     return fields
 
 
-def _dataset_names(ctx: Any, actor: Any, workspace_id: str) -> list[str]:
-    return [d.name for d in assessment.list_datasets(ctx, actor=actor, workspace_id=workspace_id)]
-
-
 def _system_page(
     request: Request,
     ctx: Any,
@@ -120,7 +116,8 @@ def _system_page(
     ws = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     if values is None:
         values = {} if entry is None else entry.to_dict()
-    known = _dataset_names(ctx, actor, workspace_id)
+    scans = governance.dataset_scans(ctx, actor=actor, workspace_id=workspace_id)
+    known = list(scans)
     chosen = [str(d) for d in values.get("datasets", [])]
     moves = [] if entry is None else sorted(m.value for m in MOVES[entry.status])
     runs = (
@@ -133,7 +130,7 @@ def _system_page(
     return page(
         request, "governance_system.html", actor, workspace=ws, nav="governance", entry=entry,
         values=values, text_fields=TEXT_FIELDS, long=LONG, known_datasets=known,
-        chosen=chosen, other=[d for d in chosen if d not in known],
+        chosen=chosen, other=[d for d in chosen if d not in known], scans=scans,
         oversights=[(o.value, o.value.replace("-", " ")) for o in Oversight],
         details=_details_fields(), moves=moves, runs=runs,
         can_write=actor.can(Permission.GOVERNANCE_WRITE, workspace_id),

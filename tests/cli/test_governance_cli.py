@@ -151,3 +151,18 @@ def test_attach_evidence_files(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["governance", "attach", "answer", run["id"], "criteria", str(exe),
                               *w])  # fmt: skip
     assert isinstance(bad.exception, InputError) and bad.exception.where.field == "file"
+
+
+def test_record_check_and_strict_export(tmp_path: Path) -> None:
+    w = ["-w", str(tmp_path / "ws")]
+    _ok(["governance", "register", "add", *w, "--name", "Triage", "--purpose", "Sort claims",
+         "--legal-basis", "Art. 6(1)(e)", "--owner", "Benefits", "--sro", "Director"])  # fmt: skip
+    result = runner.invoke(app, ["governance", "record", "check", "Triage", *w, "--json"])
+    assert result.exit_code == 1
+    check = json.loads(result.stdout)
+    assert check["complete"] is False and "2.2.3 - Benefit" in check["missing_required"]
+    strict = runner.invoke(app, ["governance", "record", "export", "Triage", *w, "--strict"])
+    assert isinstance(strict.exception, InputError) and "2.2.3 - Benefit" in (
+        strict.exception.found or ""
+    )
+    assert runner.invoke(app, ["governance", "record", "export", "Triage", *w]).exit_code == 0

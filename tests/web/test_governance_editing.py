@@ -95,6 +95,9 @@ def test_a_system_registered_changed_and_moved_in_the_browser(world: World) -> N
     # a move without a reason is refused; proposed -> assessed needs an assessment first
     page = client.get(url)
     assert page.status_code == 200 and 'name="to"' in page.text
+    check = page.text.split('id="record-check"', 1)[1].split("</dd>", 1)[0]
+    assert "required fields not provided" in check and "2.2.3 - Benefit" not in check
+    assert "1.4 - Contact email" in check  # the benefit is given, the contact is not
     no_reason = client.post(f"{url}/move", data={"csrf_token": csrf, "to": "retired"})
     assert no_reason.status_code == 422 and 'href="#f-move_reason"' in no_reason.text
     unassessed = client.post(

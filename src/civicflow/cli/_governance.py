@@ -503,11 +503,17 @@ def record_export(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file (else standard output).")
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse a record with required fields not provided or invalid values."
+        ),
+    ] = False,
 ) -> None:
     """Export a system's algorithmic transparency record (UK ATRS v3.0)."""
     from civicflow.app import Permission, governance
-    from civicflow.core import check_choice
-    from civicflow.governance import FORMATS, render_record
+    from civicflow.core import InputError, Location, check_choice
+    from civicflow.governance import FORMATS, check_record, render_record
 
     check_choice(fmt, FORMATS, what="record format", field="format")
     with acting(
@@ -516,12 +522,53 @@ def record_export(
         record = governance.export_record(
             act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id, ref=system
         )
+    check = check_record(record)
+    if strict and not check.complete:
+        raise InputError(
+            f"the record of '{record.title}' is not ready to publish",
+            where=Location(field="record"),
+            found="; ".join([*check.problems, *check.missing_required]),
+            expected="every required ATRS field provided, every value valid",
+            fix="fill the fields in the workbench's system page (Transparency record), or "
+            "register add --from-file with their 'details'",
+        )
     text = render_record(record, fmt)
     if out is None:
         typer.echo(text, nl=False)
         return
     out.write_text(text, encoding="utf-8")
     console.print(f"wrote {out}", highlight=False, markup=False)
+
+
+@record_app.command("check")
+def record_check(
+    system: Annotated[str, typer.Argument(help="The system's name or id.")],
+    workspace: WorkspaceOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """What a system's transparency record still lacks before it can be published: required
+    fields not provided and values GOV.UK would not accept. Exits 1 when there is any."""
+    from civicflow.app import Permission, governance
+    from civicflow.governance import check_record
+
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance record check"
+    ) as act:
+        record = governance.export_record(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id, ref=system
+        )
+    check = check_record(record)
+    if as_json:
+        _echo_json(check.to_dict())
+    else:
+        state = "complete" if check.complete else "not complete"
+        console.print(f"{record.title}: the record is {state}", highlight=False, markup=False)
+        for problem in check.problems:
+            console.print(f"- {problem}", highlight=False, markup=False)
+        for name in check.missing_required:
+            console.print(f"- not provided: {name}", highlight=False, markup=False)
+    if not check.complete:
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------------------------

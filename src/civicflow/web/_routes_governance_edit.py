@@ -30,7 +30,9 @@ from civicflow.governance import (
     RegisterEntry,
     SupportStatus,
     atrs_fields,
+    atrs_record,
     builtin_catalogue,
+    check_record,
     control_target,
     derived_atrs_keys,
 )
@@ -133,6 +135,7 @@ def _system_page(
         chosen=chosen, other=[d for d in chosen if d not in known], scans=scans,
         oversights=[(o.value, o.value.replace("-", " ")) for o in Oversight],
         details=_details_fields(), moves=moves, runs=runs,
+        record_check=None if entry is None else check_record(atrs_record(entry)),
         can_write=actor.can(Permission.GOVERNANCE_WRITE, workspace_id),
         error=error or move_error, form_error=error, move_error=move_error,
         status=422 if (error or move_error) else 200,

@@ -1031,9 +1031,14 @@ def attach_list(
     if not files:
         console.print("no evidence files attached")
         return
-    table = Table("id", "target", "file", "bytes", "SHA-256", "by")
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    table.add_column("target", overflow="fold")
+    table.add_column("file", overflow="fold")
+    table.add_column("bytes", justify="right")
+    table.add_column("SHA-256", no_wrap=True)
     for f in files:
-        table.add_row(f.id, f.target, f.filename, f"{f.size:,}", f.sha256[:16] + "…", f.created_by)
+        table.add_row(f.id, f.target, f.filename, f"{f.size:,}", f.sha256[:12] + "…")
     console.print(table)
 
 

@@ -125,3 +125,44 @@ def test_readiness(tmp_path: Path) -> None:
     assert card["roadmap"][0].startswith("Clear objectives")
     bad = runner.invoke(app, ["governance", "readiness", *w, "--declare", "infrastructure=high"])
     assert isinstance(bad.exception, InputError)
+
+
+def test_attach_evidence_files(tmp_path: Path) -> None:
+    import hashlib
+
+    w = ["-w", str(tmp_path / "ws")]
+    run = _json(["governance", "assess", "start", "gdpr-dpia", *w])
+    pdf = tmp_path / "dpia.pdf"
+    pdf.write_bytes(b"%PDF-1.7\nsigned\n%%EOF\n")
+    att = _json(["governance", "attach", "answer", run["id"], "criteria", str(pdf), *w])
+    assert att["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert att["ledger_entry"]["action"] == "governance_attachment.create"
+    on_control = _json(["governance", "attach", "control", "gdpr", "GDPR-35", str(pdf), *w])
+    listed = _json(["governance", "attach", "list", *w, "--target", f"assessment:{run['id']}:"])
+    assert [a["id"] for a in listed] == [att["id"]]
+    state = _json(["governance", "controls", "list", "gdpr", *w])
+    row = next(r for r in state["controls"] if r["control"] == "GDPR-35")
+    assert row["evidence"] == [f"attachment:{on_control['id']}"]
+    out = tmp_path / "back.pdf"
+    _ok(["governance", "attach", "get", att["id"], *w, "-o", str(out)])
+    assert out.read_bytes() == pdf.read_bytes()
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    bad = runner.invoke(app, ["governance", "attach", "answer", run["id"], "criteria", str(exe),
+                              *w])  # fmt: skip
+    assert isinstance(bad.exception, InputError) and bad.exception.where.field == "file"
+
+
+def test_record_check_and_strict_export(tmp_path: Path) -> None:
+    w = ["-w", str(tmp_path / "ws")]
+    _ok(["governance", "register", "add", *w, "--name", "Triage", "--purpose", "Sort claims",
+         "--legal-basis", "Art. 6(1)(e)", "--owner", "Benefits", "--sro", "Director"])  # fmt: skip
+    result = runner.invoke(app, ["governance", "record", "check", "Triage", *w, "--json"])
+    assert result.exit_code == 1
+    check = json.loads(result.stdout)
+    assert check["complete"] is False and "2.2.3 - Benefit" in check["missing_required"]
+    strict = runner.invoke(app, ["governance", "record", "export", "Triage", *w, "--strict"])
+    assert isinstance(strict.exception, InputError) and "2.2.3 - Benefit" in (
+        strict.exception.found or ""
+    )
+    assert runner.invoke(app, ["governance", "record", "export", "Triage", *w]).exit_code == 0

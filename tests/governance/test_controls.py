@@ -93,3 +93,20 @@ def test_the_article_30_record_comes_from_the_register() -> None:
     assert row.values["automated_decision"] == "human oversight: in-the-loop"
     assert row.missing == ("transfers", "security")
     assert row.values["transfers"] == "not recorded"
+
+
+def test_the_categories_of_personal_data_from_a_manifest() -> None:
+    from civicflow.governance import NO_PERSONAL_DATA, scan_categories
+
+    assert scan_categories({}) is None
+    assert scan_categories({"transforms": [{"name": "dedupe", "report": {}}]}) is None
+    options = {"transforms": [{"name": "privacy", "report": {"classification": {
+        "events": {"columns": [{"column": "citizen", "category": "person_name"},
+                               {"column": "bsn", "category": "nl_bsn"},
+                               {"column": "amount", "category": "none"}]},
+        "cases": {"columns": [{"column": "case:applicant", "category": "person_name"}]},
+    }}}]}  # fmt: skip
+    assert scan_categories(options) == "nl_bsn (bsn); person_name (citizen, case:applicant)"
+    clean = {"transforms": [{"name": "privacy", "report": {"classification": {
+        "events": {"columns": [{"column": "amount", "category": "none"}]}}}}]}  # fmt: skip
+    assert scan_categories(clean) == NO_PERSONAL_DATA

@@ -33,7 +33,7 @@ def test_evidence_and_declared_answers() -> None:
     assert by["stakeholders"].score == 0.75
     assert by["stakeholders"].gaps == ("no consultation with: policymaker",)
     assert by["budget"].score == 0.75 and by["budget"].gaps == ("no budget line for: hardware",)
-    assert by["privacy"].score == 1 and "privacy capability" in by["privacy"].gaps[0]
+    assert by["privacy"].score == 1 and "PII scans are not part" in by["privacy"].gaps[0]
     assert (by["infrastructure"].score, by["infrastructure"].basis) == (0.5, "declared")
     assert by["pilots"].score == 1
     assert by["change"].score == 0.5
@@ -49,3 +49,16 @@ def test_evidence_and_declared_answers() -> None:
         readiness_scorecard(evidence, declared={"luck": Declared(1, "x")})
     with pytest.raises(InputError):
         Declared(2, "too much")
+
+
+def test_datasets_without_a_pii_scan_are_gaps() -> None:
+    half = readiness_scorecard(
+        ReadinessEvidence(dpia_done=True, pii_scans=1, datasets_unscanned=("legacy-export",))
+    )
+    privacy = next(a for a in half.areas if a.area == "privacy")
+    assert privacy.score == pytest.approx((1 + 0.5) / 2)
+    assert privacy.gaps == ("no PII scan of: legacy-export",)
+    assert privacy.evidence == ("a DPIA with answers", "1 of 2 dataset(s) with a PII scan")
+    none = readiness_scorecard(ReadinessEvidence(pii_scans=0))
+    privacy = next(a for a in none.areas if a.area == "privacy")
+    assert privacy.score == 0 and "no PII scan of the datasets" in privacy.gaps

@@ -47,6 +47,23 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/w/{workspace_id}/governance/readiness"): "workspace:read",
     ("GET", "/w/{workspace_id}/governance/assessments/{assessment_id}"): "workspace:read",
     ("POST", "/w/{workspace_id}/governance/assessments/{assessment_id}"): "governance:write",
+    ("GET", "/w/{workspace_id}/governance/systems/new"): "governance:write",
+    ("POST", "/w/{workspace_id}/governance/systems"): "governance:write",
+    ("GET", "/w/{workspace_id}/governance/systems/{system_id}"): "workspace:read",
+    ("POST", "/w/{workspace_id}/governance/systems/{system_id}"): "governance:write",
+    ("POST", "/w/{workspace_id}/governance/systems/{system_id}/move"): "governance:write",
+    ("GET", "/w/{workspace_id}/governance/controls"): "workspace:read",
+    ("GET", "/w/{workspace_id}/governance/controls/{catalogue}/{control}"): "workspace:read",
+    ("POST", "/w/{workspace_id}/governance/controls/{catalogue}/{control}"): "governance:write",
+    ("GET", "/w/{workspace_id}/governance/inventory"): "workspace:read",
+    ("POST", "/w/{workspace_id}/governance/inventory"): "governance:write",
+    ("POST", "/w/{workspace_id}/governance/assessments/{assessment_id}/attachments"): (
+        "governance:write"
+    ),
+    ("POST", "/w/{workspace_id}/governance/controls/{catalogue}/{control}/attachments"): (
+        "governance:write"
+    ),
+    ("GET", "/w/{workspace_id}/governance/attachments/{attachment_id}"): "workspace:read",
     ("GET", "/"): AUTH,
     ("POST", "/workspaces"): "user:admin",
     ("GET", "/w/{workspace_id}"): "workspace:read",

@@ -9,6 +9,7 @@ civicflow's back is named with the row and the entry.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -290,10 +291,12 @@ def _files(session: Session, ctx: AppContext) -> Iterator[_Current]:
 
 
 def _governance(session: Session, ctx: AppContext) -> Iterator[_Current]:
-    """Register entries, the state of compliance controls and the infrastructure inventory, as
-    ``app._governance`` records them (assessments are audited answer by answer instead)."""
-    from civicflow.app._governance import _control_state
+    """Register entries, the state of compliance controls, the infrastructure inventory and the
+    attached evidence files (the SHA-256 of the content kept now), as ``app._governance`` records
+    them (assessments are audited answer by answer instead)."""
+    from civicflow.app._governance import _control_state, attachment_path
     from civicflow.app._models import (
+        GovernanceAttachmentRow,
         GovernanceControlRow,
         GovernanceInfrastructureRow,
         GovernanceSystemRow,
@@ -314,6 +317,15 @@ def _governance(session: Session, ctx: AppContext) -> Iterator[_Current]:
             "infrastructure", item.workspace_id, item.id, state_digest(item.document),
             "table governance_infrastructure",
         )  # fmt: skip
+    folders = {ws.id: Path(ws.path) for ws in session.scalars(select(WorkspaceRow))}
+    for att in session.scalars(select(GovernanceAttachmentRow)):
+        path = attachment_path(folders[att.workspace_id], att.sha256)
+        try:
+            digest: str | None = hashlib.sha256(path.read_bytes()).hexdigest()
+            where = f"attached file {path}"
+        except OSError as exc:
+            digest, where = None, f"attached file {path}, unreadable: {exc.strerror}"
+        yield _Current("governance_attachment", att.workspace_id, att.id, digest, where)
 
 
 def _fairness(session: Session, ctx: AppContext) -> Iterator[_Current]:
@@ -375,6 +387,7 @@ _CHECKED = {
     "filter_set",
     BUSINESS_CASE,
     "governance_system",
+    "governance_attachment",
     "control",
     "infrastructure",
     "fairness_audit",

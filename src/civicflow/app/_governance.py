@@ -16,8 +16,10 @@ The published records (:func:`published_records`) are public: they need no actor
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Session
 from civicflow.app._context import AppContext
 from civicflow.app._models import (
     GovernanceAssessmentRow,
+    GovernanceAttachmentRow,
     GovernanceControlRow,
     GovernanceInfrastructureRow,
     GovernanceQuestionSetRow,
@@ -55,6 +58,7 @@ from civicflow.governance import (
     Art30Row,
     AssessmentLink,
     AtrsRecord,
+    Attachment,
     Catalogue,
     Compatibility,
     ControlState,
@@ -69,10 +73,13 @@ from civicflow.governance import (
     RegisterEntry,
     Scorecard,
     SupportStatus,
+    answer_target,
     article_30_record,
     atrs_record,
     builtin_catalogue,
     check_answers,
+    check_file,
+    control_target,
     edit_entry,
     entry_from_dict,
     evaluate,
@@ -87,8 +94,10 @@ from civicflow.governance import (
     question_set_for,
     readiness_scorecard,
     replace_link,
+    scan_categories,
 )
 from civicflow.governance import KIND_TITLES as _TITLES
+from civicflow.report import Section, governance_section
 
 SYSTEM = "governance_system"
 ASSESSMENT = "assessment"
@@ -526,17 +535,20 @@ def set_control(
     status: str | None = None,
     due: date | None = None,
     evidence: Sequence[str] = (),
+    remove: Sequence[str] = (),
     reason: str | None = None,
 ) -> ControlState:
-    """Set a control's owner, status or due date and add evidence links (``kind:ref``; an
-    ``assessment:`` link must name an assessment of this workspace). GOVERNANCE_WRITE; ledger
-    ``control.update`` on the object ``<catalogue>:<control>``."""
+    """Set a control's owner, status or due date, add evidence links (``kind:ref``; an
+    ``assessment:`` link must name an assessment of this workspace) and take off those named in
+    ``remove`` (``kind:ref``). GOVERNANCE_WRITE; ledger ``control.update`` on the object
+    ``<catalogue>:<control>``."""
     actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
     catalogue.control(control)
     if status is not None:
         check_choice(status, [s.value for s in ControlStatus], what="control status",
                      field="status", error=InputError)  # fmt: skip
     links = [evidence_link(e) for e in evidence]
+    dropped = {(link.kind, link.ref) for link in (evidence_link(r) for r in remove)}
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
         for link in links:
@@ -563,8 +575,9 @@ def set_control(
             row.status = status
         if due is not None:
             row.due = due
-        known = {(e["kind"], e["ref"]) for e in row.evidence}
-        row.evidence = [*row.evidence] + [
+        kept = [e for e in row.evidence if (e["kind"], e["ref"]) not in dropped]
+        known = {(e["kind"], e["ref"]) for e in kept}
+        row.evidence = kept + [
             link.to_dict() for link in links if (link.kind, link.ref) not in known
         ]
         row.updated_by = actor.pseudonym
@@ -584,6 +597,18 @@ def gaps(ctx: AppContext, *, actor: Actor, workspace_id: str, catalogue: Catalog
     return gaps_report(catalogue, states, today=utcnow().date())
 
 
+def dataset_scans(ctx: AppContext, *, actor: Actor, workspace_id: str) -> dict[str, str | None]:
+    """Each dataset of the workspace with the categories of personal data its PII scan found
+    (stored in its manifest when it was ingested with the privacy transform), ``None`` for a
+    dataset stored without a scan (WORKSPACE_READ)."""
+    from civicflow.app._assessment import list_datasets
+
+    return {
+        d.name: scan_categories(d.manifest.options)
+        for d in list_datasets(ctx, actor=actor, workspace_id=workspace_id)
+    }
+
+
 def processing_record(
     ctx: AppContext,
     *,
@@ -592,9 +617,19 @@ def processing_record(
     controller: str,
     data_categories: Mapping[str, str] | None = None,
 ) -> tuple[Art30Row, ...]:
-    """The GDPR Art. 30 record of processing generated from the register (WORKSPACE_READ)."""
+    """The GDPR Art. 30 record of processing generated from the register (WORKSPACE_READ). The
+    categories of personal data of each system come from the PII scans of the datasets it uses
+    (:func:`dataset_scans`), unless ``data_categories`` gives them per dataset or the entry's
+    ``details`` states them."""
     entries = list_systems(ctx, actor=actor, workspace_id=workspace_id)
-    return article_30_record(entries, controller=controller, data_categories=data_categories)
+    scanned = {
+        name: text
+        for name, text in dataset_scans(ctx, actor=actor, workspace_id=workspace_id).items()
+        if text is not None
+    }
+    return article_30_record(
+        entries, controller=controller, data_categories=scanned | dict(data_categories or {})
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -604,7 +639,8 @@ def processing_record(
 def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> ReadinessEvidence:
     """The workspace's evidence for the ten preparations (WORKSPACE_READ): the programme model
     (objectives, measurements, stakeholders and consultations, budget lines, pilots,
-    communications), the frozen baselines, the DPIAs and the compliance controls."""
+    communications), the frozen baselines, the DPIAs, the datasets' PII scans, the
+    infrastructure inventory and the compliance controls."""
     from civicflow.app import _programme as prog
     from civicflow.app._assessment import list_workspace_baselines
 
@@ -627,6 +663,7 @@ def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> R
     pilots = prog.PILOTS.list(ctx, actor=actor, workspace_id=workspace_id)
     inventory = list_inventory(ctx, actor=actor, workspace_id=workspace_id)
     runs = list_assessments(ctx, actor=actor, workspace_id=workspace_id)
+    scans = dataset_scans(ctx, actor=actor, workspace_id=workspace_id)
     shares = []
     for name in BUILTIN_CATALOGUES:
         if control_states(ctx, actor=actor, workspace_id=workspace_id, catalogue=name):
@@ -647,7 +684,8 @@ def readiness_evidence(ctx: AppContext, *, actor: Actor, workspace_id: str) -> R
             for b in prog.BUDGET_LINES.list(ctx, actor=actor, workspace_id=workspace_id)
         ),
         dpia_done=any(r.kind == "gdpr-dpia" and r.answers for r in runs),
-        pii_scans=None,
+        pii_scans=sum(text is not None for text in scans.values()),
+        datasets_unscanned=tuple(sorted(name for name, text in scans.items() if text is None)),
         infrastructure_assessed=sum(i.assessed for i in inventory) if inventory else None,
         infrastructure_items=len(inventory),
         infrastructure_blockers=tuple(
@@ -808,3 +846,267 @@ def readiness_trend(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list
             )
             for r in rows
         ]
+
+
+# --------------------------------------------------------------------------------------------
+# evidence files attached to answers and controls
+
+ATTACHMENT = "governance_attachment"
+
+
+def _attachment_out(row: GovernanceAttachmentRow) -> Attachment:
+    return Attachment(
+        id=row.id, target=row.target, filename=row.filename, media_type=row.media_type,
+        size=row.size, sha256=row.sha256, created_by=row.created_by, created_at=row.created_at,
+    )  # fmt: skip
+
+
+def attachment_path(workspace_path: Path, sha256: str) -> Path:
+    """Where a file's content is kept: ``<workspace>/governance/attachments/<sha[:2]>/<sha>``."""
+    return Path(workspace_path) / "governance" / "attachments" / sha256[:2] / sha256
+
+
+def _keep_content(path: Path, data: bytes) -> bool:
+    """Write the content at ``path`` unless it is there already (content-addressed); True when
+    this call created it (so a failed transaction takes it away again)."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{new_id('tmp_')}")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return True
+
+
+def _attach(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    target: str,
+    filename: str,
+    data: bytes,
+    reason: str | None,
+    check_target: Callable[[Session], None],
+    after_attach: Callable[[Session, GovernanceAttachmentRow], None] | None = None,
+) -> Attachment:
+    actor.require(Permission.GOVERNANCE_WRITE, workspace_id)
+    checked = check_file(filename, data)
+    with ctx.read_session() as s:
+        ws_path = Path(require_workspace_row(s, workspace_id).path)
+        check_target(s)
+    path = attachment_path(ws_path, checked.sha256)
+    created = _keep_content(path, data)
+    try:
+        with ctx.session() as s:
+            row = GovernanceAttachmentRow(
+                id=new_id("att_"), workspace_id=workspace_id, target=target,
+                filename=checked.filename, media_type=checked.media_type, size=checked.size,
+                sha256=checked.sha256, created_by=actor.pseudonym, created_at=utcnow(),
+            )  # fmt: skip
+            s.add(row)
+            record(
+                ctx, s, actor=actor, action=f"{ATTACHMENT}.create", object_type=ATTACHMENT,
+                object_id=row.id, workspace_id=workspace_id, after_digest=checked.sha256,
+                reason=reason or f"{checked.filename} ({checked.size:,} bytes) on {target}",
+            )  # fmt: skip
+            if after_attach is not None:
+                after_attach(s, row)
+            return _attachment_out(row)
+    except BaseException:
+        if created:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def attach_to_answer(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    assessment_id: str,
+    question: str,
+    filename: str,
+    data: bytes,
+    reason: str | None = None,
+) -> Attachment:
+    """Attach an evidence file to an assessment's question (GOVERNANCE_WRITE; the file checked
+    by :func:`civicflow.governance.check_file`, kept by its SHA-256; ledger
+    ``governance_attachment.create`` whose after-digest is the file's SHA-256)."""
+
+    def check(s: Session) -> None:
+        qs = _question_set(s, _assessment_row(s, workspace_id, assessment_id))
+        if qs.question(question) is None:
+            raise InputError(
+                f"the assessment has no question '{question}'",
+                where=Location(field="question"),
+                found=question,
+                expected="a question of the assessment's question set",
+                fix="choose the question the file is evidence for",
+            )
+
+    return _attach(
+        ctx, actor=actor, workspace_id=workspace_id, target=answer_target(assessment_id, question),
+        filename=filename, data=data, reason=reason, check_target=check,
+    )  # fmt: skip
+
+
+def attach_to_control(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    catalogue: Catalogue,
+    control: str,
+    filename: str,
+    data: bytes,
+    reason: str | None = None,
+) -> Attachment:
+    """Attach an evidence file to a compliance control (GOVERNANCE_WRITE): kept as for
+    :func:`attach_to_answer`, and linked as the control's evidence ``attachment:<id>`` (ledger
+    ``control.update`` in the same transaction)."""
+    catalogue.control(control)
+
+    def link(s: Session, att: GovernanceAttachmentRow) -> None:
+        row = s.scalars(
+            select(GovernanceControlRow).where(
+                GovernanceControlRow.workspace_id == workspace_id,
+                GovernanceControlRow.catalogue == catalogue.id,
+                GovernanceControlRow.control == control,
+            )
+        ).first()
+        before = None if row is None else _control_state(row).to_dict()
+        if row is None:
+            row = GovernanceControlRow(
+                id=new_id("ctl_"), workspace_id=workspace_id, catalogue=catalogue.id,
+                control=control, owner="", status=ControlStatus.NOT_STARTED.value, due=None,
+                evidence=[],
+            )  # fmt: skip
+            s.add(row)
+        row.evidence = [
+            *row.evidence,
+            EvidenceLink("attachment", att.id, att.filename).to_dict(),
+        ]
+        row.updated_by = actor.pseudonym
+        row.updated_at = utcnow()
+        record(
+            ctx, s, actor=actor, action=f"{CONTROL}.update", object_type=CONTROL,
+            object_id=f"{catalogue.id}:{control}", workspace_id=workspace_id, before=before,
+            after=_control_state(row).to_dict(), reason=f"attached {att.filename}",
+        )  # fmt: skip
+
+    return _attach(
+        ctx, actor=actor, workspace_id=workspace_id,
+        target=control_target(catalogue.id, control), filename=filename, data=data,
+        reason=reason, check_target=lambda s: None, after_attach=link,
+    )  # fmt: skip
+
+
+def list_attachments(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, target: str | None = None
+) -> list[Attachment]:
+    """The files attached to ``target`` (all of the workspace's without one), oldest first
+    (WORKSPACE_READ). ``target``: :func:`~civicflow.governance.answer_target` or
+    :func:`~civicflow.governance.control_target`, or ``assessment:<id>:`` for all of an
+    assessment's answers."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        query = select(GovernanceAttachmentRow).where(
+            GovernanceAttachmentRow.workspace_id == workspace_id
+        )
+        if target is not None:
+            if target.endswith(":"):
+                query = query.where(
+                    GovernanceAttachmentRow.target.startswith(target, autoescape=True)
+                )
+            else:
+                query = query.where(GovernanceAttachmentRow.target == target)
+        rows = s.scalars(
+            query.order_by(GovernanceAttachmentRow.created_at, GovernanceAttachmentRow.id)
+        ).all()
+        return [_attachment_out(r) for r in rows]
+
+
+def read_attachment(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, attachment_id: str
+) -> tuple[Attachment, bytes]:
+    """An attached file and its content (WORKSPACE_READ). Content that no longer matches the
+    SHA-256 kept when it was attached is refused (a :class:`ConflictError`), never served."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        row = s.get(GovernanceAttachmentRow, attachment_id)
+        if row is None or row.workspace_id != workspace_id:
+            raise NotFoundError(
+                f"there is no attached file '{attachment_id}' in this workspace",
+                where=Location(field="attachment"),
+                found=attachment_id,
+                fix="open the file from the assessment or control it is attached to",
+            )
+        att = _attachment_out(row)
+        path = attachment_path(Path(require_workspace_row(s, workspace_id).path), row.sha256)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConflictError(
+            f"the content of '{att.filename}' is missing from the workspace",
+            where=Location(file=str(path)),
+            found=str(exc),
+            expected=f"the file with SHA-256 {att.sha256}",
+            fix="restore the workspace folder from a backup; `civicflow ledger verify` lists it",
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != att.sha256:
+        raise ConflictError(
+            f"the content of '{att.filename}' changed after it was attached",
+            where=Location(file=str(path)),
+            found=hashlib.sha256(data).hexdigest(),
+            expected=f"SHA-256 {att.sha256} (in the ledger entry that attached it)",
+            fix="restore the workspace folder from a backup; `civicflow ledger verify` lists it",
+        )
+    return att, data
+
+
+# --------------------------------------------------------------------------------------------
+# the report's section
+
+
+def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Section | None:
+    """The report's "Governance" section (WORKSPACE_READ): the register, the answered
+    assessments with their levels and requirements, the state of each control catalogue the
+    workspace keeps, and the readiness scorecard once the workspace has any of it (None
+    before)."""
+    systems = list_systems(ctx, actor=actor, workspace_id=workspace_id)
+    runs = list_assessments(ctx, actor=actor, workspace_id=workspace_id)
+    controls = [
+        gaps(ctx, actor=actor, workspace_id=workspace_id, catalogue=builtin_catalogue(name))
+        for name in BUILTIN_CATALOGUES
+        if control_states(ctx, actor=actor, workspace_id=workspace_id, catalogue=name)
+    ]
+    inventory = list_inventory(ctx, actor=actor, workspace_id=workspace_id)
+    if not (
+        systems
+        or runs
+        or controls
+        or inventory
+        or readiness_trend(ctx, actor=actor, workspace_id=workspace_id)
+    ):
+        return None
+    card = readiness(ctx, actor=actor, workspace_id=workspace_id)
+    return governance_section(
+        systems=[s.to_dict() for s in systems],
+        assessments=[r.to_dict() for r in runs],
+        titles=_TITLES,
+        controls=[c.to_dict() for c in controls],
+        readiness=card.to_dict(),
+    )
+
+
+def local_report_section(workspace_path: Path | str) -> Section | None:
+    """The "Governance" section for a report written on the command line, read only (None when
+    the command line's database does not know the workspace or its operator; see
+    :func:`civicflow.app.business_case.local_report_section`)."""
+    from civicflow.app._business_case import local_section
+
+    return local_section(workspace_path, report_section)

@@ -434,6 +434,23 @@ class GovernanceControlRow(Base):
     )
 
 
+class GovernanceAttachmentRow(Base):
+    """An evidence file attached to an assessment's answer or a compliance control; its content
+    is kept under the workspace by its SHA-256 (``governance/attachments/<sha[:2]>/<sha>``)."""
+
+    __tablename__ = "governance_attachments"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    target: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_governance_attachments_target", "workspace_id", "target"),)
+
+
 class PrivacyDecisionRow(Base):
     """A data steward's decision on one column of a workspace's datasets: ``keep`` it clear at
     ingest (with the reason) or ``pseudonymise`` it although it was not classified as an

@@ -503,11 +503,17 @@ def record_export(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file (else standard output).")
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse a record with required fields not provided or invalid values."
+        ),
+    ] = False,
 ) -> None:
     """Export a system's algorithmic transparency record (UK ATRS v3.0)."""
     from civicflow.app import Permission, governance
-    from civicflow.core import check_choice
-    from civicflow.governance import FORMATS, render_record
+    from civicflow.core import InputError, Location, check_choice
+    from civicflow.governance import FORMATS, check_record, render_record
 
     check_choice(fmt, FORMATS, what="record format", field="format")
     with acting(
@@ -516,12 +522,53 @@ def record_export(
         record = governance.export_record(
             act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id, ref=system
         )
+    check = check_record(record)
+    if strict and not check.complete:
+        raise InputError(
+            f"the record of '{record.title}' is not ready to publish",
+            where=Location(field="record"),
+            found="; ".join([*check.problems, *check.missing_required]),
+            expected="every required ATRS field provided, every value valid",
+            fix="fill the fields in the workbench's system page (Transparency record), or "
+            "register add --from-file with their 'details'",
+        )
     text = render_record(record, fmt)
     if out is None:
         typer.echo(text, nl=False)
         return
     out.write_text(text, encoding="utf-8")
     console.print(f"wrote {out}", highlight=False, markup=False)
+
+
+@record_app.command("check")
+def record_check(
+    system: Annotated[str, typer.Argument(help="The system's name or id.")],
+    workspace: WorkspaceOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """What a system's transparency record still lacks before it can be published: required
+    fields not provided and values GOV.UK would not accept. Exits 1 when there is any."""
+    from civicflow.app import Permission, governance
+    from civicflow.governance import check_record
+
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance record check"
+    ) as act:
+        record = governance.export_record(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id, ref=system
+        )
+    check = check_record(record)
+    if as_json:
+        _echo_json(check.to_dict())
+    else:
+        state = "complete" if check.complete else "not complete"
+        console.print(f"{record.title}: the record is {state}", highlight=False, markup=False)
+        for problem in check.problems:
+            console.print(f"- {problem}", highlight=False, markup=False)
+        for name in check.missing_required:
+            console.print(f"- not provided: {name}", highlight=False, markup=False)
+    if not check.complete:
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -856,3 +903,164 @@ def inventory_list(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
             i.compatibility.value,
         )  # fmt: skip
     console.print(table)
+
+
+# --------------------------------------------------------------------------------------------
+# evidence files
+
+attach_app = typer.Typer(
+    help="Evidence files attached to assessment answers and controls (kept by SHA-256).",
+    no_args_is_help=True,
+)
+app.add_typer(attach_app, name="attach")
+FileArg = Annotated[Path, typer.Argument(help="The evidence file (PDF, image, text, office).")]
+
+
+def _read_upload(path: Path) -> bytes:
+    from civicflow.core import InputError, Location
+    from civicflow.governance import MAX_ATTACHMENT_BYTES
+
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_ATTACHMENT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(
+            "the evidence file cannot be read",
+            where=Location(file=str(path)),
+            found=str(exc),
+            expected="a readable file",
+            fix="check the path",
+        ) from exc
+
+
+def _attachment_out(att: Any, receipt: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _echo_json(att.to_dict() | {"ledger_entry": receipt})
+        return
+    console.print(
+        f"attached {att.filename} ({att.size:,} bytes) as {att.id} on {att.target}\n"
+        f"SHA-256 {att.sha256}",
+        highlight=False,
+        markup=False,
+    )
+    print_receipt(receipt, out=console)
+
+
+@attach_app.command("answer")
+def attach_answer(
+    assessment: Annotated[str, typer.Argument(help="The assessment's id (asm_…).")],
+    question: Annotated[str, typer.Argument(help="The question it is evidence for.")],
+    file: FileArg,
+    workspace: WorkspaceOpt,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Attach an evidence file to an assessment's answer."""
+    from civicflow.app import Permission, governance
+
+    data = _read_upload(file)
+    with acting(
+        workspace, Permission.GOVERNANCE_WRITE, command="civicflow governance attach answer"
+    ) as act:
+        att = governance.attach_to_answer(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            assessment_id=assessment, question=question, filename=file.name, data=data,
+            reason=reason,
+        )  # fmt: skip
+        receipt = act.receipt(
+            action="governance_attachment.create", object_type="governance_attachment",
+            object_id=att.id,
+        )  # fmt: skip
+    _attachment_out(att, receipt, as_json)
+
+
+@attach_app.command("control")
+def attach_control(
+    catalogue: CatalogueArg,
+    control: Annotated[str, typer.Argument(help="The control's id, e.g. GDPR-35.")],
+    file: FileArg,
+    workspace: WorkspaceOpt,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Attach an evidence file to a control (it becomes the control's evidence)."""
+    from civicflow.app import Permission, governance
+
+    data = _read_upload(file)
+    cat = _catalogue(catalogue)
+    with acting(
+        workspace, Permission.GOVERNANCE_WRITE, command="civicflow governance attach control"
+    ) as act:
+        att = governance.attach_to_control(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            catalogue=cat, control=control, filename=file.name, data=data, reason=reason,
+        )  # fmt: skip
+        receipt = act.receipt(
+            action="governance_attachment.create", object_type="governance_attachment",
+            object_id=att.id,
+        )  # fmt: skip
+    _attachment_out(att, receipt, as_json)
+
+
+@attach_app.command("list")
+def attach_list(
+    workspace: WorkspaceOpt,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Only those on assessment:ID:QUESTION or control:CATALOGUE:CONTROL "
+            "(assessment:ID: for all of an assessment's answers).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The attached evidence files."""
+    from civicflow.app import Permission, governance
+
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance attach list"
+    ) as act:
+        files = governance.list_attachments(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            target=target,
+        )  # fmt: skip
+    if as_json:
+        _echo_json([f.to_dict() for f in files])
+        return
+    if not files:
+        console.print("no evidence files attached")
+        return
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    table.add_column("target", overflow="fold")
+    table.add_column("file", overflow="fold")
+    table.add_column("bytes", justify="right")
+    table.add_column("SHA-256", no_wrap=True)
+    for f in files:
+        table.add_row(f.id, f.target, f.filename, f"{f.size:,}", f.sha256[:12] + "…")
+    console.print(table)
+
+
+@attach_app.command("get")
+def attach_get(
+    attachment: Annotated[str, typer.Argument(help="The attached file's id (att_…).")],
+    workspace: WorkspaceOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Write the file here.")],
+) -> None:
+    """Write an attached file out (its content checked against its SHA-256 first)."""
+    from civicflow.app import Permission, governance
+
+    with acting(
+        workspace, Permission.WORKSPACE_READ, command="civicflow governance attach get"
+    ) as act:
+        att, data = governance.read_attachment(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            attachment_id=attachment,
+        )  # fmt: skip
+    out.write_bytes(data)
+    console.print(
+        f"wrote {att.filename} ({att.size:,} bytes, SHA-256 {att.sha256}) to {out}",
+        highlight=False,
+        markup=False,
+    )

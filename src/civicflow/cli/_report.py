@@ -87,12 +87,13 @@ def report(
 
         # the options given, or the dataset's default SLA, with the working calendar given
         config = dataclasses.replace(config, sla=sla.for_view(view))
-        # the workspace's business cases and fairness audits, when the command line's database
+        # the workspace's business cases, fairness audits and governance, when the command line's database
         # knows it; the whole report (no --section) also has the view's automation opportunities
         # and its people and pilots (analyses of the view, like the sections --section picks)
         from civicflow.app.allocation import local_report_section as local_allocation_section
         from civicflow.app.business_case import local_report_section, opportunities_report_section
         from civicflow.app.fairness import local_report_section as local_fairness_section
+        from civicflow.app.governance import local_report_section as governance_report_section
         from civicflow.app.people import local_report_section as people_report_section
         from civicflow.app.privacy import local_report_section as local_privacy_section
         from civicflow.planning import automation_opportunities
@@ -104,6 +105,7 @@ def report(
             local_fairness_section(options.workspace),
             local_allocation_section(options.workspace),
             local_privacy_section(options.workspace),
+            governance_report_section(options.workspace),
             people_report_section(options.workspace, view) if whole else None,
         )
         config = dataclasses.replace(

@@ -14,6 +14,7 @@ import csv
 import html
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -151,6 +152,16 @@ def atrs_record(entry: RegisterEntry, *, facets: Facets | None = None) -> AtrsRe
     return AtrsRecord(entry.id, entry.name, metadata, tier_1, tier_2, tuple(missing))
 
 
+@cache
+def derived_atrs_keys() -> frozenset[str]:
+    """The record fields filled from the entry's own fields, lifecycle and assessments (the
+    others come from ``entry.details``)."""
+    blank = RegisterEntry(
+        id="", name="", purpose="", legal_basis="", owner="", senior_responsible_owner=""
+    )
+    return frozenset(_values(blank))
+
+
 def _values(entry: RegisterEntry) -> dict[str, str]:
     impact = "\n".join(
         f"{a.kind}: {a.summary}" + (f" ({a.at.date().isoformat()})" if a.at else "")
@@ -176,6 +187,67 @@ def _values(entry: RegisterEntry) -> dict[str, str]:
         "source_data_name": "\n".join(entry.datasets),
         "impact_assessment": impact,
     }
+
+
+# --- checking a record before it is published ------------------------------------------------
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCheck(Record):
+    """What stands between a record and publication: the required fields not provided (as the
+    standard numbers them, "2.2.3 - Benefit") and the values that break the standard's or
+    GOV.UK's rules. ``complete``: neither."""
+
+    missing_required: tuple[str, ...]
+    problems: tuple[str, ...]
+    _json = True
+    _extra = ("complete",)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_required and not self.problems
+
+
+def check_record(record: AtrsRecord) -> RecordCheck:
+    """Check a record against the ATRS v3.0 field dictionary and GOV.UK's publishing schema:
+    every tier 1 and tier 2 field present in the standard's order, each required one provided,
+    the contact e-mail an address and the web page a public http(s) address (or "N/A", as the
+    guidance allows), the phase and facet values the finder's slugs."""
+    fields = [f for f in atrs_fields() if f.tier in ("1", "2")]
+    problems: list[str] = []
+    for tier, table in (("1", record.tier_1), ("2", record.tier_2)):
+        expected = [f.key for f in fields if f.tier == tier]
+        if list(table) != expected:
+            lost = [k for k in expected if k not in table]
+            extra = [k for k in table if k not in expected]
+            problems.append(
+                f"tier {tier} does not follow the standard's fields"
+                + (f"; missing: {', '.join(lost)}" if lost else "")
+                + (f"; unknown: {', '.join(extra)}" if extra else "")
+                + ("" if lost or extra else "; out of order")
+            )
+    values = {**record.tier_1, **record.tier_2}
+    missing = tuple(
+        f"{f.reference} - {f.name}"
+        for f in fields
+        if f.required and values.get(f.key, NOT_PROVIDED) in (NOT_PROVIDED, "")
+    )
+    email = values.get("contact_email", NOT_PROVIDED)
+    if email not in (NOT_PROVIDED, "N/A") and not _EMAIL.match(email):
+        problems.append(f"1.4 - Contact email: '{email}' is not an e-mail address")
+    url = values.get("website_url", NOT_PROVIDED)
+    if url not in (NOT_PROVIDED, "N/A") and not url.startswith(("https://", "http://")):
+        problems.append(f"1.3 - Website URL: '{url}' is not a web address")
+    allowed = finder_facets()
+    prefix = "algorithmic_transparency_record_"
+    for key in ("phase", "organisation_type", "function", "capability", "region"):
+        value = record.metadata.get(prefix + key)
+        for v in [value] if isinstance(value, str) else list(value or []):
+            if v not in allowed[key]:
+                problems.append(f"metadata {key}: '{v}' is not one of GOV.UK's values")
+    return RecordCheck(missing, tuple(problems))
 
 
 # --- the three forms -------------------------------------------------------------------------

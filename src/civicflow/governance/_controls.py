@@ -20,11 +20,11 @@ from civicflow.governance._register import RegisterEntry
 BUILTIN_CATALOGUES = ("gdpr", "hipaa", "eu-ai-act")
 EVIDENCE_KINDS = (
     "assessment", "dataset", "baseline", "pilot", "fairness-audit", "ledger", "register",
-    "record", "document",
+    "record", "document", "attachment",
 )  # fmt: skip
 """What an evidence link points at: a stored assessment, a dataset (and its PII scan), a frozen
 baseline, a pilot, a fairness audit run, a ledger verification, a register entry, a published
-transparency record, or a document by its address."""
+transparency record, a document by its address, or a file attached to the control (its id)."""
 
 
 class ControlStatus(StrEnum):
@@ -254,6 +254,14 @@ ART30_FIELDS = (
     ("datasets", "", "Datasets used"),
 )
 NOT_RECORDED = "not recorded"
+ART30_DETAILS = (
+    ("data_categories", "Categories of personal data"),
+    ("recipients", "Categories of recipients"),
+    ("transfers", "Transfers to third countries"),
+    ("retention", "Time limits for erasure"),
+    ("security", "Technical and organisational security measures"),
+)
+"""The Art. 30 fields a register entry keeps in its ``details`` (key, label)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +270,33 @@ class Art30Row(Record):
     values: Mapping[str, str]
     missing: tuple[str, ...]
     _json = True
+
+
+NO_PERSONAL_DATA = "no personal data found by the PII scan"
+
+
+def scan_categories(options: Mapping[str, Any]) -> str | None:
+    """The categories of personal data a dataset's PII scan found, from its manifest's options
+    (the ``privacy`` ingest transform's classification of the events and cases tables), as the
+    Art. 30 record shows them: ``person_name (citizen); nl_bsn (bsn)``. ``None`` when the
+    dataset was stored without a scan; :data:`NO_PERSONAL_DATA` when the scan found none."""
+    reports = [
+        t.get("report") or {}
+        for t in options.get("transforms", [])
+        if isinstance(t, Mapping) and t.get("name") == "privacy"
+    ]
+    if not reports:
+        return None
+    found: dict[str, list[str]] = {}
+    for report in reports:
+        for table in (report.get("classification") or {}).values():
+            for column in table.get("columns", []):
+                category = str(column.get("category", "none"))
+                if category != "none":
+                    found.setdefault(category, []).append(str(column.get("column")))
+    if not found:
+        return NO_PERSONAL_DATA
+    return "; ".join(f"{cat} ({', '.join(cols)})" for cat, cols in sorted(found.items()))
 
 
 def article_30_record(

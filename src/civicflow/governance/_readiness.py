@@ -38,7 +38,8 @@ class ReadinessEvidence:
     consulted_groups: frozenset[str] = frozenset()
     budget_categories: frozenset[str] = frozenset()
     dpia_done: bool = False
-    pii_scans: int | None = None
+    pii_scans: int | None = None  # datasets stored with a PII scan
+    datasets_unscanned: tuple[str, ...] = ()  # the names of those stored without one
     infrastructure_assessed: int | None = None
     infrastructure_items: int = 0
     infrastructure_blockers: tuple[str, ...] = ()
@@ -157,12 +158,15 @@ def readiness_scorecard(
     else:
         p.gaps.append("no DPIA")
     if e.pii_scans is None:
-        p.gaps.append("PII scans are not available in this installation (privacy capability)")
+        p.gaps.append("the datasets' PII scans are not part of this evidence")
     else:
-        parts.append(1.0 if e.pii_scans else 0.0)
+        total = e.pii_scans + len(e.datasets_unscanned)
+        parts.append(e.pii_scans / total if total else 0.0)
         if e.pii_scans:
-            p.evidence.append(f"{e.pii_scans} PII scan(s)")
-        else:
+            p.evidence.append(f"{e.pii_scans} of {total} dataset(s) with a PII scan")
+        if e.datasets_unscanned:
+            p.gaps.append(f"no PII scan of: {', '.join(e.datasets_unscanned)}")
+        elif not total:
             p.gaps.append("no PII scan of the datasets")
     p.score = sum(parts) / len(parts)
 

@@ -13,6 +13,7 @@ from civicflow.report._comparison import (
 )
 from civicflow.report._fairness import fairness_history_chart, fairness_section
 from civicflow.report._format import describe_filter
+from civicflow.report._governance import governance_section
 from civicflow.report._model import Chart, Figure, Section, Table
 from civicflow.report._opportunities import opportunities_chart, opportunities_section
 from civicflow.report._people import people_hours_chart, people_section
@@ -56,6 +57,7 @@ __all__ = [
     "fairness_history_chart",
     "fairness_section",
     "find_browser",
+    "governance_section",
     "grouped_bars",
     "html_to_pdf",
     "money",

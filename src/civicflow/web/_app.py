@@ -153,6 +153,7 @@ def create_app(
         _routes_fairness,
         _routes_forecast,
         _routes_governance,
+        _routes_governance_edit,
         _routes_opportunities,
         _routes_pages,
         _routes_people,
@@ -173,6 +174,7 @@ def create_app(
     app.include_router(_routes_simulation.router)
     app.include_router(_routes_business_case.router)
     app.include_router(_routes_governance.router)
+    app.include_router(_routes_governance_edit.router)
     app.include_router(_routes_opportunities.router)
     app.include_router(_routes_people.router)
     app.include_router(_routes_fairness.router)

@@ -19,8 +19,10 @@ from civicflow.governance import (
     ASSESSMENT_KINDS,
     FORMATS,
     KIND_TITLES,
+    MAX_ATTACHMENT_BYTES,
     NOT_PROVIDED,
     QuestionKind,
+    answer_target,
     atrs_fields,
     render_record,
 )
@@ -134,6 +136,11 @@ def _assessment_page(
     )
     answers = dict(run.answers) if values is None else values
     plain = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in answers.items()}
+    files: dict[str, list[Any]] = {}
+    for att in governance.list_attachments(
+        ctx, actor=actor, workspace_id=workspace_id, target=answer_target(assessment_id, "")
+    ):
+        files.setdefault(att.target.rsplit(":", 1)[1], []).append(att)
     sections = []
     for section in qs.sections:
         shown = [q for q in section.questions if qs.is_visible(q, plain)]
@@ -143,8 +150,22 @@ def _assessment_page(
         request, "governance_assessment.html", actor, workspace=ws, nav="governance", run=run,
         title=KIND_TITLES[run.kind], sections=sections, answers=answers, plain=plain,
         can_write=actor.can(Permission.GOVERNANCE_WRITE, workspace_id), error=error,
-        field_ids="q-", status=422 if error else 200,
+        field_ids="q-", status=422 if error else 200, files=files,
+        all_sections=[(s, [q for q in s.questions if qs.is_visible(q, plain)]) for s in qs.sections],
+        max_mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
     )  # fmt: skip
+
+
+def assessment_page_with_error(
+    request: Request,
+    ctx: Any,
+    actor: Any,
+    workspace_id: str,
+    assessment_id: str,
+    error: dict[str, object],
+) -> Response:
+    """The assessment page again with a refused attachment's error (422)."""
+    return _assessment_page(request, ctx, actor, workspace_id, assessment_id, error=error)
 
 
 @router.get("/w/{workspace_id}/governance/assessments/{assessment_id}")

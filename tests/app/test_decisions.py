@@ -280,3 +280,69 @@ def test_what_if_and_the_public_check(setup) -> None:  # type: ignore[no-untyped
     assert partial.positive is None and "household income" in partial.missing
     assert len(_actions(ctx)) == before
     assert len(rd.list_decisions(ctx, actor=admin, workspace_id=ws.id)) == 4
+
+
+def test_a_fairness_audit_reads_the_recorded_decisions_in_place(setup) -> None:  # type: ignore[no-untyped-def]
+    """The decision stream is what the fairness audit reads: every recorded decision with its
+    inputs as the groups, the rules' outcome and the outcome after review; the digest changes
+    when a review changes an outcome."""
+    from civicflow.app import fairness as af
+    from civicflow.fairness import AuditConfig
+
+    ctx, ws, member, _admin = setup
+    officer, other = member(Role.SERVICE_OWNER), member(Role.SERVICE_OWNER, "2")
+    worker, auditor = member(Role.CASEWORKER), member(Role.AUDITOR)
+    _publish(ctx, ws, officer, other, automation="automatic", review_negative=True)
+    incomes = {1: [900, 1200, 1500, 3000], 2: [1000, 1400, 2310, 2500, 2600, 2800]}
+    made = [
+        rd.decide_case(
+            ctx,
+            actor=worker,
+            workspace_id=ws.id,
+            ruleset="social_support",
+            on=MARCH,
+            inputs=dict(COUPLE, household_size=size, household_income=income),
+        )
+        for size, amounts in incomes.items()
+        for income in amounts
+    ]
+    source = af.RecordedDecisionsSource(ws.id, "social_support")
+    config = AuditConfig(outcome="positive", groups=("household_size",), min_group_size=1)
+    stored, audit = af.audit_source(
+        ctx, actor=auditor, workspace_id=ws.id, source=source, config=config
+    )
+    assert stored.name == "social_support-decisions" and audit.rows == len(made)
+    expected = {
+        size: sum(d.positive for d in made if d.inputs["household_size"] == size) / len(amounts)
+        for size, amounts in incomes.items()
+    }
+    for size, rate in expected.items():
+        assert audit.metric("household_size", str(size), "selection_rate").value == pytest.approx(
+            rate
+        )
+    assert rate < 1.0  # a household of 2 above the limit is refused
+    refused = [d for d in made if not d.positive]
+    rd.review_decision(
+        ctx, actor=worker, workspace_id=ws.id, decision_id=refused[0].id, action="override",
+        reason="the income includes a one-off payment",
+    )  # fmt: skip
+    for d in refused[1:]:
+        rd.review_decision(
+            ctx, actor=worker, workspace_id=ws.id, decision_id=d.id, action="confirm"
+        )
+    final = AuditConfig(outcome="final_positive", groups=("household_size",), min_group_size=1)
+    again, _ = af.audit_source(
+        ctx, actor=auditor, workspace_id=ws.id, source=source, config=final, name="after-review"
+    )
+    assert again.source_sha256 != stored.source_sha256
+    with pytest.raises(InputError, match="no column sex"):
+        af.audit_source(
+            ctx, actor=auditor, workspace_id=ws.id, source=source,
+            config=AuditConfig(outcome="positive", groups=("sex",)),
+        )  # fmt: skip
+    with pytest.raises(InputError, match="no decisions recorded under rule set housing"):
+        af.audit_source(
+            ctx, actor=auditor, workspace_id=ws.id,
+            source=af.RecordedDecisionsSource(ws.id, "housing"), config=config,
+        )  # fmt: skip
+    assert af.source_from_dict("decisions", source.reference()) == source

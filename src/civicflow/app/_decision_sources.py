@@ -9,11 +9,14 @@ the audit stores and ledgers. Two sources exist:
 - :class:`TableSource`: a table in PostgreSQL or in a DuckDB file, read through Ibis (digest:
   the SHA-256 of the rows read, independent of their order).
 
-The decisions civicflow itself records (rules as code) plug in the same way: a source whose
-``read`` returns one row per recorded decision with the columns the configuration names, whose
-``kind`` names it (e.g. ``"decisions"``), whose ``reference`` is what :func:`source_from_dict`
-needs to open it again (so a monitored stream can be re-audited from it), and which is added to
-:data:`SOURCE_KINDS`. Nothing else in the audit, the monitor or their interfaces changes.
+- :class:`RecordedDecisionsSource`: the decisions civicflow itself recorded under its published
+  rule sets (``civicflow.app.decisions``), one row per decision with its inputs, the rules'
+  outcome (``positive``) and the outcome after review (``final_positive``) (digest: the SHA-256
+  of the rows read).
+
+A new kind of source implements the protocol, and is added to :data:`SOURCE_KINDS` with the
+function opening it from its ``reference`` (so a monitored stream can be re-audited from it).
+Nothing else in the audit, the monitor or their interfaces changes.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from civicflow.app._context import AppContext
 from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.fairness import DecisionTable, frame_digest, read_decisions, read_decisions_table
 
@@ -147,6 +151,74 @@ class TableSource:
         return DecisionRows(frame=frame, sha256=frame_digest(frame))
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedDecisionsSource:
+    """The decisions civicflow recorded in a workspace under its rule sets (``ruleset``'s only,
+    or every rule set's). Reading needs the application: a use case binds its context
+    (:meth:`bind`) before reading; a stored reference holds only the workspace and rule set."""
+
+    workspace_id: str
+    ruleset: str | None = None
+    ctx: AppContext | None = None
+
+    @property
+    def kind(self) -> str:
+        return "decisions"
+
+    @property
+    def label(self) -> str:
+        return (
+            f"decisions recorded under rule set {self.ruleset}"
+            if self.ruleset
+            else ("decisions recorded under every rule set")
+        )
+
+    @property
+    def default_name(self) -> str:
+        return f"{self.ruleset or 'all'}-decisions"
+
+    def reference(self) -> dict[str, Any]:
+        return {"workspace_id": self.workspace_id, "ruleset": self.ruleset}
+
+    def bind(self, ctx: AppContext) -> RecordedDecisionsSource:
+        return RecordedDecisionsSource(self.workspace_id, self.ruleset, ctx)
+
+    def check(self) -> None:
+        return None  # holds no secret and no path: always fit to keep
+
+    def read(self, columns: tuple[str, ...]) -> DecisionRows:
+        from civicflow.app._decisions import decision_stream, recorded_decisions
+
+        if self.ctx is None:
+            raise ConfigurationError(
+                "recorded decisions are read through the application",
+                where=Location(field="source"),
+                expected="a source bound to the application's context",
+                fix="call source.bind(ctx) first (app.fairness.audit_source does)",
+            )
+        found = recorded_decisions(self.ctx, workspace_id=self.workspace_id, ruleset=self.ruleset)
+        if not found:
+            raise InputError(
+                f"there are no {self.label}",
+                where=Location(field="ruleset"),
+                found=self.ruleset or "every rule set",
+                expected="a rule set with decisions recorded in this workspace",
+                fix="decide cases first (`civicflow rules decide NAME -w …`), or check the name",
+            )
+        frame = decision_stream(found)
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"the recorded decisions have no column {', '.join(missing)}",
+                where=Location(field=missing[0]),
+                found=", ".join(str(c) for c in frame.columns),
+                expected="an input of the rule set, positive, uncertain or final_positive",
+                fix="name one of the columns found (the outcome after review is final_positive)",
+            )
+        frame = frame.loc[:, list(columns)].reset_index(drop=True)
+        return DecisionRows(frame=frame, sha256=frame_digest(frame))
+
+
 def _file(ref: dict[str, Any]) -> DecisionSource:
     return FileSource(Path(ref["path"]))
 
@@ -155,9 +227,14 @@ def _table(ref: dict[str, Any]) -> DecisionSource:
     return TableSource(DecisionTable(connection=ref["connection"], table=ref["table"]))
 
 
+def _recorded(ref: dict[str, Any]) -> DecisionSource:
+    return RecordedDecisionsSource(ref["workspace_id"], ref.get("ruleset"))
+
+
 SOURCE_KINDS: dict[str, Callable[[dict[str, Any]], DecisionSource]] = {
     "file": _file,
     "table": _table,
+    "decisions": _recorded,
 }
 """Each kind of source with the function opening it from its :meth:`DecisionSource.reference`."""
 

@@ -21,7 +21,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -60,6 +60,9 @@ from civicflow.decisions import (
     run_tests,
     what_if,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Automation = Literal["automatic", "recommend", "review"]
 AUTOMATION: tuple[str, ...] = ("automatic", "recommend", "review")
@@ -659,6 +662,43 @@ def list_decisions(
         q = q.order_by(RuleDecisionRow.created_at.desc(), RuleDecisionRow.id)
         if limit is not None:
             q = q.limit(limit)
+        return [_decision_out(r) for r in s.scalars(q)]
+
+
+STREAM_COLUMNS = ("decision_id", "ruleset", "case_ref", "date")
+"""The decision stream's leading columns; the inputs follow, then ``positive``, ``uncertain``,
+``status`` and ``final_positive`` (the outcome after review, empty while none)."""
+
+
+def decision_stream(decisions: Sequence[StoredDecision]) -> pd.DataFrame:
+    """Decisions as the table a fairness audit reads: one row per decision with its inputs (the
+    attributes an audit groups by), the rules' outcome and the final outcome after review."""
+    import pandas as pd
+
+    names = list(dict.fromkeys(k for d in decisions for k in d.inputs))
+    rows = [
+        {
+            "decision_id": d.id, "ruleset": d.ruleset, "case_ref": d.case_ref,
+            "date": d.decided_on.isoformat(), **{n: d.inputs.get(n) for n in names},
+            "positive": int(d.positive), "uncertain": int(d.uncertain), "status": d.status,
+            "final_positive": None if d.final_positive is None else int(d.final_positive),
+        }
+        for d in decisions
+    ]  # fmt: skip
+    columns = [*STREAM_COLUMNS, *names, "positive", "uncertain", "status", "final_positive"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def recorded_decisions(
+    ctx: AppContext, *, workspace_id: str, ruleset: str | None = None
+) -> list[StoredDecision]:
+    """Every decision recorded in the workspace (``ruleset``'s only), oldest first, without a
+    role check: for use cases that checked their own permission (a fairness audit)."""
+    with ctx.read_session() as s:
+        q = select(RuleDecisionRow).where(RuleDecisionRow.workspace_id == workspace_id)
+        if ruleset is not None:
+            q = q.where(RuleDecisionRow.ruleset == ruleset)
+        q = q.order_by(RuleDecisionRow.created_at, RuleDecisionRow.id)
         return [_decision_out(r) for r in s.scalars(q)]
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from civicflow.app._assessment import open_view
 from civicflow.app._context import AppContext
-from civicflow.app._decision_sources import DecisionSource, FileSource
+from civicflow.app._decision_sources import DecisionSource, FileSource, RecordedDecisionsSource
 from civicflow.app._models import FairnessAuditRow, FairnessExplanationRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
@@ -272,6 +272,16 @@ def audit_source(
         if system is not None
         else None
     )
+    if isinstance(source, RecordedDecisionsSource):
+        if source.workspace_id != workspace_id:
+            raise InputError(
+                "an audit reads the decisions recorded in its own workspace",
+                where=Location(field="workspace_id"),
+                found=source.workspace_id,
+                expected=workspace_id,
+                fix="audit the other workspace's decisions from that workspace",
+            )
+        source = source.bind(ctx)
     started = time.perf_counter()
     rows = source.read(config.columns)
     result = audit_decisions(rows.frame, config, source=source.label)

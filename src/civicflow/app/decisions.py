@@ -5,7 +5,8 @@ only), ``submit_ruleset``, ``return_ruleset``, ``approve_ruleset`` (by a differe
 author), ``publish_ruleset`` (only when every test passes; then immutable), ``what_if_change``.
 Read (WORKSPACE_READ): ``list_versions``, ``get_version``, ``published_version``,
 ``run_version_tests``, ``list_decisions``, ``get_decision``, ``review_queue``, ``list_reviews``,
-``override_counts``, ``list_appeals``.
+``override_counts``, ``list_appeals``; ``decision_stream`` turns decisions into the table a
+fairness audit reads (``app.fairness.RecordedDecisionsSource`` reads it in place).
 
 Decisions (REVIEW_WRITE: caseworkers): ``decide_case`` (automation level per rule set version),
 ``review_decision`` (confirm or override with a reason), ``appeal_decision`` (re-decided under
@@ -26,6 +27,7 @@ from civicflow.app._decisions import (
     approve_ruleset,
     check_eligibility,
     decide_case,
+    decision_stream,
     draft_ruleset,
     get_decision,
     get_version,
@@ -58,6 +60,7 @@ __all__ = [
     "approve_ruleset",
     "check_eligibility",
     "decide_case",
+    "decision_stream",
     "draft_ruleset",
     "get_decision",
     "get_version",

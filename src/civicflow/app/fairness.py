@@ -24,6 +24,7 @@ from civicflow.app._decision_sources import (
     DecisionRows,
     DecisionSource,
     FileSource,
+    RecordedDecisionsSource,
     TableSource,
     source_from_dict,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "DecisionSource",
     "FileSource",
     "MonitorRun",
+    "RecordedDecisionsSource",
     "StoredAudit",
     "StoredExplanation",
     "Stream",

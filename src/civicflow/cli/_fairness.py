@@ -53,6 +53,15 @@ ConnectionOpt = Annotated[
     ),
 ]
 
+RecordedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--recorded",
+        help="The decisions civicflow recorded under this published rule set ('all': every rule "
+        "set's), instead of FILE or --table.",
+    ),
+]
+
 SystemOpt = Annotated[
     str | None,
     typer.Option(
@@ -76,6 +85,7 @@ def audit(
     file: FileArg = None,
     table: TableOpt = None,
     connection: ConnectionOpt = None,
+    recorded: RecordedOpt = None,
     outcome: Annotated[
         str | None, typer.Option("--outcome", help="The decision column (0/1, yes/no).")
     ] = None,
@@ -135,8 +145,8 @@ def audit(
         positive_is_favourable=not unfavourable, min_group_size=min_group_size,
         bootstrap=bootstrap, seed=seed,
     )  # fmt: skip
-    source = _source(file, table, connection)
     with acting(workspace, Permission.FAIRNESS_WRITE, command="civicflow fairness audit") as act:
+        source = _source(file, table, connection, recorded, act.operator.workspace_id)
         with err_console.status("auditing the decisions…"):
             stored, result = af.audit_source(
                 act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
@@ -164,13 +174,24 @@ def audit(
     print_receipt(receipt, out=console)
 
 
-def _source(file: Path | None, table: str | None, connection: str | None) -> DecisionSource:
-    """The decisions the command reads: FILE, or --table in --connection."""
-    from civicflow.app.fairness import FileSource, TableSource
+def _source(
+    file: Path | None,
+    table: str | None,
+    connection: str | None,
+    recorded: str | None = None,
+    workspace_id: str | None = None,
+) -> DecisionSource:
+    """The decisions the command reads: FILE, --table in --connection, or --recorded."""
+    from civicflow.app.fairness import FileSource, RecordedDecisionsSource, TableSource
     from civicflow.fairness import DecisionTable
 
-    if (file is None) == (table is None):
-        raise typer.BadParameter("give a decisions FILE or --table (not both)")
+    if sum(x is not None for x in (file, table, recorded)) != 1:
+        raise typer.BadParameter("give the decisions once: a FILE, --table or --recorded")
+    if recorded is not None:
+        if connection is not None:
+            raise typer.BadParameter("--connection goes with --table, not with --recorded")
+        assert workspace_id is not None
+        return RecordedDecisionsSource(workspace_id, None if recorded == "all" else recorded)
     if file is not None:
         if connection is not None:
             raise typer.BadParameter("--connection goes with --table, not with a FILE")

@@ -638,26 +638,7 @@ def decisions(
             ruleset=ruleset, limit=limit,
         )  # fmt: skip
     if out is not None:
-        names = list(dict.fromkeys(k for d in items for k in d.inputs))
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["decision_id", "ruleset", "case_ref", "date", *names, "positive",
-                             "uncertain", "status", "final_positive"])  # fmt: skip
-            for d in items:
-                final = "" if d.final_positive is None else int(d.final_positive)
-                writer.writerow(
-                    [
-                        d.id,
-                        d.ruleset,
-                        d.case_ref,
-                        d.decided_on.isoformat(),
-                        *(d.inputs.get(n, "") for n in names),
-                        int(d.positive),
-                        int(d.uncertain),
-                        d.status,
-                        final,
-                    ]
-                )
+        rd.decision_stream(items).to_csv(out, index=False)
     if as_json:
         emit_json({"decisions": [d.to_dict() for d in items], "out": str(out) if out else None})
         return

@@ -240,3 +240,98 @@ def test_retention_plan_and_apply(
     assert sorted(set(kept.column("case_id").to_pylist())) == ["c2", "c3"]
     actions = [e.action for e in audit.list_entries(ctx, actor=admin, workspace_id=ws.id)]
     assert "privacy.retention" in actions
+
+
+def test_rectification_is_applied_and_erasure_reaches_the_application_records(
+    ctx: AppContext,
+    admin: Actor,
+    ws: workspaces.Workspace,
+    make_member: Callable[[str, Role], Actor],
+    tmp_path: Path,
+) -> None:
+    """Art. 16 applied, not only recorded: the subject's cases carry the corrected values in a
+    new version (other cases unchanged; a dataset on legal hold untouched); the ledger names the
+    columns, never the values. Erasure then reaches the stakeholders and consultations."""
+    from datetime import date as day
+
+    from civicflow.app import programme as pg
+
+    dpo = make_member(ws.id, Role.DPO)
+    for name in ("intake", "archive"):
+        assessment.ingest_dataset(
+            ctx, actor=admin, workspace_id=ws.id, source=_source(tmp_path), name=name,
+            mapping=MAPPING,
+        )  # fmt: skip
+    pv.set_legal_hold(
+        ctx, actor=dpo, workspace_id=ws.id, dataset_name="archive", reason="court case 2026/7"
+    )
+    holder = pg.STAKEHOLDERS.create(
+        ctx, actor=admin, workspace_id=ws.id,
+        data=pg.StakeholderCreate(name=SUBJECT, kind=pg.StakeholderKind.CITIZEN, interest=4,
+                                  influence=2, notes="asked about her permit"),
+    )  # fmt: skip
+    pg.CONSULTATIONS.create(
+        ctx, actor=admin, workspace_id=ws.id,
+        data=pg.ConsultationCreate(stakeholder_id=holder.id, held_on=day(2026, 1, 20),
+                                   summary=f"Spoke with {SUBJECT} about the intake form"),
+    )  # fmt: skip
+    req = pv.add_request(
+        ctx, actor=dpo, workspace_id=ws.id, kind="rectification", identifiers=[SUBJECT]
+    )
+    pv.verify_request(ctx, actor=dpo, workspace_id=ws.id, request_id=req.id, how="eID login")
+    with pytest.raises(InputError) as unknown:
+        pv.rectify_subject(
+            ctx, actor=dpo, workspace_id=ws.id, request_id=req.id, identifier=SUBJECT,
+            corrections={"postcode": "1011 AB"},
+        )  # fmt: skip
+    assert unknown.value.where is not None and unknown.value.where.field == "postcode"
+    with pytest.raises(InputError, match="structure"):
+        pv.rectify_subject(
+            ctx, actor=dpo, workspace_id=ws.id, request_id=req.id, identifier=SUBJECT,
+            corrections={"activity": "Withdraw"},
+        )  # fmt: skip
+    fixed = pv.rectify_subject(
+        ctx, actor=dpo, workspace_id=ws.id, request_id=req.id, identifier=SUBJECT,
+        corrections={"resource": "Eva Smit-Vos"},
+    )  # fmt: skip
+    by = {d.dataset: d for d in fixed.datasets}
+    assert by["intake"].status == "rectified" and by["intake"].events_changed == 2
+    assert by["archive"].status == "held"
+    store = EventStore.open(Path(ws.path))
+    events = pq.read_table(store.dataset("intake").events_path).to_pylist()
+    clerks = {(e["case_id"], e["resource"]) for e in events}
+    assert ("c1", "Eva Smit-Vos") in clerks and ("c2", "Eva Smit") in clerks
+    assert not any(e["case_id"] == "c1" and e["resource"] == "Ivo Bakker" for e in events)
+    archive = pq.read_table(store.dataset("archive").events_path).to_pylist()
+    assert "Eva Smit-Vos" not in {e["resource"] for e in archive}
+    renamed = pv.rectify_subject(
+        ctx, actor=dpo, workspace_id=ws.id, request_id=req.id, identifier=SUBJECT,
+        corrections={"name": "Anna Jansen-Bos"},
+    )  # fmt: skip
+    assert renamed.stakeholders_renamed == 1
+    assert (
+        pg.STAKEHOLDERS.get(ctx, actor=admin, workspace_id=ws.id, item_id=holder.id).name
+        == "Anna Jansen-Bos"
+    )
+    entries = audit.list_entries(ctx, actor=dpo, workspace_id=ws.id)
+    assert "privacy.request.rectify" in [e.action for e in entries]
+    text = json.dumps([e.to_dict() for e in entries], default=str)
+    assert "Eva Smit-Vos" not in text and "Anna Jansen-Bos" not in text
+
+    erase = pv.add_request(
+        ctx, actor=dpo, workspace_id=ws.id, kind="erasure", identifiers=[SUBJECT]
+    )
+    pv.verify_request(ctx, actor=dpo, workspace_id=ws.id, request_id=erase.id, how="eID login")
+    pg.STAKEHOLDERS.create(
+        ctx, actor=admin, workspace_id=ws.id,
+        data=pg.StakeholderCreate(name=SUBJECT, kind=pg.StakeholderKind.CITIZEN, interest=1,
+                                  influence=1, notes="second contact"),
+    )  # fmt: skip
+    gone = pv.erase_subject(
+        ctx, actor=dpo, workspace_id=ws.id, request_id=erase.id, identifier=SUBJECT
+    )
+    assert gone.application_records_erased == {"stakeholders": 1, "consultations": 1}
+    assert not [h for h in gone.remaining if h.source == "application"]
+    talks = pg.CONSULTATIONS.list(ctx, actor=admin, workspace_id=ws.id)
+    assert all(SUBJECT not in t.summary for t in talks)
+    assert "[erased]" in talks[0].summary

@@ -24,7 +24,7 @@ import csv
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -727,6 +727,10 @@ class ErasureResult(Record):
     """What the verification scan still found (datasets on legal hold, application records)."""
     vault_entries_removed: int = 0
     """Sealed originals of the subject's pseudonyms removed from the vault."""
+    application_records_erased: dict[str, int] = field(default_factory=dict)
+    """Application records changed: stakeholders named by the identifier (name replaced by a
+    placeholder, notes cleared) and consultations mentioning it (the mention replaced). User
+    accounts are listed in ``remaining``, not changed: an administrator removes an account."""
 
 
 def _rewrite(
@@ -786,6 +790,36 @@ def _rewrite(
     return new.manifest.fingerprint, removed_events, removed_cases
 
 
+def _erase_app_records(
+    s: Session, workspace_id: str, value: str, request_id: str
+) -> dict[str, int]:
+    """Erase the subject from the workspace's stakeholders and consultations (in the session
+    ``s``, so with the erasure's ledger entry): a stakeholder named by the identifier keeps its
+    place in the programme under a placeholder; a consultation's mention is replaced."""
+    import re
+
+    key = normalise(value)
+    placeholder = f"[erased: request {request_id}]"
+    holders = [
+        h
+        for h in s.scalars(
+            select(StakeholderRow).where(StakeholderRow.workspace_id == workspace_id)
+        )
+        if normalise(h.name) == key
+    ]
+    for h in holders:
+        h.name, h.notes = placeholder[:200], ""
+    ids = {h.id for h in holders}
+    mention = re.compile(re.escape(value.strip()), re.IGNORECASE)
+    talks = 0
+    for c in s.scalars(select(ConsultationRow).where(ConsultationRow.workspace_id == workspace_id)):
+        summary, outcome = mention.sub("[erased]", c.summary), mention.sub("[erased]", c.outcome)
+        if (summary, outcome) != (c.summary, c.outcome) or c.stakeholder_id in ids:
+            c.summary, c.outcome = summary, outcome
+            talks += 1
+    return {k: n for k, n in (("stakeholders", len(holders)), ("consultations", talks)) if n}
+
+
 def erase_subject(
     ctx: AppContext, *, actor: Actor, workspace_id: str, request_id: str, identifier: str
 ) -> ErasureResult:
@@ -793,7 +827,8 @@ def erase_subject(
     affected dataset without the subject's cases and the events naming the subject, written
     atomically with its ledger entry (``dataset.ingest``, its reason naming the request); then
     a verification scan. Ledger ``privacy.request.erase`` with what changed and the baselines
-    frozen with the subject's data. Application records found are listed, not changed."""
+    frozen with the subject's data. Stakeholders and consultations naming the subject are erased
+    in the same transaction as that entry; user accounts are listed, not changed."""
     from civicflow.mining import list_baselines
 
     actor.require(Permission.PRIVACY_REQUESTS, workspace_id)
@@ -843,9 +878,16 @@ def erase_subject(
             ):
                 s.delete(entry)
                 vault_removed += 1
+        erased_records = _erase_app_records(s, workspace_id, identifier, row.id)
+        if erased_records:
+            remaining = [h for h in remaining if h.source != "application"] + [
+                h for h in _search(ctx, s, workspace_id, ring, identifier)[0]
+                if h.source == "application"
+            ]  # fmt: skip
         result = ErasureResult(
             request_id=row.id, datasets=tuple(outcomes), verified_absent=absent,
             remaining=tuple(remaining), vault_entries_removed=vault_removed,
+            application_records_erased=erased_records,
         )  # fmt: skip
         before = _state(row)
         row.status = "in_progress"
@@ -853,6 +895,238 @@ def erase_subject(
         row.result = {**(row.result or {}), "erasure": summary}
         _step(ctx, s, actor, row, "erase", before, extra={"erasure": summary["datasets"],
               "verified_absent": absent})  # fmt: skip
+        return result
+
+
+# -- rectification (Art. 16) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatasetRectification(Record):
+    _json = True
+
+    dataset: str
+    status: str
+    """``rectified`` (a new version written), ``held`` (on legal hold: unchanged) or
+    ``untouched`` (none of the corrected columns is in it)."""
+    events_changed: int
+    cases_changed: int
+    columns: tuple[str, ...]
+    before_fingerprint: str
+    after_fingerprint: str | None
+    baselines: tuple[str, ...]
+    """Frozen baselines computed from the version that held the inaccurate data."""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RectificationResult(Record):
+    _json = True
+
+    request_id: str
+    columns: tuple[str, ...]
+    """The corrected columns (their new values are never stored outside the datasets)."""
+    datasets: tuple[DatasetRectification, ...]
+    stakeholders_renamed: int = 0
+    """Stakeholder records whose name was the identifier and is now the corrected ``name``."""
+
+
+def _pseudonymised(dataset: Dataset) -> dict[str, set[str]]:
+    """Columns an ingest transform stored as pseudonyms, per table (``events``, ``cases``)."""
+    out: dict[str, set[str]] = {}
+    for item in dataset.manifest.options.get("transforms", []) or []:
+        report = item.get("report", {}) if isinstance(item, dict) else {}
+        for table, columns in (report.get("pseudonymised") or {}).items():
+            out.setdefault(str(table), set()).update(str(c) for c in columns)
+    return out
+
+
+def _set_where(table: pa.Table, column: str, mask: pa.ChunkedArray, value: str, *,
+               dataset: str) -> pa.Table:  # fmt: skip
+    """``table`` with ``column`` set to ``value`` on the rows of ``mask`` (the value cast to the
+    column's type; a value the type cannot hold is refused naming the column)."""
+    col = table.column(column)
+    typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+    try:
+        new = pa.scalar(value, type=pa.string()).cast(typ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise InputError(
+            f"the correction of '{column}' does not fit the column's type",
+            where=Location(file=dataset, field=column),
+            found=f"a value that is not {typ}",
+            expected=f"a {typ} value",
+            fix="write the corrected value in the column's format",
+        ) from None
+    plain = col.cast(typ) if pa.types.is_dictionary(col.type) else col
+    replaced = pc.if_else(mask, new, plain)
+    return table.set_column(table.column_names.index(column), column, replaced)
+
+
+def rectify_subject(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    request_id: str,
+    identifier: str,
+    corrections: Mapping[str, str],
+) -> RectificationResult:
+    """Correct the subject's inaccurate data (Art. 16): in every dataset not on legal hold, the
+    ``corrections`` (column → corrected value; ``case:`` for a case attribute) are written to the
+    subject's cases and the events naming the subject, as a new version written atomically with
+    its ledger entry; a column stored as pseudonyms receives the corrected value's pseudonym. A
+    stakeholder whose name is the identifier takes the correction ``name`` when given. Ledger
+    ``privacy.request.rectify`` names the columns, never the values."""
+    from civicflow.app._assessment import store_dataset
+    from civicflow.mining import list_baselines
+
+    actor.require(Permission.PRIVACY_REQUESTS, workspace_id)
+    fixes = {str(k).strip(): str(v).strip() for k, v in corrections.items() if str(k).strip()}
+    if not fixes or any(not v for v in fixes.values()):
+        raise InputError(
+            "a rectification needs each corrected column with its new value",
+            where=Location(field="corrections"),
+            found=", ".join(f"{k}=" for k, v in fixes.items() if not v) or "no correction",
+            expected="column=value pairs, e.g. citizen=Anna de Vries or case:postcode=1011 AB",
+            fix="name each inaccurate column and the value it should hold",
+        )
+    with ctx.read_session() as s:
+        row, ring = _checked(ctx, s, workspace_id, request_id, identifier, "rectified")
+        _, per, _, datasets = _search(ctx, s, workspace_id, ring, identifier)
+    by_name = {d.name: d for d in datasets}
+    event_fixes = {k: v for k, v in fixes.items() if not k.startswith("case:") and k != "name"}
+    case_fixes = {k.removeprefix("case:"): v for k, v in fixes.items() if k.startswith("case:")}
+    known: set[str] = set()
+    for name in per:
+        ds = by_name[name]
+        known |= set(pq.read_schema(ds.events_path).names)
+        if Path(ds.cases_path).exists():
+            known |= {f"case:{c}" for c in pq.read_schema(ds.cases_path).names}
+    unknown = [k for k in fixes if k != "name" and k not in known]
+    if unknown:
+        raise InputError(
+            f"no dataset holding the subject has the column {', '.join(unknown)}",
+            where=Location(field=unknown[0]),
+            found=", ".join(sorted(known)) or "the subject is in no dataset",
+            expected="a column of a dataset that holds the subject (case attributes as case:NAME)",
+            fix="name one of the columns found",
+        )
+    protected = {CASE_ID, "activity", "timestamp", "start_timestamp", "position"}
+    if set(event_fixes) & protected or CASE_ID in case_fixes:
+        raise InputError(
+            "a rectification corrects attributes, not the log's structure",
+            where=Location(
+                field=sorted(set(event_fixes) & protected | set(case_fixes) & {CASE_ID})[0]
+            ),
+            found="case id, activity or a timestamp",
+            expected="an attribute column",
+            fix="correct the structure by re-ingesting the source",
+        )
+    holds = legal_holds(ctx, actor=actor, workspace_id=workspace_id)
+    baselines = list_baselines(_store(ctx, workspace_id))
+    outcomes: list[DatasetRectification] = []
+    for name, found in per.items():
+        dataset = by_name[name]
+        before = dataset.manifest.fingerprint
+        frozen = tuple(b.name for b in baselines if b.dataset == name and b.fingerprint == before)
+        events = pq.read_table(dataset.events_path)
+        cases = pq.read_table(dataset.cases_path) if Path(dataset.cases_path).exists() else None
+        here_events = [c for c in event_fixes if c in events.column_names]
+        here_cases = [c for c in case_fixes if cases is not None and c in cases.column_names]
+        columns = tuple([*here_events, *(f"case:{c}" for c in here_cases)])
+        if not columns:
+            outcomes.append(DatasetRectification(
+                dataset=name, status="untouched", events_changed=0, cases_changed=0, columns=(),
+                before_fingerprint=before, after_fingerprint=None, baselines=frozen,
+            ))  # fmt: skip
+            continue
+        if name in holds:
+            outcomes.append(DatasetRectification(
+                dataset=name, status="held", events_changed=0, cases_changed=0, columns=columns,
+                before_fingerprint=before, after_fingerprint=None, baselines=frozen,
+                note=f"legal hold (Art. 17(3)): {holds[name]}",
+            ))  # fmt: skip
+            continue
+        hidden = _pseudonymised(dataset)
+
+        def stored(
+            table: str, column: str, value: str, hidden: dict[str, set[str]] = hidden
+        ) -> str:
+            if ring is not None and column in hidden.get(table, set()):
+                return ring.pseudonym(value)
+            return value
+
+        case_type = events.column(CASE_ID).type
+        ids = pa.array(list(found.cases), type=case_type)
+        mask = pc.is_in(events.column(CASE_ID), value_set=ids)
+        if found.event_rows is not None:
+            mask = pc.or_(mask, found.event_rows)
+        for column in here_events:
+            events = _set_where(events, column, mask, stored("events", column, event_fixes[column]),
+                                dataset=name)  # fmt: skip
+        changed_cases = 0
+        if cases is not None and here_cases:
+            in_cases = pc.is_in(
+                cases.column(CASE_ID), value_set=ids.cast(cases.column(CASE_ID).type)
+            )
+            changed_cases = pc.sum(in_cases).as_py() or 0
+            for column in here_cases:
+                cases = _set_where(cases, column, in_cases, stored("cases", column, case_fixes[column]),
+                                   dataset=name)  # fmt: skip
+        manifest = dataset.manifest
+        options = {
+            k: v for k, v in manifest.options.items()
+            if k not in ("duplicates", "duplicates_dropped", "rectification")
+        }  # fmt: skip
+        options["rectification"] = {
+            "request": row.id, "previous_fingerprint": before, "columns": list(columns),
+        }  # fmt: skip
+        final_events, final_cases = events, cases
+
+        def write(store: EventStore, *, d: Dataset = dataset, o: dict[str, Any] = options,
+                  ev: pa.Table = final_events, cs: pa.Table | None = final_cases) -> Dataset:  # fmt: skip
+            with store.writer(
+                d.name, source=d.manifest.source, format=d.manifest.format,
+                mapping=d.mapping, options=o, replace=True,
+            ) as writer:  # fmt: skip
+                writer.write_events(ev)
+                if cs is not None and cs.num_rows:
+                    writer.write_cases(cs)
+            return store.dataset(d.name)
+
+        new = store_dataset(
+            ctx, actor=actor, workspace_id=workspace_id, name=name, write=write, replace=True,
+            reason=f"rectification for a data subject, request {row.id} (GDPR Art. 16)",
+            permission=Permission.PRIVACY_REQUESTS,
+        )  # fmt: skip
+        outcomes.append(DatasetRectification(
+            dataset=name, status="rectified",
+            events_changed=(pc.sum(mask).as_py() or 0) if here_events else 0,
+            cases_changed=changed_cases, columns=columns, before_fingerprint=before,
+            after_fingerprint=new.manifest.fingerprint, baselines=frozen,
+        ))  # fmt: skip
+    with ctx.session() as s:
+        row = _load(s, workspace_id, request_id)
+        renamed = 0
+        if "name" in fixes:
+            key = normalise(identifier)
+            for holder in s.scalars(
+                select(StakeholderRow).where(StakeholderRow.workspace_id == workspace_id)
+            ):
+                if normalise(holder.name) == key:
+                    holder.name = fixes["name"][:200]
+                    renamed += 1
+        result = RectificationResult(
+            request_id=row.id, columns=tuple(sorted(fixes)), datasets=tuple(outcomes),
+            stakeholders_renamed=renamed,
+        )  # fmt: skip
+        before_state = _state(row)
+        row.status = "in_progress"
+        summary = result.to_dict()
+        row.result = {**(row.result or {}), "rectification": summary}
+        _step(ctx, s, actor, row, "rectify", before_state,
+              extra={"rectification": summary["datasets"], "columns": summary["columns"],
+                     "stakeholders_renamed": renamed})  # fmt: skip
         return result
 
 

@@ -247,6 +247,64 @@ def export(
     print_receipt(receipt, out=err_console)
 
 
+@app.command("rectify")
+def rectify(
+    request_id: RequestArg,
+    identifier: IdentifierOpt,
+    corrections: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="A correction COLUMN=VALUE (case attributes as case:NAME; name=VALUE renames a "
+            "stakeholder). Repeatable.",
+        ),
+    ],
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """Correct the subject's inaccurate data (Art. 16): a new version of each dataset holding the
+    subject with the corrected columns (pseudonymised columns get the value's pseudonym), datasets
+    on legal hold untouched. The ledger names the columns, never the values."""
+    from civicflow.app import privacy as pv
+    from civicflow.core import InputError, Location
+
+    fixes: dict[str, str] = {}
+    for pair in corrections:
+        column, sep, value = pair.partition("=")
+        if not sep:
+            raise InputError(
+                "a correction is COLUMN=VALUE",
+                where=Location(field="--set"),
+                found=pair,
+                expected="e.g. --set citizen='Anna de Vries' or --set case:postcode='1011 AB'",
+                fix="write the column, '=' and the corrected value",
+            )
+        fixes[column.strip()] = value.strip()
+    result, receipt = _run(
+        workspace, "civicflow privacy requests rectify",
+        lambda ctx, actor, ws: pv.rectify_subject(
+            ctx, actor=actor, workspace_id=ws, request_id=request_id, identifier=identifier,
+            corrections=fixes,
+        ),
+        action="privacy.request.rectify", object_id=request_id,
+    )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({**result.to_dict(), "ledger_entry": receipt}, indent=2))
+        return
+    table = Table(title="rectification")
+    for header in ("dataset", "status", "columns", "events changed", "cases changed", "baselines"):
+        table.add_column(header)
+    for d in result.datasets:
+        table.add_row(
+            d.dataset, d.status, ", ".join(d.columns), str(d.events_changed),
+            str(d.cases_changed), ", ".join(d.baselines) or "—",
+        )  # fmt: skip
+    console.print(table)
+    if result.stakeholders_renamed:
+        console.print(f"stakeholders renamed: {result.stakeholders_renamed}", highlight=False)
+    print_receipt(receipt, out=err_console)
+
+
 @app.command("erase")
 def erase(
     request_id: RequestArg,

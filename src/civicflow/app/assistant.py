@@ -1,7 +1,67 @@
-"""The citizen inquiry assistant with roles and the ledger. Import (ASSISTANT_WRITE, ledger
-``assistant.import``): ``import_knowledge``. Read (WORKSPACE_READ): ``knowledge``, ``ask``,
-``evaluate_assistant``."""
+"""The citizen inquiry assistant with roles and the ledger.
+
+- Knowledge base (ASSISTANT_WRITE, ledger ``assistant.import``): ``import_knowledge``; read
+  (WORKSPACE_READ): ``knowledge``, ``ask``, ``evaluate_assistant``.
+- Settings (ASSISTANT_WRITE, ledger ``assistant_settings.update``; the first enable registers the
+  assistant in the governance register): ``configure_assistant``, ``assistant_settings``.
+- Public, no account, only where enabled: ``public_ask``, ``conversation``, ``request_handoff``,
+  ``rate_answer`` (questions and comments stored with personal data redacted: ``redact``).
+- Caseworker queue (REVIEW_WRITE, ledger ``assistant_handoff.<action>``): ``list_handoffs``,
+  ``get_handoff``, ``act_on_handoff``.
+- Content owners (ASSISTANT_WRITE): ``gaps``, ``purge_transcripts`` (retention).
+"""
 
 from civicflow.app._assistant import ask, evaluate_assistant, import_knowledge, knowledge
+from civicflow.app._assistant_chat import (
+    CITIZEN,
+    HANDOFF_STATUSES,
+    RATINGS,
+    AssistantSettings,
+    ChatReply,
+    Conversation,
+    Gaps,
+    Handoff,
+    Turn,
+    VersionCount,
+    act_on_handoff,
+    assistant_settings,
+    configure_assistant,
+    conversation,
+    gaps,
+    get_handoff,
+    list_handoffs,
+    public_ask,
+    purge_transcripts,
+    rate_answer,
+    redact,
+    request_handoff,
+)
 
-__all__ = ["ask", "evaluate_assistant", "import_knowledge", "knowledge"]
+__all__ = [
+    "CITIZEN",
+    "HANDOFF_STATUSES",
+    "RATINGS",
+    "AssistantSettings",
+    "ChatReply",
+    "Conversation",
+    "Gaps",
+    "Handoff",
+    "Turn",
+    "VersionCount",
+    "act_on_handoff",
+    "ask",
+    "assistant_settings",
+    "configure_assistant",
+    "conversation",
+    "evaluate_assistant",
+    "gaps",
+    "get_handoff",
+    "import_knowledge",
+    "knowledge",
+    "list_handoffs",
+    "public_ask",
+    "purge_transcripts",
+    "rate_answer",
+    "redact",
+    "request_handoff",
+]

@@ -252,6 +252,12 @@ def _public_workspace(s: Session, workspace_id: str) -> tuple[Path, AssistantSet
     return Path(require_workspace_row(s, workspace_id).path), row
 
 
+def require_public(ctx: AppContext, *, workspace_id: str) -> None:
+    """Raise :class:`NotFoundError` unless the workspace's assistant is enabled (public)."""
+    with ctx.read_session() as s:
+        _public_workspace(s, workspace_id)
+
+
 # ---------------------------------------------------------------------------------------------
 # conversations (public)
 

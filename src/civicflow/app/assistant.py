@@ -5,7 +5,7 @@
 - Settings (ASSISTANT_WRITE, ledger ``assistant_settings.update``; the first enable registers the
   assistant in the governance register): ``configure_assistant``, ``assistant_settings``.
 - Public, no account, only where enabled: ``public_ask``, ``conversation``, ``request_handoff``,
-  ``rate_answer`` (questions and comments stored with personal data redacted: ``redact``).
+  ``rate_answer``, ``require_public`` (questions and comments stored with personal data redacted: ``redact``).
 - Caseworker queue (REVIEW_WRITE, ledger ``assistant_handoff.<action>``): ``list_handoffs``,
   ``get_handoff``, ``act_on_handoff``.
 - Content owners (ASSISTANT_WRITE): ``gaps``, ``purge_transcripts`` (retention).
@@ -15,6 +15,8 @@ from civicflow.app._assistant import ask, evaluate_assistant, import_knowledge, 
 from civicflow.app._assistant_chat import (
     CITIZEN,
     HANDOFF_STATUSES,
+    MAX_COMMENT,
+    MAX_QUESTION,
     RATINGS,
     AssistantSettings,
     ChatReply,
@@ -35,11 +37,14 @@ from civicflow.app._assistant_chat import (
     rate_answer,
     redact,
     request_handoff,
+    require_public,
 )
 
 __all__ = [
     "CITIZEN",
     "HANDOFF_STATUSES",
+    "MAX_COMMENT",
+    "MAX_QUESTION",
     "RATINGS",
     "AssistantSettings",
     "ChatReply",
@@ -64,4 +69,5 @@ __all__ = [
     "rate_answer",
     "redact",
     "request_handoff",
+    "require_public",
 ]

@@ -157,3 +157,31 @@ def test_retention_deletes_idle_conversations_but_keeps_pending_handoffs(
         aa.conversation(ctx, workspace_id=live.id, conversation_id=idle.conversation_id)
     assert aa.conversation(ctx, workspace_id=live.id, conversation_id=pending.conversation_id)
     assert aa.purge_transcripts(ctx, actor=admin, workspace_id=live.id) == 0
+
+
+def test_a_caseworkers_reply_becomes_a_knowledge_base_entry(
+    ctx: AppContext, admin: Actor, live: workspaces.Workspace,
+    make_member: Callable[[str, Role], Actor],
+) -> None:  # fmt: skip
+    caseworker = make_member(live.id, Role.CASEWORKER)
+    reply = aa.public_ask(ctx, workspace_id=live.id, question="Can I keep chickens in my garden?")
+    item = aa.request_handoff(ctx, workspace_id=live.id, conversation_id=reply.conversation_id)
+    with pytest.raises(InputError, match="no reply yet"):
+        aa.add_reply_to_knowledge(ctx, actor=admin, workspace_id=live.id, handoff_id=item.id,
+                                  question="Can I keep chickens?", answer="Yes.")  # fmt: skip
+    aa.act_on_handoff(ctx, actor=caseworker, workspace_id=live.id, handoff_id=item.id,
+                      action="reply", reply="Up to six chickens, no rooster.")  # fmt: skip
+    waiting = aa.replies_for_knowledge(ctx, actor=admin, workspace_id=live.id)
+    assert [h.id for h in waiting] == [item.id]
+    with pytest.raises(PermissionDeniedError):
+        aa.add_reply_to_knowledge(ctx, actor=caseworker, workspace_id=live.id, handoff_id=item.id,
+                                  question="q", answer="a")  # fmt: skip
+    result = aa.add_reply_to_knowledge(
+        ctx, actor=admin, workspace_id=live.id, handoff_id=item.id,
+        question="Can I keep chickens in my garden?",
+        answer="You may keep up to six chickens in a garden, but no rooster.",
+    )  # fmt: skip
+    assert result.source.source == "caseworker-replies" and result.source.chunks == 1
+    assert aa.replies_for_knowledge(ctx, actor=admin, workspace_id=live.id) == []
+    again = aa.public_ask(ctx, workspace_id=live.id, question="keeping chickens in the garden")
+    assert again.answer.source is not None and again.answer.source.source == "caseworker-replies"

@@ -42,6 +42,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/assistant/{workspace_id}/conversations/{conversation_id}"): PUBLIC,
     ("GET", "/w/{workspace_id}/assistant"): "workspace:read",
     ("POST", "/w/{workspace_id}/assistant/settings"): "assistant:write",
+    ("POST", "/w/{workspace_id}/assistant/knowledge/{handoff_id}"): "assistant:write",
     ("GET", "/w/{workspace_id}/assistant/handoffs"): "review:write",
     ("GET", "/w/{workspace_id}/assistant/handoffs/{handoff_id}"): "review:write",
     ("POST", "/w/{workspace_id}/assistant/handoffs/{handoff_id}"): "review:write",

@@ -10,6 +10,8 @@ services domain never imports privacy)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from civicflow.app._assistant import import_knowledge
 from civicflow.app._context import AppContext
 from civicflow.app._governance import SYSTEM as GOVERNANCE_SYSTEM
 from civicflow.app._governance import _write_entry
@@ -34,7 +37,15 @@ from civicflow.app._models import (
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
-from civicflow.core import InputError, Location, NotFoundError, check_choice, new_id, utcnow
+from civicflow.core import (
+    ConflictError,
+    InputError,
+    Location,
+    NotFoundError,
+    check_choice,
+    new_id,
+    utcnow,
+)
 from civicflow.governance import new_entry
 from civicflow.privacy import TextDetector
 from civicflow.services import (
@@ -42,6 +53,8 @@ from civicflow.services import (
     Assistant,
     Calibration,
     Chunk,
+    FaqColumns,
+    ImportResult,
     KnowledgeBase,
     QuestionCluster,
     SourceVersion,
@@ -615,6 +628,110 @@ def act_on_handoff(
             reason=reason,
         )  # fmt: skip
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# a caseworker's reply into the knowledge base (content owners)
+
+REPLIES_SOURCE = "caseworker-replies"
+_REPLY_FIELDS = ("question", "answer", "link", "handoff")
+
+
+def _replies_file(folder: Path) -> Path:
+    return folder / "assistant" / "sources" / f"{REPLIES_SOURCE}.csv"
+
+
+def _added_handoffs(folder: Path) -> set[str]:
+    path = _replies_file(folder)
+    if not path.exists():
+        return set()
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row.get("handoff") or "" for row in csv.DictReader(fh)} - {""}
+
+
+def replies_for_knowledge(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[Handoff]:
+    """Hand-offs a caseworker answered whose reply is not in the knowledge base yet, with their
+    conversations, newest first. ASSISTANT_WRITE."""
+    actor.require(Permission.ASSISTANT_WRITE, workspace_id)
+    with ctx.read_session() as s:
+        folder = Path(require_workspace_row(s, workspace_id).path)
+        rows = s.scalars(
+            select(AssistantHandoffRow)
+            .where(
+                AssistantHandoffRow.workspace_id == workspace_id, AssistantHandoffRow.reply != ""
+            )
+            .order_by(AssistantHandoffRow.updated_at.desc())
+        ).all()
+        done = _added_handoffs(folder)
+        return [_handoff_out(r, _turns(s, r.conversation_id)) for r in rows if r.id not in done]
+
+
+def add_reply_to_knowledge(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    handoff_id: str,
+    question: str,
+    answer: str,
+) -> ImportResult:
+    """Add a caseworker's reply, as a content owner words it (a general ``question`` and its
+    ``answer``), to the knowledge base: one more row of the source ``caseworker-replies`` (a CSV in
+    the workspace's assistant folder), imported as a new version (ASSISTANT_WRITE; ledger
+    ``assistant.import``). A failed import leaves the file as it was."""
+    actor.require(Permission.ASSISTANT_WRITE, workspace_id)
+    q, a = question.strip(), answer.strip()
+    for name, value in (("question", q), ("answer", a)):
+        if not value:
+            raise InputError(
+                f"the knowledge-base entry needs its {name}",
+                where=Location(field=name),
+                found="(empty)",
+                expected=f"the {name} as citizens should read it",
+                fix=f"write the {name}, without personal details",
+            )
+    with ctx.read_session() as s:
+        folder = Path(require_workspace_row(s, workspace_id).path)
+        row = _handoff_row(s, workspace_id, handoff_id)
+        if not row.reply:
+            raise InputError(
+                "this hand-off has no reply yet",
+                where=Location(field="handoff_id"),
+                found=row.status,
+                expected="a hand-off a caseworker has replied to",
+                fix="wait for the caseworker's reply",
+            )
+    if handoff_id in _added_handoffs(folder):
+        raise ConflictError(
+            "this reply is in the knowledge base already",
+            where=Location(field="handoff_id"),
+            found=handoff_id,
+            expected="a reply not added yet",
+            fix="edit the caseworker-replies source instead",
+        )
+    path = _replies_file(folder)
+    before = path.read_bytes() if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_REPLY_FIELDS, lineterminator="\n")
+    if before is None:
+        writer.writeheader()
+    writer.writerow({"question": q, "answer": a, "link": f"caseworker reply {handoff_id}",
+                     "handoff": handoff_id})  # fmt: skip
+    try:
+        with path.open("a", encoding="utf-8", newline="") as fh:
+            fh.write(buffer.getvalue())
+        return import_knowledge(
+            ctx, actor=actor, workspace_id=workspace_id, path=path, source=REPLIES_SOURCE,
+            columns=FaqColumns(url="link"),
+            reason=f"caseworker reply to hand-off {handoff_id} added by a content owner",
+        )  # fmt: skip
+    except BaseException:
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(before)
+        raise
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@
   ``rate_answer``, ``require_public`` (questions and comments stored with personal data redacted: ``redact``).
 - Caseworker queue (REVIEW_WRITE, ledger ``assistant_handoff.<action>``): ``list_handoffs``,
   ``get_handoff``, ``act_on_handoff``.
-- Content owners (ASSISTANT_WRITE): ``gaps``, ``purge_transcripts`` (retention).
+- Content owners (ASSISTANT_WRITE): ``gaps``, ``purge_transcripts`` (retention),
+  ``replies_for_knowledge`` and ``add_reply_to_knowledge`` (a caseworker's reply as an entry).
 """
 
 from civicflow.app._assistant import ask, evaluate_assistant, import_knowledge, knowledge
@@ -26,6 +27,7 @@ from civicflow.app._assistant_chat import (
     Turn,
     VersionCount,
     act_on_handoff,
+    add_reply_to_knowledge,
     assistant_settings,
     configure_assistant,
     conversation,
@@ -36,6 +38,7 @@ from civicflow.app._assistant_chat import (
     purge_transcripts,
     rate_answer,
     redact,
+    replies_for_knowledge,
     request_handoff,
     require_public,
 )
@@ -54,6 +57,7 @@ __all__ = [
     "Turn",
     "VersionCount",
     "act_on_handoff",
+    "add_reply_to_knowledge",
     "ask",
     "assistant_settings",
     "configure_assistant",
@@ -68,6 +72,7 @@ __all__ = [
     "purge_transcripts",
     "rate_answer",
     "redact",
+    "replies_for_knowledge",
     "request_handoff",
     "require_public",
 ]

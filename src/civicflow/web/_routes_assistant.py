@@ -274,6 +274,9 @@ def assistant_page(
     can_write = actor.can(Permission.ASSISTANT_WRITE, workspace_id)
     can_review = actor.can(Permission.REVIEW_WRITE, workspace_id)
     gaps = aa.gaps(ctx, actor=actor, workspace_id=workspace_id) if can_write else None
+    replies = (
+        aa.replies_for_knowledge(ctx, actor=actor, workspace_id=workspace_id) if can_write else []
+    )
     queue = (
         aa.list_handoffs(ctx, actor=actor, workspace_id=workspace_id, status="open")
         if can_review
@@ -281,7 +284,7 @@ def assistant_page(
     )
     return page(
         request, "assistant.html", actor, workspace=ws, nav="assistant", settings=settings,
-        gaps=gaps, queue=queue, can_write=can_write, can_review=can_review,
+        gaps=gaps, queue=queue, can_write=can_write, can_review=can_review, replies=replies,
     )  # fmt: skip
 
 
@@ -295,6 +298,25 @@ def assistant_settings(
         retention_days=int(days) if days.isdigit() else None,
     )  # fmt: skip
     flash(request, "The assistant is public." if settings.enabled else "The assistant is off.")
+    return RedirectResponse(f"/w/{workspace_id}/assistant", status_code=303)
+
+
+@router.post("/w/{workspace_id}/assistant/knowledge/{handoff_id}")
+def reply_to_knowledge(
+    request: Request,
+    ctx: AppCtx,
+    actor: AssistantWriter,
+    workspace_id: str,
+    handoff_id: str,
+    form: PostedForm,
+) -> Response:
+    """A content owner adds a caseworker's reply (as they word it) to the knowledge base."""
+    result = aa.add_reply_to_knowledge(
+        ctx, actor=actor, workspace_id=workspace_id, handoff_id=handoff_id,
+        question=_text(form, "question"), answer=_text(form, "answer"),
+    )  # fmt: skip
+    flash(request, f"Added to the knowledge base: {result.source.source} version "
+                   f"{result.source.number}.")  # fmt: skip
     return RedirectResponse(f"/w/{workspace_id}/assistant", status_code=303)
 
 

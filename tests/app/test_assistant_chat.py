@@ -141,6 +141,10 @@ def test_ratings_and_gaps(ctx: AppContext, admin: Actor, live: workspaces.Worksp
     assert g.poorly_rated[0].questions == ("when is the green waste bin collected",)
     assert len(g.never_used) == g.entries - 1
     assert [(v.source, v.answers, v.not_helpful) for v in g.versions] == [("office", 1, 1)]
+    kb = aa.knowledge(ctx, actor=admin, workspace_id=live.id)
+    assert [(k.kb_version, k.questions, k.answered, k.handoffs) for k in g.kb_versions] == [
+        (kb.fingerprint, 4, 1, 0)
+    ]
     turn = aa.conversation(ctx, workspace_id=live.id, conversation_id=good.conversation_id).turns[0]
     assert "a@b.example" not in turn.comment and turn.rating == "not_helpful"
 
@@ -185,3 +189,10 @@ def test_a_caseworkers_reply_becomes_a_knowledge_base_entry(
     assert aa.replies_for_knowledge(ctx, actor=admin, workspace_id=live.id) == []
     again = aa.public_ask(ctx, workspace_id=live.id, question="keeping chickens in the garden")
     assert again.answer.source is not None and again.answer.source.source == "caseworker-replies"
+    # the import made a new knowledge-base version: questions and hand-offs are counted per version
+    g = aa.gaps(ctx, actor=admin, workspace_id=live.id)
+    assert [(k.questions, k.answered, k.handoffs) for k in g.kb_versions] == [(1, 0, 1), (1, 1, 0)]
+    assert (
+        g.kb_versions[1].kb_version
+        == aa.knowledge(ctx, actor=admin, workspace_id=live.id).fingerprint
+    )

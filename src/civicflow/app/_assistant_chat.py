@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from civicflow.app._assistant import import_knowledge
@@ -409,7 +409,7 @@ def public_ask(
     _check_text(question, limit=MAX_QUESTION, what="question", name="question")
     with ctx.read_session() as s:
         folder, _ = _public_workspace(s, workspace_id)
-    _, assistant = _assistant_for(folder)
+    kb, assistant = _assistant_for(folder)
     answer = assistant.ask(question)
     stored = redact(answer.question)
     now = utcnow()
@@ -428,6 +428,7 @@ def public_ask(
             source={} if src is None else {"id": src.id, "source": src.source, "title": src.title,
                                            "url": src.url, "version": src.version,
                                            "effective_date": src.effective_date},
+            kb_version=kb.fingerprint,
             chunk_id="" if src is None else src.id, version="" if src is None else src.version,
             candidates=[c.to_dict() for c in answer.candidates], rating="", comment="",
         )  # fmt: skip
@@ -790,6 +791,17 @@ class VersionCount:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KnowledgeVersionCount:
+    """Questions, answers and hand-offs per knowledge-base version (``KnowledgeBase.fingerprint``)."""
+
+    kb_version: str
+    first_asked: datetime
+    questions: int
+    answered: int
+    handoffs: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Gaps:
     """What the knowledge base lacks: unanswered questions clustered, poorly rated answers
     clustered, stale sources, never-used entries, and answers per source version."""
@@ -803,6 +815,7 @@ class Gaps:
     never_used: list[Chunk] = field(default_factory=list)
     entries: int = 0
     versions: list[VersionCount] = field(default_factory=list)
+    kb_versions: list[KnowledgeVersionCount] = field(default_factory=list)
 
 
 def gaps(
@@ -844,6 +857,18 @@ def gaps(
                 t.workspace_id == workspace_id, t.answered
             )
         ).all()
+        per_kb = s.execute(
+            select(t.kb_version, func.min(t.at), func.count(),
+                   func.sum(case((t.answered, 1), else_=0)))
+            .where(t.workspace_id == workspace_id).group_by(t.kb_version)
+        ).all()  # fmt: skip
+        handed = dict(
+            s.execute(
+                select(t.kb_version, func.count())
+                .join(AssistantHandoffRow, AssistantHandoffRow.turn_id == t.id)
+                .where(t.workspace_id == workspace_id).group_by(t.kb_version)
+            ).tuples().all()
+        )  # fmt: skip
     counts: dict[tuple[str, str], list[int]] = {}
     for chunk_id, version, rating in rated:
         c = counts.setdefault((chunk_id.rpartition("#")[0], version), [0, 0, 0])
@@ -864,4 +889,17 @@ def gaps(
             VersionCount(source=src, version=v, answers=n, helpful=h, not_helpful=nh)
             for (src, v), (n, h, nh) in sorted(counts.items())
         ],
+        kb_versions=sorted(
+            (
+                KnowledgeVersionCount(
+                    kb_version=v,
+                    first_asked=first,
+                    questions=n,
+                    answered=int(a or 0),
+                    handoffs=handed.get(v, 0),
+                )
+                for v, first, n, a in per_kb
+            ),
+            key=lambda c: c.first_asked,
+        ),
     )

@@ -615,7 +615,8 @@ class AssistantConversationRow(Base):
 
 class AssistantTurnRow(Base):
     """One question and the assistant's reply. ``question`` and ``comment`` are stored with
-    personal data redacted; the source and version the answer quoted, for the counts."""
+    personal data redacted; the source and version the answer quoted and the knowledge base's
+    version (``KnowledgeBase.fingerprint``) it was asked against, for the counts."""
 
     __tablename__ = "assistant_turns"
     id: Mapped[str] = _id_column()
@@ -630,6 +631,7 @@ class AssistantTurnRow(Base):
     source: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     chunk_id: Mapped[str] = mapped_column(String(200), default="", index=True)
     version: Mapped[str] = mapped_column(String(64), default="")
+    kb_version: Mapped[str] = mapped_column(String(64), default="", index=True)
     candidates: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rating: Mapped[str] = mapped_column(String(16), default="")
     comment: Mapped[str] = mapped_column(Text, default="")

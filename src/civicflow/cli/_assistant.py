@@ -250,6 +250,9 @@ def gaps(
         "never_used": [c.id for c in g.never_used],
         "versions": [{"source": v.source, "version": v.version, "answers": v.answers,
                       "helpful": v.helpful, "not_helpful": v.not_helpful} for v in g.versions],
+        "kb_versions": [{"kb_version": k.kb_version, "first_asked": k.first_asked.isoformat(),
+                         "questions": k.questions, "answered": k.answered,
+                         "handoffs": k.handoffs} for k in g.kb_versions],
     }  # fmt: skip
     if as_json:
         typer.echo(json.dumps(doc, indent=2))

@@ -93,6 +93,13 @@ class KnowledgeBase:
         names = dict.fromkeys(v.source for v in self.history)
         return [v for n in names if (v := self.current(n)) is not None]
 
+    @property
+    def fingerprint(self) -> str:
+        """The knowledge base's version: a digest of every source's current version (it changes
+        when any source changes); ``""`` while empty."""
+        current = sorted(f"{v.source}:{v.version}" for v in self.sources())
+        return sha256_hex("\n".join(current).encode())[:16] if current else ""
+
 
 def kb_path(workspace: Path) -> Path:
     return Path(workspace) / FOLDER / FILE

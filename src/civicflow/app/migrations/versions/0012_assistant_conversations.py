@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("source", sa.JSON(), nullable=False),
         sa.Column("chunk_id", sa.String(length=200), nullable=False),
         sa.Column("version", sa.String(length=64), nullable=False),
+        sa.Column("kb_version", sa.String(length=64), nullable=False),
         sa.Column("candidates", sa.JSON(), nullable=False),
         sa.Column("rating", sa.String(length=16), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
@@ -75,6 +76,9 @@ def upgrade() -> None:
         "ix_assistant_turns_workspace_id", "assistant_turns", ["workspace_id"], unique=False
     )
     op.create_index("ix_assistant_turns_chunk_id", "assistant_turns", ["chunk_id"], unique=False)
+    op.create_index(
+        "ix_assistant_turns_kb_version", "assistant_turns", ["kb_version"], unique=False
+    )
     op.create_table(
         "assistant_handoffs",
         sa.Column("id", sa.String(length=64), nullable=False),

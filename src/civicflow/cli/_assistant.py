@@ -28,7 +28,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="A FAQ table (.csv/.tsv), a .md or .html page.")],
+    file: Annotated[Path, typer.Argument(help="A FAQ table (.csv/.tsv), a .md, .html or .pdf document.")],
     workspace: WorkspaceOpt,
     source: Annotated[
         str | None, typer.Option("--source", help="The source's name (default: the file's stem).")

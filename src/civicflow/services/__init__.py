@@ -33,6 +33,7 @@ from civicflow.services._knowledge import (
     save_knowledge,
     split_html,
     split_markdown,
+    split_pdf,
 )
 from civicflow.services._retrieval import RetrievalConfig, Retriever, words
 
@@ -69,6 +70,7 @@ __all__ = [
     "save_knowledge",
     "split_html",
     "split_markdown",
+    "split_pdf",
     "stale_sources",
     "supported",
     "words",

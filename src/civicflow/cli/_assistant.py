@@ -28,7 +28,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="A FAQ table (.csv/.tsv), a .md, .html or .pdf document.")],
+    file: Annotated[
+        Path, typer.Argument(help="A FAQ table (.csv/.tsv), a .md, .html or .pdf document.")
+    ],
     workspace: WorkspaceOpt,
     source: Annotated[
         str | None, typer.Option("--source", help="The source's name (default: the file's stem).")

@@ -50,3 +50,19 @@ def test_a_missing_column_is_named(tmp_path: Path) -> None:
     text = result.output + str(result.exception or "")
     assert isinstance(result.exception, InputError) or "question" in text
     assert "question" in text and "faq.csv" in text
+
+
+def test_enable_registers_purge_and_gaps(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws")
+    faq = Path(__file__).resolve().parents[1] / "data" / "assistant" / "town_faq.csv"
+    _json(["assistant", "import", str(faq), "-w", ws, "--source", "office"])
+    on = _json(["assistant", "enable", "-w", ws, "--retention-days", "14"])
+    assert on["enabled"] and on["retention_days"] == 14 and on["system_id"].startswith("sys_")
+    assert on["ledger_entry"]["action"] == "assistant_settings.update"
+    again = _json(["assistant", "enable", "-w", ws])
+    assert again["system_id"] == on["system_id"]
+    assert _json(["assistant", "purge", "-w", ws]) == {"deleted": 0}
+    g = _json(["assistant", "gaps", "-w", ws])
+    assert g["entries"] == 12 and len(g["never_used"]) == 12 and g["questions"] == 0
+    off = _json(["assistant", "disable", "-w", ws])
+    assert not off["enabled"] and off["system_id"] == on["system_id"]

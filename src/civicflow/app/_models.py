@@ -790,3 +790,67 @@ class PrivacyRetentionPolicyRow(Base):
             "workspace_id", "dataset", "version", name="uq_privacy_retention_policies_version"
         ),
     )
+
+
+class AssistantSettingsRow(Base):
+    """The citizen assistant of a workspace: public or not, how long transcripts are kept, and
+    the governance register entry made when it was first enabled."""
+
+    __tablename__ = "assistant_settings"
+    workspace_id: Mapped[str] = _owner_column("workspaces.id", primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    retention_days: Mapped[int] = mapped_column(Integer)
+    system_id: Mapped[str] = mapped_column(String(64), default="")
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AssistantConversationRow(Base):
+    """A citizen's conversation (its id is the citizen's only key to it)."""
+
+    __tablename__ = "assistant_conversations"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AssistantTurnRow(Base):
+    """One question and the assistant's reply. ``question`` and ``comment`` are stored with
+    personal data redacted; the source and version the answer quoted and the knowledge base's
+    version (``KnowledgeBase.fingerprint``) it was asked against, for the counts."""
+
+    __tablename__ = "assistant_turns"
+    id: Mapped[str] = _id_column()
+    conversation_id: Mapped[str] = _owner_column("assistant_conversations.id")
+    workspace_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    question: Mapped[str] = mapped_column(Text)
+    answered: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(32))
+    reply: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+    source: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    chunk_id: Mapped[str] = mapped_column(String(200), default="", index=True)
+    version: Mapped[str] = mapped_column(String(64), default="")
+    kb_version: Mapped[str] = mapped_column(String(64), default="", index=True)
+    candidates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    rating: Mapped[str] = mapped_column(String(16), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class AssistantHandoffRow(Base):
+    """A conversation handed to a person: opened by the citizen, picked up, answered and closed
+    by a caseworker (REVIEW_WRITE). ``reply`` is stored with personal data redacted."""
+
+    __tablename__ = "assistant_handoffs"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    conversation_id: Mapped[str] = _owner_column("assistant_conversations.id")
+    turn_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    assignee: Mapped[str] = mapped_column(String(64), default="")
+    reply: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

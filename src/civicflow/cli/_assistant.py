@@ -28,7 +28,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tex
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="A FAQ table (.csv/.tsv), a .md or .html page.")],
+    file: Annotated[
+        Path, typer.Argument(help="A FAQ table (.csv/.tsv), a .md, .html or .pdf document.")
+    ],
     workspace: WorkspaceOpt,
     source: Annotated[
         str | None, typer.Option("--source", help="The source's name (default: the file's stem).")
@@ -144,4 +146,128 @@ def eval_(
     t.add_column("value", justify="right")
     for k, v in report.to_dict().items():
         t.add_row(k, str(v))
+    console.print(t)
+
+
+def _configure(workspace: Path, *, enabled: bool, retention_days: int | None,
+               owner: str | None, as_json: bool) -> None:  # fmt: skip
+    from civicflow.app import Permission
+    from civicflow.app import assistant as aa
+
+    verb = "enable" if enabled else "disable"
+    with acting(
+        workspace, Permission.ASSISTANT_WRITE, command=f"civicflow assistant {verb}"
+    ) as act:
+        settings = aa.configure_assistant(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            enabled=enabled, retention_days=retention_days, owner=owner,
+            reason=f"civicflow assistant {verb} (command line)",
+        )  # fmt: skip
+        receipt = act.receipt(
+            action="assistant_settings.update", object_type="assistant_settings",
+            object_id=act.operator.workspace_id,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({**settings.to_dict(), "ledger_entry": receipt}, indent=2))
+        return
+    state = "public" if settings.enabled else "off"
+    console.print(
+        f"assistant {state}: /ask/{settings.workspace_id}; transcripts kept "
+        f"{settings.retention_days} days; register entry {settings.system_id or '(none)'}",
+        highlight=False, markup=False,
+    )  # fmt: skip
+    print_receipt(receipt, out=console)
+
+
+RetentionOpt = Annotated[
+    int | None,
+    typer.Option("--retention-days", help="Keep transcripts this many days (default 90)."),
+]
+
+
+@app.command("enable")
+def enable(
+    workspace: WorkspaceOpt,
+    retention_days: RetentionOpt = None,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="Owner named in the governance register (first enable)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make the assistant public (chat page /ask/<workspace> and the JSON API). The first time,
+    it is registered in the governance register as an automated system (ledgered)."""
+    _configure(workspace, enabled=True, retention_days=retention_days, owner=owner,
+               as_json=as_json)  # fmt: skip
+
+
+@app.command("disable")
+def disable(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
+    """Take the assistant off the public web (transcripts stay until their retention ends)."""
+    _configure(workspace, enabled=False, retention_days=None, owner=None, as_json=as_json)
+
+
+@app.command("purge")
+def purge(workspace: WorkspaceOpt, as_json: JsonOpt = False) -> None:
+    """Delete transcripts idle longer than the retention period (conversations with a hand-off
+    still pending are kept); ledgered with the count. Run it daily (cron, systemd timer)."""
+    from civicflow.app import Permission
+    from civicflow.app import assistant as aa
+
+    with acting(workspace, Permission.ASSISTANT_WRITE, command="civicflow assistant purge") as act:
+        deleted = aa.purge_transcripts(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id
+        )
+    if as_json:
+        typer.echo(json.dumps({"deleted": deleted}))
+        return
+    console.print(f"{deleted} conversation(s) past their retention deleted", highlight=False)
+
+
+@app.command("gaps")
+def gaps(
+    workspace: WorkspaceOpt,
+    stale_days: Annotated[
+        int, typer.Option("--stale-days", help="A source older than this is stale.")
+    ] = 365,
+    as_json: JsonOpt = False,
+) -> None:
+    """What the knowledge base lacks: unanswered and poorly rated questions grouped, stale
+    sources, entries never used, answers per source version."""
+    from civicflow.app import Permission
+    from civicflow.app import assistant as aa
+
+    with acting(workspace, Permission.ASSISTANT_WRITE, command="civicflow assistant gaps") as act:
+        g = aa.gaps(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            stale_days=stale_days,
+        )  # fmt: skip
+    doc = {
+        "questions": g.questions, "answered": g.answered, "handoffs": g.handoffs,
+        "entries": g.entries,
+        "unanswered": [{"label": c.label, "questions": list(c.questions)} for c in g.unanswered],
+        "poorly_rated": [{"label": c.label, "questions": list(c.questions)}
+                         for c in g.poorly_rated],
+        "stale": [{"source": v.source, "number": v.number, "age_days": age} for v, age in g.stale],
+        "never_used": [c.id for c in g.never_used],
+        "versions": [{"source": v.source, "version": v.version, "answers": v.answers,
+                      "helpful": v.helpful, "not_helpful": v.not_helpful} for v in g.versions],
+        "kb_versions": [{"kb_version": k.kb_version, "first_asked": k.first_asked.isoformat(),
+                         "questions": k.questions, "answered": k.answered,
+                         "handoffs": k.handoffs} for k in g.kb_versions],
+    }  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    console.print(
+        f"{g.questions} questions kept, {g.answered} answered, {g.handoffs} handed off; "
+        f"{len(g.never_used)} of {g.entries} entries never used; {len(g.stale)} stale source(s)",
+        highlight=False,
+    )
+    t = Table(title="unanswered questions, grouped")
+    t.add_column("topic")
+    t.add_column("questions", justify="right")
+    t.add_column("example")
+    for c in g.unanswered[:20]:
+        t.add_row(c.label, str(c.size), c.questions[0])
     console.print(t)

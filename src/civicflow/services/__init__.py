@@ -13,6 +13,13 @@ from civicflow.services._answer import (
     rule_for,
 )
 from civicflow.services._evaluation import EvalCase, EvalReport, calibrate, evaluate, read_cases
+from civicflow.services._gaps import (
+    QuestionCluster,
+    cluster_questions,
+    content_words,
+    never_used,
+    stale_sources,
+)
 from civicflow.services._generate import FakeGenerator, Generator, HttpGenerator, supported
 from civicflow.services._knowledge import (
     Chunk,
@@ -26,6 +33,7 @@ from civicflow.services._knowledge import (
     save_knowledge,
     split_html,
     split_markdown,
+    split_pdf,
 )
 from civicflow.services._retrieval import RetrievalConfig, Retriever, words
 
@@ -44,20 +52,26 @@ __all__ = [
     "HttpGenerator",
     "ImportResult",
     "KnowledgeBase",
+    "QuestionCluster",
     "RetrievalConfig",
     "Retriever",
     "SourceVersion",
     "calibrate",
+    "cluster_questions",
+    "content_words",
     "evaluate",
     "fit_calibration",
     "import_source",
     "kb_path",
     "load_knowledge",
+    "never_used",
     "read_cases",
     "rule_for",
     "save_knowledge",
     "split_html",
     "split_markdown",
+    "split_pdf",
+    "stale_sources",
     "supported",
     "words",
 ]

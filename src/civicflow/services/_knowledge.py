@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from civicflow.core import InputError, Location, sha256_hex, utcnow
 
-SourceKind = Literal["faq", "markdown", "html"]
+SourceKind = Literal["faq", "markdown", "html", "pdf"]
 FOLDER = "assistant"
 FILE = "knowledge.json"
 
@@ -93,6 +93,13 @@ class KnowledgeBase:
         names = dict.fromkeys(v.source for v in self.history)
         return [v for n in names if (v := self.current(n)) is not None]
 
+    @property
+    def fingerprint(self) -> str:
+        """The knowledge base's version: a digest of every source's current version (it changes
+        when any source changes); ``""`` while empty."""
+        current = sorted(f"{v.source}:{v.version}" for v in self.sources())
+        return sha256_hex("\n".join(current).encode())[:16] if current else ""
+
 
 def kb_path(workspace: Path) -> Path:
     return Path(workspace) / FOLDER / FILE
@@ -121,6 +128,64 @@ def save_knowledge(workspace: Path, kb: KnowledgeBase) -> Path:
     return path
 
 
+_NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?\s+[A-Z]")
+_SMALL_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or",
+                          "the", "to", "with"})  # fmt: skip
+
+
+def _is_heading(line: str) -> bool:
+    """A PDF line that reads as a heading: short, not ending a sentence, and numbered ("2.1
+    Fees"), a question, a label ("Fees:") or in title case ("Opening Hours of the Town Hall")."""
+    line = line.strip()
+    words = line.split()
+    if not words or len(words) > 12 or len(line) > 90 or line[-1] in ".,;!":
+        return False
+    if _NUMBERED.match(line) or line.endswith(("?", ":")):
+        return line[0].isupper() or line[0].isdigit()
+    significant = [w for w in words if w.lower() not in _SMALL_WORDS]
+    return bool(significant) and all(w[0].isupper() or w[0].isdigit() for w in significant)
+
+
+def split_pdf(path: Path) -> list[tuple[str, str]]:
+    """(heading, body) per section of a PDF's text (pypdf, BSD-3-Clause, optional: the
+    ``assistant`` extra): a line that reads as a heading (:func:`_is_heading`) starts a section;
+    a page without one continues the section before it, a document without any is one section a
+    page.
+    Scanned PDFs (images, no text layer) give nothing and are refused by the import."""
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError:  # pragma: no cover - the extra is installed with the tests
+        raise InputError(
+            "importing PDF documents needs pypdf",
+            where=Location(file=str(path)),
+            expected="the assistant extra installed",
+            fix="pip install 'civicflow[assistant]', or export the document as HTML or Markdown",
+        ) from None
+    try:
+        pages = [page.extract_text() or "" for page in PdfReader(str(path)).pages]
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise InputError(
+            "cannot read this PDF",
+            where=Location(file=str(path)),
+            found=str(exc)[:200],
+            expected="a PDF document with a text layer",
+            fix="export the document again as PDF, or as HTML or Markdown",
+        ) from None
+    page_lines = [[ln.strip() for ln in text.splitlines() if ln.strip()] for text in pages]
+    if not any(_is_heading(ln) for lines in page_lines for ln in lines):
+        return [(f"Page {n}", "\n".join(lines)) for n, lines in enumerate(page_lines, start=1)]
+    pairs: list[tuple[str, str]] = [("", "")]
+    for lines in page_lines:
+        for line in lines:
+            if _is_heading(line):
+                pairs.append((line, ""))
+            else:
+                title, body = pairs[-1]
+                pairs[-1] = (title, body + line + "\n")
+    return pairs
+
+
 def _kind(path: Path) -> SourceKind:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
@@ -129,12 +194,14 @@ def _kind(path: Path) -> SourceKind:
         return "markdown"
     if suffix in (".html", ".htm"):
         return "html"
+    if suffix == ".pdf":
+        return "pdf"
     raise InputError(
         "cannot import this file into the knowledge base",
         where=Location(file=str(path)),
         found=suffix or "(no suffix)",
-        expected=".csv, .tsv, .md or .html",
-        fix="export the FAQ as CSV/TSV or the page as Markdown/HTML",
+        expected=".csv, .tsv, .md, .html or .pdf",
+        fix="export the FAQ as CSV/TSV or the page as Markdown/HTML/PDF",
     )
 
 
@@ -287,6 +354,9 @@ def import_source(
         chunks = read_faq(
             path, source=name, version=version, columns=columns or FaqColumns(), effective_date=when
         )
+    elif kind == "pdf":
+        chunks = _sections(split_pdf(path), path=path, source=name, kind=kind, version=version,
+                           effective_date=when)  # fmt: skip
     else:
         text = data.decode("utf-8", errors="replace")
         pairs = split_markdown(text) if kind == "markdown" else split_html(text)

@@ -54,3 +54,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 """The error responses of every ``/api/v1`` operation (declared on the router). No operation can
 return 409 (``ConflictError``) today; one that can adds it here."""
+
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: _error(
+        "Too many requests from this client in the window; wait and retry",
+        headers={"Retry-After": {"schema": {"type": "string"}, "description": "Seconds to wait"}},
+    ),
+}
+"""The rate-limited public operations (the citizen assistant) declare this as well."""

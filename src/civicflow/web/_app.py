@@ -38,6 +38,7 @@ from civicflow.web._security import (
     ASGIApp,
     LoginThrottle,
     Message,
+    RateLimit,
     Receive,
     Scope,
     SecurityHeadersMiddleware,
@@ -140,12 +141,17 @@ def create_app(
         attempts=web.login_attempts, window_seconds=web.login_window_seconds
     )
 
+    app.state.assistant_limit = RateLimit(
+        attempts=web.assistant_requests, window_seconds=web.assistant_window_seconds
+    )
+
     from civicflow.app.assessment import engine_lock
     from civicflow.web import (
         _routes_admin,
         _routes_allocation,
         _routes_api,
         _routes_assessment,
+        _routes_assistant,
         _routes_auth,
         _routes_business_case,
         _routes_compare,
@@ -184,6 +190,8 @@ def create_app(
     app.include_router(_routes_privacy.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
+    app.include_router(_routes_assistant.router)
+    app.include_router(_routes_assistant.api)
     app.include_router(_routes_api.router)
     app.include_router(_routes_rules.api)
     app.include_router(_routes_admin.router)

@@ -72,6 +72,9 @@ class WebConfig(BaseSettings):
     # login throttling per client address (the app layer throttles per account as well)
     login_attempts: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=300, ge=1)
+    # requests per client address to the public assistant (chat page and JSON API) per window
+    assistant_requests: int = Field(default=30, ge=1)
+    assistant_window_seconds: int = Field(default=60, ge=1)
     # reverse proxies (addresses or networks) whose X-Forwarded-For / Forwarded headers name the
     # client; from anyone else those headers are ignored, or any client could claim any address
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()

@@ -126,6 +126,29 @@ class LoginThrottle:
             self._failures.pop(key, None)
 
 
+class RateLimit(LoginThrottle):
+    """Requests per client on the public endpoints (the citizen assistant): the sign-in throttle's
+    sliding window, counting every request rather than failures. Clients idle for a whole window
+    are forgotten once many are tracked, so a flood of addresses cannot grow it without bound."""
+
+    MAX_CLIENTS = 10_000
+
+    def allow(self, key: str) -> bool:
+        """Count a request from ``key``; ``False`` (and not counted) once it is over the limit."""
+        with self._lock:
+            now = time.monotonic()
+            times = self._recent(key, now)
+            if len(times) >= self.attempts:
+                return False
+            times.append(now)
+            if len(self._failures) > self.MAX_CLIENTS:
+                for k in [
+                    k for k, t in self._failures.items() if not t or now - t[-1] > self.window
+                ]:
+                    del self._failures[k]
+            return True
+
+
 def proxy_networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
     """The trusted proxies as networks (a bare address is a network of one)."""
     return ip_networks(proxies, field="trusted_proxies")

@@ -76,3 +76,21 @@ def test_fast_path_recall_no_worse_than_presidio_alone(development: list) -> Non
         development, run_detector(lambda t: presidio_spans(combined, t), development)
     )
     assert both["PERSON"].found == fast["PERSON"].found
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Bel me op +31 6 12345678 aub", "+31 6 12345678"),
+        ("call me on 06-12345678 tomorrow", "06-12345678"),
+        ("my number is +44 20 7946 0958.", "+44 20 7946 0958"),
+    ],
+)
+def test_mobile_numbers_with_a_short_or_a_long_group(text: str, number: str) -> None:
+    found = [s.text for s in TextDetector().analyze(text) if s.entity == "PHONE_NUMBER"]
+    assert found == [number]
+
+
+def test_a_date_or_a_small_amount_is_not_a_phone_number() -> None:
+    spans = TextDetector().analyze("paid 12 345 euro on 2024-03-01")
+    assert not [s for s in spans if s.entity == "PHONE_NUMBER"]

@@ -71,7 +71,9 @@ def _phone(text: str) -> bool:
     return not re.fullmatch(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", text)
 
 
-_PHONE_TAIL = r"\d{2,5}(?:[\s.-]\d{2,5}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
+# a tail's first group may be one digit (+31 6 …, a mobile), a later one a whole subscriber
+# number (06-12345678)
+_PHONE_TAIL = r"\d{1,5}(?:[\s.-]\d{2,8}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
 _TLDS = ("com", "org", "net", "edu", "gov", "io", "info", "biz", "co.uk", "nl", "de", "fr", "eu",
          "uk", "ca", "us")  # fmt: skip
 _MONTH = (
@@ -253,7 +255,7 @@ PATTERNS: tuple[TextPattern, ...] = (
     TextPattern(
         "PHONE_NUMBER",
         re.compile(
-            r"\d(?<![\w+]\d)\d{1,4}(?:[\s.-]\d{2,5}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
+            r"\d(?<![\w+]\d)\d{1,4}(?:[\s.-]\d{2,8}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])"
             r"|0(?<![\w+]0)\d{9,10}(?!\w)"
         ),
         score=0.5,

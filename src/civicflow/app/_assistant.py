@@ -12,12 +12,15 @@ from civicflow.app._context import AppContext
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
+from civicflow.core import ConfigurationError, Location
 from civicflow.services import (
     Answer,
     Assistant,
     Calibration,
     EvalReport,
     FaqColumns,
+    Generator,
+    HttpGenerator,
     ImportResult,
     KnowledgeBase,
     calibrate,
@@ -69,6 +72,36 @@ def knowledge(ctx: AppContext, *, actor: Actor, workspace_id: str) -> KnowledgeB
     return load_knowledge(_folder(ctx, workspace_id))
 
 
+def configured_generator(ctx: AppContext) -> Generator | None:
+    """The generator the settings configure (an OpenAI-compatible endpoint the agency runs
+    itself, ``assistant_generator_url``), or None: answers are then the quoted passages. The API
+    key is read from ``assistant_generator_key_file``; it is never stored or logged."""
+    url = (ctx.settings.assistant_generator_url or "").strip()
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            "the assistant's generator endpoint is not an HTTP URL",
+            where=Location(field="assistant_generator_url"),
+            found=url,
+            expected="http(s)://host:port/v1 of an endpoint the agency runs",
+            fix="set CIVICFLOW_ASSISTANT_GENERATOR_URL to the endpoint, or unset it",
+        )
+    key = None
+    key_file = ctx.settings.assistant_generator_key_file
+    if key_file is not None:
+        try:
+            key = Path(key_file).read_text(encoding="utf-8").strip() or None
+        except OSError:
+            raise ConfigurationError(
+                "the generator's API key file cannot be read",
+                where=Location(file=str(key_file), field="assistant_generator_key_file"),
+                expected="a readable file holding the key",
+                fix="check the path and its permissions",
+            ) from None
+    return HttpGenerator(base_url=url, model=ctx.settings.assistant_generator_model, api_key=key)
+
+
 def ask(
     ctx: AppContext,
     *,
@@ -79,7 +112,8 @@ def ask(
 ) -> Answer:
     """Answer a question from the workspace's knowledge base, or abstain. WORKSPACE_READ."""
     kb = knowledge(ctx, actor=actor, workspace_id=workspace_id)
-    return Assistant(kb.chunks, calibration=calibration).ask(question)
+    generator = configured_generator(ctx)
+    return Assistant(kb.chunks, calibration=calibration, generator=generator).ask(question)
 
 
 def evaluate_assistant(

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from civicflow.app._assistant import import_knowledge
+from civicflow.app._assistant import configured_generator, import_knowledge
 from civicflow.app._context import AppContext
 from civicflow.app._governance import SYSTEM as GOVERNANCE_SYSTEM
 from civicflow.app._governance import _write_entry
@@ -54,6 +54,7 @@ from civicflow.services import (
     Calibration,
     Chunk,
     FaqColumns,
+    Generator,
     ImportResult,
     KnowledgeBase,
     QuestionCluster,
@@ -234,20 +235,23 @@ _cache: dict[str, tuple[tuple[int, int], KnowledgeBase, Assistant]] = {}
 _cache_lock = threading.Lock()
 
 
-def _assistant_for(folder: Path) -> tuple[KnowledgeBase, Assistant]:
+def _assistant_for(
+    folder: Path, generator: Generator | None = None
+) -> tuple[KnowledgeBase, Assistant]:
     path = kb_path(folder)
     try:
         st = path.stat()
         stamp = (st.st_mtime_ns, st.st_size)
     except FileNotFoundError:
         stamp = (0, 0)
-    key = str(folder)
+    # the generator's endpoint is part of the assistant (never its key: it is not in the repr)
+    key = f"{folder}|{generator!r}"
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1], hit[2]
         kb = load_knowledge(folder)
-        assistant = Assistant(kb.chunks, calibration=Calibration())
+        assistant = Assistant(kb.chunks, calibration=Calibration(), generator=generator)
         _cache[key] = (stamp, kb, assistant)
         return kb, assistant
 
@@ -409,7 +413,7 @@ def public_ask(
     _check_text(question, limit=MAX_QUESTION, what="question", name="question")
     with ctx.read_session() as s:
         folder, _ = _public_workspace(s, workspace_id)
-    kb, assistant = _assistant_for(folder)
+    kb, assistant = _assistant_for(folder, configured_generator(ctx))
     answer = assistant.ask(question)
     stored = redact(answer.question)
     now = utcnow()

@@ -12,7 +12,13 @@
   ``replies_for_knowledge`` and ``add_reply_to_knowledge`` (a caseworker's reply as an entry).
 """
 
-from civicflow.app._assistant import ask, evaluate_assistant, import_knowledge, knowledge
+from civicflow.app._assistant import (
+    ask,
+    configured_generator,
+    evaluate_assistant,
+    import_knowledge,
+    knowledge,
+)
 from civicflow.app._assistant_chat import (
     CITIZEN,
     HANDOFF_STATUSES,
@@ -63,6 +69,7 @@ __all__ = [
     "ask",
     "assistant_settings",
     "configure_assistant",
+    "configured_generator",
     "conversation",
     "evaluate_assistant",
     "gaps",

@@ -33,6 +33,17 @@ class Settings(BaseSettings):
         "the workspace; without it ingest refuses to pseudonymise",
     )
     secret_key: str | None = Field(default=None, description="Session-cookie signing secret")
+    assistant_generator_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint the agency runs itself (e.g. "
+        "http://localhost:8000/v1) that rephrases the assistant's answers; none: extractive only",
+    )
+    assistant_generator_model: str = Field(
+        default="", description="The model the generator endpoint serves (its `model` field)"
+    )
+    assistant_generator_key_file: Path | None = Field(
+        default=None, description="File holding the generator endpoint's API key (never logged)"
+    )
     engine: str = Field(default="duckdb", description="Analytics engine: duckdb or spark")
     spark_master: str = Field(
         default="local[2]",

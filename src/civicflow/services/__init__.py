@@ -20,7 +20,13 @@ from civicflow.services._gaps import (
     never_used,
     stale_sources,
 )
-from civicflow.services._generate import FakeGenerator, Generator, HttpGenerator, supported
+from civicflow.services._generate import (
+    FakeGenerator,
+    Generator,
+    GeneratorUnavailable,
+    HttpGenerator,
+    supported,
+)
 from civicflow.services._knowledge import (
     Chunk,
     FaqColumns,
@@ -49,6 +55,7 @@ __all__ = [
     "FakeGenerator",
     "FaqColumns",
     "Generator",
+    "GeneratorUnavailable",
     "HttpGenerator",
     "ImportResult",
     "KnowledgeBase",

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from civicflow.services._generate import Generator, supported
+from civicflow.services._generate import Generator, GeneratorUnavailable, supported
 from civicflow.services._knowledge import Chunk
 from civicflow.services._retrieval import RetrievalConfig, Retriever
 
@@ -193,8 +193,11 @@ class Assistant:
                           candidates=tuple(cands), handoff_offered=True)  # fmt: skip
         best = cands[0].chunk
         if self.generator is not None:
-            text = self.generator.rephrase(q, [best])
-            if supported(text, [best]):
+            try:
+                text = self.generator.rephrase(q, [best])
+            except GeneratorUnavailable:
+                text = ""  # the quoted answer below: a citizen is never left without one
+            if text and supported(text, [best]):
                 return Answer(question=q, answered=True, reason="answered", text=text,
                               confidence=p, source=best, candidates=tuple(cands),
                               generated=True)  # fmt: skip

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from civicflow.core import ConfigurationError
+from civicflow.core import ConfigurationError, Location
 from civicflow.services._knowledge import Chunk
 from civicflow.services._retrieval import STOPWORDS, words
 
@@ -37,6 +37,11 @@ class FakeGenerator:
         return " ".join(f"{p.rstrip().rstrip('.!?')} [1]." for p in parts if p.strip())
 
 
+class GeneratorUnavailable(ConfigurationError):
+    """The generator could not rephrase (down, timed out, an unexpected reply): the assistant
+    answers extractively instead."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpGenerator:
     """A client of an OpenAI-compatible chat-completions endpoint the agency runs itself
@@ -44,7 +49,7 @@ class HttpGenerator:
 
     base_url: str
     model: str
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     timeout: float = 20.0
 
     def rephrase(self, question: str, passages: Sequence[Chunk]) -> str:
@@ -64,10 +69,19 @@ class HttpGenerator:
             ],
         }  # fmt: skip
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        r = httpx.post(f"{self.base_url.rstrip('/')}/chat/completions", json=body,
-                       headers=headers, timeout=self.timeout)  # fmt: skip
-        r.raise_for_status()
-        return str(r.json()["choices"][0]["message"]["content"])
+        try:
+            r = httpx.post(f"{self.base_url.rstrip('/')}/chat/completions", json=body,
+                           headers=headers, timeout=self.timeout)  # fmt: skip
+            r.raise_for_status()
+            return str(r.json()["choices"][0]["message"]["content"])
+        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
+            raise GeneratorUnavailable(
+                "the generator endpoint gave no usable answer",
+                where=Location(field="assistant_generator_url"),
+                found=type(exc).__name__,
+                expected="an OpenAI-compatible chat-completions response",
+                fix="check that the endpoint runs and serves the configured model",
+            ) from None
 
 
 def _content(text: str) -> set[str]:

@@ -66,5 +66,9 @@ def test_variant_tree_releases_the_frequent_variants() -> None:
     assert release.true_variants == 2 and release.variants_recovered == 2
     assert release.variants_spurious <= 2 and release.scale == 6.0
     short = dp_variants(_log(2000), epsilon=1.0, depth=3)
-    # the looping variant is longer than the depth: it never reaches the end
-    assert {v.activities for v in short.variants} <= {("Submit", "Check", "Decide")}
+    # the looping variant is longer than the depth: it never reaches the end. (Noise may still
+    # lift an empty prefix over the threshold now and then: a spurious variant is allowed, as above.)
+    variants = {v.activities for v in short.variants}
+    assert ("Submit", "Check", "Decide") in variants
+    assert all(len(v) <= 3 for v in variants) and short.variants_recovered == 1
+    assert short.variants_spurious <= 2

@@ -357,8 +357,12 @@ def test_every_page_keeps_the_workspace_navigation(sqlite_world: World) -> None:
         and "{name}" not in info.path and "{fmt}" not in info.path
         and not info.path.endswith(("/view/{tab}", "report.html"))
         and "." not in info.path.rsplit("/", 1)[-1]  # downloads (CSV, JSON, PDF), not pages
-        # the public algorithm register is the citizen's page, the same for everyone
-        and not (info.path.startswith("/register") and info.declaration.permission == PUBLIC)
+        # the citizen's pages (the algorithm register, the eligibility check, the assistant)
+        # are the same for everyone: no workspace navigation
+        and not (
+            info.path.startswith(("/register", "/eligibility", "/ask"))
+            and info.declaration.permission == PUBLIC
+        )
     )  # fmt: skip
     assert {"/admin/users", "/account/tokens", "/"} <= set(pages)
     checked = []

@@ -182,8 +182,8 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand(
         "allocate",
         "civicflow.cli._allocate:app",
-        "Allocate staff hours (or inspectors, slots) to areas and periods from forecast demand, "
-        "fairly: the efficient plan beside the fair one and what fairness costs.",
+        "Allocate staff hours (or inspectors, vehicles, slots) to areas and periods from forecast "
+        "demand, fairly: the efficient plan beside the fair one and what fairness costs.",
     ),
     LazyCommand(
         "forecast",

@@ -312,6 +312,15 @@ def test_a_fairness_audit_reads_the_recorded_decisions_in_place(setup) -> None: 
         ctx, actor=auditor, workspace_id=ws.id, source=source, config=config
     )
     assert stored.name == "social_support-decisions" and audit.rows == len(made)
+    # the publication registered the rule set; its decisions are audited as that system
+    from civicflow.app import governance
+
+    entry = governance.get_system(
+        ctx, actor=auditor, workspace_id=ws.id, ref="Rules: social_support"
+    )
+    assert entry.oversight.value == "on-the-loop" and entry.model_version == "v1"
+    assert "Social Support Act" in entry.legal_basis
+    assert stored.system_name == "Rules: social_support" and stored.system_version == "v1"
     expected = {
         size: sum(d.positive for d in made if d.inputs["household_size"] == size) / len(amounts)
         for size, amounts in incomes.items()

@@ -30,9 +30,8 @@ from sqlalchemy.orm import Session
 
 from civicflow.app._assessment import open_view
 from civicflow.app._context import AppContext
-from civicflow.app._governance import SYSTEM as SYSTEM_OBJECT
-from civicflow.app._governance import _write_entry
-from civicflow.app._models import AllocationRow, GovernanceSystemRow
+from civicflow.app._governance import ensure_registered
+from civicflow.app._models import AllocationRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
@@ -46,7 +45,6 @@ from civicflow.forecasting import (
     demand_grid,
     read_demand,
 )
-from civicflow.governance import new_entry
 from civicflow.mining import EventLogFilter, activity_instances
 from civicflow.report import Section, allocation_section
 
@@ -159,31 +157,16 @@ def _register(
     config: AllocationConfig,
 ) -> str:
     """The register entry of scenario ``name``: the one of that name, or a new proposed one."""
-    system_name = _system_name(name)
-    existing = s.scalars(
-        select(GovernanceSystemRow.id).where(
-            GovernanceSystemRow.workspace_id == workspace_id,
-            GovernanceSystemRow.name == system_name,
-        )
-    ).first()
-    if existing is not None:
-        return existing
-    now = utcnow()
     unit = config.limits.unit
-    entry = new_entry(
-        id=new_id("sys_"),
-        by=actor.pseudonym,
-        at=now,
+    return ensure_registered(
+        ctx, s, actor=actor, workspace_id=workspace_id, name=_system_name(name),
         reason=f"registered by the first run of allocation scenario '{name}'",
-        name=system_name,
         purpose=(
             f"Allocate {unit} to areas and periods from forecast demand, minimising "
             f"{'unmet demand' if config.objective == 'unmet' else 'waiting'} under staff and "
             f"budget limits; equity: {config.equity.describe()}."
         ),
-        legal_basis=(
-            "not yet recorded: the service owner records it before the allocation is used"
-        ),
+        legal_basis="not yet recorded: the service owner records it before the allocation is used",
         owner=actor.pseudonym,
         senior_responsible_owner=actor.pseudonym,
         affected_people="residents of the areas served, and the staff allocated",
@@ -191,22 +174,10 @@ def _register(
         model_type="linear / mixed-integer programme (HiGHS)",
         oversight="in-the-loop",
         description=(
-            "A decision-support model: it proposes how many "
-            f"{unit} each area gets per period, shows the efficient plan beside the fair one "
-            "and what fairness costs; a person decides."
+            f"A decision-support model: it proposes how many {unit} each area gets per period, "
+            "shows the efficient plan beside the fair one and what fairness costs; a person decides."
         ),
-    )
-    row = GovernanceSystemRow(
-        id=entry.id, workspace_id=workspace_id, created_by=actor.pseudonym, created_at=now
-    )
-    _write_entry(row, entry)
-    s.add(row)
-    record(
-        ctx, s, actor=actor, action=f"{SYSTEM_OBJECT}.create", object_type=SYSTEM_OBJECT,
-        object_id=entry.id, workspace_id=workspace_id, after=row.document,
-        reason=f"allocation scenario '{name}'",
     )  # fmt: skip
-    return entry.id
 
 
 def run_allocation(

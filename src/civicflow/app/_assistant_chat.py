@@ -25,14 +25,12 @@ from sqlalchemy.orm import Session
 
 from civicflow.app._assistant import configured_generator, import_knowledge
 from civicflow.app._context import AppContext
-from civicflow.app._governance import SYSTEM as GOVERNANCE_SYSTEM
-from civicflow.app._governance import _write_entry
+from civicflow.app._governance import ensure_registered
 from civicflow.app._models import (
     AssistantConversationRow,
     AssistantHandoffRow,
     AssistantSettingsRow,
     AssistantTurnRow,
-    GovernanceSystemRow,
 )
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
@@ -46,7 +44,6 @@ from civicflow.core import (
     new_id,
     utcnow,
 )
-from civicflow.governance import new_entry
 from civicflow.privacy import TextDetector
 from civicflow.services import (
     Answer,
@@ -141,19 +138,9 @@ def _register(s: Session, ctx: AppContext, *, actor: Actor, workspace_id: str, o
               legal_basis: str) -> str:  # fmt: skip
     """The governance register entry of the assistant: the one of that name if someone registered
     it by hand, else a new one (proposed), ledgered ``governance_system.create``."""
-    existing = s.scalars(
-        select(GovernanceSystemRow).where(
-            GovernanceSystemRow.workspace_id == workspace_id,
-            GovernanceSystemRow.name == SYSTEM_NAME,
-        )
-    ).first()
-    if existing is not None:
-        return existing.id
-    now = utcnow()
-    reason = "registered when the citizen assistant was first enabled"
-    entry = new_entry(
-        id=new_id("sys_"), by=actor.pseudonym, at=now, reason=reason,
-        name=SYSTEM_NAME,
+    return ensure_registered(
+        ctx, s, actor=actor, workspace_id=workspace_id, name=SYSTEM_NAME,
+        reason="registered when the citizen assistant was first enabled",
         purpose="Answers routine questions from the public with quoted passages of the agency's "
         "own published information, naming the source and its version; hands the conversation "
         "to a caseworker when it is unsure or the message is personal, urgent or a complaint.",
@@ -164,15 +151,6 @@ def _register(s: Session, ctx: AppContext, *, actor: Actor, workspace_id: str, o
         model_type="BM25 lexical retrieval, extractive answers, calibrated abstention",
         oversight="on-the-loop",
     )  # fmt: skip
-    row = GovernanceSystemRow(id=entry.id, workspace_id=workspace_id, created_by=actor.pseudonym,
-                              created_at=now)  # fmt: skip
-    _write_entry(row, entry)
-    s.add(row)
-    record(
-        ctx, s, actor=actor, action=f"{GOVERNANCE_SYSTEM}.create", object_type=GOVERNANCE_SYSTEM,
-        object_id=entry.id, workspace_id=workspace_id, after=row.document, reason=reason,
-    )  # fmt: skip
-    return entry.id
 
 
 def configure_assistant(

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicflow.app._context import AppContext
+from civicflow.app._governance import ensure_registered
 from civicflow.app._models import (
     RuleAppealRow,
     RuleDecisionRow,
@@ -457,7 +458,41 @@ def _move(
             ctx, s, actor=actor, action=action, object_type=VERSION, object_id=row.id,
             workspace_id=workspace_id, before=before, after=_state(row), reason=reason,
         )  # fmt: skip
+        if to == "published":
+            _register(ctx, s, actor=actor, workspace_id=workspace_id, row=row)
         return _version_out(row)
+
+
+def register_name(ruleset: str) -> str:
+    """The governance register entry of a published rule set's decisions."""
+    return f"Rules: {ruleset}"[:200]
+
+
+def _register(
+    ctx: AppContext, s: Session, *, actor: Actor, workspace_id: str, row: RuleSetVersionRow
+) -> str:
+    """A rule set deciding cases is an automated system: its first publication registers it in
+    the governance register (proposed; its decisions are the stream the fairness audit reads)."""
+    rules = _version_out(row).ruleset()
+    acts = sorted({r.reference.act for r in rules.rules if r.reference is not None})
+    oversight = (
+        "in-the-loop" if row.automation in ("recommend", "review")
+        else "on-the-loop" if row.review_negative or row.review_uncertain
+        else "out-of-the-loop"
+    )  # fmt: skip
+    return ensure_registered(
+        ctx, s, actor=actor, workspace_id=workspace_id, name=register_name(row.name),
+        reason=f"registered by the first publication of rule set {row.name}",
+        purpose=f"Decides {rules.outcome} ({rules.title}) by the published rule set "
+        f"{row.name}, with a trace and a plain-language explanation for every decision.",
+        legal_basis="; ".join(acts) or "not yet recorded: the rules name no act",
+        owner=actor.pseudonym, senior_responsible_owner=actor.pseudonym,
+        affected_people="the people whose cases are decided under the rule set",
+        datasets=(f"decisions recorded under rule set {row.name}",),
+        model_type="rules as code (YAML rule set, versioned, tested)",
+        model_version=f"v{row.version}",
+        oversight=oversight,
+    )  # fmt: skip
 
 
 def submit_ruleset(

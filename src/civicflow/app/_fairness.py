@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from civicflow.app._assessment import open_view
 from civicflow.app._context import AppContext
 from civicflow.app._decision_sources import DecisionSource, FileSource, RecordedDecisionsSource
-from civicflow.app._models import FairnessAuditRow, FairnessExplanationRow
+from civicflow.app._models import FairnessAuditRow, FairnessExplanationRow, GovernanceSystemRow
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
 from civicflow.app._workspaces import require_workspace_row
@@ -265,13 +265,6 @@ def audit_source(
     actor.require(Permission.FAIRNESS_WRITE, workspace_id)
     audit_name = name or _default_name(source.default_name)
     check_name(audit_name, kind="audit name")
-    audited = (
-        resolve_system(
-            ctx, actor=actor, workspace_id=workspace_id, system=system, version=system_version
-        )
-        if system is not None
-        else None
-    )
     if isinstance(source, RecordedDecisionsSource):
         if source.workspace_id != workspace_id:
             raise InputError(
@@ -282,6 +275,24 @@ def audit_source(
                 fix="audit the other workspace's decisions from that workspace",
             )
         source = source.bind(ctx)
+        if system is None and source.ruleset is not None:
+            # a rule set's decisions are audited as the system its publication registered
+            from civicflow.app._decisions import register_name
+
+            with ctx.read_session() as s:
+                system = s.scalars(
+                    select(GovernanceSystemRow.id).where(
+                        GovernanceSystemRow.workspace_id == workspace_id,
+                        GovernanceSystemRow.name == register_name(source.ruleset),
+                    )
+                ).first()
+    audited = (
+        resolve_system(
+            ctx, actor=actor, workspace_id=workspace_id, system=system, version=system_version
+        )
+        if system is not None
+        else None
+    )
     started = time.perf_counter()
     rows = source.read(config.columns)
     result = audit_decisions(rows.frame, config, source=source.label)

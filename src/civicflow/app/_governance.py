@@ -180,6 +180,42 @@ def _write_entry(row: GovernanceSystemRow, entry: RegisterEntry) -> None:
     row.updated_at = utcnow()
 
 
+def ensure_registered(
+    ctx: AppContext,
+    s: Session,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    name: str,
+    reason: str,
+    **fields: Any,
+) -> str:
+    """The register entry named ``name`` (an automated system civicflow itself runs: an
+    allocation, the assistant, a rule set): the one of that name if someone registered it
+    already, else a new proposed entry with ``fields``, ledgered ``governance_system.create`` in
+    the caller's session ``s`` (so with the change that brought the system about)."""
+    existing = s.scalars(
+        select(GovernanceSystemRow.id).where(
+            GovernanceSystemRow.workspace_id == workspace_id, GovernanceSystemRow.name == name
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    now = utcnow()
+    entry = new_entry(id=new_id("sys_"), by=actor.pseudonym, at=now, reason=reason, name=name,
+                      **fields)  # fmt: skip
+    row = GovernanceSystemRow(
+        id=entry.id, workspace_id=workspace_id, created_by=actor.pseudonym, created_at=now
+    )
+    _write_entry(row, entry)
+    s.add(row)
+    record(
+        ctx, s, actor=actor, action=f"{SYSTEM}.create", object_type=SYSTEM, object_id=entry.id,
+        workspace_id=workspace_id, after=row.document, reason=reason,
+    )  # fmt: skip
+    return entry.id
+
+
 def list_systems(ctx: AppContext, *, actor: Actor, workspace_id: str) -> list[RegisterEntry]:
     actor.require(Permission.WORKSPACE_READ, workspace_id)
     with ctx.read_session() as s:

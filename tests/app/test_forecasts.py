@@ -108,6 +108,15 @@ def test_a_dataset_forecast_is_versioned_and_ledgered(setup, tmp_path: Path) -> 
         ("forecast.run", "forecast", first.id),
         ("forecast.run", "forecast", second.id),
     ]
+    # the report's section: one row per named forecast, its latest version, beside naive
+    section = af.report_section(ctx, actor=viewer, workspace_id=ws.id)
+    assert section is not None and section.id == "forecasts"
+    (row,) = section.tables[0].rows
+    assert row[:5] == ("permits-case_office", "2", "permits", "3", "4")
+    summary = stored.summary()["accuracy"]
+    assert row[6] == f"{summary['mase']:,.2f}" and row[7] == f"{summary['naive_mase']:,.2f}"
+    worse = summary["mase"] >= summary["naive_mase"]
+    assert bool(section.findings) == worse
 
 
 def test_a_table_forecast_and_bad_input_storing_nothing(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -40,6 +40,7 @@ from civicflow.forecasting import (
 )
 from civicflow.forecasting._forecast import ProgressCallback
 from civicflow.mining import EventLogFilter
+from civicflow.report import Section, forecast_section
 
 SourceKind = Literal["dataset", "table"]
 OBJECT = "forecast"
@@ -212,3 +213,20 @@ def run_forecast(
             reason=reason,
         )  # fmt: skip
         return _out(row), result
+
+
+def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Section | None:
+    """The report's "Demand forecasts" section: the latest version of each named forecast (None
+    without)."""
+    latest: dict[str, StoredForecast] = {}
+    for f in list_forecasts(ctx, actor=actor, workspace_id=workspace_id):
+        latest.setdefault(f.name, f)  # newest first
+    return forecast_section([f.to_dict() for f in latest.values()])
+
+
+def local_report_section(workspace_path: Path | str) -> Section | None:
+    """The "Demand forecasts" section for a report written on the command line, read only (None
+    when the command line's database does not know the workspace or its operator)."""
+    from civicflow.app._business_case import local_section
+
+    return local_section(workspace_path, report_section)

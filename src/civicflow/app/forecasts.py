@@ -2,7 +2,8 @@
 as the next version of a named forecast.
 
 Read (WORKSPACE_READ): ``list_forecasts``, ``get_forecast``. Run (FORECAST_WRITE, one ledger
-entry ``forecast.run``): ``run_forecast``.
+entry ``forecast.run``): ``run_forecast``. The report's "Demand forecasts" section:
+``report_section``, ``local_report_section``.
 """
 
 from civicflow.app._forecasts import (
@@ -10,7 +11,17 @@ from civicflow.app._forecasts import (
     StoredForecast,
     get_forecast,
     list_forecasts,
+    local_report_section,
+    report_section,
     run_forecast,
 )
 
-__all__ = ["SourceKind", "StoredForecast", "get_forecast", "list_forecasts", "run_forecast"]
+__all__ = [
+    "SourceKind",
+    "StoredForecast",
+    "get_forecast",
+    "list_forecasts",
+    "local_report_section",
+    "report_section",
+    "run_forecast",
+]

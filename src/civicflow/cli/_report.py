@@ -93,6 +93,7 @@ def report(
         from civicflow.app.allocation import local_report_section as local_allocation_section
         from civicflow.app.business_case import local_report_section, opportunities_report_section
         from civicflow.app.fairness import local_report_section as local_fairness_section
+        from civicflow.app.forecasts import local_report_section as local_forecast_section
         from civicflow.app.governance import local_report_section as governance_report_section
         from civicflow.app.people import local_report_section as people_report_section
         from civicflow.app.privacy import local_report_section as local_privacy_section
@@ -103,6 +104,7 @@ def report(
             opportunities_report_section(automation_opportunities(view)) if whole else None,
             local_report_section(options.workspace),
             local_fairness_section(options.workspace),
+            local_forecast_section(options.workspace),
             local_allocation_section(options.workspace),
             local_privacy_section(options.workspace),
             governance_report_section(options.workspace),

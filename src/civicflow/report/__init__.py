@@ -12,6 +12,7 @@ from civicflow.report._comparison import (
     wait_rows,
 )
 from civicflow.report._fairness import fairness_history_chart, fairness_section
+from civicflow.report._forecast import forecast_section
 from civicflow.report._format import describe_filter
 from civicflow.report._governance import governance_section
 from civicflow.report._model import Chart, Figure, Section, Table
@@ -57,6 +58,7 @@ __all__ = [
     "fairness_history_chart",
     "fairness_section",
     "find_browser",
+    "forecast_section",
     "governance_section",
     "grouped_bars",
     "html_to_pdf",

@@ -906,7 +906,7 @@ def _export_section(section: Any, fmt: str, filename: str) -> Response:
 
 @router.get("/w/{workspace_id}/assessment/report.html")
 def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Response:
-    from civicflow.app import allocation, assessment, governance, people, privacy
+    from civicflow.app import allocation, assessment, forecasts, governance, people, privacy
     from civicflow.app import business_case as bc
     from civicflow.app import fairness as af
     from civicflow.report import ReportConfig, build_report
@@ -924,13 +924,14 @@ def report(request: Request, workspace_id: str, actor: WorkspaceReader) -> Respo
     )  # fmt: skip
     opportunities = bc.opportunities_report_section(ranked)
     fairness = af.report_section(ctx, actor=actor, workspace_id=workspace_id)
+    demand = forecasts.report_section(ctx, actor=actor, workspace_id=workspace_id)
     allocations = allocation.report_section(ctx, actor=actor, workspace_id=workspace_id)
     protection = privacy.report_section(ctx, actor=actor, workspace_id=workspace_id)
     governed = governance.report_section(ctx, actor=actor, workspace_id=workspace_id)
     # the report's analyses run on the application's engine: under its one lock
     with assessment.engine_lock(ctx):
         staff = people.report_section(ctx, actor=actor, workspace_id=workspace_id, view=view)
-        extra = (opportunities, cases, fairness, governed, allocations, protection, staff)
+        extra = (opportunities, cases, fairness, governed, demand, allocations, protection, staff)
         config = ReportConfig(extra_sections=tuple(s for s in extra if s is not None))
         build_report(view=view, out=out, config=config)
 

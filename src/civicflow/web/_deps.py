@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from civicflow.web import _appport as port
 from civicflow.web._security import (
@@ -95,3 +96,19 @@ async def authorise(request: Request, permission: str) -> Any:
     if not port.allows(actor, permission, workspace_id):
         raise Forbidden(permission)
     return actor
+
+
+async def _posted_form(request: Request) -> FormData:
+    # a form whose fields vary (a programme kind, a questionnaire, a column table): the route
+    # takes the parsed form as a whole
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(_posted_form)]
+"""The posted form as a route parameter (the CSRF check reads the same parsed form)."""
+
+
+def form_text(form: FormData | Any, name: str) -> str:
+    """A posted text field, stripped ("" when absent or a file)."""
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""

@@ -6,9 +6,9 @@ Every change goes through ``civicflow.app.assistant``; these routes read forms a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -18,7 +18,7 @@ from civicflow.app import Permission, workspaces
 from civicflow.app import assistant as aa
 from civicflow.core import NotFoundError
 from civicflow.web._api_errors import ERROR_RESPONSES, RATE_LIMITED
-from civicflow.web._deps import check_csrf
+from civicflow.web._deps import PostedForm, check_csrf
 from civicflow.web._pages import flash, is_htmx, page
 from civicflow.web._permissions import (
     AppCtx,
@@ -35,13 +35,6 @@ api = APIRouter(
 )
 
 SESSION_KEY = "assistant:"
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def _text(form: FormData, name: str) -> str:

@@ -11,34 +11,22 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission
 from civicflow.app import business_case as bc
 from civicflow.core import CivicflowError, InputError, Location
 from civicflow.mining import format_share
 from civicflow.report import business_case_charts, money
+from civicflow.web._deps import PostedForm, form_text
 from civicflow.web._pages import confirm_delete, page
 from civicflow.web._permissions import AppCtx, BusinessCaseWriter, WorkspaceReader
 
 router = APIRouter(include_in_schema=False)
 NAV = "business-case"
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _chart(chart: Any) -> dict[str, Any]:
@@ -198,8 +186,8 @@ def business_case_create(
 
     from civicflow.planning import case_from_dict
 
-    values = {k: _text(form, k) for k in _CREATE_FIELDS}
-    values["budget"] = _text(form, "budget")
+    values = {k: form_text(form, k) for k in _CREATE_FIELDS}
+    values["budget"] = form_text(form, "budget")
     try:
         budget = bc.budget_costs(ctx, actor=actor, workspace_id=workspace_id)
         case = case_from_dict(_document(values))
@@ -321,7 +309,7 @@ def business_case_version(
 ) -> Response:
     from civicflow.planning import case_from_dict
 
-    text, note = _text(form, "document"), _text(form, "note")
+    text, note = form_text(form, "document"), form_text(form, "note")
     try:
         try:
             data = json.loads(text)
@@ -359,10 +347,10 @@ def business_case_evaluate(
 ) -> Response:
     from civicflow.planning import MonteCarloConfig
 
-    raw = _text(form, "version")
+    raw = form_text(form, "version")
     version = int(raw) if raw.isdigit() else None
     try:
-        draws_text = _text(form, "draws") or "100000"
+        draws_text = form_text(form, "draws") or "100000"
         if not draws_text.isdigit():
             raise InputError(
                 f"'{draws_text}' is not a whole number",
@@ -413,10 +401,10 @@ def business_case_delete(
     actor: BusinessCaseWriter,
     form: PostedForm,
 ) -> Response:
-    if _text(form, "confirm") != "yes":
+    if form_text(form, "confirm") != "yes":
         return _confirm(request, ctx, actor, workspace_id, case_id)
     bc.delete_case(
         ctx, actor=actor, workspace_id=workspace_id, case=case_id,
-        reason=_text(form, "reason") or "deleted on the Business case page",
+        reason=form_text(form, "reason") or "deleted on the Business case page",
     )  # fmt: skip
     return RedirectResponse(f"/w/{workspace_id}/business-cases", status_code=303)

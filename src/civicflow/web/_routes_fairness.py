@@ -10,16 +10,16 @@ audit``) and appear here.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission
 from civicflow.app import fairness as af
 from civicflow.core import CivicflowError
 from civicflow.report import fairness_history_chart
+from civicflow.web._deps import PostedForm, form_text
 from civicflow.web._pages import page
 from civicflow.web._permissions import AppCtx, FairnessWriter, WorkspaceReader
 
@@ -32,18 +32,6 @@ HISTORY_METRICS = ("selection_rate", "fpr", "fnr", "tpr", "ppv", "accuracy")
 """The metrics a stream's history can be drawn for on the Fairness page (``?metric=``)."""
 SEVERITY_TAGS = {"high": "red", "medium": "orange", "low": "yellow", "warning": "grey"}
 _FIELDS = {"dataset": "fair-dataset", "group": "fair-group", "control": "fair-control"}
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _overview(
@@ -100,7 +88,7 @@ def fairness_process(
 ) -> Response:
     from civicflow.fairness import ProcessFairnessConfig
 
-    values = {k: _text(form, k) for k in ("dataset", "group", "control")}
+    values = {k: form_text(form, k) for k in ("dataset", "group", "control")}
     try:
         config = ProcessFairnessConfig(group=values["group"], control=values["control"] or None)
         stored, _ = af.audit_process(

@@ -6,11 +6,10 @@ answer is its own entry); these routes read forms and render."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from civicflow.app import Permission, governance, workspaces
 from civicflow.core import CivicflowError, NotFoundError, check_choice
@@ -26,17 +25,13 @@ from civicflow.governance import (
     atrs_fields,
     render_record,
 )
+from civicflow.web._deps import PostedForm
 from civicflow.web._pages import flash, page
 from civicflow.web._permissions import AppCtx, GovernanceWriter, WorkspaceReader, public
 
 router = APIRouter(include_in_schema=False)
 
 
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 BROWSER_KINDS = [k for k in ASSESSMENT_KINDS if k != AIA_ID]
 """Kinds started in the browser (the AIA needs its questionnaire file: the command line)."""
 

@@ -8,10 +8,10 @@ change); these routes read forms, render, and show a refused form again with its
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -36,17 +36,12 @@ from civicflow.governance import (
     control_target,
     derived_atrs_keys,
 )
+from civicflow.web._deps import PostedForm
 from civicflow.web._pages import flash, page
 from civicflow.web._permissions import AppCtx, GovernanceWriter, WorkspaceReader
 
 router = APIRouter(include_in_schema=False)
 
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 TEXT_FIELDS = (
     ("name", "Name", None),

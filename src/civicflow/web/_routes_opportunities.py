@@ -9,29 +9,22 @@ stored); the draft through ``from_opportunity`` (BUSINESS_CASE_WRITE, ledgered).
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission, assessment, workspaces
 from civicflow.app import business_case as bc
 from civicflow.core import CivicflowError, InputError, Location
 from civicflow.planning import SIGNALS, OpportunityConfig, OpportunityWeights
 from civicflow.report import opportunities_chart
+from civicflow.web._deps import PostedForm
 from civicflow.web._pages import page
 from civicflow.web._permissions import AppCtx, BusinessCaseWriter, WorkspaceReader
 
 router = APIRouter(include_in_schema=False)
 NAV = "opportunities"
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def _number(text: str, field: str, *, expected: str, fix: str) -> float:

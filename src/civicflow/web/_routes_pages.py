@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission, audit, programme, workspaces
 from civicflow.core import CivicflowError, ConflictError, NotFoundError
 from civicflow.web._assessment import latest_baseline
+from civicflow.web._deps import PostedForm
 from civicflow.web._pages import confirm_delete, flash, page
 from civicflow.web._permissions import (
     AppCtx,
@@ -120,14 +121,6 @@ def dashboard(request: Request, ctx: AppCtx, workspace_id: str, actor: Workspace
 
 
 # -- programme -------------------------------------------------------------------------------
-
-
-async def _posted_form(request: Request) -> FormData:
-    # the form's fields depend on the kind, so the route takes the parsed form as a whole
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 @router.get("/w/{workspace_id}/programme/{kind}")

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission, assessment, people, workspaces
 from civicflow.app import planning as ap
@@ -23,6 +22,7 @@ from civicflow.core import CivicflowError, InputError, Location
 from civicflow.mining import WorkingCalendar, format_share
 from civicflow.planning import PeopleConfig, SkillRequirement, TrainingNeeds, training_needs
 from civicflow.report import people_hours_chart
+from civicflow.web._deps import PostedForm
 from civicflow.web._pages import page
 from civicflow.web._permissions import AppCtx, ProgrammeWriter, WorkspaceReader
 
@@ -31,13 +31,6 @@ NAV = "people"
 SKILL_ROWS = 4
 SKILL_FIELDS = ("role", "skill", "needed", "available", "course", "cost")
 BASES = {"elapsed": "Elapsed time (start to end)", "working": "Working time (Mon-Fri 08:30-17:00)"}
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def _get(params: Any, name: str) -> str:

@@ -11,15 +11,15 @@ back into a page, a redirect or the ledger.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission, workspaces
 from civicflow.app import privacy as pv
 from civicflow.core import CivicflowError, InputError, Location
+from civicflow.web._deps import PostedForm, form_text
 from civicflow.web._pages import flash, page
 from civicflow.web._permissions import (
     AppCtx,
@@ -33,18 +33,6 @@ STATUS_TAGS = {
     "received": "blue", "verified": "light-blue", "in_progress": "yellow",
     "completed": "green", "refused": "grey",
 }  # fmt: skip
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _overview(
@@ -84,7 +72,7 @@ def privacy_page(
 def privacy_decide(
     request: Request, ctx: AppCtx, workspace_id: str, actor: PrivacySteward, form: PostedForm
 ) -> Response:
-    values = {k: _text(form, k) for k in ("column", "action", "reason")}
+    values = {k: form_text(form, k) for k in ("column", "action", "reason")}
     try:
         decision = pv.decide_column(
             ctx, actor=actor, workspace_id=workspace_id, column=values["column"],
@@ -120,8 +108,8 @@ def request_add(
     actor: PrivacyRequestHandler,
     form: PostedForm,
 ) -> Response:
-    values = {k: _text(form, k) for k in ("kind", "received_on")}
-    identifiers = [line.strip() for line in _text(form, "identifiers").splitlines()]
+    values = {k: form_text(form, k) for k in ("kind", "received_on")}
+    identifiers = [line.strip() for line in form_text(form, "identifiers").splitlines()]
     try:
         stored = pv.add_request(
             ctx, actor=actor, workspace_id=workspace_id, kind=values["kind"],
@@ -183,28 +171,28 @@ def request_step(
         if step == "verify":
             pv.verify_request(
                 ctx, actor=actor, workspace_id=workspace_id, request_id=request_id,
-                how=_text(form, "how"),
+                how=form_text(form, "how"),
             )  # fmt: skip
         elif step == "extend":
-            months = _text(form, "months")
+            months = form_text(form, "months")
             pv.extend_request(
                 ctx, actor=actor, workspace_id=workspace_id, request_id=request_id,
-                months=int(months) if months.isdigit() else 0, reason=_text(form, "reason"),
+                months=int(months) if months.isdigit() else 0, reason=form_text(form, "reason"),
             )  # fmt: skip
         elif step == "close":
             pv.close_request(
                 ctx, actor=actor, workspace_id=workspace_id, request_id=request_id,
-                outcome=_text(form, "outcome"), reason=_text(form, "reason"),
+                outcome=form_text(form, "outcome"), reason=form_text(form, "reason"),
             )  # fmt: skip
         elif step == "search":
             search = pv.search_subject(
                 ctx, actor=actor, workspace_id=workspace_id, request_id=request_id,
-                identifier=_text(form, "identifier"),
+                identifier=form_text(form, "identifier"),
             )  # fmt: skip
         elif step == "erase":
             erasure = pv.erase_subject(
                 ctx, actor=actor, workspace_id=workspace_id, request_id=request_id,
-                identifier=_text(form, "identifier"),
+                identifier=form_text(form, "identifier"),
             )  # fmt: skip
         else:
             raise InputError(

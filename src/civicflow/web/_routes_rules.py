@@ -12,34 +12,22 @@ line (``civicflow rules submit | approve | publish``) and appear here with their
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
-from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission
 from civicflow.app import decisions as rd
 from civicflow.core import CivicflowError, InputError, Location
 from civicflow.web._api_errors import ERROR_RESPONSES
+from civicflow.web._deps import PostedForm, form_text
 from civicflow.web._pages import page
 from civicflow.web._permissions import AppCtx, ReviewWriter, RulesWriter, WorkspaceReader, public
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["v1"], responses=ERROR_RESPONSES)
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
-
-
-def _text(form: FormData | Any, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _date(text: str, field: str = "date") -> dt.date:
@@ -120,7 +108,7 @@ def rules_page(
 def rules_decide(
     request: Request, ctx: AppCtx, workspace_id: str, actor: ReviewWriter, form: PostedForm
 ) -> Response:
-    values = {str(k): _text(form, str(k)) for k in form if k != "csrf_token"}
+    values = {str(k): form_text(form, str(k)) for k in form if k != "csrf_token"}
     name = values.pop("ruleset", "")
     case_ref = values.pop("case_ref", "")
     try:
@@ -144,7 +132,7 @@ def rules_what_if(
 ) -> Response:
     from civicflow.decisions import ParameterChange
 
-    values = {k: _text(form, k) for k in ("ruleset", "parameter", "value", "since", "until")}
+    values = {k: form_text(form, k) for k in ("ruleset", "parameter", "value", "since", "until")}
     try:
         raw = values["value"]
         change = ParameterChange(
@@ -207,8 +195,8 @@ def rules_review(
     try:
         rd.review_decision(
             ctx, actor=actor, workspace_id=workspace_id, decision_id=decision_id,
-            action=_text(form, "action"), reason=_text(form, "reason"),
-            rule=_text(form, "rule") or None,
+            action=form_text(form, "action"), reason=form_text(form, "reason"),
+            rule=form_text(form, "rule") or None,
         )  # fmt: skip
     except CivicflowError as exc:
         return _decision_page(request, ctx, actor, workspace_id, decision_id, error=exc.to_dict())
@@ -221,14 +209,14 @@ def rules_appeal(
     form: PostedForm,
 ) -> Response:  # fmt: skip
     corrected = {
-        str(k).removeprefix("input."): _text(form, str(k))
+        str(k).removeprefix("input."): form_text(form, str(k))
         for k in form
-        if str(k).startswith("input.") and _text(form, str(k))
+        if str(k).startswith("input.") and form_text(form, str(k))
     }
     try:
         rd.appeal_decision(
             ctx, actor=actor, workspace_id=workspace_id, decision_id=decision_id,
-            grounds=_text(form, "grounds"), reason=_text(form, "reason"),
+            grounds=form_text(form, "grounds"), reason=form_text(form, "reason"),
             corrected_inputs=corrected or None,
         )  # fmt: skip
     except CivicflowError as exc:

@@ -12,9 +12,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
@@ -22,6 +22,7 @@ from civicflow.app import Actor, AppContext, Permission
 from civicflow.app import planning as ap
 from civicflow.core import CivicflowError, InputError, Location, NotFoundError, new_id
 from civicflow.mining import format_duration, format_number, format_share
+from civicflow.web._deps import PostedForm
 from civicflow.web._pages import is_htmx, page
 from civicflow.web._permissions import AppCtx, SimulationWriter, WorkspaceReader
 
@@ -39,13 +40,6 @@ CHANGE_KINDS = [
     ("branch_probability", "Change a branch probability"),
     ("remove_rework", "Remove a rework loop"),
 ]
-
-
-async def _posted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 # -- background jobs -------------------------------------------------------------------------

@@ -742,7 +742,7 @@ def _rewrite(
     request_id: str,
     reason: str | None = None,
 ) -> tuple[str | None, int, int]:
-    from civicflow.app._assessment import delete_dataset, store_dataset
+    from civicflow.app._assessment import delete_dataset
 
     events = pq.read_table(dataset.events_path)
     case_type = events.column(CASE_ID).type
@@ -772,22 +772,40 @@ def _rewrite(
         "request": request_id, "previous_fingerprint": manifest.fingerprint,
         "transforms": manifest.options.get("transforms", []),
     }  # fmt: skip
+    new = _new_version(ctx, actor, workspace_id, dataset, kept, cases, options, reason)
+    return new.manifest.fingerprint, removed_events, removed_cases
+
+
+def _new_version(
+    ctx: AppContext,
+    actor: Actor,
+    workspace_id: str,
+    dataset: Dataset,
+    events: pa.Table,
+    cases: pa.Table | None,
+    options: dict[str, Any],
+    reason: str,
+) -> Dataset:
+    """``dataset``'s next version holding ``events`` and ``cases`` (an erasure's or a
+    rectification's), written atomically with its ledger entry through ``store_dataset``."""
+    from civicflow.app._assessment import store_dataset
+
+    manifest = dataset.manifest
 
     def write(store: EventStore) -> Dataset:
         with store.writer(
             dataset.name, source=manifest.source, format=manifest.format,
             mapping=dataset.mapping, options=options, replace=True,
         ) as writer:  # fmt: skip
-            writer.write_events(kept)
+            writer.write_events(events)
             if cases is not None and cases.num_rows:
                 writer.write_cases(cases)
         return store.dataset(dataset.name)
 
-    new = store_dataset(
+    return store_dataset(
         ctx, actor=actor, workspace_id=workspace_id, name=dataset.name, write=write,
         replace=True, reason=reason, permission=Permission.PRIVACY_REQUESTS,
     )  # fmt: skip
-    return new.manifest.fingerprint, removed_events, removed_cases
 
 
 def _erase_app_records(
@@ -977,7 +995,6 @@ def rectify_subject(
     its ledger entry; a column stored as pseudonyms receives the corrected value's pseudonym. A
     stakeholder whose name is the identifier takes the correction ``name`` when given. Ledger
     ``privacy.request.rectify`` names the columns, never the values."""
-    from civicflow.app._assessment import store_dataset
     from civicflow.mining import list_baselines
 
     actor.require(Permission.PRIVACY_REQUESTS, workspace_id)
@@ -1081,23 +1098,9 @@ def rectify_subject(
         options["rectification"] = {
             "request": row.id, "previous_fingerprint": before, "columns": list(columns),
         }  # fmt: skip
-        final_events, final_cases = events, cases
-
-        def write(store: EventStore, *, d: Dataset = dataset, o: dict[str, Any] = options,
-                  ev: pa.Table = final_events, cs: pa.Table | None = final_cases) -> Dataset:  # fmt: skip
-            with store.writer(
-                d.name, source=d.manifest.source, format=d.manifest.format,
-                mapping=d.mapping, options=o, replace=True,
-            ) as writer:  # fmt: skip
-                writer.write_events(ev)
-                if cs is not None and cs.num_rows:
-                    writer.write_cases(cs)
-            return store.dataset(d.name)
-
-        new = store_dataset(
-            ctx, actor=actor, workspace_id=workspace_id, name=name, write=write, replace=True,
-            reason=f"rectification for a data subject, request {row.id} (GDPR Art. 16)",
-            permission=Permission.PRIVACY_REQUESTS,
+        new = _new_version(
+            ctx, actor, workspace_id, dataset, events, cases, options,
+            f"rectification for a data subject, request {row.id} (GDPR Art. 16)",
         )  # fmt: skip
         outcomes.append(DatasetRectification(
             dataset=name, status="rectified",

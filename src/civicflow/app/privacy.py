@@ -72,9 +72,11 @@ from civicflow.app._privacy_retention import (
     RetentionPolicy,
     RetentionRun,
     RetentionStep,
+    WorkspaceRetention,
     list_retention_policies,
     remove_retention_policy,
     retention_run,
+    run_due,
     set_retention_policy,
 )
 
@@ -103,6 +105,7 @@ __all__ = [
     "StoredRequest",
     "SubjectHit",
     "SubjectSearch",
+    "WorkspaceRetention",
     "add_months",
     "add_request",
     "close_request",
@@ -132,6 +135,7 @@ __all__ = [
     "retention_apply",
     "retention_plan",
     "retention_run",
+    "run_due",
     "scan_dataset",
     "scan_file",
     "scan_stored",

@@ -444,7 +444,7 @@ def risk(
 
 def _add_requests() -> None:
     from ._privacy_requests import app as requests_app
-    from ._privacy_requests import retention_app
+    from ._privacy_retention import retention_app
 
     app.add_typer(requests_app, name="requests")
     app.add_typer(retention_app, name="retention")

@@ -20,6 +20,8 @@ is, so enforcing a rule twice changes nothing the second time.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -306,6 +308,10 @@ def generalise_value(value: str, category: str) -> str | None:
         return None
 
 
+def _generalised(value: str, *, category: str) -> str | None:
+    return generalise_value(value, category)
+
+
 def _mapped(
     column: pa.ChunkedArray, mask: pa.ChunkedArray | pa.Array, fn: Callable[[str], str | None]
 ) -> pa.ChunkedArray:
@@ -445,11 +451,12 @@ def enforce(
     due = due.cast(events.column(CASE_ID).type)
     event_mask = _chunk(pc.is_in(events.column(CASE_ID), value_set=due))
     n_events = int(pc.sum(pc.cast(event_mask, pa.int64())).as_py() or 0)
-    base = {"cutoff": cutoff, "cases": len(due), "events": n_events,
-            "cases_total": len(case_ids)}  # fmt: skip
+    base = RetentionEffect(
+        cutoff=cutoff, cases=len(due), events=n_events, cases_total=len(case_ids)
+    )
     if rule.action == DELETE:
         if not len(due):
-            return Enforcement(events=events, cases=cases, effect=RetentionEffect(**base))
+            return Enforcement(events=events, cases=cases, effect=base)
         kept = events.filter(pc.invert(event_mask))
         kept_cases = None
         if cases is not None:
@@ -458,7 +465,7 @@ def enforce(
                     pc.is_in(cases.column(CASE_ID), value_set=due.cast(cases.column(CASE_ID).type))
                 )
             )
-        effect = RetentionEffect(**base, events_removed=n_events, cases_removed=len(due))
+        effect = dataclasses.replace(base, events_removed=n_events, cases_removed=len(due))
         return Enforcement(events=kept, cases=kept_cases, effect=effect)
     if rule.action == PSEUDONYMISE_ACTION and pseudonym is None:
         raise _bad(
@@ -492,7 +499,7 @@ def enforce(
             if operation == "suppressed":
                 new = _suppress(old, mask)
             elif operation == "generalised":
-                new = _mapped(old, mask, lambda v, c=category: generalise_value(v, c))
+                new = _mapped(old, mask, functools.partial(_generalised, category=category))
                 quasi.append(name)
             elif operation == "pseudonymised":
                 assert pseudonym is not None
@@ -533,7 +540,7 @@ def enforce(
                     )  # fmt: skip
         tables[kind] = table
     skipped = tuple(c for c in rule.columns if c not in seen)
-    effect = RetentionEffect(**base, columns=tuple(changes), skipped=skipped)
+    effect = dataclasses.replace(base, columns=tuple(changes), skipped=skipped)
     out_events = tables["events"]
     assert out_events is not None
     return Enforcement(events=out_events, cases=tables["cases"], effect=effect)

@@ -254,7 +254,7 @@ def _end_dates(events: pa.Table, cases: pa.Table | None, column: str) -> pa.Tabl
         )  # fmt: skip
     values = source.column(name)
     if pa.types.is_timestamp(values.type):
-        values = values.cast(pa.timestamp("us", tz=values.type.tz))
+        values = values.cast(pa.timestamp("us", tz=values.type.tz), safe=False)
         if values.type.tz is not None:
             values = pc.local_timestamp(values)
     elif pa.types.is_date(values.type):

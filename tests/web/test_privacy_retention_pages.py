@@ -1,4 +1,5 @@
-"""The retention part of Data protection without JavaScript: the DPO stores a policy through the
+"""Free text redacted at ingest as the upload preview and Data protection show it, and the
+retention part of Data protection without JavaScript: the DPO stores a policy through the
 form (a bad period comes back with the field marked), the page shows the policies with the dry run
 per policy, applying asks first on a confirmation page listing exactly the dry run, and only the
 confirmed post writes the new version; a viewer can neither store nor apply."""
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from civicflow.app import SYSTEM, assessment
 from civicflow.eventlog import ColumnMapping, EventStore
+from civicflow.privacy import KeyRing
 
 from .conftest import World, make_app, make_world, sign_in
 
@@ -29,6 +31,9 @@ LOG = "case,activity,time,email,note\n" + "".join(
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     w = make_world(tmp_path_factory.mktemp("retention"), None)
+    keys = tmp_path_factory.mktemp("outside") / "keys.json"
+    KeyRing.generate().write(keys)
+    w.ctx.settings.privacy_key_file = keys
     source = tmp_path_factory.mktemp("src") / "log.csv"
     source.write_text(LOG)
     assessment.ingest_dataset(
@@ -90,3 +95,23 @@ def test_store_a_policy_see_the_dry_run_and_apply_after_confirming(world: World)
     assert "new version of permits" in dpo.get(f"{ws}/privacy").text
     again = dpo.post(f"{ws}/privacy/retention/apply", data={"csrf_token": token})
     assert "Nothing is due" in again.text
+
+
+def test_the_preview_and_the_page_show_the_redaction_of_free_text(world: World) -> None:
+    ws = f"/w/{world.workspace_id}"
+    admin = TestClient(make_app(world))
+    token = sign_in(admin, world.emails["admin"])
+    r = admin.post(
+        f"{ws}/datasets/upload?filename=notes.csv&name=notes", content=LOG.encode(),
+        headers={"X-CSRF-Token": token},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text[:300]
+    row = re.search(r'<tr class="govuk-table__row" data-field="note".*?</tr>', r.text, re.S)
+    assert row is not None and 'data-category="free_text"' in row.group(0)
+    assert '<option value="redact" selected>' in row.group(0)
+    assert "default for free text" in row.group(0)
+    assert "p0@example.org back" not in r.text, "the preview masks the notes too"
+
+    page = admin.get(f"{ws}/privacy").text
+    dataset = re.search(r'data-dataset="permits".*?</tr>', page, re.S).group(0)
+    assert "note: free text redacted (24 EMAIL_ADDRESS)" in dataset

@@ -66,3 +66,13 @@ def test_anonymise_policy_and_the_scheduled_run(tmp_path: Path) -> None:
     failing = runner.invoke(app, ["privacy", "retention", "run-due", "--json"])
     assert failing.exit_code == 1
     assert json.loads(failing.stdout)["workspaces"][0]["run"]["failed"] == ["d"]
+
+
+def test_a_steward_decides_to_redact_a_column(tmp_path: Path) -> None:
+    ws = str(tmp_path / "ws")
+    log = tmp_path / "log.csv"
+    log.write_text(LOG)
+    _ok(["ingest", str(log), "-w", ws, "--name", "d"])
+    decided = json.loads(_ok(["privacy", "decide", "remarks", "--redact", "--reason",
+                              "remarks hold free text although short", "-w", ws, "--json"]))  # fmt: skip
+    assert decided["action"] == "redact" and decided["ledger_entry"]["action"] == "privacy.decision"

@@ -643,24 +643,26 @@ def run_due(
     actor: Actor,
     apply: bool = True,
     today: date | None = None,
-    progress: Callable[[str, str], None] | None = None,
+    progress: Callable[[int, int, str, str], None] | None = None,
 ) -> list[WorkspaceRetention]:
     """Every workspace's retention policies, applied (the scheduled command; a dry run with
     ``apply`` False): each workspace with a policy that ``actor`` may run (PRIVACY_REQUESTS) in
     turn; a workspace that fails is reported and the others still run. ``progress`` is called
-    with the workspace's and the dataset's names."""
+    with the workspaces done, their number, and the workspace's and the dataset's names."""
     from civicflow.app._workspaces import list_workspaces
 
+    due = [
+        ws
+        for ws in list_workspaces(ctx, actor=actor)
+        if actor.can(Permission.PRIVACY_REQUESTS, ws.id)
+        and list_retention_policies(ctx, actor=actor, workspace_id=ws.id)
+    ]
     out: list[WorkspaceRetention] = []
-    for ws in list_workspaces(ctx, actor=actor):
-        if not actor.can(Permission.PRIVACY_REQUESTS, ws.id):
-            continue
-        if not list_retention_policies(ctx, actor=actor, workspace_id=ws.id):
-            continue
+    for index, ws in enumerate(due):
 
-        def step(name: str, ws_name: str = ws.name) -> None:
+        def step(name: str, ws_name: str = ws.name, done: int = index) -> None:
             if progress is not None:
-                progress(ws_name, name)
+                progress(done, len(due), ws_name, name)
 
         try:
             run = retention_run(
@@ -671,4 +673,6 @@ def run_due(
                                           error=exc.what))  # fmt: skip
             continue
         out.append(WorkspaceRetention(workspace_id=ws.id, workspace=ws.name, run=run))
+    if progress is not None and due:
+        progress(len(due), len(due), "", "")
     return out

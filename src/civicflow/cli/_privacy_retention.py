@@ -40,6 +40,7 @@ def _print_plan(plan: Any, *, policy: str = "") -> None:
         f"{plan.dataset}: {done} {plan.cases} cases ({plan.events} events) whose last event is "
         f"before {plan.cutoff}; {plan.cases_kept} cases kept{held}{policy}",
         highlight=False,
+        markup=False,
     )
 
 
@@ -47,7 +48,7 @@ def _print_step(step: Any) -> None:
     plan, effect = step.plan, step.effect
     head = f"{step.dataset} [{step.policy_name} v{step.policy_version}: {step.action} {step.scope}]"
     if step.error:
-        console.print(f"{head}: not applied — {step.error}", highlight=False)
+        console.print(f"{head}: not applied — {step.error}", highlight=False, markup=False)
         return
     held = " (on legal hold: left alone)" if plan.held and effect and effect.changed else ""
     verb = "" if plan.applied else "would be "
@@ -55,6 +56,7 @@ def _print_step(step: Any) -> None:
         console.print(
             f"{head}: nothing to change ({plan.cases} cases ended before {plan.cutoff})",
             highlight=False,
+            markup=False,
         )
         return
     if effect.cases_removed:
@@ -71,9 +73,9 @@ def _print_step(step: Any) -> None:
             if c.values
         )
         what = f"{effect.cases} cases ended before {plan.cutoff}; {cells}"
-    console.print(f"{head}: {what}{held}", highlight=False)
+    console.print(f"{head}: {what}{held}", highlight=False, markup=False)
     for name in effect.skipped:
-        console.print(f"  column {name}: not in this dataset", highlight=False)
+        console.print(f"  column {name}: not in this dataset", highlight=False, markup=False)
 
 
 def _retention(dataset: str, days: int, workspace: Path, as_json: bool, *, apply: bool) -> None:
@@ -119,7 +121,7 @@ def _run_policies(dataset: str | None, workspace: Path, as_json: bool, *, apply:
     for step in run.steps:
         _print_step(step)
     for name in run.without_policy:
-        console.print(f"{name}: no retention policy; left alone", highlight=False)
+        console.print(f"{name}: no retention policy; left alone", highlight=False, markup=False)
     if not apply:
         err_console.print("Dry run: nothing changed. Run again with --yes to apply.")
     elif not run.changed:
@@ -279,6 +281,7 @@ def _show_policy(policy: Any, as_json: bool) -> None:
     console.print(
         f"{policy.name} ({policy.dataset}) v{policy.version}: {state} — {policy.reason}",
         highlight=False,
+        markup=False,
     )
 
 
@@ -335,7 +338,7 @@ def retention_run_due(
     workspace that fails is reported and the others still run. Exit 0 when everything due was
     applied (or nothing was), 1 when a workspace or a policy failed, 3 with --fail-on-held when
     a legal hold kept something due."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
     from civicflow.app import SYSTEM, open_app
     from civicflow.app import privacy as pv
@@ -353,12 +356,15 @@ def retention_run_due(
     ctx = open_app(settings=get_settings(), require_migrated=True)
     try:
         with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), transient=True, disable=as_json
-        ) as progress:
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            transient=True, disable=as_json,
+        ) as progress:  # fmt: skip
             task = progress.add_task("retention…", total=None)
 
-            def show(workspace: str, dataset: str) -> None:
-                progress.update(task, description=f"retention: {workspace} / {dataset}")
+            def show(done: int, total: int, workspace: str, dataset: str) -> None:
+                where = f"{workspace} / {dataset}" if workspace else "done"
+                progress.update(task, completed=done, total=total,
+                                description=f"retention: {where}")  # fmt: skip
 
             runs = pv.run_due(ctx, actor=SYSTEM, apply=not dry_run, today=day, progress=show)
     finally:
@@ -380,13 +386,14 @@ def retention_run_due(
             console.print("No workspace has a retention policy.")
         for r in runs:
             if r.run is None:
-                console.print(f"{r.workspace}: failed — {r.error}", highlight=False)
+                console.print(f"{r.workspace}: failed — {r.error}", highlight=False, markup=False)
                 continue
             changed = ", ".join(r.run.changed) or "nothing"
             console.print(
                 f"{r.workspace}: {'would change' if dry_run else 'changed'} "
-                f"{', '.join(r.run.due) if dry_run else changed}",
+                f"{(', '.join(r.run.due) or 'nothing') if dry_run else changed}",
                 highlight=False,
+                markup=False,
             )
             for step in r.run.steps:
                 _print_step(step)

@@ -9,11 +9,18 @@
   and by Presidio's ``AnalyzerEngine`` in pattern-only mode (offline, ``NoOpNlpEngine``), in the
   same run; prints ms per text, the ratio (target: at least 10x) and both recalls over the
   entities Presidio targets.
+- redaction at ingest (``--redaction``): a case log of ``--redaction-events`` events (1 million by
+  default) whose free-text ``note`` holds the texts of ../shared/data/privacy (names, e-mail
+  addresses, numbers), one per case, is ingested three times in the same run: without the privacy
+  transform, with it but the note kept clear (a data steward's decision: pseudonymisation only),
+  and with the default redaction of the note. Prints each time, the redaction's extra time and
+  the distinct notes redacted.
 
 Usage (from the project root)::
 
     python bench/bench_privacy.py                  # 10 million events
     python bench/bench_privacy.py --events 1000000 --skip-text
+    python bench/bench_privacy.py --skip-columns --skip-text --redaction
 
 Results go to docs/benchmarks.md "## Privacy". Speed is never asserted in tests.
 """
@@ -166,17 +173,93 @@ def bench_text(repeat: int) -> None:
     print(f"{len(texts)} texts, best of {repeat}; fast path is {ratio:.1f}x faster")
 
 
+def _note_log(path: Path, events: int, *, seed: int = 2) -> int:
+    """A CSV case log of ``events`` events (8 per case) whose note is one of the shared labelled
+    texts per case (commas and quotes kept by the CSV writer). Returns the distinct notes."""
+    import pyarrow.csv as pacsv
+
+    texts = [t.text for t in read_labelled(DATA / "pii_generated_small.json")]
+    texts += [t.text for t in read_labelled(DATA / "pii_generated_large.json")]
+    rng = np.random.default_rng(seed)
+    cases = max(1, events // 8)
+    case_of = np.sort(rng.integers(0, cases, size=events))
+    per_case = rng.integers(0, len(texts), size=cases)[case_of]
+    start = np.datetime64("2024-01-01T08:00:00")
+    table = pa.table(
+        {
+            "case": pa.array(np.char.add("case-", case_of.astype(str))),
+            "activity": pa.array(["Register", "Check", "Decide", "Notify"]).take(
+                pa.array(rng.integers(0, 4, size=events))
+            ),
+            "time": pa.array(
+                (start + rng.integers(0, 3 * 10**7, size=events).astype("m8[s]")).astype(str)
+            ),
+            "note": pa.array(texts).take(pa.array(per_case)),
+        }
+    )
+    pacsv.write_csv(table, path)
+    return len(set(per_case.tolist()))
+
+
+def bench_redaction(events: int, repeat: int) -> None:
+    from civicflow.eventlog import ColumnMapping, EventStore, ingest
+    from civicflow.privacy import KEEP, ColumnDecision, KeyRing, PseudonymiseTransform
+
+    mapping = ColumnMapping(case_id="case", activity="activity", timestamp="time")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "notes.csv"
+        distinct = _note_log(source, events)
+        store = EventStore.create(Path(tmp) / "ws")
+        ring = KeyRing.generate()
+        keep = {"note": ColumnDecision(column="note", action=KEEP, reason="benchmark")}
+        runs = {
+            "no privacy transform": lambda: [],
+            "pseudonymise only (note kept clear)": lambda: [
+                PseudonymiseTransform(ring, decisions=keep, vault=False)
+            ],
+            "pseudonymise + redact the note (default)": lambda: [
+                PseudonymiseTransform(ring, vault=False)
+            ],
+        }
+        times: dict[str, float] = {}
+        report: object = None
+        ingest(workspace=store, source=source, name="warm-up", mapping=mapping)
+        for i, (label, make) in enumerate(runs.items()):
+            best = float("inf")
+            for r in range(repeat):
+                transforms = make()
+                began = time.perf_counter()
+                ingest(workspace=store, source=source, name=f"d{i}-{r}", mapping=mapping,
+                       transforms=transforms)  # fmt: skip
+                best = min(best, time.perf_counter() - began)
+                if transforms:
+                    report = transforms[0].finish().get("redacted")
+            times[label] = best
+            print(f"{label}: {best:.2f} s (best of {repeat})", flush=True)
+        labels = list(runs)
+        extra = times[labels[2]] - times[labels[1]]
+        print(
+            f"{events:,} events, {distinct:,} distinct notes; redaction adds {extra:.2f} s "
+            f"({times[labels[2]] / times[labels[1]]:.2f}x the pseudonymising ingest, "
+            f"{times[labels[2]] / times[labels[0]]:.2f}x the plain one); redacted: {report}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-text", action="store_true")
     parser.add_argument("--skip-columns", action="store_true")
+    parser.add_argument("--redaction", action="store_true")
+    parser.add_argument("--redaction-events", type=int, default=1_000_000)
     args = parser.parse_args()
     if not args.skip_columns:
         bench_classification(args.events)
     if not args.skip_text:
         bench_text(args.repeat)
+    if args.redaction:
+        bench_redaction(args.redaction_events, args.repeat)
 
 
 if __name__ == "__main__":

@@ -785,9 +785,16 @@ class PrivacyRetentionPolicyRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    name: Mapped[str] = mapped_column(String(64))
+    """The policy's name (versions share it); a dataset's name for the policies before names."""
+    rule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """``civicflow.privacy.RetentionRule.to_dict()``; None: delete whole cases older than
+    ``older_than_days`` (the policies before categories and actions)."""
+    position: Mapped[int] = mapped_column(Integer, default=100)
+    """Order among a dataset's policies (lower first; then by name)."""
     __table_args__ = (
         UniqueConstraint(
-            "workspace_id", "dataset", "version", name="uq_privacy_retention_policies_version"
+            "workspace_id", "name", "version", name="uq_privacy_retention_policies_name_version"
         ),
     )
 

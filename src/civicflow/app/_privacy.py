@@ -50,6 +50,8 @@ from civicflow.privacy import (
     KEEP,
     NOT_CLASSIFIED,
     PSEUDONYMISE,
+    REDACT,
+    Category,
     Classification,
     ClassifyConfig,
     ColumnDecision,
@@ -64,7 +66,7 @@ from civicflow.privacy import (
 )
 
 DECISION = "privacy_decision"
-ACTIONS = (KEEP, PSEUDONYMISE)
+ACTIONS = (KEEP, PSEUDONYMISE, REDACT)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -231,7 +233,8 @@ class ColumnProtection(Record):
     """Masked sample values (``J** J*****``), never the values themselves."""
     direct_identifier: bool
     action: str
-    """What ingest does with it: ``pseudonymise`` or ``keep``."""
+    """What ingest does with it: ``pseudonymise``, ``redact`` (free text: the personal data in it
+    replaced by typed placeholders) or ``keep``."""
     basis: str
     """Why: ``default`` (classification) or ``decision`` (a data steward's, with ``reason``)."""
     reason: str = ""
@@ -301,7 +304,13 @@ def preview_protection(
         if decision is not None:
             action, basis, reason = decision.action, "decision", decision.reason
         else:
-            action = PSEUDONYMISE if verdict.direct_identifier else KEEP
+            action = (
+                PSEUDONYMISE
+                if verdict.direct_identifier
+                else REDACT
+                if verdict.category is Category.FREE_TEXT
+                else KEEP
+            )
             basis, reason = "default", ""
         out.append(
             ColumnProtection(

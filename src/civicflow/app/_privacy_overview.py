@@ -41,6 +41,8 @@ class PersonalColumn(Record):
     confidence: float
     direct_identifier: bool
     pseudonymised: bool
+    redacted: dict[str, int] | None = None
+    """Free text redacted at ingest: spans replaced per entity type (None: not redacted)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +100,7 @@ class PrivacyOverview(Record):
 def _privacy_report(options: dict[str, Any]) -> dict[str, Any] | None:
     transforms = list(options.get("transforms") or [])
     transforms += list((options.get("erasure") or {}).get("transforms") or [])
+    transforms += list((options.get("retention") or {}).get("transforms") or [])
     for t in transforms:
         if isinstance(t, dict) and t.get("name") == "privacy":
             report = t.get("report")
@@ -112,8 +115,10 @@ def dataset_protection(dataset: Dataset, *, hold: str = "") -> DatasetProtection
     columns: list[PersonalColumn] = []
     if report is not None:
         replaced = report.get("pseudonymised") or {}
+        redacted = report.get("redacted") or {}
         for table, result in (report.get("classification") or {}).items():
             done = set(replaced.get(table) or [])
+            texts = redacted.get(table) or {}
             for c in result.get("columns", []):
                 if c.get("category", "none") == "none":
                     continue
@@ -123,6 +128,11 @@ def dataset_protection(dataset: Dataset, *, hold: str = "") -> DatasetProtection
                         confidence=float(c.get("confidence", 0.0)),
                         direct_identifier=bool(c.get("direct_identifier")),
                         pseudonymised=c["column"] in done,
+                        redacted=(
+                            {str(k): int(v) for k, v in texts[c["column"]].items()}
+                            if c["column"] in texts
+                            else None
+                        ),
                     )
                 )  # fmt: skip
     erasure = m.options.get("erasure") or {}

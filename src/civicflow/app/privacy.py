@@ -4,7 +4,10 @@ column decisions (PRIVACY_DECIDE, ``privacy.decision``), pseudonymisation at ing
 ``privacy.pseudonymise``), and re-identification through the vault (PRIVACY_REIDENTIFY,
 ``privacy.reidentify``), and differentially private releases of a process map within a privacy
 budget per dataset (PRIVACY_RELEASE, ``privacy.release``); the register of data-subject requests
-with search, access export and erasure (PRIVACY_REQUESTS, ``privacy.request.*``).
+with search, access export and erasure (PRIVACY_REQUESTS, ``privacy.request.*``); retention
+policies per dataset and data category (delete, anonymise, pseudonymise, generalise), their dry
+run and application, and the scheduled run over every workspace (PRIVACY_REQUESTS,
+``privacy.retention_policy``, ``privacy.retention``).
 """
 
 from civicflow.app._privacy import (
@@ -72,9 +75,11 @@ from civicflow.app._privacy_retention import (
     RetentionPolicy,
     RetentionRun,
     RetentionStep,
+    WorkspaceRetention,
     list_retention_policies,
     remove_retention_policy,
     retention_run,
+    run_due,
     set_retention_policy,
 )
 
@@ -103,6 +108,7 @@ __all__ = [
     "StoredRequest",
     "SubjectHit",
     "SubjectSearch",
+    "WorkspaceRetention",
     "add_months",
     "add_request",
     "close_request",
@@ -132,6 +138,7 @@ __all__ = [
     "retention_apply",
     "retention_plan",
     "retention_run",
+    "run_due",
     "scan_dataset",
     "scan_file",
     "scan_stored",

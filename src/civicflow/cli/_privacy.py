@@ -198,17 +198,23 @@ def decide(
     keep: Annotated[
         bool, typer.Option("--keep/--pseudonymise", help="Keep clear, or pseudonymise")
     ] = True,
+    redact: Annotated[
+        bool,
+        typer.Option("--redact", help="Redact it as free text (placeholders such as <PERSON>)"),
+    ] = False,
     workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
     as_json: JsonOpt = False,
 ) -> None:
-    """The data steward's decision on a column for later ingests; ledgered with the reason."""
+    """The data steward's decision on a column for later ingests; ledgered with the reason.
+    For a free-text column, --keep means it is not redacted."""
     from civicflow.app import Permission
     from civicflow.app import privacy as app_privacy
 
     with acting(workspace, Permission.PRIVACY_DECIDE, command="civicflow privacy decide") as act:
         stored = app_privacy.decide_column(
             act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
-            column=column, action="keep" if keep else "pseudonymise", reason=reason,
+            column=column, action="redact" if redact else "keep" if keep else "pseudonymise",
+            reason=reason,
         )  # fmt: skip
         receipt = act.receipt(
             action="privacy.decision", object_type="privacy_decision", object_id=stored.id
@@ -444,7 +450,7 @@ def risk(
 
 def _add_requests() -> None:
     from ._privacy_requests import app as requests_app
-    from ._privacy_requests import retention_app
+    from ._privacy_retention import retention_app
 
     app.add_typer(requests_app, name="requests")
     app.add_typer(retention_app, name="retention")

@@ -37,6 +37,9 @@ def privacy_section(overview: Mapping[str, Any]) -> Section | None:
             )
         else:
             protection = ", ".join(f"{c} pseudonymised" for c in replaced) or "nothing replaced"
+            redacted = [c["column"] for c in d["columns"] if c.get("redacted") is not None]
+            if redacted:
+                protection += "; " + ", ".join(f"{c} redacted (free text)" for c in redacted)
             for column, reason in (d.get("kept_clear") or {}).items():
                 protection += f"; {column} kept clear ({reason})"
         for column in d.get("unprotected_identifiers") or []:
@@ -58,25 +61,28 @@ def privacy_section(overview: Mapping[str, Any]) -> Section | None:
         tables.append(
             Table(
                 caption="Retention policies in force",
-                columns=("Dataset", "Period (days)", "Version", "Reason"),
+                columns=("Policy", "Datasets", "Data", "Action", "Period", "Reason"),
                 rows=tuple(
                     (
+                        f"{p.get('name', p['dataset'])} v{p['version']}",
                         "every dataset without its own" if p["dataset"] == "*" else p["dataset"],
-                        str(p["older_than_days"]),
-                        str(p["version"]),
+                        str(p.get("scope", "cases")).replace("_", " "),
+                        str(p.get("action", "delete")),
+                        str(p.get("period") or f"{p['older_than_days']} days"),
                         p["reason"],
                     )
                     for p in policies
                 ),
-                numeric=frozenset({1, 2}),
             )
         )
         plan = overview.get("retention_plan") or {}
         for step in plan.get("steps") or []:
-            if step["plan"]["cases"] and not step["plan"]["held"]:
+            effect = step.get("effect") or {}
+            if effect.get("changed") and not step["plan"]["held"]:
                 findings.append(
                     f"{step['dataset']}: {step['plan']['cases']} cases are past their retention "
-                    "period (`civicflow privacy retention apply --yes`)."
+                    f"period (policy {step.get('policy_name', '')}: {step.get('action', 'delete')}"
+                    "; `civicflow privacy retention apply --yes`)."
                 )
     if releases:
         tables.append(

@@ -164,6 +164,7 @@ def create_app(
         _routes_pages,
         _routes_people,
         _routes_privacy,
+        _routes_privacy_retention,
         _routes_rules,
         _routes_simulation,
     )
@@ -188,6 +189,7 @@ def create_app(
     app.include_router(_routes_allocation.router)
     app.include_router(_routes_forecast.router)
     app.include_router(_routes_privacy.router)
+    app.include_router(_routes_privacy_retention.router)
     app.include_router(_routes_assessment.router)
     app.include_router(_routes_explore.router)
     app.include_router(_routes_assistant.router)

@@ -115,13 +115,13 @@ def _mapping_context(
     protection = privacy.preview_protection(
         ctx, actor=actor, workspace_id=workspace_id, fields=fields, rows=rows, mapping=chosen
     )
-    # the columns ingest will pseudonymise are shown masked in the preview too
+    # the columns ingest will pseudonymise or redact are shown masked in the preview too
     from civicflow.privacy import mask
 
     hidden = {
         fields.index(c.field)
         for c in protection.columns
-        if c.action == "pseudonymise" and c.field in fields
+        if c.action in ("pseudonymise", "redact") and c.field in fields
     }
     shown = [[mask(v) if i in hidden and v else v for i, v in enumerate(r)] for r in rows[:8]]
     return {

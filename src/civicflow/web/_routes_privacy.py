@@ -80,7 +80,7 @@ def privacy_decide(
         )  # fmt: skip
     except CivicflowError as exc:
         return _overview(request, ctx, actor, workspace_id, error=exc.to_dict(), values=values)
-    verb = "kept clear" if decision.action == "keep" else "pseudonymised"
+    verb = {"keep": "kept clear", "redact": "redacted"}.get(decision.action, "pseudonymised")
     flash(request, f"Column '{decision.column}' will be {verb} at the next ingests.")
     return RedirectResponse(f"/w/{workspace_id}/privacy", status_code=303)
 

@@ -20,6 +20,7 @@ import io
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ from civicflow.forecasting import (
     ServiceTimes,
     allocate,
     demand_grid,
+    population_key,
     read_demand,
 )
 from civicflow.mining import EventLogFilter, activity_instances
@@ -192,11 +194,14 @@ def run_allocation(
     source_sha256: str | None = None,
     register: bool = True,
     reason: str | None = None,
+    coordinates: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[StoredAllocation, AllocationResult]:
     """Allocate from a demand table (the forecast table's columns) and store the result as the
     next version of scenario ``name`` (FORECAST_WRITE; ledger ``allocation.run``). Registers the
     scenario in the governance register on its first run when ``register``. Nothing is stored
-    when the table or the programme fails."""
+    when the table or the programme fails. ``coordinates`` (latitude, longitude per area, keyed
+    like the population: the series or its last ``_`` part, see :func:`read_coordinates`) are
+    kept with the result as ``coordinates`` per area, for the maps."""
     actor.require(Permission.FORECAST_WRITE, workspace_id)
     check_name(name, kind="allocation name")
     started = time.perf_counter()
@@ -208,6 +213,11 @@ def run_allocation(
         demand.to_csv(buffer, index=False)
         source_sha256 = hashlib.sha256(buffer.getvalue()).hexdigest()
     payload = result.to_dict()
+    if coordinates:
+        points = {a: population_key(a, coordinates) for a in result.areas}
+        payload["coordinates"] = {
+            a: list(coordinates[k]) for a, k in points.items() if k is not None
+        }
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
         system_id = (

@@ -36,6 +36,7 @@ from civicflow.forecasting._allocation_demand import (
     demand_grid,
     population_key,
     rates_to_cases,
+    read_coordinates,
     read_demand,
     read_population,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "population_key",
     "rates_to_cases",
     "read_demand",
+    "read_coordinates",
     "read_population",
     "read_table",
     "reconcile",

@@ -21,6 +21,7 @@ from civicflow.app import planning as ap
 from civicflow.core import CivicflowError, InputError, Location
 from civicflow.mining import format_duration, format_number, format_share
 from civicflow.web._deps import PostedForm
+from civicflow.web._deps import form_number as _number
 from civicflow.web._jobs import job_page
 from civicflow.web._jobs import jobs as _jobs
 from civicflow.web._pages import page
@@ -48,22 +49,6 @@ CHANGE_KINDS = [
 def _text(form: FormData, name: str, default: str = "") -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else default
-
-
-def _number(form: FormData, name: str, *, kind: type = float, default: Any = None) -> Any:
-    text = _text(form, name)
-    if not text:
-        return default
-    try:
-        return kind(text)
-    except ValueError:
-        raise InputError(
-            f"'{text}' is not a number",
-            where=Location(field=name),
-            found=text,
-            expected="a whole number" if kind is int else "a number such as 1.5",
-            fix=f"correct the field '{name}'",
-        ) from None
 
 
 def _change(form: FormData) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from civicflow.web._deps import PostedForm, form_number, form_text
 from civicflow.web._jobs import job_page, jobs
 from civicflow.web._pages import page
 from civicflow.web._permissions import AppCtx, ForecastWriter, WorkspaceReader
+from civicflow.web._upload import save_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,9 +114,6 @@ def _areas(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- running a scenario -------------------------------------------------------------------------
 
-MAX_TABLE_BYTES = 50_000_000
-"""The largest demand, population or series table a form accepts."""
-
 EQUITY_CHOICES = [
     ("none", "None: the efficient plan only"),
     ("min_level", "A minimum service level in every area"),
@@ -135,27 +133,6 @@ FORM_FIELDS = {
     "weight_by_population": "al-weight", "time_limit": "al-time-limit",
     "mip_rel_gap": "al-mip-gap", "source": "al-forecast",
 }  # fmt: skip
-
-
-def save_upload(form: FormData, name: str, directory: Path, *, what: str) -> Path | None:
-    """The uploaded file of field ``name`` written into ``directory`` (None when no file was
-    chosen); too large a file is an error naming the field."""
-    upload = form.get(name)
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return None
-    raw = upload.file.read(MAX_TABLE_BYTES + 1)
-    if len(raw) > MAX_TABLE_BYTES:
-        raise InputError(
-            f"the {what} is too large",
-            where=Location(field=name),
-            found=f"more than {MAX_TABLE_BYTES:,} bytes",
-            expected=f"a CSV or Parquet {what}",
-            fix="upload a smaller table",
-        )
-    suffix = Path(upload.filename).suffix.lower()
-    path = directory / (name + (suffix if suffix in (".csv", ".parquet", ".pq") else ".csv"))
-    path.write_bytes(raw)
-    return path
 
 
 def _share_field(form: FormData, name: str) -> float | None:

@@ -327,5 +327,7 @@ def test_whole_units_are_bounded_by_need_and_start_from_the_rounded_relaxation()
     upper[layout.units] = 5.0
     plain = solve(replace(programme, col_upper=upper), mip_rel_gap=0.0)
     assert plain.objective is not None
-    assert result.efficient.weighted_unmet == pytest.approx(plain.objective, abs=0.01)  # + ε per unit
+    assert result.efficient.weighted_unmet == pytest.approx(
+        plain.objective, abs=0.01
+    )  # + ε per unit
     assert result.efficient.mip_gap is not None and result.efficient.mip_gap <= 1e-6

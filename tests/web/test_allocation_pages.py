@@ -103,9 +103,12 @@ def test_form_errors_name_the_field(sqlite_world: World) -> None:
         files={**files, "population_file": ("places.csv", PLACES_CSV, "text/csv")},
     )  # fmt: skip
     assert r.status_code == 422 and 'href="#al-lat"' in r.text
-    assert al.list_allocations(
-        sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id, name="web-run"
-    ) == []
+    assert (
+        al.list_allocations(
+            sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id, name="web-run"
+        )
+        == []
+    )
     # a viewer may read the page but not run
     viewer = TestClient(make_app(sqlite_world))
     vtoken = sign_in(viewer, sqlite_world.emails["viewer"])

@@ -73,7 +73,9 @@ def _follow_job(client: TestClient, url: str) -> str:
 
 def _wide_csv() -> str:
     grid = pd.date_range("2024-01-06", periods=40, freq="W-SAT")
-    frame = pd.DataFrame({"week": grid, "East": 30 + np.arange(40) % 4, "West": 5 + np.arange(40) % 2})
+    frame = pd.DataFrame(
+        {"week": grid, "East": 30 + np.arange(40) % 4, "West": 5 + np.arange(40) % 2}
+    )
     return frame.to_csv(index=False)
 
 

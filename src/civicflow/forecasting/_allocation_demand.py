@@ -238,10 +238,13 @@ def read_coordinates(
         )
     keep = np.isfinite(lat) & np.isfinite(lon)
     areas = frame[area_column].astype(str).str.strip().to_numpy()
-    return {str(a): (float(y), float(x)) for a, y, x in zip(areas[keep], lat[keep], lon[keep], strict=True)}
+    return {
+        str(a): (float(y), float(x))
+        for a, y, x in zip(areas[keep], lat[keep], lon[keep], strict=True)
+    }
 
 
-def population_key(series: str, population: Mapping[str, float]) -> str | None:
+def population_key(series: str, population: Mapping[str, object]) -> str | None:
     """The population entry of a series: the series name itself, or its last ``_`` part (the NYC
     series ``CASERATE_10001`` is the area ``10001``)."""
     if series in population:

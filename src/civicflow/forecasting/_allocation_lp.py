@@ -386,7 +386,11 @@ def rounded_start(
         spare_budget = (
             np.inf
             if inputs.budget is None
-            else np.floor((inputs.budget - inputs.cost_per_unit * units.sum()) / max(inputs.cost_per_unit, 1e-12) + 1e-9)
+            else np.floor(
+                (inputs.budget - inputs.cost_per_unit * units.sum())
+                / max(inputs.cost_per_unit, 1e-12)
+                + 1e-9
+            )
         )
         for t in range(periods):
             spare = (

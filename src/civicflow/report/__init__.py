@@ -29,7 +29,13 @@ from civicflow.report._simulation import (
     validation_charts,
 )
 from civicflow.report._simulation import comparison_rows as simulation_comparison_rows
-from civicflow.report._symbol_map import MapPoint, SymbolMap, allocation_maps, map_points, symbol_map
+from civicflow.report._symbol_map import (
+    MapPoint,
+    SymbolMap,
+    allocation_maps,
+    map_points,
+    symbol_map,
+)
 
 __all__ = [
     "REPORT_SECTIONS",

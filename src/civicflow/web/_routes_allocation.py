@@ -178,7 +178,9 @@ def _overview(
 
     workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     scenarios = al.list_allocations(ctx, actor=actor, workspace_id=workspace_id)
-    forecasts = sorted({f.name for f in af.list_forecasts(ctx, actor=actor, workspace_id=workspace_id)})
+    forecasts = sorted(
+        {f.name for f in af.list_forecasts(ctx, actor=actor, workspace_id=workspace_id)}
+    )
     return page(
         request, "allocation.html", actor, status=422 if error else 200, workspace=workspace,
         nav="allocation", scenarios=scenarios,

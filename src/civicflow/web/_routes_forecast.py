@@ -105,7 +105,9 @@ def _overview(
 
     workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     stored = af.list_forecasts(ctx, actor=actor, workspace_id=workspace_id)
-    datasets = [d.name for d in assessment.list_datasets(ctx, actor=actor, workspace_id=workspace_id)]
+    datasets = [
+        d.name for d in assessment.list_datasets(ctx, actor=actor, workspace_id=workspace_id)
+    ]
     return page(
         request, "forecasts.html", actor, status=422 if error else 200, workspace=workspace,
         nav="forecasts", forecasts=[f.summary() for f in stored], datasets=datasets,

@@ -168,3 +168,41 @@ def test_a_run_through_the_page_is_stored_ledgered_and_mapped(sqlite_world: Worl
     assert cmp.status_code == 200 and "Two scenarios side by side" in cmp.text
     assert "web-run v1" in cmp.text and "web-run v2" in cmp.text
     assert cmp.text.count('<th scope="row" class="govuk-table__header">CASES_1000') == 3
+
+
+def test_a_scenario_checked_by_simulation_from_its_page(sqlite_world: World) -> None:
+    from tests.app.test_allocation import _queue_model
+
+    from civicflow.app import planning as ap
+
+    rows = [
+        {"series": area, "period": f"2027-0{t + 1}", "mean": size, "hi_80": size * 1.2}
+        for area, size in (("north", 20.0), ("south", 40.0)) for t in range(3)
+    ]  # fmt: skip
+    stored, _ = al.run_allocation(
+        sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id,
+        demand=pd.DataFrame(rows), name="to-check", source="forecast.csv",
+        config=AllocationConfig(limits=Limits(unit="staff", hours_per_unit=37.5,
+                                              units_per_period=3),
+                                service_times=ServiceTimes(hours_per_case=1.0)),
+    )  # fmt: skip
+    model = ap.save_model(
+        sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id,
+        model=_queue_model(), name="queue-for-check",
+    )  # fmt: skip
+    client = TestClient(make_app(sqlite_world))
+    token = sign_in(client, sqlite_world.emails["analyst"])
+    url = f"/w/{sqlite_world.workspace_id}/allocation/{stored.id}"
+    page = client.get(url)
+    assert "Not checked yet." in page.text and "Check by simulation" in page.text
+    form = {"csrf_token": token, "model_id": model.id, "pool": "clerks", "areas": "2",
+            "cases": "40"}  # fmt: skip
+    r = client.post(f"{url}/simulate", data=form)
+    assert r.status_code == 422 and 'href="#al-check-pool"' in r.text
+    r = client.post(f"{url}/simulate", data={**form, "pool": "servers"}, follow_redirects=False)
+    assert r.status_code == 303 and "/allocation/jobs/" in r.headers["location"]
+    done = _follow_job(client, r.headers["location"])
+    assert done == f"{url}#simulation-check"
+    page = client.get(url)
+    assert "Not checked yet." not in page.text and "/simulation/runs/run_" in page.text
+    assert "Mean wait per case" in page.text and "in the pool)" in page.text

@@ -2,7 +2,7 @@
 axe-core on each page: a forecast made from an uploaded table (progress page, then the
 forecast), an allocation run with a bad percentage named in the error summary, then from the
 stored forecast with a population table with coordinates: the job page, the scenario with its
-three maps, and two scenarios side by side."""
+three maps, its check in a simulation model, and two scenarios side by side."""
 
 from __future__ import annotations
 
@@ -83,6 +83,27 @@ def test_forecast_and_allocation_forms(
     assert page.locator("svg.cf-symbol-map circle.cf-map-symbol").count() == 9
     c.axe()
     c.shot("allocation-maps")
+
+    # the plan checked in a simulation model of the process
+    from tests.app.test_allocation import _queue_model
+
+    from civicflow.app import SYSTEM
+    from civicflow.app import planning as ap
+
+    ap.save_model(
+        world.ctx, actor=SYSTEM, workspace_id=world.workspace_id, model=_queue_model(),
+        name="queue-browser",
+    )  # fmt: skip
+    page.reload()
+    page.locator("#al-check-model").select_option(label="queue-browser")
+    page.locator("#al-check-pool").fill("servers")
+    page.locator("#al-check-cases").fill("40")
+    page.get_by_role("button", name="Check by simulation").click()
+    page.wait_for_url(
+        re.compile(r".*/allocation/alloc_[0-9a-f]+#simulation-check$"), timeout=120_000
+    )
+    assert page.get_by_text("Mean wait per case").count() >= 1
+    c.axe()
 
     page.goto(f"{ws}/allocation")
     page.locator("#al-name").fill("browser-run")

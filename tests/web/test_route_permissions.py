@@ -156,6 +156,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/w/{workspace_id}/allocation/compare"): "workspace:read",
     ("GET", "/w/{workspace_id}/allocation/jobs/{job_id}"): "workspace:read",
     ("POST", "/w/{workspace_id}/allocation"): "forecast:write",
+    ("POST", "/w/{workspace_id}/allocation/{allocation_id}/simulate"): "simulation:write",
     ("GET", "/w/{workspace_id}/forecasts"): "workspace:read",
     ("GET", "/w/{workspace_id}/forecasts/{forecast_id}"): "workspace:read",
     ("GET", "/w/{workspace_id}/forecasts/jobs/{job_id}"): "workspace:read",

@@ -449,7 +449,9 @@ def simulation_check(
     from civicflow.planning import ComparisonConfig, Scenario
 
     actor.require(Permission.SIMULATION_WRITE, workspace_id)
-    stored = get_allocation(ctx, actor=actor, workspace_id=workspace_id, allocation_id=allocation_id)
+    stored = get_allocation(
+        ctx, actor=actor, workspace_id=workspace_id, allocation_id=allocation_id
+    )
     model = ap.get_model(ctx, actor=actor, workspace_id=workspace_id, model_id=model_id).model
     if config.pool not in model.pools:
         raise InputError(

@@ -27,7 +27,12 @@ from civicflow.report import allocation_maps
 from civicflow.web._deps import PostedForm, form_number, form_text
 from civicflow.web._jobs import job_page, jobs
 from civicflow.web._pages import page
-from civicflow.web._permissions import AppCtx, ForecastWriter, WorkspaceReader
+from civicflow.web._permissions import (
+    AppCtx,
+    ForecastWriter,
+    SimulationWriter,
+    WorkspaceReader,
+)
 from civicflow.web._upload import save_upload
 
 router = APIRouter(include_in_schema=False)
@@ -94,13 +99,101 @@ def allocation_scenario(
     stored = al.get_allocation(
         ctx, actor=actor, workspace_id=workspace_id, allocation_id=allocation_id
     )
+    return _scenario_page(request, ctx, actor, workspace, stored)
+
+
+CHECK_FIELDS = {
+    "model_id": "al-check-model", "pool": "al-check-pool", "areas": "al-check-areas",
+    "hours_per_person": "al-check-hours", "period_days": "al-check-days",
+    "cases": "al-check-cases", "replications": "al-check-replications",
+}  # fmt: skip
+
+
+def _scenario_page(
+    request: Request,
+    ctx: AppContext,
+    actor: Actor,
+    workspace: Any,
+    stored: Any,
+    *,
+    error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    from civicflow.app import planning as ap
+
     result = stored.result
     plans = [result["efficient"]] + ([result["fair"]] if result.get("fair") else [])
+    models = ap.list_models(ctx, actor=actor, workspace_id=workspace.id)
     return page(
-        request, "allocation_scenario.html", actor, workspace=workspace, nav="allocation",
-        scenario=stored, result=result, plans=plans, areas=_areas(result),
-        shown=AREAS_SHOWN, unit=result.get("unit", "units"), maps=allocation_maps(result),
+        request, "allocation_scenario.html", actor, status=422 if error else 200,
+        workspace=workspace, nav="allocation", scenario=stored, result=result, plans=plans,
+        areas=_areas(result), shown=AREAS_SHOWN, unit=result.get("unit", "units"),
+        maps=allocation_maps(result),
+        checks=al.simulation_checks(
+            ctx, actor=actor, workspace_id=workspace.id, allocation_id=stored.id
+        ),
+        models=[(m.id, m.name) for m in models],
+        can_simulate=actor.can(Permission.SIMULATION_WRITE, workspace.id),
+        error=error, values=values or {}, field_ids=CHECK_FIELDS,
     )  # fmt: skip
+
+
+@router.post("/w/{workspace_id}/allocation/{allocation_id}/simulate")
+def allocation_simulate(
+    request: Request,
+    ctx: AppCtx,
+    workspace_id: str,
+    allocation_id: str,
+    actor: SimulationWriter,
+    form: PostedForm,
+) -> Response:
+    """Check the scenario in a stored simulation model, as a background job."""
+    from civicflow.app import workspaces
+
+    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
+    stored = al.get_allocation(
+        ctx, actor=actor, workspace_id=workspace_id, allocation_id=allocation_id
+    )
+    values = {k: form_text(form, k) for k in form if isinstance(form.get(k), str)}
+    try:
+        model_id = _required(form, "model_id", "the simulation model", "a stored model")
+        config = al.SimulationCheckConfig(
+            pool=_required(form, "pool", "the pool", "the pool the allocated staff work in"),
+            areas=form_number(form, "areas", kind=int, default=5),
+            hours_per_person=form_number(form, "hours_per_person", default=37.5),
+            period_days=form_number(form, "period_days", default=7.0),
+            cases=form_number(form, "cases", kind=int, default=300),
+            replications=form_number(form, "replications", kind=int, default=2),
+        )
+        from civicflow.app import planning as ap
+
+        model = ap.get_model(ctx, actor=actor, workspace_id=workspace_id, model_id=model_id)
+        if config.pool not in model.model.pools:
+            raise InputError(
+                f"the simulation model has no pool '{config.pool}'",
+                where=Location(field="pool"),
+                found=config.pool,
+                expected="one of: " + ", ".join(model.model.pools),
+                fix="name the pool whose staff the allocation assigns",
+            )
+    except CivicflowError as exc:
+        return _scenario_page(
+            request, ctx, actor, workspace, stored, error=exc.to_dict(), values=values
+        )
+
+    def work(progress: Any) -> Any:
+        return al.simulation_check(
+            ctx, actor=actor, workspace_id=workspace_id, allocation_id=stored.id,
+            model_id=model_id, config=config, progress=progress,
+            reason="checked on the Allocation page",
+        )  # fmt: skip
+
+    job = jobs(request).start(
+        workspace_id, f"Checking '{stored.name}' v{stored.version} by simulation", work,
+        section="allocation", section_title="Allocation", counting="replications simulated",
+        result_url=lambda _run: f"/w/{workspace_id}/allocation/{stored.id}#simulation-check",
+    )  # fmt: skip
+    return RedirectResponse(job.url, status_code=303)
 
 
 def _areas(result: dict[str, Any]) -> list[dict[str, Any]]:

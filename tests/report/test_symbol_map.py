@@ -77,6 +77,28 @@ def test_the_allocation_section_carries_the_maps_of_a_scenario_with_coordinates(
     assert allocation_maps({**result, "coordinates": {}}) == []
 
 
+def test_the_report_draws_the_maps_with_their_tables(small_view, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from civicflow.report import ReportConfig, build_report
+
+    outcomes = [
+        {"area": "A", "demand": 60.0, "units_efficient": 4.0, "units_fair": 3.0},
+        {"area": "B", "demand": 120.0, "units_efficient": 8.0, "units_fair": 9.0},
+    ]
+    plan = {"unmet_share": 0.1, "equity": {"lowest_level": 0.5}, "p90_unmet": 3.0}
+    result = {"unit": "staff", "areas": ["A", "B"], "outcomes": outcomes, "efficient": plan,
+              "fair": plan, "coordinates": {"A": [52.37, 4.89], "B": [51.92, 4.48]}}  # fmt: skip
+    section = allocation_section([{"name": "s", "version": 1, "source": "f", "result": result}])
+    assert section is not None
+    out = build_report(
+        view=small_view, out=tmp_path / "r.html",
+        config=ReportConfig(sections=("key-figures",), extra_sections=(section,)),
+    )  # fmt: skip
+    html = out.read_text(encoding="utf-8")
+    assert html.count('class="cf-symbol-map"') == 3
+    assert html.count('class="cf-map-symbol"') == 6
+    assert "Data of this map" in html and "<svg" in html
+
+
 def test_the_nyc_population_file_has_a_point_per_area() -> None:
     from civicflow.forecasting import read_coordinates
 

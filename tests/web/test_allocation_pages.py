@@ -103,6 +103,11 @@ def test_form_errors_name_the_field(sqlite_world: World) -> None:
         files={**files, "population_file": ("places.csv", PLACES_CSV, "text/csv")},
     )  # fmt: skip
     assert r.status_code == 422 and 'href="#al-lat"' in r.text
+    r = client.post(
+        f"{ws}/allocation", data=_form(token),
+        files={**files, "population_file": ("places.csv", b"\xff\xfe\x00garbage\x00", "text/csv")},
+    )  # fmt: skip
+    assert r.status_code == 422 and 'href="#al-population-file"' in r.text
     assert (
         al.list_allocations(
             sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id, name="web-run"

@@ -422,16 +422,24 @@ def _field_error(
     """``read()``, with a bad uploaded file's error pointed at the form: at the field that names
     the column it is about (``columns``: column → field), else at the upload field; the file is
     called by the name it was uploaded with."""
+    upload = form.get(field_name)
+    filename = upload.filename if isinstance(upload, UploadFile) else None
     try:
         return read()
     except CivicflowError as exc:
         where = exc.where
         if where is not None and where.file is not None:
-            upload = form.get(field_name)
-            filename = upload.filename if isinstance(upload, UploadFile) else None
             target = (columns or {}).get(where.field or "", field_name)
             exc.where = Location(file=filename, row=where.row, field=target)
         raise
+    except (ValueError, UnicodeDecodeError) as exc:  # not a CSV at all (pandas' parser)
+        raise InputError(
+            "the uploaded file cannot be read as a table",
+            where=Location(file=filename, field=field_name),
+            found=type(exc).__name__,
+            expected="a CSV file with a header row (UTF-8)",
+            fix="upload the table as CSV",
+        ) from None
 
 
 @router.get("/w/{workspace_id}/allocation/jobs/{job_id}")

@@ -10,6 +10,7 @@ and renders.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -176,7 +177,9 @@ def forecast_run(
             )  # fmt: skip
             upload = form.get("table_file")
             source_text = f"table '{getattr(upload, 'filename', 'table')}'"
-            kept = tmp / Path(str(getattr(upload, "filename", "table.csv"))).name
+            # the table is recorded by its uploaded name (made safe), with the suffix read by
+            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(str(getattr(upload, "filename", ""))).stem)
+            kept = tmp / ((stem.strip("._-")[:60] or "table") + table.suffix)
             table.rename(kept)
             table = kept
     except CivicflowError as exc:

@@ -129,3 +129,35 @@ def test_a_forecast_through_the_page_is_stored_and_ledgered(sqlite_world: World)
         "run on the Forecasts page"
     ]
     assert client.get(url).status_code == 200
+
+
+def test_a_dataset_forecast_by_office_through_the_page(sqlite_world: World, tmp_path: Path) -> None:
+    from tests.app.test_forecasts import _log
+
+    from civicflow.app import assessment
+
+    assessment.ingest_dataset(
+        sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id,
+        source=_log(tmp_path / "log.csv"), name="permits-web",
+    )  # fmt: skip
+    client = TestClient(make_app(sqlite_world))
+    token = sign_in(client, sqlite_world.emails["analyst"])
+    ws = f"/w/{sqlite_world.workspace_id}"
+    assert '<option value="permits-web"' in client.get(f"{ws}/forecasts").text
+    r = client.post(
+        f"{ws}/forecasts",
+        data={"csrf_token": token, "dataset": "permits-web", "freq": "week",
+              "by": "case:office", "horizon": "4", "models": ["ets", "seasonal_naive"]},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303, r.text[:2000]
+    url = _follow_job(client, r.headers["location"])
+    stored = af.get_forecast(
+        sqlite_world.ctx, actor=SYSTEM, workspace_id=sqlite_world.workspace_id,
+        forecast_id=url.rsplit("/", 1)[-1],
+    )  # fmt: skip
+    assert (stored.name, stored.source_kind, stored.source) == (
+        "permits-web-case_office", "dataset", "permits-web",
+    )  # fmt: skip
+    assert {c["series"] for c in stored.result["choices"]} == {"total", "north", "south"}
+    assert stored.config["dataset"]["by"] == ["case:office"]

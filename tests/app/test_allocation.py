@@ -191,3 +191,66 @@ def test_report_section_lists_the_latest_version_of_each_scenario(setup) -> None
         len(section.findings) == 2
         and "Fairness (every area served at least 50%)" in (section.findings[0])
     )
+
+
+def _queue_model():  # type: ignore[no-untyped-def]
+    """An M/M/c queue: one activity served by the pool 'servers' (an hour per case)."""
+    from datetime import UTC, datetime
+
+    import civicflow.planning as planning
+    from civicflow.planning import Distribution, ResourcePool
+
+    return planning.SimulationModel(
+        start=datetime(2027, 1, 4, tzinfo=UTC),
+        arrivals=planning.ArrivalModel(interarrival=Distribution.exponential(600)),
+        control_flow=planning.ControlFlow(
+            start={"serve": 1.0}, transitions=[planning.Branching(source="serve", to={"END": 1.0})]
+        ),
+        activities={
+            "serve": planning.ActivityModel(pool="servers", duration=Distribution.exponential(3600))
+        },
+        pools={"servers": ResourcePool(size=3)},
+    )
+
+
+def test_an_allocation_checked_in_the_simulation_model(setup) -> None:  # type: ignore[no-untyped-def]
+    from civicflow.app import planning as ap
+
+    ctx, ws, member = setup
+    analyst, viewer = member(Role.ANALYST), member(Role.VIEWER)
+    stored, _ = al.run_allocation(
+        ctx, actor=analyst, workspace_id=ws.id, demand=demand_table(), config=CONFIG,
+        name="checked", source="forecast.csv",
+    )  # fmt: skip
+    model = ap.save_model(
+        ctx, actor=analyst, workspace_id=ws.id, model=_queue_model(), name="queue"
+    )
+    check = al.SimulationCheckConfig(pool="servers", areas=3, hours_per_person=10, cases=60)
+    with pytest.raises(PermissionDeniedError):
+        al.simulation_check(
+            ctx, actor=viewer, workspace_id=ws.id, allocation_id=stored.id, model_id=model.id,
+            config=check,
+        )  # fmt: skip
+    with pytest.raises(InputError) as bad:
+        al.simulation_check(
+            ctx, actor=analyst, workspace_id=ws.id, allocation_id=stored.id, model_id=model.id,
+            config=al.SimulationCheckConfig(pool="clerks"),
+        )  # fmt: skip
+    assert bad.value.where is not None and bad.value.where.field == "pool"
+
+    run = al.simulation_check(
+        ctx, actor=analyst, workspace_id=ws.id, allocation_id=stored.id, model_id=model.id,
+        config=check,
+    )  # fmt: skip
+    assert run.kind == "compare" and run.config["allocation_id"] == stored.id
+    assert ("simulation.compare", "simulation_run") in _entries(ctx)
+    checks = al.simulation_checks(ctx, actor=viewer, workspace_id=ws.id, allocation_id=stored.id)
+    assert [c["run_id"] for c in checks] == [run.id]
+    rows = checks[0]["areas"]
+    assert {r["area"] for r in rows} == {"north", "south", "east"}
+    simulated = [r for r in rows if r["simulated"]]
+    assert simulated and all(r["waiting"] is not None and r["waiting"] >= 0 for r in simulated)
+    assert all(r["pool_size"] == max(round(r["people"]), 1) for r in simulated)
+    # the worst-served area first, as on the page
+    levels = [r["service_level"] for r in rows]
+    assert levels == sorted(levels)

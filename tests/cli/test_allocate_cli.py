@@ -148,3 +148,15 @@ def test_service_times_from_the_demo_log(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.exit_code != 0
     assert bad.exception is not None and "area_attribute" in str(bad.exception)
+
+
+def test_whole_units_report_the_mip_gap_accepted_and_reached(ws: Path, forecast: Path) -> None:
+    args = ["allocate", "run", str(forecast), "-w", str(ws), "--units-per-period", "4",
+            "--hours-per-unit", "10", "--hours-per-case", "1", "--integer", "--mip-gap", "0.01",
+            "--name", "whole"]  # fmt: skip
+    doc = _json(args)
+    assert doc["config"]["mip_rel_gap"] == 0.01
+    assert doc["efficient"]["mip_gap"] is not None and doc["efficient"]["mip_gap"] <= 0.01
+    assert all(float(u) == round(float(u)) for row in doc["units"] for u in row)
+    shown = runner.invoke(app, args)
+    assert shown.exit_code == 0 and "MIP gap (accepted 0.01)" in shown.stdout

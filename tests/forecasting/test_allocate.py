@@ -283,3 +283,51 @@ def test_nyc_rates_become_cases_with_the_population() -> None:
     assert result.fair.equity.population_weighted_level is not None
     with pytest.raises(InputError):
         rates_to_cases(pd.DataFrame([{"series": "nowhere", "mean": 1.0}]), population)
+
+
+def test_whole_units_are_bounded_by_need_and_start_from_the_rounded_relaxation() -> None:
+    """The speed work on the mixed-integer programme changes how it is solved, not what it
+    finds: the tightened bounds cap a cell at the whole units its demand needs, the rounded
+    relaxation is a feasible start, and the optimum equals the plain programme's."""
+    from dataclasses import replace
+
+    from civicflow.forecasting._allocate import _inputs
+    from civicflow.forecasting._allocation_lp import (
+        EquityRows,
+        build,
+        relaxed,
+        rounded_start,
+        solve,
+    )
+
+    rng = np.random.default_rng(5)
+    demand = {f"A{a}": list(rng.uniform(5, 60, 6)) for a in range(12)}
+    grid = demand_grid(table(demand))
+    cfg = AllocationConfig(
+        limits=Limits(unit="staff", hours_per_unit=37.5, units_per_period=9, area_cap=5,
+                      integer=True),
+        service_times=ServiceTimes(hours_per_case=1.5),
+        mip_rel_gap=0.0,
+    )  # fmt: skip
+    inputs, _ = _inputs(grid, cfg)
+    programme, layout = build(inputs, EquityRows())
+    need = np.ceil(grid.mean * 1.5 / 37.5 - 1e-9).reshape(-1)
+    assert np.array_equal(programme.col_upper[layout.units], np.minimum(need, 5))
+    assert (need < 5).any()  # the bound is tighter than the cap somewhere
+
+    relaxation = solve(relaxed(programme))
+    start = rounded_start(inputs, layout, programme, relaxation.x)  # type: ignore[arg-type]
+    units = start[layout.units].reshape(grid.mean.shape)
+    assert np.array_equal(units, np.round(units))
+    assert (units.sum(axis=0) <= 9).all()
+    assert (start[layout.units] <= programme.col_upper[layout.units]).all()
+
+    result = allocate(grid, cfg)
+    upper = programme.col_upper.copy()
+    upper[layout.units] = 5.0
+    plain = solve(replace(programme, col_upper=upper), mip_rel_gap=0.0)
+    assert plain.objective is not None
+    assert result.efficient.weighted_unmet == pytest.approx(
+        plain.objective, abs=0.01
+    )  # + ε per unit
+    assert result.efficient.mip_gap is not None and result.efficient.mip_gap <= 1e-6

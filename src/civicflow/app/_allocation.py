@@ -20,6 +20,7 @@ import io
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ from civicflow.forecasting import (
     ServiceTimes,
     allocate,
     demand_grid,
+    population_key,
     read_demand,
 )
 from civicflow.mining import EventLogFilter, activity_instances
@@ -192,11 +194,14 @@ def run_allocation(
     source_sha256: str | None = None,
     register: bool = True,
     reason: str | None = None,
+    coordinates: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[StoredAllocation, AllocationResult]:
     """Allocate from a demand table (the forecast table's columns) and store the result as the
     next version of scenario ``name`` (FORECAST_WRITE; ledger ``allocation.run``). Registers the
     scenario in the governance register on its first run when ``register``. Nothing is stored
-    when the table or the programme fails."""
+    when the table or the programme fails. ``coordinates`` (latitude, longitude per area, keyed
+    like the population: the series or its last ``_`` part, see :func:`read_coordinates`) are
+    kept with the result as ``coordinates`` per area, for the maps."""
     actor.require(Permission.FORECAST_WRITE, workspace_id)
     check_name(name, kind="allocation name")
     started = time.perf_counter()
@@ -208,6 +213,11 @@ def run_allocation(
         demand.to_csv(buffer, index=False)
         source_sha256 = hashlib.sha256(buffer.getvalue()).hexdigest()
     payload = result.to_dict()
+    if coordinates:
+        points = {a: population_key(a, coordinates) for a in result.areas}
+        payload["coordinates"] = {
+            a: list(coordinates[k]) for a, k in points.items() if k is not None
+        }
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
         system_id = (
@@ -380,6 +390,152 @@ def service_times_from_dataset(
         dataset=dataset_name,
         attribute=attribute,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulationCheckConfig:
+    """How an allocation is checked in a simulation model of the process: the ``areas``
+    worst-served areas under the chosen plan are simulated one by one, each with the model's
+    arrivals scaled to the area's forecast demand per period (a period lasts ``period_days``) and
+    the pool ``pool`` staffed with the area's mean allocated units, as people: units ×
+    hours per unit ÷ ``hours_per_person`` (the hours one pool member works in a period)."""
+
+    pool: str
+    areas: int = 5
+    period_days: float = 7.0
+    hours_per_person: float = 37.5
+    cases: int = 300
+    replications: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name, low in (("areas", 1), ("cases", 10), ("replications", 2)):
+            if getattr(self, name) < low:
+                raise InputError(
+                    f"the simulation check's {name} is too small",
+                    where=Location(field=name),
+                    found=str(getattr(self, name)),
+                    expected=f"at least {low}",
+                    fix=f"raise {name}",
+                )
+        for name in ("period_days", "hours_per_person"):
+            if not getattr(self, name) > 0:
+                raise InputError(
+                    f"the simulation check's {name.replace('_', ' ')} must be positive",
+                    where=Location(field=name),
+                    found=str(getattr(self, name)),
+                    expected="a number > 0",
+                    fix=f"give {name.replace('_', ' ')}",
+                )
+
+
+def simulation_check(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    allocation_id: str,
+    model_id: str,
+    config: SimulationCheckConfig,
+    progress: Any = None,
+    reason: str | None = None,
+) -> Any:
+    """Check an allocation in a stored simulation model: one scenario per area (arrivals scaled
+    to the area's demand, the pool staffed with its allocated people) compared with the model's
+    as-is, stored as a simulation comparison run (SIMULATION_WRITE; ledger
+    ``simulation.compare``) whose configuration names the allocation; areas the plan gives less
+    than half a person are listed as unstaffed, not simulated. Returns the stored run."""
+    from civicflow.app import _planning as ap
+    from civicflow.planning import ComparisonConfig, Scenario
+
+    actor.require(Permission.SIMULATION_WRITE, workspace_id)
+    stored = get_allocation(
+        ctx, actor=actor, workspace_id=workspace_id, allocation_id=allocation_id
+    )
+    model = ap.get_model(ctx, actor=actor, workspace_id=workspace_id, model_id=model_id).model
+    if config.pool not in model.pools:
+        raise InputError(
+            f"the simulation model has no pool '{config.pool}'",
+            where=Location(field="pool"),
+            found=config.pool,
+            expected="one of: " + ", ".join(model.pools),
+            fix="name the pool whose staff the allocation assigns",
+        )
+    result = stored.result
+    fair = result.get("fair") is not None
+    level_key = "service_fair" if fair else "service_efficient"
+    units_key = "units_fair" if fair else "units_efficient"
+    periods = max(len(result.get("periods") or []), 1)
+    hours_per_unit = float(result["config"]["limits"]["hours_per_unit"])
+    outcomes = [o for o in result.get("outcomes", []) if o.get(level_key) is not None]
+    outcomes.sort(key=lambda o: (o[level_key], o["area"]))
+    per_second = 1.0 / model.arrivals.interarrival.mean
+    scenarios = []
+    areas: list[dict[str, Any]] = []
+    for o in outcomes[: config.areas]:
+        demand = float(o["demand"]) / periods
+        people = float(o[units_key] or 0.0) / periods * hours_per_unit / config.hours_per_person
+        entry = {"area": o["area"], "demand_per_period": demand, "people": people,
+                 "service_level": o[level_key]}  # fmt: skip
+        if people < 0.5 or demand <= 0:
+            areas.append({**entry, "simulated": False})
+            continue
+        factor = demand / (config.period_days * 86_400) / per_second
+        size = max(round(people), 1)
+        scenarios.append(Scenario.from_dict({
+            "name": f"area {o['area']}",
+            "description": f"{demand:,.1f} cases per period, {size} in pool {config.pool}",
+            "changes": [{"kind": "arrival_volume", "factor": factor},
+                        {"kind": "staffing", "pool": config.pool, "size": size}],
+        }))  # fmt: skip
+        areas.append({**entry, "simulated": True, "pool_size": size})
+    if not scenarios:
+        raise InputError(
+            "no area of the plan has staff to simulate",
+            where=Location(field="areas"),
+            found=f"{len(areas)} worst-served areas, each under half a person",
+            expected="an area with at least half a person allocated",
+            fix="check more areas, or lower the hours per person",
+        )
+    return ap.compare(
+        ctx, actor=actor, workspace_id=workspace_id, model_id=model_id, scenario_ids=[],
+        scenarios=scenarios,
+        config=ComparisonConfig(cases=config.cases, replications=config.replications,
+                                seed=config.seed),
+        progress=progress, reason=reason or f"simulation check of allocation {stored.id}",
+        context={"allocation_id": stored.id, "allocation_check": {
+            "pool": config.pool, "period_days": config.period_days,
+            "hours_per_person": config.hours_per_person, "areas": areas}},
+    )  # fmt: skip
+
+
+def simulation_checks(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, allocation_id: str
+) -> list[dict[str, Any]]:
+    """The simulation checks of an allocation, newest first: per run, its id, model, and per
+    area the allocated people and pool size, the service level, and (simulated areas) the
+    median throughput time and the mean wait per case from the comparison."""
+    from civicflow.app import _planning as ap
+
+    checks = []
+    for run in ap.list_runs(ctx, actor=actor, workspace_id=workspace_id):
+        if run.kind != "compare" or run.config.get("allocation_id") != allocation_id:
+            continue
+        outcomes = {o["name"]: o for o in run.result.get("scenarios", [])}
+        rows = []
+        for area in run.config.get("allocation_check", {}).get("areas", []):
+            outcome = outcomes.get(f"area {area['area']}")
+            waits = (outcome or {}).get("waiting") or {}
+            rows.append({
+                **area,
+                "throughput_median": None if outcome is None
+                else outcome["throughput_median"]["mean"],
+                "waiting": None if outcome is None
+                else sum(float(w["mean"]) for w in waits.values()),
+            })  # fmt: skip
+        checks.append({"run_id": run.id, "model_id": run.model_id,
+                       "created_at": run.created_at, "areas": rows})  # fmt: skip
+    return checks
 
 
 def report_section(ctx: AppContext, *, actor: Actor, workspace_id: str) -> Section | None:

@@ -14,7 +14,7 @@ holds the shared engine's lock; the simulation itself runs outside any database 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -627,12 +627,16 @@ def compare(
     config: ComparisonConfig | None = None,
     progress: ProgressCallback | None = None,
     reason: str | None = None,
+    scenarios: Sequence[Scenario] = (),
+    context: Mapping[str, Any] | None = None,
 ) -> StoredRun:
-    """Compare stored scenarios with their model's as-is over replications (SIMULATION_WRITE;
-    ledger ``simulation.compare``); ``run.comparison()`` reads the result back."""
+    """Compare stored scenarios (and the unsaved ``scenarios``, e.g. an allocation's areas) with
+    their model's as-is over replications (SIMULATION_WRITE; ledger ``simulation.compare``);
+    ``run.comparison()`` reads the result back. ``context`` is kept in the run's configuration
+    (what asked for the comparison)."""
     actor.require(Permission.SIMULATION_WRITE, workspace_id)
     stored = get_model(ctx, actor=actor, workspace_id=workspace_id, model_id=model_id)
-    scenarios = []
+    compared: list[Scenario] = []
     for i, sid in enumerate(scenario_ids):
         sc = get_scenario(ctx, actor=actor, workspace_id=workspace_id, scenario_id=sid)
         if sc.model_id != model_id:
@@ -643,10 +647,11 @@ def compare(
                 expected=model_id,
                 fix="pick scenarios of this model",
             )
-        scenarios.append(sc.scenario)
+        compared.append(sc.scenario)
+    compared += scenarios
     cfg = config or ComparisonConfig()
-    comparison = compare_scenarios(stored.model, scenarios, cfg, progress=progress)
-    config_doc = cfg.to_dict() | {"scenario_ids": list(scenario_ids)}
+    comparison = compare_scenarios(stored.model, compared, cfg, progress=progress)
+    config_doc = cfg.to_dict() | {"scenario_ids": list(scenario_ids)} | dict(context or {})
     return _store_run(
         ctx, actor=actor, workspace_id=workspace_id, kind="compare", model_id=model_id,
         dataset=stored.dataset, config=config_doc, result=comparison.to_dict(),

@@ -7,11 +7,14 @@ forecast table); ``forecast_demand`` reads a stored forecast's area series as th
 (WORKSPACE_READ). Service times from a dataset's handling times per area (WORKSPACE_READ):
 ``service_times_from_dataset``. The report's "Allocation" section: ``report_section``,
 ``local_report_section``. The first run of a scenario registers it in the governance register
-(``governance_system.create``).
+(``governance_system.create``). Checked in a simulation model of the process (SIMULATION_WRITE,
+ledger ``simulation.compare``): ``simulation_check`` with a ``SimulationCheckConfig``; its
+results per area: ``simulation_checks``.
 """
 
 from civicflow.app._allocation import (
     MeasuredServiceTimes,
+    SimulationCheckConfig,
     StoredAllocation,
     allocate_file,
     default_name,
@@ -22,10 +25,13 @@ from civicflow.app._allocation import (
     report_section,
     run_allocation,
     service_times_from_dataset,
+    simulation_check,
+    simulation_checks,
 )
 
 __all__ = [
     "MeasuredServiceTimes",
+    "SimulationCheckConfig",
     "StoredAllocation",
     "allocate_file",
     "default_name",
@@ -36,4 +42,6 @@ __all__ = [
     "report_section",
     "run_allocation",
     "service_times_from_dataset",
+    "simulation_check",
+    "simulation_checks",
 ]

@@ -184,6 +184,14 @@ def run(
     time_limit: Annotated[
         float, typer.Option("--time-limit", help="Seconds HiGHS may take per programme.")
     ] = 60.0,
+    mip_gap: Annotated[
+        float,
+        typer.Option(
+            "--mip-gap",
+            help="With --integer: stop when the plan is proven within this relative gap of the "
+            "best possible (reported with each plan).",
+        ),
+    ] = 1e-4,
     name: Annotated[
         str | None,
         typer.Option("--name", "-n", help="The scenario's name: a new version of it is stored."),
@@ -250,6 +258,7 @@ def run(
             limits=limits, service_times=ServiceTimes(hours_per_case=default, by_area=areas),
             equity=equity, objective=objective, population=pops,
             weight_by_population=weight_by_population, time_limit=time_limit,
+            mip_rel_gap=mip_gap,
         )  # fmt: skip
 
     config = make_config(None) if times_dataset is None else None
@@ -353,6 +362,9 @@ def _show(result: AllocationResult, areas_shown: int) -> None:
         ("unmet at P90 demand", [_num(p.p90_unmet) for p in plans]),
         ("HiGHS", [p.status for p in plans]),
     ]  # fmt: skip
+    if any(p.mip_gap is not None for p in plans):
+        rows.append((f"MIP gap (accepted {result.config.mip_rel_gap:g})",
+                     ["—" if p.mip_gap is None else f"{p.mip_gap:.5f}" for p in plans]))  # fmt: skip
     if any(p.case_periods_waiting is not None for p in plans):
         rows.insert(2, ("case-periods waiting", [_num(p.case_periods_waiting) for p in plans]))
     for label, values in rows:

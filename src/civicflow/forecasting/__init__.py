@@ -36,6 +36,7 @@ from civicflow.forecasting._allocation_demand import (
     demand_grid,
     population_key,
     rates_to_cases,
+    read_coordinates,
     read_demand,
     read_population,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "mase_scale",
     "population_key",
     "rates_to_cases",
+    "read_coordinates",
     "read_demand",
     "read_population",
     "read_table",

@@ -36,6 +36,8 @@ from civicflow.forecasting._allocation_lp import (
     Programme,
     Solution,
     build,
+    relaxed,
+    rounded_start,
     solve,
 )
 from civicflow.forecasting._equity import EquityMeasures, impact_ratios, service_equity
@@ -397,7 +399,18 @@ def _run(
     inputs: Inputs, equity: EquityRows, config: AllocationConfig
 ) -> tuple[Solution, Programme, Layout]:
     programme, layout = build(inputs, equity)
-    solution = solve(programme, time_limit=config.time_limit, mip_rel_gap=config.mip_rel_gap)
+    start = None
+    if inputs.integer:
+        # the linear relaxation first: its rounded units are the branch and bound's first
+        # incumbent (and its bound); its time counts in the whole run's
+        relaxation = solve(relaxed(programme), time_limit=config.time_limit)
+        if relaxation.feasible and relaxation.x is not None:
+            start = rounded_start(inputs, layout, programme, relaxation.x)
+        elif relaxation.status.lower().startswith("infeasible"):
+            return relaxation, programme, layout
+    solution = solve(
+        programme, time_limit=config.time_limit, mip_rel_gap=config.mip_rel_gap, start=start
+    )
     return solution, programme, layout
 
 

@@ -194,7 +194,57 @@ def read_population(
     return dict(zip(frame[area_column].astype(str).str.strip(), values.tolist(), strict=True))
 
 
-def population_key(series: str, population: Mapping[str, float]) -> str | None:
+def read_coordinates(
+    path: Path,
+    *,
+    area_column: str = "MODIFIED_ZCTA",
+    lat_column: str = "lat",
+    lon_column: str = "lon",
+) -> dict[str, tuple[float, float]]:
+    """Each area's point (latitude, longitude in degrees) from a CSV (default: the columns of
+    NYC's ``nyc_modzcta_population.csv``). Rows without both numbers are left out (an area
+    without a point is not drawn, it stays in the tables); a number outside the globe is an error
+    naming its row."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise InputError(
+            "the coordinates file does not exist",
+            where=Location(file=str(path)),
+            expected="a CSV with an area column and latitude and longitude columns",
+            fix="check the path",
+        )
+    frame = pd.read_csv(path, dtype={area_column: str})
+    for column in (area_column, lat_column, lon_column):
+        if column not in frame.columns:
+            raise InputError(
+                f"the file has no column '{column}'",
+                where=Location(file=str(path), field=column),
+                found=", ".join(map(str, frame.columns)),
+                expected="the area, latitude and longitude columns you named",
+                fix="name the file's own columns (e.g. lat, lon)",
+            )
+    lat = pd.to_numeric(frame[lat_column], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(frame[lon_column], errors="coerce").to_numpy(dtype=float)
+    outside = (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise InputError(
+            "a coordinate is outside the globe",
+            where=Location(file=str(path), row=row + 2, field=lat_column),
+            found=f"{lat[row]}, {lon[row]}",
+            expected="latitude in [-90, 90] and longitude in [-180, 180] (degrees)",
+            fix="check that latitude and longitude are not swapped or projected",
+        )
+    keep = np.isfinite(lat) & np.isfinite(lon)
+    areas = frame[area_column].astype(str).str.strip().to_numpy()
+    return {
+        str(a): (float(y), float(x))
+        for a, y, x in zip(areas[keep], lat[keep], lon[keep], strict=True)
+    }
+
+
+def population_key(series: str, population: Mapping[str, object]) -> str | None:
     """The population entry of a series: the series name itself, or its last ``_`` part (the NYC
     series ``CASERATE_10001`` is the area ``10001``)."""
     if series in population:

@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -108,8 +108,11 @@ def solve(
     time_limit: float = 60.0,
     mip_rel_gap: float = 1e-4,
     threads: int = 1,
+    start: NDArray[np.float64] | None = None,
 ) -> Solution:
-    """Solve with HiGHS; ``status`` is HiGHS's model status in its own words."""
+    """Solve with HiGHS; ``status`` is HiGHS's model status in its own words. ``start`` (a
+    mixed-integer programme's feasible point, e.g. :func:`rounded_start`) is handed to HiGHS as
+    its first incumbent, so the branch and bound starts with a bound to prune by."""
     import highspy
 
     h = _highs()
@@ -139,6 +142,11 @@ def solve(
             for flag in programme.integer
         ]
     h.passModel(lp)
+    if start is not None:
+        incumbent = highspy.HighsSolution()
+        incumbent.col_value = np.asarray(start, dtype=float).tolist()
+        incumbent.value_valid = True
+        h.setSolution(incumbent)
     started = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - started
@@ -190,6 +198,23 @@ class EquityRows:
     @property
     def needs_lowest(self) -> bool:
         return self.max_gap is not None or self.maximise_lowest or self.lowest_at_least is not None
+
+
+def _unit_upper(inputs: Inputs) -> NDArray[np.float64]:
+    """Each cell's upper bound on units: its cap, tightened to the units that serve every case
+    that can be there (the period's demand; with a backlog, all demand up to the period). More
+    units than that serve nobody (they only cost), so no optimum loses by the bound; with whole
+    units it is rounded up, and it never goes below the area minimum. On the benchmark most
+    areas need less than one person a week, so the integer columns become binary and the
+    mixed-integer programme's branching shrinks accordingly."""
+    n, periods = inputs.demand.shape
+    reach = np.cumsum(inputs.demand, axis=1) if inputs.backlog else inputs.demand
+    need = reach * inputs.hours_per_case[:, None] / inputs.hours_per_unit
+    if inputs.integer:
+        need = np.ceil(need - 1e-9)
+    cap = np.repeat(inputs.unit_upper, periods).reshape(n, periods)
+    low = np.repeat(inputs.unit_lower, periods).reshape(n, periods)
+    return np.minimum(cap, np.maximum(need, low)).reshape(-1)
 
 
 def build(inputs: Inputs, equity: EquityRows) -> tuple[Programme, Layout]:
@@ -294,7 +319,7 @@ def build(inputs: Inputs, equity: EquityRows) -> tuple[Programme, Layout]:
     col_lower = np.zeros(col)
     col_upper = np.full(col, INF)
     col_lower[:cells] = np.repeat(inputs.unit_lower, periods)
-    col_upper[:cells] = np.repeat(inputs.unit_upper, periods)
+    col_upper[:cells] = _unit_upper(inputs)
     if backlog is None:
         col_upper[cells : 2 * cells] = d
     if lowest is not None:
@@ -333,3 +358,79 @@ def build(inputs: Inputs, equity: EquityRows) -> tuple[Programme, Layout]:
         offset=offset,
     )
     return programme, layout
+
+
+def relaxed(programme: Programme) -> Programme:
+    """The programme with every integrality dropped (its linear relaxation)."""
+    return replace(programme, integer=np.zeros_like(programme.integer))
+
+
+def rounded_start(
+    inputs: Inputs, layout: Layout, programme: Programme, relaxation: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """A whole-unit start for the mixed-integer programme from its relaxation's solution: the
+    units rounded down (so no limit is broken), then — with the ``unmet`` objective — each
+    period's spare units (and spare budget) given one at a time to the cell where a unit serves
+    the most weighted cases (the greedy step is exact for one period's units alone: the cases a
+    cell's units serve are concave in them); the cases served, the backlog and the levels follow
+    from the units. HiGHS checks it and drops it if an equity row rejects it."""
+    n, periods = inputs.demand.shape
+    cells = layout.cells
+    upper = programme.col_upper[:cells].reshape(n, periods)
+    lower = np.ceil(programme.col_lower[:cells].reshape(n, periods) - 1e-9)
+    units = np.floor(relaxation[:cells].reshape(n, periods) + 1e-6)
+    units = np.minimum(np.maximum(units, lower), upper)
+    per_unit = inputs.hours_per_unit / inputs.hours_per_case  # cases one unit serves, per area
+    demand = inputs.demand
+    if not inputs.backlog:
+        spare_budget = (
+            np.inf
+            if inputs.budget is None
+            else np.floor(
+                (inputs.budget - inputs.cost_per_unit * units.sum())
+                / max(inputs.cost_per_unit, 1e-12)
+                + 1e-9
+            )
+        )
+        for t in range(periods):
+            spare = (
+                np.inf
+                if inputs.units_per_period is None
+                else np.floor(inputs.units_per_period - units[:, t].sum() + 1e-9)
+            )
+            while spare >= 1 and spare_budget >= 1:
+                left = np.clip(demand[:, t] - units[:, t] * per_unit, 0, None)
+                gain = inputs.weights * np.minimum(left, per_unit)
+                gain[units[:, t] + 1 > upper[:, t]] = 0.0
+                best = int(np.argmax(gain))
+                if gain[best] <= 1e-12:
+                    break
+                units[best, t] += 1
+                spare -= 1
+                spare_budget -= 1
+    capacity = units * per_unit[:, None]
+    if inputs.backlog:
+        served = np.zeros_like(demand)
+        waiting_after = np.zeros_like(demand)
+        carried = np.zeros(n)
+        for t in range(periods):
+            waiting = carried + demand[:, t]
+            served[:, t] = np.minimum(waiting, capacity[:, t])
+            carried = waiting - served[:, t]
+            waiting_after[:, t] = carried
+    else:
+        served = np.minimum(demand, capacity)
+    x = np.zeros(layout.columns)
+    x[:cells] = units.reshape(-1)
+    x[cells : 2 * cells] = served.reshape(-1)
+    if layout.backlog is not None:
+        x[layout.backlog : layout.backlog + cells] = waiting_after.reshape(-1)
+    total = demand.sum(axis=1)
+    has = total > 0
+    if has.any():
+        levels = served.sum(axis=1)[has] / total[has]
+        if layout.lowest is not None:
+            x[layout.lowest] = float(levels.min())
+        if layout.highest is not None:
+            x[layout.highest] = float(levels.max())
+    return x

@@ -29,6 +29,13 @@ from civicflow.report._simulation import (
     validation_charts,
 )
 from civicflow.report._simulation import comparison_rows as simulation_comparison_rows
+from civicflow.report._symbol_map import (
+    MapPoint,
+    SymbolMap,
+    allocation_maps,
+    map_points,
+    symbol_map,
+)
 
 __all__ = [
     "REPORT_SECTIONS",
@@ -36,11 +43,14 @@ __all__ = [
     "Chart",
     "ComparisonRow",
     "Figure",
+    "MapPoint",
     "ReportConfig",
     "ReportProgress",
     "Section",
+    "SymbolMap",
     "Table",
     "VendorAsset",
+    "allocation_maps",
     "allocation_section",
     "asset_path",
     "asset_text",
@@ -62,6 +72,7 @@ __all__ = [
     "governance_section",
     "grouped_bars",
     "html_to_pdf",
+    "map_points",
     "money",
     "opportunities_chart",
     "opportunities_section",
@@ -72,6 +83,7 @@ __all__ = [
     "simulation_comparison_rows",
     "simulation_sections",
     "svg_to_png",
+    "symbol_map",
     "validation_charts",
     "wait_rows",
 ]

@@ -1,5 +1,6 @@
 """Allocation in the report: the "Allocation" section — each scenario at its latest version, the
-efficient plan beside the fair one, and the price of fairness in words.
+efficient plan beside the fair one, the price of fairness in words, and, when the areas have
+coordinates, maps of demand, allocated units and the change efficient → fair.
 
 Like the fairness section, this reads stored JSON (``StoredAllocation.to_dict()``): the report
 layer does not import the forecasting domain.
@@ -12,6 +13,7 @@ from typing import Any
 
 from civicflow.mining import format_share
 from civicflow.report._model import Figure, Section, Table
+from civicflow.report._symbol_map import SymbolMap, allocation_maps
 
 
 def _share(x: float | None) -> str:
@@ -29,7 +31,8 @@ def allocation_section(scenarios: Sequence[Mapping[str, Any]]) -> Section | None
         return None
     rows = []
     findings = []
-    for s in scenarios:
+    maps: list[SymbolMap] = []
+    for index, s in enumerate(scenarios):
         result = s.get("result") or {}
         efficient = result.get("efficient") or {}
         fair = result.get("fair") or {}
@@ -42,6 +45,7 @@ def allocation_section(scenarios: Sequence[Mapping[str, Any]]) -> Section | None
             _share((fair.get("equity") or {}).get("lowest_level")),
             _cases(chosen.get("p90_unmet")),
         ))  # fmt: skip
+        maps += allocation_maps(result, prefix=f"allocation-{index}")
         price = result.get("price_of_fairness")
         if price:
             findings.append(f"{s['name']} (version {s['version']}): {price['text']}")
@@ -61,6 +65,7 @@ def allocation_section(scenarios: Sequence[Mapping[str, Any]]) -> Section | None
             ),
         ),
         findings=tuple(findings),
+        maps=tuple(maps),
         tables=(
             Table(
                 caption="Allocation scenarios (latest versions)",

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from civicflow.report._symbol_map import SymbolMap
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,4 +78,6 @@ class Section:
     tables: tuple[Table, ...] = ()
     map: MapBlock | None = None
     graphs: tuple[Graph, ...] = ()
+    maps: tuple[SymbolMap, ...] = ()
+    """Proportional-symbol maps of areas (server-drawn SVG), each with its table."""
     notes: tuple[str, ...] = field(default=())

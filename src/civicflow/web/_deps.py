@@ -112,3 +112,23 @@ def form_text(form: FormData | Any, name: str) -> str:
     """A posted text field, stripped ("" when absent or a file)."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def form_number(form: FormData | Any, name: str, *, kind: type = float, default: Any = None) -> Any:
+    """A posted number (``kind`` float or int), ``default`` when the field is empty; an
+    :class:`InputError` naming the field when it is not a number."""
+    from civicflow.core import InputError, Location
+
+    text = form_text(form, name)
+    if not text:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not a number",
+            where=Location(field=name),
+            found=text,
+            expected="a whole number" if kind is int else "a number such as 1.5",
+            fix=f"correct the field '{name}'",
+        ) from None

@@ -9,9 +9,7 @@ reads forms, starts jobs and renders.
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,10 +18,13 @@ from starlette.datastructures import FormData, UploadFile
 
 from civicflow.app import Actor, AppContext, Permission
 from civicflow.app import planning as ap
-from civicflow.core import CivicflowError, InputError, Location, NotFoundError, new_id
+from civicflow.core import CivicflowError, InputError, Location
 from civicflow.mining import format_duration, format_number, format_share
 from civicflow.web._deps import PostedForm
-from civicflow.web._pages import is_htmx, page
+from civicflow.web._deps import form_number as _number
+from civicflow.web._jobs import job_page
+from civicflow.web._jobs import jobs as _jobs
+from civicflow.web._pages import page
 from civicflow.web._permissions import AppCtx, SimulationWriter, WorkspaceReader
 
 router = APIRouter(include_in_schema=False)
@@ -42,109 +43,12 @@ CHANGE_KINDS = [
 ]
 
 
-# -- background jobs -------------------------------------------------------------------------
-
-
-@dataclass
-class Job:
-    """A validation, run or comparison running in a thread; the page polls it."""
-
-    id: str
-    workspace_id: str
-    title: str
-    done: int = 0
-    total: int = 0
-    result_url: str | None = None
-    error: dict[str, Any] | None = None
-    finished: bool = False
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def share(self) -> float | None:
-        return min(self.done / self.total, 1.0) if self.total else None
-
-
-class Jobs:
-    """The running and recently finished jobs of this process (kept for an hour)."""
-
-    def __init__(self) -> None:
-        self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
-
-    def start(self, workspace_id: str, title: str, work: Any, *, page: str = "runs") -> Job:
-        """Run ``work(progress)`` in a thread; what it returns (a run, or a model with
-        ``page="models"``) is shown at ``/w/<workspace>/simulation/<page>/<its id>``."""
-        job = Job(id=new_id("job_"), workspace_id=workspace_id, title=title)
-
-        def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
-
-        def target() -> None:
-            try:
-                job.result_url = f"/w/{workspace_id}/simulation/{page}/{work(progress).id}"
-            except CivicflowError as exc:
-                job.error = exc.to_dict()
-            except Exception as exc:  # the page must say it failed, not spin for ever
-                log.exception("simulation job %s failed", job.id)
-                job.error = {"what": "the simulation failed", "found": type(exc).__name__}
-            finally:
-                job.finished = True
-
-        with self._lock:
-            cutoff = time.monotonic() - 3600
-            for key in [k for k, j in self._jobs.items() if j.finished and j.started < cutoff]:
-                del self._jobs[key]
-            self._jobs[job.id] = job
-        threading.Thread(target=target, name=f"civicflow-{job.id}", daemon=True).start()
-        return job
-
-    def get(self, workspace_id: str, job_id: str) -> Job:
-        with self._lock:
-            job = self._jobs.get(job_id)
-        if job is None or job.workspace_id != workspace_id:
-            raise NotFoundError(
-                "there is no such simulation job (it may have finished more than an hour ago)",
-                where=Location(field="job_id"),
-                found=job_id,
-                fix="find the result among the runs on the Simulation page",
-            )
-        return job
-
-
-def _jobs(request: Request) -> Jobs:
-    state = request.app.state
-    with _JOBS_GUARD:
-        if not hasattr(state, "simulation_jobs"):
-            state.simulation_jobs = Jobs()
-    jobs: Jobs = state.simulation_jobs
-    return jobs
-
-
-_JOBS_GUARD = threading.Lock()
-
-
 # -- form reading ------------------------------------------------------------------------------
 
 
 def _text(form: FormData, name: str, default: str = "") -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else default
-
-
-def _number(form: FormData, name: str, *, kind: type = float, default: Any = None) -> Any:
-    text = _text(form, name)
-    if not text:
-        return default
-    try:
-        return kind(text)
-    except ValueError:
-        raise InputError(
-            f"'{text}' is not a number",
-            where=Location(field=name),
-            found=text,
-            expected="a whole number" if kind is int else "a number such as 1.5",
-            fix=f"correct the field '{name}'",
-        ) from None
 
 
 def _change(form: FormData) -> dict[str, Any]:
@@ -552,20 +456,7 @@ def ap_datasets(ctx: AppContext, actor: Actor, workspace_id: str) -> list[str]:
 def simulation_job(
     request: Request, ctx: AppCtx, workspace_id: str, job_id: str, actor: WorkspaceReader
 ) -> Response:
-    from civicflow.app import workspaces
-
-    job = _jobs(request).get(workspace_id, job_id)
-    done_url = job.result_url
-    if job.finished and done_url and is_htmx(request):
-        return Response(status_code=200, headers={"HX-Redirect": done_url})
-    if job.finished and done_url:
-        return RedirectResponse(done_url, status_code=303)
-    workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
-    template = "_simulation_job.html" if is_htmx(request) else "simulation_job.html"
-    return page(
-        request, template, actor, workspace=workspace, nav="simulation", job=job,
-        error=job.error,
-    )  # fmt: skip
+    return job_page(request, ctx, actor, workspace_id, job_id, "simulation")
 
 
 @router.get("/w/{workspace_id}/simulation/runs/{run_id}")

@@ -17,7 +17,9 @@ import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from starlette.datastructures import UploadFile
 
 from civicflow.core import (
     InputError,
@@ -351,3 +353,28 @@ def _xes_preview(path: Path, *, rows: int) -> tuple[list[str], list[list[str]]]:
             if key not in names:
                 names.append(key)
     return names, [[_cell(r.get(n)) for n in names] for r in records]
+
+
+MAX_TABLE_BYTES = 50_000_000
+"""The largest demand, population or series table a form accepts."""
+
+
+def save_upload(form: Any, name: str, directory: Path, *, what: str) -> Path | None:
+    """The uploaded file of field ``name`` written into ``directory`` (None when no file was
+    chosen); too large a file is an error naming the field."""
+    upload = form.get(name)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    raw = upload.file.read(MAX_TABLE_BYTES + 1)
+    if len(raw) > MAX_TABLE_BYTES:
+        raise InputError(
+            f"the {what} is too large",
+            where=Location(field=name),
+            found=f"more than {MAX_TABLE_BYTES:,} bytes",
+            expected=f"a CSV or Parquet {what}",
+            fix="upload a smaller table",
+        )
+    suffix = Path(upload.filename).suffix.lower()
+    path = directory / (name + (suffix if suffix in (".csv", ".parquet", ".pq") else ".csv"))
+    path.write_bytes(raw)
+    return path

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicflow.app._encrypted import bind_field_keys
 from civicflow.core import ConfigurationError, Location, Record, Settings, get_settings
 from civicflow.eventlog import Engine as AnalyticsEngine
 from civicflow.eventlog import make_engine
@@ -126,6 +127,8 @@ class AppContext:
         self.engine = engine
         self.settings = settings
         self.ledger = ledger
+        # the sensitive fields' key ring: the setting as it is when a value is read or written
+        bind_field_keys(engine, lambda: self.settings.privacy_key_file)
         self._sessions = sessionmaker(
             engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )

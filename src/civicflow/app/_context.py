@@ -53,6 +53,8 @@ def make_db_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
+            # a deleted or overwritten value is zeroed, not left in a free page (erasure)
+            cur.execute("PRAGMA secure_delete = ON")
             # WAL: readers (the web) never wait for the writer, and commits cost one fsync
             cur.execute("PRAGMA journal_mode = WAL")
             cur.close()

@@ -48,8 +48,11 @@ ENCRYPTED_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "rule_decisions": (("inputs", "json"), ("trace", "json")),
     "rule_reviews": (("reason", "text"),),
     "rule_appeals": (("grounds", "text"), ("inputs", "json"), ("result", "json"), ("reason", "text")),
+    "privacy_seal_keys": (("key", "text"),),
 }  # fmt: skip
 """Fields holding citizens' personal data (why each, in docs/PRIVACY.md)."""
+
+_ROW_KEYS = {"privacy_seal_keys": ("object_type", "object_id")}
 
 _KEY_FILES: WeakKeyDictionary[Dialect, Callable[[], Path | None]] = WeakKeyDictionary()
 _CACHE: dict[tuple[str, int], KeyRing] = {}
@@ -169,7 +172,9 @@ def rewrite_fields(conn: Connection, *, encrypt: bool = True) -> int:
     count = 0
     for table, fields in ENCRYPTED_FIELDS.items():
         columns = [c for c, _ in fields]
-        t = sa.table(table, sa.column("id", sa.String()), *(sa.column(c, sa.Text()) for c in columns))
+        keys = _ROW_KEYS.get(table, ("id",))
+        t = sa.table(table, *(sa.column(k, sa.String()) for k in keys),
+                     *(sa.column(c, sa.Text()) for c in columns))  # fmt: skip
         for row in conn.execute(sa.select(t)).mappings().all():
             changed: dict[str, str] = {}
             for column in columns:
@@ -188,6 +193,7 @@ def rewrite_fields(conn: Connection, *, encrypt: bool = True) -> int:
                 if stored != value:
                     changed[column] = stored
             if changed:
-                conn.execute(sa.update(t).where(t.c.id == row["id"]).values(**changed))
+                match = sa.and_(*(t.c[k] == row[k] for k in keys))
+                conn.execute(sa.update(t).where(match).values(**changed))
                 count += len(changed)
     return count

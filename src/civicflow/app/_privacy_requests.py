@@ -40,6 +40,7 @@ from civicflow.app._accounts import erase_user_row
 from civicflow.app._context import AppContext
 from civicflow.app._models import (
     ConsultationRow,
+    LoginAttemptRow,
     PrivacyLegalHoldRow,
     PrivacyRequestRow,
     PrivacyVaultRow,
@@ -554,10 +555,17 @@ def _app_records(s: Session, workspace_id: str, value: str) -> dict[str, list[di
 
 
 def _checked(
-    ctx: AppContext, s: Session, workspace_id: str, request_id: str, identifier: str, doing: str
+    ctx: AppContext,
+    s: Session,
+    workspace_id: str,
+    request_id: str,
+    identifier: str,
+    doing: str,
+    *,
+    allowed: Sequence[str] = ("verified", "in_progress"),
 ) -> tuple[PrivacyRequestRow, KeyRing | None]:
     row = _load(s, workspace_id, request_id)
-    _require_status(row, ("verified", "in_progress"), doing)
+    _require_status(row, allowed, doing)
     ring = _ring(ctx)
     value = identifier.strip()
     if not value or not any(_matches(ring, row.salt, value, t) for t in row.subject_tokens):
@@ -967,6 +975,12 @@ def erase_subject(
         erased_records = _erase_app_records(ctx, s, actor, workspace_id, identifier, row.id)
         accounts = _matching_accounts(s, identifier)
         _check_accounts(s, actor, accounts)
+        attempts = [a for a in s.scalars(select(LoginAttemptRow))
+                    if normalise(a.email) == normalise(identifier)]  # fmt: skip
+        for attempt in attempts:  # throttling bookkeeping, not in the ledger
+            s.delete(attempt)
+        if attempts:
+            erased_records["login_attempts"] = len(attempts)
         for account in accounts:
             erase_user_row(
                 ctx, s, account, actor=actor,

@@ -17,6 +17,7 @@ from civicflow.app._privacy import (
     StoredRelease,
     decide_column,
     decide_columns,
+    encrypt_fields,
     key_ring,
     list_decisions,
     list_releases,
@@ -66,6 +67,7 @@ from civicflow.app._privacy_requests import (
     set_legal_hold,
     verify_request,
 )
+from civicflow.app._privacy_scan import ErasureScan, Remnant, verify_erasure
 from civicflow.app._privacy_retention import (
     EVERY_DATASET,
     RETENTION_ACTIONS,
@@ -90,10 +92,12 @@ __all__ = [
     "DatasetProtection",
     "DatasetRectification",
     "ErasureResult",
+    "ErasureScan",
     "PersonalColumn",
     "PrivacyOverview",
     "ProtectionPreview",
     "RectificationResult",
+    "Remnant",
     "RetentionPlan",
     "RetentionPolicy",
     "RetentionRun",
@@ -109,6 +113,7 @@ __all__ = [
     "dataset_protection",
     "decide_column",
     "decide_columns",
+    "encrypt_fields",
     "erase_subject",
     "export_subject",
     "extend_request",
@@ -140,5 +145,6 @@ __all__ = [
     "set_retention_policy",
     "store_vault",
     "stored_column",
+    "verify_erasure",
     "verify_request",
 ]

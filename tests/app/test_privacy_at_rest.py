@@ -38,7 +38,7 @@ def keyed(ctx: AppContext, tmp_path: Path) -> Path:
 
 def _raw(ctx: AppContext, table: str) -> str:
     with ctx.engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT * FROM {table}")).all()  # noqa: S608
+        rows = conn.execute(sa.text(f"SELECT * FROM {table}")).all()
     return json.dumps([[str(v) for v in r] for r in rows])
 
 
@@ -79,7 +79,9 @@ def test_planted_name_is_in_neither_table_nor_ledger_and_verify_survives_erasure
 ) -> None:
     holder, talk_id = _plant(ctx, admin, ws)
     # the use cases read and write the plain values
-    assert pg.STAKEHOLDERS.get(ctx, actor=admin, workspace_id=ws.id, item_id=holder.id).name == PLANTED
+    assert (
+        pg.STAKEHOLDERS.get(ctx, actor=admin, workspace_id=ws.id, item_id=holder.id).name == PLANTED
+    )
     # the raw application tables hold ciphertext only, the raw ledger neither the name nor a
     # digest that a guess of the state would confirm
     for table in ("stakeholders", "consultations"):
@@ -94,10 +96,14 @@ def test_planted_name_is_in_neither_table_nor_ledger_and_verify_survives_erasure
 
     # a change made with SQL behind civicflow's back is still caught
     with ctx.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE stakeholders SET interest = 5 WHERE id = :i"), {"i": holder.id})
+        conn.execute(
+            sa.text("UPDATE stakeholders SET interest = 5 WHERE id = :i"), {"i": holder.id}
+        )
     assert any(holder.id in m for m in _clean(audit.verify(ctx, actor=admin)))
     with ctx.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE stakeholders SET interest = 3 WHERE id = :i"), {"i": holder.id})
+        conn.execute(
+            sa.text("UPDATE stakeholders SET interest = 3 WHERE id = :i"), {"i": holder.id}
+        )
 
     dpo = make_member(ws.id, Role.DPO)
     req = pv.add_request(ctx, actor=dpo, workspace_id=ws.id, kind="erasure", identifiers=[PLANTED])
@@ -105,7 +111,9 @@ def test_planted_name_is_in_neither_table_nor_ledger_and_verify_survives_erasure
     with ctx.read_session() as s:
         assert s.get(PrivacySealKeyRow, ("stakeholder", holder.id)) is not None
         old_key = s.get(PrivacySealKeyRow, ("stakeholder", holder.id)).key
-    gone = pv.erase_subject(ctx, actor=dpo, workspace_id=ws.id, request_id=req.id, identifier=PLANTED)
+    gone = pv.erase_subject(
+        ctx, actor=dpo, workspace_id=ws.id, request_id=req.id, identifier=PLANTED
+    )
     assert gone.application_records_erased == {"stakeholders": 1, "consultations": 1}
     # the sealing keys were shredded and replaced: the old entries are unlinkable
     with ctx.read_session() as s:
@@ -138,7 +146,9 @@ def test_planted_name_is_in_neither_table_nor_ledger_and_verify_survives_erasure
     with ctx.engine.begin() as conn:  # and a copy pasted into a row with SQL
         conn.execute(sa.text("UPDATE objectives SET title = :t"), {"t": PLANTED})
         conn.execute(
-            sa.text("INSERT INTO login_attempts (email, ip, at, success) VALUES (:e, '1', :a, false)"),
+            sa.text(
+                "INSERT INTO login_attempts (email, ip, at, success) VALUES (:e, '1', :a, false)"
+            ),
             {"e": PLANTED, "a": "2026-01-01 00:00:00"},
         )
     scan = pv.verify_erasure(ctx, actor=dpo, workspace_id=ws.id, request_id=req.id,
@@ -210,7 +220,10 @@ def test_erasure_anonymises_a_matching_account_but_not_the_actor_or_last_admin(
 
 
 def test_a_failing_use_case_logs_no_encrypted_field(
-    ctx: AppContext, admin: Actor, ws: workspaces.Workspace, keyed: Path,
+    ctx: AppContext,
+    admin: Actor,
+    ws: workspaces.Workspace,
+    keyed: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A refused write and a refused read of the encrypted fields: the error and the logs name the
@@ -224,7 +237,7 @@ def test_a_failing_use_case_logs_no_encrypted_field(
     with ctx.engine.begin() as conn:
         cipher = conn.execute(sa.text("SELECT name FROM stakeholders")).scalar_one()
         conn.execute(sa.text("UPDATE stakeholders SET notes = :c"), {"c": cipher})
-    with pytest.raises(InputError, match="stakeholders.notes") as moved:
+    with pytest.raises(InputError, match=r"stakeholders\.notes") as moved:
         pg.STAKEHOLDERS.get(ctx, actor=admin, workspace_id=ws.id, item_id=holder.id)
     # without the key ring the fields do not open either, with the fix named
     ctx.settings.privacy_key_file = None
@@ -249,7 +262,9 @@ def test_without_a_key_ring_fields_stay_clear_until_encrypt_fields(
     # name, organisation, notes, summary (outcome is empty) and the two records' sealing keys
     assert changed == 6
     assert PLANTED not in _raw(ctx, "stakeholders") and PLANTED not in _raw(ctx, "consultations")
-    assert pg.STAKEHOLDERS.get(ctx, actor=admin, workspace_id=ws.id, item_id=holder.id).name == PLANTED
+    assert (
+        pg.STAKEHOLDERS.get(ctx, actor=admin, workspace_id=ws.id, item_id=holder.id).name == PLANTED
+    )
     # after a rotation, re-encrypted under the new key
     KeyRing.read(keys).rotated("k2").write(keys)
     assert pv.encrypt_fields(ctx, actor=admin) == 6
@@ -258,7 +273,9 @@ def test_without_a_key_ring_fields_stay_clear_until_encrypt_fields(
 
 
 def test_without_a_key_ring_erasure_still_leaves_no_copy_in_the_database_files(
-    ctx: AppContext, admin: Actor, ws: workspaces.Workspace,
+    ctx: AppContext,
+    admin: Actor,
+    ws: workspaces.Workspace,
     make_member: Callable[[str, Role], Actor],
 ) -> None:
     """Stored clear (no key ring), the name is overwritten by the erasure, and the scan of the

@@ -69,7 +69,8 @@ def test_request_from_add_to_close(tmp_path: Path) -> None:
     server_log = tmp_path / "server.log"
     server_log.write_text(f"GET /?q={PLANTED}\n")
     left = runner.invoke(
-        app, ["privacy", "requests", "verify-erasure", rid, "--identifier", PLANTED, "-w", ws],
+        app,
+        ["privacy", "requests", "verify-erasure", rid, "--identifier", PLANTED, "-w", ws],
         env={"CIVICFLOW_PRIVACY_LOG_PATHS": json.dumps([str(server_log)])},
     )
     assert left.exit_code == 1 and "STILL FOUND" in left.stdout and "line 1" in left.stdout

@@ -821,8 +821,14 @@ def _new_version(
 
 
 def _record_item(
-    ctx: AppContext, s: Session, actor: Actor, kind_name: str, row: Any, before: dict[str, Any],
-    verb: str, request_id: str,
+    ctx: AppContext,
+    s: Session,
+    actor: Actor,
+    kind_name: str,
+    row: Any,
+    before: dict[str, Any],
+    verb: str,
+    request_id: str,
 ) -> None:
     """The ledger entry of a stakeholder or consultation an erasure or rectification changed
     (``verify`` compares the row with it). An erasure shreds the record's sealing key with it:

@@ -200,8 +200,10 @@ def _scan_files(
         if resolved in skip:
             continue
         here = forms
-        if db_file is not None and resolved.name.startswith(db_file.name) and (
-            resolved.parent == db_file.parent
+        if (
+            db_file is not None
+            and resolved.name.startswith(db_file.name)
+            and (resolved.parent == db_file.parent)
         ):
             # the database's own files, byte by byte (a free page, the write-ahead log): for
             # the identifier as given; its pseudonym is in the request register by design, and
@@ -226,7 +228,11 @@ def _scan_files(
             continue
         parts = set(Path(where).parts)
         expected = next(
-            (f"legal hold (Art. 17(3)): {reason}" for name, reason in held.items() if name in parts),
+            (
+                f"legal hold (Art. 17(3)): {reason}"
+                for name, reason in held.items()
+                if name in parts
+            ),
             "",
         )
         found += [

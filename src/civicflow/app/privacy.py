@@ -67,7 +67,6 @@ from civicflow.app._privacy_requests import (
     set_legal_hold,
     verify_request,
 )
-from civicflow.app._privacy_scan import ErasureScan, Remnant, verify_erasure
 from civicflow.app._privacy_retention import (
     EVERY_DATASET,
     RETENTION_ACTIONS,
@@ -79,6 +78,7 @@ from civicflow.app._privacy_retention import (
     retention_run,
     set_retention_policy,
 )
+from civicflow.app._privacy_scan import ErasureScan, Remnant, verify_erasure
 
 __all__ = [
     "ACTIONS",

@@ -13,6 +13,8 @@ The downgrade decrypts them (it needs the same key ring) and restores the types.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,7 +28,7 @@ depends_on = None
 _WAS_STRING = {("stakeholders", "name"): 200, ("stakeholders", "organisation"): 200}
 
 
-def _old_type(table: str, column: str, kind: str) -> sa.types.TypeEngine[object]:
+def _old_type(table: str, column: str, kind: str) -> Any:
     if (table, column) in _WAS_STRING:
         return sa.String(length=_WAS_STRING[(table, column)])
     return sa.JSON() if kind == "json" else sa.Text()
@@ -41,7 +43,7 @@ def _retype(to_text: bool) -> None:
         with op.batch_alter_table(table) as batch:
             for column, kind in changes:
                 old = _old_type(table, column, kind)
-                using = {}
+                using: dict[str, Any] = {}
                 if bind.dialect.name == "postgresql" and kind == "json":
                     using = {"postgresql_using": f"{column}::{'text' if to_text else 'json'}"}
                 batch.alter_column(

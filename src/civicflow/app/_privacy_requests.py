@@ -293,7 +293,9 @@ def verify_request(
         _require_status(row, ("received",), "verified")
         before = _state(row)
         row.status, row.verified_how, row.verified_by = "verified", how, actor.pseudonym
-        _step(ctx, s, actor, row, "verify", before, reason=how)
+        # how is kept with the request, encrypted; the ledger says only that it was recorded
+        _step(ctx, s, actor, row, "verify", before,
+              reason="identity verified; how is recorded with the request")  # fmt: skip
         return _out(row)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 from typing import Any
 
@@ -28,6 +29,7 @@ from civicflow.core import utcnow
 SEALED_FIELDS: dict[str, tuple[str, ...]] = {
     "stakeholder": ("name", "organisation", "notes"),
     "consultation": ("summary", "outcome"),
+    "rule_decision": ("inputs",),
 }
 """Object types (ledger ``object_type``) and the fields of their state that are sealed."""
 
@@ -50,7 +52,9 @@ def _key(session: Session, object_type: str, object_id: str, *, create: bool) ->
 
 
 def seal(key: bytes, field: str, value: Any) -> str:
-    digest = hmac.new(key, f"{field}\0{value}".encode(), hashlib.sha256).digest()
+    """``value``'s seal under ``key`` (a document sealed as its canonical JSON)."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    digest = hmac.new(key, f"{field}\0{text}".encode(), hashlib.sha256).digest()
     return "sealed:" + base64.b32encode(digest).decode()[:32].lower()
 
 
@@ -66,7 +70,7 @@ def sealed_state(
     key = _key(session, object_type, object_id, create=create)
     if key is None:
         return state
-    return {k: seal(key, k, v) if k in fields and v not in (None, "") else v
+    return {k: seal(key, k, v) if k in fields and v not in (None, "", {}) else v
             for k, v in state.items()}  # fmt: skip
 
 

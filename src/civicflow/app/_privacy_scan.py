@@ -186,7 +186,7 @@ def _scan_files(
 ) -> tuple[list[Remnant], dict[str, int]]:
     home = ctx.settings.home.resolve()
     workspace = workspace.resolve()
-    logs = [Path(p).resolve() for p in ctx.settings.privacy_log_paths]
+    logs = [Path(p).resolve() for p in ctx.settings.privacy_log_paths or ()]
     db_file = _sqlite_file(ctx)
     if db_file is not None:
         with ctx.engine.connect() as conn:  # the write-ahead log's pages into the file

@@ -33,8 +33,8 @@ class Settings(BaseSettings):
         "the workspace; it also encrypts the application's sensitive fields at rest. Without it "
         "ingest refuses to pseudonymise and those fields are stored clear",
     )
-    privacy_log_paths: list[Path] = Field(
-        default_factory=list,
+    privacy_log_paths: list[Path] | None = Field(
+        default=None,
         description="Application log files or folders (JSON list) the erasure verification scan "
         "searches besides the `.log` files in `home`, e.g. the web server's log",
     )

@@ -17,6 +17,7 @@ second key derived from the ring for that purpose only, bound to the field they 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -47,6 +48,16 @@ def normalise(value: str) -> str:
     if digits and digits >= len(text.replace(" ", "")) * 0.6:
         text = _SEPARATORS.sub("", text)
     return text
+
+
+@functools.lru_cache(maxsize=16)
+def _field_cipher(key: bytes) -> AESGCM:
+    """The field-encryption cipher of a ring key (HKDF, its own purpose), derived once per key:
+    every encrypted field read or written uses it."""
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"civicflow field encryption"
+    ).derive(key)
+    return AESGCM(derived)
 
 
 def _key_error(path: Path | None, what: str, found: str) -> ConfigurationError:
@@ -133,17 +144,15 @@ class KeyRing:
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"civicflow privacy vault"
         ).derive(self.keys[key_id])
 
-    def _field_key(self, key_id: str) -> bytes:
-        return HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"civicflow field encryption"
-        ).derive(self.keys[key_id])
+    def _field_key(self, key_id: str) -> AESGCM:
+        return _field_cipher(self.keys[key_id])
 
     def encrypt(self, value: str, *, context: str) -> str:
         """``value`` encrypted at rest (AES-256-GCM under the current key's field key), bound to
         ``context`` (e.g. ``stakeholders.name``) so it opens in no other field; text form
         ``<key id>:<base64 nonce + ciphertext>``."""
         nonce = secrets.token_bytes(12)
-        sealed = AESGCM(self._field_key(self.current)).encrypt(
+        sealed = self._field_key(self.current).encrypt(
             nonce, value.encode("utf-8"), context.encode("utf-8")
         )
         return f"{self.current}:{base64.b64encode(nonce + sealed).decode()}"
@@ -159,9 +168,7 @@ class KeyRing:
             )  # fmt: skip
         try:
             raw = base64.b64decode(body, validate=True)
-            plain = AESGCM(self._field_key(key_id)).decrypt(
-                raw[:12], raw[12:], context.encode("utf-8")
-            )
+            plain = self._field_key(key_id).decrypt(raw[:12], raw[12:], context.encode("utf-8"))
         except (InvalidTag, ValueError) as exc:
             raise InputError(
                 f"an encrypted value of {context} does not open: altered, or another field's",

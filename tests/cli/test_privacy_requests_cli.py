@@ -1,4 +1,5 @@
-"""`civicflow privacy requests add | verify | search | export | erase | close | list` and
+"""`civicflow privacy requests add | verify | search | export | erase | verify-erasure | close |
+list` and
 `civicflow privacy retention plan`, in process: a planted e-mail address found, exported, erased."""
 
 from __future__ import annotations
@@ -58,6 +59,22 @@ def test_request_from_add_to_close(tmp_path: Path) -> None:
     for path in (tmp_path / "ws" / "datasets").rglob("*.parquet"):
         table = pq.read_table(path)
         assert all(PLANTED not in map(str, c.to_pylist()) for c in table.columns), path
+    scan = json.loads(
+        _ok(["privacy", "requests", "verify-erasure", rid, "--identifier", PLANTED, "-w", ws,
+             "--json"])
+    )  # fmt: skip
+    assert scan["clean"] and scan["remnants"] == [] and scan["searched"]["event store"] > 0
+    assert PLANTED not in json.dumps(scan)
+    # a copy left in a log the setting names: exit code 1, the file and line named
+    server_log = tmp_path / "server.log"
+    server_log.write_text(f"GET /?q={PLANTED}\n")
+    left = runner.invoke(
+        app,
+        ["privacy", "requests", "verify-erasure", rid, "--identifier", PLANTED, "-w", ws],
+        env={"CIVICFLOW_PRIVACY_LOG_PATHS": json.dumps([str(server_log)])},
+    )
+    assert left.exit_code == 1 and "STILL FOUND" in left.stdout and "line 1" in left.stdout
+    server_log.unlink()
     _ok(["privacy", "requests", "close", rid, "completed", "-w", ws])
     listed = json.loads(_ok(["privacy", "requests", "list", "-w", ws, "--json"]))
     assert [r["status"] for r in listed] == ["completed"]

@@ -85,3 +85,46 @@ def test_planted_identifiers_leak_nowhere(tmp_path: Path, caplog: pytest.LogCapt
         if p.encode() in f.read_bytes()
     ]
     assert leaked_files == []
+
+
+def test_a_planted_stakeholder_name_is_in_no_log_error_page_or_database_value(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A citizen's name typed into the stakeholder register (an encrypted field): a form refused
+    for another field, a page that fails because the key ring went missing, and the ledger page
+    leave it in no log line and no error page; the database holds it only encrypted."""
+    import sqlalchemy as sa
+
+    caplog.set_level(logging.DEBUG)
+    world = make_world(tmp_path / "w", None)
+    keys = tmp_path / "outside" / "keys.json"
+    keys.parent.mkdir()
+    KeyRing.generate().write(keys)
+    world.ctx.settings.privacy_key_file = keys
+    name, org = "Planted Stakeholderia", "Planted Lane 7"
+    try:
+        client = TestClient(make_app(world), raise_server_exceptions=False)
+        token = sign_in(client, world.emails["admin"])
+        base = f"/w/{world.workspace_id}/programme/stakeholders"
+        form = {"csrf_token": token, "name": name, "kind": "citizen", "organisation": org,
+                "interest": "4", "influence": "2", "notes": f"phone {name} on Monday"}  # fmt: skip
+        refused = client.post(base, data={**form, "interest": "9"})
+        assert refused.status_code == 422 and "interest" in refused.text
+        r = client.post(base, data=form, follow_redirects=False)
+        assert r.status_code == 303, r.text[-1500:]
+        assert name in client.get(base).text  # the register shows its own entries
+        ledger = client.get(f"/w/{world.workspace_id}/ledger")
+        assert ledger.status_code == 200 and name not in ledger.text
+        with world.ctx.engine.connect() as conn:
+            raw = conn.execute(sa.text("SELECT name, organisation, notes FROM stakeholders")).one()
+        assert all(v.startswith("enc1:") for v in raw) and name not in repr(raw)
+        # the key ring goes missing: the page fails with the setting named, not the value
+        world.ctx.settings.privacy_key_file = tmp_path / "outside" / "gone.json"
+        broken = client.get(base)
+        assert broken.status_code >= 400
+        assert "privacy_key_file" in broken.text or "key ring" in broken.text
+        assert name not in broken.text and org not in broken.text
+    finally:
+        world.ctx.close()
+    logs = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
+    assert caplog.records and name not in logs and org not in logs

@@ -434,18 +434,28 @@ def erase_user(ctx: AppContext, *, actor: Actor, user_id: str, reason: str | Non
     actor.require(Permission.USER_ADMIN)
     with ctx.session() as s:
         row = _get_user_row(s, user_id)
-        before = _state(row)
-        row.email = None
-        row.display_name = ERASED_NAME
-        row.password_hash = None
-        row.oidc_issuer = row.oidc_subject = None
-        row.is_active = False
-        row.is_admin = False
-        s.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == user_id))
-        s.execute(delete(MembershipRow).where(MembershipRow.user_id == user_id))
-        _end_sessions(s, user_id)
-        _record_user(ctx, s, row, actor=actor, action="user.erase", before=before, reason=reason)
+        erase_user_row(ctx, s, row, actor=actor, reason=reason)
         return _user(s, row)
+
+
+def erase_user_row(
+    ctx: AppContext, s: Session, row: UserRow, *, actor: Actor, reason: str | None
+) -> None:
+    """Anonymise the account ``row`` in ``s``'s transaction (:func:`erase_user`, and a
+    data-subject erasure that names the account): e-mail, name, password and OIDC link replaced,
+    tokens, roles and sessions ended, disabled; ledgered ``user.erase``. The caller checks who
+    may."""
+    before = _state(row)
+    row.email = None
+    row.display_name = ERASED_NAME
+    row.password_hash = None
+    row.oidc_issuer = row.oidc_subject = None
+    row.is_active = False
+    row.is_admin = False
+    s.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == row.id))
+    s.execute(delete(MembershipRow).where(MembershipRow.user_id == row.id))
+    _end_sessions(s, row.id)
+    _record_user(ctx, s, row, actor=actor, action="user.erase", before=before, reason=reason)
 
 
 def sign_out_everywhere(

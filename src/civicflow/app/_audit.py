@@ -39,6 +39,7 @@ from civicflow.app._models import (
 )
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission, Role
+from civicflow.app._sealed import sealed_state
 from civicflow.app._workspaces import _state as _workspace_state
 from civicflow.app._workspaces import require_workspace_row
 from civicflow.core import CivicflowError, ConfigurationError, Location, PermissionDeniedError
@@ -237,7 +238,9 @@ def _programme(kind: Any) -> Callable[[Session, AppContext], Iterator[_Current]]
     def rows(session: Session, ctx: AppContext) -> Iterator[_Current]:
         table = kind.row.__tablename__
         for row in session.scalars(select(kind.row)):
-            digest = state_digest(_programme_state(kind, session, row))
+            state = _programme_state(kind, session, row)
+            # personal fields sealed as ``record`` sealed them (app/_sealed.py)
+            digest = state_digest(sealed_state(session, kind.name, row.id, state, create=False))
             yield _Current(kind.name, row.workspace_id, row.id, digest, f"table {table}")
 
     return rows

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicflow.app._encrypted import bind_field_keys
 from civicflow.core import ConfigurationError, Location, Record, Settings, get_settings
 from civicflow.eventlog import Engine as AnalyticsEngine
 from civicflow.eventlog import make_engine
@@ -52,6 +53,8 @@ def make_db_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
+            # a deleted or overwritten value is zeroed, not left in a free page (erasure)
+            cur.execute("PRAGMA secure_delete = ON")
             # WAL: readers (the web) never wait for the writer, and commits cost one fsync
             cur.execute("PRAGMA journal_mode = WAL")
             cur.close()
@@ -126,6 +129,8 @@ class AppContext:
         self.engine = engine
         self.settings = settings
         self.ledger = ledger
+        # the sensitive fields' key ring: the setting as it is when a value is read or written
+        bind_field_keys(engine, lambda: self.settings.privacy_key_file)
         self._sessions = sessionmaker(
             engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from civicflow.app._encrypted import EncryptedJSON, EncryptedText
 from civicflow.core import Location, NotFoundError
 
 
@@ -188,20 +189,22 @@ class MeasurementRow(Base):
 
 class StakeholderRow(_Programme, Base):
     __tablename__ = "stakeholders"
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(EncryptedText("stakeholders.name"))
     kind: Mapped[str] = mapped_column(String(32))
-    organisation: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(
+        EncryptedText("stakeholders.organisation"), default=""
+    )
     interest: Mapped[int] = mapped_column(Integer)
     influence: Mapped[int] = mapped_column(Integer)
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(EncryptedText("stakeholders.notes"), default="")
 
 
 class ConsultationRow(_Programme, Base):
     __tablename__ = "consultations"
     stakeholder_id: Mapped[str] = _owner_column("stakeholders.id")
     held_on: Mapped[date] = mapped_column(Date)
-    summary: Mapped[str] = mapped_column(Text)
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(EncryptedText("consultations.summary"))
+    outcome: Mapped[str] = mapped_column(EncryptedText("consultations.outcome"), default="")
 
 
 class CommunicationRow(_Programme, Base):
@@ -607,11 +610,15 @@ class PrivacyRequestRow(Base):
     received_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     extended_months: Mapped[int] = mapped_column(Integer, default=0)
-    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    extension_reason: Mapped[str] = mapped_column(
+        EncryptedText("privacy_requests.extension_reason"), default=""
+    )
     status: Mapped[str] = mapped_column(String(16))
-    verified_how: Mapped[str] = mapped_column(Text, default="")
+    verified_how: Mapped[str] = mapped_column(
+        EncryptedText("privacy_requests.verified_how"), default=""
+    )
     verified_by: Mapped[str] = mapped_column(String(64), default="")
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(EncryptedText("privacy_requests.outcome"), default="")
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -676,12 +683,12 @@ class RuleDecisionRow(Base):
     ruleset: Mapped[str] = mapped_column(String(200))
     case_ref: Mapped[str] = mapped_column(String(200))
     decided_on: Mapped[date] = mapped_column(Date)
-    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inputs: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("rule_decisions.inputs"))
     outputs: Mapped[dict[str, Any]] = mapped_column(JSON)
     outcome: Mapped[str] = mapped_column(String(200))
     positive: Mapped[bool] = mapped_column(Boolean)
     uncertain: Mapped[bool] = mapped_column(Boolean)
-    trace: Mapped[dict[str, Any]] = mapped_column(JSON)
+    trace: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("rule_decisions.trace"))
     automation: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     final_positive: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
@@ -700,7 +707,7 @@ class RuleReviewRow(Base):
     action: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str | None] = mapped_column(String(200), nullable=True)
     final_positive: Mapped[bool] = mapped_column(Boolean)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(EncryptedText("rule_reviews.reason"))
     reviewed_by: Mapped[str] = mapped_column(String(64))
     reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -714,12 +721,12 @@ class RuleAppealRow(Base):
     workspace_id: Mapped[str] = _owner_column("workspaces.id")
     decision_id: Mapped[str] = _owner_column("rule_decisions.id")
     ruleset_version_id: Mapped[str] = mapped_column(String(64), ForeignKey("ruleset_versions.id"))
-    grounds: Mapped[str] = mapped_column(Text)
-    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
-    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    grounds: Mapped[str] = mapped_column(EncryptedText("rule_appeals.grounds"))
+    inputs: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("rule_appeals.inputs"))
+    result: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("rule_appeals.result"))
     positive: Mapped[bool] = mapped_column(Boolean)
     changed: Mapped[bool] = mapped_column(Boolean)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(EncryptedText("rule_appeals.reason"))
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -832,7 +839,7 @@ class AssistantTurnRow(Base):
     conversation_id: Mapped[str] = _owner_column("assistant_conversations.id")
     workspace_id: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(EncryptedText("assistant_turns.question"))
     answered: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(String(32))
     reply: Mapped[str] = mapped_column(Text)
@@ -843,7 +850,7 @@ class AssistantTurnRow(Base):
     kb_version: Mapped[str] = mapped_column(String(64), default="", index=True)
     candidates: Mapped[list[Any]] = mapped_column(JSON, default=list)
     rating: Mapped[str] = mapped_column(String(16), default="")
-    comment: Mapped[str] = mapped_column(Text, default="")
+    comment: Mapped[str] = mapped_column(EncryptedText("assistant_turns.comment"), default="")
 
 
 class AssistantHandoffRow(Base):
@@ -858,6 +865,18 @@ class AssistantHandoffRow(Base):
     reason: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), index=True)
     assignee: Mapped[str] = mapped_column(String(64), default="")
-    reply: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str] = mapped_column(EncryptedText("assistant_handoffs.reply"), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PrivacySealKeyRow(Base):
+    """The random key that seals one record's personal fields in the ledger's digests
+    (``app/_sealed.py``): deleting it (erasure, deletion) makes the record's past entries
+    unlinkable to any guess of those values (crypto-shredding) without changing a hash."""
+
+    __tablename__ = "privacy_seal_keys"
+    object_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(EncryptedText("privacy_seal_keys.key"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

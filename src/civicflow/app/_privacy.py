@@ -648,3 +648,21 @@ def _release(
             reason=reason,
         )  # fmt: skip
         return _release_out(row, spent + epsilon)
+
+
+def encrypt_fields(ctx: AppContext, *, actor: Actor) -> int:
+    """Encrypt the application's sensitive fields (``app/_encrypted.py``) still stored clear —
+    written before a key ring was configured — and re-encrypt those under an older key after a
+    rotation (global admins: USER_ADMIN). One transaction; ledger ``privacy.encrypt_fields``
+    with the count. Returns how many values changed."""
+    from civicflow.app._encrypted import rewrite_fields
+
+    actor.require(Permission.USER_ADMIN)
+    key_ring(ctx)  # a clear error when none is configured
+    with ctx.session() as s:
+        changed = rewrite_fields(s.connection(), encrypt=True)
+        record(
+            ctx, s, actor=actor, action="privacy.encrypt_fields", object_type="encryption",
+            object_id="fields", workspace_id=None, after={"values_encrypted": changed},
+        )  # fmt: skip
+    return changed

@@ -36,9 +36,11 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicflow.app._accounts import erase_user_row
 from civicflow.app._context import AppContext
 from civicflow.app._models import (
     ConsultationRow,
+    LoginAttemptRow,
     PrivacyLegalHoldRow,
     PrivacyRequestRow,
     PrivacyVaultRow,
@@ -291,7 +293,9 @@ def verify_request(
         _require_status(row, ("received",), "verified")
         before = _state(row)
         row.status, row.verified_how, row.verified_by = "verified", how, actor.pseudonym
-        _step(ctx, s, actor, row, "verify", before, reason=how)
+        # how is kept with the request, encrypted; the ledger says only that it was recorded
+        _step(ctx, s, actor, row, "verify", before,
+              reason="identity verified; how is recorded with the request")  # fmt: skip
         return _out(row)
 
 
@@ -553,10 +557,17 @@ def _app_records(s: Session, workspace_id: str, value: str) -> dict[str, list[di
 
 
 def _checked(
-    ctx: AppContext, s: Session, workspace_id: str, request_id: str, identifier: str, doing: str
+    ctx: AppContext,
+    s: Session,
+    workspace_id: str,
+    request_id: str,
+    identifier: str,
+    doing: str,
+    *,
+    allowed: Sequence[str] = ("verified", "in_progress"),
 ) -> tuple[PrivacyRequestRow, KeyRing | None]:
     row = _load(s, workspace_id, request_id)
-    _require_status(row, ("verified", "in_progress"), doing)
+    _require_status(row, allowed, doing)
     ring = _ring(ctx)
     value = identifier.strip()
     if not value or not any(_matches(ring, row.salt, value, t) for t in row.subject_tokens):
@@ -729,8 +740,11 @@ class ErasureResult(Record):
     """Sealed originals of the subject's pseudonyms removed from the vault."""
     application_records_erased: dict[str, int] = field(default_factory=dict)
     """Application records changed: stakeholders named by the identifier (name replaced by a
-    placeholder, notes cleared) and consultations mentioning it (the mention replaced). User
-    accounts are listed in ``remaining``, not changed: an administrator removes an account."""
+    placeholder, organisation and notes cleared), consultations mentioning it (the mention
+    replaced) and user accounts whose e-mail or name it is (anonymised)."""
+    accounts_anonymised: tuple[str, ...] = ()
+    """The pseudonyms of the user accounts anonymised (``user.erase`` entries): e-mail and name
+    replaced, password, sign-in link, sessions, tokens and roles removed, the account disabled."""
 
 
 def _rewrite(
@@ -808,13 +822,43 @@ def _new_version(
     )  # fmt: skip
 
 
+def _record_item(
+    ctx: AppContext,
+    s: Session,
+    actor: Actor,
+    kind_name: str,
+    row: Any,
+    before: dict[str, Any],
+    verb: str,
+    request_id: str,
+) -> None:
+    """The ledger entry of a stakeholder or consultation an erasure or rectification changed
+    (``verify`` compares the row with it). An erasure shreds the record's sealing key with it:
+    the record's earlier entries can no longer be linked to the erased values."""
+    from civicflow.app._programme import KINDS
+
+    kind = KINDS[kind_name]
+    row.updated_at = utcnow()
+    s.flush()
+    record(
+        ctx, s, actor=actor, action=f"{kind_name}.{verb}", object_type=kind_name,
+        object_id=row.id, workspace_id=row.workspace_id, before=before,
+        after=kind.state(s, row).to_dict(), shred_before=verb == "erase",
+        reason=f"{'erasure' if verb == 'erase' else 'rectification'} for a data subject, "
+        f"request {request_id}",
+    )  # fmt: skip
+
+
 def _erase_app_records(
-    s: Session, workspace_id: str, value: str, request_id: str
+    ctx: AppContext, s: Session, actor: Actor, workspace_id: str, value: str, request_id: str
 ) -> dict[str, int]:
     """Erase the subject from the workspace's stakeholders and consultations (in the session
     ``s``, so with the erasure's ledger entry): a stakeholder named by the identifier keeps its
-    place in the programme under a placeholder; a consultation's mention is replaced."""
+    place in the programme under a placeholder; a consultation's mention is replaced. Each change
+    is ledgered and shreds the record's sealing key."""
     import re
+
+    from civicflow.app._programme import KINDS
 
     key = normalise(value)
     placeholder = f"[erased: request {request_id}]"
@@ -826,16 +870,54 @@ def _erase_app_records(
         if normalise(h.name) == key
     ]
     for h in holders:
-        h.name, h.notes = placeholder[:200], ""
+        before = KINDS["stakeholder"].state(s, h).to_dict()
+        h.name, h.organisation, h.notes = placeholder[:200], "", ""
+        _record_item(ctx, s, actor, "stakeholder", h, before, "erase", request_id)
     ids = {h.id for h in holders}
     mention = re.compile(re.escape(value.strip()), re.IGNORECASE)
     talks = 0
     for c in s.scalars(select(ConsultationRow).where(ConsultationRow.workspace_id == workspace_id)):
         summary, outcome = mention.sub("[erased]", c.summary), mention.sub("[erased]", c.outcome)
         if (summary, outcome) != (c.summary, c.outcome) or c.stakeholder_id in ids:
+            before = KINDS["consultation"].state(s, c).to_dict()
             c.summary, c.outcome = summary, outcome
+            _record_item(ctx, s, actor, "consultation", c, before, "erase", request_id)
             talks += 1
     return {k: n for k, n in (("stakeholders", len(holders)), ("consultations", talks)) if n}
+
+
+def _matching_accounts(s: Session, value: str) -> list[UserRow]:
+    key = normalise(value)
+    return [
+        u for u in s.scalars(select(UserRow))
+        if normalise(u.email or "") == key or normalise(u.display_name) == key
+    ]  # fmt: skip
+
+
+def _check_accounts(s: Session, actor: Actor, accounts: Sequence[UserRow]) -> None:
+    """Refuse an erasure that would anonymise the actor's own account or the last active
+    administrator's (nobody could then administer civicflow), before anything changes."""
+    for u in accounts:
+        if u.id == actor.user_id:
+            raise ConflictError(
+                "the subject's identifier names your own account: you cannot erase yourself",
+                where=Location(field="identifier"),
+                found=f"account {u.pseudonym}",
+                expected="an erasure carried out by another data-protection officer or admin",
+                fix="ask a colleague with the data-protection role to carry out the erasure",
+            )
+    matched = {u.id for u in accounts}
+    admins = [u for u in s.scalars(select(UserRow).where(UserRow.is_admin.is_(True)))
+              if u.is_active]  # fmt: skip
+    if admins and all(u.id in matched for u in admins):
+        raise ConflictError(
+            "the subject's identifier names the last active administrator's account",
+            where=Location(field="identifier"),
+            found=f"account {admins[0].pseudonym}",
+            expected="another active administrator, so civicflow stays administrable",
+            fix="make another account an administrator first (`civicflow users grant-admin`),"
+            " then erase",
+        )
 
 
 def erase_subject(
@@ -845,14 +927,16 @@ def erase_subject(
     affected dataset without the subject's cases and the events naming the subject, written
     atomically with its ledger entry (``dataset.ingest``, its reason naming the request); then
     a verification scan. Ledger ``privacy.request.erase`` with what changed and the baselines
-    frozen with the subject's data. Stakeholders and consultations naming the subject are erased
-    in the same transaction as that entry; user accounts are listed, not changed."""
+    frozen with the subject's data. Stakeholders, consultations and user accounts naming the
+    subject are erased in the same transaction as that entry, each ledgered; refused before
+    anything changes when an account named is the actor's own or the last administrator's."""
     from civicflow.mining import list_baselines
 
     actor.require(Permission.PRIVACY_REQUESTS, workspace_id)
     with ctx.read_session() as s:
         row, ring = _checked(ctx, s, workspace_id, request_id, identifier, "erased")
         _, per, _, datasets = _search(ctx, s, workspace_id, ring, identifier)
+        _check_accounts(s, actor, _matching_accounts(s, identifier))
     holds = legal_holds(ctx, actor=actor, workspace_id=workspace_id)
     store = _store(ctx, workspace_id)
     baselines = list_baselines(store)
@@ -896,7 +980,22 @@ def erase_subject(
             ):
                 s.delete(entry)
                 vault_removed += 1
-        erased_records = _erase_app_records(s, workspace_id, identifier, row.id)
+        erased_records = _erase_app_records(ctx, s, actor, workspace_id, identifier, row.id)
+        accounts = _matching_accounts(s, identifier)
+        _check_accounts(s, actor, accounts)
+        attempts = [a for a in s.scalars(select(LoginAttemptRow))
+                    if normalise(a.email) == normalise(identifier)]  # fmt: skip
+        for attempt in attempts:  # throttling bookkeeping, not in the ledger
+            s.delete(attempt)
+        if attempts:
+            erased_records["login_attempts"] = len(attempts)
+        for account in accounts:
+            erase_user_row(
+                ctx, s, account, actor=actor,
+                reason=f"erasure for a data subject, request {row.id} (GDPR Art. 17)",
+            )  # fmt: skip
+        if accounts:
+            erased_records["users"] = len(accounts)
         if erased_records:
             remaining = [h for h in remaining if h.source != "application"] + [
                 h for h in _search(ctx, s, workspace_id, ring, identifier)[0]
@@ -906,6 +1005,7 @@ def erase_subject(
             request_id=row.id, datasets=tuple(outcomes), verified_absent=absent,
             remaining=tuple(remaining), vault_entries_removed=vault_removed,
             application_records_erased=erased_records,
+            accounts_anonymised=tuple(a.pseudonym for a in accounts),
         )  # fmt: skip
         before = _state(row)
         row.status = "in_progress"
@@ -995,6 +1095,7 @@ def rectify_subject(
     its ledger entry; a column stored as pseudonyms receives the corrected value's pseudonym. A
     stakeholder whose name is the identifier takes the correction ``name`` when given. Ledger
     ``privacy.request.rectify`` names the columns, never the values."""
+    from civicflow.app._programme import KINDS
     from civicflow.mining import list_baselines
 
     actor.require(Permission.PRIVACY_REQUESTS, workspace_id)
@@ -1117,7 +1218,10 @@ def rectify_subject(
                 select(StakeholderRow).where(StakeholderRow.workspace_id == workspace_id)
             ):
                 if normalise(holder.name) == key:
+                    before_holder = KINDS["stakeholder"].state(s, holder).to_dict()
                     holder.name = fixes["name"][:200]
+                    _record_item(ctx, s, actor, "stakeholder", holder, before_holder, "rectify",
+                                 row.id)  # fmt: skip
                     renamed += 1
         result = RectificationResult(
             request_id=row.id, columns=tuple(sorted(fixes)), datasets=tuple(outcomes),

@@ -20,6 +20,7 @@ from civicflow.app._privacy import (
     StoredRelease,
     decide_column,
     decide_columns,
+    encrypt_fields,
     key_ring,
     list_decisions,
     list_releases,
@@ -82,6 +83,7 @@ from civicflow.app._privacy_retention import (
     run_due,
     set_retention_policy,
 )
+from civicflow.app._privacy_scan import ErasureScan, Remnant, verify_erasure
 
 __all__ = [
     "ACTIONS",
@@ -95,10 +97,12 @@ __all__ = [
     "DatasetProtection",
     "DatasetRectification",
     "ErasureResult",
+    "ErasureScan",
     "PersonalColumn",
     "PrivacyOverview",
     "ProtectionPreview",
     "RectificationResult",
+    "Remnant",
     "RetentionPlan",
     "RetentionPolicy",
     "RetentionRun",
@@ -115,6 +119,7 @@ __all__ = [
     "dataset_protection",
     "decide_column",
     "decide_columns",
+    "encrypt_fields",
     "erase_subject",
     "export_subject",
     "extend_request",
@@ -147,5 +152,6 @@ __all__ = [
     "set_retention_policy",
     "store_vault",
     "stored_column",
+    "verify_erasure",
     "verify_request",
 ]

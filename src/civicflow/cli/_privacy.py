@@ -191,6 +191,25 @@ def rotate(
     typer.echo(f"rotated {target}: current key {key_id}")
 
 
+@app.command("encrypt-fields")
+def encrypt_fields(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Encrypt the application's sensitive fields still stored clear (written before a key ring
+    was configured) and re-encrypt those under an older key after `privacy rotate`; run as the
+    server operator (a global admin). Ledgered."""
+    from civicflow.app import privacy as pv
+
+    from ._users import server_operator
+
+    with server_operator() as op:
+        changed = pv.encrypt_fields(op.ctx, actor=op.actor)
+    if as_json:
+        typer.echo(json.dumps({"values_encrypted": changed}))
+    else:
+        typer.echo(f"encrypted {changed} value(s)")
+
+
 @app.command("decide")
 def decide(
     column: Annotated[str, typer.Argument(help="Column name (case attributes as case:<name>)")],

@@ -1,5 +1,6 @@
 """``civicflow privacy requests``: the register of data-subject requests (GDPR Arts. 12, 15-22):
-add, list, show, verify, extend, search, export, erase, close, and legal holds."""
+add, list, show, verify, extend, search, export, erase, verify-erasure, close, and legal
+holds."""
 
 from __future__ import annotations
 
@@ -341,6 +342,46 @@ def erase(
         highlight=False,
     )
     print_receipt(receipt, out=err_console)
+
+
+@app.command("verify-erasure")
+def verify_erasure(
+    request_id: RequestArg,
+    identifier: IdentifierOpt,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+    as_json: JsonOpt = False,
+) -> None:
+    """After an erasure, search every store for the identifier and its pseudonyms — the event
+    store's files, the other files under home, the application database (ledger included) and
+    the logs — and list each place one remains (exit code 1 when any does, legal holds apart)."""
+    from civicflow.app import privacy as pv
+
+    scan, receipt = _run(
+        workspace, "civicflow privacy requests verify-erasure",
+        lambda ctx, actor, ws: pv.verify_erasure(
+            ctx, actor=actor, workspace_id=ws, request_id=request_id, identifier=identifier
+        ),
+        action="privacy.request.verify_erasure", object_id=request_id,
+    )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({**scan.to_dict(), "ledger_entry": receipt}, indent=2))
+    else:
+        searched = ", ".join(f"{k}: {v}" for k, v in scan.searched.items())
+        console.print(f"searched ({searched})", highlight=False)
+        if scan.remnants:
+            table = Table(title="still found")
+            for header in ("store", "where", "field", "row", "form", "expected"):
+                table.add_column(header)
+            for r in scan.remnants:
+                table.add_row(r.store, r.where, r.field, r.row, r.form, r.expected)
+            console.print(table)
+        console.print(
+            "the identifier is gone from every store" if scan.clean else "STILL FOUND",
+            highlight=False,
+        )
+        print_receipt(receipt, out=err_console)
+    if not scan.clean:
+        raise typer.Exit(1)
 
 
 @app.command("close")

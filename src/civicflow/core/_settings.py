@@ -30,7 +30,13 @@ class Settings(BaseSettings):
     privacy_key_file: Path | None = Field(
         default=None,
         description="Pseudonymisation key ring (JSON, from `civicflow privacy keygen`) kept outside "
-        "the workspace; without it ingest refuses to pseudonymise",
+        "the workspace; it also encrypts the application's sensitive fields at rest. Without it "
+        "ingest refuses to pseudonymise and those fields are stored clear",
+    )
+    privacy_log_paths: list[Path] | None = Field(
+        default=None,
+        description="Application log files or folders (JSON list) the erasure verification scan "
+        "searches besides the `.log` files in `home`, e.g. the web server's log",
     )
     secret_key: str | None = Field(default=None, description="Session-cookie signing secret")
     assistant_generator_url: str | None = Field(

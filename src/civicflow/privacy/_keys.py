@@ -10,11 +10,14 @@ work; nobody without the key can compute or invert it. Rotation adds a key and m
 new pseudonyms use it, old ones still say which key made them (``KeyRing.matches`` checks a value
 against any pseudonym). Re-identification goes through the vault only: each original value sealed
 with AES-GCM under a key derived from the ring (HKDF), bound to its pseudonym as associated data.
+The application's sensitive fields are encrypted the same way (``encrypt``/``decrypt``) under a
+second key derived from the ring for that purpose only, bound to the field they belong to.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -45,6 +48,16 @@ def normalise(value: str) -> str:
     if digits and digits >= len(text.replace(" ", "")) * 0.6:
         text = _SEPARATORS.sub("", text)
     return text
+
+
+@functools.lru_cache(maxsize=16)
+def _field_cipher(key: bytes) -> AESGCM:
+    """The field-encryption cipher of a ring key (HKDF, its own purpose), derived once per key:
+    every encrypted field read or written uses it."""
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"civicflow field encryption"
+    ).derive(key)
+    return AESGCM(derived)
 
 
 def _key_error(path: Path | None, what: str, found: str) -> ConfigurationError:
@@ -130,6 +143,41 @@ class KeyRing:
         return HKDF(
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"civicflow privacy vault"
         ).derive(self.keys[key_id])
+
+    def _field_key(self, key_id: str) -> AESGCM:
+        return _field_cipher(self.keys[key_id])
+
+    def encrypt(self, value: str, *, context: str) -> str:
+        """``value`` encrypted at rest (AES-256-GCM under the current key's field key), bound to
+        ``context`` (e.g. ``stakeholders.name``) so it opens in no other field; text form
+        ``<key id>:<base64 nonce + ciphertext>``."""
+        nonce = secrets.token_bytes(12)
+        sealed = self._field_key(self.current).encrypt(
+            nonce, value.encode("utf-8"), context.encode("utf-8")
+        )
+        return f"{self.current}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, token: str, *, context: str) -> str:
+        """The value :meth:`encrypt` sealed in ``token`` for ``context``; refused (naming the
+        field, never the value) if the key is missing, the token altered or another field's."""
+        key_id, _, body = token.partition(":")
+        if key_id not in self.keys:
+            raise _key_error(
+                None, f"a value of {context} was encrypted with key '{key_id}', not in the ring",
+                key_id,
+            )  # fmt: skip
+        try:
+            raw = base64.b64decode(body, validate=True)
+            plain = self._field_key(key_id).decrypt(raw[:12], raw[12:], context.encode("utf-8"))
+        except (InvalidTag, ValueError) as exc:
+            raise InputError(
+                f"an encrypted value of {context} does not open: altered, or another field's",
+                where=Location(field=context),
+                found="a value that fails authentication",
+                expected="a value civicflow encrypted for this field",
+                fix="restore the row from a backup; a value changed outside civicflow is lost",
+            ) from exc
+        return plain.decode("utf-8")
 
     def seal(self, value: str, pseudonym: str) -> str:
         """``value`` encrypted (AES-256-GCM) for the vault, bound to ``pseudonym``; text form

@@ -1,7 +1,8 @@
 """The data-protection pages: the workspace's overview (each dataset's classification and
 protection, legal holds, the data steward's decisions, the differentially private releases and
 the budget spent, the data-subject requests with their deadlines), the data steward's decision
-form, and the register of data-subject requests (add, verify, extend, search, erase, close).
+form, and the register of data-subject requests (add, verify, extend, search, erase,
+verify-erasure, close).
 
 Every change goes through ``civicflow.app.privacy`` (role check and ledger); this module only
 reads forms and renders. Identifiers a subject gives are sent to the use cases and never echoed
@@ -132,13 +133,14 @@ def _request_page(
     error: dict[str, Any] | None = None,
     search: pv.SubjectSearch | None = None,
     erasure: pv.ErasureResult | None = None,
+    scan: pv.ErasureScan | None = None,
 ) -> Response:
     workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     stored = pv.get_request(ctx, actor=actor, workspace_id=workspace_id, request_id=request_id)
     return page(
         request, "privacy_request.html", actor, status=422 if error else 200,
         workspace=workspace, nav="privacy", req=stored, tags=STATUS_TAGS, error=error,
-        search=search, erasure=erasure,
+        search=search, erasure=erasure, scan=scan,
         field_ids={"how": "rq-how", "months": "rq-months", "reason": "rq-reason",
                    "outcome": "rq-outcome", "identifier": "rq-identifier"},
     )  # fmt: skip
@@ -165,8 +167,9 @@ def request_step(
     actor: PrivacyRequestHandler,
     form: PostedForm,
 ) -> Response:
-    """One step of a request: ``verify``, ``extend``, ``close``, ``search`` or ``erase``."""
-    search = erasure = None
+    """One step of a request: ``verify``, ``extend``, ``close``, ``search``, ``erase`` or
+    ``verify-erasure``."""
+    search = erasure = scan = None
     try:
         if step == "verify":
             pv.verify_request(
@@ -194,19 +197,25 @@ def request_step(
                 ctx, actor=actor, workspace_id=workspace_id, request_id=request_id,
                 identifier=form_text(form, "identifier"),
             )  # fmt: skip
+        elif step == "verify-erasure":
+            scan = pv.verify_erasure(
+                ctx, actor=actor, workspace_id=workspace_id, request_id=request_id,
+                identifier=form_text(form, "identifier"),
+            )  # fmt: skip
         else:
             raise InputError(
                 "there is no such step for a request",
                 where=Location(field="step"),
                 found=step[:40],
-                expected="verify, extend, close, search or erase",
+                expected="verify, extend, close, search, erase or verify-erasure",
                 fix="use the request page's forms",
             )
     except CivicflowError as exc:
         return _request_page(request, ctx, actor, workspace_id, request_id, error=exc.to_dict())
-    if search is not None or erasure is not None:
+    if search is not None or erasure is not None or scan is not None:
         return _request_page(
-            request, ctx, actor, workspace_id, request_id, search=search, erasure=erasure
-        )
+            request, ctx, actor, workspace_id, request_id, search=search, erasure=erasure,
+            scan=scan,
+        )  # fmt: skip
     flash(request, f"Request {request_id}: {step} recorded.")
     return RedirectResponse(f"/w/{workspace_id}/privacy/requests/{request_id}", status_code=303)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +168,43 @@ class RuleSet:
         from civicflow.decisions._decide import decide_batch
 
         return decide_batch(self, columns, on=on)
+
+    # the RuleModel seam (civicflow.decisions.RuleModel) ----------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return "yaml"
+
+    @property
+    def legal_acts(self) -> tuple[str, ...]:
+        """The acts the rules cite, sorted."""
+        return tuple(sorted({r.reference.act for r in self.rules if r.reference is not None}))
+
+    @property
+    def what_if_refusal(self) -> str | None:
+        return None
+
+    def decide_many(
+        self, rows: Sequence[Mapping[str, Any]], *, on: dt.date, chunk: int = 20_000
+    ) -> Iterator[Decision]:
+        """Decide ``rows`` vectorised, ``chunk`` rows at a time, yielding each case's decision
+        (trace and explanation) in order. A missing or empty value takes the input's default."""
+        from civicflow.decisions._decide import decide_batch
+
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            columns = {
+                spec.name: [_given(row.get(spec.name), spec.default) for row in part]
+                for spec in self.inputs
+                if spec.required or any(_given(row.get(spec.name), None) is not None for row in part)
+            }
+            batch = decide_batch(self, columns, on=on)
+            for index in range(batch.n):
+                yield batch.decision(index)
+
+
+def _given(value: Any, default: Any) -> Any:
+    return default if value is None or (isinstance(value, str) and not value.strip()) else value
 
 
 def load_ruleset(path: str | Path) -> RuleSet:

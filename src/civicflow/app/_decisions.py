@@ -1028,13 +1028,13 @@ def verify_batch(ctx: AppContext, *, actor: Actor, workspace_id: str, batch_id: 
         version = s.get(RuleSetVersionRow, batch.ruleset_version_id)
         assert version is not None
         digests = []
-        for r in s.scalars(select(RuleDecisionRow).where(RuleDecisionRow.batch_id == batch_id)):
-            value = {
-                "id": r.id, "ruleset_version_id": r.ruleset_version_id, "case_ref": r.case_ref,
-                "decided_on": r.decided_on, "inputs": r.inputs, "outputs": r.outputs,
-                "outcome": r.outcome, "positive": r.positive, "uncertain": r.uncertain,
-            }  # fmt: skip
-            digests.append((r.id, _row_digest(value)))
+        d = RuleDecisionRow
+        columns = (d.id, d.ruleset_version_id, d.case_ref, d.decided_on, d.inputs, d.outputs,
+                   d.outcome, d.positive, d.uncertain)  # fmt: skip
+        names = [c.key for c in columns]
+        for r in s.execute(select(*columns).where(d.batch_id == batch_id)):
+            value = dict(zip(names, r, strict=True))
+            digests.append((value["id"], _row_digest(value)))
         entries = ctx.ledger.entries(
             s.connection(), object_type=BATCH, object_id=batch_id, limit=1
         )

@@ -116,4 +116,5 @@ def read_model(
         positive_values=tuple(positive),
         text=text,
         alias=name,
+        title=name,
     )

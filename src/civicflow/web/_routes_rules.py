@@ -5,8 +5,9 @@ public "services you may be eligible for" page (every published rule set on a pe
 nothing stored) and the JSON API.
 
 Every change goes through ``civicflow.app.decisions`` (role check and ledger); this module only
-reads forms and renders. Rule set versions are drafted, approved and published from the command
-line (``civicflow rules submit | approve | publish``) and appear here with their history.
+reads forms and renders. Rule set versions are drafted, approved and published on the pages of
+``_routes_rules_edit`` (or from the command line: ``civicflow rules submit | approve | publish``)
+and appear here with their history; batches are decided there too.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def _overview(
         can_decide=actor.can(Permission.REVIEW_WRITE, workspace_id),
         can_write=actor.can(Permission.RULES_WRITE, workspace_id), error=error,
         values=values or {}, what_if=what_if, today=dt.date.today().isoformat(),
+        batches=rd.list_batches(ctx, actor=actor, workspace_id=workspace_id, limit=10),
     )  # fmt: skip
 
 

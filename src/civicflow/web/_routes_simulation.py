@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,9 +72,18 @@ class Jobs:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def start(self, workspace_id: str, title: str, work: Any, *, page: str = "runs") -> Job:
+    def start(
+        self,
+        workspace_id: str,
+        title: str,
+        work: Any,
+        *,
+        page: str = "runs",
+        result_url: Callable[[Any], str] | None = None,
+    ) -> Job:
         """Run ``work(progress)`` in a thread; what it returns (a run, or a model with
-        ``page="models"``) is shown at ``/w/<workspace>/simulation/<page>/<its id>``."""
+        ``page="models"``) is shown at ``/w/<workspace>/simulation/<page>/<its id>``, or at
+        ``result_url(it)`` when given (another page's background work)."""
         job = Job(id=new_id("job_"), workspace_id=workspace_id, title=title)
 
         def progress(done: int, total: int) -> None:
@@ -81,7 +91,12 @@ class Jobs:
 
         def target() -> None:
             try:
-                job.result_url = f"/w/{workspace_id}/simulation/{page}/{work(progress).id}"
+                result = work(progress)
+                job.result_url = (
+                    result_url(result)
+                    if result_url is not None
+                    else f"/w/{workspace_id}/simulation/{page}/{result.id}"
+                )
             except CivicflowError as exc:
                 job.error = exc.to_dict()
             except Exception as exc:  # the page must say it failed, not spin for ever

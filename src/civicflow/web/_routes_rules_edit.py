@@ -161,13 +161,14 @@ def _version_page(
     template: str = "rules_version.html",
     error: dict[str, Any] | None = None,
     report: Any = None,
+    step: str = "",
 ) -> Response:
     workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     version = rd.get_version(ctx, actor=actor, workspace_id=workspace_id, version_id=version_id)
     history = rd.list_versions(ctx, actor=actor, workspace_id=workspace_id, name=version.name)
     return page(
         request, template, actor, status=422 if error else 200, workspace=workspace,
-        nav="rules", version=version, history=history, error=error, report=report,
+        nav="rules", version=version, history=history, error=error, report=report, step=step,
         can_write=actor.can(Permission.RULES_WRITE, workspace_id),
         is_author=version.created_by == actor.pseudonym,
     )  # fmt: skip
@@ -206,11 +207,11 @@ def _move(
                 ctx, actor=actor, workspace_id=workspace_id, version_id=version_id, reason=reason
             )
     except CivicflowError as exc:
-        template = f"rules_confirm.html" if step in ("approve", "publish") else "rules_version.html"
+        confirm = step in ("approve", "publish")
         report = _report(ctx, actor, workspace_id, version_id) if step == "publish" else None
         return _version_page(
-            request, ctx, actor, workspace_id, version_id, template=template,
-            error=exc.to_dict(), report=report,
+            request, ctx, actor, workspace_id, version_id, error=exc.to_dict(), report=report,
+            template="rules_confirm.html" if confirm else "rules_version.html", step=step,
         )  # fmt: skip
     flash(request, f"{version.name} v{version.version} is {version.status.replace('_', ' ')}")
     return RedirectResponse(f"/w/{workspace_id}/rules/versions/{version_id}", status_code=303)
@@ -246,7 +247,10 @@ def rules_approve_confirm(
     request: Request, ctx: AppCtx, workspace_id: str, version_id: str, actor: RulesWriter
 ) -> Response:
     """Approve: a confirmation page (refused on the page when you drafted the version)."""
-    return _version_page(request, ctx, actor, workspace_id, version_id, template="rules_confirm.html")
+    return _version_page(
+        request, ctx, actor, workspace_id, version_id, template="rules_confirm.html",
+        step="approve",
+    )  # fmt: skip
 
 
 @router.post("/w/{workspace_id}/rules/versions/{version_id}/approve")
@@ -265,7 +269,7 @@ def rules_publish_confirm(
     report = _report(ctx, actor, workspace_id, version_id)
     return _version_page(
         request, ctx, actor, workspace_id, version_id, template="rules_confirm.html",
-        report=report,
+        report=report, step="publish",
     )  # fmt: skip
 
 

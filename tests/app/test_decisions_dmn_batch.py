@@ -176,7 +176,11 @@ def test_a_batch_stores_every_decision_with_one_ledger_entry(setup) -> None:  # 
     assert sorted(d.case_ref for d in stored) == [f"C-{i}" for i in range(7)]
     for d in stored:
         twin = one_by_one[int(d.case_ref[2:])]
-        assert (d.positive, d.status, d.explanation) == (twin.positive, twin.status, twin.explanation)
+        assert (d.positive, d.status, d.explanation) == (
+            twin.positive,
+            twin.status,
+            twin.explanation,
+        )
         assert d.trace["trace"] == twin.trace["trace"]
     queue = rd.review_queue(ctx, actor=worker, workspace_id=ws.id)
     assert {d.id for d in stored if d.status == "pending_review"} <= {d.id for d in queue}
@@ -209,7 +213,10 @@ def test_a_batch_is_all_or_nothing_and_runs_on_a_dmn_model(setup, monkeypatch) -
 
     monkeypatch.setattr(_decisions, "BATCH_CHUNK", 2)
     rows = [{"resident": "yes", "age": "40", "household_size": "2", "household_income": "1000"}] * 3
-    rows = [*rows, {"resident": "yes", "age": "40", "household_size": "2", "household_income": "lots"}]
+    rows = [
+        *rows,
+        {"resident": "yes", "age": "40", "household_size": "2", "household_income": "lots"},
+    ]
     before = len(_actions(ctx))
     with pytest.raises(InputError, match="household_income"):
         rd.decide_batch_cases(ctx, actor=worker, workspace_id=ws.id, ruleset="social_support",
@@ -252,5 +259,5 @@ def test_read_cases_reads_parquet_and_names_a_bad_table(tmp_path: Path) -> None:
     pd.DataFrame({"age": [40, 51], "resident": [True, None]}).to_parquet(path)
     rows = rd.read_cases(path.read_bytes(), name="cases.parquet")
     assert rows == [{"age": 40, "resident": True}, {"age": 51, "resident": None}]
-    with pytest.raises(InputError, match="cannot read the cases in bad.parquet"):
+    with pytest.raises(InputError, match=r"cannot read the cases in bad\.parquet"):
         rd.read_cases(b"not parquet", name="bad.parquet")

@@ -188,7 +188,11 @@ def test_a_dmn_model_through_review_and_a_stored_batch(
     )
     submitted = _json(["rules", "submit", str(model), *w, "--decision", "Dish", "--positive",
                        "Stew", "--name", "dinner", "--automation", "recommend"])  # fmt: skip
-    assert (submitted["kind"], submitted["name"], submitted["tests_passed"]) == ("dmn", "dinner", True)
+    assert (submitted["kind"], submitted["name"], submitted["tests_passed"]) == (
+        "dmn",
+        "dinner",
+        True,
+    )
     ctx = open_local_app()
     try:
         other = local_operator(ctx, workspace_path=ws, login="officer2")
@@ -223,4 +227,3 @@ def test_a_dmn_model_through_review_and_a_stored_batch(
     assert shown["verified"] is True and len(shown["review"]) == 3
     text = _run(["rules", "batch", stored["id"], *w])
     assert "3 recommended" in text and "digest verified" in text
-

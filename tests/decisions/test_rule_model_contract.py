@@ -55,9 +55,7 @@ def _yaml() -> Implementation:
 
 def _camunda(name: str, positive: tuple[str, ...] = ()) -> Implementation:
     text = shared_file("decisions", "camunda", f"{name}.dmn").read_text()
-    expected = json.loads(
-        shared_file("decisions", "camunda", f"{name}.expected.json").read_text()
-    )
+    expected = json.loads(shared_file("decisions", "camunda", f"{name}.expected.json").read_text())
     return Implementation(
         id=f"dmn {name}",
         kind="dmn",
@@ -82,9 +80,7 @@ def impl(request: pytest.FixtureRequest) -> Implementation:
 
 
 def _model(impl: Implementation) -> RuleModel:
-    return read_model(
-        impl.text, file=impl.id, decision=impl.decision, positive=impl.positive
-    )
+    return read_model(impl.text, file=impl.id, decision=impl.decision, positive=impl.positive)
 
 
 def test_it_is_a_rule_model_of_its_kind(impl: Implementation) -> None:

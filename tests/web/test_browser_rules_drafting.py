@@ -53,8 +53,10 @@ def test_draft_approve_publish_and_decide_a_batch(
     page.get_by_role("link", name="Draft a rule set or DMN model").click()
     page.wait_for_url(re.compile(r".*/rules/versions/new$"))
     author.axe()
-    bad = (EXAMPLES / "social_support.yaml").read_text().replace(
-        "household_income <= applicable_limit", "household_income <= no_such_rule", 1
+    bad = (
+        (EXAMPLES / "social_support.yaml")
+        .read_text()
+        .replace("household_income <= applicable_limit", "household_income <= no_such_rule", 1)
     )
     page.locator("#draft-text").fill(bad)
     page.locator("#draft-tests").fill((EXAMPLES / "social_support.tests.yaml").read_text())

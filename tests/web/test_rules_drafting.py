@@ -19,8 +19,10 @@ from civicflow.decisions import EXAMPLES
 
 from .conftest import World, make_app, sign_in
 
-BAD_YAML = (EXAMPLES / "social_support.yaml").read_text().replace(
-    "household_income <= applicable_limit", "household_income <= no_such_rule", 1
+BAD_YAML = (
+    (EXAMPLES / "social_support.yaml")
+    .read_text()
+    .replace("household_income <= applicable_limit", "household_income <= no_such_rule", 1)
 )
 
 

@@ -866,8 +866,9 @@ def decide_batch_cases(
             for index, decision in enumerate(model.decide_many(inputs, on=on)):
                 status = _status(version, decision)
                 ref = part[index].get(case_ref_column) if case_ref_column else None
-                value = {
-                    "id": new_id("dec_"), "workspace_id": workspace_id,
+                decision_id = new_id("dec_")
+                value: dict[str, Any] = {
+                    "id": decision_id, "workspace_id": workspace_id,
                     "ruleset_version_id": version.id, "ruleset": version.name,
                     "case_ref": str(ref if ref not in (None, "") else f"row {start + index + 1}")[:200],
                     "decided_on": on, "inputs": dict(decision.inputs),
@@ -878,7 +879,7 @@ def decide_batch_cases(
                     "final_positive": decision.positive if status == "final" else None,
                     "created_by": actor.pseudonym, "created_at": now, "batch_id": batch.id,
                 }  # fmt: skip
-                digests.append((value["id"], _row_digest(value)))
+                digests.append((decision_id, _row_digest(value)))
                 statuses[status] += 1
                 positive += decision.positive
                 uncertain += decision.uncertain
@@ -911,7 +912,7 @@ def read_cases(data: bytes, *, name: str) -> list[dict[str, Any]]:
             frame = pd.read_parquet(io.BytesIO(data))
         else:
             frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is the table's fault
+    except Exception as exc:
         raise InputError(
             f"cannot read the cases in {name}",
             where=Location(file=name),
@@ -920,12 +921,13 @@ def read_cases(data: bytes, *, name: str) -> list[dict[str, Any]]:
             fix="export the cases again as CSV with a header row",
         ) from None
     frame = frame.astype(object).where(frame.notna(), None)
-    return [dict(zip(frame.columns.astype(str), row, strict=True)) for row in frame.itertuples(index=False)]
+    return [
+        dict(zip(frame.columns.astype(str), row, strict=True))
+        for row in frame.itertuples(index=False)
+    ]
 
 
-def get_batch(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, batch_id: str
-) -> DecisionBatch:
+def get_batch(ctx: AppContext, *, actor: Actor, workspace_id: str, batch_id: str) -> DecisionBatch:
     actor.require(Permission.WORKSPACE_READ, workspace_id)
     with ctx.read_session() as s:
         return _batch_out(_batch_row(s, workspace_id, batch_id))
@@ -994,9 +996,7 @@ def batch_results(
     routing, outputs and explanation (what ``--out`` and the page's download write)."""
     import pandas as pd
 
-    decisions = batch_decisions(
-        ctx, actor=actor, workspace_id=workspace_id, batch_id=batch_id
-    )
+    decisions = batch_decisions(ctx, actor=actor, workspace_id=workspace_id, batch_id=batch_id)
     outputs = list(dict.fromkeys(k for d in decisions[:1] for k in d.outputs))
     rows = [
         {
@@ -1035,9 +1035,7 @@ def verify_batch(ctx: AppContext, *, actor: Actor, workspace_id: str, batch_id: 
         for r in s.execute(select(*columns).where(d.batch_id == batch_id)):
             value = dict(zip(names, r, strict=True))
             digests.append((value["id"], _row_digest(value)))
-        entries = ctx.ledger.entries(
-            s.connection(), object_type=BATCH, object_id=batch_id, limit=1
-        )
+        entries = ctx.ledger.entries(s.connection(), object_type=BATCH, object_id=batch_id, limit=1)
         expected = state_digest(_batch_state(batch, version.version, version.digest))
         return (
             len(digests) == batch.cases

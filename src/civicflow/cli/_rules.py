@@ -375,7 +375,9 @@ def _print_batch(batch: Any, out: Path | None) -> None:
         f"batch {batch.id}: {batch.cases:,} cases of {batch.ruleset} decided for "
         f"{batch.decided_on.isoformat()} and stored: {batch.positive:,} positive, "
         f"{batch.negative:,} negative, {batch.uncertain:,} uncertain; "
-        + ", ".join(f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(batch.statuses.items()))
+        + ", ".join(
+            f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(batch.statuses.items())
+        )
         + f"; {batch.in_review:,} in the review queue"
         + (f"; results in {out}" if out else ""),
         highlight=False,
@@ -819,4 +821,3 @@ def batch(
     )  # fmt: skip
     if not verified:
         raise typer.Exit(1)
-

@@ -60,9 +60,7 @@ class RuleModel(Protocol):
 
     def decide(self, inputs: Mapping[str, Any], *, on: dt.date) -> Decision: ...
 
-    def decide_many(
-        self, rows: Sequence[Mapping[str, Any]], *, on: dt.date
-    ) -> Iterator[Decision]:
+    def decide_many(self, rows: Sequence[Mapping[str, Any]], *, on: dt.date) -> Iterator[Decision]:
         """Decide every row (input name → value) for the date ``on``, in order."""
         ...
 

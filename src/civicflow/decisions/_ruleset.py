@@ -196,7 +196,8 @@ class RuleSet:
             columns = {
                 spec.name: [_given(row.get(spec.name), spec.default) for row in part]
                 for spec in self.inputs
-                if spec.required or any(_given(row.get(spec.name), None) is not None for row in part)
+                if spec.required
+                or any(_given(row.get(spec.name), None) is not None for row in part)
             }
             batch = decide_batch(self, columns, on=on)
             for index in range(batch.n):

@@ -147,9 +147,7 @@ class DmnSource:
             "cases under both instead"
         )
 
-    def decide_many(
-        self, rows: Sequence[Mapping[str, Any]], *, on: dt.date
-    ) -> Iterator[Decision]:
+    def decide_many(self, rows: Sequence[Mapping[str, Any]], *, on: dt.date) -> Iterator[Decision]:
         """Decide ``rows`` one at a time (each keeps the matched rules of every decision)."""
         for row in rows:
             yield self.decide(

@@ -123,7 +123,7 @@ def rules_draft(
     values = {k: form_text(form, k) for k in (*DRAFT_FIELDS, "review_negative", "review_uncertain")}
     try:
         text, text_file = _upload_or_text(form, "text_file", "text")
-        tests, tests_file = _upload_or_text(form, "tests_file", "tests_text")
+        tests, _ = _upload_or_text(form, "tests_file", "tests_text")
         values["text"], values["tests_text"] = text, tests
         for name, given in (("text", text), ("tests_text", tests)):
             if not given.strip():

@@ -218,7 +218,7 @@ def test_a_batch_is_all_or_nothing_and_runs_on_a_dmn_model(setup, monkeypatch) -
         {"resident": "yes", "age": "40", "household_size": "2", "household_income": "lots"},
     ]
     before = len(_actions(ctx))
-    with pytest.raises(InputError, match="household_income"):
+    with pytest.raises(InputError, match="row 4: the input 'household_income'"):
         rd.decide_batch_cases(ctx, actor=worker, workspace_id=ws.id, ruleset="social_support",
                               rows=rows, on=MARCH)  # fmt: skip
     assert len(_actions(ctx)) == before

@@ -55,6 +55,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/workspaces/{workspace_id}/rules"): "workspace:read",
     ("POST", "/api/v1/workspaces/{workspace_id}/rules/{name}/decide"): "review:write",
     ("GET", "/api/v1/workspaces/{workspace_id}/rules/decisions/{decision_id}"): "workspace:read",
+    ("POST", "/api/v1/workspaces/{workspace_id}/rules/{name}/batches"): "review:write",
+    ("GET", "/api/v1/workspaces/{workspace_id}/rules/batches/{batch_id}"): "workspace:read",
     ("GET", "/ask/{workspace_id}"): PUBLIC,
     ("POST", "/ask/{workspace_id}"): PUBLIC,
     ("POST", "/ask/{workspace_id}/handoff"): PUBLIC,

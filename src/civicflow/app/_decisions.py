@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -863,7 +863,7 @@ def decide_batch_cases(
                 for r in part
             ]
             values: list[dict[str, Any]] = []
-            for index, decision in enumerate(model.decide_many(inputs, on=on)):
+            for index, decision in enumerate(_offset_rows(model.decide_many(inputs, on=on), start)):
                 status = _status(version, decision)
                 ref = part[index].get(case_ref_column) if case_ref_column else None
                 decision_id = new_id("dec_")
@@ -925,6 +925,25 @@ def read_cases(data: bytes, *, name: str) -> list[dict[str, Any]]:
         dict(zip(frame.columns.astype(str), row, strict=True))
         for row in frame.itertuples(index=False)
     ]
+
+
+def _offset_rows(decisions: Iterator[Decision], start: int) -> Iterator[Decision]:
+    """``decisions`` of a chunk starting at row ``start`` + 1: an error naming a row of the chunk
+    names the row of the whole table instead."""
+    try:
+        yield from decisions
+    except InputError as exc:
+        where = exc.where
+        if where is None or where.row is None or start == 0:
+            raise
+        row = where.row + start
+        raise InputError(
+            exc.what.replace(f"row {where.row}:", f"row {row}:", 1),
+            where=Location(file=where.file, row=row, field=where.field),
+            found=exc.found,
+            expected=exc.expected,
+            fix=exc.fix,
+        ) from None
 
 
 def get_batch(ctx: AppContext, *, actor: Actor, workspace_id: str, batch_id: str) -> DecisionBatch:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from civicflow.core import ConfigurationError, Location, sha256_hex
+from civicflow.core import ConfigurationError, InputError, Location, sha256_hex
 from civicflow.decisions._expr import (
     BOOLEAN,
     NUMBER,
@@ -199,9 +199,44 @@ class RuleSet:
                 if spec.required
                 or any(_given(row.get(spec.name), None) is not None for row in part)
             }
-            batch = decide_batch(self, columns, on=on)
+            try:
+                batch = decide_batch(self, columns, on=on)
+            except InputError as exc:
+                raise self._row_error(exc, columns, start) from None
             for index in range(batch.n):
                 yield batch.decision(index)
+
+    def _row_error(
+        self, exc: InputError, columns: Mapping[str, list[Any]], start: int
+    ) -> InputError:
+        """The batch's error, with the first row whose value of the field it names is bad."""
+        from civicflow.decisions._decide import _coerce
+
+        field = exc.where.field if exc.where is not None else None
+        spec = next((s for s in self.inputs if s.name == field), None)
+        if spec is None or field is None or field not in columns:
+            return exc
+        for index, value in enumerate(columns[field]):
+            row = start + index + 1
+            if value is None:
+                return InputError(
+                    f"row {row}: the input '{field}' is missing",
+                    where=Location(row=row, field=field),
+                    found="no value",
+                    expected=f"{spec.label} ({spec.type})",
+                    fix=f"give '{field}' in every row",
+                )
+            try:
+                _coerce(spec, value)
+            except InputError as bad:
+                return InputError(
+                    f"row {row}: {bad.what}",
+                    where=Location(row=row, field=field),
+                    found=bad.found,
+                    expected=bad.expected,
+                    fix=bad.fix,
+                )
+        return exc
 
 
 def _given(value: Any, default: Any) -> Any:

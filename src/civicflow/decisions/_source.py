@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from civicflow.core import ConfigurationError, Location
+from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.decisions._decide import Decision, TraceStep, _coerce, format_value
 from civicflow.decisions._ruleset import InputSpec, LegalReference
 
@@ -148,12 +148,20 @@ class DmnSource:
         )
 
     def decide_many(self, rows: Sequence[Mapping[str, Any]], *, on: dt.date) -> Iterator[Decision]:
-        """Decide ``rows`` one at a time (each keeps the matched rules of every decision)."""
-        for row in rows:
-            yield self.decide(
-                {k: v for k, v in row.items() if not (isinstance(v, str) and not v.strip())},
-                on=on,
-            )
+        """Decide ``rows`` one at a time (each keeps the matched rules of every decision); a bad
+        value's error names its row."""
+        for number, row in enumerate(rows, start=1):
+            given = {k: v for k, v in row.items() if not (isinstance(v, str) and not v.strip())}
+            try:
+                yield self.decide(given, on=on)
+            except InputError as exc:
+                raise InputError(
+                    f"row {number}: {exc.what}",
+                    where=Location(row=number, field=exc.where.field if exc.where else None),
+                    found=exc.found,
+                    expected=exc.expected,
+                    fix=exc.fix,
+                ) from None
 
     def _positive(self, value: object) -> bool:
         if self.positive_values:

@@ -118,10 +118,11 @@ class Jobs:
             job = self._jobs.get(job_id)
         if job is None or job.workspace_id != workspace_id:
             raise NotFoundError(
-                "there is no such simulation job (it may have finished more than an hour ago)",
+                "there is no such job (it may have finished more than an hour ago)",
                 where=Location(field="job_id"),
                 found=job_id,
-                fix="find the result among the runs on the Simulation page",
+                fix="find the result on the page the work was started from (a simulation's "
+                "among the runs on the Simulation page, a batch among the Rules page's batches)",
             )
         return job
 

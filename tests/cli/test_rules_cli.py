@@ -162,4 +162,70 @@ def test_a_dmn_model_decides_and_explains_from_the_command_line(tmp_path: Path) 
     fine = next(s for s in explained["trace"] if s["name"] == "Fine")
     assert fine["reference"]["article"] == "decision Fine, rules 2"
     _fails(["rules", "decide", model, "--decision", "Nope", "--inputs", str(case)], "no decision")
-    _fails(["rules", "decide", model, "--cases", str(case)], "one case here")
+    dinner = str(shared_file("decisions", "camunda", "dinnerDecisions.dmn"))
+    table = tmp_path / "dinners.csv"
+    table.write_text("season,guestCount,guestsWithChildren\nSpring,10,false\nWinter,7,true\n")
+    out = tmp_path / "dinners.out.csv"
+    batch = _json(["rules", "decide", dinner, "--decision", "Dish", "--positive", "Stew",
+                   "--cases", str(table), "--out", str(out)])  # fmt: skip
+    assert (batch["cases"], batch["positive"]) == (2, 1)
+    assert out.read_text().splitlines()[1].startswith("1,positive,Stew,")
+
+
+def test_a_dmn_model_through_review_and_a_stored_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import shared_file
+
+    ws = tmp_path / "ws"
+    w = ["-w", str(ws)]
+    model = tmp_path / "dinner.dmn"
+    model.write_text(shared_file("decisions", "camunda", "dinnerDecisions.dmn").read_text())
+    (tmp_path / "dinner.tests.yaml").write_text(
+        "ruleset: dinner\ncases:\n  - name: spring\n    date: 2026-03-01\n"
+        "    inputs: {season: Spring, guestCount: 10, guestsWithChildren: false}\n"
+        "    expected: {Dish: Stew}\n"
+    )
+    submitted = _json(["rules", "submit", str(model), *w, "--decision", "Dish", "--positive",
+                       "Stew", "--name", "dinner", "--automation", "recommend"])  # fmt: skip
+    assert (submitted["kind"], submitted["name"], submitted["tests_passed"]) == (
+        "dmn",
+        "dinner",
+        True,
+    )
+    ctx = open_local_app()
+    try:
+        other = local_operator(ctx, workspace_path=ws, login="officer2")
+        accounts.grant_role(
+            ctx, actor=SYSTEM, workspace_id=other.workspace_id, user_id=other.actor.user_id,
+            role="service_owner",
+        )  # fmt: skip
+    finally:
+        ctx.close()
+    me = os_login()
+    monkeypatch.setenv("LOGNAME", "officer2")
+    monkeypatch.setenv("USER", "officer2")
+    _json(["rules", "approve", submitted["id"], *w])
+    _json(["rules", "publish", submitted["id"], *w])
+    monkeypatch.setenv("LOGNAME", me)
+    monkeypatch.setenv("USER", me)
+    table = tmp_path / "dinners.csv"
+    table.write_text(
+        "case_ref,season,guestCount,guestsWithChildren\n"
+        "D-1,Spring,10,false\nD-2,Winter,7,true\nD-3,Summer,3,false\n"
+    )
+    out = tmp_path / "results.csv"
+    stored = _json(["rules", "decide", "dinner", *w, "--date", "2026-03-01", "--cases",
+                    str(table), "--out", str(out)])  # fmt: skip
+    assert stored["stored"] is True and stored["cases"] == 3
+    assert stored["statuses"] == {"recommended": 3} and stored["in_review"] == 3
+    assert stored["ledger_entry"]["action"] == "decision.decide_batch"
+    header, *rows = out.read_text().splitlines()
+    assert header.startswith("decision_id,case_ref,date,outcome,positive,uncertain,status,Dish")
+    assert sorted(r.split(",")[1] for r in rows) == ["D-1", "D-2", "D-3"]
+    shown = _json(["rules", "batch", stored["id"], *w])
+    assert shown["verified"] is True and len(shown["review"]) == 3
+    text = _run(["rules", "batch", stored["id"], *w])
+    assert "3 recommended" in text and "digest verified" in text
+    verified = _json(["ledger", "verify"])  # one entry for the batch; the chain still holds
+    assert verified["ok"] is True and verified["problems"] == []

@@ -141,3 +141,33 @@ def test_json_api_decides_and_reads(published: World) -> None:
         f"{base}/nothing/decide", json={"inputs": {}}, headers={"x-csrf-token": token}
     )
     assert refused.status_code == 404
+
+
+def test_json_api_decides_a_stored_batch(published: World) -> None:
+    client = TestClient(make_app(published))
+    token = sign_in(client, published.emails["caseworker"])
+    base = f"/api/v1/workspaces/{published.workspace_id}/rules"
+    cases = [
+        {"case_ref": "J-1", "resident": True, "age": 30, "household_size": 1, "household_income": 900},
+        {"case_ref": "J-2", "resident": True, "age": 41, "household_size": 2, "household_income": 2310},
+    ]  # fmt: skip
+    r = client.post(
+        f"{base}/social_support/batches",
+        json={"cases": cases, "date": "2026-03-01", "source": "api test"},
+        headers={"x-csrf-token": token},
+    )
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert (made["cases"], made["positive"], made["statuses"]) == (2, 1, {"recommended": 2})
+    got = client.get(f"{base}/batches/{made['id']}").json()
+    assert got["verified"] is True
+    assert sorted((d["case_ref"], d["positive"]) for d in got["decisions"]) == [
+        ("J-1", True), ("J-2", False),
+    ]  # fmt: skip
+    bad = client.post(
+        f"{base}/social_support/batches",
+        json={"cases": [{"age": "old"}], "date": "2026-03-01"},
+        headers={"x-csrf-token": token},
+    )
+    assert bad.status_code == 422 and "row 1: the input 'resident' is missing" in bad.json()["what"]
+    assert bad.json()["row"] == 1

@@ -12,24 +12,28 @@ nothing. Every change writes one ledger entry in the transaction that stores it:
   ``rules.publish`` on the object ``ruleset_version``;
 * ``rules.what_if`` on ``ruleset`` (the rule set's name; nothing stored but the entry);
 * ``decision.decide``, ``decision.confirm``, ``decision.override`` (the reason is the entry's
-  reason), ``decision.appeal`` on ``rule_decision``.
+  reason), ``decision.appeal`` on ``rule_decision``;
+* ``decision.decide_batch`` on ``rule_decision_batch``: ONE entry for a whole batch, whose state
+  holds the digest of every decision of the batch (``verify_batch`` recomputes it from the
+  stored rows), so a batch of 100,000 cases adds one entry, not 100,000.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from civicflow.app._context import AppContext
 from civicflow.app._governance import ensure_registered
 from civicflow.app._models import (
     RuleAppealRow,
+    RuleDecisionBatchRow,
     RuleDecisionRow,
     RuleReviewRow,
     RuleSetVersionRow,
@@ -53,11 +57,14 @@ from civicflow.decisions import (
     Case,
     Decision,
     ParameterChange,
+    RuleModel,
     RuleSet,
     TestReport,
     WhatIf,
+    detect_kind,
     parse_ruleset,
     parse_tests,
+    read_model,
     run_tests,
     what_if,
 )
@@ -71,6 +78,7 @@ STATUSES = ("draft", "in_review", "approved", "published")
 QUEUE = ("recommended", "pending_review")
 VERSION = "ruleset_version"
 DECISION = "rule_decision"
+BATCH = "rule_decision_batch"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,8 +104,20 @@ class RuleSetVersion:
     approved_at: dt.datetime | None
     published_by: str | None
     published_at: dt.datetime | None
+    kind: str = "yaml"
+    dmn_decision: str | None = None
+    dmn_positive: tuple[str, ...] = ()
+
+    def model(self) -> RuleModel:
+        """The version's model: a YAML rule set or a DMN model, behind one interface."""
+        return read_model(
+            self.text, kind=self.kind, file=f"{self.name} v{self.version}",
+            decision=self.dmn_decision, positive=self.dmn_positive,
+            name=self.name if self.kind == "dmn" else "",
+        )  # fmt: skip
 
     def ruleset(self) -> RuleSet:
+        """A YAML version's rule set (a DMN version has none: use :meth:`model`)."""
         return parse_ruleset(self.text, file=f"{self.name} v{self.version}")
 
     def to_dict(self, *, text: bool = False) -> dict[str, Any]:
@@ -107,6 +127,9 @@ class RuleSetVersion:
             "version": self.version,
             "title": self.title,
             "status": self.status,
+            "kind": self.kind,
+            "dmn_decision": self.dmn_decision,
+            "dmn_positive": list(self.dmn_positive),
             "digest": self.digest,
             "automation": self.automation,
             "review_negative": self.review_negative,
@@ -253,12 +276,16 @@ def _version_out(row: RuleSetVersionRow) -> RuleSetVersion:
         review_uncertain=row.review_uncertain, test_result=row.test_result,
         created_by=row.created_by, created_at=row.created_at, approved_by=row.approved_by,
         approved_at=row.approved_at, published_by=row.published_by, published_at=row.published_at,
+        kind=row.kind or "yaml", dmn_decision=row.dmn_decision,
+        dmn_positive=tuple(str(v) for v in row.dmn_positive or ()),
     )  # fmt: skip
 
 
 def _state(row: RuleSetVersionRow) -> dict[str, Any]:
     return {
         "name": row.name, "version": row.version, "status": row.status, "digest": row.digest,
+        "kind": row.kind or "yaml", "dmn_decision": row.dmn_decision,
+        "dmn_positive": row.dmn_positive,
         "tests_digest": _digest(row.tests_text), "automation": row.automation,
         "review_negative": row.review_negative, "review_uncertain": row.review_uncertain,
         "approved_by": row.approved_by, "published_by": row.published_by,
@@ -275,7 +302,7 @@ def _check_automation(automation: str) -> None:
     check_choice(automation, AUTOMATION, what="automation level", field="automation")
 
 
-def _tests(ruleset: RuleSet, tests_text: str, *, name: str) -> TestReport:
+def _tests(ruleset: RuleModel, tests_text: str, *, name: str) -> TestReport:
     suite = parse_tests(tests_text, file=f"{name} tests")
     if suite.ruleset and suite.ruleset != ruleset.name:
         raise ConfigurationError(
@@ -299,12 +326,20 @@ def draft_ruleset(
     review_negative: bool = False,
     review_uncertain: bool = True,
     reason: str | None = None,
+    kind: str | None = None,
+    decision: str | None = None,
+    positive: Sequence[str] = (),
+    name: str | None = None,
 ) -> RuleSetVersion:
-    """Store a rule set's YAML (and its YAML tests) as the next draft version of its name. The
-    text is checked first: a bad rule file stores nothing. RULES_WRITE; ledger ``rules.draft``."""
+    """Store a rule set (YAML) or a DMN model (XML; ``kind`` is detected when not given) and its
+    YAML tests as the next draft version of its name. A DMN model decides ``decision`` (default:
+    its last decision), positive when the value is one of ``positive`` (default: any truthy
+    value), under ``name`` (default: the model's name). The text is checked first: a bad rule
+    file stores nothing. RULES_WRITE; ledger ``rules.draft``."""
     actor.require(Permission.RULES_WRITE, workspace_id)
     _check_automation(automation)
-    ruleset = parse_ruleset(text, file="rule set")
+    kind = kind or detect_kind(text)
+    ruleset = _read(text, kind=kind, decision=decision, positive=positive, name=name)
     report = _tests(ruleset, tests_text, name=ruleset.name)
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
@@ -320,6 +355,8 @@ def draft_ruleset(
             tests_text=tests_text, digest=ruleset.digest, automation=automation,
             review_negative=review_negative, review_uncertain=review_uncertain,
             test_result=report.to_dict(), created_by=actor.pseudonym, created_at=utcnow(),
+            kind=kind, dmn_decision=ruleset.outcome if kind == "dmn" else None,
+            dmn_positive=[str(v) for v in positive] if kind == "dmn" else None,
         )  # fmt: skip
         s.add(row)
         record(
@@ -327,6 +364,30 @@ def draft_ruleset(
             workspace_id=workspace_id, after=_state(row), reason=reason,
         )  # fmt: skip
         return _version_out(row)
+
+
+def _read(
+    text: str,
+    *,
+    kind: str,
+    decision: str | None = None,
+    positive: Sequence[str] = (),
+    name: str | None = None,
+) -> RuleModel:
+    model = read_model(
+        text, kind=kind, file="rule set" if kind == "yaml" else "DMN model",
+        decision=decision or None, positive=tuple(positive),
+        name=(name or "") if kind == "dmn" else "",
+    )  # fmt: skip
+    if kind == "yaml" and name and name != model.name:
+        raise ConfigurationError(
+            "a YAML rule set is named by its 'ruleset:' key",
+            where=Location(field="name"),
+            found=name,
+            expected=model.name,
+            fix="leave the name out, or change 'ruleset:' in the text",
+        )
+    return model
 
 
 def _version_row(s: Session, workspace_id: str, version_id: str) -> RuleSetVersionRow:
@@ -378,7 +439,19 @@ def update_draft(
         before = _state(row)
         new_text = row.text if text is None else text
         new_tests = row.tests_text if tests_text is None else tests_text
-        ruleset = parse_ruleset(new_text, file="rule set")
+        kind = row.kind or "yaml"
+        if detect_kind(new_text) != kind:
+            raise ConflictError(
+                f"{row.name} v{row.version} holds a {kind.upper()} text: a draft keeps its kind",
+                where=Location(field="text"),
+                found=detect_kind(new_text).upper(),
+                expected=kind.upper(),
+                fix="give the same kind of text, or draft the other kind as a new rule set",
+            )
+        ruleset = _read(
+            new_text, kind=kind, decision=row.dmn_decision, positive=row.dmn_positive or (),
+            name=row.name,
+        )  # fmt: skip
         if ruleset.name != row.name:
             raise ConflictError(
                 "a new version cannot rename the rule set",
@@ -431,7 +504,7 @@ def _move(
                 )
             row.approved_by, row.approved_at = actor.pseudonym, utcnow()
         if to == "published":
-            report = _tests(_version_out(row).ruleset(), row.tests_text, name=row.name)
+            report = _tests(_version_out(row).model(), row.tests_text, name=row.name)
             row.test_result = report.to_dict()
             if not report.passed:
                 raise ConflictError(
@@ -473,8 +546,8 @@ def _register(
 ) -> str:
     """A rule set deciding cases is an automated system: its first publication registers it in
     the governance register (proposed; its decisions are the stream the fairness audit reads)."""
-    rules = _version_out(row).ruleset()
-    acts = sorted({r.reference.act for r in rules.rules if r.reference is not None})
+    rules = _version_out(row).model()
+    acts = list(rules.legal_acts)
     oversight = (
         "in-the-loop" if row.automation in ("recommend", "review")
         else "on-the-loop" if row.review_negative or row.review_uncertain
@@ -489,7 +562,8 @@ def _register(
         owner=actor.pseudonym, senior_responsible_owner=actor.pseudonym,
         affected_people="the people whose cases are decided under the rule set",
         datasets=(f"decisions recorded under rule set {row.name}",),
-        model_type="rules as code (YAML rule set, versioned, tested)",
+        model_type="rules as code (YAML rule set, versioned, tested)" if rules.kind == "yaml"
+        else "rules as code (DMN model, versioned, tested)",
         model_version=f"v{row.version}",
         oversight=oversight,
     )  # fmt: skip
@@ -591,7 +665,7 @@ def run_version_tests(
 ) -> TestReport:
     """Run a version's tests (nothing stored)."""
     version = get_version(ctx, actor=actor, workspace_id=workspace_id, version_id=version_id)
-    return _tests(version.ruleset(), version.tests_text, name=version.name)
+    return _tests(version.model(), version.tests_text, name=version.name)
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -635,7 +709,7 @@ def decide_case(
     with ctx.session() as s:
         require_workspace_row(s, workspace_id)
         version = _published(s, workspace_id, ruleset)
-        decision = _version_out(version).ruleset().decide(inputs, on=on)
+        decision = _version_out(version).model().decide(inputs, on=on)
         status = _status(version, decision)
         row = RuleDecisionRow(
             id=new_id("dec_"), workspace_id=workspace_id, ruleset_version_id=version.id,
@@ -655,6 +729,339 @@ def decide_case(
                    "positive": row.positive, "uncertain": row.uncertain, "status": status},
         )  # fmt: skip
         return _decision_out(row)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionBatch:
+    """A batch of stored decisions: where its cases came from, its counts by outcome and by
+    routing (final, recommended, pending review), and the digest of its decisions."""
+
+    id: str
+    workspace_id: str
+    ruleset_version_id: str
+    ruleset: str
+    source: str
+    decided_on: dt.date
+    cases: int
+    positive: int
+    uncertain: int
+    statuses: dict[str, int]
+    digest: str
+    created_by: str
+    created_at: dt.datetime
+
+    @property
+    def negative(self) -> int:
+        return self.cases - self.positive
+
+    @property
+    def in_review(self) -> int:
+        """Decisions the batch put in the review queue (recommended or pending review)."""
+        return sum(self.statuses.get(q, 0) for q in QUEUE)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "ruleset": self.ruleset, "ruleset_version_id": self.ruleset_version_id,
+            "source": self.source, "date": self.decided_on.isoformat(), "cases": self.cases,
+            "positive": self.positive, "negative": self.negative, "uncertain": self.uncertain,
+            "statuses": dict(self.statuses), "in_review": self.in_review, "digest": self.digest,
+            "created_by": self.created_by, "created_at": self.created_at.isoformat(),
+        }  # fmt: skip
+
+
+Progress = Callable[[int, int], None]
+"""Called with (cases done, cases in all) as a batch proceeds."""
+
+BATCH_CHUNK = 5_000
+"""Cases decided and inserted at a time (one multi-row INSERT per chunk)."""
+
+
+def _batch_out(row: RuleDecisionBatchRow) -> DecisionBatch:
+    return DecisionBatch(
+        id=row.id, workspace_id=row.workspace_id, ruleset_version_id=row.ruleset_version_id,
+        ruleset=row.ruleset, source=row.source, decided_on=row.decided_on, cases=row.cases,
+        positive=row.positive, uncertain=row.uncertain, statuses=dict(row.statuses),
+        digest=row.digest, created_by=row.created_by, created_at=row.created_at,
+    )  # fmt: skip
+
+
+def _row_digest(row: Mapping[str, Any]) -> str:
+    """One batch decision's digest: what the rules decided (not where review has taken it)."""
+    from civicflow.ledger import state_digest
+
+    digest = state_digest(
+        [row["id"], row["ruleset_version_id"], row["case_ref"], row["decided_on"],
+         row["inputs"], row["outputs"], row["outcome"], row["positive"], row["uncertain"]]
+    )  # fmt: skip
+    assert digest is not None
+    return digest
+
+
+def _batch_digest(row_digests: Sequence[tuple[str, str]]) -> str:
+    """The batch's digest: over its decisions' digests in the order of their ids."""
+    return _digest("\n".join(f"{i} {d}" for i, d in sorted(row_digests)))
+
+
+def _batch_state(row: RuleDecisionBatchRow, version: int, version_digest: str) -> dict[str, Any]:
+    return {
+        "ruleset": row.ruleset, "version": version, "digest": version_digest,
+        "date": row.decided_on.isoformat(), "source": row.source, "cases": row.cases,
+        "positive": row.positive, "uncertain": row.uncertain, "statuses": dict(row.statuses),
+        "decisions_digest": row.digest,
+    }  # fmt: skip
+
+
+def decide_batch_cases(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    ruleset: str,
+    rows: Sequence[Mapping[str, Any]],
+    on: dt.date,
+    source: str = "",
+    case_ref_column: str | None = "case_ref",
+    progress: Progress | None = None,
+) -> DecisionBatch:
+    """Decide a table of cases (one mapping of input name → value per case; the column
+    ``case_ref_column``, when present, is each case's reference) under the rule set's published
+    version for the date ``on``, and store every decision with its trace, routed by the
+    automation level like :func:`decide_case`. All or nothing: one transaction, decisions
+    inserted ``BATCH_CHUNK`` at a time, and ONE ledger entry for the batch carrying the digest
+    of its decisions. REVIEW_WRITE; ledger ``decision.decide_batch``."""
+    actor.require(Permission.REVIEW_WRITE, workspace_id)
+    if not rows:
+        raise InputError(
+            "the batch has no cases",
+            where=Location(file=source or None, field="rows"),
+            found="0 rows",
+            expected="one row per case, one column per input",
+            fix="give a table with at least one case",
+        )
+    total = len(rows)
+    with ctx.session() as s:
+        require_workspace_row(s, workspace_id)
+        version = _published(s, workspace_id, ruleset)
+        model = _version_out(version).model()
+        batch = RuleDecisionBatchRow(
+            id=new_id("dbt_"), workspace_id=workspace_id, ruleset_version_id=version.id,
+            ruleset=version.name, source=(source or "table")[:500], decided_on=on, cases=total,
+            positive=0, uncertain=0, statuses={}, digest="", created_by=actor.pseudonym,
+            created_at=utcnow(),
+        )  # fmt: skip
+        s.add(batch)
+        s.flush()
+        statuses: Counter[str] = Counter()
+        positive = uncertain = 0
+        digests: list[tuple[str, str]] = []
+        now = utcnow()
+        done = 0
+        for start in range(0, total, BATCH_CHUNK):
+            part = rows[start : start + BATCH_CHUNK]
+            inputs = [
+                {k: v for k, v in r.items() if k != case_ref_column} if case_ref_column else r
+                for r in part
+            ]
+            values: list[dict[str, Any]] = []
+            for index, decision in enumerate(_offset_rows(model.decide_many(inputs, on=on), start)):
+                status = _status(version, decision)
+                ref = part[index].get(case_ref_column) if case_ref_column else None
+                decision_id = new_id("dec_")
+                value: dict[str, Any] = {
+                    "id": decision_id, "workspace_id": workspace_id,
+                    "ruleset_version_id": version.id, "ruleset": version.name,
+                    "case_ref": str(ref if ref not in (None, "") else f"row {start + index + 1}")[:200],
+                    "decided_on": on, "inputs": dict(decision.inputs),
+                    "outputs": dict(decision.outputs), "outcome": decision.outcome[:200],
+                    "positive": decision.positive, "uncertain": decision.uncertain,
+                    "trace": decision.to_dict(), "automation": version.automation,
+                    "status": status,
+                    "final_positive": decision.positive if status == "final" else None,
+                    "created_by": actor.pseudonym, "created_at": now, "batch_id": batch.id,
+                }  # fmt: skip
+                digests.append((decision_id, _row_digest(value)))
+                statuses[status] += 1
+                positive += decision.positive
+                uncertain += decision.uncertain
+                values.append(value)
+            s.execute(insert(RuleDecisionRow), values)
+            done += len(part)
+            if progress is not None:
+                progress(done, total)
+        batch.positive, batch.uncertain = int(positive), int(uncertain)
+        batch.statuses = dict(statuses)
+        batch.digest = _batch_digest(digests)
+        record(
+            ctx, s, actor=actor, action="decision.decide_batch", object_type=BATCH,
+            object_id=batch.id, workspace_id=workspace_id,
+            after=_batch_state(batch, version.version, version.digest),
+        )  # fmt: skip
+        return _batch_out(batch)
+
+
+def read_cases(data: bytes, *, name: str) -> list[dict[str, Any]]:
+    """The cases of a CSV (every value as text; the rule set converts it by the input's type)
+    or Parquet table (``name`` ends in ``.parquet``), one mapping per row. A table that cannot be
+    read raises an error naming it."""
+    import io
+
+    import pandas as pd
+
+    try:
+        if name.lower().endswith((".parquet", ".pq")):
+            frame = pd.read_parquet(io.BytesIO(data))
+        else:
+            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise InputError(
+            f"cannot read the cases in {name}",
+            where=Location(file=name),
+            found=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            expected="a CSV with a header row (one column per input) or a Parquet file",
+            fix="export the cases again as CSV with a header row",
+        ) from None
+    frame = frame.astype(object).where(frame.notna(), None)
+    return [
+        dict(zip(frame.columns.astype(str), row, strict=True))
+        for row in frame.itertuples(index=False)
+    ]
+
+
+def _offset_rows(decisions: Iterator[Decision], start: int) -> Iterator[Decision]:
+    """``decisions`` of a chunk starting at row ``start`` + 1: an error naming a row of the chunk
+    names the row of the whole table instead."""
+    try:
+        yield from decisions
+    except InputError as exc:
+        where = exc.where
+        if where is None or where.row is None or start == 0:
+            raise
+        row = where.row + start
+        raise InputError(
+            exc.what.replace(f"row {where.row}:", f"row {row}:", 1),
+            where=Location(file=where.file, row=row, field=where.field),
+            found=exc.found,
+            expected=exc.expected,
+            fix=exc.fix,
+        ) from None
+
+
+def get_batch(ctx: AppContext, *, actor: Actor, workspace_id: str, batch_id: str) -> DecisionBatch:
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        return _batch_out(_batch_row(s, workspace_id, batch_id))
+
+
+def _batch_row(s: Session, workspace_id: str, batch_id: str) -> RuleDecisionBatchRow:
+    row = s.get(RuleDecisionBatchRow, batch_id)
+    if row is None or row.workspace_id != workspace_id:
+        raise NotFoundError(
+            f"there is no batch of decisions '{batch_id}' in this workspace",
+            where=Location(field="batch_id"),
+            found=batch_id,
+            fix="list the batches with `civicflow rules batches`",
+        )
+    return row
+
+
+def list_batches(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, limit: int | None = 20
+) -> list[DecisionBatch]:
+    """The batches of decisions, newest first."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        q = (
+            select(RuleDecisionBatchRow)
+            .where(RuleDecisionBatchRow.workspace_id == workspace_id)
+            .order_by(RuleDecisionBatchRow.created_at.desc(), RuleDecisionBatchRow.id)
+        )
+        if limit is not None:
+            q = q.limit(limit)
+        return [_batch_out(r) for r in s.scalars(q)]
+
+
+def batch_decisions(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    batch_id: str,
+    statuses: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[StoredDecision]:
+    """A batch's decisions (only those in ``statuses``, e.g. its review items), by case."""
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        _batch_row(s, workspace_id, batch_id)
+        q = select(RuleDecisionRow).where(
+            RuleDecisionRow.workspace_id == workspace_id, RuleDecisionRow.batch_id == batch_id
+        )
+        if statuses is not None:
+            q = q.where(RuleDecisionRow.status.in_(list(statuses)))
+        q = q.order_by(RuleDecisionRow.id)
+        if limit is not None:
+            q = q.limit(limit)
+        return [_decision_out(r) for r in s.scalars(q)]
+
+
+RESULT_COLUMNS = ("decision_id", "case_ref", "date", "outcome", "positive", "uncertain", "status")
+"""The leading columns of a batch's results table; the outputs follow, then the explanation."""
+
+
+def batch_results(
+    ctx: AppContext, *, actor: Actor, workspace_id: str, batch_id: str
+) -> pd.DataFrame:
+    """A batch's results as a table: one row per case with the decision's id, its outcome,
+    routing, outputs and explanation (what ``--out`` and the page's download write)."""
+    import pandas as pd
+
+    decisions = batch_decisions(ctx, actor=actor, workspace_id=workspace_id, batch_id=batch_id)
+    outputs = list(dict.fromkeys(k for d in decisions[:1] for k in d.outputs))
+    rows = [
+        {
+            "decision_id": d.id, "case_ref": d.case_ref, "date": d.decided_on.isoformat(),
+            "outcome": d.outcome, "positive": d.positive, "uncertain": d.uncertain,
+            "status": d.status, **{k: _cell(d.outputs.get(k)) for k in outputs},
+            "explanation": d.explanation,
+        }
+        for d in decisions
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, *outputs, "explanation"])
+
+
+def _cell(value: Any) -> Any:
+    import json
+
+    return json.dumps(value) if isinstance(value, list | dict) else value
+
+
+def verify_batch(ctx: AppContext, *, actor: Actor, workspace_id: str, batch_id: str) -> bool:
+    """Recompute a batch's digest from its stored decisions and check it against the batch and
+    against the state its ledger entry carries: False when a decision was changed, removed or
+    added since."""
+    from civicflow.ledger import state_digest
+
+    actor.require(Permission.WORKSPACE_READ, workspace_id)
+    with ctx.read_session() as s:
+        batch = _batch_row(s, workspace_id, batch_id)
+        version = s.get(RuleSetVersionRow, batch.ruleset_version_id)
+        assert version is not None
+        digests = []
+        d = RuleDecisionRow
+        columns = (d.id, d.ruleset_version_id, d.case_ref, d.decided_on, d.inputs, d.outputs,
+                   d.outcome, d.positive, d.uncertain)  # fmt: skip
+        names = [c.key for c in columns]
+        for r in s.execute(select(*columns).where(d.batch_id == batch_id)):
+            value = dict(zip(names, r, strict=True))
+            digests.append((value["id"], _row_digest(value)))
+        entries = ctx.ledger.entries(s.connection(), object_type=BATCH, object_id=batch_id, limit=1)
+        expected = state_digest(_batch_state(batch, version.version, version.digest))
+        return (
+            len(digests) == batch.cases
+            and _batch_digest(digests) == batch.digest
+            and bool(entries)
+            and entries[0].after_digest == expected
+        )
 
 
 def _decision_row(s: Session, workspace_id: str, decision_id: str) -> RuleDecisionRow:
@@ -895,12 +1302,12 @@ def appeal_decision(
         current = _published(s, workspace_id, row.ruleset)
         try:
             version = current
-            decision = _version_out(current).ruleset().decide(inputs, on=row.decided_on)
+            decision = _version_out(current).model().decide(inputs, on=row.decided_on)
         except ConfigurationError:
             original = s.get(RuleSetVersionRow, row.ruleset_version_id)
             assert original is not None
             version = original
-            decision = _version_out(original).ruleset().decide(inputs, on=row.decided_on)
+            decision = _version_out(original).model().decide(inputs, on=row.decided_on)
         before_positive = row.final_positive if row.final_positive is not None else row.positive
         appeal = RuleAppealRow(
             id=new_id("apl_"), workspace_id=workspace_id, decision_id=row.id,
@@ -977,7 +1384,16 @@ def what_if_change(
                 expected="decisions stored under the rule set",
                 fix="widen the dates, or decide cases first",
             )
-        result = what_if(_version_out(version).ruleset(), change, cases)
+        model = _version_out(version).model()
+        if model.what_if_refusal is not None or not isinstance(model, RuleSet):
+            raise ConflictError(
+                f"a what-if cannot run on {version.name} v{version.version}",
+                where=Location(field="ruleset"),
+                found=f"a {model.kind.upper()} version",
+                expected="a YAML rule set with dated parameters",
+                fix=model.what_if_refusal or "what-ifs change a YAML rule set's parameters",
+            )
+        result = what_if(model, change, cases)
         record(
             ctx, s, actor=actor, action="rules.what_if", object_type="ruleset", object_id=ruleset,
             workspace_id=workspace_id,
@@ -988,7 +1404,7 @@ def what_if_change(
         return result
 
 
-def published_rulesets(ctx: AppContext, *, workspace_id: str) -> list[RuleSet]:
+def published_rulesets(ctx: AppContext, *, workspace_id: str) -> list[RuleModel]:
     """Every rule set's current published version. Public: no actor (the public eligibility
     page lists the questions they ask)."""
     with ctx.read_session() as s:
@@ -1004,7 +1420,7 @@ def published_rulesets(ctx: AppContext, *, workspace_id: str) -> list[RuleSet]:
         latest: dict[str, RuleSetVersionRow] = {}
         for row in rows:
             latest.setdefault(row.name, row)
-        return [_version_out(row).ruleset() for row in latest.values()]
+        return [_version_out(row).model() for row in latest.values()]
 
 
 def check_eligibility(

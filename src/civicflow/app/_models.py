@@ -664,6 +664,12 @@ class RuleSetVersionRow(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     published_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    kind: Mapped[str] = mapped_column(String(8), default="yaml", server_default="yaml")
+    """``yaml`` (a rule set) or ``dmn`` (a DMN model's XML in ``text``)."""
+    dmn_decision: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """A DMN model's decision whose result is the outcome."""
+    dmn_positive: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    """A DMN model's outcome values that count as positive (empty: any truthy value)."""
     __table_args__ = (
         UniqueConstraint("workspace_id", "name", "version", name="uq_ruleset_versions_version"),
     )
@@ -694,6 +700,8 @@ class RuleDecisionRow(Base):
     final_positive: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    batch_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """The batch the decision was decided in (its ledger entry is the batch's), else None."""
 
 
 class RuleReviewRow(Base):
@@ -879,4 +887,27 @@ class PrivacySealKeyRow(Base):
     object_type: Mapped[str] = mapped_column(String(32), primary_key=True)
     object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(EncryptedText("privacy_seal_keys.key"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RuleDecisionBatchRow(Base):
+    """A batch of decisions under one published rule set version for one date: where the cases
+    came from, the counts by outcome and by routing, and the digest of its decisions (the one
+    ledger entry of the batch carries it; ``RuleDecisionRow.batch_id`` names the batch)."""
+
+    __tablename__ = "rule_decision_batches"
+    id: Mapped[str] = _id_column()
+    workspace_id: Mapped[str] = _owner_column("workspaces.id")
+    ruleset_version_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("ruleset_versions.id"), index=True
+    )
+    ruleset: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(500))
+    decided_on: Mapped[date] = mapped_column(Date)
+    cases: Mapped[int] = mapped_column(Integer)
+    positive: Mapped[int] = mapped_column(Integer)
+    uncertain: Mapped[int] = mapped_column(Integer)
+    statuses: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -19,7 +19,7 @@ from ._operator import acting, print_receipt
 from ._output import emit_json
 
 if TYPE_CHECKING:
-    from civicflow.decisions import Decision, DmnSource, RuleSet
+    from civicflow.decisions import Decision, RuleModel
 
 app = typer.Typer(
     help="Rules-as-code: test rule sets against their YAML cases, move versions through review "
@@ -133,7 +133,7 @@ def _inputs(pairs: list[str] | None, file: Path | None) -> dict[str, Any]:
 
 def _local(
     source: str, *, decision: str | None = None, positive: list[str] | None = None
-) -> RuleSet | DmnSource | None:
+) -> RuleModel | None:
     from civicflow.decisions import DmnSource, load_dmn, load_ruleset
 
     path = Path(source)
@@ -234,10 +234,17 @@ def decide(
     inputs_file: InputsFileOpt = None,
     cases: Annotated[
         Path | None,
-        typer.Option("--cases", help="A CSV of cases (one column per input): decided as a batch."),
+        typer.Option(
+            "--cases",
+            help="A CSV or Parquet table of cases (one column per input; a case_ref column names "
+            "each case): decided as a batch, and stored when SOURCE is a published rule set.",
+        ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="With --cases: write the outputs CSV here.")
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="With --cases: write the results here (CSV, or Parquet by suffix)."
+        ),
     ] = None,
     case_ref: Annotated[str, typer.Option("--case", help="The case's reference (stored).")] = "",
     dmn_decision: DmnDecisionOpt = None,
@@ -247,26 +254,18 @@ def decide(
     """Decide a case for a date. From a rule set FILE (YAML, or a DMN model with --decision)
     nothing is stored; from a workspace's published rule set the decision is stored with its
     trace, routed by the rule set's automation level and ledgered (decision.decide). --cases
-    decides a CSV as one batch."""
-    from civicflow.decisions import RuleSet
-
+    decides a table as one batch: from a file nothing is stored; under a published rule set
+    every decision is stored and routed, with ONE ledger entry for the batch
+    (decision.decide_batch) and a progress bar."""
     day = _date(on)
     rules = _local(source, decision=dmn_decision, positive=positive)
     if cases is not None:
         if rules is None:
-            rules = _published(source, _need_workspace(source, workspace))
-        if not isinstance(rules, RuleSet):
-            from civicflow.core import InputError, Location
-
-            raise InputError(
-                "--cases decides a YAML rule set's batch; a DMN model decides one case here",
-                where=Location(file=source, field="--cases"),
-                found=source,
-                expected="a rule set YAML file or a published rule set's name",
-                fix="decide the DMN model's cases one at a time with --input, or batch them in "
-                "Python with DmnModel.evaluate_batch",
+            _store_batch(
+                source, _need_workspace(source, workspace), cases, day, out, as_json=as_json
             )
-        _decide_batch(rules, cases, day, out, as_json=as_json)
+        else:
+            _decide_batch(rules, cases, day, out, as_json=as_json)
         return
     values = _inputs(inputs, inputs_file)
     if rules is not None:
@@ -300,7 +299,7 @@ def decide(
     print_receipt(receipt, out=console)
 
 
-def _published(name: str, workspace: Path) -> RuleSet:
+def _published(name: str, workspace: Path) -> RuleModel:
     from civicflow.app import Permission
     from civicflow.app import decisions as rd
 
@@ -308,24 +307,94 @@ def _published(name: str, workspace: Path) -> RuleSet:
         version = rd.published_version(
             act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id, name=name
         )
-    return version.ruleset()
+    return version.model()
 
 
-def _decide_batch(
-    rules: RuleSet, cases: Path, day: dt.date, out: Path | None, *, as_json: bool
-) -> None:
-    import time
-
+def _read_cases(cases: Path) -> list[dict[str, Any]]:
+    from civicflow.app import decisions as rd
     from civicflow.core import InputError, Location
 
     try:
-        with cases.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+        data = cases.read_bytes()
     except OSError as exc:
         raise InputError(
             f"cannot read {cases}", where=Location(file=str(cases)), found=str(exc),
-            expected="a CSV file with a header row", fix="check the path",
+            expected="a CSV file with a header row, or a Parquet file", fix="check the path",
         ) from None  # fmt: skip
+    return rd.read_cases(data, name=str(cases))
+
+
+def _write_table(frame: Any, out: Path) -> None:
+    """Write a results table (Parquet by suffix, else CSV) through a temporary file, so a failed
+    write leaves no half-written file."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    if out.suffix.lower() in (".parquet", ".pq"):
+        frame.to_parquet(tmp, index=False)
+    else:
+        frame.to_csv(tmp, index=False)
+    tmp.replace(out)
+
+
+def _store_batch(
+    name: str, workspace: Path, cases: Path, day: dt.date, out: Path | None, *, as_json: bool
+) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from civicflow.app import Permission
+    from civicflow.app import decisions as rd
+
+    rows = _read_cases(cases)
+    with acting(workspace, Permission.REVIEW_WRITE, command="civicflow rules decide") as act:
+        wid, actor = act.operator.workspace_id, act.operator.actor
+        with Progress(
+            TextColumn("deciding and storing"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err_console, transient=True, disable=as_json,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("batch", total=len(rows))
+            batch = rd.decide_batch_cases(
+                act.ctx, actor=actor, workspace_id=wid, ruleset=name, rows=rows, on=day,
+                source=cases.name,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+        receipt = act.receipt(
+            action="decision.decide_batch", object_type="rule_decision_batch", object_id=batch.id
+        )
+        if out is not None:
+            _write_table(rd.batch_results(act.ctx, actor=actor, workspace_id=wid,
+                                          batch_id=batch.id), out)  # fmt: skip
+    if as_json:
+        emit_json({**batch.to_dict(), "stored": True, "out": str(out) if out else None,
+                   "ledger_entry": receipt})  # fmt: skip
+        return
+    _print_batch(batch, out)
+    print_receipt(receipt, out=console)
+
+
+def _print_batch(batch: Any, out: Path | None) -> None:
+    console.print(
+        f"batch {batch.id}: {batch.cases:,} cases of {batch.ruleset} decided for "
+        f"{batch.decided_on.isoformat()} and stored: {batch.positive:,} positive, "
+        f"{batch.negative:,} negative, {batch.uncertain:,} uncertain; "
+        + ", ".join(
+            f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(batch.statuses.items())
+        )
+        + f"; {batch.in_review:,} in the review queue"
+        + (f"; results in {out}" if out else ""),
+        highlight=False,
+    )
+
+
+def _decide_batch(
+    rules: RuleModel, cases: Path, day: dt.date, out: Path | None, *, as_json: bool
+) -> None:
+    import time
+
+    from civicflow.decisions import RuleSet
+
+    rows = _read_cases(cases)
+    if not isinstance(rules, RuleSet):
+        _decide_rows(rules, rows, day, out, as_json=as_json)
+        return
     columns = {
         spec.name: [row.get(spec.name) or spec.default for row in rows]
         for spec in rules.inputs
@@ -341,7 +410,7 @@ def _decide_batch(
         "seconds": round(seconds, 3), "out": str(out) if out else None,
     }  # fmt: skip
     if out is not None:
-        with out.open("w", newline="", encoding="utf-8") as handle:
+        with _atomic(out) as handle:
             writer = csv.writer(handle)
             writer.writerow(["row", *rules.outputs, "uncertain", "explanation"])
             for i in range(batch.n):
@@ -356,6 +425,57 @@ def _decide_batch(
         f"{batch.n:,} cases decided for {day.isoformat()} in {seconds:.2f} s: {positive:,} "
         f"{rules.outcome_labels[0]}, {batch.n - positive:,} {rules.outcome_labels[1]}, "
         f"{int(batch.uncertain.sum()):,} uncertain" + (f"; outputs in {out}" if out else ""),
+        highlight=False,
+    )
+
+
+def _atomic(out: Path) -> Any:
+    """A text file written through a temporary one and renamed into place when complete."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def opened() -> Any:
+        tmp = out.with_name(f".{out.name}.tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            yield handle
+        tmp.replace(out)
+
+    return opened()
+
+
+def _decide_rows(
+    rules: RuleModel, rows: list[dict[str, Any]], day: dt.date, out: Path | None, *, as_json: bool
+) -> None:
+    """A file model's batch decided one case at a time (a DMN model): nothing stored."""
+    import time
+
+    from civicflow.decisions import format_value
+
+    started = time.perf_counter()
+    decisions = list(rules.decide_many(rows, on=day))
+    seconds = time.perf_counter() - started
+    positive = sum(d.positive for d in decisions)
+    uncertain = sum(d.uncertain for d in decisions)
+    if out is not None:
+        outputs = list(decisions[0].outputs) if decisions else []
+        with _atomic(out) as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "outcome", *outputs, "uncertain", "explanation"])
+            for i, d in enumerate(decisions):
+                writer.writerow([i + 1, d.outcome, *(format_value(d.outputs.get(k)) for k in outputs),
+                                 d.uncertain, d.explanation])  # fmt: skip
+    summary = {
+        "ruleset": rules.name, "date": day.isoformat(), "cases": len(decisions),
+        "positive": positive, "negative": len(decisions) - positive, "uncertain": uncertain,
+        "seconds": round(seconds, 3), "out": str(out) if out else None,
+    }  # fmt: skip
+    if as_json:
+        emit_json(summary)
+        return
+    console.print(
+        f"{len(decisions):,} cases decided for {day.isoformat()} in {seconds:.2f} s: "
+        f"{positive:,} positive, {len(decisions) - positive:,} negative, {uncertain:,} uncertain"
+        + (f"; outputs in {out}" if out else ""),
         highlight=False,
     )
 
@@ -378,7 +498,7 @@ def explain(
     legal reference and effective date — and the citizen's explanation. SOURCE may be a DMN
     model (.dmn: the matched rules of each decision), or a stored decision's id (with -w): its
     stored trace is shown. Nothing is stored."""
-    rules: RuleSet | DmnSource | None = _local(source, decision=dmn_decision, positive=positive)
+    rules: RuleModel | None = _local(source, decision=dmn_decision, positive=positive)
     if rules is None and source.startswith("dec_"):
         _explain_stored(source, _need_workspace(source, workspace), as_json=as_json)
         return
@@ -438,7 +558,9 @@ def _explain_stored(decision_id: str, workspace: Path, *, as_json: bool) -> None
 
 @app.command("submit")
 def submit(
-    ruleset: Annotated[Path, typer.Argument(help="The rule set (YAML).")],
+    ruleset: Annotated[
+        Path, typer.Argument(help="The rule set (YAML), or a DMN model (.dmn) with --decision.")
+    ],
     workspace: WorkspaceReq,
     tests: Annotated[
         Path | None,
@@ -462,10 +584,19 @@ def submit(
         ),
     ] = True,
     reason: ReasonOpt = None,
+    dmn_decision: DmnDecisionOpt = None,
+    positive: DmnPositiveOpt = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", help="With a DMN model: the rule set's name (default: the model's name)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Store the rule set and its tests as a new version and submit it for review (ledgered
-    rules.draft and rules.submit). Another policy officer approves it, then it is published."""
+    """Store the rule set (or DMN model) and its YAML tests as a new version and submit it for
+    review (ledgered rules.draft and rules.submit). Another policy officer approves it, then it
+    is published."""
     from civicflow.app import Permission
     from civicflow.app import decisions as rd
 
@@ -477,6 +608,8 @@ def submit(
             act.ctx, actor=actor, workspace_id=wid, text=text, tests_text=tests_text,
             automation=automation, review_negative=review_negative,
             review_uncertain=review_uncertain, reason=reason,
+            kind="dmn" if ruleset.suffix.lower() == ".dmn" else None, decision=dmn_decision,
+            positive=tuple(positive or ()), name=name,
         )  # fmt: skip
         version = rd.submit_ruleset(
             act.ctx, actor=actor, workspace_id=wid, version_id=draft.id, reason=reason
@@ -650,3 +783,41 @@ def decisions(
     console.print(t)
     if out is not None:
         console.print(f"wrote {len(items):,} decisions to {out}", highlight=False)
+
+
+@app.command("batch")
+def batch(
+    batch_id: Annotated[str, typer.Argument(help="The batch's id (dbt_…).")],
+    workspace: WorkspaceReq,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write its results here (CSV, or Parquet by suffix)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A stored batch of decisions: its counts by outcome and routing, its review items, and
+    whether its decisions still match the digest its one ledger entry carries."""
+    from civicflow.app import Permission
+    from civicflow.app import decisions as rd
+
+    with acting(workspace, Permission.WORKSPACE_READ, command="civicflow rules batch") as act:
+        wid, actor = act.operator.workspace_id, act.operator.actor
+        found = rd.get_batch(act.ctx, actor=actor, workspace_id=wid, batch_id=batch_id)
+        verified = rd.verify_batch(act.ctx, actor=actor, workspace_id=wid, batch_id=batch_id)
+        review = rd.batch_decisions(act.ctx, actor=actor, workspace_id=wid, batch_id=batch_id,
+                                    statuses=("recommended", "pending_review"), limit=50)  # fmt: skip
+        if out is not None:
+            _write_table(rd.batch_results(act.ctx, actor=actor, workspace_id=wid,
+                                          batch_id=batch_id), out)  # fmt: skip
+    if as_json:
+        emit_json({**found.to_dict(), "verified": verified, "out": str(out) if out else None,
+                   "review": [d.id for d in review]})  # fmt: skip
+        return
+    _print_batch(found, out)
+    console.print(
+        "digest verified: the stored decisions are those ledgered" if verified
+        else "DIGEST MISMATCH: stored decisions differ from those ledgered",
+        highlight=False,
+    )  # fmt: skip
+    if not verified:
+        raise typer.Exit(1)

@@ -33,10 +33,12 @@ from civicflow.decisions._dmn import (
     DmnStep,
     ItemDefinition,
     load_dmn,
+    parse_dmn,
     plain,
 )
 from civicflow.decisions._expr import FUNCTIONS
 from civicflow.decisions._feel import FeelError, FeelSyntaxError
+from civicflow.decisions._model import KINDS, RuleModel, detect_kind, read_model
 from civicflow.decisions._ruleset import (
     InputSpec,
     LegalReference,
@@ -74,6 +76,7 @@ EXAMPLES = Path(__file__).with_name("examples")
 __all__ = [
     "EXAMPLES",
     "FUNCTIONS",
+    "KINDS",
     "BatchDecision",
     "Case",
     "CaseChange",
@@ -99,6 +102,7 @@ __all__ = [
     "ParameterUse",
     "ParameterValue",
     "Rule",
+    "RuleModel",
     "RuleSet",
     "RuleSource",
     "TestCase",
@@ -109,14 +113,17 @@ __all__ = [
     "amount_output",
     "decide",
     "decide_batch",
+    "detect_kind",
     "explain",
     "format_value",
     "load_dmn",
     "load_ruleset",
     "load_tests",
+    "parse_dmn",
     "parse_ruleset",
     "parse_tests",
     "plain",
+    "read_model",
     "run_tests",
     "what_if",
     "with_parameter",

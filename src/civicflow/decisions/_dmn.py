@@ -977,12 +977,8 @@ def load_dmn(path: str | Path) -> DmnModel:
     """Read a DMN 1.1, 1.2 or 1.3 file. Refuses, with the element and the reason, what it cannot
     run."""
     path = Path(path)
-    reader = _Reader(path)
     try:
-        parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
-        )
-        root = etree.parse(str(path), parser).getroot()
+        root = etree.parse(str(path), _parser()).getroot()
     except OSError as exc:
         raise DmnImportError(
             f"cannot read {path}",
@@ -992,13 +988,39 @@ def load_dmn(path: str | Path) -> DmnModel:
             fix="check the path",
         ) from exc
     except etree.XMLSyntaxError as exc:
-        raise DmnImportError(
-            f"{path.name} is not well-formed XML",
-            where=Location(file=str(path), line=exc.lineno),
-            found=str(exc),
-            expected="a DMN XML file",
-            fix="export the model again from the modeller",
-        ) from exc
+        raise _not_xml(path, exc) from exc
+    return _build_model(path, root)
+
+
+def parse_dmn(text: str, *, file: str = "<dmn model>") -> DmnModel:
+    """Read a DMN 1.1, 1.2 or 1.3 model from its XML text (a stored rule set version); ``file``
+    names it in errors. Refuses what it cannot run like :func:`load_dmn`."""
+    path = Path(file)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), _parser())
+    except etree.XMLSyntaxError as exc:
+        raise _not_xml(path, exc) from exc
+    return _build_model(path, root)
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
+    )
+
+
+def _not_xml(path: Path, exc: etree.XMLSyntaxError) -> DmnImportError:
+    return DmnImportError(
+        f"{path.name} is not well-formed XML",
+        where=Location(file=str(path), line=exc.lineno),
+        found=str(exc),
+        expected="a DMN XML file",
+        fix="export the model again from the modeller",
+    )
+
+
+def _build_model(path: Path, root: etree._Element) -> DmnModel:
+    reader = _Reader(path)
     qname = etree.QName(root)
     version = DMN_NAMESPACES.get(qname.namespace or "")
     if version is None or qname.localname != "definitions":

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from civicflow.core import ConfigurationError, Location, sha256_hex
+from civicflow.core import ConfigurationError, InputError, Location, sha256_hex
 from civicflow.decisions._expr import (
     BOOLEAN,
     NUMBER,
@@ -168,6 +168,79 @@ class RuleSet:
         from civicflow.decisions._decide import decide_batch
 
         return decide_batch(self, columns, on=on)
+
+    # the RuleModel seam (civicflow.decisions.RuleModel) ----------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return "yaml"
+
+    @property
+    def legal_acts(self) -> tuple[str, ...]:
+        """The acts the rules cite, sorted."""
+        return tuple(sorted({r.reference.act for r in self.rules if r.reference is not None}))
+
+    @property
+    def what_if_refusal(self) -> str | None:
+        return None
+
+    def decide_many(
+        self, rows: Sequence[Mapping[str, Any]], *, on: dt.date, chunk: int = 20_000
+    ) -> Iterator[Decision]:
+        """Decide ``rows`` vectorised, ``chunk`` rows at a time, yielding each case's decision
+        (trace and explanation) in order. A missing or empty value takes the input's default."""
+        from civicflow.decisions._decide import decide_batch
+
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            columns = {
+                spec.name: [_given(row.get(spec.name), spec.default) for row in part]
+                for spec in self.inputs
+                if spec.required
+                or any(_given(row.get(spec.name), None) is not None for row in part)
+            }
+            try:
+                batch = decide_batch(self, columns, on=on)
+            except InputError as exc:
+                raise self._row_error(exc, columns, start) from None
+            for index in range(batch.n):
+                yield batch.decision(index)
+
+    def _row_error(
+        self, exc: InputError, columns: Mapping[str, list[Any]], start: int
+    ) -> InputError:
+        """The batch's error, with the first row whose value of the field it names is bad."""
+        from civicflow.decisions._decide import _coerce
+
+        field = exc.where.field if exc.where is not None else None
+        spec = next((s for s in self.inputs if s.name == field), None)
+        if spec is None or field is None or field not in columns:
+            return exc
+        for index, value in enumerate(columns[field]):
+            row = start + index + 1
+            if value is None:
+                return InputError(
+                    f"row {row}: the input '{field}' is missing",
+                    where=Location(row=row, field=field),
+                    found="no value",
+                    expected=f"{spec.label} ({spec.type})",
+                    fix=f"give '{field}' in every row",
+                )
+            try:
+                _coerce(spec, value)
+            except InputError as bad:
+                return InputError(
+                    f"row {row}: {bad.what}",
+                    where=Location(row=row, field=field),
+                    found=bad.found,
+                    expected=bad.expected,
+                    fix=bad.fix,
+                )
+        return exc
+
+
+def _given(value: Any, default: Any) -> Any:
+    return default if value is None or (isinstance(value, str) and not value.strip()) else value
 
 
 def load_ruleset(path: str | Path) -> RuleSet:

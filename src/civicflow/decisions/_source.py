@@ -9,11 +9,11 @@ step whose reference names the model, the decision and the rules that matched.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from civicflow.core import ConfigurationError, Location
+from civicflow.core import ConfigurationError, InputError, Location
 from civicflow.decisions._decide import Decision, TraceStep, _coerce, format_value
 from civicflow.decisions._ruleset import InputSpec, LegalReference
 
@@ -78,6 +78,10 @@ class DmnSource:
     title: str = ""
     positive_values: tuple[object, ...] = ()
     labels: tuple[str, str] = ("positive", "negative")
+    text: str = ""
+    """The model's XML when it was read from text (a stored version): part of the digest."""
+    alias: str = ""
+    """The rule set's name when it is not the model's own (``<definitions name=…>``)."""
 
     def __post_init__(self) -> None:
         if not self.title:
@@ -93,15 +97,78 @@ class DmnSource:
 
     @property
     def name(self) -> str:
-        return self.model.name
+        return self.alias or self.model.name
 
     @property
     def inputs(self) -> tuple[InputSpec, ...]:
         return tuple(_spec(item) for item in self.model.inputs.values())
 
+    # the RuleModel seam (civicflow.decisions.RuleModel) ----------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return "dmn"
+
+    @property
+    def description(self) -> str:
+        return f"DMN model {self.model.name}, decision '{self.outcome}'"
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(self.model.inputs)
+
+    @property
+    def outcome_labels(self) -> tuple[str, str]:
+        return self.labels
+
+    @property
+    def digest(self) -> str:
+        """The model's text, the outcome decision and the positive values, digested: what
+        decides, exactly."""
+        import json
+
+        from civicflow.core import sha256_hex
+
+        what = json.dumps(
+            [self.text or self.model.name, self.outcome, [str(v) for v in self.positive_values]]
+        )
+        return sha256_hex(what.encode("utf-8"))
+
+    @property
+    def legal_acts(self) -> tuple[str, ...]:
+        return (f"DMN model {self.model.name}",)
+
+    @property
+    def what_if_refusal(self) -> str | None:
+        return (
+            f"the DMN model '{self.model.name}' has no parameters separate from its rules: its "
+            "thresholds are written in the decision tables' cells, so a parameter change cannot "
+            "be applied to it. Draft a new version with the changed table and decide the past "
+            "cases under both instead"
+        )
+
+    def decide_many(self, rows: Sequence[Mapping[str, Any]], *, on: dt.date) -> Iterator[Decision]:
+        """Decide ``rows`` one at a time (each keeps the matched rules of every decision); a bad
+        value's error names its row."""
+        for number, row in enumerate(rows, start=1):
+            given = {k: v for k, v in row.items() if not (isinstance(v, str) and not v.strip())}
+            try:
+                yield self.decide(given, on=on)
+            except InputError as exc:
+                raise InputError(
+                    f"row {number}: {exc.what}",
+                    where=Location(row=number, field=exc.where.field if exc.where else None),
+                    found=exc.found,
+                    expected=exc.expected,
+                    fix=exc.fix,
+                ) from None
+
     def _positive(self, value: object) -> bool:
         if self.positive_values:
-            return value in self.positive_values
+            shown = _plain(value)
+            return shown in self.positive_values or str(shown) in {
+                str(v) for v in self.positive_values
+            }
         return bool(value)
 
     def decide(self, inputs: Mapping[str, Any], *, on: dt.date) -> Decision:

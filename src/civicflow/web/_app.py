@@ -166,6 +166,7 @@ def create_app(
         _routes_privacy,
         _routes_privacy_retention,
         _routes_rules,
+        _routes_rules_edit,
         _routes_simulation,
     )
     from civicflow.web._analysis import AnalysisCache
@@ -186,6 +187,7 @@ def create_app(
     app.include_router(_routes_people.router)
     app.include_router(_routes_fairness.router)
     app.include_router(_routes_rules.router)
+    app.include_router(_routes_rules_edit.router)
     app.include_router(_routes_allocation.router)
     app.include_router(_routes_forecast.router)
     app.include_router(_routes_privacy.router)

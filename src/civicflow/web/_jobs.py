@@ -34,7 +34,8 @@ class Job:
     workspace_id: str
     title: str
     section: str = "simulation"
-    """The page the job belongs to (its URL segment): ``simulation``, ``forecasts``, ``allocation``."""
+    """The page the job belongs to (its URL path under the workspace): ``simulation``,
+    ``forecasts``, ``allocation``, ``rules/batches``."""
     section_title: str = "Simulation"
     counting: str = "cases simulated"
     """What ``done`` of ``total`` counts, as the progress line says it."""
@@ -56,7 +57,12 @@ class Job:
 
     @property
     def back_url(self) -> str:
-        return f"/w/{self.workspace_id}/{self.section}"
+        return f"/w/{self.workspace_id}/{self.nav}"
+
+    @property
+    def nav(self) -> str:
+        """The navigation entry of the job's page (``rules`` for ``rules/batches``)."""
+        return self.section.split("/")[0]
 
 
 class Jobs:
@@ -163,5 +169,5 @@ def job_page(
     workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     template = "_job.html" if is_htmx(request) else "job.html"
     return page(
-        request, template, actor, workspace=workspace, nav=section, job=job, error=job.error
+        request, template, actor, workspace=workspace, nav=job.nav, job=job, error=job.error
     )

@@ -5,8 +5,9 @@ public "services you may be eligible for" page (every published rule set on a pe
 nothing stored) and the JSON API.
 
 Every change goes through ``civicflow.app.decisions`` (role check and ledger); this module only
-reads forms and renders. Rule set versions are drafted, approved and published from the command
-line (``civicflow rules submit | approve | publish``) and appear here with their history.
+reads forms and renders. Rule set versions are drafted, approved and published on the pages of
+``_routes_rules_edit`` (or from the command line: ``civicflow rules submit | approve | publish``)
+and appear here with their history; batches are decided there too.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def _overview(
         can_decide=actor.can(Permission.REVIEW_WRITE, workspace_id),
         can_write=actor.can(Permission.RULES_WRITE, workspace_id), error=error,
         values=values or {}, what_if=what_if, today=dt.date.today().isoformat(),
+        batches=rd.list_batches(ctx, actor=actor, workspace_id=workspace_id, limit=10),
     )  # fmt: skip
 
 
@@ -270,6 +272,48 @@ def api_decide(
         on=body.date, case_ref=body.case_ref,
     )  # fmt: skip
     return stored.to_dict()
+
+
+class BatchBody(BaseModel):
+    """Cases to decide as one stored batch: one object of inputs per case (``case_ref`` names
+    it), the date decided for, and where the cases came from."""
+
+    cases: list[dict[str, Any]] = Field(max_length=100_000)
+    date: dt.date = Field(default_factory=dt.date.today)
+    source: str = "api"
+
+
+@api.post("/workspaces/{workspace_id}/rules/{name}/batches", status_code=201)
+def api_decide_batch(
+    ctx: AppCtx, workspace_id: str, name: str, body: BatchBody, actor: ReviewWriter
+) -> dict[str, Any]:
+    """Decide many cases under the rule set's published version: every decision stored with its
+    trace and routed by the automation level, one ledger entry for the batch. Returns the
+    batch's counts; its decisions are read with ``/rules/batches/{batch_id}``."""
+    batch = rd.decide_batch_cases(
+        ctx, actor=actor, workspace_id=workspace_id, ruleset=name, rows=body.cases,
+        on=body.date, source=body.source,
+    )  # fmt: skip
+    return batch.to_dict()
+
+
+@api.get("/workspaces/{workspace_id}/rules/batches/{batch_id}")
+def api_batch(
+    ctx: AppCtx, workspace_id: str, batch_id: str, actor: WorkspaceReader
+) -> dict[str, Any]:
+    """A stored batch: its counts, whether its decisions match its ledger entry, and each
+    decision (id, case, outcome, status)."""
+    batch = rd.get_batch(ctx, actor=actor, workspace_id=workspace_id, batch_id=batch_id)
+    decisions = rd.batch_decisions(ctx, actor=actor, workspace_id=workspace_id, batch_id=batch_id)
+    return {
+        **batch.to_dict(),
+        "verified": rd.verify_batch(ctx, actor=actor, workspace_id=workspace_id, batch_id=batch_id),
+        "decisions": [
+            {"id": d.id, "case_ref": d.case_ref, "outcome": d.outcome, "positive": d.positive,
+             "uncertain": d.uncertain, "status": d.status}
+            for d in decisions
+        ],
+    }  # fmt: skip
 
 
 @api.get("/workspaces/{workspace_id}/rules/decisions/{decision_id}")

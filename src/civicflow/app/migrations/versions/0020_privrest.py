@@ -1,7 +1,7 @@
 """sensitive fields encrypted at rest (widened to text, existing rows encrypted), ledger seal keys
 
 Revision ID: 0020_privrest
-Revises: 0018_assistant_conversations
+Revises: 0019_privret
 Create Date: 2026-12-06
 
 The fields of ``civicflow.app._encrypted.ENCRYPTED_FIELDS`` become text (a ciphertext is longer

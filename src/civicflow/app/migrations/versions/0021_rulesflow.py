@@ -56,13 +56,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("rule_decisions") as batch:
-        batch.drop_index("ix_rule_decisions_batch_id")
-        batch.drop_column("batch_id")
+    op.drop_index("ix_rule_decisions_batch_id", "rule_decisions")
+    op.drop_column("rule_decisions", "batch_id")
     op.drop_index("ix_rule_decision_batches_ruleset_version_id", "rule_decision_batches")
     op.drop_index("ix_rule_decision_batches_workspace_id", "rule_decision_batches")
     op.drop_table("rule_decision_batches")
-    with op.batch_alter_table("ruleset_versions") as batch:
-        batch.drop_column("dmn_positive")
-        batch.drop_column("dmn_decision")
-        batch.drop_column("kind")
+    # Dropped in place, never by rebuilding the table: on SQLite a rebuild drops
+    # ruleset_versions, which the stored decisions' foreign keys refuse.
+    for column in ("dmn_positive", "dmn_decision", "kind"):
+        op.drop_column("ruleset_versions", column)

@@ -331,3 +331,53 @@ def test_whole_units_are_bounded_by_need_and_start_from_the_rounded_relaxation()
         plain.objective, abs=0.01
     )  # + ε per unit
     assert result.efficient.mip_gap is not None and result.efficient.mip_gap <= 1e-6
+
+
+@pytest.mark.parametrize(
+    "equity",
+    [
+        pytest.param({"min_level": 0.6}, id="minimum level"),
+        pytest.param({"min_level": 0.5, "max_gap": 0.2}, id="minimum level and gap"),
+    ],
+)
+def test_a_whole_unit_start_keeps_the_equity_rows(equity: dict[str, float]) -> None:
+    """Rounding the fair relaxation down leaves areas below the minimum level (whole people,
+    most areas needing less than one): the start lifts them with spare or moved units and caps
+    the best-served areas' cases to the gap, so every row of the fair programme holds and
+    HiGHS gets an incumbent (without one, 200 areas × 52 weeks stopped with no plan at all)."""
+    from civicflow.forecasting._allocate import _inputs
+    from civicflow.forecasting._allocation_lp import (
+        EquityRows,
+        build,
+        relaxed,
+        rounded_start,
+        solve,
+    )
+
+    rng = np.random.default_rng(11)
+    demand = {f"A{a}": list(rng.uniform(2, 30, 8)) for a in range(15)}
+    grid = demand_grid(table(demand))
+    cfg = AllocationConfig(
+        limits=Limits(unit="staff", hours_per_unit=37.5, units_per_period=10, area_cap=3,
+                      integer=True),
+        service_times=ServiceTimes(hours_per_case=2.0),
+    )  # fmt: skip
+    inputs, _ = _inputs(grid, cfg)
+    rows = EquityRows(**equity)
+    programme, layout = build(inputs, rows)
+    relaxation = solve(relaxed(programme))
+    assert relaxation.x is not None
+    floored = np.floor(relaxation.x[layout.units] + 1e-6).reshape(grid.mean.shape)
+    per_unit = 37.5 / 2.0
+    levels = np.minimum(grid.mean, floored * per_unit).sum(axis=1) / grid.mean.sum(axis=1)
+    assert (levels < rows.min_level).any()  # plain rounding would break the level rows
+
+    start = rounded_start(inputs, layout, programme, relaxation.x, rows)
+    activity = programme.matrix @ start
+    assert (activity >= programme.row_lower - 1e-6).all()
+    assert (activity <= programme.row_upper + 1e-6).all()
+    assert (start >= programme.col_lower - 1e-9).all() and (
+        start <= programme.col_upper + 1e-9
+    ).all()
+    units = start[layout.units]
+    assert np.array_equal(units, np.round(units))

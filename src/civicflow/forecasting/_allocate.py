@@ -396,16 +396,22 @@ def _inputs(grid: DemandGrid, config: AllocationConfig) -> tuple[Inputs, NDArray
 
 
 def _run(
-    inputs: Inputs, equity: EquityRows, config: AllocationConfig
+    inputs: Inputs,
+    equity: EquityRows,
+    config: AllocationConfig,
+    *,
+    start: NDArray[np.float64] | None = None,
 ) -> tuple[Solution, Programme, Layout]:
+    """Build and solve one programme; a whole-unit one starts from ``start`` (a feasible plan
+    of the same columns, e.g. max–min's first stage for its second) or else from its rounded
+    linear relaxation."""
     programme, layout = build(inputs, equity)
-    start = None
-    if inputs.integer:
+    if inputs.integer and start is None:
         # the linear relaxation first: its rounded units are the branch and bound's first
         # incumbent (and its bound); its time counts in the whole run's
         relaxation = solve(relaxed(programme), time_limit=config.time_limit)
         if relaxation.feasible and relaxation.x is not None:
-            start = rounded_start(inputs, layout, programme, relaxation.x)
+            start = rounded_start(inputs, layout, programme, relaxation.x, equity)
         elif relaxation.status.lower().startswith("infeasible"):
             return relaxation, programme, layout
     solution = solve(
@@ -663,7 +669,10 @@ def allocate(grid: DemandGrid, config: AllocationConfig) -> AllocationResult:
                 raise _unsolved(stage1, inputs, fair_rows, config, grid)
             best = float(stage1.x[layout1.lowest])
             fair_rows = replace(fair_rows, lowest_at_least=max(best - 1e-7, 0.0))
-        solution, programme, layout = _run(inputs, fair_rows, config)
+        # max–min's second stage starts from its first stage's plan, which keeps the lowest
+        # level it fixes (whole units: rounding the relaxation again need not)
+        second_start = stage1.x if eq.max_min and inputs.integer else None
+        solution, programme, layout = _run(inputs, fair_rows, config, start=second_start)
         if not solution.feasible:
             raise _unsolved(solution, inputs, fair_rows, config, grid)
         _warn(solution, "fair", warnings)

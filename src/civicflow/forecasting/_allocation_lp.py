@@ -366,7 +366,11 @@ def relaxed(programme: Programme) -> Programme:
 
 
 def rounded_start(
-    inputs: Inputs, layout: Layout, programme: Programme, relaxation: NDArray[np.float64]
+    inputs: Inputs,
+    layout: Layout,
+    programme: Programme,
+    relaxation: NDArray[np.float64],
+    equity: EquityRows | None = None,
 ) -> NDArray[np.float64]:
     """A whole-unit start for the mixed-integer programme from its relaxation's solution: the
     units rounded down (so no limit is broken), then — with the ``unmet`` objective — each
@@ -392,6 +396,11 @@ def rounded_start(
                 + 1e-9
             )
         )
+        floor = _floor_level(equity)
+        if floor is not None:
+            spare_budget = _lift_to_floor(
+                inputs, units, upper, lower, per_unit, floor=floor, spare_budget=spare_budget
+            )
         for t in range(periods):
             spare = (
                 np.inf
@@ -420,6 +429,8 @@ def rounded_start(
             waiting_after[:, t] = carried
     else:
         served = np.minimum(demand, capacity)
+        if equity is not None and equity.max_gap is not None:
+            served = _cap_to_gap(served, demand, equity.max_gap)
     x = np.zeros(layout.columns)
     x[:cells] = units.reshape(-1)
     x[cells : 2 * cells] = served.reshape(-1)
@@ -434,3 +445,96 @@ def rounded_start(
         if layout.highest is not None:
             x[layout.highest] = float(levels.max())
     return x
+
+
+def _floor_level(equity: EquityRows | None) -> float | None:
+    """The service level every area must reach in a programme with these equity rows."""
+    if equity is None:
+        return None
+    floors = [v for v in (equity.min_level, equity.lowest_at_least) if v is not None]
+    return max(floors) if floors else None
+
+
+def _levels_of(units: NDArray[np.float64], inputs: Inputs) -> NDArray[np.float64]:
+    per_unit = inputs.hours_per_unit / inputs.hours_per_case
+    served = np.minimum(inputs.demand, units * per_unit[:, None]).sum(axis=1)
+    total = inputs.demand.sum(axis=1)
+    return np.divide(served, total, out=np.ones_like(total), where=total > 0)
+
+
+def _lift_to_floor(
+    inputs: Inputs,
+    units: NDArray[np.float64],
+    upper: NDArray[np.float64],
+    lower: NDArray[np.float64],
+    per_unit: NDArray[np.float64],
+    *,
+    floor: float,
+    spare_budget: float,
+) -> float:
+    """Whole units (in place) that bring every area to the minimum service level, where rounding
+    the relaxation down left it short: the area furthest below gets one more unit in the period
+    where it serves the most of its cases, from the period's spare units, else moved from the
+    area with the most to spare above the floor in that period. Without it the rounded start
+    breaks the level rows, HiGHS drops it and branches with no incumbent (at 200 areas × 52
+    weeks it then stops at its time limit with no plan at all). Returns the budget left."""
+    demand = inputs.demand
+    total = demand.sum(axis=1)
+    limit = np.inf if inputs.units_per_period is None else inputs.units_per_period
+    for _ in range(int(upper.sum()) + 1):
+        levels = _levels_of(units, inputs)
+        short = np.flatnonzero((levels < floor - 1e-9) & (total > 0))
+        if not len(short):
+            break
+        area = int(short[np.argmin(levels[short])])
+        left = np.clip(demand[area] - units[area] * per_unit[area], 0, None)
+        gain = np.minimum(left, per_unit[area])
+        gain[units[area] + 1 > upper[area] + 1e-9] = 0.0
+        placed = False
+        for t in np.argsort(-gain):
+            if gain[t] <= 1e-12:
+                break
+            if spare_budget >= 1 and units[:, t].sum() + 1 <= limit + 1e-9:
+                units[area, t] += 1
+                spare_budget -= 1
+                placed = True
+                break
+            # move a unit from the area that keeps the most above the floor without it
+            donors = np.flatnonzero(units[:, t] - 1 >= lower[:, t] - 1e-9)
+            donors = donors[donors != area]
+            if not len(donors):
+                continue
+            served_now = np.minimum(demand[donors, t], units[donors, t] * per_unit[donors])
+            served_less = np.minimum(demand[donors, t], (units[donors, t] - 1) * per_unit[donors])
+            after = levels[donors] - np.divide(
+                served_now - served_less,
+                total[donors],
+                out=np.zeros(len(donors)),
+                where=total[donors] > 0,
+            )
+            ok = after >= floor + 1e-9
+            if not ok.any():
+                continue
+            donor = int(donors[ok][np.argmax(after[ok])])
+            units[donor, t] -= 1
+            units[area, t] += 1
+            placed = True
+            break
+        if not placed:
+            break  # no whole-unit plan found this way; HiGHS searches from nothing
+    return spare_budget
+
+
+def _cap_to_gap(
+    served: NDArray[np.float64], demand: NDArray[np.float64], gap: float
+) -> NDArray[np.float64]:
+    """Cases served scaled down in the areas above the lowest level plus the allowed gap (a plan
+    may serve fewer cases than its units could), so the start keeps the max-gap row."""
+    total = demand.sum(axis=1)
+    has = total > 0
+    if not has.any():
+        return served
+    levels = np.divide(served.sum(axis=1), total, out=np.ones_like(total), where=has)
+    ceiling = float(levels[has].min()) + gap
+    scale = np.where(has & (levels > ceiling), ceiling / np.maximum(levels, 1e-12), 1.0)
+    return served * scale[:, None]

@@ -229,3 +229,22 @@ def test_a_dmn_model_through_review_and_a_stored_batch(
     assert "3 recommended" in text and "digest verified" in text
     verified = _json(["ledger", "verify"])  # one entry for the batch; the chain still holds
     assert verified["ok"] is True and verified["problems"] == []
+
+    # a dataset's cases as a batch: each input from the case's latest event carrying it
+    log = tmp_path / "dinner_log.csv"
+    log.write_text(
+        "case,activity,time,season,guestCount,guestsWithChildren\n"
+        "E-1,Ask,2026-01-01 10:00,Winter,2,false\n"
+        "E-1,Serve,2026-01-01 12:00,Spring,10,false\n"
+        "E-2,Ask,2026-01-02 10:00,Winter,7,true\n"
+    )
+    _json(["ingest", str(log), *w, "--name", "dinners", "--case-id", "case", "--activity",
+           "activity", "--timestamp", "time"])  # fmt: skip
+    from_dataset = _json(["rules", "decide", "dinner", *w, "--date", "2026-03-01",
+                          "--dataset", "dinners", "--out", str(out)])  # fmt: skip
+    assert from_dataset["cases"] == 2 and from_dataset["source"] == "dataset dinners"
+    results = {r.split(",")[1]: r for r in out.read_text().splitlines()[1:]}
+    assert sorted(results) == ["E-1", "E-2"]
+    assert ",Stew" in results["E-1"]  # Spring with 10 guests (its latest values), not Winter
+    _fails(["rules", "decide", "dinner", *w, "--dataset", "dinners", "--cases", str(table)],
+           "--dataset")  # fmt: skip

@@ -72,6 +72,8 @@ from civicflow.decisions import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from civicflow.mining import EventLogFilter
+
 Automation = Literal["automatic", "recommend", "review"]
 AUTOMATION: tuple[str, ...] = ("automatic", "recommend", "review")
 STATUSES = ("draft", "in_review", "approved", "published")
@@ -920,6 +922,49 @@ def read_cases(data: bytes, *, name: str) -> list[dict[str, Any]]:
             expected="a CSV with a header row (one column per input) or a Parquet file",
             fix="export the cases again as CSV with a header row",
         ) from None
+    frame = frame.astype(object).where(frame.notna(), None)
+    return [
+        dict(zip(frame.columns.astype(str), row, strict=True))
+        for row in frame.itertuples(index=False)
+    ]
+
+
+def dataset_cases(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    dataset: str,
+    inputs: Sequence[str],
+    filter: EventLogFilter | None = None,
+) -> list[dict[str, Any]]:
+    """The cases of a workspace's dataset as a batch's rows: one mapping per case (seen through
+    ``filter``), the case id as ``case_ref``, and each of ``inputs`` (a rule set's input names)
+    from the case attribute of that name, else from the event attribute of that name at the
+    case's last event that carries it (the case's latest known value). An input the dataset has
+    in neither is left out, so the rule set names it as missing. WORKSPACE_READ."""
+    from civicflow.app._assessment import engine_lock, open_view
+    from civicflow.eventlog import CASE_ID, TIMESTAMP
+
+    view = open_view(
+        ctx, actor=actor, workspace_id=workspace_id, dataset_name=dataset, filter=filter
+    )
+    cases = view.cases
+    events = view.events
+    from_case = [name for name in inputs if name in cases.columns and name != CASE_ID]
+    from_events = [name for name in inputs if name not in from_case and name in events.columns]
+    table = cases.select(CASE_ID, *from_case)
+    if from_events:
+        latest = events.group_by(CASE_ID).aggregate(
+            **{
+                name: events[name].last(order_by=events[TIMESTAMP], where=events[name].notnull())
+                for name in from_events
+            }
+        )
+        table = table.left_join(latest, CASE_ID).select(CASE_ID, *from_case, *from_events)
+    with engine_lock(ctx):
+        frame = view.execute(table.order_by(CASE_ID))
+    frame = frame.rename(columns={CASE_ID: "case_ref"})
     frame = frame.astype(object).where(frame.notna(), None)
     return [
         dict(zip(frame.columns.astype(str), row, strict=True))

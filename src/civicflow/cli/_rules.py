@@ -240,10 +240,20 @@ def decide(
             "each case): decided as a batch, and stored when SOURCE is a published rule set.",
         ),
     ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            help="Decide the cases of this dataset of the workspace as a stored batch (each "
+            "case's attributes are the inputs; its id the case reference).",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="With --cases: write the results here (CSV, or Parquet by suffix)."
+            "--out",
+            "-o",
+            help="With --cases or --dataset: write the results here (CSV, or Parquet by suffix).",
         ),
     ] = None,
     case_ref: Annotated[str, typer.Option("--case", help="The case's reference (stored).")] = "",
@@ -259,6 +269,20 @@ def decide(
     (decision.decide_batch) and a progress bar."""
     day = _date(on)
     rules = _local(source, decision=dmn_decision, positive=positive)
+    if dataset is not None:
+        if cases is not None or rules is not None:
+            from civicflow.core import InputError, Location
+
+            raise InputError(
+                "--dataset decides a workspace's dataset under a published rule set",
+                where=Location(field="--dataset"),
+                found=f"--dataset with {'--cases' if cases is not None else 'a rule set file'}",
+                expected="a published rule set's name with -w, and --dataset without --cases",
+                fix=f"civicflow rules decide NAME -w WORKSPACE --dataset {dataset}",
+            )
+        _store_batch(source, _need_workspace(source, workspace), None, day, out,
+                     as_json=as_json, dataset=dataset)  # fmt: skip
+        return
     if cases is not None:
         if rules is None:
             _store_batch(
@@ -336,16 +360,29 @@ def _write_table(frame: Any, out: Path) -> None:
 
 
 def _store_batch(
-    name: str, workspace: Path, cases: Path, day: dt.date, out: Path | None, *, as_json: bool
+    name: str,
+    workspace: Path,
+    cases: Path | None,
+    day: dt.date,
+    out: Path | None,
+    *,
+    as_json: bool,
+    dataset: str | None = None,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from civicflow.app import Permission
     from civicflow.app import decisions as rd
 
-    rows = _read_cases(cases)
+    rows = _read_cases(cases) if cases is not None else []
     with acting(workspace, Permission.REVIEW_WRITE, command="civicflow rules decide") as act:
         wid, actor = act.operator.workspace_id, act.operator.actor
+        if dataset is not None:
+            model = rd.published_version(act.ctx, actor=actor, workspace_id=wid, name=name).model()
+            rows = rd.dataset_cases(
+                act.ctx, actor=actor, workspace_id=wid, dataset=dataset,
+                inputs=model.input_names,
+            )  # fmt: skip
         with Progress(
             TextColumn("deciding and storing"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=err_console, transient=True, disable=as_json,
@@ -353,7 +390,7 @@ def _store_batch(
             task = bar.add_task("batch", total=len(rows))
             batch = rd.decide_batch_cases(
                 act.ctx, actor=actor, workspace_id=wid, ruleset=name, rows=rows, on=day,
-                source=cases.name,
+                source=cases.name if cases is not None else f"dataset {dataset}",
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )  # fmt: skip
         receipt = act.receipt(

@@ -184,4 +184,16 @@ def test_one_step_from_an_opportunity(setup) -> None:  # type: ignore[no-untyped
         bc.from_opportunity(ctx, actor=analyst, workspace_id=ws.id, dataset_name="demo",
                             activity="Fly to the moon", hourly_cost=50)  # fmt: skip
     assert _actions(ctx)[-2:] == ["scenario.create", "business_case.create"]
+    # a case name taken stores no scenario either: one step, all or nothing
+    entries = len(_actions(ctx))
+    with pytest.raises(ConflictError) as taken:
+        bc.from_opportunity(
+            ctx, actor=analyst, workspace_id=ws.id, dataset_name="demo",
+            activity="Assess application", hourly_cost=55, model_id=model.id,
+            name=made.case.name,
+        )  # fmt: skip
+    assert taken.value.where is not None and taken.value.where.field == "name"
+    scenarios = ap.list_scenarios(ctx, actor=analyst, workspace_id=ws.id, model_id=model.id)
+    assert [sc.name for sc in scenarios] == ["automate Check completeness"]
+    assert len(_actions(ctx)) == entries
     assert audit.verify(ctx, actor=SYSTEM).ok

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from civicflow.app._assessment import open_view
 from civicflow.app._context import AppContext
 from civicflow.app._models import BusinessCaseRow, BusinessCaseVersionRow
-from civicflow.app._planning import StoredScenario, save_scenario
+from civicflow.app._planning import StoredScenario, store_scenario
 from civicflow.app._programme import BUDGET_LINES
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
@@ -321,33 +321,52 @@ def create_case(
     reason: str | None = None,
 ) -> StoredCase:
     """Store a new case as its version 1 (BUSINESS_CASE_WRITE; ledger ``business_case.create``)."""
+    with ctx.session() as s:
+        return _insert_case(
+            ctx, s, actor=actor, workspace_id=workspace_id, case=case, description=description,
+            note=note, source=source, reason=reason,
+        )  # fmt: skip
+
+
+def _insert_case(
+    ctx: AppContext,
+    s: Session,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    case: BusinessCase,
+    description: str,
+    note: str,
+    source: dict[str, Any] | None,
+    reason: str | None,
+) -> StoredCase:
+    """:func:`create_case` inside the caller's transaction ``s``."""
     actor.require(Permission.BUSINESS_CASE_WRITE, workspace_id)
     document = case_to_dict(case)
+    require_workspace_row(s, workspace_id)
+    now = utcnow()
+    row = BusinessCaseRow(
+        id=new_id("bc_"), workspace_id=workspace_id, name=case.name,
+        description=_text(description, "description", 10_000),
+        source=source or {"kind": "manual"}, created_by=actor.pseudonym,
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    s.add(row)
     try:
-        with ctx.session() as s:
-            require_workspace_row(s, workspace_id)
-            now = utcnow()
-            row = BusinessCaseRow(
-                id=new_id("bc_"), workspace_id=workspace_id, name=case.name,
-                description=_text(description, "description", 10_000),
-                source=source or {"kind": "manual"}, created_by=actor.pseudonym,
-                created_at=now, updated_at=now,
-            )  # fmt: skip
-            s.add(row)
-            s.flush()
-            version = BusinessCaseVersionRow(
-                id=new_id("bcv_"), workspace_id=workspace_id, case_id=row.id, version=1,
-                note=_text(note, "note", 2_000), document=document, result=None,
-                created_by=actor.pseudonym, created_at=now,
-            )  # fmt: skip
-            s.add(version)
-            record(
-                ctx, s, actor=actor, action=f"{CASE}.create", object_type=CASE, object_id=row.id,
-                workspace_id=workspace_id, after=case_state(row, [version]), reason=reason,
-            )  # fmt: skip
-            return _out(row, [version])
+        s.flush()
     except IntegrityError:
         raise _name_taken(case.name) from None
+    version = BusinessCaseVersionRow(
+        id=new_id("bcv_"), workspace_id=workspace_id, case_id=row.id, version=1,
+        note=_text(note, "note", 2_000), document=document, result=None,
+        created_by=actor.pseudonym, created_at=now,
+    )  # fmt: skip
+    s.add(version)
+    record(
+        ctx, s, actor=actor, action=f"{CASE}.create", object_type=CASE, object_id=row.id,
+        workspace_id=workspace_id, after=case_state(row, [version]), reason=reason,
+    )  # fmt: skip
+    return _out(row, [version])
 
 
 def add_version(
@@ -666,31 +685,38 @@ def from_opportunity(
         "share_automated": share_automated,
         "log_years": round(seconds / SECONDS_PER_YEAR, 3),
     }
-    scenario = None
+    changes: list[Any] = []
     if model_id is not None:
-        changes: list[Any] = [ActivityDuration(activity=activity, factor=1.0 - share_automated)
-                              if share_automated < 1 else
-                              ActivityDuration(activity=activity, fixed_seconds=0.0, automated=True)]  # fmt: skip
+        changes.append(
+            ActivityDuration(activity=activity, factor=1.0 - share_automated)
+            if share_automated < 1
+            else ActivityDuration(activity=activity, fixed_seconds=0.0, automated=True)
+        )
         if rework_share > 0:
             changes.append(RemoveRework(activity=activity))
-        scenario = save_scenario(
-            ctx, actor=actor, workspace_id=workspace_id, model_id=model_id,
-            scenario=Scenario(
-                name=f"automate {activity}"[:200],
-                description=f"from the automation opportunity ranked {rank} "
-                f"(score {opp.score:.1f}) in {dataset_name}",
-                changes=changes,
-            ),
-            reason=reason or f"from the opportunity '{activity}'",
+    why = reason or f"from the opportunity '{activity}'"
+    # the scenario and the case in one transaction: a case name taken stores no scenario either
+    with ctx.session() as s:
+        scenario = None
+        if model_id is not None:
+            scenario = store_scenario(
+                ctx, s, actor=actor, workspace_id=workspace_id, model_id=model_id,
+                scenario=Scenario(
+                    name=f"automate {activity}"[:200],
+                    description=f"from the automation opportunity ranked {rank} "
+                    f"(score {opp.score:.1f}) in {dataset_name}",
+                    changes=changes,
+                ),
+                reason=why,
+            )  # fmt: skip
+            evidence["scenario_id"] = scenario.id
+        stored = _insert_case(
+            ctx, s, actor=actor, workspace_id=workspace_id, case=business,
+            description=f"Draft from the automation opportunity '{activity}' (rank {rank}, "
+            f"score {opp.score:.1f}) in dataset {dataset_name}.",
+            note="draft from the opportunity", source={"kind": "opportunity"} | evidence,
+            reason=why,
         )  # fmt: skip
-        evidence["scenario_id"] = scenario.id
-    stored = create_case(
-        ctx, actor=actor, workspace_id=workspace_id, case=business,
-        description=f"Draft from the automation opportunity '{activity}' (rank {rank}, score "
-        f"{opp.score:.1f}) in dataset {dataset_name}.",
-        note="draft from the opportunity", source={"kind": "opportunity"} | evidence,
-        reason=reason or f"from the opportunity '{activity}'",
-    )  # fmt: skip
     return FromOpportunity(case=stored, scenario=scenario, evidence=evidence)
 
 

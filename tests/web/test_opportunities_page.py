@@ -84,7 +84,8 @@ def test_owner_drafts_a_business_case_and_viewer_cannot(seeded: World) -> None:
               "share_automated": "0.5", "csrf_token": token},
     )  # fmt: skip
     assert bad.status_code == 422 and "govuk-error-summary" in bad.text
-    assert "hourly_cost" in bad.text or "opp-hourly-cost" in bad.text
+    assert 'href="#opp-hourly-cost-1"' in bad.text  # the summary links to the field itself
+    assert 'id="opp-hourly-cost-1"' in bad.text
     assert bc.list_cases(seeded.ctx, actor=SYSTEM, workspace_id=seeded.workspace_id) == []
 
     r = client.post(

@@ -54,6 +54,18 @@ def _weights(params: Any) -> tuple[OpportunityWeights, dict[str, str]]:
     return weights, shown
 
 
+def _draft_ids(data: dict[str, Any] | None, values: dict[str, str] | None) -> dict[str, str]:
+    """The error summary's links to the fields of the draft form that was posted: each
+    opportunity has its own form, its inputs numbered by its place in the list."""
+    activity = (values or {}).get("activity")
+    listed = [o["activity"] for o in (data or {}).get("opportunities", [])]
+    if activity not in listed:
+        return {}
+    n = listed.index(activity) + 1
+    return {"hourly_cost": f"opp-hourly-cost-{n}", "share_automated": f"opp-share-{n}",
+            "model_id": f"opp-model-{n}"}  # fmt: skip
+
+
 def _page(
     request: Request,
     ctx: AppContext,
@@ -96,9 +108,7 @@ def _page(
         workspace=workspace, nav=NAV, datasets=datasets, dataset=dataset, data=data,
         charts=[chart] if chart else [], signals=SIGNALS, weights=shown, error=error,
         values=values or {}, can_write=actor.can(Permission.BUSINESS_CASE_WRITE, workspace_id),
-        field_ids={f"w_{n}": f"w-{n}" for n in SIGNALS}
-        | {"hourly_cost": "opp-hourly-cost", "share_automated": "opp-share",
-           "model_id": "opp-model"},
+        field_ids={f"w_{n}": f"w-{n}" for n in SIGNALS} | _draft_ids(data, values),
     )  # fmt: skip
 
 

@@ -27,9 +27,13 @@ def _objects(world: World) -> dict[str, str]:
     """A dataset, a risk, a pilot and a business case to fill the pages' ids with."""
     from civicflow.app import SYSTEM, assessment
     from civicflow.app import business_case as bc
+    from civicflow.app import planning as ap
     from civicflow.app import programme as pg
     from civicflow.demo import DemoConfig, build_demo_workspace
-    from civicflow.planning import BusinessCase, CostLine, HoursSaved, Range
+    from civicflow.planning import (
+        ActivityDuration, BusinessCase, ComparisonConfig, CostLine, DiscoveryConfig, HoursSaved,
+        Range, Scenario,
+    )  # fmt: skip
 
     ctx, ws = world.ctx, world.workspace_id
     if "demo" not in {d.name for d in assessment.list_datasets(ctx, actor=SYSTEM,
@@ -61,7 +65,20 @@ def _objects(world: World) -> dict[str, str]:
             benefits=(HoursSaved(role="intake", hours_per_year=100, hourly_cost=50),),
         ),
     )  # fmt: skip
-    return {"workspace_id": ws, "risk": risk.id, "pilot": pilot.id, "case": case.id}
+    # a simulation model and a scenario comparison: their pages, and the case page's form that
+    # takes a compared scenario's benefits
+    model = ap.discover(ctx, actor=SYSTEM, workspace_id=ws, dataset_name="demo",
+                        config=DiscoveryConfig(timezone="Europe/Amsterdam"), name="every-page")  # fmt: skip
+    scenario = ap.save_scenario(
+        ctx, actor=SYSTEM, workspace_id=ws, model_id=model.id,
+        scenario=Scenario(name="automated check", changes=[
+            ActivityDuration(activity="Check completeness", factor=0.2)]),
+    )  # fmt: skip
+    run = ap.compare(ctx, actor=SYSTEM, workspace_id=ws, model_id=model.id,
+                     scenario_ids=[scenario.id],
+                     config=ComparisonConfig(cases=100, replications=2, workers=1))  # fmt: skip
+    return {"workspace_id": ws, "risk": risk.id, "pilot": pilot.id, "case": case.id,
+            "model": model.id, "run": run.id}
 
 
 def _urls(path: str, ids: dict[str, str]) -> list[str]:
@@ -74,6 +91,8 @@ def _urls(path: str, ids: dict[str, str]) -> list[str]:
         return [path.replace("{kind}", kind) for kind in KINDS]
     path = path.replace("/pilots/{item_id}/", f"/pilots/{ids['pilot']}/")
     path = path.replace("/business-cases/{case_id}", f"/business-cases/{ids['case']}")
+    path = path.replace("/models/{model_id}", f"/models/{ids['model']}")
+    path = path.replace("/runs/{run_id}", f"/runs/{ids['run']}")
     if path in {f"{ws}/{page}" for page in ("assessment", "assessment/cases", "opportunities",
                                              "people", "compare")}:  # fmt: skip
         path += "?dataset=demo"
@@ -99,9 +118,11 @@ def test_every_page_passes_axe(served: tuple[str, World], browser: Any) -> None:
             c.axe()
     # the pages of the objects made here were shown, not refused or missing
     shown = {u for u, status in seen.items() if status == 200}
-    for key in ("risk", "pilot", "case"):
+    for key in ("risk", "pilot", "case", "model", "run"):
         assert any(ids[key] in u for u in shown), (key, {u: s for u, s in seen.items() if s != 200})
     assert len(c.audited) >= len(paths) + len(KINDS)
+    page.goto(f"/w/{ids['workspace_id']}/business-cases/{ids['case']}")
+    assert page.get_by_label("Scenario", exact=True).count() == 1  # the form is there, and passed axe above
     # no script error and no CSP violation anywhere (the 404 and 422 pages' own loads aside)
     errors = [e for e in c.errors if not e.startswith("Failed to load resource")]
     assert not errors, errors

@@ -31,8 +31,14 @@ def _objects(world: World) -> dict[str, str]:
     from civicflow.app import programme as pg
     from civicflow.demo import DemoConfig, build_demo_workspace
     from civicflow.planning import (
-        ActivityDuration, BusinessCase, ComparisonConfig, CostLine, DiscoveryConfig, HoursSaved,
-        Range, Scenario,
+        ActivityDuration,
+        BusinessCase,
+        ComparisonConfig,
+        CostLine,
+        DiscoveryConfig,
+        HoursSaved,
+        Range,
+        Scenario,
     )  # fmt: skip
 
     ctx, ws = world.ctx, world.workspace_id
@@ -77,8 +83,14 @@ def _objects(world: World) -> dict[str, str]:
     run = ap.compare(ctx, actor=SYSTEM, workspace_id=ws, model_id=model.id,
                      scenario_ids=[scenario.id],
                      config=ComparisonConfig(cases=100, replications=2, workers=1))  # fmt: skip
-    return {"workspace_id": ws, "risk": risk.id, "pilot": pilot.id, "case": case.id,
-            "model": model.id, "run": run.id}
+    return {
+        "workspace_id": ws,
+        "risk": risk.id,
+        "pilot": pilot.id,
+        "case": case.id,
+        "model": model.id,
+        "run": run.id,
+    }
 
 
 def _urls(path: str, ids: dict[str, str]) -> list[str]:
@@ -122,7 +134,9 @@ def test_every_page_passes_axe(served: tuple[str, World], browser: Any) -> None:
         assert any(ids[key] in u for u in shown), (key, {u: s for u, s in seen.items() if s != 200})
     assert len(c.audited) >= len(paths) + len(KINDS)
     page.goto(f"/w/{ids['workspace_id']}/business-cases/{ids['case']}")
-    assert page.get_by_label("Scenario", exact=True).count() == 1  # the form is there, and passed axe above
+    assert (
+        page.get_by_label("Scenario", exact=True).count() == 1
+    )  # the form is there, and passed axe above
     # no script error and no CSP violation anywhere (the 404 and 422 pages' own loads aside)
     errors = [e for e in c.errors if not e.startswith("Failed to load resource")]
     assert not errors, errors

@@ -104,7 +104,12 @@ def test_the_benefits_of_a_compared_scenario_become_the_next_version(sqlite_worl
     from civicflow.app import planning as ap
     from civicflow.demo import DemoConfig, build_demo_workspace
     from civicflow.planning import (
-        ActivityDuration, BusinessCase, ComparisonConfig, CostLine, DiscoveryConfig, HoursSaved,
+        ActivityDuration,
+        BusinessCase,
+        ComparisonConfig,
+        CostLine,
+        DiscoveryConfig,
+        HoursSaved,
         Scenario,
     )  # fmt: skip
 

@@ -343,9 +343,7 @@ def business_case_version(
     return RedirectResponse(f"/w/{workspace_id}/business-cases/{case_id}", status_code=303)
 
 
-def _compared_scenarios(
-    ctx: AppContext, actor: Actor, workspace_id: str
-) -> list[tuple[str, str]]:
+def _compared_scenarios(ctx: AppContext, actor: Actor, workspace_id: str) -> list[tuple[str, str]]:
     """The scenarios of the workspace's latest scenario comparisons, as choices
     ``run id|scenario`` → words."""
     from civicflow.app import planning as ap

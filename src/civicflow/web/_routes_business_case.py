@@ -348,13 +348,15 @@ def _compared_scenarios(ctx: AppContext, actor: Actor, workspace_id: str) -> lis
     ``run id|scenario`` → words."""
     from civicflow.app import planning as ap
 
-    models = {m.id: m.name for m in ap.list_models(ctx, actor=actor, workspace_id=workspace_id)}
+    models: dict[str | None, str] = {
+        m.id: m.name for m in ap.list_models(ctx, actor=actor, workspace_id=workspace_id)
+    }
     out = []
     for run in ap.list_runs(ctx, actor=actor, workspace_id=workspace_id, kind="compare")[:10]:
         for s in run.result.get("scenarios", []):
             when = run.created_at.strftime("%Y-%m-%d %H:%M")
             out.append((f"{run.id}|{s['name']}",
-                        f"{s['name']} (model {models.get(run.model_id, run.model_id)}, "
+                        f"{s['name']} (model {models.get(run.model_id, run.model_id or '?')}, "
                         f"compared {when} UTC)"))  # fmt: skip
     return out
 

@@ -147,6 +147,8 @@ def shoot(
             for name, path, selector in PAGES:
                 page.goto(ws + path.replace("dataset=demo", f"dataset={summary['dataset']}"))
                 page.wait_for_selector(selector, timeout=60_000)
+                if name == "assessment-map.png":  # the map and its controls, not the filters
+                    page.locator(selector).first.evaluate("e => e.scrollIntoView({block: 'end'})")
                 target = out / name
                 page.screenshot(path=str(target), full_page=name == "dashboard.png")
                 written.append(target)

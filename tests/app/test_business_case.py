@@ -20,13 +20,17 @@ from civicflow.demo import DemoConfig, build_demo_workspace
 from civicflow.eventlog import Dataset, EventStore
 from civicflow.ledger import tables
 from civicflow.planning import (
+    ActivityDuration,
     BusinessCase,
+    ComparisonConfig,
     CostLine,
     DiscoveryConfig,
     HoursSaved,
     MonteCarloConfig,
     OpportunityConfig,
+    OtherBenefit,
     Range,
+    Scenario,
     case_from_dict,
 )
 
@@ -184,4 +188,80 @@ def test_one_step_from_an_opportunity(setup) -> None:  # type: ignore[no-untyped
         bc.from_opportunity(ctx, actor=analyst, workspace_id=ws.id, dataset_name="demo",
                             activity="Fly to the moon", hourly_cost=50)  # fmt: skip
     assert _actions(ctx)[-2:] == ["scenario.create", "business_case.create"]
+    # a case name taken stores no scenario either: one step, all or nothing
+    entries = len(_actions(ctx))
+    with pytest.raises(ConflictError) as taken:
+        bc.from_opportunity(
+            ctx, actor=analyst, workspace_id=ws.id, dataset_name="demo",
+            activity="Assess application", hourly_cost=55, model_id=model.id,
+            name=made.case.name,
+        )  # fmt: skip
+    assert taken.value.where is not None and taken.value.where.field == "name"
+    scenarios = ap.list_scenarios(ctx, actor=analyst, workspace_id=ws.id, model_id=model.id)
+    assert [sc.name for sc in scenarios] == ["automate Check completeness"]
+    assert len(_actions(ctx)) == entries
     assert audit.verify(ctx, actor=SYSTEM).ok
+
+
+def test_the_next_version_takes_its_benefits_from_a_scenario_comparison(setup) -> None:  # type: ignore[no-untyped-def]
+    ctx, ws, admin, member = setup
+    analyst = member(Role.ANALYST)
+
+    def generate(store: EventStore) -> Dataset:
+        return build_demo_workspace(path=store.path, config=DemoConfig(cases=400, seed=4))[1]
+
+    assessment.store_dataset(ctx, actor=admin, workspace_id=ws.id, name="demo", write=generate)
+    model = ap.discover(
+        ctx, actor=analyst, workspace_id=ws.id, dataset_name="demo",
+        config=DiscoveryConfig(timezone="Europe/Amsterdam"), name="permits",
+    )  # fmt: skip
+    extra = OtherBenefit(title="fewer complaints", amount_per_year=2_000)
+    draft = replace(CASE, benefits=(*CASE.benefits, extra))
+    bc.create_case(ctx, actor=analyst, workspace_id=ws.id, case=draft)
+    with pytest.raises(NotFoundError) as none_yet:  # no comparison run to read yet
+        bc.version_from_scenario(ctx, actor=analyst, workspace_id=ws.id, case="e-intake",
+                                 scenario="x", hourly_cost=55)  # fmt: skip
+    assert none_yet.value.where is not None and none_yet.value.where.field == "run_id"
+
+    activity = "Check completeness"
+    scenario = ap.save_scenario(
+        ctx, actor=analyst, workspace_id=ws.id, model_id=model.id,
+        scenario=Scenario(name="automated", changes=[
+            ActivityDuration(activity=activity, fixed_seconds=0.0, automated=True)]),
+    )  # fmt: skip
+    run = ap.compare(
+        ctx, actor=analyst, workspace_id=ws.id, model_id=model.id, scenario_ids=[scenario.id],
+        config=ComparisonConfig(cases=150, replications=3, workers=1),
+    )  # fmt: skip
+    entries = len(_actions(ctx))
+    for bad, field in (({"scenario": "nope"}, "scenario"), ({"hourly_cost": -5}, "hourly_cost")):
+        args = {"scenario": "automated", "hourly_cost": 55} | bad
+        with pytest.raises(CivicflowError) as err:
+            bc.version_from_scenario(ctx, actor=analyst, workspace_id=ws.id, case="e-intake",
+                                     **args)  # type: ignore[arg-type]  # fmt: skip
+        assert err.value.where is not None and err.value.where.field == field, err.value
+    assert len(_actions(ctx)) == entries  # nothing stored
+    with pytest.raises(PermissionDeniedError):
+        bc.version_from_scenario(ctx, actor=member(Role.VIEWER), workspace_id=ws.id,
+                                 case="e-intake", scenario="automated", hourly_cost=55)  # fmt: skip
+
+    made = bc.version_from_scenario(
+        ctx, actor=analyst, workspace_id=ws.id, case="e-intake", scenario="automated",
+        hourly_cost=Range(low=45, likely=55, high=70), value_per_day=1.0, cases_per_year=5_000,
+    )  # fmt: skip
+    assert made.run_id == run.id and made.case.latest.version == 2
+    case = made.case.latest.case
+    assert case.costs == CASE.costs and extra in case.benefits  # costs and other benefits stay
+    assert CASE.benefits[0] not in case.benefits  # the estimate is replaced by the measure
+    hours = [b for b in case.benefits if isinstance(b, HoursSaved)]
+    assert hours and hours == list(made.savings.hours)
+    freed = run.comparison().difference("automated", f"workload:{hours[0].role}")
+    assert freed is not None
+    assert case_likely(hours[0].hours_per_year) == pytest.approx(-freed.mean * 52, rel=1e-6)
+    assert "scenario 'automated'" in made.case.latest.note
+    assert _actions(ctx)[-1] == "business_case.version"
+    assert audit.verify(ctx, actor=SYSTEM).ok
+
+
+def case_likely(value: object) -> float:
+    return value.likely if isinstance(value, Range) else float(value)  # type: ignore[arg-type]

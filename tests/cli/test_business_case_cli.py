@@ -1,5 +1,5 @@
 """`civicflow business-case create | list | show | version | evaluate | compare | delete |
-from-opportunity`, in process, with --json."""
+from-opportunity | from-scenario`, in process, with --json."""
 
 from __future__ import annotations
 
@@ -106,6 +106,44 @@ def test_from_opportunity(ws: Path) -> None:
     assert made["case"]["name"] == "Automate Check completeness"
     assert made["evidence"]["handling_hours_per_year"] > 0
     assert made["scenario"] is None
+
+
+def test_from_scenario_takes_the_benefits_a_comparison_measured(ws: Path, tmp_path: Path) -> None:
+    w = ["-w", str(ws)]
+    file = tmp_path / "case.json"
+    file.write_text(json.dumps(CASE | {"name": "from-sim"}))
+    _json(["business-case", "create", str(file), *w])
+    scenario = tmp_path / "automated.json"
+    scenario.write_text(
+        json.dumps(
+            {
+                "name": "automated check",
+                "changes": [
+                    {"kind": "activity_duration", "activity": "Check completeness", "factor": 0.2}
+                ],
+            }
+        )
+    )
+    _json(["simulate", "discover", *w, "-d", "demo", "--name", "permits-bc"])
+    run = _json(["simulate", "compare", *w, "-m", "permits-bc", "-s", str(scenario),
+                 "-n", "150", "-r", "2"])  # fmt: skip
+
+    for bad in (["--hourly-cost", "cheap"], ["--hourly-cost", "55", "--hourly-cost", "intake=60"]):
+        result = runner.invoke(app, ["business-case", "from-scenario", "from-sim", *w,
+                                     "-s", "automated check", *bad])  # fmt: skip
+        assert result.exit_code != 0 and "--hourly-cost" in str(result.exception)
+    result = runner.invoke(app, ["business-case", "from-scenario", "from-sim", *w,
+                                 "-s", "no such scenario", "--hourly-cost", "55"])  # fmt: skip
+    assert result.exit_code != 0 and "no such scenario" in str(result.exception)
+    assert _json(["business-case", "show", "from-sim", *w])["latest_version"] == 1
+
+    made = _json(["business-case", "from-scenario", "from-sim", *w, "-s", "automated check",
+                  "--hourly-cost", "55"])  # fmt: skip
+    assert made["latest_version"] == 2 and made["run"] == run["id"]
+    assert made["ledger_entry"]["action"] == "business_case.version"
+    benefits = made["versions"][-1]["document"]["benefits"]
+    assert [b["kind"] for b in benefits] == ["hours_saved"]  # estimates replaced by the measure
+    assert benefits[0]["role"] == "intake" and benefits[0]["hourly_cost"] == 55
 
 
 def test_the_report_has_the_business_case_section(ws: Path, tmp_path: Path) -> None:

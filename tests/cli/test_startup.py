@@ -82,3 +82,13 @@ def test_every_command_is_reachable_and_listed() -> None:
     names = root.list_commands(typer.Context(root))
     assert names == ["version", *(spec.name for spec in COMMANDS)]
     assert set(root.commands) == set(names)  # reading .commands loads every command
+
+
+def test_python_dash_m_civicflow_is_the_same_command_line() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "100"}
+    result = subprocess.run(
+        [sys.executable, "-m", "civicflow", "--help"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "business-case" in result.stdout and "python -m civicflow" in result.stdout

@@ -153,3 +153,20 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     )
     assert r.status_code == 303, r.text[:500]
     return csrf_of(client, "/")
+
+
+def page_paths(app: Any) -> list[str]:
+    """Every page of the web app as its route path (``/w/{workspace_id}/...``): the GET routes that
+    answer HTML, not the JSON API, static files, sign-in redirects, downloads (CSV, JSON, PDF,
+    a chart's SVG) or HTMX fragments of the assessment page. A page added later is in it."""
+    from civicflow.web import iter_routes
+
+    return sorted(
+        info.path
+        for info in iter_routes(app.routes)
+        if "GET" in info.methods
+        and not info.path.startswith(("/api", "/static", "/login", "/auth", "/healthz"))
+        and "{name}" not in info.path and "{fmt}" not in info.path
+        and not info.path.endswith(("/view/{tab}", "report.html"))
+        and "." not in info.path.rsplit("/", 1)[-1]  # downloads (CSV, JSON, PDF), not pages
+    )  # fmt: skip

@@ -95,3 +95,77 @@ def test_viewer_reads_but_cannot_change(sqlite_world: World) -> None:
         f"{ws}/business-cases", data=FORM | {"csrf_token": token}, follow_redirects=False
     )
     assert r.status_code == 403
+
+
+def test_the_benefits_of_a_compared_scenario_become_the_next_version(sqlite_world: World) -> None:
+    from datetime import date
+
+    from civicflow.app import assessment
+    from civicflow.app import planning as ap
+    from civicflow.demo import DemoConfig, build_demo_workspace
+    from civicflow.planning import (
+        ActivityDuration,
+        BusinessCase,
+        ComparisonConfig,
+        CostLine,
+        DiscoveryConfig,
+        HoursSaved,
+        Scenario,
+    )  # fmt: skip
+
+    world = sqlite_world
+    ctx, ws_id = world.ctx, world.workspace_id
+    stored = bc.create_case(
+        ctx, actor=SYSTEM, workspace_id=ws_id,
+        case=BusinessCase(name="scn-case", start=date(2026, 1, 1), years=3, discount_rate=0.04,
+                          costs=(CostLine(title="Build", amount=20_000, start=date(2026, 1, 1)),),
+                          benefits=(HoursSaved(role="intake", hours_per_year=900,
+                                               hourly_cost=60),)),
+    )  # fmt: skip
+    client = TestClient(make_app(world))
+    token = sign_in(client, world.emails["analyst"])
+    url = f"/w/{ws_id}/business-cases/{stored.id}"
+    assert "No scenario has been compared" in client.get(url).text
+
+    assessment.store_dataset(
+        ctx, actor=SYSTEM, workspace_id=ws_id, name="demo",
+        write=lambda store: build_demo_workspace(path=store.path,
+                                                 config=DemoConfig(cases=300, seed=4))[1],
+    )  # fmt: skip
+    model = ap.discover(ctx, actor=SYSTEM, workspace_id=ws_id, dataset_name="demo",
+                        config=DiscoveryConfig(timezone="Europe/Amsterdam"), name="bc-page")  # fmt: skip
+    scenario = ap.save_scenario(
+        ctx, actor=SYSTEM, workspace_id=ws_id, model_id=model.id,
+        scenario=Scenario(name="automated check", changes=[
+            ActivityDuration(activity="Check completeness", factor=0.2)]),
+    )  # fmt: skip
+    run = ap.compare(ctx, actor=SYSTEM, workspace_id=ws_id, model_id=model.id,
+                     scenario_ids=[scenario.id],
+                     config=ComparisonConfig(cases=150, replications=2, workers=1))  # fmt: skip
+    page = client.get(url).text
+    choice = f"{run.id}|automated check"
+    assert f'<option value="{choice}">automated check (model bc-page' in page
+
+    bad = client.post(f"{url}/from-scenario", data={"scenario": choice, "hourly_cost": "cheap",
+                                                    "csrf_token": token})  # fmt: skip
+    assert bad.status_code == 422 and 'href="#bc-scn-hourly-cost"' in bad.text
+    assert 'value="cheap"' in bad.text  # the form keeps what was typed
+    assert bc.get_case(ctx, actor=SYSTEM, workspace_id=ws_id, case=stored.id).latest.version == 1
+
+    r = client.post(f"{url}/from-scenario", data={"scenario": choice, "hourly_cost": "55",
+                                                  "csrf_token": token})  # fmt: skip
+    assert r.status_code == 200 and str(r.url).endswith(url), r.text[-2000:]
+    assert "Version 2 stored with the benefits of" in r.text
+    latest = bc.get_case(ctx, actor=SYSTEM, workspace_id=ws_id, case=stored.id).latest
+    assert latest.version == 2 and "automated check" in latest.note
+    hours = [b for b in latest.case.benefits if isinstance(b, HoursSaved)]
+    assert hours and all(h.hourly_cost == 55 for h in hours)
+    newest = audit.list_entries(ctx, actor=SYSTEM, workspace_id=ws_id, limit=1)[0]
+    assert newest.action == "business_case.version"
+    viewer = TestClient(make_app(world))
+    vtoken = sign_in(viewer, world.emails["viewer"])
+    assert "Benefits from a simulated scenario" not in viewer.get(url).text
+    denied = viewer.post(f"{url}/from-scenario", data={"scenario": choice, "hourly_cost": "55",
+                                                       "csrf_token": vtoken})  # fmt: skip
+    assert denied.status_code == 403
+    bc.delete_case(ctx, actor=SYSTEM, workspace_id=ws_id, case=stored.id)

@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 
 from civicflow.app import SYSTEM, assessment, audit
 from civicflow.app import business_case as bc
+from civicflow.app import planning as ap
 from civicflow.demo import DemoConfig, build_demo_workspace
 from civicflow.eventlog import Dataset, EventStore
+from civicflow.planning import DiscoveryConfig
 
 from .conftest import World, make_app, sign_in
 
@@ -73,6 +75,7 @@ def test_owner_drafts_a_business_case_and_viewer_cannot(seeded: World) -> None:
     ws = f"/w/{seeded.workspace_id}"
     page = client.get(f"{ws}/opportunities?dataset=demo")
     assert "Draft a business case" in page.text
+    assert "Also store a what-if scenario of" not in page.text  # may not write simulations
     top = _ranked_activities(page.text)[0]
 
     bad = client.post(
@@ -81,7 +84,8 @@ def test_owner_drafts_a_business_case_and_viewer_cannot(seeded: World) -> None:
               "share_automated": "0.5", "csrf_token": token},
     )  # fmt: skip
     assert bad.status_code == 422 and "govuk-error-summary" in bad.text
-    assert "hourly_cost" in bad.text or "opp-hourly-cost" in bad.text
+    assert 'href="#opp-hourly-cost-1"' in bad.text  # the summary links to the field itself
+    assert 'id="opp-hourly-cost-1"' in bad.text
     assert bc.list_cases(seeded.ctx, actor=SYSTEM, workspace_id=seeded.workspace_id) == []
 
     r = client.post(
@@ -110,6 +114,36 @@ def test_owner_drafts_a_business_case_and_viewer_cannot(seeded: World) -> None:
         data={"dataset": "demo", "activity": top, "hourly_cost": "55", "csrf_token": vtoken},
     )
     assert denied.status_code == 403
+
+
+def test_analyst_drafts_a_scenario_and_a_business_case_in_one_step(seeded: World) -> None:
+    ctx, ws_id = seeded.ctx, seeded.workspace_id
+    model = ap.discover(
+        ctx, actor=SYSTEM, workspace_id=ws_id, dataset_name="demo",
+        config=DiscoveryConfig(timezone="Europe/Amsterdam"), name="permits-opp",
+    )  # fmt: skip
+    client = TestClient(make_app(seeded))
+    token = sign_in(client, seeded.emails["analyst"])
+    ws = f"/w/{ws_id}"
+    page = client.get(f"{ws}/opportunities?dataset=demo")
+    assert "Also store a what-if scenario of" in page.text
+    assert f'<option value="{model.id}">permits-opp</option>' in page.text
+    second = _ranked_activities(page.text)[1]
+    r = client.post(
+        f"{ws}/opportunities/business-case",
+        data={"dataset": "demo", "activity": second, "hourly_cost": "55",
+              "share_automated": "0.5", "model_id": model.id, "csrf_token": token},
+    )  # fmt: skip
+    assert r.status_code == 200 and "/business-cases/" in str(r.url), r.text[:2000]
+    assert f"the scenario &#39;automate {second}&#39;" in r.text
+    [scenario] = ap.list_scenarios(ctx, actor=SYSTEM, workspace_id=ws_id, model_id=model.id)
+    case = bc.get_case(ctx, actor=SYSTEM, workspace_id=ws_id, case=f"Automate {second}")
+    assert scenario.name == f"automate {second}"
+    assert case.source["scenario_id"] == scenario.id
+    first, then = audit.list_entries(ctx, actor=SYSTEM, workspace_id=ws_id, limit=2)[::-1]
+    assert (first.action, then.action) == ("scenario.create", "business_case.create")
+    bc.delete_case(ctx, actor=SYSTEM, workspace_id=ws_id, case=case.id)  # leave one case for others
+    ap.delete_scenario(ctx, actor=SYSTEM, workspace_id=ws_id, scenario_id=scenario.id)
 
 
 def test_the_report_carries_the_ranking(seeded: World) -> None:

@@ -65,6 +65,13 @@ def test_each_programme_page_creates_and_edits_its_items(sqlite_world: World, sl
     assert r.status_code == 303, r.text[-2000:]
     listed = client.get(base).text
     assert f"First {kind.singular}" in listed
+    # the columns are headed by their fields' labels, never a key ("Kpi", "baseline_value")
+    headers = re.findall(r'<th scope="col" class="govuk-table__header">([^<]*)</th>', listed)
+    assert headers[: len(kind.columns)] == [kind.header(c) for c in kind.columns]
+    assert "Kpi" not in headers and not [h for h in headers if "_" in h]
+    if slug == "objectives":  # and the values carry the KPI's unit
+        assert "KPI" in headers
+        assert ">12.50 days</td>" in listed and ">6.00 days</td>" in listed
     item_id = re.search(rf'href="{base}/(?!new")([^"/]+)"', listed)
     assert item_id is not None, listed[-2000:]
 

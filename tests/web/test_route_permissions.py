@@ -144,6 +144,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/w/{workspace_id}/business-cases/{case_id}"): "workspace:read",
     ("POST", "/w/{workspace_id}/business-cases/{case_id}/versions"): "business_case:write",
     ("POST", "/w/{workspace_id}/business-cases/{case_id}/evaluate"): "business_case:write",
+    ("POST", "/w/{workspace_id}/business-cases/{case_id}/from-scenario"): "business_case:write",
     ("GET", "/w/{workspace_id}/business-cases/{case_id}/delete"): "business_case:write",
     ("POST", "/w/{workspace_id}/business-cases/{case_id}/delete"): "business_case:write",
     ("GET", "/w/{workspace_id}/simulation"): "workspace:read",

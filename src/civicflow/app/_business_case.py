@@ -15,8 +15,8 @@ rework the log measures at that activity.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from civicflow.app._assessment import open_view
 from civicflow.app._context import AppContext
 from civicflow.app._models import BusinessCaseRow, BusinessCaseVersionRow
-from civicflow.app._planning import StoredScenario, save_scenario
+from civicflow.app._planning import StoredScenario, get_run, list_runs, store_scenario
 from civicflow.app._programme import BUDGET_LINES
 from civicflow.app._record import record
 from civicflow.app._roles import Actor, Permission
@@ -44,12 +44,15 @@ from civicflow.planning import (
     MonteCarloConfig,
     Opportunities,
     OpportunityConfig,
+    OtherBenefit,
     Range,
     RemoveRework,
     ReworkAvoided,
+    SavingsFromScenario,
     Scenario,
     Uncertain,
     automation_opportunities,
+    benefits_from_comparison,
     case_from_dict,
     case_to_dict,
     costs_from_budget,
@@ -321,33 +324,52 @@ def create_case(
     reason: str | None = None,
 ) -> StoredCase:
     """Store a new case as its version 1 (BUSINESS_CASE_WRITE; ledger ``business_case.create``)."""
+    with ctx.session() as s:
+        return _insert_case(
+            ctx, s, actor=actor, workspace_id=workspace_id, case=case, description=description,
+            note=note, source=source, reason=reason,
+        )  # fmt: skip
+
+
+def _insert_case(
+    ctx: AppContext,
+    s: Session,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    case: BusinessCase,
+    description: str,
+    note: str,
+    source: dict[str, Any] | None,
+    reason: str | None,
+) -> StoredCase:
+    """:func:`create_case` inside the caller's transaction ``s``."""
     actor.require(Permission.BUSINESS_CASE_WRITE, workspace_id)
     document = case_to_dict(case)
+    require_workspace_row(s, workspace_id)
+    now = utcnow()
+    row = BusinessCaseRow(
+        id=new_id("bc_"), workspace_id=workspace_id, name=case.name,
+        description=_text(description, "description", 10_000),
+        source=source or {"kind": "manual"}, created_by=actor.pseudonym,
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    s.add(row)
     try:
-        with ctx.session() as s:
-            require_workspace_row(s, workspace_id)
-            now = utcnow()
-            row = BusinessCaseRow(
-                id=new_id("bc_"), workspace_id=workspace_id, name=case.name,
-                description=_text(description, "description", 10_000),
-                source=source or {"kind": "manual"}, created_by=actor.pseudonym,
-                created_at=now, updated_at=now,
-            )  # fmt: skip
-            s.add(row)
-            s.flush()
-            version = BusinessCaseVersionRow(
-                id=new_id("bcv_"), workspace_id=workspace_id, case_id=row.id, version=1,
-                note=_text(note, "note", 2_000), document=document, result=None,
-                created_by=actor.pseudonym, created_at=now,
-            )  # fmt: skip
-            s.add(version)
-            record(
-                ctx, s, actor=actor, action=f"{CASE}.create", object_type=CASE, object_id=row.id,
-                workspace_id=workspace_id, after=case_state(row, [version]), reason=reason,
-            )  # fmt: skip
-            return _out(row, [version])
+        s.flush()
     except IntegrityError:
         raise _name_taken(case.name) from None
+    version = BusinessCaseVersionRow(
+        id=new_id("bcv_"), workspace_id=workspace_id, case_id=row.id, version=1,
+        note=_text(note, "note", 2_000), document=document, result=None,
+        created_by=actor.pseudonym, created_at=now,
+    )  # fmt: skip
+    s.add(version)
+    record(
+        ctx, s, actor=actor, action=f"{CASE}.create", object_type=CASE, object_id=row.id,
+        workspace_id=workspace_id, after=case_state(row, [version]), reason=reason,
+    )  # fmt: skip
+    return _out(row, [version])
 
 
 def add_version(
@@ -666,32 +688,110 @@ def from_opportunity(
         "share_automated": share_automated,
         "log_years": round(seconds / SECONDS_PER_YEAR, 3),
     }
-    scenario = None
+    changes: list[Any] = []
     if model_id is not None:
-        changes: list[Any] = [ActivityDuration(activity=activity, factor=1.0 - share_automated)
-                              if share_automated < 1 else
-                              ActivityDuration(activity=activity, fixed_seconds=0.0, automated=True)]  # fmt: skip
+        changes.append(
+            ActivityDuration(activity=activity, factor=1.0 - share_automated)
+            if share_automated < 1
+            else ActivityDuration(activity=activity, fixed_seconds=0.0, automated=True)
+        )
         if rework_share > 0:
             changes.append(RemoveRework(activity=activity))
-        scenario = save_scenario(
-            ctx, actor=actor, workspace_id=workspace_id, model_id=model_id,
-            scenario=Scenario(
-                name=f"automate {activity}"[:200],
-                description=f"from the automation opportunity ranked {rank} "
-                f"(score {opp.score:.1f}) in {dataset_name}",
-                changes=changes,
-            ),
-            reason=reason or f"from the opportunity '{activity}'",
+    why = reason or f"from the opportunity '{activity}'"
+    # the scenario and the case in one transaction: a case name taken stores no scenario either
+    with ctx.session() as s:
+        scenario = None
+        if model_id is not None:
+            scenario = store_scenario(
+                ctx, s, actor=actor, workspace_id=workspace_id, model_id=model_id,
+                scenario=Scenario(
+                    name=f"automate {activity}"[:200],
+                    description=f"from the automation opportunity ranked {rank} "
+                    f"(score {opp.score:.1f}) in {dataset_name}",
+                    changes=changes,
+                ),
+                reason=why,
+            )  # fmt: skip
+            evidence["scenario_id"] = scenario.id
+        stored = _insert_case(
+            ctx, s, actor=actor, workspace_id=workspace_id, case=business,
+            description=f"Draft from the automation opportunity '{activity}' (rank {rank}, "
+            f"score {opp.score:.1f}) in dataset {dataset_name}.",
+            note="draft from the opportunity", source={"kind": "opportunity"} | evidence,
+            reason=why,
         )  # fmt: skip
-        evidence["scenario_id"] = scenario.id
-    stored = create_case(
-        ctx, actor=actor, workspace_id=workspace_id, case=business,
-        description=f"Draft from the automation opportunity '{activity}' (rank {rank}, score "
-        f"{opp.score:.1f}) in dataset {dataset_name}.",
-        note="draft from the opportunity", source={"kind": "opportunity"} | evidence,
-        reason=reason or f"from the opportunity '{activity}'",
-    )  # fmt: skip
     return FromOpportunity(case=stored, scenario=scenario, evidence=evidence)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FromScenario:
+    """What :func:`version_from_scenario` stored: the case with its new version, the comparison
+    run it read and the savings it found there (with the pools left out in ``savings.notes``)."""
+
+    case: StoredCase
+    run_id: str
+    savings: SavingsFromScenario
+
+
+def version_from_scenario(
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    case: str,
+    scenario: str,
+    hourly_cost: Mapping[str, Uncertain] | Uncertain,
+    run_id: str | None = None,
+    cases_per_year: Uncertain | None = None,
+    value_per_day: Uncertain | None = None,
+    weeks_per_year: float = 52.0,
+    note: str = "",
+    reason: str | None = None,
+) -> FromScenario:
+    """The case's next version with the benefits a stored scenario comparison measured
+    (``planning.benefits_from_comparison``): per resource pool the working hours a year the
+    scenario frees × the loaded ``hourly_cost`` (one figure, or per pool), as a range from the
+    paired 95 % interval, and — with ``value_per_day`` — faster service. They replace the latest
+    version's hours saved, rework avoided and faster service (estimates the simulation measures,
+    so counting both would count twice); its other benefits and every cost stay. ``run_id``
+    defaults to the workspace's latest comparison run. A scenario that frees no hours is an
+    :class:`InputError` naming ``scenario``; nothing is stored then. BUSINESS_CASE_WRITE; ledger
+    ``business_case.version``."""
+    actor.require(Permission.BUSINESS_CASE_WRITE, workspace_id)
+    if run_id is None:
+        runs = list_runs(ctx, actor=actor, workspace_id=workspace_id, kind="compare")
+        if not runs:
+            raise NotFoundError(
+                "there is no scenario comparison in this workspace",
+                where=Location(field="run_id"),
+                found="no comparison run",
+                expected="a run made by `civicflow simulate compare` (or the Simulation page)",
+                fix="compare the scenario with the model as it is first",
+            )
+        run_id = max(runs, key=lambda r: r.created_at).id
+    run = get_run(ctx, actor=actor, workspace_id=workspace_id, run_id=run_id)
+    savings = benefits_from_comparison(
+        run.comparison(), scenario, hourly_cost=hourly_cost, weeks_per_year=weeks_per_year,
+        cases_per_year=cases_per_year, value_per_day=value_per_day,
+    )  # fmt: skip
+    if not savings.benefits:
+        raise InputError(
+            f"scenario '{scenario}' of run {run_id} saves nothing to count as a benefit",
+            where=Location(field="scenario"),
+            found="; ".join(savings.notes) or scenario,
+            expected="a scenario whose pools' working hours fall against the model as it is",
+            fix="pick another scenario or run, or give an hourly cost for the pools it frees",
+        )
+    stored = get_case(ctx, actor=actor, workspace_id=workspace_id, case=case)
+    base = stored.latest.case
+    kept = tuple(b for b in base.benefits if isinstance(b, OtherBenefit))
+    document = replace(base, benefits=(*kept, *savings.benefits))
+    updated = add_version(
+        ctx, actor=actor, workspace_id=workspace_id, case=stored.id, document=document,
+        note=note or f"benefits from scenario '{scenario}' of comparison run {run_id}",
+        reason=reason,
+    )  # fmt: skip
+    return FromScenario(case=updated, run_id=run_id, savings=savings)
 
 
 def opportunities_to_dict(ranked: Opportunities, *, top: int | None = None) -> dict[str, Any]:

@@ -388,36 +388,56 @@ def save_scenario(
     """Store a what-if scenario of a model (or replace ``scenario_id``'s). The scenario is applied
     to the model first, so an unknown activity or pool is refused naming the change.
     SIMULATION_WRITE; ledger ``scenario.create`` or ``scenario.update``."""
+    with ctx.session() as s:
+        return store_scenario(
+            ctx, s, actor=actor, workspace_id=workspace_id, model_id=model_id,
+            scenario=scenario, scenario_id=scenario_id, reason=reason,
+        )  # fmt: skip
+
+
+def store_scenario(
+    ctx: AppContext,
+    s: Session,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    model_id: str,
+    scenario: Scenario,
+    scenario_id: str | None = None,
+    reason: str | None = None,
+) -> StoredScenario:
+    """:func:`save_scenario` inside the caller's transaction ``s`` (so another change can be
+    stored with it, all or nothing)."""
     actor.require(Permission.SIMULATION_WRITE, workspace_id)
     document = scenario.model_dump(mode="json", by_alias=True)
+    model_row = _model_row(s, workspace_id, model_id)
+    scenario.apply(SimulationModel.from_dict(model_row.document))
+    now = utcnow()
+    if scenario_id is None:
+        row = SimulationScenarioRow(
+            id=new_id("scn_"), workspace_id=workspace_id, model_id=model_id,
+            name=scenario.name, document=document, created_by=actor.pseudonym,
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        s.add(row)
+        before = None
+        action = f"{SCENARIO}.create"
+    else:
+        row = _scenario_row(s, workspace_id, scenario_id)
+        before = row.document
+        row.name = scenario.name
+        row.document = document
+        row.updated_at = now
+        action = f"{SCENARIO}.update"
     try:
-        with ctx.session() as s:
-            model_row = _model_row(s, workspace_id, model_id)
-            scenario.apply(SimulationModel.from_dict(model_row.document))
-            now = utcnow()
-            if scenario_id is None:
-                row = SimulationScenarioRow(
-                    id=new_id("scn_"), workspace_id=workspace_id, model_id=model_id,
-                    name=scenario.name, document=document, created_by=actor.pseudonym,
-                    created_at=now, updated_at=now,
-                )  # fmt: skip
-                s.add(row)
-                before = None
-                action = f"{SCENARIO}.create"
-            else:
-                row = _scenario_row(s, workspace_id, scenario_id)
-                before = row.document
-                row.name = scenario.name
-                row.document = document
-                row.updated_at = now
-                action = f"{SCENARIO}.update"
-            record(
-                ctx, s, actor=actor, action=action, object_type=SCENARIO, object_id=row.id,
-                workspace_id=workspace_id, before=before, after=document, reason=reason,
-            )  # fmt: skip
-            return _scenario_out(row)
+        s.flush()
     except IntegrityError:
         raise _name_taken("scenario of this model", scenario.name) from None
+    record(
+        ctx, s, actor=actor, action=action, object_type=SCENARIO, object_id=row.id,
+        workspace_id=workspace_id, before=before, after=document, reason=reason,
+    )  # fmt: skip
+    return _scenario_out(row)
 
 
 def delete_scenario(

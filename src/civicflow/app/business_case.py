@@ -9,7 +9,8 @@ dataset; ``opportunities_to_dict``, ``opportunities_report_section``). Change (B
 ledger entry each): ``create_case`` (``business_case.create``), ``add_version``
 (``business_case.version``), ``evaluate_case`` (``business_case.evaluate``), ``delete_case``
 (``business_case.delete``), ``from_opportunity`` (``scenario.create`` with a model, then
-``business_case.create``). ``case_state`` is the ledgered state of a case.
+``business_case.create``), ``version_from_scenario`` (the next version's benefits from a stored
+scenario comparison; ``business_case.version``). ``case_state`` is the ledgered state of a case.
 """
 
 from civicflow.app._business_case import (
@@ -18,6 +19,7 @@ from civicflow.app._business_case import (
     CaseVersion,
     Column,
     FromOpportunity,
+    FromScenario,
     StoredCase,
     add_version,
     budget_costs,
@@ -34,6 +36,7 @@ from civicflow.app._business_case import (
     opportunities_to_dict,
     rank_opportunities,
     report_section,
+    version_from_scenario,
 )
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "CaseVersion",
     "Column",
     "FromOpportunity",
+    "FromScenario",
     "StoredCase",
     "add_version",
     "budget_costs",
@@ -58,4 +62,5 @@ __all__ = [
     "opportunities_to_dict",
     "rank_opportunities",
     "report_section",
+    "version_from_scenario",
 ]

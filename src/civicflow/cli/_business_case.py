@@ -470,3 +470,98 @@ def from_opportunity(
             highlight=False,
         )
     print_receipt(receipt, out=console)
+
+
+def _hourly_costs(items: list[str]) -> dict[str, float] | float:
+    """``--hourly-cost``: one number for every pool, or 'pool=amount' per pool."""
+    pools: dict[str, float] = {}
+    single: float | None = None
+    for item in items:
+        pool, sep, amount = item.rpartition("=")
+        try:
+            value = float(amount)
+        except ValueError:
+            value = float("nan")
+        if value != value or (sep and not pool.strip()):
+            raise InputError(
+                f"cannot read the hourly cost '{item}'",
+                where=Location(field="--hourly-cost"),
+                found=item,
+                expected="a number (every pool), or 'pool=amount' (repeatable)",
+                fix="e.g. --hourly-cost 55, or --hourly-cost intake=55 --hourly-cost assessor=70",
+            )
+        if sep:
+            pools[pool.strip()] = value
+        else:
+            single = value
+    if single is not None and pools:
+        raise InputError(
+            "the hourly cost is given both for every pool and per pool",
+            where=Location(field="--hourly-cost"),
+            found=", ".join(items),
+            expected="one number, or 'pool=amount' for each pool",
+            fix="give every pool its own cost, or one cost for all",
+        )
+    return pools if pools else float(single if single is not None else 0.0)
+
+
+@app.command("from-scenario")
+def from_scenario(
+    case: CaseArg,
+    workspace: WorkspaceOpt,
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="The scenario's name in the comparison.")
+    ],
+    hourly_cost: Annotated[
+        list[str],
+        typer.Option(
+            "--hourly-cost",
+            help="Loaded cost of one staff hour: a number, or 'pool=amount' (repeatable).",
+        ),
+    ],
+    run: Annotated[
+        str | None,
+        typer.Option("--run", help="The comparison run's id (default: the latest comparison)."),
+    ] = None,
+    cases_per_year: Annotated[
+        float | None,
+        typer.Option("--cases-per-year", help="Cases a year, for faster service."),
+    ] = None,
+    value_per_day: Annotated[
+        float | None,
+        typer.Option(
+            "--value-per-day", help="What one day sooner is worth per case (adds faster service)."
+        ),
+    ] = None,
+    note: NoteOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Store the case's next version with the benefits a stored scenario comparison measured:
+    the working hours a year the scenario frees per pool × the hourly cost (and, with
+    --value-per-day, faster service), in place of its hours saved, rework avoided and faster
+    service; recorded in the audit ledger."""
+    from civicflow.app import Permission
+    from civicflow.app import business_case as bc
+
+    costs = _hourly_costs(hourly_cost)
+    with acting(
+        workspace, Permission.BUSINESS_CASE_WRITE, command="civicflow business-case from-scenario"
+    ) as act:
+        made = bc.version_from_scenario(
+            act.ctx, actor=act.operator.actor, workspace_id=act.operator.workspace_id,
+            case=case, scenario=scenario, hourly_cost=costs, run_id=run,
+            cases_per_year=cases_per_year, value_per_day=value_per_day, note=note,
+            reason=f"civicflow business-case from-scenario -s {scenario}",
+        )  # fmt: skip
+        receipt = act.receipt(
+            action="business_case.version", object_type="business_case", object_id=made.case.id
+        )
+    if as_json:
+        data = {**made.case.to_dict(), "run": made.run_id,
+                "notes": list(made.savings.notes), "ledger_entry": receipt}  # fmt: skip
+        typer.echo(json.dumps(data, indent=2))
+        return
+    _show(made.case)
+    for line in made.savings.notes:
+        console.print(f"note: {line}", highlight=False)
+    print_receipt(receipt, out=console)

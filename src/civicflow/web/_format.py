@@ -28,3 +28,4 @@ def install(env: jinja2.Environment) -> None:
     env.filters.update(FILTERS)
     env.globals["deadline_names"] = mining.DEADLINE_ATTRIBUTES
     env.globals["kpi_labels"] = {name: d.label for name, d in mining.KPI_DEFINITIONS.items()}
+    env.globals["kpi_units"] = {name: d.unit for name, d in mining.KPI_DEFINITIONS.items()}

@@ -121,6 +121,13 @@ class Kind:
     def singular(self) -> str:
         return self.app.label
 
+    def header(self, column: str) -> str:
+        """A list column's heading: its form field's label ("KPI", not "Kpi")."""
+        for f in self.fields:
+            if f.name == column:
+                return f.label
+        return column.replace("_", " ").capitalize()
+
 
 KINDS: dict[str, Kind] = {
     k.slug: k

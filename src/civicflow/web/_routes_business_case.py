@@ -22,7 +22,7 @@ from civicflow.core import CivicflowError, InputError, Location
 from civicflow.mining import format_share
 from civicflow.report import business_case_charts, money
 from civicflow.web._deps import PostedForm, form_text
-from civicflow.web._pages import confirm_delete, page
+from civicflow.web._pages import confirm_delete, flash, page
 from civicflow.web._permissions import AppCtx, BusinessCaseWriter, WorkspaceReader
 
 router = APIRouter(include_in_schema=False)
@@ -222,6 +222,7 @@ def _case_page(
     error: dict[str, Any] | None = None,
     document: str | None = None,
     note: str = "",
+    scenario_values: dict[str, str] | None = None,
 ) -> Response:
     workspace = _workspace(ctx, actor, workspace_id)
     stored = bc.get_case(ctx, actor=actor, workspace_id=workspace_id, case=case_id)
@@ -229,6 +230,7 @@ def _case_page(
     summary = _summary(stored, chosen.version)
     charts = business_case_charts(summary["base"], chosen.result)
     tornado = (chosen.result or {}).get("tornado") or {}
+    can_write = actor.can(Permission.BUSINESS_CASE_WRITE, workspace_id)
     return page(
         request, "business_case.html", actor, status=422 if error else 200, workspace=workspace,
         nav=NAV, stored=stored, chosen=chosen, summary=summary,
@@ -237,8 +239,13 @@ def _case_page(
         tornado=tornado.get("bars", [])[:12],
         versions=[{"v": v, **_summary(stored, v.version)} for v in reversed(stored.versions)],
         document=document if document is not None else json.dumps(chosen.document, indent=2),
-        note=note, can_write=actor.can(Permission.BUSINESS_CASE_WRITE, workspace_id),
-        error=error, field_ids={"document": "bc-document", "note": "bc-note", "draws": "bc-draws"},
+        note=note, can_write=can_write,
+        scenarios=_compared_scenarios(ctx, actor, workspace_id) if can_write else [],
+        scenario_values=scenario_values or {}, error=error,
+        field_ids={"document": "bc-document", "note": "bc-note", "draws": "bc-draws",
+                   "scenario": "bc-scenario", "hourly_cost": "bc-scn-hourly-cost",
+                   "value_per_day": "bc-scn-value-per-day",
+                   "cases_per_year": "bc-scn-cases-per-year"},
     )  # fmt: skip
 
 
@@ -333,6 +340,73 @@ def business_case_version(
             err["field"] = "document"
         return _case_page(request, ctx, actor, workspace_id, case_id, error=err, document=text,
                           note=note)  # fmt: skip
+    return RedirectResponse(f"/w/{workspace_id}/business-cases/{case_id}", status_code=303)
+
+
+def _compared_scenarios(ctx: AppContext, actor: Actor, workspace_id: str) -> list[tuple[str, str]]:
+    """The scenarios of the workspace's latest scenario comparisons, as choices
+    ``run id|scenario`` → words."""
+    from civicflow.app import planning as ap
+
+    models: dict[str | None, str] = {
+        m.id: m.name for m in ap.list_models(ctx, actor=actor, workspace_id=workspace_id)
+    }
+    out = []
+    for run in ap.list_runs(ctx, actor=actor, workspace_id=workspace_id, kind="compare")[:10]:
+        for s in run.result.get("scenarios", []):
+            when = run.created_at.strftime("%Y-%m-%d %H:%M")
+            out.append((f"{run.id}|{s['name']}",
+                        f"{s['name']} (model {models.get(run.model_id, run.model_id or '?')}, "
+                        f"compared {when} UTC)"))  # fmt: skip
+    return out
+
+
+def _amount(text: str, field: str, *, optional: bool = False) -> float | None:
+    if optional and not text:
+        return None
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not a number", where=Location(field=field), found=text or "(empty)",
+            expected="an amount, e.g. 55", fix="enter a number",
+        ) from None  # fmt: skip
+
+
+@router.post("/w/{workspace_id}/business-cases/{case_id}/from-scenario")
+def business_case_from_scenario(
+    request: Request,
+    ctx: AppCtx,
+    workspace_id: str,
+    case_id: str,
+    actor: BusinessCaseWriter,
+    form: PostedForm,
+) -> Response:
+    """The next version's benefits from a simulated scenario's comparison with the as-is."""
+    values = {k: form_text(form, k)
+              for k in ("scenario", "hourly_cost", "value_per_day", "cases_per_year")}  # fmt: skip
+    try:
+        run_id, sep, scenario = values["scenario"].partition("|")
+        if not sep or not scenario:
+            raise InputError(
+                "no scenario chosen", where=Location(field="scenario"),
+                found=values["scenario"] or "(none)",
+                expected="a scenario of a stored comparison",
+                fix="compare a scenario with the model on the Simulation page, then choose it",
+            )  # fmt: skip
+        made = bc.version_from_scenario(
+            ctx, actor=actor, workspace_id=workspace_id, case=case_id, scenario=scenario,
+            run_id=run_id, hourly_cost=_amount(values["hourly_cost"], "hourly_cost") or 0.0,
+            value_per_day=_amount(values["value_per_day"], "value_per_day", optional=True),
+            cases_per_year=_amount(values["cases_per_year"], "cases_per_year", optional=True),
+            reason="benefits from a scenario on the Business case page",
+        )  # fmt: skip
+    except CivicflowError as exc:
+        return _case_page(request, ctx, actor, workspace_id, case_id, error=exc.to_dict(),
+                          scenario_values=values)  # fmt: skip
+    notes = "; ".join(made.savings.notes)
+    flash(request, f"Version {made.case.latest.version} stored with the benefits of "
+                   f"'{scenario}'" + (f" ({notes})" if notes else "") + ".")  # fmt: skip
     return RedirectResponse(f"/w/{workspace_id}/business-cases/{case_id}", status_code=303)
 
 

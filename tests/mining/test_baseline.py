@@ -363,3 +363,15 @@ def test_a_frozen_baseline_keeps_what_the_tests_need(demo: tuple[EventStore, Log
     assert rework is not None and rework["trials"] == base.cases
     assert rework["successes"] / rework["trials"] == pytest.approx(base.value("rework_share"))
     assert loaded["case_count"].sample is None
+
+
+def test_a_filter_that_keeps_no_case_freezes_nothing(demo: tuple[EventStore, LogView]) -> None:
+    """A baseline of zero cases would hold only "–" and measure nothing: refused, naming the
+    filter and the count, and no file is left."""
+    ws, view = demo
+    nowhere = EventLogFilter(case_attributes=(("district", ("Atlantis",)),))
+    with pytest.raises(InputError, match="keeps no case") as err:
+        freeze_baseline(workspace=ws, view=view.with_filter(nowhere), name="empty")
+    assert err.value.where is not None and err.value.where.field == "filter"
+    assert err.value.found is not None and err.value.found.startswith("0 of ")
+    assert not list((ws.path / "baselines").glob("*empty*"))

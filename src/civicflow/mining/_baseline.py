@@ -209,6 +209,17 @@ def freeze_baseline(
         raise _exists(workspace, name)
     snapshot = compute_kpis(view, names=kpis, sla=sla, samples=True)
     manifest = view.dataset.manifest
+    if snapshot.cases == 0:
+        # a baseline of nothing would hold only "–": later comparisons and objectives' progress
+        # would have no reference to measure against
+        raise InputError(
+            f"the filter keeps no case of '{manifest.name}', so there is nothing to freeze",
+            where=Location(field="filter"),
+            found=f"0 of {manifest.cases:,} cases after the filter",
+            expected="a filter that keeps at least one case",
+            fix="loosen the filter (see the case count after each step with `civicflow filters` "
+            "or on the Assessment page), or freeze the whole dataset",
+        )
     baseline = Baseline(
         name=name,
         description=description,

@@ -4,6 +4,7 @@ its caveats; a pilot period without cases comes back as an error naming the fiel
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 from fastapi.testclient import TestClient
@@ -52,6 +53,16 @@ def test_pilot_page_designs_evaluates_and_explains(sqlite_world: World) -> None:
     page = viewer.get(page_url)
     assert page.status_code == 200
     assert "you need about" in page.text and "Not evaluated yet." in page.text
+    own = re.search(r"you need about ([\d,]+) cases", page.text)
+    assert own is not None
+    wider = viewer.get(page_url, params={"drop": "40", "power": "90"})
+    assert wider.status_code == 200 and "to detect a 40.0 % drop" in wider.text
+    assert "power 90.0 %" in wider.text and 'value="40"' in wider.text
+    asked = re.search(r"you need about ([\d,]+) cases", wider.text)
+    assert asked is not None  # a larger drop needs fewer cases, even at a higher power
+    assert int(asked.group(1).replace(",", "")) < int(own.group(1).replace(",", ""))
+    bad = viewer.get(page_url, params={"drop": "150"})
+    assert bad.status_code == 400 and 'href="#f-drop"' in bad.text and "150" in bad.text
     assert ">Evaluate</button>" not in page.text  # a viewer may not evaluate
     assert viewer.post(page_url, data={"csrf_token": v_token}).status_code == 403
 

@@ -177,16 +177,25 @@ def _dataset(pilot: pm.Pilot) -> str:
 
 
 def pilot_sample_size(
-    ctx: AppContext, *, actor: Actor, workspace_id: str, pilot_id: str, drop: float | None = None
+    ctx: AppContext,
+    *,
+    actor: Actor,
+    workspace_id: str,
+    pilot_id: str,
+    drop: float | None = None,
+    power: float = 0.8,
 ) -> SampleSize | None:
-    """Cases the pilot needs to detect the drop in median throughput it aims for (or ``drop``),
-    from its baseline period's spread; None when that period has fewer than 2 cases."""
+    """Cases the pilot needs to detect the drop in median throughput it aims for (or ``drop``)
+    with ``power``, from its baseline period's spread; None when that period has fewer than 2
+    cases."""
     pilot = PILOTS.get(ctx, actor=actor, workspace_id=workspace_id, item_id=pilot_id)
     view = open_view(
         ctx, actor=actor, workspace_id=workspace_id, dataset_name=_dataset(pilot),
         engine=DuckDBEngine(),
     )  # fmt: skip
-    return sample_size_for_pilot(view, pilot_design(pilot, _store(ctx, workspace_id)), drop=drop)
+    return sample_size_for_pilot(
+        view, pilot_design(pilot, _store(ctx, workspace_id)), drop=drop, power=power
+    )
 
 
 def evaluate_pilot(

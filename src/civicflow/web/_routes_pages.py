@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from civicflow.app import Actor, AppContext, Permission, audit, programme, workspaces
-from civicflow.core import CivicflowError, ConflictError, NotFoundError
+from civicflow.core import CivicflowError, ConflictError, InputError, Location, NotFoundError
 from civicflow.web._assessment import latest_baseline
 from civicflow.web._deps import PostedForm
 from civicflow.web._pages import confirm_delete, flash, page
@@ -154,8 +154,30 @@ def programme_list(
 def pilot_page(
     request: Request, ctx: AppCtx, workspace_id: str, item_id: str, actor: WorkspaceReader
 ) -> Response:
-    """A pilot's design, the cases it needs, and its latest evaluation."""
+    """A pilot's design, the cases it needs (for its own target, or for the drop and power in
+    the query: ``?drop=20&power=90``, in per cent), and its latest evaluation."""
     return _pilot_page(request, ctx, actor, workspace_id, item_id)
+
+
+def _percent(request: Request, field: str, low: float, high: float) -> float | None:
+    """A per-cent query field as a fraction; absent or empty is None; else it must lie in
+    [low, high] per cent."""
+    raw = (request.query_params.get(field) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw.rstrip("%").replace(",", "."))
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise InputError(
+            f"the {field} is not a percentage from {low:g} to {high:g}",
+            where=Location(field=field),
+            found=raw,
+            expected=f"a number from {low:g} to {high:g} (per cent)",
+            fix=f"e.g. {field}=20 for 20 %",
+        )
+    return value / 100.0
 
 
 def _pilot_page(
@@ -171,18 +193,26 @@ def _pilot_page(
 
     pilot = programme.PILOTS.get(ctx, actor=actor, workspace_id=workspace_id, item_id=item_id)
     sentence = None
+    asked = {f: request.query_params.get(f, "") for f in ("drop", "power")}
+    try:
+        drop = _percent(request, "drop", 1, 90)
+        power = _percent(request, "power", 50, 99) or 0.8
+    except InputError as exc:
+        error = error or exc.to_dict()
+        drop, power = None, 0.8
     if pilot.dataset:
         try:
             size = people.pilot_sample_size(
-                ctx, actor=actor, workspace_id=workspace_id, pilot_id=item_id
-            )
+                ctx, actor=actor, workspace_id=workspace_id, pilot_id=item_id, drop=drop,
+                power=power,
+            )  # fmt: skip
             sentence = size.sentence if size is not None else None
         except CivicflowError:
             sentence = None  # the dataset or a filter set is gone: the evaluation says which
     return _workspace_page(
         request, ctx, actor, workspace_id, "pilot.html", nav="programme",
         status=400 if error else 200, pilot=pilot, kind=KINDS["pilots"], kinds=KINDS,
-        sample_size=sentence, error=error,
+        sample_size=sentence, error=error, asked=asked,
         can_evaluate=actor.can(P.BASELINE_WRITE, workspace_id),
     )  # fmt: skip
 

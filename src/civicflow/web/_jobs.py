@@ -161,13 +161,24 @@ def job_page(
     from civicflow.app import workspaces
 
     job = jobs(request).get(workspace_id, job_id, section=section)
-    done_url = job.result_url
-    if job.finished and done_url and is_htmx(request):
+    # read ``finished`` once, before the result: the thread sets the result first, so a finished
+    # job read here has its result; the page is drawn from this one reading (reading the job
+    # again could find it finished since, and draw "Done." with no result and no more polling)
+    finished = job.finished
+    done_url = job.result_url if finished else None
+    if finished and done_url and is_htmx(request):
         return Response(status_code=200, headers={"HX-Redirect": done_url})
-    if job.finished and done_url:
+    if finished and done_url:
         return RedirectResponse(done_url, status_code=303)
     workspace = workspaces.get_workspace(ctx, actor=actor, workspace_id=workspace_id)
     template = "_job.html" if is_htmx(request) else "job.html"
     return page(
-        request, template, actor, workspace=workspace, nav=job.nav, job=job, error=job.error
+        request,
+        template,
+        actor,
+        workspace=workspace,
+        nav=job.nav,
+        job=job,
+        finished=finished,
+        error=job.error if finished else None,
     )

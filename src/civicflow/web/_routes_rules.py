@@ -278,7 +278,7 @@ class BatchBody(BaseModel):
     """Cases to decide as one stored batch: one object of inputs per case (``case_ref`` names
     it), the date decided for, and where the cases came from."""
 
-    cases: list[dict[str, Any]] = Field(max_length=100_000)
+    cases: list[dict[str, Any]] = Field(min_length=1, max_length=100_000)
     date: dt.date = Field(default_factory=dt.date.today)
     source: str = "api"
 

@@ -1,6 +1,7 @@
 """A dataset or baseline and its ledger entry are one unit, whenever the process is killed.
 
-Each change runs in a forked process that kills itself (``os._exit``) at its k-th step — every
+Each change runs in a forked process (forked by a fresh single-threaded process, never by the
+test's own) that kills itself (``os._exit``) at its k-th step — every
 rename, link, replace, removal, ledger append and journal step, for k = 1, 2, ... until the change
 completes — and the next start (``recover_workspace``) must leave the files and the ledger in
 agreement: every dataset on disk has its entry with the same fingerprint, no entry lacks its
@@ -105,6 +106,22 @@ def _child(home: Path, src: Path, op: str, ws: str, user: str, k: int) -> None:
         os._exit(3)
 
 
+def _fork_parent(conn: Any) -> None:
+    """A fresh, single-threaded process that forks one child per request and answers with the
+    child's exit code. The test's own process may hold threads (DuckDB pools, servers of other
+    tests in the same worker): a child forked from it can inherit a lock held by one of them
+    and hang or crash; a child forked from here cannot."""
+    while True:
+        request = conn.recv()
+        if request is None:
+            return
+        pid = os.fork()
+        if pid == 0:
+            _child(*request)  # always ends in os._exit
+        _, status = os.waitpid(pid, 0)
+        conn.send(os.waitstatus_to_exitcode(status))
+
+
 def _ledger_state(ctx: AppContext, ws: str) -> tuple[dict[str, str], dict[str, str]]:
     """Datasets and baselines as the ledger says they are (replayed in order)."""
     datasets: dict[str, str] = {}
@@ -171,7 +188,20 @@ def test_killed_at_every_step_the_files_and_the_ledger_agree(
     world: tuple[Path, Path, Path, str, str], op: str
 ) -> None:
     home, snap, src, ws, user = world
-    fork = multiprocessing.get_context("fork")
+    spawn = multiprocessing.get_context("spawn")
+    requests, replies = spawn.Pipe()
+    forker = spawn.Process(target=_fork_parent, args=(replies,), daemon=True)
+    forker.start()
+    try:
+        _kill_at_every_step(home, snap, src, ws, user, op, requests)
+    finally:
+        requests.send(None)
+        forker.join(30)
+
+
+def _kill_at_every_step(
+    home: Path, snap: Path, src: Path, ws: str, user: str, op: str, requests: Any
+) -> None:
     before = _disk_state(snap / "ws")
     after: tuple[dict[str, str], dict[str, str]] | None = None
     rolled_back = completed = 0
@@ -179,10 +209,10 @@ def test_killed_at_every_step_the_files_and_the_ledger_agree(
     for k in range(1, 200):
         shutil.rmtree(home)
         shutil.copytree(snap, home)
-        child = fork.Process(target=_child, args=(home, src, op, ws, user, k))
-        child.start()
-        child.join(120)
-        assert child.exitcode in (0, CRASHED), f"step {k}: the child failed ({child.exitcode})"
+        requests.send((home, src, op, ws, user, k))
+        assert requests.poll(120), f"step {k}: the child did not finish within 120 s"
+        exitcode = requests.recv()
+        assert exitcode in (0, CRASHED), f"step {k}: the child failed ({exitcode})"
         ctx = _open(home)
         try:
             report = assessment.recover_workspace(ctx, workspace_id=ws)
@@ -194,7 +224,7 @@ def test_killed_at_every_step_the_files_and_the_ledger_agree(
         seen.append(disk)
         rolled_back += bool(report.rolled_back)
         completed += bool(report.completed)
-        if child.exitcode == 0:
+        if exitcode == 0:
             after = disk
             break
     else:

@@ -30,6 +30,7 @@ from civicflow.web._deps import PostedForm, form_text
 from civicflow.web._jobs import job_page, jobs
 from civicflow.web._pages import flash, page
 from civicflow.web._permissions import AppCtx, ReviewWriter, RulesWriter, WorkspaceReader
+from civicflow.web._upload import read_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -309,8 +310,10 @@ def rules_batch_start(
     values = {k: form_text(form, k) for k in ("ruleset", "date")}
     try:
         on = _batch_date(values["date"])
-        file = form.get("cases")
-        if not isinstance(file, UploadFile) or not file.filename:
+        uploaded = read_upload(
+            form, "cases", what="table of cases", limit=ctx.settings.max_upload_bytes
+        )
+        if uploaded is None:
             raise InputError(
                 "choose the table of cases to decide",
                 where=Location(field="cases"),
@@ -318,18 +321,8 @@ def rules_batch_start(
                 expected="a CSV (header row, one column per input) or a Parquet file",
                 fix="choose the file",
             )
-        limit = ctx.settings.max_upload_bytes
-        data = file.file.read(limit + 1)
-        if len(data) > limit:
-            raise InputError(
-                f"{file.filename} is too large",
-                where=Location(file=file.filename, field="cases"),
-                found=f"more than {limit:,} bytes",
-                expected=f"at most {limit:,} bytes",
-                fix="split the cases into several batches",
-            )
-        rows = rd.read_cases(data, name=file.filename)
-        name = file.filename
+        name, data = uploaded
+        rows = rd.read_cases(data, name=name)
         rd.published_version(ctx, actor=actor, workspace_id=workspace_id, name=values["ruleset"])
     except CivicflowError as exc:
         return _overview(request, ctx, actor, workspace_id, error=exc.to_dict(), values=values)

@@ -359,22 +359,34 @@ MAX_TABLE_BYTES = 50_000_000
 """The largest demand, population or series table a form accepts."""
 
 
-def save_upload(form: Any, name: str, directory: Path, *, what: str) -> Path | None:
-    """The uploaded file of field ``name`` written into ``directory`` (None when no file was
-    chosen); too large a file is an error naming the field."""
+def read_upload(
+    form: Any, name: str, *, what: str, limit: int = MAX_TABLE_BYTES
+) -> tuple[str, bytes] | None:
+    """The file name and bytes of the uploaded table of field ``name`` (None when no file was
+    chosen); more than ``limit`` bytes is an error naming the field."""
     upload = form.get(name)
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
-    raw = upload.file.read(MAX_TABLE_BYTES + 1)
-    if len(raw) > MAX_TABLE_BYTES:
+    raw = upload.file.read(limit + 1)
+    if len(raw) > limit:
         raise InputError(
             f"the {what} is too large",
-            where=Location(field=name),
-            found=f"more than {MAX_TABLE_BYTES:,} bytes",
-            expected=f"a CSV or Parquet {what}",
-            fix="upload a smaller table",
+            where=Location(file=upload.filename, field=name),
+            found=f"more than {limit:,} bytes",
+            expected=f"a CSV or Parquet {what} of at most {limit:,} bytes",
+            fix="upload a smaller table, or split it",
         )
-    suffix = Path(upload.filename).suffix.lower()
+    return upload.filename, raw
+
+
+def save_upload(form: Any, name: str, directory: Path, *, what: str) -> Path | None:
+    """The uploaded file of field ``name`` written into ``directory`` (None when no file was
+    chosen); too large a file is an error naming the field."""
+    uploaded = read_upload(form, name, what=what)
+    if uploaded is None:
+        return None
+    filename, raw = uploaded
+    suffix = Path(filename).suffix.lower()
     path = directory / (name + (suffix if suffix in (".csv", ".parquet", ".pq") else ".csv"))
     path.write_bytes(raw)
     return path

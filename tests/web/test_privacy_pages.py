@@ -256,6 +256,8 @@ def test_the_data_protection_page_and_a_request_from_registration_to_erasure(
     assert "2026-12-20" in detail, "due one calendar month after it was received"
     assert subject not in detail
     overview = dpo.get(f"{ws}/privacy").text
+    for heading in ("datasets", "decisions", "releases", "retention", "requests"):
+        assert overview.count(f'id="{heading}-heading"') == 1, heading  # each section drawn once
     assert f'data-request="{request_id}"' in overview
     retention = overview[overview.index('id="privacy-retention"') :]
     assert "Due now (dry run)" in retention and "dpo_view: 30 cases past the period" in retention
